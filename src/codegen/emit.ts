@@ -1,0 +1,640 @@
+import type {
+  Declaration,
+  EnumDef,
+  StructDef,
+  TypedefDef,
+  TypeSpec,
+  UnionDef,
+  Value,
+} from './ast.js';
+import type { Module, SymbolTable } from './model.js';
+import { camelCase, pascalCase, stripPrefix } from './names.js';
+
+/** Bumped when the emitted code changes shape, so generated headers say which generator wrote them. */
+export const GENERATOR_VERSION = '1';
+
+const XDR_UNBOUNDED = 0xffffffff;
+
+/** Annotations of one procedure, as kept in protocol/procedures.json. */
+export interface ProcedureAnnotations {
+  readonly number: number;
+  readonly generate?: string;
+  readonly acl?: readonly string[];
+  readonly aclfilter?: readonly string[];
+  readonly priority?: string;
+  readonly readstream?: number;
+  readonly writestream?: number;
+  readonly sparseflag?: string;
+}
+
+/** Describes the RPC program a module defines, if it defines one. */
+export interface ProgramSpec {
+  /** e.g. `remote`; names the table export `remoteProgram`. */
+  readonly id: string;
+  /** Prefix of the procedure enum members, e.g. `REMOTE_PROC_`. */
+  readonly procPrefix: string;
+  /** Prefix of the argument structs, e.g. `remote_`. */
+  readonly structPrefix: string;
+  /** Names of the consts holding the program number and version. */
+  readonly programConst: string;
+  readonly versionConst: string;
+  /** The enum listing the procedures. */
+  readonly procEnum: string;
+  readonly annotations: Readonly<Record<string, ProcedureAnnotations>>;
+}
+
+export interface EmitOptions {
+  readonly module: Module;
+  readonly symbols: SymbolTable;
+  readonly sourcePath: string;
+  readonly libvirtVersion: string;
+  readonly program?: ProgramSpec;
+}
+
+/** Printing the XDR source form of a declaration, for JSDoc. */
+export function printDecl(d: Declaration): string {
+  const t = d.type.kind === 'prim' ? d.type.spelled : d.type.name;
+  if (d.type.kind === 'prim' && d.type.prim === 'void') return 'void';
+  const size = d.size ? ('num' in d.size ? String(d.size.num) : d.size.ref) : '';
+  switch (d.form) {
+    case 'single':
+      return `${t} ${d.name}`;
+    case 'optional':
+      return `${t} *${d.name}`;
+    case 'fixed':
+      return `${t} ${d.name}[${size}]`;
+    case 'var':
+      return `${t} ${d.name}<${size}>`;
+  }
+}
+
+const typeName = (xdrName: string): string => pascalCase(xdrName);
+const encName = (xdrName: string): string => `encode${pascalCase(xdrName)}`;
+const decName = (xdrName: string): string => `decode${pascalCase(xdrName)}`;
+
+/**
+ * Emits one TypeScript module for one .x file: types, straight-line codecs,
+ * and, for a program, its procedure and event tables.
+ */
+export function emitModule(opts: EmitOptions): string {
+  const { module: mod, symbols } = opts;
+  const imports = new Map<string, Set<string>>();
+  const body: string[] = [];
+  let usesXdrError = false;
+
+  const addImport = (module: string, what: string): void => {
+    let set = imports.get(module);
+    if (!set) {
+      set = new Set();
+      imports.set(module, set);
+    }
+    set.add(what);
+  };
+  const useType = (name: string): string => {
+    const sym = symbols.lookup(name);
+    if (sym.module !== mod.id) addImport(sym.module, `type ${typeName(name)}`);
+    return typeName(name);
+  };
+  const useFn = (fn: string, name: string): string => {
+    const sym = symbols.lookup(name);
+    if (sym.module !== mod.id) addImport(sym.module, fn);
+    return fn;
+  };
+  const num = (v: Value): number => symbols.resolve(v);
+
+  // ---- TypeScript types -------------------------------------------------
+  const tsBase = (t: TypeSpec): string => {
+    if (t.kind === 'prim') {
+      switch (t.prim) {
+        case 'int':
+        case 'uint':
+        case 'float':
+        case 'double':
+          return 'number';
+        case 'hyper':
+        case 'uhyper':
+          return 'bigint';
+        case 'bool':
+          return 'boolean';
+        case 'opaque':
+          return 'Uint8Array';
+        case 'string':
+          return 'string';
+        case 'void':
+          return 'undefined';
+      }
+    }
+    const def = symbols.lookup(t.name).def;
+    if (def.kind === 'typedef') return tsDecl(def.decl);
+    return useType(t.name);
+  };
+  const tsDecl = (d: Declaration): string => {
+    const isBytes =
+      d.type.kind === 'prim' && (d.type.prim === 'opaque' || d.type.prim === 'string');
+    if (isBytes) return tsBase(d.type);
+    const base = tsBase(d.type);
+    switch (d.form) {
+      case 'single':
+        return base;
+      case 'optional':
+        return base.includes('|') ? `${base} | null` : `${base} | null`;
+      case 'fixed':
+      case 'var':
+        return base.includes(' ') ? `Array<${base}>` : `${base}[]`;
+    }
+  };
+
+  // ---- codec statements --------------------------------------------------
+  // Statements are built as lines; `depth` keeps loop variables distinct.
+  const decodeInto = (
+    d0: Declaration,
+    target: string,
+    out: string[],
+    depth: number,
+    top: boolean,
+  ): void => {
+    const d = symbols.unalias(d0);
+    const t = d.type;
+    if (t.kind === 'prim' && t.prim === 'opaque') {
+      const expr =
+        d.form === 'fixed'
+          ? `r.readFixedOpaque(${num(d.size!)})`
+          : `r.readOpaque(${d.size ? num(d.size) : XDR_UNBOUNDED})`;
+      out.push(`${target} = ${expr};`);
+      return;
+    }
+    if (t.kind === 'prim' && t.prim === 'string') {
+      out.push(`${target} = r.readString(${d.size ? num(d.size) : XDR_UNBOUNDED});`);
+      return;
+    }
+    const single: Declaration = { name: d.name, type: t, form: 'single', size: null };
+    switch (d.form) {
+      case 'single': {
+        if (t.kind === 'prim') {
+          out.push(`${target} = ${readPrim(t.prim)};`);
+        } else {
+          const k = symbols.kindOf(t);
+          if (k === 'typedef') {
+            // A typedef of an array or optional: decode through its own declaration.
+            decodeInto((symbols.lookup(t.name).def as TypedefDef).decl, target, out, depth, top);
+          } else {
+            out.push(`${target} = ${useFn(decName(t.name), t.name)}(r);`);
+          }
+        }
+        return;
+      }
+      case 'optional': {
+        out.push(`if (r.readPresent()) {`);
+        decodeInto(single, target, out, depth, false);
+        out.push(`} else ${target} = null;`);
+        return;
+      }
+      case 'fixed':
+      case 'var': {
+        const i = `i${depth}`;
+        const n = `n${depth}`;
+        const a = `a${depth}`;
+        out.push('{');
+        if (d.form === 'fixed') out.push(`const ${n} = ${num(d.size!)};`);
+        else {
+          const max = d.size ? num(d.size) : XDR_UNBOUNDED;
+          out.push(`const ${n} = r.readLength(${max}, ${Math.max(1, symbols.minSize(single))});`);
+        }
+        out.push(`const ${a}: ${tsDecl(single)}[] = new Array(${n});`);
+        out.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
+        if (top) out.push(`ix = ${i};`);
+        decodeInto(single, `${a}[${i}]`, out, depth + 1, false);
+        out.push('}');
+        if (top) out.push('ix = -1;');
+        out.push(`${target} = ${a};`, '}');
+        return;
+      }
+    }
+  };
+
+  const encodeFrom = (
+    d0: Declaration,
+    expr: string,
+    out: string[],
+    depth: number,
+    top: boolean,
+  ): void => {
+    const d = symbols.unalias(d0);
+    const t = d.type;
+    if (t.kind === 'prim' && t.prim === 'opaque') {
+      out.push(
+        d.form === 'fixed'
+          ? `w.writeFixedOpaque(${expr}, ${num(d.size!)});`
+          : `w.writeOpaque(${expr}, ${d.size ? num(d.size) : XDR_UNBOUNDED});`,
+      );
+      return;
+    }
+    if (t.kind === 'prim' && t.prim === 'string') {
+      out.push(`w.writeString(${expr}, ${d.size ? num(d.size) : XDR_UNBOUNDED});`);
+      return;
+    }
+    const single: Declaration = { name: d.name, type: t, form: 'single', size: null };
+    switch (d.form) {
+      case 'single': {
+        if (t.kind === 'prim') {
+          if (t.prim !== 'void') out.push(`${writePrim(t.prim)}(${expr});`);
+        } else if (symbols.kindOf(t) === 'typedef') {
+          encodeFrom((symbols.lookup(t.name).def as TypedefDef).decl, expr, out, depth, top);
+        } else {
+          out.push(`${useFn(encName(t.name), t.name)}(w, ${expr});`);
+        }
+        return;
+      }
+      case 'optional': {
+        const o = `o${depth}`;
+        out.push('{', `const ${o} = ${expr};`);
+        out.push(`if (w.writePresent(${o})) {`);
+        encodeFrom(single, o, out, depth + 1, false);
+        out.push('}', '}');
+        return;
+      }
+      case 'fixed':
+      case 'var': {
+        const i = `i${depth}`;
+        const a = `a${depth}`;
+        out.push('{', `const ${a} = ${expr};`);
+        if (d.form === 'fixed') out.push(`w.checkFixed(arrayLength(${a}), ${num(d.size!)});`);
+        else out.push(`w.writeLength(arrayLength(${a}), ${d.size ? num(d.size) : XDR_UNBOUNDED});`);
+        out.push(`for (let ${i} = 0; ${i} < ${a}.length; ${i}++) {`);
+        if (top) out.push(`ix = ${i};`);
+        encodeFrom(single, `${a}[${i}]!`, out, depth + 1, false);
+        out.push('}');
+        if (top) out.push('ix = -1;');
+        out.push('}');
+        return;
+      }
+    }
+  };
+
+  const usesArrays = { value: false };
+  const markArrays = (lines: string[]): string[] => {
+    if (lines.some((l) => l.includes('arrayLength('))) usesArrays.value = true;
+    return lines;
+  };
+
+  // ---- definitions -------------------------------------------------------
+  const emitStruct = (def: StructDef): void => {
+    const T = typeName(def.name);
+    const seen = new Map<string, string>();
+    for (const f of def.fields) {
+      const c = camelCase(f.name);
+      if (seen.has(c))
+        throw new Error(`${def.name}: fields ${seen.get(c)} and ${f.name} both become ${c}`);
+      seen.set(c, f.name);
+    }
+    body.push(`/** XDR \`struct ${def.name}\`. */`);
+    body.push(`export interface ${T} {`);
+    for (const f of def.fields) {
+      body.push(`  /** \`${printDecl(f)}\` */`);
+      body.push(`  ${camelCase(f.name)}: ${tsDecl(f)};`);
+    }
+    body.push('}', '');
+
+    const enc: string[] = [];
+    for (const f of def.fields) {
+      enc.push(`at = '${f.name}';`);
+      encodeFrom(f, `v.${camelCase(f.name)}`, enc, 0, true);
+    }
+    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
+    body.push(`let at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
+    body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+
+    const dec: string[] = [];
+    const vars: string[] = [];
+    def.fields.forEach((f, k) => {
+      vars.push(`let f${k}: ${tsDecl(f)};`);
+      dec.push(`at = '${f.name}';`);
+      decodeInto(f, `f${k}`, dec, 0, true);
+    });
+    const fields = def.fields.map((f, k) => `${camelCase(f.name)}: f${k}`).join(', ');
+    body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
+    body.push(`let at = '';`, 'let ix = -1;', ...vars, 'try {', ...dec, `return { ${fields} };`);
+    body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+  };
+
+  const emitUnion = (def: UnionDef): void => {
+    const T = typeName(def.name);
+    const disc = symbols.unalias(def.discriminant);
+    const dk = disc.type.kind === 'prim' ? disc.type.prim : symbols.kindOf(disc.type);
+    if (disc.form !== 'single' || !(dk === 'int' || dk === 'uint' || dk === 'enum')) {
+      throw new Error(`${def.name}: only int, unsigned int and enum discriminants are supported`);
+    }
+    const dField = camelCase(def.discriminant.name);
+    const armTypes: string[] = [];
+    body.push(`/** XDR \`union ${def.name} switch (${printDecl(def.discriminant)})\`. */`);
+    const labelOf = (v: Value): string => ('ref' in v ? ` /* ${v.ref} */` : '');
+    for (const arm of def.arms) {
+      const lits = arm.cases.map((c) => `${num(c)}${labelOf(c)}`).join(' | ');
+      const field =
+        arm.decl.name === '' ? '' : ` ${camelCase(arm.decl.name)}: ${tsDecl(arm.decl)};`;
+      armTypes.push(`{ ${dField}: ${lits};${field} }`);
+    }
+    if (def.defaultArm) {
+      const f = def.defaultArm;
+      armTypes.push(
+        `{ ${dField}: number;${f.name === '' ? '' : ` ${camelCase(f.name)}: ${tsDecl(f)};`} }`,
+      );
+    }
+    body.push(`export type ${T} =`, ...armTypes.map((a) => `  | ${a}`));
+    body[body.length - 1] += ';';
+    body.push('');
+
+    const discName = disc.type.kind === 'named' ? disc.type.name : '';
+    const readDisc = dk === 'enum' ? `${useFn(decName(discName), discName)}(r)` : readPrim(dk);
+    const writeDisc =
+      dk === 'enum' ? `${useFn(encName(discName), discName)}(w, d)` : `${writePrim(dk)}(d)`;
+
+    const enc: string[] = [`const d = v.${dField};`, `${writeDisc};`, 'switch (d) {'];
+    const dec: string[] = [`const d = ${readDisc};`, 'switch (d) {'];
+    def.arms.forEach((arm, k) => {
+      for (const c of arm.cases) {
+        enc.push(`case ${num(c)}:`);
+        dec.push(`case ${num(c)}:`);
+      }
+      const lit =
+        arm.cases.length === 1
+          ? String(num(arm.cases[0]!))
+          : `d as ${arm.cases.map(num).join(' | ')}`;
+      if (arm.decl.name === '') {
+        enc.push('return;');
+        dec.push(`return { ${dField}: ${lit} };`);
+      } else {
+        const f = camelCase(arm.decl.name);
+        enc.push(`{`, `at = '${arm.decl.name}';`);
+        encodeFrom(
+          arm.decl,
+          `(v as Extract<${T}, { ${dField}: ${arm.cases.map(num).join(' | ')} }>).${f}`,
+          enc,
+          0,
+          true,
+        );
+        enc.push('return;', '}');
+        dec.push('{', `at = '${arm.decl.name}';`, `let x${k}: ${tsDecl(arm.decl)};`);
+        decodeInto(arm.decl, `x${k}`, dec, 0, true);
+        dec.push(`return { ${dField}: ${lit}, ${f}: x${k} };`, '}');
+      }
+    });
+    if (def.defaultArm) {
+      const f = def.defaultArm;
+      enc.push('default:');
+      dec.push('default:');
+      if (f.name === '') {
+        enc.push('return;');
+        dec.push(`return { ${dField}: d };`);
+      } else {
+        const cf = camelCase(f.name);
+        enc.push('{', `at = '${f.name}';`);
+        encodeFrom(f, `(v as { ${cf}: ${tsDecl(f)} }).${cf}`, enc, 0, true);
+        enc.push('return;', '}');
+        dec.push('{', `at = '${f.name}';`, `let xd: ${tsDecl(f)};`);
+        decodeInto(f, 'xd', dec, 0, true);
+        dec.push(`return { ${dField}: d, ${cf}: xd };`, '}');
+      }
+    } else {
+      usesXdrError = true;
+      enc.push(
+        'default:',
+        `throw new XdrError(\`no arm of union ${def.name} for ${def.discriminant.name} \${String(d)}\`);`,
+      );
+      dec.push(
+        'default:',
+        `throw new XdrError(\`no arm of union ${def.name} for ${def.discriminant.name} \${d}\`);`,
+      );
+    }
+    enc.push('}');
+    dec.push('}');
+    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
+    body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...markArrays(enc));
+    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
+    body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...dec);
+    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+  };
+
+  const emitEnum = (def: EnumDef): void => {
+    const T = typeName(def.name);
+    const values = def.members.map((m) => num(m.value));
+    body.push(`/** XDR \`enum ${def.name}\`. */`);
+    body.push(`export const ${T} = {`);
+    def.members.forEach((m, k) => {
+      body.push(`  ${m.name}: ${values[k]},`);
+    });
+    body.push('} as const;');
+    body.push(`export type ${T} = (typeof ${T})[keyof typeof ${T}];`, '');
+    const check = enumCheck(values, 'v');
+    usesXdrError = true;
+    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
+    body.push(
+      `if (!(${check})) throw new XdrError(\`\${String(v)} is not a member of enum ${def.name}\`, w.pos);`,
+    );
+    body.push('w.writeInt(v);', '}', '');
+    body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
+    body.push('const v = r.readInt();');
+    body.push(
+      `if (!(${check})) throw new XdrError(\`\${v} is not a member of enum ${def.name}\`, r.pos - 4);`,
+    );
+    body.push(`return v as ${T};`, '}', '');
+  };
+
+  const emitTypedef = (def: TypedefDef): void => {
+    const T = typeName(def.name);
+    body.push(`/** XDR \`typedef ${printDecl(def.decl)}\`. */`);
+    body.push(`export type ${T} = ${tsDecl(def.decl)};`, '');
+    const enc: string[] = [];
+    encodeFrom(def.decl, 'v', enc, 0, true);
+    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
+    body.push(`const at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
+    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    const dec: string[] = [`let v: ${T};`];
+    decodeInto(def.decl, 'v', dec, 0, true);
+    body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
+    body.push(`const at = '';`, 'let ix = -1;', 'try {', ...dec, 'return v;');
+    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+  };
+
+  for (const def of mod.spec.definitions) {
+    switch (def.kind) {
+      case 'const':
+        body.push(`/** XDR \`const ${def.name}\`. */`);
+        body.push(`export const ${def.name} = ${num(def.value)};`, '');
+        break;
+      case 'enum':
+        emitEnum(def);
+        break;
+      case 'struct':
+        emitStruct(def);
+        break;
+      case 'union':
+        emitUnion(def);
+        break;
+      case 'typedef':
+        emitTypedef(def);
+        break;
+    }
+  }
+
+  if (opts.program) emitProgram(opts.program, mod, symbols, body, useType, useFn);
+
+  // ---- assemble ---------------------------------------------------------
+  const head: string[] = [
+    `// Code generated by virtwire's generator v${GENERATOR_VERSION} (src/codegen) from ${opts.sourcePath}`,
+    `// (libvirt ${opts.libvirtVersion}). DO NOT EDIT: run \`npm run generate\`.`,
+    '/* eslint-disable */',
+    '',
+  ];
+  const xdrNames = ['type XdrReader', 'type XdrWriter', 'xdrAt'];
+  if (usesXdrError) xdrNames.push('XdrError');
+  if (opts.program) xdrNames.push('type Codec');
+  head.push(`import { ${xdrNames.sort(byName).join(', ')} } from '../xdr/index.js';`);
+  if (opts.program) head.push(`import type { ProgramInfo } from '../xdr/program.js';`);
+  if (usesArrays.value) head.push(`import { arrayLength } from '../xdr/program.js';`);
+  for (const [m, names] of [...imports].sort((a, b) => byName(a[0], b[0]))) {
+    if (names.size === 0) continue;
+    head.push(`import { ${[...names].sort(byName).join(', ')} } from './${m}.js';`);
+  }
+  head.push('');
+  return `${indent([...head, ...body])
+    .join('\n')
+    .trimEnd()}\n`;
+}
+
+/** Indents emitted lines by brace depth; emitted code keeps braces balanced per line or block. */
+function indent(lines: readonly string[]): string[] {
+  let depth = 0;
+  return lines.map((line) => {
+    if (line.startsWith('  ') || line === '') return line; // already laid out (interfaces, tables)
+    const opens = (line.match(/[{([]/g) ?? []).length;
+    const closes = (line.match(/[})\]]/g) ?? []).length;
+    const lead = /^[})\]]/.test(line) ? 1 : 0;
+    const out = '  '.repeat(Math.max(0, depth - lead)) + line;
+    depth += opens - closes;
+    return out;
+  });
+}
+
+function byName(a: string, b: string): number {
+  const ka = a.replace(/^type /, '');
+  const kb = b.replace(/^type /, '');
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function readPrim(p: string): string {
+  switch (p) {
+    case 'int':
+      return 'r.readInt()';
+    case 'uint':
+      return 'r.readUint()';
+    case 'hyper':
+      return 'r.readHyper()';
+    case 'uhyper':
+      return 'r.readUhyper()';
+    case 'float':
+      return 'r.readFloat()';
+    case 'double':
+      return 'r.readDouble()';
+    case 'bool':
+      return 'r.readBool()';
+    case 'void':
+      return 'undefined';
+  }
+  throw new Error(`no reader for ${p}`);
+}
+
+function writePrim(p: string): string {
+  switch (p) {
+    case 'int':
+      return 'w.writeInt';
+    case 'uint':
+      return 'w.writeUint';
+    case 'hyper':
+      return 'w.writeHyper';
+    case 'uhyper':
+      return 'w.writeUhyper';
+    case 'float':
+      return 'w.writeFloat';
+    case 'double':
+      return 'w.writeDouble';
+    case 'bool':
+      return 'w.writeBool';
+  }
+  throw new Error(`no writer for ${p}`);
+}
+
+/** A cheap membership test for enum values: a range when contiguous, else comparisons. */
+function enumCheck(values: readonly number[], v: string): string {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  const lo = sorted[0]!;
+  const hi = sorted[sorted.length - 1]!;
+  if (hi - lo + 1 === sorted.length) return `${v} >= ${lo} && ${v} <= ${hi} && (${v} | 0) === ${v}`;
+  return sorted.map((x) => `${v} === ${x}`).join(' || ');
+}
+
+function emitProgram(
+  p: ProgramSpec,
+  mod: Module,
+  symbols: SymbolTable,
+  body: string[],
+  useType: (name: string) => string,
+  useFn: (fn: string, name: string) => string,
+): void {
+  const procEnum = mod.spec.definitions.find((d) => d.kind === 'enum' && d.name === p.procEnum);
+  if (procEnum?.kind !== 'enum') throw new Error(`${mod.id}: no enum ${p.procEnum}`);
+  const program = symbols.resolve({ ref: p.programConst });
+  const version = symbols.resolve({ ref: p.versionConst });
+  const codec = (name: string): string => {
+    if (!symbols.has(name)) return 'null';
+    const T = useType(name);
+    return `{ name: '${name}', encode: ${useFn(`encode${T}`, name)}, decode: ${useFn(`decode${T}`, name)} } satisfies Codec<${T}>`;
+  };
+
+  const rows: string[] = [];
+  const events: string[] = [];
+  const methods: string[] = [];
+  for (const m of procEnum.members) {
+    const name = stripPrefix(m.name, p.procPrefix);
+    const number = symbols.resolve(m.value);
+    const ann = p.annotations[m.name];
+    if (!ann) throw new Error(`${m.name} has no entry in procedures.json`);
+    if (ann.number !== number)
+      throw new Error(`${m.name}: procedures.json says ${ann.number}, .x says ${number}`);
+    const base = `${p.structPrefix}${name.toLowerCase()}`;
+    const msg = symbols.has(`${base}_msg`) ? `${base}_msg` : null;
+    const args = symbols.has(`${base}_args`) ? `${base}_args` : null;
+    const ret = symbols.has(`${base}_ret`) ? `${base}_ret` : null;
+    const method = camelCase(name);
+    const stream =
+      ann.readstream !== undefined ? "'read'" : ann.writestream !== undefined ? "'write'" : 'null';
+    const priority = ann.priority === 'high' ? "'high'" : "'low'";
+    const acl = `[${(ann.acl ?? []).map((a) => `'${a}'`).join(', ')}]`;
+    rows.push(
+      `  { name: '${name}', number: ${number}, method: '${method}', args: ${codec(args ?? msg ?? '')}, ret: ${codec(ret ?? '')}, ` +
+        `event: ${msg !== null}, priority: ${priority}, stream: ${stream}, sparseFlag: ${ann.sparseflag ? `'${ann.sparseflag}'` : 'null'}, acl: ${acl} },`,
+    );
+    if (msg) events.push(`  { name: '${name}', number: ${number}, payload: ${codec(msg)} },`);
+    const a = args ? useType(args) : 'undefined';
+    const r = ret ? useType(ret) : 'undefined';
+    if (!msg)
+      methods.push(`  /** \`${m.name}\` (${number}) */`, `  ${method}: [args: ${a}, ret: ${r}];`);
+  }
+  const P = pascalCase(p.id);
+  body.push(`/** Argument and result types of every ${p.id} procedure, by method name. */`);
+  body.push(`export interface ${P}Methods {`, ...methods, '}', '');
+  body.push(`/** The ${p.id} program: number, version and every procedure with its codecs. */`);
+  body.push(`export const ${p.id}Program: ProgramInfo = {`);
+  body.push(
+    `  name: '${p.id}',`,
+    `  program: ${program},`,
+    `  version: ${version},`,
+    '  procedures: [',
+  );
+  body.push(...rows.map((r) => `  ${r}`), '  ],', '};', '');
+  body.push(
+    `/** Events of the ${p.id} program: procedures the server sends as MESSAGE, with their payloads. */`,
+  );
+  body.push(`export const ${p.id}Events = [`, ...events, '] as const;', '');
+}
