@@ -180,7 +180,8 @@ export class Interpreter {
     const def = this.symbols.lookup(name).def;
     switch (def.kind) {
       case 'typedef':
-        return this.encodeDecl(def.decl, v, w);
+        this.encodeDecl(def.decl, v, w);
+        return;
       case 'struct': {
         const o = v as Record<string, unknown>;
         for (const f of def.fields) this.encodeDecl(f, o[camelCase(f.name)], w);
@@ -209,22 +210,32 @@ export class Interpreter {
 
   private encodeSingle(d: Declaration, v: unknown, w: XdrWriter): void {
     const t = d.type;
-    if (t.kind === 'named') return this.encodeNamed(t.name, v, w);
+    if (t.kind === 'named') {
+      this.encodeNamed(t.name, v, w);
+      return;
+    }
     switch (t.prim) {
       case 'int':
-        return w.writeInt(v as number);
+        w.writeInt(v as number);
+        return;
       case 'uint':
-        return w.writeUint(v as number);
+        w.writeUint(v as number);
+        return;
       case 'hyper':
-        return w.writeHyper(v as bigint);
+        w.writeHyper(v as bigint);
+        return;
       case 'uhyper':
-        return w.writeUhyper(v as bigint);
+        w.writeUhyper(v as bigint);
+        return;
       case 'float':
-        return w.writeFloat(v as number);
+        w.writeFloat(v as number);
+        return;
       case 'double':
-        return w.writeDouble(v as number);
+        w.writeDouble(v as number);
+        return;
       case 'bool':
-        return w.writeBool(v as boolean);
+        w.writeBool(v as boolean);
+        return;
       case 'void':
         return;
       default:
@@ -234,16 +245,20 @@ export class Interpreter {
 
   private encodeDecl(d: Declaration, v: unknown, w: XdrWriter): void {
     const t = d.type;
-    if (t.kind === 'prim' && t.prim === 'string') return w.writeString(v as string, this.bound(d));
+    if (t.kind === 'prim' && t.prim === 'string') {
+      w.writeString(v as string, this.bound(d));
+      return;
+    }
     if (t.kind === 'prim' && t.prim === 'opaque') {
-      if (d.form === 'fixed')
-        return w.writeFixedOpaque(v as Uint8Array, this.symbols.resolve(d.size!));
-      return w.writeOpaque(v as Uint8Array, this.bound(d));
+      if (d.form === 'fixed') w.writeFixedOpaque(v as Uint8Array, this.symbols.resolve(d.size!));
+      else w.writeOpaque(v as Uint8Array, this.bound(d));
+      return;
     }
     const single: Declaration = { ...d, form: 'single', size: null };
     switch (d.form) {
       case 'single':
-        return this.encodeSingle(d, v, w);
+        this.encodeSingle(d, v, w);
+        return;
       case 'optional':
         if (w.writePresent(v)) this.encodeSingle(single, v, w);
         return;
