@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# test-hosts.sh: two real, independent libvirt hosts ("A" and "B") on this one machine, for
+# virtwire's integration tests, end-to-end migration tests, benchmarks and fixture capture.
+#
+#   scripts/test-hosts.sh install   # packages + the libvirt-qemu account (root, Debian 12)
+#   scripts/test-hosts.sh up        # configure and start both daemons; idempotent
+#   scripts/test-hosts.sh down      # stop guests, QEMUs and daemons we started (by PID); rm state
+#   scripts/test-hosts.sh status    # exit 0 only when both hosts answer
+#   scripts/test-hosts.sh env       # shell-assignable VIRTWIRE_* lines for the tests
+#
+# Environment:
+#   VIRTWIRE_HOSTS_DIR    state directory (default ${TMPDIR:-/tmp}/virtwire-hosts)
+#   VIRTWIRE_CAPS_CACHE   persistent QEMU capabilities seed (default /var/tmp/virtwire-qemu-caps)
+#   VIRTWIRE_UP_TIMEOUT   seconds to wait for each daemon (default 90)
+#   VIRTWIRE_LIBVIRTD     daemon binary (default /usr/sbin/libvirtd)
+#
+# Layout of a host: $DIR/<host>/{etc,run,lib,cache,log} are bind-mounted, inside a private mount
+# namespace owned by that host's libvirtd, over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
+# /var/cache/libvirt and /var/log/libvirt. Nothing of the machine's own libvirt state is touched,
+# and the two daemons cannot see each other's domains, caches or pid files.
+set -euo pipefail
+
+DIR=${VIRTWIRE_HOSTS_DIR:-${TMPDIR:-/tmp}/virtwire-hosts}
+CAPS_CACHE=${VIRTWIRE_CAPS_CACHE:-/var/tmp/virtwire-qemu-caps}
+UP_TIMEOUT=${VIRTWIRE_UP_TIMEOUT:-90}
+PORT=16509
+HOSTS=(A B)
+LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
+
+PACKAGES=(
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
+  libsasl2-modules netcat-openbsd
+)
+
+# Per-host facts. Migration refuses a destination with the source's host UUID, so each host has
+# its own. libvirt rejects exactly 127.0.0.1 as migration_address ("address of the local machine"),
+# hence 127.0.0.3 for the host listening on 127.0.0.1. Disjoint port ranges keep two incoming
+# migrations from racing for one port.
+host_addr() { case $1 in A) echo 127.0.0.1 ;; B) echo 127.0.0.2 ;; esac; }
+host_uuid() { case $1 in A) echo 7669727a-0000-4000-8000-00000000000a ;; B) echo 7669727a-0000-4000-8000-00000000000b ;; esac; }
+host_mig_addr() { case $1 in A) echo 127.0.0.3 ;; B) echo 127.0.0.2 ;; esac; }
+host_mig_ports() { case $1 in A) echo "49152 49183" ;; B) echo "49184 49215" ;; esac; }
+host_sock() { echo "$DIR/$1/sock/libvirt-sock"; }
+tcp_uri() { echo "qemu+tcp://$(host_addr "$1")/system"; }
+unix_uri() { echo "qemu+unix:///system?socket=$(host_sock "$1")"; }
+test_uri() { echo "test+tcp://$(host_addr "$1")/default"; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+say() { echo "[test-hosts $(date +%T)] $*"; }
+die() { echo "[test-hosts] error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# install
+
+cmd_install() {
+  local missing=() p
+  # one dpkg-query for all packages: `up` runs this every time
+  mapfile -t missing < <(
+    dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
+      awk -v want="${PACKAGES[*]}" '$NF == "installed" { ok[$1] = 1 }
+        END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }'
+  )
+  if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}) and not root"
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  # The QEMU driver looks up its built-in default account before it reads qemu.conf, so it refuses
+  # to load without libvirt-qemu even though our qemu.conf runs QEMU as root. We avoid
+  # libvirt-daemon-system (which would create it) because it drags in polkit, firewall and init
+  # scripts that have no place on a test machine.
+  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+  getent passwd libvirt-qemu >/dev/null ||
+    useradd --system -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+}
+
+# ---------------------------------------------------------------------------------------------
+# process bookkeeping: every PID we act on comes from a file written by `up` (or by our libvirtd),
+# and is checked to still live in the mount namespace we recorded, so a recycled PID is never hit.
+
+read_pid() { if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi; }
+
+# alive PID: running, and not a zombie waiting for a PID 1 that may never reap it (containers)
+alive() {
+  local stat
+  kill -0 "$1" 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# ours HOST PID: true when PID is alive and lives in HOST's private mount namespace
+ours() {
+  local ns_file="$DIR/$1/mntns" ns
+  [ -n "$2" ] && alive "$2" || return 1
+  [ -s "$ns_file" ] || return 0 # namespace not recorded yet (daemon died during `up`): trust file
+  ns=$(readlink "/proc/$2/ns/mnt" 2>/dev/null) || return 1
+  [ "$ns" = "$(cat "$ns_file")" ]
+}
+
+daemon_pids() { # daemon_pids HOST: launcher and libvirtd (usually the same process, see start_host)
+  local p
+  for p in "$(read_pid "$DIR/$1/launcher.pid")" "$(read_pid "$DIR/$1/libvirtd.pid")"; do
+    if [ -n "$p" ]; then echo "$p"; fi
+  done | sort -u
+}
+
+qemu_pids() {
+  # libvirt writes <domain>.pid under the host's own /run/libvirt/qemu, next to the <domain>.xml
+  # status file; driver.pid there is libvirtd's own lock file, hence the pairing and the exe check
+  local f p
+  for f in "$DIR/$1"/run/qemu/*.pid; do
+    [ -e "${f%.pid}.xml" ] || continue
+    p=$(read_pid "$f")
+    case $(readlink "/proc/$p/exe" 2>/dev/null) in
+    */qemu-system-*) echo "$p" ;;
+    esac
+  done
+}
+
+# stop_pids HOST PID...: SIGTERM, give them 5 s (libvirtd needs ~2 s), then SIGKILL survivors
+stop_pids() {
+  local h=$1 p i left
+  shift
+  local pids=()
+  for p in "$@"; do ours "$h" "$p" && pids+=("$p"); done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for i in $(seq 50); do
+    left=()
+    for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
+    [ ${#left[@]} -eq 0 ] && return 0
+    sleep 0.1
+  done
+  say "host $h: SIGKILL to survivors ${left[*]}"
+  kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+answers() { timeout 10 virsh -q -c "$(tcp_uri "$1")" version >/dev/null 2>&1; }
+
+daemon_alive() {
+  local p
+  for p in $(daemon_pids "$1"); do alive "$p" && return 0; done
+  return 1
+}
+
+host_up() { # a daemon we started is alive and answers RPCs
+  local p
+  for p in $(daemon_pids "$1"); do
+    ours "$1" "$p" && answers "$1" && return 0
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# up
+
+write_host_config() {
+  local h=$1 d="$DIR/$1" mig pmin pmax
+  mig=$(host_mig_addr "$h")
+  read -r pmin pmax <<<"$(host_mig_ports "$h")"
+  mkdir -p "$d"/{etc,run,lib,cache,log,sock}
+  # the client library also reads /etc/libvirt/libvirt.conf inside the namespace (aliases, default URI)
+  if [ -f /etc/libvirt/libvirt.conf ]; then cp /etc/libvirt/libvirt.conf "$d/etc/"; fi
+
+  # auth "none" everywhere for now; SASL/TLS variants will get their own hosts.
+  # Workers and per-client request limits are raised well above the defaults (5 requests per
+  # client) so benchmarks measure virtwire's pipelining, not the daemon's queue.
+  cat >"$d/etc/libvirtd.conf" <<EOF
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$(host_addr "$h")"
+tcp_port = "$PORT"
+auth_tcp = "none"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+unix_sock_dir = "$d/sock"
+unix_sock_group = "root"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+host_uuid = "$(host_uuid "$h")"
+max_clients = 512
+max_queued_clients = 256
+max_anonymous_clients = 256
+min_workers = 8
+max_workers = 64
+prio_workers = 8
+max_client_requests = 64
+keepalive_interval = 5
+keepalive_count = 5
+log_outputs = "3:file:$d/libvirtd.log"
+EOF
+
+  # root QEMU: no need for the libvirt-qemu account to own anything. stdio_handler=file: no
+  # virtlogd. No cgroup controllers: two daemons would otherwise fight over one cgroup path.
+  cat >"$d/etc/qemu.conf" <<EOF
+user = "root"
+group = "root"
+stdio_handler = "file"
+cgroup_controllers = [ ]
+migration_address = "$mig"
+migration_host = "$mig"
+migration_port_min = $pmin
+migration_port_max = $pmax
+EOF
+
+  # The mount namespace runs this script: bind the host's directories over libvirt's fixed paths,
+  # then become libvirtd (exec keeps the PID, so launcher.pid == libvirtd's PID).
+  cat >"$d/launch.sh" <<EOF
+#!/bin/bash
+set -e
+mount --bind '$d/etc' /etc/libvirt
+mount --bind '$d/run' /run/libvirt
+mount --bind '$d/lib' /var/lib/libvirt
+mount --bind '$d/cache' /var/cache/libvirt
+mount --bind '$d/log' /var/log/libvirt
+exec $LIBVIRTD --listen -f '$d/etc/libvirtd.conf' -p '$d/libvirtd.pid'
+EOF
+}
+
+seed_caps() { # seed_caps FROM_DIR HOST: FROM_DIR/capabilities/*.xml -> host's QEMU cache
+  local from=$1 to="$DIR/$2/cache/qemu"
+  compgen -G "$from/capabilities/*.xml" >/dev/null || return 1
+  mkdir -p "$to"
+  cp -a "$from/capabilities" "$to/"
+}
+
+save_caps_seed() { # keep A's (re)validated cache for the next run; swap in atomically
+  local src="$DIR/A/cache/qemu/capabilities" tmp
+  compgen -G "$src/*.xml" >/dev/null || return 0
+  mkdir -p "$(dirname "$CAPS_CACHE")"
+  tmp=$(mktemp -d "$CAPS_CACHE.new.XXXXXX")
+  cp -a "$src" "$tmp/"
+  rm -rf "$CAPS_CACHE"
+  mv "$tmp" "$CAPS_CACHE"
+}
+
+start_host() {
+  local h=$1 d="$DIR/$1"
+  # the bind targets must exist in the parent namespace too
+  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
+  # setsid: the daemon leaves our session, so a Ctrl-C or a closed terminal does not reach it.
+  # A background job of a script is never a process-group leader, so setsid does not fork and
+  # $! stays the PID that unshare, bash and finally libvirtd exec into.
+  setsid unshare --mount --propagation private /bin/bash "$d/launch.sh" \
+    >"$d/stdout.log" 2>&1 </dev/null &
+  echo $! >"$d/launcher.pid"
+}
+
+show_logs() {
+  local h=$1 f
+  for f in "$DIR/$h/stdout.log" "$DIR/$h/libvirtd.log"; do
+    if [ -s "$f" ]; then
+      echo "----- tail of $f" >&2
+      tail -n 25 "$f" >&2
+    fi
+  done
+}
+
+wait_ready() {
+  local h=$1 t0 p
+  t0=$(date +%s)
+  until answers "$h"; do
+    if ! daemon_alive "$h"; then
+      show_logs "$h"
+      die "libvirtd for host $h exited during startup (logs above; '$0 down' cleans up)"
+    fi
+    if [ $(($(date +%s) - t0)) -ge "$UP_TIMEOUT" ]; then
+      show_logs "$h"
+      die "host $h did not answer on $(tcp_uri "$h") within ${UP_TIMEOUT}s (logs above; '$0 down' cleans up)"
+    fi
+    sleep 0.1
+  done
+  # remember the namespace: from now on a PID only counts as ours if it lives there
+  p=$(read_pid "$DIR/$h/libvirtd.pid")
+  readlink "/proc/$p/ns/mnt" >"$DIR/$h/mntns"
+}
+
+port_taken() { (exec 3<>"/dev/tcp/$1/$PORT") 2>/dev/null; }
+
+write_guest() {
+  # A 58-byte multiboot kernel, so tests need no OS image. 32-byte multiboot header using the
+  # a.out kludge (QEMU's -kernel loads it at 1 MiB and enters it in 32-bit flat mode), then a loop
+  # writing a counter into every 4 KiB page from 2 MiB to 48 MiB, forever: 46 MiB stay dirty, so
+  # pre-copy at low bandwidth never converges, and the counter at 0x200000 shows the guest runs.
+  local hex="" g="$DIR/guest"
+  # header, little-endian words
+  hex+='02b0ad1b'     # magic 0x1BADB002
+  hex+='00000100'     # flags 0x00010000: load addresses come from this header
+  hex+='fe4f51e4'     # checksum: -(magic + flags) mod 2^32 = 0xE4514FFE
+  hex+='00001000'     # header_addr 0x100000 (this header is the first byte of the image)
+  hex+='00001000'     # load_addr 0x100000
+  hex+='00000000'     # load_end_addr 0: load the whole file
+  hex+='00000000'     # bss_end_addr 0: no bss
+  hex+='20001000'     # entry 0x100020: the code right after this header
+  # code, offsets from the start of the file
+  hex+='31c0'         # 0x20       xor eax, eax
+  hex+='40'           # 0x22  L1:  inc eax
+  hex+='bf00002000'   # 0x23       mov edi, 0x200000
+  hex+='8907'         # 0x28  L2:  mov [edi], eax
+  hex+='81c700100000' # 0x2a       add edi, 0x1000
+  hex+='81ff00000003' # 0x30       cmp edi, 0x3000000
+  hex+='72f0'         # 0x36       jb L2  (rel8 -0x10: 0x38 -> 0x28)
+  hex+='ebe8'         # 0x38       jmp L1 (rel8 -0x18: 0x3a -> 0x22)
+  mkdir -p "$g"
+  printf '%b' "$(sed 's/../\\x&/g' <<<"$hex")" >"$g/dirty.mb"
+  [ "$(stat -c %s "$g/dirty.mb")" = 58 ] || die "guest kernel is not 58 bytes"
+
+  # Directly definable; tests substitute <name> (and add a <uuid>) to get distinct guests.
+  # type='qemu' (TCG) works with or without /dev/kvm; no disks, NICs, USB or balloon to set up.
+  cat >"$g/guest.xml" <<EOF
+<domain type='qemu'>
+  <name>virtwire-guest</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$g/dirty.mb</kernel>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+cmd_up() {
+  local t0 h seeded=no
+  t0=$(now)
+  [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
+  if [ -d "$DIR" ]; then
+    if host_up A && host_up B; then
+      say "already up ($DIR)"
+      return 0
+    fi
+    say "stale state in $DIR: cleaning it first"
+    cmd_down
+  fi
+  cmd_install
+  for h in "${HOSTS[@]}"; do
+    if port_taken "$(host_addr "$h")"; then
+      die "$(host_addr "$h"):$PORT is already in use by another process"
+    fi
+  done
+
+  mkdir -p "$DIR"
+  write_guest
+  for h in "${HOSTS[@]}"; do write_host_config "$h"; done
+
+  # A probes QEMU (~8 s) unless a seed is present; libvirt revalidates the seed (QEMU and libvirtd
+  # binaries' timestamps, kernel, microcode) and reprobes by itself if it no longer matches.
+  seed_caps "$CAPS_CACHE" A && seeded=yes
+  start_host A
+  wait_ready A
+  say "host A up after $(elapsed "$t0")s (caps seed: $seeded)"
+  save_caps_seed
+  # B reuses A's fresh cache: same binaries, same machine
+  seed_caps "$DIR/A/cache/qemu" B || true
+  start_host B
+  wait_ready B
+  say "hosts A ($(tcp_uri A)) and B ($(tcp_uri B)) up after $(elapsed "$t0")s"
+}
+
+# ---------------------------------------------------------------------------------------------
+# down
+
+cmd_down() {
+  local t0 h d waits=() pids
+  t0=$(now)
+  if [ ! -d "$DIR" ]; then
+    say "already down (no $DIR)"
+    return 0
+  fi
+  # Destroy guests through each daemon first (both hosts in parallel), so libvirt cleans up after
+  # them; whatever is left afterwards is stopped by PID below.
+  for h in "${HOSTS[@]}"; do
+    [ -S "$(host_sock "$h")" ] || continue
+    for d in $(timeout 10 virsh -q -c "$(unix_uri "$h")" list --name 2>/dev/null); do
+      timeout 15 virsh -q -c "$(unix_uri "$h")" destroy "$d" >/dev/null 2>&1 &
+      waits+=($!)
+    done
+  done
+  # wait for these clients by PID; a bare `wait` would also wait for any daemon this shell started
+  for d in "${waits[@]}"; do wait "$d" || true; done
+
+  for h in "${HOSTS[@]}"; do
+    [ -d "$DIR/$h" ] || continue
+    mapfile -t pids < <(qemu_pids "$h")
+    if [ ${#pids[@]} -gt 0 ]; then stop_pids "$h" "${pids[@]}"; fi
+  done
+  # both daemons at once: each needs ~2 s to exit on SIGTERM
+  waits=()
+  for h in "${HOSTS[@]}"; do
+    [ -d "$DIR/$h" ] || continue
+    mapfile -t pids < <(daemon_pids "$h")
+    if [ ${#pids[@]} -gt 0 ]; then
+      stop_pids "$h" "${pids[@]}" &
+      waits+=($!)
+    fi
+  done
+  for d in "${waits[@]}"; do wait "$d" || true; done
+  rm -rf "$DIR"
+  say "down after $(elapsed "$t0")s"
+}
+
+# ---------------------------------------------------------------------------------------------
+# status / env
+
+cmd_status() {
+  local h rc=0 p
+  for h in "${HOSTS[@]}"; do
+    p=$(read_pid "$DIR/$h/libvirtd.pid")
+    if host_up "$h"; then
+      echo "host $h: up (pid $p, $(tcp_uri "$h"))"
+    else
+      echo "host $h: down"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+SHELL_SAFE='^[A-Za-z0-9_./:+?=@%,-]*$'
+emit() { # NAME VALUE: quote only when the value would not survive `eval`/`source` as is
+  if [[ $2 =~ $SHELL_SAFE ]]; then
+    echo "$1=$2"
+  else
+    echo "$1='${2//\'/\'\\\'\'}'"
+  fi
+}
+
+cmd_env() {
+  local h
+  emit VIRTWIRE_HOSTS_DIR "$DIR"
+  for h in "${HOSTS[@]}"; do
+    emit "VIRTWIRE_HOST_${h}_ADDR" "$(host_addr "$h")"
+    emit "VIRTWIRE_HOST_${h}_PORT" "$PORT"
+    emit "VIRTWIRE_HOST_${h}_UUID" "$(host_uuid "$h")"
+    emit "VIRTWIRE_HOST_${h}_TCP" "$(tcp_uri "$h")"
+    emit "VIRTWIRE_HOST_${h}_UNIX" "$(unix_uri "$h")"
+    emit "VIRTWIRE_HOST_${h}_SOCKET" "$(host_sock "$h")"
+    emit "VIRTWIRE_HOST_${h}_TEST" "$(test_uri "$h")"
+    emit "VIRTWIRE_HOST_${h}_MIGRATION_ADDR" "$(host_mig_addr "$h")"
+  done
+  emit VIRTWIRE_GUEST_KERNEL "$DIR/guest/dirty.mb"
+  emit VIRTWIRE_GUEST_XML "$DIR/guest/guest.xml"
+}
+
+case "${1:-}" in
+install) cmd_install ;;
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+env) cmd_env ;;
+*)
+  echo "usage: $0 install|up|down|status|env" >&2
+  exit 2
+  ;;
+esac
