@@ -1,8 +1,49 @@
 /**
  * virtwire: a pure-TypeScript client for libvirt's remote RPC protocol.
  *
- * This entry point exports the XDR runtime; the RPC tables live in
- * `virtwire/protocol`.
+ * ```ts
+ * import { connect } from 'virtwire';
+ * await using conn = await connect('qemu+tcp://host/system');
+ * ```
+ * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
+export {
+  AuthError,
+  Connection,
+  type ConnectionFeatures,
+  type ConnectOptions,
+  connect,
+  Feature,
+} from './api/connection.js';
+export { Domain, type DomainInfo, type DomainState } from './api/domain.js';
+export { type DomainStateName, formatUuid, parseUuid } from './api/names.js';
+export { fromTypedParams, type TypedValue } from './api/typed-params.js';
+export { VirtwireError } from './errors.js';
+export type { CallOptions, CloseInfo } from './rpc/client.js';
+export {
+  AbortError,
+  type CloseReason,
+  ConnectionClosedError,
+  type ErrorCodeName,
+  hasErrorCode,
+  isArgumentUnsupported,
+  isAuthFailed,
+  isInvalidArg,
+  isMigrateUnsafe,
+  isNoDomain,
+  isNoNetwork,
+  isNoStoragePool,
+  isNoStorageVol,
+  isNoSupport,
+  isOperationAborted,
+  isOperationFailed,
+  isOperationInvalid,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+} from './rpc/errors.js';
+export type { MethodsOf } from './rpc/methods.js';
+export { type Transport, TransportError, type TransportOptions } from './transport/index.js';
+export { type LibvirtUri, parseUri, UriError } from './uri/index.js';
 export { type Codec, XdrError, XdrReader, XdrWriter } from './xdr/index.js';
 export type { ProcedureInfo, ProgramInfo } from './xdr/program.js';

@@ -1,3 +1,5 @@
+import { VirtwireError } from '../errors.js';
+
 /**
  * Raised for any XDR encode or decode failure: a value out of range, a length
  * over its declared bound, non-zero padding, truncated or left-over bytes.
@@ -5,8 +7,8 @@
  * `path` names where it happened, outermost type first, e.g.
  * `remote_domain_get_job_stats_ret.params[3].value.s`.
  */
-export class XdrError extends Error {
-  override readonly name = 'XdrError';
+export class XdrError extends VirtwireError {
+  override name = 'XdrError';
   /** Byte offset in the buffer being read or written, when known. */
   readonly offset: number;
   /** What failed, without the location. */

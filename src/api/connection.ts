@@ -1,0 +1,282 @@
+import type { Duplex } from 'node:stream';
+import { VirtwireError } from '../errors.js';
+import { VirConnectListAllDomainsFlags } from '../generated/api.js';
+import { type LxcMethods, lxcProgram } from '../generated/lxc.js';
+import { type QemuMethods, qemuProgram } from '../generated/qemu.js';
+import { RemoteAuthType, type RemoteMethods, remoteProgram } from '../generated/remote.js';
+import { type CallOptions, type CloseInfo, RpcClient } from '../rpc/client.js';
+import { isNoDomain, isNoSupport } from '../rpc/errors.js';
+import { bindProgram, type MethodsOf } from '../rpc/methods.js';
+import { openTransport } from '../transport/index.js';
+import type { Transport } from '../transport/types.js';
+import { type LibvirtUri, parseUri } from '../uri/index.js';
+import { Domain } from './domain.js';
+import { parseUuid } from './names.js';
+
+/** Feature numbers probed with CONNECT_SUPPORTS_FEATURE (libvirt's VIR_DRV_FEATURE_*). */
+export const Feature = {
+  MIGRATION_V2: 3,
+  MIGRATION_P2P: 4,
+  MIGRATION_V3: 6,
+  MIGRATION_CHANGE_PROTECTION: 7,
+  FD_PASSING: 8,
+  TYPED_PARAM_STRING: 9,
+  PROGRAM_KEEPALIVE: 10,
+  MIGRATION_OFFLINE: 12,
+  MIGRATION_PARAMS: 13,
+  REMOTE_EVENT_CALLBACK: 14,
+  REMOTE_CLOSE_CALLBACK: 15,
+} as const;
+
+/** The daemon asked for an authentication this client cannot do, or authentication failed. */
+export class AuthError extends VirtwireError {
+  override name = 'AuthError';
+}
+
+export interface ConnectOptions {
+  /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
+  readonly readonly?: boolean;
+  /**
+   * Keepalive as libvirt's client does it: a PING after `interval` seconds of
+   * silence, the peer declared dead after `count` unanswered PINGs. Defaults
+   * 5 and 5; interval 0 disables it. Only started when the daemon supports it.
+   */
+  readonly keepalive?: { readonly interval?: number; readonly count?: number };
+  /** Abandons the connection attempt. */
+  readonly signal?: AbortSignal;
+  /** Gives up the whole open sequence after this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** Uses this byte stream factory instead of the URI's transport (tests, simulators, tunnels). */
+  readonly transport?: Transport;
+  /** Environment for socket, key and certificate lookup (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Optional features the daemon said it supports during the open sequence. */
+export interface ConnectionFeatures {
+  readonly keepalive: boolean;
+  readonly eventCallback: boolean;
+  readonly closeCallback: boolean;
+}
+
+/**
+ * An open libvirt connection. Every procedure of every program is a typed
+ * method of `remote`, `qemu` and `lxc`; the handles (`lookupDomain`,
+ * `listDomains`...) cover everyday work on top.
+ */
+export class Connection implements AsyncDisposable {
+  readonly remote: MethodsOf<RemoteMethods>;
+  readonly qemu: MethodsOf<QemuMethods>;
+  readonly lxc: MethodsOf<LxcMethods>;
+  /** The URI the daemon reports for this connection. */
+  uri = '';
+  features: ConnectionFeatures = { keepalive: false, eventCallback: false, closeCallback: false };
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly rpc: RpcClient,
+    /** The URI this connection was opened with, parsed. */
+    readonly target: LibvirtUri,
+  ) {
+    this.remote = bindProgram<RemoteMethods>(rpc, remoteProgram);
+    this.qemu = bindProgram<QemuMethods>(rpc, qemuProgram);
+    this.lxc = bindProgram<LxcMethods>(rpc, lxcProgram);
+  }
+
+  /** Settles when the connection ends, with the reason (`client`, `eof`, `error`, `keepalive`). */
+  get closed(): Promise<CloseInfo> {
+    return this.rpc.closed;
+  }
+
+  get isOpen(): boolean {
+    return this.rpc.isOpen;
+  }
+
+  /** Asks the daemon whether it supports a feature (see `Feature`). */
+  async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
+    const r = await this.remote.connectSupportsFeature({ feature }, opts);
+    return r.supported !== 0;
+  }
+
+  /** Finds a domain by name, or by UUID when the string is one. */
+  async lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<Domain> {
+    const uuid = parseUuid(nameOrUuid);
+    if (uuid) {
+      try {
+        const r = await this.remote.domainLookupByUuid({ uuid }, opts);
+        return new Domain(this, r.dom);
+      } catch (err) {
+        // A name may look like a UUID: fall back to it, as virsh does.
+        if (!isNoDomain(err)) throw err;
+      }
+    }
+    const r = await this.remote.domainLookupByName({ name: nameOrUuid }, opts);
+    return new Domain(this, r.dom);
+  }
+
+  /** Finds a running domain by its id. */
+  async lookupDomainById(id: number, opts?: CallOptions): Promise<Domain> {
+    const r = await this.remote.domainLookupById({ id }, opts);
+    return new Domain(this, r.dom);
+  }
+
+  /** Every domain, filtered by VIR_CONNECT_LIST_DOMAINS_* flags (0 = all). */
+  async listDomains(flags = 0, opts?: CallOptions): Promise<Domain[]> {
+    const r = await this.remote.connectListAllDomains({ needResults: 1, flags }, opts);
+    return r.domains.map((d) => new Domain(this, d));
+  }
+
+  /** Running domains only. */
+  listActiveDomains(opts?: CallOptions): Promise<Domain[]> {
+    return this.listDomains(VirConnectListAllDomainsFlags.VIR_CONNECT_LIST_DOMAINS_ACTIVE, opts);
+  }
+
+  /** Defines a persistent domain from XML (VIR_DOMAIN_DEFINE_* flags). */
+  async defineDomain(xml: string, flags = 0, opts?: CallOptions): Promise<Domain> {
+    const r = await this.remote.domainDefineXmlFlags({ xml, flags }, opts);
+    return new Domain(this, r.dom);
+  }
+
+  /** Creates and starts a transient domain from XML (VIR_DOMAIN_START_* flags). */
+  async createDomain(xml: string, flags = 0, opts?: CallOptions): Promise<Domain> {
+    const r = await this.remote.domainCreateXml({ xmlDesc: xml, flags }, opts);
+    return new Domain(this, r.dom);
+  }
+
+  /**
+   * Closes the connection: CONNECT_CLOSE as libvirt's client sends it, then the
+   * transport. Calls still waiting reject with ConnectionClosedError.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.rpc.isOpen) {
+        try {
+          await this.remote.connectClose(undefined, { timeoutMs: 2000 });
+        } catch {
+          // the daemon may already be gone; closing goes on regardless
+        }
+      }
+      await this.rpc.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Opens a connection to a libvirt daemon, as libvirt's own client does:
+ * transport, AUTH_LIST and authentication, keepalive probe, CONNECT_OPEN,
+ * CONNECT_GET_URI when no name was given, then feature probes.
+ *
+ * ```ts
+ * await using conn = await connect('qemu+tcp://127.0.0.1/system');
+ * const dom = await conn.lookupDomain('vm1');
+ * console.log(await dom.state());
+ * ```
+ */
+export async function connect(uri: string, options: ConnectOptions = {}): Promise<Connection> {
+  const target = parseUri(uri);
+  const signal = combineSignals(options.signal, options.timeoutMs);
+  const opts: CallOptions = { signal };
+  const transport = options.transport ?? openTransport;
+  let stream: Duplex;
+  try {
+    stream = await transport(target, {
+      readonly: options.readonly ?? false,
+      signal,
+      env: options.env,
+    });
+  } catch (err) {
+    throw signal?.aborted && !(err instanceof VirtwireError)
+      ? new VirtwireError(`connecting to ${uri} timed out or was aborted`, { cause: err })
+      : err;
+  }
+  const rpc = new RpcClient(stream);
+  const conn = new Connection(rpc, target);
+  try {
+    await authenticate(conn, target, opts);
+    const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
+    await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
+    conn.uri = target.openName ?? (await conn.remote.connectGetUri(undefined, opts)).uri;
+    if (keepalive) {
+      rpc.startKeepalive(options.keepalive?.interval ?? 5, options.keepalive?.count ?? 5);
+    }
+    conn.features = {
+      keepalive,
+      eventCallback: await probe(conn, Feature.REMOTE_EVENT_CALLBACK, opts),
+      closeCallback: await probe(conn, Feature.REMOTE_CLOSE_CALLBACK, opts),
+    };
+    return conn;
+  } catch (err) {
+    await rpc.close();
+    throw err;
+  }
+}
+
+/** CONNECT_SUPPORTS_FEATURE, treating "unsupported procedure" from an old daemon as no. */
+async function probe(conn: Connection, feature: number, opts: CallOptions): Promise<boolean> {
+  try {
+    return await conn.supportsFeature(feature, opts);
+  } catch (err) {
+    if (isNoSupport(err)) return false;
+    throw err;
+  }
+}
+
+const AUTH_NAMES: Record<number, string> = {
+  [RemoteAuthType.REMOTE_AUTH_NONE]: 'none',
+  [RemoteAuthType.REMOTE_AUTH_SASL]: 'sasl',
+  [RemoteAuthType.REMOTE_AUTH_POLKIT]: 'polkit',
+};
+
+/** AUTH_LIST, then the method the URI asks for (auth=) or the daemon's first choice. */
+async function authenticate(conn: Connection, uri: LibvirtUri, opts: CallOptions): Promise<void> {
+  let types: number[];
+  try {
+    types = (await conn.remote.authList(undefined, opts)).types;
+  } catch (err) {
+    if (isNoSupport(err)) return; // a daemon too old to know AUTH_LIST needs no auth
+    throw err;
+  }
+  if (types.length === 0) return;
+  let chosen = types[0]!;
+  const wanted = uri.params.auth;
+  if (wanted !== undefined) {
+    const kind = wanted.split('.')[0]!.toLowerCase();
+    const match = types.find((t) => AUTH_NAMES[t] === kind);
+    if (match === undefined) {
+      throw new AuthError(
+        `the URI asks for auth=${wanted}, but the daemon offers ${types.map((t) => AUTH_NAMES[t] ?? t).join(', ')}`,
+      );
+    }
+    chosen = match;
+  }
+  switch (chosen) {
+    case RemoteAuthType.REMOTE_AUTH_NONE:
+      return;
+    case RemoteAuthType.REMOTE_AUTH_POLKIT: {
+      const r = await conn.remote.authPolkit(undefined, opts);
+      if (r.complete === 0) throw new AuthError('polkit authentication did not complete');
+      return;
+    }
+    case RemoteAuthType.REMOTE_AUTH_SASL:
+      throw new AuthError(
+        'the daemon requires SASL authentication, which this version of virtwire does not implement yet; ' +
+          'configure the daemon with auth_tcp/auth_unix_rw = "none" or use a TLS client certificate',
+      );
+    default:
+      throw new AuthError(`the daemon asks for unknown authentication type ${chosen}`);
+  }
+}
+
+function combineSignals(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): AbortSignal | undefined {
+  if (timeoutMs === undefined) return signal;
+  const t = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, t]) : t;
+}

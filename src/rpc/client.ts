@@ -1,0 +1,534 @@
+import type { Duplex } from 'node:stream';
+import { debuglog } from 'node:util';
+import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION } from '../generated/keepalive.js';
+import { decodeVirNetMessageError, VIR_NET_MESSAGE_MAX } from '../generated/virnet.js';
+import { XdrError } from '../xdr/errors.js';
+import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
+import { XdrReader } from '../xdr/reader.js';
+import { XdrWriter } from '../xdr/writer.js';
+import {
+  AbortError,
+  type CloseReason,
+  ConnectionClosedError,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+} from './errors.js';
+import { Framer, LENGTH_WORD } from './framer.js';
+
+const debug = debuglog('virtwire');
+
+/** Message types (virNetMessageType). */
+export const MessageType = {
+  CALL: 0,
+  REPLY: 1,
+  MESSAGE: 2,
+  STREAM: 3,
+  CALL_WITH_FDS: 4,
+  REPLY_WITH_FDS: 5,
+  STREAM_HOLE: 6,
+} as const;
+/** Message status (virNetMessageStatus). */
+export const MessageStatus = { OK: 0, ERROR: 1, CONTINUE: 2 } as const;
+
+const TYPE_NAMES = [
+  'CALL',
+  'REPLY',
+  'MESSAGE',
+  'STREAM',
+  'CALL_WITH_FDS',
+  'REPLY_WITH_FDS',
+  'STREAM_HOLE',
+];
+const PING = 1;
+const PONG = 2;
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Abandons the call when the signal fires (the daemon may still carry it out). */
+  readonly signal?: AbortSignal | undefined;
+  /** Abandons the call after this many milliseconds. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** How and why a connection ended. */
+export interface CloseInfo {
+  readonly reason: CloseReason;
+  readonly error?: Error;
+}
+
+/** Header fields of one incoming message, for event and stream handlers. */
+export interface MessageHeader {
+  readonly prog: number;
+  readonly vers: number;
+  readonly proc: number;
+  readonly type: number;
+  readonly serial: number;
+  readonly status: number;
+}
+
+/** Receives the packets of one data stream (see the streams layer). */
+export interface StreamSink {
+  /** A packet for this stream; `r` is positioned at its payload and valid only during the call. */
+  onPacket(header: MessageHeader, r: XdrReader): void;
+  /** The connection ended. */
+  onClose(err: ConnectionClosedError): void;
+}
+
+interface Pending {
+  readonly prog: number;
+  readonly vers: number;
+  readonly label: string;
+  readonly decode: ((r: XdrReader) => unknown) | null;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  cleanup: (() => void) | null;
+}
+
+export interface RpcClientOptions {
+  /** Largest message accepted or sent, header included (default VIR_NET_MESSAGE_MAX). */
+  readonly maxMessage?: number;
+}
+
+/**
+ * One libvirt RPC connection over any Duplex: serial numbers, many calls in
+ * flight, replies matched on (program, version, serial), events and stream
+ * packets routed to their handlers, keepalive, and a single close path that
+ * rejects everything still waiting.
+ */
+export class RpcClient {
+  /** Settles once, when the connection has ended, with the reason. */
+  readonly closed: Promise<CloseInfo>;
+  private resolveClosed!: (info: CloseInfo) => void;
+  private closeInfo: CloseInfo | null = null;
+  private serial = 0;
+  private readonly pending = new Map<number, Pending>();
+  /** Serials of calls given up by their caller, whose late replies are dropped quietly. */
+  private readonly abandoned = new Set<number>();
+  private readonly eventHandlers = new Map<number, (h: MessageHeader, r: XdrReader) => void>();
+  private readonly streams = new Map<number, StreamSink>();
+  private readonly writer = new XdrWriter(4096);
+  private readonly reader = new XdrReader();
+  private readonly framer: Framer;
+  private readonly maxMessage: number;
+  private keepaliveTimer: NodeJS.Timeout | null = null;
+  private lastReceived = Date.now();
+  private unansweredPings = 0;
+  private readonly closeListeners = new Set<(info: CloseInfo) => void>();
+
+  constructor(
+    private readonly socket: Duplex,
+    opts: RpcClientOptions = {},
+  ) {
+    this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.framer = new Framer((m) => this.dispatch(m), this.maxMessage);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closeInfo) return;
+      try {
+        this.framer.push(chunk);
+      } catch (err) {
+        this.fail('error', err instanceof Error ? err : new ProtocolError(String(err)));
+      }
+    });
+    socket.on('error', (err) => this.fail('error', err));
+    socket.on('end', () => this.fail('eof'));
+    socket.on('close', () => this.fail('eof'));
+  }
+
+  /** True until the connection has ended. */
+  get isOpen(): boolean {
+    return this.closeInfo === null;
+  }
+
+  /** Number of calls waiting for their reply. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private nextSerial(): number {
+    this.serial = (this.serial + 1) >>> 0;
+    if (this.serial === 0) this.serial = 1;
+    return this.serial;
+  }
+
+  /** Calls a procedure from a generated program table. */
+  call(
+    program: ProgramInfo,
+    proc: ProcedureInfo,
+    args: unknown,
+    opts?: CallOptions,
+  ): Promise<unknown> {
+    const enc = proc.args;
+    if (proc.event) {
+      return Promise.reject(
+        new ProtocolError(`${program.name}.${proc.name} is an event, not a callable procedure`),
+      );
+    }
+    if (proc.stream !== null) {
+      return Promise.reject(
+        new ProtocolError(
+          `${program.name}.${proc.name} opens a data stream: use the streams API to call it`,
+        ),
+      );
+    }
+    return this.callRaw(
+      program.program,
+      program.version,
+      proc.number,
+      `${program.name}.${proc.name}`,
+      enc ? (w) => enc.encode(w, args as never) : null,
+      proc.ret ? (r) => proc.ret!.decode(r) : null,
+      opts,
+      MessageType.CALL,
+    );
+  }
+
+  /**
+   * Sends a CALL and waits for its REPLY. `encode` writes the arguments (null
+   * for none); `decode` reads the result (null for none). `onSent` receives the
+   * serial once the call is on the wire (streams use it to route packets).
+   */
+  callRaw(
+    prog: number,
+    vers: number,
+    proc: number,
+    label: string,
+    encode: ((w: XdrWriter) => void) | null,
+    decode: ((r: XdrReader) => unknown) | null,
+    opts?: CallOptions,
+    type: number = MessageType.CALL,
+    onSent?: (serial: number) => void,
+  ): Promise<unknown> {
+    if (this.closeInfo) {
+      return Promise.reject(this.closedError(`cannot call ${label}`));
+    }
+    const signal = opts?.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new AbortError(`${label} aborted before it was sent`, { cause: signal.reason }),
+      );
+    }
+    const serial = this.nextSerial();
+    return new Promise((resolve, reject) => {
+      const p: Pending = { prog, vers, label, decode, resolve, reject, cleanup: null };
+      try {
+        this.send(prog, vers, proc, type, serial, MessageStatus.OK, encode);
+      } catch (err) {
+        reject(err instanceof XdrError ? err : err);
+        return;
+      }
+      this.pending.set(serial, p);
+      onSent?.(serial);
+      let timer: NodeJS.Timeout | null = null;
+      const onAbort = (): void => {
+        this.abandon(serial, new AbortError(`${label} aborted`, { cause: signal?.reason }));
+      };
+      if (opts?.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.abandon(serial, new TimeoutError(`${label} timed out after ${opts.timeoutMs} ms`));
+        }, opts.timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timer || signal) {
+        p.cleanup = () => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+      }
+    });
+  }
+
+  private abandon(serial: number, err: Error): void {
+    const p = this.pending.get(serial);
+    if (!p) return;
+    this.pending.delete(serial);
+    this.abandoned.add(serial);
+    p.cleanup?.();
+    p.reject(err);
+  }
+
+  /**
+   * Writes one message. The header is written field by field (no enum checks
+   * on this hot path); the body by `encode`. Returns socket.write's answer:
+   * false means the caller should wait for `drain` before writing more.
+   */
+  send(
+    prog: number,
+    vers: number,
+    proc: number,
+    type: number,
+    serial: number,
+    status: number,
+    encode: ((w: XdrWriter) => void) | null,
+  ): boolean {
+    if (this.closeInfo) throw this.closedError('cannot send');
+    const w = this.writer.reset();
+    const at = w.reserve(LENGTH_WORD);
+    w.writeUint(prog);
+    w.writeUint(vers);
+    w.writeInt(proc);
+    w.writeInt(type);
+    w.writeUint(serial);
+    w.writeInt(status);
+    if (encode) encode(w);
+    const len = w.pos;
+    if (len - LENGTH_WORD > this.maxMessage) {
+      throw new ProtocolError(
+        `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
+      );
+    }
+    w.patchUint(at, len);
+    if (debug.enabled) {
+      debug(
+        'send %s prog=0x%s proc=%d serial=%d status=%d len=%d',
+        TYPE_NAMES[type],
+        prog.toString(16),
+        proc,
+        serial,
+        status,
+        len,
+      );
+    }
+    // finish() copies: the socket keeps the buffer until it is flushed, the writer is reused.
+    return this.socket.write(w.finish());
+  }
+
+  /** Resolves when the socket can take more data (after write() returned false). */
+  drained(): Promise<void> {
+    if (this.closeInfo) return Promise.reject(this.closedError('cannot write'));
+    if (!this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        off();
+        resolve();
+      };
+      const onClose = (info: CloseInfo): void => {
+        off();
+        reject(this.closedError('cannot write', info));
+      };
+      const off = (): void => {
+        this.socket.off('drain', onDrain);
+        this.closeListeners.delete(onClose);
+      };
+      this.socket.on('drain', onDrain);
+      this.closeListeners.add(onClose);
+    });
+  }
+
+  /** Routes MESSAGE packets of one program (events) to `handler`; returns an unregister function. */
+  onEvent(prog: number, handler: (h: MessageHeader, r: XdrReader) => void): () => void {
+    this.eventHandlers.set(prog, handler);
+    return () => {
+      if (this.eventHandlers.get(prog) === handler) this.eventHandlers.delete(prog);
+    };
+  }
+
+  /** Routes STREAM / STREAM_HOLE packets carrying `serial` to `sink`. */
+  addStream(serial: number, sink: StreamSink): () => void {
+    this.streams.set(serial, sink);
+    return () => {
+      if (this.streams.get(serial) === sink) this.streams.delete(serial);
+    };
+  }
+
+  /** Calls `fn` once when the connection ends; returns an unsubscribe function. */
+  onClose(fn: (info: CloseInfo) => void): () => void {
+    if (this.closeInfo) {
+      fn(this.closeInfo);
+      return () => {};
+    }
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
+  }
+
+  /**
+   * Starts libvirt's keepalive: after `intervalSec` without any incoming
+   * packet send a PING; after `count` PINGs in a row with nothing received,
+   * the peer is dead and the connection closes with reason `keepalive`.
+   * An interval of 0 disables it.
+   */
+  startKeepalive(intervalSec: number, count: number): void {
+    this.stopKeepalive();
+    if (intervalSec <= 0 || this.closeInfo) return;
+    const period = intervalSec * 1000;
+    this.lastReceived = Date.now();
+    this.unansweredPings = 0;
+    this.keepaliveTimer = setInterval(() => {
+      if (Date.now() - this.lastReceived < period - 5) return;
+      if (this.unansweredPings >= count) {
+        this.fail(
+          'keepalive',
+          new ConnectionClosedError(
+            'keepalive',
+            `no answer from the peer after ${count} keepalive probes ${intervalSec} s apart`,
+          ),
+        );
+        return;
+      }
+      this.unansweredPings++;
+      try {
+        this.send(
+          KEEPALIVE_PROGRAM,
+          KEEPALIVE_PROTOCOL_VERSION,
+          PING,
+          MessageType.MESSAGE,
+          0,
+          MessageStatus.OK,
+          null,
+        );
+      } catch {
+        // the close path reports the failure
+      }
+    }, period);
+    this.keepaliveTimer.unref();
+  }
+
+  stopKeepalive(): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = null;
+  }
+
+  private dispatch(msg: Uint8Array): void {
+    this.lastReceived = Date.now();
+    this.unansweredPings = 0;
+    const r = this.reader.reset(msg, LENGTH_WORD, msg.length);
+    const header: MessageHeader = {
+      prog: r.readUint(),
+      vers: r.readUint(),
+      proc: r.readInt(),
+      type: r.readInt(),
+      serial: r.readUint(),
+      status: r.readInt(),
+    };
+    if (debug.enabled) {
+      debug(
+        'recv %s prog=0x%s proc=%d serial=%d status=%d len=%d',
+        TYPE_NAMES[header.type] ?? header.type,
+        header.prog.toString(16),
+        header.proc,
+        header.serial,
+        header.status,
+        msg.length,
+      );
+    }
+    if (header.status < 0 || header.status > 2) {
+      throw new ProtocolError(`message with unknown status ${header.status}`);
+    }
+    switch (header.type) {
+      case MessageType.REPLY:
+      case MessageType.REPLY_WITH_FDS:
+        this.onReply(header, r);
+        return;
+      case MessageType.MESSAGE:
+        this.onMessage(header, r);
+        return;
+      case MessageType.STREAM:
+      case MessageType.STREAM_HOLE: {
+        const sink = this.streams.get(header.serial);
+        sink?.onPacket(header, r);
+        return;
+      }
+      case MessageType.CALL:
+      case MessageType.CALL_WITH_FDS:
+        throw new ProtocolError(
+          `the server sent a CALL (program 0x${header.prog.toString(16)}, procedure ${header.proc}); clients do not serve calls`,
+        );
+      default:
+        throw new ProtocolError(`message with unknown type ${header.type}`);
+    }
+  }
+
+  private onReply(h: MessageHeader, r: XdrReader): void {
+    const p = this.pending.get(h.serial);
+    if (!p) {
+      if (this.abandoned.delete(h.serial)) return;
+      throw new ProtocolError(`reply for serial ${h.serial}, which no call is waiting for`);
+    }
+    if (p.prog !== h.prog || p.vers !== h.vers) {
+      throw new ProtocolError(
+        `reply for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the call used 0x${p.prog.toString(16)} v${p.vers}`,
+      );
+    }
+    this.pending.delete(h.serial);
+    p.cleanup?.();
+    try {
+      if (h.status === MessageStatus.OK) {
+        const v = p.decode ? p.decode(r) : undefined;
+        r.done();
+        p.resolve(v);
+      } else if (h.status === MessageStatus.ERROR) {
+        const e = decodeVirNetMessageError(r);
+        r.done();
+        p.reject(new RemoteError(e, p.label));
+      } else {
+        p.reject(new ProtocolError(`reply to ${p.label} has status CONTINUE`));
+      }
+    } catch (err) {
+      p.reject(
+        new ProtocolError(`reply to ${p.label} does not decode: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
+    }
+  }
+
+  private onMessage(h: MessageHeader, r: XdrReader): void {
+    if (h.prog === KEEPALIVE_PROGRAM) {
+      if (h.proc === PING) {
+        this.send(
+          KEEPALIVE_PROGRAM,
+          KEEPALIVE_PROTOCOL_VERSION,
+          PONG,
+          MessageType.MESSAGE,
+          0,
+          MessageStatus.OK,
+          null,
+        );
+      }
+      return;
+    }
+    this.eventHandlers.get(h.prog)?.(h, r);
+  }
+
+  private closedError(what: string, info = this.closeInfo): ConnectionClosedError {
+    const reason = info?.reason ?? 'client';
+    return new ConnectionClosedError(reason, `${what}: the connection is closed (${reason})`, {
+      cause: info?.error,
+    });
+  }
+
+  /** Ends the connection for `reason`: every waiting call, stream and listener learns of it once. */
+  private fail(reason: CloseReason, error?: Error): void {
+    if (this.closeInfo) return;
+    const info: CloseInfo = error ? { reason, error } : { reason };
+    this.closeInfo = info;
+    this.stopKeepalive();
+    const err = (label: string): ConnectionClosedError =>
+      new ConnectionClosedError(
+        reason,
+        `${label}: connection closed (${reason})${error ? `: ${error.message}` : ''}`,
+        { cause: error },
+      );
+    for (const p of this.pending.values()) {
+      p.cleanup?.();
+      p.reject(err(p.label));
+    }
+    this.pending.clear();
+    this.abandoned.clear();
+    for (const s of this.streams.values()) s.onClose(err('stream'));
+    this.streams.clear();
+    for (const fn of this.closeListeners) fn(info);
+    this.closeListeners.clear();
+    this.socket.destroy();
+    this.resolveClosed(info);
+  }
+
+  /** Closes the connection from this side; waiting calls reject with reason `client`. */
+  close(): Promise<CloseInfo> {
+    this.fail('client');
+    return this.closed;
+  }
+}

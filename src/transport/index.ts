@@ -1,0 +1,37 @@
+import { localSocketPath } from '../uri/index.js';
+import { connectSocket, TransportError } from './socket.js';
+import { tcpTransport } from './tcp.js';
+import type { Transport } from './types.js';
+
+export { TransportError } from './socket.js';
+export type { Transport, TransportOptions } from './types.js';
+
+/** Local unix socket, chosen as libvirt's client chooses it (socket=, mode=, read-only, session). */
+export const unixTransport: Transport = async (uri, opts) => {
+  const env = opts.env ?? process.env;
+  const { path } = localSocketPath(
+    uri,
+    { uid: process.getuid?.() ?? 0, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR, HOME: env.HOME },
+    (p) => existsSync(p),
+    { readonly: opts.readonly },
+  );
+  return connectSocket({ path }, path, opts.signal);
+};
+
+const transports: Partial<Record<string, Transport>> = {
+  unix: unixTransport,
+  tcp: tcpTransport,
+};
+
+/** Opens the transport the URI names. */
+export const openTransport: Transport = (uri, opts) => {
+  const t = transports[uri.transport];
+  if (!t) {
+    return Promise.reject(
+      new TransportError(`transport ${uri.transport} is not available in this build`),
+    );
+  }
+  return t(uri, opts);
+};
+
+import { existsSync } from 'node:fs';

@@ -1,0 +1,38 @@
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { VirtwireError } from '../errors.js';
+import { AbortError } from '../rpc/errors.js';
+
+/** The transport could not be set up (connection refused, host key rejected, helper failed...). */
+export class TransportError extends VirtwireError {
+  override name = 'TransportError';
+}
+
+/** Opens a net.Socket and resolves once connected; honours an AbortSignal. */
+export function connectSocket(
+  opts: NetConnectOpts,
+  what: string,
+  signal?: AbortSignal,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortError(`connecting to ${what} aborted`, { cause: signal.reason }));
+      return;
+    }
+    const sock = connect(opts);
+    const onAbort = (): void => {
+      sock.destroy();
+      reject(new AbortError(`connecting to ${what} aborted`, { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => {
+      signal?.removeEventListener('abort', onAbort);
+      sock.off('error', onError);
+      resolve(sock);
+    });
+    const onError = (err: Error): void => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(new TransportError(`cannot connect to ${what}: ${err.message}`, { cause: err }));
+    };
+    sock.once('error', onError);
+  });
+}

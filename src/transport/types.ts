@@ -1,0 +1,14 @@
+import type { Duplex } from 'node:stream';
+import type { LibvirtUri } from '../uri/index.js';
+
+/** What a transport needs besides the URI. */
+export interface TransportOptions {
+  /** Open the read-only socket / ask the helper for read-only access. */
+  readonly readonly: boolean;
+  readonly signal?: AbortSignal | undefined;
+  /** Environment used to find sockets, keys and certificates (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv | undefined;
+}
+
+/** A transport turns a parsed URI into a connected byte stream; the RPC layer never knows which. */
+export type Transport = (uri: LibvirtUri, opts: TransportOptions) => Promise<Duplex>;

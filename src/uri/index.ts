@@ -1,0 +1,27 @@
+/** libvirt connection URIs: parsing, the name sent to the daemon, local socket choice. */
+export {
+  inProcessDriver,
+  type KnownHostsVerify,
+  LIBSSH_DEFAULT_PORT,
+  LIBSSH_DEFAULT_USER,
+  LIBVIRTD_TCP_PORT,
+  LIBVIRTD_TLS_PORT,
+  type LibvirtUri,
+  type ParseOptions,
+  type ProxyMode,
+  parseUri,
+  type RemoteMode,
+  type RemoteParams,
+  TRANSPORTS,
+  type Transport,
+  UriError,
+} from './parse.js';
+export {
+  isSessionConnection,
+  localSocketPath,
+  type SocketChoice,
+  type SocketEnv,
+  type SocketOptions,
+  sshProxyMode,
+  userRuntimeDirectory,
+} from './sockets.js';
