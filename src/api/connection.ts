@@ -200,7 +200,8 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
     await authenticate(conn, target, opts);
     const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
     await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
-    conn.uri = target.openName ?? (await conn.remote.connectGetUri(undefined, opts)).uri;
+    // An empty name (remote:///) lets the daemon choose: ask which URI it opened.
+    conn.uri = target.openName || (await conn.remote.connectGetUri(undefined, opts)).uri;
     if (keepalive) {
       rpc.startKeepalive(options.keepalive?.interval ?? 5, options.keepalive?.count ?? 5);
     }

@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConnectionClosedError, connect, isNoDomain, RemoteError } from '../../src/index.js';
+import { host } from '../helpers/hosts.js';
+
+const HARNESS = join(import.meta.dirname, '../../scripts/test-hosts.sh');
+let hostBDamaged = false;
+
+function daemonPid(h: 'A' | 'B'): number {
+  return Number(readFileSync(join(host('VIRTWIRE_HOSTS_DIR'), h, 'libvirtd.pid'), 'utf8').trim());
+}
+
+afterAll(() => {
+  // The kill test takes host B's daemon down; bring the pair back for the files that follow.
+  if (hostBDamaged) {
+    const r = spawnSync('bash', [HARNESS, 'up'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`could not restore the test hosts: ${r.stdout}${r.stderr}`);
+  }
+});
+
+describe('RPC engine against a real libvirtd', () => {
+  it('carries 500 concurrent calls of mixed procedures on one connection, each with its own result', async () => {
+    await using conn = await connect(host('VIRTWIRE_HOST_A_TEST'));
+    // sequential answers first: the reference for every concurrent call
+    const libVer = (await conn.remote.connectGetLibVersion()).libVer;
+    const hostname = (await conn.remote.connectGetHostname()).hostname;
+    const features: boolean[] = [];
+    for (let f = 0; f < 20; f++) features.push(await conn.supportsFeature(f));
+    const doms = await conn.listDomains();
+    expect(doms.length).toBeGreaterThan(0);
+
+    const calls = Array.from({ length: 500 }, (_, i) => {
+      switch (i % 4) {
+        case 0:
+          return conn.remote.connectGetLibVersion().then((r) => expect(r.libVer).toBe(libVer));
+        case 1:
+          return conn.remote.connectGetHostname().then((r) => expect(r.hostname).toBe(hostname));
+        case 2:
+          return conn.supportsFeature(i % 20).then((r) => expect(r).toBe(features[i % 20]));
+        default:
+          return conn.remote
+            .domainLookupByName({ name: doms[0]!.name })
+            .then((r) => expect(r.dom.name).toBe(doms[0]!.name));
+      }
+    });
+    expect(conn.rpc.inFlight).toBe(500);
+    await Promise.all(calls);
+    expect(conn.rpc.inFlight).toBe(0);
+  });
+
+  it('reports daemon errors as RemoteError with every remote_error field', async () => {
+    await using conn = await connect(host('VIRTWIRE_HOST_A_TCP'));
+    const err = await conn.remote
+      .domainLookupByName({ name: 'no-such-domain' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(isNoDomain(err)).toBe(true);
+    const e = err as RemoteError;
+    expect(e.codeName).toBe('VIR_ERR_NO_DOMAIN');
+    expect(e.domainName).toBe('VIR_FROM_QEMU');
+    expect(e.levelName).toBe('VIR_ERR_ERROR');
+    expect(e.str2).toContain('no-such-domain');
+    expect(e.procedure).toBe('remote.DOMAIN_LOOKUP_BY_NAME');
+    // the connection stays usable after an error reply
+    expect((await conn.remote.connectGetLibVersion()).libVer).toBeGreaterThan(0n);
+  });
+
+  it('rejects every pending call with ConnectionClosedError within 1 s when libvirtd is killed', async () => {
+    const conn = await connect(host('VIRTWIRE_HOST_B_TCP'), { keepalive: { interval: 0 } });
+    const pid = daemonPid('B');
+    hostBDamaged = true;
+    process.kill(pid, 'SIGSTOP'); // calls queue up unanswered...
+    const pending = Array.from({ length: 20 }, () =>
+      conn.remote.connectGetHostname().then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(conn.rpc.inFlight).toBe(20);
+    const t0 = performance.now();
+    process.kill(pid, 'SIGKILL'); // ...then the daemon dies with them in flight
+    const results = await Promise.all(pending);
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeLessThan(1000);
+    for (const r of results) {
+      expect(r).toBeInstanceOf(ConnectionClosedError);
+      expect((r as ConnectionClosedError).reason).toMatch(/^(eof|error)$/);
+    }
+    expect((await conn.closed).reason).toMatch(/^(eof|error)$/);
+    await expect(conn.remote.connectGetHostname()).rejects.toBeInstanceOf(ConnectionClosedError);
+  });
+
+  it('keepalive closes the connection to a frozen daemon within interval x (count + 1) + 1 s', async () => {
+    if (hostBDamaged) {
+      const r = spawnSync('bash', [HARNESS, 'up'], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      hostBDamaged = false;
+    }
+    const interval = 1;
+    const count = 2;
+    const conn = await connect(host('VIRTWIRE_HOST_B_TCP'), { keepalive: { interval, count } });
+    expect(conn.features.keepalive).toBe(true);
+    const pid = daemonPid('B');
+    const t0 = performance.now();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const call = conn.remote.connectGetHostname().catch((e: unknown) => e);
+      const info = await conn.closed;
+      const elapsed = (performance.now() - t0) / 1000;
+      expect(info.reason).toBe('keepalive');
+      expect(elapsed).toBeLessThan(interval * (count + 1) + 1);
+      expect(elapsed).toBeGreaterThan(interval * count);
+      const err = await call;
+      expect(err).toBeInstanceOf(ConnectionClosedError);
+      expect((err as ConnectionClosedError).reason).toBe('keepalive');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // the daemon, thawed, still serves new connections
+    await using again = await connect(host('VIRTWIRE_HOST_B_TCP'));
+    expect((await again.remote.connectGetLibVersion()).libVer).toBeGreaterThan(0n);
+  });
+});
