@@ -20,7 +20,7 @@ describe('Framer', () => {
   it('splits the whole fixture stream fed at once', () => {
     const got = collect([stream]);
     expect(got.length).toBe(messages.length);
-    got.forEach((m, i) => expect(m.equals(messages[i]!)).toBe(true));
+    for (const [i, m] of got.entries()) expect(m.equals(messages[i]!)).toBe(true);
   });
 
   it('reassembles every fixture split at every offset', () => {
