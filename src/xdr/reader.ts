@@ -1,6 +1,7 @@
 import { XdrError } from './errors.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is data, not a marker to strip (round trips must be exact).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Below this length a JS loop beats TextDecoder's call overhead for ASCII. */
 const SHORT_STRING = 32;
 

@@ -7,7 +7,8 @@ function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
   if (Array.isArray(v)) return `array(${v.length})`;
-  return String(v);
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return typeof v === 'symbol' ? v.toString() : String(v);
 }
 
 /**
@@ -65,14 +66,16 @@ export class XdrWriter {
   }
 
   writeInt(v: number): void {
-    if ((v | 0) !== v) throw new XdrError(`int out of range: ${describe(v)}`, this.pos);
+    if (typeof v !== 'number' || (v | 0) !== v)
+      throw new XdrError(`int out of range: ${describe(v)}`, this.pos);
     this.ensure(4);
     this.view.setInt32(this.pos, v);
     this.pos += 4;
   }
 
   writeUint(v: number): void {
-    if (v >>> 0 !== v) throw new XdrError(`unsigned int out of range: ${describe(v)}`, this.pos);
+    if (typeof v !== 'number' || v >>> 0 !== v)
+      throw new XdrError(`unsigned int out of range: ${describe(v)}`, this.pos);
     this.ensure(4);
     this.view.setUint32(this.pos, v);
     this.pos += 4;
