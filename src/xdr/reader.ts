@@ -3,7 +3,10 @@ import { XdrError } from './errors.js';
 // ignoreBOM: a leading U+FEFF is data, not a marker to strip (round trips must be exact).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Below this length a JS loop beats TextDecoder's call overhead for ASCII. */
-const SHORT_STRING = 32;
+const SHORT_STRING = 48;
+const STRING_CACHE_SIZE = 4096;
+/** Shared by all readers: strings are immutable, so handing out the same one twice is safe. */
+const stringCache: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
 
 /**
  * Reads XDR (RFC 4506) values from a byte range. Every read checks bounds;
@@ -150,23 +153,43 @@ export class XdrReader {
   readString(max: number): string {
     const n = this.readLength(max, 1);
     const p = this.need(n, 'string');
-    let s = '';
-    if (n <= SHORT_STRING) {
-      const b = this.buf;
-      let ascii = true;
-      for (let i = p; i < p + n; i++) {
-        const c = b[i]!;
-        if (c > 0x7f) {
-          ascii = false;
+    const s = n <= SHORT_STRING ? this.shortString(p, n) : this.decodeUtf8(p, n);
+    this.skipPadding(n);
+    return s;
+  }
+
+  /**
+   * Short strings repeat a lot on the wire (typed-parameter field names, domain
+   * names, XML-less identifiers): an ASCII string is looked up in a small cache
+   * keyed by a hash of its bytes before a new string is made.
+   */
+  private shortString(p: number, n: number): string {
+    const b = this.buf;
+    let h = n;
+    for (let i = p; i < p + n; i++) {
+      const c = b[i]!;
+      if (c > 0x7f) return this.decodeUtf8(p, n);
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const slot = (h >>> 20) & (STRING_CACHE_SIZE - 1);
+    const hit = stringCache[slot];
+    if (hit !== undefined && hit.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (hit.charCodeAt(i) !== b[p + i]) {
+          same = false;
           break;
         }
-        s += String.fromCharCode(c);
       }
-      if (!ascii) s = this.decodeUtf8(p, n);
-    } else {
-      s = this.decodeUtf8(p, n);
+      if (same) return hit;
     }
-    this.skipPadding(n);
+    let s = '';
+    let i = p;
+    const end = p + n;
+    // Four characters per call: far fewer intermediate strings than one per byte.
+    for (; i + 4 <= end; i += 4) s += String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+    for (; i < end; i++) s += String.fromCharCode(b[i]!);
+    stringCache[slot] = s;
     return s;
   }
 
