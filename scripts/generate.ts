@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
+import { emitEvents } from '../src/codegen/events.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,4 +39,6 @@ for (const m of proto.modules) {
 }
 writeFileSync(join(outDir, 'api.ts'), emitApi(proto.api, proto.version));
 written.push('api.ts');
+writeFileSync(join(outDir, 'events.ts'), emitEvents(proto));
+written.push('events.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

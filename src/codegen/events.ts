@@ -1,0 +1,132 @@
+import { GENERATOR_VERSION } from './emit.js';
+import type { Protocol } from './load.js';
+import { pascalCase } from './names.js';
+
+/** One family of callback events: how its IDs are named and which procedures carry them. */
+interface Family {
+  readonly id: string;
+  /** The C enum of event IDs in api.json and the prefix of its members. */
+  readonly idEnum: string;
+  readonly idPrefix: string;
+  /** Procedure name prefixes, tried in order: the callback variant first. */
+  readonly procPrefixes: readonly string[];
+  readonly register: string;
+  readonly deregister: string;
+}
+
+const FAMILIES: readonly Family[] = [
+  {
+    id: 'domain',
+    idEnum: 'virDomainEventID',
+    idPrefix: 'VIR_DOMAIN_EVENT_ID_',
+    procPrefixes: ['DOMAIN_EVENT_CALLBACK_', 'DOMAIN_EVENT_'],
+    register: 'CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY',
+    deregister: 'CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY',
+  },
+  {
+    id: 'network',
+    idEnum: 'virNetworkEventID',
+    idPrefix: 'VIR_NETWORK_EVENT_ID_',
+    procPrefixes: ['NETWORK_EVENT_CALLBACK_', 'NETWORK_EVENT_'],
+    register: 'CONNECT_NETWORK_EVENT_REGISTER_ANY',
+    deregister: 'CONNECT_NETWORK_EVENT_DEREGISTER_ANY',
+  },
+  {
+    id: 'storagePool',
+    idEnum: 'virStoragePoolEventID',
+    idPrefix: 'VIR_STORAGE_POOL_EVENT_ID_',
+    procPrefixes: ['STORAGE_POOL_EVENT_'],
+    register: 'CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY',
+    deregister: 'CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY',
+  },
+  {
+    id: 'nodeDevice',
+    idEnum: 'virNodeDeviceEventID',
+    idPrefix: 'VIR_NODE_DEVICE_EVENT_ID_',
+    procPrefixes: ['NODE_DEVICE_EVENT_'],
+    register: 'CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY',
+    deregister: 'CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY',
+  },
+  {
+    id: 'secret',
+    idEnum: 'virSecretEventID',
+    idPrefix: 'VIR_SECRET_EVENT_ID_',
+    procPrefixes: ['SECRET_EVENT_'],
+    register: 'CONNECT_SECRET_EVENT_REGISTER_ANY',
+    deregister: 'CONNECT_SECRET_EVENT_DEREGISTER_ANY',
+  },
+];
+
+/**
+ * Emits src/generated/events.ts: for every event family, each event's name,
+ * ID, the MESSAGE procedure that carries it (the variant whose payload names
+ * the callback) and its payload codec, plus the payload types by name. Built
+ * from the C API's event-ID enums and the remote program's procedures, so a
+ * new libvirt event appears here by regenerating.
+ */
+export function emitEvents(proto: Protocol): string {
+  const remote = proto.modules.find((m) => m.id === 'remote');
+  if (!remote) throw new Error('no remote module');
+  const procEnum = remote.spec.definitions.find(
+    (d) => d.kind === 'enum' && d.name === 'remote_procedure',
+  );
+  if (procEnum?.kind !== 'enum') throw new Error('no remote_procedure enum');
+  const procs = new Map(
+    procEnum.members.map((m) => [
+      m.name.replace(/^REMOTE_PROC_/, ''),
+      proto.symbols.resolve(m.value),
+    ]),
+  );
+  const hasCallbackId = (struct: string): boolean => {
+    const d = proto.symbols.has(struct) ? proto.symbols.lookup(struct).def : null;
+    return d?.kind === 'struct' && d.fields[0]?.name === 'callbackID';
+  };
+
+  const imports = new Set<string>();
+  const out: string[] = [];
+  for (const f of FAMILIES) {
+    const ids = proto.api.enums[f.idEnum];
+    if (!ids) throw new Error(`api.json has no enum ${f.idEnum}`);
+    const rows: string[] = [];
+    const types: string[] = [];
+    for (const [member, id] of Object.entries(ids.members)) {
+      const suffix = member.slice(f.idPrefix.length);
+      const name = suffix.toLowerCase();
+      const proc = f.procPrefixes
+        .map((p) => `${p}${suffix}`)
+        .find((p) => procs.has(p) && hasCallbackId(`remote_${p.toLowerCase()}_msg`));
+      if (!proc)
+        throw new Error(
+          `${member}: no event procedure with a callbackID among ${f.procPrefixes.join(', ')}`,
+        );
+      const struct = `remote_${proc.toLowerCase()}_msg`;
+      const T = pascalCase(struct);
+      imports.add(`type ${T}`).add(`encode${T}`).add(`decode${T}`);
+      rows.push(
+        `  ${name}: { id: ${id}, procedure: ${procs.get(proc)}, procedureName: '${proc}', payload: { name: '${struct}', encode: encode${T}, decode: decode${T} } satisfies Codec<${T}> },`,
+      );
+      types.push(`  ${name}: ${T};`);
+    }
+    const F = pascalCase(f.id);
+    out.push(
+      `/** ${F} events (C \`${f.idEnum}\`): ID, carrying procedure and payload codec, by name. */`,
+    );
+    out.push(`export const ${f.id}Events = {`, ...rows, '} as const;', '');
+    out.push(`/** Payload of each ${f.id} event, by name. */`);
+    out.push(`export interface ${F}EventPayloads {`, ...types, '}', '');
+    out.push(`/** Registration procedures of the ${f.id} event family. */`);
+    out.push(
+      `export const ${f.id}EventRegistration = { register: ${procs.get(f.register)}, deregister: ${procs.get(f.deregister)} } as const;`,
+      '',
+    );
+  }
+  const head = [
+    `// Code generated by virtwire's generator v${GENERATOR_VERSION} (src/codegen) from protocol/remote.x and protocol/api.json`,
+    `// (libvirt ${proto.version}). DO NOT EDIT: run \`npm run generate\`.`,
+    '',
+    "import type { Codec } from '../xdr/index.js';",
+    `import { ${[...imports].sort((a, b) => (a.replace(/^type /, '') < b.replace(/^type /, '') ? -1 : 1)).join(', ')} } from './remote.js';`,
+    '',
+  ];
+  return `${[...head, ...out].join('\n').trimEnd()}\n`;
+}
