@@ -16,6 +16,23 @@ export {
   Feature,
 } from './api/connection.js';
 export { Domain, type DomainInfo, type DomainState } from './api/domain.js';
+export {
+  type ConnectionClosedEvent,
+  type DomainEvent,
+  type DomainRef,
+  EventOverflowError,
+  Events,
+  type LifecycleNames,
+  lifecycleNames,
+  type NetworkEvent,
+  type NodeDeviceEvent,
+  type OverflowPolicy,
+  type QemuMonitorEvent,
+  type SecretEvent,
+  type StoragePoolEvent,
+  type SubscribeOptions,
+  Subscription,
+} from './api/events.js';
 export { type DomainStateName, formatUuid, parseUuid } from './api/names.js';
 export { fromTypedParams, type TypedValue } from './api/typed-params.js';
 export { VirtwireError } from './errors.js';

@@ -11,6 +11,7 @@ import { openTransport } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { type LibvirtUri, parseUri } from '../uri/index.js';
 import { Domain } from './domain.js';
+import { Events } from './events.js';
 import { parseUuid } from './names.js';
 
 /** Feature numbers probed with CONNECT_SUPPORTS_FEATURE (libvirt's VIR_DRV_FEATURE_*). */
@@ -72,6 +73,7 @@ export class Connection implements AsyncDisposable {
   uri = '';
   features: ConnectionFeatures = { keepalive: false, eventCallback: false, closeCallback: false };
   private closing: Promise<void> | null = null;
+  private eventsApi: Events | null = null;
 
   constructor(
     readonly rpc: RpcClient,
@@ -90,6 +92,15 @@ export class Connection implements AsyncDisposable {
 
   get isOpen(): boolean {
     return this.rpc.isOpen;
+  }
+
+  /**
+   * Event subscriptions: `conn.events.domain('lifecycle', { domain })` and the
+   * other families, each an async iterable over a bounded queue.
+   */
+  get events(): Events {
+    this.eventsApi ??= new Events(this.rpc);
+    return this.eventsApi;
   }
 
   /** Asks the daemon whether it supports a feature (see `Feature`). */

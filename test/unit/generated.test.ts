@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitApi } from '../../src/codegen/api.js';
 import { emitModule } from '../../src/codegen/emit.js';
+import { emitEvents } from '../../src/codegen/events.js';
 import { Interpreter } from '../../src/codegen/interp.js';
 import { loadProtocol, PROGRAMS as PROGRAM_SPECS } from '../../src/codegen/load.js';
 import { pascalCase } from '../../src/codegen/names.js';
@@ -90,6 +91,19 @@ describe('program tables', () => {
     );
     expect(protocol.remoteEvents.length).toBeGreaterThan(40);
     expect(protocol.remoteEvents.every((e) => e.payload.name.endsWith('_msg'))).toBe(true);
+  });
+
+  it('map every event ID of every family to a callback procedure', async () => {
+    const ev = await import('../../src/generated/events.js');
+    expect(Object.keys(ev.domainEvents)).toHaveLength(28);
+    expect(ev.domainEvents.lifecycle).toMatchObject({ id: 0, procedure: 318 });
+    expect(ev.domainEvents.migration_iteration).toMatchObject({ id: 20, procedure: 359 });
+    expect(ev.domainEvents.job_completed).toMatchObject({ id: 21, procedure: 363 });
+    expect(ev.domainEvents.block_job_2).toMatchObject({ id: 16, procedure: 339 });
+    expect(ev.domainEvents.nic_mac_change).toMatchObject({ id: 27, procedure: 453 });
+    expect(ev.networkEvents.metadata_change.procedure).toBe(446);
+    expect(Object.keys(ev.storagePoolEvents)).toEqual(['lifecycle', 'refresh']);
+    expect(ev.domainEventRegistration).toEqual({ register: 316, deregister: 317 });
   });
 
   it('name every args/ret/msg struct of the .x files', () => {
@@ -184,5 +198,7 @@ describe('npm run generate', () => {
     }
     const api = emitApi(proto.api, proto.version);
     expect(api === readFileSync(join(root, 'src/generated/api.ts'), 'utf8')).toBe(true);
+    const events = emitEvents(proto);
+    expect(events === readFileSync(join(root, 'src/generated/events.ts'), 'utf8')).toBe(true);
   });
 });
