@@ -696,7 +696,38 @@ function buildApi(srcDir: string, version: string): Api {
     constants[d.name] = toJsonNumber(d.name, v);
   }
 
+  // The migration parameters' types are stated as data in the QEMU driver's
+  // parameter table (name, VIR_TYPED_PARAM_* [| VIR_TYPED_PARAM_MULTIPLE]);
+  // where the header's prose names no type, this table is the authority.
+  for (const [name, type, multiple] of migrationParamTypes(srcDir)) {
+    const fact = strings[name];
+    if (!fact) fail(`${MIGRATION_PARAMS_FILE} names ${name}, which no header defines`);
+    if (fact.type !== null && fact.type !== type) {
+      fail(`${name}: the header says ${fact.type}, ${MIGRATION_PARAMS_FILE} says ${type}`);
+    }
+    fact.type = type;
+    if (multiple) fact.multiple = true;
+  }
+
   return { libvirt: version, enums, constants, strings };
+}
+
+const MIGRATION_PARAMS_FILE = 'src/qemu/qemu_migration.h';
+
+/** (name, type, multiple) rows of the QEMU_MIGRATION_PARAMETERS table. */
+function migrationParamTypes(srcDir: string): Array<[string, ParamType, boolean]> {
+  const text = readFileSync(join(srcDir, MIGRATION_PARAMS_FILE), 'utf8');
+  const start = text.indexOf('#define QEMU_MIGRATION_PARAMETERS');
+  if (start < 0) fail(`${MIGRATION_PARAMS_FILE}: QEMU_MIGRATION_PARAMETERS not found`);
+  const body = text.slice(start).split(/\bNULL\b/)[0] ?? '';
+  const rows: Array<[string, ParamType, boolean]> = [];
+  const re =
+    /(VIR_MIGRATE_PARAM_[A-Z0-9_]+)\s*,\s*VIR_TYPED_PARAM_([A-Z]+)(\s*\|\s*\\?\s*VIR_TYPED_PARAM_MULTIPLE)?/g;
+  for (const m of body.matchAll(re))
+    rows.push([m[1]!, m[2]!.toLowerCase() as ParamType, m[3] !== undefined]);
+  if (rows.length < 20)
+    fail(`${MIGRATION_PARAMS_FILE}: only ${rows.length} migration parameters found`);
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
