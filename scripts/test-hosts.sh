@@ -5,7 +5,7 @@
 #   scripts/test-hosts.sh install   # packages + the libvirt-qemu account (root, Debian 12)
 #   scripts/test-hosts.sh up        # configure and start both daemons; idempotent
 #   scripts/test-hosts.sh down      # stop guests, QEMUs and daemons we started (by PID); rm state
-#   scripts/test-hosts.sh status    # exit 0 only when both hosts answer
+#   scripts/test-hosts.sh status    # exit 0 only when both hosts, A's TLS listener and sshd answer
 #   scripts/test-hosts.sh env       # shell-assignable VIRTWIRE_* lines for the tests
 #
 # Environment:
@@ -13,17 +13,28 @@
 #   VIRTWIRE_CAPS_CACHE   persistent QEMU capabilities seed (default /var/tmp/virtwire-qemu-caps)
 #   VIRTWIRE_UP_TIMEOUT   seconds to wait for each daemon (default 90)
 #   VIRTWIRE_LIBVIRTD     daemon binary (default /usr/sbin/libvirtd)
+#   VIRTWIRE_SSHD         sshd binary for host A (default /usr/sbin/sshd)
 #
 # Layout of a host: $DIR/<host>/{etc,run,lib,cache,log} are bind-mounted, inside a private mount
 # namespace owned by that host's libvirtd, over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
 # /var/cache/libvirt and /var/log/libvirt. Nothing of the machine's own libvirt state is touched,
 # and the two daemons cannot see each other's domains, caches or pid files.
+#
+# Host A also has the remote transports: a TLS listener on 127.0.0.1:16514 (certificates made by
+# certtool under $DIR/pki, client certificate required, auth "none"), and an sshd on
+# 127.0.0.1:2222 running inside A's mount namespace, so that virt-ssh-helper and `nc -U
+# /run/libvirt/libvirt-sock` on the "remote" side reach A's daemon. $DIR/pki also holds the
+# certificates of the TLS refusal tests (wrong CA, wrong host name, expired).
 set -euo pipefail
 
 DIR=${VIRTWIRE_HOSTS_DIR:-${TMPDIR:-/tmp}/virtwire-hosts}
 CAPS_CACHE=${VIRTWIRE_CAPS_CACHE:-/var/tmp/virtwire-qemu-caps}
 UP_TIMEOUT=${VIRTWIRE_UP_TIMEOUT:-90}
 PORT=16509
+TLS_PORT=16514
+SSH_PORT=2222
+SSH_ADDR=127.0.0.1 # host A's address: sshd lives in A's mount namespace
+SSHD=${VIRTWIRE_SSHD:-/usr/sbin/sshd}
 HOSTS=(A B)
 LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
 
@@ -44,6 +55,7 @@ host_mig_ports() { case $1 in A) echo "49152 49183" ;; B) echo "49184 49215" ;; 
 host_sock() { echo "$DIR/$1/sock/libvirt-sock"; }
 tcp_uri() { echo "qemu+tcp://$(host_addr "$1")/system"; }
 unix_uri() { echo "qemu+unix:///system?socket=$(host_sock "$1")"; }
+tls_uri() { echo "qemu+tls://$(host_addr A)/system?pkipath=$DIR/pki/client"; }
 test_uri() { echo "test+tcp://$(host_addr "$1")/default"; }
 
 now() { date +%s.%N; }
@@ -164,6 +176,21 @@ write_host_config() {
   mig=$(host_mig_addr "$h")
   read -r pmin pmax <<<"$(host_mig_ports "$h")"
   mkdir -p "$d"/{etc,run,lib,cache,log,sock}
+  # The daemon's sockets live in $d/sock (reachable from outside the namespace); inside it, clients
+  # that use the default path (virt-ssh-helper, `nc -U /run/libvirt/libvirt-sock` over ssh) find
+  # them through these links, since $d/run is mounted over /run/libvirt there.
+  ln -sfn "$d/sock/libvirt-sock" "$d/run/libvirt-sock"
+  ln -sfn "$d/sock/libvirt-sock-ro" "$d/run/libvirt-sock-ro"
+  # Only A listens for TLS; the daemon checks client certificates against our CA (the default).
+  local tls='listen_tls = 0'
+  if [ "$h" = A ]; then
+    tls="listen_tls = 1
+tls_port = \"$TLS_PORT\"
+auth_tls = \"none\"
+ca_file = \"$DIR/pki/ca/cacert.pem\"
+cert_file = \"$DIR/pki/server/servercert.pem\"
+key_file = \"$DIR/pki/server/serverkey.pem\""
+  fi
   # the client library also reads /etc/libvirt/libvirt.conf inside the namespace (aliases, default URI)
   if [ -f /etc/libvirt/libvirt.conf ]; then cp /etc/libvirt/libvirt.conf "$d/etc/"; fi
 
@@ -171,7 +198,7 @@ write_host_config() {
   # Workers and per-client request limits are raised well above the defaults (5 requests per
   # client) so benchmarks measure virtwire's pipelining, not the daemon's queue.
   cat >"$d/etc/libvirtd.conf" <<EOF
-listen_tls = 0
+$tls
 listen_tcp = 1
 listen_addr = "$(host_addr "$h")"
 tcp_port = "$PORT"
@@ -280,7 +307,7 @@ wait_ready() {
   readlink "/proc/$p/ns/mnt" >"$DIR/$h/mntns"
 }
 
-port_taken() { (exec 3<>"/dev/tcp/$1/$PORT") 2>/dev/null; }
+port_taken() { (exec 3<>"/dev/tcp/$1/${2:-$PORT}") 2>/dev/null; } # port_taken ADDR [PORT]
 
 write_guest() {
   # A 58-byte multiboot kernel, so tests need no OS image. 32-byte multiboot header using the
@@ -334,12 +361,205 @@ write_guest() {
 EOF
 }
 
+# ---------------------------------------------------------------------------------------------
+# TLS certificates (certtool) and sshd, for the remote transports of host A
+
+# certtool_quiet ARGS...: certtool prints every certificate it makes; keep that in a log instead
+certtool_quiet() {
+  certtool "$@" >>"$DIR/pki/certtool.log" 2>&1 || {
+    tail -n 20 "$DIR/pki/certtool.log" >&2
+    die "certtool $* failed"
+  }
+}
+
+# mkcert NAME CA_DIR KEY OUT TEMPLATE: a certificate for KEY, signed by the CA in CA_DIR
+mkcert() {
+  local name=$1 ca=$2 key=$3 out=$4
+  local tmpl="$DIR/pki/tmpl/$name.cfg"
+  printf '%s\n' "$5" >"$tmpl"
+  certtool_quiet --generate-certificate --load-privkey "$key" --load-ca-certificate "$ca/cacert.pem" \
+    --load-ca-privkey "$ca/cakey.pem" --template "$tmpl" --outfile "$out"
+}
+
+mkca() { # mkca DIR CN: a self-signed CA in DIR/{cacert,cakey}.pem
+  certtool_quiet --generate-privkey --key-type=ecdsa --outfile "$1/cakey.pem"
+  printf '%s\n' "cn = \"$2\"" ca cert_signing_key 'expiration_days = 3650' >"$1/ca.cfg"
+  certtool_quiet --generate-self-signed --load-privkey "$1/cakey.pem" --template "$1/ca.cfg" \
+    --outfile "$1/cacert.pem"
+}
+
+# wait_jobs PID...: wait for these jobs (by PID: a bare `wait` would also wait for daemons we started)
+wait_jobs() {
+  local w rc=0
+  for w in "$@"; do wait "$w" || rc=1; done
+  [ $rc = 0 ] || die "certificate generation failed (see $DIR/pki/certtool.log)"
+}
+
+write_pki() {
+  local p="$DIR/pki" pids=()
+  mkdir -p "$p"/{tmpl,ca,wrong-ca,server,client,wrongca,wrongclient,nocert,bad}
+  # CAs get ECDSA keys (fast). Leaf certificates need RSA: libvirt refuses a certificate whose
+  # critical key usage lacks key encipherment, and certtool leaves that out for ECDSA keys. One
+  # server key serves every server certificate and one client key every client certificate.
+  # Independent steps run in parallel: most of the time is certtool starting up.
+  certtool_quiet --generate-privkey --key-type=rsa --bits=2048 --outfile "$p/server/serverkey.pem" &
+  pids+=($!)
+  certtool_quiet --generate-privkey --key-type=rsa --bits=2048 --outfile "$p/client/clientkey.pem" &
+  pids+=($!)
+  mkca "$p/ca" "virtwire test CA" &
+  pids+=($!)
+  mkca "$p/wrong-ca" "virtwire unrelated CA" &
+  pids+=($!)
+  wait_jobs "${pids[@]}"
+
+  local server='tls_www_server
+encryption_key
+signing_key'
+  local client='tls_www_client
+encryption_key
+signing_key
+expiration_days = 3650'
+  pids=()
+  # host A's daemon: the names clients use for it
+  mkcert server "$p/ca" "$p/server/serverkey.pem" "$p/server/servercert.pem" "cn = \"localhost\"
+dns_name = \"localhost\"
+ip_address = \"$(host_addr A)\"
+expiration_days = 3650
+$server" &
+  pids+=($!)
+  mkcert client "$p/ca" "$p/client/clientkey.pem" "$p/client/clientcert.pem" "cn = \"virtwire test client\"
+$client" &
+  pids+=($!)
+  # a client certificate from the unrelated CA, for the daemon to refuse
+  mkcert wrongclient "$p/wrong-ca" "$p/client/clientkey.pem" "$p/wrongclient/clientcert.pem" \
+    "cn = \"virtwire untrusted client\"
+$client" &
+  pids+=($!)
+  # refused by clients: a certificate for another host name only, and an expired one
+  mkcert badname "$p/ca" "$p/server/serverkey.pem" "$p/bad/badname-cert.pem" "cn = \"other.example\"
+dns_name = \"other.example\"
+expiration_days = 3650
+$server" &
+  pids+=($!)
+  mkcert expired "$p/ca" "$p/server/serverkey.pem" "$p/bad/expired-cert.pem" "cn = \"localhost\"
+dns_name = \"localhost\"
+ip_address = \"$(host_addr A)\"
+activation_date = \"2020-01-01 00:00:00\"
+expiration_date = \"2021-01-01 00:00:00\"
+$server" &
+  pids+=($!)
+  wait_jobs "${pids[@]}"
+  cp "$p/server/serverkey.pem" "$p/bad/badname-key.pem"
+  cp "$p/server/serverkey.pem" "$p/bad/expired-key.pem"
+
+  # pkipath= layouts (cacert.pem, clientcert.pem, clientkey.pem):
+  #   client       our CA and a good client certificate
+  #   wrongca      the unrelated CA (the daemon's certificate cannot be verified), good client cert
+  #   wrongclient  our CA, a client certificate the daemon does not trust
+  #   nocert       our CA only: no client certificate at all
+  cp "$p/ca/cacert.pem" "$p/client/"
+  cp "$p/wrong-ca/cacert.pem" "$p/wrongca/"
+  cp "$p/client/clientcert.pem" "$p/client/clientkey.pem" "$p/wrongca/"
+  cp "$p/ca/cacert.pem" "$p/client/clientkey.pem" "$p/wrongclient/"
+  cp "$p/ca/cacert.pem" "$p/nocert/"
+  chmod 600 "$p"/*/*key.pem
+}
+
+write_ssh() {
+  local s="$DIR/ssh"
+  mkdir -p "$s"
+  ssh-keygen -q -t ed25519 -N '' -C virtwire-test-host -f "$s/host_ed25519_key"
+  ssh-keygen -q -t ed25519 -N '' -C virtwire-test-client -f "$s/client_key"
+  cp "$s/client_key.pub" "$s/authorized_keys"
+  echo "[$SSH_ADDR]:$SSH_PORT $(cut -d' ' -f1,2 "$s/host_ed25519_key.pub")" >"$s/known_hosts"
+  # root logs in with the key only; no PAM, no privilege checks on our files under /tmp
+  cat >"$s/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress $SSH_ADDR
+HostKey $s/host_ed25519_key
+AuthorizedKeysFile $s/authorized_keys
+PidFile none
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+X11Forwarding no
+PrintMotd no
+PrintLastLog no
+LogLevel VERBOSE
+EOF
+  # The system ssh with only our files: no user or system configuration, our known_hosts. For
+  # the ssh transport's command= parameter (libvirt's ssh transport has no known_hosts=).
+  cat >"$s/ssh" <<EOF
+#!/bin/sh
+exec ssh -F /dev/null -o UserKnownHostsFile='$s/known_hosts' -o GlobalKnownHostsFile=/dev/null "\$@"
+EOF
+  chmod 755 "$s/ssh"
+}
+
+start_sshd() {
+  local s="$DIR/ssh" a
+  a=$(read_pid "$DIR/A/libvirtd.pid")
+  [ -n "$a" ] || die "host A has no daemon PID; cannot start sshd in its namespace"
+  # privilege separation directory; /run itself is shared with host A's namespace
+  mkdir -p /run/sshd
+  # nsenter joins A's mount namespace and execs sshd (same PID, as with start_host's setsid)
+  setsid nsenter --mount="/proc/$a/ns/mnt" -- "$SSHD" -D -f "$s/sshd_config" -E "$s/sshd.log" \
+    >"$s/stdout.log" 2>&1 </dev/null &
+  echo $! >"$s/sshd.pid"
+}
+
+ssh_answers() { # the SSH banner, not just an open port
+  [ "$(timeout 3 bash -c "exec 3<>/dev/tcp/$SSH_ADDR/$SSH_PORT && head -c 4 <&3" 2>/dev/null)" = SSH- ]
+}
+
+wait_sshd() {
+  local t0 p
+  t0=$(date +%s)
+  p=$(read_pid "$DIR/ssh/sshd.pid")
+  until ssh_answers; do
+    if ! alive "$p"; then
+      tail -n 25 "$DIR/ssh/sshd.log" "$DIR/ssh/stdout.log" >&2 2>/dev/null || true
+      die "sshd exited during startup (logs above; '$0 down' cleans up)"
+    fi
+    [ $(($(date +%s) - t0)) -lt 15 ] || die "sshd did not answer on $SSH_ADDR:$SSH_PORT within 15s"
+    sleep 0.05
+  done
+}
+
+sshd_up() {
+  local p
+  p=$(read_pid "$DIR/ssh/sshd.pid")
+  ours A "$p" && ssh_answers
+}
+
+tls_up() { (exec 3<>"/dev/tcp/$(host_addr A)/$TLS_PORT") 2>/dev/null; }
+
+descendants() { # descendants PID: every process below PID, deepest first
+  local c
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    descendants "$c"
+    echo "$c"
+  done
+}
+
+stop_sshd() {
+  local p pids
+  p=$(read_pid "$DIR/ssh/sshd.pid")
+  [ -n "$p" ] && ours A "$p" || return 0
+  # sessions (and the nc / virt-ssh-helper they run) outlive the listener: collect them first
+  mapfile -t pids < <(descendants "$p")
+  stop_pids A "$p" "${pids[@]}"
+}
+
 cmd_up() {
   local t0 h seeded=no
   t0=$(now)
   [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
   if [ -d "$DIR" ]; then
-    if host_up A && host_up B; then
+    if host_up A && host_up B && tls_up && sshd_up; then
       say "already up ($DIR)"
       return 0
     fi
@@ -352,9 +572,14 @@ cmd_up() {
       die "$(host_addr "$h"):$PORT is already in use by another process"
     fi
   done
+  port_taken "$(host_addr A)" "$TLS_PORT" && die "$(host_addr A):$TLS_PORT is already in use by another process"
+  port_taken "$SSH_ADDR" "$SSH_PORT" && die "$SSH_ADDR:$SSH_PORT is already in use by another process"
 
   mkdir -p "$DIR"
   write_guest
+  write_pki
+  write_ssh
+  say "certificates and ssh keys made after $(elapsed "$t0")s"
   for h in "${HOSTS[@]}"; do write_host_config "$h"; done
 
   # A probes QEMU (~8 s) unless a seed is present; libvirt revalidates the seed (QEMU and libvirtd
@@ -363,12 +588,15 @@ cmd_up() {
   start_host A
   wait_ready A
   say "host A up after $(elapsed "$t0")s (caps seed: $seeded)"
+  start_sshd # in A's namespace; it comes up while B starts
   save_caps_seed
   # B reuses A's fresh cache: same binaries, same machine
   seed_caps "$DIR/A/cache/qemu" B || true
   start_host B
   wait_ready B
-  say "hosts A ($(tcp_uri A)) and B ($(tcp_uri B)) up after $(elapsed "$t0")s"
+  wait_sshd
+  tls_up || die "host A does not listen for TLS on $(host_addr A):$TLS_PORT (see $DIR/A/libvirtd.log)"
+  say "hosts A ($(tcp_uri A), $(tls_uri), ssh $SSH_ADDR:$SSH_PORT) and B ($(tcp_uri B)) up after $(elapsed "$t0")s"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -398,6 +626,7 @@ cmd_down() {
     mapfile -t pids < <(qemu_pids "$h")
     if [ ${#pids[@]} -gt 0 ]; then stop_pids "$h" "${pids[@]}"; fi
   done
+  stop_sshd
   # both daemons at once: each needs ~2 s to exit on SIGTERM
   waits=()
   for h in "${HOSTS[@]}"; do
@@ -427,6 +656,14 @@ cmd_status() {
       rc=1
     fi
   done
+  if tls_up; then echo "tls: up ($(tls_uri))"; else
+    echo "tls: down"
+    rc=1
+  fi
+  if sshd_up; then echo "sshd: up (pid $(read_pid "$DIR/ssh/sshd.pid"), $SSH_ADDR:$SSH_PORT)"; else
+    echo "sshd: down"
+    rc=1
+  fi
   return $rc
 }
 
@@ -452,6 +689,25 @@ cmd_env() {
     emit "VIRTWIRE_HOST_${h}_TEST" "$(test_uri "$h")"
     emit "VIRTWIRE_HOST_${h}_MIGRATION_ADDR" "$(host_mig_addr "$h")"
   done
+  emit VIRTWIRE_HOST_A_TLS "$(tls_uri)"
+  emit VIRTWIRE_HOST_A_TLS_PORT "$TLS_PORT"
+  emit VIRTWIRE_PKI_CA "$DIR/pki/ca/cacert.pem"
+  emit VIRTWIRE_PKI_CLIENT "$DIR/pki/client"
+  emit VIRTWIRE_PKI_WRONGCA "$DIR/pki/wrongca"
+  emit VIRTWIRE_PKI_WRONGCLIENT "$DIR/pki/wrongclient"
+  emit VIRTWIRE_PKI_NOCERT "$DIR/pki/nocert"
+  emit VIRTWIRE_TLS_SERVER_CERT "$DIR/pki/server/servercert.pem"
+  emit VIRTWIRE_TLS_SERVER_KEY "$DIR/pki/server/serverkey.pem"
+  emit VIRTWIRE_TLS_BADNAME_CERT "$DIR/pki/bad/badname-cert.pem"
+  emit VIRTWIRE_TLS_BADNAME_KEY "$DIR/pki/bad/badname-key.pem"
+  emit VIRTWIRE_TLS_EXPIRED_CERT "$DIR/pki/bad/expired-cert.pem"
+  emit VIRTWIRE_TLS_EXPIRED_KEY "$DIR/pki/bad/expired-key.pem"
+  emit VIRTWIRE_SSH_ADDR "$SSH_ADDR"
+  emit VIRTWIRE_SSH_PORT "$SSH_PORT"
+  emit VIRTWIRE_SSH_USER root
+  emit VIRTWIRE_SSH_KEY "$DIR/ssh/client_key"
+  emit VIRTWIRE_SSH_KNOWN_HOSTS "$DIR/ssh/known_hosts"
+  emit VIRTWIRE_SSH_COMMAND "$DIR/ssh/ssh"
   emit VIRTWIRE_GUEST_KERNEL "$DIR/guest/dirty.mb"
   emit VIRTWIRE_GUEST_XML "$DIR/guest/guest.xml"
 }

@@ -5,29 +5,17 @@ import { type LxcMethods, lxcProgram } from '../generated/lxc.js';
 import { type QemuMethods, qemuProgram } from '../generated/qemu.js';
 import { RemoteAuthType, type RemoteMethods, remoteProgram } from '../generated/remote.js';
 import { type CallOptions, type CloseInfo, RpcClient } from '../rpc/client.js';
-import { isNoDomain, isNoSupport } from '../rpc/errors.js';
+import { ConnectionClosedError, isNoDomain, isNoSupport } from '../rpc/errors.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
-import { openTransport } from '../transport/index.js';
+import { openTransport, TransportError } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { type LibvirtUri, parseUri } from '../uri/index.js';
 import { Domain } from './domain.js';
+import { Feature } from './features.js';
+
+export { Feature } from './features.js';
 import { Events } from './events.js';
 import { parseUuid } from './names.js';
-
-/** Feature numbers probed with CONNECT_SUPPORTS_FEATURE (libvirt's VIR_DRV_FEATURE_*). */
-export const Feature = {
-  MIGRATION_V2: 3,
-  MIGRATION_P2P: 4,
-  MIGRATION_V3: 6,
-  MIGRATION_CHANGE_PROTECTION: 7,
-  FD_PASSING: 8,
-  TYPED_PARAM_STRING: 9,
-  PROGRAM_KEEPALIVE: 10,
-  MIGRATION_OFFLINE: 12,
-  MIGRATION_PARAMS: 13,
-  REMOTE_EVENT_CALLBACK: 14,
-  REMOTE_CLOSE_CALLBACK: 15,
-} as const;
 
 /** The daemon asked for an authentication this client cannot do, or authentication failed. */
 export class AuthError extends VirtwireError {
@@ -224,6 +212,9 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
     return conn;
   } catch (err) {
     await rpc.close();
+    // A helper-process transport (ssh, ext) can only fail once the first call
+    // goes through it: report the transport's own error, not the closed connection.
+    if (err instanceof ConnectionClosedError && err.cause instanceof TransportError) throw err.cause;
     throw err;
   }
 }

@@ -1,6 +1,10 @@
 import { localSocketPath } from '../uri/index.js';
+import { extTransport } from './ext.js';
+import { libsshTransport } from './libssh.js';
 import { connectSocket, TransportError } from './socket.js';
+import { sshTransport } from './ssh.js';
 import { tcpTransport } from './tcp.js';
+import { tlsTransport } from './tls.js';
 import type { Transport } from './types.js';
 
 export { TransportError } from './socket.js';
@@ -21,6 +25,11 @@ export const unixTransport: Transport = async (uri, opts) => {
 const transports: Partial<Record<string, Transport>> = {
   unix: unixTransport,
   tcp: tcpTransport,
+  tls: tlsTransport,
+  ssh: sshTransport,
+  libssh: libsshTransport,
+  libssh2: libsshTransport,
+  ext: extTransport,
 };
 
 /** Opens the transport the URI names. */

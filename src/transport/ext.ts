@@ -1,0 +1,24 @@
+/**
+ * The `ext` transport: `command=` is run and the connection is its stdin and
+ * stdout. Like the reference client, the value is the program itself (looked
+ * up in PATH when it has no slash) and gets no arguments and no shell: a
+ * command line with spaces needs a wrapper script. It runs with LC_ALL=C and
+ * only the common variables of the environment (PATH, HOME, USER, LOGNAME,
+ * TMPDIR, the dynamic loader's).
+ */
+
+import { childEnv, spawnDuplex } from './child.js';
+import { TransportError } from './socket.js';
+import type { Transport } from './types.js';
+
+export const extTransport: Transport = (uri, opts) => {
+  const command = uri.params.command;
+  if (command === undefined || command === '') {
+    return Promise.reject(new TransportError('the ext transport needs a command= parameter'));
+  }
+  return spawnDuplex(command, [], {
+    env: childEnv(opts.env ?? process.env),
+    program: `command ${command}`,
+    signal: opts.signal,
+  });
+};
