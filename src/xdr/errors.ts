@@ -36,6 +36,7 @@ export class XdrError extends VirtwireError {
    */
   within(type: string, field: string, index = -1): this {
     if (field !== '') this.segments.push(index >= 0 ? `.${field}[${index}]` : `.${field}`);
+    else if (index >= 0) this.segments.push(`[${index}]`);
     this.outer = type;
     const where = this.path;
     const at = this.offset >= 0 ? ` (byte ${this.offset})` : '';

@@ -21,6 +21,7 @@ export class XdrReader {
   end: number;
 
   constructor(buf: Uint8Array = new Uint8Array(0), start = 0, end = buf.length) {
+    checkRange(buf, start, end);
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
@@ -29,6 +30,7 @@ export class XdrReader {
 
   /** Points the reader at another range; reuses the DataView when the buffer is the same. */
   reset(buf: Uint8Array, start = 0, end = buf.length): this {
+    checkRange(buf, start, end);
     if (buf !== this.buf) {
       this.buf = buf;
       this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -199,5 +201,19 @@ export class XdrReader {
     } catch (err) {
       throw new XdrError('string is not valid UTF-8', p, { cause: err });
     }
+  }
+}
+
+function checkRange(buf: Uint8Array, start: number, end: number): void {
+  if (
+    !(
+      Number.isInteger(start) &&
+      Number.isInteger(end) &&
+      start >= 0 &&
+      start <= end &&
+      end <= buf.length
+    )
+  ) {
+    throw new XdrError(`range ${start}..${end} is not within a buffer of ${buf.length} bytes`);
   }
 }

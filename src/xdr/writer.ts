@@ -137,6 +137,8 @@ export class XdrWriter {
 
   /** Writes the count of a variable-length array after checking it against `max`. */
   writeLength(n: number, max: number): void {
+    if (!Number.isInteger(n) || n < 0)
+      throw new XdrError(`length must be a non-negative integer, got ${n}`, this.pos);
     if (n > max) throw new XdrError(`length ${n} exceeds bound ${max}`, this.pos);
     this.ensure(4);
     this.view.setUint32(this.pos, n);
@@ -182,6 +184,9 @@ export class XdrWriter {
   writeString(v: string, max: number): void {
     if (typeof v !== 'string') throw new XdrError(`string expected: ${describe(v)}`, this.pos);
     const len = v.length;
+    // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
+    if (len > max)
+      throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
     // Worst case 3 bytes per UTF-16 unit; ASCII (the common case) is written inline.
     this.ensure(4 + len * 3 + 3);
     const start = this.pos;
@@ -193,7 +198,12 @@ export class XdrWriter {
       if (c > 0x7f) break;
       b[p++] = c;
     }
-    if (i < len) p += utf8.encodeInto(v.slice(i), b.subarray(p)).written;
+    if (i < len) {
+      // A lone surrogate would be replaced by U+FFFD and read back as something else.
+      if (!v.isWellFormed())
+        throw new XdrError('string contains a lone surrogate (not valid Unicode)', start);
+      p += utf8.encodeInto(v.slice(i), b.subarray(p)).written;
+    }
     const n = p - start - 4;
     if (n > max) throw new XdrError(`string of ${n} bytes exceeds bound ${max}`, start);
     this.view.setUint32(start, n);
