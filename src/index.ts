@@ -33,8 +33,28 @@ export {
   type SubscribeOptions,
   Subscription,
 } from './api/events.js';
+export {
+  type JobStats,
+  MIGRATE_PARAMS,
+  MigrateFlags,
+  type MigrateOptions,
+  Migration,
+  MigrationError,
+  type MigrationEvent,
+  type MigrationPhase,
+  type MigrationProgress,
+  type MigrationResult,
+  PostcopyFailedError,
+  type PostcopyPolicy,
+  type PostcopySwitchTiming,
+} from './api/migration.js';
 export { type DomainStateName, formatUuid, parseUuid } from './api/names.js';
-export { fromTypedParams, type TypedValue } from './api/typed-params.js';
+export {
+  fromTypedParams,
+  TypedParamError,
+  type TypedValue,
+  toTypedParams,
+} from './api/typed-params.js';
 export { VirtwireError } from './errors.js';
 export type { CallOptions, CloseInfo } from './rpc/client.js';
 export {

@@ -14,6 +14,7 @@ import { Domain } from './domain.js';
 import { Feature } from './features.js';
 
 export { Feature } from './features.js';
+
 import { Events } from './events.js';
 import { parseUuid } from './names.js';
 
@@ -214,7 +215,8 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
     await rpc.close();
     // A helper-process transport (ssh, ext) can only fail once the first call
     // goes through it: report the transport's own error, not the closed connection.
-    if (err instanceof ConnectionClosedError && err.cause instanceof TransportError) throw err.cause;
+    if (err instanceof ConnectionClosedError && err.cause instanceof TransportError)
+      throw err.cause;
     throw err;
   }
 }
