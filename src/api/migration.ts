@@ -152,8 +152,8 @@ export interface MigrationProgress extends JobStats {
 }
 
 export interface MigrationResult {
-  /** The domain on the destination. */
-  readonly domain: Domain;
+  /** The domain on the destination; null for peer-to-peer and direct migration (no destination connection). */
+  readonly domain: Domain | null;
   /** Final statistics from the source (its JOB_COMPLETED event, or its completed job stats). */
   readonly stats: JobStats | null;
 }
@@ -581,12 +581,8 @@ export class Migration implements AsyncDisposable {
       }
       const ref = this.destination ? await this.managed(this.destination) : await this.unmanaged();
       this.phase = 'done';
-      const stats = ref ? await this.finalStats() : null;
-      if (!ref) {
-        // peer-to-peer: the source daemon ran the other phases; report what the destination has
-        return { domain: this.makeDomain(this.src, this.domain.wire), stats };
-      }
-      return { domain: this.makeDomain(ref.conn, ref.dom), stats };
+      const stats = await this.finalStats();
+      return { domain: ref ? this.makeDomain(ref.conn, ref.dom) : null, stats };
     } catch (err) {
       throw await this.explain(err);
     } finally {

@@ -1,0 +1,284 @@
+/**
+ * Live migration between two real libvirt hosts (A: 127.0.0.1, B: 127.0.0.2)
+ * of a real QEMU guest whose memory counter proves where it runs. The guest
+ * dirties 46 MiB continuously, so pre-copy at a few MiB/s never converges.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Connection,
+  connect,
+  type Domain,
+  MigrationError,
+  type MigrationEvent,
+  PostcopyFailedError,
+  TypedParamError,
+} from '../../src/index.js';
+import { guestCounter, guestXml } from '../helpers/guest.js';
+import { host } from '../helpers/hosts.js';
+
+let a: Connection;
+let b: Connection;
+const NAME = 'vw-mig';
+
+beforeAll(async () => {
+  a = await connect(host('VIRTWIRE_HOST_A_TCP'));
+  b = await connect(host('VIRTWIRE_HOST_B_TCP'));
+});
+
+async function cleanup(): Promise<void> {
+  for (const c of [a, b]) {
+    for (const d of await c.listDomains()) {
+      if (!d.name.startsWith(NAME)) continue;
+      await d.destroy().catch(() => {});
+      await d.undefine().catch(() => {});
+    }
+  }
+}
+afterEach(cleanup);
+afterAll(async () => {
+  await cleanup();
+  await a.close();
+  await b.close();
+});
+
+async function startGuest(name = NAME): Promise<Domain> {
+  const d = await a.createDomain(guestXml(name));
+  await new Promise((r) => setTimeout(r, 300)); // let the guest dirty its memory
+  return d;
+}
+
+/** The guest's counter moves on `conn` (it runs there). */
+async function expectRunningOn(conn: Connection, name = NAME): Promise<void> {
+  const d = await conn.lookupDomain(name);
+  const c1 = await guestCounter(conn, d.wire);
+  await new Promise((r) => setTimeout(r, 300));
+  const c2 = await guestCounter(conn, d.wire);
+  expect(c2, `guest counter on ${conn.uri}`).not.toBe(c1);
+}
+
+async function stateOn(conn: Connection, name = NAME): Promise<string> {
+  const s = await (await conn.lookupDomain(name)).state();
+  return `${s.state}/${s.reason}`;
+}
+
+async function absentOn(conn: Connection, name = NAME): Promise<boolean> {
+  return (await conn.listDomains()).every((d) => d.name !== name);
+}
+
+async function collect(m: { events(): AsyncIterable<MigrationEvent> }): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of m.events()) {
+    const ev = e.event as { type: string; event?: string; detail?: string; iteration?: number };
+    out.push(
+      ev.type === 'lifecycle'
+        ? `${e.side}:${ev.event}/${ev.detail}`
+        : ev.type === 'migration_iteration'
+          ? `${e.side}:iteration ${ev.iteration}`
+          : `${e.side}:${ev.type}`,
+    );
+  }
+  return out;
+}
+
+describe('live migration between two real libvirt hosts', () => {
+  it('(a) managed live pre-copy of a persistent domain', async () => {
+    const d = await a.defineDomain(guestXml(NAME));
+    await d.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const m = d.migrate(b, { live: true, persistent: true, undefineSource: true });
+    const events = collect(m);
+    const { domain, stats } = await m.done;
+    expect(domain?.name).toBe(NAME);
+    expect(domain?.uuid).toBe(d.uuid);
+    expect(await stateOn(b)).toBe('running/migrated');
+    expect(await absentOn(a)).toBe(true); // undefined on the source
+    await expectRunningOn(b);
+    expect(stats?.memoryPostcopyRequests ?? 0).toBe(0);
+    expect(stats?.timeElapsedMs).toBeGreaterThan(0);
+    const seen = await events;
+    expect(seen).toContain('source:suspended/migrated');
+    expect(seen).toContain('destination:resumed/migrated');
+    expect(seen).toContain('source:stopped/migrated');
+    expect(m.phase).toBe('done');
+  });
+
+  it('(b, h) managed post-copy switched by hand mid-run, with progress snapshots', async () => {
+    const d = await startGuest();
+    const m = d.migrate(b, { live: true, postcopy: true, bandwidth: 1, postcopyBandwidth: 100 });
+    const events = collect(m);
+    const snapshots: Array<{ phase: string; processed: number }> = [];
+    const progress = (async () => {
+      for await (const p of m.progress({ intervalMs: 200 })) {
+        if ((p.memoryProcessed ?? 0) === 0) continue; // the job is still setting up
+        snapshots.push({ phase: p.phase, processed: p.memoryProcessed ?? 0 });
+        if (snapshots.length === 4 && p.phase === 'precopy') await m.startPostCopy();
+      }
+    })();
+    const { domain, stats } = await m.done;
+    await progress;
+    expect(m.postcopyStarted).toBe(true);
+    expect(snapshots.some((x) => x.phase === 'postcopy')).toBe(true);
+    expect(await stateOn(b)).toBe('running/migrated');
+    expect(await absentOn(a)).toBe(true);
+    await expectRunningOn(b);
+    expect(domain?.uuid).toBe(d.uuid);
+    expect(stats?.memoryPostcopyRequests).toBeGreaterThan(0);
+    // (h) at least 3 snapshots with growing memory processed
+    expect(snapshots.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < 3; i++)
+      expect(snapshots[i]!.processed).toBeGreaterThan(snapshots[i - 1]!.processed);
+    const seen = await events;
+    expect(seen).toContain('source:suspended/postcopy');
+    expect(seen).toContain('destination:resumed/postcopy');
+    expect(seen.indexOf('destination:resumed/postcopy')).toBeLessThan(
+      seen.indexOf('destination:resumed/migrated'),
+    );
+  });
+
+  it('(c) post-copy policy after the first iteration, triggered by the iteration event', async () => {
+    const d = await startGuest();
+    const m = d.migrate(b, {
+      live: true,
+      postcopy: true,
+      bandwidth: 20,
+      postcopyBandwidth: 200,
+      postcopyPolicy: 'after-precopy',
+    });
+    const events = collect(m);
+    const { stats } = await m.done;
+    expect(m.postcopySwitch?.trigger).toBe('iteration');
+    expect(m.postcopySwitch!.repliedAt).toBeGreaterThan(m.postcopySwitch!.requestedAt);
+    expect(stats?.memoryPostcopyRequests).toBeGreaterThan(0);
+    expect(await stateOn(b)).toBe('running/migrated');
+    await expectRunningOn(b);
+    const seen = await events;
+    expect(seen).toContain('source:iteration 2');
+    expect(seen.indexOf('source:iteration 2')).toBeLessThan(
+      seen.indexOf('source:suspended/postcopy'),
+    );
+  });
+
+  it('(d) peer-to-peer post-copy: the source daemon drives the destination', async () => {
+    const d = await startGuest();
+    // the URI as host A's daemon reaches host B
+    const m = d.migrateToURI(host('VIRTWIRE_HOST_B_TCP'), {
+      live: true,
+      peer2peer: true,
+      postcopy: true,
+      bandwidth: 20,
+      postcopyBandwidth: 200,
+      postcopyPolicy: 'after-precopy',
+    });
+    const events = collect(m);
+    const { domain, stats } = await m.done;
+    expect(domain).toBeNull(); // no destination connection of ours in peer-to-peer
+    expect(m.postcopySwitch?.trigger).toBe('iteration');
+    expect(stats?.memoryPostcopyRequests).toBeGreaterThan(0);
+    expect(await stateOn(b)).toBe('running/migrated');
+    expect(await absentOn(a)).toBe(true);
+    await expectRunningOn(b);
+    expect(await events).toContain('source:suspended/postcopy');
+  });
+
+  it('(e) the destination refuses: the guest keeps running on the source and the error names the cause', async () => {
+    const d = await startGuest();
+    // same name, another UUID, already defined on B
+    const clash = await b.defineDomain(
+      guestXml(NAME).replace('<name>', '<uuid>00000000-1111-4222-8333-444444444444</uuid><name>'),
+    );
+    const m = d.migrate(b, { live: true });
+    const err = await m.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MigrationError);
+    const me = err as MigrationError;
+    expect(me.phase).toBe('prepare');
+    expect(me.message).toMatch(/already exists/);
+    expect(me.message).toContain('00000000-1111-4222-8333-444444444444');
+    expect(await stateOn(a)).toBe('running/booted');
+    await expectRunningOn(a);
+    expect(await stateOn(b)).toBe('shutoff/unknown');
+    await clash.undefine();
+  });
+
+  it('(f) abort during pre-copy: the guest keeps running on the source', async () => {
+    const d = await startGuest();
+    const m = d.migrate(b, { live: true, bandwidth: 1 });
+    for await (const p of m.progress({ intervalMs: 200 })) {
+      if ((p.memoryProcessed ?? 0) > 0) break;
+    }
+    await m.abort();
+    const err = await m.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).phase).toBe('perform');
+    expect(err).not.toBeInstanceOf(PostcopyFailedError);
+    expect(await stateOn(a)).toMatch(/^running\//);
+    await expectRunningOn(a);
+    expect(await absentOn(b)).toBe(true);
+  });
+
+  it('(g) post-copy failure by aborting after the switch, then recovery with postcopyResume', async () => {
+    const d = await startGuest();
+    const m = d.migrate(b, { live: true, postcopy: true, bandwidth: 1, postcopyBandwidth: 1 });
+    for await (const p of m.progress({ intervalMs: 200 })) {
+      if ((p.memoryProcessed ?? 0) > 0 && !m.postcopyStarted) await m.startPostCopy();
+      if (m.postcopyStarted) break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    await m.abort({ postcopy: true });
+    const err = await m.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PostcopyFailedError);
+    const pf = err as PostcopyFailedError;
+    expect(pf.sourceState?.reason).toBe('postcopy_failed');
+    expect(pf.destinationState?.reason).toBe('postcopy_failed');
+    expect(pf.message).toMatch(/postcopyResume/);
+    expect(await stateOn(a)).toBe('paused/postcopy_failed');
+    expect(await stateOn(b)).toMatch(/\/postcopy_failed$/);
+
+    // recovery: the same migration again with POSTCOPY_RESUME
+    const again = (await a.lookupDomain(NAME)).migrate(b, {
+      live: true,
+      postcopy: true,
+      postcopyResume: true,
+      postcopyBandwidth: 200,
+    });
+    const { domain } = await again.done;
+    expect(domain?.uuid).toBe(d.uuid);
+    expect(await stateOn(b)).toBe('running/migrated');
+    await expectRunningOn(b);
+  });
+});
+
+describe('migration options', () => {
+  it('are checked before any RPC, naming the parameter', async () => {
+    const d = await startGuest(`${NAME}-opts`);
+    const calls = a.rpc.inFlight;
+    expect(() => d.migrate(b, { params: { nope: 1 } })).toThrow(TypedParamError);
+    expect(() => d.migrate(b, { params: { nope: 1 } })).toThrow(
+      /unknown migration parameter "nope"/,
+    );
+    expect(() => d.migrate(b, { params: { bandwidth: 'fast' } })).toThrow(
+      /bandwidth must be an unsigned 64-bit integer/,
+    );
+    expect(() => d.migrate(b, { params: { migrate_uri: ['a', 'b'] } })).toThrow(/takes one value/);
+    expect(() => d.migrate(b, { tunnelled: true })).toThrow(/requires peer2peer/);
+    expect(() => d.migrate(b, { postcopyPolicy: 'after-precopy' })).toThrow(/requires postcopy/);
+    expect(() => d.migrate(b, { postcopy: true, postcopyPolicy: { afterIterations: 0 } })).toThrow(
+      /positive integer/,
+    );
+    expect(() => d.migrate(b, { flags: 1 << 30 })).toThrow(/not VIR_MIGRATE_\* flags/);
+    expect(() => d.migrate(b, { peer2peer: true })).toThrow(/migrateToURI/);
+    expect(() => d.migrate(b, { bandwidth: 5, params: { bandwidth: 6 } })).toThrow(
+      /both as an option and in params/,
+    );
+    expect(a.rpc.inFlight).toBe(calls);
+    await d.destroy();
+  });
+});
