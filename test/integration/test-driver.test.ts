@@ -58,12 +58,24 @@ function track(conn: Connection): Remote {
   });
 }
 
-/** Opens a fresh test:///default connection for one describe block. */
+let families = 0;
+const transportsUsed = new Set<string>();
+
+/**
+ * Opens a fresh test:///default connection for one describe block. Families
+ * alternate between the daemon's TCP listener and its unix socket, so both
+ * transports carry the test driver.
+ */
 function useConnection(): () => Remote {
   let conn: Connection | undefined;
   let remote: Remote | undefined;
+  const viaUnix = families++ % 2 === 1;
   beforeAll(async () => {
-    conn = await connect(host('VIRTWIRE_HOST_A_TEST'));
+    const uri = viaUnix
+      ? `test+unix:///default?socket=${host('VIRTWIRE_HOST_A_SOCKET')}`
+      : host('VIRTWIRE_HOST_A_TEST');
+    conn = await connect(uri);
+    transportsUsed.add(conn.target.transport);
     remote = track(conn);
   });
   afterAll(async () => {
@@ -1352,5 +1364,6 @@ describe('coverage', () => {
     );
     for (const m of unsupported) expect(succeeded.has(m)).toBe(false);
     expect(ok.length).toBeGreaterThanOrEqual(130);
+    expect([...transportsUsed].sort()).toEqual(['tcp', 'unix']);
   });
 });
