@@ -7,6 +7,7 @@
  * ```
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
+export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
 export {
   AuthError,
   Connection,

@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, connect, isNoDomain, RemoteError } from '../../src/index.js';
+import {
+  ConnectionClosedError,
+  connect,
+  connectAdmin,
+  isNoDomain,
+  RemoteError,
+} from '../../src/index.js';
 import { host } from '../helpers/hosts.js';
 
 const HARNESS = join(import.meta.dirname, '../../scripts/test-hosts.sh');
@@ -122,5 +128,25 @@ describe('RPC engine against a real libvirtd', () => {
     // the daemon, thawed, still serves new connections
     await using again = await connect(host('VIRTWIRE_HOST_B_TCP'));
     expect((await again.remote.connectGetLibVersion()).libVer).toBeGreaterThan(0n);
+  });
+});
+
+describe('admin program against a real libvirtd', () => {
+  it('lists the daemon servers and their clients through the admin socket', async () => {
+    const path = join(host('VIRTWIRE_HOSTS_DIR'), 'A', 'sock', 'libvirt-admin-sock');
+    await using adm = await connectAdmin(path);
+    const { libVer } = await adm.admin.connectGetLibVersion();
+    expect(libVer).toBeGreaterThanOrEqual(9_000_000n); // libvirt 9.0 on Debian 12
+    const { servers } = await adm.admin.connectListServers({ needResults: 1, flags: 0 });
+    const names = servers.map((s) => s.name);
+    expect(names).toContain('libvirtd');
+    expect(names).toContain('admin');
+    // our own admin connection shows up as a client of the admin server
+    const { clients } = await adm.admin.serverListClients({
+      srv: servers.find((s) => s.name === 'admin')!,
+      needResults: 1,
+      flags: 0,
+    });
+    expect(clients.length).toBeGreaterThanOrEqual(1);
   });
 });
