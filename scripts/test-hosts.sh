@@ -7,6 +7,8 @@
 #   scripts/test-hosts.sh down      # stop guests, QEMUs and daemons we started (by PID); rm state
 #   scripts/test-hosts.sh status    # exit 0 only when both hosts, A's TLS listener and sshd answer
 #   scripts/test-hosts.sh env       # shell-assignable VIRTWIRE_* lines for the tests
+#   scripts/test-hosts.sh up-sasl   # optional host S: a libvirtd demanding SASL (see below)
+#   scripts/test-hosts.sh down-sasl # stop host S (by PID), remove its state; `down` does it too
 #
 # Environment:
 #   VIRTWIRE_HOSTS_DIR    state directory (default ${TMPDIR:-/tmp}/virtwire-hosts)
@@ -14,6 +16,8 @@
 #   VIRTWIRE_UP_TIMEOUT   seconds to wait for each daemon (default 90)
 #   VIRTWIRE_LIBVIRTD     daemon binary (default /usr/sbin/libvirtd)
 #   VIRTWIRE_SSHD         sshd binary for host A (default /usr/sbin/sshd)
+#   VIRTWIRE_SASL_DIR     host S's state directory (default $VIRTWIRE_HOSTS_DIR-sasl)
+#   VIRTWIRE_SASL_PASSWORD  password of host S's SASL user alice (default wonderland-42)
 #
 # Layout of a host: $DIR/<host>/{etc,run,lib,cache,log} are bind-mounted, inside a private mount
 # namespace owned by that host's libvirtd, over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
@@ -25,6 +29,12 @@
 # 127.0.0.1:2222 running inside A's mount namespace, so that virt-ssh-helper and `nc -U
 # /run/libvirt/libvirt-sock` on the "remote" side reach A's daemon. $DIR/pki also holds the
 # certificates of the TLS refusal tests (wrong CA, wrong host name, expired).
+#
+# Host S (up-sasl) is a third, independent libvirtd on 127.0.0.4 whose every listener demands
+# SASL (Cyrus with its own SASL_CONF_PATH and sasldb holding user alice): TCP, where libvirt only
+# allows a mechanism with a security layer of SSF >= 56 (DIGEST-MD5 auth-conf); its unix sockets;
+# and TLS on 16514 when A's PKI exists (a server certificate for 127.0.0.4 from A's CA). It has
+# its own state directory, so it comes and goes independently of A and B; `down` stops it too.
 set -euo pipefail
 
 DIR=${VIRTWIRE_HOSTS_DIR:-${TMPDIR:-/tmp}/virtwire-hosts}
@@ -712,14 +722,188 @@ cmd_env() {
   emit VIRTWIRE_GUEST_XML "$DIR/guest/guest.xml"
 }
 
+# ---------------------------------------------------------------------------------------------
+# host S: SASL everywhere
+
+SDIR=${VIRTWIRE_SASL_DIR:-$DIR-sasl}
+S_ADDR=127.0.0.4
+SASL_USER=alice
+SASL_PASSWORD=${VIRTWIRE_SASL_PASSWORD:-wonderland-42}
+
+s_pid() { read_pid "$SDIR/libvirtd.pid"; }
+s_launcher_pid() { read_pid "$SDIR/launcher.pid"; }
+# s_ours PID: alive and in S's recorded mount namespace (a recycled PID is never ours)
+s_ours() {
+  [ -n "$1" ] && alive "$1" || return 1
+  [ -s "$SDIR/mntns" ] || return 0
+  [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$(cat "$SDIR/mntns")" ]
+}
+s_sock() { echo "$SDIR/sock/libvirt-sock"; }
+# Readiness without SASL credentials: the TCP port answering is enough.
+s_answers() { (exec 3<>"/dev/tcp/$S_ADDR/$PORT") 2>/dev/null; }
+s_tls() { [ -s "$SDIR/pki/servercert.pem" ]; }
+# up, and (with TLS) its certificate still from A's current CA: `up` after a `down` makes a new one
+sasl_up() {
+  local p
+  p=$(s_pid)
+  s_ours "$p" && s_answers && [ -S "$(s_sock)" ] || return 1
+  ! s_tls || cmp -s "$SDIR/pki/cacert.pem" "$DIR/pki/ca/cacert.pem"
+}
+
+write_sasl_host() {
+  local d=$SDIR tls='listen_tls = 0'
+  [ -n "$d" ] || die "no state directory for host S"
+  mkdir -p "$d"/{etc,run,lib,cache,log,sock,sasl,pki}
+  # Cyrus reads $SASL_CONF_PATH/libvirt.conf (service "libvirt"); users live in our own sasldb.
+  cat >"$d/sasl/libvirt.conf" <<EOF
+mech_list: digest-md5 scram-sha-256 scram-sha-1 plain
+sasldb_path: $d/sasl/passwd.db
+EOF
+  rm -f "$d/sasl/passwd.db"
+  printf '%s' "$SASL_PASSWORD" | saslpasswd2 -c -p -a libvirt -f "$d/sasl/passwd.db" "$SASL_USER"
+  # TLS only when A's CA exists (made by `up`): a server certificate for S's address from it.
+  if [ -s "$DIR/pki/ca/cakey.pem" ]; then
+    printf '%s\n' "cn = \"$S_ADDR\"" "ip_address = \"$S_ADDR\"" 'expiration_days = 3650' \
+      tls_www_server encryption_key signing_key >"$d/pki/server.cfg"
+    if certtool --generate-privkey --key-type=rsa --bits=2048 --outfile "$d/pki/serverkey.pem" \
+      >>"$d/pki/certtool.log" 2>&1 &&
+      certtool --generate-certificate --load-privkey "$d/pki/serverkey.pem" \
+        --load-ca-certificate "$DIR/pki/ca/cacert.pem" --load-ca-privkey "$DIR/pki/ca/cakey.pem" \
+        --template "$d/pki/server.cfg" --outfile "$d/pki/servercert.pem" >>"$d/pki/certtool.log" 2>&1; then
+      cp "$DIR/pki/ca/cacert.pem" "$d/pki/cacert.pem"
+      tls="listen_tls = 1
+tls_port = \"$TLS_PORT\"
+auth_tls = \"sasl\"
+ca_file = \"$d/pki/cacert.pem\"
+cert_file = \"$d/pki/servercert.pem\"
+key_file = \"$d/pki/serverkey.pem\""
+    else
+      rm -f "$d/pki/servercert.pem"
+    fi
+  fi
+  cat >"$d/etc/libvirtd.conf" <<EOF
+$tls
+listen_tcp = 1
+listen_addr = "$S_ADDR"
+tcp_port = "$PORT"
+auth_tcp = "sasl"
+auth_unix_rw = "sasl"
+auth_unix_ro = "sasl"
+unix_sock_dir = "$d/sock"
+unix_sock_group = "root"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+host_uuid = "7669727a-0000-4000-8000-00000000005a"
+keepalive_interval = 5
+keepalive_count = 5
+log_outputs = "3:file:$d/libvirtd.log"
+EOF
+  cat >"$d/etc/qemu.conf" <<EOF
+user = "root"
+group = "root"
+stdio_handler = "file"
+cgroup_controllers = [ ]
+EOF
+  cat >"$d/launch.sh" <<EOF
+#!/bin/bash
+set -e
+mount --bind '$d/etc' /etc/libvirt
+mount --bind '$d/run' /run/libvirt
+mount --bind '$d/lib' /var/lib/libvirt
+mount --bind '$d/cache' /var/cache/libvirt
+mount --bind '$d/log' /var/log/libvirt
+export SASL_CONF_PATH='$d/sasl'
+exec $LIBVIRTD --listen -f '$d/etc/libvirtd.conf' -p '$d/libvirtd.pid'
+EOF
+}
+
+cmd_up_sasl() {
+  local t0 p
+  t0=$(now)
+  [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
+  if [ -d "$SDIR" ]; then
+    if sasl_up; then
+      say "host S already up ($SDIR)"
+      return 0
+    fi
+    cmd_down_sasl
+  fi
+  cmd_install
+  port_taken "$S_ADDR" && die "$S_ADDR:$PORT is already in use by another process"
+  port_taken "$S_ADDR" "$TLS_PORT" && die "$S_ADDR:$TLS_PORT is already in use by another process"
+  write_sasl_host
+  # S only serves the test driver; a QEMU capabilities seed spares it a probe if one exists.
+  if compgen -G "$CAPS_CACHE/capabilities/*.xml" >/dev/null; then
+    mkdir -p "$SDIR/cache/qemu"
+    cp -a "$CAPS_CACHE/capabilities" "$SDIR/cache/qemu/"
+  fi
+  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
+  setsid unshare --mount --propagation private /bin/bash "$SDIR/launch.sh" \
+    >"$SDIR/stdout.log" 2>&1 </dev/null &
+  echo $! >"$SDIR/launcher.pid"
+  until s_answers && [ -S "$(s_sock)" ] && [ -s "$SDIR/libvirtd.pid" ]; do
+    p=$(s_launcher_pid)
+    if ! alive "$p"; then
+      tail -n 25 "$SDIR/stdout.log" "$SDIR/libvirtd.log" >&2 2>/dev/null || true
+      die "libvirtd for host S exited during startup (logs above; '$0 down-sasl' cleans up)"
+    fi
+    if [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print int(b - a) }')" -ge "$UP_TIMEOUT" ]; then
+      die "host S did not answer on $S_ADDR:$PORT within ${UP_TIMEOUT}s ('$0 down-sasl' cleans up)"
+    fi
+    sleep 0.1
+  done
+  readlink "/proc/$(s_pid)/ns/mnt" >"$SDIR/mntns"
+  say "host S (SASL: tcp $S_ADDR$(s_tls && echo ", tls" || true), unix $(s_sock)) up after $(elapsed "$t0")s"
+}
+
+cmd_down_sasl() {
+  local p pids=() i left=()
+  [ -d "$SDIR" ] || return 0
+  for p in "$(s_launcher_pid)" "$(s_pid)"; do
+    if [ -n "$p" ] && s_ours "$p"; then pids+=("$p"); fi
+  done
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for i in $(seq 50); do
+      left=()
+      for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
+      [ ${#left[@]} -eq 0 ] && break
+      sleep 0.1
+    done
+    if [ ${#left[@]} -gt 0 ]; then kill -KILL "${left[@]}" 2>/dev/null || true; fi
+  fi
+  rm -rf "$SDIR"
+  say "host S down"
+}
+
+cmd_env_sasl() {
+  emit VIRTWIRE_SASL_DIR "$SDIR"
+  emit VIRTWIRE_SASL_ADDR "$S_ADDR"
+  emit VIRTWIRE_SASL_USER "$SASL_USER"
+  emit VIRTWIRE_SASL_PASSWORD "$SASL_PASSWORD"
+  emit VIRTWIRE_SASL_TCP "test+tcp://$S_ADDR/default"
+  emit VIRTWIRE_SASL_UNIX "test+unix:///default?socket=$(s_sock)"
+  emit VIRTWIRE_SASL_SOCKET "$(s_sock)"
+  if s_tls; then emit VIRTWIRE_SASL_TLS "test+tls://$S_ADDR/default?pkipath=$DIR/pki/client"; fi
+}
+
 case "${1:-}" in
 install) cmd_install ;;
 up) cmd_up ;;
-down) cmd_down ;;
+down)
+  cmd_down
+  cmd_down_sasl
+  ;;
 status) cmd_status ;;
-env) cmd_env ;;
+env)
+  cmd_env
+  if [ -d "$SDIR" ]; then cmd_env_sasl; fi
+  ;;
+up-sasl) cmd_up_sasl ;;
+down-sasl) cmd_down_sasl ;;
+env-sasl) cmd_env_sasl ;;
 *)
-  echo "usage: $0 install|up|down|status|env" >&2
+  echo "usage: $0 install|up|down|status|env|up-sasl|down-sasl|env-sasl" >&2
   exit 2
   ;;
 esac

@@ -1,4 +1,10 @@
 import type { Duplex } from 'node:stream';
+import type { AuthOption } from '../auth/credentials.js';
+import { saslCredentials } from '../auth/credentials.js';
+import { CredentialsError } from '../auth/errors.js';
+import { SaslError } from '../auth/sasl/errors.js';
+import { SecurityLayerStream } from '../auth/sasl/layer.js';
+import { runSasl } from '../auth/sasl/session.js';
 import { VirtwireError } from '../errors.js';
 import { VirConnectListAllDomainsFlags } from '../generated/api.js';
 import { type LxcMethods, lxcProgram } from '../generated/lxc.js';
@@ -40,6 +46,13 @@ export interface ConnectOptions {
   readonly transport?: Transport;
   /** Environment for socket, key and certificate lookup (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Credentials for SASL: a user name and password, or a callback answering
+   * libvirt's credential requests (as virConnectOpenAuth's). Without it, or
+   * for what it leaves open, libvirt's auth.conf is consulted (`authfile=`,
+   * `$LIBVIRT_AUTH_FILE`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+   */
+  readonly auth?: AuthOption;
 }
 
 /** Optional features the daemon said it supports during the open sequence. */
@@ -197,7 +210,7 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
   const rpc = new RpcClient(stream);
   const conn = new Connection(rpc, target);
   try {
-    await authenticate(conn, target, opts);
+    await authenticate(conn, target, opts, options);
     const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
     await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
     // An empty name (remote:///) lets the daemon choose: ask which URI it opened.
@@ -238,7 +251,12 @@ const AUTH_NAMES: Record<number, string> = {
 };
 
 /** AUTH_LIST, then the method the URI asks for (auth=) or the daemon's first choice. */
-async function authenticate(conn: Connection, uri: LibvirtUri, opts: CallOptions): Promise<void> {
+async function authenticate(
+  conn: Connection,
+  uri: LibvirtUri,
+  opts: CallOptions,
+  options: ConnectOptions = {},
+): Promise<void> {
   let types: number[];
   try {
     types = (await conn.remote.authList(undefined, opts)).types;
@@ -267,11 +285,43 @@ async function authenticate(conn: Connection, uri: LibvirtUri, opts: CallOptions
       if (r.complete === 0) throw new AuthError('polkit authentication did not complete');
       return;
     }
-    case RemoteAuthType.REMOTE_AUTH_SASL:
-      throw new AuthError(
-        'the daemon requires SASL authentication, which this version of virtwire does not implement yet; ' +
-          'configure the daemon with auth_tcp/auth_unix_rw = "none" or use a TLS client certificate',
-      );
+    case RemoteAuthType.REMOTE_AUTH_SASL: {
+      // As libvirt: TLS, unix and ssh channels are secure already; plain TCP
+      // and ext need a SASL security layer of SSF >= 56.
+      const secure = uri.transport !== 'tcp' && uri.transport !== 'ext';
+      const dot = wanted?.indexOf('.') ?? -1;
+      let mech: Awaited<ReturnType<typeof runSasl>>;
+      try {
+        mech = await runSasl(
+          {
+            init: () => conn.remote.authSaslInit(undefined, opts),
+            start: (a) => conn.remote.authSaslStart(a, opts),
+            step: (a) => conn.remote.authSaslStep(a, opts),
+          },
+          {
+            wanted: wanted !== undefined && dot >= 0 ? wanted.slice(dot + 1) : undefined,
+            secure,
+            host: uri.host ?? 'localhost',
+            credentials: (mechanism) =>
+              saslCredentials({
+                auth: options.auth,
+                host: uri.host,
+                user: uri.user,
+                authfile: uri.params.authfile,
+                env: options.env ?? process.env,
+                mechanism,
+              }),
+          },
+        );
+      } catch (err) {
+        if (err instanceof SaslError || err instanceof CredentialsError)
+          throw new AuthError(err.message, { cause: err });
+        throw err;
+      }
+      const layer = mech.layer;
+      if (layer) conn.rpc.upgrade((socket) => new SecurityLayerStream(socket, layer));
+      return;
+    }
     default:
       throw new AuthError(`the daemon asks for unknown authentication type ${chosen}`);
   }

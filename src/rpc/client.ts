@@ -69,8 +69,13 @@ export interface MessageHeader {
 
 /** Receives the packets of one data stream (see the streams layer). */
 export interface StreamSink {
-  /** A packet for this stream; `r` is positioned at its payload and valid only during the call. */
-  onPacket(header: MessageHeader, r: XdrReader): void;
+  /**
+   * A packet for this stream; `r` is positioned at its payload and valid only
+   * during the call. `owned` is true when the message's bytes (`r.buf`) were
+   * assembled in a buffer of their own that nothing else reuses: the sink may
+   * then keep a view of them instead of copying.
+   */
+  onPacket(header: MessageHeader, r: XdrReader, owned: boolean): void;
   /** The connection ended. */
   onClose(err: ConnectionClosedError): void;
 }
@@ -115,9 +120,17 @@ export class RpcClient {
   private lastReceived = Date.now();
   private unansweredPings = 0;
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
+  /** Buffer of the socket chunk being framed: messages not sharing it were assembled apart. */
+  private chunkBuffer: ArrayBufferLike | null = null;
+  /** Holders (streams with full queues) that asked to stop reading from the socket. */
+  private readonly readPausers = new Set<object>();
+  private pausedPingTimer: NodeJS.Timeout | null = null;
+  /** The daemon runs keepalive for us (we probed PROGRAM_KEEPALIVE): set by startKeepalive. */
+  private peerKeepalive = false;
+  private keepaliveMs = 0;
 
   constructor(
-    private readonly socket: Duplex,
+    private socket: Duplex,
     opts: RpcClientOptions = {},
   ) {
     this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
@@ -125,18 +138,23 @@ export class RpcClient {
       this.resolveClosed = resolve;
     });
     this.framer = new Framer((m) => this.dispatch(m), this.maxMessage);
-    socket.on('data', (chunk: Buffer) => {
-      if (this.closeInfo) return;
-      try {
-        this.framer.push(chunk);
-      } catch (err) {
-        this.fail('error', err instanceof Error ? err : new ProtocolError(String(err)));
-      }
-    });
+    socket.on('data', this.onData);
     socket.on('error', (err) => this.fail('error', err));
     socket.on('end', () => this.fail('eof'));
     socket.on('close', () => this.fail('eof'));
   }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closeInfo) return;
+    this.chunkBuffer = chunk.buffer;
+    try {
+      this.framer.push(chunk);
+    } catch (err) {
+      this.fail('error', err instanceof Error ? err : new ProtocolError(String(err)));
+    } finally {
+      this.chunkBuffer = null;
+    }
+  };
 
   /** True until the connection has ended. */
   get isOpen(): boolean {
@@ -296,6 +314,104 @@ export class RpcClient {
     return this.socket.write(w.finish());
   }
 
+  /**
+   * Writes one message whose payload is raw bytes (stream data), copying
+   * `payload` once into the outgoing buffer, so the caller may reuse it at
+   * once. Returns socket.write's answer, like `send`.
+   */
+  sendRaw(
+    prog: number,
+    vers: number,
+    proc: number,
+    type: number,
+    serial: number,
+    status: number,
+    payload: Uint8Array | null,
+  ): boolean {
+    if (this.closeInfo) throw this.closedError('cannot send');
+    const n = payload ? payload.length : 0;
+    const len = LENGTH_WORD + 24 + n;
+    if (len - LENGTH_WORD > this.maxMessage) {
+      throw new ProtocolError(
+        `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
+      );
+    }
+    // Every byte is written below, so the uninitialised allocation is safe.
+    const buf = Buffer.allocUnsafe(len);
+    buf.writeUInt32BE(len, 0);
+    buf.writeUInt32BE(prog >>> 0, 4);
+    buf.writeUInt32BE(vers >>> 0, 8);
+    buf.writeInt32BE(proc | 0, 12);
+    buf.writeInt32BE(type | 0, 16);
+    buf.writeUInt32BE(serial >>> 0, 20);
+    buf.writeInt32BE(status | 0, 24);
+    if (payload) buf.set(payload, 28);
+    if (debug.enabled) {
+      debug(
+        'send %s prog=0x%s proc=%d serial=%d status=%d len=%d',
+        TYPE_NAMES[type],
+        prog.toString(16),
+        proc,
+        serial,
+        status,
+        len,
+      );
+    }
+    return this.socket.write(buf);
+  }
+
+  /**
+   * Stops reading from the socket until every holder that asked has called
+   * `resumeReading`. This holds back ALL incoming traffic on the connection
+   * (replies, events, other streams), which is how a stream whose consumer
+   * lags pushes back on the daemon through TCP. Meanwhile a keepalive PING
+   * goes out every interval, so the daemon, which cannot hear our answers to
+   * its own PINGs, does not declare us dead; and our keepalive does not count
+   * the PONGs we are not reading.
+   */
+  pauseReading(holder: object): void {
+    if (this.closeInfo || this.readPausers.has(holder)) return;
+    this.readPausers.add(holder);
+    if (this.readPausers.size !== 1) return;
+    this.socket.pause();
+    if (this.peerKeepalive) {
+      this.pausedPingTimer = setInterval(() => this.sendPing(), this.keepaliveMs || 5000);
+      this.pausedPingTimer.unref();
+    }
+  }
+
+  /** Undoes `pauseReading(holder)`; reading restarts when no holder is left. */
+  resumeReading(holder: object): void {
+    if (!this.readPausers.delete(holder) || this.readPausers.size !== 0) return;
+    if (this.pausedPingTimer) clearInterval(this.pausedPingTimer);
+    this.pausedPingTimer = null;
+    if (this.closeInfo) return;
+    this.lastReceived = Date.now();
+    this.unansweredPings = 0;
+    this.socket.resume();
+  }
+
+  /** True while some holder keeps the socket from being read. */
+  get readingPaused(): boolean {
+    return this.readPausers.size > 0;
+  }
+
+  private sendPing(): void {
+    try {
+      this.send(
+        KEEPALIVE_PROGRAM,
+        KEEPALIVE_PROTOCOL_VERSION,
+        PING,
+        MessageType.MESSAGE,
+        0,
+        MessageStatus.OK,
+        null,
+      );
+    } catch {
+      // the close path reports the failure
+    }
+  }
+
   /** Resolves when the socket can take more data (after write() returned false). */
   drained(): Promise<void> {
     if (this.closeInfo) return Promise.reject(this.closedError('cannot write'));
@@ -352,11 +468,20 @@ export class RpcClient {
    */
   startKeepalive(intervalSec: number, count: number): void {
     this.stopKeepalive();
+    // Probing PROGRAM_KEEPALIVE made the daemon watch us even if we do not watch it.
+    this.peerKeepalive = true;
     if (intervalSec <= 0 || this.closeInfo) return;
     const period = intervalSec * 1000;
+    this.keepaliveMs = period;
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
     this.keepaliveTimer = setInterval(() => {
+      // Paused reading: silence is ours, not the peer's (pauseReading sends the PINGs).
+      if (this.readPausers.size > 0) {
+        this.lastReceived = Date.now();
+        this.unansweredPings = 0;
+        return;
+      }
       if (Date.now() - this.lastReceived < period - 5) return;
       if (this.unansweredPings >= count) {
         this.fail(
@@ -428,7 +553,7 @@ export class RpcClient {
       case MessageType.STREAM:
       case MessageType.STREAM_HOLE: {
         const sink = this.streams.get(header.serial);
-        sink?.onPacket(header, r);
+        sink?.onPacket(header, r, msg.buffer !== this.chunkBuffer);
         return;
       }
       case MessageType.CALL:
@@ -520,6 +645,9 @@ export class RpcClient {
     this.abandoned.clear();
     for (const s of this.streams.values()) s.onClose(err('stream'));
     this.streams.clear();
+    this.readPausers.clear();
+    if (this.pausedPingTimer) clearInterval(this.pausedPingTimer);
+    this.pausedPingTimer = null;
     for (const fn of this.closeListeners) fn(info);
     this.closeListeners.clear();
     this.socket.destroy();
@@ -530,5 +658,26 @@ export class RpcClient {
   close(): Promise<CloseInfo> {
     this.fail('client');
     return this.closed;
+  }
+
+  /**
+   * Puts a layer between this client and its socket for all later traffic:
+   * `layer(socket)` returns a Duplex of plaintext that encodes what is written
+   * to it onto `socket` and decodes what `socket` delivers (the SASL security
+   * layer negotiated during authentication). Call between two messages with
+   * nothing in flight, as libvirt switches right after the last SASL reply.
+   * The socket's own end, close and error events still end the connection.
+   */
+  upgrade(layer: (socket: Duplex) => Duplex): void {
+    if (this.closeInfo) throw this.closedError('cannot upgrade');
+    const raw = this.socket;
+    // The constructor's reader consumed raw bytes; from now on the layer does.
+    raw.off('data', this.onData);
+    const wrapped = layer(raw);
+    // Every write path (send, sendRaw, drained, pause/resume, fail) goes through `socket`.
+    this.socket = wrapped;
+    wrapped.on('data', this.onData);
+    wrapped.on('error', (err) => this.fail('error', err));
+    wrapped.on('close', () => this.fail('eof'));
   }
 }
