@@ -56,6 +56,13 @@ export {
   type TypedValue,
   toTypedParams,
 } from './api/typed-params.js';
+export {
+  type AuthCallback,
+  type AuthOption,
+  type CredentialRequest,
+  CredentialType,
+} from './auth/credentials.js';
+export { CredentialsError } from './auth/errors.js';
 export { VirtwireError } from './errors.js';
 export type { CallOptions, CloseInfo } from './rpc/client.js';
 export {
