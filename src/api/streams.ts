@@ -1,0 +1,419 @@
+import { Buffer } from 'node:buffer';
+import { open } from 'node:fs/promises';
+import * as api from '../generated/api.js';
+import {
+  encodeRemoteDomainOpenChannelArgs,
+  encodeRemoteDomainOpenConsoleArgs,
+  encodeRemoteDomainScreenshotArgs,
+  encodeRemoteStorageVolDownloadArgs,
+  encodeRemoteStorageVolUploadArgs,
+  type RemoteNonnullStorageVol,
+  remoteProgram,
+} from '../generated/remote.js';
+import type { CallOptions } from '../rpc/client.js';
+import {
+  openStreamCall,
+  type StreamReadOptions,
+  type StreamTarget,
+  type VirStream,
+  type VirStreamOptions,
+} from '../rpc/stream.js';
+import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
+import type { Connection } from './connection.js';
+import type { Domain } from './domain.js';
+
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  type HolePolicy,
+  STREAM_CHUNK_MAX,
+  type StreamChunk,
+  type StreamDataOptions,
+  StreamHoleError,
+  type StreamReadOptions,
+  StreamStateError,
+  VirStream,
+  type VirStreamOptions,
+} from '../rpc/stream.js';
+
+/** Options of every stream opener: the opening call's signal/timeout, and the stream's own. */
+export type OpenStreamOptions = CallOptions & VirStreamOptions;
+
+export interface VolumeTransferOptions extends OpenStreamOptions {
+  /** Byte offset in the volume (default 0). */
+  readonly offset?: number | bigint;
+  /** Bytes to transfer; 0 (default) means up to the end of the volume. */
+  readonly length?: number | bigint;
+  /**
+   * Sparse stream (VIR_STORAGE_VOL_*_SPARSE_STREAM): holes travel as
+   * STREAM_HOLE packets instead of zeros. Default false.
+   */
+  readonly sparse?: boolean;
+}
+
+function procedure(program: ProgramInfo, name: string): ProcedureInfo {
+  const p = program.procedures.find((x) => x.name === name || x.method === name);
+  if (!p) throw new TypeError(`${program.name} has no procedure ${name}`);
+  return p;
+}
+
+function target(program: ProgramInfo, proc: ProcedureInfo, sparse: boolean): StreamTarget {
+  if (proc.stream === null) {
+    throw new TypeError(`${program.name}.${proc.name} does not open a data stream`);
+  }
+  return {
+    prog: program.program,
+    vers: program.version,
+    proc: proc.number,
+    label: `${program.name}.${proc.name}`,
+    direction: proc.stream,
+    sparse,
+  };
+}
+
+const STORAGE_VOL_DOWNLOAD = procedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
+const STORAGE_VOL_UPLOAD = procedure(remoteProgram, 'STORAGE_VOL_UPLOAD');
+const DOMAIN_SCREENSHOT = procedure(remoteProgram, 'DOMAIN_SCREENSHOT');
+const DOMAIN_OPEN_CONSOLE = procedure(remoteProgram, 'DOMAIN_OPEN_CONSOLE');
+const DOMAIN_OPEN_CHANNEL = procedure(remoteProgram, 'DOMAIN_OPEN_CHANNEL');
+const SPARSE_DOWNLOAD = api.VirStorageVolDownloadFlags.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM;
+const SPARSE_UPLOAD = api.VirStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM;
+
+/**
+ * Downloads a storage volume (virStorageVolDownload). Read the returned
+ * stream to its end (`for await`, `sparse()`, `toReadable()`, or
+ * `streamToFile`); the finish handshake is part of reading to the end.
+ */
+export async function volumeDownload(
+  conn: Connection,
+  vol: RemoteNonnullStorageVol,
+  opts: VolumeTransferOptions = {},
+): Promise<VirStream> {
+  const sparse = opts.sparse ?? false;
+  const args = {
+    vol,
+    offset: BigInt(opts.offset ?? 0),
+    length: BigInt(opts.length ?? 0),
+    flags: sparse ? SPARSE_DOWNLOAD : 0,
+  };
+  const { stream } = await openStreamCall(
+    conn.rpc,
+    target(remoteProgram, STORAGE_VOL_DOWNLOAD, sparse),
+    (w) => encodeRemoteStorageVolDownloadArgs(w, args),
+    null,
+    opts,
+  );
+  return stream;
+}
+
+/**
+ * Uploads into a storage volume (virStorageVolUpload). Write to the returned
+ * stream (`write`, `sendHole` when sparse, `toWritable()`, or
+ * `streamFromFile`), then `finish()`: the upload counts only once finish
+ * resolves.
+ */
+export async function volumeUpload(
+  conn: Connection,
+  vol: RemoteNonnullStorageVol,
+  opts: VolumeTransferOptions = {},
+): Promise<VirStream> {
+  const sparse = opts.sparse ?? false;
+  const args = {
+    vol,
+    offset: BigInt(opts.offset ?? 0),
+    length: BigInt(opts.length ?? 0),
+    flags: sparse ? SPARSE_UPLOAD : 0,
+  };
+  const { stream } = await openStreamCall(
+    conn.rpc,
+    target(remoteProgram, STORAGE_VOL_UPLOAD, sparse),
+    (w) => encodeRemoteStorageVolUploadArgs(w, args),
+    null,
+    opts,
+  );
+  return stream;
+}
+
+export interface Screenshot {
+  /** MIME type the daemon reports, e.g. `image/x-portable-pixmap` (QEMU) or `image/png`. */
+  readonly mime: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Takes a screenshot of a running domain's `screen` (virDomainScreenshot) and
+ * reads the whole image. Needs a display device in the guest.
+ */
+export async function domainScreenshot(
+  domain: Domain,
+  screen = 0,
+  opts: OpenStreamOptions & { readonly maxBytes?: number } = {},
+): Promise<Screenshot> {
+  const args = { dom: domain.wire, screen, flags: 0 };
+  const { stream, result } = await openStreamCall<{ mime: string | null }>(
+    domain.conn.rpc,
+    target(remoteProgram, DOMAIN_SCREENSHOT, false),
+    (w) => encodeRemoteDomainScreenshotArgs(w, args),
+    (r) => DOMAIN_SCREENSHOT.ret!.decode(r),
+    opts,
+  );
+  const data = await stream.readAll(
+    opts.maxBytes === undefined
+      ? { signal: opts.signal }
+      : { signal: opts.signal, maxBytes: opts.maxBytes },
+  );
+  return { mime: result.mime ?? 'application/octet-stream', data };
+}
+
+/**
+ * Connects to a domain's console (virDomainOpenConsole; `devName` null = the
+ * first console; VIR_DOMAIN_CONSOLE_* flags). The stream is duplex: read the
+ * guest's output, `write()` its input; `abort()` or `finish()` to let go.
+ */
+export async function domainOpenConsole(
+  domain: Domain,
+  devName: string | null = null,
+  flags = 0,
+  opts: OpenStreamOptions = {},
+): Promise<VirStream> {
+  const args = { dom: domain.wire, devName, flags };
+  const { stream } = await openStreamCall(
+    domain.conn.rpc,
+    target(remoteProgram, DOMAIN_OPEN_CONSOLE, false),
+    (w) => encodeRemoteDomainOpenConsoleArgs(w, args),
+    null,
+    opts,
+  );
+  return stream;
+}
+
+/** Connects to a domain's channel by name (virDomainOpenChannel): a duplex stream like a console. */
+export async function domainOpenChannel(
+  domain: Domain,
+  name: string | null,
+  flags = 0,
+  opts: OpenStreamOptions = {},
+): Promise<VirStream> {
+  const args = { dom: domain.wire, name, flags };
+  const { stream } = await openStreamCall(
+    domain.conn.rpc,
+    target(remoteProgram, DOMAIN_OPEN_CHANNEL, false),
+    (w) => encodeRemoteDomainOpenChannelArgs(w, args),
+    null,
+    opts,
+  );
+  return stream;
+}
+
+let flagValues: Map<string, number> | undefined;
+/** The value of a flag constant named in a procedure table (e.g. the sparse-stream flag). */
+function flagValue(name: string): number {
+  if (!flagValues) {
+    flagValues = new Map();
+    for (const v of Object.values(api)) {
+      if (typeof v !== 'object' || v === null) continue;
+      for (const [k, n] of Object.entries(v)) if (typeof n === 'number') flagValues.set(k, n);
+    }
+  }
+  const n = flagValues.get(name);
+  if (n === undefined) throw new TypeError(`unknown flag constant ${name}`);
+  return n;
+}
+
+/**
+ * Opens a stream with any procedure the protocol tables mark as one
+ * (`program` is e.g. `remote` from `virtwire/protocol`; the procedure by its
+ * wire name `STORAGE_VOL_DOWNLOAD` or method name `storageVolDownload`).
+ * When the procedure has a sparse-stream flag and `args.flags` carries it,
+ * the stream is sparse. Resolves with the stream and the call's result.
+ */
+export async function openStream<R = unknown>(
+  conn: Connection,
+  program: ProgramInfo,
+  procedureName: string,
+  args: unknown,
+  opts: OpenStreamOptions = {},
+): Promise<{ stream: VirStream; result: R }> {
+  const proc = procedure(program, procedureName);
+  let sparse = false;
+  if (proc.sparseFlag !== null) {
+    const flags = (args as { flags?: unknown } | null)?.flags;
+    sparse = typeof flags === 'number' && (flags & flagValue(proc.sparseFlag)) !== 0;
+  }
+  const t = target(program, proc, sparse);
+  const enc = proc.args;
+  const ret = proc.ret;
+  return openStreamCall<R>(
+    conn.rpc,
+    t,
+    enc ? (w) => enc.encode(w, args) : null,
+    ret ? (r) => ret.decode(r) : null,
+    opts,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+/** Granularity of hole detection in uploads: zero runs are found in whole pages of this size. */
+export const HOLE_PAGE = 4096;
+const FILE_BLOCK = 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
+const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
+
+export interface FileTransferOptions extends StreamReadOptions {
+  /** Read/write block size (default 1 MiB). */
+  readonly blockSize?: number;
+}
+
+/**
+ * Sends a file's content into a write stream and runs the finish handshake.
+ *
+ * On a sparse stream, holes are found by content: every aligned 4 KiB page
+ * that is all zeros (and a shorter zero tail) is sent as part of a hole, the
+ * rest as data. Node has no lseek(SEEK_DATA/SEEK_HOLE), so the file's real
+ * holes cannot be asked for; zero pages read back the same, and the daemon
+ * writes holes where it can (a raw file in a dir pool gets real holes).
+ * On a non-sparse stream every byte is sent.
+ *
+ * Resolves with the number of bytes the stream covered (data + holes).
+ */
+export async function streamFromFile(
+  stream: VirStream,
+  path: string,
+  opts: FileTransferOptions = {},
+): Promise<bigint> {
+  const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
+  const { signal } = opts;
+  const fh = await open(path, 'r');
+  const buf = Buffer.allocUnsafe(block);
+  let pos = 0;
+  let hole = 0n;
+  try {
+    for (;;) {
+      const { bytesRead: n } = await fh.read(buf, 0, block, pos);
+      if (n === 0) break;
+      pos += n;
+      if (!stream.isSparse) {
+        await stream.write(buf.subarray(0, n), { signal });
+        continue;
+      }
+      // Walk the block page by page, sending each data run as one write and
+      // growing the hole over zero pages (a hole may span blocks).
+      let runStart = 0;
+      let inData = false;
+      for (let at = 0; at < n; at += HOLE_PAGE) {
+        const end = Math.min(n, at + HOLE_PAGE);
+        const zero = buf.compare(ZERO_PAGE, 0, end - at, at, end) === 0;
+        if (zero && inData) {
+          await stream.write(buf.subarray(runStart, at), { signal });
+          inData = false;
+        } else if (!zero && !inData) {
+          if (hole > 0n) await stream.sendHole(hole, { signal });
+          hole = 0n;
+          runStart = at;
+          inData = true;
+        }
+        if (zero) hole += BigInt(end - at);
+      }
+      if (inData) await stream.write(buf.subarray(runStart, n), { signal });
+    }
+    if (hole > 0n) await stream.sendHole(hole, { signal });
+    await stream.finish({ signal });
+    return BigInt(pos);
+  } catch (err) {
+    await stream.abort(err);
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads a stream to its end into a file (created or truncated), keeping
+ * holes: data is written at its offset, a hole only moves the offset, and a
+ * trailing hole is made by ftruncate to the final size. When the target is
+ * not a regular file (a pipe, /dev/null) holes are written as zeros.
+ *
+ * Resolves with the number of bytes the stream covered (data + holes).
+ */
+export async function streamToFile(
+  stream: VirStream,
+  path: string,
+  opts: FileTransferOptions = {},
+): Promise<bigint> {
+  const { signal } = opts;
+  const fh = await open(path, 'w');
+  let done = false;
+  try {
+    const regular = (await fh.stat()).isFile();
+    let pos = 0;
+    const run: Uint8Array[] = [];
+    const flush = async (): Promise<void> => {
+      // one writev per run of consecutive data: fewer calls, the queue empties sooner
+      const bufs = run.splice(0);
+      while (bufs.length > 0) {
+        let { bytesWritten: n } = await fh.writev(bufs, pos);
+        pos += n;
+        while (bufs.length > 0 && n >= bufs[0]!.length) n -= bufs.shift()!.length;
+        if (n > 0) bufs[0] = bufs[0]!.subarray(n);
+      }
+    };
+    // Borrowed views (each batch is written before the next is asked for), in
+    // batches of about 1 MiB: fewer writes, and the queue is emptied sooner.
+    const batch = { signal, borrow: true, minBytes: BATCH_BYTES };
+    for (let b = await stream.readBatch(batch); b; ) {
+      for (const c of b) {
+        if (c.data) {
+          run.push(c.data);
+          continue;
+        }
+        await flush();
+        if (regular) {
+          pos += Number(c.hole);
+          continue;
+        }
+        const zeros = new Uint8Array(Math.min(FILE_BLOCK, Number(c.hole)));
+        for (let left = Number(c.hole); left > 0; ) {
+          const n = Math.min(left, zeros.length);
+          await fh.write(zeros, 0, n, pos);
+          pos += n;
+          left -= n;
+        }
+      }
+      await flush();
+      b = await stream.readBatch(batch);
+    }
+    if (regular) await fh.truncate(pos);
+    done = true;
+    return BigInt(pos);
+  } finally {
+    if (!done) await stream.abort();
+    await fh.close();
+  }
+}
+
+/** Uploads a file into a volume (sparse by default: zero pages travel as holes); see streamFromFile. */
+export async function volumeUploadFile(
+  conn: Connection,
+  vol: RemoteNonnullStorageVol,
+  path: string,
+  opts: VolumeTransferOptions & FileTransferOptions = {},
+): Promise<bigint> {
+  const stream = await volumeUpload(conn, vol, { ...opts, sparse: opts.sparse ?? true });
+  return streamFromFile(stream, path, opts);
+}
+
+/** Downloads a volume into a file (sparse by default: holes stay holes); see streamToFile. */
+export async function volumeDownloadFile(
+  conn: Connection,
+  vol: RemoteNonnullStorageVol,
+  path: string,
+  opts: VolumeTransferOptions & FileTransferOptions = {},
+): Promise<bigint> {
+  const stream = await volumeDownload(conn, vol, { ...opts, sparse: opts.sparse ?? true });
+  try {
+    return await streamToFile(stream, path, opts);
+  } finally {
+    await stream.abort();
+  }
+}

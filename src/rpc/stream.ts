@@ -1,0 +1,936 @@
+import { Readable, Writable } from 'node:stream';
+import { VirtwireError } from '../errors.js';
+import {
+  decodeVirNetMessageError,
+  decodeVirNetStreamHole,
+  encodeVirNetStreamHole,
+  VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX,
+} from '../generated/virnet.js';
+import type { XdrReader } from '../xdr/reader.js';
+import type { XdrWriter } from '../xdr/writer.js';
+import {
+  type CallOptions,
+  type MessageHeader,
+  MessageStatus,
+  MessageType,
+  type RpcClient,
+  type StreamSink,
+} from './client.js';
+import {
+  AbortError,
+  type ConnectionClosedError,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+} from './errors.js';
+
+/** Largest data payload of one stream packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
+export const STREAM_CHUNK_MAX = VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX;
+/** Default number of queued incoming bytes above which the connection stops being read. */
+export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** Zero-filled chunks standing in for a hole are at most this long. */
+const ZERO_CHUNK = 256 * 1024;
+/** Accounting weight of a queued packet besides its bytes, so tiny packets still count. */
+const ITEM_OVERHEAD = 64;
+const HYPER_MAX = (1n << 63n) - 1n;
+/** Size of a receive slot: holds any data packet the daemon sends (at most 262120 bytes). */
+const SLOT_SIZE = 256 * 1024;
+/** Payloads below this are copied into their own small arrays rather than a slot. */
+const SLOT_MIN = 16 * 1024;
+
+/** One piece of a sparse stream: bytes, or a run of `hole` bytes that read as zeros. */
+export type StreamChunk =
+  | { readonly data: Uint8Array; readonly hole?: undefined }
+  | { readonly hole: bigint; readonly data?: undefined };
+
+/** What the plain (non-sparse) readers do with a hole: yield zeros, or throw StreamHoleError. */
+export type HolePolicy = 'zero' | 'throw';
+
+/** The stream is in a state that does not allow the operation (finished, aborted, wrong direction). */
+export class StreamStateError extends VirtwireError {
+  override name = 'StreamStateError';
+}
+
+/** A plain reader with `holes: 'throw'` met a hole; `length` is its size in bytes. */
+export class StreamHoleError extends VirtwireError {
+  override name = 'StreamHoleError';
+  constructor(readonly length: bigint) {
+    super(`the stream has a hole of ${length} bytes; read it with sparse() to see holes`);
+  }
+}
+
+export interface StreamReadOptions {
+  /** Cancels the wait; since part of a transfer cannot be cancelled, the whole stream is aborted. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface StreamDataOptions extends StreamReadOptions {
+  /** Holes in a sparse stream: `zero` (default) yields zero bytes, `throw` raises StreamHoleError. */
+  readonly holes?: HolePolicy | undefined;
+}
+
+export interface VirStreamOptions {
+  /**
+   * Incoming bytes queued before the connection stops being read (default
+   * 4 MiB). Reading resumes when the consumer has taken the queue below half.
+   */
+  readonly highWaterMark?: number | undefined;
+  /** Default hole policy of the plain readers (`data()`, iteration, `toReadable()`). */
+  readonly holes?: HolePolicy | undefined;
+}
+
+/** Identity of a stream: the procedure that opened it and the serial of that call. */
+export interface StreamTarget {
+  readonly prog: number;
+  readonly vers: number;
+  readonly proc: number;
+  /** `program.PROCEDURE`, used in error messages. */
+  readonly label: string;
+  /** Direction from the procedure table; `read` streams (consoles) also accept writes. */
+  readonly direction: 'read' | 'write';
+  /** The call asked for a sparse stream: holes may travel both ways. */
+  readonly sparse: boolean;
+}
+
+type Phase = 'opening' | 'open' | 'closing' | 'finished' | 'aborted' | 'failed';
+
+interface Closing {
+  readonly kind: 'finish' | 'abort';
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Queued bytes that live in one of the stream's reusable receive slots. */
+class Slotted {
+  constructor(
+    readonly slot: Uint8Array,
+    readonly length: number,
+  ) {}
+}
+
+type QueueItem = Uint8Array | Slotted | bigint;
+
+export interface StreamBatchOptions extends StreamReadOptions {
+  /**
+   * Hand out data as views of the stream's receive buffers instead of copies:
+   * valid only until the next read of any kind (or finish/abort), after which
+   * the memory is reused. For consumers that are done with each batch before
+   * asking for the next one (writing it to a file, hashing it).
+   */
+  readonly borrow?: boolean | undefined;
+  /**
+   * Wait until at least this many bytes are in the batch (capped at the
+   * high-water mark), unless the stream ends or fails first: fewer, larger
+   * batches for consumers with a cost per call (one writev per batch).
+   */
+  readonly minBytes?: number | undefined;
+}
+
+/**
+ * A libvirt data stream (virStream) carried on an RPC connection: volume
+ * upload/download, screenshots, consoles, channels, tunnelled migration.
+ * Open one with the functions of `virtwire`'s streams API (`volumeDownload`,
+ * `openStream`...), not with the constructor.
+ *
+ * Reading: `for await (const chunk of stream)` yields `Uint8Array`s until the
+ * daemon's end of stream, after which the finish handshake is done for you:
+ * the loop ends only once the daemon has confirmed the transfer (a failure it
+ * reports there is thrown from the loop). `sparse()` yields holes too;
+ * `toReadable()` gives a Node Readable. Leaving a loop early aborts the stream.
+ * Chunks are the caller's to keep (never a view of a reused buffer).
+ *
+ * Memory is bounded: at most `highWaterMark` bytes (plus one packet) are
+ * queued; beyond that the whole connection stops being read until the
+ * consumer catches up, so the daemon is held back by TCP. While that lasts,
+ * no reply, event or other stream on the same connection gets through: do
+ * not await another call on this connection from inside a loop that is not
+ * reading this stream, or use a second connection.
+ *
+ * Writing: `write()` splits into packets of at most 262120 bytes and waits
+ * whenever the socket pushes back; `sendHole()` (sparse streams only);
+ * `finish()` ends the upload and resolves when the daemon confirms.
+ *
+ * `abort()` (and `await using`) ends an unfinished stream on both sides. An
+ * error the daemon reports for the stream is a RemoteError, thrown by the
+ * next read (after any data that arrived before it), write or finish.
+ */
+export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
+  /** Serial of the call that opened the stream: every packet of the stream carries it. */
+  serial = 0;
+  private phase: Phase = 'opening';
+  private readonly queue: QueueItem[] = [];
+  /**
+   * Receive slots, allocated lazily up to what the high-water mark needs and
+   * then reused: data that has to wait in the queue is copied into one, so
+   * the message buffers die young and the long-lived memory is a fixed set
+   * of arrays instead of a stream of buffers promoted to the old generation
+   * (which costs one full GC every few MiB with a slow consumer).
+   */
+  private readonly freeSlots: Uint8Array[] = [];
+  private slotCount = 0;
+  private readonly maxSlots: number;
+  /** Slots handed out by a borrowing read, returned at the next read. */
+  private readonly lent: Uint8Array[] = [];
+  /** The last read borrowed: slots are better than fresh copies for it. */
+  private borrowing = false;
+  private head = 0;
+  private queuedBytes = 0;
+  private eof = false;
+  /** Terminal error for writers and finish(); readers get it after the queued data. */
+  private failure: Error | null = null;
+  private paused = false;
+  private waiter: (() => void) | null = null;
+  private closing: Closing | null = null;
+  private finishing: Promise<void> | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private detachSink: (() => void) | null = null;
+  private readonly hwm: number;
+  private readonly holePolicy: HolePolicy;
+  /** Settles (never rejects) when the stream has reached a terminal state. */
+  private readonly settled: Promise<void>;
+  private settle!: () => void;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    readonly target: StreamTarget,
+    opts: VirStreamOptions = {},
+  ) {
+    this.hwm = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    this.maxSlots = Math.ceil(this.hwm / SLOT_SIZE) + 2;
+    this.holePolicy = opts.holes ?? 'zero';
+    this.settled = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  /** True when the stream was opened sparse: holes may arrive, and `sendHole` is allowed. */
+  get isSparse(): boolean {
+    return this.target.sparse;
+  }
+
+  /** True once the stream is finished, aborted or failed. */
+  get isClosed(): boolean {
+    return this.phase === 'finished' || this.phase === 'aborted' || this.phase === 'failed';
+  }
+
+  /** Bytes received and not yet read. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const it = this.queue[i]!;
+      if (typeof it !== 'bigint') n += it.length;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Opening (used by openStreamCall)
+
+  /** Registers for the stream's packets; called with the CALL's serial as soon as it is sent. */
+  attach(serial: number): void {
+    this.serial = serial;
+    const sink: StreamSink = {
+      onPacket: (h, r, owned) => this.onPacket(h, r, owned),
+      onClose: (err) => this.onConnectionClosed(err),
+    };
+    this.detachSink = this.rpc.addStream(serial, sink);
+  }
+
+  /** The opening call succeeded: the stream is live. */
+  opened(): void {
+    if (this.phase !== 'opening') return;
+    this.phase = 'open';
+    this.updatePause();
+  }
+
+  /** The opening call failed: there is no stream on the daemon's side. */
+  openFailed(err: Error): void {
+    if (this.isClosed) return;
+    this.failure = err;
+    this.terminate('failed');
+  }
+
+  // ---------------------------------------------------------------------------
+  // Incoming packets
+
+  private onPacket(h: MessageHeader, r: XdrReader, owned: boolean): void {
+    if (this.isClosed) return;
+    if (h.prog !== this.target.prog || h.vers !== this.target.vers) {
+      this.fail(
+        new ProtocolError(
+          `stream packet for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the stream uses 0x${this.target.prog.toString(16)} v${this.target.vers}`,
+        ),
+      );
+      return;
+    }
+    try {
+      if (h.type === MessageType.STREAM_HOLE) this.onHole(h, r);
+      else if (h.status === MessageStatus.CONTINUE) this.onData(r, owned);
+      else if (h.status === MessageStatus.OK) this.onConfirm();
+      else this.onRemoteError(r);
+    } catch (err) {
+      this.fail(
+        new ProtocolError(
+          `stream packet of ${this.target.label} does not decode: ${(err as Error).message}`,
+          { cause: err },
+        ),
+      );
+    }
+  }
+
+  private onData(r: XdrReader, owned: boolean): void {
+    if (r.remaining === 0) {
+      // An empty CONTINUE packet is the daemon's end of stream.
+      this.eof = true;
+      this.wake();
+      return;
+    }
+    if (this.phase === 'closing') return; // data still in flight after our finish/abort
+    const view = r.buf.subarray(r.pos, r.end);
+    const n = view.length;
+    // A reader is waiting: it takes the bytes now. A message assembled in its
+    // own buffer is handed over as is. A view of the connection's buffers is
+    // only valid during this call: a copying reader gets its own copy, a
+    // borrowing one a slot (no allocation at all).
+    if (this.waiter && this.queueEmpty && (owned || !this.borrowing)) {
+      this.push(owned ? view : new Uint8Array(view));
+      return;
+    }
+    if (n >= SLOT_MIN && n <= SLOT_SIZE) {
+      const slot = this.takeSlot();
+      if (slot) {
+        slot.set(view);
+        this.push(new Slotted(slot, n));
+        return;
+      }
+    }
+    this.push(owned ? view : new Uint8Array(view));
+  }
+
+  private onHole(h: MessageHeader, r: XdrReader): void {
+    if (!this.target.sparse) {
+      throw new ProtocolError(
+        `${this.target.label}: the daemon sent a hole on a non-sparse stream`,
+      );
+    }
+    if (h.status !== MessageStatus.CONTINUE) {
+      throw new ProtocolError(`${this.target.label}: stream hole with status ${h.status}`);
+    }
+    const hole = decodeVirNetStreamHole(r);
+    r.done();
+    if (hole.length <= 0n) {
+      throw new ProtocolError(`${this.target.label}: stream hole of length ${hole.length}`);
+    }
+    if (this.phase === 'closing') return;
+    this.push(hole.length);
+  }
+
+  private onConfirm(): void {
+    const c = this.closing;
+    if (!c) {
+      this.fail(
+        new ProtocolError(
+          `${this.target.label}: the daemon confirmed a finish or abort that was never sent`,
+        ),
+      );
+      return;
+    }
+    this.terminate(c.kind === 'finish' ? 'finished' : 'aborted');
+    c.resolve();
+  }
+
+  private onRemoteError(r: XdrReader): void {
+    const e = decodeVirNetMessageError(r);
+    r.done();
+    const err = new RemoteError(e, this.target.label);
+    const c = this.closing;
+    if (c) {
+      // the answer to our finish (a failure) or abort (it is over either way)
+      this.failure = c.kind === 'finish' ? err : this.failure;
+      this.terminate(c.kind === 'finish' ? 'failed' : 'aborted');
+      if (c.kind === 'finish') c.reject(err);
+      else c.resolve();
+      return;
+    }
+    this.fail(err);
+  }
+
+  private onConnectionClosed(err: ConnectionClosedError): void {
+    this.detachSink = null;
+    if (this.isClosed) return;
+    const c = this.closing;
+    this.failure ??= err;
+    this.terminate(c?.kind === 'abort' ? 'aborted' : 'failed');
+    if (c?.kind === 'abort') c.resolve();
+    else c?.reject(err);
+  }
+
+  /**
+   * The stream failed for a reason the daemon may not know (our protocol
+   * check) or reported itself: end it here, and send an abort so the daemon
+   * frees its side too (libvirt's C client leaves that to the disconnect).
+   */
+  private fail(err: Error): void {
+    if (this.isClosed) return;
+    const live = this.phase === 'open';
+    this.failure = err;
+    this.terminate('failed');
+    if (live) this.sendStatus(MessageStatus.ERROR);
+  }
+
+  private takeSlot(): Uint8Array | undefined {
+    const s = this.freeSlots.pop();
+    if (s || this.slotCount >= this.maxSlots) return s;
+    this.slotCount++;
+    return new Uint8Array(SLOT_SIZE);
+  }
+
+  private returnLent(): void {
+    for (const s of this.lent) this.freeSlots.push(s);
+    this.lent.length = 0;
+  }
+
+  /** A queue item as a chunk: slotted bytes are copied out (and the slot reused), or lent. */
+  private toChunk(item: QueueItem, borrow: boolean): StreamChunk {
+    if (typeof item === 'bigint') return { hole: item };
+    if (!(item instanceof Slotted)) return { data: item };
+    if (borrow) {
+      this.lent.push(item.slot);
+      return { data: item.slot.subarray(0, item.length) };
+    }
+    const data = item.slot.slice(0, item.length);
+    this.freeSlots.push(item.slot);
+    return { data };
+  }
+
+  private push(item: QueueItem): void {
+    this.queue.push(item);
+    this.queuedBytes += (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
+    this.updatePause();
+    this.wake();
+  }
+
+  private shift(): QueueItem | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head]!;
+    this.queue[this.head++] = 0n; // drop the reference early
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    this.queuedBytes -= (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
+    this.updatePause();
+    return item;
+  }
+
+  private get queueEmpty(): boolean {
+    return this.head >= this.queue.length;
+  }
+
+  /**
+   * Pauses the connection when the queue is over the high-water mark, resumes
+   * below half of it. Not while the opening call is unanswered: its reply may
+   * be queued behind the data, and it must get through.
+   */
+  private updatePause(): void {
+    const want = this.phase === 'open' && this.queuedBytes >= this.hwm;
+    if (want && !this.paused) {
+      this.paused = true;
+      this.rpc.pauseReading(this);
+    } else if (
+      this.paused &&
+      (this.phase !== 'open' || this.queuedBytes <= this.hwm / 2 || this.queueEmpty)
+    ) {
+      this.paused = false;
+      this.rpc.resumeReading(this);
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** Drops every queued item and slot (nothing more will be read). */
+  private releaseBuffers(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.freeSlots.length = 0;
+    this.lent.length = 0;
+  }
+
+  private terminate(phase: 'finished' | 'aborted' | 'failed'): void {
+    this.phase = phase;
+    // Finished or aborted: nothing queued will be read. Failed: the data before
+    // the error is still delivered; the free slots go either way.
+    if (phase !== 'failed') this.releaseBuffers();
+    this.freeSlots.length = 0;
+    this.detachSink?.();
+    this.detachSink = null;
+    this.updatePause();
+    this.wake();
+    this.settle();
+  }
+
+  private sendStatus(status: number): boolean {
+    try {
+      return this.rpc.sendRaw(
+        this.target.prog,
+        this.target.vers,
+        this.target.proc,
+        MessageType.STREAM,
+        this.serial,
+        status,
+        null,
+      );
+    } catch {
+      return true; // the connection is gone: its close path settles the stream
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reading
+
+  /**
+   * The next piece of the stream: `{ data }`, `{ hole }` (sparse streams), or
+   * null at the end, once the daemon has confirmed the finish handshake.
+   */
+  read(opts: StreamReadOptions = {}): Promise<StreamChunk | null> {
+    return this.next(opts, false);
+  }
+
+  private async next(
+    opts: StreamReadOptions,
+    borrow: boolean,
+    returnLent = true,
+  ): Promise<StreamChunk | null> {
+    this.borrowing = borrow;
+    if (returnLent) this.returnLent();
+    if (this.target.direction === 'write') {
+      throw new StreamStateError(
+        `${this.target.label} is an upload stream: the daemon sends no data on it`,
+      );
+    }
+    const { signal } = opts;
+    for (;;) {
+      if (signal?.aborted) throw this.abortFor(signal);
+      const item = this.shift();
+      if (item !== undefined) return this.toChunk(item, borrow);
+      if (this.phase === 'failed') throw this.failure!;
+      if (this.phase === 'aborted' || this.closing?.kind === 'abort') {
+        throw new AbortError(`${this.target.label}: stream aborted`, { cause: this.failure });
+      }
+      if (this.phase === 'finished') return null;
+      if (this.closing?.kind === 'finish') {
+        await this.closing.promise;
+        return null;
+      }
+      if (this.eof && this.phase === 'open') {
+        await this.finish({ signal });
+        return null;
+      }
+      await this.waitChange(signal);
+    }
+  }
+
+  /**
+   * Like `read`, but returns everything queued at once (at least one piece),
+   * or null at the end, so that a consumer able to take many chunks in one
+   * call (writev) empties the queue sooner. With `borrow`, data comes as
+   * views of the stream's receive buffers, valid until the next read.
+   */
+  async readBatch(opts: StreamBatchOptions = {}): Promise<StreamChunk[] | null> {
+    const borrow = opts.borrow ?? false;
+    // never wait for more than the queue may hold, or the paused connection would stall us
+    const min = Math.min(opts.minBytes ?? 0, this.hwm);
+    this.returnLent();
+    const first = await this.next(opts, borrow, false);
+    if (first === null) return null;
+    const out: StreamChunk[] = [first];
+    let bytes = first.data?.length ?? 0;
+    for (;;) {
+      for (let it = this.shift(); it !== undefined; it = this.shift()) {
+        const c = this.toChunk(it, borrow);
+        out.push(c);
+        bytes += c.data?.length ?? 0;
+      }
+      if (bytes >= min || this.eof || this.phase !== 'open') return out;
+      await this.waitChange(opts.signal);
+    }
+  }
+
+  private waitChange(signal: AbortSignal | undefined): Promise<void> {
+    if (this.waiter) {
+      return Promise.reject(
+        new StreamStateError(`${this.target.label}: another read is already waiting`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiter = null;
+        reject(this.abortFor(signal!));
+      };
+      this.waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** A signal fired: abort the stream (in the background) and return the error to throw. */
+  private abortFor(signal: AbortSignal): AbortError {
+    void this.abort(signal.reason);
+    return new AbortError(`${this.target.label}: stream aborted by its signal`, {
+      cause: signal.reason,
+    });
+  }
+
+  /** Yields data and holes until the end of the stream. Leaving the loop early aborts the stream. */
+  async *sparse(opts: StreamReadOptions = {}): AsyncGenerator<StreamChunk, void, undefined> {
+    let done = false;
+    try {
+      for (;;) {
+        const c = await this.read(opts);
+        if (c === null) break;
+        yield c;
+      }
+      done = true;
+    } finally {
+      if (!done && !this.isClosed) await this.abort();
+    }
+  }
+
+  /**
+   * Yields the stream's bytes until its end. A hole of a sparse stream is
+   * yielded as zero bytes (as virStreamRecv does), or throws StreamHoleError
+   * with `holes: 'throw'`. Leaving the loop early aborts the stream.
+   */
+  async *data(opts: StreamDataOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    const policy = opts.holes ?? this.holePolicy;
+    let done = false;
+    try {
+      for (;;) {
+        const c = await this.read(opts);
+        if (c === null) break;
+        if (c.data) {
+          yield c.data;
+          continue;
+        }
+        if (policy === 'throw') throw new StreamHoleError(c.hole);
+        for (let left = c.hole; left > 0n; ) {
+          const n = left > BigInt(ZERO_CHUNK) ? ZERO_CHUNK : Number(left);
+          left -= BigInt(n);
+          yield new Uint8Array(n);
+        }
+      }
+      done = true;
+    } finally {
+      if (!done && !this.isClosed) await this.abort();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.data();
+  }
+
+  /** Reads the whole stream into one array (holes as zeros). For small streams such as screenshots. */
+  async readAll(
+    opts: StreamDataOptions & { readonly maxBytes?: number } = {},
+  ): Promise<Uint8Array> {
+    const max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const c of this.data(opts)) {
+      total += c.length;
+      if (total > max) {
+        await this.abort();
+        throw new StreamStateError(`${this.target.label}: stream longer than ${max} bytes`);
+      }
+      parts.push(c);
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * A Node Readable of the stream's bytes (holes per `holes`, zeros by
+   * default). Destroying it before the end aborts the stream; a stream
+   * failure is emitted as its 'error'.
+   */
+  toReadable(opts: StreamDataOptions = {}): Readable {
+    return Readable.from(this.data(opts), { objectMode: false });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Writing
+
+  /** Runs `op` after every write/hole/finish queued before it, so packets keep their order. */
+  private serialize<T>(op: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(op);
+    this.tail = p.catch(() => {});
+    return p;
+  }
+
+  private checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.phase === 'aborted') throw new AbortError(`${this.target.label}: stream aborted`);
+    if (this.phase !== 'open') {
+      throw new StreamStateError(`${this.target.label}: stream is ${this.phase}, cannot send`);
+    }
+  }
+
+  /**
+   * Waits until the socket takes more data, the stream fails, or the signal
+   * fires (which aborts the stream).
+   */
+  private async pushBack(signal: AbortSignal | undefined): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      onAbort = () => reject(this.abortFor(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.rpc.drained(), this.settled, aborted]);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+    this.checkWritable();
+  }
+
+  /**
+   * Sends bytes: packets of at most 262120 bytes, each copied as it is queued
+   * on the socket (the caller may reuse `chunk` once this resolves). Waits for
+   * the socket to drain whenever it pushes back, which is how the daemon's
+   * throttling (it stops reading once max_client_requests packets wait)
+   * reaches the caller.
+   */
+  write(chunk: Uint8Array, opts: StreamReadOptions = {}): Promise<void> {
+    return this.serialize(async () => {
+      const { signal } = opts;
+      for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
+        if (signal?.aborted) throw this.abortFor(signal);
+        this.checkWritable();
+        const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
+        const ok = this.rpc.sendRaw(
+          this.target.prog,
+          this.target.vers,
+          this.target.proc,
+          MessageType.STREAM,
+          this.serial,
+          MessageStatus.CONTINUE,
+          piece,
+        );
+        if (!ok) await this.pushBack(signal);
+      }
+    });
+  }
+
+  /**
+   * Tells the daemon to skip `length` bytes (they read as zeros): sparse
+   * streams only. Refused locally on other streams, since a daemon that gets
+   * an unexpected hole drops the whole connection.
+   */
+  sendHole(length: number | bigint, opts: StreamReadOptions = {}): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.target.sparse) {
+        throw new StreamStateError(`${this.target.label}: holes need a sparse stream`);
+      }
+      const len = BigInt(length);
+      if (len <= 0n || len > HYPER_MAX) {
+        throw new RangeError(`hole length must be between 1 and 2^63-1, got ${len}`);
+      }
+      if (opts.signal?.aborted) throw this.abortFor(opts.signal);
+      this.checkWritable();
+      const ok = this.rpc.send(
+        this.target.prog,
+        this.target.vers,
+        this.target.proc,
+        MessageType.STREAM_HOLE,
+        this.serial,
+        MessageStatus.CONTINUE,
+        (w: XdrWriter) => encodeVirNetStreamHole(w, { length: len, flags: 0 }),
+      );
+      if (!ok) await this.pushBack(opts.signal);
+    });
+  }
+
+  /**
+   * The finish handshake: after everything written so far, sends an empty
+   * STREAM packet with status OK and resolves when the daemon answers with
+   * its own (it has flushed and closed its end), or rejects with the
+   * RemoteError it sends instead. Reading to the end does this by itself.
+   * On a read stream before its end, data not read yet is dropped.
+   * Calling it again returns the same promise.
+   */
+  finish(opts: StreamReadOptions = {}): Promise<void> {
+    this.finishing ??= this.serialize(async () => {
+      if (this.phase === 'finished') return;
+      if (this.closing?.kind === 'finish') return this.closing.promise;
+      this.checkWritable();
+      const c = this.beginClosing('finish');
+      this.sendStatus(MessageStatus.OK);
+      await this.awaitClosing(c, opts.signal);
+    });
+    return this.finishing;
+  }
+
+  private beginClosing(kind: 'finish' | 'abort'): Closing {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {});
+    const c: Closing = { kind, promise, resolve, reject };
+    this.closing = c;
+    this.phase = 'closing';
+    this.updatePause(); // the confirmation must get through
+    this.wake();
+    return c;
+  }
+
+  private async awaitClosing(c: Closing, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return c.promise;
+    if (signal.aborted) throw this.abortFor(signal);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.abortFor(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([c.promise, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  /**
+   * Ends the stream on both sides: sends an empty STREAM packet with status
+   * ERROR and resolves when the daemon confirms (data still in flight is
+   * dropped). Pending and later reads and writes fail with AbortError. Never
+   * rejects; does nothing on a stream that is already over.
+   */
+  abort(reason?: unknown): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    if (this.closing) return this.closing.promise.catch(() => {});
+    // Not on the wire yet: openStreamCall aborts it if the reply says it opened.
+    if (this.phase === 'opening') return Promise.resolve();
+    const c = this.beginClosing('abort');
+    this.failure = new AbortError(`${this.target.label}: stream aborted`, { cause: reason });
+    // What is queued will not be read: release it (and the connection) now.
+    this.releaseBuffers();
+    this.updatePause();
+    this.sendStatus(MessageStatus.ERROR);
+    return c.promise.catch(() => {});
+  }
+
+  /** Aborts the stream unless it already finished. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.abort();
+  }
+
+  /**
+   * A Node Writable feeding this stream: `final` runs the finish handshake,
+   * destroying it before that aborts the stream.
+   */
+  toWritable(): Writable {
+    return new Writable({
+      highWaterMark: STREAM_CHUNK_MAX,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.write(chunk).then(() => cb(), cb);
+      },
+      final: (cb) => {
+        this.finish().then(() => cb(), cb);
+      },
+      destroy: (err, cb) => {
+        if (this.isClosed) cb(err);
+        else this.abort(err).then(() => cb(err));
+      },
+    });
+  }
+}
+
+/**
+ * Opens a stream: sends the CALL, registers for the stream's packets as soon
+ * as the CALL is on the wire (data may arrive before the reply), and resolves
+ * with the stream and the call's decoded result once the reply is in.
+ *
+ * The signal and timeout cover the opening call only. If they fire first the
+ * caller gets the error at once, while the reply is still awaited in the
+ * background so that a stream the daemon did open is aborted rather than
+ * left running.
+ */
+export async function openStreamCall<R>(
+  rpc: RpcClient,
+  target: StreamTarget,
+  encode: ((w: XdrWriter) => void) | null,
+  decode: ((r: XdrReader) => unknown) | null,
+  opts: CallOptions & VirStreamOptions = {},
+): Promise<{ stream: VirStream; result: R }> {
+  const stream = new VirStream(rpc, target, opts);
+  const call = rpc.callRaw(
+    target.prog,
+    target.vers,
+    target.proc,
+    target.label,
+    encode,
+    decode,
+    undefined,
+    MessageType.CALL,
+    (serial) => stream.attach(serial),
+  );
+  let gaveUp = false;
+  const reply = call.then(
+    (result) => {
+      stream.opened();
+      if (gaveUp) void stream.abort();
+      return result as R;
+    },
+    (err: Error) => {
+      stream.openFailed(err);
+      throw err;
+    },
+  );
+  const { signal, timeoutMs } = opts;
+  if (!signal && timeoutMs === undefined) return { stream, result: await reply };
+  if (signal?.aborted) {
+    gaveUp = true;
+    reply.catch(() => {});
+    throw new AbortError(`${target.label} aborted before it was sent`, { cause: signal.reason });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    const stop = (err: Error): void => {
+      gaveUp = true;
+      reply.catch(() => {});
+      reject(err);
+    };
+    onAbort = () => stop(new AbortError(`${target.label} aborted`, { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => stop(new TimeoutError(`${target.label} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    }
+  });
+  try {
+    return { stream, result: await Promise.race([reply, giveUp]) };
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
