@@ -138,6 +138,7 @@ export class Domain {
       params,
       opts.postcopyPolicy ?? 'manual',
       makeDomain,
+      opts.protocol ?? 'auto',
     );
   }
 

@@ -74,6 +74,12 @@ export interface MigrateOptions {
   readonly flags?: number;
   /** When to switch to post-copy (requires `postcopy`). Default: manual. */
   readonly postcopyPolicy?: PostcopyPolicy;
+  /**
+   * Which managed protocol to use: `auto` (default) prefers v3 with extensible
+   * parameters when both daemons support it, as libvirt does; `v3` forces the
+   * older v3 procedures (only the options they can carry are allowed).
+   */
+  readonly protocol?: 'auto' | 'v3';
 }
 
 /** A migration failed; `phase` says where, `cause` is the first error (libvirt reports the first one too). */
@@ -235,6 +241,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'params',
   'flags',
   'postcopyPolicy',
+  'protocol',
 ]);
 
 const ALL_FLAGS = Object.values(F).reduce((a, b) => a | b, 0);
@@ -298,6 +305,12 @@ export function buildMigration(opts: MigrateOptions): {
     throw new TypedParamError('postcopyResume', 'postcopyResume requires postcopy');
   }
   const policy = opts.postcopyPolicy;
+  if (opts.protocol !== undefined && opts.protocol !== 'auto' && opts.protocol !== 'v3') {
+    throw new TypedParamError(
+      'protocol',
+      `unknown migration protocol ${JSON.stringify(opts.protocol)} (auto or v3)`,
+    );
+  }
   if (policy !== undefined && policy !== 'manual') {
     if (!(flags & F.VIR_MIGRATE_POSTCOPY))
       throw new TypedParamError('postcopyPolicy', 'a post-copy policy requires postcopy');
@@ -350,6 +363,7 @@ export class Migration implements AsyncDisposable {
     private readonly params: RemoteTypedParam[],
     private readonly policy: PostcopyPolicy,
     private readonly makeDomain: MakeDomain,
+    private readonly protocol: 'auto' | 'v3' = 'auto',
   ) {
     this.done = this.run();
     this.done.catch(() => {}); // reported through `done`; no unhandled rejection if nobody awaits it
@@ -637,8 +651,17 @@ export class Migration implements AsyncDisposable {
         }
       }
     }
-    const useParams = srcParams && dstParams;
+    const useParams = srcParams && dstParams && this.protocol !== 'v3';
     if (!useParams) {
+      // The v3 procedures carry only the URI, destination name and XML, and bandwidth.
+      const compat = new Set(['migrate_uri', 'destination_name', 'destination_xml', 'bandwidth']);
+      const extra = this.params.filter((p) => !compat.has(p.field)).map((p) => p.field);
+      if (extra.length) {
+        throw new MigrationError(
+          'setup',
+          `migration v3 without parameters cannot carry ${[...new Set(extra)].join(', ')}`,
+        );
+      }
       const [a, b] = await Promise.all([
         src.supportsFeature(Feature.MIGRATION_V3),
         dest.supportsFeature(Feature.MIGRATION_V3),

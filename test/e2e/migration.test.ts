@@ -282,3 +282,58 @@ describe('migration options', () => {
     await d.destroy();
   });
 });
+
+describe('migration procedures one by one', () => {
+  it('(a2) managed pre-copy through the v3 procedures without parameters', async () => {
+    const d = await a.defineDomain(guestXml(NAME));
+    await d.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const m = d.migrate(b, { live: true, protocol: 'v3', bandwidth: 1000 });
+    const { domain, stats } = await m.done;
+    expect(domain?.uuid).toBe(d.uuid);
+    expect(await stateOn(b)).toBe('running/migrated');
+    expect(await stateOn(a)).toBe('shutoff/migrated'); // still defined on the source
+    await expectRunningOn(b);
+    expect(stats?.timeElapsedMs).toBeGreaterThan(0);
+    // the completed job's statistics stay with the source's definition
+    const completed = await d.jobStats({ completed: true });
+    expect(completed.type).toBe(3); // VIR_DOMAIN_JOB_COMPLETED
+    expect(completed.memoryTotal).toBeGreaterThan(100 * 1024 * 1024);
+    // options the v3 procedures cannot carry are refused, naming them
+    const back = await b.lookupDomain(NAME);
+    await expect(
+      back.migrate(a, { live: true, protocol: 'v3', postcopyBandwidth: 5 }).done,
+    ).rejects.toThrow(/cannot carry bandwidth.postcopy/);
+  });
+
+  it('max downtime, max speed (pre- and post-copy), compression cache, job info and stats, abort', async () => {
+    const d = await startGuest();
+    await d.migrateSetMaxDowntime(123);
+    expect(await d.migrateGetMaxDowntime()).toBe(123n);
+    await d.migrateSetMaxSpeed(42);
+    expect(await d.migrateGetMaxSpeed()).toBe(42n);
+    await d.migrateSetMaxSpeed(77, { postcopy: true });
+    expect(await d.migrateGetMaxSpeed({ postcopy: true })).toBe(77n);
+    expect(await d.migrateGetMaxSpeed()).toBe(42n);
+    await d.migrateSetCompressionCache(64n * 1024n * 1024n);
+    expect(await d.migrateGetCompressionCache()).toBe(64n * 1024n * 1024n);
+    // no job yet: job info says none, aborting is refused
+    const idle = await a.remote.domainGetJobInfo({ dom: d.wire });
+    expect(idle.type).toBe(0);
+    await expect(d.abortJob()).rejects.toThrow();
+    // during a slow migration: job info and stats describe it; then abort
+    const m = d.migrate(b, { live: true, bandwidth: 1 });
+    let stats = await d.jobStats();
+    for (let i = 0; i < 50 && (stats.memoryProcessed ?? 0) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      stats = await d.jobStats();
+    }
+    expect(stats.memoryTotal).toBeGreaterThan(100 * 1024 * 1024);
+    const info = await a.remote.domainGetJobInfo({ dom: d.wire });
+    expect(info.type).toBe(2); // VIR_DOMAIN_JOB_UNBOUNDED
+    expect(info.memTotal).toBeGreaterThan(0n);
+    await d.abortJob();
+    await expect(m.done).rejects.toBeInstanceOf(MigrationError);
+    expect(await stateOn(a)).toMatch(/^running\//);
+  });
+});
