@@ -337,3 +337,24 @@ describe('migration procedures one by one', () => {
     expect(await stateOn(a)).toMatch(/^running\//);
   });
 });
+
+describe('tunnelling', () => {
+  it("(d2) tunnelled peer-to-peer: the data travels inside the daemons' own RPC connection", async () => {
+    const d = await startGuest();
+    // a paused guest dirties nothing, so the tunnelled pre-copy converges at once;
+    // libvirt then keeps it paused on the destination (the paused flag is added by state)
+    await d.suspend();
+    const m = d.migrateToURI(host('VIRTWIRE_HOST_B_TCP'), {
+      live: true,
+      peer2peer: true,
+      tunnelled: true,
+    });
+    const { domain, stats } = await m.done;
+    expect(domain).toBeNull();
+    expect(stats?.memoryTotal).toBeGreaterThan(0);
+    expect(await stateOn(b)).toMatch(/^paused\//);
+    expect(await absentOn(a)).toBe(true);
+    await (await b.lookupDomain(NAME)).resume();
+    await expectRunningOn(b);
+  });
+});
