@@ -15,6 +15,7 @@ import {
   TimeoutError,
 } from './errors.js';
 import { Framer, LENGTH_WORD } from './framer.js';
+import { RAW_DATA, type RawDataSource } from './raw.js';
 
 const debug = debuglog('virtwire');
 
@@ -120,8 +121,6 @@ export class RpcClient {
   private lastReceived = Date.now();
   private unansweredPings = 0;
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
-  /** Buffer of the socket chunk being framed: messages not sharing it were assembled apart. */
-  private chunkBuffer: ArrayBufferLike | null = null;
   /** Holders (streams with full queues) that asked to stop reading from the socket. */
   private readonly readPausers = new Set<object>();
   private pausedPingTimer: NodeJS.Timeout | null = null;
@@ -137,22 +136,21 @@ export class RpcClient {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.framer = new Framer((m) => this.dispatch(m), this.maxMessage);
+    this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
     socket.on('data', this.onData);
+    // A transport that reads with `onread` (tcp) hands its bytes over through this hook.
+    (socket as RawDataSource)[RAW_DATA] = this.onData;
     socket.on('error', (err) => this.fail('error', err));
     socket.on('end', () => this.fail('eof'));
     socket.on('close', () => this.fail('eof'));
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private readonly onData = (chunk: Uint8Array): void => {
     if (this.closeInfo) return;
-    this.chunkBuffer = chunk.buffer;
     try {
       this.framer.push(chunk);
     } catch (err) {
       this.fail('error', err instanceof Error ? err : new ProtocolError(String(err)));
-    } finally {
-      this.chunkBuffer = null;
     }
   };
 
@@ -516,7 +514,7 @@ export class RpcClient {
     this.keepaliveTimer = null;
   }
 
-  private dispatch(msg: Uint8Array): void {
+  private dispatch(msg: Uint8Array, owned: boolean): void {
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
     const r = this.reader.reset(msg, LENGTH_WORD, msg.length);
@@ -553,7 +551,7 @@ export class RpcClient {
       case MessageType.STREAM:
       case MessageType.STREAM_HOLE: {
         const sink = this.streams.get(header.serial);
-        sink?.onPacket(header, r, msg.buffer !== this.chunkBuffer);
+        sink?.onPacket(header, r, owned);
         return;
       }
       case MessageType.CALL:
@@ -673,6 +671,8 @@ export class RpcClient {
     const raw = this.socket;
     // The constructor's reader consumed raw bytes; from now on the layer does.
     raw.off('data', this.onData);
+    // A socket read through `onread` emits no 'data': feed the layer copies (the read buffer is reused).
+    (raw as RawDataSource)[RAW_DATA] = (chunk) => raw.emit('data', Buffer.from(chunk));
     const wrapped = layer(raw);
     // Every write path (send, sendRaw, drained, pause/resume, fail) goes through `socket`.
     this.socket = wrapped;

@@ -5,27 +5,45 @@ import { ProtocolError } from './errors.js';
 export const LENGTH_WORD = 4;
 /** The smallest legal message: length word plus header. */
 export const MIN_MESSAGE = LENGTH_WORD + VIR_NET_MESSAGE_HEADER_MAX;
+/** The largest spanning message whose assembly buffer is kept for reuse (stream packets are 256 KiB). */
+const ASSEMBLY_KEEP = 1024 * 1024;
 
 /**
  * Splits a byte stream into whole libvirt messages.
  *
  * A message that arrives whole inside one chunk is handed out as a view of
- * that chunk (no copy); one that spans chunks is assembled into a buffer of
- * exactly its size, allocated once its length word is known. Either way the
- * view passed to `onMessage` is only valid during the call. A length word
+ * that chunk (no copy); one that spans chunks is assembled into a reused
+ * buffer (or, for one over ASSEMBLY_KEEP, a buffer of exactly its size), once
+ * its length word is known. Either way the view passed to `onMessage` is only
+ * valid during the call; `owned` says the bytes are in a buffer nothing else
+ * will reuse, so a consumer may keep them without copying. A length word
  * that cannot hold a header, or whose rest exceeds VIR_NET_MESSAGE_MAX, is
  * refused before anything is allocated.
  */
 export class Framer {
   private partial: Uint8Array | null = null;
+  /**
+   * Reused for messages that span chunks, so a long transfer of large
+   * messages (stream data) does not allocate a fresh buffer per message.
+   * Grows to the largest message seen, up to ASSEMBLY_KEEP bytes.
+   */
+  private assembly: Uint8Array = new Uint8Array(0);
   private filled = 0;
   private readonly lenBytes = new Uint8Array(LENGTH_WORD);
   private lenFilled = 0;
 
   constructor(
-    private readonly onMessage: (msg: Uint8Array) => void,
+    private readonly onMessage: (msg: Uint8Array, owned: boolean) => void,
     private readonly maxMessage = VIR_NET_MESSAGE_MAX,
   ) {}
+
+  /** A buffer for a message of `len` bytes: the reusable one when it fits (or may grow to fit). */
+  private buffer(len: number): Uint8Array {
+    if (len <= this.assembly.length) return this.assembly.subarray(0, len);
+    if (len > ASSEMBLY_KEEP) return new Uint8Array(len); // rare giants are not kept
+    this.assembly = new Uint8Array(len);
+    return this.assembly;
+  }
 
   /** True when bytes of an unfinished message are held. */
   get pending(): boolean {
@@ -55,7 +73,7 @@ export class Framer {
         if (this.filled < this.partial.length) return;
         const msg = this.partial;
         this.partial = null;
-        this.onMessage(msg);
+        this.onMessage(msg, msg.buffer !== this.assembly.buffer);
         continue;
       }
       if (this.lenFilled > 0) {
@@ -66,7 +84,7 @@ export class Framer {
         const len = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
         this.checkLength(len);
         this.lenFilled = 0;
-        this.partial = new Uint8Array(len);
+        this.partial = this.buffer(len);
         this.partial.set(b);
         this.filled = LENGTH_WORD;
         continue;
@@ -84,11 +102,11 @@ export class Framer {
         0;
       this.checkLength(len);
       if (avail >= len) {
-        this.onMessage(chunk.subarray(pos, pos + len));
+        this.onMessage(chunk.subarray(pos, pos + len), false);
         pos += len;
         continue;
       }
-      this.partial = new Uint8Array(len);
+      this.partial = this.buffer(len);
       this.partial.set(chunk.subarray(pos, end));
       this.filled = avail;
       return;
