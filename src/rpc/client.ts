@@ -492,19 +492,7 @@ export class RpcClient {
         return;
       }
       this.unansweredPings++;
-      try {
-        this.send(
-          KEEPALIVE_PROGRAM,
-          KEEPALIVE_PROTOCOL_VERSION,
-          PING,
-          MessageType.MESSAGE,
-          0,
-          MessageStatus.OK,
-          null,
-        );
-      } catch {
-        // the close path reports the failure
-      }
+      this.sendPing();
     }, period);
     this.keepaliveTimer.unref();
   }
