@@ -18,6 +18,7 @@ import {
   type VirStream,
   type VirStreamOptions,
 } from '../rpc/stream.js';
+import type { XdrWriter } from '../xdr/index.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import type { Connection } from './connection.js';
 import type { Domain } from './domain.js';
@@ -83,26 +84,19 @@ const SPARSE_UPLOAD = api.VirStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE
  * stream to its end (`for await`, `sparse()`, `toReadable()`, or
  * `streamToFile`); the finish handshake is part of reading to the end.
  */
-export async function volumeDownload(
+export function volumeDownload(
   conn: Connection,
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
-  const sparse = opts.sparse ?? false;
-  const args = {
+  return volumeTransfer(
+    conn,
     vol,
-    offset: BigInt(opts.offset ?? 0),
-    length: BigInt(opts.length ?? 0),
-    flags: sparse ? SPARSE_DOWNLOAD : 0,
-  };
-  const { stream } = await openStreamCall(
-    conn.rpc,
-    target(remoteProgram, STORAGE_VOL_DOWNLOAD, sparse),
-    (w) => encodeRemoteStorageVolDownloadArgs(w, args),
-    null,
     opts,
+    STORAGE_VOL_DOWNLOAD,
+    SPARSE_DOWNLOAD,
+    encodeRemoteStorageVolDownloadArgs,
   );
-  return stream;
 }
 
 /**
@@ -111,22 +105,44 @@ export async function volumeDownload(
  * `streamFromFile`), then `finish()`: the upload counts only once finish
  * resolves.
  */
-export async function volumeUpload(
+export function volumeUpload(
   conn: Connection,
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
+): Promise<VirStream> {
+  return volumeTransfer(
+    conn,
+    vol,
+    opts,
+    STORAGE_VOL_UPLOAD,
+    SPARSE_UPLOAD,
+    encodeRemoteStorageVolUploadArgs,
+  );
+}
+
+/** Upload and download take the same arguments; only the procedure and the sparse flag differ. */
+async function volumeTransfer(
+  conn: Connection,
+  vol: RemoteNonnullStorageVol,
+  opts: VolumeTransferOptions,
+  proc: ProcedureInfo,
+  sparseFlag: number,
+  encode: (
+    w: XdrWriter,
+    v: { vol: RemoteNonnullStorageVol; offset: bigint; length: bigint; flags: number },
+  ) => void,
 ): Promise<VirStream> {
   const sparse = opts.sparse ?? false;
   const args = {
     vol,
     offset: BigInt(opts.offset ?? 0),
     length: BigInt(opts.length ?? 0),
-    flags: sparse ? SPARSE_UPLOAD : 0,
+    flags: sparse ? sparseFlag : 0,
   };
   const { stream } = await openStreamCall(
     conn.rpc,
-    target(remoteProgram, STORAGE_VOL_UPLOAD, sparse),
-    (w) => encodeRemoteStorageVolUploadArgs(w, args),
+    target(remoteProgram, proc, sparse),
+    (w) => encode(w, args),
     null,
     opts,
   );
