@@ -51,7 +51,7 @@ LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
 PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
-  libsasl2-modules netcat-openbsd
+  libsasl2-modules netcat-openbsd xz-utils
 )
 
 # Per-host facts. Migration refuses a destination with the source's host UUID, so each host has
