@@ -41,9 +41,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
 import type { RemoteNonnullDomain } from '../src/generated/remote.js';
 import {
   type Connection,
@@ -90,9 +89,6 @@ const NAME = 'bench-mig';
 const RATIO_TARGET = 1.05;
 const SWITCH_TARGET_MS = 10;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HOSTS_SCRIPT = join(ROOT, 'scripts', 'test-hosts.sh');
-
 const log = JSON_OUT
   ? (s: string) => process.stderr.write(`${s}\n`)
   : (s: string) => process.stdout.write(`${s}\n`);
@@ -101,26 +97,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------
 // Hosts and environment
-
-function hosts(cmd: 'status' | 'up' | 'down' | 'env', quiet = false) {
-  return spawnSync('bash', [HOSTS_SCRIPT, cmd], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', quiet ? 'pipe' : process.stderr, 'pipe'],
-  });
-}
-
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!;
-    if (v.startsWith("'")) v = v.slice(1, -1).replaceAll("'\\''", "'");
-    env[m[1]!] = v;
-  }
-  return env;
-}
 
 // ---------------------------------------------------------------------------
 // virsh
@@ -560,7 +536,7 @@ function cleanup(): Promise<void> {
     }
     if (startedHosts) {
       log('taking the hosts down (this bench started them)');
-      hosts('down');
+      runHarness('down', { echo: process.stderr });
     }
   })();
   return cleaning;
@@ -576,13 +552,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  if (hosts('status', true).status !== 0) {
+  if (runHarness('status').status !== 0) {
     log('test hosts are not all up: bash scripts/test-hosts.sh up');
     startedHosts = true;
-    const up = hosts('up');
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.stderr}`);
+    const up = runHarness('up', { echo: process.stderr });
+    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
   }
-  const env = parseEnv(hosts('env', true).stdout);
+  const env = parseHarnessEnv(runHarness('env').stdout);
   uriA = env.VIRTWIRE_HOST_A_TCP ?? '';
   uriB = env.VIRTWIRE_HOST_B_TCP ?? '';
   const guestXmlPath = env.VIRTWIRE_GUEST_XML;

@@ -28,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
 import { type Connection, connect, type Domain, isNoDomain } from '../src/index.js';
 
 // ---------------------------------------------------------------------------
@@ -69,7 +70,6 @@ const CONCURRENCY = [1, 16] as const;
 const TARGET: Record<number, number> = { 1: 1.0, 16: 1.5 };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HOSTS_SCRIPT = join(ROOT, 'scripts', 'test-hosts.sh');
 const BASELINE = join(ROOT, 'bench', 'rpc_baseline.py');
 
 /** Progress and notes go to stderr in --json mode so stdout stays parseable. */
@@ -79,28 +79,6 @@ const log = JSON_OUT
 
 // ---------------------------------------------------------------------------
 // Hosts, environment, domain
-
-function hosts(cmd: 'status' | 'up' | 'down' | 'env', quiet = false) {
-  return spawnSync('bash', [HOSTS_SCRIPT, cmd], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    // `up`/`down` progress goes to stderr, so --json's stdout stays clean
-    stdio: ['ignore', quiet ? 'pipe' : process.stderr, 'pipe'],
-  });
-}
-
-/** `test-hosts.sh env` output: NAME=value or NAME='value' lines. */
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!;
-    if (v.startsWith("'")) v = v.slice(1, -1).replaceAll("'\\''", "'");
-    env[m[1]!] = v;
-  }
-  return env;
-}
 
 /** The daemon settings that bound concurrency, as written in libvirtd.conf. */
 function daemonConfig(hostsDir: string): Record<string, number> {
@@ -411,7 +389,7 @@ function cleanup(): Promise<void> {
     }
     if (startedHosts) {
       log('taking the hosts down (this bench started them)');
-      hosts('down');
+      runHarness('down', { echo: process.stderr });
     }
   })();
   return cleaning;
@@ -427,15 +405,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  const status = hosts('status', true);
+  const status = runHarness('status');
   // Only host A is needed: if it answers, never run up/down over the others' hosts.
   if (status.status !== 0 && !/^host A: up/m.test(status.stdout)) {
     log('host A is down: bash scripts/test-hosts.sh up');
     startedHosts = true;
-    const up = hosts('up');
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.stderr}`);
+    const up = runHarness('up', { echo: process.stderr });
+    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
   }
-  const env = parseEnv(hosts('env', true).stdout);
+  const env = parseHarnessEnv(runHarness('env').stdout);
   const uri = opt('uri') ?? env.VIRTWIRE_HOST_A_TCP;
   const guestXmlPath = env.VIRTWIRE_GUEST_XML;
   const hostsDir = env.VIRTWIRE_HOSTS_DIR;

@@ -29,8 +29,8 @@ import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
 import { streamToFile, volumeDownload } from '../src/api/streams.js';
 import type { RemoteNonnullStoragePool, RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { type Connection, connect } from '../src/index.js';
@@ -103,28 +103,9 @@ const POOL = `bench-stream-${process.pid}`;
 const VOL = 'bench.raw';
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-const ROOT = join(dirname(SELF), '..');
-const HOSTS_SCRIPT = join(ROOT, 'scripts', 'test-hosts.sh');
 const log = JSON_OUT
   ? (s: string) => process.stderr.write(`${s}\n`)
   : (s: string) => process.stdout.write(`${s}\n`);
-
-function hosts(cmd: 'status' | 'up' | 'down' | 'env', quiet = false) {
-  return spawnSync('bash', [HOSTS_SCRIPT, cmd], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', quiet ? 'pipe' : process.stderr, 'pipe'],
-  });
-}
-
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
-  }
-  return env;
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -155,7 +136,7 @@ async function cleanup(): Promise<void> {
   poolDir = '';
   if (startedHosts) {
     startedHosts = false;
-    hosts('down');
+    runHarness('down', { echo: process.stderr });
   }
 }
 
@@ -201,13 +182,13 @@ async function main(): Promise<void> {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  if (hosts('status', true).status !== 0) {
+  if (runHarness('status').status !== 0) {
     log('hosts are down: bash scripts/test-hosts.sh up');
     startedHosts = true;
-    const up = hosts('up');
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.stderr}`);
+    const up = runHarness('up', { echo: process.stderr });
+    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
   }
-  const env = parseEnv(hosts('env', true).stdout);
+  const env = parseHarnessEnv(runHarness('env').stdout);
   const uri = env.VIRTWIRE_HOST_A_TCP;
   if (!uri) throw new Error('test-hosts.sh env gives no VIRTWIRE_HOST_A_TCP');
   const virshVersion = spawnSync('virsh', ['--version'], { encoding: 'utf8' }).stdout?.trim();

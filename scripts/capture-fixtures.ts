@@ -33,9 +33,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseHarnessEnv, runHarness } from './lib/harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const HARNESS = join(ROOT, 'scripts', 'test-hosts.sh');
 const CLIENT = join(ROOT, 'scripts', 'capture-client.py');
 const PYTHON = '/usr/bin/python3'; // Debian's python3-libvirt is only importable by this python
 
@@ -183,29 +183,6 @@ function loadPrograms(protoDir: string | undefined): Program[] {
 
 // ---------------------------------------------------------------------------------------------
 // the test hosts
-
-function harness(cmd: string, quiet = false): { status: number; stdout: string } {
-  const r = spawnSync('bash', [HARNESS, cmd], {
-    encoding: 'utf8',
-    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.error) throw r.error;
-  if (!quiet && r.stdout) process.stdout.write(r.stdout);
-  return { status: r.status ?? 1, stdout: r.stdout ?? '' };
-}
-
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!;
-    // the harness single-quotes values that are not shell-safe, as a POSIX shell would read them
-    if (v.startsWith("'")) v = v.slice(1, -1).replaceAll("'\\''", "'");
-    env[m[1]!] = v;
-  }
-  return env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // the recording proxy
@@ -753,16 +730,17 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const programs = loadPrograms(opts.protoDir);
 
-  const startedHosts = harness('status', true).status !== 0;
+  const startedHosts = runHarness('status').status !== 0;
   if (startedHosts) {
     console.log('[capture] test hosts are down: starting them');
-    if (harness('up').status !== 0) throw new Error('scripts/test-hosts.sh up failed');
+    if (runHarness('up', { echo: process.stdout }).status !== 0)
+      throw new Error('scripts/test-hosts.sh up failed');
   }
   const work = mkdtempSync(join(tmpdir(), 'virtwire-capture-'));
   let tshark: ChildProcess | undefined;
   const problems: string[] = [];
   try {
-    const env = parseEnv(harness('env', true).stdout);
+    const env = parseHarnessEnv(runHarness('env').stdout);
     const socket = env['VIRTWIRE_HOST_A_SOCKET'];
     const addr = env['VIRTWIRE_HOST_A_ADDR'] ?? '127.0.0.1';
     const hostPort = Number(env['VIRTWIRE_HOST_A_PORT'] ?? 16509);
@@ -827,7 +805,7 @@ async function main(): Promise<void> {
     if (opts.tshark) problems.push(...tsharkCompare(pcap, port, records));
   } finally {
     if (tshark) tshark.kill('SIGINT');
-    if (startedHosts) harness('down');
+    if (startedHosts) runHarness('down', { echo: process.stdout });
     if (opts.keepWork) console.log(`[capture] work directory kept: ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }

@@ -4,19 +4,8 @@
  * and hands their addresses to the tests. Stops them afterwards, unless they
  * were already running before the suite started (a developer's hosts).
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-
-const HARNESS = join(import.meta.dirname, '../../scripts/test-hosts.sh');
-
-function harness(cmd: string): { ok: boolean; out: string } {
-  const r = spawnSync('bash', [HARNESS, cmd], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-}
+import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
 
 export default function setup(project: TestProject): () => void {
   const wasUp = harness('status').ok;
@@ -30,12 +19,7 @@ export default function setup(project: TestProject): () => void {
       );
     }
   }
-  const env: Record<string, string> = {};
-  for (const line of harness('env').out.split('\n')) {
-    const m = /^(VIRTWIRE_[A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
-  }
-  project.provide('hosts', env);
+  project.provide('hosts', parseHarnessEnv(harness('env').stdout));
   return () => {
     if (!wasUp) harness('down');
   };

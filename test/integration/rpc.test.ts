@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runHarness } from '../../scripts/lib/harness.js';
 import {
   ConnectionClosedError,
   connect,
@@ -11,7 +11,6 @@ import {
 } from '../../src/index.js';
 import { host } from '../helpers/hosts.js';
 
-const HARNESS = join(import.meta.dirname, '../../scripts/test-hosts.sh');
 let hostBDamaged = false;
 
 function daemonPid(h: 'A' | 'B'): number {
@@ -21,8 +20,8 @@ function daemonPid(h: 'A' | 'B'): number {
 afterAll(() => {
   // The kill test takes host B's daemon down; bring the pair back for the files that follow.
   if (hostBDamaged) {
-    const r = spawnSync('bash', [HARNESS, 'up'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`could not restore the test hosts: ${r.stdout}${r.stderr}`);
+    const r = runHarness('up');
+    if (!r.ok) throw new Error(`could not restore the test hosts: ${r.out}`);
   }
 });
 
@@ -101,8 +100,8 @@ describe('RPC engine against a real libvirtd', () => {
 
   it('keepalive closes the connection to a frozen daemon within interval x (count + 1) + 1 s', async () => {
     if (hostBDamaged) {
-      const r = spawnSync('bash', [HARNESS, 'up'], { encoding: 'utf8' });
-      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const r = runHarness('up');
+      expect(r.status, r.out).toBe(0);
       hostBDamaged = false;
     }
     const interval = 1;

@@ -5,11 +5,11 @@
  * auth-conf security layer over plain TCP carrying megabytes of RPC traffic,
  * credentials from an auth.conf, and the refusals.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
 import { AuthError, type ConnectOptions, connect } from '../../src/api/connection.js';
 import { CredentialType } from '../../src/auth/credentials.js';
 import { DigestMd5Mechanism } from '../../src/auth/sasl/digest-md5.js';
@@ -22,13 +22,7 @@ import { bindProgram } from '../../src/rpc/methods.js';
 import { openTransport } from '../../src/transport/index.js';
 import { parseUri } from '../../src/uri/index.js';
 
-const HARNESS = join(import.meta.dirname, '../../scripts/test-hosts.sh');
 const FIXTURE = join(import.meta.dirname, '../../fixtures/auth/auth.conf');
-
-function harness(cmd: string): { ok: boolean; out: string } {
-  const r = spawnSync('bash', [HARNESS, cmd], { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-}
 
 const S: Record<string, string> = {};
 let startedHere = false;
@@ -39,9 +33,8 @@ beforeAll(() => {
   const up = harness('up-sasl');
   if (!up.ok) throw new Error(`could not start the SASL test host:\n${up.out}`);
   startedHere = !/already up/.test(up.out);
-  for (const line of harness('env-sasl').out.split('\n')) {
-    const m = /^(VIRTWIRE_SASL_[A-Z_]+)=(.*)$/.exec(line);
-    if (m) S[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
+  for (const [k, v] of Object.entries(parseHarnessEnv(harness('env-sasl').stdout))) {
+    if (k.startsWith('VIRTWIRE_SASL_')) S[k] = v;
   }
 }, 120_000);
 
