@@ -810,7 +810,7 @@ function sourceFile(version: string, sha256: string): string {
   const templates = Object.keys(HEADER_TEMPLATES)
     .map((t) => `, ${HEADER_DIR}/${t}`)
     .join('');
-  lines.push(`${'api.json'.padEnd(13)}${HEADER_DIR}/*.h${templates}`);
+  lines.push(`${'api.json'.padEnd(13)}${HEADER_DIR}/*.h${templates}, ${MIGRATION_PARAMS_FILE}`);
   return `${lines.join('\n')}\n`;
 }
 
