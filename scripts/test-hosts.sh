@@ -51,7 +51,7 @@ LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
 PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
-  libsasl2-modules netcat-openbsd xz-utils
+  libsasl2-modules netcat-openbsd xz-utils polkitd dbus-daemon dbus-bin
 )
 
 # Per-host facts. Migration refuses a destination with the source's host UUID, so each host has
@@ -887,23 +887,216 @@ cmd_env_sasl() {
   if s_tls; then emit VIRTWIRE_SASL_TLS "test+tls://$S_ADDR/default?pkipath=$DIR/pki/client"; fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# host P: polkit on the unix sockets
+
+PDIR=${VIRTWIRE_POLKIT_DIR:-$DIR-polkit}
+POLKITD=${VIRTWIRE_POLKITD:-/usr/lib/polkit-1/polkitd}
+
+p_pidfile_ours() { # p_pidfile_ours FILE: the PID in FILE is alive and in P's mount namespace
+  local p
+  p=$(read_pid "$1")
+  [ -n "$p" ] && alive "$p" && [ -s "$PDIR/mntns" ] &&
+    [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(cat "$PDIR/mntns")" ]
+}
+p_sock() { echo "$PDIR/sock/libvirt-sock"; }
+polkit_up() {
+  p_pidfile_ours "$PDIR/libvirtd.pid" && p_pidfile_ours "$PDIR/polkitd.pid" &&
+    p_pidfile_ours "$PDIR/dbus.pid" && [ -S "$(p_sock)" ]
+}
+
+write_polkit_host() {
+  local d=$PDIR
+  [ -n "$d" ] || die "no state directory for host P"
+  mkdir -p "$d"/{etc,run,lib,cache,log,sock,dbus,actions,rules,rules-vendor}
+  chmod 755 "$d" "$d/rules" "$d/actions"
+  # A private system bus: libvirtd and polkitd find it through DBUS_SYSTEM_BUS_ADDRESS.
+  cat >"$d/dbus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$d/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+  # The two actions libvirtd checks on its sockets (read-write: manage, read-only: monitor),
+  # registered only inside P's namespace (bind-mounted over polkit's actions directory).
+  cat >"$d/actions/org.libvirt.unix.policy" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE policyconfig PUBLIC "-//freedesktop//DTD PolicyKit Policy Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/PolicyKit/1.0/policyconfig.dtd">
+<policyconfig>
+  <action id="org.libvirt.unix.monitor">
+    <description>virtwire test host P: monitor</description>
+    <message>virtwire test host P: monitor</message>
+    <defaults><allow_any>no</allow_any><allow_inactive>no</allow_inactive><allow_active>no</allow_active></defaults>
+  </action>
+  <action id="org.libvirt.unix.manage">
+    <description>virtwire test host P: manage</description>
+    <message>virtwire test host P: manage</message>
+    <defaults><allow_any>no</allow_any><allow_inactive>no</allow_inactive><allow_active>no</allow_active></defaults>
+  </action>
+</policyconfig>
+EOF
+  # The decision is the test's to make: allowed while $d/allow exists, denied otherwise.
+  cat >"$d/rules/50-virtwire.rules" <<EOF
+polkit.addRule(function (action, subject) {
+  if (action.id.indexOf("org.libvirt.unix.") !== 0) return polkit.Result.NOT_HANDLED;
+  try {
+    polkit.spawn(["/usr/bin/test", "-e", "$d/allow"]);
+    return polkit.Result.YES;
+  } catch (e) {
+    return polkit.Result.NO;
+  }
+});
+EOF
+  chmod 644 "$d/rules/50-virtwire.rules" "$d/actions/org.libvirt.unix.policy"
+  cat >"$d/etc/libvirtd.conf" <<EOF
+listen_tcp = 0
+listen_tls = 0
+auth_unix_rw = "polkit"
+auth_unix_ro = "polkit"
+unix_sock_dir = "$d/sock"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0777"
+host_uuid = "7669727a-0000-4000-8000-000000000050"
+log_outputs = "3:file:$d/libvirtd.log"
+EOF
+  cat >"$d/etc/qemu.conf" <<EOF
+user = "root"
+group = "root"
+stdio_handler = "file"
+cgroup_controllers = [ ]
+EOF
+  cat >"$d/launch.sh" <<EOF
+#!/bin/bash
+set -e
+mount --bind '$d/etc' /etc/libvirt
+mount --bind '$d/run' /run/libvirt
+mount --bind '$d/lib' /var/lib/libvirt
+mount --bind '$d/cache' /var/cache/libvirt
+mount --bind '$d/log' /var/log/libvirt
+mount --bind '$d/actions' /usr/share/polkit-1/actions
+mount --bind '$d/rules' /etc/polkit-1/rules.d
+mount --bind '$d/rules-vendor' /usr/share/polkit-1/rules.d
+export DBUS_SYSTEM_BUS_ADDRESS='unix:path=$d/dbus/system_bus_socket'
+dbus-daemon --config-file='$d/dbus.conf' --nofork >'$d/dbus.log' 2>&1 &
+echo \$! >'$d/dbus.pid'
+for i in \$(seq 100); do [ -S '$d/dbus/system_bus_socket' ] && break; sleep 0.05; done
+'$POLKITD' --no-debug >'$d/polkitd.log' 2>&1 &
+echo \$! >'$d/polkitd.pid'
+for i in \$(seq 200); do
+  dbus-send --system --print-reply --dest=org.freedesktop.DBus / \\
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.PolicyKit1 2>/dev/null |
+    grep -q 'boolean true' && break
+  sleep 0.05
+done
+exec $LIBVIRTD -f '$d/etc/libvirtd.conf' -p '$d/libvirtd.pid'
+EOF
+}
+
+cmd_up_polkit() {
+  local t0 p
+  t0=$(now)
+  [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
+  if [ -d "$PDIR" ]; then
+    if polkit_up; then
+      say "host P already up ($PDIR)"
+      return 0
+    fi
+    cmd_down_polkit
+  fi
+  cmd_install
+  [ -x "$POLKITD" ] || die "no polkitd at $POLKITD (Debian package polkitd)"
+  mkdir -p /usr/share/polkit-1/actions /etc/polkit-1/rules.d /usr/share/polkit-1/rules.d
+  write_polkit_host
+  touch "$PDIR/allow"
+  if compgen -G "$CAPS_CACHE/capabilities/*.xml" >/dev/null; then
+    mkdir -p "$PDIR/cache/qemu"
+    cp -a "$CAPS_CACHE/capabilities" "$PDIR/cache/qemu/"
+  fi
+  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
+  setsid unshare --mount --propagation private /bin/bash "$PDIR/launch.sh" \
+    >"$PDIR/stdout.log" 2>&1 </dev/null &
+  echo $! >"$PDIR/launcher.pid"
+  until [ -S "$(p_sock)" ] && [ -s "$PDIR/libvirtd.pid" ]; do
+    p=$(read_pid "$PDIR/launcher.pid")
+    if ! alive "$p"; then
+      tail -n 25 "$PDIR/stdout.log" "$PDIR/dbus.log" "$PDIR/polkitd.log" "$PDIR/libvirtd.log" >&2 2>/dev/null || true
+      die "host P exited during startup (logs above; '$0 down-polkit' cleans up)"
+    fi
+    if [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print int(b - a) }')" -ge "$UP_TIMEOUT" ]; then
+      die "host P did not create $(p_sock) within ${UP_TIMEOUT}s ('$0 down-polkit' cleans up)"
+    fi
+    sleep 0.1
+  done
+  readlink "/proc/$(read_pid "$PDIR/libvirtd.pid")/ns/mnt" >"$PDIR/mntns"
+  polkit_up || die "host P: libvirtd, polkitd or its D-Bus is not running (see $PDIR/*.log)"
+  say "host P (polkit on $(p_sock)) up after $(elapsed "$t0")s"
+}
+
+cmd_down_polkit() {
+  local f p pids=() i left=()
+  [ -d "$PDIR" ] || return 0
+  # launcher first (it may still be waiting for polkitd), then the daemons, all by recorded PID
+  p=$(read_pid "$PDIR/launcher.pid")
+  if [ -n "$p" ] && alive "$p" && [ "$(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')" = "unshare --mount --propagation private /bin/bash $PDIR/launch.sh " ]; then
+    pids+=("$p")
+  fi
+  for f in libvirtd polkitd dbus; do
+    if p_pidfile_ours "$PDIR/$f.pid"; then pids+=("$(read_pid "$PDIR/$f.pid")"); fi
+  done
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for i in $(seq 50); do
+      left=()
+      for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
+      [ ${#left[@]} -eq 0 ] && break
+      sleep 0.1
+    done
+    if [ ${#left[@]} -gt 0 ]; then kill -KILL "${left[@]}" 2>/dev/null || true; fi
+  fi
+  rm -rf "$PDIR"
+  say "host P down"
+}
+
+cmd_env_polkit() {
+  emit VIRTWIRE_POLKIT_DIR "$PDIR"
+  emit VIRTWIRE_POLKIT_ALLOW "$PDIR/allow"
+  emit VIRTWIRE_POLKIT_SOCKET "$(p_sock)"
+  emit VIRTWIRE_POLKIT_UNIX "test+unix:///default?socket=$(p_sock)"
+  emit VIRTWIRE_POLKIT_UNIX_RO "test+unix:///default?socket=$(p_sock)-ro"
+}
+
 case "${1:-}" in
 install) cmd_install ;;
 up) cmd_up ;;
 down)
   cmd_down
   cmd_down_sasl
+  cmd_down_polkit
   ;;
 status) cmd_status ;;
 env)
   cmd_env
   if [ -d "$SDIR" ]; then cmd_env_sasl; fi
+  if [ -d "$PDIR" ]; then cmd_env_polkit; fi
   ;;
 up-sasl) cmd_up_sasl ;;
 down-sasl) cmd_down_sasl ;;
 env-sasl) cmd_env_sasl ;;
+up-polkit) cmd_up_polkit ;;
+down-polkit) cmd_down_polkit ;;
+env-polkit) cmd_env_polkit ;;
 *)
-  echo "usage: $0 install|up|down|status|env|up-sasl|down-sasl|env-sasl" >&2
+  echo "usage: $0 install|up|down|status|env|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit" >&2
   exit 2
   ;;
 esac

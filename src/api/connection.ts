@@ -74,6 +74,11 @@ export class Connection implements AsyncDisposable {
   /** The URI the daemon reports for this connection. */
   uri = '';
   features: ConnectionFeatures = { keepalive: false, eventCallback: false, closeCallback: false };
+  /**
+   * How this connection authenticated: `none`, `polkit`, or `sasl.<MECHANISM>`
+   * (e.g. `sasl.SCRAM-SHA-256`). A daemon too old for AUTH_LIST gives `none`.
+   */
+  auth = 'none';
   private closing: Promise<void> | null = null;
   private eventsApi: Events | null = null;
 
@@ -210,7 +215,7 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
   const rpc = new RpcClient(stream);
   const conn = new Connection(rpc, target);
   try {
-    await authenticate(conn, target, opts, options);
+    conn.auth = await authenticate(conn, target, opts, options);
     const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
     await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
     // An empty name (remote:///) lets the daemon choose: ask which URI it opened.
@@ -256,15 +261,15 @@ async function authenticate(
   uri: LibvirtUri,
   opts: CallOptions,
   options: ConnectOptions = {},
-): Promise<void> {
+): Promise<string> {
   let types: number[];
   try {
     types = (await conn.remote.authList(undefined, opts)).types;
   } catch (err) {
-    if (isNoSupport(err)) return; // a daemon too old to know AUTH_LIST needs no auth
+    if (isNoSupport(err)) return 'none'; // a daemon too old to know AUTH_LIST needs no auth
     throw err;
   }
-  if (types.length === 0) return;
+  if (types.length === 0) return 'none';
   let chosen = types[0]!;
   const wanted = uri.params.auth;
   if (wanted !== undefined) {
@@ -279,11 +284,11 @@ async function authenticate(
   }
   switch (chosen) {
     case RemoteAuthType.REMOTE_AUTH_NONE:
-      return;
+      return 'none';
     case RemoteAuthType.REMOTE_AUTH_POLKIT: {
       const r = await conn.remote.authPolkit(undefined, opts);
       if (r.complete === 0) throw new AuthError('polkit authentication did not complete');
-      return;
+      return 'polkit';
     }
     case RemoteAuthType.REMOTE_AUTH_SASL: {
       // As libvirt: TLS, unix and ssh channels are secure already; plain TCP
@@ -320,7 +325,7 @@ async function authenticate(
       }
       const layer = mech.layer;
       if (layer) conn.rpc.upgrade((socket) => new SecurityLayerStream(socket, layer));
-      return;
+      return `sasl.${mech.name}`;
     }
     default:
       throw new AuthError(`the daemon asks for unknown authentication type ${chosen}`);
