@@ -9,6 +9,8 @@
 #   scripts/test-hosts.sh env       # shell-assignable VIRTWIRE_* lines for the tests
 #   scripts/test-hosts.sh up-sasl   # optional host S: a libvirtd demanding SASL (see below)
 #   scripts/test-hosts.sh down-sasl # stop host S (by PID), remove its state; `down` does it too
+#   scripts/test-hosts.sh up-polkit   # optional host P: a libvirtd whose unix sockets demand polkit
+#   scripts/test-hosts.sh down-polkit # stop host P's libvirtd, polkitd and D-Bus (by PID); `down` too
 #
 # Environment:
 #   VIRTWIRE_HOSTS_DIR    state directory (default ${TMPDIR:-/tmp}/virtwire-hosts)
@@ -35,6 +37,11 @@
 # allows a mechanism with a security layer of SSF >= 56 (DIGEST-MD5 auth-conf); its unix sockets;
 # and TLS on 16514 when A's PKI exists (a server certificate for 127.0.0.4 from A's CA). It has
 # its own state directory, so it comes and goes independently of A and B; `down` stops it too.
+#
+# Host P (up-polkit) is a fourth libvirtd, unix sockets only, with auth_unix_rw/ro = "polkit". Its
+# mount namespace also holds a private D-Bus system bus and a real polkitd, with libvirt's two
+# actions registered and one rule: allowed while $VIRTWIRE_POLKIT_DIR/allow exists, denied
+# otherwise. libvirtd skips polkit for uid 0, so only a non-root client is ever asked.
 set -euo pipefail
 
 DIR=${VIRTWIRE_HOSTS_DIR:-${TMPDIR:-/tmp}/virtwire-hosts}
