@@ -2,23 +2,50 @@ import { XdrError } from './errors.js';
 
 // ignoreBOM: a leading U+FEFF is data, not a marker to strip (round trips must be exact).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** Below this length a JS loop beats TextDecoder's call overhead for ASCII. */
+/** Strings up to this many bytes go through the cache below; longer ones through TextDecoder. */
 const SHORT_STRING = 48;
+/** Int32 words per cache slot: a longest short string, zero-padded to whole words. */
+const SLOT_WORDS = SHORT_STRING / 4;
+/** Cache slots (a power of two); slot pairs (2k, 2k+1) form one two-way set. */
 const STRING_CACHE_SIZE = 4096;
-/** Shared by all readers: strings are immutable, so handing out the same one twice is safe. */
-const stringCache: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
+/**
+ * Shared by all readers: strings are immutable, so handing out the same one
+ * twice is safe. Each slot keeps the string, its byte length and the bytes it
+ * was made from (as big-endian words, zero-padded like on the wire), so a hit
+ * is proven by comparing a few 32-bit words instead of characters.
+ */
+const cacheStrings: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
+const cacheLengths = new Int32Array(STRING_CACHE_SIZE).fill(-1);
+const cacheWords = new Int32Array(STRING_CACHE_SIZE * SLOT_WORDS);
+
+/** Opaque values are views into private copies of the message of up to this many bytes. */
+const OPAQUE_CHUNK = 4096;
+const NO_CHUNK = new ArrayBuffer(0);
 
 /**
  * Reads XDR (RFC 4506) values from a byte range. Every read checks bounds;
  * lengths are checked against their declared maximum and against the bytes
- * left before anything is allocated. Returned byte arrays are copies, so they
- * stay valid after the underlying buffer is reused.
+ * left before anything is allocated.
+ *
+ * Opaque values never alias the input buffer, so they stay valid after it is
+ * reused. They are views into private copies of the input: instead of one
+ * fresh array per value (a UUID in each of 1,000 listed domains), the reader
+ * copies up to 4 KiB from the first opaque onwards once and hands out
+ * `Uint8Array` views of it, which costs a third as much. Several opaques of one
+ * message may therefore share an `ArrayBuffer`: `value.buffer` can hold other
+ * bytes of the same message, and keeping a 16-byte UUID keeps up to 4 KiB
+ * alive. Use `value.slice()` for a stand-alone copy. An opaque over 4 KiB gets
+ * a copy of exactly its own bytes.
  */
 export class XdrReader {
   buf: Uint8Array;
   view: DataView;
   pos: number;
   end: number;
+  /** Private copy of input bytes `[chunkStart, chunkEnd)` that opaque values are views of. */
+  private chunk: ArrayBuffer = NO_CHUNK;
+  private chunkStart = 0;
+  private chunkEnd = -1;
 
   constructor(buf: Uint8Array = new Uint8Array(0), start = 0, end = buf.length) {
     checkRange(buf, start, end);
@@ -37,6 +64,8 @@ export class XdrReader {
     }
     this.pos = start;
     this.end = end;
+    this.chunk = NO_CHUNK;
+    this.chunkEnd = -1;
     return this;
   }
 
@@ -44,13 +73,18 @@ export class XdrReader {
     return this.end - this.pos;
   }
 
+  // The hot paths below are kept small so that V8 inlines them into the
+  // generated codecs; building error messages lives out of line in fail*().
+
   private need(n: number, what: string): number {
     const p = this.pos;
-    if (p + n > this.end) {
-      throw new XdrError(`truncated ${what}: need ${n} bytes, ${this.end - p} left`, p);
-    }
+    if (p + n > this.end) this.failTruncated(what, n);
     this.pos = p + n;
     return p;
+  }
+
+  private failTruncated(what: string, n: number): never {
+    throw new XdrError(`truncated ${what}: need ${n} bytes, ${this.end - this.pos} left`, this.pos);
   }
 
   /** Throws unless every byte of the range was consumed. */
@@ -109,19 +143,23 @@ export class XdrReader {
   readLength(max: number, minElementSize = 4): number {
     const p = this.need(4, 'length');
     const n = this.view.getUint32(p);
-    if (n > max) throw new XdrError(`length ${n} exceeds bound ${max}`, p);
-    if (n * minElementSize > this.end - this.pos) {
-      throw new XdrError(
-        `length ${n} needs at least ${n * minElementSize} bytes, ${this.end - this.pos} left`,
-        p,
-      );
-    }
+    if (n > max || n * minElementSize > this.end - this.pos)
+      this.failLength(p, n, max, minElementSize);
     return n;
   }
 
+  private failLength(p: number, n: number, max: number, minElementSize: number): never {
+    if (n > max) throw new XdrError(`length ${n} exceeds bound ${max}`, p);
+    throw new XdrError(
+      `length ${n} needs at least ${n * minElementSize} bytes, ${this.end - this.pos} left`,
+      p,
+    );
+  }
+
+  /** Skips the zero padding after `n` bytes of opaque data or string, which must end at `pos`. */
   private skipPadding(n: number): void {
-    const pad = (4 - (n & 3)) & 3;
-    if (pad === 0) return;
+    if ((n & 3) === 0) return;
+    const pad = 4 - (n & 3);
     const p = this.need(pad, 'padding');
     const b = this.buf;
     for (let i = 0; i < pad; i++) {
@@ -129,22 +167,27 @@ export class XdrReader {
     }
   }
 
-  private copyBytes(p: number, n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    if (n <= 32) {
-      const b = this.buf;
-      for (let i = 0; i < n; i++) out[i] = b[p + i]!;
-    } else {
-      out.set(this.buf.subarray(p, p + n));
-    }
+  readFixedOpaque(n: number): Uint8Array {
+    const p = this.need(n, 'opaque');
+    const out =
+      p >= this.chunkStart && p + n <= this.chunkEnd
+        ? new Uint8Array(this.chunk, p - this.chunkStart, n)
+        : this.opaqueSlow(p, n);
+    this.skipPadding(n);
     return out;
   }
 
-  readFixedOpaque(n: number): Uint8Array {
-    const p = this.need(n, 'opaque');
-    const out = this.copyBytes(p, n);
-    this.skipPadding(n);
-    return out;
+  /** An opaque outside the current private copy: starts a new copy there (see the class comment). */
+  private opaqueSlow(p: number, n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
+    const len = Math.max(n, Math.min(OPAQUE_CHUNK, this.end - p));
+    // Not buf.slice(): on a Node Buffer that is a view of the same memory, not a copy.
+    const copy = new Uint8Array(len);
+    copy.set(this.buf.subarray(p, p + len));
+    this.chunk = copy.buffer;
+    this.chunkStart = p;
+    this.chunkEnd = p + len;
+    return new Uint8Array(this.chunk, 0, n);
   }
 
   readOpaque(max: number): Uint8Array {
@@ -155,43 +198,59 @@ export class XdrReader {
   readString(max: number): string {
     const n = this.readLength(max, 1);
     const p = this.need(n, 'string');
-    const s = n <= SHORT_STRING ? this.shortString(p, n) : this.decodeUtf8(p, n);
+    // Padding first: the short-string path then reads the last word whole, zeros included.
     this.skipPadding(n);
-    return s;
+    return n <= SHORT_STRING ? this.shortString(p, n) : this.decodeUtf8(p, n);
   }
 
   /**
-   * Short strings repeat a lot on the wire (typed-parameter field names, domain
-   * names, XML-less identifiers): an ASCII string is looked up in a small cache
-   * keyed by a hash of its bytes before a new string is made.
+   * Short strings repeat a lot on the wire (typed-parameter field names,
+   * domain names, device names): an ASCII string is looked up in a small
+   * two-way cache keyed by a hash of its bytes before a new string is made.
+   * Hashing and the hit check read four bytes at a time, the zero padding
+   * (already checked) completing the last word.
    */
   private shortString(p: number, n: number): string {
-    const b = this.buf;
+    const v = this.view;
+    const stop = p + ((n + 3) & ~3);
     let h = n;
-    for (let i = p; i < p + n; i++) {
-      const c = b[i]!;
-      if (c > 0x7f) return this.decodeUtf8(p, n);
-      h = Math.imul(h ^ c, 0x01000193);
+    let high = 0;
+    for (let i = p; i < stop; i += 4) {
+      const w = v.getInt32(i);
+      high |= w;
+      h = Math.imul(h ^ w, 0x9e3779b1);
+      h ^= h >>> 16;
     }
-    const slot = (h >>> 20) & (STRING_CACHE_SIZE - 1);
-    const hit = stringCache[slot];
-    if (hit !== undefined && hit.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (hit.charCodeAt(i) !== b[p + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return hit;
+    if ((high & 0x80808080) !== 0) return this.decodeUtf8(p, n);
+    const set = h & (STRING_CACHE_SIZE - 2);
+    if (cacheLengths[set] === n && sameWords(v, p, stop, set)) return cacheStrings[set]!;
+    if (cacheLengths[set + 1] === n && sameWords(v, p, stop, set + 1)) {
+      return cacheStrings[set + 1]!;
     }
+    return this.newShortString(p, n, stop, set);
+  }
+
+  /** A cache miss: makes the string and caches it in the first slot of its set. */
+  private newShortString(p: number, n: number, stop: number, set: number): string {
+    const b = this.buf;
+    const v = this.view;
     let s = '';
     let i = p;
     const end = p + n;
     // Four characters per call: far fewer intermediate strings than one per byte.
     for (; i + 4 <= end; i += 4) s += String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
     for (; i < end; i++) s += String.fromCharCode(b[i]!);
-    stringCache[slot] = s;
+    // The string it displaces moves to the set's second slot, evicting the older one.
+    const other = set + 1;
+    if (cacheLengths[set] !== -1) {
+      cacheStrings[other] = cacheStrings[set];
+      cacheLengths[other] = cacheLengths[set]!;
+      cacheWords.copyWithin(other * SLOT_WORDS, set * SLOT_WORDS, (set + 1) * SLOT_WORDS);
+    }
+    cacheStrings[set] = s;
+    cacheLengths[set] = n;
+    let k = set * SLOT_WORDS;
+    for (let j = p; j < stop; j += 4) cacheWords[k++] = v.getInt32(j);
     return s;
   }
 
@@ -202,6 +261,13 @@ export class XdrReader {
       throw new XdrError('string is not valid UTF-8', p, { cause: err });
     }
   }
+}
+
+/** True when the padded words at `[p, stop)` are those cached in `slot` (same length known). */
+function sameWords(v: DataView, p: number, stop: number, slot: number): boolean {
+  let k = slot * SLOT_WORDS;
+  for (let i = p; i < stop; i += 4) if (cacheWords[k++] !== v.getInt32(i)) return false;
+  return true;
 }
 
 function checkRange(buf: Uint8Array, start: number, end: number): void {

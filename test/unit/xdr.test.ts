@@ -510,6 +510,53 @@ describe('XDR primitives: round trip, size and wire bytes', () => {
     );
   });
 
+  it('opaque data read from a Node Buffer at an offset is a copy of exactly its bytes', () => {
+    fc.assert(
+      fc.property(bytesArb, fc.nat(7), (v, offset) => {
+        // A Buffer view into a larger ArrayBuffer: Buffer.prototype.slice would alias it.
+        const whole = refVarBytes(v);
+        const ab = new ArrayBuffer(offset + whole.length + 8);
+        const buf = Buffer.from(ab, offset, whole.length);
+        whole.copy(buf);
+        const a = new XdrReader(buf).readOpaque(v.length);
+        const b = new XdrReader(buf, 4).readFixedOpaque(v.length);
+        const keep = Buffer.from(v);
+        new Uint8Array(ab).fill(0xaa);
+        for (const got of [a, b]) {
+          expect(got.length).toBe(v.length);
+          expect(got.buffer).not.toBe(ab);
+          expect(Buffer.from(got).equals(keep)).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('many opaques of one message (views of private copies) keep their own bytes', () => {
+    // 700 UUIDs (11 KiB with their lengths) span several private copies, plus one opaque
+    // larger than a copy; every value must keep its bytes when the input is overwritten.
+    const uuids = Array.from({ length: 700 }, (_, i) =>
+      Uint8Array.from({ length: 16 }, (_, j) => (i * 31 + j * 7) & 0xff),
+    );
+    const big = Uint8Array.from({ length: 9000 }, (_, i) => i % 251);
+    const w = new XdrWriter(1);
+    for (const u of uuids.slice(0, 350)) w.writeFixedOpaque(u, 16);
+    w.writeOpaque(big, 10000);
+    for (const u of uuids.slice(350)) w.writeOpaque(u, 16);
+    const bytes = w.finish();
+    const r = new XdrReader(bytes);
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < 350; i++) got.push(r.readFixedOpaque(16));
+    const gotBig = r.readOpaque(10000);
+    for (let i = 350; i < 700; i++) got.push(r.readOpaque(16));
+    r.done();
+    bytes.fill(0xaa);
+    for (let i = 0; i < 700; i++) expect(Buffer.from(got[i]!).equals(uuids[i]!)).toBe(true);
+    expect(Buffer.from(gotBig).equals(big)).toBe(true);
+    expect(new Set(got.map((u) => u.buffer)).size).toBeGreaterThan(1);
+    for (const u of [...got, gotBig]) expect(u.buffer).not.toBe(bytes.buffer);
+  });
+
   it('writePresent: present for anything but null and undefined, including falsy values', () => {
     fc.assert(
       fc.property(fc.oneof(fc.anything(), fc.constantFrom(0, '', false, Number.NaN, 0n)), (v) => {
