@@ -1,0 +1,73 @@
+/**
+ * How the CLI reports failures: libvirt's error name and message for errors
+ * from the daemon, the error's own message otherwise; exit status 1, or 2
+ * for a command line that could not be used. Stack traces only when tracing.
+ */
+import { MigrationError, PostcopyFailedError } from '../api/migration.js';
+import { TypedParamError } from '../api/typed-params.js';
+import { RemoteError } from '../rpc/errors.js';
+
+/** A failure the CLI words itself (it keeps the library's error as `cause`): exit 1. */
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
+/** The command line itself is wrong (unknown procedure, bad JSON, conflicting options): exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+/** As shells report a process ended by SIGINT. */
+export const EXIT_INTERRUPTED = 130;
+
+/** The innermost RemoteError in an error's cause chain. */
+export function remoteCause(err: unknown): RemoteError | null {
+  let e: unknown = err;
+  let found: RemoteError | null = null;
+  for (let depth = 0; e instanceof Error && depth < 16; depth++) {
+    if (e instanceof RemoteError) found = e;
+    e = e.cause;
+  }
+  return found;
+}
+
+/** Exit status for an error. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError || err instanceof TypedParamError) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+/**
+ * The lines printed on stderr for an error: `error: VIR_ERR_NO_DOMAIN: ...`
+ * for the daemon's errors (also when wrapped, e.g. in a MigrationError), the
+ * message for the others, and a recovery hint after a failed post-copy.
+ */
+export function formatError(err: unknown, opts: { readonly debug?: boolean } = {}): string {
+  const lines: string[] = [];
+  if (err instanceof Error) {
+    const remote = remoteCause(err);
+    if (err instanceof RemoteError) lines.push(`error: ${err.codeName}: ${err.message}`);
+    else if (remote) lines.push(`error: ${remote.codeName}: ${err.message}`);
+    else if (err instanceof UsageError || err instanceof CommandError)
+      lines.push(`error: ${err.message}`);
+    else if (err instanceof TypedParamError) lines.push(`error: invalid option: ${err.message}`);
+    else if (err.name === 'Error' || err.name === 'TypeError') lines.push(`error: ${err.message}`);
+    else lines.push(`error: ${err.name}: ${err.message}`);
+    if (err instanceof PostcopyFailedError) {
+      lines.push(
+        'hint: post-copy cannot be rolled back; finish it with: virtwire migrate --live --postcopy --postcopy-resume DOMAIN DESTURI',
+      );
+    } else if (err instanceof MigrationError && err.confirmError) {
+      lines.push(
+        'hint: the guest is probably left paused on the source (virtwire domstate DOMAIN)',
+      );
+    }
+    if (opts.debug && err.stack) lines.push(err.stack);
+  } else {
+    lines.push(`error: ${String(err)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,263 @@
+/**
+ * The `virtwire` command line (commander): global options, every command
+ * with its --help, and `run()`, which parses, runs, prints errors and
+ * returns the exit status. main.ts wires it to the process; tests call it
+ * with their own streams.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { callCommand, DEFAULT_ADMIN_SOCKET } from './call-command.js';
+import { CliContext, type CliIo, defaultUri, type GlobalOptions } from './context.js';
+import {
+  dominfoCommand,
+  domjobabortCommand,
+  domjobinfoCommand,
+  domstateCommand,
+  listCommand,
+  migratePostcopyCommand,
+} from './domain-commands.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './errors.js';
+import { DOMAIN_EVENT_NAMES, eventsCommand } from './events-command.js';
+import { type MigrateCliOptions, migrateCommand } from './migrate.js';
+
+export const VERSION = '0.1.0';
+
+/** A whole number >= min, for option values. */
+export function integer(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+/** A number > 0 (fractions allowed), for durations. */
+export function positive(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+const EXAMPLES = `
+Examples:
+  $ virtwire -c qemu+tcp://host-a/system list --all
+  $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy vm1 qemu+tcp://host-b/system
+  $ virtwire -c qemu+tcp://host-a/system events --event lifecycle
+  $ virtwire call remote.domainLookupByName '{"name":"vm1"}'
+  $ virtwire demo
+
+Environment:
+  VIRTWIRE_DEFAULT_URI, LIBVIRT_DEFAULT_URI   the URI used without -c
+  NODE_DEBUG=virtwire                        trace every RPC message on stderr (as --debug)`;
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('virtwire');
+  const ctx = (): CliContext => new CliContext(io, program.opts<GlobalOptions>());
+  program
+    .description("libvirt's remote protocol from the command line, in pure TypeScript")
+    .version(VERSION, '-V, --version')
+    .option(
+      '-c, --connect <uri>',
+      `hypervisor connection URI (default: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI or qemu:///system; now ${defaultUri(io.env)})`,
+    )
+    .option('-r, --readonly', 'connect read-only')
+    .option('-d, --debug', 'trace every RPC message on stderr (also NODE_DEBUG=virtwire)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXAMPLES);
+
+  program
+    .command('list')
+    .description('list domains: Id, Name, State (running ones unless --all)')
+    .option('--all', 'include inactive domains')
+    .option('--name', 'print names only')
+    .option('--uuid', 'print UUIDs only')
+    .option('--json', 'print a JSON array')
+    .action((opts) => listCommand(ctx(), opts));
+
+  program
+    .command('dominfo')
+    .description('basic information about a domain')
+    .argument('<domain>', 'domain name or UUID')
+    .option('--json', 'print JSON')
+    .action((name: string, opts) => dominfoCommand(ctx(), name, opts));
+
+  program
+    .command('domstate')
+    .description("a domain's state")
+    .argument('<domain>', 'domain name or UUID')
+    .option('--reason', 'also print the reason for the state')
+    .option('--json', 'print JSON (state, reason and their numbers)')
+    .action((name: string, opts) => domstateCommand(ctx(), name, opts));
+
+  program
+    .command('events')
+    .description('print domain events as they happen, until Ctrl-C')
+    .option('--domain <domain>', 'only events of this domain')
+    .option('--event <names>', `only these event types, comma-separated (default: all; see --list)`)
+    .option('--list', 'list the event types and exit')
+    .option('--json', 'one JSON object per event')
+    .option('--timestamp', 'prefix each line with the time')
+    .option('--timeout <seconds>', 'stop after this many seconds', positive)
+    .option('--count <n>', 'stop after this many events', integer(1))
+    .addHelpText('after', `\nEvent types: ${DOMAIN_EVENT_NAMES.join(', ')}`)
+    .action((opts) => eventsCommand(ctx(), opts));
+
+  program
+    .command('domjobinfo')
+    .description('statistics of the running job of a domain (a migration, say)')
+    .argument('<domain>', 'domain name or UUID')
+    .option('--completed', 'the last completed job instead')
+    .option('--keep-completed', 'with --completed: keep the statistics for later calls')
+    .option('--json', 'print JSON with every field by its libvirt name')
+    .action((name: string, opts) => domjobinfoCommand(ctx(), name, opts));
+
+  program
+    .command('domjobabort')
+    .description('abort the running job of a domain')
+    .argument('<domain>', 'domain name or UUID')
+    .option('--postcopy', 'abort a migration in post-copy (leaves it failed, to resume later)')
+    .action((name: string, opts) => domjobabortCommand(ctx(), name, opts));
+
+  program
+    .command('migrate-postcopy')
+    .description('switch the running migration of a domain to post-copy')
+    .argument('<domain>', 'domain name or UUID')
+    .action((name: string) => migratePostcopyCommand(ctx(), name));
+
+  const migrate = program
+    .command('migrate')
+    .description(
+      'migrate a domain to another host, with a live progress bar on a terminal (virsh migrate options)',
+    )
+    .argument('<domain>', 'domain name or UUID')
+    .argument(
+      '<desturi>',
+      'destination connection URI (for --p2p: as the source daemon reaches it)',
+    );
+  addMigrateOptions(migrate);
+  migrate.addHelpText(
+    'after',
+    `
+Output: a live progress line on a terminal (percent, memory left, rate, dirty rate,
+iteration, phase, elapsed, ETA) and a summary; plain lines when not a terminal;
+with --json one JSON object per line (start, progress, event, note, summary).
+Ctrl-C aborts the migration job (not possible once in post-copy).
+
+Example:
+  $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy \\
+      --bandwidth 100 vm1 qemu+tcp://host-b/system`,
+  );
+  migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
+    await migrateCommand(ctx(), domain, desturi, opts);
+  });
+
+  program
+    .command('call')
+    .description('call any procedure of the remote, qemu, lxc or admin program with JSON arguments')
+    .argument(
+      '[procedure]',
+      'program.procedure, e.g. remote.connectGetLibVersion or REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME',
+    )
+    .argument('[json]', 'the arguments as a JSON object, e.g. \'{"name":"vm1"}\'')
+    .option('--list', 'list every procedure with its number (of one program when one is named)')
+    .option('--describe', 'show a procedure: number, argument and result types, an example')
+    .option(
+      '--admin-socket <path>',
+      'the admin socket for admin.* procedures',
+      DEFAULT_ADMIN_SOCKET,
+    )
+    .addHelpText(
+      'after',
+      `
+Arguments are the procedure's XDR struct with camelCase field names. 64-bit integers
+may be JSON numbers or decimal strings; opaque bytes are hex strings, UUIDs in their
+canonical form (results print them the same way, so a result can be fed back).
+
+Examples:
+  $ virtwire call remote.connectGetLibVersion
+  $ virtwire call remote.domainLookupByName '{"name":"vm1"}'
+  $ virtwire call REMOTE_PROC_DOMAIN_GET_INFO '{"dom":{"name":"vm1","uuid":"…","id":1}}'
+  $ virtwire call qemu.domainMonitorCommand '{"dom":…,"cmd":"info status","flags":1}'
+  $ virtwire call --list qemu
+  $ virtwire call --admin-socket /run/libvirt/libvirt-admin-sock admin.connectListServers '{"needResults":1,"flags":0}'`,
+    )
+    .action((procedure: string | undefined, json: string | undefined, opts) =>
+      callCommand(ctx(), procedure, json, opts),
+    );
+
+  return program;
+}
+
+/** virsh's migrate options on a commander command. */
+function addMigrateOptions(cmd: Command): void {
+  const mib = integer(0);
+  cmd
+    .option('--live', 'live migration')
+    .option('--offline', 'offline migration (the definition only)')
+    .option('--p2p', 'peer-to-peer: the source daemon connects to the destination itself')
+    .option('--direct', 'direct migration (the hypervisor handles it; desturi is its URI)')
+    .option('--tunnelled', 'tunnel the data through the libvirtd connection (needs --p2p)')
+    .option('--persistent', 'persist the domain on the destination')
+    .option('--undefinesource', 'undefine the domain on the source')
+    .option('--suspend', 'do not resume the domain on the destination')
+    .option('--copy-storage-all', 'migrate with non-shared storage, full disk copy')
+    .option('--copy-storage-inc', 'migrate with non-shared storage, incremental copy')
+    .option('--migrate-disks <list>', 'comma-separated disk targets to copy')
+    .option('--change-protection', 'keep the domain from being changed while it migrates')
+    .option('--unsafe', 'migrate even if it may be unsafe')
+    .option('--compressed', 'compress repeatedly transferred memory pages')
+    .option('--comp-methods <list>', 'comma-separated compression methods (xbzrle, mt, zlib, zstd)')
+    .option('--auto-converge', 'slow the guest down until pre-copy converges')
+    .option('--abort-on-error', 'abort on soft errors during migration')
+    .option('--postcopy', 'allow switching to post-copy')
+    .option('--postcopy-after-precopy', 'switch to post-copy after the first pre-copy pass')
+    .option('--postcopy-resume', 'resume a failed post-copy migration')
+    .option('--postcopy-bandwidth <MiB/s>', 'bandwidth limit during post-copy', mib)
+    .option('--bandwidth <MiB/s>', 'bandwidth limit', mib)
+    .option('--migrateuri <uri>', 'where the migration data goes (e.g. tcp://10.0.0.2)')
+    .option('--listen-address <address>', 'address the destination hypervisor listens on')
+    .option('--dname <name>', 'rename the domain on the destination')
+    .option('--xml <file>', 'file with the domain XML to use on the destination')
+    .option('--persistent-xml <file>', 'file with the persistent domain XML for the destination')
+    .option(
+      '--timeout <seconds>',
+      'after this many seconds of live migration, suspend the guest (or, with --timeout-postcopy, switch to post-copy)',
+      integer(1),
+    )
+    .option('--timeout-suspend', 'the --timeout action is suspending the guest (the default)')
+    .option('--timeout-postcopy', 'the --timeout action is switching to post-copy')
+    .option('--parallel', 'use parallel migration streams')
+    .option(
+      '--parallel-connections <n>',
+      'number of parallel connections (needs --parallel)',
+      integer(1),
+    )
+    .option('--tls', 'encrypt the migration data with TLS')
+    .option('--zerocopy', 'zero-copy transfer of memory pages (with --parallel)')
+    .addOption(new Option('--json', 'one JSON object per line: progress, events, summary'))
+    .option('--verbose', 'also show every migration event');
+}
+
+/** Parses `argv` (without node and script), runs the command, returns the exit status. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed its message (or the help) already
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    const g = program.opts<GlobalOptions>();
+    const debug = new CliContext(io, g).tracing;
+    io.stderr.write(`${formatError(err, { debug })}\n`);
+    return exitCodeFor(err);
+  }
+}
