@@ -2,6 +2,20 @@ import { XdrError } from './errors.js';
 
 const utf8 = new TextEncoder();
 
+/** ASCII strings up to this many characters are remembered in the cache below. */
+const CACHED_STRING = 48;
+const CACHE_ENTRIES = 4096;
+/**
+ * Shared by all writers: short ASCII strings already encoded once, each
+ * mapped to its slot in `cacheBytes` (zero-padded to whole words). Encoding
+ * field names and domain names again is then a hash lookup and a few word
+ * copies instead of a charCodeAt() per character. When every slot is taken the
+ * cache starts over, so it never holds more than CACHE_ENTRIES strings.
+ */
+const stringSlots = new Map<string, number>();
+const cacheBytes = new Uint8Array(CACHE_ENTRIES * CACHED_STRING);
+const cacheView = new DataView(cacheBytes.buffer);
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'bigint') return `${v}n`;
@@ -12,137 +26,211 @@ function describe(v: unknown): string {
 }
 
 /**
- * Writes XDR into one growable buffer, reused between messages: `reset()`
- * rewinds it, `finish()` hands out a copy of what was written. Every value is
- * checked against its XDR type and declared bound before it is written.
+ * Writes XDR into one growable buffer, reused between messages. `finish()`
+ * hands out the bytes written, `reset()` starts the next message. Every value
+ * is checked against its XDR type and declared bound before it is written.
+ *
+ * `finish()` does not copy: it returns a view of the bytes written, and the
+ * next `reset()` moves the writer on to the unused rest of its buffer (or to a
+ * fresh buffer once the rest is smaller than the message just finished), so
+ * later messages never touch bytes already handed out. Allocating an
+ * `ArrayBuffer` per message cost more than encoding a small one. Results of
+ * one writer may therefore share an `ArrayBuffer` (`result.buffer` can hold
+ * other messages of the same writer, and keeping a small result keeps its
+ * buffer alive); use `result.slice()` for a stand-alone copy. `patchUint()`
+ * belongs before `finish()`.
  */
 export class XdrWriter {
-  buf: Uint8Array;
-  view: DataView;
-  pos = 0;
+  /** The whole current buffer; the message being written starts at `base`. */
+  private bytes: Uint8Array;
+  private dv: DataView;
+  private base = 0;
+  /** Absolute write offset in `bytes`; `pos` is `at - base`. */
+  private at = 0;
+  /** finish() handed out `bytes[base, at)`: the next reset() starts after them. */
+  private handedOut = false;
+  private readonly initialSize: number;
 
   constructor(initialSize = 65536) {
-    this.buf = new Uint8Array(initialSize);
-    this.view = new DataView(this.buf.buffer);
+    this.initialSize = initialSize;
+    this.bytes = new Uint8Array(initialSize);
+    this.dv = new DataView(this.bytes.buffer);
+  }
+
+  /** Bytes written to the current message; also where the next value goes. */
+  get pos(): number {
+    return this.at - this.base;
+  }
+
+  set pos(p: number) {
+    this.at = this.base + p;
+  }
+
+  /** The current message's region of the buffer (written bytes and the room after them). */
+  get buf(): Uint8Array {
+    return this.bytes.subarray(this.base);
+  }
+
+  /** A DataView of `buf`. */
+  get view(): DataView {
+    return new DataView(
+      this.bytes.buffer,
+      this.bytes.byteOffset + this.base,
+      this.bytes.length - this.base,
+    );
   }
 
   reset(): this {
-    this.pos = 0;
+    if (this.handedOut) this.moveOn();
+    this.at = this.base;
     return this;
+  }
+
+  /** Starts the next message after the bytes finish() handed out, 8-byte aligned. */
+  private moveOn(): void {
+    this.handedOut = false;
+    const size = this.at - this.base;
+    const next = (this.at + 7) & ~7;
+    // The next message is probably about as large as this one: when it would not fit,
+    // take a fresh buffer now rather than copy it over half written.
+    if (this.bytes.length - next >= Math.max(size, 64)) {
+      this.base = next;
+    } else {
+      this.bytes = new Uint8Array(Math.max(this.initialSize, 2 * size, 64));
+      this.dv = new DataView(this.bytes.buffer);
+      this.base = 0;
+    }
   }
 
   /** Makes room for `n` more bytes, doubling the buffer as needed. */
   ensure(n: number): void {
-    const want = this.pos + n;
-    if (want <= this.buf.length) return;
-    let size = this.buf.length * 2 || 64;
-    while (size < want) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    if (this.at + n > this.bytes.length) this.grow(n);
   }
 
-  /** A copy of the bytes written so far. */
+  private grow(n: number): void {
+    const used = this.at - this.base;
+    const want = used + n;
+    let size = (this.bytes.length - this.base) * 2 || 64;
+    while (size < want) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.bytes.subarray(this.base, this.at));
+    this.bytes = next;
+    this.dv = new DataView(next.buffer);
+    this.base = 0;
+    this.at = used;
+  }
+
+  /**
+   * The bytes written so far, without a copy: writes after the next `reset()`
+   * never change them (see the class comment).
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    this.handedOut = true;
+    return new Uint8Array(
+      this.bytes.buffer,
+      this.bytes.byteOffset + this.base,
+      this.at - this.base,
+    );
   }
 
   /** A view of the bytes written so far, valid only until the next write or reset. */
   peek(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    return this.bytes.subarray(this.base, this.at);
   }
 
   /** Skips `n` bytes to be filled in later with a `patch*` call; returns their offset. */
   reserve(n: number): number {
     this.ensure(n);
-    const p = this.pos;
-    this.pos += n;
+    const p = this.at - this.base;
+    this.at += n;
     return p;
   }
 
   patchUint(offset: number, v: number): void {
-    this.view.setUint32(offset, v);
+    this.dv.setUint32(this.base + offset, v);
+  }
+
+  // The hot paths below stay small so that V8 inlines them into the generated
+  // codecs; error messages are built out of line in fail().
+
+  private fail(what: string, v: unknown): never {
+    throw new XdrError(`${what}: ${describe(v)}`, this.pos);
   }
 
   writeInt(v: number): void {
-    if (typeof v !== 'number' || (v | 0) !== v)
-      throw new XdrError(`int out of range: ${describe(v)}`, this.pos);
-    this.ensure(4);
-    this.view.setInt32(this.pos, v);
-    this.pos += 4;
+    if (typeof v !== 'number' || (v | 0) !== v) this.fail('int out of range', v);
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setInt32(this.at, v);
+    this.at += 4;
   }
 
   writeUint(v: number): void {
-    if (typeof v !== 'number' || v >>> 0 !== v)
-      throw new XdrError(`unsigned int out of range: ${describe(v)}`, this.pos);
-    this.ensure(4);
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
+    if (typeof v !== 'number' || v >>> 0 !== v) this.fail('unsigned int out of range', v);
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setUint32(this.at, v);
+    this.at += 4;
   }
 
   writeHyper(v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) {
-      throw new XdrError(`hyper must be a bigint in 64-bit signed range: ${describe(v)}`, this.pos);
+      this.fail('hyper must be a bigint in 64-bit signed range', v);
     }
-    this.ensure(8);
-    this.view.setBigInt64(this.pos, v);
-    this.pos += 8;
+    if (this.at + 8 > this.bytes.length) this.grow(8);
+    this.dv.setBigInt64(this.at, v);
+    this.at += 8;
   }
 
   writeUhyper(v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) {
-      throw new XdrError(
-        `unsigned hyper must be a bigint in 64-bit unsigned range: ${describe(v)}`,
-        this.pos,
-      );
+      this.fail('unsigned hyper must be a bigint in 64-bit unsigned range', v);
     }
-    this.ensure(8);
-    this.view.setBigUint64(this.pos, v);
-    this.pos += 8;
+    if (this.at + 8 > this.bytes.length) this.grow(8);
+    this.dv.setBigUint64(this.at, v);
+    this.at += 8;
   }
 
   writeFloat(v: number): void {
-    if (typeof v !== 'number')
-      throw new XdrError(`float must be a number: ${describe(v)}`, this.pos);
-    this.ensure(4);
-    this.view.setFloat32(this.pos, v);
-    this.pos += 4;
+    if (typeof v !== 'number') this.fail('float must be a number', v);
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setFloat32(this.at, v);
+    this.at += 4;
   }
 
   writeDouble(v: number): void {
-    if (typeof v !== 'number')
-      throw new XdrError(`double must be a number: ${describe(v)}`, this.pos);
-    this.ensure(8);
-    this.view.setFloat64(this.pos, v);
-    this.pos += 8;
+    if (typeof v !== 'number') this.fail('double must be a number', v);
+    if (this.at + 8 > this.bytes.length) this.grow(8);
+    this.dv.setFloat64(this.at, v);
+    this.at += 8;
   }
 
   writeBool(v: boolean): void {
-    if (typeof v !== 'boolean')
-      throw new XdrError(`bool must be a boolean: ${describe(v)}`, this.pos);
-    this.ensure(4);
-    this.view.setInt32(this.pos, v ? 1 : 0);
-    this.pos += 4;
+    if (typeof v !== 'boolean') this.fail('bool must be a boolean', v);
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setInt32(this.at, v ? 1 : 0);
+    this.at += 4;
   }
 
   /** The presence word of optional data (`T *x`); returns whether `v` is present. */
   writePresent<T>(v: T | null | undefined): v is T {
     const present = v !== null && v !== undefined;
-    this.ensure(4);
-    this.view.setInt32(this.pos, present ? 1 : 0);
-    this.pos += 4;
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setInt32(this.at, present ? 1 : 0);
+    this.at += 4;
     return present;
   }
 
   /** Writes the count of a variable-length array after checking it against `max`. */
   writeLength(n: number, max: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > max) this.failLength(n, max);
+    if (this.at + 4 > this.bytes.length) this.grow(4);
+    this.dv.setUint32(this.at, n);
+    this.at += 4;
+  }
+
+  private failLength(n: number, max: number): never {
     if (!Number.isInteger(n) || n < 0)
       throw new XdrError(`length must be a non-negative integer, got ${n}`, this.pos);
-    if (n > max) throw new XdrError(`length ${n} exceeds bound ${max}`, this.pos);
-    this.ensure(4);
-    this.view.setUint32(this.pos, n);
-    this.pos += 4;
+    throw new XdrError(`length ${n} exceeds bound ${max}`, this.pos);
   }
 
   /** Checks a fixed-length array's length. */
@@ -150,47 +238,51 @@ export class XdrWriter {
     if (n !== want) throw new XdrError(`fixed array needs ${want} elements, got ${n}`, this.pos);
   }
 
-  private pad(n: number): void {
-    const pad = (4 - (n & 3)) & 3;
-    if (pad === 0) return;
-    this.ensure(pad);
-    const b = this.buf;
-    for (let i = 0; i < pad; i++) b[this.pos++] = 0;
+  /** `n` bytes of `v` at the cursor, then zero padding; room for both is ensured. */
+  private putBytes(v: Uint8Array, n: number): void {
+    const padded = (n + 3) & ~3;
+    if (this.at + padded > this.bytes.length) this.grow(padded);
+    const b = this.bytes;
+    const p = this.at;
+    b.set(v, p);
+    for (let i = n; i < padded; i++) b[p + i] = 0;
+    this.at = p + padded;
   }
 
   writeFixedOpaque(v: Uint8Array, n: number): void {
-    if (!(v instanceof Uint8Array)) {
-      throw new XdrError(`opaque must be a Uint8Array: ${describe(v)}`, this.pos);
-    }
+    if (!(v instanceof Uint8Array)) this.fail('opaque must be a Uint8Array', v);
     if (v.length !== n)
       throw new XdrError(`fixed opaque needs ${n} bytes, got ${v.length}`, this.pos);
-    this.ensure(n);
-    this.buf.set(v, this.pos);
-    this.pos += n;
-    this.pad(n);
+    this.putBytes(v, n);
   }
 
   writeOpaque(v: Uint8Array, max: number): void {
-    if (!(v instanceof Uint8Array)) {
-      throw new XdrError(`opaque must be a Uint8Array: ${describe(v)}`, this.pos);
-    }
+    if (!(v instanceof Uint8Array)) this.fail('opaque must be a Uint8Array', v);
     this.writeLength(v.length, max);
-    this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
-    this.pad(v.length);
+    this.putBytes(v, v.length);
   }
 
   writeString(v: string, max: number): void {
-    if (typeof v !== 'string') throw new XdrError(`string expected: ${describe(v)}`, this.pos);
+    if (typeof v !== 'string') this.fail('string expected', v);
     const len = v.length;
     // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
     if (len > max)
       throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
-    // Worst case 3 bytes per UTF-16 unit; ASCII (the common case) is written inline.
-    this.ensure(4 + len * 3 + 3);
-    const start = this.pos;
-    const b = this.buf;
+    // Worst case 3 bytes per UTF-16 unit plus padding; ASCII (the common case) is written inline.
+    if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
+    const start = this.at;
+    const slot = len <= CACHED_STRING ? stringSlots.get(v) : undefined;
+    if (slot !== undefined) {
+      // Cached: length word, then whole words (the padding comes with them).
+      const dv = this.dv;
+      dv.setUint32(start, len);
+      const stop = slot + ((len + 3) & ~3);
+      let p = start + 4;
+      for (let k = slot; k < stop; k += 4, p += 4) dv.setInt32(p, cacheView.getInt32(k));
+      this.at = p;
+      return;
+    }
+    const b = this.bytes;
     let p = start + 4;
     let i = 0;
     for (; i < len; i++) {
@@ -198,16 +290,34 @@ export class XdrWriter {
       if (c > 0x7f) break;
       b[p++] = c;
     }
-    if (i < len) {
-      // A lone surrogate would be replaced by U+FFFD and read back as something else.
-      if (!v.isWellFormed())
-        throw new XdrError('string contains a lone surrogate (not valid Unicode)', start);
-      p += utf8.encodeInto(v.slice(i), b.subarray(p)).written;
-    }
+    if (i < len) p = this.putUtf8(v, i, p, max);
+    else if (len <= CACHED_STRING) this.remember(v, start + 4, len);
     const n = p - start - 4;
-    if (n > max) throw new XdrError(`string of ${n} bytes exceeds bound ${max}`, start);
-    this.view.setUint32(start, n);
-    this.pos = p;
-    this.pad(n);
+    this.dv.setUint32(start, n);
+    while ((p & 3) !== (start & 3)) b[p++] = 0;
+    this.at = p;
+  }
+
+  /** Caches the ASCII string `v` just written at `p`. */
+  private remember(v: string, p: number, len: number): void {
+    if (stringSlots.size === CACHE_ENTRIES) stringSlots.clear();
+    const slot = stringSlots.size * CACHED_STRING;
+    const b = this.bytes;
+    let k = slot;
+    for (let i = 0; i < len; i++) cacheBytes[k++] = b[p + i]!;
+    while ((k & 3) !== 0) cacheBytes[k++] = 0;
+    stringSlots.set(v, slot);
+  }
+
+  /** The rest of `v` from UTF-16 unit `i` as UTF-8 at `p`; returns the end offset. */
+  private putUtf8(v: string, i: number, p: number, max: number): number {
+    const start = this.at;
+    // A lone surrogate would be replaced by U+FFFD and read back as something else.
+    if (!v.isWellFormed())
+      throw new XdrError('string contains a lone surrogate (not valid Unicode)', start - this.base);
+    const end = p + utf8.encodeInto(v.slice(i), this.bytes.subarray(p)).written;
+    const n = end - start - 4;
+    if (n > max) throw new XdrError(`string of ${n} bytes exceeds bound ${max}`, start - this.base);
+    return end;
   }
 }

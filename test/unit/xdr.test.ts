@@ -1163,7 +1163,7 @@ describe('XdrWriter buffer management', () => {
     );
   });
 
-  it('finish() returns a copy unaffected by later writes; peek() is the same bytes', () => {
+  it('finish() returns bytes unaffected by later writes; peek() is the same bytes', () => {
     fc.assert(
       fc.property(opsArb, opsArb, (ops, later) => {
         const w = new XdrWriter(4);
@@ -1178,6 +1178,74 @@ describe('XdrWriter buffer management', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('finish() results of consecutive messages keep their bytes (one buffer, no copies)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opsArb, { minLength: 1, maxLength: 30 }),
+        fc.nat(200),
+        (msgs, initial) => {
+          const w = new XdrWriter(initial);
+          const done: Uint8Array[] = [];
+          for (const ops of msgs) {
+            w.reset();
+            expect(w.pos).toBe(0);
+            for (const op of ops) writeOp(w, op);
+            const bytes = w.finish();
+            expect(bytes.length).toBe(w.pos);
+            expect(w.buf.length).toBeGreaterThanOrEqual(w.pos);
+            expect(Buffer.from(w.buf.subarray(0, w.pos)).equals(Buffer.from(bytes))).toBe(true);
+            done.push(bytes);
+          }
+          // A last message written over whatever room is left must not reach earlier results.
+          w.reset();
+          w.writeFixedOpaque(new Uint8Array(500).fill(0xee), 500);
+          msgs.forEach((ops, i) => {
+            expect(Buffer.from(done[i]!).equals(refAll(ops))).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a string encoded again (from the encoder cache) gives the same bytes', () => {
+    const pool = fc.array(
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom('a', 'b', '.', '_', '0', '\0'), maxLength: 52 }),
+        fc.string({ unit: 'grapheme', maxLength: 20 }),
+      ),
+      { minLength: 1, maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(pool, fc.array(fc.nat(), { minLength: 1, maxLength: 80 }), (strings, picks) => {
+        const seq = picks.map((i) => strings[i % strings.length]!);
+        const w = new XdrWriter(8);
+        for (const s of seq) w.writeString(s, 1000);
+        const want = Buffer.concat(seq.map((s) => refVarBytes(Buffer.from(s, 'utf8'))));
+        expect(Buffer.from(w.finish()).toString('hex')).toBe(want.toString('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the encoder string cache starts over when full and still encodes every string right', () => {
+    // More distinct short strings than the cache holds, each written twice in a row.
+    const w = new XdrWriter(1);
+    const strings = Array.from({ length: 9000 }, (_, i) => `field.${i}.${'x'.repeat(i % 41)}`);
+    for (const s of strings) {
+      w.writeString(s, 64);
+      w.writeString(s, 64);
+    }
+    const r = new XdrReader(w.finish());
+    for (const s of strings) {
+      expect(r.readString(64)).toBe(s);
+      expect(r.readString(64)).toBe(s);
+    }
+    r.done();
+    // A cached string still respects a smaller bound.
+    expect(() => new XdrWriter().writeString(strings[5]!, 3)).toThrow(XdrError);
   });
 
   it('reserve() + patchUint() fill in a length word, across buffer growth', () => {
