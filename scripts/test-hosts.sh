@@ -20,6 +20,8 @@
 #   VIRTWIRE_SSHD         sshd binary for host A (default /usr/sbin/sshd)
 #   VIRTWIRE_SASL_DIR     host S's state directory (default $VIRTWIRE_HOSTS_DIR-sasl)
 #   VIRTWIRE_SASL_PASSWORD  password of host S's SASL user alice (default wonderland-42)
+#   VIRTWIRE_SSH_PASSWORD root's password on sshd's port 2223, inside A's namespace only
+#                         (default virtwire-ssh-42)
 #
 # Layout of a host: $DIR/<host>/{etc,run,lib,cache,log} are bind-mounted, inside a private mount
 # namespace owned by that host's libvirtd, over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
@@ -50,6 +52,9 @@ UP_TIMEOUT=${VIRTWIRE_UP_TIMEOUT:-90}
 PORT=16509
 TLS_PORT=16514
 SSH_PORT=2222
+SSH_PW_PORT=2223 # the same sshd: root logs in here with a password (password, keyboard-interactive)
+SSH_PASSWORD=${VIRTWIRE_SSH_PASSWORD:-virtwire-ssh-42}
+SSH_KEY_PASSPHRASE=virtwire-key-42 # of $DIR/ssh/client_key_enc
 SSH_ADDR=127.0.0.1 # host A's address: sshd lives in A's mount namespace
 SSHD=${VIRTWIRE_SSHD:-/usr/sbin/sshd}
 HOSTS=(A B)
@@ -58,7 +63,7 @@ LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
 PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
-  libsasl2-modules netcat-openbsd xz-utils polkitd dbus-daemon dbus-bin
+  libsasl2-modules netcat-openbsd xz-utils polkitd dbus-daemon dbus-bin openssl
 )
 
 # Per-host facts. Migration refuses a destination with the source's host UUID, so each host has
@@ -487,16 +492,25 @@ write_ssh() {
   mkdir -p "$s"
   ssh-keygen -q -t ed25519 -N '' -C virtwire-test-host -f "$s/host_ed25519_key"
   ssh-keygen -q -t ed25519 -N '' -C virtwire-test-client -f "$s/client_key"
-  cp "$s/client_key.pub" "$s/authorized_keys"
-  echo "[$SSH_ADDR]:$SSH_PORT $(cut -d' ' -f1,2 "$s/host_ed25519_key.pub")" >"$s/known_hosts"
-  # root logs in with the key only; no PAM, no privilege checks on our files under /tmp
+  # an encrypted client key too, for the passphrase prompt of the in-process transports
+  ssh-keygen -q -t ed25519 -N "$SSH_KEY_PASSPHRASE" -C virtwire-test-client-enc -f "$s/client_key_enc"
+  cat "$s/client_key.pub" "$s/client_key_enc.pub" >"$s/authorized_keys"
+  {
+    echo "[$SSH_ADDR]:$SSH_PORT $(cut -d' ' -f1,2 "$s/host_ed25519_key.pub")"
+    echo "[$SSH_ADDR]:$SSH_PW_PORT $(cut -d' ' -f1,2 "$s/host_ed25519_key.pub")"
+  } >"$s/known_hosts"
+  # Port 2222: root logs in with the key only. Port 2223: with a password only, through PAM
+  # (password and keyboard-interactive). The password lives in a copy of /etc/shadow and the PAM
+  # stack in our own file, both bind-mounted in A's namespace only (see start_sshd): the
+  # machine's accounts are not touched. No privilege checks on our files under /tmp.
   cat >"$s/sshd_config" <<EOF
 Port $SSH_PORT
+Port $SSH_PW_PORT
 ListenAddress $SSH_ADDR
 HostKey $s/host_ed25519_key
 AuthorizedKeysFile $s/authorized_keys
 PidFile none
-UsePAM no
+UsePAM yes
 StrictModes no
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
@@ -506,7 +520,18 @@ X11Forwarding no
 PrintMotd no
 PrintLastLog no
 LogLevel VERBOSE
+Match LocalPort $SSH_PW_PORT
+  PermitRootLogin yes
+  PubkeyAuthentication no
+  PasswordAuthentication yes
+  KbdInteractiveAuthentication yes
 EOF
+  printf '%s\n' 'auth required pam_unix.so' 'account required pam_unix.so' \
+    'session required pam_permit.so' 'password required pam_deny.so' >"$s/pam-sshd"
+  local hash
+  hash=$(printf '%s' "$SSH_PASSWORD" | openssl passwd -6 -stdin)
+  awk -F: -v OFS=: -v h="$hash" '$1 == "root" { $2 = h } { print }' /etc/shadow >"$s/shadow"
+  chmod 600 "$s/shadow"
   # The system ssh with only our files: no user or system configuration, our known_hosts. For
   # the ssh transport's command= parameter (libvirt's ssh transport has no known_hosts=).
   cat >"$s/ssh" <<EOF
@@ -522,8 +547,11 @@ start_sshd() {
   [ -n "$a" ] || die "host A has no daemon PID; cannot start sshd in its namespace"
   # privilege separation directory; /run itself is shared with host A's namespace
   mkdir -p /run/sshd
-  # nsenter joins A's mount namespace and execs sshd (same PID, as with start_host's setsid)
-  setsid nsenter --mount="/proc/$a/ns/mnt" -- "$SSHD" -D -f "$s/sshd_config" -E "$s/sshd.log" \
+  # nsenter joins A's mount namespace; there our shadow and PAM files cover the machine's, then
+  # the shell execs sshd (same PID, as with start_host's setsid)
+  setsid nsenter --mount="/proc/$a/ns/mnt" -- /bin/sh -c \
+    'mount --bind "$1/shadow" /etc/shadow && mount --bind "$1/pam-sshd" /etc/pam.d/sshd &&
+     exec "$2" -D -f "$1/sshd_config" -E "$1/sshd.log"' sh "$s" "$SSHD" \
     >"$s/stdout.log" 2>&1 </dev/null &
   echo $! >"$s/sshd.pid"
 }
@@ -591,6 +619,7 @@ cmd_up() {
   done
   port_taken "$(host_addr A)" "$TLS_PORT" && die "$(host_addr A):$TLS_PORT is already in use by another process"
   port_taken "$SSH_ADDR" "$SSH_PORT" && die "$SSH_ADDR:$SSH_PORT is already in use by another process"
+  port_taken "$SSH_ADDR" "$SSH_PW_PORT" && die "$SSH_ADDR:$SSH_PW_PORT is already in use by another process"
 
   mkdir -p "$DIR"
   write_guest
@@ -722,6 +751,10 @@ cmd_env() {
   emit VIRTWIRE_SSH_ADDR "$SSH_ADDR"
   emit VIRTWIRE_SSH_PORT "$SSH_PORT"
   emit VIRTWIRE_SSH_USER root
+  emit VIRTWIRE_SSH_PASSWORD_PORT "$SSH_PW_PORT"
+  emit VIRTWIRE_SSH_PASSWORD "$SSH_PASSWORD"
+  emit VIRTWIRE_SSH_KEY_ENCRYPTED "$DIR/ssh/client_key_enc"
+  emit VIRTWIRE_SSH_KEY_PASSPHRASE "$SSH_KEY_PASSPHRASE"
   emit VIRTWIRE_SSH_KEY "$DIR/ssh/client_key"
   emit VIRTWIRE_SSH_KNOWN_HOSTS "$DIR/ssh/known_hosts"
   emit VIRTWIRE_SSH_COMMAND "$DIR/ssh/ssh"
@@ -1081,6 +1114,13 @@ cmd_env_polkit() {
   emit VIRTWIRE_POLKIT_UNIX "test+unix:///default?socket=$(p_sock)"
   emit VIRTWIRE_POLKIT_UNIX_RO "test+unix:///default?socket=$(p_sock)-ro"
 }
+
+# The daemons started here must not inherit a caller's descriptors: a lock taken with
+# `flock FILE scripts/test-hosts.sh up` would otherwise stay held for as long as they live.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 
 case "${1:-}" in
 install) cmd_install ;;

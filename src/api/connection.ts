@@ -47,7 +47,8 @@ export interface ConnectOptions {
   /** Environment for socket, key and certificate lookup (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
   /**
-   * Credentials for SASL: a user name and password, or a callback answering
+   * Credentials for SASL and for the libssh/libssh2 transports' password,
+   * keyboard-interactive and key-passphrase steps: a user name and password, or a callback answering
    * libvirt's credential requests (as virConnectOpenAuth's). Without it, or
    * for what it leaves open, libvirt's auth.conf is consulted (`authfile=`,
    * `$LIBVIRT_AUTH_FILE`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
@@ -206,6 +207,7 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
       readonly: options.readonly ?? false,
       signal,
       env: options.env,
+      auth: options.auth,
     });
   } catch (err) {
     throw signal?.aborted && !(err instanceof VirtwireError)

@@ -14,9 +14,11 @@
  * - authentication methods in the order of `sshauth=` (default `agent,
  *   privkey, password, keyboard-interactive`, without privkey when there is no
  *   key): the agent at `$SSH_AUTH_SOCK`; the key from `keyfile=` or the first
- *   of `~/.ssh/identity, id_dsa, id_ecdsa, id_ed25519, id_rsa` that exists.
- *   Password and keyboard-interactive need a credential prompt (or libvirt's
- *   auth.conf), which virtwire does not have: they are reported as unavailable;
+ *   of `~/.ssh/identity, id_dsa, id_ecdsa, id_ed25519, id_rsa` that exists
+ *   (an encrypted key's passphrase from the `auth` callback); the password
+ *   from the `auth` option or auth.conf (`[auth-ssh-HOST]`), else the
+ *   callback; keyboard-interactive prompts answered by the callback, else
+ *   with that password;
  * - the same remote command as the `ssh` transport.
  */
 
@@ -31,6 +33,7 @@ import { LIBSSH_DEFAULT_PORT, LIBSSH_DEFAULT_USER } from '../uri/index.js';
 import { ProcessDuplex } from './child.js';
 import { TransportError } from './socket.js';
 import { remoteCommand } from './ssh.js';
+import { SshCredentials, type SshPrompt } from './ssh-credentials.js';
 import type { Transport, TransportOptions } from './types.js';
 
 // ---------------------------------------------------------------------------
@@ -449,15 +452,24 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
 
   // Authentication: our plan in sshauth order; ssh2 asks for the next step.
   const attempts: string[] = [];
+  const secrets = new SshCredentials({
+    auth: opts.auth,
+    host: uri.host ?? cfg.host,
+    username: cfg.username,
+    authfile: uri.params.authfile,
+    env,
+  });
   let keyData: Buffer | null = null;
   let keyProblem: string | null = null;
+  let keyEncrypted = false;
   if (cfg.methods.includes('privkey') && cfg.keyfile !== null) {
     try {
       keyData = readFileSync(cfg.keyfile);
       const parsed = ssh2.utils.parseKey(keyData);
       if (parsed instanceof Error) {
-        keyProblem = /passphrase/i.test(parsed.message)
-          ? `${cfg.keyfile} is encrypted, and virtwire cannot ask for its passphrase`
+        keyEncrypted = /passphrase/i.test(parsed.message);
+        keyProblem = keyEncrypted
+          ? `${cfg.keyfile} is encrypted and no passphrase was given (only an auth callback can give one)`
           : `${cfg.keyfile} cannot be used: ${parsed.message}`;
       }
     } catch (err) {
@@ -467,7 +479,9 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
   const agentSock = env.SSH_AUTH_SOCK;
   let step = 0;
   let sentNone = false;
-  const authHandler = (methodsLeft: string[] | null): Record<string, unknown> | false => {
+  const authHandler = async (
+    methodsLeft: string[] | null,
+  ): Promise<Record<string, unknown> | false> => {
     if (!sentNone) {
       // As the reference client: "none" first, which also gets the list of methods.
       sentNone = true;
@@ -494,6 +508,20 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
         return { type: 'agent', username: cfg.username, agent: agentSock };
       }
       if (m === 'privkey') {
+        if (keyEncrypted && keyData !== null) {
+          const passphrase = await secrets.keyPassphrase(cfg.keyfile!);
+          const parsed = passphrase === null ? null : ssh2.utils.parseKey(keyData, passphrase);
+          if (passphrase === null || parsed instanceof Error) {
+            attempts.push(
+              passphrase === null
+                ? `privkey: ${keyProblem}`
+                : `privkey: the passphrase for ${cfg.keyfile} is wrong`,
+            );
+            continue;
+          }
+          attempts.push(`privkey: the key ${cfg.keyfile} was refused`);
+          return { type: 'publickey', username: cfg.username, key: keyData, passphrase };
+        }
         if (keyProblem !== null || keyData === null) {
           attempts.push(`privkey: ${keyProblem ?? 'no key'}`);
           continue;
@@ -501,9 +529,48 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
         attempts.push(`privkey: the key ${cfg.keyfile} was refused`);
         return { type: 'publickey', username: cfg.username, key: keyData };
       }
-      attempts.push(
-        `${m}: needs a credential prompt (or libvirt's auth.conf), which virtwire does not provide`,
-      );
+      if (m === 'password') {
+        const password = await secrets.password();
+        if (password === null) {
+          attempts.push(`password: no password given (${SshCredentials.HINT})`);
+          continue;
+        }
+        attempts.push(`password: refused for ${cfg.username}`);
+        return { type: 'password', username: cfg.username, password };
+      }
+      if (!(await secrets.canAnswerPrompts())) {
+        attempts.push(
+          `keyboard-interactive: nothing to answer the prompts with (${SshCredentials.HINT})`,
+        );
+        continue;
+      }
+      attempts.push(`keyboard-interactive: refused for ${cfg.username}`);
+      const i = attempts.length - 1;
+      return {
+        type: 'keyboard-interactive',
+        username: cfg.username,
+        prompt: (
+          _name: string,
+          instructions: string,
+          _lang: string,
+          prompts: SshPrompt[],
+          finish: (answers: string[]) => void,
+        ) => {
+          secrets.keyboardInteractive(instructions, prompts).then(
+            (answers) => {
+              if (answers === null) {
+                attempts[i] =
+                  `keyboard-interactive: no answer to ${JSON.stringify(prompts.map((p) => p.prompt.trim()).join(' '))} (${SshCredentials.HINT})`;
+              }
+              finish(answers ?? []);
+            },
+            (err: unknown) => {
+              attempts[i] = `keyboard-interactive: ${(err as Error).message}`;
+              finish([]);
+            },
+          );
+        },
+      };
     }
     return false;
   };
@@ -557,7 +624,14 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
       }
     });
     client.on('close', () => {
-      fail(new TransportError(`${name}: the SSH connection to ${where} closed during setup`));
+      fail(
+        attempts.length > 0
+          ? new SshAuthError(
+              `SSH authentication as ${cfg.username} on ${where} failed (the server closed the connection): ${attempts.join('; ')}`,
+              attempts,
+            )
+          : new TransportError(`${name}: the SSH connection to ${where} closed during setup`),
+      );
     });
     client.on('ready', () => {
       client.exec(command, (err, channel) => {
@@ -627,8 +701,12 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
       port: cfg.port,
       username: cfg.username,
       hostVerifier,
-      authHandler: (left: string[] | null, _partial: boolean | null, cb: (a: unknown) => void) =>
-        cb(authHandler(left)),
+      authHandler: (left: string[] | null, _partial: boolean | null, cb: (a: unknown) => void) => {
+        authHandler(left).then(cb, (err: unknown) => {
+          attempts.push(`credentials: ${(err as Error).message}`);
+          cb(false);
+        });
+      },
       keepaliveInterval: 0,
     };
     if (Object.keys(algorithms).length > 0) config.algorithms = algorithms;

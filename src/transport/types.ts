@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { AuthOption } from '../auth/credentials.js';
 import type { LibvirtUri } from '../uri/index.js';
 
 /** What a transport needs besides the URI. */
@@ -8,6 +9,8 @@ export interface TransportOptions {
   readonly signal?: AbortSignal | undefined;
   /** Environment used to find sockets, keys and certificates (default: process.env). */
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Credentials for the in-process SSH transports' password, keyboard-interactive and key passphrase. */
+  readonly auth?: AuthOption | undefined;
 }
 
 /** A transport turns a parsed URI into a connected byte stream; the RPC layer never knows which. */

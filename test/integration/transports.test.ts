@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CredentialRequest, CredentialType } from '../../src/auth/credentials.js';
 import {
   AbortError,
   type Connection,
@@ -595,7 +596,10 @@ describe('libssh and libssh2 (in-process, ssh2 package)', () => {
       await expectHostA(conn);
     }
     const stored = readFileSync(kh, 'utf8');
-    const hostKey = readFileSync(host('VIRTWIRE_SSH_KNOWN_HOSTS'), 'utf8').split(' ')[2]!.trim();
+    const hostKey = readFileSync(host('VIRTWIRE_SSH_KNOWN_HOSTS'), 'utf8')
+      .split('\n')[0]!
+      .split(' ')[2]!
+      .trim();
     expect(stored).toBe(
       `[${host('VIRTWIRE_SSH_ADDR')}]:${host('VIRTWIRE_SSH_PORT')} ssh-ed25519 ${hostKey}\n`,
     );
@@ -646,6 +650,102 @@ describe('libssh and libssh2 (in-process, ssh2 package)', () => {
     );
     expect(err2).toBeInstanceOf(SshAuthError);
     expect((err2 as SshAuthError).attempts).toEqual([`privkey: the key ${other} was refused`]);
+  });
+
+  describe('password, keyboard-interactive and key passphrase (sshd port 2223: PAM, password only)', () => {
+    const pw = (query: string) =>
+      `qemu+libssh2://root@${host('VIRTWIRE_SSH_ADDR')}:${host('VIRTWIRE_SSH_PASSWORD_PORT')}/system` +
+      `?known_hosts=${host('VIRTWIRE_SSH_KNOWN_HOSTS')}${query}`;
+    const password = () => host('VIRTWIRE_SSH_PASSWORD');
+
+    it('password from the auth option', async () => {
+      await using conn = await connect(pw('&sshauth=password'), {
+        env: env(),
+        auth: { username: 'ignored-for-ssh', password: password() },
+      });
+      await expectHostA(conn);
+    });
+
+    it('a wrong password is refused, and never appears in the error', async () => {
+      const secret = `wrong-${randomBytes(6).toString('hex')}`;
+      const err = await failure(
+        connect(pw('&sshauth=password'), { env: env(), auth: { username: 'x', password: secret } }),
+      );
+      expect(err).toBeInstanceOf(SshAuthError);
+      expect((err as SshAuthError).attempts).toEqual(['password: refused for root']);
+      expect(JSON.stringify(err) + String(err) + (err as Error).stack).not.toContain(secret);
+    });
+
+    it('keyboard-interactive asks the callback one NOECHOPROMPT per server prompt', async () => {
+      const asked: CredentialRequest[][] = [];
+      await using conn = await connect(pw('&sshauth=keyboard-interactive'), {
+        env: env(),
+        auth: async (reqs) => {
+          asked.push([...reqs]);
+          return reqs.map(() => password());
+        },
+      });
+      await expectHostA(conn);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toEqual([
+        { type: CredentialType.NOECHOPROMPT, prompt: expect.stringMatching(/^Password:?$/) },
+      ]);
+    });
+
+    it('the default order falls through to password; the callback gets a PASSPHRASE request', async () => {
+      const asked: number[] = [];
+      await using conn = await connect(pw(''), {
+        env: env(),
+        auth: async (reqs) => {
+          asked.push(...reqs.map((r) => r.type));
+          return reqs.map(() => password());
+        },
+      });
+      await expectHostA(conn);
+      expect(asked).toEqual([CredentialType.PASSPHRASE]);
+    });
+
+    it('password from auth.conf ([auth-ssh-HOST])', async () => {
+      const conf = join(scratch, 'ssh-auth.conf');
+      writeFileSync(
+        conf,
+        `[credentials-lab]\npassword=${password()}\n\n[auth-ssh-${host('VIRTWIRE_SSH_ADDR')}]\ncredentials=lab\n`,
+      );
+      await using conn = await connect(pw(`&sshauth=password&authfile=${conf}`), { env: env() });
+      await expectHostA(conn);
+    });
+
+    it('without any credential source both methods say why they were skipped', async () => {
+      const err = await failure(
+        connect(pw('&sshauth=password,keyboard-interactive'), { env: env() }),
+      );
+      expect(err).toBeInstanceOf(SshAuthError);
+      const attempts = (err as SshAuthError).attempts;
+      expect(attempts[0]).toMatch(/^password: no password given \(pass the auth option/);
+      expect(attempts[1]).toMatch(/^keyboard-interactive: nothing to answer the prompts with/);
+    });
+
+    it('an encrypted private key is opened with the passphrase from the callback', async () => {
+      const key = host('VIRTWIRE_SSH_KEY_ENCRYPTED');
+      const encUri = `qemu+libssh://root@${addr()}/system?keyfile=${key}&sshauth=privkey&known_hosts=${host('VIRTWIRE_SSH_KNOWN_HOSTS')}`;
+      const err = await failure(connect(encUri, { env: env() }));
+      expect(err).toBeInstanceOf(SshAuthError);
+      expect((err as SshAuthError).attempts[0]).toMatch(/is encrypted and no passphrase was given/);
+      const wrong = await failure(connect(encUri, { env: env(), auth: async () => ['nope'] }));
+      expect((wrong as SshAuthError).attempts).toEqual([
+        `privkey: the passphrase for ${key} is wrong`,
+      ]);
+      const prompts: string[] = [];
+      await using conn = await connect(encUri, {
+        env: env(),
+        auth: async (reqs) => {
+          prompts.push(...reqs.map((r) => r.prompt));
+          return [host('VIRTWIRE_SSH_KEY_PASSPHRASE')];
+        },
+      });
+      await expectHostA(conn);
+      expect(prompts).toEqual([`Enter the passphrase for key ${key}`]);
+    });
   });
 
   it('ends the SSH session when the connection is closed', async () => {
