@@ -235,7 +235,7 @@ export async function migrateCommand(
   try {
     const domain = await src.lookupDomain(domainName);
     if (plan.mode === 'managed') dest = await ctx.open(desturi);
-    return await runMigration(ctx, { src, dest, domain, desturi, plan, cli });
+    return await runMigration(ctx, { src, dest, domain, desturi, plan, cli, sourceUri: ctx.uri });
   } finally {
     await Promise.all([src.close(), dest?.close()]);
   }
@@ -247,6 +247,8 @@ export interface RunMigration {
   readonly dest: Connection | null;
   readonly domain: Domain;
   readonly desturi: string;
+  /** The source URI as the user gave it (the connection's own URI is the daemon's name for it). */
+  readonly sourceUri?: string;
   readonly plan: MigratePlan;
   readonly cli: MigrateCliOptions;
 }
@@ -266,7 +268,7 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
   }
   reporter.start({
     domain: domain.name,
-    source: src.uri,
+    source: run.sourceUri ?? src.uri,
     destination: run.desturi,
     mode: plan.mode,
     description: plan.description,

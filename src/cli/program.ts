@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { callCommand, DEFAULT_ADMIN_SOCKET } from './call-command.js';
 import { CliContext, type CliIo, defaultUri, type GlobalOptions } from './context.js';
+import { demoCommand } from './demo.js';
 import {
   dominfoCommand,
   domjobabortCommand,
@@ -190,6 +191,16 @@ Examples:
     .action((procedure: string | undefined, json: string | undefined, opts) =>
       callCommand(ctx(), procedure, json, opts),
     );
+
+  program
+    .command('demo')
+    .description(
+      'migrate a guest between two simulated hosts with post-copy, in-process (no hypervisor needed)',
+    )
+    .option('--json', 'one JSON object per line instead of the progress bar')
+    .option('--verbose', 'also show every migration event')
+    .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
+    .action((opts) => demoCommand(ctx(), opts));
 
   return program;
 }

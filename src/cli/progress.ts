@@ -37,7 +37,8 @@ export function snapshotFromProgress(
 ): ProgressSnapshot {
   return {
     phase: p.phase,
-    percent: p.percent,
+    // remaining can exceed the total while pages are dirtied faster than sent: no negative percent
+    percent: p.percent === undefined ? undefined : Math.max(0, Math.min(100, p.percent)),
     memoryTotal: p.memoryTotal,
     memoryProcessed: p.memoryProcessed,
     memoryRemaining: p.memoryRemaining,

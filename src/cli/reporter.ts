@@ -82,7 +82,8 @@ export class TtyReporter implements Reporter {
   }
 
   finish(summary: MigrationSummary): void {
-    this.out.write(`${this.line ? `${CLEAR_LINE}${this.line}\n` : ''}${renderSummary(summary)}\n`);
+    // the live line gives way to the summary, which has the final numbers
+    this.out.write(`${this.line ? CLEAR_LINE : ''}${renderSummary(summary)}\n`);
     this.line = '';
     this.close();
   }

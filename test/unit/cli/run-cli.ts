@@ -1,0 +1,118 @@
+/**
+ * Runs the virtwire CLI as a user would: a separate node process on the
+ * TypeScript sources (through tsx), with its own stdout, stderr, exit code
+ * and signals.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN = 'src/cli/main.ts';
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A clean environment: no default URI or NODE_DEBUG leaking in from the developer's shell. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const k of ['VIRTWIRE_DEFAULT_URI', 'LIBVIRT_DEFAULT_URI', 'NODE_DEBUG']) {
+    if (!(k in extra)) delete env[k];
+  }
+  return env;
+}
+
+/** A running CLI: wait for output to appear, send signals, collect the result. */
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<CliResult>;
+  private readonly child: ChildProcess;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      this.stdout += s;
+      this.wake();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      this.stderr += s;
+      this.wake();
+    });
+    this.done = new Promise((resolve, reject) => {
+      this.child.on('error', reject);
+      this.child.on('close', (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),
+      );
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves once `test` holds for the output so far; rejects after `ms` or if the process ends first. */
+  waitFor(
+    test: (p: { stdout: string; stderr: string }) => boolean,
+    what: string,
+    ms = 30_000,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (test(this)) {
+          cleanup();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `timed out waiting for ${what}; stdout: ${this.stdout}\nstderr: ${this.stderr}`,
+          ),
+        );
+      }, ms);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      void this.done.then(() => {
+        if (!test(this)) {
+          cleanup();
+          reject(
+            new Error(
+              `the CLI exited before ${what}; stdout: ${this.stdout}\nstderr: ${this.stderr}`,
+            ),
+          );
+        }
+      });
+      check();
+    });
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new CliProcess(args, env).done;
+}
+
+/** The lines of --json output, each parsed. */
+export function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
