@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { debuglog } from 'node:util';
 import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION } from '../generated/keepalive.js';
 import { decodeVirNetMessageError, VIR_NET_MESSAGE_MAX } from '../generated/virnet.js';
-import { XdrError } from '../xdr/errors.js';
+import type { Codec } from '../xdr/index.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
@@ -43,6 +43,8 @@ const TYPE_NAMES = [
 ];
 const PING = 1;
 const PONG = 2;
+/** A batch of queued messages this large is written at once instead of at the end of the tick. */
+const FLUSH_AT = 64 * 1024;
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -81,14 +83,29 @@ export interface StreamSink {
   onClose(err: ConnectionClosedError): void;
 }
 
-interface Pending {
-  readonly prog: number;
-  readonly vers: number;
-  readonly label: string;
-  readonly decode: ((r: XdrReader) => unknown) | null;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: Error) => void;
-  cleanup: (() => void) | null;
+/**
+ * A call waiting for its reply. One plain object per call, no closures: the
+ * label is only built when an error needs it, the cleanup only exists when
+ * the call has a timeout or a signal.
+ */
+class Pending {
+  cleanup: (() => void) | null = null;
+  constructor(
+    readonly prog: number,
+    readonly vers: number,
+    private readonly text: string | null,
+    private readonly program: ProgramInfo | null,
+    private readonly proc: ProcedureInfo | null,
+    readonly decode: ((r: XdrReader) => unknown) | null,
+    readonly ret: Codec<unknown> | null,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: Error) => void,
+  ) {}
+
+  /** `remote.CONNECT_OPEN`, or the label the caller gave. */
+  get label(): string {
+    return this.text ?? `${this.program?.name}.${this.proc?.name}`;
+  }
 }
 
 export interface RpcClientOptions {
@@ -113,7 +130,9 @@ export class RpcClient {
   private readonly abandoned = new Set<number>();
   private readonly eventHandlers = new Map<number, (h: MessageHeader, r: XdrReader) => void>();
   private readonly streams = new Map<number, StreamSink>();
+  /** Messages are appended here and written to the socket together (see `send`). */
   private readonly writer = new XdrWriter(4096);
+  private flushScheduled = false;
   private readonly reader = new XdrReader();
   private readonly framer: Framer;
   private readonly maxMessage: number;
@@ -177,7 +196,6 @@ export class RpcClient {
     args: unknown,
     opts?: CallOptions,
   ): Promise<unknown> {
-    const enc = proc.args;
     if (proc.event) {
       return Promise.reject(
         new ProtocolError(`${program.name}.${proc.name} is an event, not a callable procedure`),
@@ -190,15 +208,21 @@ export class RpcClient {
         ),
       );
     }
-    return this.callRaw(
+    return this.start(
       program.program,
       program.version,
       proc.number,
-      `${program.name}.${proc.name}`,
-      enc ? (w) => enc.encode(w, args as never) : null,
-      proc.ret ? (r) => proc.ret!.decode(r) : null,
-      opts,
       MessageType.CALL,
+      null,
+      program,
+      proc,
+      null,
+      proc.args,
+      args,
+      null,
+      proc.ret,
+      opts,
+      undefined,
     );
   }
 
@@ -218,43 +242,97 @@ export class RpcClient {
     type: number = MessageType.CALL,
     onSent?: (serial: number) => void,
   ): Promise<unknown> {
+    return this.start(
+      prog,
+      vers,
+      proc,
+      type,
+      label,
+      null,
+      null,
+      encode,
+      null,
+      undefined,
+      decode,
+      null,
+      opts,
+      onSent,
+    );
+  }
+
+  /**
+   * The one call path: arguments come either as an `encode` function or as a
+   * codec and a value (so `call()` needs no closure per call), and the result
+   * is read by `decode` or by the `ret` codec.
+   */
+  private start(
+    prog: number,
+    vers: number,
+    proc: number,
+    type: number,
+    label: string | null,
+    program: ProgramInfo | null,
+    procInfo: ProcedureInfo | null,
+    encode: ((w: XdrWriter) => void) | null,
+    args: Codec<unknown> | null,
+    argsValue: unknown,
+    decode: ((r: XdrReader) => unknown) | null,
+    ret: Codec<unknown> | null,
+    opts: CallOptions | undefined,
+    onSent: ((serial: number) => void) | undefined,
+  ): Promise<unknown> {
     if (this.closeInfo) {
-      return Promise.reject(this.closedError(`cannot call ${label}`));
+      return Promise.reject(
+        this.closedError(`cannot call ${label ?? `${program?.name}.${procInfo?.name}`}`),
+      );
     }
     const signal = opts?.signal;
     if (signal?.aborted) {
       return Promise.reject(
-        new AbortError(`${label} aborted before it was sent`, { cause: signal.reason }),
+        new AbortError(
+          `${label ?? `${program?.name}.${procInfo?.name}`} aborted before it was sent`,
+          { cause: signal.reason },
+        ),
       );
     }
     const serial = this.nextSerial();
-    return new Promise((resolve, reject) => {
-      const p: Pending = { prog, vers, label, decode, resolve, reject, cleanup: null };
-      try {
-        this.send(prog, vers, proc, type, serial, MessageStatus.OK, encode);
-      } catch (err) {
-        reject(err instanceof XdrError ? err : err);
-        return;
-      }
-      this.pending.set(serial, p);
-      onSent?.(serial);
-      let timer: NodeJS.Timeout | null = null;
-      const onAbort = (): void => {
-        this.abandon(serial, new AbortError(`${label} aborted`, { cause: signal?.reason }));
-      };
-      if (opts?.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.abandon(serial, new TimeoutError(`${label} timed out after ${opts.timeoutMs} ms`));
-        }, opts.timeoutMs);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timer || signal) {
-        p.cleanup = () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        };
-      }
+    let p!: Pending;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      p = new Pending(prog, vers, label, program, procInfo, decode, ret, resolve, reject);
     });
+    try {
+      this.queue(prog, vers, proc, type, serial, MessageStatus.OK, encode, args, argsValue);
+    } catch (err) {
+      p.reject(err as Error);
+      return promise;
+    }
+    this.pending.set(serial, p);
+    onSent?.(serial);
+    if (signal || opts?.timeoutMs !== undefined) this.watch(p, serial, signal, opts?.timeoutMs);
+    return promise;
+  }
+
+  /** Arms a call's timeout and abort signal, and the cleanup that disarms them. */
+  private watch(
+    p: Pending,
+    serial: number,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ): void {
+    let timer: NodeJS.Timeout | null = null;
+    const onAbort = (): void => {
+      this.abandon(serial, new AbortError(`${p.label} aborted`, { cause: signal?.reason }));
+    };
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        this.abandon(serial, new TimeoutError(`${p.label} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.cleanup = () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
   }
 
   private abandon(serial: number, err: Error): void {
@@ -267,9 +345,16 @@ export class RpcClient {
   }
 
   /**
-   * Writes one message. The header is written field by field (no enum checks
+   * Sends one message. The header is written field by field (no enum checks
    * on this hot path); the body by `encode`. Returns socket.write's answer:
    * false means the caller should wait for `drain` before writing more.
+   *
+   * Messages sent in the same tick are appended to one buffer and handed to
+   * the socket together at the end of the tick (process.nextTick), or at
+   * once past 64 KiB: the calls pipelined by many concurrent callers then
+   * cost one write (one syscall, one TCP segment) instead of one each.
+   * `sendRaw`, `upgrade` and a client-side close write the batch first, so
+   * the order of messages on the wire is the order of the calls.
    */
   send(
     prog: number,
@@ -280,23 +365,45 @@ export class RpcClient {
     status: number,
     encode: ((w: XdrWriter) => void) | null,
   ): boolean {
+    return this.queue(prog, vers, proc, type, serial, status, encode, null, undefined);
+  }
+
+  private queue(
+    prog: number,
+    vers: number,
+    proc: number,
+    type: number,
+    serial: number,
+    status: number,
+    encode: ((w: XdrWriter) => void) | null,
+    codec: Codec<unknown> | null,
+    value: unknown,
+  ): boolean {
     if (this.closeInfo) throw this.closedError('cannot send');
-    const w = this.writer.reset();
-    const at = w.reserve(LENGTH_WORD);
-    w.writeUint(prog);
-    w.writeUint(vers);
-    w.writeInt(proc);
-    w.writeInt(type);
-    w.writeUint(serial);
-    w.writeInt(status);
-    if (encode) encode(w);
-    const len = w.pos;
-    if (len - LENGTH_WORD > this.maxMessage) {
-      throw new ProtocolError(
-        `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
-      );
+    const w = this.writer;
+    const start = w.pos;
+    let len: number;
+    try {
+      const at = w.reserve(LENGTH_WORD);
+      w.writeUint(prog);
+      w.writeUint(vers);
+      w.writeInt(proc);
+      w.writeInt(type);
+      w.writeUint(serial);
+      w.writeInt(status);
+      if (encode !== null) encode(w);
+      else if (codec !== null) codec.encode(w, value);
+      len = w.pos - start;
+      if (len - LENGTH_WORD > this.maxMessage) {
+        throw new ProtocolError(
+          `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
+        );
+      }
+      w.patchUint(at, len);
+    } catch (err) {
+      w.pos = start; // drop the half-written message, keep the rest of the batch
+      throw err;
     }
-    w.patchUint(at, len);
     if (debug.enabled) {
       debug(
         'send %s prog=0x%s proc=%d serial=%d status=%d len=%d',
@@ -308,8 +415,27 @@ export class RpcClient {
         len,
       );
     }
-    // finish() copies: the socket keeps the buffer until it is flushed, the writer is reused.
-    return this.socket.write(w.finish());
+    if (w.pos >= FLUSH_AT) return this.flush();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushTick);
+    }
+    return !this.socket.writableNeedDrain;
+  }
+
+  private readonly flushTick = (): void => {
+    this.flushScheduled = false;
+    if (!this.closeInfo) this.flush();
+  };
+
+  /** Writes the queued messages, if any; returns socket.write's answer. */
+  private flush(): boolean {
+    const w = this.writer;
+    if (w.pos === 0) return !this.socket.writableNeedDrain;
+    // finish() hands out the bytes without copying; reset() moves the writer past them.
+    const out = w.finish();
+    w.reset();
+    return this.socket.write(out);
   }
 
   /**
@@ -334,6 +460,7 @@ export class RpcClient {
         `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
       );
     }
+    this.flush(); // queued messages go first
     // Every byte is written below, so the uninitialised allocation is safe.
     const buf = Buffer.allocUnsafe(len);
     buf.writeUInt32BE(len, 0);
@@ -506,71 +633,70 @@ export class RpcClient {
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
     const r = this.reader.reset(msg, LENGTH_WORD, msg.length);
-    const header: MessageHeader = {
-      prog: r.readUint(),
-      vers: r.readUint(),
-      proc: r.readInt(),
-      type: r.readInt(),
-      serial: r.readUint(),
-      status: r.readInt(),
-    };
+    // Header fields in locals: a reply (the common case) needs no header object.
+    const prog = r.readUint();
+    const vers = r.readUint();
+    const proc = r.readInt();
+    const type = r.readInt();
+    const serial = r.readUint();
+    const status = r.readInt();
     if (debug.enabled) {
       debug(
         'recv %s prog=0x%s proc=%d serial=%d status=%d len=%d',
-        TYPE_NAMES[header.type] ?? header.type,
-        header.prog.toString(16),
-        header.proc,
-        header.serial,
-        header.status,
+        TYPE_NAMES[type] ?? type,
+        prog.toString(16),
+        proc,
+        serial,
+        status,
         msg.length,
       );
     }
-    if (header.status < 0 || header.status > 2) {
-      throw new ProtocolError(`message with unknown status ${header.status}`);
+    if (status < 0 || status > 2) {
+      throw new ProtocolError(`message with unknown status ${status}`);
     }
-    switch (header.type) {
+    switch (type) {
       case MessageType.REPLY:
       case MessageType.REPLY_WITH_FDS:
-        this.onReply(header, r);
+        this.onReply(prog, vers, serial, status, r);
         return;
       case MessageType.MESSAGE:
-        this.onMessage(header, r);
+        this.onMessage({ prog, vers, proc, type, serial, status }, r);
         return;
       case MessageType.STREAM:
       case MessageType.STREAM_HOLE: {
-        const sink = this.streams.get(header.serial);
-        sink?.onPacket(header, r, owned);
+        const sink = this.streams.get(serial);
+        sink?.onPacket({ prog, vers, proc, type, serial, status }, r, owned);
         return;
       }
       case MessageType.CALL:
       case MessageType.CALL_WITH_FDS:
         throw new ProtocolError(
-          `the server sent a CALL (program 0x${header.prog.toString(16)}, procedure ${header.proc}); clients do not serve calls`,
+          `the server sent a CALL (program 0x${prog.toString(16)}, procedure ${proc}); clients do not serve calls`,
         );
       default:
-        throw new ProtocolError(`message with unknown type ${header.type}`);
+        throw new ProtocolError(`message with unknown type ${type}`);
     }
   }
 
-  private onReply(h: MessageHeader, r: XdrReader): void {
-    const p = this.pending.get(h.serial);
-    if (!p) {
-      if (this.abandoned.delete(h.serial)) return;
-      throw new ProtocolError(`reply for serial ${h.serial}, which no call is waiting for`);
+  private onReply(prog: number, vers: number, serial: number, status: number, r: XdrReader): void {
+    const p = this.pending.get(serial);
+    if (p === undefined) {
+      if (this.abandoned.delete(serial)) return;
+      throw new ProtocolError(`reply for serial ${serial}, which no call is waiting for`);
     }
-    if (p.prog !== h.prog || p.vers !== h.vers) {
+    if (p.prog !== prog || p.vers !== vers) {
       throw new ProtocolError(
-        `reply for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the call used 0x${p.prog.toString(16)} v${p.vers}`,
+        `reply for serial ${serial} names program 0x${prog.toString(16)} v${vers}, the call used 0x${p.prog.toString(16)} v${p.vers}`,
       );
     }
-    this.pending.delete(h.serial);
-    p.cleanup?.();
+    this.pending.delete(serial);
+    if (p.cleanup !== null) p.cleanup();
     try {
-      if (h.status === MessageStatus.OK) {
-        const v = p.decode ? p.decode(r) : undefined;
+      if (status === MessageStatus.OK) {
+        const v = p.ret !== null ? p.ret.decode(r) : p.decode !== null ? p.decode(r) : undefined;
         r.done();
         p.resolve(v);
-      } else if (h.status === MessageStatus.ERROR) {
+      } else if (status === MessageStatus.ERROR) {
         const e = decodeVirNetMessageError(r);
         r.done();
         p.reject(new RemoteError(e, p.label));
@@ -614,6 +740,13 @@ export class RpcClient {
   /** Ends the connection for `reason`: every waiting call, stream and listener learns of it once. */
   private fail(reason: CloseReason, error?: Error): void {
     if (this.closeInfo) return;
+    if (reason === 'client') {
+      try {
+        this.flush(); // what was sent before close() still goes out, as if written at once
+      } catch {
+        // the socket is going away anyway
+      }
+    }
     const info: CloseInfo = error ? { reason, error } : { reason };
     this.closeInfo = info;
     this.stopKeepalive();
@@ -656,6 +789,7 @@ export class RpcClient {
    */
   upgrade(layer: (socket: Duplex) => Duplex): void {
     if (this.closeInfo) throw this.closedError('cannot upgrade');
+    this.flush(); // messages sent before the switch travel without the layer
     const raw = this.socket;
     // The constructor's reader consumed raw bytes; from now on the layer does.
     raw.off('data', this.onData);

@@ -278,6 +278,67 @@ describe('RpcClient', () => {
     expect((await client.closed).reason).toBe('eof');
   });
 
+  it('writes the messages of one tick with one socket write, in order; sendRaw and close flush first', async () => {
+    const got: Msg[] = [];
+    const path = join(mkdtempSync(join(tmpdir(), 'vw-client-')), 'sock');
+    const all = new Promise<void>((done) => {
+      server = createServer((sock) => {
+        const f = new Framer((b) => {
+          const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+          got.push({
+            prog: v.getUint32(4),
+            vers: v.getUint32(8),
+            proc: v.getInt32(12),
+            type: v.getInt32(16),
+            serial: v.getUint32(20),
+            status: v.getInt32(24),
+          });
+        });
+        sock.on('data', (c) => f.push(c));
+        sock.on('end', () => done());
+        sock.on('error', () => {});
+      });
+    });
+    await new Promise<void>((r) => server!.listen(path, r));
+    const sock = await connectSocket({ path }, path);
+    const writes: number[] = [];
+    const write = sock.write.bind(sock) as (chunk: Uint8Array) => boolean;
+    sock.write = ((chunk: Uint8Array) => {
+      writes.push(chunk.length);
+      return write(chunk);
+    }) as typeof sock.write;
+    const client = new RpcClient(sock, { maxMessage: 1024 });
+    const open = proc('CONNECT_OPEN');
+    const calls = [
+      client.call(remoteProgram, LIBVER, undefined),
+      client.call(remoteProgram, open, { name: 'x'.repeat(2000), flags: 0 }), // too big: dropped
+      client.call(remoteProgram, LIBVER, undefined),
+      client.call(remoteProgram, open, { name: 'qemu:///system', flags: 0 }),
+    ].map((c) => c.catch((e: unknown) => e));
+    expect(writes).toEqual([]); // nothing written yet: the batch goes out at the end of the tick
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1);
+    client.send(REMOTE, 1, 201, MessageType.STREAM, 77, 2, null);
+    client.sendRaw(REMOTE, 1, 201, MessageType.STREAM, 77, 2, new Uint8Array(10).fill(1));
+    client.send(REMOTE, 1, 202, MessageType.STREAM, 78, 0, null);
+    await client.close();
+    // batch of calls | queued send flushed by sendRaw | sendRaw | last send flushed by close
+    // (CONNECT_OPEN args: present flag, length, 14 bytes padded to 16, flags)
+    expect(writes).toEqual([28 + 28 + (28 + 4 + 4 + 16 + 4), 28, 28 + 10, 28]);
+    await all;
+    expect(got.map((m) => [m.proc, m.type, m.serial])).toEqual([
+      [LIBVER.number, MessageType.CALL, 1],
+      [LIBVER.number, MessageType.CALL, 3],
+      [open.number, MessageType.CALL, 4],
+      [201, MessageType.STREAM, 77],
+      [201, MessageType.STREAM, 77],
+      [202, MessageType.STREAM, 78],
+    ]);
+    const results = await Promise.all(calls);
+    expect(results[1]).toBeInstanceOf(ProtocolError);
+    for (const i of [0, 2, 3]) expect(results[i]).toBeInstanceOf(ConnectionClosedError);
+  });
+
   it('refuses event and stream procedures through call()', async () => {
     const client = await peer(() => {});
     await expect(client.call(remoteProgram, proc('DOMAIN_EVENT_LIFECYCLE'), {})).rejects.toThrow(
