@@ -3,7 +3,7 @@ import { XdrError } from './errors.js';
 // ignoreBOM: a leading U+FEFF is data, not a marker to strip (round trips must be exact).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Strings up to this many bytes go through the cache below; longer ones through TextDecoder. */
-const SHORT_STRING = 48;
+const SHORT_STRING = 64;
 /** Int32 words per cache slot: a longest short string, zero-padded to whole words. */
 const SLOT_WORDS = SHORT_STRING / 4;
 /** Cache slots (a power of two); slot pairs (2k, 2k+1) form one two-way set. */

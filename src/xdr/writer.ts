@@ -3,7 +3,7 @@ import { XdrError } from './errors.js';
 const utf8 = new TextEncoder();
 
 /** ASCII strings up to this many characters are remembered in the cache below. */
-const CACHED_STRING = 48;
+const CACHED_STRING = 64;
 const CACHE_ENTRIES = 4096;
 /**
  * Shared by all writers: short ASCII strings already encoded once, each
