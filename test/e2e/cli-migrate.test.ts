@@ -190,3 +190,41 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     );
   });
 });
+
+describe('virtwire call against the same real daemons', () => {
+  it('reaches the qemu and admin programs with JSON arguments', async () => {
+    await startGuest();
+    const look = await runCli([
+      '-c',
+      A,
+      'call',
+      'remote.domainLookupByName',
+      JSON.stringify({ name: NAME }),
+    ]);
+    expect(look.code).toBe(0);
+    const { dom } = JSON.parse(look.stdout) as { dom: unknown };
+    const mon = await runCli([
+      '-c',
+      A,
+      'call',
+      'QEMU_PROC_DOMAIN_MONITOR_COMMAND',
+      JSON.stringify({ dom, cmd: 'info status', flags: 1 }),
+    ]);
+    expect(mon.stderr).toBe('');
+    expect(JSON.parse(mon.stdout)).toEqual({
+      result: expect.stringContaining('VM status: running'),
+    });
+
+    const socket = `${host('VIRTWIRE_HOSTS_DIR')}/A/sock/libvirt-admin-sock`;
+    const adm = await runCli([
+      'call',
+      '--admin-socket',
+      socket,
+      'admin.connectListServers',
+      '{"needResults":1,"flags":0}',
+    ]);
+    expect(adm.code).toBe(0);
+    const { servers } = JSON.parse(adm.stdout) as { servers: Array<{ name: string }> };
+    expect(servers.map((s) => s.name)).toContain('libvirtd');
+  });
+});
