@@ -20,6 +20,8 @@ const cacheWords = new Int32Array(STRING_CACHE_SIZE * SLOT_WORDS);
 
 /** Opaque values are views into private copies of the message of up to this many bytes. */
 const OPAQUE_CHUNK = 4096;
+/** An opaque at most this many bytes after the previous one counts as part of a dense run. */
+const OPAQUE_GAP = 256;
 const NO_CHUNK = new ArrayBuffer(0);
 
 /**
@@ -28,14 +30,14 @@ const NO_CHUNK = new ArrayBuffer(0);
  * left before anything is allocated.
  *
  * Opaque values never alias the input buffer, so they stay valid after it is
- * reused. They are views into private copies of the input: instead of one
- * fresh array per value (a UUID in each of 1,000 listed domains), the reader
- * copies up to 4 KiB from the first opaque onwards once and hands out
+ * reused. Where opaques come close together (the UUID in each of 1,000
+ * listed domains) they are views into private copies of the input: instead of
+ * one fresh array per value, the reader copies up to 4 KiB once and hands out
  * `Uint8Array` views of it, which costs a third as much. Several opaques of one
  * message may therefore share an `ArrayBuffer`: `value.buffer` can hold other
  * bytes of the same message, and keeping a 16-byte UUID keeps up to 4 KiB
- * alive. Use `value.slice()` for a stand-alone copy. An opaque over 4 KiB gets
- * a copy of exactly its own bytes.
+ * alive. Use `value.slice()` for a stand-alone copy. A lone opaque, and one
+ * over 2 KiB, gets a copy of exactly its own bytes.
  */
 export class XdrReader {
   buf: Uint8Array;
@@ -46,6 +48,8 @@ export class XdrReader {
   private chunk: ArrayBuffer = NO_CHUNK;
   private chunkStart = 0;
   private chunkEnd = -1;
+  /** End of the last opaque that was not a view of `chunk`: tells dense opaques from lone ones. */
+  private lastOpaqueEnd = -OPAQUE_GAP - 1;
 
   constructor(buf: Uint8Array = new Uint8Array(0), start = 0, end = buf.length) {
     checkRange(buf, start, end);
@@ -66,6 +70,7 @@ export class XdrReader {
     this.end = end;
     this.chunk = NO_CHUNK;
     this.chunkEnd = -1;
+    this.lastOpaqueEnd = -OPAQUE_GAP - 1;
     return this;
   }
 
@@ -177,10 +182,22 @@ export class XdrReader {
     return out;
   }
 
-  /** An opaque outside the current private copy: starts a new copy there (see the class comment). */
+  /**
+   * An opaque outside the current private copy. When opaques come close
+   * together (the UUIDs of a domain list) a new shared copy starts here;
+   * a lone one (a UUID between long stats records) gets an exact copy, which
+   * is cheaper than copying 4 KiB it would not use.
+   */
   private opaqueSlow(p: number, n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    const len = Math.max(n, Math.min(OPAQUE_CHUNK, this.end - p));
+    const dense = p - this.lastOpaqueEnd <= OPAQUE_GAP;
+    this.lastOpaqueEnd = p + n;
+    if (!dense || n > OPAQUE_CHUNK / 2) {
+      const out = new Uint8Array(n);
+      const b = this.buf;
+      for (let i = 0; i < n; i++) out[i] = b[p + i]!;
+      return out;
+    }
+    const len = Math.min(OPAQUE_CHUNK, this.end - p);
     // Not buf.slice(): on a Node Buffer that is a view of the same memory, not a copy.
     const copy = new Uint8Array(len);
     copy.set(this.buf.subarray(p, p + len));

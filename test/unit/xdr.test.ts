@@ -557,6 +557,31 @@ describe('XDR primitives: round trip, size and wire bytes', () => {
     for (const u of [...got, gotBig]) expect(u.buffer).not.toBe(bytes.buffer);
   });
 
+  it('opaques dense or far apart (shared copies or exact ones) keep their bytes', () => {
+    const item = fc.record({ v: fc.uint8Array({ maxLength: 3000 }), gap: fc.nat(700) });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 40 }), (items) => {
+        const w = new XdrWriter(1);
+        for (const { v, gap } of items) {
+          w.writeFixedOpaque(new Uint8Array(gap * 4).fill(0x5a), gap * 4); // filler between opaques
+          w.writeOpaque(v, 4000);
+        }
+        const bytes = w.finish();
+        const r = new XdrReader(bytes);
+        const got = items.map(({ gap }) => {
+          r.readFixedOpaque(gap * 4);
+          return r.readOpaque(4000);
+        });
+        r.done();
+        bytes.fill(0xaa);
+        items.forEach(({ v }, i) => {
+          expect(Buffer.from(got[i]!).equals(Buffer.from(v))).toBe(true);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('writePresent: present for anything but null and undefined, including falsy values', () => {
     fc.assert(
       fc.property(fc.oneof(fc.anything(), fc.constantFrom(0, '', false, Number.NaN, 0n)), (v) => {
