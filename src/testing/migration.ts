@@ -48,6 +48,8 @@ const TICK_MS = 10;
 /** Simulated ms QEMU needs to set a migration up, and to switch the guest between hosts. */
 const SETUP_MS = 2;
 const SWITCHOVER_MS = 5;
+/** QEMU reports the transfer rate once it has measured it over its first interval. */
+const BPS_AFTER_MS = 100;
 /** A vCPU blocked on a missing page waits about this long (simulated ms) for it in post-copy. */
 const FAULT_ROUND_TRIP_MS = 1;
 const ALL_MIGRATE_FLAGS = Object.values(F).reduce((a, b) => a | b, 0);
@@ -486,7 +488,11 @@ class OutgoingJob implements DomainJob {
       memory_total: this.memTotal,
       memory_processed: processed,
       memory_remaining: remaining,
-      memory_bps: Math.round((this.phase === 'postcopy' ? this.postcopyRate : this.rate) * 1000),
+      // libvirt leaves the rate out while QEMU has not measured one yet (its first 100 ms)
+      memory_bps:
+        !completed && end - (this.transferStartedAt ?? end) < BPS_AFTER_MS
+          ? undefined
+          : Math.round((this.phase === 'postcopy' ? this.postcopyRate : this.rate) * 1000),
       memory_constant: 0,
       memory_normal: normal,
       memory_normal_bytes: normal * PAGE_SIZE,
