@@ -179,11 +179,11 @@ const showPath = (keys: readonly Key[]): string =>
 /** What a writer's complaint says was expected, for error messages. */
 function expected(reason: string): string {
   if (/^unsigned hyper/.test(reason))
-    return 'an unsigned 64-bit integer (a JSON number or a decimal string)';
-  if (/^hyper/.test(reason)) return 'a 64-bit integer (a JSON number or a decimal string)';
+    return 'an unsigned 64-bit integer, as a JSON number or a decimal string';
+  if (/^hyper/.test(reason)) return 'a 64-bit integer, as a JSON number or a decimal string';
   if (/^unsigned int/.test(reason)) return 'an unsigned 32-bit integer';
   if (/^int/.test(reason)) return 'a 32-bit integer';
-  if (/opaque/.test(reason)) return 'bytes (a hex string, or a UUID for a UUID field)';
+  if (/opaque/.test(reason)) return 'bytes, as a hex string or, for a UUID, its canonical form';
   if (/^string/.test(reason)) return 'a string';
   if (/^bool/.test(reason)) return 'a boolean';
   if (/^(float|double)/.test(reason)) return 'a number';
@@ -291,7 +291,7 @@ export function prepareArgs(r: ResolvedProcedure, json: unknown): unknown {
         throw new UsageError(
           `call: ${label}: missing field ${showPath(keys.slice(0, i))} ` +
             `(${i === keys.length ? expected(failure.reason) : 'an object'}` +
-            `${given.length ? `, given: ${given.join(', ')}` : ''}; see: virtwire call --describe ${label})`,
+            `${given.length ? `; given fields: ${given.join(', ')}` : ''}); see: virtwire call --describe ${label}`,
         );
       }
       if (i === keys.length) break;

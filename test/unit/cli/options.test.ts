@@ -281,7 +281,7 @@ describe('the command line', () => {
       [['call', 'remote.domainLookupByName', '{'], 'not valid JSON'],
       [
         ['call', 'remote.domainLookupByName', '{"nmae":"x"}'],
-        'missing field name (a string, given: nmae',
+        'missing field name (a string; given fields: nmae); see: virtwire call --describe remote.domainLookupByName',
       ],
       [['call', 'remote.domainLookupByName', '{"name":"x","nmae":"x"}'], 'unknown field nmae'],
       [['call'], 'name a procedure'],
