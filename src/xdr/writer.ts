@@ -268,12 +268,11 @@ export class XdrWriter {
     // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
     if (len > max)
       throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
-    // Worst case 3 bytes per UTF-16 unit plus padding; ASCII (the common case) is written inline.
-    if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
-    const start = this.at;
     const slot = len <= CACHED_STRING ? stringSlots.get(v) : undefined;
     if (slot !== undefined) {
       // Cached: length word, then whole words (the padding comes with them).
+      if (this.at + 4 + len + 3 > this.bytes.length) this.grow(4 + len + 3);
+      const start = this.at;
       const dv = this.dv;
       dv.setUint32(start, len);
       const stop = slot + ((len + 3) & ~3);
@@ -282,6 +281,9 @@ export class XdrWriter {
       this.at = p;
       return;
     }
+    // Worst case 3 bytes per UTF-16 unit plus padding; ASCII (the common case) is written inline.
+    if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
+    const start = this.at;
     const b = this.bytes;
     let p = start + 4;
     let i = 0;
