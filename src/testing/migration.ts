@@ -132,6 +132,8 @@ class OutgoingJob implements DomainJob {
   private pausedAt: number | null = null;
   /** The guest was running when the transfer started (resume it if the migration fails). */
   sourceWasRunning = false;
+  /** When a non-live migration stopped the guest (simulated ms). */
+  private stoppedAt: number | null = null;
   /** Auto-converge's vCPU throttle, 0-0.99. */
   throttle = 0;
   private lastStep = 0;
@@ -207,6 +209,7 @@ class OutgoingJob implements DomainJob {
         Paused.VIR_DOMAIN_PAUSED_MIGRATION,
         Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
       );
+      this.stoppedAt = now;
     }
     this.nextIteration();
     this.run();
@@ -300,8 +303,10 @@ class OutgoingJob implements DomainJob {
       this.nextIteration();
       this.processed += rest;
       this.dirty = 0;
-      this.downtimeMs = rest / rate + SWITCHOVER_MS;
-      this.transferDone(t + this.downtimeMs);
+      const end = t + rest / rate + SWITCHOVER_MS;
+      // a non-live migration stopped the guest before the first page
+      this.downtimeMs = end - (this.stoppedAt ?? t);
+      this.transferDone(end);
       return;
     }
     if (this.flags & F.VIR_MIGRATE_AUTO_CONVERGE && this.iteration >= 2) {
@@ -1013,7 +1018,11 @@ async function peerToPeer(
       `unable to connect to server at '${dconnuri}': Connection refused`,
     );
   }
-  const localFlags = flags | F.VIR_MIGRATE_CHANGE_PROTECTION;
+  let localFlags = flags | F.VIR_MIGRATE_CHANGE_PROTECTION;
+  // as the client does for managed migration: a paused guest stays paused on the destination
+  if (d.state === S.VIR_DOMAIN_PAUSED && !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) {
+    localFlags |= F.VIR_MIGRATE_PAUSED;
+  }
   const { xml, cookieOut } = begin(host, d, params, localFlags);
   let conn: Awaited<ReturnType<typeof connect>> | null = null;
   try {
@@ -1021,9 +1030,10 @@ async function peerToPeer(
     if (!(await conn.supportsFeature(Feature.MIGRATION_PARAMS))) {
       throw operationFailed('the destination does not support migration with parameters');
     }
+    // as libvirt's source daemon: the destination sees PEER2PEER (and TUNNELLED) too
     const destFlags =
-      flags &
-      ~(F.VIR_MIGRATE_ABORT_ON_ERROR | F.VIR_MIGRATE_AUTO_CONVERGE | F.VIR_MIGRATE_PEER2PEER);
+      (flags | (localFlags & F.VIR_MIGRATE_PAUSED)) &
+      ~(F.VIR_MIGRATE_ABORT_ON_ERROR | F.VIR_MIGRATE_AUTO_CONVERGE);
     const p = [
       ...params.filter((x) => x.field !== 'destination_xml'),
       { field: 'destination_xml', value: { type: 7 as const, s: xml } },

@@ -267,8 +267,8 @@ export class Simulator implements AsyncDisposable {
     };
   }
 
-  /** Connects the virtwire client to this host through the in-memory transport. */
-  connect(opts: Omit<ConnectOptions, 'transport'> = {}): Promise<Connection> {
+  /** Connects the virtwire client to this host through the in-memory transport (`opts.transport` is replaced). */
+  connect(opts: ConnectOptions = {}): Promise<Connection> {
     return connect(this.uri, { ...opts, transport: this.transport() });
   }
 

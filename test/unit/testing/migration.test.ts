@@ -211,6 +211,44 @@ describe('pre-copy', () => {
     expect((await dom.jobStats({ completed: true })).type).toBe(0); // read once without KEEP
   });
 
+  it('non-live: the guest stops first, so one pass suffices and the downtime is the whole transfer', async () => {
+    const { b, ca, cb } = await hosts(
+      [{ name: 'vm', state: 'running', memoryMiB: 1000, dirtyRateMiBps: 3000 }],
+      { bandwidthMiBps: 1000 },
+    );
+    const dom = await ca.lookupDomain('vm');
+    const m = dom.migrate(cb, {});
+    const events = collect(m);
+    const { stats } = await m.done;
+    expect(stats?.memoryIteration).toBe(2);
+    expect(stats!.memoryProcessed! / MiB).toBeCloseTo(1000, 3);
+    expect(stats?.downtimeMs).toBeGreaterThanOrEqual(1000); // 1000 MiB at 1000 MiB/s
+    expect(await events).toEqual([
+      'destination:started/migrated',
+      'source:suspended/migrated',
+      'source:iteration 1',
+      'source:iteration 2',
+      'destination:resumed/migrated',
+      'source:stopped/migrated',
+      'source:job_completed',
+    ]);
+    expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'migrated' });
+  });
+
+  it('tunnelled peer-to-peer of a paused guest: it arrives paused (the source host adds VIR_MIGRATE_PAUSED)', async () => {
+    const { a, b, ca } = await hosts([{ name: 'vm', state: 'running', persistent: false }]);
+    const dom = await ca.lookupDomain('vm');
+    await dom.suspend();
+    const { domain } = await dom.migrateToURI(b.uri, {
+      live: true,
+      peer2peer: true,
+      tunnelled: true,
+    }).done;
+    expect(domain).toBeNull();
+    expect(b.domain('vm')).toMatchObject({ state: 'paused' });
+    expect(a.domain('vm')).toBeUndefined();
+  });
+
   it('auto-converge throttles a guest that dirties faster than the link until it converges', async () => {
     const { ca, cb } = await hosts(
       [{ name: 'vm', state: 'running', memoryMiB: 1024, dirtyRateMiBps: 1200, persistent: false }],
