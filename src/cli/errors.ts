@@ -12,6 +12,11 @@ export class CommandError extends Error {
   override name = 'CommandError';
 }
 
+/** The user pressed Ctrl-C and the command gave up waiting: exit 130. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
 /** The command line itself is wrong (unknown procedure, bad JSON, conflicting options): exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -37,6 +42,7 @@ export function remoteCause(err: unknown): RemoteError | null {
 /** Exit status for an error. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof TypedParamError) return EXIT_USAGE;
+  if (err instanceof InterruptedError) return EXIT_INTERRUPTED;
   return EXIT_FAILURE;
 }
 
@@ -51,7 +57,11 @@ export function formatError(err: unknown, opts: { readonly debug?: boolean } = {
     const remote = remoteCause(err);
     if (err instanceof RemoteError) lines.push(`error: ${err.codeName}: ${err.message}`);
     else if (remote) lines.push(`error: ${remote.codeName}: ${err.message}`);
-    else if (err instanceof UsageError || err instanceof CommandError)
+    else if (
+      err instanceof UsageError ||
+      err instanceof CommandError ||
+      err instanceof InterruptedError
+    )
       lines.push(`error: ${err.message}`);
     else if (err instanceof TypedParamError) lines.push(`error: invalid option: ${err.message}`);
     else if (err.name === 'Error' || err.name === 'TypeError') lines.push(`error: ${err.message}`);

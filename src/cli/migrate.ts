@@ -15,7 +15,7 @@ import {
 } from '../api/migration.js';
 import { isNoDomain, isOperationAborted } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
-import { remoteCause, UsageError } from './errors.js';
+import { InterruptedError, remoteCause, UsageError } from './errors.js';
 import { migrationEventJson, migrationEventText } from './event-format.js';
 import { snapshotFromProgress } from './progress.js';
 import { chooseReporter, progressInterval, type Reporter } from './reporter.js';
@@ -365,7 +365,7 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
   try {
     const r = await Promise.race([m.done, left]);
     if (r === 'left') {
-      failure = new UsageError(
+      failure = new InterruptedError(
         'interrupted: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)',
       );
     } else result = r;
@@ -419,7 +419,11 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
     };
   } else {
     const outcome: MigrationOutcome =
-      aborting && isOperationAborted(remoteCause(failure)) ? 'aborted' : 'failed';
+      failure instanceof InterruptedError
+        ? 'interrupted'
+        : aborting && isOperationAborted(remoteCause(failure))
+          ? 'aborted'
+          : 'failed';
     const e = failure instanceof Error ? failure : new Error(String(failure));
     const remote = remoteCause(e);
     summary = {

@@ -6,7 +6,8 @@
 import type { JobStats, PostcopySwitchTiming } from '../api/migration.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
-export type MigrationOutcome = 'completed' | 'failed' | 'aborted';
+/** `interrupted`: the CLI stopped waiting (Ctrl-C twice in post-copy); the migration goes on. */
+export type MigrationOutcome = 'completed' | 'failed' | 'aborted' | 'interrupted';
 
 export interface MigrationSummary {
   readonly domain: string;
@@ -79,10 +80,13 @@ const TRIGGERS: Record<PostcopySwitchTiming['trigger'], string> = {
 /** The summary as aligned `label  value` lines under a one-line verdict. */
 export function renderSummary(s: MigrationSummary): string {
   const mode = s.postcopy ? 'post-copy' : 'pre-copy';
+  const took = formatDuration(s.wallTimeMs);
   const head =
     s.result === 'completed'
-      ? `Migration of ${s.domain} completed (${mode}) in ${formatDuration(s.wallTimeMs)}`
-      : `Migration of ${s.domain} ${s.result === 'aborted' ? 'aborted' : 'failed'} after ${formatDuration(s.wallTimeMs)}`;
+      ? `Migration of ${s.domain} completed (${mode}) in ${took}`
+      : s.result === 'interrupted'
+        ? `Migration of ${s.domain} still running (${mode}); stopped watching after ${took}`
+        : `Migration of ${s.domain} ${s.result} after ${took}`;
   const rows: Array<[string, string]> = [];
   rows.push(['result', s.result]);
   if (s.error) rows.push(['error', s.error]);

@@ -345,6 +345,44 @@ describe('migration between two simulated hosts', () => {
     expect((await dc.listDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
+  it('Ctrl-C in post-copy does not abort; a second one leaves the migration running (exit 130)', async () => {
+    const d = await hosts();
+    const p = new CliProcess([
+      '-c',
+      src.uri,
+      'migrate',
+      '--live',
+      '--postcopy',
+      '--bandwidth',
+      '100',
+      '--postcopy-bandwidth',
+      '1', // slow enough to stay in post-copy for the test
+      '--json',
+      'mig',
+      dst.uri,
+    ]);
+    await p.waitFor((o) => o.stdout.includes('"type":"progress"'), 'a progress line');
+    await d.migrateStartPostCopy();
+    await p.waitFor((o) => o.stdout.includes('"detail":"postcopy"'), 'the post-copy events');
+    p.kill('SIGINT');
+    await p.waitFor((o) => o.stdout.includes('"action":"none"'), 'the refusal to abort');
+    expect(p.stdout).not.toContain('"action":"abort"');
+    p.kill('SIGINT');
+    const r = await p.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe(
+      'error: interrupted: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)\n',
+    );
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({
+      type: 'summary',
+      result: 'interrupted',
+      postcopy: true,
+    });
+    // the guest runs on the destination, still pulling its memory over
+    const s = await (await dc.lookupDomain('mig')).state();
+    expect(`${s.state}/${s.reason}`).toBe('running/postcopy');
+  });
+
   it('--timeout suspends the guest so pre-copy converges, as virsh does', async () => {
     await hosts();
     const r = await runCli([

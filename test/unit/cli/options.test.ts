@@ -11,9 +11,11 @@ import { defaultUri } from '../../../src/cli/context.js';
 import {
   CommandError,
   EXIT_FAILURE,
+  EXIT_INTERRUPTED,
   EXIT_USAGE,
   exitCodeFor,
   formatError,
+  InterruptedError,
   remoteCause,
   UsageError,
 } from '../../../src/cli/errors.js';
@@ -208,6 +210,8 @@ describe('errors', () => {
     expect(exitCodeFor(new TypedParamError('x', 'y'))).toBe(EXIT_USAGE);
     expect(exitCodeFor(noDomain())).toBe(EXIT_FAILURE);
     expect(exitCodeFor(new Error('x'))).toBe(EXIT_FAILURE);
+    expect(exitCodeFor(new InterruptedError('x'))).toBe(EXIT_INTERRUPTED);
+    expect(formatError(new InterruptedError('interrupted: gone'))).toBe('error: interrupted: gone');
   });
 });
 

@@ -249,6 +249,20 @@ describe('summary', () => {
     expect(text).not.toContain('post-copy requests');
   });
 
+  it('says when the CLI stopped watching a migration that goes on', () => {
+    const text = renderSummary({
+      domain: 'vm1',
+      result: 'interrupted',
+      error: 'interrupted: the migration goes on without the CLI',
+      postcopy: true,
+      wallTimeMs: 2500,
+    });
+    expect(text.split('\n')[0]).toBe(
+      'Migration of vm1 still running (post-copy); stopped watching after 2.5 s',
+    );
+    expect(text).toContain('post-copy requests: ?');
+  });
+
   it('takes its numbers from the completed-job statistics', () => {
     const f = statsFields({
       raw: {},
