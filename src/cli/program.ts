@@ -5,6 +5,7 @@
  * with their own streams.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { callCommand, DEFAULT_ADMIN_SOCKET } from './call-command.js';
 import { CliContext, type CliIo, defaultUri, type GlobalOptions } from './context.js';
 import { demoCommand } from './demo.js';
@@ -20,7 +21,8 @@ import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './errors.js';
 import { DOMAIN_EVENT_NAMES, eventsCommand } from './events-command.js';
 import { type MigrateCliOptions, migrateCommand } from './migrate.js';
 
-export const VERSION = '0.1.0';
+/** The package version, bundled from package.json so that it cannot drift. */
+export const VERSION: string = pkg.version;
 
 /** A whole number >= min, for option values. */
 export function integer(min: number): (v: string) => number {
