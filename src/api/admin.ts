@@ -1,12 +1,19 @@
 import { type AdminMethods, adminProgram } from '../generated/admin.js';
 import { type CloseInfo, RpcClient } from '../rpc/client.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
-import { connectSocket } from '../transport/socket.js';
+import { openTransport } from '../transport/index.js';
+import type { Transport } from '../transport/types.js';
+import { parseUri } from '../uri/index.js';
 
 export interface AdminConnectOptions {
   readonly signal?: AbortSignal;
   /** Keepalive interval and count in seconds (default 5 and 5; interval 0 disables). */
   readonly keepalive?: { readonly interval?: number; readonly count?: number };
+  /**
+   * Uses this byte stream factory instead of connecting to the socket (tracing,
+   * tunnels, tests). It receives `libvirtd+unix:///system?socket=PATH`.
+   */
+  readonly transport?: Transport;
 }
 
 /**
@@ -50,7 +57,12 @@ export async function connectAdmin(
   socketPath: string,
   opts: AdminConnectOptions = {},
 ): Promise<AdminConnection> {
-  const sock = await connectSocket({ path: socketPath }, socketPath, opts.signal);
+  if (socketPath === '') throw new TypeError('connectAdmin needs the path of an admin socket');
+  const uri = parseUri(`libvirtd+unix:///system?socket=${encodeURIComponent(socketPath)}`);
+  const sock = await (opts.transport ?? openTransport)(uri, {
+    readonly: false,
+    signal: opts.signal,
+  });
   const rpc = new RpcClient(sock);
   const conn = new AdminConnection(rpc);
   try {

@@ -78,10 +78,13 @@ export class CliContext {
     }
   }
 
-  /** Opens a daemon's admin socket (not traced: the admin connection takes no transport). */
+  /** Opens a daemon's admin socket, traced when tracing is on. */
   async openAdmin(socketPath: string): Promise<AdminConnection> {
     try {
-      return await connectAdmin(socketPath);
+      return await connectAdmin(
+        socketPath,
+        this.tracing ? { transport: tracingTransport(openTransport, this.trace) } : {},
+      );
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
         throw new CommandError(

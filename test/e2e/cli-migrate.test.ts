@@ -226,5 +226,18 @@ describe('virtwire call against the same real daemons', () => {
     expect(adm.code).toBe(0);
     const { servers } = JSON.parse(adm.stdout) as { servers: Array<{ name: string }> };
     expect(servers.map((s) => s.name)).toContain('libvirtd');
+
+    // --debug traces the admin connection too
+    const traced = await runCli([
+      '--debug',
+      'call',
+      '--admin-socket',
+      socket,
+      'admin.connectListServers',
+      '{"needResults":1,"flags":0}',
+    ]);
+    expect(traced.code).toBe(0);
+    expect(traced.stderr).toMatch(/-> CALL admin\.CONNECT_LIST_SERVERS\b/);
+    expect(traced.stderr).toMatch(/<- REPLY admin\.CONNECT_LIST_SERVERS\b/);
   });
 });
