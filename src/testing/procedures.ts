@@ -135,6 +135,7 @@ export function remoteHandlers(): Map<string, Handler> {
       }
     }
     c.openName = wanted || 'qemu:///system';
+    c.opened(wanted);
     c.readonly = (flags & 1) !== 0;
   });
   on('connectClose', (_a, c) => {

@@ -40,6 +40,8 @@ export interface ServerContext {
   readonly keepalive: KeepaliveOptions;
   /** Records one received call (`sim.calls`). */
   record(name: string): void;
+  /** Records the name a client opened (`sim.opened`). */
+  opened(name: string): void;
   /** The connection ended. */
   closed(conn: SimConnection): void;
 }
@@ -294,6 +296,11 @@ export class SimConnection {
       Math.max(10, ms / 4),
     );
     this.keepaliveTimer.unref();
+  }
+
+  /** CONNECT_OPEN succeeded with this name. */
+  opened(name: string): void {
+    this.ctx.opened(name);
   }
 
   /** CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY. */

@@ -158,6 +158,7 @@ export class Simulator implements AsyncDisposable {
   private readonly conns = new Set<SimConnection>();
   private readonly sockets = new Set<Socket>();
   private readonly log: string[] = [];
+  private readonly openLog: string[] = [];
   private readonly registered: RegisteredHost;
   private readonly ctx: ServerContext;
   private callbacks = 0;
@@ -186,6 +187,9 @@ export class Simulator implements AsyncDisposable {
       } satisfies KeepaliveOptions,
       record: (name) => {
         this.log.push(name);
+      },
+      opened: (name) => {
+        this.openLog.push(name);
       },
       closed: (c) => {
         this.conns.delete(c);
@@ -245,6 +249,11 @@ export class Simulator implements AsyncDisposable {
   /** Procedure names received from every client, in order (`qemu.` / `lxc.` prefix for other programs). */
   get calls(): readonly string[] {
     return this.log;
+  }
+
+  /** The names clients gave CONNECT_OPEN, in order ('' when they let the daemon choose). */
+  get opened(): readonly string[] {
+    return this.openLog;
   }
 
   /** Clients connected now. */

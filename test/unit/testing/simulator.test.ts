@@ -78,6 +78,7 @@ describe('transports', () => {
       expect(d?.name).toBe('vm1');
     }
     expect(s.connectionCount).toBe(3);
+    expect(s.opened).toEqual(['qemu:///system', 'qemu:///system', 'qemu:///system']);
     // the open sequence, as libvirt's client sends it, is recorded
     expect(s.calls.slice(0, 5)).toEqual([
       'AUTH_LIST',
@@ -108,6 +109,9 @@ describe('transports', () => {
     expect(e).toBeInstanceOf(RemoteError);
     expect(e?.codeName).toBe('VIR_ERR_NO_CONNECT');
     expect(e?.message).toBe('no connection driver available for test:///default');
+    await client(s, undefined);
+    await connect('qemu:///session', { transport: s.transport() }).then((c) => opened.push(c));
+    expect(s.opened).toEqual(['qemu:///system', 'qemu:///session']);
   });
 });
 
@@ -191,6 +195,21 @@ describe('domains', () => {
     expect(s.domain('keep')).toMatchObject({ state: 'running', persistent: false });
     await p.destroy();
     expect(s.domain('keep')).toBeUndefined();
+  });
+
+  it('starts paused on request; an autodestroy guest goes with the connection that started it', async () => {
+    const s = await sim();
+    const c = await client(s);
+    const p = await c.createDomain(XML('p'), 1 /* START_PAUSED */);
+    expect(await p.state()).toMatchObject({ state: 'paused', reason: 'user' });
+    const other = await client(s);
+    await other.createDomain(XML('auto'), 2 /* START_AUTODESTROY */);
+    expect(s.domain('auto')?.state).toBe('running');
+    await other.close();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.domain('auto')).toBeUndefined();
+    expect(s.domain('p')?.state).toBe('paused');
+    expect(isInvalidArg(await err(c.createDomain(XML('x'), 1 << 10)))).toBe(true);
   });
 
   it('lists and counts with every filter and the legacy procedures', async () => {
