@@ -2,19 +2,8 @@ import { XdrError } from './errors.js';
 
 const utf8 = new TextEncoder();
 
-/** ASCII strings up to this many characters are remembered in the cache below. */
-const CACHED_STRING = 64;
-const CACHE_ENTRIES = 4096;
-/**
- * Shared by all writers: short ASCII strings already encoded once, each
- * mapped to its slot in `cacheBytes` (zero-padded to whole words). Encoding
- * field names and domain names again is then a hash lookup and a few word
- * copies instead of a charCodeAt() per character. When every slot is taken the
- * cache starts over, so it never holds more than CACHE_ENTRIES strings.
- */
-const stringSlots = new Map<string, number>();
-const cacheBytes = new Uint8Array(CACHE_ENTRIES * CACHED_STRING);
-const cacheView = new DataView(cacheBytes.buffer);
+/** Up to this many UTF-16 units a charCodeAt() loop beats TextEncoder's fixed call cost. */
+const SHORT_STRING = 32;
 
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
@@ -268,56 +257,38 @@ export class XdrWriter {
     // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
     if (len > max)
       throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
-    const slot = len <= CACHED_STRING ? stringSlots.get(v) : undefined;
-    if (slot !== undefined) {
-      // Cached: length word, then whole words (the padding comes with them).
-      if (this.at + 4 + len + 3 > this.bytes.length) this.grow(4 + len + 3);
-      const start = this.at;
-      const dv = this.dv;
-      dv.setUint32(start, len);
-      const stop = slot + ((len + 3) & ~3);
-      let p = start + 4;
-      for (let k = slot; k < stop; k += 4, p += 4) dv.setInt32(p, cacheView.getInt32(k));
-      this.at = p;
-      return;
-    }
-    // Worst case 3 bytes per UTF-16 unit plus padding; ASCII (the common case) is written inline.
+    // Worst case 3 bytes per UTF-16 unit plus padding.
     if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
     const start = this.at;
     const b = this.bytes;
     let p = start + 4;
     let i = 0;
-    for (; i < len; i++) {
-      const c = v.charCodeAt(i);
-      if (c > 0x7f) break;
-      b[p++] = c;
+    if (len <= SHORT_STRING) {
+      // Short ASCII (names, field names: the common case) is written inline.
+      for (; i < len; i++) {
+        const c = v.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p++] = c;
+      }
     }
     if (i < len) p = this.putUtf8(v, i, p, max);
-    else if (len <= CACHED_STRING) this.remember(v, start + 4, len);
     const n = p - start - 4;
     this.dv.setUint32(start, n);
     while ((p & 3) !== (start & 3)) b[p++] = 0;
     this.at = p;
   }
 
-  /** Caches the ASCII string `v` just written at `p`. */
-  private remember(v: string, p: number, len: number): void {
-    if (stringSlots.size === CACHE_ENTRIES) stringSlots.clear();
-    const slot = stringSlots.size * CACHED_STRING;
-    const b = this.bytes;
-    let k = slot;
-    for (let i = 0; i < len; i++) cacheBytes[k++] = b[p + i]!;
-    while ((k & 3) !== 0) cacheBytes[k++] = 0;
-    stringSlots.set(v, slot);
-  }
-
-  /** The rest of `v` from UTF-16 unit `i` as UTF-8 at `p`; returns the end offset. */
+  /**
+   * `v` from UTF-16 unit `i` on as UTF-8 at `p` (a long string whole, a short
+   * one from its first non-ASCII unit); returns the end offset.
+   */
   private putUtf8(v: string, i: number, p: number, max: number): number {
     const start = this.at;
     // A lone surrogate would be replaced by U+FFFD and read back as something else.
     if (!v.isWellFormed())
       throw new XdrError('string contains a lone surrogate (not valid Unicode)', start - this.base);
-    const end = p + utf8.encodeInto(v.slice(i), this.bytes.subarray(p)).written;
+    const rest = i === 0 ? v : v.slice(i);
+    const end = p + utf8.encodeInto(rest, this.bytes.subarray(p)).written;
     const n = end - start - 4;
     if (n > max) throw new XdrError(`string of ${n} bytes exceeds bound ${max}`, start - this.base);
     return end;

@@ -1235,7 +1235,7 @@ describe('XdrWriter buffer management', () => {
     );
   });
 
-  it('a string encoded again (from the encoder cache) gives the same bytes', () => {
+  it('strings written again and again, short and long, ASCII or not, give the reference bytes', () => {
     const pool = fc.array(
       fc.oneof(
         fc.string({ unit: fc.constantFrom('a', 'b', '.', '_', '0', '\0'), maxLength: 70 }),
@@ -1255,8 +1255,8 @@ describe('XdrWriter buffer management', () => {
     );
   });
 
-  it('the encoder string cache starts over when full and still encodes every string right', () => {
-    // More distinct short strings than the cache holds, each written twice in a row.
+  it('thousands of distinct strings around the inline/TextEncoder boundary round-trip', () => {
+    // Lengths 8..64: both sides of the 32-unit switch to TextEncoder, each string twice in a row.
     const w = new XdrWriter(1);
     const strings = Array.from({ length: 9000 }, (_, i) => `field.${i}.${'x'.repeat(i % 57)}`);
     for (const s of strings) {
@@ -1269,7 +1269,7 @@ describe('XdrWriter buffer management', () => {
       expect(r.readString(100)).toBe(s);
     }
     r.done();
-    // A cached string still respects a smaller bound.
+    // A string written before is still checked against a smaller bound.
     expect(() => new XdrWriter().writeString(strings[5]!, 3)).toThrow(XdrError);
   });
 
@@ -1447,6 +1447,7 @@ describe('writer and reader guards', () => {
     const w = new XdrWriter();
     expect(() => w.writeString('a\uD800b', 100)).toThrow(XdrError);
     expect(() => w.writeString('a\uD800b', 100)).toThrow(/lone surrogate/);
+    expect(() => w.writeString(`${'x'.repeat(40)}\uDC00`, 100)).toThrow(/lone surrogate/);
     w.writeString('a\uD83D\uDE42', 100); // a proper pair is fine
     expect(new XdrReader(w.finish()).readString(100)).toBe('a\uD83D\uDE42');
   });
