@@ -3,6 +3,9 @@
 //   npx tsx bench/xdr.ts            # table (about 25 s)
 //   npx tsx bench/xdr.ts --json     # machine-readable results on stdout
 //   npx tsx bench/xdr.ts --round-ms=200 --rounds=7 --warmup-ms=300   (the defaults)
+//   npx tsx bench/xdr.ts --only='list.*decode'          # only the rows matching a regex
+//   npx tsx bench/xdr.ts --cold       # strings never repeat: virtwire's string caches miss
+//   node --cpu-prof --import tsx bench/xdr.ts --only=decode --profile=virtwire   # one side only
 //
 // Both libraries get type definitions with exactly the same wire layout
 // (js-xdr's through its own config() DSL). Before anything is timed, each
@@ -44,9 +47,27 @@ function numOpt(name: string, dflt: number): number {
   return n;
 }
 const JSON_OUT = argv.includes('--json');
+/**
+ * `--cold`: every operation takes the next of many variants of its message
+ * whose strings all differ, more distinct strings than virtwire's string
+ * caches hold, so those caches (almost) never hit. Both libraries rotate alike.
+ */
+const COLD = argv.includes('--cold');
 const ROUND_MS = numOpt('round-ms', 200);
 const ROUNDS = Math.max(3, Math.floor(numOpt('rounds', 7)));
 const WARMUP_MS = numOpt('warmup-ms', 300);
+/** `--only=REGEX`: time only the rows whose "message op" matches, e.g. `--only='list.*decode'`. */
+const ONLY = (() => {
+  const a = argv.find((x) => x.startsWith('--only='));
+  return a === undefined ? null : new RegExp(a.slice('--only='.length));
+})();
+/** `--profile=virtwire|js-xdr`: run only that side of the selected rows, for a CPU profile. */
+const PROFILE = (() => {
+  const a = argv.find((x) => x.startsWith('--profile='));
+  const v = a?.slice('--profile='.length);
+  if (v !== undefined && v !== 'virtwire' && v !== 'js-xdr') throw new Error(`bad ${a}`);
+  return v ?? null;
+})();
 const TARGET = 10;
 
 /** Progress and notes go to stderr in --json mode so stdout stays parseable. */
@@ -455,59 +476,94 @@ interface Case {
 const writer = new XdrWriter();
 const reader = new XdrReader();
 
+/** The same value with `~k` appended to every string in it (names, field names, string values). */
+function withSuffix<T>(v: T, k: number): T {
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') return `${x}~${k}`;
+    if (Array.isArray(x)) return x.map(walk);
+    if (x instanceof Uint8Array || x === null || typeof x !== 'object') return x;
+    return Object.fromEntries(Object.entries(x).map(([key, val]) => [key, walk(val)]));
+  };
+  return walk(v) as T;
+}
+
+/** Round-robin over `xs` (one element: always it). */
+function cycle<X>(xs: X[]): () => X {
+  let i = 0;
+  return () => {
+    const x = xs[i]!;
+    i = i + 1 === xs.length ? 0 : i + 1;
+    return x;
+  };
+}
+
 function makeCase<T>(
   name: string,
-  value: T,
+  base: T,
+  coldVariants: number,
   enc: (w: XdrWriter, v: T) => void,
   dec: (r: XdrReader) => T,
   jsType: JsXdrType,
   toJs: (v: T) => unknown,
   fromJs: (v: unknown) => T,
 ): Case {
-  const jsValue = toJs(value);
-  const encodeOurs = () => {
+  const values = COLD
+    ? Array.from({ length: coldVariants }, (_, k) => withSuffix(base, k))
+    : [base];
+  const jsValues = values.map(toJs);
+  const encodeOne = (v: T) => {
     writer.reset();
-    enc(writer, value);
+    enc(writer, v);
     return writer.finish();
   };
-  const encodeJs = () => jsType.toXDR(jsValue);
 
   // Honesty checks: same bytes, and both decoders give the value back.
   const fail = (what: string): never => {
     process.stderr.write(`${name}: ${what}; aborting, the comparison would be meaningless\n`);
     process.exit(1);
   };
-  let ourBytes: Uint8Array = new Uint8Array(0);
-  let jsBytes: Buffer = Buffer.alloc(0);
-  try {
-    ourBytes = encodeOurs();
-    jsBytes = encodeJs();
-    if (
-      ourBytes.length !== jsBytes.length ||
-      Buffer.compare(Buffer.from(ourBytes), jsBytes) !== 0
-    ) {
-      let i = 0;
-      while (i < ourBytes.length && ourBytes[i] === jsBytes[i]) i++;
-      fail(
-        `encodings differ (virtwire ${ourBytes.length} bytes, js-xdr ${jsBytes.length} bytes, first difference at byte ${i})`,
-      );
+  const ourBytes: Uint8Array[] = [];
+  const jsBytes: Buffer[] = [];
+  values.forEach((value, k) => {
+    try {
+      const ours = encodeOne(value);
+      const js = jsType.toXDR(jsValues[k]);
+      if (ours.length !== js.length || Buffer.compare(Buffer.from(ours), js) !== 0) {
+        let i = 0;
+        while (i < ours.length && ours[i] === js[i]) i++;
+        fail(
+          `encodings differ (virtwire ${ours.length} bytes, js-xdr ${js.length} bytes, first difference at byte ${i})`,
+        );
+      }
+      if (!isDeepStrictEqual(dec(reader.reset(ours)), value)) {
+        fail('virtwire decode(virtwire bytes) does not give back the value');
+      }
+      reader.done();
+      if (!isDeepStrictEqual(fromJs(jsType.fromXDR(js)), value)) {
+        fail('js-xdr fromXDR(js-xdr bytes) does not give back the value');
+      }
+      ourBytes.push(ours);
+      jsBytes.push(js);
+    } catch (err) {
+      fail(`equality check threw: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (!isDeepStrictEqual(dec(reader.reset(ourBytes)), value)) {
-      fail('virtwire decode(virtwire bytes) does not give back the value');
-    }
-    reader.done();
-    if (!isDeepStrictEqual(fromJs(jsType.fromXDR(jsBytes)), value)) {
-      fail('js-xdr fromXDR(js-xdr bytes) does not give back the value');
-    }
-  } catch (err) {
-    fail(`equality check threw: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
 
+  const nextValue = cycle(values);
+  const nextJsValue = cycle(jsValues);
+  const nextOurBytes = cycle(ourBytes);
+  const nextJsBytes = cycle(jsBytes);
   return {
     name,
-    bytes: ourBytes.length,
-    ours: { encode: encodeOurs, decode: () => dec(reader.reset(ourBytes)) },
-    js: { encode: encodeJs, decode: () => jsType.fromXDR(jsBytes) },
+    bytes: ourBytes[0]!.length,
+    ours: {
+      encode: () => encodeOne(nextValue()),
+      decode: () => dec(reader.reset(nextOurBytes())),
+    },
+    js: {
+      encode: () => jsType.toXDR(nextJsValue()),
+      decode: () => jsType.fromXDR(nextJsBytes()),
+    },
   };
 }
 
@@ -515,6 +571,7 @@ const cases: Case[] = [
   makeCase(
     'job stats (40 params)',
     makeJobStats(),
+    256,
     encodeRemoteDomainGetJobStatsRet,
     decodeRemoteDomainGetJobStatsRet,
     JJobStatsRet,
@@ -524,6 +581,7 @@ const cases: Case[] = [
   makeCase(
     'list all domains (1000)',
     makeListAll(),
+    16,
     encodeRemoteConnectListAllDomainsRet,
     decodeRemoteConnectListAllDomainsRet,
     JListAllDomainsRet,
@@ -533,6 +591,7 @@ const cases: Case[] = [
   makeCase(
     'all domain stats (100x50)',
     makeAllStats(),
+    32,
     encodeRemoteConnectGetAllDomainStatsRet,
     decodeRemoteConnectGetAllDomainStatsRet,
     JAllDomainStatsRet,
@@ -599,10 +658,22 @@ log(
     `${ROUNDS} rounds of ${ROUND_MS} ms per library and case after ${WARMUP_MS} ms warm-up; median ops/s reported; ratio = median of the per-round ratios`,
 );
 log('encodings checked identical and round-tripped in both libraries before timing');
+if (COLD) {
+  log(
+    "cold: each operation takes the next of 256 / 16 / 32 variants of its message whose strings all differ (every string gets a ~k suffix), so virtwire's string caches miss",
+  );
+}
 for (const c of cases) {
   for (const op of ['encode', 'decode'] as const) {
+    if (ONLY && !ONLY.test(`${c.name} ${op}`)) continue;
     const ours = c.ours[op];
     const js = c.js[op];
+    if (PROFILE) {
+      const fn = PROFILE === 'virtwire' ? ours : js;
+      const ops = run(fn, ROUND_MS * ROUNDS, calibrate(fn));
+      log(`${c.name} ${op} ${PROFILE}: ${Math.round(ops).toLocaleString('en-US')} ops/s`);
+      continue;
+    }
     const bo = calibrate(ours);
     const bj = calibrate(js);
     run(ours, WARMUP_MS, bo);
@@ -635,12 +706,15 @@ for (const c of cases) {
   }
 }
 
+if (PROFILE) process.exit(0);
+if (rows.length === 0) throw new Error(`--only=${ONLY} matches no row`);
 const pass = rows.every((r) => r.ratio >= TARGET);
 const notes = [
-  'virtwire encode = w.reset(); encodeX(w, v); w.finish() with one reused XdrWriter (finish() copies the bytes out)',
+  'virtwire encode = w.reset(); encodeX(w, v); w.finish() with one reused XdrWriter (finish() hands out the bytes without a copy; later messages never overwrite them)',
   'virtwire decode = decodeX(reader.reset(bytes)) with one reused XdrReader',
   "js-xdr encode = Type.toXDR(value) ('raw' format, returns a Buffer), value built once with JS strings, Buffer opaques, bigint hypers",
   "js-xdr decode = Type.fromXDR(buffer) ('raw' format, Buffer input); it leaves strings and opaques as Buffer views and wraps hypers in Hyper objects, i.e. does less than virtwire, which decodes UTF-8 strings, copies opaques and returns bigints",
+  "the same message is encoded and decoded again and again, so virtwire's string caches (short strings by their bytes when decoding, by the string when encoding) always hit, as in a polling loop where typed-parameter names and domain names repeat; bench/README.md gives the numbers with the caches defeated",
 ];
 
 if (JSON_OUT) {
@@ -652,6 +726,7 @@ if (JSON_OUT) {
         roundMs: ROUND_MS,
         rounds: ROUNDS,
         warmupMs: WARMUP_MS,
+        cold: COLD,
         statistic: 'median of rounds; ratio is the median of per-round ratios',
         target: TARGET,
         pass,
