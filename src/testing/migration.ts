@@ -94,6 +94,8 @@ class IncomingJob implements DomainJob {
   readonly direction = 'in';
   phase: 'prepared' | 'receiving' | 'postcopy' | 'postcopy-failed' | 'transferred' = 'prepared';
   source: OutgoingJob | null = null;
+  /** The client connection that prepared it: if it goes away before the end, so does the guest. */
+  owner: object | null = null;
   /** Settles when every page has arrived (or the stream broke). */
   done = new Deferred<void>();
   constructor(
@@ -117,6 +119,8 @@ class OutgoingJob implements DomainJob {
   readonly direction = 'out';
   phase: OutPhase = 'begin';
   target: IncomingJob | null = null;
+  /** The client connection that started it (libvirt cancels a migration whose client left). */
+  owner: object | null = null;
   readonly startedAt: number;
   transferStartedAt: number | null = null;
   endedAt: number | null = null;
@@ -663,6 +667,7 @@ export function begin(
   d: SimDomain,
   params: readonly RemoteTypedParam[],
   flags: number,
+  owner: object | null = null,
 ): { xml: string; cookieOut: Uint8Array } {
   checkMigrateFlags(flags, 'qemuDomainMigrateBegin3Params');
   checkParams(params);
@@ -684,7 +689,9 @@ export function begin(
     throw notRunning();
   }
   if (flags & F.VIR_MIGRATE_CHANGE_PROTECTION && !(flags & F.VIR_MIGRATE_OFFLINE)) {
-    d.job = new OutgoingJob(host, d, flags, params);
+    const job = new OutgoingJob(host, d, flags, params);
+    job.owner = owner;
+    d.job = job;
   }
   return { xml: host.xml(d, false), cookieOut: cookieFor(host, d) };
 }
@@ -695,6 +702,7 @@ export function prepare(
   params: readonly RemoteTypedParam[],
   cookieIn: Uint8Array,
   flags: number,
+  owner: object | null = null,
 ): { cookieOut: Uint8Array; uriOut: string | null } {
   checkMigrateFlags(flags, 'qemuDomainMigratePrepare3Params');
   checkParams(params);
@@ -720,6 +728,7 @@ export function prepare(
         `domain '${probe.name}' has no failed post-copy migration to resume here`,
       );
     }
+    job.owner = owner;
     return { cookieOut: cookieFor(host, d, job.id), uriOut };
   }
   const sameUuid = host.byUuid(probe.uuid);
@@ -750,6 +759,7 @@ export function prepare(
   }
   const id = randomUUID();
   const job = new IncomingJob(id, host, d, flags, previous);
+  job.owner = owner;
   incoming.set(id, job);
   d.job = job;
   if (flags & F.VIR_MIGRATE_OFFLINE) {
@@ -796,13 +806,14 @@ export async function perform(
   params: readonly RemoteTypedParam[],
   cookieIn: Uint8Array,
   flags: number,
+  owner: object | null = null,
 ): Promise<{ cookieOut: Uint8Array }> {
   checkMigrateFlags(flags, 'qemuDomainMigratePerform3Params');
   checkParams(params);
   if (flags & F.VIR_MIGRATE_PEER2PEER) {
     if (dconnuri === null)
       throw invalidArg('peer-to-peer migration needs a destination URI (dconnuri)');
-    await peerToPeer(host, d, dconnuri, params, flags);
+    await peerToPeer(host, d, dconnuri, params, flags, owner);
     return { cookieOut: new Uint8Array(0) };
   }
   const cookie = decodeCookie(cookieIn);
@@ -812,7 +823,7 @@ export async function perform(
       'no destination has prepared this migration (the cookie names no incoming migration); direct migration to a hypervisor URI is not simulated',
     );
   }
-  await run(host, d, params, flags, target);
+  await run(host, d, params, flags, target, owner);
   return { cookieOut: cookieFor(host, d, target.id) };
 }
 
@@ -827,6 +838,7 @@ async function run(
   params: readonly RemoteTypedParam[],
   flags: number,
   target: IncomingJob,
+  owner: object | null,
 ): Promise<void> {
   if (target.host === host)
     throw internalError(`Attempt to migrate guest to the same host ${host.hostUuid}`);
@@ -839,6 +851,7 @@ async function run(
     }
     const pb = ulong(params, 'bandwidth.postcopy');
     if (pb !== undefined) job.postcopyBandwidthMiBps = Number(pb);
+    job.owner = owner;
     job.recover(target);
     await job.performed.promise;
     return;
@@ -853,6 +866,7 @@ async function run(
   if (d.job && !job) throw anotherJob(d);
   if (!job) {
     job = new OutgoingJob(host, d, flags, params);
+    job.owner = owner;
     d.job = job;
   } else {
     job.flags = flags;
@@ -1007,6 +1021,7 @@ async function peerToPeer(
   dconnuri: string,
   params: readonly RemoteTypedParam[],
   flags: number,
+  owner: object | null,
 ): Promise<void> {
   const dest = findByUri(dconnuri);
   if (!dest) {
@@ -1023,7 +1038,7 @@ async function peerToPeer(
   if (d.state === S.VIR_DOMAIN_PAUSED && !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) {
     localFlags |= F.VIR_MIGRATE_PAUSED;
   }
-  const { xml, cookieOut } = begin(host, d, params, localFlags);
+  const { xml, cookieOut } = begin(host, d, params, localFlags, owner);
   let conn: Awaited<ReturnType<typeof connect>> | null = null;
   try {
     conn = await connect(dconnuri, { transport: dest.transport(), keepalive: { interval: 0 } });
@@ -1054,7 +1069,7 @@ async function peerToPeer(
     if (!target) performError = operationFailed('the destination did not prepare the migration');
     else {
       try {
-        await run(host, d, params, localFlags, target);
+        await run(host, d, params, localFlags, target, owner);
       } catch (err) {
         performError = asSimError(err);
       }
@@ -1274,6 +1289,44 @@ export function onDestroy(d: SimDomain): void {
     d.job = null;
     job.source?.fail(operationFailed('Unable to write to socket: Connection reset by peer'));
     job.done.reject(operationFailed('domain is not running'));
+  }
+}
+
+/**
+ * A client connection closed. As libvirt does, a migration it was driving is
+ * called off: the source's job ends (the guest resumes if the migration had
+ * stopped it) and the destination's half-migrated guest is killed. Post-copy
+ * goes on (there is no way back), and a failed post-copy waits for recovery.
+ */
+export function onClientClosed(host: SimHost, owner: object): void {
+  const gone = operationFailed('the client driving the migration closed its connection');
+  for (const d of host.all()) {
+    const job = d.job;
+    if (job instanceof OutgoingJob && job.owner === owner) {
+      if (job.phase === 'begin' || job.phase === 'precopy') {
+        job.fail(gone);
+        job.restoreSource();
+        if (job.target) {
+          abandonIncoming(
+            job.target,
+            Shutoff.VIR_DOMAIN_SHUTOFF_FAILED,
+            Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,
+          );
+        }
+      } else if (job.phase === 'transferred') {
+        // whether the destination runs it is unknown here: leave the guest as it is, as libvirt does
+        d.job = null;
+      }
+    } else if (job instanceof IncomingJob && job.owner === owner) {
+      if (job.phase === 'postcopy' || job.phase === 'postcopy-failed') continue;
+      job.source?.fail(operationFailed('Unable to write to socket: Connection reset by peer'));
+      job.done.reject(gone);
+      abandonIncoming(
+        job,
+        Shutoff.VIR_DOMAIN_SHUTOFF_FAILED,
+        Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,
+      );
+    }
   }
 }
 

@@ -360,13 +360,13 @@ export function remoteHandlers(): Map<string, Handler> {
 
   // Migration v3 with parameters
   on('domainMigrateBegin3Params', ({ dom: d, params, flags }, c) =>
-    migration.begin(c.host, dom(c, d), params, flags),
+    migration.begin(c.host, dom(c, d), params, flags, c),
   );
   on('domainMigratePrepare3Params', ({ params, cookieIn, flags }, c) =>
-    migration.prepare(c.host, params, cookieIn, flags),
+    migration.prepare(c.host, params, cookieIn, flags, c),
   );
   on('domainMigratePerform3Params', ({ dom: d, dconnuri, params, cookieIn, flags }, c) =>
-    migration.perform(c.host, dom(c, d), dconnuri, params, cookieIn, flags),
+    migration.perform(c.host, dom(c, d), dconnuri, params, cookieIn, flags, c),
   );
   on('domainMigrateFinish3Params', ({ params, cookieIn, flags, cancelled }, c) =>
     migration.finish(c.host, params, cookieIn, flags, cancelled),
@@ -377,7 +377,13 @@ export function remoteHandlers(): Map<string, Handler> {
 
   // Migration v3 without parameters: the same, with the few values it can carry
   on('domainMigrateBegin3', ({ dom: d, xmlin, flags, dname, resource }, c) =>
-    migration.begin(c.host, dom(c, d), v3Params({ xml: xmlin, dname, resource }), flags32(flags)),
+    migration.begin(
+      c.host,
+      dom(c, d),
+      v3Params({ xml: xmlin, dname, resource }),
+      flags32(flags),
+      c,
+    ),
   );
   on('domainMigratePrepare3', ({ cookieIn, uriIn, flags, dname, resource, domXml }, c) =>
     migration.prepare(
@@ -385,6 +391,7 @@ export function remoteHandlers(): Map<string, Handler> {
       v3Params({ xml: domXml, dname, uri: uriIn, resource }),
       cookieIn,
       flags32(flags),
+      c,
     ),
   );
   on(
@@ -397,6 +404,7 @@ export function remoteHandlers(): Map<string, Handler> {
         v3Params({ xml: xmlin, dname, uri, resource }),
         cookieIn,
         flags32(flags),
+        c,
       ),
   );
   on('domainMigrateFinish3', ({ dname, cookieIn, uri, flags, cancelled }, c) =>

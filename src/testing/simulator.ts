@@ -193,6 +193,8 @@ export class Simulator implements AsyncDisposable {
       },
       closed: (c) => {
         this.conns.delete(c);
+        if (this.closing) return;
+        migration.onClientClosed(host, c);
         this.autodestroy(c);
       },
     };

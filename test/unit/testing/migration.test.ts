@@ -568,6 +568,28 @@ describe('failures', () => {
     expect(a.domain('vm')).toMatchObject({ state: 'running', reason: 'booted', job: null });
   });
 
+  it('a client that goes away mid-migration: the migration is called off on both sides', async () => {
+    const { a, b, ca, cb } = await hosts([{ name: 'vm', state: 'running', dirtyRateMiBps: 3000 }]);
+    const dom = await ca.lookupDomain('vm');
+    const m = dom.migrate(cb, { live: true, bandwidth: 100 });
+    for await (const p of m.progress({ intervalMs: 10 })) if ((p.memoryProcessed ?? 0) > 0) break;
+    expect(b.domain('vm')?.job).toMatchObject({ direction: 'in' });
+    await ca.close();
+    await expect(m.done).rejects.toBeInstanceOf(MigrationError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(a.domain('vm')).toMatchObject({ state: 'running', job: null });
+    expect(b.domain('vm')).toBeUndefined();
+    // and the guest can migrate again
+    const again = await a.connect();
+    opened.push(again);
+    await (await again.lookupDomain('vm')).migrate(cb, {
+      live: true,
+      postcopy: true,
+      postcopyPolicy: 'after-precopy',
+    }).done;
+    expect(b.domain('vm')?.reason).toBe('migrated');
+  });
+
   it('destroying the guest mid-migration fails it on both sides', async () => {
     const { a, b, ca, cb } = await hosts([{ name: 'vm', state: 'running', dirtyRateMiBps: 3000 }]);
     const dom = await ca.lookupDomain('vm');
