@@ -573,6 +573,8 @@ export class Migration implements AsyncDisposable {
   }
 
   private async finalStats(): Promise<JobStats | null> {
+    // An offline migration moves only the definition: no job runs, no JOB_COMPLETED comes.
+    if (this.flags & F.VIR_MIGRATE_OFFLINE) return null;
     const fromEvent = await this.waitCompleted(3000);
     if (fromEvent) return fromEvent;
     try {

@@ -195,7 +195,8 @@ class OutgoingJob implements DomainJob {
     if (this.phase === 'transferred' || this.phase === 'done') return 0;
     if (this.phase === 'postcopy' || this.phase === 'postcopy-failed') return this.passRemaining;
     if (this.transferStartedAt === null) return this.memTotal;
-    return this.passRemaining + this.dirty;
+    // a page dirtied again before this pass reached it is still one page to send
+    return Math.min(this.memTotal, this.passRemaining + this.dirty);
   }
 
   /** Starts moving memory: iteration 1 sends everything. */
