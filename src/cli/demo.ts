@@ -20,10 +20,12 @@ export const DEMO = {
   guest: 'demo-vm',
   memoryMiB: 2048,
   dirtyRateMiBps: 300,
+  /** The guest's working set: what it keeps dirtying (the rest of its memory stays clean). */
+  dirtySetMiB: 512,
   /** Pre-copy is held to this (virsh's --bandwidth), post-copy may use the whole link. */
   bandwidthMiBps: 100,
   linkMiBps: 1000,
-  postcopyBandwidthMiBps: 1000,
+  postcopyBandwidthMiBps: 128,
   /** Simulated seconds per real second: the 20 s first pass shows for 5 s. */
   timeScale: 4,
 } as const;
@@ -43,6 +45,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<v
         persistent: false,
         memoryMiB: DEMO.memoryMiB,
         dirtyRateMiBps: DEMO.dirtyRateMiBps,
+        dirtySetMiB: DEMO.dirtySetMiB,
       },
     ],
   });
@@ -63,7 +66,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<v
           'virtwire demo: two simulated libvirt hosts in this process, speaking the real protocol over TCP',
           `  host-a  ${a.uri}`,
           `  host-b  ${b.uri}`,
-          `Guest ${DEMO.guest}: ${DEMO.memoryMiB} MiB of memory, dirtied at ${DEMO.dirtyRateMiBps} MiB/s, copied at ${DEMO.bandwidthMiBps} MiB/s:`,
+          `Guest ${DEMO.guest}: ${DEMO.memoryMiB} MiB of memory, ${DEMO.dirtySetMiB} MiB of it dirtied at ${DEMO.dirtyRateMiBps} MiB/s, copied at ${DEMO.bandwidthMiBps} MiB/s:`,
           'pre-copy alone would never converge, so the migration switches to post-copy after the first pass.',
           `(simulated time runs ${timeScale}x faster)`,
           '',

@@ -126,6 +126,8 @@ export interface SimDomainSnapshot {
   readonly memoryMiB: number;
   readonly vcpus: number;
   readonly dirtyRateMiBps: number;
+  /** The most memory that is dirty at once, MiB (null: all of it). */
+  readonly dirtySetMiB: number | null;
   readonly maxDowntimeMs: number;
   /** The domain's migration speed limit (MiB/s); libvirt's "unlimited" is 8796093022207. */
   readonly maxSpeedMiBps: number;
@@ -532,6 +534,7 @@ export class SimHost {
       memoryMiB: Number(d.def.memoryKiB) / 1024,
       vcpus: d.def.vcpus,
       dirtyRateMiBps: d.def.dirtyRateMiBps,
+      dirtySetMiB: d.def.dirtySetMiB,
       maxDowntimeMs: Number(d.maxDowntimeMs),
       maxSpeedMiBps: Number(d.maxSpeedMiBps),
       postcopyMaxSpeedMiBps: Number(d.postcopyMaxSpeedMiBps),

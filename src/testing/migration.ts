@@ -186,6 +186,12 @@ class OutgoingJob implements DomainJob {
   }
 
   /** Bytes the guest dirties per simulated ms (nothing while paused). */
+  /** The most memory that can be dirty at once: the guest's dirty set, else all of it. */
+  get dirtyCap(): number {
+    const set = this.dom.def.dirtySetMiB;
+    return set === null ? this.memTotal : Math.min(this.memTotal, set * MiB);
+  }
+
   get dirtyRate(): number {
     if (this.dom.state !== S.VIR_DOMAIN_RUNNING) return 0;
     return ((this.dom.def.dirtyRateMiBps * MiB) / 1000) * (1 - this.throttle);
@@ -195,8 +201,12 @@ class OutgoingJob implements DomainJob {
     if (this.phase === 'transferred' || this.phase === 'done') return 0;
     if (this.phase === 'postcopy' || this.phase === 'postcopy-failed') return this.passRemaining;
     if (this.transferStartedAt === null) return this.memTotal;
-    // a page dirtied again before this pass reached it is still one page to send
-    return Math.min(this.memTotal, this.passRemaining + this.dirty);
+    // A page dirtied again before this pass reached it is still one page to send; after the
+    // first pass every page to send lies in the dirty set.
+    return Math.min(
+      this.iteration > 1 ? this.dirtyCap : this.memTotal,
+      this.passRemaining + this.dirty,
+    );
   }
 
   /** Starts moving memory: iteration 1 sends everything. */
@@ -259,7 +269,7 @@ class OutgoingJob implements DomainJob {
         const d = Math.min(dt, toPassEnd);
         this.processed += rate * d;
         this.passRemaining -= rate * d;
-        this.dirty = Math.min(this.memTotal, this.dirty + dirtyRate * d);
+        this.dirty = Math.min(this.dirtyCap, this.dirty + dirtyRate * d);
         t += d;
         if (toPassEnd <= dt) {
           this.passRemaining = 0;

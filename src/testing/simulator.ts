@@ -26,6 +26,12 @@ export interface SimDomainSpec {
   vcpus?: number;
   /** Guest memory dirtied per second (MiB/s): above the bandwidth, pre-copy never converges. */
   dirtyRateMiBps?: number;
+  /**
+   * The memory the dirtying touches (MiB, default all of it), as a guest's
+   * working set: never more than this is dirty at once, so pre-copy's first
+   * pass makes progress even when the dirty rate defeats convergence.
+   */
+  dirtySetMiB?: number;
   /** Defined (default) or transient. A transient domain must be running or paused. */
   persistent?: boolean;
   /** Initial state (default `shutoff` for persistent domains, `running` for transient ones). */
@@ -122,6 +128,12 @@ function checkSpec(s: SimDomainSpec): void {
     )
   ) {
     bad(`domain ${s.name}: dirtyRateMiBps must be a number >= 0, got ${String(s.dirtyRateMiBps)}`);
+  }
+  if (
+    s.dirtySetMiB !== undefined &&
+    !(typeof s.dirtySetMiB === 'number' && s.dirtySetMiB > 0 && Number.isFinite(s.dirtySetMiB))
+  ) {
+    bad(`domain ${s.name}: dirtySetMiB must be a positive number, got ${String(s.dirtySetMiB)}`);
   }
   if (s.state !== undefined && !['shutoff', 'running', 'paused'].includes(s.state)) {
     bad(

@@ -200,6 +200,8 @@ export interface DomainDefinition {
   vcpus: number;
   /** Guest memory dirtied per second while running, MiB/s (the simulator's own metadata). */
   dirtyRateMiBps: number;
+  /** The memory the dirtying touches, MiB: the most that is ever dirty at once (null: all of it). */
+  dirtySetMiB: number | null;
   /** The parsed document, for formatting it back. */
   readonly tree: XmlElement;
 }
@@ -300,8 +302,17 @@ export function parseDomainXml(text: string): DomainDefinition {
     vcpus = Number(t);
   }
   let dirtyRateMiBps = 0;
+  let dirtySetMiB: number | null = null;
   const sim = findSimMetadata(tree);
   if (sim) {
+    const ws = attr(sim, 'dirtySetMiB');
+    if (ws !== undefined) {
+      const d = Number(ws);
+      if (!Number.isFinite(d) || d <= 0) {
+        throw xmlError(`invalid dirtySetMiB '${ws}' in the simulator's metadata`);
+      }
+      dirtySetMiB = d;
+    }
     const v = attr(sim, 'dirtyRateMiBps');
     if (v !== undefined) {
       const d = Number(v);
@@ -319,6 +330,7 @@ export function parseDomainXml(text: string): DomainDefinition {
     currentMemoryKiB: minBig(cur, memoryKiB),
     vcpus,
     dirtyRateMiBps,
+    dirtySetMiB,
     tree,
   };
 }
@@ -344,6 +356,9 @@ function simMetadata(def: DomainDefinition): XmlElement {
     attrs: [
       ['xmlns:virtwire', SIM_XMLNS],
       ['dirtyRateMiBps', String(def.dirtyRateMiBps)],
+      ...(def.dirtySetMiB !== null
+        ? [['dirtySetMiB', String(def.dirtySetMiB)] as [string, string]]
+        : []),
     ],
     children: [],
   };
@@ -385,13 +400,14 @@ export function specXml(spec: {
   memoryMiB?: number | undefined;
   vcpus?: number | undefined;
   dirtyRateMiBps?: number | undefined;
+  dirtySetMiB?: number | undefined;
 }): string {
   const esc = (s: string) => escText(s);
   return [
     `<domain type='qemu'>`,
     `  <name>${esc(spec.name)}</name>`,
     spec.uuid !== undefined ? `  <uuid>${esc(spec.uuid)}</uuid>` : '',
-    `  <metadata><virtwire:sim xmlns:virtwire='${SIM_XMLNS}' dirtyRateMiBps='${spec.dirtyRateMiBps ?? 0}'/></metadata>`,
+    `  <metadata><virtwire:sim xmlns:virtwire='${SIM_XMLNS}' dirtyRateMiBps='${spec.dirtyRateMiBps ?? 0}'${spec.dirtySetMiB !== undefined ? ` dirtySetMiB='${spec.dirtySetMiB}'` : ''}/></metadata>`,
     `  <memory unit='MiB'>${spec.memoryMiB ?? 1024}</memory>`,
     `  <vcpu>${spec.vcpus ?? 1}</vcpu>`,
     `  <os><type arch='x86_64' machine='pc'>hvm</type></os>`,

@@ -322,6 +322,40 @@ describe('pre-copy', () => {
   });
 });
 
+describe("dirty set (the guest's working set)", () => {
+  it('caps what is dirty at once: pass 1 makes progress although pre-copy cannot converge', async () => {
+    const { a, ca, cb } = await hosts([
+      { name: 'ws', state: 'running', memoryMiB: 1024, dirtyRateMiBps: 3000, dirtySetMiB: 256 },
+      { name: 'all', state: 'running', memoryMiB: 1024, dirtyRateMiBps: 3000 },
+    ]);
+    const MiB = 1024 * 1024;
+    const remainingAtPass2 = async (name: string): Promise<number> => {
+      const dom = await ca.lookupDomain(name);
+      const m = dom.migrate(cb, { live: true, bandwidth: 500 });
+      m.done.catch(() => {});
+      let job = a.domain(name)?.job;
+      while (!(job?.iteration !== undefined && job.iteration >= 2)) {
+        await new Promise((r) => setTimeout(r, 5));
+        job = a.domain(name)?.job;
+      }
+      const remaining = job.memoryRemaining!;
+      await m.abort();
+      await expect(m.done).rejects.toThrow(/cancel|abort/i);
+      return remaining;
+    };
+    expect(await remainingAtPass2('ws')).toBeLessThanOrEqual(256 * MiB);
+    expect(await remainingAtPass2('all')).toBe(1024 * MiB);
+    expect(a.domain('ws')).toMatchObject({ state: 'running', dirtySetMiB: 256 });
+    expect(a.domain('all')?.dirtySetMiB).toBeNull();
+  });
+
+  it('refuses a dirty set that is not a positive number', async () => {
+    await expect(Simulator.start({ domains: [{ name: 'bad', dirtySetMiB: 0 }] })).rejects.toThrow(
+      'domain bad: dirtySetMiB must be a positive number, got 0',
+    );
+  });
+});
+
 describe('post-copy', () => {
   it('after the first iteration (virsh --postcopy-after-precopy) when the dirty rate defeats pre-copy', async () => {
     const { a, b, ca, cb } = await hosts([
