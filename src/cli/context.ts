@@ -7,6 +7,7 @@ import { type AdminConnection, connectAdmin } from '../api/admin.js';
 import { type Connection, connect } from '../api/connection.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
+import { tracing as libraryTraces } from '../rpc/trace.js';
 import { openTransport } from '../transport/index.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, tracingTransport } from './trace.js';
@@ -58,6 +59,14 @@ export class CliContext {
     return this.globals.debug === true || nodeDebugEnabled(this.io.env);
   }
 
+  /**
+   * Whether the CLI taps the byte stream itself: not when NODE_DEBUG already
+   * makes the RPC client print the same lines (each message once).
+   */
+  private get tapping(): boolean {
+    return this.tracing && !libraryTraces;
+  }
+
   trace = (line: string): void => {
     this.io.stderr.write(`${line}\n`);
   };
@@ -68,7 +77,7 @@ export class CliContext {
       return await connect(uri, {
         readonly: this.globals.readonly ?? false,
         env: this.io.env,
-        ...(this.tracing ? { transport: tracingTransport(openTransport, this.trace) } : {}),
+        ...(this.tapping ? { transport: tracingTransport(openTransport, this.trace) } : {}),
       });
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
@@ -83,7 +92,7 @@ export class CliContext {
     try {
       return await connectAdmin(
         socketPath,
-        this.tracing ? { transport: tracingTransport(openTransport, this.trace) } : {},
+        this.tapping ? { transport: tracingTransport(openTransport, this.trace) } : {},
       );
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {

@@ -1,8 +1,9 @@
 /**
  * Protocol tracing for the CLI (`--debug` or NODE_DEBUG=virtwire): every RPC
  * message in either direction, one line each on stderr, with the program and
- * procedure by name. It taps the transport's byte stream (the same framer and
- * header codec as the RPC client), so the library itself needs no hook.
+ * procedure by name, in the RPC client's own trace format. With --debug it taps
+ * the transport's byte stream (the same framer and header codec as the RPC
+ * client); with NODE_DEBUG=virtwire the RPC client prints the lines itself.
  */
 import type { Duplex } from 'node:stream';
 import { adminProgram } from '../generated/admin.js';
@@ -10,70 +11,19 @@ import { keepaliveProgram } from '../generated/keepalive.js';
 import { lxcProgram } from '../generated/lxc.js';
 import { qemuProgram } from '../generated/qemu.js';
 import { remoteProgram } from '../generated/remote.js';
-import {
-  decodeVirNetMessageError,
-  decodeVirNetMessageHeader,
-  type VirNetMessageHeader,
-} from '../generated/virnet.js';
+import { decodeVirNetMessageError, decodeVirNetMessageHeader } from '../generated/virnet.js';
 import { RemoteError } from '../rpc/errors.js';
 import { Framer, LENGTH_WORD } from '../rpc/framer.js';
 import { RAW_DATA, type RawDataSource } from '../rpc/raw.js';
+import { describeMessage, nodeDebugEnabled, registerProgramNames } from '../rpc/trace.js';
 import type { Transport } from '../transport/types.js';
 import { XdrReader } from '../xdr/reader.js';
 
-const TYPES = [
-  'CALL',
-  'REPLY',
-  'MESSAGE',
-  'STREAM',
-  'CALL_WITH_FDS',
-  'REPLY_WITH_FDS',
-  'STREAM_HOLE',
-];
-const STATUS = ['OK', 'ERROR', 'CONTINUE'];
-
-const programs = new Map<number, { name: string; procs: Map<number, string> }>(
-  [remoteProgram, qemuProgram, lxcProgram, adminProgram, keepaliveProgram].map((p) => [
-    p.program,
-    { name: p.name, procs: new Map(p.procedures.map((x) => [x.number, x.name])) },
-  ]),
-);
-
-/** True when NODE_DEBUG names virtwire (comma or space separated, `*` wildcards as Node allows). */
-export function nodeDebugEnabled(env: NodeJS.ProcessEnv): boolean {
-  const v = env.NODE_DEBUG;
-  if (!v) return false;
-  return v
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .some((pat) =>
-      new RegExp(`^${pat.replace(/[|\\{}()[\]^$+?.]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(
-        'virtwire',
-      ),
-    );
+for (const p of [remoteProgram, qemuProgram, lxcProgram, adminProgram, keepaliveProgram]) {
+  registerProgramNames(p);
 }
 
-/**
- * One trace line: direction, type, `program.PROCEDURE(number)`, serial,
- * status, size; for an error reply also libvirt's error name.
- */
-export function describeMessage(
-  direction: 'send' | 'recv',
-  h: VirNetMessageHeader,
-  size: number,
-  errorName?: string,
-): string {
-  const prog = programs.get(h.prog);
-  const procName = prog?.procs.get(h.proc);
-  const where = prog
-    ? `${prog.name}.${procName ?? '?'}(${h.proc})`
-    : `0x${h.prog.toString(16)}.${h.proc}`;
-  const type = TYPES[h.type] ?? `type${h.type}`;
-  const status = STATUS[h.status] ?? `status${h.status}`;
-  const arrow = direction === 'send' ? '->' : '<-';
-  const err = errorName ? ` ${errorName}` : '';
-  return `virtwire: ${arrow} ${type} ${where} serial=${h.serial} ${status}${err} ${size} bytes`;
-}
+export { describeMessage, nodeDebugEnabled };
 
 /** Decodes one whole message (length word included) into a trace line. */
 export function traceLine(direction: 'send' | 'recv', msg: Uint8Array): string {

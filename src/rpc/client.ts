@@ -1,6 +1,9 @@
 import type { Duplex } from 'node:stream';
-import { debuglog } from 'node:util';
-import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION } from '../generated/keepalive.js';
+import {
+  KEEPALIVE_PROGRAM,
+  KEEPALIVE_PROTOCOL_VERSION,
+  keepaliveProgram,
+} from '../generated/keepalive.js';
 import { decodeVirNetMessageError, VIR_NET_MESSAGE_MAX } from '../generated/virnet.js';
 import type { Codec } from '../xdr/index.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
@@ -16,8 +19,15 @@ import {
 } from './errors.js';
 import { Framer, LENGTH_WORD } from './framer.js';
 import { RAW_DATA, type RawDataSource } from './raw.js';
+import {
+  describeMessage,
+  registerProgramNames,
+  type TracedHeader,
+  trace,
+  tracing,
+} from './trace.js';
 
-const debug = debuglog('virtwire');
+registerProgramNames(keepaliveProgram);
 
 /** Message types (virNetMessageType). */
 export const MessageType = {
@@ -32,15 +42,6 @@ export const MessageType = {
 /** Message status (virNetMessageStatus). */
 export const MessageStatus = { OK: 0, ERROR: 1, CONTINUE: 2 } as const;
 
-const TYPE_NAMES = [
-  'CALL',
-  'REPLY',
-  'MESSAGE',
-  'STREAM',
-  'CALL_WITH_FDS',
-  'REPLY_WITH_FDS',
-  'STREAM_HOLE',
-];
 const PING = 1;
 const PONG = 2;
 /** A batch of queued messages this large is written at once instead of at the end of the tick. */
@@ -404,17 +405,7 @@ export class RpcClient {
       w.pos = start; // drop the half-written message, keep the rest of the batch
       throw err;
     }
-    if (debug.enabled) {
-      debug(
-        'send %s prog=0x%s proc=%d serial=%d status=%d len=%d',
-        TYPE_NAMES[type],
-        prog.toString(16),
-        proc,
-        serial,
-        status,
-        len,
-      );
-    }
+    if (tracing) trace(describeMessage('send', { prog, proc, type, serial, status }, len));
     if (w.pos >= FLUSH_AT) return this.flush();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -471,17 +462,7 @@ export class RpcClient {
     buf.writeUInt32BE(serial >>> 0, 20);
     buf.writeInt32BE(status | 0, 24);
     if (payload) buf.set(payload, 28);
-    if (debug.enabled) {
-      debug(
-        'send %s prog=0x%s proc=%d serial=%d status=%d len=%d',
-        TYPE_NAMES[type],
-        prog.toString(16),
-        proc,
-        serial,
-        status,
-        len,
-      );
-    }
+    if (tracing) trace(describeMessage('send', { prog, proc, type, serial, status }, len));
     return this.socket.write(buf);
   }
 
@@ -629,6 +610,19 @@ export class RpcClient {
     this.keepaliveTimer = null;
   }
 
+  private traceReceived(msg: Uint8Array, h: TracedHeader): void {
+    let errorName: string | undefined;
+    if (h.status === 1 && (h.type === MessageType.REPLY || h.type === MessageType.STREAM)) {
+      try {
+        const e = decodeVirNetMessageError(new XdrReader(msg, LENGTH_WORD + 24, msg.length));
+        errorName = new RemoteError(e, '').codeName;
+      } catch {
+        errorName = '(undecodable error)';
+      }
+    }
+    trace(describeMessage('recv', h, msg.length, errorName));
+  }
+
   private dispatch(msg: Uint8Array, owned: boolean): void {
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
@@ -640,17 +634,7 @@ export class RpcClient {
     const type = r.readInt();
     const serial = r.readUint();
     const status = r.readInt();
-    if (debug.enabled) {
-      debug(
-        'recv %s prog=0x%s proc=%d serial=%d status=%d len=%d',
-        TYPE_NAMES[type] ?? type,
-        prog.toString(16),
-        proc,
-        serial,
-        status,
-        msg.length,
-      );
-    }
+    if (tracing) this.traceReceived(msg, { prog, proc, type, serial, status });
     if (status < 0 || status > 2) {
       throw new ProtocolError(`message with unknown status ${status}`);
     }

@@ -1,5 +1,6 @@
 import type { ProgramInfo } from '../xdr/program.js';
 import type { CallOptions, RpcClient } from './client.js';
+import { registerProgramNames } from './trace.js';
 
 /**
  * Turns a generated `XxxMethods` map (`{ connectOpen: [args: A, ret: R] }`)
@@ -16,6 +17,7 @@ export type MethodsOf<M> = {
 
 /** Builds the typed method object of one program over one client. */
 export function bindProgram<M>(client: RpcClient, program: ProgramInfo): MethodsOf<M> {
+  registerProgramNames(program); // so protocol traces name its procedures
   const out: Record<string, (args?: unknown, opts?: CallOptions) => Promise<unknown>> = {};
   for (const proc of program.procedures) {
     if (proc.event) continue;

@@ -132,6 +132,9 @@ describe('read commands against a simulated host', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('running\n');
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('virtwire: '));
+      // each message once: NODE_DEBUG makes the RPC client trace, and then the CLI does not tap
+      expect(r.stderr.split('\n').filter(Boolean)).toEqual(lines);
+      expect(new Set(lines.map((l) => l.replace(/ \d+ bytes$/, ''))).size).toBe(lines.length);
       expect(lines[0]).toMatch(/^virtwire: -> CALL remote\.AUTH_LIST\(66\) serial=1 OK 28 bytes$/);
       expect(lines).toContainEqual(
         expect.stringMatching(
