@@ -191,6 +191,59 @@ describe('virtwire migrate between two real libvirt hosts', () => {
   });
 });
 
+describe('everyday commands against the real daemon', () => {
+  it('list, dominfo, domstate, domjobinfo and live events agree with the library', async () => {
+    await startGuest();
+    const dom = await a.lookupDomain(NAME);
+
+    const list = await runCli(['-c', A, 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual(
+      expect.objectContaining({ name: NAME, uuid: dom.uuid, id: dom.id, state: 'running' }),
+    );
+    const table = await runCli(['-c', A, 'list']);
+    expect(table.stdout).toMatch(new RegExp(`^ ${dom.id} +${NAME} +running$`, 'm'));
+
+    const info = await runCli(['-c', A, 'dominfo', NAME]);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(new RegExp(`^UUID: +${dom.uuid}$`, 'm'));
+    expect(info.stdout).toMatch(/^State: +running$/m);
+
+    const events = new CliProcess([
+      '-c',
+      A,
+      'events',
+      '--json',
+      '--domain',
+      NAME,
+      '--event',
+      'lifecycle',
+      '--count',
+      '2',
+    ]);
+    await events.waitFor(
+      (o) => o.stderr.includes(`listening for lifecycle events of ${NAME}`),
+      'the subscription',
+    );
+    await dom.suspend();
+    expect((await runCli(['-c', A, 'domstate', '--reason', NAME])).stdout).toBe('paused (user)\n');
+    await dom.resume();
+    const ev = await events.done;
+    expect(ev.code).toBe(0);
+    expect(jsonLines(ev.stdout).map((e) => [details(e).event, details(e).detail])).toEqual([
+      ['suspended', 'paused'],
+      ['resumed', 'unpaused'],
+    ]);
+
+    const job = await runCli(['-c', A, 'domjobinfo', '--json', NAME]);
+    expect(job.code).toBe(0);
+    expect(JSON.parse(job.stdout)).toMatchObject({ type: 'None', typeCode: 0 });
+    const missing = await runCli(['-c', A, 'dominfo', 'vw-no-such-domain']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: VIR_ERR_NO_DOMAIN: /);
+  });
+});
+
 describe('virtwire call against the same real daemons', () => {
   it('reaches the qemu and admin programs with JSON arguments', async () => {
     await startGuest();
