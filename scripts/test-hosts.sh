@@ -136,7 +136,7 @@ ours() {
   [ "$ns" = "$(cat "$ns_file")" ]
 }
 
-daemon_pids() { # daemon_pids HOST: launcher and libvirtd (usually the same process, see start_host)
+daemon_pids() { # daemon_pids HOST: launcher and libvirtd (usually the same process, see launch_ns)
   local p
   for p in "$(read_pid "$DIR/$1/launcher.pid")" "$(read_pid "$DIR/$1/libvirtd.pid")"; do
     if [ -n "$p" ]; then echo "$p"; fi
@@ -156,22 +156,29 @@ qemu_pids() {
   done
 }
 
-# stop_pids HOST PID...: SIGTERM, give them 5 s (libvirtd needs ~2 s), then SIGKILL survivors
-stop_pids() {
-  local h=$1 p i left
-  shift
-  local pids=()
-  for p in "$@"; do ours "$h" "$p" && pids+=("$p"); done
-  [ ${#pids[@]} -gt 0 ] || return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
+# term_then_kill PID...: SIGTERM, give them 5 s (libvirtd needs ~2 s), then SIGKILL survivors
+# (named on stdout); only ever called with PIDs checked to be ours
+term_then_kill() {
+  local p i left=()
+  [ $# -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null || true
   for i in $(seq 50); do
     left=()
-    for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
+    for p in "$@"; do alive "$p" && left+=("$p"); done
     [ ${#left[@]} -eq 0 ] && return 0
     sleep 0.1
   done
-  say "host $h: SIGKILL to survivors ${left[*]}"
+  say "SIGKILL to survivors ${left[*]}"
   kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+# stop_pids HOST PID...: those of the PIDs that live in HOST's namespace, stopped
+stop_pids() {
+  local h=$1 p
+  shift
+  local pids=()
+  for p in "$@"; do ours "$h" "$p" && pids+=("$p"); done
+  term_then_kill "${pids[@]}"
 }
 
 answers() { timeout 10 virsh -q -c "$(tcp_uri "$1")" version >/dev/null 2>&1; }
@@ -244,35 +251,40 @@ keepalive_count = 5
 log_outputs = "3:file:$d/libvirtd.log"
 EOF
 
-  # root QEMU: no need for the libvirt-qemu account to own anything. stdio_handler=file: no
-  # virtlogd. No cgroup controllers: two daemons would otherwise fight over one cgroup path.
-  cat >"$d/etc/qemu.conf" <<EOF
-user = "root"
-group = "root"
-stdio_handler = "file"
-cgroup_controllers = [ ]
-migration_address = "$mig"
-migration_host = "$mig"
-migration_port_min = $pmin
-migration_port_max = $pmax
-EOF
+  write_qemu_conf "$d" "migration_address = \"$mig\"" "migration_host = \"$mig\"" \
+    "migration_port_min = $pmin" "migration_port_max = $pmax"
 
   # The mount namespace runs this script: bind the host's directories over libvirt's fixed paths,
   # then become libvirtd (exec keeps the PID, so launcher.pid == libvirtd's PID).
   cat >"$d/launch.sh" <<EOF
 #!/bin/bash
 set -e
-mount --bind '$d/etc' /etc/libvirt
-mount --bind '$d/run' /run/libvirt
-mount --bind '$d/lib' /var/lib/libvirt
-mount --bind '$d/cache' /var/cache/libvirt
-mount --bind '$d/log' /var/log/libvirt
+$(libvirt_binds "$d")
 exec $LIBVIRTD --listen -f '$d/etc/libvirtd.conf' -p '$d/libvirtd.pid'
 EOF
 }
 
-seed_caps() { # seed_caps FROM_DIR HOST: FROM_DIR/capabilities/*.xml -> host's QEMU cache
-  local from=$1 to="$DIR/$2/cache/qemu"
+# Every host's qemu.conf: root QEMU (no need for the libvirt-qemu account to own anything),
+# stdio_handler=file (no virtlogd), no cgroup controllers (two daemons would otherwise fight over
+# one cgroup path); then the extra lines given.
+write_qemu_conf() { # write_qemu_conf STATE_DIR [LINE...]
+  local d=$1
+  shift
+  printf '%s\n' 'user = "root"' 'group = "root"' 'stdio_handler = "file"' \
+    'cgroup_controllers = [ ]' "$@" >"$d/etc/qemu.conf"
+}
+
+# The launch.sh lines that bind a host's directories over libvirt's fixed paths.
+libvirt_binds() { # libvirt_binds STATE_DIR
+  local pair
+  for pair in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt cache:/var/cache/libvirt \
+    log:/var/log/libvirt; do
+    echo "mount --bind '$1/${pair%%:*}' ${pair#*:}"
+  done
+}
+
+seed_caps() { # seed_caps FROM_DIR STATE_DIR: FROM_DIR/capabilities/*.xml -> that host's QEMU cache
+  local from=$1 to="$2/cache/qemu"
   compgen -G "$from/capabilities/*.xml" >/dev/null || return 1
   mkdir -p "$to"
   cp -a "$from/capabilities" "$to/"
@@ -288,8 +300,8 @@ save_caps_seed() { # keep A's (re)validated cache for the next run; swap in atom
   mv "$tmp" "$CAPS_CACHE"
 }
 
-start_host() {
-  local h=$1 d="$DIR/$1"
+launch_ns() { # launch_ns STATE_DIR: STATE_DIR/launch.sh in a private mount namespace
+  local d=$1
   # the bind targets must exist in the parent namespace too
   mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
   # setsid: the daemon leaves our session, so a Ctrl-C or a closed terminal does not reach it.
@@ -548,7 +560,7 @@ start_sshd() {
   # privilege separation directory; /run itself is shared with host A's namespace
   mkdir -p /run/sshd
   # nsenter joins A's mount namespace; there our shadow and PAM files cover the machine's, then
-  # the shell execs sshd (same PID, as with start_host's setsid)
+  # the shell execs sshd (same PID, as with launch_ns's setsid)
   setsid nsenter --mount="/proc/$a/ns/mnt" -- /bin/sh -c \
     'mount --bind "$1/shadow" /etc/shadow && mount --bind "$1/pam-sshd" /etc/pam.d/sshd &&
      exec "$2" -D -f "$1/sshd_config" -E "$1/sshd.log"' sh "$s" "$SSHD" \
@@ -630,15 +642,15 @@ cmd_up() {
 
   # A probes QEMU (~8 s) unless a seed is present; libvirt revalidates the seed (QEMU and libvirtd
   # binaries' timestamps, kernel, microcode) and reprobes by itself if it no longer matches.
-  seed_caps "$CAPS_CACHE" A && seeded=yes
-  start_host A
+  seed_caps "$CAPS_CACHE" "$DIR/A" && seeded=yes
+  launch_ns "$DIR/A"
   wait_ready A
   say "host A up after $(elapsed "$t0")s (caps seed: $seeded)"
   start_sshd # in A's namespace; it comes up while B starts
   save_caps_seed
   # B reuses A's fresh cache: same binaries, same machine
-  seed_caps "$DIR/A/cache/qemu" B || true
-  start_host B
+  seed_caps "$DIR/A/cache/qemu" "$DIR/B" || true
+  launch_ns "$DIR/B"
   wait_ready B
   wait_sshd
   tls_up || die "host A does not listen for TLS on $(host_addr A):$TLS_PORT (see $DIR/A/libvirtd.log)"
@@ -838,20 +850,11 @@ keepalive_interval = 5
 keepalive_count = 5
 log_outputs = "3:file:$d/libvirtd.log"
 EOF
-  cat >"$d/etc/qemu.conf" <<EOF
-user = "root"
-group = "root"
-stdio_handler = "file"
-cgroup_controllers = [ ]
-EOF
+  write_qemu_conf "$d"
   cat >"$d/launch.sh" <<EOF
 #!/bin/bash
 set -e
-mount --bind '$d/etc' /etc/libvirt
-mount --bind '$d/run' /run/libvirt
-mount --bind '$d/lib' /var/lib/libvirt
-mount --bind '$d/cache' /var/cache/libvirt
-mount --bind '$d/log' /var/log/libvirt
+$(libvirt_binds "$d")
 export SASL_CONF_PATH='$d/sasl'
 exec $LIBVIRTD --listen -f '$d/etc/libvirtd.conf' -p '$d/libvirtd.pid'
 EOF
@@ -873,14 +876,8 @@ cmd_up_sasl() {
   port_taken "$S_ADDR" "$TLS_PORT" && die "$S_ADDR:$TLS_PORT is already in use by another process"
   write_sasl_host
   # S only serves the test driver; a QEMU capabilities seed spares it a probe if one exists.
-  if compgen -G "$CAPS_CACHE/capabilities/*.xml" >/dev/null; then
-    mkdir -p "$SDIR/cache/qemu"
-    cp -a "$CAPS_CACHE/capabilities" "$SDIR/cache/qemu/"
-  fi
-  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
-  setsid unshare --mount --propagation private /bin/bash "$SDIR/launch.sh" \
-    >"$SDIR/stdout.log" 2>&1 </dev/null &
-  echo $! >"$SDIR/launcher.pid"
+  seed_caps "$CAPS_CACHE" "$SDIR" || true
+  launch_ns "$SDIR"
   until s_answers && [ -S "$(s_sock)" ] && [ -s "$SDIR/libvirtd.pid" ]; do
     p=$(s_launcher_pid)
     if ! alive "$p"; then
@@ -897,21 +894,12 @@ cmd_up_sasl() {
 }
 
 cmd_down_sasl() {
-  local p pids=() i left=()
+  local p pids=()
   [ -d "$SDIR" ] || return 0
   for p in "$(s_launcher_pid)" "$(s_pid)"; do
     if [ -n "$p" ] && s_ours "$p"; then pids+=("$p"); fi
   done
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    for i in $(seq 50); do
-      left=()
-      for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
-      [ ${#left[@]} -eq 0 ] && break
-      sleep 0.1
-    done
-    if [ ${#left[@]} -gt 0 ]; then kill -KILL "${left[@]}" 2>/dev/null || true; fi
-  fi
+  term_then_kill "${pids[@]}"
   rm -rf "$SDIR"
   say "host S down"
 }
@@ -1009,20 +997,11 @@ unix_sock_rw_perms = "0777"
 host_uuid = "7669727a-0000-4000-8000-000000000050"
 log_outputs = "3:file:$d/libvirtd.log"
 EOF
-  cat >"$d/etc/qemu.conf" <<EOF
-user = "root"
-group = "root"
-stdio_handler = "file"
-cgroup_controllers = [ ]
-EOF
+  write_qemu_conf "$d"
   cat >"$d/launch.sh" <<EOF
 #!/bin/bash
 set -e
-mount --bind '$d/etc' /etc/libvirt
-mount --bind '$d/run' /run/libvirt
-mount --bind '$d/lib' /var/lib/libvirt
-mount --bind '$d/cache' /var/cache/libvirt
-mount --bind '$d/log' /var/log/libvirt
+$(libvirt_binds "$d")
 mount --bind '$d/actions' /usr/share/polkit-1/actions
 mount --bind '$d/rules' /etc/polkit-1/rules.d
 mount --bind '$d/rules-vendor' /usr/share/polkit-1/rules.d
@@ -1058,14 +1037,8 @@ cmd_up_polkit() {
   mkdir -p /usr/share/polkit-1/actions /etc/polkit-1/rules.d /usr/share/polkit-1/rules.d
   write_polkit_host
   touch "$PDIR/allow"
-  if compgen -G "$CAPS_CACHE/capabilities/*.xml" >/dev/null; then
-    mkdir -p "$PDIR/cache/qemu"
-    cp -a "$CAPS_CACHE/capabilities" "$PDIR/cache/qemu/"
-  fi
-  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
-  setsid unshare --mount --propagation private /bin/bash "$PDIR/launch.sh" \
-    >"$PDIR/stdout.log" 2>&1 </dev/null &
-  echo $! >"$PDIR/launcher.pid"
+  seed_caps "$CAPS_CACHE" "$PDIR" || true
+  launch_ns "$PDIR"
   until [ -S "$(p_sock)" ] && [ -s "$PDIR/libvirtd.pid" ]; do
     p=$(read_pid "$PDIR/launcher.pid")
     if ! alive "$p"; then
@@ -1083,7 +1056,7 @@ cmd_up_polkit() {
 }
 
 cmd_down_polkit() {
-  local f p pids=() i left=()
+  local f p pids=()
   [ -d "$PDIR" ] || return 0
   # launcher first (it may still be waiting for polkitd), then the daemons, all by recorded PID
   p=$(read_pid "$PDIR/launcher.pid")
@@ -1093,16 +1066,7 @@ cmd_down_polkit() {
   for f in libvirtd polkitd dbus; do
     if p_pidfile_ours "$PDIR/$f.pid"; then pids+=("$(read_pid "$PDIR/$f.pid")"); fi
   done
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    for i in $(seq 50); do
-      left=()
-      for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
-      [ ${#left[@]} -eq 0 ] && break
-      sleep 0.1
-    done
-    if [ ${#left[@]} -gt 0 ]; then kill -KILL "${left[@]}" 2>/dev/null || true; fi
-  fi
+  term_then_kill "${pids[@]}"
   rm -rf "$PDIR"
   say "host P down"
 }
