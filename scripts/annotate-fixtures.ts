@@ -8,21 +8,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Interpreter, type Span } from '../src/codegen/interp.js';
 import { loadProtocol } from '../src/codegen/load.js';
+import { messageStatusName, messageTypeName } from '../src/rpc/trace.js';
 import { XdrReader } from '../src/xdr/reader.js';
 import { dissect, FIXTURE_DIR, parseFixtureText } from '../test/helpers/packets.js';
 
 const proto = loadProtocol(resolve(import.meta.dirname, '../protocol'));
 const interp = new Interpreter(proto.symbols);
-const TYPES = [
-  'CALL',
-  'REPLY',
-  'MESSAGE',
-  'STREAM',
-  'CALL_WITH_FDS',
-  'REPLY_WITH_FDS',
-  'STREAM_HOLE',
-];
-const STATUS = ['OK', 'ERROR', 'CONTINUE'];
 const HEX_WIDTH = 35;
 
 function hexLines(bytes: Uint8Array, from: number, to: number): string[] {
@@ -56,9 +47,9 @@ function annotate(file: string): void {
     'header.prog': `program ${d.program.name} (0x${d.header.prog.toString(16)})`,
     'header.vers': `version ${d.header.vers}`,
     'header.proc': `procedure ${d.procedure.name} (${d.header.proc})`,
-    'header.type': `type ${TYPES[d.header.type] ?? '?'} (${d.header.type})`,
+    'header.type': `type ${messageTypeName(d.header.type) ?? '?'} (${d.header.type})`,
     'header.serial': `serial ${d.header.serial}`,
-    'header.status': `status ${STATUS[d.header.status] ?? '?'} (${d.header.status})`,
+    'header.status': `status ${messageStatusName(d.header.status) ?? '?'} (${d.header.status})`,
   };
   for (const s of hs) emit(s.offset, s.offset + s.length, names[s.path] ?? `${s.path} = ${s.text}`);
   if (d.codec) {

@@ -4,28 +4,36 @@
  * The RPC client writes them to stderr when NODE_DEBUG names `virtwire` (as
  * Node's debuglog matches sections); the CLI's --debug uses the same lines.
  */
+import { VirNetMessageStatus, VirNetMessageType } from '../generated/virnet.js';
 import type { ProgramInfo } from '../xdr/program.js';
 
-const TYPES = [
-  'CALL',
-  'REPLY',
-  'MESSAGE',
-  'STREAM',
-  'CALL_WITH_FDS',
-  'REPLY_WITH_FDS',
-  'STREAM_HOLE',
-];
-const STATUS = ['OK', 'ERROR', 'CONTINUE'];
+/** libvirt's enum member names without the `VIR_NET_` prefix, by value. */
+function names(e: Readonly<Record<string, number>>): Map<number, string> {
+  return new Map(Object.entries(e).map(([k, v]) => [v, k.replace(/^VIR_NET_/, '')]));
+}
+const TYPES = names(VirNetMessageType);
+const STATUS = names(VirNetMessageStatus);
 
-/** Programs whose procedures trace lines can name: every program bound to a client. */
-const programs = new Map<number, { name: string; procs: Map<number, string> }>();
+/** `CALL`, `REPLY`, ... for a message type; undefined for one libvirt does not define. */
+export const messageTypeName = (type: number): string | undefined => TYPES.get(type);
+/** `OK`, `ERROR` or `CONTINUE`; undefined for a status libvirt does not define. */
+export const messageStatusName = (status: number): string | undefined => STATUS.get(status);
+
+/**
+ * Programs whose procedures trace lines can name: every program bound to a
+ * client. The procedure map is built on the first trace line that needs it.
+ */
+const programs = new Map<number, { info: ProgramInfo; procs: Map<number, string> | null }>();
 
 export function registerProgramNames(p: ProgramInfo): void {
-  if (programs.has(p.program)) return;
-  programs.set(p.program, {
-    name: p.name,
-    procs: new Map(p.procedures.map((x) => [x.number, x.name])),
-  });
+  if (!programs.has(p.program)) programs.set(p.program, { info: p, procs: null });
+}
+
+function procedureName(prog: number, proc: number): { program: string; proc: string } | null {
+  const p = programs.get(prog);
+  if (!p) return null;
+  p.procs ??= new Map(p.info.procedures.map((x) => [x.number, x.name]));
+  return { program: p.info.name, proc: p.procs.get(proc) ?? '?' };
 }
 
 /** The header fields a trace line shows. */
@@ -48,13 +56,12 @@ export function describeMessage(
   size: number,
   errorName?: string,
 ): string {
-  const prog = programs.get(h.prog);
-  const procName = prog?.procs.get(h.proc);
-  const where = prog
-    ? `${prog.name}.${procName ?? '?'}(${h.proc})`
+  const named = procedureName(h.prog, h.proc);
+  const where = named
+    ? `${named.program}.${named.proc}(${h.proc})`
     : `0x${h.prog.toString(16)}.${h.proc}`;
-  const type = TYPES[h.type] ?? `type${h.type}`;
-  const status = STATUS[h.status] ?? `status${h.status}`;
+  const type = TYPES.get(h.type) ?? `type${h.type}`;
+  const status = STATUS.get(h.status) ?? `status${h.status}`;
   const arrow = direction === 'send' ? '->' : '<-';
   const err = errorName ? ` ${errorName}` : '';
   return `virtwire: ${arrow} ${type} ${where} serial=${h.serial} ${status}${err} ${size} bytes`;
