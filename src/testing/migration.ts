@@ -247,10 +247,11 @@ class OutgoingJob implements DomainJob {
 
   private pauseSource(reason: number, detail: number): void {
     const d = this.dom;
-    if (d.state === S.VIR_DOMAIN_RUNNING) {
-      this.host.setState(d, S.VIR_DOMAIN_PAUSED, reason);
-      this.host.lifecycle(d, Ev.VIR_DOMAIN_EVENT_SUSPENDED, detail);
-    } else if (d.state === S.VIR_DOMAIN_PAUSED && reason !== Paused.VIR_DOMAIN_PAUSED_MIGRATION) {
+    // a guest paused already only moves on to a post-copy reason, not back to `migration`
+    if (
+      d.state === S.VIR_DOMAIN_RUNNING ||
+      (d.state === S.VIR_DOMAIN_PAUSED && reason !== Paused.VIR_DOMAIN_PAUSED_MIGRATION)
+    ) {
       this.host.setState(d, S.VIR_DOMAIN_PAUSED, reason);
       this.host.lifecycle(d, Ev.VIR_DOMAIN_EVENT_SUSPENDED, detail);
     }
