@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../../src/index.js';
-import { guestCounter, guestXml } from '../helpers/guest.js';
+import { guestCounter, guestXml, removeDomains } from '../helpers/guest.js';
 import { host } from '../helpers/hosts.js';
 import { CliProcess, jsonLines, runCli } from '../unit/cli/run-cli.js';
 
@@ -25,15 +25,8 @@ beforeAll(async () => {
   b = await connect(B);
 });
 
-async function cleanup(): Promise<void> {
-  for (const c of [a, b]) {
-    for (const d of await c.listDomains()) {
-      if (d.name !== NAME) continue;
-      await d.destroy().catch(() => {});
-      await d.undefine().catch(() => {});
-    }
-  }
-}
+// NAME is no other test domain's prefix
+const cleanup = (): Promise<void> => removeDomains([a, b], NAME);
 afterEach(cleanup);
 afterAll(async () => {
   await cleanup();

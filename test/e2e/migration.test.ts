@@ -13,7 +13,7 @@ import {
   PostcopyFailedError,
   TypedParamError,
 } from '../../src/index.js';
-import { guestCounter, guestXml } from '../helpers/guest.js';
+import { guestCounter, guestXml, removeDomains } from '../helpers/guest.js';
 import { host } from '../helpers/hosts.js';
 
 let a: Connection;
@@ -25,15 +25,7 @@ beforeAll(async () => {
   b = await connect(host('VIRTWIRE_HOST_B_TCP'));
 });
 
-async function cleanup(): Promise<void> {
-  for (const c of [a, b]) {
-    for (const d of await c.listDomains()) {
-      if (!d.name.startsWith(NAME)) continue;
-      await d.destroy().catch(() => {});
-      await d.undefine().catch(() => {});
-    }
-  }
-}
+const cleanup = (): Promise<void> => removeDomains([a, b], NAME);
 afterEach(cleanup);
 afterAll(async () => {
   await cleanup();

@@ -1,5 +1,17 @@
 import { readFileSync } from 'node:fs';
+import type { Connection } from '../../src/api/connection.js';
 import { host } from './hosts.js';
+
+/** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */
+export async function removeDomains(conns: readonly Connection[], prefix: string): Promise<void> {
+  for (const c of conns) {
+    for (const d of await c.listDomains()) {
+      if (!d.name.startsWith(prefix)) continue;
+      await d.destroy().catch(() => {});
+      await d.undefine().catch(() => {});
+    }
+  }
+}
 
 /** The harness's guest XML (the memory-dirtying multiboot kernel) under another name. */
 export function guestXml(name: string): string {

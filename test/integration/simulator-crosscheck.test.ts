@@ -26,7 +26,7 @@ import { Framer } from '../../src/rpc/framer.js';
 import { Simulator } from '../../src/testing/index.js';
 import { openTransport } from '../../src/transport/index.js';
 import { XdrReader } from '../../src/xdr/index.js';
-import { guestXml } from '../helpers/guest.js';
+import { guestXml, removeDomains } from '../helpers/guest.js';
 import { host } from '../helpers/hosts.js';
 
 const NAME = 'vw-xcheck';
@@ -259,11 +259,7 @@ async function scenario(
 async function cleanupReal(): Promise<void> {
   for (const uri of [host('VIRTWIRE_HOST_A_TCP'), host('VIRTWIRE_HOST_B_TCP')]) {
     const c = await connect(uri);
-    for (const d of await c.listDomains()) {
-      if (!d.name.startsWith(NAME)) continue;
-      await d.destroy().catch(() => {});
-      await d.undefine().catch(() => {});
-    }
+    await removeDomains([c], NAME);
     await c.close();
   }
 }
