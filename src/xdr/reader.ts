@@ -23,6 +23,8 @@ const OPAQUE_CHUNK = 4096;
 /** An opaque at most this many bytes after the previous one counts as part of a dense run. */
 const OPAQUE_GAP = 256;
 const NO_CHUNK = new ArrayBuffer(0);
+/** By `n & 3` of a string's length: the padding bytes of its last big-endian word. */
+const PAD_MASK = [0, 0x00ffffff, 0x0000ffff, 0x000000ff];
 
 /**
  * Reads XDR (RFC 4506) values from a byte range. Every read checks bounds;
@@ -213,38 +215,62 @@ export class XdrReader {
   }
 
   readString(max: number): string {
-    const n = this.readLength(max, 1);
-    const p = this.need(n, 'string');
-    // Padding first: the short-string path then reads the last word whole, zeros included.
-    this.skipPadding(n);
-    return n <= SHORT_STRING ? this.shortString(p, n) : this.decodeUtf8(p, n);
-  }
-
-  /**
-   * Short strings repeat a lot on the wire (typed-parameter field names,
-   * domain names, device names): an ASCII string is looked up in a small
-   * two-way cache keyed by a hash of its bytes before a new string is made.
-   * Hashing and the hit check read four bytes at a time, the zero padding
-   * (already checked) completing the last word.
-   */
-  private shortString(p: number, n: number): string {
     const v = this.view;
+    const at = this.pos;
+    if (at + 4 > this.end) this.failTruncated('length', 4);
+    const n = v.getUint32(at);
+    const p = at + 4;
+    if (n > max || n > this.end - p) {
+      this.pos = p;
+      this.failLength(at, n, max, 1);
+    }
     const stop = p + ((n + 3) & ~3);
+    if (stop > this.end) {
+      this.pos = p + n;
+      this.failTruncated('padding', stop - p - n);
+    }
+    this.pos = stop;
+    if (n > SHORT_STRING) {
+      this.checkPadding(p + n, stop);
+      return this.decodeUtf8(p, n);
+    }
+    // Short strings repeat a lot on the wire (typed-parameter field names,
+    // domain names, device names): an ASCII one is looked up in a small
+    // two-way cache keyed by a hash of its bytes before a new string is made.
+    // Hashing, the padding check and the hit check read four bytes at a time.
     let h = n;
     let high = 0;
+    let w = 0;
     for (let i = p; i < stop; i += 4) {
-      const w = v.getInt32(i);
+      w = v.getInt32(i);
       high |= w;
       h = Math.imul(h ^ w, 0x9e3779b1);
       h ^= h >>> 16;
     }
+    // The last word holds the padding in its low-order bytes: all must be zero.
+    if ((n & 3) !== 0 && (w & PAD_MASK[n & 3]!) !== 0) this.checkPadding(p + n, stop);
     if ((high & 0x80808080) !== 0) return this.decodeUtf8(p, n);
     const set = h & (STRING_CACHE_SIZE - 2);
-    if (cacheLengths[set] === n && sameWords(v, p, stop, set)) return cacheStrings[set]!;
-    if (cacheLengths[set + 1] === n && sameWords(v, p, stop, set + 1)) {
-      return cacheStrings[set + 1]!;
+    // Either slot of the set may hold it; a hit compares the cached words.
+    for (let slot = set; slot <= set + 1; slot++) {
+      if (cacheLengths[slot] !== n) continue;
+      let k = slot * SLOT_WORDS;
+      let i = p;
+      while (i < stop && cacheWords[k] === v.getInt32(i)) {
+        k++;
+        i += 4;
+      }
+      if (i === stop) return cacheStrings[slot]!;
     }
     return this.newShortString(p, n, stop, set);
+  }
+
+  /** Throws on the first non-zero byte of `[from, stop)`, the padding after a string. */
+  private checkPadding(from: number, stop: number): void {
+    const b = this.buf;
+    for (let i = from; i < stop; i++) {
+      if (b[i] !== 0) throw new XdrError('non-zero padding byte', i);
+    }
   }
 
   /** A cache miss: makes the string and caches it in the first slot of its set. */
@@ -278,13 +304,6 @@ export class XdrReader {
       throw new XdrError('string is not valid UTF-8', p, { cause: err });
     }
   }
-}
-
-/** True when the padded words at `[p, stop)` are those cached in `slot` (same length known). */
-function sameWords(v: DataView, p: number, stop: number, slot: number): boolean {
-  let k = slot * SLOT_WORDS;
-  for (let i = p; i < stop; i += 4) if (cacheWords[k++] !== v.getInt32(i)) return false;
-  return true;
 }
 
 function checkRange(buf: Uint8Array, start: number, end: number): void {

@@ -475,6 +475,22 @@ describe('XDR primitives: round trip, size and wire bytes', () => {
     }
   });
 
+  it('strings written again (from the encoded-string cache) give the same bytes', () => {
+    // Past the cache's 4,096 entries too, so it starts over at least once.
+    const strings: string[] = ['', 'a', 'time_elapsed', 'é', 'x'.repeat(64), 'y'.repeat(65)];
+    for (let i = 0; i < 5000; i++) strings.push(`n${i}`.padEnd((i % 40) + 2, '_'));
+    const expected = Buffer.concat(strings.map((s) => refVarBytes(Buffer.from(s))));
+    const w = new XdrWriter(16);
+    for (let round = 0; round < 3; round++) {
+      w.reset();
+      for (const s of strings) w.writeString(s, 100);
+      expect(Buffer.from(w.finish()).equals(expected)).toBe(true);
+    }
+    // The bound still applies to a string the cache already holds.
+    w.reset();
+    expect(xdrThrows(() => w.writeString('time_elapsed', 5)).message).toMatch(/exceeds bound 5/);
+  });
+
   it('interleaved repeated short strings decode correctly', () => {
     const small = fc.string({ unit: fc.constantFrom('a', 'b', '\0', '~'), maxLength: 70 });
     fc.assert(
