@@ -4,17 +4,6 @@ const utf8 = new TextEncoder();
 
 /** Up to this many UTF-16 units a charCodeAt() loop beats TextEncoder's fixed call cost. */
 const SHORT_STRING = 32;
-/** Strings of at most this many UTF-16 units go through the encoded-string cache. */
-const CACHED_STRING = 64;
-/** Entries the cache holds before it starts over (an entry is a few words). */
-const STRING_CACHE_ENTRIES = 4096;
-/**
- * Short ASCII strings as they go on the wire: length word, bytes and zero
- * padding, as big-endian int32 words. Field names of typed parameters, domain
- * and device names repeat from message to message; copying a few words costs
- * less than reading a string a character at a time. Shared by all writers.
- */
-const encodedStrings = new Map<string, Int32Array>();
 
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
@@ -268,18 +257,6 @@ export class XdrWriter {
     // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
     if (len > max)
       throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
-    if (len <= CACHED_STRING) {
-      const words = encodedStrings.get(v);
-      if (words !== undefined) {
-        const size = words.length * 4;
-        if (this.at + size > this.bytes.length) this.grow(size);
-        const dv = this.dv;
-        let p = this.at;
-        for (let k = 0; k < words.length; k++, p += 4) dv.setInt32(p, words[k]!);
-        this.at = p;
-        return;
-      }
-    }
     // Worst case 3 bytes per UTF-16 unit plus padding.
     if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
     const start = this.at;
@@ -299,15 +276,6 @@ export class XdrWriter {
     this.dv.setUint32(start, n);
     while ((p & 3) !== (start & 3)) b[p++] = 0;
     this.at = p;
-    if (len <= CACHED_STRING && n === len) this.remember(v, start, p);
-  }
-
-  /** Caches the wire form of ASCII string `v`, just written at `[start, end)`. */
-  private remember(v: string, start: number, end: number): void {
-    if (encodedStrings.size >= STRING_CACHE_ENTRIES) encodedStrings.clear();
-    const words = new Int32Array((end - start) >> 2);
-    for (let k = 0, p = start; p < end; k++, p += 4) words[k] = this.dv.getInt32(p);
-    encodedStrings.set(v, words);
   }
 
   /**
