@@ -24,12 +24,20 @@
 // found up stay up.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
+import {
+  encodeRemoteConnectOpenArgs,
+  REMOTE_PROGRAM,
+  REMOTE_PROTOCOL_VERSION,
+  RemoteProcedure,
+} from '../src/generated/remote.js';
 import { type Connection, connect, type Domain, isNoDomain } from '../src/index.js';
+import { XdrWriter } from '../src/xdr/index.js';
 
 // ---------------------------------------------------------------------------
 // Options
@@ -115,6 +123,54 @@ function procCpuSec(pid: number | null): number | null {
   }
 }
 
+/** CPU seconds all CPUs spent not idle, from /proc/stat (null if unreadable). */
+function machineBusySec(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(1, 9);
+    const [user, nice, system, , , irq, softirq, steal] = f.map(Number) as number[];
+    return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds per thread of `pid`, by thread id, with the thread's name (null if unreadable). */
+function threadCpuSec(pid: number | null): Map<string, [string, number]> | null {
+  if (pid === null) return null;
+  const out = new Map<string, [string, number]>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(tid, [name, (Number(f[11]) + Number(f[12])) / 100]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** [name, CPU seconds] of the thread that used the most CPU between two samples. */
+function busiestThread(
+  before: Map<string, [string, number]> | null,
+  after: Map<string, [string, number]> | null,
+): [string, number] | null {
+  if (before === null || after === null) return null;
+  let best: [string, number] | null = null;
+  for (const [tid, [name, sec]] of after) {
+    const used = sec - (before.get(tid)?.[1] ?? 0);
+    if (best === null || used > best[1]) best = [name, used];
+  }
+  return best;
+}
+
 /** Destroys (if running) and undefines `name`; true if it existed. */
 async function removeDomain(conn: Connection, name: string): Promise<boolean> {
   let d: Domain;
@@ -140,9 +196,44 @@ interface Run {
   readonly clientCpuSec: number;
   /** libvirtd CPU seconds over the counted window, null if /proc was unreadable. */
   readonly daemonCpuSec: number | null;
+  /** CPU seconds the whole machine spent busy over the window (all CPUs), or null. */
+  readonly machineBusySec: number | null;
+  /** libvirtd's busiest thread over the window: [name, CPU seconds], or null. */
+  readonly daemonBusiestThread: [string, number] | null;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Waits out the warm-up, then counts `done()` over the timed window with the
+ * CPU figures of this process, libvirtd, its busiest thread and the machine.
+ */
+async function measureWindow(done: () => number, pid: number | null): Promise<Run> {
+  await sleep(WARMUP_MS);
+  const d0 = procCpuSec(pid);
+  const th0 = threadCpuSec(pid);
+  const m0 = machineBusySec();
+  const u0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const c0 = done();
+  await sleep(DURATION_MS);
+  const c1 = done();
+  const t1 = process.hrtime.bigint();
+  const u1 = process.cpuUsage(u0);
+  const m1 = machineBusySec();
+  const th1 = threadCpuSec(pid);
+  const d1 = procCpuSec(pid);
+  const seconds = Number(t1 - t0) / 1e9;
+  return {
+    callsPerSec: (c1 - c0) / seconds,
+    calls: c1 - c0,
+    seconds,
+    clientCpuSec: (u1.user + u1.system) / 1e6,
+    daemonCpuSec: d0 === null || d1 === null ? null : d1 - d0,
+    machineBusySec: m0 === null || m1 === null ? null : m1 - m0,
+    daemonBusiestThread: busiestThread(th0, th1),
+  };
+}
 
 /** N async workers issuing `call` back to back; counts completions in the timed window. */
 async function runVirtwire(
@@ -165,27 +256,88 @@ async function runVirtwire(
     }
   };
   const workers = Array.from({ length: conc }, worker);
-  await sleep(WARMUP_MS);
-  const d0 = procCpuSec(pid);
-  const u0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const c0 = done;
-  await sleep(DURATION_MS);
-  const c1 = done;
-  const t1 = process.hrtime.bigint();
-  const u1 = process.cpuUsage(u0);
-  const d1 = procCpuSec(pid);
+  const run = await measureWindow(() => done, pid);
   stop = true;
   await Promise.all(workers);
   if (failure) throw failure;
-  const seconds = Number(t1 - t0) / 1e9;
-  return {
-    callsPerSec: (c1 - c0) / seconds,
-    calls: c1 - c0,
-    seconds,
-    clientCpuSec: (u1.user + u1.system) / 1e6,
-    daemonCpuSec: d0 === null || d1 === null ? null : d1 - d0,
-  };
+  return run;
+}
+
+/** One call of the remote program, its body given as XDR bytes, as bytes. */
+function bareMessage(proc: number, serial: number, body: Uint8Array = new Uint8Array(0)): Buffer {
+  const b = Buffer.alloc(28 + body.length);
+  b.writeUInt32BE(b.length, 0);
+  b.writeUInt32BE(REMOTE_PROGRAM, 4);
+  b.writeUInt32BE(REMOTE_PROTOCOL_VERSION, 8);
+  b.writeInt32BE(proc, 12);
+  b.writeInt32BE(0, 16); // CALL
+  b.writeUInt32BE(serial, 20);
+  b.writeInt32BE(0, 24); // OK
+  b.set(body, 28);
+  return b;
+}
+
+/**
+ * The floor of any Node.js client: a bare net.Socket to the same daemon that
+ * writes pre-encoded connectGetLibVersion calls (as many in flight as `conc`,
+ * the calls answering one read going out in one write) and only counts the
+ * replies by their length words, decoding nothing. Not a client (no serial
+ * routing, no errors): it shows what Node's socket I/O alone costs per call.
+ */
+async function runBareSocket(
+  host: string,
+  port: number,
+  name: string,
+  conc: number,
+  pid: number | null,
+) {
+  const sock: Socket = netConnect({ host, port, noDelay: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    let onReply: (status: number) => void = () => {};
+    let acc: Buffer = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      acc = acc.length === 0 ? d : Buffer.concat([acc, d]);
+      while (acc.length >= 28 && acc.length >= acc.readUInt32BE(0)) {
+        const status = acc.readInt32BE(24);
+        acc = acc.subarray(acc.readUInt32BE(0));
+        onReply(status);
+      }
+    });
+    const once = (b: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        onReply = (status) =>
+          status === 0 ? resolve() : reject(new Error(`bare call ${b.readInt32BE(12)} failed`));
+        sock.write(b);
+      });
+    await once(bareMessage(RemoteProcedure.REMOTE_PROC_AUTH_LIST, 1));
+    const w = new XdrWriter();
+    encodeRemoteConnectOpenArgs(w, { name, flags: 0 });
+    await once(bareMessage(RemoteProcedure.REMOTE_PROC_CONNECT_OPEN, 2, w.finish()));
+    const call = bareMessage(RemoteProcedure.REMOTE_PROC_CONNECT_GET_LIB_VERSION, 3); // serials may repeat
+    let done = 0;
+    let owed = 0;
+    let failed = false;
+    const flush = () => {
+      const n = owed;
+      owed = 0;
+      sock.write(n === 1 ? call : Buffer.concat(Array.from({ length: n }, () => call)));
+    };
+    onReply = (status) => {
+      if (status !== 0) failed = true;
+      done++;
+      if (owed++ === 0) process.nextTick(flush);
+    };
+    sock.write(Buffer.concat(Array.from({ length: conc }, () => call)));
+    const run = await measureWindow(() => done, pid);
+    if (failed) throw new Error('a bare connectGetLibVersion call failed');
+    return run;
+  } finally {
+    sock.destroy();
+  }
 }
 
 let child: ChildProcess | null = null;
@@ -252,6 +404,12 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Median of `pick` over the rounds, null if any round lacks it. */
+function medianOrNull(runs: readonly Run[], pick: (r: Run) => number | null): number | null {
+  const xs = runs.map(pick);
+  return xs.length === 0 || xs.some((x) => x === null) ? null : median(xs as number[]);
+}
+
 /** Median of per-call CPU microseconds over the rounds (null if unknown). */
 function usPerCall(runs: readonly Run[], pick: (r: Run) => number | null): number | null {
   const xs: number[] = [];
@@ -270,6 +428,8 @@ interface Row {
   readonly pythonConnections: number;
   readonly virtwire: Run[];
   readonly python: Run[];
+  /** runBareSocket() runs (connectGetLibVersion over tcp only; shared by the cell's rows). */
+  readonly bare: Run[];
 }
 
 function summarize(row: Row) {
@@ -281,13 +441,33 @@ function summarize(row: Row) {
     rounds: runs.map((r) => Math.round(r.callsPerSec)),
     clientCpuUsPerCall: usPerCall(runs, (r) => r.clientCpuSec),
     daemonCpuUsPerCall: usPerCall(runs, (r) => r.daemonCpuSec),
+    /** Share of all CPUs busy (1 = every CPU all the time), median round. */
+    machineBusy: medianOrNull(runs, (r) =>
+      r.machineBusySec === null ? null : r.machineBusySec / r.seconds / cpus().length,
+    ),
+    /** libvirtd's busiest thread: its name and the share of one CPU it used, median round. */
+    daemonBusiestThread: {
+      name: runs[0]?.daemonBusiestThread?.[0] ?? null,
+      busy: medianOrNull(runs, (r) =>
+        r.daemonBusiestThread === null ? null : r.daemonBusiestThread[1] / r.seconds,
+      ),
+    },
   });
+  const py = side(row.python);
+  // The CPU time a call may take in all, client and libvirtd together, if the target rate
+  // is to fit on this machine's CPUs; minus what libvirtd took per call: the client's share.
+  const budget =
+    target === null || py.daemonCpuUsPerCall === null
+      ? null
+      : (cpus().length * 1e6) / (target * py.callsPerSec) - py.daemonCpuUsPerCall;
   return {
     procedure: row.procedure,
     concurrency: row.concurrency,
     pythonConnections: row.pythonConnections,
     virtwire: side(row.virtwire),
-    python: side(row.python),
+    python: py,
+    bare: row.bare.length === 0 ? null : side(row.bare),
+    clientBudgetUsPerCall: budget,
     ratio,
     roundRatios: ratios,
     target,
@@ -343,15 +523,76 @@ function printTable(rows: ReturnType<typeof summarize>[]): void {
   log(
     'CPU microseconds per call (median round), client / libvirtd; steadier than calls/s on a busy host:',
   );
+  const pct = (x: number | null) => (x === null ? '-' : `${Math.round(x * 100)}%`);
   printColumns(
-    ['procedure', 'conc', 'virtwire', 'python3-libvirt'],
+    ['procedure', 'conc', 'virtwire', 'python3-libvirt', 'bare net.Socket'],
     rows.map((r) => [
       r.procedure,
       conc(r),
       `${fmtUs(r.virtwire.clientCpuUsPerCall)} / ${fmtUs(r.virtwire.daemonCpuUsPerCall)}`,
       `${fmtUs(r.python.clientCpuUsPerCall)} / ${fmtUs(r.python.daemonCpuUsPerCall)}`,
+      r.bare === null
+        ? '-'
+        : `${fmtUs(r.bare.clientCpuUsPerCall)} / ${fmtUs(r.bare.daemonCpuUsPerCall)}`,
     ]),
   );
+  const bareRates = rows
+    .filter((r) => r.bare !== null && r.pythonConnections === 1)
+    .map((r) => `c=${r.concurrency} ${fmtInt(r.bare!.callsPerSec)} calls/s`);
+  if (bareRates.length > 0) {
+    log(
+      'bare net.Socket: pre-encoded calls on a plain socket, replies only counted (no RPC client at',
+    );
+    log(`all), the floor of Node's socket I/O: ${bareRates.join(', ')}.`);
+  }
+  log('');
+  log(
+    "Where the CPU went (median round): all CPUs busy, and libvirtd's busiest thread (of one CPU):",
+  );
+  printColumns(
+    [
+      'procedure',
+      'conc',
+      'busy: virtwire',
+      'python3-libvirt',
+      'libvirtd thread: virtwire',
+      'python3-libvirt',
+    ],
+    rows.map((r) => [
+      r.procedure,
+      conc(r),
+      pct(r.virtwire.machineBusy),
+      pct(r.python.machineBusy),
+      `${pct(r.virtwire.daemonBusiestThread.busy)} ${r.virtwire.daemonBusiestThread.name ?? ''}`,
+      `${pct(r.python.daemonBusiestThread.busy)} ${r.python.daemonBusiestThread.name ?? ''}`,
+    ]),
+  );
+  const budgets = rows.filter((r) => r.clientBudgetUsPerCall !== null && r.target !== null);
+  if (budgets.length > 0) {
+    log('');
+    log(
+      `CPU budget of each target on these ${cpus().length} CPUs: (CPUs / (target x python calls/s)) - libvirtd's CPU per call`,
+    );
+    log('is what a client may spend per call for the target rate to fit at all:');
+    printColumns(
+      [
+        'procedure',
+        'conc',
+        'target calls/s',
+        'client budget',
+        'virtwire uses',
+        'bare net.Socket uses',
+      ],
+      budgets.map((r) => [
+        r.procedure,
+        conc(r),
+        fmtInt(r.target! * r.python.callsPerSec),
+        `${fmtUs(r.clientBudgetUsPerCall)} us`,
+        `${fmtUs(r.virtwire.clientCpuUsPerCall)} us`,
+        r.bare === null ? '-' : `${fmtUs(r.bare.clientCpuUsPerCall)} us`,
+      ]),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -484,10 +725,28 @@ async function main(): Promise<void> {
     log(`warning: max_client_requests=${maxReq} caps the calls in flight per connection`);
   }
 
+  // The bare-socket floor needs a plain tcp URI (no TLS, no SSH, no SASL).
+  const u = new URL(uri);
+  const bareTarget = /\+tcp$/.test(u.protocol.slice(0, -1))
+    ? {
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(u.port || 16509),
+        // what libvirt's client sends in CONNECT_OPEN: the URI without transport and host
+        name: `${u.protocol.replace(/\+tcp:$/, ':')}//${u.pathname}`,
+      }
+    : null;
+
   const rows: Row[] = [];
   for (const procedure of Object.keys(procs)) {
     for (const conc of CONCURRENCY) {
-      rows.push({ procedure, concurrency: conc, pythonConnections: 1, virtwire: [], python: [] });
+      rows.push({
+        procedure,
+        concurrency: conc,
+        pythonConnections: 1,
+        virtwire: [],
+        python: [],
+        bare: [],
+      });
       if (conc > 1 && PER_CONN) {
         rows.push({
           procedure,
@@ -495,6 +754,7 @@ async function main(): Promise<void> {
           pythonConnections: conc,
           virtwire: [],
           python: [],
+          bare: [],
         });
       }
     }
@@ -512,6 +772,21 @@ async function main(): Promise<void> {
             for (const row of cellRows) row.virtwire.push(r);
             log(`  ${procedure} c=${conc} virtwire: ${fmtInt(r.callsPerSec)} calls/s`);
           },
+          ...(bareTarget !== null && procedure === 'connectGetLibVersion'
+            ? [
+                async () => {
+                  const r = await runBareSocket(
+                    bareTarget.host,
+                    bareTarget.port,
+                    bareTarget.name,
+                    conc,
+                    pid,
+                  );
+                  for (const row of cellRows) row.bare.push(r);
+                  log(`  ${procedure} c=${conc} bare net.Socket: ${fmtInt(r.callsPerSec)} calls/s`);
+                },
+              ]
+            : []),
           ...cellRows.map((row) => async () => {
             const r = await runPython(uri, procedure, conc, row.pythonConnections, pid);
             row.python.push(r);

@@ -14,9 +14,12 @@ socket. The bindings release the GIL around every libvirt call.
 
 Prints one JSON object on stdout:
     {"proc", "threads", "connections", "calls", "seconds", "callsPerSec",
-     "clientCpuSec", "daemonCpuSec", "errors"}
+     "clientCpuSec", "daemonCpuSec", "machineBusySec", "daemonBusiestThread",
+     "errors"}
 clientCpuSec is this process's CPU time (all threads) during the counted
-window; daemonCpuSec that of --daemon-pid (from /proc, null without it).
+window; daemonCpuSec that of --daemon-pid (from /proc, null without it);
+machineBusySec the CPU time all CPUs spent not idle; daemonBusiestThread
+[name, CPU seconds] of --daemon-pid's busiest thread (null without it).
 Exits 1 if any call failed.
 """
 
@@ -45,6 +48,50 @@ def proc_cpu(pid):
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy():
+    """CPU seconds all CPUs spent not idle (from /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal ...: idle and iowait are not busy
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
+
+
+def thread_cpu(pid):
+    """{tid: (name, utime + stime seconds)} of a process's threads, or None."""
+    if pid is None:
+        return None
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # the thread ended
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+    return out
+
+
+def busiest(before, after):
+    """[name, seconds] of the thread that used the most CPU between two thread_cpu()s."""
+    if before is None or after is None:
+        return None
+    best = None
+    for tid, (name, sec) in after.items():
+        used = sec - before.get(tid, (name, 0.0))[1]
+        if best is None or used > best[1]:
+            best = [name, used]
+    return best
 
 
 def self_cpu() -> float:
@@ -105,12 +152,14 @@ def main() -> int:
     start_gate.wait()
     time.sleep(a.warmup)
     d0, u0 = proc_cpu(a.daemon_pid), self_cpu()
+    m0, th0 = machine_busy(), thread_cpu(a.daemon_pid)
     t0 = time.monotonic()
     c0 = sum(counts)
     time.sleep(a.duration)
     c1 = sum(counts)
     t1 = time.monotonic()
     d1, u1 = proc_cpu(a.daemon_pid), self_cpu()
+    m1, th1 = machine_busy(), thread_cpu(a.daemon_pid)
     stop.set()
     for t in threads:
         t.join()
@@ -127,6 +176,8 @@ def main() -> int:
         "callsPerSec": (c1 - c0) / seconds,
         "clientCpuSec": u1 - u0,
         "daemonCpuSec": None if d0 is None or d1 is None else d1 - d0,
+        "machineBusySec": None if m0 is None or m1 is None else m1 - m0,
+        "daemonBusiestThread": busiest(th0, th1),
         "errors": errors[:5],
     }
     json.dump(out, sys.stdout)
