@@ -111,13 +111,19 @@ function daemonPid(hostsDir: string): number | null {
   }
 }
 
+/** [name, utime + stime in seconds] from a /proc/<pid>[/task/<tid>]/stat file; throws if unreadable. */
+function readStatCpu(path: string): [string, number] {
+  const stat = readFileSync(path, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  return [name, (Number(f[11]) + Number(f[12])) / 100]; // CLK_TCK is 100 on Linux
+}
+
 /** utime + stime of a process in seconds (from /proc), or null. */
 function procCpuSec(pid: number | null): number | null {
   if (pid === null) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // CLK_TCK is 100 on Linux
+    return readStatCpu(`/proc/${pid}/stat`)[1];
   } catch {
     return null;
   }
@@ -146,10 +152,7 @@ function threadCpuSec(pid: number | null): Map<string, [string, number]> | null 
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      out.set(tid, [name, (Number(f[11]) + Number(f[12])) / 100]);
+      out.set(tid, readStatCpu(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // the thread ended
     }

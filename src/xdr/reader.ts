@@ -168,10 +168,7 @@ export class XdrReader {
     if ((n & 3) === 0) return;
     const pad = 4 - (n & 3);
     const p = this.need(pad, 'padding');
-    const b = this.buf;
-    for (let i = 0; i < pad; i++) {
-      if (b[p + i] !== 0) throw new XdrError('non-zero padding byte', p + i);
-    }
+    this.checkPadding(p, p + pad);
   }
 
   readFixedOpaque(n: number): Uint8Array {
