@@ -551,7 +551,11 @@ function floorParams(dv: DataView, p: number, a: RemoteTypedParam[], wire: Int32
 
 function floorDomain(dv: DataView, p: number, d: RemoteNonnullDomain, wire: Int32Array[]): number {
   p = floorString(dv, p, wire);
-  floorChunk.set(d.uuid, p);
+  const u = d.uuid;
+  dv.setInt32(p, (u[0]! << 24) | (u[1]! << 16) | (u[2]! << 8) | u[3]!);
+  dv.setInt32(p + 4, (u[4]! << 24) | (u[5]! << 16) | (u[6]! << 8) | u[7]!);
+  dv.setInt32(p + 8, (u[8]! << 24) | (u[9]! << 16) | (u[10]! << 8) | u[11]!);
+  dv.setInt32(p + 12, (u[12]! << 24) | (u[13]! << 16) | (u[14]! << 8) | u[15]!);
   dv.setInt32(p + 16, d.id);
   return p + 20;
 }
