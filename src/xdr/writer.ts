@@ -4,6 +4,8 @@ const utf8 = new TextEncoder();
 
 /** Up to this many UTF-16 units a charCodeAt() loop beats TextEncoder's fixed call cost. */
 const SHORT_STRING = 32;
+/** Up to this many bytes an opaque is copied a word at a time rather than with TypedArray#set. */
+const SHORT_OPAQUE = 64;
 
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
@@ -231,11 +233,27 @@ export class XdrWriter {
   private putBytes(v: Uint8Array, n: number): void {
     const padded = (n + 3) & ~3;
     if (this.at + padded > this.bytes.length) this.grow(padded);
-    const b = this.bytes;
     const p = this.at;
-    b.set(v, p);
-    for (let i = n; i < padded; i++) b[p + i] = 0;
     this.at = p + padded;
+    if (n > SHORT_OPAQUE) {
+      const b = this.bytes;
+      b.set(v, p);
+      for (let i = n; i < padded; i++) b[p + i] = 0;
+      return;
+    }
+    // Short opaques (UUIDs) go four bytes per store: TypedArray#set is a
+    // builtin call that costs more than the copy itself at this size.
+    const dv = this.dv;
+    const whole = n & ~3;
+    let i = 0;
+    for (; i < whole; i += 4) {
+      dv.setInt32(p + i, (v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!);
+    }
+    if (i < n) {
+      let word = 0;
+      for (let k = 0; k < 4; k++) word = (word << 8) | (i + k < n ? v[i + k]! : 0);
+      dv.setInt32(p + i, word);
+    }
   }
 
   writeFixedOpaque(v: Uint8Array, n: number): void {
