@@ -192,14 +192,12 @@ export async function domainOpenConsole(
   opts: OpenStreamOptions = {},
 ): Promise<VirStream> {
   const args = { dom: domain.wire, devName, flags };
-  const { stream } = await openStreamCall(
-    domain.conn.rpc,
-    target(remoteProgram, DOMAIN_OPEN_CONSOLE, false),
+  return openDuplex(
+    domain,
+    DOMAIN_OPEN_CONSOLE,
     (w) => encodeRemoteDomainOpenConsoleArgs(w, args),
-    null,
     opts,
   );
-  return stream;
 }
 
 /** Connects to a domain's channel by name (virDomainOpenChannel): a duplex stream like a console. */
@@ -210,10 +208,25 @@ export async function domainOpenChannel(
   opts: OpenStreamOptions = {},
 ): Promise<VirStream> {
   const args = { dom: domain.wire, name, flags };
+  return openDuplex(
+    domain,
+    DOMAIN_OPEN_CHANNEL,
+    (w) => encodeRemoteDomainOpenChannelArgs(w, args),
+    opts,
+  );
+}
+
+/** A console or channel: a stream opened by a call with no reply body, used both ways. */
+async function openDuplex(
+  domain: Domain,
+  procedure: ProcedureInfo,
+  encodeArgs: (w: XdrWriter) => void,
+  opts: OpenStreamOptions,
+): Promise<VirStream> {
   const { stream } = await openStreamCall(
     domain.conn.rpc,
-    target(remoteProgram, DOMAIN_OPEN_CHANNEL, false),
-    (w) => encodeRemoteDomainOpenChannelArgs(w, args),
+    target(remoteProgram, procedure, false),
+    encodeArgs,
     null,
     opts,
   );
