@@ -676,6 +676,20 @@ const floorCacheString: string[] = new Array<string>(FLOOR_SLOTS).fill('');
 const floorUtf8Decoder = new TextDecoder();
 let floorBytes: Uint8Array = new Uint8Array(0);
 
+/** A new string of `n` bytes at `start`: ASCII four characters per call, else TextDecoder. */
+function floorNewString(start: number, n: number): string {
+  const b = floorBytes;
+  const end = start + n;
+  let high = 0;
+  for (let i = start; i < end; i++) high |= b[i]!;
+  if (high > 0x7f) return floorUtf8Decoder.decode(b.subarray(start, end));
+  let s = '';
+  let i = start;
+  for (; i + 4 <= end; i += 4) s += String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+  for (; i < end; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
 function floorCachedString(dv: DataView, p: number): string {
   const n = dv.getUint32(p);
   const start = p + 4;
@@ -696,7 +710,7 @@ function floorCachedString(dv: DataView, p: number): string {
     }
     if (i === stop) return floorCacheString[slot]!;
   }
-  const s = floorUtf8Decoder.decode(floorBytes.subarray(start, start + n));
+  const s = floorNewString(start, n);
   floorCacheLength[slot] = n;
   floorCacheString[slot] = s;
   for (let i = start, k = slot * 16; i < stop; i += 4, k++) floorCacheWords[k] = dv.getInt32(i);
