@@ -42,7 +42,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
+import { benchWithHosts } from '../scripts/lib/harness.js';
 import type { RemoteNonnullDomain } from '../src/generated/remote.js';
 import {
   type Connection,
@@ -478,7 +478,6 @@ const num = (v: TypedValue | undefined): number | null =>
 // ---------------------------------------------------------------------------
 // Main
 
-let startedHosts = false;
 let adminA: Connection | null = null;
 let adminB: Connection | null = null;
 let migA: Connection | null = null;
@@ -486,7 +485,6 @@ let migB: Connection | null = null;
 let uriA = '';
 let uriB = '';
 let touched = false;
-let cleaning: Promise<void> | null = null;
 
 /** Destroys and undefines the guest on one host: through `conn`, else through virsh. */
 async function removeGuest(conn: Connection | null, uri: string): Promise<boolean> {
@@ -510,55 +508,33 @@ async function removeGuest(conn: Connection | null, uri: string): Promise<boolea
   return a.status === 0 || b.status === 0;
 }
 
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    child?.kill('SIGTERM');
-    if (touched) {
-      for (const [conn, uri, h] of [
-        [adminA, uriA, 'A'],
-        [adminB, uriB, 'B'],
-      ] as const) {
-        try {
-          if (await removeGuest(conn, uri)) log(`removed ${NAME} on host ${h}`);
-        } catch (err) {
-          process.stderr.write(
-            `warning: could not remove ${NAME} on host ${h}: ${(err as Error).message}\n`,
-          );
-        }
-      }
-    }
-    for (const c of [migA, migB, adminA, adminB]) {
+/** Stops the baseline child, removes the guest from both hosts, closes the connections. */
+async function cleanup(): Promise<void> {
+  child?.kill('SIGTERM');
+  if (touched) {
+    for (const [conn, uri, h] of [
+      [adminA, uriA, 'A'],
+      [adminB, uriB, 'B'],
+    ] as const) {
       try {
-        await c?.close();
-      } catch {
-        // best effort
+        if (await removeGuest(conn, uri)) log(`removed ${NAME} on host ${h}`);
+      } catch (err) {
+        process.stderr.write(
+          `warning: could not remove ${NAME} on host ${h}: ${(err as Error).message}\n`,
+        );
       }
     }
-    if (startedHosts) {
-      log('taking the hosts down (this bench started them)');
-      runHarness('down', { echo: process.stderr });
-    }
-  })();
-  return cleaning;
-}
-
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-async function main(): Promise<void> {
-  if (runHarness('status').status !== 0) {
-    log('test hosts are not all up: bash scripts/test-hosts.sh up');
-    startedHosts = true;
-    const up = runHarness('up', { echo: process.stderr });
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
   }
-  const env = parseHarnessEnv(runHarness('env').stdout);
+  for (const c of [migA, migB, adminA, adminB]) {
+    try {
+      await c?.close();
+    } catch {
+      // best effort
+    }
+  }
+}
+
+async function main(env: Record<string, string>): Promise<void> {
   uriA = env.VIRTWIRE_HOST_A_TCP ?? '';
   uriB = env.VIRTWIRE_HOST_B_TCP ?? '';
   const guestXmlPath = env.VIRTWIRE_GUEST_XML;
@@ -924,13 +900,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (err) {
-  if (!interrupted) {
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-  }
-  await cleanup();
-  process.exit(interrupted ? 130 : 1);
-}
+await benchWithHosts({ log, main, cleanup });

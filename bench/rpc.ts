@@ -29,7 +29,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
+import { benchWithHosts } from '../scripts/lib/harness.js';
 import {
   encodeRemoteConnectOpenArgs,
   REMOTE_PROGRAM,
@@ -601,63 +601,36 @@ function printTable(rows: ReturnType<typeof summarize>[]): void {
 // ---------------------------------------------------------------------------
 // Main
 
-let startedHosts = false;
 let admin: Connection | null = null;
 let bench: Connection | null = null;
 let domainDefined = false;
-let cleaning: Promise<void> | null = null;
 
-/** Idempotent: removes the domain, closes connections, takes the hosts down if we started them. */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    child?.kill('SIGTERM');
-    try {
-      await bench?.close();
-    } catch {
-      // best effort
-    }
-    if (domainDefined && admin?.isOpen) {
-      try {
-        await removeDomain(admin, DOMAIN_NAME);
-        log(`removed domain ${DOMAIN_NAME}`);
-      } catch (err) {
-        process.stderr.write(
-          `warning: could not remove domain ${DOMAIN_NAME}: ${(err as Error).message}\n`,
-        );
-      }
-    }
-    try {
-      await admin?.close();
-    } catch {
-      // best effort
-    }
-    if (startedHosts) {
-      log('taking the hosts down (this bench started them)');
-      runHarness('down', { echo: process.stderr });
-    }
-  })();
-  return cleaning;
-}
-
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-async function main(): Promise<void> {
-  const status = runHarness('status');
-  // Only host A is needed: if it answers, never run up/down over the others' hosts.
-  if (status.status !== 0 && !/^host A: up/m.test(status.stdout)) {
-    log('host A is down: bash scripts/test-hosts.sh up');
-    startedHosts = true;
-    const up = runHarness('up', { echo: process.stderr });
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
+/** Stops the baseline child, removes the domain, closes the connections. */
+async function cleanup(): Promise<void> {
+  child?.kill('SIGTERM');
+  try {
+    await bench?.close();
+  } catch {
+    // best effort
   }
-  const env = parseHarnessEnv(runHarness('env').stdout);
+  if (domainDefined && admin?.isOpen) {
+    try {
+      await removeDomain(admin, DOMAIN_NAME);
+      log(`removed domain ${DOMAIN_NAME}`);
+    } catch (err) {
+      process.stderr.write(
+        `warning: could not remove domain ${DOMAIN_NAME}: ${(err as Error).message}\n`,
+      );
+    }
+  }
+  try {
+    await admin?.close();
+  } catch {
+    // best effort
+  }
+}
+
+async function main(env: Record<string, string>): Promise<void> {
   const uri = opt('uri') ?? env.VIRTWIRE_HOST_A_TCP;
   const guestXmlPath = env.VIRTWIRE_GUEST_XML;
   const hostsDir = env.VIRTWIRE_HOSTS_DIR;
@@ -826,14 +799,10 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (err) {
-  // after a signal, the calls cut short by cleanup() are no error of their own
-  if (!interrupted) {
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-  }
-  await cleanup();
-  process.exit(interrupted ? 130 : 1);
-}
+await benchWithHosts({
+  log,
+  // Only host A is needed: if it answers, never run up/down over the others' hosts.
+  hostsUp: (status) => status.ok || /^host A: up/m.test(status.stdout),
+  main,
+  cleanup,
+});

@@ -30,7 +30,7 @@ import { randomFillSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parseHarnessEnv, runHarness } from '../scripts/lib/harness.js';
+import { benchWithHosts } from '../scripts/lib/harness.js';
 import { streamToFile, volumeDownload } from '../src/api/streams.js';
 import type { RemoteNonnullStoragePool, RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { type Connection, connect } from '../src/index.js';
@@ -117,7 +117,6 @@ const mibps = (ms: number) => SIZE / 1048576 / (ms / 1000);
 let admin: Connection | undefined;
 let pool: RemoteNonnullStoragePool | undefined;
 let poolDir = '';
-let startedHosts = false;
 
 async function cleanup(): Promise<void> {
   if (admin?.isOpen && pool) {
@@ -134,10 +133,6 @@ async function cleanup(): Promise<void> {
   admin = undefined;
   if (poolDir) rmSync(poolDir, { recursive: true, force: true });
   poolDir = '';
-  if (startedHosts) {
-    startedHosts = false;
-    runHarness('down', { echo: process.stderr });
-  }
 }
 
 /** Runs virsh; wall time, and CPU time when /usr/bin/time is there. */
@@ -175,20 +170,7 @@ async function virtwireInProcess(uri: string, vol: RemoteNonnullStorageVol): Pro
   return performance.now() - t0;
 }
 
-async function main(): Promise<void> {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      process.stderr.write(`\n${sig}: cleaning up\n`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  if (runHarness('status').status !== 0) {
-    log('hosts are down: bash scripts/test-hosts.sh up');
-    startedHosts = true;
-    const up = runHarness('up', { echo: process.stderr });
-    if (up.status !== 0) throw new Error(`test-hosts.sh up failed: ${up.out}`);
-  }
-  const env = parseHarnessEnv(runHarness('env').stdout);
+async function main(env: Record<string, string>): Promise<void> {
   const uri = env.VIRTWIRE_HOST_A_TCP;
   if (!uri) throw new Error('test-hosts.sh env gives no VIRTWIRE_HOST_A_TCP');
   const virshVersion = spawnSync('virsh', ['--version'], { encoding: 'utf8' }).stdout?.trim();
@@ -299,11 +281,6 @@ async function main(): Promise<void> {
 }
 
 if (argv[0] !== '--child') {
-  main()
-    .then(cleanup, async (err) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      await cleanup().catch(() => {});
-      process.exit(1);
-    })
-    .then(() => process.exit(0));
+  await benchWithHosts({ log, main, cleanup });
+  process.exit(0);
 }

@@ -49,3 +49,65 @@ export function parseHarnessEnv(text: string): Record<string, string> {
   }
   return env;
 }
+
+/** What a bench that drives the real test hosts gives {@link benchWithHosts}. */
+export interface HostedBench {
+  /** Progress lines (stderr when the bench prints --json on stdout). */
+  log(line: string): void;
+  /** Whether the hosts this bench needs are up, from `test-hosts.sh status`; default: all of them. */
+  hostsUp?(status: HarnessResult): boolean;
+  /** The bench itself, given `test-hosts.sh env`. */
+  main(env: Record<string, string>): Promise<void>;
+  /** Undoes what `main` set up (domains, pools, connections); runs once, whatever happened. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Runs a bench against the test hosts: brings them up when they are not (and
+ * then down again at the end, and only then), runs the bench's cleanup exactly
+ * once, also on SIGINT/SIGTERM (exit 130), and on an error prints it and exits 1.
+ */
+export async function benchWithHosts(bench: HostedBench): Promise<void> {
+  let startedHosts = false;
+  let interrupted = false;
+  let cleaning: Promise<void> | null = null;
+  const cleanup = (): Promise<void> => {
+    cleaning ??= (async () => {
+      try {
+        await bench.cleanup();
+      } catch (err) {
+        process.stderr.write(`warning: cleanup: ${(err as Error).message}\n`);
+      }
+      if (startedHosts) {
+        bench.log('taking the hosts down (this bench started them)');
+        runHarness('down', { echo: process.stderr });
+      }
+    })();
+    return cleaning;
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      interrupted = true;
+      process.stderr.write(`\n${sig}: cleaning up\n`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const status = runHarness('status');
+    if (!(bench.hostsUp?.(status) ?? status.ok)) {
+      bench.log('the hosts this bench needs are down: bash scripts/test-hosts.sh up');
+      startedHosts = true;
+      const up = runHarness('up', { echo: process.stderr });
+      if (!up.ok) throw new Error(`test-hosts.sh up failed: ${up.out}`);
+    }
+    await bench.main(parseHarnessEnv(runHarness('env').stdout));
+    await cleanup();
+  } catch (err) {
+    // after a signal, the calls cut short by cleanup() are no error of their own
+    if (!interrupted) {
+      process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    }
+    await cleanup();
+    process.exit(interrupted ? 130 : 1);
+  }
+}
