@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, type Domain, MigrationError } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
-import { CliProcess, cliEnv, jsonLines, runCli } from './run-cli.js';
+import { CliProcess, cliEnv, jsonLines, postcopyMigrateArgs, runCli } from './run-cli.js';
 
 const MiB = 1024 * 1024;
 /** Simulated seconds per real second: a 10 s first pass takes 1 s. */
@@ -234,19 +234,7 @@ describe('migration between two simulated hosts', () => {
 
   it('post-copy after the first pass, as one JSON object per line, and the final states', async () => {
     await hosts();
-    const r = await runCli([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--postcopy',
-      '--postcopy-after-precopy',
-      '--bandwidth',
-      '100',
-      '--json',
-      'mig',
-      dst.uri,
-    ]);
+    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--json'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
@@ -294,18 +282,7 @@ describe('migration between two simulated hosts', () => {
 
   it('prints plain lines without escape codes when stdout is not a terminal', async () => {
     await hosts();
-    const r = await runCli([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--postcopy',
-      '--postcopy-after-precopy',
-      '--bandwidth',
-      '100',
-      'mig',
-      dst.uri,
-    ]);
+    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri));
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\x1b');
     const lines = r.stdout.trimEnd().split('\n');

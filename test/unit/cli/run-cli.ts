@@ -116,3 +116,29 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * `-c FROM migrate --live --postcopy --postcopy-after-precopy --bandwidth 100
+ * [EXTRA...] DOMAIN TO`: the post-copy migration the CLI tests run, held to
+ * 100 MiB/s so the simulated first pass is slow enough to switch after it.
+ */
+export function postcopyMigrateArgs(
+  from: string,
+  domain: string,
+  to: string,
+  ...extra: string[]
+): string[] {
+  return [
+    '-c',
+    from,
+    'migrate',
+    '--live',
+    '--postcopy',
+    '--postcopy-after-precopy',
+    '--bandwidth',
+    '100',
+    ...extra,
+    domain,
+    to,
+  ];
+}

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLEAR_LINE, HIDE_CURSOR, SHOW_CURSOR } from '../../../src/cli/reporter.js';
 import { Simulator } from '../../../src/testing/index.js';
-import { cliEnv, MAIN, ROOT } from './run-cli.js';
+import { cliEnv, MAIN, postcopyMigrateArgs, ROOT } from './run-cli.js';
 
 /** Runs the CLI on a pseudo-terminal `cols` wide; resolves with everything the terminal received. */
 function onTerminal(
@@ -91,17 +91,7 @@ describe('progress on a terminal', () => {
     });
     const b = await Simulator.start({ tcp: true, timeScale: 10 });
     sims = [a, b];
-    const base = [
-      '-c',
-      a.uri,
-      'migrate',
-      '--live',
-      '--postcopy',
-      '--postcopy-after-precopy',
-      '--bandwidth',
-      '100',
-    ];
-    const narrow = await onTerminal([...base, 'vm', b.uri], 50);
+    const narrow = await onTerminal(postcopyMigrateArgs(a.uri, 'vm', b.uri), 50);
     expect(narrow.code).toBe(0);
     const lines = redraws(narrow.out);
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -109,22 +99,7 @@ describe('progress on a terminal', () => {
     expect(narrow.out).toContain('Migration of vm completed (post-copy)');
 
     // back again, as JSON
-    const back = await onTerminal(
-      [
-        '-c',
-        b.uri,
-        'migrate',
-        '--live',
-        '--postcopy',
-        '--postcopy-after-precopy',
-        '--bandwidth',
-        '100',
-        '--json',
-        'vm',
-        a.uri,
-      ],
-      80,
-    );
+    const back = await onTerminal(postcopyMigrateArgs(b.uri, 'vm', a.uri, '--json'), 80);
     expect(back.code).toBe(0);
     expect(back.out).not.toContain('\x1b');
     const objs = back.out
