@@ -17,7 +17,7 @@ import {
   encodeVirNetStreamHole,
   type VirNetMessageHeader,
 } from '../../src/generated/virnet.js';
-import type { Codec } from '../../src/xdr/index.js';
+import { type Codec, XdrWriter } from '../../src/xdr/index.js';
 import type { ProcedureInfo, ProgramInfo } from '../../src/xdr/program.js';
 import { XdrReader } from '../../src/xdr/reader.js';
 
@@ -103,4 +103,27 @@ export function dissect(bytes: Uint8Array): Dissected {
   else if (header.type === 0 || header.type === 2 || header.type === 4) codec = procedure.args;
   else codec = procedure.ret;
   return { length, header, program, procedure, codec, payloadOffset: r.pos };
+}
+
+/** The header fields of one RPC message, as a test server sees or sends them. */
+export interface MessageHead {
+  prog: number;
+  vers: number;
+  proc: number;
+  type: number;
+  serial: number;
+  status: number;
+}
+
+/** One framed message: length word, header, and what `body` writes. */
+export function frame(h: MessageHead, body?: (w: XdrWriter) => void): Buffer {
+  const w = new XdrWriter(64);
+  const at = w.reserve(4);
+  for (const v of [h.prog, h.vers]) w.writeUint(v);
+  for (const v of [h.proc, h.type]) w.writeInt(v);
+  w.writeUint(h.serial);
+  w.writeInt(h.status);
+  body?.(w);
+  w.patchUint(at, w.pos);
+  return Buffer.from(w.finish());
 }

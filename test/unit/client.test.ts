@@ -20,32 +20,13 @@ import {
 } from '../../src/rpc/errors.js';
 import { Framer } from '../../src/rpc/framer.js';
 import { connectSocket } from '../../src/transport/socket.js';
-import { XdrWriter } from '../../src/xdr/index.js';
+import { frame, type MessageHead } from '../helpers/packets.js';
 
-interface Msg {
-  prog: number;
-  vers: number;
-  proc: number;
-  type: number;
-  serial: number;
-  status: number;
-}
+type Msg = MessageHead;
 
 const REMOTE = 0x20008086;
 const proc = (name: string) => remoteProgram.procedures.find((p) => p.name === name)!;
 const LIBVER = proc('CONNECT_GET_LIB_VERSION');
-
-function frame(h: Msg, body?: (w: XdrWriter) => void): Buffer {
-  const w = new XdrWriter(64);
-  const at = w.reserve(4);
-  for (const v of [h.prog, h.vers]) w.writeUint(v);
-  for (const v of [h.proc, h.type]) w.writeInt(v);
-  w.writeUint(h.serial);
-  w.writeInt(h.status);
-  body?.(w);
-  w.patchUint(at, w.pos);
-  return Buffer.from(w.finish());
-}
 
 let server: Server | undefined;
 afterEach(() => {

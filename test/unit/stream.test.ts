@@ -22,33 +22,15 @@ import {
   type VirStreamOptions,
 } from '../../src/rpc/stream.js';
 import { connectSocket } from '../../src/transport/socket.js';
-import { XdrWriter } from '../../src/xdr/index.js';
+import { frame, type MessageHead } from '../helpers/packets.js';
 
 const REMOTE = remoteProgram.program;
 const DOWNLOAD = remoteProgram.procedures.find((p) => p.name === 'STORAGE_VOL_DOWNLOAD')!;
 const { CALL, REPLY, STREAM, STREAM_HOLE, MESSAGE } = MessageType;
 const { OK, ERROR, CONTINUE } = MessageStatus;
 
-interface Msg {
-  prog: number;
-  vers: number;
-  proc: number;
-  type: number;
-  serial: number;
-  status: number;
+interface Msg extends MessageHead {
   payload: Uint8Array;
-}
-
-function frame(h: Omit<Msg, 'payload'>, body?: (w: XdrWriter) => void): Buffer {
-  const w = new XdrWriter(64);
-  const at = w.reserve(4);
-  for (const v of [h.prog, h.vers]) w.writeUint(v);
-  for (const v of [h.proc, h.type]) w.writeInt(v);
-  w.writeUint(h.serial);
-  w.writeInt(h.status);
-  body?.(w);
-  w.patchUint(at, w.pos);
-  return Buffer.from(w.finish());
 }
 
 function rawFrame(h: Omit<Msg, 'payload'>, data: Uint8Array): Buffer {
