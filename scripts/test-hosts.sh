@@ -300,6 +300,24 @@ save_caps_seed() { # keep A's (re)validated cache for the next run; swap in atom
   mv "$tmp" "$CAPS_CACHE"
 }
 
+# await_launch NAME STATE_DIR T0 READY WAITING_FOR DOWN_CMD LOG...: polls READY (a
+# command) every 0.1 s until it succeeds; dies with the logs when the launcher
+# of STATE_DIR exits first, or after UP_TIMEOUT seconds since T0.
+await_launch() {
+  local name=$1 dir=$2 t0=$3 ready=$4 waiting=$5 down=$6
+  shift 6
+  until $ready; do
+    if ! alive "$(read_pid "$dir/launcher.pid")"; then
+      tail -n 25 "$@" >&2 2>/dev/null || true
+      die "host $name exited during startup (logs above; '$0 $down' cleans up)"
+    fi
+    if [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print int(b - a) }')" -ge "$UP_TIMEOUT" ]; then
+      die "host $name did not $waiting within ${UP_TIMEOUT}s ('$0 $down' cleans up)"
+    fi
+    sleep 0.1
+  done
+}
+
 launch_ns() { # launch_ns STATE_DIR: STATE_DIR/launch.sh in a private mount namespace
   local d=$1
   # the bind targets must exist in the parent namespace too
@@ -794,6 +812,7 @@ s_sock() { echo "$SDIR/sock/libvirt-sock"; }
 # Readiness without SASL credentials: the TCP port answering is enough.
 s_answers() { (exec 3<>"/dev/tcp/$S_ADDR/$PORT") 2>/dev/null; }
 s_tls() { [ -s "$SDIR/pki/servercert.pem" ]; }
+s_started() { s_answers && [ -S "$(s_sock)" ] && [ -s "$SDIR/libvirtd.pid" ]; }
 # up, and (with TLS) its certificate still from A's current CA: `up` after a `down` makes a new one
 sasl_up() {
   local p
@@ -861,7 +880,7 @@ EOF
 }
 
 cmd_up_sasl() {
-  local t0 p
+  local t0
   t0=$(now)
   [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
   if [ -d "$SDIR" ]; then
@@ -878,17 +897,8 @@ cmd_up_sasl() {
   # S only serves the test driver; a QEMU capabilities seed spares it a probe if one exists.
   seed_caps "$CAPS_CACHE" "$SDIR" || true
   launch_ns "$SDIR"
-  until s_answers && [ -S "$(s_sock)" ] && [ -s "$SDIR/libvirtd.pid" ]; do
-    p=$(s_launcher_pid)
-    if ! alive "$p"; then
-      tail -n 25 "$SDIR/stdout.log" "$SDIR/libvirtd.log" >&2 2>/dev/null || true
-      die "libvirtd for host S exited during startup (logs above; '$0 down-sasl' cleans up)"
-    fi
-    if [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print int(b - a) }')" -ge "$UP_TIMEOUT" ]; then
-      die "host S did not answer on $S_ADDR:$PORT within ${UP_TIMEOUT}s ('$0 down-sasl' cleans up)"
-    fi
-    sleep 0.1
-  done
+  await_launch S "$SDIR" "$t0" s_started "answer on $S_ADDR:$PORT" down-sasl \
+    "$SDIR/stdout.log" "$SDIR/libvirtd.log"
   readlink "/proc/$(s_pid)/ns/mnt" >"$SDIR/mntns"
   say "host S (SASL: tcp $S_ADDR$(s_tls && echo ", tls" || true), unix $(s_sock)) up after $(elapsed "$t0")s"
 }
@@ -928,6 +938,7 @@ p_pidfile_ours() { # p_pidfile_ours FILE: the PID in FILE is alive and in P's mo
     [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(cat "$PDIR/mntns")" ]
 }
 p_sock() { echo "$PDIR/sock/libvirt-sock"; }
+p_started() { [ -S "$(p_sock)" ] && [ -s "$PDIR/libvirtd.pid" ]; }
 polkit_up() {
   p_pidfile_ours "$PDIR/libvirtd.pid" && p_pidfile_ours "$PDIR/polkitd.pid" &&
     p_pidfile_ours "$PDIR/dbus.pid" && [ -S "$(p_sock)" ]
@@ -1022,7 +1033,7 @@ EOF
 }
 
 cmd_up_polkit() {
-  local t0 p
+  local t0
   t0=$(now)
   [ "$(id -u)" = 0 ] || die "must run as root (private mount namespaces, system libvirtd)"
   if [ -d "$PDIR" ]; then
@@ -1039,17 +1050,8 @@ cmd_up_polkit() {
   touch "$PDIR/allow"
   seed_caps "$CAPS_CACHE" "$PDIR" || true
   launch_ns "$PDIR"
-  until [ -S "$(p_sock)" ] && [ -s "$PDIR/libvirtd.pid" ]; do
-    p=$(read_pid "$PDIR/launcher.pid")
-    if ! alive "$p"; then
-      tail -n 25 "$PDIR/stdout.log" "$PDIR/dbus.log" "$PDIR/polkitd.log" "$PDIR/libvirtd.log" >&2 2>/dev/null || true
-      die "host P exited during startup (logs above; '$0 down-polkit' cleans up)"
-    fi
-    if [ "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print int(b - a) }')" -ge "$UP_TIMEOUT" ]; then
-      die "host P did not create $(p_sock) within ${UP_TIMEOUT}s ('$0 down-polkit' cleans up)"
-    fi
-    sleep 0.1
-  done
+  await_launch P "$PDIR" "$t0" p_started "create $(p_sock)" down-polkit \
+    "$PDIR/stdout.log" "$PDIR/dbus.log" "$PDIR/polkitd.log" "$PDIR/libvirtd.log"
   readlink "/proc/$(read_pid "$PDIR/libvirtd.pid")/ns/mnt" >"$PDIR/mntns"
   polkit_up || die "host P: libvirtd, polkitd or its D-Bus is not running (see $PDIR/*.log)"
   say "host P (polkit on $(p_sock)) up after $(elapsed "$t0")s"
