@@ -127,3 +127,16 @@ export function frame(h: MessageHead, body?: (w: XdrWriter) => void): Buffer {
   w.patchUint(at, w.pos);
   return Buffer.from(w.finish());
 }
+
+/** The header of a framed message (as `frame()` writes it, length word first). */
+export function readHead(b: Uint8Array): MessageHead {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    prog: v.getUint32(4),
+    vers: v.getUint32(8),
+    proc: v.getInt32(12),
+    type: v.getInt32(16),
+    serial: v.getUint32(20),
+    status: v.getInt32(24),
+  };
+}

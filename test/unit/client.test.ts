@@ -20,7 +20,7 @@ import {
 } from '../../src/rpc/errors.js';
 import { Framer } from '../../src/rpc/framer.js';
 import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead } from '../helpers/packets.js';
+import { frame, type MessageHead, readHead } from '../helpers/packets.js';
 
 type Msg = MessageHead;
 
@@ -41,20 +41,7 @@ async function peer(
 ): Promise<RpcClient> {
   const path = join(mkdtempSync(join(tmpdir(), 'vw-client-')), 'sock');
   server = createServer((sock) => {
-    const f = new Framer((b) => {
-      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      onMessage(
-        {
-          prog: v.getUint32(4),
-          vers: v.getUint32(8),
-          proc: v.getInt32(12),
-          type: v.getInt32(16),
-          serial: v.getUint32(20),
-          status: v.getInt32(24),
-        },
-        sock,
-      );
-    });
+    const f = new Framer((b) => onMessage(readHead(b), sock));
     sock.on('data', (c) => f.push(c));
     sock.on('error', () => {});
   });
@@ -264,17 +251,7 @@ describe('RpcClient', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'vw-client-')), 'sock');
     const all = new Promise<void>((done) => {
       server = createServer((sock) => {
-        const f = new Framer((b) => {
-          const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-          got.push({
-            prog: v.getUint32(4),
-            vers: v.getUint32(8),
-            proc: v.getInt32(12),
-            type: v.getInt32(16),
-            serial: v.getUint32(20),
-            status: v.getInt32(24),
-          });
-        });
+        const f = new Framer((b) => got.push(readHead(b)));
         sock.on('data', (c) => f.push(c));
         sock.on('end', () => done());
         sock.on('error', () => {});

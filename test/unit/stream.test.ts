@@ -22,7 +22,7 @@ import {
   type VirStreamOptions,
 } from '../../src/rpc/stream.js';
 import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead } from '../helpers/packets.js';
+import { frame, type MessageHead, readHead } from '../helpers/packets.js';
 
 const REMOTE = remoteProgram.program;
 const DOWNLOAD = remoteProgram.procedures.find((p) => p.name === 'STORAGE_VOL_DOWNLOAD')!;
@@ -125,16 +125,7 @@ async function setup(): Promise<{ peer: Peer; rpc: RpcClient }> {
   server = createServer((sock) => {
     peer.sock = sock;
     const f = new Framer((b) => {
-      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      peer.onMessage({
-        prog: v.getUint32(4),
-        vers: v.getUint32(8),
-        proc: v.getInt32(12),
-        type: v.getInt32(16),
-        serial: v.getUint32(20),
-        status: v.getInt32(24),
-        payload: Uint8Array.from(b.subarray(28)),
-      });
+      peer.onMessage({ ...readHead(b), payload: Uint8Array.from(b.subarray(28)) });
     });
     sock.on('data', (c) => f.push(c));
     sock.on('error', () => {});

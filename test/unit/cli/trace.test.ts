@@ -12,25 +12,14 @@ import {
   type VirNetMessageHeader,
 } from '../../../src/generated/virnet.js';
 import { RAW_DATA, type RawDataSource } from '../../../src/rpc/raw.js';
-import { XdrWriter } from '../../../src/xdr/writer.js';
+import type { XdrWriter } from '../../../src/xdr/writer.js';
+import { frame } from '../../helpers/packets.js';
 
-/** A whole message: length word, header, payload. */
-function message(
+/** A whole message (version 1): length word, header, payload. */
+const message = (
   h: { prog: number; proc: number; type: number; serial: number; status: number },
   payload?: (w: XdrWriter) => void,
-): Uint8Array {
-  const w = new XdrWriter(256);
-  const at = w.reserve(4);
-  w.writeUint(h.prog);
-  w.writeUint(1);
-  w.writeInt(h.proc);
-  w.writeInt(h.type);
-  w.writeUint(h.serial);
-  w.writeInt(h.status);
-  payload?.(w);
-  w.patchUint(at, w.pos);
-  return w.finish();
-}
+): Uint8Array => new Uint8Array(frame({ ...h, vers: 1 }, payload));
 
 const lookupCall = message({ prog: REMOTE_PROGRAM, proc: 23, type: 0, serial: 7, status: 0 }, (w) =>
   w.writeString('vm1', 100),
