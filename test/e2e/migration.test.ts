@@ -9,12 +9,12 @@ import {
   connect,
   type Domain,
   MigrationError,
-  type MigrationEvent,
   PostcopyFailedError,
   TypedParamError,
 } from '../../src/index.js';
 import { guestCounter, guestXml, removeDomains } from '../helpers/guest.js';
 import { host } from '../helpers/hosts.js';
+import { eventTrail } from '../helpers/migration.js';
 
 let a: Connection;
 let b: Connection;
@@ -57,28 +57,13 @@ async function absentOn(conn: Connection, name = NAME): Promise<boolean> {
   return (await conn.listDomains()).every((d) => d.name !== name);
 }
 
-async function collect(m: { events(): AsyncIterable<MigrationEvent> }): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of m.events()) {
-    const ev = e.event as { type: string; event?: string; detail?: string; iteration?: number };
-    out.push(
-      ev.type === 'lifecycle'
-        ? `${e.side}:${ev.event}/${ev.detail}`
-        : ev.type === 'migration_iteration'
-          ? `${e.side}:iteration ${ev.iteration}`
-          : `${e.side}:${ev.type}`,
-    );
-  }
-  return out;
-}
-
 describe('live migration between two real libvirt hosts', () => {
   it('(a) managed live pre-copy of a persistent domain', async () => {
     const d = await a.defineDomain(guestXml(NAME));
     await d.start();
     await new Promise((r) => setTimeout(r, 300));
     const m = d.migrate(b, { live: true, persistent: true, undefineSource: true });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { domain, stats } = await m.done;
     expect(domain?.name).toBe(NAME);
     expect(domain?.uuid).toBe(d.uuid);
@@ -97,7 +82,7 @@ describe('live migration between two real libvirt hosts', () => {
   it('(b, h) managed post-copy switched by hand mid-run, with progress snapshots', async () => {
     const d = await startGuest();
     const m = d.migrate(b, { live: true, postcopy: true, bandwidth: 1, postcopyBandwidth: 100 });
-    const events = collect(m);
+    const events = eventTrail(m);
     const snapshots: Array<{ phase: string; processed: number }> = [];
     const progress = (async () => {
       for await (const p of m.progress({ intervalMs: 200 })) {
@@ -136,7 +121,7 @@ describe('live migration between two real libvirt hosts', () => {
       postcopyBandwidth: 200,
       postcopyPolicy: 'after-precopy',
     });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { stats } = await m.done;
     expect(m.postcopySwitch?.trigger).toBe('iteration');
     expect(m.postcopySwitch!.repliedAt).toBeGreaterThan(m.postcopySwitch!.requestedAt);
@@ -161,7 +146,7 @@ describe('live migration between two real libvirt hosts', () => {
       postcopyBandwidth: 200,
       postcopyPolicy: 'after-precopy',
     });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { domain, stats } = await m.done;
     expect(domain).toBeNull(); // no destination connection of ours in peer-to-peer
     expect(m.postcopySwitch?.trigger).toBe('iteration');

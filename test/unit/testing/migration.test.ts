@@ -9,7 +9,6 @@ import {
   type Connection,
   isOperationAborted,
   isOperationInvalid,
-  type Migration,
   MigrationError,
   PostcopyFailedError,
   type RemoteError,
@@ -19,6 +18,7 @@ import {
   Simulator,
   type SimulatorOptions,
 } from '../../../src/testing/index.js';
+import { eventTrail } from '../../helpers/migration.js';
 
 const MiB = 1024 * 1024;
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -41,21 +41,6 @@ async function hosts(
 }
 
 /** Both sides' events of a migration as `side:event/detail`, `side:iteration N`, `side:job_completed`. */
-async function collect(m: Migration): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of m.events()) {
-    const ev = e.event;
-    out.push(
-      ev.type === 'lifecycle'
-        ? `${e.side}:${ev.event}/${ev.detail}`
-        : ev.type === 'migration_iteration'
-          ? `${e.side}:iteration ${ev.iteration}`
-          : `${e.side}:${ev.type}`,
-    );
-  }
-  return out;
-}
-
 /** The statistics fields libvirtd 9.0 reported for a migration in progress, in its order, and when completed. */
 const LIVE_FIELDS = [
   'operation',
@@ -99,7 +84,7 @@ describe('pre-copy', () => {
     );
     const dom = await ca.lookupDomain('vm');
     const m = dom.migrate(cb, { live: true, persistent: true, undefineSource: true });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { domain, stats } = await m.done;
     expect(domain?.uuid).toBe(dom.uuid);
     expect(stats?.memoryIteration).toBe(3);
@@ -187,7 +172,7 @@ describe('pre-copy', () => {
     ]);
     const dom = await ca.lookupDomain('vm');
     const m = dom.migrate(cb, { live: true });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { stats } = await m.done;
     expect(stats?.memoryIteration).toBe(2);
     expect(stats!.memoryProcessed).toBe(512 * MiB);
@@ -218,7 +203,7 @@ describe('pre-copy', () => {
     );
     const dom = await ca.lookupDomain('vm');
     const m = dom.migrate(cb, {});
-    const events = collect(m);
+    const events = eventTrail(m);
     const { stats } = await m.done;
     expect(stats?.memoryIteration).toBe(2);
     expect(stats!.memoryProcessed! / MiB).toBeCloseTo(1000, 3);
@@ -264,7 +249,7 @@ describe('pre-copy', () => {
     const dom = await ca.lookupDomain('vm');
     const before = b.calls.length;
     const m = dom.migrateToURI(b.uri, { live: true, peer2peer: true, persistent: true });
-    const events = collect(m);
+    const events = eventTrail(m);
     const { domain, stats } = await m.done;
     expect(domain).toBeNull();
     expect(stats?.memoryIteration).toBeGreaterThanOrEqual(2);
@@ -369,7 +354,7 @@ describe('post-copy', () => {
       bandwidth: 500,
       postcopyBandwidth: 1000,
     });
-    const events = collect(m);
+    const events = eventTrail(m);
     const phases = new Set<string>();
     const progress = (async () => {
       for await (const p of m.progress({ intervalMs: 10 })) if (p.memoryTotal) phases.add(p.phase);
@@ -516,7 +501,7 @@ describe('failures', () => {
       bandwidth: 500,
       postcopyBandwidth: 200,
     });
-    const events = collect(m);
+    const events = eventTrail(m);
     const err = await m.done.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PostcopyFailedError);
     const pf = err as PostcopyFailedError;
@@ -535,7 +520,7 @@ describe('failures', () => {
     await expect(dom.resume()).rejects.toThrow(/post-copy migration recovery/);
 
     const again = dom.migrate(cb, { live: true, postcopy: true, postcopyResume: true });
-    const recovered = collect(again);
+    const recovered = eventTrail(again);
     const { domain, stats } = await again.done;
     expect(domain?.uuid).toBe(dom.uuid);
     expect(stats?.memoryRemaining).toBe(0);
