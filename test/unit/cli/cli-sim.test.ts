@@ -7,7 +7,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, type Domain, MigrationError } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
-import { CliProcess, cliEnv, jsonLines, postcopyMigrateArgs, runCli } from './run-cli.js';
+import {
+  CliProcess,
+  cliEnv,
+  jsonLines,
+  migrateArgs,
+  postcopyMigrateArgs,
+  runCli,
+} from './run-cli.js';
 
 const MiB = 1024 * 1024;
 /** Simulated seconds per real second: a 10 s first pass takes 1 s. */
@@ -302,17 +309,7 @@ describe('migration between two simulated hosts', () => {
 
   it('aborts the job on Ctrl-C and exits non-zero, leaving the guest on the source', async () => {
     await hosts();
-    const p = new CliProcess([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--bandwidth',
-      '100',
-      '--json',
-      'mig',
-      dst.uri,
-    ]);
+    const p = new CliProcess(migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--json'));
     await p.waitFor((o) => o.stdout.includes('"type":"progress"'), 'a progress line');
     p.kill('SIGINT');
     const r = await p.done;
@@ -327,20 +324,19 @@ describe('migration between two simulated hosts', () => {
 
   it('Ctrl-C in post-copy does not abort; a second one leaves the migration running (exit 130)', async () => {
     const d = await hosts();
-    const p = new CliProcess([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--postcopy',
-      '--bandwidth',
-      '100',
-      '--postcopy-bandwidth',
-      '1', // slow enough to stay in post-copy for the test
-      '--json',
-      'mig',
-      dst.uri,
-    ]);
+    const p = new CliProcess(
+      migrateArgs(
+        src.uri,
+        'mig',
+        dst.uri,
+        '--postcopy',
+        '--bandwidth',
+        '100',
+        '--postcopy-bandwidth',
+        '1', // slow enough to stay in post-copy for the test
+        '--json',
+      ),
+    );
     await p.waitFor((o) => o.stdout.includes('"type":"progress"'), 'a progress line');
     await d.migrateStartPostCopy();
     await p.waitFor((o) => o.stdout.includes('"detail":"postcopy"'), 'the post-copy events');
@@ -365,19 +361,9 @@ describe('migration between two simulated hosts', () => {
 
   it('--timeout suspends the guest so pre-copy converges, as virsh does', async () => {
     await hosts();
-    const r = await runCli([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--bandwidth',
-      '100',
-      '--timeout',
-      '1',
-      '--json',
-      'mig',
-      dst.uri,
-    ]);
+    const r = await runCli(
+      migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--timeout', '1', '--json'),
+    );
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
     expect(lines).toContainEqual(expect.objectContaining({ type: 'note', action: 'suspend' }));
@@ -393,21 +379,20 @@ describe('migration between two simulated hosts', () => {
 
   it('--timeout N --timeout-postcopy switches to post-copy after N seconds', async () => {
     await hosts();
-    const r = await runCli([
-      '-c',
-      src.uri,
-      'migrate',
-      '--live',
-      '--postcopy',
-      '--bandwidth',
-      '10',
-      '--timeout',
-      '1',
-      '--timeout-postcopy',
-      '--json',
-      'mig',
-      dst.uri,
-    ]);
+    const r = await runCli(
+      migrateArgs(
+        src.uri,
+        'mig',
+        dst.uri,
+        '--postcopy',
+        '--bandwidth',
+        '10',
+        '--timeout',
+        '1',
+        '--timeout-postcopy',
+        '--json',
+      ),
+    );
     expect(r.code).toBe(0);
     const summary = jsonLines(r.stdout).at(-1)!;
     expect(summary).toMatchObject({

@@ -117,10 +117,20 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** `-c FROM migrate --live [OPTION...] DOMAIN TO`, as the CLI tests run `virtwire migrate`. */
+export function migrateArgs(
+  from: string,
+  domain: string,
+  to: string,
+  ...options: string[]
+): string[] {
+  return ['-c', from, 'migrate', '--live', ...options, domain, to];
+}
+
 /**
- * `-c FROM migrate --live --postcopy --postcopy-after-precopy --bandwidth 100
- * [EXTRA...] DOMAIN TO`: the post-copy migration the CLI tests run, held to
- * 100 MiB/s so the simulated first pass is slow enough to switch after it.
+ * `migrateArgs` with `--postcopy --postcopy-after-precopy --bandwidth 100` and
+ * EXTRA: the post-copy run, held to 100 MiB/s so the simulated first pass is
+ * slow enough to switch after it.
  */
 export function postcopyMigrateArgs(
   from: string,
@@ -128,17 +138,14 @@ export function postcopyMigrateArgs(
   to: string,
   ...extra: string[]
 ): string[] {
-  return [
-    '-c',
+  return migrateArgs(
     from,
-    'migrate',
-    '--live',
+    domain,
+    to,
     '--postcopy',
     '--postcopy-after-precopy',
     '--bandwidth',
     '100',
     ...extra,
-    domain,
-    to,
-  ];
+  );
 }
