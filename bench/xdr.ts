@@ -522,7 +522,10 @@ function floorFinish(start: number, end: number): Uint8Array {
 
 /** Copies the oracle's next string, already in its wire form (length, bytes, padding). */
 function floorOracleString(dv: DataView, p: number, wire: Int32Array[]): number {
-  const words = wire[floorK++]!;
+  return floorCopyWords(dv, p, wire[floorK++]!);
+}
+
+function floorCopyWords(dv: DataView, p: number, words: Int32Array): number {
   for (let i = 0; i < words.length; i++, p += 4) dv.setInt32(p, words[i]!);
   return p;
 }
@@ -552,9 +555,7 @@ function floorCharsString(dv: DataView, p: number): number {
 const floorWireForms = new Map<string, Int32Array>();
 
 function floorMapString(dv: DataView, p: number): number {
-  const words = floorWireForms.get(floorStrings[floorK++]!)!;
-  for (let i = 0; i < words.length; i++, p += 4) dv.setInt32(p, words[i]!);
-  return p;
+  return floorCopyWords(dv, p, floorWireForms.get(floorStrings[floorK++]!)!);
 }
 
 const floorString =
@@ -906,6 +907,10 @@ function makeCase<T>(
   };
   const ourBytes: Uint8Array[] = [];
   const jsBytes: Buffer[] = [];
+  // The floor's oracle: each variant's strings in wire order, and their wire forms.
+  const strings = values.map((v) => stringsInWireOrder(v));
+  const wires = strings.map((ss) => ss.map(wireForm));
+  strings.forEach((ss, k) => ss.forEach((x, i) => floorWireForms.set(x, wires[k]![i]!)));
   values.forEach((value, k) => {
     try {
       const ours = encodeOne(value);
@@ -924,11 +929,10 @@ function makeCase<T>(
       if (!isDeepStrictEqual(fromJs(jsType.fromXDR(js)), value)) {
         fail('js-xdr fromXDR(js-xdr bytes) does not give back the value');
       }
-      floorStrings = stringsInWireOrder(value);
-      for (const x of floorStrings) floorWireForms.set(x, wireForm(x));
-      const floor = floorEnc(value, ours.length, floorStrings.map(wireForm));
+      floorStrings = strings[k]!;
+      const floor = floorEnc(value, ours.length, wires[k]!);
       if (Buffer.compare(Buffer.from(floor), js) !== 0) fail('the floor encoder gives other bytes');
-      if (!isDeepStrictEqual(floorDec(ours, stringsInWireOrder(value)), value)) {
+      if (!isDeepStrictEqual(floorDec(ours, strings[k]!), value)) {
         fail('the floor decoder does not give back the value');
       }
       ourBytes.push(ours);
@@ -942,10 +946,8 @@ function makeCase<T>(
   const nextJsValue = cycle(jsValues);
   const nextOurBytes = cycle(ourBytes);
   const nextJsBytes = cycle(jsBytes);
-  const nextFloorOut = cycle(
-    values.map((v) => [v, stringsInWireOrder(v).map(wireForm), stringsInWireOrder(v)] as const),
-  );
-  const nextFloorIn = cycle(values.map((v, k) => [ourBytes[k]!, stringsInWireOrder(v)] as const));
+  const nextFloorOut = cycle(values.map((v, k) => [v, wires[k]!, strings[k]!] as const));
+  const nextFloorIn = cycle(values.map((_, k) => [ourBytes[k]!, strings[k]!] as const));
   const maxBytes = Math.max(...ourBytes.map((b) => b.length));
   return {
     name,
