@@ -910,7 +910,9 @@ function makeCase<T>(
   // The floor's oracle: each variant's strings in wire order, and their wire forms.
   const strings = values.map((v) => stringsInWireOrder(v));
   const wires = strings.map((ss) => ss.map(wireForm));
-  strings.forEach((ss, k) => ss.forEach((x, i) => floorWireForms.set(x, wires[k]![i]!)));
+  for (let k = 0; k < strings.length; k++) {
+    for (let i = 0; i < strings[k]!.length; i++) floorWireForms.set(strings[k]![i]!, wires[k]![i]!);
+  }
   values.forEach((value, k) => {
     try {
       const ours = encodeOne(value);
