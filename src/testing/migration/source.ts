@@ -69,6 +69,9 @@ export async function performManaged(
   const cookie = decodeCookie(cookieIn);
   const target = findIncoming(seat, cookie);
   if (!target) {
+    // as when the transfer fails: the client sends no Confirm after a failed Perform
+    const begun = outgoingOf(d);
+    if (begun?.phase === 'begin') begun.restoreSource();
     throw operationFailed(
       'no destination has prepared this migration (the cookie names no incoming migration); direct migration to a hypervisor URI is not simulated',
     );
