@@ -157,7 +157,8 @@ function checkSpec(s: SimDomainSpec): void {
  * the same generated codecs as the client, in front of a simulated QEMU
  * host whose guests define, start, pause and migrate (pre-copy iterations
  * driven by each guest's dirty rate and the bandwidth, post-copy, abort,
- * post-copy failure and recovery).
+ * post-copy failure and recovery). Guests migrate between the simulators of
+ * one {@link SimNetwork}: the one given as `network`, else the default one.
  *
  * ```ts
  * await using sim = await Simulator.start({ domains: [{ name: 'vm1', state: 'running' }] });
