@@ -74,6 +74,7 @@ export class SimNetwork {
   /**
    * For `Simulator.start`: takes a place on this network. Tests have no
    * need to call it.
+   * @internal
    */
   join(hostname?: string): NetworkSeat {
     let member: NetworkMember | null = null;
