@@ -10,6 +10,21 @@
  * await using sim = await Simulator.start({ domains: [{ name: 'vm1', state: 'running' }] });
  * await using conn = await connect(sim.uri, { transport: sim.transport() });
  * ```
+ *
+ * Simulators migrate guests to the others on their {@link SimNetwork}.
+ * Without `network` they all join {@link SimNetwork.default}; a group of
+ * simulators that must not meet any other (the same hostnames, tests run in
+ * parallel) gets a network of its own:
+ *
+ * ```ts
+ * const network = new SimNetwork();
+ * await using a = await Simulator.start({ network, hostname: 'a', domains: [{ name: 'vm1', state: 'running' }] });
+ * await using b = await Simulator.start({ network, hostname: 'b' });
+ * ```
+ *
+ * Everything a simulator knows lives in it and in its network: nothing is
+ * kept at module level.
  */
 export type { SimDomainSnapshot, SimJobSnapshot } from './host.js';
+export { SimNetwork } from './network.js';
 export { type SimDomainSpec, Simulator, type SimulatorOptions } from './simulator.js';

@@ -16,11 +16,11 @@ import {
 import { parseUri } from '../uri/index.js';
 import { checkFlags, internalError, invalidArg, libvirtError, SimError } from './errors.js';
 import type { SimDomain } from './host.js';
-import * as migration from './migration.js';
+import type { HostMigrations } from './migration/index.js';
 import { apiName, type Handler, type SimConnection } from './server.js';
 
 /** libvirtd's answer to CONNECT_SUPPORTS_FEATURE, as libvirt 9.0 with QEMU gave it. */
-const FEATURES = new Set<number>([
+const FEATURES: ReadonlySet<number> = new Set([
   Feature.MIGRATION_V2,
   Feature.MIGRATION_P2P,
   Feature.MIGRATION_V3,
@@ -83,11 +83,11 @@ const flags32 = (f: bigint): number => {
 };
 
 /**
- * The remote program as the simulated daemon serves it, by method name.
- * Everything not listed answers libvirt's "not supported by the connection
- * driver" error.
+ * The remote program as the simulated daemon serves it, by method name, with
+ * the host's migrations. Everything not listed answers libvirt's "not
+ * supported by the connection driver" error.
  */
-export function remoteHandlers(): Map<string, Handler> {
+export function remoteHandlers(migration: HostMigrations): Map<string, Handler> {
   const m = new Map<string, Handler>();
   const on = <K extends keyof RemoteMethods>(name: K, fn: Fn<K>): void => {
     const proc = remoteProgram.procedures.find((p) => p.method === name);
@@ -360,34 +360,27 @@ export function remoteHandlers(): Map<string, Handler> {
 
   // Migration v3 with parameters
   on('domainMigrateBegin3Params', ({ dom: d, params, flags }, c) =>
-    migration.begin(c.host, dom(c, d), params, flags, c),
+    migration.begin(dom(c, d), params, flags, c),
   );
   on('domainMigratePrepare3Params', ({ params, cookieIn, flags }, c) =>
-    migration.prepare(c.host, params, cookieIn, flags, c),
+    migration.prepare(params, cookieIn, flags, c),
   );
   on('domainMigratePerform3Params', ({ dom: d, dconnuri, params, cookieIn, flags }, c) =>
-    migration.perform(c.host, dom(c, d), dconnuri, params, cookieIn, flags, c),
+    migration.perform(dom(c, d), dconnuri, params, cookieIn, flags, c),
   );
-  on('domainMigrateFinish3Params', ({ params, cookieIn, flags, cancelled }, c) =>
-    migration.finish(c.host, params, cookieIn, flags, cancelled),
+  on('domainMigrateFinish3Params', ({ params, cookieIn, flags, cancelled }) =>
+    migration.finish(params, cookieIn, flags, cancelled),
   );
   on('domainMigrateConfirm3Params', ({ dom: d, flags, cancelled }, c) =>
-    migration.confirm(c.host, dom(c, d), flags, cancelled),
+    migration.confirm(dom(c, d), flags, cancelled),
   );
 
   // Migration v3 without parameters: the same, with the few values it can carry
   on('domainMigrateBegin3', ({ dom: d, xmlin, flags, dname, resource }, c) =>
-    migration.begin(
-      c.host,
-      dom(c, d),
-      v3Params({ xml: xmlin, dname, resource }),
-      flags32(flags),
-      c,
-    ),
+    migration.begin(dom(c, d), v3Params({ xml: xmlin, dname, resource }), flags32(flags), c),
   );
   on('domainMigratePrepare3', ({ cookieIn, uriIn, flags, dname, resource, domXml }, c) =>
     migration.prepare(
-      c.host,
       v3Params({ xml: domXml, dname, uri: uriIn, resource }),
       cookieIn,
       flags32(flags),
@@ -398,7 +391,6 @@ export function remoteHandlers(): Map<string, Handler> {
     'domainMigratePerform3',
     ({ dom: d, xmlin, cookieIn, dconnuri, uri, flags, dname, resource }, c) =>
       migration.perform(
-        c.host,
         dom(c, d),
         dconnuri,
         v3Params({ xml: xmlin, dname, uri, resource }),
@@ -407,11 +399,11 @@ export function remoteHandlers(): Map<string, Handler> {
         c,
       ),
   );
-  on('domainMigrateFinish3', ({ dname, cookieIn, uri, flags, cancelled }, c) =>
-    migration.finish(c.host, v3Params({ dname, uri }), cookieIn, flags32(flags), cancelled),
+  on('domainMigrateFinish3', ({ dname, cookieIn, uri, flags, cancelled }) =>
+    migration.finish(v3Params({ dname, uri }), cookieIn, flags32(flags), cancelled),
   );
   on('domainMigrateConfirm3', ({ dom: d, flags, cancelled }, c) =>
-    migration.confirm(c.host, dom(c, d), flags32(flags), cancelled),
+    migration.confirm(dom(c, d), flags32(flags), cancelled),
   );
   return m;
 }

@@ -52,15 +52,17 @@ interface Registration {
   readonly uuid: string | null;
 }
 
-const PROGRAMS = new Map<number, ProgramInfo>([
+const PROGRAMS: ReadonlyMap<number, ProgramInfo> = new Map([
   [REMOTE_PROGRAM, remoteProgram],
   [QEMU_PROGRAM, qemuProgram],
   [LXC_PROGRAM, lxcProgram],
 ]);
-const byNumber = new Map<ProgramInfo, Map<number, ProcedureInfo>>();
-for (const p of PROGRAMS.values()) byNumber.set(p, new Map(p.procedures.map((x) => [x.number, x])));
+/** Each program's procedures by number: a table built once, never changed. */
+const BY_NUMBER: ReadonlyMap<ProgramInfo, ReadonlyMap<number, ProcedureInfo>> = new Map(
+  [...PROGRAMS.values()].map((p) => [p, new Map(p.procedures.map((x) => [x.number, x]))]),
+);
 
-const EVENT_PROC = new Map<string, { procedure: number; id: number }>(
+const EVENT_PROC: ReadonlyMap<string, { procedure: number; id: number }> = new Map(
   Object.entries(domainEvents).map(([k, v]) => [k, { procedure: v.procedure, id: v.id }]),
 );
 
@@ -179,7 +181,7 @@ export class SimConnection {
       this.replyError(h, rpcError(`Cannot find program ${h.prog} version ${h.vers}`));
       return;
     }
-    const proc = byNumber.get(program)!.get(h.proc);
+    const proc = BY_NUMBER.get(program)!.get(h.proc);
     if (!proc || proc.event) {
       this.ctx.record(`${program.name === 'remote' ? '' : `${program.name}.`}#${h.proc}`);
       this.replyError(h, rpcError(`unknown procedure: ${h.proc}`));
@@ -350,7 +352,7 @@ export class SimConnection {
 }
 
 /** Procedures libvirtd serves before CONNECT_OPEN. */
-const BEFORE_OPEN = new Set([
+const BEFORE_OPEN: ReadonlySet<string> = new Set([
   'AUTH_LIST',
   'AUTH_POLKIT',
   'AUTH_SASL_INIT',

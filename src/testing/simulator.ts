@@ -9,9 +9,9 @@ import type { Transport } from '../transport/types.js';
 import { duplexPair } from './duplex.js';
 import { SimError } from './errors.js';
 import { type SimDomainSnapshot, SimHost } from './host.js';
-import * as migration from './migration.js';
+import { describeJob, HostMigrations } from './migration/index.js';
+import { type NetworkSeat, SimNetwork } from './network.js';
 import { remoteHandlers } from './procedures.js';
-import { type RegisteredHost, register, unregister } from './registry.js';
 import { type KeepaliveOptions, type ServerContext, SimConnection } from './server.js';
 import { specXml } from './xml.js';
 
@@ -39,7 +39,13 @@ export interface SimDomainSpec {
 }
 
 export interface SimulatorOptions {
-  /** What CONNECT_GET_HOSTNAME answers (default `sim-N`). */
+  /**
+   * The simulators this one can reach, and that can reach it, for
+   * peer-to-peer and managed migrations (default {@link SimNetwork.default},
+   * shared by every simulator started without one).
+   */
+  network?: SimNetwork;
+  /** What CONNECT_GET_HOSTNAME answers (default `sim-N`, numbered per network). */
   hostname?: string;
   /** Default migration bandwidth MiB/s: the host's link, and the limit when none is set. */
   bandwidthMiBps?: number;
@@ -57,14 +63,14 @@ export interface SimulatorOptions {
   keepalive?: { interval?: number; count?: number };
 }
 
-let started = 0;
-
 const bad = (what: string): never => {
   throw new TypeError(what);
 };
 
 function checkOptions(o: SimulatorOptions): void {
   if (typeof o !== 'object' || o === null) bad('simulator options must be an object');
+  if (o.network !== undefined && !(o.network instanceof SimNetwork))
+    bad('network must be a SimNetwork (new SimNetwork())');
   if (
     o.hostname !== undefined &&
     (typeof o.hostname !== 'string' || !/^[A-Za-z0-9.-]+$/.test(o.hostname))
@@ -151,7 +157,8 @@ function checkSpec(s: SimDomainSpec): void {
  * the same generated codecs as the client, in front of a simulated QEMU
  * host whose guests define, start, pause and migrate (pre-copy iterations
  * driven by each guest's dirty rate and the bandwidth, post-copy, abort,
- * post-copy failure and recovery).
+ * post-copy failure and recovery). Guests migrate between the simulators of
+ * one {@link SimNetwork}: the one given as `network`, else the default one.
  *
  * ```ts
  * await using sim = await Simulator.start({ domains: [{ name: 'vm1', state: 'running' }] });
@@ -165,13 +172,16 @@ export class Simulator implements AsyncDisposable {
   /** Every URI it answers to. */
   readonly uris: { readonly tcp?: string; readonly unix?: string; readonly memory: string };
   readonly hostname: string;
+  /** The network this simulator is on, for its whole life. */
+  readonly network: SimNetwork;
   private readonly host: SimHost;
+  private readonly seat: NetworkSeat;
+  private readonly migrations: HostMigrations;
   private readonly servers: Server[] = [];
   private readonly conns = new Set<SimConnection>();
   private readonly sockets = new Set<Socket>();
   private readonly log: string[] = [];
   private readonly openLog: string[] = [];
-  private readonly registered: RegisteredHost;
   private readonly ctx: ServerContext;
   private callbacks = 0;
   private closing: Promise<void> | null = null;
@@ -182,8 +192,13 @@ export class Simulator implements AsyncDisposable {
     uris: { tcp?: string; unix?: string },
     servers: Server[],
     host: SimHost,
+    network: SimNetwork,
+    seat: NetworkSeat,
   ) {
     this.host = host;
+    this.network = network;
+    this.seat = seat;
+    this.migrations = new HostMigrations(host, seat);
     this.hostname = host.hostname;
     this.servers = servers;
     this.unixPath = opts.unix;
@@ -192,7 +207,7 @@ export class Simulator implements AsyncDisposable {
     this.uri = uris.tcp ?? uris.unix ?? memory;
     this.ctx = {
       host,
-      handlers: remoteHandlers(),
+      handlers: remoteHandlers(this.migrations),
       keepalive: {
         interval: opts.keepalive?.interval ?? 5,
         count: opts.keepalive?.count ?? 5,
@@ -206,28 +221,28 @@ export class Simulator implements AsyncDisposable {
       closed: (c) => {
         this.conns.delete(c);
         if (this.closing) return;
-        migration.onClientClosed(host, c);
+        this.migrations.onClientClosed(c);
         this.autodestroy(c);
       },
     };
-    this.registered = {
+    seat.publish({
       uris: [uris.tcp, uris.unix, memory].filter((u): u is string => u !== undefined),
-      host,
       transport: () => this.transport(),
-    };
-    register(this.registered);
+    });
   }
 
   /** Starts a simulated host: listeners first, then the initial domains. */
   static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
     checkOptions(opts);
     for (const d of opts.domains ?? []) checkSpec(d);
+    const network = opts.network ?? SimNetwork.default;
+    const seat = network.join(opts.hostname);
     const host = new SimHost({
-      hostname: opts.hostname ?? `sim-${++started}`,
+      hostname: seat.hostname,
       timeScale: opts.timeScale ?? 1,
       bandwidthMiBps: opts.bandwidthMiBps ?? 1000,
     });
-    host.describeJob = migration.describeJob;
+    host.describeJob = describeJob;
     const servers: Server[] = [];
     const uris: { tcp?: string; unix?: string } = {};
     let sim: Simulator | null = null;
@@ -253,9 +268,10 @@ export class Simulator implements AsyncDisposable {
       }
     } catch (err) {
       for (const s of servers) s.close();
+      seat.leave();
       throw err;
     }
-    sim = new Simulator(opts, uris, servers, host);
+    sim = new Simulator(opts, uris, servers, host, network, seat);
     for (const d of opts.domains ?? []) sim.addDomain(d);
     return sim;
   }
@@ -313,7 +329,7 @@ export class Simulator implements AsyncDisposable {
   private autodestroy(owner: SimConnection): void {
     for (const d of this.host.all()) {
       if (d.autodestroyOwner === owner && d.active) {
-        migration.onDestroy(d);
+        this.migrations.onDestroy(d);
         this.host.destroy(d);
       }
     }
@@ -377,14 +393,14 @@ export class Simulator implements AsyncDisposable {
     if (!(typeof after === 'number' && after >= 0 && Number.isFinite(after))) {
       throw new TypeError(`afterMs must be a number >= 0, got ${String(after)}`);
     }
-    migration.failPostcopy(d, after);
+    this.migrations.failPostcopy(d, after);
   }
 
   /** Closes the listeners and every connection; migrations in flight fail. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      unregister(this.registered);
-      migration.stopAll(this.host);
+      this.seat.leave();
+      this.migrations.stopAll();
       for (const c of [...this.conns]) c.close();
       for (const s of this.sockets) s.destroy();
       await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
