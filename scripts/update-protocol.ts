@@ -22,6 +22,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { blankComments, byCodeUnit, fail, lexC, UpdateError } from './update-protocol-c.js';
+import {
+  buildFunctions,
+  compactJson,
+  FUNCTION_SOURCES,
+  type FunctionsFile,
+} from './update-protocol-functions.js';
 
 const DEFAULT_VERSION = '11.3.0';
 
@@ -85,80 +92,8 @@ const GENERATED_FILES = [
   ...X_FILES.map((f) => f.out),
   'procedures.json',
   'api.json',
+  'functions.json',
 ] as const;
-
-class UpdateError extends Error {}
-
-function fail(message: string): never {
-  throw new UpdateError(message);
-}
-
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// C-like lexing: separate comments (and rpcgen `%` passthrough lines) from code.
-
-interface Segment {
-  kind: 'code' | 'comment' | 'percent';
-  start: number;
-  end: number;
-}
-
-function lexC(text: string, percentLines: boolean): Segment[] {
-  const segments: Segment[] = [];
-  let codeStart = 0;
-  let i = 0;
-  const pushCode = (end: number) => {
-    if (end > codeStart) segments.push({ kind: 'code', start: codeStart, end });
-  };
-  while (i < text.length) {
-    const c = text[i];
-    const atLineStart = i === 0 || text[i - 1] === '\n';
-    if (percentLines && atLineStart && c === '%') {
-      pushCode(i);
-      let end = text.indexOf('\n', i);
-      if (end === -1) end = text.length;
-      segments.push({ kind: 'percent', start: i, end });
-      i = end;
-      codeStart = i;
-    } else if (c === '/' && text[i + 1] === '*') {
-      pushCode(i);
-      const close = text.indexOf('*/', i + 2);
-      if (close === -1) fail(`unterminated comment at offset ${i}`);
-      segments.push({ kind: 'comment', start: i, end: close + 2 });
-      i = close + 2;
-      codeStart = i;
-    } else if (c === '/' && text[i + 1] === '/') {
-      pushCode(i);
-      let end = text.indexOf('\n', i);
-      if (end === -1) end = text.length;
-      segments.push({ kind: 'comment', start: i, end });
-      i = end;
-      codeStart = i;
-    } else if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      if (text[j] !== c) fail(`unterminated ${c} literal at offset ${i}`);
-      i = j + 1;
-    } else {
-      i++;
-    }
-  }
-  pushCode(text.length);
-  return segments;
-}
-
-/** Code with every comment and `%` line replaced by spaces: offsets and line breaks are kept. */
-function blankComments(text: string, segments: readonly Segment[]): string {
-  let out = '';
-  for (const s of segments) {
-    const part = text.slice(s.start, s.end);
-    out += s.kind === 'code' ? part : part.replace(/[^\n]/g, ' ');
-  }
-  return out;
-}
 
 function expandTabs(line: string): string {
   let out = '';
@@ -714,6 +649,8 @@ function buildApi(srcDir: string, version: string): Api {
 
 const MIGRATION_PARAMS_FILE = 'src/qemu/qemu_migration.h';
 
+type FunctionProcs = Parameters<typeof buildFunctions>[3];
+
 /** (name, type, multiple) rows of the QEMU_MIGRATION_PARAMETERS table. */
 function migrationParamTypes(srcDir: string): Array<[string, ParamType, boolean]> {
   const text = readFileSync(join(srcDir, MIGRATION_PARAMS_FILE), 'utf8');
@@ -737,6 +674,7 @@ function checkFacts(
   version: string,
   procedures: Record<string, Record<string, ProcedureEntry>>,
   api: Api,
+  functions: FunctionsFile,
 ): void {
   if (version !== '11.3.0') return;
   const problems: string[] = [];
@@ -792,6 +730,55 @@ function checkFacts(
     api.strings['VIR_MIGRATE_PARAM_MIGRATE_DISKS']?.multiple,
     true,
   );
+  const fn = (name: string) => functions.functions[name];
+  const carrierOf = (name: string) => {
+    const c = fn(name)?.carrier;
+    return c?.via === 'procedure' ? `${c.procedure}=${c.number}` : c?.via;
+  };
+  const libraries: Record<string, number> = {};
+  for (const f of Object.values(functions.functions)) {
+    libraries[f.library] = (libraries[f.library] ?? 0) + 1;
+  }
+  expect('public functions per library', Object.fromEntries(Object.entries(libraries).sort()), {
+    libvirt: 524,
+    'libvirt-admin': 33,
+    'libvirt-lxc': 4,
+    'libvirt-qemu': 6,
+  });
+  expect(
+    'virDomainGetBlockInfo',
+    carrierOf('virDomainGetBlockInfo'),
+    'REMOTE_PROC_DOMAIN_GET_BLOCK_INFO=194',
+  );
+  expect(
+    'virDomainQemuAgentCommand',
+    carrierOf('virDomainQemuAgentCommand'),
+    'QEMU_PROC_DOMAIN_AGENT_COMMAND=3',
+  );
+  expect(
+    'virDomainLxcOpenNamespace',
+    carrierOf('virDomainLxcOpenNamespace'),
+    'LXC_PROC_DOMAIN_OPEN_NAMESPACE=1',
+  );
+  expect(
+    'virAdmServerListClients',
+    carrierOf('virAdmServerListClients'),
+    'ADMIN_PROC_SERVER_LIST_CLIENTS=8',
+  );
+  expect('virConnectClose', carrierOf('virConnectClose'), 'REMOTE_PROC_CONNECT_CLOSE=2');
+  expect('virDomainGetName', carrierOf('virDomainGetName'), 'local');
+  expect('virStreamSend', carrierOf('virStreamSend'), 'stream');
+  expect('virDomainMigrate3', carrierOf('virDomainMigrate3'), 'procedures');
+  expect(
+    'virDomainGetBlockInfo args',
+    fn('virDomainGetBlockInfo')?.args.map((a) => `${a.type} ${a.name}`),
+    [
+      'virDomainPtr domain',
+      'const char * disk',
+      'virDomainBlockInfoPtr info',
+      'unsigned int flags',
+    ],
+  );
   if (problems.length > 0) {
     fail(`libvirt ${version} facts are not as expected:\n  ${problems.join('\n  ')}`);
   }
@@ -811,10 +798,16 @@ function sourceFile(version: string, sha256: string): string {
     .map((t) => `, ${HEADER_DIR}/${t}`)
     .join('');
   lines.push(`${'api.json'.padEnd(13)}${HEADER_DIR}/*.h${templates}, ${MIGRATION_PARAMS_FILE}`);
+  lines.push(`${'functions.json'.padEnd(15)}${FUNCTION_SOURCES}`);
   return `${lines.join('\n')}\n`;
 }
 
-function generate(srcDir: string, version: string, sha256: string): Map<string, string> {
+function generate(
+  srcDir: string,
+  work: string,
+  version: string,
+  sha256: string,
+): Map<string, string> {
   const out = new Map<string, string>();
   out.set('SOURCE', sourceFile(version, sha256));
   const procedures: Record<string, Record<string, ProcedureEntry>> = {};
@@ -837,7 +830,9 @@ function generate(srcDir: string, version: string, sha256: string): Map<string, 
   out.set('procedures.json', json(procedures));
   const api = buildApi(srcDir, version);
   out.set('api.json', json(api));
-  checkFacts(version, procedures, api);
+  const functions = buildFunctions(srcDir, work, version, procedures as FunctionProcs);
+  out.set('functions.json', `${compactJson(functions)}\n`);
+  checkFacts(version, procedures, api, functions);
   for (const name of GENERATED_FILES) if (!out.has(name)) fail(`internal: ${name} not generated`);
   return out;
 }
@@ -1069,7 +1064,7 @@ function main(): number {
       srcDir = extract(tarball, opts.version, work);
     }
     checkSourceVersion(srcDir, opts.version);
-    const files = generate(srcDir, opts.version, sha256);
+    const files = generate(srcDir, work, opts.version, sha256);
 
     if (opts.check) {
       const outDir = join(work, 'protocol');
