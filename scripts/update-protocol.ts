@@ -29,6 +29,7 @@ import {
   FUNCTION_SOURCES,
   type FunctionsFile,
 } from './update-protocol-functions.js';
+import { validatedParamTypes } from './update-protocol-params.js';
 
 const DEFAULT_VERSION = '11.3.0';
 
@@ -644,6 +645,14 @@ function buildApi(srcDir: string, version: string): Api {
     if (multiple) fact.multiple = true;
   }
 
+  // Where neither says, the type every driver validates the parameter as.
+  for (const [name, v] of validatedParamTypes(srcDir)) {
+    const fact = strings[name];
+    if (!fact || fact.type !== null || v.types.size !== 1) continue;
+    fact.type = [...v.types][0] as ParamType;
+    if (v.multiple) fact.multiple = true;
+  }
+
   return { libvirt: version, enums, constants, strings };
 }
 
@@ -724,6 +733,11 @@ function checkFacts(
     'VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS type',
     api.strings['VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS']?.type,
     'ullong',
+  );
+  expect(
+    'VIR_DOMAIN_SAVE_PARAM_FILE type (from virTypedParamsValidate)',
+    api.strings['VIR_DOMAIN_SAVE_PARAM_FILE']?.type,
+    'string',
   );
   expect(
     'VIR_MIGRATE_PARAM_MIGRATE_DISKS multiple',
