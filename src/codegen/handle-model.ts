@@ -11,6 +11,7 @@
 import type { Declaration } from './ast.js';
 import type { ApiFunction } from './handle-facts.js';
 import { HANDLE_CLASSES, type HandleClass, handleMethodName } from './handle-names.js';
+import { familyTypeName } from './handle-params.js';
 import type { SymbolTable } from './model.js';
 import { camelCase, pascalCase } from './names.js';
 
@@ -174,7 +175,9 @@ const OVERRIDES: Readonly<Record<string, Override>> = {
     countFrom: ['nparams', 'domainGetSchedulerType', 'nparams'],
   },
   // The reply holds `ncpus` runs of the probed count, one per CPU.
-  virDomainGetCPUStats: { result: 'perCpu(r.params, n.nparams)' },
+  virDomainGetCPUStats: {
+    result: `perCpu<${familyTypeName('VIR_DOMAIN_CPU_STATS_')}>(r.params, n.nparams)`,
+  },
 };
 
 class MappingError extends Error {}

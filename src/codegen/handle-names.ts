@@ -47,10 +47,10 @@ export const HANDLE_CLASSES: readonly HandleClass[] = [
 const BY_CTYPE = new Map(HANDLE_CLASSES.map((c) => [c.cType, c]));
 
 /**
- * Members every handle class has besides its generated methods (identity properties, the RPC
+ * Members a handle class has besides its generated methods (identity properties, the RPC
  * tables, lifecycle, JavaScript's own): a generated method may not take these names.
  */
-export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
+const RESERVED_ALL = [
   // identity libvirt gives without a call
   'conn',
   'wire',
@@ -66,7 +66,16 @@ export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
   'network',
   'pool',
   'server',
-  // the connection's plumbing (hand-written side)
+  // JavaScript
+  'constructor',
+  'toString',
+  'toJSON',
+  'valueOf',
+  'then',
+];
+
+/** A connection's own plumbing and lifecycle (hand-written side). */
+const RESERVED_CONNECTION = [
   'remote',
   'qemu',
   'lxc',
@@ -78,13 +87,13 @@ export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
   'closed',
   'isOpen',
   'close',
-  // JavaScript
-  'constructor',
-  'toString',
-  'toJSON',
-  'valueOf',
-  'then',
-]);
+];
+
+/** The names a generated method of `cls` may not take. */
+export function reservedMembers(cls: HandleClass): ReadonlySet<string> {
+  const connection = cls.name === 'Connection' || cls.name === 'AdminConnection';
+  return new Set(connection ? [...RESERVED_ALL, ...RESERVED_CONNECTION] : RESERVED_ALL);
+}
 
 /**
  * Lower-cases the leading run of capitals the camelCase way: a run followed by a lower-case
@@ -116,9 +125,9 @@ export interface HandleMethodName {
  *   virDomainSnapshotCreateXML -> Domain.snapshotCreateXML,
  *   virStorageVolCreateXML(pool, ...) -> StoragePool.storageVolCreateXML,
  *   virNetworkLookupByName(conn, ...) -> Connection.networkLookupByName.
- * - Collision rule: when that name is a reserved member of every handle (RESERVED_MEMBERS),
- *   the class's own name is kept (virConnectClose -> Connection.connectClose), so the method
- *   still says which C function it is and never shadows the identity or lifecycle member.
+ * - Collision rule: when that name is a reserved member of its class (reservedMembers), the
+ *   class's own name is kept (virConnectClose -> Connection.connectClose), so the method still
+ *   says which C function it is and never shadows the identity or lifecycle member.
  */
 export function handleMethodName(fn: {
   readonly name: string;
@@ -139,6 +148,6 @@ export function handleMethodName(fn: {
   const dropped =
     rest.startsWith(own) && /^[A-Z]/.test(rest.slice(own.length)) ? rest.slice(own.length) : rest;
   let method = lowerLeadingCaps(dropped);
-  if (RESERVED_MEMBERS.has(method)) method = lowerLeadingCaps(rest);
+  if (reservedMembers(cls).has(method)) method = lowerLeadingCaps(rest);
   return { cls, method };
 }

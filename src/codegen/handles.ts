@@ -223,11 +223,9 @@ export function emitHandles(input: HandlesInput): HandlesOutput {
   // Types the code refers to, by the module that defines them.
   const text = methods.map((m) => emitMethod(m).join('\n')).join('\n');
   const prefixes = [
-    ...new Set(Object.values(TYPED_PARAM_FAMILIES).filter((p): p is string => p !== null)),
+    ...new Set(methods.map((m) => TYPED_PARAM_FAMILIES[m.cName]).filter((p) => p != null)),
   ].sort();
-  const families = prefixes
-    .map((p) => paramFamily(input.api, p))
-    .filter((f) => text.includes(f.typeName));
+  const families = prefixes.map((p) => paramFamily(input.api, p));
   const wanted = (module: string, prefix: string): string[] => {
     const names = new Set<string>();
     for (const m of text.matchAll(new RegExp(`\\b${prefix}[A-Z][A-Za-z0-9]*\\b`, 'g')))

@@ -117,6 +117,15 @@ export interface DomainBlockStatsParams {
   readonly wr_total_times?: bigint;
 }
 
+/** Typed parameters `VIR_DOMAIN_CPU_STATS_*` (libvirt-domain.h), by libvirt's field names. */
+export interface DomainCpuStatsParams {
+  readonly [field: string]: TypedValue | readonly string[] | undefined;
+  readonly cpu_time?: bigint;
+  readonly system_time?: bigint;
+  readonly user_time?: bigint;
+  readonly vcpu_time?: bigint;
+}
+
 /** Typed parameters `VIR_DOMAIN_GUEST_INFO_*` (libvirt-domain.h), by libvirt's field names. */
 export interface DomainGuestInfoParams {
   readonly [field: string]: TypedValue | readonly string[] | undefined;
@@ -1719,7 +1728,7 @@ export abstract class DomainBase<H extends HandleTypes> {
     const a = { dom: this.wire, nparams: 0, startCpu, ncpus, flags };
     const n = await this.conn.remote.domainGetCpuStats(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetCpuStats({ ...a, nparams: n.nparams }, opts);
-    return perCpu(r.params, n.nparams);
+    return perCpu<DomainCpuStatsParams>(r.params, n.nparams);
   }
 
   /**
@@ -3501,7 +3510,7 @@ export abstract class AdminClientBase<H extends AdminHandleTypes> {
   /**
    * [virAdmClientClose](https://libvirt.org/html/libvirt-libvirt-admin.html#virAdmClientClose) (libvirt 2.0.0), over `ADMIN_PROC_CLIENT_CLOSE` (11).
    */
-  async admClientClose(flags = 0, opts?: CallOptions) {
+  async close(flags = 0, opts?: CallOptions) {
     await this.conn.admin.clientClose({ clnt: this.wire, flags }, opts);
   }
 
