@@ -24,6 +24,8 @@ export type WireKind =
   | { readonly k: 'bytes'; readonly uuid: boolean }
   | { readonly k: 'typed' }
   | { readonly k: 'stats' }
+  /** `char x[N]` / `char x<N>`: a C string sent as one 4-byte int per character. */
+  | { readonly k: 'chars' }
   | { readonly k: 'other' }
   | { readonly k: 'array'; readonly of: WireKind }
   | { readonly k: 'nullable'; readonly of: WireKind };
@@ -46,6 +48,9 @@ export function wireKind(d: Declaration, symbols: SymbolTable): WireKind {
           ? { k: 'array', of: { k: 'hyper' } }
           : { k: 'hyper' };
       default: {
+        if (d.type.spelled === 'char' && (d.form === 'var' || d.form === 'fixed')) {
+          return { k: 'chars' };
+        }
         const one: WireKind = d.type.prim === 'void' ? { k: 'other' } : { k: 'int' };
         // `char label<N>` and friends are arrays of 4-byte ints on the wire.
         return d.form === 'var' || d.form === 'fixed' ? { k: 'array', of: one } : one;
@@ -437,6 +442,7 @@ function resultExpr(
     if (k.k === 'handle') {
       e = kind.k === 'nullable' ? `${v} === null ? null : ${wrap(v, k.cls)}` : wrap(v, k.cls);
     } else if (k.k === 'typed') e = `fromTypedParams(${v}) as ${famType}`;
+    else if (k.k === 'chars') e = `cString(${v})`;
     else if (k.k === 'array' && k.of.k === 'handle') e = `${v}.map((x) => ${wrap('x', k.of.cls)})`;
     else if (k.k === 'array' && k.of.k === 'stats') {
       const domain = HANDLE_CLASSES.find((c) => c.name === 'Domain')!;

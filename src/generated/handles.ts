@@ -418,6 +418,12 @@ function schema(prefix: string): ParamSchema {
   return s;
 }
 
+/** A C string that travelled as one int per character, up to its terminating NUL. */
+function cString(chars: readonly number[]): string {
+  const end = chars.indexOf(0);
+  return String.fromCharCode(...(end < 0 ? chars : chars.slice(0, end)).map((c) => c & 0xff));
+}
+
 /** Splits a per-CPU statistics reply: `count` parameters for each CPU in turn. */
 function perCpu<T>(params: readonly Parameters<typeof fromTypedParams>[0][number][], count: number): T[] {
   const out: T[] = [];
@@ -1087,7 +1093,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    */
   async nodeGetInfo(opts?: CallOptions) {
     const r = await this.remote.nodeGetInfo(undefined, opts);
-    return r;
+    return { model: cString(r.model), memory: r.memory, cpus: r.cpus, mhz: r.mhz, nodes: r.nodes, sockets: r.sockets, cores: r.cores, threads: r.threads };
   }
 
   /**
@@ -1125,7 +1131,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    */
   async nodeGetSecurityModel(opts?: CallOptions) {
     const r = await this.remote.nodeGetSecurityModel(undefined, opts);
-    return r;
+    return { model: cString(r.model), doi: cString(r.doi) };
   }
 
   /**
@@ -1938,7 +1944,7 @@ export abstract class DomainBase<H extends HandleTypes> {
    */
   async getSecurityLabel(opts?: CallOptions) {
     const r = await this.conn.remote.domainGetSecurityLabel({ dom: this.wire }, opts);
-    return r;
+    return { label: cString(r.label), enforcing: r.enforcing };
   }
 
   /**

@@ -138,6 +138,15 @@ describe('generated handle methods', () => {
     });
   });
 
+  it('turn C char arrays (one int per character on the wire) into strings', async () => {
+    const model = [...'x86_64'].map((c) => c.charCodeAt(0));
+    const info = { memory: 8n, cpus: 4, mhz: 1, nodes: 1, sockets: 1, cores: 2, threads: 2 };
+    const conn = new Connection({
+      nodeGetInfo: { model: [...model, 0, 0, 0], ...info },
+    });
+    await expect(conn.nodeGetInfo()).resolves.toEqual({ model: 'x86_64', ...info });
+  });
+
   it('pass handle arguments by their wire identity', async () => {
     const vol = { pool: 'p', name: 'v', key: 'k' };
     const conn = new Connection({ storageVolCreateXmlFrom: { vol: { ...vol, name: 'v2' } } });
