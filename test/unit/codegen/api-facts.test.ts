@@ -161,3 +161,65 @@ describe('compactJson', () => {
     expect(JSON.parse(compactJson(facts))).toEqual(facts);
   });
 });
+
+describe('protocol/functions.json', () => {
+  const read = (name: string) =>
+    JSON.parse(readFileSync(new URL(`../../../protocol/${name}`, import.meta.url), 'utf8'));
+  const facts = read('functions.json') as {
+    functions: Record<
+      string,
+      {
+        library: string;
+        carrier:
+          | {
+              via: 'procedure';
+              program: string;
+              procedure: string;
+              number: number;
+              also?: string[];
+            }
+          | { via: 'procedures'; procedures: string[] }
+          | { via: string };
+      }
+    >;
+  };
+  const procedures = read('procedures.json') as Record<string, Record<string, { number: number }>>;
+  const programOf = (p: string) => p.slice(0, p.indexOf('_PROC_')).toLowerCase();
+
+  it('links functions only to procedures that exist, with their numbers', () => {
+    for (const [name, f] of Object.entries(facts.functions)) {
+      const c = f.carrier;
+      if (c.via === 'procedure' && 'procedure' in c) {
+        expect(procedures[c.program]?.[c.procedure]?.number, name).toBe(c.number);
+        for (const p of c.also ?? []) expect(procedures[programOf(p)]?.[p], p).toBeDefined();
+      }
+      if (c.via === 'procedures' && 'procedures' in c) {
+        for (const p of c.procedures) expect(procedures[programOf(p)]?.[p], p).toBeDefined();
+      }
+    }
+  });
+
+  it('leaves no client procedure uncarried but events and daemon-to-daemon tunnels', () => {
+    const used = new Set<string>();
+    for (const f of Object.values(facts.functions)) {
+      const c = f.carrier;
+      if ('procedure' in c) used.add(c.procedure);
+      if ('also' in c) for (const p of c.also ?? []) used.add(p);
+      if ('procedures' in c) for (const p of c.procedures) used.add(p);
+    }
+    const unused = ['remote', 'qemu', 'lxc', 'admin'].flatMap((p) =>
+      Object.keys(procedures[p] ?? {}).filter((n) => !used.has(n)),
+    );
+    expect(unused.length).toBeGreaterThan(0);
+    for (const n of unused) expect(n).toMatch(/_EVENT|_MIGRATE_PREPARE_TUNNEL/);
+  });
+
+  it('carries every library of the four', () => {
+    const libs = new Set(
+      Object.values(facts.functions)
+        .filter((f) => f.carrier.via === 'procedure')
+        .map((f) => f.library),
+    );
+    expect([...libs].sort()).toEqual(['libvirt', 'libvirt-admin', 'libvirt-lxc', 'libvirt-qemu']);
+  });
+});
