@@ -75,7 +75,6 @@ export function wireKind(d: Declaration, symbols: SymbolTable): WireKind {
   if (d.form === 'optional') return { k: 'nullable', of: one };
   if (d.form === 'var' || d.form === 'fixed') {
     if (one.k === 'typed') return one; // a typed-parameter list is one record to the user
-    if (one.k === 'stats') return { k: 'array', of: one };
     return { k: 'array', of: one };
   }
   return one;
@@ -185,7 +184,8 @@ const OVERRIDES: Readonly<Record<string, Override>> = {
   },
 };
 
-class MappingError extends Error {}
+/** The generator could not map a function; the message names it. */
+export class MappingError extends Error {}
 
 /** The model of one generated method; throws naming the function when it cannot map it. */
 export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): MethodModel {
@@ -307,7 +307,7 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
   }
   const last = params.at(-1);
   const lastC = cArgs.filter((a) => used.has(a.i)).at(-1);
-  if (last && lastC?.name === 'flags' && lastC.type === 'unsigned int') {
+  if (last?.name === 'flags' && lastC?.name === 'flags' && lastC.type === 'unsigned int') {
     params[params.length - 1] = { name: last.name, type: last.type, init: '0' };
   }
   for (const f of wireArgs) if (!fill.has(f.name)) fail(`wire field ${f.name} is never filled`);
@@ -321,9 +321,8 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
       ].find((n) => n !== cName && ctx.functions[n]?.carrier.via === 'procedure') ??
       fail('legacy list without a NumOf function to size it');
     const c = ctx.functions[countFn]!.carrier;
-    if (c.via !== 'procedure') fail(`${countFn} has no procedure`);
-    const countProc = c.via === 'procedure' ? c : null;
-    const countBase = `${program}_${countProc!.procedure.slice(`${program.toUpperCase()}_PROC_`.length).toLowerCase()}`;
+    const countProc = c.via === 'procedure' ? c.procedure : fail(`${countFn} has no procedure`);
+    const countBase = `${program}_${countProc.slice(`${program.toUpperCase()}_PROC_`.length).toLowerCase()}`;
     const countArgs = fields(ctx.symbols.has(`${countBase}_args`) ? `${countBase}_args` : null);
     count = {
       kind: 'call',
@@ -339,7 +338,7 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
   }
 
   const stream = ctx.stream(carrier.procedure);
-  const result = override.result ?? resultExpr(wireRet, count, cName, cls, rpc, ctx);
+  const result = override.result ?? resultExpr(wireRet, count, cName, rpc, ctx);
   return {
     cName,
     header: fn.header,
@@ -418,7 +417,6 @@ function resultExpr(
   wireRet: readonly Declaration[],
   count: MethodModel['count'],
   cName: string,
-  cls: HandleClass,
   rpc: string,
   ctx: ModelContext,
 ): string | null | 'pass' {
@@ -450,10 +448,7 @@ function resultExpr(
     }
     return [camelCase(f.name), e, e === v];
   });
-  void cls;
   if (exprs.length === 1) return exprs[0]![1];
   if (kept.length === wireRet.length && exprs.every(([, , plain]) => plain)) return 'pass';
   return `{ ${exprs.map(([n, e]) => (e === `r.${n}` ? `${n}: r.${n}` : `${n}: ${e}`)).join(', ')} }`;
 }
-
-export { MappingError };
