@@ -3,12 +3,14 @@
  * -> src/generated/*.ts. Deterministic: the same inputs give the same bytes.
  * Options: --protocol DIR (default protocol/), --out DIR (default src/generated/).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
 import { emitEvents } from '../src/codegen/events.js';
+import type { ApiFunctions } from '../src/codegen/handle-facts.js';
+import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,4 +43,17 @@ writeFileSync(join(outDir, 'api.ts'), emitApi(proto.api, proto.version));
 written.push('api.ts');
 writeFileSync(join(outDir, 'events.ts'), emitEvents(proto));
 written.push('events.ts');
+const protocolDir = option('--protocol', join(root, 'protocol'));
+const functions = JSON.parse(
+  readFileSync(join(protocolDir, 'functions.json'), 'utf8'),
+) as ApiFunctions;
+const handles = emitHandles({
+  functions,
+  api: proto.api,
+  symbols: proto.symbols,
+  annotations: proto.annotations,
+  libvirtVersion: proto.version,
+});
+writeFileSync(join(outDir, 'handles.ts'), handles.code);
+written.push('handles.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);
