@@ -29,8 +29,8 @@
 // (target <= 1.05x), and virtwire's switch latency, iteration event -> START_POST_COPY reply
 // (postcopySwitch.repliedAt - triggeredAt; target median < 10 ms). Two side connections (one per
 // host, open for the whole run, for both tools) record the migration's events, which gives the
-// same timeline for both tools; virtwire's own RPCs are timed too (by wrapping
-// `conn.rpc.callRaw` of its two connections), to say where its time goes. Rounds whose switch
+// same timeline for both tools; virtwire's own RPCs are timed too (subscribing to the
+// `virtwire:rpc:call` tracing channel for its two connections), to say where its time goes. Rounds whose switch
 // came a whole pre-copy pass late (QEMU's MIGRATION_PASS events; virsh's libvirt client can hold
 // START_POST_COPY back until the next incoming message) are marked LATE, and the ratio is also
 // given over the rounds where both tools switched after the first pass.
@@ -43,6 +43,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { benchWithHosts } from '../scripts/lib/harness.js';
+import { callChannel, type RpcCallMessage } from '../src/diagnostics.js';
 import type { RemoteNonnullDomain } from '../src/generated/remote.js';
 import {
   type Connection,
@@ -294,21 +295,33 @@ interface Span {
 
 let spans: Span[] | null = null;
 
-/** Wraps the connection's RpcClient.callRaw (every call and event registration goes through it). */
+/**
+ * Times every call of the connection (event registrations included) through
+ * the `virtwire:rpc:call` tracing channel: `start` when it is queued,
+ * `asyncEnd` when its reply has been handled.
+ */
 function traceRpc(conn: Connection, host: 'A' | 'B'): void {
-  const rpc = conn.rpc;
-  const orig = rpc.callRaw.bind(rpc);
-  rpc.callRaw = ((...args: Parameters<typeof orig>) => {
-    const rec = spans;
-    const start = performance.now() - roundStart;
-    const p = orig(...args);
-    if (rec) {
-      const done = (ok: boolean) => () =>
-        rec.push({ host, label: args[3], start, end: performance.now() - roundStart, ok });
-      p.then(done(true), done(false));
-    }
-    return p;
-  }) as typeof rpc.callRaw;
+  const id = conn.rpc.id;
+  // each call lands in the spans of the round it started in
+  const started = new WeakMap<RpcCallMessage, { rec: Span[]; start: number }>();
+  const ignore = (): void => {};
+  callChannel.subscribe({
+    start: (m) => {
+      if (m.connectionId === id && spans) {
+        started.set(m, { rec: spans, start: performance.now() - roundStart });
+      }
+    },
+    asyncEnd: (m) => {
+      const s = started.get(m);
+      if (s === undefined) return;
+      const label = `${m.program}.${m.procedure}`;
+      const end = performance.now() - roundStart;
+      s.rec.push({ host, label, start: s.start, end, ok: !('error' in m) });
+    },
+    end: ignore,
+    asyncStart: ignore,
+    error: ignore,
+  });
 }
 
 /** Where virtwire's time went, ms: from the call to Begin, each phase's RPC, and after Confirm. */

@@ -9,7 +9,6 @@
  */
 export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
 export {
-  AuthError,
   Connection,
   type ConnectionFeatures,
   type ConnectOptions,
@@ -62,11 +61,31 @@ export {
   type CredentialRequest,
   CredentialType,
 } from './auth/credentials.js';
-export { CredentialsError } from './auth/errors.js';
-export { VirtwireError } from './errors.js';
-export type { CallOptions, CloseInfo } from './rpc/client.js';
+export { AuthError, CredentialsError } from './auth/errors.js';
+export { SaslError } from './auth/sasl/errors.js';
 export {
-  AbortError,
+  type Channel,
+  type ChannelSink,
+  DuplexChannel,
+  duplexChannel,
+  isChannel,
+  toChannel,
+} from './channel.js';
+export {
+  CHANNELS,
+  type ConnectionCloseMessage,
+  type ConnectionOpenMessage,
+  type Direction,
+  type MigrationPhaseMessage,
+  type RpcCallMessage,
+  type RpcWireMessage,
+  type StreamCloseMessage,
+  type StreamOpenMessage,
+} from './diagnostics.js';
+export { AbortError, TimeoutError, VirtwireError } from './errors.js';
+export type { CallOptions, CloseInfo } from './rpc/client.js';
+export { callDescriptor, findProcedure } from './rpc/descriptor.js';
+export {
   type CloseReason,
   ConnectionClosedError,
   type ErrorCodeName,
@@ -85,10 +104,20 @@ export {
   isOperationInvalid,
   ProtocolError,
   RemoteError,
-  TimeoutError,
 } from './rpc/errors.js';
 export type { MethodsOf } from './rpc/methods.js';
-export { type Transport, TransportError, type TransportOptions } from './transport/index.js';
-export { type LibvirtUri, parseUri, UriError } from './uri/index.js';
+export { StreamHoleError, StreamStateError } from './rpc/stream.js';
+export {
+  type ChannelTransport,
+  ChildExitError,
+  SshAuthError,
+  SshHostKeyError,
+  type TlsFailure,
+  TlsVerificationError,
+  type Transport,
+  TransportError,
+  type TransportOptions,
+} from './transport/index.js';
+export { type LibvirtUri, parseUri, type TransportName, UriError } from './uri/index.js';
 export { type Codec, XdrError, XdrReader, XdrWriter } from './xdr/index.js';
-export type { ProcedureInfo, ProgramInfo } from './xdr/program.js';
+export type { CallDescriptor, ProcedureInfo, ProgramId, ProgramInfo } from './xdr/program.js';

@@ -1,3 +1,5 @@
+import { toChannel } from '../channel.js';
+import { connectionOpenChannel, redactUri } from '../diagnostics.js';
 import { type AdminMethods, adminProgram } from '../generated/admin.js';
 import { type CloseInfo, RpcClient } from '../rpc/client.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
@@ -10,8 +12,9 @@ export interface AdminConnectOptions {
   /** Keepalive interval and count in seconds (default 5 and 5; interval 0 disables). */
   readonly keepalive?: { readonly interval?: number; readonly count?: number };
   /**
-   * Uses this byte stream factory instead of connecting to the socket (tracing,
-   * tunnels, tests). It receives `libvirtd+unix:///system?socket=PATH`.
+   * Uses this transport instead of connecting to the socket (tunnels, tests):
+   * it receives `libvirtd+unix:///system?socket=PATH` and resolves with a
+   * Channel or a Node Duplex.
    */
   readonly transport?: Transport;
 }
@@ -58,16 +61,26 @@ export async function connectAdmin(
   opts: AdminConnectOptions = {},
 ): Promise<AdminConnection> {
   if (socketPath === '') throw new TypeError('connectAdmin needs the path of an admin socket');
-  const uri = parseUri(`libvirtd+unix:///system?socket=${encodeURIComponent(socketPath)}`);
-  const sock = await (opts.transport ?? openTransport)(uri, {
-    readonly: false,
-    signal: opts.signal,
-  });
-  const rpc = new RpcClient(sock);
+  const started = performance.now();
+  const text = `libvirtd+unix:///system?socket=${encodeURIComponent(socketPath)}`;
+  const uri = parseUri(text);
+  const channel = toChannel(
+    await (opts.transport ?? openTransport)(uri, { readonly: false, signal: opts.signal }),
+  );
+  const rpc = new RpcClient(channel);
   const conn = new AdminConnection(rpc);
   try {
     await conn.admin.connectOpen({ flags: 0 }, { signal: opts.signal });
     rpc.startKeepalive(opts.keepalive?.interval ?? 5, opts.keepalive?.count ?? 5);
+    if (connectionOpenChannel.hasSubscribers) {
+      connectionOpenChannel.publish({
+        connectionId: rpc.id,
+        uri: redactUri(text),
+        transport: opts.transport ? 'custom' : 'unix',
+        auth: 'none',
+        durationMs: performance.now() - started,
+      });
+    }
     return conn;
   } catch (err) {
     await rpc.close();

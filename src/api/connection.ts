@@ -1,11 +1,12 @@
-import type { Duplex } from 'node:stream';
 import type { AuthOption } from '../auth/credentials.js';
 import { saslCredentials } from '../auth/credentials.js';
-import { CredentialsError } from '../auth/errors.js';
+import { AuthError, CredentialsError } from '../auth/errors.js';
 import { SaslError } from '../auth/sasl/errors.js';
-import { SecurityLayerStream } from '../auth/sasl/layer.js';
+import { SecurityLayerChannel } from '../auth/sasl/layer.js';
 import { runSasl } from '../auth/sasl/session.js';
-import { VirtwireError } from '../errors.js';
+import { type Channel, toChannel } from '../channel.js';
+import { connectionOpenChannel, redactUri } from '../diagnostics.js';
+import { AbortError, TimeoutError, VirtwireError } from '../errors.js';
 import { VirConnectListAllDomainsFlags } from '../generated/api.js';
 import { type LxcMethods, lxcProgram } from '../generated/lxc.js';
 import { type QemuMethods, qemuProgram } from '../generated/qemu.js';
@@ -23,11 +24,6 @@ export { Feature } from './features.js';
 
 import { Events } from './events.js';
 import { parseUuid } from './names.js';
-
-/** The daemon asked for an authentication this client cannot do, or authentication failed. */
-export class AuthError extends VirtwireError {
-  override name = 'AuthError';
-}
 
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
@@ -197,24 +193,38 @@ export class Connection implements AsyncDisposable {
  * ```
  */
 export async function connect(uri: string, options: ConnectOptions = {}): Promise<Connection> {
+  const started = performance.now();
   const target = parseUri(uri);
-  const signal = combineSignals(options.signal, options.timeoutMs);
+  const { timeoutMs } = options;
+  // The deadline is a signal of its own, so that running out of time is told apart from an abort.
+  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const signal =
+    deadline && options.signal
+      ? AbortSignal.any([options.signal, deadline])
+      : (deadline ?? options.signal);
+  const timedOut = (err: unknown): unknown =>
+    deadline?.aborted && !options.signal?.aborted
+      ? new TimeoutError(`connecting to ${uri} timed out after ${timeoutMs} ms`, { cause: err })
+      : err;
   const opts: CallOptions = { signal };
   const transport = options.transport ?? openTransport;
-  let stream: Duplex;
+  let channel: Channel;
   try {
-    stream = await transport(target, {
-      readonly: options.readonly ?? false,
-      signal,
-      env: options.env,
-      auth: options.auth,
-    });
+    channel = toChannel(
+      await transport(target, {
+        readonly: options.readonly ?? false,
+        signal,
+        env: options.env,
+        auth: options.auth,
+      }),
+    );
   } catch (err) {
+    if (deadline?.aborted && !options.signal?.aborted) throw timedOut(err);
     throw signal?.aborted && !(err instanceof VirtwireError)
-      ? new VirtwireError(`connecting to ${uri} timed out or was aborted`, { cause: err })
+      ? new AbortError(`connecting to ${uri} aborted`, { cause: err })
       : err;
   }
-  const rpc = new RpcClient(stream);
+  const rpc = new RpcClient(channel);
   const conn = new Connection(rpc, target);
   try {
     conn.auth = await authenticate(conn, target, opts, options);
@@ -230,6 +240,15 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
       eventCallback: await probe(conn, Feature.REMOTE_EVENT_CALLBACK, opts),
       closeCallback: await probe(conn, Feature.REMOTE_CLOSE_CALLBACK, opts),
     };
+    if (connectionOpenChannel.hasSubscribers) {
+      connectionOpenChannel.publish({
+        connectionId: rpc.id,
+        uri: redactUri(uri),
+        transport: options.transport ? 'custom' : target.transport,
+        auth: conn.auth,
+        durationMs: performance.now() - started,
+      });
+    }
     return conn;
   } catch (err) {
     await rpc.close();
@@ -237,7 +256,7 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
     // goes through it: report the transport's own error, not the closed connection.
     if (err instanceof ConnectionClosedError && err.cause instanceof TransportError)
       throw err.cause;
-    throw err;
+    throw timedOut(err);
   }
 }
 
@@ -326,19 +345,10 @@ async function authenticate(
         throw err;
       }
       const layer = mech.layer;
-      if (layer) conn.rpc.upgrade((socket) => new SecurityLayerStream(socket, layer));
+      if (layer) conn.rpc.upgrade((inner) => new SecurityLayerChannel(inner, layer));
       return `sasl.${mech.name}`;
     }
     default:
       throw new AuthError(`the daemon asks for unknown authentication type ${chosen}`);
   }
-}
-
-function combineSignals(
-  signal: AbortSignal | undefined,
-  timeoutMs: number | undefined,
-): AbortSignal | undefined {
-  if (timeoutMs === undefined) return signal;
-  const t = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, t]) : t;
 }

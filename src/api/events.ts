@@ -41,6 +41,7 @@ import {
   remoteProgram,
 } from '../generated/remote.js';
 import type { CallOptions, MessageHeader, RpcClient } from '../rpc/client.js';
+import { findProcedure } from '../rpc/descriptor.js';
 import { ConnectionClosedError } from '../rpc/errors.js';
 import type { Codec } from '../xdr/index.js';
 import type { XdrReader } from '../xdr/reader.js';
@@ -300,7 +301,7 @@ export class Events {
         });
       }
     }
-    const monitor = qemuProgram.procedures.find((p) => p.name === 'DOMAIN_MONITOR_EVENT')!;
+    const monitor = findProcedure(qemuProgram, 'DOMAIN_MONITOR_EVENT');
     this.qemuRoutes.set(monitor.number, {
       family: 'qemu',
       type: 'monitor',
@@ -317,9 +318,7 @@ export class Events {
         } satisfies QemuMonitorEvent;
       },
     });
-    const closedProc = remoteProgram.procedures.find(
-      (p) => p.name === 'CONNECT_EVENT_CONNECTION_CLOSED',
-    )!.number;
+    const closedProc = findProcedure(remoteProgram, 'CONNECT_EVENT_CONNECTION_CLOSED').number;
     rpc.onEvent(REMOTE_PROGRAM, (h, r) => this.dispatch(h, r, this.routes, closedProc));
     rpc.onEvent(QEMU_PROGRAM, (h, r) => this.dispatch(h, r, this.qemuRoutes, -1));
     rpc.onClose((info) => {
@@ -445,8 +444,7 @@ export class Events {
   }
 
   private call(proc: number, args: unknown, opts?: CallOptions): Promise<unknown> {
-    const p = remoteProgram.procedures.find((x) => x.number === proc)!;
-    return this.rpc.call(remoteProgram, p, args, opts);
+    return this.rpc.call(findProcedure(remoteProgram, proc), args, opts);
   }
 
   /**
@@ -583,37 +581,29 @@ export class Events {
       readonly flags?: number;
     } = {},
   ): Subscription<QemuMonitorEvent> {
-    const reg = qemuProgram.procedures.find(
-      (p) => p.name === 'CONNECT_DOMAIN_MONITOR_EVENT_REGISTER',
-    )!;
-    const dereg = qemuProgram.procedures.find(
-      (p) => p.name === 'CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER',
-    )!;
+    const reg = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_REGISTER');
+    const dereg = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER');
     const filter = `${opts.domain ? formatUuid(opts.domain.wire.uuid) : '*'}:${opts.event ?? '*'}:${opts.flags ?? 0}`;
     return this.subscribe(
       `qemu:${filter}`,
       'qemu',
       async () =>
         (
-          (await this.rpc.call(qemuProgram, reg, {
+          (await this.rpc.call(reg, {
             dom: opts.domain?.wire ?? null,
             event: opts.event ?? null,
             flags: opts.flags ?? 0,
           })) as { callbackID: number }
         ).callbackID,
-      (id) => this.rpc.call(qemuProgram, dereg, { callbackID: id }),
+      (id) => this.rpc.call(dereg, { callbackID: id }),
       opts,
     );
   }
 
   /** The daemon's close callback (CONNECT_REGISTER_CLOSE_CALLBACK): why the hypervisor connection closed. */
   connectionClosed(opts: SubscribeOptions = {}): Subscription<ConnectionClosedEvent> {
-    const register = remoteProgram.procedures.find(
-      (p) => p.name === 'CONNECT_REGISTER_CLOSE_CALLBACK',
-    )!;
-    const unregister = remoteProgram.procedures.find(
-      (p) => p.name === 'CONNECT_UNREGISTER_CLOSE_CALLBACK',
-    )!;
+    const register = findProcedure(remoteProgram, 'CONNECT_REGISTER_CLOSE_CALLBACK');
+    const unregister = findProcedure(remoteProgram, 'CONNECT_UNREGISTER_CLOSE_CALLBACK');
     const queue = new BoundedQueue<ConnectionClosedEvent>(
       opts.queueSize ?? 16,
       opts.overflow ?? 'drop-oldest',
@@ -624,14 +614,13 @@ export class Events {
     if (this.closeRegistration)
       throw new TypeError('a connectionClosed() subscription is already open on this connection');
     this.closeRegistration = { queue: queue as BoundedQueue<unknown> };
-    const ready = this.rpc.call(remoteProgram, register, undefined).then(() => undefined);
+    const ready = this.rpc.call(register, undefined).then(() => undefined);
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         this.closeRegistration = null;
         await ready.catch(() => {});
-        if (this.rpc.isOpen)
-          await this.rpc.call(remoteProgram, unregister, undefined).catch(() => {});
+        if (this.rpc.isOpen) await this.rpc.call(unregister, undefined).catch(() => {});
       })();
       return stopping;
     };

@@ -1,5 +1,4 @@
-import { VirtwireError } from '../errors.js';
-import { AbortError } from '../rpc/errors.js';
+import { AbortError, VirtwireError } from '../errors.js';
 
 /** What a subscription does when its consumer falls behind and the queue is full. */
 export type OverflowPolicy = 'drop-oldest' | 'error';

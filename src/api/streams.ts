@@ -1,24 +1,16 @@
 import { Buffer } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import * as api from '../generated/api.js';
-import {
-  encodeRemoteDomainOpenChannelArgs,
-  encodeRemoteDomainOpenConsoleArgs,
-  encodeRemoteDomainScreenshotArgs,
-  encodeRemoteStorageVolDownloadArgs,
-  encodeRemoteStorageVolUploadArgs,
-  type RemoteNonnullStorageVol,
-  remoteProgram,
-} from '../generated/remote.js';
+import { type RemoteNonnullStorageVol, remoteProgram } from '../generated/remote.js';
 import type { CallOptions } from '../rpc/client.js';
-import {
-  openStreamCall,
-  type StreamReadOptions,
-  type StreamTarget,
-  type VirStream,
-  type VirStreamOptions,
+import { findProcedure } from '../rpc/descriptor.js';
+import type {
+  StreamReadOptions,
+  StreamTarget,
+  VirStream,
+  VirStreamOptions,
 } from '../rpc/stream.js';
-import type { XdrWriter } from '../xdr/index.js';
+import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import type { Connection } from './connection.js';
 import type { Domain } from './domain.js';
@@ -51,31 +43,18 @@ export interface VolumeTransferOptions extends OpenStreamOptions {
   readonly sparse?: boolean;
 }
 
-function procedure(program: ProgramInfo, name: string): ProcedureInfo {
-  const p = program.procedures.find((x) => x.name === name || x.method === name);
-  if (!p) throw new TypeError(`${program.name} has no procedure ${name}`);
-  return p;
-}
-
-function target(program: ProgramInfo, proc: ProcedureInfo, sparse: boolean): StreamTarget {
-  if (proc.stream === null) {
-    throw new TypeError(`${program.name}.${proc.name} does not open a data stream`);
+function target(procedure: ProcedureInfo, sparse: boolean): StreamTarget {
+  if (procedure.stream === null) {
+    throw new TypeError(`${procedure.label} does not open a data stream`);
   }
-  return {
-    prog: program.program,
-    vers: program.version,
-    proc: proc.number,
-    label: `${program.name}.${proc.name}`,
-    direction: proc.stream,
-    sparse,
-  };
+  return { procedure, sparse };
 }
 
-const STORAGE_VOL_DOWNLOAD = procedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
-const STORAGE_VOL_UPLOAD = procedure(remoteProgram, 'STORAGE_VOL_UPLOAD');
-const DOMAIN_SCREENSHOT = procedure(remoteProgram, 'DOMAIN_SCREENSHOT');
-const DOMAIN_OPEN_CONSOLE = procedure(remoteProgram, 'DOMAIN_OPEN_CONSOLE');
-const DOMAIN_OPEN_CHANNEL = procedure(remoteProgram, 'DOMAIN_OPEN_CHANNEL');
+const STORAGE_VOL_DOWNLOAD = findProcedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
+const STORAGE_VOL_UPLOAD = findProcedure(remoteProgram, 'STORAGE_VOL_UPLOAD');
+const DOMAIN_SCREENSHOT = findProcedure(remoteProgram, 'DOMAIN_SCREENSHOT');
+const DOMAIN_OPEN_CONSOLE = findProcedure(remoteProgram, 'DOMAIN_OPEN_CONSOLE');
+const DOMAIN_OPEN_CHANNEL = findProcedure(remoteProgram, 'DOMAIN_OPEN_CHANNEL');
 const SPARSE_DOWNLOAD = api.VirStorageVolDownloadFlags.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM;
 const SPARSE_UPLOAD = api.VirStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM;
 
@@ -89,14 +68,7 @@ export function volumeDownload(
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
-  return volumeTransfer(
-    conn,
-    vol,
-    opts,
-    STORAGE_VOL_DOWNLOAD,
-    SPARSE_DOWNLOAD,
-    encodeRemoteStorageVolDownloadArgs,
-  );
+  return volumeTransfer(conn, vol, opts, STORAGE_VOL_DOWNLOAD, SPARSE_DOWNLOAD);
 }
 
 /**
@@ -110,14 +82,7 @@ export function volumeUpload(
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
-  return volumeTransfer(
-    conn,
-    vol,
-    opts,
-    STORAGE_VOL_UPLOAD,
-    SPARSE_UPLOAD,
-    encodeRemoteStorageVolUploadArgs,
-  );
+  return volumeTransfer(conn, vol, opts, STORAGE_VOL_UPLOAD, SPARSE_UPLOAD);
 }
 
 /** Upload and download take the same arguments; only the procedure and the sparse flag differ. */
@@ -127,10 +92,6 @@ async function volumeTransfer(
   opts: VolumeTransferOptions,
   proc: ProcedureInfo,
   sparseFlag: number,
-  encode: (
-    w: XdrWriter,
-    v: { vol: RemoteNonnullStorageVol; offset: bigint; length: bigint; flags: number },
-  ) => void,
 ): Promise<VirStream> {
   const sparse = opts.sparse ?? false;
   const args = {
@@ -139,13 +100,7 @@ async function volumeTransfer(
     length: BigInt(opts.length ?? 0),
     flags: sparse ? sparseFlag : 0,
   };
-  const { stream } = await openStreamCall(
-    conn.rpc,
-    target(remoteProgram, proc, sparse),
-    (w) => encode(w, args),
-    null,
-    opts,
-  );
+  const { stream } = await openStreamCall(conn.rpc, target(proc, sparse), args, opts);
   return stream;
 }
 
@@ -164,12 +119,10 @@ export async function domainScreenshot(
   screen = 0,
   opts: OpenStreamOptions & { readonly maxBytes?: number } = {},
 ): Promise<Screenshot> {
-  const args = { dom: domain.wire, screen, flags: 0 };
   const { stream, result } = await openStreamCall<{ mime: string | null }>(
     domain.conn.rpc,
-    target(remoteProgram, DOMAIN_SCREENSHOT, false),
-    (w) => encodeRemoteDomainScreenshotArgs(w, args),
-    (r) => DOMAIN_SCREENSHOT.ret!.decode(r),
+    target(DOMAIN_SCREENSHOT, false),
+    { dom: domain.wire, screen, flags: 0 },
     opts,
   );
   const data = await stream.readAll(
@@ -192,12 +145,7 @@ export async function domainOpenConsole(
   opts: OpenStreamOptions = {},
 ): Promise<VirStream> {
   const args = { dom: domain.wire, devName, flags };
-  return openDuplex(
-    domain,
-    DOMAIN_OPEN_CONSOLE,
-    (w) => encodeRemoteDomainOpenConsoleArgs(w, args),
-    opts,
-  );
+  return openDuplex(domain, DOMAIN_OPEN_CONSOLE, args, opts);
 }
 
 /** Connects to a domain's channel by name (virDomainOpenChannel): a duplex stream like a console. */
@@ -208,28 +156,17 @@ export async function domainOpenChannel(
   opts: OpenStreamOptions = {},
 ): Promise<VirStream> {
   const args = { dom: domain.wire, name, flags };
-  return openDuplex(
-    domain,
-    DOMAIN_OPEN_CHANNEL,
-    (w) => encodeRemoteDomainOpenChannelArgs(w, args),
-    opts,
-  );
+  return openDuplex(domain, DOMAIN_OPEN_CHANNEL, args, opts);
 }
 
 /** A console or channel: a stream opened by a call with no reply body, used both ways. */
 async function openDuplex(
   domain: Domain,
   procedure: ProcedureInfo,
-  encodeArgs: (w: XdrWriter) => void,
+  args: unknown,
   opts: OpenStreamOptions,
 ): Promise<VirStream> {
-  const { stream } = await openStreamCall(
-    domain.conn.rpc,
-    target(remoteProgram, procedure, false),
-    encodeArgs,
-    null,
-    opts,
-  );
+  const { stream } = await openStreamCall(domain.conn.rpc, target(procedure, false), args, opts);
   return stream;
 }
 
@@ -262,22 +199,13 @@ export async function openStream<R = unknown>(
   args: unknown,
   opts: OpenStreamOptions = {},
 ): Promise<{ stream: VirStream; result: R }> {
-  const proc = procedure(program, procedureName);
+  const proc = findProcedure(program, procedureName);
   let sparse = false;
   if (proc.sparseFlag !== null) {
     const flags = (args as { flags?: unknown } | null)?.flags;
     sparse = typeof flags === 'number' && (flags & flagValue(proc.sparseFlag)) !== 0;
   }
-  const t = target(program, proc, sparse);
-  const enc = proc.args;
-  const ret = proc.ret;
-  return openStreamCall<R>(
-    conn.rpc,
-    t,
-    enc ? (w) => enc.encode(w, args) : null,
-    ret ? (r) => ret.decode(r) : null,
-    opts,
-  );
+  return openStreamCall<R>(conn.rpc, target(proc, sparse), args, opts);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,3 +4,8 @@ import { VirtwireError } from '../errors.js';
 export class CredentialsError extends VirtwireError {
   override name = 'CredentialsError';
 }
+
+/** The daemon asked for an authentication this client cannot do, or authentication failed. */
+export class AuthError extends VirtwireError {
+  override name = 'AuthError';
+}

@@ -67,14 +67,14 @@ export async function callCommand(
   if (r.programName === 'admin') {
     const adm = await ctx.openAdmin(opts.adminSocket ?? DEFAULT_ADMIN_SOCKET);
     try {
-      result = await adm.rpc.call(r.program, r.proc, args);
+      result = await adm.rpc.call(r.proc, args);
     } finally {
       await adm.close();
     }
   } else {
     const conn = await ctx.open();
     try {
-      result = await conn.rpc.call(r.program, r.proc, args);
+      result = await conn.rpc.call(r.proc, args);
     } finally {
       await conn.close();
     }

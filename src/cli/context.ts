@@ -1,16 +1,14 @@
 /**
  * What every command gets: where to write, the environment, the global
- * options (-c URI, --debug, --readonly), and how to open a connection with
- * tracing when it is on.
+ * options (-c URI, --debug, --readonly), how to open a connection, and the
+ * protocol trace when it is on.
  */
 import { type AdminConnection, connectAdmin } from '../api/admin.js';
 import { type Connection, connect } from '../api/connection.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
-import { tracing as libraryTraces } from '../rpc/trace.js';
-import { openTransport } from '../transport/index.js';
 import { CommandError } from './errors.js';
-import { nodeDebugEnabled, tracingTransport } from './trace.js';
+import { nodeDebugEnabled, startTrace } from './trace.js';
 
 /** Where the CLI writes: process.stdout / stderr, or a test's capture. */
 export interface Output {
@@ -59,25 +57,24 @@ export class CliContext {
     return this.globals.debug === true || nodeDebugEnabled(this.io.env);
   }
 
-  /**
-   * Whether the CLI taps the byte stream itself: not when NODE_DEBUG already
-   * makes the RPC client print the same lines (each message once).
-   */
-  private get tapping(): boolean {
-    return this.tracing && !libraryTraces;
-  }
-
   trace = (line: string): void => {
     this.io.stderr.write(`${line}\n`);
   };
 
-  /** Opens a connection (to -c's URI unless `uri` is given), traced when tracing is on. */
+  /**
+   * Traces every RPC message on this CLI's stderr while tracing is on, until
+   * the returned function is called (run() brackets each command with it).
+   */
+  startTracing(): () => void {
+    return this.tracing ? startTrace(this.trace) : () => {};
+  }
+
+  /** Opens a connection (to -c's URI unless `uri` is given). */
   async open(uri: string = this.uri): Promise<Connection> {
     try {
       return await connect(uri, {
         readonly: this.globals.readonly ?? false,
         env: this.io.env,
-        ...(this.tapping ? { transport: tracingTransport(openTransport, this.trace) } : {}),
       });
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
@@ -87,13 +84,10 @@ export class CliContext {
     }
   }
 
-  /** Opens a daemon's admin socket, traced when tracing is on. */
+  /** Opens a daemon's admin socket. */
   async openAdmin(socketPath: string): Promise<AdminConnection> {
     try {
-      return await connectAdmin(
-        socketPath,
-        this.tapping ? { transport: tracingTransport(openTransport, this.trace) } : {},
-      );
+      return await connectAdmin(socketPath);
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
         throw new CommandError(

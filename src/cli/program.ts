@@ -260,6 +260,11 @@ function addMigrateOptions(cmd: Command): void {
 /** Parses `argv` (without node and script), runs the command, returns the exit status. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
+  // --debug: the trace runs from the command's start to its end, whatever connections it opens.
+  let stopTrace = (): void => {};
+  program.hook('preAction', () => {
+    stopTrace = new CliContext(io, program.opts<GlobalOptions>()).startTracing();
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
@@ -272,5 +277,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const debug = new CliContext(io, g).tracing;
     io.stderr.write(`${formatError(err, { debug })}\n`);
     return exitCodeFor(err);
+  } finally {
+    stopTrace();
   }
 }

@@ -40,6 +40,8 @@ export interface ProgramSpec {
   readonly versionConst: string;
   /** The enum listing the procedures. */
   readonly procEnum: string;
+  /** Its procedures are one-way MESSAGEs that get no reply (keepalive's PING and PONG). */
+  readonly oneWay?: boolean;
   readonly annotations: Readonly<Record<string, ProcedureAnnotations>>;
 }
 
@@ -490,7 +492,7 @@ export function emitModule(opts: EmitOptions): string {
   if (usesXdrError) xdrNames.push('XdrError');
   if (opts.program) xdrNames.push('type Codec');
   head.push(`import { ${xdrNames.sort(byName).join(', ')} } from '../xdr/index.js';`);
-  if (opts.program) head.push(`import type { ProgramInfo } from '../xdr/program.js';`);
+  if (opts.program) head.push(`import type { ProgramId, ProgramInfo } from '../xdr/program.js';`);
   if (usesArrays.value) head.push(`import { arrayLength } from '../xdr/program.js';`);
   for (const [m, names] of [...imports].sort((a, b) => byName(a[0], b[0]))) {
     if (names.size === 0) continue;
@@ -591,6 +593,9 @@ function emitProgram(
     return `{ name: '${name}', encode: ${useFn(`encode${T}`, name)}, decode: ${useFn(`decode${T}`, name)} } satisfies Codec<${T}>`;
   };
 
+  // Message types from virnet.x's virNetMessageType, resolved now so that a call needs no lookup.
+  const CALL = symbols.resolve({ ref: 'VIR_NET_CALL' });
+  const MESSAGE = symbols.resolve({ ref: 'VIR_NET_MESSAGE' });
   const rows: string[] = [];
   const events: string[] = [];
   const methods: string[] = [];
@@ -610,8 +615,10 @@ function emitProgram(
       ann.readstream !== undefined ? "'read'" : ann.writestream !== undefined ? "'write'" : 'null';
     const priority = ann.priority === 'high' ? "'high'" : "'low'";
     const acl = `[${(ann.acl ?? []).map((a) => `'${a}'`).join(', ')}]`;
+    const type = msg !== null || p.oneWay ? MESSAGE : CALL;
     rows.push(
-      `  { name: '${name}', number: ${number}, method: '${method}', args: ${codec(args ?? msg ?? '')}, ret: ${codec(ret ?? '')}, ` +
+      `  { program: programId, name: '${name}', number: ${number}, label: '${p.id}.${name}', type: ${type}, ` +
+        `method: '${method}', args: ${codec(args ?? msg ?? '')}, ret: ${codec(ret ?? '')}, ` +
         `event: ${msg !== null}, priority: ${priority}, stream: ${stream}, sparseFlag: ${ann.sparseflag ? `'${ann.sparseflag}'` : 'null'}, acl: ${acl} },`,
     );
     if (msg) events.push(`  { name: '${name}', number: ${number}, payload: ${codec(msg)} },`);
@@ -623,7 +630,16 @@ function emitProgram(
   const P = pascalCase(p.id);
   body.push(`/** Argument and result types of every ${p.id} procedure, by method name. */`);
   body.push(`export interface ${P}Methods {`, ...methods, '}', '');
-  body.push(`/** The ${p.id} program: number, version and every procedure with its codecs. */`);
+  body.push(
+    `/** The ${p.id} program's identity, shared by the call descriptors of its procedures. */`,
+  );
+  body.push(
+    `const programId: ProgramId = { name: '${p.id}', program: ${program}, version: ${version} };`,
+    '',
+  );
+  body.push(
+    `/** The ${p.id} program: number, version and every procedure with its call descriptor and codecs. */`,
+  );
   body.push(`export const ${p.id}Program: ProgramInfo = {`);
   body.push(
     `  name: '${p.id}',`,

@@ -22,6 +22,8 @@ export const PROGRAMS: Readonly<Record<string, Omit<ProgramSpec, 'annotations'>>
           programConst: `${up}_PROGRAM`,
           versionConst: `${up}_PROTOCOL_VERSION`,
           procEnum: `${id}_procedure`,
+          // PING and PONG travel as MESSAGE: neither side answers them with a REPLY.
+          ...(id === 'keepalive' ? { oneWay: true } : {}),
         },
       ];
     }),

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramInfo } from '../xdr/program.js';
+import type { ProgramId, ProgramInfo } from '../xdr/program.js';
 
 /** XDR `const KEEPALIVE_PROGRAM`. */
 export const KEEPALIVE_PROGRAM = 1801807216;
@@ -36,14 +36,17 @@ export interface KeepaliveMethods {
   pong: [args: undefined, ret: undefined];
 }
 
-/** The keepalive program: number, version and every procedure with its codecs. */
+/** The keepalive program's identity, shared by the call descriptors of its procedures. */
+const programId: ProgramId = { name: 'keepalive', program: 1801807216, version: 1 };
+
+/** The keepalive program: number, version and every procedure with its call descriptor and codecs. */
 export const keepaliveProgram: ProgramInfo = {
   name: 'keepalive',
   program: 1801807216,
   version: 1,
   procedures: [
-    { name: 'PING', number: 1, method: 'ping', args: null, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: [] },
-    { name: 'PONG', number: 2, method: 'pong', args: null, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: [] },
+    { program: programId, name: 'PING', number: 1, label: 'keepalive.PING', type: 2, method: 'ping', args: null, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: [] },
+    { program: programId, name: 'PONG', number: 2, label: 'keepalive.PONG', type: 2, method: 'pong', args: null, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: [] },
   ],
 };
 

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramInfo } from '../xdr/program.js';
+import type { ProgramId, ProgramInfo } from '../xdr/program.js';
 import { type RemoteNonnullDomain, decodeRemoteNonnullDomain, encodeRemoteNonnullDomain } from './remote.js';
 
 /** XDR `struct lxc_domain_open_namespace_args`. */
@@ -71,13 +71,16 @@ export interface LxcMethods {
   domainOpenNamespace: [args: LxcDomainOpenNamespaceArgs, ret: undefined];
 }
 
-/** The lxc program: number, version and every procedure with its codecs. */
+/** The lxc program's identity, shared by the call descriptors of its procedures. */
+const programId: ProgramId = { name: 'lxc', program: 425984, version: 1 };
+
+/** The lxc program: number, version and every procedure with its call descriptor and codecs. */
 export const lxcProgram: ProgramInfo = {
   name: 'lxc',
   program: 425984,
   version: 1,
   procedures: [
-    { name: 'DOMAIN_OPEN_NAMESPACE', number: 1, method: 'domainOpenNamespace', args: { name: 'lxc_domain_open_namespace_args', encode: encodeLxcDomainOpenNamespaceArgs, decode: decodeLxcDomainOpenNamespaceArgs } satisfies Codec<LxcDomainOpenNamespaceArgs>, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: ['domain:open_namespace'] },
+    { program: programId, name: 'DOMAIN_OPEN_NAMESPACE', number: 1, label: 'lxc.DOMAIN_OPEN_NAMESPACE', type: 0, method: 'domainOpenNamespace', args: { name: 'lxc_domain_open_namespace_args', encode: encodeLxcDomainOpenNamespaceArgs, decode: decodeLxcDomainOpenNamespaceArgs } satisfies Codec<LxcDomainOpenNamespaceArgs>, ret: null, event: false, priority: 'low', stream: null, sparseFlag: null, acl: ['domain:open_namespace'] },
   ],
 };
 

@@ -1,51 +1,35 @@
-import type { Duplex } from 'node:stream';
+import type { Channel, ChannelSink } from '../channel.js';
 import {
-  KEEPALIVE_PROGRAM,
-  KEEPALIVE_PROTOCOL_VERSION,
-  keepaliveProgram,
-} from '../generated/keepalive.js';
-import { decodeVirNetMessageError, VIR_NET_MESSAGE_MAX } from '../generated/virnet.js';
-import type { Codec } from '../xdr/index.js';
-import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
+  type ConnectionCloseMessage,
+  callChannel,
+  connectionCloseChannel,
+  messageChannel,
+  nextId,
+  type RpcCallMessage,
+} from '../diagnostics.js';
+import { AbortError, TimeoutError } from '../errors.js';
+import { KeepaliveProcedure, keepaliveProgram } from '../generated/keepalive.js';
+import {
+  decodeVirNetMessageError,
+  VIR_NET_MESSAGE_MAX,
+  VirNetMessageStatus,
+  VirNetMessageType,
+} from '../generated/virnet.js';
+import type { CallDescriptor } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
-import { XdrWriter } from '../xdr/writer.js';
-import {
-  AbortError,
-  type CloseReason,
-  ConnectionClosedError,
-  ProtocolError,
-  RemoteError,
-  TimeoutError,
-} from './errors.js';
+import { findProcedure } from './descriptor.js';
+import { type CloseReason, ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { Framer, LENGTH_WORD } from './framer.js';
-import { RAW_DATA, type RawDataSource } from './raw.js';
-import {
-  describeMessage,
-  registerProgramNames,
-  type TracedHeader,
-  trace,
-  tracing,
-} from './trace.js';
+import { type BodyEncoder, Outbox, publishWire } from './outbox.js';
+import { carriesError, errorCodeOf, nodeDebugLogging } from './trace.js';
 
-registerProgramNames(keepaliveProgram);
+const { VIR_NET_CALL, VIR_NET_REPLY, VIR_NET_MESSAGE, VIR_NET_STREAM } = VirNetMessageType;
+const { VIR_NET_CALL_WITH_FDS, VIR_NET_REPLY_WITH_FDS, VIR_NET_STREAM_HOLE } = VirNetMessageType;
+const { VIR_NET_OK, VIR_NET_ERROR, VIR_NET_CONTINUE } = VirNetMessageStatus;
 
-/** Message types (virNetMessageType). */
-export const MessageType = {
-  CALL: 0,
-  REPLY: 1,
-  MESSAGE: 2,
-  STREAM: 3,
-  CALL_WITH_FDS: 4,
-  REPLY_WITH_FDS: 5,
-  STREAM_HOLE: 6,
-} as const;
-/** Message status (virNetMessageStatus). */
-export const MessageStatus = { OK: 0, ERROR: 1, CONTINUE: 2 } as const;
-
-const PING = 1;
-const PONG = 2;
-/** A batch of queued messages this large is written at once instead of at the end of the tick. */
-const FLUSH_AT = 64 * 1024;
+const PING = findProcedure(keepaliveProgram, 'PING');
+const PONG = findProcedure(keepaliveProgram, 'PONG');
+const KEEPALIVE = keepaliveProgram.program;
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -85,28 +69,18 @@ export interface StreamSink {
 }
 
 /**
- * A call waiting for its reply. One plain object per call, no closures: the
- * label is only built when an error needs it, the cleanup only exists when
- * the call has a timeout or a signal.
+ * A call waiting for its reply: the descriptor says how to decode it and how
+ * to name it in errors; the cleanup only exists when the call has a timeout
+ * or a signal, the trace only while someone subscribes to call tracing.
  */
 class Pending {
   cleanup: (() => void) | null = null;
   constructor(
-    readonly prog: number,
-    readonly vers: number,
-    private readonly text: string | null,
-    private readonly program: ProgramInfo | null,
-    private readonly proc: ProcedureInfo | null,
-    readonly decode: ((r: XdrReader) => unknown) | null,
-    readonly ret: Codec<unknown> | null,
+    readonly d: CallDescriptor,
     readonly resolve: (v: unknown) => void,
     readonly reject: (e: Error) => void,
+    readonly trace: RpcCallMessage | null,
   ) {}
-
-  /** `remote.CONNECT_OPEN`, or the label the caller gave. */
-  get label(): string {
-    return this.text ?? `${this.program?.name}.${this.proc?.name}`;
-  }
 }
 
 export interface RpcClientOptions {
@@ -115,12 +89,16 @@ export interface RpcClientOptions {
 }
 
 /**
- * One libvirt RPC connection over any Duplex: serial numbers, many calls in
+ * One libvirt RPC connection over any Channel: serial numbers, many calls in
  * flight, replies matched on (program, version, serial), events and stream
  * packets routed to their handlers, keepalive, and a single close path that
- * rejects everything still waiting.
+ * rejects everything still waiting. Every message in and out is published on
+ * `virtwire:rpc:message`, every call on the `virtwire:rpc:call` tracing
+ * channel, while someone subscribes.
  */
 export class RpcClient {
+  /** Process-unique number of this connection in diagnostics messages. */
+  readonly id = nextId();
   /** Settles once, when the connection has ended, with the reason. */
   readonly closed: Promise<CloseInfo>;
   private resolveClosed!: (info: CloseInfo) => void;
@@ -131,9 +109,8 @@ export class RpcClient {
   private readonly abandoned = new Set<number>();
   private readonly eventHandlers = new Map<number, (h: MessageHeader, r: XdrReader) => void>();
   private readonly streams = new Map<number, StreamSink>();
-  /** Messages are appended here and written to the socket together (see `send`). */
-  private readonly writer = new XdrWriter(4096);
-  private flushScheduled = false;
+  /** Outgoing messages, batched per tick. */
+  private readonly out: Outbox;
   private readonly reader = new XdrReader();
   private readonly framer: Framer;
   private readonly maxMessage: number;
@@ -141,38 +118,50 @@ export class RpcClient {
   private lastReceived = Date.now();
   private unansweredPings = 0;
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
-  /** Holders (streams with full queues) that asked to stop reading from the socket. */
+  private readonly drainListeners = new Set<() => void>();
+  /** Holders (streams with full queues) that asked to stop reading from the channel. */
   private readonly readPausers = new Set<object>();
   private pausedPingTimer: NodeJS.Timeout | null = null;
   /** The daemon runs keepalive for us (we probed PROGRAM_KEEPALIVE): set by startKeepalive. */
   private peerKeepalive = false;
   private keepaliveMs = 0;
+  /** This client's own view of its channel's events. */
+  private readonly own: ChannelSink = {
+    data: (chunk) => this.onData(chunk),
+    drain: () => {
+      for (const fn of this.drainListeners) fn();
+    },
+    end: (error) => (error ? this.fail('error', error) : this.fail('eof')),
+  };
+  /** Where the bottom channel's events go: this client, or a layer `upgrade` put in between. */
+  private below: ChannelSink = this.own;
 
   constructor(
-    private socket: Duplex,
+    private channel: Channel,
     opts: RpcClientOptions = {},
   ) {
+    nodeDebugLogging();
     this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
     this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
-    socket.on('data', this.onData);
-    // A transport that reads with `onread` (tcp) hands its bytes over through this hook.
-    (socket as RawDataSource)[RAW_DATA] = this.onData;
-    socket.on('error', (err) => this.fail('error', err));
-    socket.on('end', () => this.fail('eof'));
-    socket.on('close', () => this.fail('eof'));
+    this.out = new Outbox(channel, this.maxMessage, this.id);
+    channel.open({
+      data: (chunk) => this.below.data(chunk),
+      drain: () => this.below.drain(),
+      end: (error) => this.below.end(error),
+    });
   }
 
-  private readonly onData = (chunk: Uint8Array): void => {
+  private onData(chunk: Uint8Array): void {
     if (this.closeInfo) return;
     try {
       this.framer.push(chunk);
     } catch (err) {
       this.fail('error', err instanceof Error ? err : new ProtocolError(String(err)));
     }
-  };
+  }
 
   /** True until the connection has ended. */
   get isOpen(): boolean {
@@ -190,125 +179,90 @@ export class RpcClient {
     return this.serial;
   }
 
-  /** Calls a procedure from a generated program table. */
-  call(
-    program: ProgramInfo,
-    proc: ProcedureInfo,
+  /** Calls the procedure `d` describes with `args` and resolves with its decoded reply. */
+  call<A, R>(d: CallDescriptor<A, R>, args: A, opts?: CallOptions): Promise<R>;
+  call(d: CallDescriptor, args: unknown, opts?: CallOptions): Promise<unknown> {
+    if (d.type !== VIR_NET_CALL) {
+      return Promise.reject(
+        new ProtocolError(`${d.label} is an event or one-way message, not a callable procedure`),
+      );
+    }
+    if (d.stream !== null) {
+      return Promise.reject(
+        new ProtocolError(`${d.label} opens a data stream: use the streams API to call it`),
+      );
+    }
+    return this.start(d, args, opts, null);
+  }
+
+  /**
+   * Calls a procedure that opens a data stream. `attach` receives the serial
+   * as soon as the call is queued: the stream's packets may arrive before
+   * the reply, and carry that serial.
+   */
+  openStream(
+    d: CallDescriptor,
     args: unknown,
+    attach: (serial: number) => void,
     opts?: CallOptions,
   ): Promise<unknown> {
-    if (proc.event) {
-      return Promise.reject(
-        new ProtocolError(`${program.name}.${proc.name} is an event, not a callable procedure`),
-      );
+    if (d.stream === null) {
+      return Promise.reject(new ProtocolError(`${d.label} does not open a data stream`));
     }
-    if (proc.stream !== null) {
-      return Promise.reject(
-        new ProtocolError(
-          `${program.name}.${proc.name} opens a data stream: use the streams API to call it`,
-        ),
-      );
-    }
-    return this.start(
-      program.program,
-      program.version,
-      proc.number,
-      MessageType.CALL,
-      null,
-      program,
-      proc,
-      null,
-      proc.args,
-      args,
-      null,
-      proc.ret,
-      opts,
-      undefined,
-    );
+    return this.start(d, args, opts, attach);
   }
 
-  /**
-   * Sends a CALL and waits for its REPLY. `encode` writes the arguments (null
-   * for none); `decode` reads the result (null for none). `onSent` receives the
-   * serial once the call is on the wire (streams use it to route packets).
-   */
-  callRaw(
-    prog: number,
-    vers: number,
-    proc: number,
-    label: string,
-    encode: ((w: XdrWriter) => void) | null,
-    decode: ((r: XdrReader) => unknown) | null,
-    opts?: CallOptions,
-    type: number = MessageType.CALL,
-    onSent?: (serial: number) => void,
-  ): Promise<unknown> {
-    return this.start(
-      prog,
-      vers,
-      proc,
-      type,
-      label,
-      null,
-      null,
-      encode,
-      null,
-      undefined,
-      decode,
-      null,
-      opts,
-      onSent,
-    );
-  }
-
-  /**
-   * The one call path: arguments come either as an `encode` function or as a
-   * codec and a value (so `call()` needs no closure per call), and the result
-   * is read by `decode` or by the `ret` codec.
-   */
+  /** The one call path; traced while someone subscribes to `virtwire:rpc:call`. */
   private start(
-    prog: number,
-    vers: number,
-    proc: number,
-    type: number,
-    label: string | null,
-    program: ProgramInfo | null,
-    procInfo: ProcedureInfo | null,
-    encode: ((w: XdrWriter) => void) | null,
-    args: Codec<unknown> | null,
-    argsValue: unknown,
-    decode: ((r: XdrReader) => unknown) | null,
-    ret: Codec<unknown> | null,
+    d: CallDescriptor,
+    args: unknown,
     opts: CallOptions | undefined,
-    onSent: ((serial: number) => void) | undefined,
+    attach: ((serial: number) => void) | null,
   ): Promise<unknown> {
-    if (this.closeInfo) {
-      return Promise.reject(
-        this.closedError(`cannot call ${label ?? `${program?.name}.${procInfo?.name}`}`),
-      );
-    }
+    if (!callChannel.hasSubscribers) return this.begin(d, args, opts, attach, null);
+    const trace: RpcCallMessage = {
+      connectionId: this.id,
+      program: d.program.name,
+      procedure: d.name,
+      proc: d.number,
+      serial: 0,
+      requestBytes: 0,
+    };
+    return callChannel.tracePromise(this.begin, trace, this, d, args, opts, attach, trace);
+  }
+
+  private begin(
+    d: CallDescriptor,
+    args: unknown,
+    opts: CallOptions | undefined,
+    attach: ((serial: number) => void) | null,
+    trace: RpcCallMessage | null,
+  ): Promise<unknown> {
+    if (this.closeInfo) return Promise.reject(this.closedError(`cannot call ${d.label}`));
     const signal = opts?.signal;
     if (signal?.aborted) {
       return Promise.reject(
-        new AbortError(
-          `${label ?? `${program?.name}.${procInfo?.name}`} aborted before it was sent`,
-          { cause: signal.reason },
-        ),
+        new AbortError(`${d.label} aborted before it was sent`, { cause: signal.reason }),
       );
     }
     const serial = this.nextSerial();
     let p!: Pending;
     const promise = new Promise<unknown>((resolve, reject) => {
-      p = new Pending(prog, vers, label, program, procInfo, decode, ret, resolve, reject);
+      p = new Pending(d, resolve, reject, trace);
     });
+    let size: number;
     try {
-      this.queue(prog, vers, proc, type, serial, MessageStatus.OK, encode, args, argsValue);
+      size = this.out.queue(d, d.type, serial, VIR_NET_OK, d.args, args);
     } catch (err) {
       p.reject(err as Error);
       return promise;
     }
+    if (trace !== null) {
+      trace.serial = serial;
+      trace.requestBytes = size;
+    }
     this.pending.set(serial, p);
-    onSent?.(serial);
+    attach?.(serial);
     if (signal || opts?.timeoutMs !== undefined) this.watch(p, serial, signal, opts?.timeoutMs);
     return promise;
   }
@@ -322,11 +276,11 @@ export class RpcClient {
   ): void {
     let timer: NodeJS.Timeout | null = null;
     const onAbort = (): void => {
-      this.abandon(serial, new AbortError(`${p.label} aborted`, { cause: signal?.reason }));
+      this.abandon(serial, new AbortError(`${p.d.label} aborted`, { cause: signal?.reason }));
     };
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {
-        this.abandon(serial, new TimeoutError(`${p.label} timed out after ${timeoutMs} ms`));
+        this.abandon(serial, new TimeoutError(`${p.d.label} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -346,128 +300,43 @@ export class RpcClient {
   }
 
   /**
-   * Sends one message. The header is written field by field (no enum checks
-   * on this hot path); the body by `encode`. Returns socket.write's answer:
-   * false means the caller should wait for `drain` before writing more.
-   *
-   * Messages sent in the same tick are appended to one buffer and handed to
-   * the socket together at the end of the tick (process.nextTick), or at
-   * once past 64 KiB: the calls pipelined by many concurrent callers then
-   * cost one write (one syscall, one TCP segment) instead of one each.
-   * `sendRaw`, `upgrade` and a client-side close write the batch first, so
-   * the order of messages on the wire is the order of the calls.
+   * Sends one message of the procedure `d` that is not a call of it (stream
+   * packets, keepalive): header fields from `d` and the arguments, the body
+   * written by `body` from `value`, in the batch of this tick (see Outbox).
+   * Returns false when the caller should wait for `drained()` before
+   * writing more.
    */
-  send(
-    prog: number,
-    vers: number,
-    proc: number,
+  send<V>(
+    d: CallDescriptor,
     type: number,
     serial: number,
     status: number,
-    encode: ((w: XdrWriter) => void) | null,
-  ): boolean {
-    return this.queue(prog, vers, proc, type, serial, status, encode, null, undefined);
-  }
-
-  private queue(
-    prog: number,
-    vers: number,
-    proc: number,
-    type: number,
-    serial: number,
-    status: number,
-    encode: ((w: XdrWriter) => void) | null,
-    codec: Codec<unknown> | null,
-    value: unknown,
+    body: BodyEncoder<V> | null,
+    value?: V,
   ): boolean {
     if (this.closeInfo) throw this.closedError('cannot send');
-    const w = this.writer;
-    const start = w.pos;
-    let len: number;
-    try {
-      const at = w.reserve(LENGTH_WORD);
-      w.writeUint(prog);
-      w.writeUint(vers);
-      w.writeInt(proc);
-      w.writeInt(type);
-      w.writeUint(serial);
-      w.writeInt(status);
-      if (encode !== null) encode(w);
-      else if (codec !== null) codec.encode(w, value);
-      len = w.pos - start;
-      if (len - LENGTH_WORD > this.maxMessage) {
-        throw new ProtocolError(
-          `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
-        );
-      }
-      w.patchUint(at, len);
-    } catch (err) {
-      w.pos = start; // drop the half-written message, keep the rest of the batch
-      throw err;
-    }
-    if (tracing) trace(describeMessage('send', { prog, proc, type, serial, status }, len));
-    if (w.pos >= FLUSH_AT) return this.flush();
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flushTick);
-    }
-    return !this.socket.writableNeedDrain;
-  }
-
-  private readonly flushTick = (): void => {
-    this.flushScheduled = false;
-    if (!this.closeInfo) this.flush();
-  };
-
-  /** Writes the queued messages, if any; returns socket.write's answer. */
-  private flush(): boolean {
-    const w = this.writer;
-    if (w.pos === 0) return !this.socket.writableNeedDrain;
-    // finish() hands out the bytes without copying; reset() moves the writer past them.
-    const out = w.finish();
-    w.reset();
-    return this.socket.write(out);
+    this.out.queue(d, type, serial, status, body, value);
+    return !this.channel.needsDrain;
   }
 
   /**
-   * Writes one message whose payload is raw bytes (stream data), copying
-   * `payload` once into the outgoing buffer, so the caller may reuse it at
-   * once. Returns socket.write's answer, like `send`.
+   * Writes one message whose payload is raw bytes (stream data), after the
+   * messages queued before it, copying `payload`, so the caller may reuse it
+   * at once. Returns the channel's answer, like `send`.
    */
   sendRaw(
-    prog: number,
-    vers: number,
-    proc: number,
+    d: CallDescriptor,
     type: number,
     serial: number,
     status: number,
     payload: Uint8Array | null,
   ): boolean {
     if (this.closeInfo) throw this.closedError('cannot send');
-    const n = payload ? payload.length : 0;
-    const len = LENGTH_WORD + 24 + n;
-    if (len - LENGTH_WORD > this.maxMessage) {
-      throw new ProtocolError(
-        `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
-      );
-    }
-    this.flush(); // queued messages go first
-    // Every byte is written below, so the uninitialised allocation is safe.
-    const buf = Buffer.allocUnsafe(len);
-    buf.writeUInt32BE(len, 0);
-    buf.writeUInt32BE(prog >>> 0, 4);
-    buf.writeUInt32BE(vers >>> 0, 8);
-    buf.writeInt32BE(proc | 0, 12);
-    buf.writeInt32BE(type | 0, 16);
-    buf.writeUInt32BE(serial >>> 0, 20);
-    buf.writeInt32BE(status | 0, 24);
-    if (payload) buf.set(payload, 28);
-    if (tracing) trace(describeMessage('send', { prog, proc, type, serial, status }, len));
-    return this.socket.write(buf);
+    return this.out.raw(d, type, serial, status, payload);
   }
 
   /**
-   * Stops reading from the socket until every holder that asked has called
+   * Stops reading from the channel until every holder that asked has called
    * `resumeReading`. This holds back ALL incoming traffic on the connection
    * (replies, events, other streams), which is how a stream whose consumer
    * lags pushes back on the daemon through TCP. Meanwhile a keepalive PING
@@ -479,7 +348,7 @@ export class RpcClient {
     if (this.closeInfo || this.readPausers.has(holder)) return;
     this.readPausers.add(holder);
     if (this.readPausers.size !== 1) return;
-    this.socket.pause();
+    this.channel.pause();
     if (this.peerKeepalive) {
       this.pausedPingTimer = setInterval(() => this.sendPing(), this.keepaliveMs || 5000);
       this.pausedPingTimer.unref();
@@ -494,34 +363,26 @@ export class RpcClient {
     if (this.closeInfo) return;
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
-    this.socket.resume();
+    this.channel.resume();
   }
 
-  /** True while some holder keeps the socket from being read. */
+  /** True while some holder keeps the channel from being read. */
   get readingPaused(): boolean {
     return this.readPausers.size > 0;
   }
 
   private sendPing(): void {
     try {
-      this.send(
-        KEEPALIVE_PROGRAM,
-        KEEPALIVE_PROTOCOL_VERSION,
-        PING,
-        MessageType.MESSAGE,
-        0,
-        MessageStatus.OK,
-        null,
-      );
+      this.send(PING, PING.type, 0, VIR_NET_OK, null);
     } catch {
       // the close path reports the failure
     }
   }
 
-  /** Resolves when the socket can take more data (after write() returned false). */
+  /** Resolves when the channel can take more data (after a write that returned false). */
   drained(): Promise<void> {
     if (this.closeInfo) return Promise.reject(this.closedError('cannot write'));
-    if (!this.socket.writableNeedDrain) return Promise.resolve();
+    if (!this.channel.needsDrain) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onDrain = (): void => {
         off();
@@ -532,10 +393,10 @@ export class RpcClient {
         reject(this.closedError('cannot write', info));
       };
       const off = (): void => {
-        this.socket.off('drain', onDrain);
+        this.drainListeners.delete(onDrain);
         this.closeListeners.delete(onClose);
       };
-      this.socket.on('drain', onDrain);
+      this.drainListeners.add(onDrain);
       this.closeListeners.add(onClose);
     });
   }
@@ -610,19 +471,6 @@ export class RpcClient {
     this.keepaliveTimer = null;
   }
 
-  private traceReceived(msg: Uint8Array, h: TracedHeader): void {
-    let errorName: string | undefined;
-    if (h.status === 1 && (h.type === MessageType.REPLY || h.type === MessageType.STREAM)) {
-      try {
-        const e = decodeVirNetMessageError(new XdrReader(msg, LENGTH_WORD + 24, msg.length));
-        errorName = new RemoteError(e, '').codeName;
-      } catch {
-        errorName = '(undecodable error)';
-      }
-    }
-    trace(describeMessage('recv', h, msg.length, errorName));
-  }
-
   private dispatch(msg: Uint8Array, owned: boolean): void {
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
@@ -634,26 +482,29 @@ export class RpcClient {
     const type = r.readInt();
     const serial = r.readUint();
     const status = r.readInt();
-    if (tracing) this.traceReceived(msg, { prog, proc, type, serial, status });
-    if (status < 0 || status > 2) {
+    if (messageChannel.hasSubscribers) {
+      const err = carriesError(type, status) ? errorCodeOf(msg) : undefined;
+      publishWire(this.id, 'recv', prog, vers, proc, type, serial, status, msg.length, err);
+    }
+    if (status < VIR_NET_OK || status > VIR_NET_CONTINUE) {
       throw new ProtocolError(`message with unknown status ${status}`);
     }
     switch (type) {
-      case MessageType.REPLY:
-      case MessageType.REPLY_WITH_FDS:
-        this.onReply(prog, vers, serial, status, r);
+      case VIR_NET_REPLY:
+      case VIR_NET_REPLY_WITH_FDS:
+        this.onReply(prog, vers, serial, status, r, msg.length);
         return;
-      case MessageType.MESSAGE:
+      case VIR_NET_MESSAGE:
         this.onMessage({ prog, vers, proc, type, serial, status }, r);
         return;
-      case MessageType.STREAM:
-      case MessageType.STREAM_HOLE: {
+      case VIR_NET_STREAM:
+      case VIR_NET_STREAM_HOLE: {
         const sink = this.streams.get(serial);
         sink?.onPacket({ prog, vers, proc, type, serial, status }, r, owned);
         return;
       }
-      case MessageType.CALL:
-      case MessageType.CALL_WITH_FDS:
+      case VIR_NET_CALL:
+      case VIR_NET_CALL_WITH_FDS:
         throw new ProtocolError(
           `the server sent a CALL (program 0x${prog.toString(16)}, procedure ${proc}); clients do not serve calls`,
         );
@@ -662,34 +513,51 @@ export class RpcClient {
     }
   }
 
-  private onReply(prog: number, vers: number, serial: number, status: number, r: XdrReader): void {
+  private onReply(
+    prog: number,
+    vers: number,
+    serial: number,
+    status: number,
+    r: XdrReader,
+    size: number,
+  ): void {
     const p = this.pending.get(serial);
     if (p === undefined) {
       if (this.abandoned.delete(serial)) return;
       throw new ProtocolError(`reply for serial ${serial}, which no call is waiting for`);
     }
-    if (p.prog !== prog || p.vers !== vers) {
+    const id = p.d.program;
+    if (id.program !== prog || id.version !== vers) {
       throw new ProtocolError(
-        `reply for serial ${serial} names program 0x${prog.toString(16)} v${vers}, the call used 0x${p.prog.toString(16)} v${p.vers}`,
+        `reply for serial ${serial} names program 0x${prog.toString(16)} v${vers}, the call used 0x${id.program.toString(16)} v${id.version}`,
       );
     }
     this.pending.delete(serial);
     if (p.cleanup !== null) p.cleanup();
+    const t = p.trace;
+    if (t !== null) t.replyBytes = size;
     try {
-      if (status === MessageStatus.OK) {
-        const v = p.ret !== null ? p.ret.decode(r) : p.decode !== null ? p.decode(r) : undefined;
+      if (status === VIR_NET_OK) {
+        const ret = p.d.ret;
+        const v = ret !== null ? ret.decode(r) : undefined;
         r.done();
+        if (t !== null) t.status = 'ok';
         p.resolve(v);
-      } else if (status === MessageStatus.ERROR) {
+      } else if (status === VIR_NET_ERROR) {
         const e = decodeVirNetMessageError(r);
         r.done();
-        p.reject(new RemoteError(e, p.label));
+        const err = new RemoteError(e, p.d.label);
+        if (t !== null) {
+          t.status = 'error';
+          t.errorCode = err.codeName;
+        }
+        p.reject(err);
       } else {
-        p.reject(new ProtocolError(`reply to ${p.label} has status CONTINUE`));
+        p.reject(new ProtocolError(`reply to ${p.d.label} has status CONTINUE`));
       }
     } catch (err) {
       p.reject(
-        new ProtocolError(`reply to ${p.label} does not decode: ${(err as Error).message}`, {
+        new ProtocolError(`reply to ${p.d.label} does not decode: ${(err as Error).message}`, {
           cause: err,
         }),
       );
@@ -697,17 +565,9 @@ export class RpcClient {
   }
 
   private onMessage(h: MessageHeader, r: XdrReader): void {
-    if (h.prog === KEEPALIVE_PROGRAM) {
-      if (h.proc === PING) {
-        this.send(
-          KEEPALIVE_PROGRAM,
-          KEEPALIVE_PROTOCOL_VERSION,
-          PONG,
-          MessageType.MESSAGE,
-          0,
-          MessageStatus.OK,
-          null,
-        );
+    if (h.prog === KEEPALIVE) {
+      if (h.proc === KeepaliveProcedure.KEEPALIVE_PROC_PING) {
+        this.send(PONG, PONG.type, 0, VIR_NET_OK, null);
       }
       return;
     }
@@ -726,11 +586,12 @@ export class RpcClient {
     if (this.closeInfo) return;
     if (reason === 'client') {
       try {
-        this.flush(); // what was sent before close() still goes out, as if written at once
+        this.out.flush(); // what was sent before close() still goes out, as if written at once
       } catch {
-        // the socket is going away anyway
+        // the channel is going away anyway
       }
     }
+    this.out.close();
     const info: CloseInfo = error ? { reason, error } : { reason };
     this.closeInfo = info;
     this.stopKeepalive();
@@ -742,7 +603,7 @@ export class RpcClient {
       );
     for (const p of this.pending.values()) {
       p.cleanup?.();
-      p.reject(err(p.label));
+      p.reject(err(p.d.label));
     }
     this.pending.clear();
     this.abandoned.clear();
@@ -753,7 +614,14 @@ export class RpcClient {
     this.pausedPingTimer = null;
     for (const fn of this.closeListeners) fn(info);
     this.closeListeners.clear();
-    this.socket.destroy();
+    this.drainListeners.clear();
+    this.channel.close(error);
+    if (connectionCloseChannel.hasSubscribers) {
+      connectionCloseChannel.publish({
+        connectionId: this.id,
+        ...info,
+      } satisfies ConnectionCloseMessage);
+    }
     this.resolveClosed(info);
   }
 
@@ -764,26 +632,34 @@ export class RpcClient {
   }
 
   /**
-   * Puts a layer between this client and its socket for all later traffic:
-   * `layer(socket)` returns a Duplex of plaintext that encodes what is written
-   * to it onto `socket` and decodes what `socket` delivers (the SASL security
-   * layer negotiated during authentication). Call between two messages with
-   * nothing in flight, as libvirt switches right after the last SASL reply.
-   * The socket's own end, close and error events still end the connection.
+   * Puts a layer between this client and its channel for all later traffic:
+   * `layer(inner)` returns a channel of plaintext that encodes what is written
+   * to it onto `inner` and decodes what `inner` delivers (the SASL security
+   * layer negotiated during authentication). The layer opens `inner` when it
+   * is opened itself. Call between two messages with nothing in flight, as
+   * libvirt switches right after the last SASL reply. Messages are still
+   * published in plaintext, above the layer.
    */
-  upgrade(layer: (socket: Duplex) => Duplex): void {
+  upgrade(layer: (inner: Channel) => Channel): void {
     if (this.closeInfo) throw this.closedError('cannot upgrade');
-    this.flush(); // messages sent before the switch travel without the layer
-    const raw = this.socket;
-    // The constructor's reader consumed raw bytes; from now on the layer does.
-    raw.off('data', this.onData);
-    // A socket read through `onread` emits no 'data': feed the layer copies (the read buffer is reused).
-    (raw as RawDataSource)[RAW_DATA] = (chunk) => raw.emit('data', Buffer.from(chunk));
-    const wrapped = layer(raw);
-    // Every write path (send, sendRaw, drained, pause/resume, fail) goes through `socket`.
-    this.socket = wrapped;
-    wrapped.on('data', this.onData);
-    wrapped.on('error', (err) => this.fail('error', err));
-    wrapped.on('close', () => this.fail('eof'));
+    this.out.flush(); // messages sent before the switch travel without the layer
+    const inner = this.channel;
+    const handoff: Channel = {
+      // The bottom channel stays open on this client; its events now go to the layer.
+      open: (sink) => {
+        this.below = sink;
+      },
+      write: (bytes) => inner.write(bytes),
+      get needsDrain() {
+        return inner.needsDrain;
+      },
+      pause: () => inner.pause(),
+      resume: () => inner.resume(),
+      close: (error) => inner.close(error),
+    };
+    const outer = layer(handoff);
+    this.channel = outer;
+    this.out.channel = outer;
+    outer.open(this.own);
   }
 }

@@ -2,8 +2,6 @@ import { VirtwireError } from '../errors.js';
 import { VirErrorDomain, VirErrorLevel, VirErrorNumber } from '../generated/api.js';
 import type { VirNetMessageError } from '../generated/virnet.js';
 
-export { VirtwireError } from '../errors.js';
-
 /** The peer broke the protocol: a bad length word, an unexpected message, a reply that does not decode. */
 export class ProtocolError extends VirtwireError {
   override name = 'ProtocolError';
@@ -24,16 +22,6 @@ export class ConnectionClosedError extends VirtwireError {
   }
 }
 
-/** A call's `timeoutMs` ran out. The daemon may still complete the call. */
-export class TimeoutError extends VirtwireError {
-  override name = 'TimeoutError';
-}
-
-/** A call's AbortSignal fired. The daemon may still complete the call. */
-export class AbortError extends VirtwireError {
-  override name = 'AbortError';
-}
-
 type Reverse = ReadonlyMap<number, string>;
 const reverse = (o: Readonly<Record<string, number>>): Reverse => {
   const m = new Map<number, string>();
@@ -52,6 +40,11 @@ const errorNames = () => {
 };
 
 export type ErrorCodeName = keyof typeof VirErrorNumber;
+
+/** libvirt's name of an error code (`VIR_ERR_NO_DOMAIN`), or `VIR_ERR_<n>` for one it does not define. */
+export function errorCodeName(code: number): string {
+  return errorNames().code.get(code) ?? `VIR_ERR_${code}`;
+}
 export type ErrorDomainName = keyof typeof VirErrorDomain;
 
 /**
@@ -81,7 +74,7 @@ export class RemoteError extends VirtwireError {
 
   constructor(e: VirNetMessageError, procedure: string) {
     const n = errorNames();
-    const codeName = n.code.get(e.code) ?? `VIR_ERR_${e.code}`;
+    const codeName = errorCodeName(e.code);
     super(e.message ?? `${codeName} (no message)`);
     this.code = e.code;
     this.domain = e.domain;

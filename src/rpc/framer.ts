@@ -1,10 +1,16 @@
-import { VIR_NET_MESSAGE_HEADER_MAX, VIR_NET_MESSAGE_MAX } from '../generated/virnet.js';
+import {
+  VIR_NET_MESSAGE_HEADER_MAX,
+  VIR_NET_MESSAGE_LEN_MAX,
+  VIR_NET_MESSAGE_MAX,
+} from '../generated/virnet.js';
 import { ProtocolError } from './errors.js';
 
 /** Bytes of the length word that starts every message (it counts itself). */
-export const LENGTH_WORD = 4;
+export const LENGTH_WORD = VIR_NET_MESSAGE_LEN_MAX;
+/** Bytes of the header after the length word (virNetMessageHeader: six 4-byte fields). */
+export const HEADER = VIR_NET_MESSAGE_HEADER_MAX;
 /** The smallest legal message: length word plus header. */
-export const MIN_MESSAGE = LENGTH_WORD + VIR_NET_MESSAGE_HEADER_MAX;
+export const MIN_MESSAGE = LENGTH_WORD + HEADER;
 /** The largest spanning message whose assembly buffer is kept for reuse (stream packets are 256 KiB). */
 const ASSEMBLY_KEEP = 1024 * 1024;
 

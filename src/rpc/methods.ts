@@ -1,6 +1,5 @@
-import type { ProgramInfo } from '../xdr/program.js';
+import type { CallDescriptor, ProgramInfo } from '../xdr/program.js';
 import type { CallOptions, RpcClient } from './client.js';
-import { registerProgramNames } from './trace.js';
 
 /**
  * Turns a generated `XxxMethods` map (`{ connectOpen: [args: A, ret: R] }`)
@@ -15,14 +14,55 @@ export type MethodsOf<M> = {
     : never;
 };
 
-/** Builds the typed method object of one program over one client. */
-export function bindProgram<M>(client: RpcClient, program: ProgramInfo): MethodsOf<M> {
-  registerProgramNames(program); // so protocol traces name its procedures
-  const out: Record<string, (args?: unknown, opts?: CallOptions) => Promise<unknown>> = {};
+/** Where a method table keeps its client: a symbol, so the table lists only procedures. */
+const CLIENT = Symbol('virtwire.client');
+
+interface Bound {
+  readonly [CLIENT]: RpcClient;
+}
+
+/**
+ * One prototype per program, holding a method per callable procedure; built
+ * the first time a connection binds the program and shared by every
+ * connection after it, so a connection's table is an object holding only its
+ * client (not a closure per procedure per connection).
+ */
+const prototypes = new WeakMap<ProgramInfo, object>();
+
+function method(d: CallDescriptor, name: string) {
+  return function (this: Bound | undefined, args?: unknown, opts?: CallOptions): Promise<unknown> {
+    const client = this?.[CLIENT];
+    if (client === undefined) {
+      return Promise.reject(
+        new TypeError(
+          `${d.program.name}.${name} was called without its method table: call it as conn.${d.program.name}.${name}(...), or bind it first`,
+        ),
+      );
+    }
+    return client.call(d, args, opts);
+  };
+}
+
+function prototypeOf(program: ProgramInfo): object {
+  let proto = prototypes.get(program);
+  if (proto) return proto;
+  const methods: PropertyDescriptorMap = {};
   for (const proc of program.procedures) {
     if (proc.event) continue;
-    out[proc.method] = (args?: unknown, opts?: CallOptions) =>
-      client.call(program, proc, args, opts);
+    methods[proc.method] = { value: method(proc, proc.method), enumerable: true };
   }
-  return Object.freeze(out) as unknown as MethodsOf<M>;
+  proto = Object.freeze(Object.create(null, methods) as object);
+  prototypes.set(program, proto);
+  return proto;
+}
+
+/**
+ * The typed method object of one program over one client. Methods read
+ * their client from `this`: call them on the table (`conn.remote.x()`), or
+ * bind them before passing them around.
+ */
+export function bindProgram<M>(client: RpcClient, program: ProgramInfo): MethodsOf<M> {
+  const table = Object.create(prototypeOf(program)) as Bound;
+  Object.defineProperty(table, CLIENT, { value: client });
+  return Object.freeze(table) as unknown as MethodsOf<M>;
 }

@@ -1,28 +1,34 @@
+// One state machine (opening, open, closing, finished/aborted/failed) shared by readers and
+// writers: kept in one file, past ~700 lines, so that every transition stays in view.
 import { Readable, Writable } from 'node:stream';
-import { VirtwireError } from '../errors.js';
+import {
+  type StreamCloseMessage,
+  type StreamOpenMessage,
+  streamCloseChannel,
+  streamOpenChannel,
+} from '../diagnostics.js';
+import { AbortError, VirtwireError } from '../errors.js';
 import {
   decodeVirNetMessageError,
   decodeVirNetStreamHole,
   encodeVirNetStreamHole,
   VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX,
+  VirNetMessageStatus,
+  VirNetMessageType,
+  type VirNetStreamHole,
 } from '../generated/virnet.js';
+import type { CallDescriptor } from '../xdr/program.js';
 import type { XdrReader } from '../xdr/reader.js';
-import type { XdrWriter } from '../xdr/writer.js';
-import {
-  type CallOptions,
-  type MessageHeader,
-  MessageStatus,
-  MessageType,
-  type RpcClient,
-  type StreamSink,
-} from './client.js';
-import {
-  AbortError,
-  type ConnectionClosedError,
-  ProtocolError,
-  RemoteError,
-  TimeoutError,
-} from './errors.js';
+import type { MessageHeader, RpcClient, StreamSink } from './client.js';
+import { type ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
+import type { BodyEncoder } from './outbox.js';
+import { ReceiveQueue, type StreamChunk } from './stream-queue.js';
+
+export type { StreamChunk } from './stream-queue.js';
+
+const { VIR_NET_STREAM: STREAM, VIR_NET_STREAM_HOLE: STREAM_HOLE } = VirNetMessageType;
+const { VIR_NET_OK: OK, VIR_NET_ERROR: ERROR, VIR_NET_CONTINUE: CONTINUE } = VirNetMessageStatus;
+const HOLE: BodyEncoder<VirNetStreamHole> = { encode: encodeVirNetStreamHole };
 
 /** Largest data payload of one stream packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
 export const STREAM_CHUNK_MAX = VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX;
@@ -30,18 +36,7 @@ export const STREAM_CHUNK_MAX = VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX;
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
 /** Zero-filled chunks standing in for a hole are at most this long. */
 const ZERO_CHUNK = 256 * 1024;
-/** Accounting weight of a queued packet besides its bytes, so tiny packets still count. */
-const ITEM_OVERHEAD = 64;
 const HYPER_MAX = (1n << 63n) - 1n;
-/** Size of a receive slot: holds any data packet the daemon sends (at most 262120 bytes). */
-const SLOT_SIZE = 256 * 1024;
-/** Payloads below this are copied into their own small arrays rather than a slot. */
-const SLOT_MIN = 16 * 1024;
-
-/** One piece of a sparse stream: bytes, or a run of `hole` bytes that read as zeros. */
-export type StreamChunk =
-  | { readonly data: Uint8Array; readonly hole?: undefined }
-  | { readonly hole: bigint; readonly data?: undefined };
 
 /** What the plain (non-sparse) readers do with a hole: yield zeros, or throw StreamHoleError. */
 export type HolePolicy = 'zero' | 'throw';
@@ -79,15 +74,14 @@ export interface VirStreamOptions {
   readonly holes?: HolePolicy | undefined;
 }
 
-/** Identity of a stream: the procedure that opened it and the serial of that call. */
+/** What a stream is: the procedure that opened it, and whether the call asked for holes. */
 export interface StreamTarget {
-  readonly prog: number;
-  readonly vers: number;
-  readonly proc: number;
-  /** `program.PROCEDURE`, used in error messages. */
-  readonly label: string;
-  /** Direction from the procedure table; `read` streams (consoles) also accept writes. */
-  readonly direction: 'read' | 'write';
+  /**
+   * The opening procedure: every packet carries its program and number, its
+   * label names the stream in errors, its direction says who sends data
+   * (`read` streams, consoles, also accept writes).
+   */
+  readonly procedure: CallDescriptor;
   /** The call asked for a sparse stream: holes may travel both ways. */
   readonly sparse: boolean;
 }
@@ -100,16 +94,6 @@ interface Closing {
   resolve(): void;
   reject(err: Error): void;
 }
-
-/** Queued bytes that live in one of the stream's reusable receive slots. */
-class Slotted {
-  constructor(
-    readonly slot: Uint8Array,
-    readonly length: number,
-  ) {}
-}
-
-type QueueItem = Uint8Array | Slotted | bigint;
 
 export interface StreamBatchOptions extends StreamReadOptions {
   /**
@@ -159,23 +143,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Serial of the call that opened the stream: every packet of the stream carries it. */
   serial = 0;
   private phase: Phase = 'opening';
-  private readonly queue: QueueItem[] = [];
-  /**
-   * Receive slots, allocated lazily up to what the high-water mark needs and
-   * then reused: data that has to wait in the queue is copied into one, so
-   * the message buffers die young and the long-lived memory is a fixed set
-   * of arrays instead of a stream of buffers promoted to the old generation
-   * (which costs one full GC every few MiB with a slow consumer).
-   */
-  private readonly freeSlots: Uint8Array[] = [];
-  private slotCount = 0;
-  private readonly maxSlots: number;
-  /** Slots handed out by a borrowing read, returned at the next read. */
-  private readonly lent: Uint8Array[] = [];
-  /** The last read borrowed: slots are better than fresh copies for it. */
-  private borrowing = false;
-  private head = 0;
-  private queuedBytes = 0;
+  private readonly queue: ReceiveQueue;
   private eof = false;
   /** Terminal error for writers and finish(); readers get it after the queued data. */
   private failure: Error | null = null;
@@ -190,14 +158,21 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Settles (never rejects) when the stream has reached a terminal state. */
   private readonly settled: Promise<void>;
   private settle!: () => void;
+  /** Data bytes carried either way, for `virtwire:stream:close`. */
+  private carried = 0;
+  /** `virtwire:stream:open` went out for this stream, so `:close` must follow. */
+  private announced = false;
+  /** `program.PROCEDURE` of the opening call, naming the stream in errors. */
+  readonly label: string;
 
   constructor(
     private readonly rpc: RpcClient,
     readonly target: StreamTarget,
     opts: VirStreamOptions = {},
   ) {
+    this.label = target.procedure.label;
     this.hwm = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
-    this.maxSlots = Math.ceil(this.hwm / SLOT_SIZE) + 2;
+    this.queue = new ReceiveQueue(this.hwm);
     this.holePolicy = opts.holes ?? 'zero';
     this.settled = new Promise((resolve) => {
       this.settle = resolve;
@@ -216,12 +191,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** Bytes received and not yet read. */
   get bufferedBytes(): number {
-    let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) {
-      const it = this.queue[i]!;
-      if (typeof it !== 'bigint') n += it.length;
-    }
-    return n;
+    return this.queue.bytes;
   }
 
   // ---------------------------------------------------------------------------
@@ -241,6 +211,17 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   opened(): void {
     if (this.phase !== 'opening') return;
     this.phase = 'open';
+    if (streamOpenChannel.hasSubscribers) {
+      this.announced = true;
+      const d = this.target.procedure;
+      streamOpenChannel.publish({
+        connectionId: this.rpc.id,
+        program: d.program.name,
+        procedure: d.name,
+        serial: this.serial,
+        direction: d.stream ?? 'read',
+      } satisfies StreamOpenMessage);
+    }
     this.updatePause();
   }
 
@@ -256,23 +237,24 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private onPacket(h: MessageHeader, r: XdrReader, owned: boolean): void {
     if (this.isClosed) return;
-    if (h.prog !== this.target.prog || h.vers !== this.target.vers) {
+    const id = this.target.procedure.program;
+    if (h.prog !== id.program || h.vers !== id.version) {
       this.fail(
         new ProtocolError(
-          `stream packet for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the stream uses 0x${this.target.prog.toString(16)} v${this.target.vers}`,
+          `stream packet for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the stream uses 0x${id.program.toString(16)} v${id.version}`,
         ),
       );
       return;
     }
     try {
-      if (h.type === MessageType.STREAM_HOLE) this.onHole(h, r);
-      else if (h.status === MessageStatus.CONTINUE) this.onData(r, owned);
-      else if (h.status === MessageStatus.OK) this.onConfirm();
+      if (h.type === STREAM_HOLE) this.onHole(h, r);
+      else if (h.status === CONTINUE) this.onData(r, owned);
+      else if (h.status === OK) this.onConfirm();
       else this.onRemoteError(r);
     } catch (err) {
       this.fail(
         new ProtocolError(
-          `stream packet of ${this.target.label} does not decode: ${(err as Error).message}`,
+          `stream packet of ${this.label} does not decode: ${(err as Error).message}`,
           { cause: err },
         ),
       );
@@ -288,42 +270,26 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
     if (this.phase === 'closing') return; // data still in flight after our finish/abort
     const view = r.buf.subarray(r.pos, r.end);
-    const n = view.length;
-    // A reader is waiting: it takes the bytes now. A message assembled in its
-    // own buffer is handed over as is. A view of the connection's buffers is
-    // only valid during this call: a copying reader gets its own copy, a
-    // borrowing one a slot (no allocation at all).
-    if (this.waiter && this.queueEmpty && (owned || !this.borrowing)) {
-      this.push(owned ? view : new Uint8Array(view));
-      return;
-    }
-    if (n >= SLOT_MIN && n <= SLOT_SIZE) {
-      const slot = this.takeSlot();
-      if (slot) {
-        slot.set(view);
-        this.push(new Slotted(slot, n));
-        return;
-      }
-    }
-    this.push(owned ? view : new Uint8Array(view));
+    this.carried += view.length;
+    this.queue.pushData(view, owned, this.waiter !== null);
+    this.queued();
   }
 
   private onHole(h: MessageHeader, r: XdrReader): void {
     if (!this.target.sparse) {
-      throw new ProtocolError(
-        `${this.target.label}: the daemon sent a hole on a non-sparse stream`,
-      );
+      throw new ProtocolError(`${this.label}: the daemon sent a hole on a non-sparse stream`);
     }
-    if (h.status !== MessageStatus.CONTINUE) {
-      throw new ProtocolError(`${this.target.label}: stream hole with status ${h.status}`);
+    if (h.status !== CONTINUE) {
+      throw new ProtocolError(`${this.label}: stream hole with status ${h.status}`);
     }
     const hole = decodeVirNetStreamHole(r);
     r.done();
     if (hole.length <= 0n) {
-      throw new ProtocolError(`${this.target.label}: stream hole of length ${hole.length}`);
+      throw new ProtocolError(`${this.label}: stream hole of length ${hole.length}`);
     }
     if (this.phase === 'closing') return;
-    this.push(hole.length);
+    this.queue.pushHole(hole.length);
+    this.queued();
   }
 
   private onConfirm(): void {
@@ -331,7 +297,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (!c) {
       this.fail(
         new ProtocolError(
-          `${this.target.label}: the daemon confirmed a finish or abort that was never sent`,
+          `${this.label}: the daemon confirmed a finish or abort that was never sent`,
         ),
       );
       return;
@@ -343,7 +309,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private onRemoteError(r: XdrReader): void {
     const e = decodeVirNetMessageError(r);
     r.done();
-    const err = new RemoteError(e, this.target.label);
+    const err = new RemoteError(e, this.label);
     const c = this.closing;
     if (c) {
       // the answer to our finish (a failure) or abort (it is over either way)
@@ -376,56 +342,13 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const live = this.phase === 'open';
     this.failure = err;
     this.terminate('failed');
-    if (live) this.sendStatus(MessageStatus.ERROR);
+    if (live) this.sendStatus(ERROR);
   }
 
-  private takeSlot(): Uint8Array | undefined {
-    const s = this.freeSlots.pop();
-    if (s || this.slotCount >= this.maxSlots) return s;
-    this.slotCount++;
-    return new Uint8Array(SLOT_SIZE);
-  }
-
-  private returnLent(): void {
-    for (const s of this.lent) this.freeSlots.push(s);
-    this.lent.length = 0;
-  }
-
-  /** A queue item as a chunk: slotted bytes are copied out (and the slot reused), or lent. */
-  private toChunk(item: QueueItem, borrow: boolean): StreamChunk {
-    if (typeof item === 'bigint') return { hole: item };
-    if (!(item instanceof Slotted)) return { data: item };
-    if (borrow) {
-      this.lent.push(item.slot);
-      return { data: item.slot.subarray(0, item.length) };
-    }
-    const data = item.slot.slice(0, item.length);
-    this.freeSlots.push(item.slot);
-    return { data };
-  }
-
-  private push(item: QueueItem): void {
-    this.queue.push(item);
-    this.queuedBytes += (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
+  /** Something was queued: it may fill the queue past the high-water mark, and a reader waits. */
+  private queued(): void {
     this.updatePause();
     this.wake();
-  }
-
-  private shift(): QueueItem | undefined {
-    if (this.head >= this.queue.length) return undefined;
-    const item = this.queue[this.head]!;
-    this.queue[this.head++] = 0n; // drop the reference early
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    this.queuedBytes -= (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
-    this.updatePause();
-    return item;
-  }
-
-  private get queueEmpty(): boolean {
-    return this.head >= this.queue.length;
   }
 
   /**
@@ -434,13 +357,13 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * be queued behind the data, and it must get through.
    */
   private updatePause(): void {
-    const want = this.phase === 'open' && this.queuedBytes >= this.hwm;
+    const want = this.phase === 'open' && this.queue.weight >= this.hwm;
     if (want && !this.paused) {
       this.paused = true;
       this.rpc.pauseReading(this);
     } else if (
       this.paused &&
-      (this.phase !== 'open' || this.queuedBytes <= this.hwm / 2 || this.queueEmpty)
+      (this.phase !== 'open' || this.queue.weight <= this.hwm / 2 || this.queue.empty)
     ) {
       this.paused = false;
       this.rpc.resumeReading(this);
@@ -453,39 +376,33 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     w?.();
   }
 
-  /** Drops every queued item and slot (nothing more will be read). */
-  private releaseBuffers(): void {
-    this.queue.length = 0;
-    this.head = 0;
-    this.queuedBytes = 0;
-    this.freeSlots.length = 0;
-    this.lent.length = 0;
-  }
-
   private terminate(phase: 'finished' | 'aborted' | 'failed'): void {
     this.phase = phase;
     // Finished or aborted: nothing queued will be read. Failed: the data before
     // the error is still delivered; the free slots go either way.
-    if (phase !== 'failed') this.releaseBuffers();
-    this.freeSlots.length = 0;
+    if (phase !== 'failed') this.queue.clear();
+    else this.queue.dropFreeSlots();
     this.detachSink?.();
     this.detachSink = null;
     this.updatePause();
     this.wake();
     this.settle();
+    if (this.announced && streamCloseChannel.hasSubscribers) {
+      const m: StreamCloseMessage = {
+        connectionId: this.rpc.id,
+        serial: this.serial,
+        outcome: phase === 'failed' ? 'error' : phase,
+        bytes: this.carried,
+      };
+      streamCloseChannel.publish(
+        this.failure && phase === 'failed' ? { ...m, error: this.failure } : m,
+      );
+    }
   }
 
   private sendStatus(status: number): boolean {
     try {
-      return this.rpc.sendRaw(
-        this.target.prog,
-        this.target.vers,
-        this.target.proc,
-        MessageType.STREAM,
-        this.serial,
-        status,
-        null,
-      );
+      return this.rpc.sendRaw(this.target.procedure, STREAM, this.serial, status, null);
     } catch {
       return true; // the connection is gone: its close path settles the stream
     }
@@ -507,21 +424,24 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     borrow: boolean,
     returnLent = true,
   ): Promise<StreamChunk | null> {
-    this.borrowing = borrow;
-    if (returnLent) this.returnLent();
-    if (this.target.direction === 'write') {
+    this.queue.borrowing = borrow;
+    if (returnLent) this.queue.returnLent();
+    if (this.target.procedure.stream === 'write') {
       throw new StreamStateError(
-        `${this.target.label} is an upload stream: the daemon sends no data on it`,
+        `${this.label} is an upload stream: the daemon sends no data on it`,
       );
     }
     const { signal } = opts;
     for (;;) {
       if (signal?.aborted) throw this.abortFor(signal);
-      const item = this.shift();
-      if (item !== undefined) return this.toChunk(item, borrow);
+      const item = this.queue.shift(borrow);
+      if (item !== undefined) {
+        this.updatePause();
+        return item;
+      }
       if (this.phase === 'failed') throw this.failure!;
       if (this.phase === 'aborted' || this.closing?.kind === 'abort') {
-        throw new AbortError(`${this.target.label}: stream aborted`, { cause: this.failure });
+        throw new AbortError(`${this.label}: stream aborted`, { cause: this.failure });
       }
       if (this.phase === 'finished') return null;
       if (this.closing?.kind === 'finish') {
@@ -546,17 +466,17 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const borrow = opts.borrow ?? false;
     // never wait for more than the queue may hold, or the paused connection would stall us
     const min = Math.min(opts.minBytes ?? 0, this.hwm);
-    this.returnLent();
+    this.queue.returnLent();
     const first = await this.next(opts, borrow, false);
     if (first === null) return null;
     const out: StreamChunk[] = [first];
     let bytes = first.data?.length ?? 0;
     for (;;) {
-      for (let it = this.shift(); it !== undefined; it = this.shift()) {
-        const c = this.toChunk(it, borrow);
+      for (let c = this.queue.shift(borrow); c !== undefined; c = this.queue.shift(borrow)) {
         out.push(c);
         bytes += c.data?.length ?? 0;
       }
+      this.updatePause();
       if (bytes >= min || this.eof || this.phase !== 'open') return out;
       await this.waitChange(opts.signal);
     }
@@ -564,9 +484,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private waitChange(signal: AbortSignal | undefined): Promise<void> {
     if (this.waiter) {
-      return Promise.reject(
-        new StreamStateError(`${this.target.label}: another read is already waiting`),
-      );
+      return Promise.reject(new StreamStateError(`${this.label}: another read is already waiting`));
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
@@ -584,7 +502,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** A signal fired: abort the stream (in the background) and return the error to throw. */
   private abortFor(signal: AbortSignal): AbortError {
     void this.abort(signal.reason);
-    return new AbortError(`${this.target.label}: stream aborted by its signal`, {
+    return new AbortError(`${this.label}: stream aborted by its signal`, {
       cause: signal.reason,
     });
   }
@@ -648,7 +566,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       total += c.length;
       if (total > max) {
         await this.abort();
-        throw new StreamStateError(`${this.target.label}: stream longer than ${max} bytes`);
+        throw new StreamStateError(`${this.label}: stream longer than ${max} bytes`);
       }
       parts.push(c);
     }
@@ -683,9 +601,9 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private checkWritable(): void {
     if (this.failure) throw this.failure;
-    if (this.phase === 'aborted') throw new AbortError(`${this.target.label}: stream aborted`);
+    if (this.phase === 'aborted') throw new AbortError(`${this.label}: stream aborted`);
     if (this.phase !== 'open') {
-      throw new StreamStateError(`${this.target.label}: stream is ${this.phase}, cannot send`);
+      throw new StreamStateError(`${this.label}: stream is ${this.phase}, cannot send`);
     }
   }
 
@@ -722,15 +640,8 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         if (signal?.aborted) throw this.abortFor(signal);
         this.checkWritable();
         const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
-        const ok = this.rpc.sendRaw(
-          this.target.prog,
-          this.target.vers,
-          this.target.proc,
-          MessageType.STREAM,
-          this.serial,
-          MessageStatus.CONTINUE,
-          piece,
-        );
+        const ok = this.rpc.sendRaw(this.target.procedure, STREAM, this.serial, CONTINUE, piece);
+        this.carried += piece.length;
         if (!ok) await this.pushBack(signal);
       }
     });
@@ -744,7 +655,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   sendHole(length: number | bigint, opts: StreamReadOptions = {}): Promise<void> {
     return this.serialize(async () => {
       if (!this.target.sparse) {
-        throw new StreamStateError(`${this.target.label}: holes need a sparse stream`);
+        throw new StreamStateError(`${this.label}: holes need a sparse stream`);
       }
       const len = BigInt(length);
       if (len <= 0n || len > HYPER_MAX) {
@@ -752,15 +663,10 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       }
       if (opts.signal?.aborted) throw this.abortFor(opts.signal);
       this.checkWritable();
-      const ok = this.rpc.send(
-        this.target.prog,
-        this.target.vers,
-        this.target.proc,
-        MessageType.STREAM_HOLE,
-        this.serial,
-        MessageStatus.CONTINUE,
-        (w: XdrWriter) => encodeVirNetStreamHole(w, { length: len, flags: 0 }),
-      );
+      const ok = this.rpc.send(this.target.procedure, STREAM_HOLE, this.serial, CONTINUE, HOLE, {
+        length: len,
+        flags: 0,
+      });
       if (!ok) await this.pushBack(opts.signal);
     });
   }
@@ -779,7 +685,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       if (this.closing?.kind === 'finish') return this.closing.promise;
       this.checkWritable();
       const c = this.beginClosing('finish');
-      this.sendStatus(MessageStatus.OK);
+      this.sendStatus(OK);
       await this.awaitClosing(c, opts.signal);
     });
     return this.finishing;
@@ -828,11 +734,11 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     // Not on the wire yet: openStreamCall aborts it if the reply says it opened.
     if (this.phase === 'opening') return Promise.resolve();
     const c = this.beginClosing('abort');
-    this.failure = new AbortError(`${this.target.label}: stream aborted`, { cause: reason });
+    this.failure = new AbortError(`${this.label}: stream aborted`, { cause: reason });
     // What is queued will not be read: release it (and the connection) now.
-    this.releaseBuffers();
+    this.queue.clear();
     this.updatePause();
-    this.sendStatus(MessageStatus.ERROR);
+    this.sendStatus(ERROR);
     return c.promise.catch(() => {});
   }
 
@@ -859,78 +765,5 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         else this.abort(err).then(() => cb(err));
       },
     });
-  }
-}
-
-/**
- * Opens a stream: sends the CALL, registers for the stream's packets as soon
- * as the CALL is on the wire (data may arrive before the reply), and resolves
- * with the stream and the call's decoded result once the reply is in.
- *
- * The signal and timeout cover the opening call only. If they fire first the
- * caller gets the error at once, while the reply is still awaited in the
- * background so that a stream the daemon did open is aborted rather than
- * left running.
- */
-export async function openStreamCall<R>(
-  rpc: RpcClient,
-  target: StreamTarget,
-  encode: ((w: XdrWriter) => void) | null,
-  decode: ((r: XdrReader) => unknown) | null,
-  opts: CallOptions & VirStreamOptions = {},
-): Promise<{ stream: VirStream; result: R }> {
-  const stream = new VirStream(rpc, target, opts);
-  const call = rpc.callRaw(
-    target.prog,
-    target.vers,
-    target.proc,
-    target.label,
-    encode,
-    decode,
-    undefined,
-    MessageType.CALL,
-    (serial) => stream.attach(serial),
-  );
-  let gaveUp = false;
-  const reply = call.then(
-    (result) => {
-      stream.opened();
-      if (gaveUp) void stream.abort();
-      return result as R;
-    },
-    (err: Error) => {
-      stream.openFailed(err);
-      throw err;
-    },
-  );
-  const { signal, timeoutMs } = opts;
-  if (!signal && timeoutMs === undefined) return { stream, result: await reply };
-  if (signal?.aborted) {
-    gaveUp = true;
-    reply.catch(() => {});
-    throw new AbortError(`${target.label} aborted before it was sent`, { cause: signal.reason });
-  }
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    const stop = (err: Error): void => {
-      gaveUp = true;
-      reply.catch(() => {});
-      reject(err);
-    };
-    onAbort = () => stop(new AbortError(`${target.label} aborted`, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () => stop(new TimeoutError(`${target.label} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    }
-  });
-  try {
-    return { stream, result: await Promise.race([reply, giveUp]) };
-  } finally {
-    if (timer) clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

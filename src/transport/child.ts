@@ -10,37 +10,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import { AbortError } from '../rpc/errors.js';
-import { TransportError } from './socket.js';
+import { AbortError } from '../errors.js';
+import { ChildExitError, TransportError } from './errors.js';
 
 /** How much of a child's stderr is kept (the tail): enough for any ssh diagnostic. */
 export const STDERR_LIMIT = 8192;
-
-/**
- * The program behind the stream exited with a failure status or was killed by
- * a signal before the connection was closed from this side.
- */
-export class ChildExitError extends TransportError {
-  override name = 'ChildExitError';
-  constructor(
-    /** What ran, for messages: `ssh`, `command /usr/local/bin/tunnel`... */
-    readonly program: string,
-    /** The exit status, or null when the program died of a signal or none was reported. */
-    readonly exitCode: number | null,
-    /** The signal that ended it, if any. */
-    readonly signal: string | null,
-    /** The tail of what it wrote to stderr (at most STDERR_LIMIT bytes), trimmed. */
-    readonly stderr: string,
-  ) {
-    const how =
-      exitCode !== null
-        ? `exited with status ${exitCode}`
-        : signal !== null
-          ? `was killed by signal ${signal}`
-          : 'ended without an exit status';
-    super(`${program} ${how}${stderr !== '' ? `: ${stderr}` : ' (nothing on stderr)'}`);
-  }
-}
 
 /** Keeps the last `limit` bytes written to it. */
 export class TailBuffer {

@@ -7,18 +7,20 @@
  * TMPDIR, the dynamic loader's).
  */
 
+import { duplexChannel } from '../channel.js';
 import { childEnv, spawnDuplex } from './child.js';
-import { TransportError } from './socket.js';
-import type { Transport } from './types.js';
+import { TransportError } from './errors.js';
+import type { ChannelTransport } from './types.js';
 
-export const extTransport: Transport = (uri, opts) => {
+export const extTransport: ChannelTransport = async (uri, opts) => {
   const command = uri.params.command;
   if (command === undefined || command === '') {
-    return Promise.reject(new TransportError('the ext transport needs a command= parameter'));
+    throw new TransportError('the ext transport needs a command= parameter');
   }
-  return spawnDuplex(command, [], {
+  const child = await spawnDuplex(command, [], {
     env: childEnv(opts.env ?? process.env),
     program: `command ${command}`,
     signal: opts.signal,
   });
+  return duplexChannel(child);
 };

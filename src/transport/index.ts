@@ -1,17 +1,27 @@
+import { existsSync } from 'node:fs';
+import { duplexChannel } from '../channel.js';
 import { localSocketPath } from '../uri/index.js';
+import { TransportError } from './errors.js';
 import { extTransport } from './ext.js';
 import { libsshTransport } from './libssh.js';
-import { connectSocket, TransportError } from './socket.js';
+import { connectSocket } from './socket.js';
 import { sshTransport } from './ssh.js';
 import { tcpTransport } from './tcp.js';
 import { tlsTransport } from './tls.js';
-import type { Transport } from './types.js';
+import type { ChannelTransport } from './types.js';
 
-export { TransportError } from './socket.js';
-export type { Transport, TransportOptions } from './types.js';
+export {
+  ChildExitError,
+  SshAuthError,
+  SshHostKeyError,
+  type TlsFailure,
+  TlsVerificationError,
+  TransportError,
+} from './errors.js';
+export type { ChannelTransport, Transport, TransportOptions } from './types.js';
 
 /** Local unix socket, chosen as libvirt's client chooses it (socket=, mode=, read-only, session). */
-export const unixTransport: Transport = async (uri, opts) => {
+export const unixTransport: ChannelTransport = async (uri, opts) => {
   const env = opts.env ?? process.env;
   const { path } = localSocketPath(
     uri,
@@ -19,10 +29,10 @@ export const unixTransport: Transport = async (uri, opts) => {
     (p) => existsSync(p),
     { readonly: opts.readonly },
   );
-  return connectSocket({ path }, path, opts.signal);
+  return duplexChannel(await connectSocket({ path }, path, opts.signal));
 };
 
-const transports: Partial<Record<string, Transport>> = {
+const transports: Partial<Record<string, ChannelTransport>> = {
   unix: unixTransport,
   tcp: tcpTransport,
   tls: tlsTransport,
@@ -33,7 +43,7 @@ const transports: Partial<Record<string, Transport>> = {
 };
 
 /** Opens the transport the URI names. */
-export const openTransport: Transport = (uri, opts) => {
+export const openTransport: ChannelTransport = (uri, opts) => {
   const t = transports[uri.transport];
   if (!t) {
     return Promise.reject(
@@ -42,5 +52,3 @@ export const openTransport: Transport = (uri, opts) => {
   }
   return t(uri, opts);
 };
-
-import { existsSync } from 'node:fs';

@@ -27,14 +27,15 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import { AbortError } from '../rpc/errors.js';
+import { duplexChannel } from '../channel.js';
+import { AbortError } from '../errors.js';
 import type { KnownHostsVerify, LibvirtUri } from '../uri/index.js';
 import { LIBSSH_DEFAULT_PORT, LIBSSH_DEFAULT_USER } from '../uri/index.js';
 import { ProcessDuplex } from './child.js';
-import { TransportError } from './socket.js';
+import { SshAuthError, SshHostKeyError, TransportError } from './errors.js';
 import { remoteCommand } from './ssh.js';
 import { SshCredentials, type SshPrompt } from './ssh-credentials.js';
-import type { Transport, TransportOptions } from './types.js';
+import type { ChannelTransport, TransportOptions } from './types.js';
 
 // ---------------------------------------------------------------------------
 // known_hosts
@@ -190,33 +191,6 @@ export function knownHostLine(host: string, port: number, key: Buffer): string {
 /** OpenSSH-style fingerprint, `SHA256:base64` without padding. */
 export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-
-// ---------------------------------------------------------------------------
-// errors
-
-/** The server's host key was refused. */
-export class SshHostKeyError extends TransportError {
-  override name = 'SshHostKeyError';
-  constructor(
-    readonly reason: 'unknown' | 'changed' | 'revoked',
-    readonly fingerprint: string,
-    readonly knownHostsFile: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** No authentication method succeeded; `attempts` says what happened to each. */
-export class SshAuthError extends TransportError {
-  override name = 'SshAuthError';
-  constructor(
-    message: string,
-    readonly attempts: readonly string[],
-  ) {
-    super(message);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -390,7 +364,7 @@ function transportName(uri: LibvirtUri): string {
 }
 
 /** The `libssh` and `libssh2` transports (the same implementation). */
-export const libsshTransport: Transport = async (uri, opts: TransportOptions) => {
+export const libsshTransport: ChannelTransport = async (uri, opts: TransportOptions) => {
   const name = transportName(uri);
   const env = opts.env ?? process.env;
   const cfg = libsshConfig(uri, env);
@@ -720,5 +694,5 @@ export const libsshTransport: Transport = async (uri, opts: TransportOptions) =>
       );
     }
   });
-  return stream;
+  return duplexChannel(stream);
 };

@@ -1,11 +1,6 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
-import { VirtwireError } from '../errors.js';
-import { AbortError } from '../rpc/errors.js';
-
-/** The transport could not be set up (connection refused, host key rejected, helper failed...). */
-export class TransportError extends VirtwireError {
-  override name = 'TransportError';
-}
+import { AbortError } from '../errors.js';
+import { TransportError } from './errors.js';
 
 /** Opens a net.Socket and resolves once connected; honours an AbortSignal. */
 export function connectSocket(

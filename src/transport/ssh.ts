@@ -9,10 +9,11 @@
  * URI holds can become a command there.
  */
 
+import { duplexChannel } from '../channel.js';
 import type { LibvirtUri } from '../uri/index.js';
 import { localSocketPath, sshProxyMode } from '../uri/index.js';
 import { childEnv, spawnDuplex } from './child.js';
-import type { Transport, TransportOptions } from './types.js';
+import type { ChannelTransport, TransportOptions } from './types.js';
 
 /** Characters that need no quoting in any POSIX shell word, wherever the word stands. */
 const SHELL_SAFE = /^[A-Za-z0-9_./:@%+,-]+$/;
@@ -127,12 +128,13 @@ export function sshEnv(uri: LibvirtUri, env: NodeJS.ProcessEnv): NodeJS.ProcessE
 }
 
 /** The `ssh` transport. */
-export const sshTransport: Transport = (uri, opts: TransportOptions) => {
+export const sshTransport: ChannelTransport = async (uri, opts: TransportOptions) => {
   const env = opts.env ?? process.env;
   const { file, args } = sshCommand(uri, { readonly: opts.readonly, env });
-  return spawnDuplex(file, args, {
+  const child = await spawnDuplex(file, args, {
     env: sshEnv(uri, env),
     program: file === 'ssh' ? 'ssh' : `ssh (${file})`,
     signal: opts.signal,
   });
+  return duplexChannel(child);
 };

@@ -20,41 +20,11 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { AbortError } from '../rpc/errors.js';
+import { duplexChannel } from '../channel.js';
+import { AbortError } from '../errors.js';
 import type { LibvirtUri } from '../uri/index.js';
-import { TransportError } from './socket.js';
-import type { Transport } from './types.js';
-
-/** Why the TLS connection was refused. */
-export type TlsFailure =
-  /** The server certificate is not signed by our CA (or the chain is incomplete). */
-  | 'unknown-ca'
-  | 'expired'
-  | 'not-yet-valid'
-  /** The server certificate names neither the URI's host name nor its address. */
-  | 'hostname-mismatch'
-  | 'revoked'
-  /** The server certificate is a CA certificate. */
-  | 'not-a-server-certificate'
-  /** The server did not send its `\x01` verdict: it refused our certificate (or our address). */
-  | 'client-rejected'
-  /** Our own certificates failed the pre-connection sanity check. */
-  | 'local-certificate'
-  | 'other';
-
-/** A certificate check failed, on our side or on the server's. */
-export class TlsVerificationError extends TransportError {
-  override name = 'TlsVerificationError';
-  constructor(
-    readonly failure: TlsFailure,
-    message: string,
-    /** OpenSSL's or Node's code for the failure, when there is one. */
-    readonly code?: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+import { type TlsFailure, TlsVerificationError, TransportError } from './errors.js';
+import type { ChannelTransport, TransportOptions } from './types.js';
 
 /** Where the certificate files are. `cacrl`, `cert` and `key` may be missing. */
 export interface TlsFiles {
@@ -415,8 +385,11 @@ function readVerdict(sock: TLSSocket, where: string, signal?: AbortSignal): Prom
   });
 }
 
-/** The `tls` transport. */
-export const tlsTransport: Transport = async (uri, opts) => {
+/**
+ * Connects and verifies as the `tls` transport does, and resolves with the
+ * TLS socket once the server's verdict byte is consumed.
+ */
+export async function connectTls(uri: LibvirtUri, opts: TransportOptions): Promise<TLSSocket> {
   const env = opts.env ?? process.env;
   const host = uri.connectHost;
   const port = uri.port ?? 16514;
@@ -487,4 +460,8 @@ export const tlsTransport: Transport = async (uri, opts) => {
     throw err;
   }
   return sock;
-};
+}
+
+/** The `tls` transport. */
+export const tlsTransport: ChannelTransport = async (uri, opts) =>
+  duplexChannel(await connectTls(uri, opts));

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { AuthOption } from '../auth/credentials.js';
+import type { Channel } from '../channel.js';
 import type { LibvirtUri } from '../uri/index.js';
 
 /** What a transport needs besides the URI. */
@@ -13,5 +14,12 @@ export interface TransportOptions {
   readonly auth?: AuthOption | undefined;
 }
 
-/** A transport turns a parsed URI into a connected byte stream; the RPC layer never knows which. */
-export type Transport = (uri: LibvirtUri, opts: TransportOptions) => Promise<Duplex>;
+/**
+ * A transport turns a parsed URI into a connected channel; the RPC layer
+ * never knows which. One written for tests or tunnels may resolve with a
+ * Node Duplex instead, which is adapted (see `duplexChannel`).
+ */
+export type Transport = (uri: LibvirtUri, opts: TransportOptions) => Promise<Channel | Duplex>;
+
+/** What the built-in transports are: they resolve with a Channel. */
+export type ChannelTransport = (uri: LibvirtUri, opts: TransportOptions) => Promise<Channel>;

@@ -13,7 +13,7 @@ export {
   type RemoteMode,
   type RemoteParams,
   TRANSPORTS,
-  type Transport,
+  type TransportName,
   UriError,
 } from './parse.js';
 export {

@@ -16,9 +16,9 @@
  */
 
 /** How the remote driver reaches the daemon. */
-export type Transport = 'unix' | 'tcp' | 'tls' | 'ssh' | 'libssh' | 'libssh2' | 'ext';
+export type TransportName = 'unix' | 'tcp' | 'tls' | 'ssh' | 'libssh' | 'libssh2' | 'ext';
 
-export const TRANSPORTS: readonly Transport[] = [
+export const TRANSPORTS: readonly TransportName[] = [
   'unix',
   'tcp',
   'tls',
@@ -80,7 +80,7 @@ export interface LibvirtUri {
   original: string;
   /** Scheme before `+transport`, case preserved (libvirt does not fold it). */
   driver: string;
-  transport: Transport;
+  transport: TransportName;
   /** Whether the scheme named the transport (`qemu+tcp`) rather than it being implied. */
   transportExplicit: boolean;
   /** Decoded user info, `:password` included if given; null when absent. */
@@ -621,7 +621,7 @@ export function parseUri(uri: string, options?: ParseOptions): LibvirtUri {
   // remoteSplitURIScheme
   const plus = raw.scheme.indexOf('+');
   const driver = plus < 0 ? raw.scheme : raw.scheme.slice(0, plus);
-  let transport: Transport;
+  let transport: TransportName;
   if (plus >= 0) {
     const name = raw.scheme.slice(plus + 1).toLowerCase();
     if (!isOneOf(TRANSPORTS, name)) {
@@ -718,7 +718,7 @@ function checkEmbedded(uri: string, raw: RawUri, params: readonly Param[]): neve
 }
 
 /** doRemoteOpenExtractURIArgs plus the checks doRemoteOpen makes on the values. */
-function extractRemoteParams(uri: string, params: Param[], transport: Transport): RemoteParams {
+function extractRemoteParams(uri: string, params: Param[], transport: TransportName): RemoteParams {
   const strings: Partial<Record<StringParam, string>> = {};
   const bools: Partial<Record<BoolParam, boolean>> = {};
   let authfile: string | undefined;

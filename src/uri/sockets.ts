@@ -14,7 +14,7 @@ import {
   type LibvirtUri,
   type ProxyMode,
   type RemoteMode,
-  type Transport,
+  type TransportName,
   UriError,
 } from './parse.js';
 
@@ -104,7 +104,7 @@ export function userRuntimeDirectory(env: SocketEnv): string {
   return joinPath(base, 'libvirt');
 }
 
-const SOCKET_TRANSPORTS: readonly Transport[] = ['unix', 'ssh', 'libssh', 'libssh2'];
+const SOCKET_TRANSPORTS: readonly TransportName[] = ['unix', 'ssh', 'libssh', 'libssh2'];
 
 /**
  * Chooses the unix socket as the C client does (remoteGetUNIXSocket):

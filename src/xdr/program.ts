@@ -1,23 +1,48 @@
 import { XdrError } from './errors.js';
 import type { Codec } from './index.js';
 
-/** One procedure of an RPC program, as the generator describes it. */
-export interface ProcedureInfo {
+/** Identity of an RPC program, as every message header carries it. */
+export interface ProgramId {
+  /** `remote`, `qemu`, `lxc`, `admin`, `keepalive`. */
+  readonly name: string;
+  readonly program: number;
+  readonly version: number;
+}
+
+/**
+ * The static facts of one procedure that a call needs, computed once (the
+ * generated tables hold one per procedure), so that a call is a descriptor,
+ * its arguments and its options.
+ */
+export interface CallDescriptor<A = unknown, R = unknown> {
+  /** The program it belongs to (one object per program, shared by its procedures). */
+  readonly program: ProgramId;
   /** libvirt's procedure name without its program prefix, e.g. `CONNECT_OPEN`. */
   readonly name: string;
   readonly number: number;
-  /** The typed method name, e.g. `connectOpen`. */
-  readonly method: string;
+  /** `program.NAME`, e.g. `remote.CONNECT_OPEN`: used in errors and traces. */
+  readonly label: string;
+  /**
+   * The virNetMessageType of the message that starts it: CALL, or MESSAGE for
+   * one-way messages (events, keepalive), which get no reply.
+   */
+  readonly type: number;
   /** Payload the client sends (for events: the payload the server sends); null when void. */
-  readonly args: Codec<unknown> | null;
+  readonly args: Codec<A> | null;
   /** Payload of a successful reply; null when void. */
-  readonly ret: Codec<unknown> | null;
-  /** True for procedures the server sends as MESSAGE (events). */
-  readonly event: boolean;
+  readonly ret: Codec<R> | null;
   /** High-priority calls are served by the daemon even when its workers are busy. */
   readonly priority: 'high' | 'low';
   /** Direction of the data stream the call opens: read = daemon to client. */
   readonly stream: 'read' | 'write' | null;
+}
+
+/** One procedure of an RPC program, as the generator describes it: its call descriptor and more. */
+export interface ProcedureInfo extends CallDescriptor {
+  /** The typed method name, e.g. `connectOpen`. */
+  readonly method: string;
+  /** True for procedures the server sends as MESSAGE (events). */
+  readonly event: boolean;
   /** The flag that asks for a sparse stream, when the procedure supports one. */
   readonly sparseFlag: string | null;
   /** Access control checks the daemon applies (informational). */
@@ -25,10 +50,7 @@ export interface ProcedureInfo {
 }
 
 /** An RPC program: its number, version and procedure table. */
-export interface ProgramInfo {
-  readonly name: string;
-  readonly program: number;
-  readonly version: number;
+export interface ProgramInfo extends ProgramId {
   readonly procedures: readonly ProcedureInfo[];
 }
 

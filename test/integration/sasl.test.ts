@@ -10,15 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
-import { AuthError, type ConnectOptions, connect } from '../../src/api/connection.js';
+import { type ConnectOptions, connect } from '../../src/api/connection.js';
 import { CredentialType } from '../../src/auth/credentials.js';
+import { AuthError } from '../../src/auth/errors.js';
 import { DigestMd5Mechanism } from '../../src/auth/sasl/digest-md5.js';
-import { SecurityLayerStream } from '../../src/auth/sasl/layer.js';
+import { SecurityLayerChannel } from '../../src/auth/sasl/layer.js';
 import { runSasl } from '../../src/auth/sasl/session.js';
 import { type RemoteMethods, remoteProgram } from '../../src/generated/remote.js';
 import { RpcClient } from '../../src/rpc/client.js';
 import { isAuthFailed, isNoSupport, RemoteError } from '../../src/rpc/errors.js';
 import { bindProgram } from '../../src/rpc/methods.js';
+import { subscribeDebugLog } from '../../src/rpc/trace.js';
 import { openTransport } from '../../src/transport/index.js';
 import { parseUri } from '../../src/uri/index.js';
 
@@ -114,6 +116,35 @@ describe('TLS (secure: no security layer)', () => {
 });
 
 describe('plain TCP (DIGEST-MD5 with auth-conf)', () => {
+  it('traces every message above the security layer, in plaintext', async () => {
+    const lines: string[] = [];
+    const stop = subscribeDebugLog((l) => lines.push(l));
+    try {
+      await using conn = await connect(S.VIRTWIRE_SASL_TCP!, {
+        auth: creds(),
+        env,
+        timeoutMs: 30_000,
+      });
+      expect(conn.auth).toBe('sasl.DIGEST-MD5');
+      await conn.remote.connectGetHostname();
+    } finally {
+      stop();
+    }
+    // the last SASL step is the last message before the layer; the rest was encrypted on the wire
+    const step = lines.findLastIndex((l) => /AUTH_SASL_STEP/.test(l));
+    expect(step).toBeGreaterThan(0);
+    const after = lines.slice(step + 1);
+    expect(after).toContainEqual(
+      expect.stringMatching(
+        /^virtwire: -> CALL remote\.CONNECT_OPEN\(1\) serial=\d+ OK \d+ bytes$/,
+      ),
+    );
+    expect(after).toContainEqual(
+      expect.stringMatching(/^virtwire: <- REPLY remote\.CONNECT_GET_HOSTNAME\(59\) serial=\d+ OK/),
+    );
+    expect(after.at(-1)).toMatch(/^virtwire: <- REPLY remote\.CONNECT_CLOSE\(2\)/);
+  });
+
   it('negotiates a security layer and carries > 10 MiB of RPC traffic through it', async () => {
     await using conn = await connect(S.VIRTWIRE_SASL_TCP!, {
       auth: creds(),
@@ -122,7 +153,9 @@ describe('plain TCP (DIGEST-MD5 with auth-conf)', () => {
     });
     expect(conn.uri).toBe('test:///default');
     // all traffic now passes through the layer
-    expect((conn.rpc as unknown as { socket: unknown }).socket).toBeInstanceOf(SecurityLayerStream);
+    expect((conn.rpc as unknown as { channel: unknown }).channel).toBeInstanceOf(
+      SecurityLayerChannel,
+    );
     // ~3.8 MiB per message (remote strings are capped at 4 MiB), three round trips each way.
     const big = 'virtwire-sasl-'.repeat(280_000);
     let moved = 0;
@@ -197,7 +230,7 @@ describe('plain TCP (DIGEST-MD5 with auth-conf)', () => {
           },
         );
         expect((mech as DigestMd5Mechanism).negotiated).toEqual({ qop: 'auth-conf', cipher });
-        rpc.upgrade((s) => new SecurityLayerStream(s, mech.layer!));
+        rpc.upgrade((inner) => new SecurityLayerChannel(inner, mech.layer!));
         await remote.connectOpen({ name: 'test:///default', flags: 0 });
         for (let i = 0; i < 5; i++) {
           expect((await remote.connectGetCapabilities()).capabilities).toContain('<host>');

@@ -8,8 +8,9 @@
  * that must agree, the errors and the lifecycle events; the records must be
  * equal.
  */
-import type { Duplex } from 'node:stream';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Channel, toChannel } from '../../src/channel.js';
 import { qemuProgram } from '../../src/generated/qemu.js';
 import { remoteProgram } from '../../src/generated/remote.js';
 import { decodeVirNetMessageHeader } from '../../src/generated/virnet.js';
@@ -53,7 +54,7 @@ const programs = new Map<number, ProgramInfo>([
 /** Wraps a transport: every CALL the client writes is decoded and its procedure name logged. */
 function recording(inner: Transport, log: string[]): Transport {
   return async (uri, opts) => {
-    const stream: Duplex = await inner(uri, opts);
+    const channel = toChannel(await inner(uri, opts));
     const framer = new Framer((msg) => {
       const h = decodeVirNetMessageHeader(new XdrReader(msg, 4, msg.length));
       if (h.type !== 0) return; // only calls: keepalive and stream packets vary with timing
@@ -61,12 +62,20 @@ function recording(inner: Transport, log: string[]): Transport {
       const name = p?.procedures.find((x) => x.number === h.proc)?.name ?? `#${h.proc}`;
       log.push(p === remoteProgram ? name : `${p?.name}.${name}`);
     });
-    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    (stream as { write: typeof write }).write = (chunk: unknown, ...rest: unknown[]) => {
-      if (chunk instanceof Uint8Array) framer.push(chunk);
-      return write(chunk, ...rest);
+    const recorded: Channel = {
+      open: (sink) => channel.open(sink),
+      write: (bytes) => {
+        framer.push(bytes);
+        return channel.write(bytes);
+      },
+      get needsDrain() {
+        return channel.needsDrain;
+      },
+      pause: () => channel.pause(),
+      resume: () => channel.resume(),
+      close: (error) => channel.close(error),
     };
-    return stream;
+    return recorded;
   };
 }
 

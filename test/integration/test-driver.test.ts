@@ -49,7 +49,8 @@ function track(conn: Connection): Remote {
       if (typeof fn !== 'function') return fn;
       return (...args: unknown[]) => {
         called.add(prop);
-        return fn(...args).then((v) => {
+        // the methods live on a prototype shared by every connection: call them on their table
+        return Reflect.apply(fn, remote, args).then((v: unknown) => {
           succeeded.add(prop);
           return v;
         });

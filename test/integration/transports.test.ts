@@ -21,24 +21,29 @@ import {
 import { connect as netConnect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { createServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CredentialRequest, CredentialType } from '../../src/auth/credentials.js';
+import type { Channel } from '../../src/channel.js';
 import {
   AbortError,
   type Connection,
   ConnectionClosedError,
   connect,
   RemoteError,
+  TimeoutError,
   TransportError,
   VirtwireError,
 } from '../../src/index.js';
-import { ChildExitError } from '../../src/transport/child.js';
-import { SshAuthError, SshHostKeyError } from '../../src/transport/libssh.js';
 import {
-  locateTlsFiles,
+  ChildExitError,
+  SshAuthError,
+  SshHostKeyError,
   TlsVerificationError,
+} from '../../src/transport/errors.js';
+import {
+  connectTls,
+  locateTlsFiles,
   tlsPriorityVersions,
   tlsTransport,
 } from '../../src/transport/tls.js';
@@ -129,9 +134,7 @@ describe('tls against the real libvirtd', () => {
   });
 
   it('consumes the verdict byte itself and hands a TLS socket to the RPC layer', async () => {
-    const sock = (await tlsTransport(parseUri(host('VIRTWIRE_HOST_A_TLS')), {
-      readonly: false,
-    })) as TLSSocket;
+    const sock = await connectTls(parseUri(host('VIRTWIRE_HOST_A_TLS')), { readonly: false });
     try {
       expect(sock.authorized).toBe(true);
       expect(sock.getProtocol()).toBe('TLSv1.3');
@@ -143,7 +146,7 @@ describe('tls against the real libvirtd', () => {
 
   it('honours the protocol versions of tls_priority', async () => {
     const uri = `${host('VIRTWIRE_HOST_A_TLS')}&tls_priority=${enc('NORMAL:-VERS-ALL:+VERS-TLS1.2')}`;
-    const sock = (await tlsTransport(parseUri(uri), { readonly: false })) as TLSSocket;
+    const sock = await connectTls(parseUri(uri), { readonly: false });
     try {
       expect(sock.getProtocol()).toBe('TLSv1.2');
     } finally {
@@ -343,30 +346,33 @@ describe('tls refusing bad server certificates (Node test servers)', () => {
 
   it('keeps bytes that arrive with the verdict for the RPC layer', async () => {
     const srv = await tlsTestServer(...goodCert(), (s) => s.write(Buffer.from([1, 0xaa, 0xbb])));
-    let sock: Duplex | undefined;
+    let channel: Channel | undefined;
     try {
-      sock = await tlsTransport(
+      channel = await tlsTransport(
         parseUri(`qemu+tls://127.0.0.1:${srv.port}/system?pkipath=${clientPki()}`),
         { readonly: false },
       );
-      const s = sock;
-      const first = await new Promise<Buffer>((resolve) => s.once('data', resolve));
+      const c = channel;
+      // what the channel lends is only valid during the call: keep a copy
+      const first = await new Promise<Buffer>((resolve) =>
+        c.open({ data: (b) => resolve(Buffer.from(b)), drain: () => {}, end: () => {} }),
+      );
       expect([...first]).toEqual([0xaa, 0xbb]);
     } finally {
-      sock?.destroy();
+      channel?.close();
       srv.close();
     }
   });
 
-  it('honours an AbortSignal while waiting for the verdict', async () => {
+  it('honours an AbortSignal and a timeout while waiting for the verdict', async () => {
     const srv = await tlsTestServer(...goodCert(), () => {});
     try {
-      const err = await failure(
-        connect(`qemu+tls://127.0.0.1:${srv.port}/system?pkipath=${clientPki()}`, {
-          timeoutMs: 300,
-        }),
-      );
-      expect(err).toBeInstanceOf(AbortError);
+      const uri = `qemu+tls://127.0.0.1:${srv.port}/system?pkipath=${clientPki()}`;
+      const aborted = await failure(connect(uri, { signal: AbortSignal.timeout(300) }));
+      expect(aborted).toBeInstanceOf(AbortError);
+      // connect's own timeoutMs running out is a TimeoutError, not an abort
+      const timedOut = await failure(connect(uri, { timeoutMs: 300 }));
+      expect(timedOut).toBeInstanceOf(TimeoutError);
     } finally {
       srv.close();
     }

@@ -8,16 +8,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { duplexChannel } from '../../src/channel.js';
+import { AbortError, TimeoutError } from '../../src/errors.js';
 import { encodeRemoteConnectGetLibVersionRet, remoteProgram } from '../../src/generated/remote.js';
-import { encodeVirNetMessageError } from '../../src/generated/virnet.js';
-import { MessageType, RpcClient } from '../../src/rpc/client.js';
-import {
-  AbortError,
-  ConnectionClosedError,
-  ProtocolError,
-  RemoteError,
-  TimeoutError,
-} from '../../src/rpc/errors.js';
+import { encodeVirNetMessageError, VirNetMessageType } from '../../src/generated/virnet.js';
+import { RpcClient } from '../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from '../../src/rpc/errors.js';
 import { Framer } from '../../src/rpc/framer.js';
 import { connectSocket } from '../../src/transport/socket.js';
 import { frame, type MessageHead, readHead } from '../helpers/packets.js';
@@ -25,7 +22,13 @@ import { frame, type MessageHead, readHead } from '../helpers/packets.js';
 type Msg = MessageHead;
 
 const REMOTE = 0x20008086;
-const proc = (name: string) => remoteProgram.procedures.find((p) => p.name === name)!;
+const {
+  VIR_NET_CALL: CALL,
+  VIR_NET_REPLY: REPLY,
+  VIR_NET_MESSAGE: MESSAGE,
+  VIR_NET_STREAM: STREAM,
+} = VirNetMessageType;
+const proc = (name: string) => findProcedure(remoteProgram, name);
 const LIBVER = proc('CONNECT_GET_LIB_VERSION');
 
 let server: Server | undefined;
@@ -46,10 +49,10 @@ async function peer(
     sock.on('error', () => {});
   });
   await new Promise<void>((r) => server!.listen(path, r));
-  return new RpcClient(await connectSocket({ path }, path), opts);
+  return new RpcClient(duplexChannel(await connectSocket({ path }, path)), opts);
 }
 
-const reply = (m: Msg, status = 0): Msg => ({ ...m, type: MessageType.REPLY, status });
+const reply = (m: Msg, status = 0): Msg => ({ ...m, type: REPLY, status });
 
 describe('RpcClient', () => {
   it('matches out-of-order replies to their calls by serial', async () => {
@@ -66,9 +69,7 @@ describe('RpcClient', () => {
         }
       }
     });
-    const rs = await Promise.all(
-      [1, 2, 3].map(() => client.call(remoteProgram, LIBVER, undefined)),
-    );
+    const rs = await Promise.all([1, 2, 3].map(() => client.call(LIBVER, undefined)));
     expect(rs).toEqual(seen.map((m) => ({ libVer: BigInt(m.serial) })));
     expect(new Set(seen.map((m) => m.serial)).size).toBe(3);
     await client.close();
@@ -94,9 +95,7 @@ describe('RpcClient', () => {
         ),
       ),
     );
-    const err = (await client
-      .call(remoteProgram, LIBVER, undefined)
-      .catch((e: unknown) => e)) as RemoteError;
+    const err = (await client.call(LIBVER, undefined).catch((e: unknown) => e)) as RemoteError;
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({
       code: 42,
@@ -124,22 +123,22 @@ describe('RpcClient', () => {
       else
         sock.write(frame(reply(m), (w) => encodeRemoteConnectGetLibVersionRet(w, { libVer: 5n })));
     });
-    const bad = await client.call(remoteProgram, LIBVER, undefined).catch((e: unknown) => e);
+    const bad = await client.call(LIBVER, undefined).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ProtocolError);
     expect((bad as Error).message).toMatch(/CONNECT_GET_LIB_VERSION does not decode/);
-    expect(await client.call(remoteProgram, LIBVER, undefined)).toEqual({ libVer: 5n });
+    expect(await client.call(LIBVER, undefined)).toEqual({ libVer: 5n });
     await client.close();
   });
 
   it('closes with a ProtocolError when the server sends a CALL or a reply nobody waits for', async () => {
     for (const bad of [
-      (m: Msg) => frame({ ...m, type: MessageType.CALL, serial: 99 }),
+      (m: Msg) => frame({ ...m, type: CALL, serial: 99 }),
       (m: Msg) => frame(reply({ ...m, serial: m.serial + 1000 })),
       (m: Msg) => frame(reply({ ...m, prog: 0x20008087 })),
       () => Buffer.from([0, 0, 0, 3]),
     ]) {
       const client = await peer((m, sock) => sock.write(bad(m)));
-      const err = await client.call(remoteProgram, LIBVER, undefined).catch((e: unknown) => e);
+      const err = await client.call(LIBVER, undefined).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectionClosedError);
       const info = await client.closed;
       expect(info.reason).toBe('error');
@@ -158,7 +157,7 @@ describe('RpcClient', () => {
             prog: 0x6b656570,
             vers: 1,
             proc: 1,
-            type: MessageType.MESSAGE,
+            type: MESSAGE,
             serial: 0,
             status: 0,
           }),
@@ -170,12 +169,12 @@ describe('RpcClient', () => {
         );
       }
     });
-    await client.call(remoteProgram, LIBVER, undefined);
+    await client.call(LIBVER, undefined);
     expect(got[1]).toEqual({
       prog: 0x6b656570,
       vers: 1,
       proc: 2,
-      type: MessageType.MESSAGE,
+      type: MESSAGE,
       serial: 0,
       status: 0,
     });
@@ -190,12 +189,8 @@ describe('RpcClient', () => {
       );
     });
     const ac = new AbortController();
-    const aborted = client
-      .call(remoteProgram, LIBVER, undefined, { signal: ac.signal })
-      .catch((e: unknown) => e);
-    const timed = client
-      .call(remoteProgram, LIBVER, undefined, { timeoutMs: 30 })
-      .catch((e: unknown) => e);
+    const aborted = client.call(LIBVER, undefined, { signal: ac.signal }).catch((e: unknown) => e);
+    const timed = client.call(LIBVER, undefined, { timeoutMs: 30 }).catch((e: unknown) => e);
     ac.abort();
     expect(await aborted).toBeInstanceOf(AbortError);
     expect(await timed).toBeInstanceOf(TimeoutError);
@@ -203,9 +198,7 @@ describe('RpcClient', () => {
     const pre = new AbortController();
     pre.abort();
     expect(
-      await client
-        .call(remoteProgram, LIBVER, undefined, { signal: pre.signal })
-        .catch((e: unknown) => e),
+      await client.call(LIBVER, undefined, { signal: pre.signal }).catch((e: unknown) => e),
     ).toBeInstanceOf(AbortError);
     for (const h of held) h(); // late replies arrive: ignored, the connection stays open
     await new Promise((r) => setTimeout(r, 30));
@@ -217,9 +210,9 @@ describe('RpcClient', () => {
     const got: Msg[] = [];
     const client = await peer((m) => got.push(m), { maxMessage: 1024 });
     const open = proc('CONNECT_OPEN');
-    await expect(
-      client.call(remoteProgram, open, { name: 'x'.repeat(2000), flags: 0 }),
-    ).rejects.toThrow(/exceeds the maximum of 1028/);
+    await expect(client.call(open, { name: 'x'.repeat(2000), flags: 0 })).rejects.toThrow(
+      /exceeds the maximum of 1028/,
+    );
     await new Promise((r) => setTimeout(r, 20));
     expect(got).toHaveLength(0);
     expect(client.isOpen).toBe(true);
@@ -232,7 +225,7 @@ describe('RpcClient', () => {
       peerSock = sock;
     });
     const calls = Array.from({ length: 10 }, () =>
-      client.call(remoteProgram, LIBVER, undefined).catch((e: unknown) => e),
+      client.call(LIBVER, undefined).catch((e: unknown) => e),
     );
     await new Promise((r) => setTimeout(r, 30));
     peerSock!.destroy();
@@ -240,9 +233,7 @@ describe('RpcClient', () => {
       expect(e).toBeInstanceOf(ConnectionClosedError);
       expect((e as ConnectionClosedError).reason).toBe('eof');
     }
-    await expect(client.call(remoteProgram, LIBVER, undefined)).rejects.toBeInstanceOf(
-      ConnectionClosedError,
-    );
+    await expect(client.call(LIBVER, undefined)).rejects.toBeInstanceOf(ConnectionClosedError);
     expect((await client.closed).reason).toBe('eof');
   });
 
@@ -265,32 +256,33 @@ describe('RpcClient', () => {
       writes.push(chunk.length);
       return write(chunk);
     }) as typeof sock.write;
-    const client = new RpcClient(sock, { maxMessage: 1024 });
+    const client = new RpcClient(duplexChannel(sock), { maxMessage: 1024 });
     const open = proc('CONNECT_OPEN');
     const calls = [
-      client.call(remoteProgram, LIBVER, undefined),
-      client.call(remoteProgram, open, { name: 'x'.repeat(2000), flags: 0 }), // too big: dropped
-      client.call(remoteProgram, LIBVER, undefined),
-      client.call(remoteProgram, open, { name: 'qemu:///system', flags: 0 }),
+      client.call(LIBVER, undefined),
+      client.call(open, { name: 'x'.repeat(2000), flags: 0 }), // too big: dropped
+      client.call(LIBVER, undefined),
+      client.call(open, { name: 'qemu:///system', flags: 0 }),
     ].map((c) => c.catch((e: unknown) => e));
     expect(writes).toEqual([]); // nothing written yet: the batch goes out at the end of the tick
     await new Promise((r) => setImmediate(r));
     expect(writes).toHaveLength(1);
-    client.send(REMOTE, 1, 201, MessageType.STREAM, 77, 2, null);
-    client.sendRaw(REMOTE, 1, 201, MessageType.STREAM, 77, 2, new Uint8Array(10).fill(1));
-    client.send(REMOTE, 1, 202, MessageType.STREAM, 78, 0, null);
+    const p201 = callDescriptor(remoteProgram, 201);
+    client.send(p201, STREAM, 77, 2, null);
+    client.sendRaw(p201, STREAM, 77, 2, new Uint8Array(10).fill(1));
+    client.send(callDescriptor(remoteProgram, 202), STREAM, 78, 0, null);
     await client.close();
     // batch of calls | queued send flushed by sendRaw | sendRaw | last send flushed by close
     // (CONNECT_OPEN args: present flag, length, 14 bytes padded to 16, flags)
     expect(writes).toEqual([28 + 28 + (28 + 4 + 4 + 16 + 4), 28, 28 + 10, 28]);
     await all;
     expect(got.map((m) => [m.proc, m.type, m.serial])).toEqual([
-      [LIBVER.number, MessageType.CALL, 1],
-      [LIBVER.number, MessageType.CALL, 3],
-      [open.number, MessageType.CALL, 4],
-      [201, MessageType.STREAM, 77],
-      [201, MessageType.STREAM, 77],
-      [202, MessageType.STREAM, 78],
+      [LIBVER.number, CALL, 1],
+      [LIBVER.number, CALL, 3],
+      [open.number, CALL, 4],
+      [201, STREAM, 77],
+      [201, STREAM, 77],
+      [202, STREAM, 78],
     ]);
     const results = await Promise.all(calls);
     expect(results[1]).toBeInstanceOf(ProtocolError);
@@ -299,10 +291,8 @@ describe('RpcClient', () => {
 
   it('refuses event and stream procedures through call()', async () => {
     const client = await peer(() => {});
-    await expect(client.call(remoteProgram, proc('DOMAIN_EVENT_LIFECYCLE'), {})).rejects.toThrow(
-      /is an event/,
-    );
-    await expect(client.call(remoteProgram, proc('STORAGE_VOL_DOWNLOAD'), {})).rejects.toThrow(
+    await expect(client.call(proc('DOMAIN_EVENT_LIFECYCLE'), {})).rejects.toThrow(/is an event/);
+    await expect(client.call(proc('STORAGE_VOL_DOWNLOAD'), {})).rejects.toThrow(
       /opens a data stream/,
     );
     await client.close();

@@ -11,7 +11,15 @@ const dir = join(import.meta.dirname, 'codegen');
 
 function generateSmall(): string {
   const spec = parseXdr(readFileSync(join(dir, 'small.x'), 'utf8'), 'small.x');
-  const symbols = new SymbolTable([{ id: 'small', spec }]);
+  // virnet.x gives the message types the procedure table names.
+  const virnet = parseXdr(
+    readFileSync(join(dir, '../../../protocol/virnet.x'), 'utf8'),
+    'virnet.x',
+  );
+  const symbols = new SymbolTable([
+    { id: 'virnet', spec: virnet },
+    { id: 'small', spec },
+  ]);
   return emitModule({
     module: { id: 'small', spec },
     symbols,

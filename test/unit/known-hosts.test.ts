@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { TransportError } from '../../src/transport/errors.js';
 import {
   checkHostKey,
   entryMatches,
@@ -10,7 +11,6 @@ import {
   libsshConfig,
   parseKnownHosts,
 } from '../../src/transport/libssh.js';
-import { TransportError } from '../../src/transport/socket.js';
 import { parseUri } from '../../src/uri/index.js';
 
 // Real keys (public halves only), and a file hashed by OpenSSH 9.2's `ssh-keygen -H`: the first

@@ -3,13 +3,8 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ChildExitError,
-  childEnv,
-  STDERR_LIMIT,
-  spawnDuplex,
-  TailBuffer,
-} from '../../src/transport/child.js';
+import { childEnv, STDERR_LIMIT, spawnDuplex, TailBuffer } from '../../src/transport/child.js';
+import { ChildExitError } from '../../src/transport/errors.js';
 import {
   remoteCommand,
   remoteScript,

@@ -8,26 +8,44 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { duplexChannel } from '../../src/channel.js';
+import { AbortError } from '../../src/errors.js';
 import { remoteProgram } from '../../src/generated/remote.js';
-import { encodeVirNetMessageError, encodeVirNetStreamHole } from '../../src/generated/virnet.js';
-import { MessageStatus, MessageType, RpcClient } from '../../src/rpc/client.js';
-import { AbortError, ProtocolError, RemoteError } from '../../src/rpc/errors.js';
+import {
+  encodeVirNetMessageError,
+  encodeVirNetStreamHole,
+  VirNetMessageStatus,
+  VirNetMessageType,
+} from '../../src/generated/virnet.js';
+import { RpcClient } from '../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
+import { ProtocolError, RemoteError } from '../../src/rpc/errors.js';
 import { Framer } from '../../src/rpc/framer.js';
 import {
-  openStreamCall,
   STREAM_CHUNK_MAX,
   StreamHoleError,
   StreamStateError,
   type VirStream,
   type VirStreamOptions,
 } from '../../src/rpc/stream.js';
+import { openStreamCall } from '../../src/rpc/stream-open.js';
 import { connectSocket } from '../../src/transport/socket.js';
 import { frame, type MessageHead, readHead } from '../helpers/packets.js';
 
 const REMOTE = remoteProgram.program;
-const DOWNLOAD = remoteProgram.procedures.find((p) => p.name === 'STORAGE_VOL_DOWNLOAD')!;
-const { CALL, REPLY, STREAM, STREAM_HOLE, MESSAGE } = MessageType;
-const { OK, ERROR, CONTINUE } = MessageStatus;
+const DOWNLOAD = findProcedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
+const {
+  VIR_NET_CALL: CALL,
+  VIR_NET_REPLY: REPLY,
+  VIR_NET_STREAM: STREAM,
+  VIR_NET_STREAM_HOLE: STREAM_HOLE,
+  VIR_NET_MESSAGE: MESSAGE,
+} = VirNetMessageType;
+const { VIR_NET_OK: OK, VIR_NET_ERROR: ERROR, VIR_NET_CONTINUE: CONTINUE } = VirNetMessageStatus;
+
+/** STORAGE_VOL_DOWNLOAD's number and name, in either direction, sending no arguments. */
+const download = (direction: 'read' | 'write') =>
+  callDescriptor(remoteProgram, DOWNLOAD.number, { name: DOWNLOAD.name, stream: direction });
 
 interface Msg extends MessageHead {
   payload: Uint8Array;
@@ -131,7 +149,7 @@ async function setup(): Promise<{ peer: Peer; rpc: RpcClient }> {
     sock.on('error', () => {});
   });
   await new Promise<void>((r) => server!.listen(path, r));
-  client = new RpcClient(await connectSocket({ path }, path));
+  client = new RpcClient(duplexChannel(await connectSocket({ path }, path)));
   return { peer, rpc: client };
 }
 
@@ -147,16 +165,8 @@ async function open(
 ): Promise<VirStream> {
   const p = openStreamCall(
     rpc,
-    {
-      prog: REMOTE,
-      vers: 1,
-      proc: DOWNLOAD.number,
-      label: 'remote.STORAGE_VOL_DOWNLOAD',
-      direction: opts.direction ?? 'read',
-      sparse: opts.sparse ?? false,
-    },
-    null,
-    null,
+    { procedure: download(opts.direction ?? 'read'), sparse: opts.sparse ?? false },
+    undefined,
     opts,
   );
   await peer.waitFor((m) => m.type === CALL);
@@ -437,20 +447,9 @@ describe('VirStream reading', () => {
   it('aborts a stream the daemon opened after the caller gave up on the opening call', async () => {
     const { peer, rpc } = await setup();
     const ac = new AbortController();
-    const p = openStreamCall(
-      rpc,
-      {
-        prog: REMOTE,
-        vers: 1,
-        proc: DOWNLOAD.number,
-        label: 'remote.STORAGE_VOL_DOWNLOAD',
-        direction: 'read',
-        sparse: false,
-      },
-      null,
-      null,
-      { signal: ac.signal },
-    );
+    const p = openStreamCall(rpc, { procedure: download('read'), sparse: false }, undefined, {
+      signal: ac.signal,
+    });
     await peer.waitFor((m) => m.type === CALL);
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(AbortError);

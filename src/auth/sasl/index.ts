@@ -5,7 +5,7 @@ export {
   type DigestQop,
 } from './digest-md5.js';
 export { SaslError } from './errors.js';
-export { LayerFramer, SecurityLayerStream } from './layer.js';
+export { LayerFramer, SecurityLayerChannel } from './layer.js';
 export type { SaslCredentials, SaslMechanism, SecurityLayer } from './mechanism.js';
 export { PlainMechanism } from './plain.js';
 export { Rc4 } from './rc4.js';

@@ -1,4 +1,4 @@
-import { Duplex } from 'node:stream';
+import type { Channel, ChannelSink } from '../../channel.js';
 import { SaslError } from './errors.js';
 import type { SecurityLayer } from './mechanism.js';
 
@@ -17,8 +17,9 @@ export class LayerFramer {
 
   constructor(private readonly onFrame: (frame: Uint8Array) => void) {}
 
+  /** Takes the bytes of `chunk` (a copy: the view may be reused once this returns). */
   push(chunk: Uint8Array): void {
-    this.parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.parts.push(Buffer.from(chunk));
     this.have += chunk.length;
     for (;;) {
       if (this.need < 0) {
@@ -58,60 +59,55 @@ export class LayerFramer {
 }
 
 /**
- * A Duplex of plaintext over `raw`, a socket whose traffic is inside a SASL
- * security layer: writes are split to the layer's buffer size and wrapped,
- * reads unwrapped. Backpressure passes through in both directions; destroying
- * it destroys `raw`.
+ * A channel of plaintext over `inner`, a channel whose traffic is inside a
+ * SASL security layer: writes are split to the layer's buffer size and
+ * wrapped, reads unwrapped. Backpressure, pause/resume and the end pass
+ * through; closing it closes `inner`. A buffer that does not unwrap ends the
+ * channel with the error.
  */
-export class SecurityLayerStream extends Duplex {
-  private readonly framer: LayerFramer;
-  private readonly onData = (chunk: Buffer): void => {
-    try {
-      this.framer.push(chunk);
-    } catch (err) {
-      this.destroy(err as Error);
-    }
-  };
-
+export class SecurityLayerChannel implements Channel {
   constructor(
-    private readonly raw: Duplex,
+    private readonly inner: Channel,
     private readonly layer: SecurityLayer,
-  ) {
-    super();
-    this.framer = new LayerFramer((frame) => {
-      if (!this.push(layer.unwrap(frame))) raw.pause();
+  ) {}
+
+  open(sink: ChannelSink): void {
+    const framer = new LayerFramer((frame) => sink.data(this.layer.unwrap(frame)));
+    this.inner.open({
+      data: (chunk) => {
+        try {
+          framer.push(chunk);
+        } catch (err) {
+          this.close(err as Error);
+        }
+      },
+      drain: () => sink.drain(),
+      end: (error) => sink.end(error),
     });
-    raw.on('data', this.onData);
-    raw.on('end', () => this.push(null));
-    raw.on('error', (err) => this.destroy(err));
   }
 
-  override _read(): void {
-    this.raw.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+  write(bytes: Uint8Array): boolean {
+    const max = this.layer.maxPlain;
     let ok = true;
-    try {
-      const max = this.layer.maxPlain;
-      for (let at = 0; at < chunk.length; at += max) {
-        ok = this.raw.write(this.layer.wrap(chunk.subarray(at, at + max)));
-      }
-    } catch (err) {
-      cb(err as Error);
-      return;
+    for (let at = 0; at < bytes.length; at += max) {
+      ok = this.inner.write(this.layer.wrap(bytes.subarray(at, at + max)));
     }
-    if (ok) cb();
-    else this.raw.once('drain', () => cb());
+    return ok;
   }
 
-  override _final(cb: (err?: Error | null) => void): void {
-    this.raw.end(cb);
+  get needsDrain(): boolean {
+    return this.inner.needsDrain;
   }
 
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.raw.off('data', this.onData);
-    this.raw.destroy(err ?? undefined);
-    cb(err);
+  pause(): void {
+    this.inner.pause();
+  }
+
+  resume(): void {
+    this.inner.resume();
+  }
+
+  close(error?: Error): void {
+    this.inner.close(error);
   }
 }

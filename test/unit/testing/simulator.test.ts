@@ -26,6 +26,7 @@ import {
   isOperationInvalid,
   RemoteError,
 } from '../../../src/index.js';
+import { callDescriptor } from '../../../src/rpc/descriptor.js';
 import { Framer } from '../../../src/rpc/framer.js';
 import { Simulator } from '../../../src/testing/index.js';
 import { XdrReader, XdrWriter } from '../../../src/xdr/index.js';
@@ -375,7 +376,9 @@ describe('errors use libvirt codes, domains and messages', () => {
       'this function is not supported by the connection driver: virDomainQemuMonitorCommand',
     );
     const raw = (prog: number, vers: number, proc: number) =>
-      err(c.rpc.callRaw(prog, vers, proc, `raw ${proc}`, null, null));
+      err(
+        c.rpc.call(callDescriptor({ name: 'raw', program: prog, version: vers }, proc), undefined),
+      );
     expect(await raw(REMOTE_PROGRAM, 1, 9999)).toMatchObject({
       codeName: 'VIR_ERR_RPC',
       domainName: 'VIR_FROM_RPC',

@@ -1,0 +1,161 @@
+/**
+ * The contract between a transport and the RPC client: a channel carries
+ * bytes both ways, says when it cannot take more, can be paused, and ends
+ * once. Transports implement it (or hand over a Node Duplex, adapted by
+ * `duplexChannel`); the RPC client is its only consumer, and a SASL security
+ * layer is a channel over a channel. Nothing here knows about libvirt.
+ *
+ * Bytes are handed over, never shared:
+ * - incoming: `sink.data(chunk)` lends the view for the duration of the
+ *   call only; the channel may reuse that memory afterwards (tcp reads into
+ *   one buffer), so a consumer copies whatever it keeps.
+ * - outgoing: `write(bytes)` gives the bytes to the channel, which may keep
+ *   the view until they are sent; the caller does not modify them afterwards.
+ */
+import type { Duplex } from 'node:stream';
+
+/** Where a channel delivers what happens on it. */
+export interface ChannelSink {
+  /** Bytes received, in order. The view is only valid during the call. */
+  data(chunk: Uint8Array): void;
+  /** The channel can take more after a `write` that returned false. */
+  drain(): void;
+  /**
+   * The channel ended: without an error when the peer closed it, with one
+   * when it failed. Called exactly once, also when `close()` ended it.
+   */
+  end(error?: Error): void;
+}
+
+/** A connected byte channel to a libvirt daemon (or anything speaking its protocol). */
+export interface Channel {
+  /**
+   * Starts delivering to `sink`; called once. Bytes and an end that came
+   * before are delivered first, in order.
+   */
+  open(sink: ChannelSink): void;
+  /** Sends bytes (see above for ownership). False: wait for `sink.drain()` before writing more. */
+  write(bytes: Uint8Array): boolean;
+  /** True between a `write` that returned false and the `drain` that follows it. */
+  readonly needsDrain: boolean;
+  /** Stops delivering data until `resume`, so the peer is held back (TCP backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Ends the channel from this side and releases what it holds; idempotent. */
+  close(error?: Error): void;
+}
+
+/** True for a Channel, as opposed to a Node stream handed in its place. */
+export function isChannel(x: unknown): x is Channel {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Partial<Channel>;
+  return typeof c.open === 'function' && typeof c.close === 'function' && 'needsDrain' in c;
+}
+
+/**
+ * A Node Duplex (socket, child process pipes, SSH channel, in-memory pair)
+ * as a Channel: 'data' becomes `sink.data`, 'drain' `sink.drain`, and the
+ * first of 'end', 'close' and 'error' `sink.end`; `close()` destroys it.
+ *
+ * With `external: true` the stream's 'data' events are ignored and bytes come
+ * through `receive()` instead, for a socket that reads with `onread` into one
+ * reused buffer (no Readable stream, no allocation per read).
+ */
+export class DuplexChannel implements Channel {
+  private sink: ChannelSink | null = null;
+  /** Own copies of the bytes that arrived before `open`. */
+  private early: Uint8Array[] | null = [];
+  /** How the stream ended, when it did before `open`. */
+  private endedEarly: { error?: Error } | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    opts: { readonly external?: boolean } = {},
+  ) {
+    if (!opts.external) stream.on('data', (chunk: Uint8Array) => this.receive(chunk));
+    stream.on('drain', () => this.sink?.drain());
+    stream.on('error', (err: Error) => this.finish(err));
+    stream.on('end', () => this.finish());
+    stream.on('close', () => this.finish());
+  }
+
+  /** Delivers bytes read outside the stream's 'data' events; the view may be reused after the call. */
+  receive(chunk: Uint8Array): void {
+    if (this.ended) return;
+    if (this.sink) this.sink.data(chunk);
+    else this.early?.push(Uint8Array.prototype.slice.call(chunk));
+  }
+
+  private finish(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.sink) {
+      this.endedEarly = error ? { error } : {};
+      return;
+    }
+    if (error) this.sink.end(error);
+    else this.sink.end();
+  }
+
+  open(sink: ChannelSink): void {
+    if (this.sink) throw new TypeError('the channel is already open');
+    this.sink = sink;
+    const early = this.early ?? [];
+    this.early = null;
+    for (const chunk of early) sink.data(chunk);
+    const e = this.endedEarly;
+    if (e) {
+      this.endedEarly = null;
+      if (e.error) sink.end(e.error);
+      else sink.end();
+    }
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.stream.write(bytes);
+  }
+
+  get needsDrain(): boolean {
+    return this.stream.writableNeedDrain;
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  close(error?: Error): void {
+    this.stream.destroy();
+    this.finish(error);
+  }
+}
+
+/** A Node Duplex as a Channel (see DuplexChannel). */
+export function duplexChannel(stream: Duplex): Channel {
+  return new DuplexChannel(stream);
+}
+
+/**
+ * What a user transport may return: a Channel as is, a Node Duplex adapted.
+ * Anything else is refused with a TypeError naming what it got.
+ */
+export function toChannel(x: Channel | Duplex): Channel {
+  if (isChannel(x)) return x;
+  const d = x as Partial<Duplex> | null;
+  if (
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.on === 'function' &&
+    typeof d.write === 'function' &&
+    typeof d.destroy === 'function'
+  ) {
+    return duplexChannel(x as Duplex);
+  }
+  throw new TypeError(
+    `a transport must resolve with a Channel or a Node Duplex, got ${x === null ? 'null' : typeof x}`,
+  );
+}
