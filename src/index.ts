@@ -8,12 +8,11 @@
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
 export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
+export { type ConnectOptions, connect } from './api/connect.js';
 export {
   AuthError,
   Connection,
   type ConnectionFeatures,
-  type ConnectOptions,
-  connect,
   Feature,
 } from './api/connection.js';
 export { Domain, type DomainInfo, type DomainState } from './api/domain.js';

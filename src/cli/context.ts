@@ -4,7 +4,8 @@
  * tracing when it is on.
  */
 import { type AdminConnection, connectAdmin } from '../api/admin.js';
-import { type Connection, connect } from '../api/connection.js';
+import { connect } from '../api/connect.js';
+import type { Connection } from '../api/connection.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
 import { tracing as libraryTraces } from '../rpc/trace.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from '../api/connection.js';
+import { connect } from '../api/connect.js';
 import { Feature } from '../api/features.js';
 import { MIGRATE_PARAMS } from '../api/migration.js';
 import { getString, paramSchema, type TypedValue, toTypedParams } from '../api/typed-params.js';

@@ -1,0 +1,201 @@
+import type { Duplex } from 'node:stream';
+import type { AuthOption } from '../auth/credentials.js';
+import { saslCredentials } from '../auth/credentials.js';
+import { CredentialsError } from '../auth/errors.js';
+import { SaslError } from '../auth/sasl/errors.js';
+import { SecurityLayerStream } from '../auth/sasl/layer.js';
+import { runSasl } from '../auth/sasl/session.js';
+import { VirtwireError } from '../errors.js';
+import { RemoteAuthType } from '../generated/remote.js';
+import { type CallOptions, RpcClient } from '../rpc/client.js';
+import { ConnectionClosedError, isNoSupport } from '../rpc/errors.js';
+import { openTransport, TransportError } from '../transport/index.js';
+import type { Transport } from '../transport/types.js';
+import { type LibvirtUri, parseUri } from '../uri/index.js';
+import { AuthError, Connection } from './connection.js';
+import { Feature } from './features.js';
+
+export interface ConnectOptions {
+  /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
+  readonly readonly?: boolean;
+  /**
+   * Keepalive as libvirt's client does it: a PING after `interval` seconds of
+   * silence, the peer declared dead after `count` unanswered PINGs. Defaults
+   * 5 and 5; interval 0 disables it. Only started when the daemon supports it.
+   */
+  readonly keepalive?: { readonly interval?: number; readonly count?: number };
+  /** Abandons the connection attempt. */
+  readonly signal?: AbortSignal;
+  /** Gives up the whole open sequence after this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** Uses this byte stream factory instead of the URI's transport (tests, simulators, tunnels). */
+  readonly transport?: Transport;
+  /** Environment for socket, key and certificate lookup (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Credentials for SASL and for the libssh/libssh2 transports' password,
+   * keyboard-interactive and key-passphrase steps: a user name and password, or a callback answering
+   * libvirt's credential requests (as virConnectOpenAuth's). Without it, or
+   * for what it leaves open, libvirt's auth.conf is consulted (`authfile=`,
+   * `$LIBVIRT_AUTH_FILE`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+   */
+  readonly auth?: AuthOption;
+}
+
+/**
+ * Opens a connection to a libvirt daemon, as libvirt's own client does:
+ * transport, AUTH_LIST and authentication, keepalive probe, CONNECT_OPEN,
+ * CONNECT_GET_URI when no name was given, then feature probes.
+ *
+ * ```ts
+ * await using conn = await connect('qemu+tcp://127.0.0.1/system');
+ * const dom = await conn.lookupDomain('vm1');
+ * console.log(await dom.state());
+ * ```
+ */
+export async function connect(uri: string, options: ConnectOptions = {}): Promise<Connection> {
+  const target = parseUri(uri);
+  const signal = combineSignals(options.signal, options.timeoutMs);
+  const opts: CallOptions = { signal };
+  const transport = options.transport ?? openTransport;
+  let stream: Duplex;
+  try {
+    stream = await transport(target, {
+      readonly: options.readonly ?? false,
+      signal,
+      env: options.env,
+      auth: options.auth,
+    });
+  } catch (err) {
+    throw signal?.aborted && !(err instanceof VirtwireError)
+      ? new VirtwireError(`connecting to ${uri} timed out or was aborted`, { cause: err })
+      : err;
+  }
+  const rpc = new RpcClient(stream);
+  const conn = new Connection(rpc, target);
+  try {
+    conn.auth = await authenticate(conn, target, opts, options);
+    const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
+    await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
+    // An empty name (remote:///) lets the daemon choose: ask which URI it opened.
+    conn.uri = target.openName || (await conn.remote.connectGetUri(undefined, opts)).uri;
+    if (keepalive) {
+      rpc.startKeepalive(options.keepalive?.interval ?? 5, options.keepalive?.count ?? 5);
+    }
+    conn.features = {
+      keepalive,
+      eventCallback: await probe(conn, Feature.REMOTE_EVENT_CALLBACK, opts),
+      closeCallback: await probe(conn, Feature.REMOTE_CLOSE_CALLBACK, opts),
+    };
+    return conn;
+  } catch (err) {
+    await rpc.close();
+    // A helper-process transport (ssh, ext) can only fail once the first call
+    // goes through it: report the transport's own error, not the closed connection.
+    if (err instanceof ConnectionClosedError && err.cause instanceof TransportError)
+      throw err.cause;
+    throw err;
+  }
+}
+
+/** CONNECT_SUPPORTS_FEATURE, treating "unsupported procedure" from an old daemon as no. */
+async function probe(conn: Connection, feature: number, opts: CallOptions): Promise<boolean> {
+  try {
+    return await conn.supportsFeature(feature, opts);
+  } catch (err) {
+    if (isNoSupport(err)) return false;
+    throw err;
+  }
+}
+
+const AUTH_NAMES: Record<number, string> = {
+  [RemoteAuthType.REMOTE_AUTH_NONE]: 'none',
+  [RemoteAuthType.REMOTE_AUTH_SASL]: 'sasl',
+  [RemoteAuthType.REMOTE_AUTH_POLKIT]: 'polkit',
+};
+
+/** AUTH_LIST, then the method the URI asks for (auth=) or the daemon's first choice. */
+async function authenticate(
+  conn: Connection,
+  uri: LibvirtUri,
+  opts: CallOptions,
+  options: ConnectOptions = {},
+): Promise<string> {
+  let types: number[];
+  try {
+    types = (await conn.remote.authList(undefined, opts)).types;
+  } catch (err) {
+    if (isNoSupport(err)) return 'none'; // a daemon too old to know AUTH_LIST needs no auth
+    throw err;
+  }
+  if (types.length === 0) return 'none';
+  let chosen = types[0]!;
+  const wanted = uri.params.auth;
+  if (wanted !== undefined) {
+    const kind = wanted.split('.')[0]!.toLowerCase();
+    const match = types.find((t) => AUTH_NAMES[t] === kind);
+    if (match === undefined) {
+      throw new AuthError(
+        `the URI asks for auth=${wanted}, but the daemon offers ${types.map((t) => AUTH_NAMES[t] ?? t).join(', ')}`,
+      );
+    }
+    chosen = match;
+  }
+  switch (chosen) {
+    case RemoteAuthType.REMOTE_AUTH_NONE:
+      return 'none';
+    case RemoteAuthType.REMOTE_AUTH_POLKIT: {
+      const r = await conn.remote.authPolkit(undefined, opts);
+      if (r.complete === 0) throw new AuthError('polkit authentication did not complete');
+      return 'polkit';
+    }
+    case RemoteAuthType.REMOTE_AUTH_SASL: {
+      // As libvirt: TLS, unix and ssh channels are secure already; plain TCP
+      // and ext need a SASL security layer of SSF >= 56.
+      const secure = uri.transport !== 'tcp' && uri.transport !== 'ext';
+      const dot = wanted?.indexOf('.') ?? -1;
+      let mech: Awaited<ReturnType<typeof runSasl>>;
+      try {
+        mech = await runSasl(
+          {
+            init: () => conn.remote.authSaslInit(undefined, opts),
+            start: (a) => conn.remote.authSaslStart(a, opts),
+            step: (a) => conn.remote.authSaslStep(a, opts),
+          },
+          {
+            wanted: wanted !== undefined && dot >= 0 ? wanted.slice(dot + 1) : undefined,
+            secure,
+            host: uri.host ?? 'localhost',
+            credentials: (mechanism) =>
+              saslCredentials({
+                auth: options.auth,
+                host: uri.host,
+                user: uri.user,
+                authfile: uri.params.authfile,
+                env: options.env ?? process.env,
+                mechanism,
+              }),
+          },
+        );
+      } catch (err) {
+        if (err instanceof SaslError || err instanceof CredentialsError)
+          throw new AuthError(err.message, { cause: err });
+        throw err;
+      }
+      const layer = mech.layer;
+      if (layer) conn.rpc.upgrade((socket) => new SecurityLayerStream(socket, layer));
+      return `sasl.${mech.name}`;
+    }
+    default:
+      throw new AuthError(`the daemon asks for unknown authentication type ${chosen}`);
+  }
+}
+
+function combineSignals(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): AbortSignal | undefined {
+  if (timeoutMs === undefined) return signal;
+  const t = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, t]) : t;
+}
