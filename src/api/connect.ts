@@ -12,8 +12,13 @@ import { ConnectionClosedError, isNoSupport } from '../rpc/errors.js';
 import { openTransport, TransportError } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { type LibvirtUri, parseUri } from '../uri/index.js';
-import { AuthError, Connection } from './connection.js';
 import { Feature } from './features.js';
+import { Connection } from './handles.js';
+
+/** The daemon asked for an authentication this client cannot do, or authentication failed. */
+export class AuthError extends VirtwireError {
+  override name = 'AuthError';
+}
 
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */

@@ -20,8 +20,7 @@ import {
 } from '../rpc/stream.js';
 import type { XdrWriter } from '../xdr/index.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
-import type { Connection } from './connection.js';
-import type { Domain } from './domain.js';
+import type { Connection, Domain } from './handles.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,

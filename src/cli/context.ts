@@ -5,7 +5,7 @@
  */
 import { type AdminConnection, connectAdmin } from '../api/admin.js';
 import { connect } from '../api/connect.js';
-import type { Connection } from '../api/connection.js';
+import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
 import { tracing as libraryTraces } from '../rpc/trace.js';

@@ -4,15 +4,14 @@
  * `demo`): progress, events, the --timeout action, Ctrl-C, and the summary.
  */
 import { readFileSync } from 'node:fs';
-import type { Connection } from '../api/connection.js';
-import type { Domain } from '../api/domain.js';
+import type { Connection, Domain } from '../api/handles.js';
 import {
   MigrateFlags,
   type MigrateOptions,
   type Migration,
   type MigrationResult,
   type PostcopyPolicy,
-} from '../api/migration.js';
+} from '../api/migration/index.js';
 import { isNoDomain, isOperationAborted } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
 import { InterruptedError, remoteCause, UsageError } from './errors.js';

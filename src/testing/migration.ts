@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from '../api/connect.js';
 import { Feature } from '../api/features.js';
-import { MIGRATE_PARAMS } from '../api/migration.js';
+import { MIGRATE_PARAMS } from '../api/migration/index.js';
 import { getString, paramSchema, type TypedValue, toTypedParams } from '../api/typed-params.js';
 import {
   VirDomainEventDefinedDetailType as Defined,

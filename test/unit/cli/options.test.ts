@@ -4,7 +4,7 @@
  * errors, all in-process with captured output.
  */
 import { describe, expect, it } from 'vitest';
-import { MigrationError, PostcopyFailedError } from '../../../src/api/migration.js';
+import { MigrationError, PostcopyFailedError } from '../../../src/api/migration/index.js';
 import { TypedParamError } from '../../../src/api/typed-params.js';
 import type { CliIo } from '../../../src/cli/context.js';
 import { defaultUri } from '../../../src/cli/context.js';
