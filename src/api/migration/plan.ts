@@ -162,6 +162,7 @@ export class MigrationPlan {
   ) {
     Object.freeze(this.params);
     Object.freeze(this.postcopyPolicy);
+    Object.freeze(this);
   }
 
   /**

@@ -172,6 +172,16 @@ describe('planMigration (virsh options -> MigrateOptions)', () => {
         { live: true, timeout: 3, timeoutSuspend: true, timeoutPostcopy: true, postcopy: true },
         '--timeout-suspend and --timeout-postcopy are mutually exclusive',
       ],
+      // the library's flag rules, in virsh's option names
+      [{ offline: true }, '--offline requires --persistent'],
+      [
+        { offline: true, persistent: true, postcopy: true },
+        '--offline and --postcopy are mutually exclusive',
+      ],
+      [
+        { live: true, postcopyAfterPrecopy: true, timeout: 3, timeoutPostcopy: true },
+        '--postcopy-after-precopy requires --postcopy',
+      ],
     ];
     for (const [o, msg] of cases) {
       expect(() => planMigration(o), msg).toThrow(UsageError);
