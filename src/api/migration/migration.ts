@@ -44,10 +44,10 @@ export type MigrationEvent =
   | { readonly side: 'source'; readonly event: DomainEvent<'migration_iteration'> }
   | { readonly side: 'source'; readonly event: DomainEvent<'job_completed'> };
 
-interface Target<D extends MigrationDomain> {
-  readonly destination: MigrationConnection<D> | null;
-  readonly destinationUri: string | null;
-}
+/** Where a migration goes: a destination connection (managed), or a URI (peer-to-peer, direct). */
+type Target<D extends MigrationDomain> =
+  | { readonly destination: MigrationConnection<D>; readonly destinationUri: null }
+  | { readonly destination: null; readonly destinationUri: string };
 
 /**
  * A migration in progress, returned at once by `domain.migrate()` /
@@ -65,8 +65,6 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   postcopyStarted = false;
   /** When the automatic switch happened, for latency measurements. */
   postcopySwitch: PostcopySwitchTiming | null = null;
-  readonly destination: MigrationConnection<D> | null;
-  readonly destinationUri: string | null;
   private readonly startedAt = performance.now();
   private readonly subs: Array<Subscription<unknown>> = [];
   private readonly listeners = new Set<(e: MigrationEvent) => void>();
@@ -111,12 +109,20 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     readonly domain: D,
     /** The checked options this migration runs with. */
     readonly plan: MigrationPlan,
-    target: Target<D>,
+    private readonly target: Target<D>,
   ) {
-    this.destination = target.destination;
-    this.destinationUri = target.destinationUri;
     this.done = this.run();
     this.done.catch(() => {}); // reported through `done`; no unhandled rejection if nobody awaits it
+  }
+
+  /** The destination connection of a managed migration; null for peer-to-peer and direct. */
+  get destination(): MigrationConnection<D> | null {
+    return this.target.destination;
+  }
+
+  /** The URI of a peer-to-peer or direct migration; null for managed. */
+  get destinationUri(): string | null {
+    return this.target.destinationUri;
   }
 
   /** The VIR_MIGRATE_* flags the migration was started with. */
@@ -252,13 +258,11 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       if (afterMs !== null) {
         this.postcopyTimer = setTimeout(() => this.autoSwitch('timeout'), afterMs);
       }
+      const t = this.target;
       let domain: D | null = null;
-      if (this.destination) {
-        const ref = await migrateManaged(orchestration, this.destination);
-        domain = this.destination.domainFromWire(ref);
-      } else {
-        await migrateUnmanaged(orchestration, this.destinationUri ?? '');
-      }
+      if (t.destination === null) await migrateUnmanaged(orchestration, t.destinationUri);
+      else
+        domain = t.destination.domainFromWire(await migrateManaged(orchestration, t.destination));
       this.enter('done');
       return { domain, stats: await this.finalStats() };
     } catch (err) {
