@@ -124,21 +124,26 @@ function optionName(flag: MigrateRule['subject']): string {
   return FLAG_OPTIONS.find(([, b]) => b === bit)?.[0] ?? flag;
 }
 
+/** Options that set one typed parameter each, with the parameter's field name. */
+const PARAM_OPTIONS: ReadonlyArray<readonly [keyof MigrateOptions, string]> = [
+  ['bandwidth', 'bandwidth'],
+  ['postcopyBandwidth', 'bandwidth.postcopy'],
+  ['migrateUri', 'migrate_uri'],
+  ['destXml', 'destination_xml'],
+  ['persistentXml', 'persistent_xml'],
+  ['destName', 'destination_name'],
+  ['migrateDisks', 'migrate_disks'],
+  ['listenAddress', 'listen_address'],
+  ['graphicsUri', 'graphics_uri'],
+  ['disksPort', 'disks_port'],
+  ['disksUri', 'disks_uri'],
+  ['compression', 'compression'],
+];
+
 const KNOWN_OPTIONS = new Set<string>([
   ...FLAG_OPTIONS.map(([k]) => k),
+  ...PARAM_OPTIONS.map(([k]) => k),
   'parallel',
-  'bandwidth',
-  'postcopyBandwidth',
-  'migrateUri',
-  'destXml',
-  'persistentXml',
-  'destName',
-  'migrateDisks',
-  'listenAddress',
-  'graphicsUri',
-  'disksPort',
-  'disksUri',
-  'compression',
   'params',
   'flags',
   'postcopyPolicy',
@@ -227,18 +232,9 @@ function flagsAndParams(opts: MigrateOptions): { flags: number; params: RemoteTy
     flags |= F.VIR_MIGRATE_PARALLEL;
     set('parallel.connections', opts.parallel);
   }
-  set('bandwidth', opts.bandwidth);
-  set('bandwidth.postcopy', opts.postcopyBandwidth);
-  set('migrate_uri', opts.migrateUri);
-  set('destination_xml', opts.destXml);
-  set('persistent_xml', opts.persistentXml);
-  set('destination_name', opts.destName);
-  set('migrate_disks', opts.migrateDisks);
-  set('listen_address', opts.listenAddress);
-  set('graphics_uri', opts.graphicsUri);
-  set('disks_port', opts.disksPort);
-  set('disks_uri', opts.disksUri);
-  set('compression', opts.compression);
+  for (const [option, field] of PARAM_OPTIONS) {
+    set(field, opts[option] as TypedValue | readonly string[] | undefined);
+  }
   return { flags, params: toTypedParams(values, MIGRATE_PARAMS, 'migration parameter') };
 }
 
