@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthConfig, findAuthConfigPath } from '../../src/auth/auth-conf.js';
-import { CredentialType, saslCredentials } from '../../src/auth/credentials.js';
-import { CredentialsError } from '../../src/auth/errors.js';
+import { AuthConfig, findAuthConfigPath } from '../../../src/auth/auth-conf.js';
+import { CredentialType, saslCredentials } from '../../../src/auth/credentials.js';
+import { CredentialsError } from '../../../src/auth/errors.js';
 
-const FIXTURE = join(import.meta.dirname, '../../fixtures/auth/auth.conf');
+const FIXTURE = join(import.meta.dirname, '../../../fixtures/auth/auth.conf');
 
 describe('AuthConfig', () => {
   const conf = AuthConfig.load(FIXTURE);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { XdrError, XdrReader } from '../../src/xdr/index.js';
-import { dissect, loadFixtures } from '../helpers/packets.js';
-import { Rng } from '../helpers/random.js';
+import { XdrError, XdrReader } from '../../../src/xdr/index.js';
+import { dissect, loadFixtures } from '../../helpers/packets.js';
+import { Rng } from '../../helpers/random.js';
 
 const MUTATIONS = 100_000;
 

@@ -8,16 +8,19 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duplexChannel } from '../../src/channel.js';
-import { AbortError, TimeoutError } from '../../src/errors.js';
-import { encodeRemoteConnectGetLibVersionRet, remoteProgram } from '../../src/generated/remote.js';
-import { encodeVirNetMessageError, VirNetMessageType } from '../../src/generated/virnet.js';
-import { RpcClient } from '../../src/rpc/client.js';
-import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
-import { ConnectionClosedError, ProtocolError, RemoteError } from '../../src/rpc/errors.js';
-import { Framer } from '../../src/rpc/framer.js';
-import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead, readHead } from '../helpers/packets.js';
+import { duplexChannel } from '../../../src/channel.js';
+import { AbortError, TimeoutError } from '../../../src/errors.js';
+import {
+  encodeRemoteConnectGetLibVersionRet,
+  remoteProgram,
+} from '../../../src/generated/remote.js';
+import { encodeVirNetMessageError, VirNetMessageType } from '../../../src/generated/virnet.js';
+import { RpcClient } from '../../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../../src/rpc/descriptor.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from '../../../src/rpc/errors.js';
+import { Framer } from '../../../src/rpc/framer.js';
+import { connectSocket } from '../../../src/transport/socket.js';
+import { frame, type MessageHead, readHead } from '../../helpers/packets.js';
 
 type Msg = MessageHead;
 

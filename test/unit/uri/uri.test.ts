@@ -11,7 +11,7 @@ import {
   sshProxyMode,
   UriError,
   userRuntimeDirectory,
-} from '../../src/uri/index.js';
+} from '../../../src/uri/index.js';
 
 // Expected values come from reading libvirt 11.3.0 and libxml2. Every openName
 // below that has an ext/unix/tls form was also compared with the name the

@@ -8,29 +8,29 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duplexChannel } from '../../src/channel.js';
-import { AbortError } from '../../src/errors.js';
-import { remoteProgram } from '../../src/generated/remote.js';
+import { duplexChannel } from '../../../src/channel.js';
+import { AbortError } from '../../../src/errors.js';
+import { remoteProgram } from '../../../src/generated/remote.js';
 import {
   encodeVirNetMessageError,
   encodeVirNetStreamHole,
   VirNetMessageStatus,
   VirNetMessageType,
-} from '../../src/generated/virnet.js';
-import { RpcClient } from '../../src/rpc/client.js';
-import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
-import { ProtocolError, RemoteError } from '../../src/rpc/errors.js';
-import { Framer } from '../../src/rpc/framer.js';
+} from '../../../src/generated/virnet.js';
+import { RpcClient } from '../../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../../src/rpc/descriptor.js';
+import { ProtocolError, RemoteError } from '../../../src/rpc/errors.js';
+import { Framer } from '../../../src/rpc/framer.js';
 import {
   STREAM_CHUNK_MAX,
   StreamHoleError,
   StreamStateError,
   type VirStream,
   type VirStreamOptions,
-} from '../../src/rpc/stream.js';
-import { openStreamCall } from '../../src/rpc/stream-open.js';
-import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead, readHead } from '../helpers/packets.js';
+} from '../../../src/rpc/stream.js';
+import { openStreamCall } from '../../../src/rpc/stream-open.js';
+import { connectSocket } from '../../../src/transport/socket.js';
+import { frame, type MessageHead, readHead } from '../../helpers/packets.js';
 
 const REMOTE = remoteProgram.program;
 const DOWNLOAD = findProcedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
