@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
-import { emitEvents } from '../src/codegen/events.js';
+import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,4 +41,6 @@ writeFileSync(join(outDir, 'api.ts'), emitApi(proto.api, proto.version));
 written.push('api.ts');
 writeFileSync(join(outDir, 'events.ts'), emitEvents(proto));
 written.push('events.ts');
+writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
+written.push('event-names.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

@@ -9,6 +9,7 @@ import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
 import { tracing as libraryTraces } from '../rpc/trace.js';
 import { openTransport } from '../transport/index.js';
+import { defaultUri } from './constants.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, tracingTransport } from './trace.js';
 
@@ -39,10 +40,7 @@ export interface GlobalOptions {
   readonly readonly?: boolean | undefined;
 }
 
-/** The URI used when -c is not given: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI, then qemu:///system. */
-export function defaultUri(env: NodeJS.ProcessEnv): string {
-  return env.VIRTWIRE_DEFAULT_URI || env.LIBVIRT_DEFAULT_URI || 'qemu:///system';
-}
+export { defaultUri } from './constants.js';
 
 export class CliContext {
   constructor(

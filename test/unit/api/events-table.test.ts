@@ -8,6 +8,7 @@ import { domainEvent, objectEvent } from '../../../src/api/events.js';
 import { formatUuid } from '../../../src/api/names.js';
 import { fromTypedParams } from '../../../src/api/typed-params.js';
 import { eventFields } from '../../../src/codegen/events.js';
+import * as names from '../../../src/generated/event-names.js';
 import * as tables from '../../../src/generated/events.js';
 import { type Codec, XdrReader, XdrWriter } from '../../../src/xdr/index.js';
 import { protocol, wirePayload } from '../../helpers/event-payloads.js';
@@ -43,6 +44,14 @@ function wireFields(p: Record<string, unknown>): Array<[string, unknown]> {
 describe('the generated event tables', () => {
   it('cover every family with the events libvirt 11.3 defines', () => {
     expect(cases.length).toBe(28 + 2 + 2 + 2 + 2);
+  });
+
+  it('name the same events in event-names.ts, which loads no codecs', () => {
+    expect(names.domainEventNames).toEqual(Object.keys(tables.domainEvents));
+    expect(names.networkEventNames).toEqual(Object.keys(tables.networkEvents));
+    expect(names.storagePoolEventNames).toEqual(Object.keys(tables.storagePoolEvents));
+    expect(names.nodeDeviceEventNames).toEqual(Object.keys(tables.nodeDeviceEvents));
+    expect(names.secretEventNames).toEqual(Object.keys(tables.secretEvents));
   });
 
   it.each(cases)(
