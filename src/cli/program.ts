@@ -11,19 +11,11 @@ import { DEFAULT_ADMIN_SOCKET, defaultUri, EXIT_OK, EXIT_USAGE } from './constan
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
 
-// Each command imports its modules when it runs: `--help` loads none of the
-// library, and a command only what it uses (list does not load migrate or
-// the simulator). Node caches each module, so tests that run many commands
-// in one process pay for each once.
-const commands = {
-  call: () => import('./call-command.js'),
-  context: () => import('./context.js'),
-  demo: () => import('./demo.js'),
-  domain: () => import('./domain-commands.js'),
-  errors: () => import('./errors.js'),
-  events: () => import('./events-command.js'),
-  migrate: () => import('./migrate.js'),
-};
+// The commands' modules load when a command runs, so --help loads none of the
+// library (commands.ts says why they are one module); the demo also loads the
+// simulator. Node caches modules: tests running many commands pay once.
+const commands = () => import('./commands.js');
+const demo = () => import('./demo.js');
 
 /** The package version, bundled from package.json so that it cannot drift. */
 export const VERSION: string = pkg.version;
@@ -61,7 +53,7 @@ Environment:
 export function buildProgram(io: CliIo): Command {
   const program = new Command('virtwire');
   const ctx = async (): Promise<CliContext> =>
-    new (await commands.context()).CliContext(io, program.opts<GlobalOptions>());
+    new (await commands()).CliContext(io, program.opts<GlobalOptions>());
   program
     .description("libvirt's remote protocol from the command line, in pure TypeScript")
     .version(VERSION, '-V, --version')
@@ -86,7 +78,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--name', 'print names only')
     .option('--uuid', 'print UUIDs only')
     .option('--json', 'print a JSON array')
-    .action(async (opts) => (await commands.domain()).listCommand(await ctx(), opts));
+    .action(async (opts) => (await commands()).listCommand(await ctx(), opts));
 
   program
     .command('dominfo')
@@ -94,7 +86,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<domain>', 'domain name or UUID')
     .option('--json', 'print JSON')
     .action(async (name: string, opts) =>
-      (await commands.domain()).dominfoCommand(await ctx(), name, opts),
+      (await commands()).dominfoCommand(await ctx(), name, opts),
     );
 
   program
@@ -104,7 +96,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--reason', 'also print the reason for the state')
     .option('--json', 'print JSON (state, reason and their numbers)')
     .action(async (name: string, opts) =>
-      (await commands.domain()).domstateCommand(await ctx(), name, opts),
+      (await commands()).domstateCommand(await ctx(), name, opts),
     );
 
   program
@@ -118,7 +110,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
     .addHelpText('after', `\nEvent types: ${domainEventNames.join(', ')}`)
-    .action(async (opts) => (await commands.events()).eventsCommand(await ctx(), opts));
+    .action(async (opts) => (await commands()).eventsCommand(await ctx(), opts));
 
   program
     .command('domjobinfo')
@@ -128,7 +120,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--keep-completed', 'with --completed: keep the statistics for later calls')
     .option('--json', 'print JSON with every field by its libvirt name')
     .action(async (name: string, opts) =>
-      (await commands.domain()).domjobinfoCommand(await ctx(), name, opts),
+      (await commands()).domjobinfoCommand(await ctx(), name, opts),
     );
 
   program
@@ -137,16 +129,14 @@ export function buildProgram(io: CliIo): Command {
     .argument('<domain>', 'domain name or UUID')
     .option('--postcopy', 'abort a migration in post-copy (leaves it failed, to resume later)')
     .action(async (name: string, opts) =>
-      (await commands.domain()).domjobabortCommand(await ctx(), name, opts),
+      (await commands()).domjobabortCommand(await ctx(), name, opts),
     );
 
   program
     .command('migrate-postcopy')
     .description('switch the running migration of a domain to post-copy')
     .argument('<domain>', 'domain name or UUID')
-    .action(async (name: string) =>
-      (await commands.domain()).migratePostcopyCommand(await ctx(), name),
-    );
+    .action(async (name: string) => (await commands()).migratePostcopyCommand(await ctx(), name));
 
   const migrate = program
     .command('migrate')
@@ -172,7 +162,7 @@ Example:
       --bandwidth 100 vm1 qemu+tcp://host-b/system`,
   );
   migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
-    await (await commands.migrate()).migrateCommand(await ctx(), domain, desturi, opts);
+    await (await commands()).migrateCommand(await ctx(), domain, desturi, opts);
   });
 
   program
@@ -206,7 +196,7 @@ Examples:
   $ virtwire call --admin-socket /run/libvirt/libvirt-admin-sock admin.connectListServers '{"needResults":1,"flags":0}'`,
     )
     .action(async (procedure: string | undefined, json: string | undefined, opts) =>
-      (await commands.call()).callCommand(await ctx(), procedure, json, opts),
+      (await commands()).callCommand(await ctx(), procedure, json, opts),
     );
 
   program
@@ -217,7 +207,7 @@ Examples:
     .option('--json', 'one JSON object per line instead of the progress bar')
     .option('--verbose', 'also show every migration event')
     .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
-    .action(async (opts) => (await commands.demo()).demoCommand(await ctx(), opts));
+    .action(async (opts) => (await demo()).demoCommand(await ctx(), opts));
 
   return program;
 }
@@ -283,10 +273,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       // commander printed its message (or the help) already
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const [{ CliContext }, { exitCodeFor, formatError }] = await Promise.all([
-      commands.context(),
-      commands.errors(),
-    ]);
+    const { CliContext, exitCodeFor, formatError } = await commands();
     const debug = new CliContext(io, program.opts<GlobalOptions>()).tracing;
     io.stderr.write(`${formatError(err, { debug })}\n`);
     return exitCodeFor(err);
