@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { guestXml, removeDomains } from '../helpers/guest.js';
 import { host } from '../helpers/hosts.js';
-import { tempDir } from '../helpers/tmp.js';
+import { suiteTempDir } from '../helpers/tmp.js';
 
 const opened: Connection[] = [];
 async function open(uri: string): Promise<Connection> {
@@ -317,15 +317,15 @@ describe('every event type a real daemon can be made to send, with its fields', 
   });
 
   describe('a QEMU guest with a disk, a CD-ROM, VNC and a virtio-serial bus', () => {
-    const dir = tempDir('vw-ev-disks-');
-    const base = join(dir, 'base.qcow2');
-    const top = join(dir, 'top.qcow2');
-    const iso = join(dir, 'media.raw');
-    const missing = join(dir, 'absent.iso');
+    const dir = suiteTempDir('vw-ev-disks-');
+    let [base, top, iso, missing] = ['', '', '', ''];
     let conn: Connection;
     let dom: Domain;
 
     beforeAll(async () => {
+      [base, top, iso, missing] = ['base.qcow2', 'top.qcow2', 'media.raw', 'absent.iso'].map((f) =>
+        join(dir(), f),
+      ) as [string, string, string, string];
       // a backing chain with data in the base, for block pull to copy into the top
       execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', base, '1M']);
       execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 512k', base], {

@@ -11,7 +11,7 @@ import { readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../helpers/tmp.js';
+import { suiteTempDir, tempDir } from '../../helpers/tmp.js';
 
 const root = join(import.meta.dirname, '../../..');
 const execFileAsync = promisify(execFile);
@@ -47,11 +47,14 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 describe('the packed package', () => {
-  const scratch = tempDir('vw-package-');
-  const consumer = join(scratch, 'consumer');
+  const scratchDir = suiteTempDir('vw-package-');
+  let scratch = '';
+  let consumer = '';
   let files: string[] = [];
 
   beforeAll(() => {
+    scratch = scratchDir();
+    consumer = join(scratch, 'consumer');
     if (builtAt() < Math.max(...inputs.map((p) => newest(join(root, p))))) {
       process.stderr.write(
         'package test: dist/ is missing or older than the sources: npm run build\n',
