@@ -1,9 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { XdrError, XdrReader } from '../../../src/xdr/index.js';
+import { XdrError, XdrReader, xdrAt } from '../../../src/xdr/index.js';
 import { dissect, loadFixtures } from '../../helpers/packets.js';
 import { Rng } from '../../helpers/random.js';
 
-const MUTATIONS = 100_000;
+/** 100,000 in CI; `scripts/fuzz.sh` runs more through VIRTWIRE_FUZZ_MUTATIONS. */
+const MUTATIONS = Number(process.env.VIRTWIRE_FUZZ_MUTATIONS ?? 100_000);
+if (!Number.isSafeInteger(MUTATIONS) || MUTATIONS < 1000)
+  throw new Error(`VIRTWIRE_FUZZ_MUTATIONS must be a whole number >= 1000, not ${MUTATIONS}`);
+/** The seed, so that a failure can be replayed (its message names the input too). */
+const SEED = Number(process.env.VIRTWIRE_FUZZ_SEED ?? 0x5eed);
+if (!Number.isSafeInteger(SEED) || SEED <= 0)
+  throw new Error(`VIRTWIRE_FUZZ_SEED must be a whole number > 0, not ${SEED}`);
+
+/**
+ * Why a rejection is not a clean one, or null when it is. Generated decoders
+ * wrap whatever they catch in an XdrError, so a decoder that crashes (a
+ * TypeError reading past an array, a RangeError from a DataView) would still
+ * come out as one: the oracle looks down the cause chain. The one intended
+ * TypeError is TextDecoder's verdict on invalid UTF-8, known by its code.
+ */
+function unclean(err: unknown): string | null {
+  if (!(err instanceof XdrError)) return `threw ${String(err)}, not an XdrError`;
+  for (let c: unknown = err.cause, depth = 0; c !== undefined && depth < 16; depth++) {
+    const utf8 =
+      c instanceof TypeError &&
+      (c as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+    if ((c instanceof TypeError || c instanceof RangeError) && !utf8)
+      return `an XdrError caused by ${(c as Error).name}: ${(c as Error).message}`;
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return null;
+}
 
 /** Decodable fixtures: the payload codec and the payload bytes. */
 const corpus = loadFixtures()
@@ -73,41 +100,77 @@ function mutate(src: Uint8Array, rng: Rng): Uint8Array {
 }
 
 describe('decoder fuzzing', () => {
-  it(`${MUTATIONS} mutated real payloads: every outcome is a value or an XdrError`, () => {
-    expect(corpus.length).toBeGreaterThan(100);
-    const rng = new Rng(0x5eed);
-    const reader = new XdrReader();
-    const heapBefore = process.memoryUsage().heapUsed;
-    let rejected = 0;
-    let accepted = 0;
-    const start = performance.now();
-    for (let i = 0; i < MUTATIONS; i++) {
-      const c = corpus[i % corpus.length]!;
-      const input = mutate(c.payload, rng);
-      try {
-        c.codec.decode(reader.reset(input));
-        reader.done();
-        accepted++;
-      } catch (err) {
-        if (!(err instanceof XdrError)) {
-          throw new Error(
-            `${c.name} mutation ${i} threw ${String(err)}; input ${Buffer.from(input).toString('hex')}`,
-          );
+  it(
+    `${MUTATIONS} mutated real payloads: every outcome is a value or a clean XdrError`,
+    () => {
+      expect(corpus.length).toBeGreaterThan(100);
+      const rng = new Rng(SEED);
+      const reader = new XdrReader();
+      const heapBefore = process.memoryUsage().heapUsed;
+      let rejected = 0;
+      let accepted = 0;
+      let utf8 = 0;
+      const start = performance.now();
+      for (let i = 0; i < MUTATIONS; i++) {
+        const c = corpus[i % corpus.length]!;
+        const input = mutate(c.payload, rng);
+        try {
+          c.codec.decode(reader.reset(input));
+          reader.done();
+          accepted++;
+        } catch (err) {
+          const why = unclean(err);
+          if (why !== null) {
+            throw new Error(
+              `${c.name} mutation ${i}: ${why}; input ${Buffer.from(input).toString('hex')}`,
+              { cause: err },
+            );
+          }
+          if (err instanceof XdrError && err.cause !== undefined) utf8++;
+          rejected++;
         }
-        rejected++;
       }
-    }
-    const ms = performance.now() - start;
-    expect(accepted + rejected).toBe(MUTATIONS);
-    // most mutations break something; some (e.g. a flipped bit in an int) stay valid
-    expect(rejected).toBeGreaterThan(MUTATIONS / 2);
-    expect(accepted).toBeGreaterThan(0);
-    // No length word may make the decoder allocate far beyond its input: the
-    // whole run stays within a modest heap budget even with 0x7fffffff counts.
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(512 * 1024 * 1024);
-    console.log(
-      `fuzz: ${MUTATIONS} mutations, ${rejected} rejected with XdrError, ${accepted} decoded, ${ms.toFixed(0)} ms`,
+      const ms = performance.now() - start;
+      expect(accepted + rejected).toBe(MUTATIONS);
+      // most mutations break something; some (e.g. a flipped bit in an int) stay valid
+      expect(rejected).toBeGreaterThan(MUTATIONS / 2);
+      expect(accepted).toBeGreaterThan(0);
+      // No length word may make the decoder allocate far beyond its input: the
+      // whole run stays within a modest heap budget even with 0x7fffffff counts.
+      expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(512 * 1024 * 1024);
+      // the UTF-8 path is reached, so the oracle's one exception is exercised
+      expect(utf8).toBeGreaterThan(0);
+      console.log(
+        `fuzz: ${MUTATIONS} mutations (seed ${SEED}), ${rejected} rejected with XdrError (${utf8} invalid UTF-8), ${accepted} decoded, ${ms.toFixed(0)} ms`,
+      );
+    },
+    Math.max(60_000, MUTATIONS / 10),
+  );
+
+  it('the oracle refuses an XdrError that wraps a crash, and accepts the UTF-8 verdict', () => {
+    const reader = new XdrReader();
+    // what a generated decoder's catch makes of a crash inside it
+    const crash = xdrAt(
+      new TypeError("Cannot read properties of undefined (reading 'x')"),
+      't',
+      'f',
+      -1,
     );
+    expect(unclean(crash)).toMatch(/caused by TypeError/);
+    expect(unclean(xdrAt(new RangeError('Offset is outside the bounds'), 't', 'f', 2))).toMatch(
+      /caused by RangeError/,
+    );
+    expect(unclean(new TypeError('x'))).toMatch(/not an XdrError/);
+    expect(unclean(new XdrError('length 9 exceeds bound 4'))).toBeNull();
+    // a real invalid-UTF-8 string (length 1, byte 0xff, padding)
+    let utf8: unknown;
+    try {
+      reader.reset(Uint8Array.of(0, 0, 0, 1, 0xff, 0, 0, 0)).readString(0xffffffff);
+    } catch (e) {
+      utf8 = e;
+    }
+    expect(utf8).toBeInstanceOf(XdrError);
+    expect(unclean(utf8)).toBeNull();
   });
 
   it('refuses a count that cannot fit the remaining bytes before allocating', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitApi } from '../../../src/codegen/api.js';
 import { emitModule } from '../../../src/codegen/emit.js';
-import { emitEvents } from '../../../src/codegen/events.js';
+import { emitEventNames, emitEvents } from '../../../src/codegen/events.js';
 import { Interpreter } from '../../../src/codegen/interp.js';
 import { loadProtocol, PROGRAMS as PROGRAM_SPECS } from '../../../src/codegen/load.js';
 import { pascalCase } from '../../../src/codegen/names.js';
@@ -200,5 +200,7 @@ describe('npm run generate', () => {
     expect(api === readFileSync(join(root, 'src/generated/api.ts'), 'utf8')).toBe(true);
     const events = emitEvents(proto);
     expect(events === readFileSync(join(root, 'src/generated/events.ts'), 'utf8')).toBe(true);
+    const names = emitEventNames(proto);
+    expect(names === readFileSync(join(root, 'src/generated/event-names.ts'), 'utf8')).toBe(true);
   });
 });
