@@ -77,11 +77,9 @@ function floorCopyWords(dv: DataView, p: number, words: Int32Array): number {
 }
 
 const floorUtf8 = new TextEncoder();
-let floorStrings: string[] = [];
 
-/** `--floor-strings=read`: writes the next string itself, ASCII a character at a time. */
-function floorCharsString(dv: DataView, p: number): number {
-  const s = floorStrings[floorK++]!;
+/** `--floor-strings=read`: writes the value's string itself, ASCII a character at a time. */
+function floorCharsString(dv: DataView, p: number, s: string): number {
   const b = floorChunk;
   const n = s.length;
   if (n > 32) {
@@ -100,23 +98,24 @@ function floorCharsString(dv: DataView, p: number): number {
 /** `--floor-strings=map`: every string of every message variant -> its wire form. */
 const floorWireForms = new Map<string, Int32Array>();
 
-function floorMapString(dv: DataView, p: number): number {
-  return floorCopyWords(dv, p, floorWireForms.get(floorStrings[floorK++]!)!);
+function floorMapString(dv: DataView, p: number, s: string): number {
+  return floorCopyWords(dv, p, floorWireForms.get(s)!);
 }
 
+/** Writes string `s` at `p` the `--floor-strings` way; returns the offset after it. */
 const floorString =
   FLOOR_STRINGS === 'read'
-    ? (dv: DataView, p: number, _wire: Int32Array[]) => floorCharsString(dv, p)
+    ? (dv: DataView, p: number, s: string, _wire: Int32Array[]) => floorCharsString(dv, p, s)
     : FLOOR_STRINGS === 'map'
-      ? (dv: DataView, p: number, _wire: Int32Array[]) => floorMapString(dv, p)
-      : floorOracleString;
+      ? (dv: DataView, p: number, s: string, _wire: Int32Array[]) => floorMapString(dv, p, s)
+      : (dv: DataView, p: number, _s: string, wire: Int32Array[]) => floorOracleString(dv, p, wire);
 
 function floorParams(dv: DataView, p: number, a: RemoteTypedParam[], wire: Int32Array[]): number {
   dv.setUint32(p, a.length);
   p += 4;
   for (let i = 0; i < a.length; i++) {
     const e = a[i]!;
-    p = floorString(dv, p, wire);
+    p = floorString(dv, p, e.field, wire);
     const v = e.value;
     dv.setInt32(p, v.type);
     p += 4;
@@ -146,7 +145,7 @@ function floorParams(dv: DataView, p: number, a: RemoteTypedParam[], wire: Int32
         p += 4;
         break;
       case 7:
-        p = floorString(dv, p, wire);
+        p = floorString(dv, p, v.s, wire);
         break;
     }
   }
@@ -154,7 +153,7 @@ function floorParams(dv: DataView, p: number, a: RemoteTypedParam[], wire: Int32
 }
 
 function floorDomain(dv: DataView, p: number, d: RemoteNonnullDomain, wire: Int32Array[]): number {
-  p = floorString(dv, p, wire);
+  p = floorString(dv, p, d.name, wire);
   const u = d.uuid;
   dv.setInt32(p, (u[0]! << 24) | (u[1]! << 16) | (u[2]! << 8) | u[3]!);
   dv.setInt32(p + 4, (u[4]! << 24) | (u[5]! << 16) | (u[6]! << 8) | u[7]!);
@@ -213,15 +212,68 @@ const floorSkip = (dv: DataView, p: number) => p + 4 + ((dv.getUint32(p) + 3) & 
 
 /**
  * `--floor-strings=read|map`, decoding: the least a decoder without an oracle
- * does for a string, a direct-mapped cache keyed by a hash of its words and
- * proven by comparing them (a new string from TextDecoder on a miss).
+ * does for a string, a cache keyed by a hash of its words and proven by
+ * comparing them (a new string on a miss). Its geometry is virtwire's (two-way
+ * sets, 16 words a slot, the newest string first in its set) and so is its
+ * size, by default: the size is a memory budget, not work, and a larger cache
+ * turns `--cold`'s misses into hits (`--floor-cache=65536`, the size earlier
+ * sessions gave the floor, shows that).
  */
-const FLOOR_SLOTS = 65536;
-const floorCacheLength = new Int32Array(FLOOR_SLOTS).fill(-1);
-const floorCacheWords = new Int32Array(FLOOR_SLOTS * 16);
-const floorCacheString: string[] = new Array<string>(FLOOR_SLOTS).fill('');
+export const FLOOR_CACHE = (() => {
+  const a = process.argv.find((x) => x.startsWith('--floor-cache='));
+  const v = a === undefined ? 4096 : Number(a.slice('--floor-cache='.length));
+  if (!Number.isInteger(v) || v < 2 || (v & (v - 1)) !== 0) {
+    throw new Error(`bad ${a}: a power of two, at least 2 (default 4096)`);
+  }
+  return v;
+})();
+const floorCacheLength = new Int32Array(FLOOR_CACHE).fill(-1);
+const floorCacheWords = new Int32Array(FLOOR_CACHE * 16);
+const floorCacheString: string[] = new Array<string>(FLOOR_CACHE).fill('');
 const floorUtf8Decoder = new TextDecoder();
 let floorBytes: Uint8Array = new Uint8Array(0);
+
+/** The cached string whose wire bytes are the words `[from, stop)` (`n` bytes, hash `h`), if any. */
+export function floorCacheGet(
+  dv: DataView,
+  from: number,
+  stop: number,
+  n: number,
+  h: number,
+): string | undefined {
+  const set = h & (FLOOR_CACHE - 2);
+  for (let slot = set; slot <= set + 1; slot++) {
+    if (floorCacheLength[slot] !== n) continue;
+    let k = slot * 16;
+    let i = from;
+    while (i < stop && floorCacheWords[k] === dv.getInt32(i)) {
+      k++;
+      i += 4;
+    }
+    if (i === stop) return floorCacheString[slot];
+  }
+  return undefined;
+}
+
+/** Caches `s`, made from the words `[from, stop)`, first in its set. */
+export function floorCachePut(
+  dv: DataView,
+  from: number,
+  stop: number,
+  n: number,
+  h: number,
+  s: string,
+): void {
+  const set = h & (FLOOR_CACHE - 2);
+  if (floorCacheLength[set] !== -1) {
+    floorCacheString[set + 1] = floorCacheString[set]!;
+    floorCacheLength[set + 1] = floorCacheLength[set]!;
+    floorCacheWords.copyWithin((set + 1) * 16, set * 16, (set + 1) * 16);
+  }
+  floorCacheLength[set] = n;
+  floorCacheString[set] = s;
+  for (let i = from, k = set * 16; i < stop; i += 4, k++) floorCacheWords[k] = dv.getInt32(i);
+}
 
 /** A new string of `n` bytes at `start`: ASCII four characters per call, else TextDecoder. */
 function floorNewString(start: number, n: number): string {
@@ -247,20 +299,10 @@ function floorCachedString(dv: DataView, p: number): string {
     h = Math.imul(h ^ dv.getInt32(i), 0x9e3779b1);
     h ^= h >>> 16;
   }
-  const slot = h & (FLOOR_SLOTS - 1);
-  if (floorCacheLength[slot] === n) {
-    let k = slot * 16;
-    let i = start;
-    while (i < stop && floorCacheWords[k] === dv.getInt32(i)) {
-      k++;
-      i += 4;
-    }
-    if (i === stop) return floorCacheString[slot]!;
-  }
+  const hit = floorCacheGet(dv, start, stop, n, h);
+  if (hit !== undefined) return hit;
   const s = floorNewString(start, n);
-  floorCacheLength[slot] = n;
-  floorCacheString[slot] = s;
-  for (let i = start, k = slot * 16; i < stop; i += 4, k++) floorCacheWords[k] = dv.getInt32(i);
+  floorCachePut(dv, start, stop, n, h, s);
   return s;
 }
 
@@ -398,11 +440,13 @@ export interface FloorOracle {
   readonly wire: Int32Array[];
 }
 
-/** The oracle of `v`; also enters its strings in the `map` mode's table. */
+/** The oracle of `v`; with `--floor-strings=map` also enters its strings in that mode's table. */
 export function floorOracle(v: unknown): FloorOracle {
   const strings = stringsInWireOrder(v);
   const wire = strings.map(wireForm);
-  for (let i = 0; i < strings.length; i++) floorWireForms.set(strings[i]!, wire[i]!);
+  if (FLOOR_STRINGS === 'map') {
+    for (let i = 0; i < strings.length; i++) floorWireForms.set(strings[i]!, wire[i]!);
+  }
   return { strings, wire };
 }
 
@@ -414,26 +458,17 @@ export interface FloorCodec<T> {
 }
 
 export const floorJobStats: FloorCodec<RemoteDomainGetJobStatsRet> = {
-  encode: (v, o, max) => {
-    floorStrings = o.strings;
-    return floorEncodeJobStats(v, max, o.wire);
-  },
+  encode: (v, o, max) => floorEncodeJobStats(v, max, o.wire),
   decode: (bytes, o) => floorDecodeJobStats(bytes, o.strings),
 };
 
 export const floorListAll: FloorCodec<RemoteConnectListAllDomainsRet> = {
-  encode: (v, o, max) => {
-    floorStrings = o.strings;
-    return floorEncodeListAll(v, max, o.wire);
-  },
+  encode: (v, o, max) => floorEncodeListAll(v, max, o.wire),
   decode: (bytes, o) => floorDecodeListAll(bytes, o.strings),
 };
 
 export const floorAllStats: FloorCodec<RemoteConnectGetAllDomainStatsRet> = {
-  encode: (v, o, max) => {
-    floorStrings = o.strings;
-    return floorEncodeAllStats(v, max, o.wire);
-  },
+  encode: (v, o, max) => floorEncodeAllStats(v, max, o.wire),
   decode: (bytes, o) => floorDecodeAllStats(bytes, o.strings),
 };
 
