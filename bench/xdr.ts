@@ -1,19 +1,23 @@
 // XDR codec benchmark: virtwire's generated codecs vs @stellar/js-xdr.
 //
-//   npx tsx bench/xdr.ts            # table (about 25 s)
+//   npx tsx bench/xdr.ts            # table (about a minute)
 //   npx tsx bench/xdr.ts --json     # machine-readable results on stdout
 //   npx tsx bench/xdr.ts --round-ms=200 --rounds=7 --warmup-ms=300   (the defaults)
 //   npx tsx bench/xdr.ts --only='list.*decode'          # only the rows matching a regex
 //   npx tsx bench/xdr.ts --cold       # strings never repeat: virtwire's string caches miss
 //   npx tsx bench/xdr.ts --floor-strings=oracle   # how the floor column gets strings: read (default), map, oracle
+//   npx tsx bench/xdr.ts --floor-cache=65536      # slots of the floor's decoding cache of strings (default 4096, virtwire's)
+//   npx tsx bench/xdr.ts --clock=wall             # elapsed time instead of this process's CPU time (the default)
 //   node --cpu-prof --import tsx bench/xdr.ts --only=decode --profile=virtwire   # one side only
 //
 // Both libraries get type definitions with exactly the same wire layout
-// (js-xdr's through its own config() DSL; bench/xdr-messages.ts); a third side,
-// the hand-written floor of bench/xdr-floor.ts, runs in the same rounds. Before anything is timed, each
-// message must encode to identical bytes in both libraries and each library's
-// decoder must give the original value back; if not, the bench exits 1.
-// Otherwise it exits 0 whatever the ratios (it is a report, not a test).
+// (js-xdr's through its own config() DSL; bench/xdr-messages.ts). Two more
+// sides run in the same rounds: the check-free floor (bench/xdr-floor.ts), the
+// target being virtwire >= 0.9 of it, and the checked floor
+// (bench/xdr-floor-checked.ts), which shows what the checks that must stay cost.
+// Before anything is timed, each message must encode to identical bytes on
+// every side and every decoder must give the original value back; if not, the
+// bench exits 1. Otherwise it exits 0 whatever the ratios (it is a report).
 
 import { isDeepStrictEqual } from 'node:util';
 import { XdrReader, XdrWriter } from '../src/xdr/index.js';
