@@ -89,6 +89,6 @@ export {
 } from './rpc/errors.js';
 export type { MethodsOf } from './rpc/methods.js';
 export { type Transport, TransportError, type TransportOptions } from './transport/index.js';
-export { type LibvirtUri, parseUri, UriError } from './uri/index.js';
+export { type LibvirtUri, parseUri, redactUri, UriError } from './uri/index.js';
 export { type Codec, XdrError, XdrReader, XdrWriter } from './xdr/index.js';
 export type { ProcedureInfo, ProgramInfo } from './xdr/program.js';

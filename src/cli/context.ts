@@ -9,6 +9,7 @@ import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
 import { tracing as libraryTraces } from '../rpc/trace.js';
 import { openTransport } from '../transport/index.js';
+import { displayUri } from '../uri/index.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, tracingTransport } from './trace.js';
 
@@ -81,7 +82,9 @@ export class CliContext {
       });
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
-        throw new CommandError(`failed to connect to ${uri}: ${err.message}`, { cause: err });
+        throw new CommandError(`failed to connect to ${displayUri(uri)}: ${err.message}`, {
+          cause: err,
+        });
       }
       throw err;
     }

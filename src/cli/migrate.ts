@@ -14,6 +14,7 @@ import {
   type PostcopyPolicy,
 } from '../api/migration.js';
 import { isNoDomain, isOperationAborted } from '../rpc/errors.js';
+import { redactUri } from '../uri/index.js';
 import type { CliContext } from './context.js';
 import { InterruptedError, remoteCause, UsageError } from './errors.js';
 import { migrationEventJson, migrationEventText } from './event-format.js';
@@ -268,8 +269,9 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
   }
   reporter.start({
     domain: domain.name,
-    source: run.sourceUri ?? src.uri,
-    destination: run.desturi,
+    // The URIs the user typed may hold a password: reports never show it.
+    source: redactUri(run.sourceUri ?? src.uri),
+    destination: redactUri(run.desturi),
     mode: plan.mode,
     description: plan.description,
     options: plan.options as Record<string, unknown>,
