@@ -299,6 +299,7 @@ export function floodScenarios(): Scenario[] {
     },
     streamFlood('100 MiB of stream data while the reader does not read', 'data'),
     streamFlood('300,000 holes while the reader does not read', 'hole'),
+    finishThenFail(),
     {
       name: '100,000 calls abandoned by their timeout (serials kept)',
       side: 'client',
@@ -330,6 +331,64 @@ export function floodScenarios(): Scenario[] {
         }),
     },
   ];
+}
+
+/**
+ * Found by the stream fuzzer: the daemon ends the data (an empty CONTINUE
+ * packet), the reader starts the finish handshake, and a broken packet
+ * (a hole with status OK) fails the stream before the daemon confirms. The
+ * read must then fail with that ProtocolError; it hangs instead, and stays
+ * hung after the connection closes (the failure does not settle the finish).
+ */
+function finishThenFail(): Scenario {
+  return {
+    name: 'a stream fails while its finish handshake waits (found by fuzzing)',
+    side: 'client',
+    waitsFor: FIX.streamFinishSettles,
+    expect: quick('ProtocolError'),
+    run: () =>
+      besidePolite(async () => {
+        await using d = await HostileDaemon.start({
+          script: async (peer) => {
+            for (;;) {
+              const m = await peer.nextCall();
+              if (m.head.proc !== VOL_DOWNLOAD.number) continue;
+              peer.reply(m, VOL_DOWNLOAD, undefined);
+              peer.send(frame({ ...m.head, type: Type.STREAM, status: Status.CONTINUE }));
+              await peer.nextCall(); // the client's finish (a STREAM packet with status OK)
+              peer.send(
+                frame({ ...m.head, type: Type.STREAM_HOLE, status: Status.OK }, (w) => {
+                  w.writeHyper(1n);
+                  w.writeUint(0);
+                }),
+              );
+            }
+          },
+        });
+        const conn = await connect(d.uri, { timeoutMs: 5000 });
+        const { volumeDownload } = await import('../../src/api/streams.js');
+        const stream = await volumeDownload(
+          conn,
+          { pool: 'p', name: 'v', key: 'k' },
+          { sparse: true },
+        );
+        const read = timed(() => stream.read());
+        const first = await Promise.race([read, sleep(1500).then(() => null)]);
+        await conn.close().catch(() => {});
+        // Closing the connection must settle it at the latest.
+        const late = first ?? (await Promise.race([read, sleep(500).then(() => null)]));
+        return first
+          ? { ...first, problems: [] }
+          : {
+              outcome: 'hang',
+              problems: [
+                late
+                  ? `settled only when the connection closed: ${late.outcome}`
+                  : 'still pending after the connection closed',
+              ],
+            };
+      }),
+  };
 }
 
 /** Opens a volume download and floods STREAM data or STREAM_HOLE packets the reader never takes. */

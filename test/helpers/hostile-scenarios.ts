@@ -25,6 +25,8 @@ export const FIX = {
   tlsVerdictTimeout: 'a time limit on the TLS verdict byte',
   pendingSerialTrace: 'STREAM/MESSAGE packets for a pending serial: a trace line',
   malformedEvents: 'malformed events dropped and counted',
+  /** Found by scripts/fuzz-hostile.ts (src/rpc/stream.ts: fail() leaves a pending finish unsettled). */
+  streamFinishSettles: 'a stream that fails during its finish handshake settles the finish',
 } as const;
 
 /** What a scenario must come to once every fix it waits for is in. */

@@ -80,21 +80,22 @@ describe('attributes', () => {
     expect(fails(tag(40_000, true)).message).toContain('Attribute k39999 redefined');
   });
 
-  it('reads 80,000 attributes in less than 24x the time of 10,000 (linear: 8x; quadratic: 64x)', () => {
+  it('reads 80,000 attributes in about the time of 8 x 10,000 (quadratic: 8 times that)', () => {
     const small = tag(10_000);
     const large = tag(80_000);
+    // Equal amounts of work side by side, so a burst of load hits both alike.
     let a = Number.POSITIVE_INFINITY;
     let b = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 3; i++) {
       collectGarbage();
       let t = performance.now();
-      parseXml(small);
+      for (let k = 0; k < 8; k++) parseXml(small);
       a = Math.min(a, performance.now() - t);
       collectGarbage();
       t = performance.now();
       parseXml(large);
       b = Math.min(b, performance.now() - t);
     }
-    expect(b / a).toBeLessThan(24);
+    expect(b / a).toBeLessThan(4);
   });
 });
