@@ -118,9 +118,14 @@ export class HostileClient {
   /** Resolves when what was written has gone to the kernel (or the socket is gone). */
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((r) => {
-      this.socket.once('drain', r);
-      this.socket.once('close', r);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
     });
   }
 

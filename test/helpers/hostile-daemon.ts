@@ -185,14 +185,23 @@ export class HostilePeer {
   async flood(make: () => Uint8Array, opts: { count: number; respectBackpressure?: boolean }) {
     for (let i = 0; i < opts.count && !this.socket.destroyed; i++) {
       const more = this.send(make());
-      if (!more && opts.respectBackpressure) {
-        await new Promise<void>((r) => {
-          this.socket.once('drain', r);
-          this.socket.once('close', r);
-        });
-      }
+      if (!more && opts.respectBackpressure) await this.drained();
       if (i % 1024 === 1023) await new Promise((r) => setImmediate(r));
     }
+  }
+
+  /** Resolves when the socket takes more data (or is gone). */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   /** Stops reading: what the client writes piles up in its own buffers. */
