@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createServer, type TLSSocket } from 'node:tls';
 import { connect } from '../../src/index.js';
 import type { Outcome, Scenario } from './hostile-scenarios.js';
-import { FIX, settle } from './hostile-scenarios.js';
+import { FIX, timed } from './hostile-scenarios.js';
 
 interface Pki {
   /** pkipath= for the client: cacert.pem, clientcert.pem, clientkey.pem. */
@@ -133,11 +133,12 @@ export function tlsScenarios(
         after(s);
       });
       try {
-        const outcome = await settle(async () => {
+        // The certificates were made before: only the connection attempt is timed.
+        const { outcome, ms } = await timed(async () => {
           const c = await connect(d.uri, timeoutMs === undefined ? {} : { timeoutMs });
           await c.close();
         });
-        return { outcome, problems: [] };
+        return { outcome, problems: [], ms };
       } finally {
         for (const s of sockets) s.destroy();
         await d.close();
