@@ -8,6 +8,7 @@
 #   scripts/gen-hosts.sh down [GEN...]    stop their guests, QEMUs and daemons (by PID); rm state
 #   scripts/gen-hosts.sh status [GEN...]  exit 0 only when every host of those generations answers
 #   scripts/gen-hosts.sh env              VIRTWIRE_* lines for the generations that are up
+#   scripts/gen-hosts.sh run GEN CMD...   CMD in the generation's root (its virsh, python3-libvirt)
 # GEN is a generation's key or its libvirt version, or `all` (the default):
 #   trixie     Debian 13               libvirt 11.3, QEMU 10.0   hosts C 127.0.0.11, D 127.0.0.12
 #   backports  Debian 13 + backports   libvirt 12.x, QEMU 11.x   hosts E 127.0.0.13, F 127.0.0.14
@@ -282,7 +283,8 @@ mount --rbind /sys "\$R/sys"
 mount --rbind /dev "\$R/dev"
 mount -t tmpfs -o mode=755 tmpfs "\$R/run"
 mount --rbind /tmp "\$R/tmp"
-mkdir -p "\$R/run/libvirt"
+# /var/lock is /run/lock: libvirt locks a console's pty there
+mkdir -p "\$R/run/libvirt" "\$R/run/lock"
 # the machine's name resolution: libvirt resolves its host name at every connectGetHostname, and
 # a name only the machine's /etc/hosts knows would otherwise go to DNS (seconds, under load)
 mount --bind /etc/hosts "\$R/etc/hosts"
@@ -478,16 +480,38 @@ cmd_env() {
   done
 }
 
+# run GEN CMD...: CMD inside the generation's root, as its daemons see the machine (its /tmp,
+# /etc/hosts and network), with the caller's VIRTWIRE_* variables: e.g. that generation's own
+# virsh or python3-libvirt as a client of any host
+cmd_run() {
+  local g r
+  [ $# -ge 2 ] || die "usage: $0 run GEN CMD..."
+  g=$(gens_of "$1")
+  [ "$(wc -w <<<"$g")" = 1 ] || die "run takes one generation, not: $g"
+  shift
+  with_build_lock build_or_check "$g"
+  r=$(root_of "$g")
+  local vars=()
+  mapfile -t vars < <(env | grep '^VIRTWIRE_' || true)
+  unshare --mount --propagation private -- /bin/sh -ec '
+    r=$1; shift
+    mount -t proc proc "$r/proc"; mount --rbind /sys "$r/sys"; mount --rbind /dev "$r/dev"
+    mount --rbind /tmp "$r/tmp"
+    mount --bind /etc/hosts "$r/etc/hosts"; mount --bind /etc/resolv.conf "$r/etc/resolv.conf"
+    exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+  ' sh "$r" "${vars[@]}" "$@"
+}
+
 close_inherited_fds
 
 case "${1:-}" in
-roots | up | down | status | env)
+roots | up | down | status | env | run)
   c=$1
   shift
   "cmd_$c" "$@"
   ;;
 *)
-  echo "usage: $0 roots|up|down|status|env [trixie|backports|VERSION|all ...]" >&2
+  echo "usage: $0 roots|up|down|status|env [trixie|backports|VERSION|all ...] | run GEN CMD..." >&2
   exit 2
   ;;
 esac

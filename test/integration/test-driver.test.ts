@@ -171,12 +171,14 @@ describe.each(generations())('$label', (gen) => {
   /**
    * What the test driver answers on some generations only, as measured here:
    * 9.0's lacks domain capabilities and nodeDeviceIsActive, 11.3's has them;
-   * 12.9's node CPU stats carry a fifth field, `guest`, that 11.3's do not.
+   * 12.9's node CPU stats carry a fifth field, `guest`, that 11.3's do not,
+   * and 12.9 accepts domain event ids 28 and 29, which 11.3 calls unsupported.
    */
   const gained = {
     domainCapabilities: gen.libVer >= libVerOf('11.3'),
     nodeDeviceIsActive: gen.libVer >= libVerOf('11.3'),
     guestCpuStat: gen.libVer > libVerOf('11.3'),
+    eventIds28and29: gen.libVer > libVerOf('11.3'),
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -1379,6 +1381,21 @@ describe.each(generations())('$label', (gen) => {
         'connectSecretEventRegisterAny',
         r().connectSecretEventRegisterAny({ eventID: 0, secret: null }),
       );
+    });
+
+    it('registers domain event ids newer than its tables only where the daemon knows them', async () => {
+      // 28 and 29 (vcpu-removed, channel-lifecycle) came after 11.3, whose tables virtwire has:
+      // the numbers go to the daemon as they are, and the daemon decides
+      for (const eventID of [28, 29]) {
+        const reg = r().connectDomainEventCallbackRegisterAny({ eventID, dom: null });
+        if (gained.eventIds28and29) {
+          const { callbackID } = await reg;
+          await r().connectDomainEventCallbackDeregisterAny({ callbackID });
+        } else {
+          const e = await expectError(reg, 'VIR_ERR_INTERNAL_ERROR');
+          expect(e.message).toContain(`unsupported event ID ${eventID}`);
+        }
+      }
     });
 
     it('registers and unregisters the close callback', async () => {
