@@ -61,6 +61,33 @@ export {
 } from './api/migration/index.js';
 export { type DomainState, type DomainStateName, formatUuid, parseUuid } from './api/names.js';
 export {
+  DEFAULT_HIGH_WATER_MARK,
+  domainOpenChannel,
+  domainOpenConsole,
+  domainScreenshot,
+  type FileTransferOptions,
+  HOLE_PAGE,
+  type HolePolicy,
+  type OpenStreamOptions,
+  openStream,
+  type Screenshot,
+  STREAM_CHUNK_MAX,
+  type StreamChunk,
+  type StreamDataOptions,
+  StreamHoleError,
+  type StreamReadOptions,
+  StreamStateError,
+  streamFromFile,
+  streamToFile,
+  VirStream,
+  type VirStreamOptions,
+  type VolumeTransferOptions,
+  volumeDownload,
+  volumeDownloadFile,
+  volumeUpload,
+  volumeUploadFile,
+} from './api/streams.js';
+export {
   fromTypedParams,
   TypedParamError,
   type TypedValue,
@@ -117,7 +144,6 @@ export {
   RemoteError,
 } from './rpc/errors.js';
 export type { MethodsOf } from './rpc/methods.js';
-export { StreamHoleError, StreamStateError } from './rpc/stream.js';
 export {
   type ChannelTransport,
   ChildExitError,
