@@ -192,6 +192,9 @@ export function prepareConsumer(dir: string, root = ROOT): string {
     ['install', '--offline', '--no-audit', '--no-fund', join(dir, packed[0]!.filename)],
     consumer,
   );
+  // ssh2, the optional peer dependency the libssh/libssh2 examples need (as the docs
+  // say), is this repository's copy: Node resolves its own dependencies from there
+  symlinkSync(join(root, 'node_modules/ssh2'), join(consumer, 'node_modules/ssh2'));
   // a consumer's dev dependency, as the README asks for it
   symlinkSync(join(root, 'node_modules/@types'), join(consumer, 'node_modules/@types'));
   cpSync(join(root, 'examples'), join(consumer, 'examples'), { recursive: true });

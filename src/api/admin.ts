@@ -36,12 +36,14 @@ export class AdminConnection implements AsyncDisposable {
     return this.rpc.closed;
   }
 
+  /** Closes the admin connection; calls still waiting reject with ConnectionClosedError. */
   async close(): Promise<void> {
     if (this.rpc.isOpen)
       await this.admin.connectClose(undefined, { timeoutMs: 2000 }).catch(() => {});
     await this.rpc.close();
   }
 
+  /** `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

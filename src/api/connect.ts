@@ -16,6 +16,7 @@ import { type LibvirtUri, parseUri, redactUri } from '../uri/index.js';
 import { Feature } from './features.js';
 import { Connection } from './handles.js';
 
+/** Options of {@link connect}. */
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
   readonly readonly?: boolean;

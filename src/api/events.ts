@@ -85,7 +85,7 @@ export interface LifecycleNames {
 
 /**
  * A domain event as a subscription yields it: its `type`, the `domain`, and
- * its own fields (the generated {@link DomainEventFields}: every payload field,
+ * its own fields (the generated `DomainEventFields`: every payload field,
  * including those outside the nested message such as the pm events' `reason`;
  * a wire field named `type` is `jobType` or `metadataType`). Without a type
  * argument it is the union of every event, narrowed by `ev.type`.
@@ -110,14 +110,18 @@ export type ObjectEvent<F, K extends keyof F> = K extends keyof F
         : unknown)
   : never;
 
+/** A network event, from `events.network()`; narrowed by `type`. */
 export type NetworkEvent<K extends keyof NetworkEventPayloads = keyof NetworkEventPayloads> =
   ObjectEvent<NetworkEventFields, K>;
+/** A storage pool event, from `events.storagePool()`; narrowed by `type`. */
 export type StoragePoolEvent<
   K extends keyof StoragePoolEventPayloads = keyof StoragePoolEventPayloads,
 > = ObjectEvent<StoragePoolEventFields, K>;
+/** A node device event, from `events.nodeDevice()`; narrowed by `type`. */
 export type NodeDeviceEvent<
   K extends keyof NodeDeviceEventPayloads = keyof NodeDeviceEventPayloads,
 > = ObjectEvent<NodeDeviceEventFields, K>;
+/** A secret event, from `events.secret()`; narrowed by `type`. */
 export type SecretEvent<K extends keyof SecretEventPayloads = keyof SecretEventPayloads> =
   ObjectEvent<SecretEventFields, K>;
 
@@ -277,6 +281,7 @@ export class Subscription<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.queue.length;
   }
 
+  /** The events, in order, until the subscription ends. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.queue;
   }
@@ -294,6 +299,7 @@ export class Subscription<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.stop();
   }
 
+  /** {@link Subscription.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -519,6 +525,7 @@ export class Events {
     );
   }
 
+  /** Subscribes to one network event type (optionally for one object), e.g. `'lifecycle'`. */
   network<K extends keyof NetworkEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly network?: { name: string; uuid: Uint8Array } } = {},
@@ -534,6 +541,7 @@ export class Events {
     );
   }
 
+  /** Subscribes to one storage pool event type (optionally for one object), e.g. `'lifecycle'`. */
   storagePool<K extends keyof StoragePoolEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly pool?: { name: string; uuid: Uint8Array } } = {},
@@ -549,6 +557,7 @@ export class Events {
     );
   }
 
+  /** Subscribes to one node device event type (optionally for one object), e.g. `'lifecycle'`. */
   nodeDevice<K extends keyof NodeDeviceEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly device?: { name: string } } = {},
@@ -564,6 +573,7 @@ export class Events {
     );
   }
 
+  /** Subscribes to one secret event type (optionally for one object), e.g. `'lifecycle'`. */
   secret<K extends keyof SecretEventPayloads>(
     type: K,
     opts: SubscribeOptions & {

@@ -152,11 +152,13 @@ export class Connection implements AsyncDisposable {
     return this.closing;
   }
 
+  /** `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }
 
+/** What {@link Domain.info} reports. */
 export interface DomainInfo {
   readonly state: DomainStateName;
   readonly stateCode: number;
@@ -198,11 +200,13 @@ export class Domain {
     return { name: this.ref.name, uuid: this.ref.uuid, id: this.id };
   }
 
+  /** The domain's state and its reason, by name and number (virDomainGetState). */
   async state(opts?: CallOptions): Promise<DomainState> {
     const r = await this.conn.remote.domainGetState({ dom: this.wire, flags: 0 }, opts);
     return domainState(r.state, r.reason);
   }
 
+  /** State, memory, vCPUs and CPU time (virDomainGetInfo). */
   async info(opts?: CallOptions): Promise<DomainInfo> {
     const r = await this.conn.remote.domainGetInfo({ dom: this.wire }, opts);
     return {
@@ -226,10 +230,12 @@ export class Domain {
     this.id = r.dom.id;
   }
 
+  /** Pauses the guest's vCPUs; its memory stays allocated. */
   async suspend(opts?: CallOptions): Promise<void> {
     await this.conn.remote.domainSuspend({ dom: this.wire }, opts);
   }
 
+  /** Runs a paused guest again. */
   async resume(opts?: CallOptions): Promise<void> {
     await this.conn.remote.domainResume({ dom: this.wire }, opts);
   }
@@ -339,6 +345,7 @@ export class Domain {
     );
   }
 
+  /** `Domain(name)`, for messages and logs. */
   toString(): string {
     return `Domain(${this.name} ${this.uuid})`;
   }

@@ -78,6 +78,7 @@ export interface RemoteParams {
   authfile?: string;
 }
 
+/** A libvirt URI taken apart as libvirt's client does; from {@link parseUri}. */
 export interface LibvirtUri {
   /** The string given to {@link parseUri}. */
   original: string;

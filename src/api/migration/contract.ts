@@ -30,7 +30,9 @@ export interface MigrationConnection<D extends MigrationDomain = MigrationDomain
   readonly remote: MigrationProcedures;
   readonly events: Pick<Events, 'domain'>;
   readonly isOpen: boolean;
+  /** Whether the daemon has a VIR_DRV_FEATURE_* feature (the migration protocol depends on them). */
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
+  /** The handle of a domain by name or UUID. */
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
   /** The handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
   domainFromWire(ref: RemoteNonnullDomain): D;
@@ -43,13 +45,19 @@ export interface MigrationDomain {
   readonly uuid: string;
   readonly id: number;
   readonly wire: RemoteNonnullDomain;
+  /** See Domain.state. */
   state(opts?: CallOptions): Promise<DomainState>;
+  /** See Domain.jobStats. */
   jobStats(
     opts?: { completed?: boolean; keepCompleted?: boolean } & CallOptions,
   ): Promise<JobStats>;
+  /** See Domain.abortJob. */
   abortJob(opts?: { postcopy?: boolean } & CallOptions): Promise<void>;
+  /** See Domain.migrateStartPostCopy. */
   migrateStartPostCopy(opts?: CallOptions): Promise<void>;
+  /** See Domain.migrateSetMaxDowntime. */
   migrateSetMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void>;
+  /** See Domain.migrateSetMaxSpeed. */
   migrateSetMaxSpeed(
     mibps: number | bigint,
     opts?: { postcopy?: boolean } & CallOptions,

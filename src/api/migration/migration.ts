@@ -23,6 +23,7 @@ export interface MigrationProgress extends JobStats {
   readonly at: Date;
 }
 
+/** What `migration.done` resolves with. */
 export interface MigrationResult<D extends MigrationDomain = MigrationDomain> {
   /** The domain on the destination; null for peer-to-peer and direct migration (no destination connection). */
   readonly domain: D | null;
