@@ -304,6 +304,7 @@ export class Domain {
       .downtime;
   }
 
+  /** Sets the downtime a live migration may stop the guest for at its end; applies to a running one. */
   async migrateSetMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void> {
     await this.conn.remote.domainMigrateSetMaxDowntime(
       { dom: this.wire, downtime: BigInt(ms), flags: 0 },
@@ -321,6 +322,7 @@ export class Domain {
     ).bandwidth;
   }
 
+  /** Sets the bandwidth limit in MiB/s (`postcopy: true`: of the post-copy phase); applies to a running one. */
   async migrateSetMaxSpeed(
     mibps: number | bigint,
     opts: { postcopy?: boolean } & CallOptions = {},
@@ -338,6 +340,7 @@ export class Domain {
     ).cacheSize;
   }
 
+  /** Sets the XBZRLE compression cache size in bytes. */
   async migrateSetCompressionCache(bytes: number | bigint, opts?: CallOptions): Promise<void> {
     await this.conn.remote.domainMigrateSetCompressionCache(
       { dom: this.wire, cacheSize: BigInt(bytes), flags: 0 },
