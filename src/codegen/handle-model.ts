@@ -178,6 +178,8 @@ const OVERRIDES: Readonly<Record<string, Override>> = {
   virDomainGetSchedulerParametersFlags: {
     countFrom: ['nparams', 'domainGetSchedulerType', 'nparams'],
   },
+  // Its return value is the number of host CPUs, which the map's byte length cannot tell.
+  virNodeGetCPUMap: { result: '{ cpus: r.ret, cpumap: r.cpumap, online: r.online }' },
   // The reply holds `ncpus` runs of the probed count, one per CPU.
   virDomainGetCPUStats: {
     result: `perCpu<${familyTypeName('VIR_DOMAIN_CPU_STATS_')}>(r.params, n.nparams)`,

@@ -2,7 +2,7 @@
 // protocol/functions.json and protocol/*.x (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type TypedValue, fromTypedParams, paramSchema, type ParamSchema, toTypedParams } from '../api/typed-params.js';
-import { VirtwireError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { CallOptions } from '../rpc/client.js';
 import type { MethodsOf } from '../rpc/methods.js';
 import type { VirStream, VirStreamOptions } from '../rpc/stream.js';
@@ -388,14 +388,6 @@ export interface ThreadpoolParams {
   readonly maxWorkers?: number;
   readonly minWorkers?: number;
   readonly prioWorkers?: number;
-}
-
-/** An argument was refused before anything was sent. */
-export class InvalidArgumentError extends VirtwireError {
-  override name = 'InvalidArgumentError';
-  constructor(readonly argument: string, message: string) {
-    super(message);
-  }
 }
 
 function uuidArg(s: string, argument: string): Uint8Array {
@@ -1051,7 +1043,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    */
   async nodeGetCPUMap(flags = 0, opts?: CallOptions) {
     const r = await this.remote.nodeGetCpuMap({ needMap: 1, needOnline: 1, flags }, opts);
-    return { cpumap: r.cpumap, online: r.online };
+    return { cpus: r.ret, cpumap: r.cpumap, online: r.online };
   }
 
   /**

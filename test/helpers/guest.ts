@@ -5,7 +5,7 @@ import { host } from './hosts.js';
 /** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */
 export async function removeDomains(conns: readonly Connection[], prefix: string): Promise<void> {
   for (const c of conns) {
-    for (const d of await c.listDomains()) {
+    for (const d of await c.listAllDomains()) {
       if (!d.name.startsWith(prefix)) continue;
       await d.destroy().catch(() => {});
       await d.undefine().catch(() => {});

@@ -43,8 +43,8 @@ describe('domain lifecycle events from a real daemon', () => {
     await sub.ready;
     const xml = `<domain type='test'><name>vw-ev</name><memory>65536</memory><os><type>hvm</type></os></domain>`;
     const got = take(sub, 6);
-    const dom = await conn.defineDomain(xml);
-    await dom.start();
+    const dom = await conn.domainDefineXML(xml);
+    await dom.createWithFlags();
     await dom.suspend();
     await dom.resume();
     await dom.destroy();
@@ -66,7 +66,7 @@ describe('domain lifecycle events from a real daemon', () => {
     const conn = await open(host('VIRTWIRE_HOST_A_TCP'));
     const other = conn.events.domain('lifecycle'); // all domains: sees the definition too
     await other.ready;
-    const dom = await conn.defineDomain(guestXml('vw-ev-qemu'));
+    const dom = await conn.domainDefineXML(guestXml('vw-ev-qemu'));
     const defined = await other.next({ signal: AbortSignal.timeout(10_000) });
     expect(defined).toMatchObject({ event: 'defined', detail: 'added' });
     expect(defined.domain.uuid).toBe(dom.uuid);
@@ -79,7 +79,7 @@ describe('domain lifecycle events from a real daemon', () => {
         if (ev.event === 'undefined') break;
       }
     })();
-    await dom.start();
+    await dom.createWithFlags();
     await dom.suspend();
     await dom.resume();
     await dom.destroy();

@@ -33,7 +33,7 @@ describe('RPC engine against a real libvirtd', () => {
     const hostname = (await conn.remote.connectGetHostname()).hostname;
     const features: boolean[] = [];
     for (let f = 0; f < 20; f++) features.push(await conn.supportsFeature(f));
-    const doms = await conn.listDomains();
+    const doms = await conn.listAllDomains();
     expect(doms.length).toBeGreaterThan(0);
 
     const calls = Array.from({ length: 500 }, (_, i) => {

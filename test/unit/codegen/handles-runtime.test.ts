@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TypedParamError } from '../../../src/api/typed-params.js';
-import { InvalidArgumentError } from '../../../src/generated/handles.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from '../../../src/generated/remote.js';
 import type { VirStream } from '../../../src/rpc/stream.js';
 import {
