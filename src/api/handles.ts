@@ -110,6 +110,7 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
   };
   private closing: Promise<void> | null = null;
   private eventsApi: Events | null = null;
+  private readonly featureAnswers = new Map<number, boolean>();
 
   constructor(
     readonly rpc: RpcClient,
@@ -146,9 +147,15 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
     return this.eventsApi;
   }
 
-  /** Asks the daemon whether it supports a feature (see `Feature`). */
-  async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
+  /**
+   * Asks the daemon whether it supports a feature (see `Feature`). A daemon's answer holds for
+   * the connection's life, so each feature is asked once (libvirt's library asks every time).
+   */
+  override async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
+    const known = this.featureAnswers.get(feature);
+    if (known !== undefined) return known;
     const r = await this.remote.connectSupportsFeature({ feature }, opts);
+    this.featureAnswers.set(feature, r.supported !== 0);
     return r.supported !== 0;
   }
 

@@ -11,7 +11,7 @@
 import type { Declaration } from './ast.js';
 import type { ApiFunction } from './handle-facts.js';
 import { HANDLE_CLASSES, type HandleClass, handleMethodName } from './handle-names.js';
-import { familyTypeName } from './handle-params.js';
+import { familyTypeName, STRING_PARAM_GETTERS } from './handle-params.js';
 import type { SymbolTable } from './model.js';
 import { camelCase, pascalCase } from './names.js';
 
@@ -156,6 +156,8 @@ export interface MethodModel {
   readonly stream: 'read' | 'write' | 'duplex' | null;
   /** Result expression over the reply `r` (null: nothing); `pass` returns the reply as is. */
   readonly result: string | null | 'pass';
+  /** Adds VIR_TYPED_PARAM_STRING_OKAY to `flags` when the daemon supports string parameters. */
+  readonly stringParams: boolean;
 }
 
 interface Override {
@@ -180,6 +182,10 @@ const OVERRIDES: Readonly<Record<string, Override>> = {
   },
   // Its return value is the number of host CPUs, which the map's byte length cannot tell.
   virNodeGetCPUMap: { result: '{ cpus: r.ret, cpumap: r.cpumap, online: r.online }' },
+  // Each label is a C string sent as one int per character, as in virDomainGetSecurityLabel.
+  virDomainGetSecurityLabelList: {
+    result: 'r.labels.map((l) => ({ label: cString(l.label), enforcing: l.enforcing }))',
+  },
   // The reply holds `ncpus` runs of the probed count, one per CPU.
   virDomainGetCPUStats: {
     result: `perCpu<${familyTypeName('VIR_DOMAIN_CPU_STATS_')}>(r.params, n.nparams)`,
@@ -358,7 +364,16 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
     count,
     stream,
     result,
+    stringParams: stringParams(cName, params),
   };
+}
+
+function stringParams(cName: string, params: readonly ParamModel[]): boolean {
+  if (!STRING_PARAM_GETTERS.has(cName)) return false;
+  if (params.at(-1)?.name !== 'flags') {
+    throw new MappingError(`${cName}: adds VIR_TYPED_PARAM_STRING_OKAY but takes no flags`);
+  }
+  return true;
 }
 
 function argShape(

@@ -466,6 +466,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   abstract readonly handles: HandleFactory<H>;
   /** Opens a stream with a procedure the protocol tables mark as one. */
   abstract openStream<R = unknown>(program: ProgramInfo, procedure: string, args: unknown, opts?: OpenStreamOptions): Promise<{ stream: VirStream; result: R }>;
+  /** Whether the daemon supports a feature (libvirt's VIR_DRV_FEATURE_* numbers). */
+  abstract supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
 
   /**
    * [virConnectBaselineCPU](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectBaselineCPU) (libvirt 0.7.7), over `REMOTE_PROC_CONNECT_BASELINE_CPU` (162).
@@ -1092,6 +1094,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    * [virNodeGetMemoryParameters](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetMemoryParameters) (libvirt 0.10.2), over `REMOTE_PROC_NODE_GET_MEMORY_PARAMETERS` (289).
    */
   async nodeGetMemoryParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { nparams: 0, flags };
     const n = await this.remote.nodeGetMemoryParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.remote.nodeGetMemoryParameters({ ...a, nparams: n.nparams }, opts);
@@ -1112,6 +1116,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    * [virNodeGetSEVInfo](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetSEVInfo) (libvirt 4.5.0), over `REMOTE_PROC_NODE_GET_SEV_INFO` (395).
    */
   async nodeGetSEVInfo(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { nparams: 0, flags };
     const n = await this.remote.nodeGetSevInfo(a, opts);
     const r = n.nparams === 0 ? n : await this.remote.nodeGetSevInfo({ ...a, nparams: n.nparams }, opts);
@@ -1544,6 +1550,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainBlockStatsFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainBlockStatsFlags) (libvirt 0.9.5), over `REMOTE_PROC_DOMAIN_BLOCK_STATS_FLAGS` (243).
    */
   async blockStatsFlags(disk: string, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, path: disk, nparams: 0, flags };
     const n = await this.conn.remote.domainBlockStatsFlags(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainBlockStatsFlags({ ...a, nparams: n.nparams }, opts);
@@ -1687,6 +1695,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetBlkioParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlkioParameters) (libvirt 0.9.0), over `REMOTE_PROC_DOMAIN_GET_BLKIO_PARAMETERS` (206).
    */
   async getBlkioParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetBlkioParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetBlkioParameters({ ...a, nparams: n.nparams }, opts);
@@ -1705,6 +1715,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetBlockIoTune](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlockIoTune) (libvirt 0.9.8), over `REMOTE_PROC_DOMAIN_GET_BLOCK_IO_TUNE` (253).
    */
   async getBlockIoTune(disk: string | null, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, disk, nparams: 0, flags };
     const n = await this.conn.remote.domainGetBlockIoTune(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetBlockIoTune({ ...a, nparams: n.nparams }, opts);
@@ -1723,6 +1735,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetCPUStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetCPUStats) (libvirt 0.9.10), over `REMOTE_PROC_DOMAIN_GET_CPU_STATS` (262).
    */
   async getCPUStats(startCpu: number, ncpus: number, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, startCpu, ncpus, flags };
     const n = await this.conn.remote.domainGetCpuStats(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetCpuStats({ ...a, nparams: n.nparams }, opts);
@@ -1807,6 +1821,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetInterfaceParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInterfaceParameters) (libvirt 0.9.9), over `REMOTE_PROC_DOMAIN_GET_INTERFACE_PARAMETERS` (257).
    */
   async getInterfaceParameters(device: string, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, device, nparams: 0, flags };
     const n = await this.conn.remote.domainGetInterfaceParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetInterfaceParameters({ ...a, nparams: n.nparams }, opts);
@@ -1833,6 +1849,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetLaunchSecurityInfo](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetLaunchSecurityInfo) (libvirt 4.5.0), over `REMOTE_PROC_DOMAIN_GET_LAUNCH_SECURITY_INFO` (396).
    */
   async getLaunchSecurityInfo(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const r = await this.conn.remote.domainGetLaunchSecurityInfo({ dom: this.wire, flags }, opts);
     return fromTypedParams(r.params) as DomainLaunchSecurityParams;
   }
@@ -1857,6 +1875,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetMemoryParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetMemoryParameters) (libvirt 0.8.5), over `REMOTE_PROC_DOMAIN_GET_MEMORY_PARAMETERS` (198).
    */
   async getMemoryParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetMemoryParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetMemoryParameters({ ...a, nparams: n.nparams }, opts);
@@ -1883,6 +1903,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetNumaParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetNumaParameters) (libvirt 0.9.9), over `REMOTE_PROC_DOMAIN_GET_NUMA_PARAMETERS` (255).
    */
   async getNumaParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetNumaParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetNumaParameters({ ...a, nparams: n.nparams }, opts);
@@ -1918,6 +1940,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetSchedulerParametersFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSchedulerParametersFlags) (libvirt 0.9.2), over `REMOTE_PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS` (223).
    */
   async getSchedulerParametersFlags(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const c = await this.conn.remote.domainGetSchedulerType({ dom: this.wire }, opts);
     const r = await this.conn.remote.domainGetSchedulerParametersFlags({ dom: this.wire, nparams: c.nparams, flags }, opts);
     return fromTypedParams(r.params) as DomainSchedulerParams;
@@ -1944,7 +1968,7 @@ export abstract class DomainBase<H extends HandleTypes> {
    */
   async getSecurityLabelList(opts?: CallOptions) {
     const r = await this.conn.remote.domainGetSecurityLabelList({ dom: this.wire }, opts);
-    return r.labels;
+    return r.labels.map((l) => ({ label: cString(l.label), enforcing: l.enforcing }));
   }
 
   /**
