@@ -341,7 +341,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
     <controller type='virtio-serial' index='0'/>
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
   </devices>`;
-      dom = await conn.defineDomain(guestXml('vw-ev-all').replace('</devices>', devices));
+      dom = await conn.domainDefineXML(guestXml('vw-ev-all').replace('</devices>', devices));
     });
     afterAll(async () => {
       await removeDomains([conn], 'vw-ev-all');
@@ -351,7 +351,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
       const disk = conn.events.domain('disk_change', { domain: dom });
       const reboot = conn.events.domain('reboot', { domain: dom });
       await Promise.all([disk.ready, reboot.ready]);
-      await dom.start();
+      await dom.createWithFlags();
       expect(await next(disk)).toEqual({
         type: 'disk_change',
         domain: expect.objectContaining({ name: 'vw-ev-all' }),
@@ -456,7 +456,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
     it('graphics: connect, initialize and disconnect of a VNC client', async () => {
       const sub = conn.events.domain('graphics', { domain: dom });
       await sub.ready;
-      const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(await dom.xml())?.[1]);
+      const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(await dom.getXMLDesc())?.[1]);
       expect(port).toBeGreaterThanOrEqual(5900);
       await vncHandshake(port);
       const evs = await take(sub, 3);
