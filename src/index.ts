@@ -140,6 +140,8 @@ export {
   type StreamOpenMessage,
 } from './diagnostics.js';
 export { AbortError, InvalidArgumentError, TimeoutError, VirtwireError } from './errors.js';
+/** libvirt's constants: every enum as an object (`VirDomainModificationImpact.VIR_DOMAIN_AFFECT_LIVE`), every `VIR_*` value. */
+export * from './generated/api.js';
 export type {
   AdminHandleFactory,
   ClientInfoParams,

@@ -163,6 +163,8 @@ export interface MethodModel {
 interface Override {
   /** Wire fields filled without a C argument. */
   readonly fill?: Readonly<Record<string, string>>;
+  /** Defaults of arguments before `flags` (parameter name -> expression). */
+  readonly defaults?: Readonly<Record<string, string>>;
   /** The count comes from another procedure: [field, procMethod, reply field]. */
   readonly countFrom?: readonly [string, string, string];
   /** Result expression over `r` (and `n`, the probe reply). */
@@ -172,7 +174,9 @@ interface Override {
 /** Calls no general rule explains. Keep this short; each entry says why. */
 const OVERRIDES: Readonly<Record<string, Override>> = {
   // Shares its procedure with virDomainListGetStats, which passes the domains; none = all.
-  virConnectGetAllDomainStats: { fill: { doms: '[]' } },
+  // `stats` 0 asks for every group the daemon knows, the common call.
+  virConnectGetAllDomainStats: { fill: { doms: '[]' }, defaults: { stats: '0' } },
+  virDomainListGetStats: { defaults: { stats: '0' } },
   // The reply carries no count: libvirt's own client asks GetSchedulerType for it first.
   virDomainGetSchedulerParameters: {
     countFrom: ['nparams', 'domainGetSchedulerType', 'nparams'],
@@ -310,8 +314,12 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
     previousArray = kind.k === 'array' || kind.k === 'bytes' || kind.k === 'typed';
     const p = paramName(a.name);
     const { type, expr } = argShape(kind, p, a.type, cName, field!, ctx, argsStruct);
-    params.push({ name: p, type });
+    const init = override.defaults?.[p];
+    params.push(init === undefined ? { name: p, type } : { name: p, type, init });
     fill.set(field!, expr);
+  }
+  for (const name of Object.keys(override.defaults ?? {})) {
+    if (!params.some((x) => x.name === name)) fail(`a default for ${name}, which it does not take`);
   }
   const last = params.at(-1);
   const lastC = cArgs.filter((a) => used.has(a.i)).at(-1);

@@ -536,7 +536,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   /**
    * [virDomainListGetStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainListGetStats) (libvirt 1.2.8), over `REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS` (344).
    */
-  async domainListGetStats(doms: readonly H['Domain'][], stats: number, flags = 0, opts?: CallOptions) {
+  async domainListGetStats(doms: readonly H['Domain'][], stats = 0, flags = 0, opts?: CallOptions) {
     const r = await this.remote.connectGetAllDomainStats({ doms: doms.map((x) => x.wire), stats, flags }, opts);
     return r.retStats.map((x) => ({ domain: this.handles.Domain(x.dom), stats: fromTypedParams(x.params) as DomainStatsParams }));
   }
@@ -644,7 +644,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   /**
    * [virConnectGetAllDomainStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectGetAllDomainStats) (libvirt 1.2.8), over `REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS` (344).
    */
-  async getAllDomainStats(stats: number, flags = 0, opts?: CallOptions) {
+  async getAllDomainStats(stats = 0, flags = 0, opts?: CallOptions) {
     const r = await this.remote.connectGetAllDomainStats({ doms: [], stats, flags }, opts);
     return r.retStats.map((x) => ({ domain: this.handles.Domain(x.dom), stats: fromTypedParams(x.params) as DomainStatsParams }));
   }

@@ -183,7 +183,7 @@ export function connectionGetters(n: ConnectionNames): Getter<Connection>[] {
       'listAllNWFilterBindings',
       0,
     ]),
-    g('getAllDomainStats', (c) => c.getAllDomainStats(0), ['getAllDomainStats', 0, 0], {
+    g('getAllDomainStats', (c) => c.getAllDomainStats(), ['getAllDomainStats', 0, 0], {
       shape: (r) => r.map((x) => [x.domain, x.stats]),
       volatile: STATS_VOLATILE,
     }),
