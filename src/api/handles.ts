@@ -110,7 +110,10 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
   };
   private closing: Promise<void> | null = null;
   private eventsApi: Events | null = null;
-  private readonly featureAnswers = new Map<number, boolean>();
+  private featureAnswers: { rpc: RpcClient | null; known: Map<number, boolean> } = {
+    rpc: null,
+    known: new Map(),
+  };
 
   constructor(
     readonly rpc: RpcClient,
@@ -152,10 +155,14 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
    * the connection's life, so each feature is asked once (libvirt's library asks every time).
    */
   override async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
-    const known = this.featureAnswers.get(feature);
-    if (known !== undefined) return known;
+    // answers belong to the daemon at the other end of this RPC client
+    if (this.featureAnswers.rpc !== this.rpc)
+      this.featureAnswers = { rpc: this.rpc, known: new Map() };
+    const { known } = this.featureAnswers;
+    const answer = known.get(feature);
+    if (answer !== undefined) return answer;
     const r = await this.remote.connectSupportsFeature({ feature }, opts);
-    this.featureAnswers.set(feature, r.supported !== 0);
+    known.set(feature, r.supported !== 0);
     return r.supported !== 0;
   }
 
