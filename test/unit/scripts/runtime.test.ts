@@ -5,14 +5,7 @@
  * quietly fell back to another runtime's workers would prove nothing).
  */
 import { describe, expect, it } from 'vitest';
-
-/** node20, node22, ..., bun or deno: what this process is. */
-function currentRuntime(): string {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  if (g.Bun !== undefined) return 'bun';
-  if (g.Deno !== undefined) return 'deno';
-  return `node${process.versions.node.split('.')[0]}`;
-}
+import { currentRuntime } from '../../helpers/runtime.js';
 
 describe('the runtime under test', () => {
   it('is a supported one, and the one the matrix asked for', () => {
