@@ -7,7 +7,8 @@
 #   scripts/runtimes.sh bin RUNTIME            the runtime's executable
 #   scripts/runtimes.sh versions               one line per runtime: name and version
 #   scripts/runtimes.sh test [RUNTIME...]      unit and simulator tests, then the demo, on each
-#   scripts/runtimes.sh matrix [RUNTIME...]    `test` on each (default all), a summary, exit 1 if any failed
+#   scripts/runtimes.sh matrix [RUNTIME...]    `test` on each (default all), a summary, exit 1 if a
+#                                              supported one failed (SUPPORTED below)
 #   scripts/runtimes.sh vitest RUNTIME ARGS... vitest ARGS under RUNTIME (CI's real-daemon suites)
 #
 # RUNTIME: node20 (the machine's node, which also runs the build and lint), node22, node24,
@@ -28,6 +29,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/hosts-common.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${VIRTWIRE_RUNTIMES:-/var/cache/virtwire/runtimes}
 ALL=(node20 node22 node24 node26 bun deno)
+# Supported (engines, README): a failure here fails the matrix. Preview: run and counted the same
+# way, reported, but not failing the matrix until the failures docs/testing.md lists are fixed;
+# VIRTWIRE_RUNTIMES_STRICT=1 makes them count too.
+SUPPORTED=(node20 node22 node24 node26)
+is_supported() {
+  local s
+  [ "${VIRTWIRE_RUNTIMES_STRICT:-0}" = 1 ] && return 0
+  for s in "${SUPPORTED[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
 
 pkg_of() {
   case $1 in
@@ -156,8 +167,12 @@ cmd_matrix() {
     local t0
     t0=$(now)
     run_suites "$r" 2>&1 | tee "$out" | grep -v '^RESULT ' || true
-    grep -q "^RESULT $r .* 0 failed, 0 skipped, demo ok$" "$out" || rc=1
-    summary+=("$(sed -n 's/^RESULT //p' "$out") ($(elapsed "$t0")s)")
+    local tier=supported
+    is_supported "$r" || tier="preview, not failing CI"
+    if ! grep -q "^RESULT $r .* 0 failed, 0 skipped, demo ok$" "$out"; then
+      [ "$tier" = supported ] && rc=1
+    fi
+    summary+=("$(sed -n 's/^RESULT //p' "$out") ($(elapsed "$t0")s; $tier)")
     rm -f "$out"
   done
   echo
