@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLEAR_LINE, HIDE_CURSOR, SHOW_CURSOR } from '../../../src/cli/reporter.js';
 import { Simulator } from '../../../src/testing/index.js';
+import { tsEntryCommand } from '../../helpers/runtime.js';
 import { cliEnv, MAIN, postcopyMigrateArgs, ROOT } from './run-cli.js';
 
 /** Runs the CLI on a pseudo-terminal `cols` wide; resolves with everything the terminal received. */
@@ -16,7 +17,8 @@ function onTerminal(
   cols: number,
 ): Promise<{ code: number | null; out: string }> {
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const cmd = `stty cols ${cols} rows 40; exec '${process.execPath}' --import tsx ${MAIN} ${quoted}`;
+  const run = tsEntryCommand(MAIN).join(' ');
+  const cmd = `stty cols ${cols} rows 40; exec ${run} ${quoted}`;
   return new Promise((resolve, reject) => {
     const p = spawn('script', ['-qfec', cmd, '/dev/null'], {
       cwd: ROOT,
