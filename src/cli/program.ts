@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { callCommand, DEFAULT_ADMIN_SOCKET } from './call-command.js';
+import { chartCommand } from './chart-command.js';
 import { CliContext, type CliIo, defaultUri, type GlobalOptions } from './context.js';
 import { demoCommand } from './demo.js';
 import {
@@ -20,6 +21,7 @@ import {
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './errors.js';
 import { DOMAIN_EVENT_NAMES, eventsCommand } from './events-command.js';
 import { type MigrateCliOptions, migrateCommand } from './migrate.js';
+import { wrapText } from './terminal.js';
 
 /** The package version, bundled from package.json so that it cannot drift. */
 export const VERSION: string = pkg.version;
@@ -48,15 +50,25 @@ Examples:
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy vm1 qemu+tcp://host-b/system
   $ virtwire -c qemu+tcp://host-a/system events --event lifecycle
   $ virtwire call remote.domainLookupByName '{"name":"vm1"}'
-  $ virtwire demo
+  $ virtwire demo --chart demo.html
 
 Environment:
   VIRTWIRE_DEFAULT_URI, LIBVIRT_DEFAULT_URI   the URI used without -c
   NODE_DEBUG=virtwire                        trace every RPC message on stderr (as --debug)`;
 
+/** Help goes to the width of the terminal it is shown on (80 when it is not a terminal). */
+function helpWidth(out: CliIo['stdout']): number {
+  return out.isTTY && out.columns && out.columns > 0 ? out.columns : 80;
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('virtwire');
   const ctx = (): CliContext => new CliContext(io, program.opts<GlobalOptions>());
+  // help text of our own, wrapped to the width commander wraps its own part to
+  const wrapped =
+    (text: string) =>
+    (context: { error: boolean }): string =>
+      wrapText(text, helpWidth(context.error ? io.stderr : io.stdout));
   program
     .description("libvirt's remote protocol from the command line, in pure TypeScript")
     .version(VERSION, '-V, --version')
@@ -69,10 +81,12 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', EXAMPLES);
+    .addHelpText('after', wrapped(EXAMPLES));
 
   program
     .command('list')
@@ -108,7 +122,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--timestamp', 'prefix each line with the time')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
-    .addHelpText('after', `\nEvent types: ${DOMAIN_EVENT_NAMES.join(', ')}`)
+    .addHelpText('after', wrapped(`\nEvent types: ${DOMAIN_EVENT_NAMES.join(', ')}`))
     .action((opts) => eventsCommand(ctx(), opts));
 
   program
@@ -146,15 +160,15 @@ export function buildProgram(io: CliIo): Command {
   addMigrateOptions(migrate);
   migrate.addHelpText(
     'after',
-    `
-Output: a live progress line on a terminal (percent, memory left, rate, dirty rate,
-iteration, phase, elapsed, ETA) and a summary; plain lines when not a terminal;
-with --json one JSON object per line (start, progress, event, note, summary).
-Ctrl-C aborts the migration job (not possible once in post-copy).
+    wrapped(`
+Output:
+As virsh does, progress and notes go to stderr and the result to stdout. On a terminal, stderr shows a live progress line (percent of memory on the destination, phase, pass, memory left, measured transfer rate, dirty rate, elapsed time, ETA); a figure not known yet shows as "?" (the dirty rate and the pre-copy ETA during the first pass), and "ETA --" means pre-copy cannot converge at the measured rates. The switch to post-copy gets a line of its own with its latency. When stderr is not a terminal, or TERM=dumb, plain lines replace the live line. The summary (outcome, both hosts' domain states as queried, advice where they call for it) goes to stdout; an error is printed once, on stderr.
+With --json, stdout carries one JSON object per line: start, every record of the migration's timeline (progress, step, event, switch, abort, note, end) and the summary; \`virtwire chart\` draws a chart from such a file. --chart writes the chart when the migration ends, also after a failure or Ctrl-C.
+Ctrl-C aborts the migration job in pre-copy. In post-copy, which cannot be rolled back, the first Ctrl-C says what leaving would do and a second one leaves; SIGTERM and SIGHUP leave at once. The exit status is then 128 + the signal's number.
 
 Example:
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy \\
-      --bandwidth 100 vm1 qemu+tcp://host-b/system`,
+      --bandwidth 100 --chart vm1.html vm1 qemu+tcp://host-b/system`),
   );
   migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
     await migrateCommand(ctx(), domain, desturi, opts);
@@ -202,7 +216,29 @@ Examples:
     .option('--json', 'one JSON object per line instead of the progress bar')
     .option('--verbose', 'also show every migration event')
     .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
+    .option('--chart <file>', 'write the chart of the migration to this .svg or .html file')
     .action((opts) => demoCommand(ctx(), opts));
+
+  program
+    .command('chart')
+    .description(
+      'draw the chart of a migration saved with virtwire migrate --json (or demo --json)',
+    )
+    .argument('<file>', 'the saved --json output (one JSON object per line)')
+    .option(
+      '-o, --output <file>',
+      'write the chart to this .svg or .html file (default: SVG on stdout)',
+    )
+    .addHelpText(
+      'after',
+      wrapped(`
+The chart shows memory remaining and processed, the measured transfer rate against the dirty rate, post-copy page requests, the pass boundaries, the switch to post-copy with its latency, the downtime, and any abort or failure where it happened. The HTML page adds a legend and the summary table. Neither needs a network to be viewed.
+
+Example:
+  $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy --json vm1 qemu+tcp://host-b/system > run.jsonl
+  $ virtwire chart run.jsonl -o run.html`),
+    )
+    .action((file: string, opts: { output?: string }) => chartCommand(ctx(), file, opts));
 
   return program;
 }
@@ -253,8 +289,14 @@ function addMigrateOptions(cmd: Command): void {
     )
     .option('--tls', 'encrypt the migration data with TLS')
     .option('--zerocopy', 'zero-copy transfer of memory pages (with --parallel)')
-    .addOption(new Option('--json', 'one JSON object per line: progress, events, summary'))
-    .option('--verbose', 'also show every migration event');
+    .addOption(
+      new Option('--json', 'one JSON object per line on stdout: the timeline and the summary'),
+    )
+    .option('--verbose', 'also show every migration event')
+    .option(
+      '--chart <file>',
+      'when the migration ends, write its chart to this .svg or .html file',
+    );
 }
 
 /** Parses `argv` (without node and script), runs the command, returns the exit status. */

@@ -241,10 +241,21 @@ describe('migration between two simulated hosts', () => {
 
   it('post-copy after the first pass, as one JSON object per line, and the final states', async () => {
     await hosts();
-    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--json'));
+    const r = await runCli(
+      postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--postcopy-bandwidth', '100', '--json'),
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
+    // post-copy progress is reported too, its rate measured from post-copy traffic only
+    const post = lines.filter((l) => l.type === 'progress' && l.phase === 'postcopy');
+    expect(post.length).toBeGreaterThanOrEqual(2);
+    expect(post[0]!.rateBps).toBeNull();
+    expect(post.at(-1)!.rateBps as number).toBeGreaterThan(90 * MiB);
+    expect(post.at(-1)!.rateBps as number).toBeLessThan(110 * MiB);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'switch', trigger: 'iteration', ok: true }),
+    );
     expect(lines[0]).toMatchObject({
       type: 'start',
       domain: 'mig',
@@ -256,7 +267,7 @@ describe('migration between two simulated hosts', () => {
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (const p of progress) {
       expect(p.memoryTotal).toBe(1024 * MiB);
-      expect(typeof p.elapsedMs).toBe('number');
+      expect(typeof p.t).toBe('number');
       expect(['precopy', 'postcopy']).toContain(p.phase);
     }
     expect(progress[0]).toMatchObject({ phase: 'precopy', iteration: 1, memoryBps: 100 * MiB });
@@ -287,12 +298,15 @@ describe('migration between two simulated hosts', () => {
     expect((await sc.listDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
-  it('prints plain lines without escape codes when stdout is not a terminal', async () => {
+  it('prints plain progress lines on stderr and the summary on stdout when not on a terminal', async () => {
     await hosts();
-    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri));
+    // post-copy held to 50 MiB/s: long enough for plain mode's one line a second to see it
+    const r = await runCli(
+      postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--postcopy-bandwidth', '50'),
+    );
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toContain('\x1b');
-    const lines = r.stdout.trimEnd().split('\n');
+    expect(r.stdout + r.stderr).not.toContain('\x1b');
+    const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(
       `Migrating mig: ${src.uri} -> ${dst.uri} (live, post-copy after the first pass, 100 MiB/s)`,
     );
@@ -302,9 +316,19 @@ describe('migration between two simulated hosts', () => {
       ),
     ).toBe(true);
     expect(lines).toContain('source: suspended (postcopy)');
-    expect(r.stdout).toMatch(/^Migration of mig completed \(post-copy\) in /m);
+    // the switch has a line of its own, and nothing after it says pre-copy
+    const sw = lines.findIndex((l) =>
+      /^switched to post-copy at \d+(\.\d)? m?s \(latency \d+(\.\d+)? ms\)$/.test(l),
+    );
+    expect(sw).toBeGreaterThan(0);
+    expect(lines.slice(sw).some((l) => l.includes('pre-copy'))).toBe(false);
+    expect(
+      lines.slice(sw).some((l) => /^migration: .* post-copy, .*post-copy requests \d+/.test(l)),
+    ).toBe(true);
+    expect(r.stdout).toMatch(/^Migration of mig completed \(post-copy\) in /);
     expect(r.stdout).toMatch(/^ {2}post-copy requests: [1-9]\d*$/m);
     expect(r.stdout).toMatch(/^ {2}destination: +running \(migrated\)$/m);
+    expect(r.stdout).not.toContain('migration: '); // no progress on stdout
   });
 
   it('aborts the job on Ctrl-C and exits non-zero, leaving the guest on the source', async () => {
@@ -349,11 +373,22 @@ describe('migration between two simulated hosts', () => {
     expect(r.stderr).toBe(
       'error: interrupted: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)\n',
     );
-    expect(jsonLines(r.stdout).at(-1)).toMatchObject({
+    const out = jsonLines(r.stdout);
+    expect(out.at(-1)).toMatchObject({
       type: 'summary',
-      result: 'interrupted',
+      result: 'detached',
       postcopy: true,
     });
+    // warned before leaving, with what libvirt does to the source
+    expect(out).toContainEqual(
+      expect.objectContaining({
+        type: 'note',
+        action: 'leave',
+        message: expect.stringContaining('paused (post-copy failed)'),
+      }),
+    );
+    // the values it has, rather than question marks
+    expect((out.at(-1) as { postcopyRequests: number | null }).postcopyRequests).not.toBeNull();
     // the guest runs on the destination, still pulling its memory over
     const s = await (await dc.lookupDomain('mig')).state();
     expect(`${s.state}/${s.reason}`).toBe('running/postcopy');
