@@ -8,7 +8,8 @@ import { connect } from '../api/connect.js';
 import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
-import { CommandError, type TerminationSignal } from './errors.js';
+import { defaultUri, type TerminationSignal } from './constants.js';
+import { CommandError } from './errors.js';
 import { nodeDebugEnabled, startTrace } from './trace.js';
 
 /** Where the CLI writes: process.stdout / stderr, or a test's capture. */
@@ -38,10 +39,7 @@ export interface GlobalOptions {
   readonly readonly?: boolean | undefined;
 }
 
-/** The URI used when -c is not given: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI, then qemu:///system. */
-export function defaultUri(env: NodeJS.ProcessEnv): string {
-  return env.VIRTWIRE_DEFAULT_URI || env.LIBVIRT_DEFAULT_URI || 'qemu:///system';
-}
+export { defaultUri } from './constants.js';
 
 export class CliContext {
   constructor(

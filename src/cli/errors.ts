@@ -6,14 +6,12 @@
 import { MigrationError, PostcopyFailedError } from '../api/migration/index.js';
 import { TypedParamError } from '../api/typed-params.js';
 import { RemoteError } from '../rpc/errors.js';
+import { EXIT_FAILURE, EXIT_FOR_SIGNAL, EXIT_USAGE, type TerminationSignal } from './constants.js';
 
 /** A failure the CLI words itself (it keeps the library's error as `cause`): exit 1. */
 export class CommandError extends Error {
   override name = 'CommandError';
 }
-
-/** Signals the CLI handles itself, to leave cleanly (the terminal restored, the state reported). */
-export type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** The user pressed Ctrl-C (or the CLI got SIGTERM/SIGHUP) and the command gave up waiting. */
 export class InterruptedError extends Error {
@@ -33,17 +31,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-/** As shells report a process ended by SIGINT. */
-export const EXIT_INTERRUPTED = 130;
-/** 128 + the signal's number, as shells report a process a signal ended. */
-export const EXIT_FOR_SIGNAL: Record<TerminationSignal, number> = {
-  SIGINT: EXIT_INTERRUPTED,
-  SIGTERM: 143,
-  SIGHUP: 129,
-};
+export {
+  EXIT_FAILURE,
+  EXIT_FOR_SIGNAL,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+  type TerminationSignal,
+} from './constants.js';
 
 /** The innermost RemoteError in an error's cause chain. */
 export function remoteCause(err: unknown): RemoteError | null {

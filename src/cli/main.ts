@@ -5,8 +5,8 @@
  * Whatever ends the process (a signal, an exception, a normal end), the
  * terminal is left as it was found: the cursor shown.
  */
+import { EXIT_FAILURE, EXIT_FOR_SIGNAL, type TerminationSignal } from './constants.js';
 import type { InterruptSource } from './context.js';
-import { EXIT_FAILURE, EXIT_FOR_SIGNAL, type TerminationSignal } from './errors.js';
 import { run } from './program.js';
 import { restoreTerminal } from './terminal.js';
 

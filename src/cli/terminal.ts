@@ -5,12 +5,13 @@
  * restoreTerminal() on its way out). Also: which output gets the live line,
  * and help text wrapped to the terminal's width.
  */
+import { SHOW_CURSOR } from './constants.js';
 import type { Output } from './context.js';
 
+export { SHOW_CURSOR };
 /** Carriage return + erase line: redraw in place. */
 export const CLEAR_LINE = '\r\x1b[2K';
 export const HIDE_CURSOR = '\x1b[?25l';
-export const SHOW_CURSOR = '\x1b[?25h';
 
 const hidden = new Set<Output>();
 
