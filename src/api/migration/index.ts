@@ -8,6 +8,7 @@ export type { MigrationConnection, MigrationDomain, MigrationProcedures } from '
 export { MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
 export {
   RATE_WINDOW_MS,
+  type RawSample,
   type SampleFigures,
   sampleFigures,
   type TransferPhase,

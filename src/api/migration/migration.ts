@@ -93,6 +93,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private readonly progressListeners = new Set<(p: MigrationProgress) => void>();
   /** A switch request is on its way: its events are not an external switch. */
   private switchAsked = false;
+  /** Counts switch requests and answers: a sample in flight while one happens is of either phase. */
+  private switchEvents = 0;
   private detached = false;
 
   /**
@@ -250,11 +252,16 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private async sample(): Promise<void> {
     while (!this.finished && !this.detached) {
       const postcopy = this.postcopyStarted;
+      const switches = this.switchEvents;
+      const pending = this.switchAsked && !this.postcopyStarted;
       try {
         const s = await this.domain.jobStats();
         if (this.finished || this.detached) return;
-        // A sample in flight across the switch could be either phase's figures: skip it.
-        if (hasJob(s) && postcopy === this.postcopyStarted) {
+        // A sample in flight while the switch was asked for, answered or seen could be of
+        // either phase: skip it rather than label it wrong.
+        const settled =
+          !pending && switches === this.switchEvents && postcopy === this.postcopyStarted;
+        if (hasJob(s) && settled) {
           const r = this.recorder.sample(s, postcopy ? 'postcopy' : 'precopy');
           if (r) this.emitProgress(s, r);
         }
@@ -307,13 +314,16 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     opts?: CallOptions,
   ): Promise<void> {
     this.switchAsked = true;
+    this.switchEvents++;
     try {
       await this.domain.migrateStartPostCopy(opts);
     } catch (err) {
+      this.switchEvents++;
       this.switchAsked = this.postcopyStarted;
       this.recorder.switchAnswered(trigger, requestedAt, performance.now(), asError(err));
       throw err;
     }
+    this.switchEvents++;
     this.postcopyStarted = true;
     this.recorder.switchAnswered(trigger, requestedAt, performance.now(), null);
   }
