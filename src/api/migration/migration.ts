@@ -93,6 +93,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private readonly progressListeners = new Set<(p: MigrationProgress) => void>();
   /** A switch request is on its way: its events are not an external switch. */
   private switchAsked = false;
+  /** For peer-to-peer and direct migration: a connection to the destination to watch it through. */
+  private observer: MigrationConnection | null = null;
   /** Counts switch requests and answers: a sample in flight while one happens is of either phase. */
   private switchEvents = 0;
   private detached = false;
@@ -179,6 +181,24 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     return this.recorder.timeline;
   }
 
+  /**
+   * Peer-to-peer and direct migration have no destination connection of
+   * their own: give one (to the destination's daemon) and the migration
+   * follows the destination's lifecycle events through it and queries the
+   * domain's final state there. Call it right after starting the migration.
+   */
+  observeDestination(conn: MigrationConnection): this {
+    if (this.target.destination) throw new TypeError('a managed migration has its destination');
+    this.observer = conn;
+    const dl = conn.events.domain('lifecycle', { domain: this.domain });
+    this.subs.push(dl as Subscription<unknown>);
+    void this.pump(dl, (event) => {
+      if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
+      this.record({ side: 'destination', event });
+    });
+    return this;
+  }
+
   /** Samples the source's job statistics into the timeline every `ms` (default 500). */
   sampleEvery(ms: number): this {
     if (!Number.isFinite(ms) || ms <= 0)
@@ -248,7 +268,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     }
   }
 
-  /** Polls the source's job statistics into the timeline until the migration ends. */
+  /** Polls the source's job statistics into the timeline from Perform until the migration ends. */
   private async sample(): Promise<void> {
     while (!this.finished && !this.detached) {
       const postcopy = this.postcopyStarted;
@@ -393,7 +413,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
         'no connection to the source',
       ),
       sideState(
-        via ? via.destination : this.destination,
+        via ? via.destination : (this.destination ?? this.observer),
         this.domain.uuid,
         'no connection to the destination (the source daemon drives it)',
         via ? null : arrived,
@@ -419,6 +439,9 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     this.phase = phase;
     this.recorder.step(phase);
     this.publish(phase);
+    // Memory moves from Perform on; before it, the source's job statistics may still be those of
+    // an earlier job (a post-copy migration QEMU has not finished, say), not this one's.
+    if (phase === 'perform') void this.sample();
   }
 
   private publish(phase: MigrationPhase | 'failed', error?: Error): void {
@@ -443,7 +466,6 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     this.publish('setup');
     try {
       await this.subscribe();
-      void this.sample();
       const { afterMs } = this.plan.postcopyPolicy;
       if (afterMs !== null) {
         this.postcopyTimer = setTimeout(() => this.autoSwitch('timeout'), afterMs);
@@ -602,7 +624,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     if (!this.detached) {
       this.recorder.end({
         outcome: failureOutcome(cause),
-        step: e instanceof MigrationError ? e.phase : this.phase,
+        // where it failed: the first error's phase (a PostcopyFailedError always says perform)
+        step: cause instanceof MigrationError ? cause.phase : this.phase,
         postcopy: this.postcopyStarted,
         error: errorRecord(e),
         stats: await this.failedStats(source),
