@@ -59,8 +59,15 @@ export interface RunMigration {
 export async function runMigration(ctx: CliContext, run: RunMigration): Promise<MigrationSummary> {
   const { src, domain, plan, cli } = run;
   const reporter = chooseReporter(ctx.io, cli);
+  let watcher: Connection | null = null;
   try {
     const m = startMigration(run).sampleEvery(progressInterval(ctx.io, cli));
+    // Peer-to-peer: the source daemon drives the destination, but where the client can reach it
+    // too, its events and the domain's final state there are worth having (best effort).
+    if (plan.mode === 'p2p') {
+      watcher = await openQuietly(ctx, run.desturi);
+      if (watcher) m.observeDestination(watcher);
+    }
     reporter.start({
       domain: domain.name,
       source: run.sourceUri ?? src.uri,
@@ -86,7 +93,7 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
       if (typeof r === 'string') {
         await leave(ctx, run, m);
         failure = new InterruptedError(
-          `${r === 'SIGINT' ? 'interrupted' : `terminated (${r})`}: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)`,
+          `${r === 'SIGINT' ? 'interrupted' : `terminated (${r})`}: left the migration of ${domain.name}; the summary shows both hosts' states after leaving`,
           r,
         );
       }
@@ -106,7 +113,21 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
     return summary;
   } finally {
     reporter.close();
+    await watcher?.close();
   }
+}
+
+/** A connection when one can be had within a few seconds, else null. */
+async function openQuietly(ctx: CliContext, uri: string): Promise<Connection | null> {
+  const c = ctx.open(uri);
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), 5000).unref());
+  const got = await Promise.race([c.catch(() => null), timeout]);
+  if (!got)
+    void c.then(
+      (late) => late.close(),
+      () => {},
+    );
+  return got;
 }
 
 function startMigration(run: RunMigration): Migration<Domain> {
@@ -146,17 +167,13 @@ async function leave(ctx: CliContext, run: RunMigration, m: Migration<Domain>): 
         // libvirtd handles a client's departure on its event loop: give it a moment
         await new Promise((r) => setTimeout(r, 300));
         const open = async (uri: string): Promise<Connection | null> => {
-          try {
-            const c = await ctx.open(uri);
-            fresh.push(c);
-            return c;
-          } catch {
-            return null;
-          }
+          const c = await openQuietly(ctx, uri);
+          if (c) fresh.push(c);
+          return c;
         };
         const [source, destination] = await Promise.all([
           open(run.sourceUri ?? run.src.uri),
-          run.plan.mode === 'managed' ? open(run.desturi) : Promise.resolve(null),
+          run.plan.mode === 'direct' ? Promise.resolve(null) : open(run.desturi),
         ]);
         return { source, destination };
       },
@@ -186,14 +203,19 @@ function suspendOnTimeout(m: Migration<Domain>, plan: MigratePlan): () => void {
   return () => clearTimeout(timer);
 }
 
-/** What libvirt does when this client goes away, for the warning given before leaving. */
+/**
+ * What libvirt does when this client goes away, for the warning given before
+ * leaving (as seen with libvirt 9.0: in post-copy the source is marked
+ * failed at once, QEMU goes on copying, and libvirt completes the migration
+ * by itself once the copy is done).
+ */
 function consequence(mode: MigratePlan['mode'], postcopy: boolean): string {
   if (mode !== 'managed')
     return 'the source daemon drives this migration and goes on without this client';
   return postcopy
     ? 'libvirt marks the source paused (post-copy failed) as soon as this client disconnects; ' +
-        'the guest keeps running on the destination, and the migration must then be finished with ' +
-        'virtwire migrate --live --postcopy --postcopy-resume'
+        'QEMU goes on copying the rest to the destination, where the guest keeps running, and ' +
+        'libvirt completes the migration when the copy is done'
     : 'libvirt cancels the migration when this client disconnects; the guest stays on the source';
 }
 

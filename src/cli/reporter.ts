@@ -106,6 +106,8 @@ export class TtyReporter implements Reporter {
       return;
     }
     const text = recordText(r, this.verbose);
+    // the line drawn before the switch is pre-copy's: do not draw it again below the switch
+    if (r.type === 'switch' && r.ok) this.line = '';
     if (text !== null) this.above(text);
   }
 

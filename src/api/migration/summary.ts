@@ -115,7 +115,15 @@ export function summarize(tl: {
   };
 }
 
-/** Advice only where the states call for it. */
+const RESUME = 'virtwire migrate --live --postcopy --postcopy-resume DOMAIN DESTURI';
+
+/**
+ * Advice only where the states call for it. Post-copy facts as libvirt 9.0
+ * shows them: with both sides in a failed post-copy state the transfer is
+ * stopped and a post-copy resume finishes it; with the source failed but the
+ * destination still in post-copy, QEMU is still copying (the client that
+ * drove the migration left) and libvirt completes it once the copy is done.
+ */
 function adviceFor(
   outcome: MigrationSummary['outcome'],
   postcopy: boolean,
@@ -123,19 +131,26 @@ function adviceFor(
   destination: SideState,
 ): string[] {
   if (outcome === 'running' || outcome === 'completed') return [];
-  const failedPostcopy =
-    sideIs(source, 'paused', 'postcopy_failed') ||
-    (destination.kind === 'domain' && destination.reason === 'postcopy_failed');
-  if (failedPostcopy) {
+  const failedHere = (s: SideState) => s.kind === 'domain' && s.reason === 'postcopy_failed';
+  if (failedHere(source) && failedHere(destination)) {
     return [
-      'post-copy cannot be rolled back: finish the migration with a post-copy resume ' +
-        '(virtwire migrate --live --postcopy --postcopy-resume DOMAIN DESTURI; in the library: postcopyResume: true)',
+      `post-copy cannot be rolled back and its transfer has stopped: finish the migration with a post-copy resume (${RESUME}; in the library: postcopyResume: true)`,
     ];
   }
-  if (outcome === 'detached' && postcopy) {
+  if (failedHere(source) && sideIs(destination, 'running', 'postcopy')) {
     return [
-      'once this client has disconnected, libvirt marks the source paused (post-copy failed): ' +
-        'finish the migration with a post-copy resume (virtwire migrate --live --postcopy --postcopy-resume DOMAIN DESTURI)',
+      'QEMU is still copying memory to the destination, where the guest runs: libvirt completes the migration once the copy is done (see: virtwire domstate --reason DOMAIN on the destination); ' +
+        `to take it over before that: virtwire domjobabort --postcopy DOMAIN on the source, then ${RESUME}`,
+    ];
+  }
+  if (failedHere(source) || failedHere(destination)) {
+    return [
+      `post-copy cannot be rolled back: finish the migration with a post-copy resume (${RESUME})`,
+    ];
+  }
+  if (outcome === 'detached' && postcopy && source.kind === 'domain') {
+    return [
+      'once this client has disconnected, libvirt marks the source paused (post-copy failed) and completes the migration when QEMU is done copying',
     ];
   }
   if (outcome === 'detached') return [];
@@ -188,7 +203,8 @@ export function summaryHead(s: MigrationSummary): string {
     case 'completed':
       return `Migration of ${s.domain} completed (${mode}) in ${took}`;
     case 'detached':
-      return `Migration of ${s.domain} still running (${mode}); stopped following it after ${took}`;
+      // what became of it is in the states, queried after leaving: no verdict here
+      return `Left the migration of ${s.domain} after ${took} (${mode})`;
     case 'running':
       return `Migration of ${s.domain} running (${mode}) for ${took}`;
     default:
@@ -209,16 +225,17 @@ export function summaryRows(s: MigrationSummary): Array<readonly [string, string
         : 'pre-copy',
   ]);
   if (s.downtimeMs !== null) rows.push(['downtime', formatDuration(s.downtimeMs)]);
-  const asOf = s.figuresAtMs === null ? '' : ` (at ${formatDuration(s.figuresAtMs)})`;
-  if (s.figuresAtMs !== null && s.lastPercent !== null)
-    rows.push(['on the destination', `${s.lastPercent.toFixed(1)}%${asOf}`]);
+  if (s.figuresAtMs !== null) {
+    const pct = s.lastPercent === null ? '' : `: ${s.lastPercent.toFixed(1)}% of memory copied`;
+    rows.push(['figures', `from the last sample, at ${formatDuration(s.figuresAtMs)}${pct}`]);
+  }
   if (s.postcopyRequests !== null && (s.postcopy || s.postcopyRequests > 0))
-    rows.push(['post-copy requests', `${s.postcopyRequests}${asOf}`]);
-  if (s.iterations !== null) rows.push(['iterations', `${s.iterations}${asOf}`]);
+    rows.push(['post-copy requests', String(s.postcopyRequests)]);
+  if (s.iterations !== null) rows.push(['iterations', String(s.iterations)]);
   if (s.dataTransferred !== null) {
     let t = formatBytes(s.dataTransferred);
     if (s.memoryTotal !== null) t += ` (guest memory ${formatBytes(s.memoryTotal)})`;
-    rows.push(['data transferred', `${t}${asOf}`]);
+    rows.push(['data transferred', t]);
   }
   if (s.averageBps !== null) rows.push(['average rate', formatRate(s.averageBps)]);
   rows.push(['source', sideText(s, 'source')]);
