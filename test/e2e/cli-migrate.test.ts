@@ -92,6 +92,14 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     const progress = lines.filter((l) => l.type === 'progress');
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress[0]).toMatchObject({ phase: 'precopy', iteration: 1 });
+    // the first pass: no dirty rate, no ETA, no convergence verdict (QEMU has not measured it)
+    for (const p of progress.filter((x) => x.phase === 'precopy' && x.iteration === 1))
+      expect([p.dirtyBps, p.etaMs, p.converging]).toEqual([null, null, null]);
+    // post-copy is reported too, and the switch with its latency
+    expect(progress.some((p) => p.phase === 'postcopy')).toBe(true);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'switch', trigger: 'iteration', ok: true }),
+    );
     for (const p of progress) {
       expect(p.memoryTotal as number).toBeGreaterThan(100 * 1024 * 1024); // the 128 MiB guest
       expect(p.percent as number).toBeGreaterThanOrEqual(0);
@@ -155,7 +163,15 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     const lines = jsonLines(r.stdout);
     expect(lines).toContainEqual(expect.objectContaining({ type: 'note', action: 'abort' }));
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', result: 'aborted', postcopy: false });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      result: 'aborted',
+      postcopy: false,
+      // queried, not guessed
+      sourceState: 'running (booted)',
+      destinationState: 'absent (no such domain)',
+      advice: [],
+    });
     expect(await stateOn(a)).toBe('running/booted'); // never paused: the job was cancelled in pre-copy
     expect(await absentOn(b)).toBe(true);
     await expectRunningOn(a);
@@ -165,11 +181,14 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     await startGuest();
     // the URI as host A's daemon reaches host B
     const r = await runCli(['-c', A, 'migrate', '--live', '--p2p', '--persistent', NAME, B]);
-    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toContain('\x1b');
-    expect(r.stdout).toMatch(new RegExp(`^Migrating ${NAME}: .* \\(live, peer-to-peer\\)$`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} completed \\(pre-copy\\) in `, 'm'));
+    expect(r.stdout + r.stderr).not.toContain('\x1b');
+    // progress and notes on stderr, the result on stdout, as virsh does
+    expect(r.stderr).toMatch(new RegExp(`^Migrating ${NAME}: .* \\(live, peer-to-peer\\)$`, 'm'));
+    expect(r.stderr).not.toContain('error');
+    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} completed \\(pre-copy\\) in `));
+    // the CLI reached the destination too, and asked it
+    expect(r.stdout).toMatch(/^ {2}destination: +running \(migrated\)$/m);
     expect(await stateOn(b)).toBe('running/migrated');
     await expectRunningOn(b);
     const st = await runCli(['-c', B, 'domstate', '--reason', NAME]);
