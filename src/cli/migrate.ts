@@ -12,6 +12,7 @@ import {
   type MigrationSummary,
   summarize,
 } from '../api/migration/index.js';
+import { redactUri } from '../uri/index.js';
 import { writeChart } from './chart-command.js';
 import type { CliContext } from './context.js';
 import { CommandError, InterruptedError, type TerminationSignal } from './errors.js';
@@ -70,8 +71,9 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
     }
     reporter.start({
       domain: domain.name,
-      source: run.sourceUri ?? src.uri,
-      destination: run.desturi,
+      // The URIs the user typed may hold a password: reports never show it.
+      source: redactUri(run.sourceUri ?? src.uri),
+      destination: redactUri(run.desturi),
       mode: plan.mode,
       description: plan.description,
       options: plan.options as Record<string, unknown>,
