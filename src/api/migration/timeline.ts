@@ -180,7 +180,15 @@ export class MigrationTimeline {
       key = k;
     }
     if (this.last) anchors.add(this.last);
-    const dropped = this.thin(isSample, anchors, this.samples - Math.floor(this.maxSamples / 2));
+    // The first post-copy sample stays whatever the bound: it says where post-copy's figures
+    // start (the one sample with no post-copy rate and no ETA yet).
+    const firstPostcopy = this.list.find((r) => isSample(r) && r.phase === 'postcopy');
+    const dropped = this.thin(
+      isSample,
+      anchors,
+      this.samples - Math.floor(this.maxSamples / 2),
+      firstPostcopy,
+    );
     this.samples -= dropped;
     this.thinnedSamples += dropped;
   }
@@ -202,12 +210,13 @@ export class MigrationTimeline {
   /**
    * Drops every other candidate (oldest first), sparing the anchors while
    * others remain, until `want` are gone or nothing more can go; the first
-   * and the last candidate always stay. Returns how many were dropped.
+   * and the last candidate, and `pinned`, always stay. Returns how many were dropped.
    */
   private thin(
     candidate: (r: TimelineRecord) => boolean,
     anchors: ReadonlySet<TimelineRecord>,
     want: number,
+    pinned?: TimelineRecord,
   ): number {
     let dropped = 0;
     for (const spareAnchors of [true, false]) {
@@ -218,7 +227,8 @@ export class MigrationTimeline {
         const gone = new Set<TimelineRecord>();
         let odd = false;
         for (const r of cands) {
-          if (r === first || r === last || (spareAnchors && anchors.has(r))) continue;
+          if (r === first || r === last || r === pinned || (spareAnchors && anchors.has(r)))
+            continue;
           if (odd && dropped + gone.size < want) gone.add(r);
           odd = !odd;
         }
