@@ -41,6 +41,10 @@ export function writeChart(src: ChartSource, path: string): void {
 export function readTimeline(text: string, file: string): ChartSource {
   const trimmed = text.trim();
   if (trimmed === '') throw new UsageError(`${file} is empty`);
+  // one document, perhaps pretty-printed: a saved `migration.timeline`
+  const whole = parseOrNull(trimmed);
+  if (whole !== null && typeof whole === 'object' && 'version' in whole)
+    return timelineFromJson(whole);
   const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
   const parsed = lines.map((l, i) => {
     try {
@@ -50,12 +54,18 @@ export function readTimeline(text: string, file: string): ChartSource {
       throw new UsageError(`${file}:${i + 1}: not a JSON line`);
     }
   });
-  if (parsed.length === 1 && (parsed[0] as { version?: unknown }).version !== undefined)
-    return timelineFromJson(parsed[0]);
   const start = parsed.find((o) => (o as { type?: unknown }).type === 'start');
   if (!start)
     throw new UsageError(`${file}: no "start" line: not the output of virtwire migrate --json`);
   return timelineFromRecords(checkTimelineMeta(start), parsed);
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 export interface ChartOptions {

@@ -167,7 +167,7 @@ export function buildProgram(io: CliIo): Command {
     wrapped(`
 Output:
 As virsh does, progress and notes go to stderr and the result to stdout. On a terminal, stderr shows a live progress line (percent of memory on the destination, phase, pass, memory left, measured transfer rate, dirty rate, elapsed time, ETA); a figure not known yet shows as "?" (the dirty rate and the pre-copy ETA during the first pass), and "ETA --" means pre-copy cannot converge at the measured rates. The switch to post-copy gets a line of its own with its latency. When stderr is not a terminal, or TERM=dumb, plain lines replace the live line. The summary (outcome, both hosts' domain states as queried, advice where they call for it) goes to stdout; an error is printed once, on stderr.
-With --json, stdout carries one JSON object per line: start, every record of the migration's timeline (progress, step, event, switch, abort, note, end) and the summary; \`virtwire chart\` draws a chart from such a file. --chart writes the chart when the migration ends, also after a failure or Ctrl-C.
+With --json, stdout carries one JSON object per line: start, every record of the migration's timeline (progress, step, event, switch, abort, note, end), the summary, and lines of the CLI's own after it (type cli: a chart written); \`virtwire chart\` draws a chart from such a file. --chart writes the chart when the migration ends, also after a failure or Ctrl-C.
 Ctrl-C aborts the migration job in pre-copy. In post-copy, which cannot be rolled back, the first Ctrl-C says what leaving would do and a second one leaves; SIGTERM and SIGHUP leave at once. The exit status is then 128 + the signal's number.
 
 Example:

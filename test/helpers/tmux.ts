@@ -79,9 +79,12 @@ export class TmuxSession {
     return s;
   }
 
-  /** The whole scrollback and screen. */
-  history(): string {
-    return this.tmux(['capture-pane', '-p', '-S', '-', '-t', '0'])
+  /**
+   * The whole scrollback and screen; `joined`, lines the terminal wrapped
+   * are joined back into the lines the program wrote.
+   */
+  history(joined = false): string {
+    return this.tmux(['capture-pane', '-p', ...(joined ? ['-J'] : []), '-S', '-', '-t', '0'])
       .split('\n')
       .map((l) => l.trimEnd())
       .join('\n')

@@ -4,6 +4,9 @@
  * TCP: every command, errors, tracing, Ctrl-C, the --json stream of a
  * migration and its final states, and the demo.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, type Domain, MigrationError } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
@@ -13,6 +16,7 @@ import {
   jsonLines,
   migrateArgs,
   postcopyMigrateArgs,
+  ROOT,
   runCli,
 } from './run-cli.js';
 
@@ -296,6 +300,87 @@ describe('migration between two simulated hosts', () => {
     // the hosts agree
     expect((await dc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
     expect((await sc.listDomains()).map((d) => d.name)).not.toContain('mig');
+  });
+
+  it('virtwire chart draws a saved --json run, and --chart writes one when the migration ends', async () => {
+    await hosts();
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    try {
+      const html = join(dir, 'live.html');
+      const r = await runCli(
+        postcopyMigrateArgs(
+          src.uri,
+          'mig',
+          dst.uri,
+          '--postcopy-bandwidth',
+          '100',
+          '--json',
+        ).concat(['--chart', html]),
+      );
+      expect(r.code).toBe(0);
+      const out = jsonLines(r.stdout);
+      // the CLI's own line after the migration is not a timeline record: a type of its own
+      expect(out.at(-2)).toEqual({
+        type: 'cli',
+        message: `chart written to ${html}`,
+        action: 'chart',
+        path: html,
+      });
+      const summary = out.at(-1)!;
+      expect(summary.type).toBe('summary');
+      const requests = summary.postcopyRequests as number;
+      expect(requests).toBeGreaterThan(0);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toMatch(/^<!DOCTYPE html>/i);
+      expect(page).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      expect(page).toContain('class="marker marker-switch"');
+
+      // the same chart from the saved lines, as SVG on stdout and as a file
+      const run = join(dir, 'run.jsonl');
+      writeFileSync(run, r.stdout);
+      const svg = await runCli(['chart', run]);
+      expect(svg.code, svg.stderr).toBe(0);
+      expect(svg.stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+      expect(svg.stdout).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      const svgFile = join(dir, 'run.svg');
+      const file = await runCli(['chart', run, '-o', svgFile]);
+      expect(file.code).toBe(0);
+      expect(file.stderr).toBe(`chart written to ${svgFile}\n`);
+      expect(readFileSync(svgFile, 'utf8')).toBe(svg.stdout);
+
+      // bad input: named, exit 2
+      const png = await runCli(['chart', run, '-o', join(dir, 'x.png')]);
+      expect([png.code, png.stderr]).toEqual([
+        2,
+        `error: -o ${join(dir, 'x.png')}: the file name must end in .svg or .html\n`,
+      ]);
+      writeFileSync(join(dir, 'summary-only.jsonl'), `${JSON.stringify(summary)}\n`);
+      const noStart = await runCli(['chart', join(dir, 'summary-only.jsonl')]);
+      expect(noStart.code).toBe(2);
+      expect(noStart.stderr).toContain('no "start" line');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('virtwire chart reads a timeline saved by the library, pretty-printed or not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    try {
+      const saved = readFileSync(join(ROOT, 'fixtures/timelines/real-postcopy.json'), 'utf8');
+      expect(saved.split('\n').length).toBeGreaterThan(10); // pretty-printed
+      const requests = (
+        JSON.parse(saved) as { records: Array<{ type: string; stats?: Record<string, unknown> }> }
+      ).records.find((x) => x.type === 'end')!.stats!.memoryPostcopyRequests;
+      writeFileSync(join(dir, 'pretty.json'), saved);
+      writeFileSync(join(dir, 'one-line.json'), JSON.stringify(JSON.parse(saved)));
+      for (const f of ['pretty.json', 'one-line.json']) {
+        const r = await runCli(['chart', join(dir, f)]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints plain progress lines on stderr and the summary on stdout when not on a terminal', async () => {

@@ -89,7 +89,7 @@ export function timelineChart(src: ChartSource): SvgNode {
   ];
   children.push(memoryPanel(memory, samples, x));
   children.push(ratePanel(rates, samples, x));
-  if (requests) children.push(requestPanel(requests, samples, x, summary.switch?.atMs ?? null));
+  if (requests) children.push(requestPanel(requests, samples, x, summary));
   children.push(timeAxis(end, x, bottom));
   children.push(markers(src.records, summary, x, panels[0]!.top, bottom));
   if (samples.length === 0) {
@@ -429,8 +429,9 @@ function requestPanel(
   p: Panel,
   samples: readonly ProgressRecord[],
   x: (t: number) => number,
-  switchT: number | null,
+  summary: MigrationSummary,
 ): SvgNode {
+  const switchT = summary.switch?.atMs ?? null;
   // requests between two samples, as a bar over that interval; none come before the switch
   const bars: Array<{ t0: number; t1: number; n: number }> = [];
   let prev: ProgressRecord | null = null;
@@ -442,11 +443,17 @@ function requestPanel(
     }
     if (s.postcopyRequests !== null) prev = s;
   }
+  // The final statistics count the requests after the last sample too: the summary's figure,
+  // with those as a last bar, so that the chart and the summary agree.
+  const sampled = samples.reduce((m, s) => Math.max(m, s.postcopyRequests ?? 0), 0);
+  const total = Math.max(sampled, summary.postcopyRequests ?? 0);
+  const final = summary.figuresAtMs === null && summary.postcopyRequests !== null;
+  if (total > sampled && prev)
+    bars.push({ t0: prev.t, t1: summary.durationMs, n: total - sampled });
   const max = Math.max(1, ...bars.map((b) => b.n));
   const step = niceStep(max, 3);
   const top = Math.ceil(max / step) * step;
   const y = (v: number): number => p.top + p.height - (v / top) * p.height;
-  const total = samples.reduce((m, s) => Math.max(m, s.postcopyRequests ?? 0), 0);
   return el(
     'g',
     { class: 'panel panel-requests', 'data-total': total },
@@ -478,7 +485,7 @@ function requestPanel(
         'text-anchor': 'end',
         fill: COLORS.requests,
       },
-      `${total} requests in all (as sampled)`,
+      final ? `${total} requests in all` : `${total} requests (as of the last sample)`,
     ),
   );
 }

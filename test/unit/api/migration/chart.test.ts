@@ -182,12 +182,17 @@ describe('the chart of a timeline', () => {
     const downtime = one(root, 'marker-downtime');
     expect(Number(downtime.attrs['data-ms'])).toBe(tl.end!.stats!.downtimeMs);
     expect(Number(downtime.attrs['data-t'])).toBe(Math.round(tl.switched!.requestedT!));
+    // the requests: the final statistics' count, as the summary has it, and the bars add up to it
     const requests = one(root, 'panel-requests');
-    const sampled = Math.max(
-      ...tl.records.map((r) => (r.type === 'progress' ? (r.postcopyRequests ?? 0) : 0)),
-    );
-    expect(Number(requests.attrs['data-total'])).toBe(sampled);
-    expect(Number(one(root, 'series-requests').attrs['data-points'])).toBeGreaterThan(0);
+    const total = tl.end!.stats!.memoryPostcopyRequests!;
+    expect(total).toBeGreaterThan(0);
+    expect(Number(requests.attrs['data-total'])).toBe(total);
+    expect(summarize(tl).postcopyRequests).toBe(total);
+    const bars = [...walk(one(root, 'series-requests'))].filter((n) => n.tag === 'rect');
+    expect(bars.length).toBeGreaterThan(0);
+    const perBar = bars.map((b) => Number(/(\d+) pages requested/.exec(render(b))?.[1]));
+    expect(perBar.reduce((sum, n) => sum + n, 0)).toBe(total);
+    expect(render(requests)).toContain(`${total} requests in all`);
     // the note's text is escaped, and kept
     expect(timelineSvg(tl)).toContain('a note with &lt;markup&gt; &amp; &quot;quotes&quot;');
   });
