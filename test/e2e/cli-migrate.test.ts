@@ -204,6 +204,20 @@ describe('virtwire migrate between two real libvirt hosts', () => {
       `error: VIR_ERR_NO_DOMAIN: Domain not found: no domain with matching name '${NAME}'\n`,
     );
   });
+
+  it('a migration libvirt refuses in Prepare (to the same host): the error once, the states as they are', async () => {
+    await startGuest();
+    const r = await runCli(['-c', A, 'migrate', '--live', NAME, A]);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).not.toContain('probably'); // queried, not guessed
+    expect((r.stdout + r.stderr).match(/same host/g)).toHaveLength(1); // the error once
+    expect(r.stderr).toMatch(/^error: .*migrate guest to the same host/m);
+    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} failed in prepare after `));
+    expect(r.stdout).toMatch(/^ {2}source: +running \(booted\)$/m);
+    expect(r.stdout).not.toContain('advice'); // the guest never left: nothing to do
+    expect(await stateOn(a)).toBe('running/booted');
+    await expectRunningOn(a);
+  });
 });
 
 describe('everyday commands against the real daemon', () => {

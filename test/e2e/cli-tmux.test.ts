@@ -251,6 +251,20 @@ describe('the live line in a real terminal, against the simulator', () => {
       expect(t.cursorWasHidden).toBe(true);
       expect(t.cursorVisible).toBe(true);
     });
+
+    it('SIGHUP (the terminal closed): leaves as SIGTERM does, exits 129, the cursor restored', async () => {
+      const t = term(
+        ['-c', a.uri, 'migrate', '--live', '--bandwidth', '20', 'mig', b.uri],
+        120,
+      ).watch();
+      await t.waitFor((s) => / iter 1 /.test(s), 'a pre-copy line');
+      expect(t.cursorVisible).toBe(false);
+      t.signal('SIGHUP');
+      expect(await t.exit()).toBe(129);
+      save('sim-sighup', t);
+      expect(t.history()).toMatch(/^error: terminated \(SIGHUP\): left the migration of mig/m);
+      expect(t.cursorVisible).toBe(true);
+    });
   });
 });
 

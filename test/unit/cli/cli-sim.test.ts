@@ -418,7 +418,11 @@ describe('migration between two simulated hosts', () => {
 
   it('aborts the job on Ctrl-C and exits non-zero, leaving the guest on the source', async () => {
     await hosts();
-    const p = new CliProcess(migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--json'));
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    const chart = join(dir, 'aborted.svg');
+    const p = new CliProcess(
+      migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--json', '--chart', chart),
+    );
     await p.waitFor((o) => o.stdout.includes('"type":"progress"'), 'a progress line');
     p.kill('SIGINT');
     const r = await p.done;
@@ -429,6 +433,12 @@ describe('migration between two simulated hosts', () => {
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     expect((await sc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
     expect((await dc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    // the chart is written after Ctrl-C too, the abort where it was asked for
+    const svg = readFileSync(chart, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    const abortAt = lines.find((l) => l.type === 'abort')!.t as number;
+    expect(svg).toContain(`class="marker marker-abort" data-t="${Math.round(abortAt)}"`);
+    expect(svg).toContain('class="marker marker-aborted"');
   });
 
   it('Ctrl-C in post-copy does not abort; a second one leaves the migration running (exit 130)', async () => {
