@@ -214,6 +214,10 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     expect(r.stderr).toMatch(/^error: .*migrate guest to the same host/m);
     expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} failed in prepare after `));
     expect(r.stdout).toMatch(/^ {2}source: +running \(booted\)$/m);
+    // the domain found on "both" hosts is one: both connections reach host A (its host UUID)
+    expect(r.stdout).toMatch(
+      /^ {2}destination: +unknown \(the destination is the source host itself\)$/m,
+    );
     expect(r.stdout).not.toContain('advice'); // the guest never left: nothing to do
     expect(await stateOn(a)).toBe('running/booted');
     await expectRunningOn(a);

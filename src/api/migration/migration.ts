@@ -12,7 +12,7 @@ import { asError, MigrationError, type MigrationPhase, PostcopyFailedError } fro
 import type { SampleFigures } from './figures.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
-import { errorRecord, failureOutcome, sideState, sideStateText } from './outcome.js';
+import { errorRecord, failureOutcome, sameHost, sideState, sideStateText } from './outcome.js';
 import { type MigrateOptions, MigrationPlan } from './plan.js';
 import { TimelineRecorder } from './recorder.js';
 import type { EndRecord, ProgressRecord, SideState } from './records.js';
@@ -406,19 +406,26 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     } | null = null,
     arrived: D | null = null,
   ): Promise<{ source: SideState; destination: SideState }> {
+    const sourceConn = via ? via.source : this.domain.conn;
+    const destConn = via ? via.destination : (this.destination ?? this.observer);
     const [source, destination] = await Promise.all([
+      sideState(sourceConn, this.domain.uuid, 'no connection to the source'),
       sideState(
-        via ? via.source : this.domain.conn,
-        this.domain.uuid,
-        'no connection to the source',
-      ),
-      sideState(
-        via ? via.destination : (this.destination ?? this.observer),
+        destConn,
         this.domain.uuid,
         'no connection to the destination (the source daemon drives it)',
         via ? null : arrived,
       ),
     ]);
+    // Found on both sides: the same domain twice if both connections reach one host.
+    if (source.kind === 'domain' && destination.kind === 'domain' && sourceConn && destConn) {
+      if (await sameHost(sourceConn, destConn)) {
+        return {
+          source,
+          destination: { kind: 'unknown', why: 'the destination is the source host itself' },
+        };
+      }
+    }
     return { source, destination };
   }
 

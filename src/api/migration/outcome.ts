@@ -32,6 +32,27 @@ export async function sideState(
   }
 }
 
+/**
+ * Whether two connections reach the same host, as libvirt judges it (the
+ * host UUID of its capabilities; a migration to the same host fails in
+ * Prepare): then a domain found on the "destination" is the source's own.
+ * False when either cannot tell.
+ */
+export async function sameHost(a: MigrationConnection, b: MigrationConnection): Promise<boolean> {
+  const hostUuid = async (c: MigrationConnection): Promise<string | null> => {
+    try {
+      const { capabilities } = await c.remote.connectGetCapabilities(undefined, {
+        timeoutMs: STATE_TIMEOUT_MS,
+      });
+      return /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(capabilities)?.[1]?.trim() ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const [ua, ub] = await Promise.all([hostUuid(a), hostUuid(b)]);
+  return ua !== null && ua === ub;
+}
+
 /** The innermost RemoteError of an error's cause chain. */
 export function remoteCause(err: unknown): RemoteError | null {
   let found: RemoteError | null = null;

@@ -385,19 +385,30 @@ describe('migration between two simulated hosts', () => {
 
   it('prints plain progress lines on stderr and the summary on stdout when not on a terminal', async () => {
     await hosts();
-    // post-copy held to 50 MiB/s: long enough for plain mode's one line a second to see it
+    // plain mode writes a line a second: the first pass held to 25 MiB/s (4 s) and post-copy to
+    // 50 MiB/s are long enough for it to see both, however loaded the machine
     const r = await runCli(
-      postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--postcopy-bandwidth', '50'),
+      migrateArgs(
+        src.uri,
+        'mig',
+        dst.uri,
+        '--postcopy',
+        '--postcopy-after-precopy',
+        '--bandwidth',
+        '25',
+        '--postcopy-bandwidth',
+        '50',
+      ),
     );
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain('\x1b');
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(
-      `Migrating mig: ${src.uri} -> ${dst.uri} (live, post-copy after the first pass, 100 MiB/s)`,
+      `Migrating mig: ${src.uri} -> ${dst.uri} (live, post-copy after the first pass, 25 MiB/s)`,
     );
     expect(
       lines.some((l) =>
-        /^migration: \d+\.\d% pre-copy, iteration 1, remaining .* rate 100 MiB\/s/.test(l),
+        /^migration: \d+\.\d% pre-copy, iteration 1, remaining .* rate 25\.0 MiB\/s/.test(l),
       ),
     ).toBe(true);
     expect(lines).toContain('source: suspended (postcopy)');

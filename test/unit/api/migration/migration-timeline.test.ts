@@ -52,6 +52,32 @@ const samplesOf = (records: readonly { type: string }[]) =>
   records.filter((r): r is ProgressRecord => r.type === 'progress');
 
 describe('the timeline of a migration', () => {
+  it('a migration to the same host: the domain found twice is one, not a guest running on both hosts', async () => {
+    const { a, dom } = await hosts();
+    const again = await a.connect(); // a second connection to the source's host
+    opened.push(again);
+    const m = dom.migrate(again, { live: true });
+    const err = await m.done.catch((e: unknown) => e);
+    expect((err as MigrationError).phase).toBe('prepare');
+    expect(m.timeline.end).toMatchObject({
+      outcome: 'failed',
+      step: 'prepare',
+      source: { kind: 'domain', state: 'running' },
+      destination: { kind: 'unknown', why: 'the destination is the source host itself' },
+    });
+    expect(summarize(m.timeline).advice).toEqual([]);
+    // two hosts with the domain on each: both are reported as found
+    const { dom: other, cb, b } = await hosts();
+    b.addDomain({ name: 'vm', uuid: other.uuid, state: 'running', persistent: false });
+    const clash = other.migrate(cb, { live: true });
+    await clash.done.catch(() => {});
+    expect(clash.timeline.end).toMatchObject({
+      step: 'prepare',
+      source: { kind: 'domain', state: 'running' },
+      destination: { kind: 'domain', state: 'running' },
+    });
+  });
+
   it('records a post-copy run: steps, samples of both phases, the switch, the end with both states', async () => {
     const { dom, cb } = await hosts();
     const m = dom
