@@ -288,7 +288,7 @@ describe('the live line in a real terminal, between the real hosts', () => {
     await cb.close();
   });
   const startGuest = async (): Promise<void> => {
-    await ca.createDomain(guestXml(NAME));
+    await ca.domainCreateXML(guestXml(NAME));
     await new Promise((r) => setTimeout(r, 300));
   };
   const state = async (c: Connection): Promise<string> => {

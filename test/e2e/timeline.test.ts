@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 async function startGuest(): Promise<Domain> {
-  const d = await a.createDomain(guestXml(NAME));
+  const d = await a.domainCreateXML(guestXml(NAME));
   await new Promise((r) => setTimeout(r, 300)); // let the guest dirty its memory
   return d;
 }

@@ -4,7 +4,11 @@
  * the domain's own methods; the protocol runs in managed.ts.
  */
 import { type MigrationPhaseMessage, migrationPhaseChannel, nextId } from '../../diagnostics.js';
-import { VirDomainMigrateFlags as F } from '../../generated/api.js';
+import {
+  VirDomainMigrateFlags as F,
+  VirDomainAbortJobFlagsValues,
+  VirDomainMigrateMaxSpeedFlags,
+} from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
 import type { DomainEvent, Subscription } from '../events.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
@@ -336,7 +340,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     this.switchAsked = true;
     this.switchEvents++;
     try {
-      await this.domain.migrateStartPostCopy(opts);
+      await this.domain.migrateStartPostCopy(0, opts);
     } catch (err) {
       this.switchEvents++;
       this.switchAsked = this.postcopyStarted;
@@ -352,7 +356,12 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   async abort(opts: { postcopy?: boolean } & CallOptions = {}): Promise<void> {
     const postcopy = opts.postcopy === true || this.postcopyStarted;
     try {
-      await this.domain.abortJob(opts);
+      if (opts.postcopy)
+        await this.domain.abortJobFlags(
+          VirDomainAbortJobFlagsValues.VIR_DOMAIN_ABORT_JOB_POSTCOPY,
+          opts,
+        );
+      else await this.domain.abortJob(opts);
     } catch (err) {
       this.recorder.abort(postcopy, asError(err));
       throw err;
@@ -431,7 +440,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
 
   /** Maximum tolerable downtime, in milliseconds. */
   setMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void> {
-    return this.domain.migrateSetMaxDowntime(ms, opts);
+    return this.domain.migrateSetMaxDowntime(ms, 0, opts);
   }
 
   /** Bandwidth limit in MiB/s, for pre-copy or (with `postcopy`) post-copy. */
@@ -439,7 +448,10 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     mibps: number | bigint,
     opts: { postcopy?: boolean } & CallOptions = {},
   ): Promise<void> {
-    return this.domain.migrateSetMaxSpeed(mibps, opts);
+    const flags = opts.postcopy
+      ? VirDomainMigrateMaxSpeedFlags.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+      : 0;
+    return this.domain.migrateSetMaxSpeed(mibps, flags, opts);
   }
 
   private enter(phase: MigrationPhase): void {
@@ -481,7 +493,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       let domain: D | null = null;
       if (t.destination === null) await migrateUnmanaged(orchestration, t.destinationUri);
       else
-        domain = t.destination.domainFromWire(await migrateManaged(orchestration, t.destination));
+        domain = t.destination.handles.Domain(await migrateManaged(orchestration, t.destination));
       this.enter('done');
       const stats = await this.finalStats();
       const { source, destination } = await this.sides(null, domain);

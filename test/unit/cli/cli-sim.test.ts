@@ -299,7 +299,7 @@ describe('migration between two simulated hosts', () => {
     expect(summary.iterations as number).toBeGreaterThanOrEqual(2);
     // the hosts agree
     expect((await dc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await sc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await sc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
   it('virtwire chart draws a saved --json run, and --chart writes one when the migration ends', async () => {
@@ -443,7 +443,7 @@ describe('migration between two simulated hosts', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', result: 'aborted', postcopy: false });
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     expect((await sc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await dc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await dc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
     // the chart is written after Ctrl-C too, the abort where it was asked for
     const svg = readFileSync(chart, 'utf8');
     rmSync(dir, { recursive: true, force: true });
