@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
-import { emitEvents } from '../src/codegen/events.js';
+import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import type { ApiFunctions } from '../src/codegen/handle-facts.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
@@ -56,4 +56,6 @@ const handles = emitHandles({
 });
 writeFileSync(join(outDir, 'handles.ts'), handles.code);
 written.push('handles.ts');
+writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
+written.push('event-names.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

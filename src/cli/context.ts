@@ -4,9 +4,11 @@
  * protocol trace when it is on.
  */
 import { type AdminConnection, connectAdmin } from '../api/admin.js';
-import { type Connection, connect } from '../api/connection.js';
+import { connect } from '../api/connect.js';
+import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
+import { defaultUri } from './constants.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, startTrace } from './trace.js';
 
@@ -37,10 +39,7 @@ export interface GlobalOptions {
   readonly readonly?: boolean | undefined;
 }
 
-/** The URI used when -c is not given: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI, then qemu:///system. */
-export function defaultUri(env: NodeJS.ProcessEnv): string {
-  return env.VIRTWIRE_DEFAULT_URI || env.LIBVIRT_DEFAULT_URI || 'qemu:///system';
-}
+export { defaultUri } from './constants.js';
 
 export class CliContext {
   constructor(

@@ -17,6 +17,7 @@ export {
   UriError,
 } from './parse.js';
 export {
+  inferFallbackMode,
   isSessionConnection,
   localSocketPath,
   type SocketChoice,

@@ -1,23 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitApi } from '../../src/codegen/api.js';
-import { emitModule } from '../../src/codegen/emit.js';
-import { emitEvents } from '../../src/codegen/events.js';
-import { Interpreter } from '../../src/codegen/interp.js';
-import { loadProtocol, PROGRAMS as PROGRAM_SPECS } from '../../src/codegen/load.js';
-import { pascalCase } from '../../src/codegen/names.js';
-import * as admin from '../../src/generated/admin.js';
-import * as keepalive from '../../src/generated/keepalive.js';
-import * as lxc from '../../src/generated/lxc.js';
-import * as qemu from '../../src/generated/qemu.js';
-import * as remote from '../../src/generated/remote.js';
-import * as virnet from '../../src/generated/virnet.js';
-import * as protocol from '../../src/protocol.js';
-import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
-import { RandomValues, Rng } from '../helpers/random.js';
+import { emitApi } from '../../../src/codegen/api.js';
+import { emitModule } from '../../../src/codegen/emit.js';
+import { emitEventNames, emitEvents } from '../../../src/codegen/events.js';
+import { Interpreter } from '../../../src/codegen/interp.js';
+import { loadProtocol, PROGRAMS as PROGRAM_SPECS } from '../../../src/codegen/load.js';
+import { pascalCase } from '../../../src/codegen/names.js';
+import * as admin from '../../../src/generated/admin.js';
+import * as keepalive from '../../../src/generated/keepalive.js';
+import * as lxc from '../../../src/generated/lxc.js';
+import * as qemu from '../../../src/generated/qemu.js';
+import * as remote from '../../../src/generated/remote.js';
+import * as virnet from '../../../src/generated/virnet.js';
+import * as protocol from '../../../src/protocol.js';
+import { XdrReader, XdrWriter } from '../../../src/xdr/index.js';
+import { RandomValues, Rng } from '../../helpers/random.js';
 
-const root = join(import.meta.dirname, '../..');
+const root = join(import.meta.dirname, '../../..');
 const proto = loadProtocol(join(root, 'protocol'));
 const interp = new Interpreter(proto.symbols);
 const random = new RandomValues(proto.symbols);
@@ -94,7 +94,7 @@ describe('program tables', () => {
   });
 
   it('map every event ID of every family to a callback procedure', async () => {
-    const ev = await import('../../src/generated/events.js');
+    const ev = await import('../../../src/generated/events.js');
     expect(Object.keys(ev.domainEvents)).toHaveLength(28);
     expect(ev.domainEvents.lifecycle).toMatchObject({ id: 0, procedure: 318 });
     expect(ev.domainEvents.migration_iteration).toMatchObject({ id: 20, procedure: 359 });
@@ -200,5 +200,7 @@ describe('npm run generate', () => {
     expect(api === readFileSync(join(root, 'src/generated/api.ts'), 'utf8')).toBe(true);
     const events = emitEvents(proto);
     expect(events === readFileSync(join(root, 'src/generated/events.ts'), 'utf8')).toBe(true);
+    const names = emitEventNames(proto);
+    expect(names === readFileSync(join(root, 'src/generated/event-names.ts'), 'utf8')).toBe(true);
   });
 });

@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitModule } from '../../src/codegen/emit.js';
-import { XdrSyntaxError } from '../../src/codegen/lexer.js';
-import { SymbolTable } from '../../src/codegen/model.js';
-import { camelCase, pascalCase, stripPrefix } from '../../src/codegen/names.js';
-import { parseXdr } from '../../src/codegen/parser.js';
+import { emitModule } from '../../../src/codegen/emit.js';
+import { XdrSyntaxError } from '../../../src/codegen/lexer.js';
+import { SymbolTable } from '../../../src/codegen/model.js';
+import { camelCase, pascalCase, stripPrefix } from '../../../src/codegen/names.js';
+import { parseXdr } from '../../../src/codegen/parser.js';
 
-const dir = join(import.meta.dirname, 'codegen');
+const dir = import.meta.dirname;
 
 function generateSmall(): string {
   const spec = parseXdr(readFileSync(join(dir, 'small.x'), 'utf8'), 'small.x');

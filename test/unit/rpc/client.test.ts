@@ -3,21 +3,23 @@
  * (a CALL from the server, a reply nobody waits for, a reply that does not
  * decode...), driven by a scripted peer on a real unix socket.
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duplexChannel } from '../../src/channel.js';
-import { AbortError, TimeoutError } from '../../src/errors.js';
-import { encodeRemoteConnectGetLibVersionRet, remoteProgram } from '../../src/generated/remote.js';
-import { encodeVirNetMessageError, VirNetMessageType } from '../../src/generated/virnet.js';
-import { RpcClient } from '../../src/rpc/client.js';
-import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
-import { ConnectionClosedError, ProtocolError, RemoteError } from '../../src/rpc/errors.js';
-import { Framer } from '../../src/rpc/framer.js';
-import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead, readHead } from '../helpers/packets.js';
+import { duplexChannel } from '../../../src/channel.js';
+import { AbortError, TimeoutError } from '../../../src/errors.js';
+import {
+  encodeRemoteConnectGetLibVersionRet,
+  remoteProgram,
+} from '../../../src/generated/remote.js';
+import { encodeVirNetMessageError, VirNetMessageType } from '../../../src/generated/virnet.js';
+import { RpcClient } from '../../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../../src/rpc/descriptor.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from '../../../src/rpc/errors.js';
+import { Framer } from '../../../src/rpc/framer.js';
+import { connectSocket } from '../../../src/transport/socket.js';
+import { frame, type MessageHead, readHead } from '../../helpers/packets.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 type Msg = MessageHead;
 
@@ -42,7 +44,7 @@ async function peer(
   onMessage: (m: Msg, sock: Socket) => void,
   opts: { maxMessage?: number } = {},
 ): Promise<RpcClient> {
-  const path = join(mkdtempSync(join(tmpdir(), 'vw-client-')), 'sock');
+  const path = join(tempDir('vw-client-'), 'sock');
   server = createServer((sock) => {
     const f = new Framer((b) => onMessage(readHead(b), sock));
     sock.on('data', (c) => f.push(c));
@@ -239,7 +241,7 @@ describe('RpcClient', () => {
 
   it('writes the messages of one tick with one socket write, in order; sendRaw and close flush first', async () => {
     const got: Msg[] = [];
-    const path = join(mkdtempSync(join(tmpdir(), 'vw-client-')), 'sock');
+    const path = join(tempDir('vw-client-'), 'sock');
     const all = new Promise<void>((done) => {
       server = createServer((sock) => {
         const f = new Framer((b) => got.push(readHead(b)));

@@ -10,15 +10,15 @@ import {
   DigestLayer,
   DigestMd5Mechanism,
   parseDigestChallenge,
-} from '../../src/auth/sasl/digest-md5.js';
-import { SaslError } from '../../src/auth/sasl/errors.js';
-import { LayerFramer, SecurityLayerChannel } from '../../src/auth/sasl/layer.js';
-import { PlainMechanism } from '../../src/auth/sasl/plain.js';
-import { Rc4 } from '../../src/auth/sasl/rc4.js';
-import { ScramMechanism } from '../../src/auth/sasl/scram.js';
-import { chooseMechanism, runSasl, type SaslCalls } from '../../src/auth/sasl/session.js';
-import { bytesFromXdrChars, xdrCharsFromBytes } from '../../src/auth/sasl/util.js';
-import { duplexChannel } from '../../src/channel.js';
+} from '../../../src/auth/sasl/digest-md5.js';
+import { SaslError } from '../../../src/auth/sasl/errors.js';
+import { LayerFramer, SecurityLayerChannel } from '../../../src/auth/sasl/layer.js';
+import { PlainMechanism } from '../../../src/auth/sasl/plain.js';
+import { Rc4 } from '../../../src/auth/sasl/rc4.js';
+import { ScramMechanism } from '../../../src/auth/sasl/scram.js';
+import { chooseMechanism, runSasl, type SaslCalls } from '../../../src/auth/sasl/session.js';
+import { bytesFromXdrChars, xdrCharsFromBytes } from '../../../src/auth/sasl/util.js';
+import { duplexChannel } from '../../../src/channel.js';
 
 const text = (b: Uint8Array | null): string => Buffer.from(b ?? []).toString('utf8');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));

@@ -3,34 +3,33 @@
  * packet splitting, the finish and abort handshakes, holes, errors, and
  * bounded buffering (the connection stops being read when the queue is full).
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duplexChannel } from '../../src/channel.js';
-import { AbortError } from '../../src/errors.js';
-import { remoteProgram } from '../../src/generated/remote.js';
+import { duplexChannel } from '../../../src/channel.js';
+import { AbortError } from '../../../src/errors.js';
+import { remoteProgram } from '../../../src/generated/remote.js';
 import {
   encodeVirNetMessageError,
   encodeVirNetStreamHole,
   VirNetMessageStatus,
   VirNetMessageType,
-} from '../../src/generated/virnet.js';
-import { RpcClient } from '../../src/rpc/client.js';
-import { callDescriptor, findProcedure } from '../../src/rpc/descriptor.js';
-import { ProtocolError, RemoteError } from '../../src/rpc/errors.js';
-import { Framer } from '../../src/rpc/framer.js';
+} from '../../../src/generated/virnet.js';
+import { RpcClient } from '../../../src/rpc/client.js';
+import { callDescriptor, findProcedure } from '../../../src/rpc/descriptor.js';
+import { ProtocolError, RemoteError } from '../../../src/rpc/errors.js';
+import { Framer } from '../../../src/rpc/framer.js';
 import {
   STREAM_CHUNK_MAX,
   StreamHoleError,
   StreamStateError,
   type VirStream,
   type VirStreamOptions,
-} from '../../src/rpc/stream.js';
-import { openStreamCall } from '../../src/rpc/stream-open.js';
-import { connectSocket } from '../../src/transport/socket.js';
-import { frame, type MessageHead, readHead } from '../helpers/packets.js';
+} from '../../../src/rpc/stream.js';
+import { openStreamCall } from '../../../src/rpc/stream-open.js';
+import { connectSocket } from '../../../src/transport/socket.js';
+import { frame, type MessageHead, readHead } from '../../helpers/packets.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const REMOTE = remoteProgram.program;
 const DOWNLOAD = findProcedure(remoteProgram, 'STORAGE_VOL_DOWNLOAD');
@@ -139,7 +138,7 @@ afterEach(async () => {
 
 async function setup(): Promise<{ peer: Peer; rpc: RpcClient }> {
   const peer = new Peer();
-  const path = join(mkdtempSync(join(tmpdir(), 'vw-stream-')), 'sock');
+  const path = join(tempDir('vw-stream-'), 'sock');
   server = createServer((sock) => {
     peer.sock = sock;
     const f = new Framer((b) => {

@@ -1,13 +1,13 @@
 /** libvirt's auth.conf: parsing, lookup as virAuthConfigLookup, file search order, credential gathering. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthConfig, findAuthConfigPath } from '../../src/auth/auth-conf.js';
-import { CredentialType, saslCredentials } from '../../src/auth/credentials.js';
-import { CredentialsError } from '../../src/auth/errors.js';
+import { AuthConfig, findAuthConfigPath } from '../../../src/auth/auth-conf.js';
+import { CredentialType, saslCredentials } from '../../../src/auth/credentials.js';
+import { CredentialsError } from '../../../src/auth/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const FIXTURE = join(import.meta.dirname, '../../fixtures/auth/auth.conf');
+const FIXTURE = join(import.meta.dirname, '../../../fixtures/auth/auth.conf');
 
 describe('AuthConfig', () => {
   const conf = AuthConfig.load(FIXTURE);
@@ -55,7 +55,7 @@ describe('AuthConfig', () => {
 });
 
 describe('findAuthConfigPath (libvirt order)', () => {
-  const home = mkdtempSync(join(tmpdir(), 'virtwire-authconf-'));
+  const home = tempDir('virtwire-authconf-');
   const xdg = join(home, 'xdg');
   mkdirSync(join(xdg, 'libvirt'), { recursive: true });
 

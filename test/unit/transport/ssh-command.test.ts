@@ -3,16 +3,16 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { childEnv, STDERR_LIMIT, spawnDuplex, TailBuffer } from '../../src/transport/child.js';
-import { ChildExitError } from '../../src/transport/errors.js';
+import { childEnv, STDERR_LIMIT, spawnDuplex, TailBuffer } from '../../../src/transport/child.js';
+import { ChildExitError } from '../../../src/transport/errors.js';
 import {
   remoteCommand,
   remoteScript,
   shellQuote,
   sshCommand,
   sshEnv,
-} from '../../src/transport/ssh.js';
-import { parseUri, UriError } from '../../src/uri/index.js';
+} from '../../../src/transport/ssh.js';
+import { parseUri, UriError } from '../../../src/uri/index.js';
 
 const root = { readonly: false, uid: 0, env: {} };
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { XdrError, XdrReader, XdrWriter, xdrAt } from '../../src/xdr/index.js';
-import { arrayLength } from '../../src/xdr/program.js';
+import { XdrError, XdrReader, XdrWriter, xdrAt } from '../../../src/xdr/index.js';
+import { arrayLength } from '../../../src/xdr/program.js';
 
 // Property tests for the XDR runtime (RFC 4506). Every expected byte string is
 // built independently here with Buffer's big-endian writers, not with DataView

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/rpc/errors.js';
-import { Framer, MIN_MESSAGE } from '../../src/rpc/framer.js';
-import { loadFixtures } from '../helpers/packets.js';
+import { ProtocolError } from '../../../src/rpc/errors.js';
+import { Framer, MIN_MESSAGE } from '../../../src/rpc/framer.js';
+import { loadFixtures } from '../../helpers/packets.js';
 
 const messages = loadFixtures().map((f) => f.bytes);
 const stream = Buffer.concat(messages);

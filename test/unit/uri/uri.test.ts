@@ -11,7 +11,7 @@ import {
   sshProxyMode,
   UriError,
   userRuntimeDirectory,
-} from '../../src/uri/index.js';
+} from '../../../src/uri/index.js';
 
 // Expected values come from reading libvirt 11.3.0 and libxml2. Every openName
 // below that has an ext/unix/tls form was also compared with the name the
@@ -1072,6 +1072,126 @@ const socketCases: Array<
     { readonly: false, localStateDir: '/usr/local/var/' },
     choice('/usr/local/var/run/libvirt/libvirt-sock', 'libvirtd', 'legacy'),
   ],
+  // The three host layouts, and nothing running on each kind of install. When no
+  // socket exists, the installed daemons stand in for libvirt's build option.
+  [
+    'only the monolithic daemon',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/libvirtd', `${V}/libvirt-sock`),
+    RW,
+    choice(`${V}/libvirt-sock`, 'libvirtd', 'legacy'),
+  ],
+  [
+    'only the modular daemons',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/virtqemud', `${V}/virtqemud-sock`),
+    RW,
+    choice(`${V}/virtqemud-sock`, 'virtqemud', 'direct'),
+  ],
+  [
+    'both daemons',
+    'qemu:///system',
+    ROOT,
+    present(
+      '/usr/sbin/libvirtd',
+      '/usr/sbin/virtqemud',
+      `${V}/libvirt-sock`,
+      `${V}/virtqemud-sock`,
+    ),
+    RW,
+    choice(`${V}/virtqemud-sock`, 'virtqemud', 'direct'),
+  ],
+  [
+    'only the monolithic daemon, read-only',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/libvirtd', `${V}/libvirt-sock`, `${V}/libvirt-sock-ro`),
+    RO,
+    choice(`${V}/libvirt-sock-ro`, 'libvirtd', 'legacy'),
+  ],
+  [
+    'nothing running, only libvirtd installed (Debian 12, as virsh 9.0 there)',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/libvirtd'),
+    RW,
+    choice(`${V}/libvirt-sock`, 'libvirtd', 'legacy'),
+  ],
+  [
+    'nothing running, modular daemons installed',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/libvirtd', '/usr/sbin/virtqemud'),
+    RW,
+    choice(`${V}/virtqemud-sock`, 'virtqemud', 'direct'),
+  ],
+  [
+    'nothing running, libvirtd in another sbin',
+    'qemu:///system',
+    ROOT,
+    present('/usr/local/sbin/libvirtd'),
+    { readonly: false, sbinDir: '/usr/local/sbin' },
+    choice(`${V}/libvirt-sock`, 'libvirtd', 'legacy'),
+  ],
+  [
+    'an explicit fallback beats the installed daemons',
+    'qemu:///system',
+    ROOT,
+    present('/usr/sbin/libvirtd'),
+    { readonly: false, fallbackMode: 'direct' },
+    choice(`${V}/virtqemud-sock`, 'virtqemud', 'direct'),
+  ],
+  [
+    'session, only the monolithic daemon',
+    'qemu:///session',
+    USER,
+    present('/usr/sbin/libvirtd', '/run/user/1000/libvirt/libvirt-sock'),
+    RW,
+    choice('/run/user/1000/libvirt/libvirt-sock', 'libvirtd', 'legacy', {
+      session: true,
+      autostart: true,
+    }),
+  ],
+  [
+    'session, only the modular daemons',
+    'qemu:///session',
+    USER,
+    present('/usr/sbin/virtqemud', '/run/user/1000/libvirt/virtqemud-sock'),
+    RW,
+    choice('/run/user/1000/libvirt/virtqemud-sock', 'virtqemud', 'direct', {
+      session: true,
+      autostart: true,
+    }),
+  ],
+  [
+    'session, both daemons',
+    'qemu:///session',
+    USER,
+    present(
+      '/usr/sbin/libvirtd',
+      '/usr/sbin/virtqemud',
+      '/run/user/1000/libvirt/libvirt-sock',
+      '/run/user/1000/libvirt/virtqemud-sock',
+    ),
+    RW,
+    choice('/run/user/1000/libvirt/virtqemud-sock', 'virtqemud', 'direct', {
+      session: true,
+      autostart: true,
+    }),
+  ],
+  [
+    'session, nothing running, only libvirtd installed',
+    'qemu:///session',
+    USER,
+    present('/usr/sbin/libvirtd'),
+    RW,
+    choice('/run/user/1000/libvirt/libvirt-sock', 'libvirtd', 'legacy', {
+      session: true,
+      autostart: true,
+    }),
+  ],
   // socket= wins over everything.
   [
     'socket=',
@@ -1234,7 +1354,7 @@ describe('localSocketPath', () => {
     ).toThrow('cannot be used with the ssh transport');
   });
 
-  it('probes the driver socket before the legacy one', () => {
+  it('probes the driver socket before the legacy one, then the installed daemons', () => {
     const probed: string[] = [];
     localSocketPath(
       parseUri('qemu:///system'),
@@ -1245,7 +1365,12 @@ describe('localSocketPath', () => {
       },
       RW,
     );
-    expect(probed).toStrictEqual([`${V}/virtqemud-sock`, `${V}/libvirt-sock`]);
+    expect(probed).toStrictEqual([
+      `${V}/virtqemud-sock`,
+      `${V}/libvirt-sock`,
+      '/usr/sbin/libvirtd',
+      '/usr/sbin/virtqemud',
+    ]);
   });
 
   it('needs some directory for session sockets', () => {

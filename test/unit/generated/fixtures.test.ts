@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Interpreter } from '../../src/codegen/interp.js';
-import { loadProtocol } from '../../src/codegen/load.js';
-import { encodeVirNetMessageHeader } from '../../src/generated/virnet.js';
-import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
-import { dissect, FIXTURE_DIR, loadFixtures } from '../helpers/packets.js';
+import { Interpreter } from '../../../src/codegen/interp.js';
+import { loadProtocol } from '../../../src/codegen/load.js';
+import { encodeVirNetMessageHeader } from '../../../src/generated/virnet.js';
+import { XdrReader, XdrWriter } from '../../../src/xdr/index.js';
+import { dissect, FIXTURE_DIR, loadFixtures } from '../../helpers/packets.js';
 
 const fixtures = loadFixtures();
-const interp = new Interpreter(loadProtocol(join(import.meta.dirname, '../../protocol')).symbols);
+const interp = new Interpreter(
+  loadProtocol(join(import.meta.dirname, '../../../protocol')).symbols,
+);
 const index = JSON.parse(readFileSync(join(FIXTURE_DIR, 'index.json'), 'utf8')) as Array<{
   file: string;
   procedure: string;

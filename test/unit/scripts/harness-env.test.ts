@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHarnessEnv } from '../../scripts/lib/harness.js';
+import { parseHarnessEnv } from '../../../scripts/lib/harness.js';
 
 describe('parseHarnessEnv', () => {
   it('reads NAME=value lines, unquoting single-quoted values as a shell would', () => {

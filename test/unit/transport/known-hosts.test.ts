@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TransportError } from '../../src/transport/errors.js';
+import { TransportError } from '../../../src/transport/errors.js';
 import {
   checkHostKey,
   entryMatches,
@@ -10,8 +10,8 @@ import {
   knownHostName,
   libsshConfig,
   parseKnownHosts,
-} from '../../src/transport/libssh.js';
-import { parseUri } from '../../src/uri/index.js';
+} from '../../../src/transport/libssh.js';
+import { parseUri } from '../../../src/uri/index.js';
 
 // Real keys (public halves only), and a file hashed by OpenSSH 9.2's `ssh-keygen -H`: the first
 // line is "[127.0.0.1]:2222" with ED25519, the second "example.com" with ECDSA.

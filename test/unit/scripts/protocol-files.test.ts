@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const protocolDir = fileURLToPath(new URL('../../protocol/', import.meta.url));
+const protocolDir = fileURLToPath(new URL('../../../protocol', import.meta.url));
 const read = (name: string) => readFileSync(join(protocolDir, name), 'utf8');
 
 type Procedure = {
