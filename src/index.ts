@@ -13,8 +13,10 @@ export {
   type ConnectionClosedEvent,
   type DomainEvent,
   type DomainRef,
+  type EventGap,
   EventOverflowError,
   Events,
+  isEventGap,
   type LifecycleNames,
   lifecycleNames,
   type NetworkEvent,
@@ -28,10 +30,12 @@ export {
 } from './api/events.js';
 export { Feature } from './api/features.js';
 export {
+  type AnyConnection,
   Connection,
   type ConnectionFeatures,
   Domain,
   type DomainInfo,
+  type SupervisedConnection,
 } from './api/handles.js';
 export {
   brokenMigrateRule,
@@ -60,6 +64,11 @@ export {
   type PostcopyTriggers,
 } from './api/migration/index.js';
 export { type DomainState, type DomainStateName, formatUuid, parseUuid } from './api/names.js';
+export type {
+  ConnectionState,
+  ReconnectOptions,
+  StateChange,
+} from './api/supervise.js';
 export {
   fromTypedParams,
   TypedParamError,
@@ -86,6 +95,7 @@ export {
   CHANNELS,
   type ConnectionCloseMessage,
   type ConnectionOpenMessage,
+  type ConnectionStateMessage,
   type Direction,
   type MigrationPhaseMessage,
   type RpcCallMessage,

@@ -8,10 +8,11 @@ import {
   remoteProgram,
 } from '../generated/remote.js';
 import type { CallOptions, CloseInfo, RpcClient } from '../rpc/client.js';
-import { isNoDomain } from '../rpc/errors.js';
+import { findProcedure } from '../rpc/descriptor.js';
+import { ConnectionClosedError, isNoDomain } from '../rpc/errors.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
 import type { LibvirtUri } from '../uri/index.js';
-import { Events } from './events.js';
+import { type EventGap, Events } from './events.js';
 import { type MigrateOptions, Migration, type MigrationPlan } from './migration/index.js';
 import { type JobStats, jobStats } from './migration/job-stats.js';
 import {
@@ -22,6 +23,50 @@ import {
   formatUuid,
   parseUuid,
 } from './names.js';
+import {
+  type ConnectionState,
+  type Link,
+  type ReconnectPolicy,
+  type StateChange,
+  Supervisor,
+} from './supervise.js';
+
+const CONNECT_CLOSE = findProcedure(remoteProgram, 'CONNECT_CLOSE');
+
+/** A connection opened with `reconnect`: its event subscriptions yield {@link EventGap} markers. */
+export type SupervisedConnection = Connection<EventGap>;
+
+/**
+ * Any connection, supervised or not (a `Connection` is one too): what
+ * functions that work with either take. Its subscriptions may yield gaps.
+ */
+export type AnyConnection = Connection<EventGap>;
+
+/**
+ * The domain handles a supervised connection gave out and that are still
+ * alive (weakly held: a handle nobody keeps is not kept here either).
+ */
+class HandleRegistry {
+  private readonly refs = new Set<WeakRef<Domain>>();
+  private readonly gone = new FinalizationRegistry<WeakRef<Domain>>((ref) => this.refs.delete(ref));
+
+  get size(): number {
+    return this.refs.size;
+  }
+
+  add(d: Domain): void {
+    const ref = new WeakRef(d);
+    this.refs.add(ref);
+    this.gone.register(d, ref);
+  }
+
+  update(fn: (d: Domain) => void): void {
+    for (const ref of this.refs) {
+      const d = ref.deref();
+      if (d) fn(d);
+    }
+  }
+}
 
 /** Optional features the daemon said it supports during the open sequence. */
 export interface ConnectionFeatures {
@@ -30,52 +75,188 @@ export interface ConnectionFeatures {
   readonly closeCallback: boolean;
 }
 
+const NO_FEATURES: ConnectionFeatures = {
+  keepalive: false,
+  eventCallback: false,
+  closeCallback: false,
+};
+
 /**
  * An open libvirt connection. Every procedure of every program is a typed
  * method of `remote`, `qemu` and `lxc`; the handles (`lookupDomain`,
  * `listDomains`...) cover everyday work on top.
+ *
+ * A connection opened with `reconnect` is supervised: when its link ends
+ * other than by `close()` it opens a new one, and its event subscriptions
+ * yield an {@link EventGap} for each gap: its type is `SupervisedConnection`
+ * (`G` = EventGap). `AnyConnection` accepts both kinds.
  */
-export class Connection implements AsyncDisposable {
+export class Connection<G extends EventGap = never> implements AsyncDisposable {
   readonly remote: MethodsOf<RemoteMethods>;
   readonly qemu: MethodsOf<QemuMethods>;
   readonly lxc: MethodsOf<LxcMethods>;
   /** The URI the daemon reports for this connection. */
   uri = '';
-  features: ConnectionFeatures = { keepalive: false, eventCallback: false, closeCallback: false };
+  features: ConnectionFeatures = NO_FEATURES;
   /**
    * How this connection authenticated: `none`, `polkit`, or `sasl.<MECHANISM>`
    * (e.g. `sasl.SCRAM-SHA-256`). A daemon too old for AUTH_LIST gives `none`.
    */
   auth = 'none';
   private closing: Promise<void> | null = null;
-  private eventsApi: Events | null = null;
+  private eventsApi: Events<G> | null = null;
+  private link: RpcClient;
+  /** Only on a supervised connection. */
+  private readonly supervisor: Supervisor | null;
+  /** Live domain handles of a supervised connection, whose ids are refreshed after a reconnect. */
+  private handles: HandleRegistry | null = null;
 
   constructor(
-    readonly rpc: RpcClient,
+    link: Link,
     /** The URI this connection was opened with, parsed. */
     readonly target: LibvirtUri,
+    supervise?: {
+      /** The URI as given (for diagnostics). */
+      readonly uri: string;
+      readonly policy: ReconnectPolicy;
+      /** Runs the whole open sequence once more. */
+      readonly open: (signal: AbortSignal) => Promise<Link>;
+    },
   ) {
-    this.remote = bindProgram<RemoteMethods>(rpc, remoteProgram);
-    this.qemu = bindProgram<QemuMethods>(rpc, qemuProgram);
-    this.lxc = bindProgram<LxcMethods>(rpc, lxcProgram);
+    this.link = link.rpc;
+    this.uri = link.uri;
+    this.features = link.features;
+    this.auth = link.auth;
+    this.supervisor = supervise
+      ? new Supervisor(link, supervise.uri, supervise.policy, supervise.open, {
+          relinked: (l) => this.relinked(l),
+          linkLost: (info, since) => this.eventsApi?.linkLost(info, since),
+          ended: (info) => {
+            this.eventsApi?.end(info);
+            this.endInfo = info;
+            this.resolveSupervisedClosed?.(info);
+          },
+        })
+      : null;
+    const caller = this.supervisor ?? link.rpc;
+    this.remote = bindProgram<RemoteMethods>(caller, remoteProgram);
+    this.qemu = bindProgram<QemuMethods>(caller, qemuProgram);
+    this.lxc = bindProgram<LxcMethods>(caller, lxcProgram);
   }
 
-  /** Settles when the connection ends, with the reason (`client`, `eof`, `error`, `keepalive`). */
+  /**
+   * The RPC client of the current link. A supervised connection gets a new
+   * one with every reconnect; calls through `remote`, `qemu` and `lxc`
+   * always go to the current one.
+   */
+  get rpc(): RpcClient {
+    return this.link;
+  }
+
+  /** True for a connection opened with `reconnect`. */
+  get supervised(): boolean {
+    return this.supervisor !== null;
+  }
+
+  /**
+   * `open`; for a supervised connection also `reconnecting` while its link is
+   * down, and `closed` once `close()` was called or reconnecting gave up.
+   */
+  get state(): ConnectionState {
+    if (this.supervisor) return this.supervisor.state;
+    return this.link.isOpen ? 'open' : 'closed';
+  }
+
+  /**
+   * Follows `state`: `listener` hears every change (on a supervised
+   * connection, one per reconnect attempt too). Returns the function that
+   * stops it. The same changes go to the `virtwire:connection:state` channel.
+   */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    if (this.supervisor) return this.supervisor.onStateChange(listener);
+    let live = true;
+    const off = this.link.onClose((info) => {
+      if (!live) return;
+      listener({
+        from: 'open',
+        to: 'closed',
+        reason: info.reason,
+        ...(info.error ? { error: info.error } : {}),
+      });
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }
+
+  /** Resolves once the connection is usable (at once unless it is reconnecting), bounded by `opts`. */
+  whenOpen(opts?: CallOptions): Promise<void> {
+    if (this.supervisor) return this.supervisor.whenOpen('whenOpen', opts);
+    return this.link.isOpen
+      ? Promise.resolve()
+      : Promise.reject(new ConnectionClosedError('client', 'the connection is closed'));
+  }
+
+  /**
+   * Settles when the connection ends, with the reason (`client`, `eof`,
+   * `error`, `keepalive`); for a supervised connection, when supervision
+   * ends (closed, or reconnecting gave up), not when one link does.
+   */
   get closed(): Promise<CloseInfo> {
-    return this.rpc.closed;
+    if (!this.supervisor) return this.link.closed;
+    this.supervisedClosed ??= new Promise((resolve) => {
+      if (this.endInfo) resolve(this.endInfo);
+      else this.resolveSupervisedClosed = resolve;
+    });
+    return this.supervisedClosed;
   }
+  private supervisedClosed: Promise<CloseInfo> | null = null;
+  private resolveSupervisedClosed: ((info: CloseInfo) => void) | null = null;
+  private endInfo: CloseInfo | null = null;
 
+  /** True while calls can be sent at once (a supervised connection that is reconnecting is not). */
   get isOpen(): boolean {
-    return this.rpc.isOpen;
+    return this.supervisor ? this.supervisor.state === 'open' : this.link.isOpen;
   }
 
   /**
    * Event subscriptions: `conn.events.domain('lifecycle', { domain })` and the
-   * other families, each an async iterable over a bounded queue.
+   * other families, each an async iterable over a bounded queue. On a
+   * supervised connection they survive reconnects: every live subscription is
+   * registered again, with its filters, on the new link, and yields one
+   * {@link EventGap} for the time it may have missed events.
    */
-  get events(): Events {
-    this.eventsApi ??= new Events(this.rpc);
+  get events(): Events<G> {
+    if (!this.eventsApi) {
+      this.eventsApi = new Events<G>(this.supervisor ?? this.link, this.supervisor !== null);
+      this.eventsApi.attach(this.link);
+    }
     return this.eventsApi;
+  }
+
+  /** A new link is open: take its facts, re-register events, refresh handle ids. */
+  private relinked(link: Link): void {
+    this.link = link.rpc;
+    this.uri = link.uri;
+    this.features = link.features;
+    this.auth = link.auth;
+    this.eventsApi?.attach(link.rpc);
+    if (this.handles?.size) void this.refreshIds(this.handles);
+  }
+
+  /** After a reconnect: domain ids change when a guest was restarted meanwhile. */
+  private async refreshIds(handles: HandleRegistry): Promise<void> {
+    let list: RemoteNonnullDomain[];
+    try {
+      list = (await this.remote.connectListAllDomains({ needResults: 1, flags: 0 })).domains;
+    } catch {
+      return; // the link went again; the next reconnect refreshes them
+    }
+    const ids = new Map(list.map((d) => [formatUuid(d.uuid), d.id]));
+    handles.update((dom) => {
+      dom.id = ids.get(dom.uuid) ?? -1;
+    });
   }
 
   /** Asks the daemon whether it supports a feature (see `Feature`). */
@@ -86,7 +267,12 @@ export class Connection implements AsyncDisposable {
 
   /** The handle of a domain as the daemon names it in replies and events (`dom` fields). */
   domainFromWire(ref: RemoteNonnullDomain): Domain {
-    return new Domain(this, ref);
+    const d = new Domain(this, ref);
+    if (this.supervisor) {
+      this.handles ??= new HandleRegistry();
+      this.handles.add(d);
+    }
+    return d;
   }
 
   /** Finds a domain by name, or by UUID when the string is one. */
@@ -140,14 +326,16 @@ export class Connection implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.rpc.isOpen) {
+      const rpc = this.link;
+      if (rpc.isOpen) {
         try {
-          await this.remote.connectClose(undefined, { timeoutMs: 2000 });
+          await rpc.call(CONNECT_CLOSE, undefined, { timeoutMs: 2000 });
         } catch {
           // the daemon may already be gone; closing goes on regardless
         }
       }
-      await this.rpc.close();
+      if (this.supervisor) await this.supervisor.close();
+      else await rpc.close();
     })();
     return this.closing;
   }
@@ -178,7 +366,7 @@ export class Domain {
   id: number;
 
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     private ref: RemoteNonnullDomain,
   ) {
     this.id = ref.id;

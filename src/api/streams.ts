@@ -12,7 +12,7 @@ import type {
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
-import type { Connection, Domain } from './handles.js';
+import type { AnyConnection, Domain } from './handles.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,
@@ -63,7 +63,7 @@ const SPARSE_UPLOAD = api.VirStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE
  * `streamToFile`); the finish handshake is part of reading to the end.
  */
 export function volumeDownload(
-  conn: Connection,
+  conn: AnyConnection,
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
@@ -77,7 +77,7 @@ export function volumeDownload(
  * resolves.
  */
 export function volumeUpload(
-  conn: Connection,
+  conn: AnyConnection,
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
@@ -86,7 +86,7 @@ export function volumeUpload(
 
 /** Upload and download take the same arguments; only the procedure and the sparse flag differ. */
 async function volumeTransfer(
-  conn: Connection,
+  conn: AnyConnection,
   vol: RemoteNonnullStorageVol,
   opts: VolumeTransferOptions,
   proc: ProcedureInfo,
@@ -192,7 +192,7 @@ function flagValue(name: string): number {
  * the stream is sparse. Resolves with the stream and the call's result.
  */
 export async function openStream<R = unknown>(
-  conn: Connection,
+  conn: AnyConnection,
   program: ProgramInfo,
   procedureName: string,
   args: unknown,
@@ -350,7 +350,7 @@ export async function streamToFile(
 
 /** Uploads a file into a volume (sparse by default: zero pages travel as holes); see streamFromFile. */
 export async function volumeUploadFile(
-  conn: Connection,
+  conn: AnyConnection,
   vol: RemoteNonnullStorageVol,
   path: string,
   opts: VolumeTransferOptions & FileTransferOptions = {},
@@ -361,7 +361,7 @@ export async function volumeUploadFile(
 
 /** Downloads a volume into a file (sparse by default: holes stay holes); see streamToFile. */
 export async function volumeDownloadFile(
-  conn: Connection,
+  conn: AnyConnection,
   vol: RemoteNonnullStorageVol,
   path: string,
   opts: VolumeTransferOptions & FileTransferOptions = {},

@@ -201,6 +201,11 @@ export class RpcClient {
     return this.closeInfo === null;
   }
 
+  /** When the last message arrived (Date.now() ms; the time the client was made until one does). */
+  get lastReceivedAt(): number {
+    return this.lastReceived;
+  }
+
   /** Number of calls waiting for their reply. */
   get inFlight(): number {
     return this.pending.size;

@@ -6,7 +6,7 @@
 import type { RemoteMethods, RemoteNonnullDomain } from '../../generated/remote.js';
 import type { CallOptions } from '../../rpc/client.js';
 import type { MethodsOf } from '../../rpc/methods.js';
-import type { Events } from '../events.js';
+import type { EventGap, Events } from '../events.js';
 import type { DomainState } from '../names.js';
 import type { JobStats } from './job-stats.js';
 
@@ -28,7 +28,8 @@ export type MigrationProcedures = Pick<
 /** One side of a migration: a connection to a daemon. */
 export interface MigrationConnection<D extends MigrationDomain = MigrationDomain> {
   readonly remote: MigrationProcedures;
-  readonly events: Pick<Events, 'domain'>;
+  /** Any connection's, so its subscriptions may yield gap markers (a supervised connection's do). */
+  readonly events: Pick<Events<EventGap>, 'domain'>;
   readonly isOpen: boolean;
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;

@@ -7,7 +7,7 @@ import { type MigrationPhaseMessage, migrationPhaseChannel, nextId } from '../..
 import { VirDomainMigrateFlags as F } from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
 import { isNoDomain } from '../../rpc/errors.js';
-import type { DomainEvent, Subscription } from '../events.js';
+import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '../events.js';
 import type { DomainState } from '../names.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
 import { asError, type MigrationPhase, PostcopyFailedError } from './errors.js';
@@ -73,6 +73,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private completedStats: JobStats | null = null;
   private completedWaiters: Array<(s: JobStats) => void> = [];
   private postcopyTimer: NodeJS.Timeout | null = null;
+  /** Gaps in this migration's event subscriptions (supervised connections that reconnected). */
+  private readonly gaps: Array<{ side: 'source' | 'destination'; gap: EventGap }> = [];
 
   /**
    * Managed migration of `domain` to the daemon of `dest` (the client drives
@@ -292,36 +294,64 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       iteration as Subscription<unknown>,
       completed as Subscription<unknown>,
     );
-    void this.pump(lifecycle, (event) => {
-      if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopyStarted = true;
-      this.record({ side: 'source', event });
-    });
-    void this.pump(iteration, (event) => {
-      this.record({ side: 'source', event });
-      this.onIteration(event.iteration);
-    });
-    void this.pump(completed, (event) => {
-      this.record({ side: 'source', event });
-      this.completedStats = jobStats(JOB_COMPLETED, event.params);
-      for (const w of this.completedWaiters) w(this.completedStats);
-      this.completedWaiters = [];
-    });
+    void this.pump(
+      lifecycle,
+      (event) => {
+        if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopyStarted = true;
+        this.record({ side: 'source', event });
+      },
+      'source',
+    );
+    void this.pump(
+      iteration,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.onIteration(event.iteration);
+      },
+      'source',
+    );
+    void this.pump(
+      completed,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.completedStats = jobStats(JOB_COMPLETED, event.params);
+        for (const w of this.completedWaiters) w(this.completedStats);
+        this.completedWaiters = [];
+      },
+      'source',
+    );
     const waits = [lifecycle.ready, iteration.ready, completed.ready];
     if (this.destination) {
       const dl = this.destination.events.domain('lifecycle', filter);
       this.subs.push(dl as Subscription<unknown>);
-      void this.pump(dl, (event) => {
-        if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopyStarted = true;
-        this.record({ side: 'destination', event });
-      });
+      void this.pump(
+        dl,
+        (event) => {
+          if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopyStarted = true;
+          this.record({ side: 'destination', event });
+        },
+        'destination',
+      );
       waits.push(dl.ready);
     }
     await Promise.all(waits);
   }
 
-  private async pump<T>(sub: Subscription<T>, fn: (e: T) => void): Promise<void> {
+  /**
+   * Feeds a subscription's events to `fn`. A gap (a supervised connection
+   * reconnected) is counted: events may be missing, so the outcome is taken
+   * from the daemons, not from the events.
+   */
+  private async pump<T>(
+    sub: Subscription<T | EventGap>,
+    fn: (e: T) => void,
+    side: 'source' | 'destination',
+  ): Promise<void> {
     try {
-      for await (const e of sub) fn(e);
+      for await (const e of sub) {
+        if (isEventGap(e)) this.gaps.push({ side, gap: e });
+        else fn(e);
+      }
     } catch {
       // the connection ended; the orchestration reports that through its calls
     }
