@@ -17,11 +17,14 @@ export interface HarnessResult {
 }
 
 /**
- * Runs `test-hosts.sh CMD`. With `echo`, what it printed is copied to that
+ * Runs `test-hosts.sh CMD` (or `CMD ARGS...` given as a list, e.g. `['kill-daemon', 'A']`). With `echo`, what it printed is copied to that
  * stream afterwards (benches pass stderr so their --json stdout stays clean).
  */
-export function runHarness(cmd: string, opts: { echo?: NodeJS.WriteStream } = {}): HarnessResult {
-  const r = spawnSync('bash', [HARNESS, cmd], {
+export function runHarness(
+  cmd: string | readonly string[],
+  opts: { echo?: NodeJS.WriteStream } = {},
+): HarnessResult {
+  const r = spawnSync('bash', [HARNESS, ...(typeof cmd === 'string' ? [cmd] : cmd)], {
     cwd: join(dirname(HARNESS), '..'),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

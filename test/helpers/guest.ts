@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { Connection } from '../../src/api/handles.js';
+import type { AnyConnection } from '../../src/api/handles.js';
 import { host } from './hosts.js';
 
 /** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */
-export async function removeDomains(conns: readonly Connection[], prefix: string): Promise<void> {
+export async function removeDomains(
+  conns: readonly AnyConnection[],
+  prefix: string,
+): Promise<void> {
   for (const c of conns) {
     for (const d of await c.listDomains()) {
       if (!d.name.startsWith(prefix)) continue;
