@@ -446,7 +446,7 @@ export class Domain {
    * const { domain, stats } = await m.done;
    * ```
    */
-  migrate(dest: Connection, opts: MigrateOptions | MigrationPlan = {}): Migration<Domain> {
+  migrate(dest: AnyConnection, opts: MigrateOptions | MigrationPlan = {}): Migration<Domain> {
     return Migration.managed<Domain>(this, dest, opts);
   }
 

@@ -1,6 +1,7 @@
 /** Client-side migration: options to plan, the flag rules, the protocol, and the Migration handle. */
 export type { MigrationConnection, MigrationDomain, MigrationProcedures } from './contract.js';
 export { MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+export { type LinkLoss, MigrationInterruptedError } from './interruption.js';
 export { type JobStats, jobStats } from './job-stats.js';
 export {
   Migration,

@@ -6,14 +6,21 @@
 import { type MigrationPhaseMessage, migrationPhaseChannel, nextId } from '../../diagnostics.js';
 import { VirDomainMigrateFlags as F } from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
-import { isNoDomain } from '../../rpc/errors.js';
+import { ConnectionClosedError, isNoDomain } from '../../rpc/errors.js';
 import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '../events.js';
 import type { DomainState } from '../names.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
 import { asError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+import { interrupted, LinkWatch, linkEnded } from './interruption.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
 import { type MigrateOptions, MigrationPlan } from './plan.js';
+
+/**
+ * How long a migration whose link ended waits for its (supervised)
+ * connections to be back before it reports what the daemons say.
+ */
+const REPORT_WAIT_MS = 30_000;
 
 /** A progress snapshot of a running migration. */
 export interface MigrationProgress extends JobStats {
@@ -248,12 +255,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   }
 
   private async run(): Promise<MigrationResult<D>> {
+    const watch = new LinkWatch({
+      domain: this.domain,
+      destination: this.destination,
+      phase: () => this.phase,
+      postcopyStarted: () => this.postcopyStarted,
+      finished: () => this.finished,
+    });
     const orchestration: Orchestration = {
       domain: this.domain,
       plan: this.plan,
       enter: (phase) => this.enter(phase),
+      destinationGone: () => {
+        const loss = watch.destinationGone();
+        return loss
+          ? new ConnectionClosedError(
+              'eof',
+              `the destination's connection ended during ${loss.phase} (${loss.reason}) and is not back`,
+              { cause: loss.error },
+            )
+          : null;
+      },
     };
     this.publish('setup');
+    watch.start();
     try {
       await this.subscribe();
       const { afterMs } = this.plan.postcopyPolicy;
@@ -268,10 +293,15 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       this.enter('done');
       return { domain, stats: await this.finalStats() };
     } catch (err) {
-      const e = await this.explain(err);
+      watch.stop();
+      const e =
+        watch.losses.length > 0 || linkEnded(err)
+          ? await this.afterLinkLoss(watch, asError(err))
+          : await this.explain(err);
       this.publish('failed', e);
       throw e;
     } finally {
+      watch.stop();
       this.finished = true;
       if (this.postcopyTimer) clearTimeout(this.postcopyTimer);
       await Promise.all(this.subs.map((s) => s.close().catch(() => {})));
@@ -400,6 +430,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     } catch {
       return null; // a transient domain is gone from the source: only the event had them
     }
+  }
+
+  /**
+   * A link ended while the migration ran: wait (bounded) for the links to be
+   * back and report what the daemons say. After the switch to post-copy that
+   * is a PostcopyFailedError, to recover with `postcopyResume`.
+   */
+  private async afterLinkLoss(watch: LinkWatch, err: Error): Promise<Error> {
+    const report = await interrupted(
+      this.domain.name,
+      watch,
+      this.domain,
+      this.destination,
+      err,
+      REPORT_WAIT_MS,
+    );
+    if (!this.postcopyStarted) return report;
+    return new PostcopyFailedError(
+      `post-copy migration of ${this.domain.name} failed after the switch: ${report.message}; ` +
+        'recover with migrate(dest, { postcopy: true, postcopyResume: true }) once both daemons answer',
+      report.sourceState,
+      report.destinationState,
+      { cause: report },
+    );
   }
 
   /** After a failure: if post-copy had started, say what state each side is in. */
