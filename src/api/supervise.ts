@@ -8,16 +8,12 @@
  * by the link itself with ConnectionClosedError and never retried: libvirt
  * calls are not idempotent.
  */
-import {
-  type ConnectionStateMessage,
-  connectionStateChannel,
-  nextId,
-  redactUri,
-} from '../diagnostics.js';
+import { type ConnectionStateMessage, connectionStateChannel, nextId } from '../diagnostics.js';
 import { AbortError, TimeoutError } from '../errors.js';
 import type { CallOptions, CloseInfo, RpcClient } from '../rpc/client.js';
 import { type CloseReason, ConnectionClosedError } from '../rpc/errors.js';
 import type { Caller } from '../rpc/methods.js';
+import { redactUri } from '../uri/index.js';
 import type { CallDescriptor } from '../xdr/program.js';
 
 /** Where a connection is: see `Connection.state`. */

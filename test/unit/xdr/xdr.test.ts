@@ -572,6 +572,41 @@ describe('XDR primitives: round trip, size and wire bytes', () => {
     for (const u of [...got, gotBig]) expect(u.buffer).not.toBe(bytes.buffer);
   });
 
+  it('a long run of close opaques shares a few private copies, each value its own bytes', () => {
+    // 2,000 domains' worth of UUIDs (40 KiB with a 4-byte id after each): the first is a
+    // lone copy, the next 4 KiB one copy, the rest of the message one more.
+    const uuids = Array.from({ length: 2000 }, (_, i) =>
+      Uint8Array.from({ length: 16 }, (_, j) => (i * 13 + j * 29) & 0xff),
+    );
+    const w = new XdrWriter(1);
+    uuids.forEach((u, i) => {
+      w.writeFixedOpaque(u, 16);
+      w.writeInt(i);
+    });
+    const bytes = w.finish();
+    const r = new XdrReader(bytes);
+    const got = uuids.map((_, i) => {
+      const u = r.readFixedOpaque(16);
+      expect(r.readInt()).toBe(i);
+      return u;
+    });
+    r.done();
+    bytes.fill(0xaa);
+    got.forEach((u, i) => {
+      expect(Buffer.from(u).equals(uuids[i]!)).toBe(true);
+    });
+    const buffers = new Set(got.map((u) => u.buffer));
+    expect(buffers.size).toBe(3);
+    // The 4 KiB copy starts at the second UUID (byte 20) and ends after the one at byte 4100;
+    // the last copy holds the rest of the message from the UUID at byte 4120.
+    expect([...buffers].map((b) => b.byteLength).sort((x, y) => x - y)).toEqual([
+      16,
+      4096,
+      bytes.length - 4120,
+    ]);
+    for (const b of buffers) expect(b).not.toBe(bytes.buffer);
+  });
+
   it('opaques dense or far apart (shared copies or exact ones) keep their bytes', () => {
     const item = fc.record({ v: fc.uint8Array({ maxLength: 3000 }), gap: fc.nat(700) });
     fc.assert(
