@@ -379,8 +379,8 @@ async function main(env: Record<string, string>): Promise<void> {
       `<name>${domain}</name>`,
     );
     domainDefined = true;
-    const defined = await admin.defineDomain(xml);
-    if (GUEST === 'running') await defined.start();
+    const defined = await admin.domainDefineXML(xml);
+    if (GUEST === 'running') await defined.createWithFlags();
   }
 
   bench = await connect(uri);

@@ -32,7 +32,7 @@ console.log(`gap of ${gap.durationMs} ms (${gap.reason}): resync what you track`
 
 // the handle from before the restart still works, and the events come again
 // (libvirt sends resumed, then started, for a boot)
-await dom.start();
+await dom.create();
 for (;;) {
   const ev = (await next.next()).value;
   if (ev === undefined || isEventGap(ev)) throw new Error('expected lifecycle events');

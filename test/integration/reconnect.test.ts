@@ -113,7 +113,7 @@ beforeAll(async () => {
   await removeDomains([admin], PREFIX);
   domains = [];
   for (let i = 0; i < DOMAINS; i++) {
-    domains.push(await admin.defineDomain(guestXml(`${PREFIX}${i}`)));
+    domains.push(await admin.domainDefineXML(guestXml(`${PREFIX}${i}`)));
   }
 }, 120_000);
 
@@ -132,7 +132,7 @@ function xmlOf(i: number): string {
 
 /** Redefines every test domain: each gets one lifecycle event `defined/updated`. */
 async function touchAll(conn: SupervisedConnection): Promise<void> {
-  for (let i = 0; i < DOMAINS; i++) await conn.defineDomain(xmlOf(i));
+  for (let i = 0; i < DOMAINS; i++) await conn.domainDefineXML(xmlOf(i));
 }
 
 describe('supervised connections through a real libvirtd restart', () => {
@@ -229,7 +229,7 @@ describe('supervised connections through a real libvirtd restart', () => {
       }
       await until(() => conn.state === 'open', 30_000, 'back after SIGCONT');
       await until(() => conn.events.stats.gaps === 1, 30_000, 'registered again');
-      await admin.defineDomain(xmlOf(0));
+      await admin.domainDefineXML(xmlOf(0));
       const { gaps, event } = await nextEvent(sub);
       expect(gaps).toHaveLength(1);
       expect(gaps[0]!.reason).toBe('keepalive');
@@ -257,7 +257,7 @@ describe('supervised connections through a real libvirtd restart', () => {
         expect((await link.closed).reason).not.toBe('client');
         await until(() => conn.state === 'open' && conn.rpc !== link, 15_000, 'reconnected');
         await until(() => conn.events.stats.gaps === 1, 15_000, 'registered again');
-        await admin.defineDomain(xmlOf(1));
+        await admin.domainDefineXML(xmlOf(1));
         const { gaps, event } = await nextEvent(sub);
         expect(gaps).toHaveLength(1);
         expect(event).toMatchObject({ event: 'defined', detail: 'updated' });

@@ -181,7 +181,7 @@ describe('a supervised connection', () => {
     const { d, conn } = await setup();
     const dom = await conn.lookupDomain('vm1');
     d.freeze(); // the call goes nowhere, its reply never comes
-    const inFlight = dom.info();
+    const inFlight = dom.getInfo();
     await new Promise((r) => setTimeout(r, 20));
     const before = d.sim!.calls.filter((c) => c === 'DOMAIN_GET_INFO').length;
     d.reset();

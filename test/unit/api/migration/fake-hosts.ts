@@ -79,7 +79,7 @@ function fakeConnection(
     whenOpen: async () => {},
     supportsFeature: async (f: number) => features.includes(f),
     lookupDomain: unused('lookupDomain'),
-    domainFromWire: unused('domainFromWire'),
+    handles: { Domain: unused('handles.Domain') },
   };
 }
 
@@ -103,6 +103,7 @@ export function fakeHosts(opts: FakeOptions = {}): {
     state: async () => state,
     jobStats: async () => ({ type: 0, raw: {} }) as unknown as JobStats,
     abortJob: none,
+    abortJobFlags: none,
     migrateStartPostCopy: none,
     migrateSetMaxDowntime: none,
     migrateSetMaxSpeed: none,
