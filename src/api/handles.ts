@@ -126,21 +126,28 @@ export class Connection<G extends EventGap = never>
    * (e.g. `sasl.SCRAM-SHA-256`). A daemon too old for AUTH_LIST gives `none`.
    */
   auth = 'none';
-  /** Makes every handle of this connection from the identity the daemon sent. */
-  readonly handles: HandleFactory<Handles> = {
-    Domain: (w) => this.tracked(new Domain(this, w)),
-    DomainSnapshot: (w) => new DomainSnapshot(this, w),
-    DomainCheckpoint: (w) => new DomainCheckpoint(this, w),
-    Network: (w) => new Network(this, w),
-    NetworkPort: (w) => new NetworkPort(this, w),
-    StoragePool: (w) => new StoragePool(this, w),
-    StorageVol: (w) => new StorageVol(this, w),
-    NodeDevice: (w) => new NodeDevice(this, w),
-    Secret: (w) => new Secret(this, w),
-    NWFilter: (w) => new NWFilter(this, w),
-    NWFilterBinding: (w) => new NWFilterBinding(this, w),
-    Interface: (w) => new Interface(this, w),
-  };
+  /**
+   * Makes every handle of this connection from the identity the daemon sent.
+   * Made when first used: an idle connection (thousands in one process) pays nothing for it.
+   */
+  get handles(): HandleFactory<Handles> {
+    this.handleFactory ??= {
+      Domain: (w) => this.tracked(new Domain(this, w)),
+      DomainSnapshot: (w) => new DomainSnapshot(this, w),
+      DomainCheckpoint: (w) => new DomainCheckpoint(this, w),
+      Network: (w) => new Network(this, w),
+      NetworkPort: (w) => new NetworkPort(this, w),
+      StoragePool: (w) => new StoragePool(this, w),
+      StorageVol: (w) => new StorageVol(this, w),
+      NodeDevice: (w) => new NodeDevice(this, w),
+      Secret: (w) => new Secret(this, w),
+      NWFilter: (w) => new NWFilter(this, w),
+      NWFilterBinding: (w) => new NWFilterBinding(this, w),
+      Interface: (w) => new Interface(this, w),
+    };
+    return this.handleFactory;
+  }
+  private handleFactory: HandleFactory<Handles> | null = null;
   private closing: Promise<void> | null = null;
   private eventsApi: Events<G> | null = null;
   private link: RpcClient;
@@ -148,10 +155,8 @@ export class Connection<G extends EventGap = never>
   private readonly supervisor: Supervisor | null;
   /** Live domain handles of a supervised connection, whose ids are refreshed after a reconnect. */
   private domainHandles: HandleRegistry<Domain> | null = null;
-  private featureAnswers: { rpc: RpcClient | null; known: Map<number, boolean> } = {
-    rpc: null,
-    known: new Map(),
-  };
+  /** Made at the first question: the answers hold for the daemon behind this one link. */
+  private featureAnswers: { rpc: RpcClient; known: Map<number, boolean> } | null = null;
 
   constructor(
     link: Link,
@@ -325,7 +330,7 @@ export class Connection<G extends EventGap = never>
    */
   override async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
     // answers belong to the daemon at the other end of this RPC client
-    if (this.featureAnswers.rpc !== this.rpc)
+    if (this.featureAnswers?.rpc !== this.rpc)
       this.featureAnswers = { rpc: this.rpc, known: new Map() };
     const { known } = this.featureAnswers;
     const answer = known.get(feature);
