@@ -20,8 +20,10 @@ export {
   type ConnectionClosedEvent,
   type DomainEvent,
   type DomainRef,
+  type EventGap,
   EventOverflowError,
   Events,
+  isEventGap,
   type LifecycleNames,
   lifecycleNames,
   type NetworkEvent,
@@ -35,6 +37,7 @@ export {
 } from './api/events.js';
 export { Feature } from './api/features.js';
 export {
+  type AnyConnection,
   Connection,
   type ConnectionFeatures,
   Domain,
@@ -50,6 +53,7 @@ export {
   Secret,
   StoragePool,
   StorageVol,
+  type SupervisedConnection,
 } from './api/handles.js';
 export {
   type AbortRecord,
@@ -60,6 +64,7 @@ export {
   type EventRecord,
   type FinalStats,
   type JobStats,
+  type LinkLoss,
   MIGRATE_PARAMS,
   MIGRATE_RULES,
   type MigrateFlagName,
@@ -72,6 +77,7 @@ export {
   type MigrationDomain,
   MigrationError,
   type MigrationEvent,
+  MigrationInterruptedError,
   type MigrationOutcome,
   type MigrationPhase,
   MigrationPlan,
@@ -132,6 +138,11 @@ export {
   volumeUpload,
   volumeUploadFile,
 } from './api/streams.js';
+export type {
+  ConnectionState,
+  ReconnectOptions,
+  StateChange,
+} from './api/supervise.js';
 export {
   fromTypedParams,
   TypedParamError,
@@ -158,6 +169,7 @@ export {
   CHANNELS,
   type ConnectionCloseMessage,
   type ConnectionOpenMessage,
+  type ConnectionStateMessage,
   type Direction,
   type MigrationPhaseMessage,
   type RpcCallMessage,

@@ -7,14 +7,17 @@ import { runSasl } from '../auth/sasl/session.js';
 import { type Channel, toChannel } from '../channel.js';
 import { connectionOpenChannel } from '../diagnostics.js';
 import { AbortError, TimeoutError, VirtwireError } from '../errors.js';
-import { RemoteAuthType } from '../generated/remote.js';
+import { RemoteAuthType, type RemoteMethods, remoteProgram } from '../generated/remote.js';
 import { type CallOptions, RpcClient } from '../rpc/client.js';
 import { ConnectionClosedError, isNoSupport } from '../rpc/errors.js';
+import { bindProgram, type MethodsOf } from '../rpc/methods.js';
 import { openTransport, TransportError } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { type LibvirtUri, parseUri, redactUri } from '../uri/index.js';
+import type { EventGap } from './events.js';
 import { Feature } from './features.js';
-import { Connection } from './handles.js';
+import { Connection, type SupervisedConnection } from './handles.js';
+import { type Link, type ReconnectOptions, reconnectPolicy } from './supervise.js';
 
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
@@ -41,6 +44,12 @@ export interface ConnectOptions {
    * `$LIBVIRT_AUTH_FILE`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
    */
   readonly auth?: AuthOption;
+  /**
+   * Supervise the connection: when it ends other than by `close()`, open it
+   * again with exponential backoff (see ReconnectOptions), re-register its
+   * event subscriptions and keep its handles working. `true` takes the defaults.
+   */
+  readonly reconnect?: boolean | ReconnectOptions;
 }
 
 /**
@@ -53,19 +62,50 @@ export interface ConnectOptions {
  * const dom = await conn.lookupDomain('vm1');
  * console.log(await dom.state());
  * ```
+ *
+ * With `reconnect` the connection is supervised (see the README's
+ * "Supervised connections"): the first open must succeed, and every later
+ * end other than `close()` starts reconnecting.
  */
-export async function connect(uri: string, options: ConnectOptions = {}): Promise<Connection> {
-  const started = performance.now();
+export function connect(
+  uri: string,
+  options: ConnectOptions & { readonly reconnect: true | ReconnectOptions },
+): Promise<SupervisedConnection>;
+export function connect(uri: string, options?: ConnectOptions): Promise<Connection>;
+export async function connect(
+  uri: string,
+  options: ConnectOptions = {},
+): Promise<Connection | SupervisedConnection> {
   const target = parseUri(uri);
-  const { timeoutMs } = options;
+  const policy =
+    options.reconnect === undefined || options.reconnect === false
+      ? null
+      : reconnectPolicy(options.reconnect);
+  const link = await openLink(uri, target, options, options.signal, options.timeoutMs);
+  if (policy === null) return new Connection(link, target);
+  // Later attempts: the same sequence, bounded by the supervisor's signal (close, attempt timeout).
+  const open = (signal: AbortSignal): Promise<Link> =>
+    openLink(uri, target, options, signal, undefined);
+  return new Connection<EventGap>(link, target, { uri, policy, open });
+}
+
+/** One run of the open sequence: a new link, authenticated and opened. */
+async function openLink(
+  uri: string,
+  target: LibvirtUri,
+  options: ConnectOptions,
+  callerSignal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): Promise<Link> {
+  const started = performance.now();
   // The deadline is a signal of its own, so that running out of time is told apart from an abort.
   const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
   const signal =
-    deadline && options.signal
-      ? AbortSignal.any([options.signal, deadline])
-      : (deadline ?? options.signal);
+    deadline && callerSignal
+      ? AbortSignal.any([callerSignal, deadline])
+      : (deadline ?? callerSignal);
   const timedOut = (err: unknown): unknown =>
-    deadline?.aborted && !options.signal?.aborted
+    deadline?.aborted && !callerSignal?.aborted
       ? new TimeoutError(`connecting to ${uri} timed out after ${timeoutMs} ms`, { cause: err })
       : err;
   const opts: CallOptions = { signal };
@@ -81,37 +121,38 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
       }),
     );
   } catch (err) {
-    if (deadline?.aborted && !options.signal?.aborted) throw timedOut(err);
+    if (deadline?.aborted && !callerSignal?.aborted) throw timedOut(err);
     throw signal?.aborted && !(err instanceof VirtwireError)
       ? new AbortError(`connecting to ${uri} aborted`, { cause: err })
       : err;
   }
   const rpc = new RpcClient(channel);
-  const conn = new Connection(rpc, target);
+  // A table of its own for the open sequence: the connection's routes through a supervisor.
+  const remote = bindProgram<RemoteMethods>(rpc, remoteProgram);
   try {
-    conn.auth = await authenticate(conn, target, opts, options);
-    const keepalive = await probe(conn, Feature.PROGRAM_KEEPALIVE, opts);
-    await conn.remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
+    const auth = await authenticate(rpc, remote, target, opts, options);
+    const keepalive = await probe(remote, Feature.PROGRAM_KEEPALIVE, opts);
+    await remote.connectOpen({ name: target.openName, flags: options.readonly ? 1 : 0 }, opts);
     // An empty name (remote:///) lets the daemon choose: ask which URI it opened.
-    conn.uri = target.openName || (await conn.remote.connectGetUri(undefined, opts)).uri;
+    const opened = target.openName || (await remote.connectGetUri(undefined, opts)).uri;
     if (keepalive) {
       rpc.startKeepalive(options.keepalive?.interval ?? 5, options.keepalive?.count ?? 5);
     }
-    conn.features = {
+    const features = {
       keepalive,
-      eventCallback: await probe(conn, Feature.REMOTE_EVENT_CALLBACK, opts),
-      closeCallback: await probe(conn, Feature.REMOTE_CLOSE_CALLBACK, opts),
+      eventCallback: await probe(remote, Feature.REMOTE_EVENT_CALLBACK, opts),
+      closeCallback: await probe(remote, Feature.REMOTE_CLOSE_CALLBACK, opts),
     };
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({
         connectionId: rpc.id,
         uri: redactUri(uri),
         transport: options.transport ? 'custom' : target.transport,
-        auth: conn.auth,
+        auth,
         durationMs: performance.now() - started,
       });
     }
-    return conn;
+    return { rpc, uri: opened, auth, features };
   } catch (err) {
     await rpc.close();
     // A helper-process transport (ssh, ext) can only fail once the first call
@@ -123,9 +164,13 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
 }
 
 /** CONNECT_SUPPORTS_FEATURE, treating "unsupported procedure" from an old daemon as no. */
-async function probe(conn: Connection, feature: number, opts: CallOptions): Promise<boolean> {
+async function probe(
+  remote: MethodsOf<RemoteMethods>,
+  feature: number,
+  opts: CallOptions,
+): Promise<boolean> {
   try {
-    return await conn.supportsFeature(feature, opts);
+    return (await remote.connectSupportsFeature({ feature }, opts)).supported !== 0;
   } catch (err) {
     if (isNoSupport(err)) return false;
     throw err;
@@ -140,14 +185,15 @@ const AUTH_NAMES: Record<number, string> = {
 
 /** AUTH_LIST, then the method the URI asks for (auth=) or the daemon's first choice. */
 async function authenticate(
-  conn: Connection,
+  rpc: RpcClient,
+  remote: MethodsOf<RemoteMethods>,
   uri: LibvirtUri,
   opts: CallOptions,
   options: ConnectOptions = {},
 ): Promise<string> {
   let types: number[];
   try {
-    types = (await conn.remote.authList(undefined, opts)).types;
+    types = (await remote.authList(undefined, opts)).types;
   } catch (err) {
     if (isNoSupport(err)) return 'none'; // a daemon too old to know AUTH_LIST needs no auth
     throw err;
@@ -169,7 +215,7 @@ async function authenticate(
     case RemoteAuthType.REMOTE_AUTH_NONE:
       return 'none';
     case RemoteAuthType.REMOTE_AUTH_POLKIT: {
-      const r = await conn.remote.authPolkit(undefined, opts);
+      const r = await remote.authPolkit(undefined, opts);
       if (r.complete === 0) throw new AuthError('polkit authentication did not complete');
       return 'polkit';
     }
@@ -182,9 +228,9 @@ async function authenticate(
       try {
         mech = await runSasl(
           {
-            init: () => conn.remote.authSaslInit(undefined, opts),
-            start: (a) => conn.remote.authSaslStart(a, opts),
-            step: (a) => conn.remote.authSaslStep(a, opts),
+            init: () => remote.authSaslInit(undefined, opts),
+            start: (a) => remote.authSaslStart(a, opts),
+            step: (a) => remote.authSaslStep(a, opts),
           },
           {
             wanted: wanted !== undefined && dot >= 0 ? wanted.slice(dot + 1) : undefined,
@@ -207,7 +253,7 @@ async function authenticate(
         throw err;
       }
       const layer = mech.layer;
-      if (layer) conn.rpc.upgrade((inner) => new SecurityLayerChannel(inner, layer));
+      if (layer) rpc.upgrade((inner) => new SecurityLayerChannel(inner, layer));
       return `sasl.${mech.name}`;
     }
     default:

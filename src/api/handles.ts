@@ -40,17 +40,37 @@ import {
   remoteProgram,
 } from '../generated/remote.js';
 import type { CallOptions, CloseInfo, RpcClient } from '../rpc/client.js';
-import { isNoDomain } from '../rpc/errors.js';
+import { findProcedure } from '../rpc/descriptor.js';
+import { ConnectionClosedError, isNoDomain } from '../rpc/errors.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
 import type { VirStream } from '../rpc/stream.js';
 import type { LibvirtUri } from '../uri/index.js';
 import type { ProgramInfo } from '../xdr/program.js';
 import { channelSecurity } from './channel-security.js';
-import { Events } from './events.js';
+import { type EventGap, Events } from './events.js';
+import { HandleRegistry } from './handle-registry.js';
 import { type MigrateOptions, Migration, type MigrationPlan } from './migration/index.js';
 import { type JobStats, jobStats } from './migration/job-stats.js';
 import { type DomainState, domainState, formatUuid, parseUuid } from './names.js';
 import { openStream } from './streams.js';
+import {
+  type ConnectionState,
+  type Link,
+  type ReconnectPolicy,
+  type StateChange,
+  Supervisor,
+} from './supervise.js';
+
+const CONNECT_CLOSE = findProcedure(remoteProgram, 'CONNECT_CLOSE');
+
+/** A connection opened with `reconnect`: its event subscriptions yield {@link EventGap} markers. */
+export type SupervisedConnection = Connection<EventGap>;
+
+/**
+ * Any connection, supervised or not (a `Connection` is one too): what
+ * functions that work with either take. Its subscriptions may yield gaps.
+ */
+export type AnyConnection = Connection<EventGap>;
 
 /** Optional features the daemon said it supports during the open sequence. */
 export interface ConnectionFeatures {
@@ -75,65 +95,180 @@ export interface Handles {
   readonly Interface: Interface;
 }
 
+const NO_FEATURES: ConnectionFeatures = {
+  keepalive: false,
+  eventCallback: false,
+  closeCallback: false,
+};
+
 /**
  * An open libvirt connection. The methods are libvirt's connection and host functions
  * (`conn.listAllDomains()`, `conn.nodeGetInfo()`, `conn.networkLookupByName()`...), each
  * linked to libvirt's reference; every procedure is also a typed method of `remote`, `qemu`
  * and `lxc`, taking and giving wire structs.
+ *
+ * A connection opened with `reconnect` is supervised: when its link ends other than by
+ * `close()` it opens a new one, and its event subscriptions yield an {@link EventGap} for
+ * each gap: its type is `SupervisedConnection` (`G` = EventGap). `AnyConnection` accepts both.
  */
-export class Connection extends ConnectionBase<Handles> implements AsyncDisposable {
+export class Connection<G extends EventGap = never>
+  extends ConnectionBase<Handles>
+  implements AsyncDisposable
+{
   readonly remote: MethodsOf<RemoteMethods>;
   readonly qemu: MethodsOf<QemuMethods>;
   readonly lxc: MethodsOf<LxcMethods>;
   /** The URI the daemon reports for this connection. */
   uri = '';
-  features: ConnectionFeatures = { keepalive: false, eventCallback: false, closeCallback: false };
+  features: ConnectionFeatures = NO_FEATURES;
   /**
    * How this connection authenticated: `none`, `polkit`, or `sasl.<MECHANISM>`
    * (e.g. `sasl.SCRAM-SHA-256`). A daemon too old for AUTH_LIST gives `none`.
    */
   auth = 'none';
-  /** Makes every handle of this connection from the identity the daemon sent. */
-  readonly handles: HandleFactory<Handles> = {
-    Domain: (w) => new Domain(this, w),
-    DomainSnapshot: (w) => new DomainSnapshot(this, w),
-    DomainCheckpoint: (w) => new DomainCheckpoint(this, w),
-    Network: (w) => new Network(this, w),
-    NetworkPort: (w) => new NetworkPort(this, w),
-    StoragePool: (w) => new StoragePool(this, w),
-    StorageVol: (w) => new StorageVol(this, w),
-    NodeDevice: (w) => new NodeDevice(this, w),
-    Secret: (w) => new Secret(this, w),
-    NWFilter: (w) => new NWFilter(this, w),
-    NWFilterBinding: (w) => new NWFilterBinding(this, w),
-    Interface: (w) => new Interface(this, w),
-  };
+  /**
+   * Makes every handle of this connection from the identity the daemon sent.
+   * Made when first used: an idle connection (thousands in one process) pays nothing for it.
+   */
+  get handles(): HandleFactory<Handles> {
+    this.handleFactory ??= {
+      Domain: (w) => this.tracked(new Domain(this, w)),
+      DomainSnapshot: (w) => new DomainSnapshot(this, w),
+      DomainCheckpoint: (w) => new DomainCheckpoint(this, w),
+      Network: (w) => new Network(this, w),
+      NetworkPort: (w) => new NetworkPort(this, w),
+      StoragePool: (w) => new StoragePool(this, w),
+      StorageVol: (w) => new StorageVol(this, w),
+      NodeDevice: (w) => new NodeDevice(this, w),
+      Secret: (w) => new Secret(this, w),
+      NWFilter: (w) => new NWFilter(this, w),
+      NWFilterBinding: (w) => new NWFilterBinding(this, w),
+      Interface: (w) => new Interface(this, w),
+    };
+    return this.handleFactory;
+  }
+  private handleFactory: HandleFactory<Handles> | null = null;
   private closing: Promise<void> | null = null;
-  private eventsApi: Events | null = null;
-  private featureAnswers: { rpc: RpcClient | null; known: Map<number, boolean> } = {
-    rpc: null,
-    known: new Map(),
-  };
+  private eventsApi: Events<G> | null = null;
+  private link: RpcClient;
+  /** Only on a supervised connection. */
+  private readonly supervisor: Supervisor | null;
+  /** Live domain handles of a supervised connection, whose ids are refreshed after a reconnect. */
+  private domainHandles: HandleRegistry<Domain> | null = null;
+  /** Made at the first question: the answers hold for the daemon behind this one link. */
+  private featureAnswers: { rpc: RpcClient; known: Map<number, boolean> } | null = null;
 
   constructor(
-    readonly rpc: RpcClient,
+    link: Link,
     /** The URI this connection was opened with, parsed. */
     readonly target: LibvirtUri,
+    supervise?: {
+      /** The URI as given (for diagnostics). */
+      readonly uri: string;
+      readonly policy: ReconnectPolicy;
+      /** Runs the whole open sequence once more. */
+      readonly open: (signal: AbortSignal) => Promise<Link>;
+    },
   ) {
     super();
-    this.remote = bindProgram<RemoteMethods>(rpc, remoteProgram);
-    this.qemu = bindProgram<QemuMethods>(rpc, qemuProgram);
-    this.lxc = bindProgram<LxcMethods>(rpc, lxcProgram);
+    this.link = link.rpc;
+    this.uri = link.uri;
+    this.features = link.features;
+    this.auth = link.auth;
+    this.supervisor = supervise
+      ? new Supervisor(link, supervise.uri, supervise.policy, supervise.open, {
+          relinked: (l) => this.relinked(l),
+          linkLost: (info, since) => this.eventsApi?.linkLost(info, since),
+          ended: (info) => {
+            this.eventsApi?.end(info);
+            this.endInfo = info;
+            this.resolveSupervisedClosed?.(info);
+          },
+        })
+      : null;
+    const caller = this.supervisor ?? link.rpc;
+    this.remote = bindProgram<RemoteMethods>(caller, remoteProgram);
+    this.qemu = bindProgram<QemuMethods>(caller, qemuProgram);
+    this.lxc = bindProgram<LxcMethods>(caller, lxcProgram);
   }
 
-  /** Settles when the connection ends, with the reason (`client`, `eof`, `error`, `keepalive`). */
+  /**
+   * The RPC client of the current link. A supervised connection gets a new
+   * one with every reconnect; calls through `remote`, `qemu` and `lxc`
+   * always go to the current one.
+   */
+  get rpc(): RpcClient {
+    return this.link;
+  }
+
+  /** True for a connection opened with `reconnect`. */
+  get supervised(): boolean {
+    return this.supervisor !== null;
+  }
+
+  /**
+   * `open`; for a supervised connection also `reconnecting` while its link is
+   * down, and `closed` once `close()` was called or reconnecting gave up.
+   */
+  get state(): ConnectionState {
+    if (this.supervisor) return this.supervisor.state;
+    return this.link.isOpen ? 'open' : 'closed';
+  }
+
+  /**
+   * Follows `state`: `listener` hears every change (on a supervised
+   * connection, one per reconnect attempt too). Returns the function that
+   * stops it. The same changes go to the `virtwire:connection:state` channel.
+   */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    if (this.supervisor) return this.supervisor.onStateChange(listener);
+    let live = true;
+    const off = this.link.onClose((info) => {
+      if (!live) return;
+      listener({
+        from: 'open',
+        to: 'closed',
+        reason: info.reason,
+        ...(info.error ? { error: info.error } : {}),
+      });
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }
+
+  /** Resolves once the connection is usable (at once unless it is reconnecting), bounded by `opts`. */
+  whenOpen(opts?: CallOptions): Promise<void> {
+    if (this.supervisor) return this.supervisor.whenOpen('whenOpen', opts);
+    return this.link.isOpen
+      ? Promise.resolve()
+      : Promise.reject(new ConnectionClosedError('client', 'the connection is closed'));
+  }
+
+  /**
+   * Settles when the connection ends, with the reason (`client`, `eof`,
+   * `error`, `keepalive`); for a supervised connection, when supervision
+   * ends (closed, or reconnecting gave up), not when one link does.
+   */
   get closed(): Promise<CloseInfo> {
-    return this.rpc.closed;
+    if (!this.supervisor) return this.link.closed;
+    this.supervisedClosed ??= new Promise((resolve) => {
+      if (this.endInfo) resolve(this.endInfo);
+      else this.resolveSupervisedClosed = resolve;
+    });
+    return this.supervisedClosed;
   }
+  private supervisedClosed: Promise<CloseInfo> | null = null;
+  private resolveSupervisedClosed: ((info: CloseInfo) => void) | null = null;
+  private endInfo: CloseInfo | null = null;
 
-  /** Whether the connection is still open (libvirt's virConnectIsAlive). */
+  /**
+   * Whether the connection is open (libvirt's virConnectIsAlive); a supervised
+   * connection that is reconnecting is not.
+   */
   get isOpen(): boolean {
-    return this.rpc.isOpen;
+    return this.supervisor ? this.supervisor.state === 'open' : this.link.isOpen;
   }
 
   /** virConnectGetURI: the URI as the caller gave it to connect(). */
@@ -143,11 +278,50 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
 
   /**
    * Event subscriptions: `conn.events.domain('lifecycle', { domain })` and the
-   * other families, each an async iterable over a bounded queue.
+   * other families, each an async iterable over a bounded queue. On a
+   * supervised connection they survive reconnects: every live subscription is
+   * registered again, with its filters, on the new link, and yields one
+   * {@link EventGap} for the time it may have missed events.
    */
-  get events(): Events {
-    this.eventsApi ??= new Events(this.rpc);
+  get events(): Events<G> {
+    if (!this.eventsApi) {
+      this.eventsApi = new Events<G>(this.supervisor ?? this.link, this.supervisor !== null);
+      this.eventsApi.attach(this.link);
+    }
     return this.eventsApi;
+  }
+
+  /** A supervised connection keeps its domain handles (weakly) to refresh their ids. */
+  private tracked(d: Domain): Domain {
+    if (this.supervisor) {
+      this.domainHandles ??= new HandleRegistry<Domain>();
+      this.domainHandles.add(d);
+    }
+    return d;
+  }
+
+  /** A new link is open: take its facts, re-register events, refresh handle ids. */
+  private relinked(link: Link): void {
+    this.link = link.rpc;
+    this.uri = link.uri;
+    this.features = link.features;
+    this.auth = link.auth;
+    this.eventsApi?.attach(link.rpc);
+    if (this.domainHandles?.size) void this.refreshIds(this.domainHandles);
+  }
+
+  /** After a reconnect: domain ids change when a guest was restarted meanwhile. */
+  private async refreshIds(handles: HandleRegistry<Domain>): Promise<void> {
+    let list: RemoteNonnullDomain[];
+    try {
+      list = (await this.remote.connectListAllDomains({ needResults: 1, flags: 0 })).domains;
+    } catch {
+      return; // the link went again; the next reconnect refreshes them
+    }
+    const ids = new Map(list.map((d) => [formatUuid(d.uuid), d.id]));
+    handles.update((dom) => {
+      dom.id = ids.get(dom.uuid) ?? -1;
+    });
   }
 
   /**
@@ -156,7 +330,7 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
    */
   override async supportsFeature(feature: number, opts?: CallOptions): Promise<boolean> {
     // answers belong to the daemon at the other end of this RPC client
-    if (this.featureAnswers.rpc !== this.rpc)
+    if (this.featureAnswers?.rpc !== this.rpc)
       this.featureAnswers = { rpc: this.rpc, known: new Map() };
     const { known } = this.featureAnswers;
     const answer = known.get(feature);
@@ -216,14 +390,17 @@ export class Connection extends ConnectionBase<Handles> implements AsyncDisposab
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.rpc.isOpen) {
+      // straight to the current link: a supervised caller would wait for one while reconnecting
+      const rpc = this.link;
+      if (rpc.isOpen) {
         try {
-          await this.remote.connectClose(undefined, { timeoutMs: 2000 });
+          await rpc.call(CONNECT_CLOSE, undefined, { timeoutMs: 2000 });
         } catch {
           // the daemon may already be gone; closing goes on regardless
         }
       }
-      await this.rpc.close();
+      if (this.supervisor) await this.supervisor.close();
+      else await rpc.close();
     })();
     return this.closing;
   }
@@ -246,7 +423,7 @@ export class Domain extends DomainBase<Handles> {
   id: number;
 
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     private ref: RemoteNonnullDomain,
   ) {
     super();
@@ -338,7 +515,7 @@ export class Domain extends DomainBase<Handles> {
    * const { domain, stats } = await m.done;
    * ```
    */
-  migrate(dest: Connection, opts: MigrateOptions | MigrationPlan = {}): Migration<Domain> {
+  migrate(dest: AnyConnection, opts: MigrateOptions | MigrationPlan = {}): Migration<Domain> {
     return Migration.managed<Domain>(this, dest, opts);
   }
 
@@ -374,7 +551,7 @@ export class DomainSnapshot extends DomainSnapshotBase<Handles> {
   readonly domain: Domain;
 
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullDomainSnapshot,
   ) {
     super();
@@ -393,7 +570,7 @@ export class DomainCheckpoint extends DomainCheckpointBase<Handles> {
   readonly domain: Domain;
 
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullDomainCheckpoint,
   ) {
     super();
@@ -409,7 +586,7 @@ export class DomainCheckpoint extends DomainCheckpointBase<Handles> {
 /** A virtual network: `conn.networkLookupByName(name)`, `conn.listAllNetworks()`. */
 export class Network extends NetworkBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullNetwork,
   ) {
     super();
@@ -432,7 +609,7 @@ export class NetworkPort extends NetworkPortBase<Handles> {
   readonly network: Network;
 
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullNetworkPort,
   ) {
     super();
@@ -448,7 +625,7 @@ export class NetworkPort extends NetworkPortBase<Handles> {
 /** A storage pool: `conn.storagePoolLookupByName(name)`, `conn.listAllStoragePools()`. */
 export class StoragePool extends StoragePoolBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullStoragePool,
   ) {
     super();
@@ -468,7 +645,7 @@ export class StoragePool extends StoragePoolBase<Handles> {
 /** A storage volume: `pool.listAllVolumes()`, `conn.storageVolLookupByPath(path)`. */
 export class StorageVol extends StorageVolBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullStorageVol,
   ) {
     super();
@@ -493,7 +670,7 @@ export class StorageVol extends StorageVolBase<Handles> {
 /** A host device: `conn.nodeDeviceLookupByName(name)`, `conn.listAllNodeDevices()`. */
 export class NodeDevice extends NodeDeviceBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullNodeDevice,
   ) {
     super();
@@ -508,7 +685,7 @@ export class NodeDevice extends NodeDeviceBase<Handles> {
 /** A secret: `conn.secretDefineXML(xml)`, `conn.secretLookupByUsage(type, id)`. */
 export class Secret extends SecretBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullSecret,
   ) {
     super();
@@ -533,7 +710,7 @@ export class Secret extends SecretBase<Handles> {
 /** A network filter: `conn.nwFilterLookupByName(name)`, `conn.listAllNWFilters()`. */
 export class NWFilter extends NWFilterBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullNwfilter,
   ) {
     super();
@@ -553,7 +730,7 @@ export class NWFilter extends NWFilterBase<Handles> {
 /** A filter bound to a port: `conn.nwFilterBindingLookupByPortDev(dev)`. */
 export class NWFilterBinding extends NWFilterBindingBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullNwfilterBinding,
   ) {
     super();
@@ -573,7 +750,7 @@ export class NWFilterBinding extends NWFilterBindingBase<Handles> {
 /** A host network interface: `conn.interfaceLookupByName(name)`, `conn.listAllInterfaces()`. */
 export class Interface extends InterfaceBase<Handles> {
   constructor(
-    readonly conn: Connection,
+    readonly conn: AnyConnection,
     readonly wire: RemoteNonnullInterface,
   ) {
     super();

@@ -89,6 +89,37 @@ export interface RpcClientOptions {
 }
 
 /**
+ * A client's own sink: methods on a prototype, not closures, since every
+ * idle connection of a process that holds thousands pays for what it keeps.
+ */
+class ClientSink implements ChannelSink {
+  constructor(private readonly client: RpcClient) {}
+  data(chunk: Uint8Array): void {
+    this.client.onData(chunk);
+  }
+  drain(): void {
+    this.client.onDrain();
+  }
+  end(error?: Error): void {
+    this.client.onEnd(error);
+  }
+}
+
+/** Forwards the bottom channel's events to a sink that `upgrade` may replace. */
+class SinkSwitch implements ChannelSink {
+  constructor(public target: ChannelSink) {}
+  data(chunk: Uint8Array): void {
+    this.target.data(chunk);
+  }
+  drain(): void {
+    this.target.drain();
+  }
+  end(error?: Error): void {
+    this.target.end(error);
+  }
+}
+
+/**
  * One libvirt RPC connection over any Channel: serial numbers, many calls in
  * flight, replies matched on (program, version, serial), events and stream
  * packets routed to their handlers, keepalive, and a single close path that
@@ -99,9 +130,9 @@ export interface RpcClientOptions {
 export class RpcClient {
   /** Process-unique number of this connection in diagnostics messages. */
   readonly id = nextId();
-  /** Settles once, when the connection has ended, with the reason. */
-  readonly closed: Promise<CloseInfo>;
-  private resolveClosed!: (info: CloseInfo) => void;
+  /** Made when first asked for: most connections of a large pool never are. */
+  private closedPromise: Promise<CloseInfo> | null = null;
+  private resolveClosed: ((info: CloseInfo) => void) | null = null;
   private closeInfo: CloseInfo | null = null;
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
@@ -126,15 +157,9 @@ export class RpcClient {
   private peerKeepalive = false;
   private keepaliveMs = 0;
   /** This client's own view of its channel's events. */
-  private readonly own: ChannelSink = {
-    data: (chunk) => this.onData(chunk),
-    drain: () => {
-      for (const fn of this.drainListeners) fn();
-    },
-    end: (error) => (error ? this.fail('error', error) : this.fail('eof')),
-  };
+  private readonly own: ChannelSink = new ClientSink(this);
   /** Where the bottom channel's events go: this client, or a layer `upgrade` put in between. */
-  private below: ChannelSink = this.own;
+  private readonly below = new SinkSwitch(this.own);
 
   constructor(
     private channel: Channel,
@@ -142,19 +167,13 @@ export class RpcClient {
   ) {
     nodeDebugLogging();
     this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
     this.out = new Outbox(channel, this.maxMessage, this.id);
-    channel.open({
-      data: (chunk) => this.below.data(chunk),
-      drain: () => this.below.drain(),
-      end: (error) => this.below.end(error),
-    });
+    channel.open(this.below);
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** @internal Bytes from the channel (see ClientSink). */
+  onData(chunk: Uint8Array): void {
     if (this.closeInfo) return;
     try {
       this.framer.push(chunk);
@@ -163,9 +182,28 @@ export class RpcClient {
     }
   }
 
+  /** Settles once, when the connection has ended, with the reason. */
+  get closed(): Promise<CloseInfo> {
+    if (this.closedPromise === null) {
+      const info = this.closeInfo;
+      this.closedPromise =
+        info !== null
+          ? Promise.resolve(info)
+          : new Promise((resolve) => {
+              this.resolveClosed = resolve;
+            });
+    }
+    return this.closedPromise;
+  }
+
   /** True until the connection has ended. */
   get isOpen(): boolean {
     return this.closeInfo === null;
+  }
+
+  /** When the last message arrived (Date.now() ms; the time the client was made until one does). */
+  get lastReceivedAt(): number {
+    return this.lastReceived;
   }
 
   /** Number of calls waiting for their reply. */
@@ -417,6 +455,17 @@ export class RpcClient {
     };
   }
 
+  /** @internal The channel can take more (see ClientSink). */
+  onDrain(): void {
+    for (const fn of this.drainListeners) fn();
+  }
+
+  /** @internal The channel ended (see ClientSink). */
+  onEnd(error?: Error): void {
+    if (error) this.fail('error', error);
+    else this.fail('eof');
+  }
+
   /** Calls `fn` once when the connection ends; returns an unsubscribe function. */
   onClose(fn: (info: CloseInfo) => void): () => void {
     if (this.closeInfo) {
@@ -622,7 +671,7 @@ export class RpcClient {
         ...info,
       } satisfies ConnectionCloseMessage);
     }
-    this.resolveClosed(info);
+    this.resolveClosed?.(info);
   }
 
   /** Closes the connection from this side; waiting calls reject with reason `client`. */
@@ -647,7 +696,7 @@ export class RpcClient {
     const handoff: Channel = {
       // The bottom channel stays open on this client; its events now go to the layer.
       open: (sink) => {
-        this.below = sink;
+        this.below.target = sink;
       },
       write: (bytes) => inner.write(bytes),
       get needsDrain() {

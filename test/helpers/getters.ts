@@ -4,6 +4,7 @@
  * or a per-CPU bit map as booleans, the map onto its shape is written here once.
  */
 import type {
+  AnyConnection,
   Connection,
   Domain,
   DomainCheckpoint,
@@ -21,7 +22,7 @@ import type {
 import { cpuBits, type Getter, getter as g, type PyArg, targetOf } from './differential.js';
 
 /** The number of host CPUs, as libvirt-python sizes its CPU maps (virNodeGetCPUMap). */
-async function hostCpus(conn: Connection): Promise<number> {
+async function hostCpus(conn: AnyConnection): Promise<number> {
   return (await conn.nodeGetCPUMap()).cpus;
 }
 

@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Connection } from '../../src/api/handles.js';
+import type { AnyConnection } from '../../src/api/handles.js';
 import { host } from './hosts.js';
 
 /** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */
-export async function removeDomains(conns: readonly Connection[], prefix: string): Promise<void> {
+export async function removeDomains(
+  conns: readonly AnyConnection[],
+  prefix: string,
+): Promise<void> {
   for (const c of conns) {
     for (const d of await c.listAllDomains()) {
       if (!d.name.startsWith(prefix)) continue;

@@ -6,8 +6,9 @@
 import type { RemoteMethods, RemoteNonnullDomain } from '../../generated/remote.js';
 import type { CallOptions } from '../../rpc/client.js';
 import type { MethodsOf } from '../../rpc/methods.js';
-import type { Events } from '../events.js';
+import type { EventGap, Events } from '../events.js';
 import type { DomainState } from '../names.js';
+import type { StateChange } from '../supervise.js';
 import type { JobStats } from './job-stats.js';
 
 /** The migration procedures a migration calls itself; everything else goes through the domain. */
@@ -29,8 +30,13 @@ export type MigrationProcedures = Pick<
 /** One side of a migration: a connection to a daemon. */
 export interface MigrationConnection<D extends MigrationDomain = MigrationDomain> {
   readonly remote: MigrationProcedures;
-  readonly events: Pick<Events, 'domain'>;
+  /** Any connection's, so its subscriptions may yield gap markers (a supervised connection's do). */
+  readonly events: Pick<Events<EventGap>, 'domain'>;
   readonly isOpen: boolean;
+  /** Follows the connection's state: a migration learns this way that a link ended. */
+  onStateChange(listener: (c: StateChange) => void): () => void;
+  /** Resolves once the connection can take calls (a supervised one may be reconnecting). */
+  whenOpen(opts?: CallOptions): Promise<void>;
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
   /** Makes the handle of a domain the daemon named on the wire (the migrated domain, from Finish). */

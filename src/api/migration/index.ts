@@ -13,6 +13,7 @@ export {
   sampleFigures,
   type TransferPhase,
 } from './figures.js';
+export { type LinkLoss, MigrationInterruptedError } from './interruption.js';
 export { type JobStats, jobStats } from './job-stats.js';
 export {
   Migration,

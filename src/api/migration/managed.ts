@@ -17,6 +17,11 @@ export interface Orchestration {
   readonly plan: MigrationPlan;
   /** Called as each phase begins. */
   enter(phase: MigrationPhase): void;
+  /**
+   * The destination's link ended and is not back: Finish cannot reach it.
+   * The error to report, or null when the destination can be called.
+   */
+  destinationGone?(): Error | null;
 }
 
 const NO_COOKIE = new Uint8Array(0);
@@ -124,12 +129,20 @@ async function runPhases(
     }
 
     o.enter('finish');
-    try {
-      ({ dom: ddom, cookie } = await protocol.finish(cookie, destFlags, cancelled));
-    } catch (err) {
+    const gone = o.destinationGone?.() ?? null;
+    if (gone) {
+      // A supervised destination would make Finish wait for a daemon that may not come back.
       ddom = null;
       cookie = NO_COOKIE;
-      firstError ??= fail('finish', err);
+      firstError ??= fail('finish', gone);
+    } else {
+      try {
+        ({ dom: ddom, cookie } = await protocol.finish(cookie, destFlags, cancelled));
+      } catch (err) {
+        ddom = null;
+        cookie = NO_COOKIE;
+        firstError ??= fail('finish', err);
+      }
     }
     cancelled = ddom === null;
   }

@@ -10,10 +10,12 @@ import {
   VirDomainMigrateMaxSpeedFlags,
 } from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
-import type { DomainEvent, Subscription } from '../events.js';
+import { ConnectionClosedError, isNoDomain } from '../../rpc/errors.js';
+import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '../events.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
 import { asError, MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
 import type { SampleFigures } from './figures.js';
+import { interrupted, LinkWatch, linkEnded } from './interruption.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
 import { errorRecord, failureOutcome, sameHost, sideState, sideStateText } from './outcome.js';
@@ -21,6 +23,12 @@ import { type MigrateOptions, MigrationPlan } from './plan.js';
 import { TimelineRecorder } from './recorder.js';
 import type { EndRecord, ProgressRecord, SideState } from './records.js';
 import type { MigrationTimeline } from './timeline.js';
+
+/**
+ * How long a migration whose link ended waits for its (supervised)
+ * connections to be back before it reports what the daemons say.
+ */
+const REPORT_WAIT_MS = 30_000;
 
 /**
  * A progress snapshot of a running migration: the source's job statistics
@@ -102,6 +110,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   /** Counts switch requests and answers: a sample in flight while one happens is of either phase. */
   private switchEvents = 0;
   private detached = false;
+  /** Gaps in this migration's event subscriptions (supervised connections that reconnected). */
+  private readonly gaps: Array<{ side: 'source' | 'destination'; gap: EventGap }> = [];
 
   /**
    * Managed migration of `domain` to the daemon of `dest` (the client drives
@@ -196,10 +206,14 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     this.observer = conn;
     const dl = conn.events.domain('lifecycle', { domain: this.domain });
     this.subs.push(dl as Subscription<unknown>);
-    void this.pump(dl, (event) => {
-      if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
-      this.record({ side: 'destination', event });
-    });
+    void this.pump(
+      dl,
+      (event) => {
+        if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
+        this.record({ side: 'destination', event });
+      },
+      'destination',
+    );
     return this;
   }
 
@@ -477,12 +491,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   }
 
   private async run(): Promise<MigrationResult<D>> {
+    const watch = new LinkWatch({
+      domain: this.domain,
+      destination: this.destination,
+      phase: () => this.phase,
+      postcopyStarted: () => this.postcopyStarted,
+      finished: () => this.finished,
+    });
     const orchestration: Orchestration = {
       domain: this.domain,
       plan: this.plan,
       enter: (phase) => this.enter(phase),
+      destinationGone: () => {
+        const loss = watch.destinationGone();
+        return loss
+          ? new ConnectionClosedError(
+              'eof',
+              `the destination's connection ended during ${loss.phase} (${loss.reason}) and is not back`,
+              { cause: loss.error },
+            )
+          : null;
+      },
     };
     this.publish('setup');
+    watch.start();
     try {
       await this.subscribe();
       const { afterMs } = this.plan.postcopyPolicy;
@@ -508,10 +540,15 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       });
       return { domain, stats, sourceState: source, destinationState: destination };
     } catch (err) {
-      const e = await this.explain(err);
+      watch.stop();
+      const e =
+        watch.losses.length > 0 || linkEnded(err)
+          ? await this.explain(await this.afterLinkLoss(watch, asError(err)))
+          : await this.explain(err);
       this.publish('failed', e);
       throw e;
     } finally {
+      watch.stop();
       this.finished = true;
       if (this.postcopyTimer) clearTimeout(this.postcopyTimer);
       await Promise.all(this.subs.map((s) => s.close().catch(() => {})));
@@ -541,36 +578,64 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       iteration as Subscription<unknown>,
       completed as Subscription<unknown>,
     );
-    void this.pump(lifecycle, (event) => {
-      if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopySeen();
-      this.record({ side: 'source', event });
-    });
-    void this.pump(iteration, (event) => {
-      this.record({ side: 'source', event });
-      this.onIteration(event.iteration);
-    });
-    void this.pump(completed, (event) => {
-      this.record({ side: 'source', event });
-      this.completedStats = jobStats(JOB_COMPLETED, event.params);
-      for (const w of this.completedWaiters) w(this.completedStats);
-      this.completedWaiters = [];
-    });
+    void this.pump(
+      lifecycle,
+      (event) => {
+        if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopySeen();
+        this.record({ side: 'source', event });
+      },
+      'source',
+    );
+    void this.pump(
+      iteration,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.onIteration(event.iteration);
+      },
+      'source',
+    );
+    void this.pump(
+      completed,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.completedStats = jobStats(JOB_COMPLETED, event.params);
+        for (const w of this.completedWaiters) w(this.completedStats);
+        this.completedWaiters = [];
+      },
+      'source',
+    );
     const waits = [lifecycle.ready, iteration.ready, completed.ready];
     if (this.destination) {
       const dl = this.destination.events.domain('lifecycle', filter);
       this.subs.push(dl as Subscription<unknown>);
-      void this.pump(dl, (event) => {
-        if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
-        this.record({ side: 'destination', event });
-      });
+      void this.pump(
+        dl,
+        (event) => {
+          if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
+          this.record({ side: 'destination', event });
+        },
+        'destination',
+      );
       waits.push(dl.ready);
     }
     await Promise.all(waits);
   }
 
-  private async pump<T>(sub: Subscription<T>, fn: (e: T) => void): Promise<void> {
+  /**
+   * Feeds a subscription's events to `fn`. A gap (a supervised connection
+   * reconnected) is counted: events may be missing, so the outcome is taken
+   * from the daemons, not from the events.
+   */
+  private async pump<T>(
+    sub: Subscription<T | EventGap>,
+    fn: (e: T) => void,
+    side: 'source' | 'destination',
+  ): Promise<void> {
     try {
-      for await (const e of sub) fn(e);
+      for await (const e of sub) {
+        if (isEventGap(e)) this.gaps.push({ side, gap: e });
+        else fn(e);
+      }
     } catch {
       // the connection ended; the orchestration reports that through its calls
     }
@@ -619,6 +684,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     } catch {
       return null; // a transient domain is gone from the source: only the event had them
     }
+  }
+
+  /**
+   * A link ended while the migration ran: wait (bounded) for the links to be
+   * back and report what the daemons say. After the switch to post-copy that
+   * is a PostcopyFailedError, to recover with `postcopyResume`.
+   */
+  private async afterLinkLoss(watch: LinkWatch, err: Error): Promise<Error> {
+    const report = await interrupted(
+      this.domain.name,
+      watch,
+      this.domain,
+      this.destination,
+      err,
+      REPORT_WAIT_MS,
+    );
+    if (!this.postcopyStarted) return report;
+    return new PostcopyFailedError(
+      `post-copy migration of ${this.domain.name} failed after the switch: ${report.message}; ` +
+        'recover with migrate(dest, { postcopy: true, postcopyResume: true }) once both daemons answer',
+      report.sourceState,
+      report.destinationState,
+      { cause: report },
+    );
   }
 
   /**

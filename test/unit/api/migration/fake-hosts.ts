@@ -77,6 +77,8 @@ function fakeConnection(
     remote,
     events: { domain: unused('events') } as unknown as MigrationConnection['events'],
     isOpen: true,
+    onStateChange: () => () => {},
+    whenOpen: async () => {},
     supportsFeature: async (f: number) => features.includes(f),
     lookupDomain: unused('lookupDomain'),
     handles: { Domain: unused('handles.Domain') },
