@@ -27,4 +27,5 @@
  */
 export type { SimDomainSnapshot, SimJobSnapshot } from './host.js';
 export { SimNetwork } from './network.js';
+export { SIM_PROFILES, type SimProfile, type SimProfileName } from './profile.js';
 export { type SimDomainSpec, Simulator, type SimulatorOptions } from './simulator.js';

@@ -16,8 +16,10 @@ import { Framer, LENGTH_WORD } from '../rpc/framer.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
-import { internalError, noSupport, rpcError, SimError } from './errors.js';
+import { notSupported } from './calls.js';
+import { internalError, rpcError, SimError } from './errors.js';
 import type { HostEvent, SimHost } from './host.js';
+import { knowsProcedure, type SimProfile } from './profile.js';
 
 const PING = 1;
 const PONG = 2;
@@ -38,6 +40,8 @@ export interface ServerContext {
   readonly host: SimHost;
   readonly handlers: ReadonlyMap<string, Handler>;
   readonly keepalive: KeepaliveOptions;
+  /** The libvirt release the daemon answers as: procedures it did not have are unknown to it. */
+  readonly profile: SimProfile;
   /** Records one received call (`sim.calls`). */
   record(name: string): void;
   /** Records the name a client opened (`sim.opened`). */
@@ -65,33 +69,6 @@ const BY_NUMBER: ReadonlyMap<ProgramInfo, ReadonlyMap<number, ProcedureInfo>> = 
 const EVENT_PROC: ReadonlyMap<string, { procedure: number; id: number }> = new Map(
   Object.entries(domainEvents).map(([k, v]) => [k, { procedure: v.procedure, id: v.id }]),
 );
-
-/** libvirt's public function behind a procedure, as its "not supported" error names it. */
-export function apiName(program: ProgramInfo, proc: ProcedureInfo): string {
-  const ACRONYMS: Record<string, string> = {
-    XML: 'XML',
-    UUID: 'UUID',
-    ID: 'ID',
-    CPU: 'CPU',
-    OS: 'OS',
-    NUMA: 'NUMA',
-    NMI: 'NMI',
-    FS: 'FS',
-    MAC: 'MAC',
-    PM: 'PM',
-    IO: 'IO',
-    TPM: 'TPM',
-  };
-  const words = proc.name
-    .split('_')
-    .map((w) => ACRONYMS[w] ?? w.charAt(0) + w.slice(1).toLowerCase());
-  if (program.name !== 'remote') {
-    const extra = program.name.charAt(0).toUpperCase() + program.name.slice(1);
-    const at = words.indexOf('Domain');
-    words.splice(at < 0 ? 0 : at + 1, 0, extra);
-  }
-  return `vir${words.join('')}`;
-}
 
 /**
  * One client of the simulated daemon: reads libvirt messages with the same
@@ -182,7 +159,7 @@ export class SimConnection {
       return;
     }
     const proc = BY_NUMBER.get(program)!.get(h.proc);
-    if (!proc || proc.event) {
+    if (!proc || proc.event || !knowsProcedure(this.ctx.profile, program.name, h.proc)) {
       this.ctx.record(`${program.name === 'remote' ? '' : `${program.name}.`}#${h.proc}`);
       this.replyError(h, rpcError(`unknown procedure: ${h.proc}`));
       return;
@@ -202,7 +179,7 @@ export class SimConnection {
     // Like libvirtd, bytes after the arguments are ignored.
     const handler = program === remoteProgram ? this.ctx.handlers.get(proc.method) : undefined;
     if (!handler) {
-      this.replyError(h, noSupport(apiName(program, proc)));
+      this.replyError(h, notSupported(program, proc));
       return;
     }
     if (!this.openName && !BEFORE_OPEN.has(proc.name)) {
