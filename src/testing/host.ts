@@ -147,6 +147,8 @@ export interface SimJobSnapshot {
   readonly memoryTotal?: number;
   readonly memoryProcessed?: number;
   readonly memoryRemaining?: number;
+  /** Bytes the current pass set out to send: the memory dirty when it began (all of it in pass 1). */
+  readonly passSize?: number;
   readonly postcopyRequests?: number;
   readonly flags?: number;
 }
@@ -155,6 +157,8 @@ export interface SimHostOptions {
   readonly hostname: string;
   readonly timeScale: number;
   readonly bandwidthMiBps: number;
+  /** Real milliseconds (default `performance.now`); tests of the model drive their own. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -169,7 +173,8 @@ export class SimHost {
   readonly bandwidthMiBps: number;
   private readonly domains = new Map<string, SimDomain>();
   private nextId = 1;
-  private readonly t0 = performance.now();
+  private readonly clock: () => number;
+  private readonly t0: number;
   private readonly listeners = new Set<(e: HostEvent) => void>();
   /** Describes a domain's job for snapshots (set by the migration module). */
   describeJob: (job: DomainJob) => SimJobSnapshot = (j) => ({
@@ -181,11 +186,18 @@ export class SimHost {
     this.hostname = opts.hostname;
     this.timeScale = opts.timeScale;
     this.bandwidthMiBps = opts.bandwidthMiBps;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.t0 = this.clock();
   }
 
   /** Simulated milliseconds since the host started (real time times the time scale). */
   now(): number {
-    return (performance.now() - this.t0) * this.timeScale;
+    return (this.clock() - this.t0) * this.timeScale;
+  }
+
+  /** The real clock (ms) simulated time derives from: the same for every host of a process. */
+  realNow(): number {
+    return this.clock();
   }
 
   /** Real milliseconds for a simulated duration. */

@@ -21,7 +21,7 @@ import type { NetworkSeat } from '../network.js';
 import { parseDomainXml } from '../xml.js';
 import { type Cookie, cookieFor, decodeCookie } from './cookie.js';
 import { IncomingJob, incomingOf } from './job.js';
-import { anotherJob, checkMigrateFlags, checkParams } from './rules.js';
+import { anotherJob, checkBeginFlags, checkMigrateFlags, checkParams } from './rules.js';
 import type { MigrationSite } from './site.js';
 import { migrationStats } from './stats.js';
 
@@ -38,6 +38,7 @@ export function prepare(
 ): { cookieOut: Uint8Array; uriOut: string | null } {
   checkMigrateFlags(flags, 'qemuDomainMigratePrepare3Params');
   checkParams(params);
+  if (!(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) checkBeginFlags(flags, 'prepare');
   const xml = getString(params, 'destination_xml');
   if (xml === undefined) throw invalidArg('no domain XML passed');
   const cookie = decodeCookie(cookieIn);
@@ -47,10 +48,11 @@ export function prepare(
   const probe = new SimDomain(parseDomainXml(xml), false);
   const dname = getString(params, 'destination_name');
   if (dname !== undefined && dname !== probe.def.name) probe.def = { ...probe.def, name: dname };
-  // QEMU's incoming port, from libvirt's default migration port range 49152-49215
+  // QEMU's incoming port, from libvirt's default migration port range 49152-49215, written
+  // as libvirt writes it; offline too (the client checks for a URI before it skips Perform)
   const uriOut =
     getString(params, 'migrate_uri') === undefined
-      ? `tcp://${host.hostname}:${49152 + (seat.nextPrepared() % 64)}`
+      ? `tcp:${host.hostname}:${49152 + (seat.nextPrepared() % 64)}`
       : null;
 
   if (flags & F.VIR_MIGRATE_POSTCOPY_RESUME) {
@@ -100,7 +102,7 @@ export function prepare(
       d.persistent = false;
       host.add(d); // kept hidden-in-plain-sight as inactive until Finish defines it
     }
-    return { cookieOut: cookieFor(host, d, id), uriOut: null };
+    return { cookieOut: cookieFor(host, d, id), uriOut };
   }
   if (!sameUuid) host.add(d);
   d.id = host.newId();

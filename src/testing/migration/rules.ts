@@ -24,13 +24,42 @@ export function checkMigrateFlags(flags: number, fn: string): void {
   if (flags & F.VIR_MIGRATE_POSTCOPY_RESUME && !(flags & F.VIR_MIGRATE_POSTCOPY)) {
     throw invalidArg('resuming post-copy migration requires VIR_MIGRATE_POSTCOPY');
   }
-  if (flags & F.VIR_MIGRATE_OFFLINE && !(flags & F.VIR_MIGRATE_PERSIST_DEST)) {
-    throw invalidArg('offline migration requires VIR_MIGRATE_PERSIST_DEST');
+}
+
+/**
+ * The QEMU driver's checks when a migration begins (Begin on the source,
+ * Prepare on the destination), in its words; Prepare checks the offline
+ * rules first.
+ */
+export function checkBeginFlags(flags: number, phase: 'begin' | 'prepare' = 'begin'): void {
+  if (phase === 'prepare') checkOffline(flags);
+  if (
+    flags & F.VIR_MIGRATE_POSTCOPY &&
+    (!(flags & F.VIR_MIGRATE_LIVE) || flags & F.VIR_MIGRATE_PAUSED)
+  ) {
+    throw argumentUnsupported(
+      'post-copy migration is not supported with non-live or paused migration',
+    );
   }
-  if (flags & F.VIR_MIGRATE_OFFLINE && flags & (F.VIR_MIGRATE_LIVE | F.VIR_MIGRATE_POSTCOPY)) {
-    throw invalidArg('offline migration cannot be live or post-copy');
+  if (flags & F.VIR_MIGRATE_POSTCOPY && flags & F.VIR_MIGRATE_TUNNELLED) {
+    throw argumentUnsupported('post-copy is not supported with tunnelled migration');
+  }
+  checkOffline(flags);
+}
+
+function checkOffline(flags: number): void {
+  if (flags & F.VIR_MIGRATE_OFFLINE) {
+    if (!(flags & F.VIR_MIGRATE_PERSIST_DEST)) {
+      throw invalidOperation('offline migration must be specified with the persistent flag set');
+    }
+    if (flags & F.VIR_MIGRATE_TUNNELLED) {
+      throw invalidOperation('tunnelled offline migration does not make sense');
+    }
   }
 }
+
+const argumentUnsupported = (detail: string): SimError =>
+  libvirtError('VIR_ERR_ARGUMENT_UNSUPPORTED', 'VIR_FROM_QEMU', detail);
 
 /** libvirt refuses parameters it does not know (the client checks too; a raw call may not). */
 export function checkParams(params: readonly RemoteTypedParam[]): void {
