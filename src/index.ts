@@ -8,14 +8,7 @@
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
 export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
-export {
-  Connection,
-  type ConnectionFeatures,
-  type ConnectOptions,
-  connect,
-  Feature,
-} from './api/connection.js';
-export { Domain, type DomainInfo, type DomainState } from './api/domain.js';
+export { type ConnectOptions, connect } from './api/connect.js';
 export {
   type ConnectionClosedEvent,
   type DomainEvent,
@@ -33,22 +26,40 @@ export {
   type SubscribeOptions,
   Subscription,
 } from './api/events.js';
+export { Feature } from './api/features.js';
 export {
+  Connection,
+  type ConnectionFeatures,
+  Domain,
+  type DomainInfo,
+} from './api/handles.js';
+export {
+  brokenMigrateRule,
+  describeMigrateRule,
   type JobStats,
   MIGRATE_PARAMS,
+  MIGRATE_RULES,
+  type MigrateFlagName,
   MigrateFlags,
   type MigrateOptions,
+  type MigrateRule,
+  MigrateRuleError,
   Migration,
+  type MigrationConnection,
+  type MigrationDomain,
   MigrationError,
   type MigrationEvent,
   type MigrationPhase,
+  MigrationPlan,
   type MigrationProgress,
+  type MigrationProtocolChoice,
   type MigrationResult,
   PostcopyFailedError,
   type PostcopyPolicy,
   type PostcopySwitchTiming,
-} from './api/migration.js';
-export { type DomainStateName, formatUuid, parseUuid } from './api/names.js';
+  type PostcopyTriggers,
+} from './api/migration/index.js';
+export { type DomainState, type DomainStateName, formatUuid, parseUuid } from './api/names.js';
 export {
   fromTypedParams,
   TypedParamError,

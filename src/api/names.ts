@@ -68,6 +68,24 @@ export function domainReasonName(state: number, reason: number): string {
   return r ? enumName(r[0], r[1], reason) : `unknown(${reason})`;
 }
 
+/** A domain's state and why it is in it, by name and by libvirt's numbers. */
+export interface DomainState {
+  readonly state: DomainStateName;
+  readonly reason: string;
+  readonly stateCode: number;
+  readonly reasonCode: number;
+}
+
+/** DOMAIN_GET_STATE's numbers as a DomainState. */
+export function domainState(state: number, reason: number): DomainState {
+  return {
+    state: domainStateName(state),
+    reason: domainReasonName(state, reason),
+    stateCode: state,
+    reasonCode: reason,
+  };
+}
+
 /** Canonical lower-case 8-4-4-4-12 form of a 16-byte UUID. */
 export function formatUuid(b: Uint8Array): string {
   const h = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

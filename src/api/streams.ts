@@ -12,8 +12,7 @@ import type {
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
-import type { Connection } from './connection.js';
-import type { Domain } from './domain.js';
+import type { Connection, Domain } from './handles.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,

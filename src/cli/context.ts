@@ -4,7 +4,8 @@
  * protocol trace when it is on.
  */
 import { type AdminConnection, connectAdmin } from '../api/admin.js';
-import { type Connection, connect } from '../api/connection.js';
+import { connect } from '../api/connect.js';
+import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
 import { CommandError } from './errors.js';

@@ -3,10 +3,9 @@
  * domjobabort, migrate-postcopy. Each renders with a pure function (tested
  * on its own) and has a --json form where output is data.
  */
-import type { Connection } from '../api/connection.js';
-import type { Domain, DomainState } from '../api/domain.js';
-import type { JobStats } from '../api/migration.js';
-import { enumName } from '../api/names.js';
+import type { Connection, Domain } from '../api/handles.js';
+import type { JobStats } from '../api/migration/index.js';
+import { type DomainState, enumName } from '../api/names.js';
 import { VirDomainJobOperation, VirDomainJobType } from '../generated/api.js';
 import { isNoDomain } from '../rpc/errors.js';
 import type { CliContext } from './context.js';

@@ -3,7 +3,7 @@
  * from the daemon, the error's own message otherwise; exit status 1, or 2
  * for a command line that could not be used. Stack traces only when tracing.
  */
-import { MigrationError, PostcopyFailedError } from '../api/migration.js';
+import { MigrationError, PostcopyFailedError } from '../api/migration/index.js';
 import { TypedParamError } from '../api/typed-params.js';
 import { RemoteError } from '../rpc/errors.js';
 

@@ -3,7 +3,7 @@
  * migration reporters.
  */
 import type { DomainEvent } from '../api/events.js';
-import type { MigrationEvent } from '../api/migration.js';
+import type { MigrationEvent } from '../api/migration/index.js';
 import { toJsonValue } from './json.js';
 
 type AnyDomainEvent = DomainEvent;

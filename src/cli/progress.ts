@@ -3,7 +3,7 @@
  * MigrationProgress, and pure renderers from a snapshot to text (one line for
  * a terminal of a given width, a plain line for logs, an object for --json).
  */
-import type { MigrationProgress } from '../api/migration.js';
+import type { MigrationProgress } from '../api/migration/index.js';
 import { formatBytes, formatClock, formatRate } from './format.js';
 
 export type MigrationPhaseName = 'precopy' | 'postcopy';

@@ -3,7 +3,7 @@
  * source's completed-job statistics, the post-copy switch timing) and
  * rendered as text or as one --json object.
  */
-import type { JobStats, PostcopySwitchTiming } from '../api/migration.js';
+import type { JobStats, PostcopySwitchTiming } from '../api/migration/index.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
 /** `interrupted`: the CLI stopped waiting (Ctrl-C twice in post-copy); the migration goes on. */

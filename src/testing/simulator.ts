@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Connection, type ConnectOptions, connect } from '../api/connection.js';
+import { type ConnectOptions, connect } from '../api/connect.js';
+import type { Connection } from '../api/handles.js';
 import { parseUuid } from '../api/names.js';
 import { VirDomainCreateFlags } from '../generated/api.js';
 import { TransportError } from '../transport/index.js';

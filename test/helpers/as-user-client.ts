@@ -7,7 +7,7 @@
  *
  * Prints one JSON line: what the connection negotiated and read, or the error.
  */
-import { connect } from '../../src/api/connection.js';
+import { connect } from '../../src/api/connect.js';
 import { RemoteError } from '../../src/rpc/errors.js';
 
 const [uri, mode] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Connection } from '../../src/api/connection.js';
+import type { Connection } from '../../src/api/handles.js';
 import { host } from './hosts.js';
 
 /** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
-import { connect } from '../../src/api/connection.js';
+import { connect } from '../../src/api/connect.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
-import { type ConnectOptions, connect } from '../../src/api/connection.js';
+import { type ConnectOptions, connect } from '../../src/api/connect.js';
 import { CredentialType } from '../../src/auth/credentials.js';
 import { AuthError } from '../../src/auth/errors.js';
 import { DigestMd5Mechanism } from '../../src/auth/sasl/digest-md5.js';

@@ -1,4 +1,4 @@
-import { connect } from '../../api/connection.js';
+import { connect } from '../../api/connect.js';
 import { Feature } from '../../api/features.js';
 import { getString } from '../../api/typed-params.js';
 import {

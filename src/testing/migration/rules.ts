@@ -1,4 +1,4 @@
-import { MIGRATE_PARAMS } from '../../api/migration.js';
+import { MIGRATE_PARAMS } from '../../api/migration/index.js';
 import { VirDomainMigrateFlags as F } from '../../generated/api.js';
 import type { RemoteTypedParam } from '../../generated/remote.js';
 import {

@@ -4,7 +4,7 @@
  * errors, all in-process with captured output.
  */
 import { describe, expect, it } from 'vitest';
-import { MigrationError, PostcopyFailedError } from '../../../src/api/migration.js';
+import { MigrationError, PostcopyFailedError } from '../../../src/api/migration/index.js';
 import { TypedParamError } from '../../../src/api/typed-params.js';
 import type { CliIo } from '../../../src/cli/context.js';
 import { defaultUri } from '../../../src/cli/context.js';
@@ -19,7 +19,7 @@ import {
   remoteCause,
   UsageError,
 } from '../../../src/cli/errors.js';
-import { planMigration } from '../../../src/cli/migrate.js';
+import { planMigration } from '../../../src/cli/migrate-options.js';
 import { buildProgram, run } from '../../../src/cli/program.js';
 import { MigrateFlags } from '../../../src/index.js';
 import { RemoteError } from '../../../src/rpc/errors.js';
@@ -134,10 +134,12 @@ describe('planMigration (virsh options -> MigrateOptions)', () => {
     const s = planMigration({ live: true, timeout: 30 });
     expect(s.timeout).toEqual({ seconds: 30, action: 'suspend' });
     expect(s.options.postcopyPolicy).toBeUndefined();
+    expect(s.migration.postcopyPolicy).toEqual({ afterIterations: null, afterMs: null });
     const pc = planMigration({ live: true, postcopy: true, timeout: 5, timeoutPostcopy: true });
     expect(pc.timeout).toEqual({ seconds: 5, action: 'postcopy' });
     expect(pc.options.postcopyPolicy).toEqual({ afterMs: 5000 });
-    expect(pc.timeoutByCli).toBe(false);
+    // the library switches on the timeout (the CLI keeps no timer of its own for it)
+    expect(pc.migration.postcopyPolicy).toEqual({ afterIterations: null, afterMs: 5000 });
     const both = planMigration({
       live: true,
       postcopy: true,
@@ -145,8 +147,9 @@ describe('planMigration (virsh options -> MigrateOptions)', () => {
       timeout: 5,
       timeoutPostcopy: true,
     });
-    expect(both.options.postcopyPolicy).toBe('after-precopy');
-    expect(both.timeoutByCli).toBe(true);
+    // both triggers go to the library, which switches at whichever comes first
+    expect(both.options.postcopyPolicy).toEqual({ afterIterations: 1, afterMs: 5000 });
+    expect(both.migration.postcopyPolicy).toEqual({ afterIterations: 1, afterMs: 5000 });
   });
 
   it('refuses what virsh refuses, naming the options', () => {
@@ -168,6 +171,16 @@ describe('planMigration (virsh options -> MigrateOptions)', () => {
       [
         { live: true, timeout: 3, timeoutSuspend: true, timeoutPostcopy: true, postcopy: true },
         '--timeout-suspend and --timeout-postcopy are mutually exclusive',
+      ],
+      // the library's flag rules, in virsh's option names
+      [{ offline: true }, '--offline requires --persistent'],
+      [
+        { offline: true, persistent: true, postcopy: true },
+        '--offline and --postcopy are mutually exclusive',
+      ],
+      [
+        { live: true, postcopyAfterPrecopy: true, timeout: 3, timeoutPostcopy: true },
+        '--postcopy-after-precopy requires --postcopy',
       ],
     ];
     for (const [o, msg] of cases) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../src/api/events.js';
-import { jobStats } from '../../../src/api/migration.js';
+import { jobStats } from '../../../src/api/migration/index.js';
 import {
   type DomInfo,
   renderDomInfo,

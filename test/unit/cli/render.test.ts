@@ -3,7 +3,7 @@
  * terminal width, the plain and JSON progress forms, and the summary.
  */
 import { describe, expect, it } from 'vitest';
-import type { MigrationProgress } from '../../../src/api/migration.js';
+import type { MigrationProgress } from '../../../src/api/migration/index.js';
 import {
   formatBytes,
   formatClock,

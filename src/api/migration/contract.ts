@@ -1,0 +1,57 @@
+/**
+ * What a migration needs of a connection and of a domain, declared here so
+ * that this folder imports nothing from the handle classes (which import it):
+ * `Connection` and `Domain` satisfy these interfaces structurally.
+ */
+import type { RemoteMethods, RemoteNonnullDomain } from '../../generated/remote.js';
+import type { CallOptions } from '../../rpc/client.js';
+import type { MethodsOf } from '../../rpc/methods.js';
+import type { Events } from '../events.js';
+import type { DomainState } from '../names.js';
+import type { JobStats } from './job-stats.js';
+
+/** The migration procedures a migration calls itself; everything else goes through the domain. */
+export type MigrationProcedures = Pick<
+  MethodsOf<RemoteMethods>,
+  | 'domainMigrateBegin3Params'
+  | 'domainMigratePrepare3Params'
+  | 'domainMigratePerform3Params'
+  | 'domainMigrateFinish3Params'
+  | 'domainMigrateConfirm3Params'
+  | 'domainMigrateBegin3'
+  | 'domainMigratePrepare3'
+  | 'domainMigratePerform3'
+  | 'domainMigrateFinish3'
+  | 'domainMigrateConfirm3'
+>;
+
+/** One side of a migration: a connection to a daemon. */
+export interface MigrationConnection<D extends MigrationDomain = MigrationDomain> {
+  readonly remote: MigrationProcedures;
+  readonly events: Pick<Events, 'domain'>;
+  readonly isOpen: boolean;
+  supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
+  lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
+  /** The handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
+  domainFromWire(ref: RemoteNonnullDomain): D;
+}
+
+/** The domain being migrated, on its source connection. */
+export interface MigrationDomain {
+  readonly conn: MigrationConnection;
+  readonly name: string;
+  readonly uuid: string;
+  readonly id: number;
+  readonly wire: RemoteNonnullDomain;
+  state(opts?: CallOptions): Promise<DomainState>;
+  jobStats(
+    opts?: { completed?: boolean; keepCompleted?: boolean } & CallOptions,
+  ): Promise<JobStats>;
+  abortJob(opts?: { postcopy?: boolean } & CallOptions): Promise<void>;
+  migrateStartPostCopy(opts?: CallOptions): Promise<void>;
+  migrateSetMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void>;
+  migrateSetMaxSpeed(
+    mibps: number | bigint,
+    opts?: { postcopy?: boolean } & CallOptions,
+  ): Promise<void>;
+}

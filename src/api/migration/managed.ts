@@ -1,0 +1,216 @@
+/**
+ * Running a migration's calls in libvirt's order (virDomainMigrate3 and
+ * virDomainMigrateToURI3 semantics), written once for every protocol variant.
+ */
+import { VirDomainMigrateFlags as F, VirDomainState } from '../../generated/api.js';
+import type { RemoteNonnullDomain } from '../../generated/remote.js';
+import { Feature } from '../features.js';
+import { getString, replaceString } from '../typed-params.js';
+import type { MigrationConnection, MigrationDomain } from './contract.js';
+import { asError, MigrationError, type MigrationPhase, phaseFailure } from './errors.js';
+import type { MigrationPlan } from './plan.js';
+import { type MigrationProtocol, openProtocol, pickProtocol } from './protocol.js';
+
+/** What the orchestration needs from the migration it runs. */
+export interface Orchestration {
+  readonly domain: MigrationDomain;
+  readonly plan: MigrationPlan;
+  /** Called as each phase begins. */
+  enter(phase: MigrationPhase): void;
+}
+
+const NO_COOKIE = new Uint8Array(0);
+
+/** Flags the destination does not take: they steer the source's side of the job only. */
+const SOURCE_ONLY = F.VIR_MIGRATE_ABORT_ON_ERROR | F.VIR_MIGRATE_AUTO_CONVERGE;
+
+/**
+ * libvirt's managed migration: the client drives both daemons through Begin,
+ * Prepare, Perform, Finish and Confirm. The first error is the one reported;
+ * whatever failed, the source is told (Confirm, cancelled) unless Perform
+ * itself failed there. Resolves with the domain the destination reported.
+ */
+export async function migrateManaged(
+  o: Orchestration,
+  dest: MigrationConnection,
+): Promise<RemoteNonnullDomain> {
+  const { domain, plan } = o;
+  const src = domain.conn;
+  if (plan.has(F.VIR_MIGRATE_OFFLINE)) await requireOffline(src, dest);
+  const protocol = openProtocol(await pickProtocol([src, dest], plan, true), {
+    source: src.remote,
+    destination: dest.remote,
+    dom: domain.wire,
+    domainName: domain.name,
+    params: plan.params,
+    dconnuri: null,
+  });
+  const protection = (await src.supportsFeature(Feature.MIGRATION_CHANGE_PROTECTION))
+    ? F.VIR_MIGRATE_CHANGE_PROTECTION
+    : 0;
+  return runPhases(o, protocol, plan.flags & ~F.VIR_MIGRATE_CHANGE_PROTECTION, protection);
+}
+
+async function requireOffline(src: MigrationConnection, dest: MigrationConnection): Promise<void> {
+  for (const [c, side] of [
+    [src, 'source'],
+    [dest, 'destination'],
+  ] as const) {
+    if (!(await c.supportsFeature(Feature.MIGRATION_OFFLINE))) {
+      throw new MigrationError('setup', `offline migration is not supported by the ${side} host`);
+    }
+  }
+}
+
+async function runPhases(
+  o: Orchestration,
+  protocol: MigrationProtocol,
+  planFlags: number,
+  protection: number,
+): Promise<RemoteNonnullDomain> {
+  const { domain } = o;
+  let flags = planFlags;
+  const fail = (phase: MigrationPhase, err: unknown): MigrationError =>
+    phaseFailure(domain.name, phase, err);
+
+  o.enter('begin');
+  let cookie: Uint8Array;
+  let xml: string;
+  try {
+    ({ xml, cookie } = await protocol.begin(flags | protection));
+  } catch (err) {
+    throw fail('begin', err);
+  }
+  // A paused guest stays paused on the destination, as libvirt's client arranges it.
+  const st = await domain.state().catch(() => null);
+  if (
+    st?.stateCode === VirDomainState.VIR_DOMAIN_PAUSED &&
+    !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)
+  )
+    flags |= F.VIR_MIGRATE_PAUSED;
+  const destFlags = flags & ~SOURCE_ONLY;
+
+  let firstError: MigrationError | null = null;
+  let cancelled = true;
+  let notifySource = true;
+  let ddom: RemoteNonnullDomain | null = null;
+
+  o.enter('prepare');
+  let prepared = false;
+  try {
+    cookie = await protocol.prepare(xml, cookie, destFlags);
+    prepared = true;
+  } catch (err) {
+    firstError = fail('prepare', err);
+    // Begin started a job on the source: with change protection it must be cancelled through Confirm.
+    if (!protection) throw firstError;
+  }
+
+  if (prepared) {
+    if (flags & F.VIR_MIGRATE_OFFLINE) {
+      cookie = NO_COOKIE;
+      cancelled = false;
+    } else {
+      o.enter('perform');
+      try {
+        cookie = await protocol.perform(cookie, flags | protection);
+        cancelled = false;
+      } catch (err) {
+        firstError = fail('perform', err);
+        notifySource = false; // the source already knows it failed: no Confirm
+        cookie = NO_COOKIE;
+        cancelled = true;
+      }
+    }
+
+    o.enter('finish');
+    try {
+      ({ dom: ddom, cookie } = await protocol.finish(cookie, destFlags, cancelled));
+    } catch (err) {
+      ddom = null;
+      cookie = NO_COOKIE;
+      firstError ??= fail('finish', err);
+    }
+    cancelled = ddom === null;
+  }
+
+  let confirmError: Error | undefined;
+  if (notifySource) {
+    o.enter('confirm');
+    try {
+      await protocol.confirm(cookie, flags | protection, cancelled);
+    } catch (err) {
+      confirmError = asError(err);
+    }
+  }
+  return outcome(domain.name, ddom, firstError, confirmError);
+}
+
+/** The first error wins; a failed Confirm is added to it, or is the error itself. */
+function outcome(
+  name: string,
+  ddom: RemoteNonnullDomain | null,
+  firstError: MigrationError | null,
+  confirmError: Error | undefined,
+): RemoteNonnullDomain {
+  if (firstError) {
+    if (confirmError) {
+      throw new MigrationError(
+        firstError.phase,
+        `${firstError.message}; confirm also failed, so the guest is probably left paused on the source: ${confirmError.message}`,
+        { cause: firstError.cause, confirmError },
+      );
+    }
+    throw firstError;
+  }
+  if (!ddom)
+    throw new MigrationError(
+      'finish',
+      `the destination did not report the migrated domain ${name}`,
+    );
+  if (confirmError) {
+    throw new MigrationError(
+      'confirm',
+      `migration of ${name} finished on the destination, but confirm failed on the source, so the guest is probably left paused there: ${confirmError.message}`,
+      { cause: confirmError, confirmError },
+    );
+  }
+  return ddom;
+}
+
+/**
+ * Peer-to-peer (the source daemon connects to `destinationUri` and runs the
+ * other phases itself) or direct (the hypervisor migrates to that URI): one
+ * Perform on the source, as virDomainMigrateToURI3 does.
+ */
+export async function migrateUnmanaged(o: Orchestration, destinationUri: string): Promise<void> {
+  const { domain, plan } = o;
+  const src = domain.conn;
+  const p2p = plan.has(F.VIR_MIGRATE_PEER2PEER);
+  if (!(await src.supportsFeature(p2p ? Feature.MIGRATION_P2P : Feature.MIGRATION_V3))) {
+    throw new MigrationError(
+      'setup',
+      `the source does not support ${p2p ? 'peer-to-peer' : 'direct'} migration`,
+    );
+  }
+  const name = await pickProtocol([src], plan, false);
+  // Direct: the URI names where the hypervisor sends the stream, unless migrateUri already does.
+  const params =
+    p2p || getString(plan.params, 'migrate_uri') !== undefined
+      ? plan.params
+      : replaceString(plan.params, 'migrate_uri', destinationUri);
+  const protocol = openProtocol(name, {
+    source: src.remote,
+    destination: null,
+    dom: domain.wire,
+    domainName: domain.name,
+    params,
+    dconnuri: p2p ? destinationUri : null,
+  });
+  o.enter('perform');
+  try {
+    await protocol.perform(NO_COOKIE, plan.flags);
+  } catch (err) {
+    throw phaseFailure(domain.name, 'perform', err);
+  }
+}
