@@ -353,6 +353,13 @@ describe('pre-copy', () => {
     expect(await begin(OFFLINE | PERSIST | TUNNELLED | P2P)).toMatchObject({
       message: 'Requested operation is not valid: tunnelled offline migration does not make sense',
     });
+    // the rule the client shares (api/migration/rules.ts), in the QEMU driver's words
+    expect(await begin(1 << 19 /* POSTCOPY_RESUME */)).toEqual({
+      code: 'VIR_ERR_ARGUMENT_UNSUPPORTED',
+      domain: 'VIR_FROM_QEMU',
+      message:
+        'argument unsupported: resuming failed post-copy migration requires post-copy to be enabled',
+    });
     expect(await begin(OFFLINE | PERSIST | POSTCOPY)).toEqual({
       code: 'VIR_ERR_ARGUMENT_UNSUPPORTED',
       domain: 'VIR_FROM_QEMU',
