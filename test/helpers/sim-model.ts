@@ -66,6 +66,8 @@ export interface ModelMigration {
   readonly done: Promise<void>;
   /** Perform has returned (the transfer is over, or switched to post-copy). */
   readonly performed: () => boolean;
+  /** The migration is over, Confirm run or failed. */
+  readonly ended: () => boolean;
 }
 
 /**
@@ -125,8 +127,16 @@ export function migrate(
     src.mig.confirm(d, flags, 0);
     void fin;
   })();
-  done.catch(() => {});
-  return { job, done, performed: () => performed };
+  let ended = false;
+  done.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  return { job, done, performed: () => performed, ended: () => ended };
 }
 
 /** Lets promise callbacks run (Perform returning, Finish, Confirm). */

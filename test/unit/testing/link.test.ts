@@ -23,7 +23,7 @@ const SWITCHOVER_MS = 5;
 /** Moves the clock in 50 ms steps until every migration is done; returns each transfer's simulated duration. */
 async function runAll(clock: ManualClock, ms: readonly ModelMigration[]): Promise<number[]> {
   const jobs = ms.map((m) => m.job);
-  for (let i = 0; i < 100_000 && !ms.every((m) => m.performed()); i++) await tick(clock, jobs, 50);
+  for (let i = 0; i < 100_000 && !ms.every((m) => m.ended()); i++) await tick(clock, jobs, 50);
   await Promise.all(ms.map((m) => m.done));
   return jobs.map((j) => (j.endedAt ?? Number.NaN) - (j.transferStartedAt ?? Number.NaN));
 }
