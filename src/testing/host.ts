@@ -372,6 +372,17 @@ export class SimHost {
   suspend(d: SimDomain): void {
     if (!d.active) throw notRunning();
     if (d.state === S.VIR_DOMAIN_PAUSED) return;
+    // as libvirtd: a guest paused while it migrates out is paused for the migration
+    // (virsh migrate --timeout suspends it so)
+    if (d.job?.direction === 'out') {
+      this.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_MIGRATION);
+      this.lifecycle(
+        d,
+        Ev.VIR_DOMAIN_EVENT_SUSPENDED,
+        Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+      );
+      return;
+    }
     this.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_USER);
     this.lifecycle(d, Ev.VIR_DOMAIN_EVENT_SUSPENDED, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
   }

@@ -167,15 +167,9 @@ export async function finish(
     );
     throw operationFailed(`migration of domain '${d.name}' did not complete on the source`);
   }
-  if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
-    // Throws the stream's error when post-copy breaks meanwhile; the guest stays as it is then.
-    await job.done.promise;
-  }
-  job.unlist();
-  d.job = null;
-  const src = job.source;
-  if (src) d.completedStats = migrationStats(src, true, Op.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN);
-  if (job.flags & F.VIR_MIGRATE_PERSIST_DEST) {
+  // libvirtd defines the guest as Finish begins; in post-copy it then reports the guest
+  // running here, and waits for the last page
+  if (job.flags & F.VIR_MIGRATE_PERSIST_DEST && !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) {
     const was = d.persistent;
     d.persistent = true;
     host.lifecycle(
@@ -184,6 +178,19 @@ export async function finish(
       was ? Defined.VIR_DOMAIN_EVENT_DEFINED_UPDATED : Defined.VIR_DOMAIN_EVENT_DEFINED_ADDED,
     );
   }
+  job.running();
+  if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
+    // Throws the stream's error when post-copy breaks meanwhile; the guest stays as it is then.
+    await job.done.promise;
+  }
+  job.unlist();
+  d.job = null;
+  const src = job.source;
+  // after post-copy libvirtd drops the destination's figures (all but the timing is obsolete)
+  d.completedStats =
+    src && src.postcopyTotal === 0 && !src.recovered
+      ? migrationStats(src, true, Op.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN)
+      : null;
   if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
     if (job.flags & F.VIR_MIGRATE_PAUSED && d.state !== S.VIR_DOMAIN_RUNNING) {
       host.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_USER);

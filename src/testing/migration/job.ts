@@ -24,6 +24,8 @@ export const PAGE_SIZE = 4096;
 const SWITCHOVER_MS = 5;
 /** A vCPU blocked on a missing page waits about this long (simulated ms) for it in post-copy. */
 const FAULT_ROUND_TRIP_MS = 1;
+/** Real ms after the post-copy switch by which the destination reports its guest running, Finish or not. */
+const RUN_WITHOUT_FINISH_MS = 50;
 
 /** Phases of the source's job. */
 export type OutPhase =
@@ -65,6 +67,37 @@ export class IncomingJob implements DomainJob {
 
   unlist(): void {
     this.listing.delete(this.id);
+    this.cancelRun();
+  }
+
+  private runTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Post-copy began: QEMU runs the guest here, and libvirtd reports it
+   * (RESUMED/POSTCOPY) once Finish, which it is busy with then, has defined
+   * the guest; without a Finish, a moment later.
+   */
+  startsRunning(): void {
+    this.cancelRun();
+    this.runTimer = setTimeout(() => this.running(), RUN_WITHOUT_FINISH_MS);
+    this.runTimer.unref();
+  }
+
+  /** The guest runs here in post-copy, if post-copy began and it was not reported yet. */
+  running(): void {
+    if (!this.runTimer) return;
+    this.cancelRun();
+    this.host.setState(this.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY);
+    this.host.lifecycle(
+      this.dom,
+      Ev.VIR_DOMAIN_EVENT_RESUMED,
+      Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
+    );
+  }
+
+  private cancelRun(): void {
+    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer = null;
   }
 }
 
@@ -358,8 +391,7 @@ export class OutgoingJob implements DomainJob, Flow {
     this.downtimeMs = SWITCHOVER_MS;
     const t = this.target!;
     t.phase = 'postcopy';
-    t.host.setState(t.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY);
-    t.host.lifecycle(t.dom, Ev.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY);
+    t.startsRunning();
     if (this.failAfterSwitchMs !== null) this.failAt = this.clockAt + this.failAfterSwitchMs;
     this.performed.resolve();
     if (this.passRemaining === 0) this.transferDone(this.clockAt);
@@ -381,6 +413,7 @@ export class OutgoingJob implements DomainJob, Flow {
     this.failAfterSwitchMs = null;
     this.leaveLinks();
     const t = this.target!;
+    t.running(); // it ran there before the stream broke
     t.phase = 'postcopy-failed';
     t.host.setState(t.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED);
     t.host.lifecycle(

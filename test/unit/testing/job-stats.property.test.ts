@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RemoteTypedParam } from '../../../src/generated/remote.js';
 import { SimNetwork } from '../../../src/testing/index.js';
+import { JobStatsChecker } from '../../helpers/job-invariants.js';
 import {
   addGuest,
   ManualClock,
@@ -73,42 +74,20 @@ interface Watch {
   readonly name: string;
   readonly m: ModelMigration;
   readonly startedAt: number;
-  last: { iteration: number; remaining: number; processed: number } | null;
-  processedAtSwitch: number | null;
+  readonly checker: JobStatsChecker;
   switched: boolean;
   sped: boolean;
 }
 
-/** Checks one sample of one migration; returns what the next sample is compared with. */
-function checkSample(w: Watch, s: Record<string, number>, problems: string[]): void {
-  const total = s.memory_total ?? 0;
-  if (total === 0) return; // before the transfer: libvirtd reports zeros
-  const remaining = s.memory_remaining ?? 0;
-  const processed = s.memory_processed ?? 0;
-  const iteration = s.memory_iteration ?? 0;
-  const elapsed = s.time_elapsed ?? 0;
-  const bad = (what: string) =>
-    problems.push(`${w.name} @${elapsed}ms it${iteration}: ${what} (${JSON.stringify(s)})`);
-  if (total !== w.spec.memoryMiB * MiB) bad('memory_total is not the guest memory');
-  if (remaining > total) bad('remaining above total');
-  if (remaining < 0 || processed < 0) bad('negative figure');
-  // every byte dirtied may have to go again, nothing else
-  const dirtiedAtMost = ((w.spec.dirtyRateMiBps * MiB) / 1000) * elapsed;
-  if (processed + remaining < total - SLACK) bad('processed + remaining below total');
-  if (processed + remaining > total + dirtiedAtMost + SLACK)
-    bad('processed + remaining above total + dirtied');
-  if (s.data_remaining !== remaining || s.data_processed !== processed)
-    bad('data_* differ from memory_*');
-  const prev = w.last;
-  if (prev) {
-    if (processed + SLACK < prev.processed) bad('processed went back');
-    if (iteration < prev.iteration) bad('iteration went back');
-    if (iteration === prev.iteration && remaining > prev.remaining + SLACK)
-      bad('remaining grew within a pass');
+/** One sample: the shared invariants (job-invariants.ts) plus the total being the guest's memory. */
+function checkSample(w: Watch, s: Record<string, number>): void {
+  if ((s.memory_total ?? 0) !== 0 && s.memory_total !== w.spec.memoryMiB * MiB) {
+    w.checker.problems.push(`${w.name}: memory_total is not the guest memory`);
   }
-  if (w.processedAtSwitch !== null && processed - w.processedAtSwitch > total + SLACK)
-    bad('post-copy moved more than the guest memory');
-  w.last = { iteration, remaining, processed };
+  if (s.data_remaining !== s.memory_remaining || s.data_processed !== s.memory_processed) {
+    w.checker.problems.push(`${w.name}: data_* differ from memory_* (${JSON.stringify(s)})`);
+  }
+  w.checker.check(s);
 }
 
 async function run(sc: Scenario): Promise<string[]> {
@@ -117,6 +96,11 @@ async function run(sc: Scenario): Promise<string[]> {
   const a = modelHost(network, clock, { name: 'a', bandwidthMiBps: sc.linkA });
   const b = modelHost(network, clock, { name: 'b', bandwidthMiBps: sc.linkB });
   const problems: string[] = [];
+  // the final statistics, as the source reports them (its JOB_COMPLETED event)
+  const completed = new Map<string, RemoteTypedParam[]>();
+  a.host.onEvent((e) => {
+    if (e.kind === 'job_completed') completed.set(e.dom.name, e.params);
+  });
   const watches: Watch[] = sc.guests.map((spec, i) => {
     const name = `vm${i}`;
     addGuest(a, {
@@ -137,8 +121,7 @@ async function run(sc: Scenario): Promise<string[]> {
       name,
       m,
       startedAt: a.host.now(),
-      last: null,
-      processedAtSwitch: null,
+      checker: new JobStatsChecker(name, { model: true, dirtyMiBps: spec.dirtyRateMiBps }),
       switched: false,
       sped: false,
     };
@@ -152,7 +135,7 @@ async function run(sc: Scenario): Promise<string[]> {
       const st = src.mig.jobStats(d, 0);
       if (st.type !== 2) continue;
       const s = figures(st.params);
-      checkSample(w, s, problems);
+      checkSample(w, s);
       const bps = s.memory_bps ?? 0;
       bpsSum += bps;
       const own = w.spec.bandwidthMiBps;
@@ -177,8 +160,8 @@ async function run(sc: Scenario): Promise<string[]> {
         a.mig.startPostCopy(d, 0);
         // the sample right after the switch: what post-copy starts from
         const s = figures(a.mig.jobStats(d, 0).params);
-        checkSample(w, s, problems);
-        w.processedAtSwitch = s.memory_processed ?? 0;
+        checkSample(w, s);
+        w.checker.processedAtSwitch = s.memory_processed ?? 0;
       }
     }
   };
@@ -198,19 +181,17 @@ async function run(sc: Scenario): Promise<string[]> {
     sample(a);
   }
   await Promise.all(watches.map((w) => w.m.done.catch(() => {})));
-  // the completed statistics, as the destination keeps them
+  for (const w of watches) problems.push(...w.checker.problems);
   for (const w of watches) {
-    const there = b.host.byName(w.name);
-    if (!there?.completedStats) continue;
-    const s = figures(there.completedStats);
+    const params = completed.get(w.name);
+    if (!params) continue; // aborted
+    const s = figures(params);
     const total = s.memory_total ?? 0;
     if (s.memory_remaining !== 0) problems.push(`${w.name}: completed with memory remaining`);
     if ((s.memory_processed ?? 0) < total - SLACK)
       problems.push(`${w.name}: completed having sent less than the guest memory`);
-    if (
-      w.processedAtSwitch !== null &&
-      (s.memory_processed ?? 0) - w.processedAtSwitch > total + SLACK
-    )
+    const atSwitch = w.checker.processedAtSwitch;
+    if (atSwitch !== null && (s.memory_processed ?? 0) - atSwitch > total + SLACK)
       problems.push(`${w.name}: post-copy moved more than the guest memory`);
   }
   return problems;

@@ -4,7 +4,7 @@
  * arithmetic, the post-copy switch, abort, post-copy failure and recovery,
  * and the events and statistics libvirt reports for each.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Connection,
   isOperationAborted,
@@ -463,7 +463,10 @@ describe('post-copy', () => {
     await expect(noFlag.done).rejects.toThrow(/another migration job is already running/);
     await m.startPostCopy();
     expect(a.domain('vm')).toMatchObject({ state: 'paused', reason: 'postcopy' });
-    expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'postcopy' });
+    // the destination reports its guest running once Finish (sent as Perform returns) defined it
+    await vi.waitFor(() =>
+      expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'postcopy' }),
+    );
     const stats = await dom.jobStats();
     expect(stats.memoryRemaining).toBeGreaterThan(0);
     const plain = await dom.abortJob().catch((e: unknown) => e);
