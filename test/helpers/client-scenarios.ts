@@ -71,11 +71,15 @@ async function bothStates(h: Hosts, name: string) {
   return { a: await state(h.a, name), b: await state(h.b, name) };
 }
 
-/** Waits until `virsh domjobinfo` shows memory moving (the transfer runs); returns its field names. */
+/**
+ * Waits until `virsh domjobinfo` shows memory moving and its rate measured
+ * (libvirtd leaves the rate out until QEMU has one); returns its field names.
+ */
 async function transferring(uri: string, name: string): Promise<string[]> {
   for (let i = 0; i < 300; i++) {
     const r = await virsh(uri, ['domjobinfo', name]);
-    if (/^Memory processed:/m.test(r.out)) return jobinfoKeys(r);
+    if (/^Memory processed:/m.test(r.out) && /^Memory bandwidth:/m.test(r.out))
+      return jobinfoKeys(r);
     await sleep(100);
   }
   throw new Error(`the migration of ${name} did not start transferring memory`);
