@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
-import { emitEvents } from '../src/codegen/events.js';
+import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import type { ApiFunctions } from '../src/codegen/handle-facts.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
@@ -62,4 +62,6 @@ writeFileSync(
   emitProcedureApis(functions, proto.annotations, proto.version),
 );
 written.push('procedure-apis.ts');
+writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
+written.push('event-names.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

@@ -129,6 +129,6 @@ export {
   TransportError,
   type TransportOptions,
 } from './transport/index.js';
-export { type LibvirtUri, parseUri, type TransportName, UriError } from './uri/index.js';
+export { type LibvirtUri, parseUri, redactUri, type TransportName, UriError } from './uri/index.js';
 export { type Codec, XdrError, XdrReader, XdrWriter } from './xdr/index.js';
 export type { CallDescriptor, ProcedureInfo, ProgramId, ProgramInfo } from './xdr/program.js';

@@ -1,11 +1,11 @@
 import { toChannel } from '../channel.js';
-import { connectionOpenChannel, redactUri } from '../diagnostics.js';
+import { connectionOpenChannel } from '../diagnostics.js';
 import { type AdminMethods, adminProgram } from '../generated/admin.js';
 import { type CloseInfo, RpcClient } from '../rpc/client.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
-import { parseUri } from '../uri/index.js';
+import { parseUri, redactUri } from '../uri/index.js';
 
 export interface AdminConnectOptions {
   readonly signal?: AbortSignal;

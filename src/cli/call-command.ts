@@ -19,7 +19,9 @@ export interface CallOptions {
 }
 
 /** The admin socket of a system libvirtd (virt-admin's default). */
-export const DEFAULT_ADMIN_SOCKET = '/run/libvirt/libvirt-admin-sock';
+import { DEFAULT_ADMIN_SOCKET } from './constants.js';
+
+export { DEFAULT_ADMIN_SOCKET };
 
 export function describeProcedure(r: ResolvedProcedure): string {
   const p = r.proc;

@@ -8,6 +8,8 @@ import { connect } from '../api/connect.js';
 import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
+import { displayUri } from '../uri/index.js';
+import { defaultUri } from './constants.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, startTrace } from './trace.js';
 
@@ -38,10 +40,7 @@ export interface GlobalOptions {
   readonly readonly?: boolean | undefined;
 }
 
-/** The URI used when -c is not given: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI, then qemu:///system. */
-export function defaultUri(env: NodeJS.ProcessEnv): string {
-  return env.VIRTWIRE_DEFAULT_URI || env.LIBVIRT_DEFAULT_URI || 'qemu:///system';
-}
+export { defaultUri } from './constants.js';
 
 export class CliContext {
   constructor(
@@ -79,7 +78,9 @@ export class CliContext {
       });
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
-        throw new CommandError(`failed to connect to ${uri}: ${err.message}`, { cause: err });
+        throw new CommandError(`failed to connect to ${displayUri(uri)}: ${err.message}`, {
+          cause: err,
+        });
       }
       throw err;
     }

@@ -6,6 +6,7 @@
 import { MigrationError, PostcopyFailedError } from '../api/migration/index.js';
 import { TypedParamError } from '../api/typed-params.js';
 import { RemoteError } from '../rpc/errors.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './constants.js';
 
 /** A failure the CLI words itself (it keeps the library's error as `cause`): exit 1. */
 export class CommandError extends Error {
@@ -22,11 +23,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-/** As shells report a process ended by SIGINT. */
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './constants.js';
 
 /** The innermost RemoteError in an error's cause chain. */
 export function remoteCause(err: unknown): RemoteError | null {

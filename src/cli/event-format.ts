@@ -43,7 +43,8 @@ export function domainEventText(ev: AnyDomainEvent): string {
 
 /**
  * One --json object for a domain event: `{ type: 'event', event, domain: {name, uuid, id}, details }`,
- * the event's own fields under `details` (they have names such as `type` and `event` of their own).
+ * the event's own fields under `details` (a lifecycle event has an `event` field of its own;
+ * block jobs say `jobType`, metadata changes `metadataType`).
  */
 export function domainEventJson(ev: AnyDomainEvent): Record<string, unknown> {
   const details = fields(ev);

@@ -3,10 +3,9 @@
  * The `virtwire` executable: wires the command line to the process (argv,
  * stdout/stderr, environment, Ctrl-C) and exits with the command's status.
  */
+import { EXIT_INTERRUPTED, SHOW_CURSOR } from './constants.js';
 import type { InterruptSource } from './context.js';
-import { EXIT_INTERRUPTED } from './errors.js';
 import { run } from './program.js';
-import { SHOW_CURSOR } from './reporter.js';
 
 const listeners = new Set<() => void>();
 const interrupt: InterruptSource = {

@@ -6,20 +6,16 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
-import { callCommand, DEFAULT_ADMIN_SOCKET } from './call-command.js';
-import { CliContext, type CliIo, defaultUri, type GlobalOptions } from './context.js';
-import { demoCommand } from './demo.js';
-import {
-  dominfoCommand,
-  domjobabortCommand,
-  domjobinfoCommand,
-  domstateCommand,
-  listCommand,
-  migratePostcopyCommand,
-} from './domain-commands.js';
-import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './errors.js';
-import { DOMAIN_EVENT_NAMES, eventsCommand } from './events-command.js';
-import { type MigrateCliOptions, migrateCommand } from './migrate.js';
+import { domainEventNames } from '../generated/event-names.js';
+import { DEFAULT_ADMIN_SOCKET, defaultUri, EXIT_OK, EXIT_USAGE } from './constants.js';
+import type { CliContext, CliIo, GlobalOptions } from './context.js';
+import type { MigrateCliOptions } from './migrate.js';
+
+// The commands' modules load when a command runs, so --help loads none of the
+// library (commands.ts says why they are one module); the demo also loads the
+// simulator. Node caches modules: tests running many commands pay once.
+const commands = () => import('./commands.js');
+const demo = () => import('./demo.js');
 
 /** The package version, bundled from package.json so that it cannot drift. */
 export const VERSION: string = pkg.version;
@@ -56,7 +52,8 @@ Environment:
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('virtwire');
-  const ctx = (): CliContext => new CliContext(io, program.opts<GlobalOptions>());
+  const ctx = async (): Promise<CliContext> =>
+    new (await commands()).CliContext(io, program.opts<GlobalOptions>());
   program
     .description("libvirt's remote protocol from the command line, in pure TypeScript")
     .version(VERSION, '-V, --version')
@@ -81,14 +78,16 @@ export function buildProgram(io: CliIo): Command {
     .option('--name', 'print names only')
     .option('--uuid', 'print UUIDs only')
     .option('--json', 'print a JSON array')
-    .action((opts) => listCommand(ctx(), opts));
+    .action(async (opts) => (await commands()).listCommand(await ctx(), opts));
 
   program
     .command('dominfo')
     .description('basic information about a domain')
     .argument('<domain>', 'domain name or UUID')
     .option('--json', 'print JSON')
-    .action((name: string, opts) => dominfoCommand(ctx(), name, opts));
+    .action(async (name: string, opts) =>
+      (await commands()).dominfoCommand(await ctx(), name, opts),
+    );
 
   program
     .command('domstate')
@@ -96,7 +95,9 @@ export function buildProgram(io: CliIo): Command {
     .argument('<domain>', 'domain name or UUID')
     .option('--reason', 'also print the reason for the state')
     .option('--json', 'print JSON (state, reason and their numbers)')
-    .action((name: string, opts) => domstateCommand(ctx(), name, opts));
+    .action(async (name: string, opts) =>
+      (await commands()).domstateCommand(await ctx(), name, opts),
+    );
 
   program
     .command('events')
@@ -108,8 +109,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--timestamp', 'prefix each line with the time')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
-    .addHelpText('after', `\nEvent types: ${DOMAIN_EVENT_NAMES.join(', ')}`)
-    .action((opts) => eventsCommand(ctx(), opts));
+    .addHelpText('after', `\nEvent types: ${domainEventNames.join(', ')}`)
+    .action(async (opts) => (await commands()).eventsCommand(await ctx(), opts));
 
   program
     .command('domjobinfo')
@@ -118,20 +119,24 @@ export function buildProgram(io: CliIo): Command {
     .option('--completed', 'the last completed job instead')
     .option('--keep-completed', 'with --completed: keep the statistics for later calls')
     .option('--json', 'print JSON with every field by its libvirt name')
-    .action((name: string, opts) => domjobinfoCommand(ctx(), name, opts));
+    .action(async (name: string, opts) =>
+      (await commands()).domjobinfoCommand(await ctx(), name, opts),
+    );
 
   program
     .command('domjobabort')
     .description('abort the running job of a domain')
     .argument('<domain>', 'domain name or UUID')
     .option('--postcopy', 'abort a migration in post-copy (leaves it failed, to resume later)')
-    .action((name: string, opts) => domjobabortCommand(ctx(), name, opts));
+    .action(async (name: string, opts) =>
+      (await commands()).domjobabortCommand(await ctx(), name, opts),
+    );
 
   program
     .command('migrate-postcopy')
     .description('switch the running migration of a domain to post-copy')
     .argument('<domain>', 'domain name or UUID')
-    .action((name: string) => migratePostcopyCommand(ctx(), name));
+    .action(async (name: string) => (await commands()).migratePostcopyCommand(await ctx(), name));
 
   const migrate = program
     .command('migrate')
@@ -157,7 +162,7 @@ Example:
       --bandwidth 100 vm1 qemu+tcp://host-b/system`,
   );
   migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
-    await migrateCommand(ctx(), domain, desturi, opts);
+    await (await commands()).migrateCommand(await ctx(), domain, desturi, opts);
   });
 
   program
@@ -190,8 +195,8 @@ Examples:
   $ virtwire call --list qemu
   $ virtwire call --admin-socket /run/libvirt/libvirt-admin-sock admin.connectListServers '{"needResults":1,"flags":0}'`,
     )
-    .action((procedure: string | undefined, json: string | undefined, opts) =>
-      callCommand(ctx(), procedure, json, opts),
+    .action(async (procedure: string | undefined, json: string | undefined, opts) =>
+      (await commands()).callCommand(await ctx(), procedure, json, opts),
     );
 
   program
@@ -202,7 +207,7 @@ Examples:
     .option('--json', 'one JSON object per line instead of the progress bar')
     .option('--verbose', 'also show every migration event')
     .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
-    .action((opts) => demoCommand(ctx(), opts));
+    .action(async (opts) => (await demo()).demoCommand(await ctx(), opts));
 
   return program;
 }
@@ -262,7 +267,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   // --debug: the trace runs from the command's start to its end, whatever connections it opens.
   let stopTrace = (): void => {};
-  program.hook('preAction', () => {
+  program.hook('preAction', async () => {
+    const { CliContext } = await commands();
     stopTrace = new CliContext(io, program.opts<GlobalOptions>()).startTracing();
   });
   try {
@@ -273,8 +279,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       // commander printed its message (or the help) already
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const g = program.opts<GlobalOptions>();
-    const debug = new CliContext(io, g).tracing;
+    const { CliContext, exitCodeFor, formatError } = await commands();
+    const debug = new CliContext(io, program.opts<GlobalOptions>()).tracing;
     io.stderr.write(`${formatError(err, { debug })}\n`);
     return exitCodeFor(err);
   } finally {

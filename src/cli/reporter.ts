@@ -4,6 +4,7 @@
  * for logs. The migrate code path is the same for all three; only the
  * reporter differs.
  */
+import { SHOW_CURSOR } from './constants.js';
 import type { Output } from './context.js';
 import { jsonLine } from './json.js';
 import {
@@ -39,7 +40,8 @@ export interface Reporter {
 /** Carriage return + erase line: redraw in place. */
 export const CLEAR_LINE = '\r\x1b[2K';
 export const HIDE_CURSOR = '\x1b[?25l';
-export const SHOW_CURSOR = '\x1b[?25h';
+// kept with the exit statuses: main.ts shows the cursor on Ctrl-C without loading this file
+export { SHOW_CURSOR };
 
 const describeStart = (i: MigrationStart): string =>
   `Migrating ${i.domain}: ${i.source} -> ${i.destination} (${i.description})`;

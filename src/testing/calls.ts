@@ -91,6 +91,16 @@ export function callErrorDomain(program: ProgramInfo, proc: ProcedureInfo): From
   return HEADER_DOMAIN[api.header] ?? 'VIR_FROM_DOMAIN';
 }
 
+/** What a read-only connection (VIR_CONNECT_RO) may still call, by the procedure's ACL. */
+export function readonlyAllowed(acl: readonly string[]): boolean {
+  return acl.every(
+    (a) =>
+      a.split(':').length > 2 || // checks that depend on flags: the base check decides
+      a === 'none' ||
+      /^[a-z_]+:(getattr|read|search_[a-z_]+)$/.test(a),
+  );
+}
+
 /** "read only access prevents virFoo", in the error domain of virFoo's kind of object. */
 export function readonlyDenied(program: ProgramInfo, proc: ProcedureInfo): SimError {
   return libvirtError(
@@ -107,4 +117,15 @@ export function notSupported(program: ProgramInfo, proc: ProcedureInfo): SimErro
     callErrorDomain(program, proc),
     publicName(program, proc),
   );
+}
+
+/**
+ * A call the simulated daemon does not serve, as libvirtd without a driver
+ * for it answers: the public function refuses a read-only connection first,
+ * then finds no driver.
+ */
+export function unserved(program: ProgramInfo, proc: ProcedureInfo, readonly: boolean): SimError {
+  return readonly && !readonlyAllowed(proc.acl)
+    ? readonlyDenied(program, proc)
+    : notSupported(program, proc);
 }

@@ -2,8 +2,7 @@ import { formatUuid } from '../api/names.js';
 import type { RemoteMethods } from '../generated/remote.js';
 import { libvirtError, type SimError } from './errors.js';
 import type { SimDomain } from './host.js';
-import type { Fn } from './procedures.js';
-import type { SimConnection } from './server.js';
+import type { Fn, SimConnection } from './server.js';
 
 // The objects a simulated host has none of: networks, storage pools and
 // volumes, node devices, secrets, host interfaces, network filters, and

@@ -14,32 +14,15 @@ import {
   remoteProgram,
 } from '../generated/remote.js';
 import { parseUri } from '../uri/index.js';
-import { notSupported, readonlyDenied } from './calls.js';
+import { readonlyAllowed, readonlyDenied } from './calls.js';
 import { checkFlags, internalError, invalidArg, libvirtError, SimError } from './errors.js';
 import type { SimDomain } from './host.js';
 import { registerInventory } from './inventory.js';
 import type { HostMigrations } from './migration/index.js';
-import type { SimProfile } from './profile.js';
-import type { Handler, SimConnection } from './server.js';
+import { DEFAULT_PROFILE, SIM_PROFILES, type SimProfile } from './profile.js';
+import type { Fn, Handler, SimConnection } from './server.js';
 
 const MAX_LIST = 16384;
-
-/** A handler of the remote program's method `K`. */
-export type Fn<K extends keyof RemoteMethods> = (
-  args: RemoteMethods[K][0],
-  c: SimConnection,
-) => Result<RemoteMethods[K][1]>;
-type Result<R> = [R] extends [undefined] ? void | Promise<void> : R | Promise<R>;
-
-/** What a read-only connection (VIR_CONNECT_RO) may still call. */
-function readonlyAllowed(acl: readonly string[]): boolean {
-  return acl.every(
-    (a) =>
-      a.split(':').length > 2 || // checks that depend on flags: the base check decides
-      a === 'none' ||
-      /^[a-z_]+:(getattr|read|search_[a-z_]+)$/.test(a),
-  );
-}
 
 const str = (field: string, s: string): RemoteTypedParam => ({ field, value: { type: 7, s } });
 const ull = (field: string, ul: bigint): RemoteTypedParam => ({ field, value: { type: 4, ul } });
@@ -67,12 +50,11 @@ const flags32 = (f: bigint): number => {
 /**
  * The remote program as the simulated daemon serves it, by method name, with
  * the host's migrations, answering as libvirtd of `profile`. Everything not
- * listed answers libvirt's "not supported by the connection driver" error
- * (after the read-only check), in the error domain of its kind of object.
+ * listed answers as libvirtd without a driver for it (calls.ts `unserved`).
  */
 export function remoteHandlers(
   migration: HostMigrations,
-  profile: SimProfile,
+  profile: SimProfile = SIM_PROFILES[DEFAULT_PROFILE],
 ): Map<string, Handler> {
   const m = new Map<string, Handler>();
   const on = <K extends keyof RemoteMethods>(name: K, fn: Fn<K>): void => {
@@ -147,6 +129,13 @@ export function remoteHandlers(
   // Listing and lookup
   on('connectListAllDomains', ({ needResults, flags }, c) => {
     const all = c.host.list(flags);
+    // As libvirtd's generated dispatcher: more than the reply's bound fails the call.
+    if (all.length > MAX_LIST) {
+      throw internalError(
+        `Too many domains '${all.length}' for limit '${MAX_LIST}'`,
+        'VIR_FROM_RPC',
+      );
+    }
     return { domains: needResults ? all.map((d) => d.wire) : [], ret: all.length };
   });
   on('connectNumOfDomains', (_a, c) => ({ num: c.host.all().filter((d) => d.active).length }));
@@ -388,16 +377,5 @@ export function remoteHandlers(
 
   registerInventory(on, dom);
 
-  // Everything else, as libvirtd without a driver for it: the public function refuses a
-  // read-only connection first, then finds no driver.
-  for (const proc of remoteProgram.procedures) {
-    if (proc.event || m.has(proc.method)) continue;
-    const ro = readonlyAllowed(proc.acl);
-    m.set(proc.method, (_args, c) => {
-      throw c.readonly && !ro
-        ? readonlyDenied(remoteProgram, proc)
-        : notSupported(remoteProgram, proc);
-    });
-  }
   return m;
 }

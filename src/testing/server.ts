@@ -3,7 +3,12 @@ import { domainEvents } from '../generated/events.js';
 import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION } from '../generated/keepalive.js';
 import { LXC_PROGRAM, lxcProgram } from '../generated/lxc.js';
 import { QEMU_PROGRAM, qemuProgram } from '../generated/qemu.js';
-import { REMOTE_PROGRAM, type RemoteNonnullDomain, remoteProgram } from '../generated/remote.js';
+import {
+  REMOTE_PROGRAM,
+  type RemoteMethods,
+  type RemoteNonnullDomain,
+  remoteProgram,
+} from '../generated/remote.js';
 import {
   decodeVirNetMessageHeader,
   encodeVirNetMessageError,
@@ -16,7 +21,7 @@ import { Framer, LENGTH_WORD } from '../rpc/framer.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
-import { notSupported } from './calls.js';
+import { unserved } from './calls.js';
 import { internalError, rpcError, SimError } from './errors.js';
 import type { HostEvent, SimHost } from './host.js';
 import { knowsProcedure, type SimProfile } from './profile.js';
@@ -35,6 +40,13 @@ export interface KeepaliveOptions {
 /** A procedure handler: decoded arguments in, the result to encode out (or a SimError thrown). */
 export type Handler = (args: unknown, conn: SimConnection) => unknown;
 
+/** A handler of the remote program's method `K`, typed by its arguments and reply. */
+export type Fn<K extends keyof RemoteMethods> = (
+  args: RemoteMethods[K][0],
+  c: SimConnection,
+) => Result<RemoteMethods[K][1]>;
+type Result<R> = [R] extends [undefined] ? void | Promise<void> : R | Promise<R>;
+
 /** What a connection needs from the simulator that accepted it. */
 export interface ServerContext {
   readonly host: SimHost;
@@ -42,6 +54,11 @@ export interface ServerContext {
   readonly keepalive: KeepaliveOptions;
   /** The libvirt release the daemon answers as: procedures it did not have are unknown to it. */
   readonly profile: SimProfile;
+  /**
+   * Bytes written to a client but not yet taken by its socket beyond which
+   * the client is dropped: what a client that stops reading may cost.
+   */
+  readonly backlogBytes: number;
   /** Records one received call (`sim.calls`). */
   record(name: string): void;
   /** Records the name a client opened (`sim.opened`). */
@@ -89,6 +106,8 @@ export class SimConnection {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();
   private unanswered = 0;
+  /** Reading stopped until the socket drains (its peer is not taking our replies). */
+  private readingHeld = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -178,12 +197,14 @@ export class SimConnection {
     }
     // Like libvirtd, bytes after the arguments are ignored.
     const handler = program === remoteProgram ? this.ctx.handlers.get(proc.method) : undefined;
-    if (!handler) {
-      this.replyError(h, notSupported(program, proc));
-      return;
-    }
+    // libvirtd's dispatchers look for the open connection first; only then
+    // does the public function refuse read-only clients or find no driver.
     if (!this.openName && !BEFORE_OPEN.has(proc.name)) {
       this.replyError(h, internalError('connection not open', 'VIR_FROM_RPC'));
+      return;
+    }
+    if (!handler) {
+      this.replyError(h, unserved(program, proc, this.readonly));
       return;
     }
     let result: unknown;
@@ -194,15 +215,26 @@ export class SimConnection {
       return;
     }
     if (result instanceof Promise) {
-      result.then(
-        (v) => this.reply(h, proc, v),
-        (err: unknown) => this.replyError(h, asSimError(err)),
-      );
+      result
+        .then(
+          (v) => this.reply(h, proc, v),
+          (err: unknown) => this.replyError(h, asSimError(err)),
+        )
+        // Neither path throws; should one ever, the client goes, not the process.
+        .catch(() => this.close());
     } else {
       this.reply(h, proc, result);
     }
   }
 
+  /**
+   * Encodes and sends one message; throws only if it does not encode. Like
+   * libvirtd, which reads no more calls from a client while its replies wait
+   * to be sent, this stops reading the client until its socket drains, so a
+   * client that floods calls without reading the replies pushes back on
+   * itself instead of filling the simulator's memory. A client that leaves
+   * more than `backlogBytes` unread anyway (events keep coming) is dropped.
+   */
   private write(h: VirNetMessageHeader, body: ((w: XdrWriter) => void) | null): void {
     if (this.closedOnce) return;
     const w = this.writer.reset();
@@ -210,7 +242,20 @@ export class SimConnection {
     encodeVirNetMessageHeader(w, h);
     if (body) body(w);
     w.patchUint(at, w.pos);
-    this.socket.write(w.finish());
+    const sock = this.socket;
+    const more = sock.write(w.finish());
+    if (sock.writableLength > this.ctx.backlogBytes) {
+      this.close();
+      return;
+    }
+    if (!more && !this.readingHeld) {
+      this.readingHeld = true;
+      sock.pause();
+      sock.once('drain', () => {
+        this.readingHeld = false;
+        if (!this.closedOnce) sock.resume();
+      });
+    }
   }
 
   private reply(h: VirNetMessageHeader, proc: ProcedureInfo, value: unknown): void {
@@ -231,11 +276,29 @@ export class SimConnection {
     }
   }
 
+  /**
+   * Answers a call with an error; never throws. The error's strings are
+   * bounded (SimError.toWire), so it encodes; if it still does not, a bare
+   * RPC error goes instead, and if even that fails the client is dropped.
+   */
   private replyError(h: VirNetMessageHeader, err: SimError): void {
-    this.write(
-      { ...h, type: VirNetMessageType.VIR_NET_REPLY, status: VirNetMessageStatus.VIR_NET_ERROR },
-      (w) => encodeVirNetMessageError(w, err.toWire()),
-    );
+    const head = {
+      ...h,
+      type: VirNetMessageType.VIR_NET_REPLY,
+      status: VirNetMessageStatus.VIR_NET_ERROR,
+    };
+    try {
+      this.write(head, (w) => encodeVirNetMessageError(w, err.toWire()));
+      return;
+    } catch {
+      // fall through to the bare error
+    }
+    try {
+      const bare = rpcError('Unable to encode message payload').toWire();
+      this.write(head, (w) => encodeVirNetMessageError(w, bare));
+    } catch {
+      this.close();
+    }
   }
 
   private sendKeepalive(proc: number): void {

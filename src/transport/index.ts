@@ -25,7 +25,12 @@ export const unixTransport: ChannelTransport = async (uri, opts) => {
   const env = opts.env ?? process.env;
   const { path } = localSocketPath(
     uri,
-    { uid: process.getuid?.() ?? 0, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR, HOME: env.HOME },
+    {
+      uid: process.getuid?.() ?? 0,
+      XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR,
+      XDG_CACHE_HOME: env.XDG_CACHE_HOME,
+      HOME: env.HOME,
+    },
     (p) => existsSync(p),
     { readonly: opts.readonly },
   );

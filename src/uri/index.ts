@@ -16,7 +16,9 @@ export {
   type TransportName,
   UriError,
 } from './parse.js';
+export { displayUri, REDACTED, redactUri, URI_DISPLAY_MAX } from './redact.js';
 export {
+  inferFallbackMode,
   isSessionConnection,
   localSocketPath,
   type SocketChoice,

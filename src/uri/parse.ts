@@ -15,6 +15,9 @@
  * spot-checked against the C client (virsh 9.0 on libxml2 2.9.14).
  */
 
+import { VirtwireError } from '../errors.js';
+import { displayUri, redactUri } from './redact.js';
+
 /** How the remote driver reaches the daemon. */
 export type TransportName = 'unix' | 'tcp' | 'tls' | 'ssh' | 'libssh' | 'libssh2' | 'ext';
 
@@ -83,8 +86,20 @@ export interface LibvirtUri {
   transport: TransportName;
   /** Whether the scheme named the transport (`qemu+tcp`) rather than it being implied. */
   transportExplicit: boolean;
-  /** Decoded user info, `:password` included if given; null when absent. */
+  /**
+   * Decoded user name: the user info up to its first `:`; null when absent
+   * or empty. libvirt keeps `:password` in its user field (and so hands
+   * `alice:pw` to `ssh -l`); virtwire splits it off, so that a password
+   * never reaches a command line, a log-in name or a message.
+   */
   user: string | null;
+  /**
+   * Decoded password: the user info after its first `:`, null when there is
+   * none. No transport of virtwire uses it (ssh asks through its own prompt;
+   * credentials go in `connect`'s `auth` option); it is kept only so that a
+   * caller can tell one was given.
+   */
+  password: string | null;
   /** Decoded host, IPv6 brackets removed; null when absent. */
   host: string | null;
   /**
@@ -130,19 +145,23 @@ export interface ParseOptions {
   aliases?: Readonly<Record<string, string>>;
 }
 
-/** A libvirt URI that cannot be used, with what is wrong and, when known, where. */
-export class UriError extends Error {
+/**
+ * A libvirt URI that cannot be used, with what is wrong and, when known,
+ * where. Neither the message nor `uri` holds the URI's password (see
+ * `redactUri`); the message cuts a very long URI short.
+ */
+export class UriError extends VirtwireError {
   override readonly name = 'UriError';
-  /** The URI as given. */
+  /** The URI as given, with its password replaced by `***`. */
   readonly uri: string;
   /** What is wrong, without the URI. */
   readonly reason: string;
-  /** 0-based offset in `uri` of the offending text, or -1. */
+  /** 0-based offset of the offending text in the URI as given (not in `uri`, if it was redacted), or -1. */
   readonly offset: number;
 
   constructor(uri: string, reason: string, offset = -1, options?: ErrorOptions) {
-    super(`invalid libvirt URI ${JSON.stringify(uri)}: ${reason}`, options);
-    this.uri = uri;
+    super(`invalid libvirt URI ${JSON.stringify(displayUri(uri))}: ${reason}`, options);
+    this.uri = redactUri(uri);
     this.reason = reason;
     this.offset = offset;
   }
@@ -158,12 +177,15 @@ const isHex = (c: number): boolean =>
 const isUnreserved = (c: number): boolean =>
   isAlpha(c) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
 const SUB_DELIMS = "!$&'()*+,;=";
-const isSubDelim = (c: number): boolean => c >= 0 && SUB_DELIMS.includes(String.fromCharCode(c));
+const SUB_DELIM_TABLE = new Uint8Array(128);
+for (const ch of SUB_DELIMS) SUB_DELIM_TABLE[ch.charCodeAt(0)] = 1;
+const isSubDelim = (c: number): boolean => c >= 0 && c < 128 && SUB_DELIM_TABLE[c] === 1;
 
 /** Parsed but not yet interpreted pieces, as libxml2 would report them. */
 interface RawUri {
   scheme: string;
   user: string | null;
+  password: string | null;
   server: string | null;
   port: number;
   path: string;
@@ -250,6 +272,7 @@ class Scanner {
     const raw: RawUri = {
       scheme,
       user: null,
+      password: null,
       server: null,
       port: 0,
       path: '',
@@ -325,8 +348,12 @@ class Scanner {
       this.step();
     if (this.code() === 0x40) {
       // libxml2 turns an empty user ("//@host") into the rest of the URI;
-      // treating it as "no user" is the only sensible reading.
-      raw.user = this.i > begin ? this.decode(begin, this.i, 'user name') : null;
+      // treating it as "no user" is the only sensible reading. The name ends
+      // at the first raw ':' (an encoded %3A belongs to the name).
+      const colon = this.s.indexOf(':', begin);
+      const nameEnd = colon >= 0 && colon < this.i ? colon : this.i;
+      raw.user = nameEnd > begin ? this.decode(begin, nameEnd, 'user name') : null;
+      raw.password = nameEnd < this.i ? this.decode(nameEnd + 1, this.i, 'password') : null;
       this.i++;
     } else {
       this.i = begin;
@@ -355,12 +382,17 @@ class Scanner {
       const portStart = this.i;
       while (isDigit(this.code())) this.i++;
       if (this.i === portStart) {
-        const end = this.s.slice(portStart).search(/[/?#]|$/);
-        const text = this.s.slice(portStart, portStart + end);
+        let end = portStart;
+        while (end < this.s.length && !'/?#'.includes(this.s.charAt(end))) end++;
+        const text = this.s.slice(portStart, end);
         this.fail(
           text === ''
             ? `empty port after ":" at offset ${portStart - 1}`
-            : `port "${text}" at offset ${portStart} is not a number`,
+            : text.includes('@')
+              ? // Most likely a password with a character that must be
+                // percent-encoded: the text after ':' is a secret, not a port.
+                `the text after ":" at offset ${portStart - 1} is neither a port nor the end of a password (percent-encode spaces and other special characters in a password)`
+              : `port "${text}" at offset ${portStart} is not a number`,
           portStart,
         );
       }
@@ -421,6 +453,7 @@ function percentDecode(text: string, uri: string, what: string, offset: number):
  * literal, so both `[fe80::1%25eth0]` and `[fe80::1%eth0]` name zone `eth0`.
  */
 function percentDecodeLoose(text: string, uri: string, offset: number): string {
+  if (!text.includes('%')) return text;
   let out = '';
   let run = '';
   let runStart = 0;
@@ -447,6 +480,13 @@ function percentDecodeLoose(text: string, uri: string, offset: number): string {
 // Re-encoding, for the name sent to the daemon.
 
 function escapeBytes(text: string, keep: (c: number) => boolean): string {
+  // Most text needs no escaping: return it without encoding it to bytes.
+  let plain = true;
+  for (let i = 0; i < text.length && plain; i++) {
+    const c = text.charCodeAt(i);
+    plain = c < 0x80 && keep(c);
+  }
+  if (plain) return text;
   let out = '';
   for (const b of textEncoder.encode(text)) {
     out += keep(b) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
@@ -503,12 +543,24 @@ function formatForDaemon(
  */
 function splitQuery(query: string, uri: string, offset: number): Param[] {
   const out: Param[] = [];
+  // Next occurrence at or after `pos` of each separator, found once and kept
+  // until `pos` passes it: the whole query is scanned a bounded number of
+  // times, however many sections it has (rescanning the rest for every
+  // section made a 1 MB query take seconds).
+  // -2: not looked for yet; -1: none left.
+  const next = { '&': -2, ';': -2, '=': -2 };
+  const find = (ch: '&' | ';' | '=', pos: number): number => {
+    const at = next[ch];
+    if (at === -1 || at >= pos) return at;
+    next[ch] = query.indexOf(ch, pos);
+    return next[ch];
+  };
   let pos = 0;
   while (pos < query.length) {
-    let end = query.indexOf('&', pos);
-    if (end < 0) end = query.indexOf(';', pos);
+    let end = find('&', pos);
+    if (end < 0) end = find(';', pos);
     if (end < 0) end = query.length;
-    let eq = query.indexOf('=', pos);
+    let eq = find('=', pos);
     if (eq >= end) eq = -1;
     if (end > pos && eq !== pos) {
       const nameEnd = eq < 0 ? end : eq;
@@ -658,13 +710,16 @@ export function parseUri(uri: string, options?: ParseOptions): LibvirtUri {
       const n = p.name.toLowerCase();
       return n === 'mode' || n === 'socket';
     };
-    sshHelperUri = formatForDaemon(
-      driver,
-      raw.path,
-      params,
-      raw.fragment,
-      (p) => !p.consumed || modeOrSocket(p),
-    );
+    // Without a consumed mode= or socket= both names are the same string.
+    sshHelperUri = params.some((p) => p.consumed && modeOrSocket(p))
+      ? formatForDaemon(
+          driver,
+          raw.path,
+          params,
+          raw.fragment,
+          (p) => !p.consumed || modeOrSocket(p),
+        )
+      : openName;
   }
 
   let port: number | null = raw.port > 0 ? raw.port : null;
@@ -680,6 +735,7 @@ export function parseUri(uri: string, options?: ParseOptions): LibvirtUri {
     transport,
     transportExplicit: plus >= 0,
     user: raw.user,
+    password: raw.password,
     host: raw.server,
     connectHost: raw.server ?? 'localhost',
     port,

@@ -47,11 +47,15 @@ export interface SocketOptions {
   /**
    * Where mode `auto` goes when neither the driver's socket nor the legacy
    * one exists: libvirt's build option `remote_default_mode`. Upstream's
-   * default is `direct`; Debian and Ubuntu build with `legacy`.
+   * default is `direct`; Debian 12 builds with `legacy` (virsh 9.0 there
+   * picks `libvirt-sock`). Left out, it is inferred from the installed
+   * daemons ({@link inferFallbackMode}).
    */
   fallbackMode?: 'direct' | 'legacy' | undefined;
   /** libvirt's LOCALSTATEDIR; default `/var`. */
   localStateDir?: string | undefined;
+  /** libvirt's SBINDIR, where the daemons are installed; default `/usr/sbin`. */
+  sbinDir?: string | undefined;
 }
 
 export interface SocketChoice {
@@ -107,6 +111,23 @@ export function userRuntimeDirectory(env: SocketEnv): string {
 const SOCKET_TRANSPORTS: readonly TransportName[] = ['unix', 'ssh', 'libssh', 'libssh2'];
 
 /**
+ * libvirt's build option cannot be read from outside the library, so it is
+ * inferred from what is installed: a host with `libvirtd` but without the
+ * driver's own daemon (`virtqemud`) can only ever serve the legacy socket,
+ * which is what its libvirt build falls back to (Debian 12's 9.0 does);
+ * anywhere else upstream's `direct` holds.
+ */
+export function inferFallbackMode(
+  driver: string,
+  exists: (path: string) => boolean,
+  sbinDir = '/usr/sbin',
+): 'direct' | 'legacy' {
+  const legacy = exists(joinPath(sbinDir, 'libvirtd'));
+  const direct = exists(joinPath(sbinDir, `virt${driver}d`));
+  return legacy && !direct ? 'legacy' : 'direct';
+}
+
+/**
  * Chooses the unix socket as the C client does (remoteGetUNIXSocket):
  *
  * 1. `socket=` wins.
@@ -115,7 +136,8 @@ const SOCKET_TRANSPORTS: readonly TransportName[] = ['unix', 'ssh', 'libssh', 'l
  *    own daemon `virt<driver>d-sock` (the name is built from the URI's driver
  *    as it is, so `test` gives `virttestd`, which no package ships).
  * 4. `auto` over unix takes the driver's socket if `exists` says it is there,
- *    else the legacy one if it is there, else `fallbackMode`. Over the ssh
+ *    else the legacy one if it is there, else `fallbackMode` (or what
+ *    {@link inferFallbackMode} makes of the installed daemons). Over the ssh
  *    transports it is always legacy (the remote host is not probed; the
  *    remote `virt-ssh-helper` makes its own choice), and `direct` is an error.
  * 5. System sockets: `/var/run/libvirt/<name>-sock`, `-sock-ro` when read-only.
@@ -153,7 +175,7 @@ export function localSocketPath(
     if (uri.transport !== 'unix') mode = 'legacy';
     else if (exists(direct)) mode = 'direct';
     else if (exists(legacy)) mode = 'legacy';
-    else mode = opts.fallbackMode ?? 'direct';
+    else mode = opts.fallbackMode ?? inferFallbackMode(uri.driver, exists, opts.sbinDir);
   }
   if (mode === 'direct' && uri.transport !== 'unix') {
     throw new UriError(

@@ -18,8 +18,10 @@ const cacheStrings: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
 const cacheLengths = new Int32Array(STRING_CACHE_SIZE).fill(-1);
 const cacheWords = new Int32Array(STRING_CACHE_SIZE * SLOT_WORDS);
 
-/** Opaque values are views into private copies of the message of up to this many bytes. */
+/** A message's first private copy for opaque values to be views of: up to this many bytes. */
 const OPAQUE_CHUNK = 4096;
+/** Its later copies, when a run of close opaques outlasts the first: up to this many bytes. */
+const OPAQUE_CHUNK_MAX = 65536;
 /** An opaque at most this many bytes after the previous one counts as part of a dense run. */
 const OPAQUE_GAP = 256;
 const NO_CHUNK = new ArrayBuffer(0);
@@ -35,11 +37,15 @@ const PAD_MASK = [0, 0x00ffffff, 0x0000ffff, 0x000000ff];
  * reused. Where opaques come close together (the UUID in each of 1,000
  * listed domains) they are views into private copies of the input: instead of
  * one fresh array per value, the reader copies up to 4 KiB once and hands out
- * `Uint8Array` views of it, which costs a third as much. Several opaques of one
- * message may therefore share an `ArrayBuffer`: `value.buffer` can hold other
- * bytes of the same message, and keeping a 16-byte UUID keeps up to 4 KiB
- * alive. Use `value.slice()` for a stand-alone copy. A lone opaque, and one
- * over 2 KiB, gets a copy of exactly its own bytes.
+ * `Uint8Array` views of it, which costs a third as much; when the run goes on
+ * past that copy, the next one takes the rest of the message, up to 64 KiB
+ * (allocating an ArrayBuffer costs about a microsecond whatever its size, so
+ * 4 KiB copies cost a domain list a sixth of its decoding time). Several
+ * opaques of one message may therefore share an `ArrayBuffer`: `value.buffer`
+ * can hold other bytes of the same message, and keeping a 16-byte UUID keeps
+ * its copy alive (up to 4 KiB, or 64 KiB for one from a long run). Use
+ * `value.slice()` for a stand-alone copy. A lone opaque, and one over 2 KiB,
+ * gets a copy of exactly its own bytes.
  */
 export class XdrReader {
   buf: Uint8Array;
@@ -50,6 +56,8 @@ export class XdrReader {
   private chunk: ArrayBuffer = NO_CHUNK;
   private chunkStart = 0;
   private chunkEnd = -1;
+  /** Size of the next private copy: OPAQUE_CHUNK for a message's first, then OPAQUE_CHUNK_MAX. */
+  private chunkSize = OPAQUE_CHUNK;
   /** End of the last opaque that was not a view of `chunk`: tells dense opaques from lone ones. */
   private lastOpaqueEnd = -OPAQUE_GAP - 1;
 
@@ -72,6 +80,7 @@ export class XdrReader {
     this.end = end;
     this.chunk = NO_CHUNK;
     this.chunkEnd = -1;
+    this.chunkSize = OPAQUE_CHUNK;
     this.lastOpaqueEnd = -OPAQUE_GAP - 1;
     return this;
   }
@@ -196,13 +205,16 @@ export class XdrReader {
       for (let i = 0; i < n; i++) out[i] = b[p + i]!;
       return out;
     }
-    const len = Math.min(OPAQUE_CHUNK, this.end - p);
+    const len = Math.min(this.chunkSize, this.end - p);
+    this.chunkSize = OPAQUE_CHUNK_MAX;
     // Not buf.slice(): on a Node Buffer that is a view of the same memory, not a copy.
     const copy = new Uint8Array(len);
     copy.set(this.buf.subarray(p, p + len));
     this.chunk = copy.buffer;
     this.chunkStart = p;
     this.chunkEnd = p + len;
+    // The run goes on to the end of this copy: an opaque close after it starts the next copy.
+    this.lastOpaqueEnd = this.chunkEnd;
     return new Uint8Array(this.chunk, 0, n);
   }
 

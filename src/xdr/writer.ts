@@ -235,25 +235,24 @@ export class XdrWriter {
     if (this.at + padded > this.bytes.length) this.grow(padded);
     const p = this.at;
     this.at = p + padded;
-    if (n > SHORT_OPAQUE) {
-      const b = this.bytes;
-      b.set(v, p);
-      for (let i = n; i < padded; i++) b[p + i] = 0;
+    if (n > SHORT_OPAQUE || (n & 3) !== 0) {
+      this.putOther(v, n, p, padded);
       return;
     }
-    // Short opaques (UUIDs) go four bytes per store: TypedArray#set is a
-    // builtin call that costs more than the copy itself at this size.
+    // Short opaques of whole words (UUIDs) go four bytes per store: TypedArray#set
+    // is a builtin call that costs more than the copy itself at this size.
     const dv = this.dv;
-    const whole = n & ~3;
-    let i = 0;
-    for (; i < whole; i += 4) {
+    for (let i = 0; i < n; i += 4) {
       dv.setInt32(p + i, (v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!);
     }
-    if (i < n) {
-      let word = 0;
-      for (let k = 0; k < 4; k++) word = (word << 8) | (i + k < n ? v[i + k]! : 0);
-      dv.setInt32(p + i, word);
-    }
+  }
+
+  /** The rest of putBytes, kept out of line so that its short path stays small enough to inline. */
+  private putOther(v: Uint8Array, n: number, p: number, padded: number): void {
+    const b = this.bytes;
+    if (n > SHORT_OPAQUE) b.set(v, p);
+    else for (let i = 0; i < n; i++) b[p + i] = v[i]!;
+    for (let i = n; i < padded; i++) b[p + i] = 0;
   }
 
   writeFixedOpaque(v: Uint8Array, n: number): void {

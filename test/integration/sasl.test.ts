@@ -5,8 +5,6 @@
  * auth-conf security layer over plain TCP carrying megabytes of RPC traffic,
  * credentials from an auth.conf, and the refusals.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';
@@ -23,13 +21,14 @@ import { bindProgram } from '../../src/rpc/methods.js';
 import { subscribeDebugLog } from '../../src/rpc/trace.js';
 import { openTransport } from '../../src/transport/index.js';
 import { parseUri } from '../../src/uri/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/auth/auth.conf');
 
 const S: Record<string, string> = {};
 let startedHere = false;
 /** No ~/.config/libvirt/auth.conf or LIBVIRT_AUTH_FILE of the machine's user gets in the way. */
-const env = { HOME: mkdtempSync(join(tmpdir(), 'virtwire-sasl-home-')) };
+const env = { HOME: tempDir('virtwire-sasl-home-') };
 
 beforeAll(() => {
   const up = harness('up-sasl');

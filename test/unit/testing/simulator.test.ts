@@ -3,9 +3,7 @@
  * the three transports, the domain life cycle with libvirt's states, reasons
  * and events, its errors, and the protocol edges a daemon must handle.
  */
-import { mkdtempSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEEPALIVE_PROGRAM } from '../../../src/generated/keepalive.js';
@@ -30,6 +28,7 @@ import { callDescriptor } from '../../../src/rpc/descriptor.js';
 import { Framer } from '../../../src/rpc/framer.js';
 import { Simulator } from '../../../src/testing/index.js';
 import { XdrReader, XdrWriter } from '../../../src/xdr/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -55,7 +54,7 @@ const err = (p: Promise<unknown>) =>
 
 describe('transports', () => {
   it('answers the open sequence over tcp, a unix socket and in memory, with the same host', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vw-sim-'));
+    const dir = tempDir('vw-sim-');
     const s = await sim({
       hostname: 'node-a',
       tcp: true,
