@@ -1,7 +1,7 @@
 /**
  * The in-process fuzzers of issue 19 at full strength: by default 1,000,000
  * mutations per target (client replies, events, stream packets; simulator
- * calls). CI runs 100,000 in all, 25,000 per target (test/unit/fuzz-hostile.test.ts).
+ * calls). CI runs 100,000 in all, 25,000 per target (test/unit/hostile/fuzz-hostile.test.ts).
  *
  *   npx tsx scripts/fuzz-hostile.ts [--runs N] [--target replies|events|streams|simulator] [--seed N]
  *

@@ -4,8 +4,8 @@
  * the URI's length.
  */
 import { describe, expect, it } from 'vitest';
-import { VirtwireError } from '../../src/errors.js';
-import { remoteCommand, sshCommand, sshEnv } from '../../src/transport/ssh.js';
+import { VirtwireError } from '../../../src/errors.js';
+import { remoteCommand, sshCommand, sshEnv } from '../../../src/transport/ssh.js';
 import {
   displayUri,
   parseUri,
@@ -13,8 +13,8 @@ import {
   redactUri,
   URI_DISPLAY_MAX,
   UriError,
-} from '../../src/uri/index.js';
-import { collectGarbage } from '../helpers/measure.js';
+} from '../../../src/uri/index.js';
+import { collectGarbage } from '../../helpers/measure.js';
 
 const SECRET = 's3cr3t-pw';
 

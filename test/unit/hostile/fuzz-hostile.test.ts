@@ -7,8 +7,8 @@
  * asserted: speed claims come from benches).
  */
 import { describe, expect, it } from 'vitest';
-import { describeReport } from '../helpers/fuzz-hostile.js';
-import { TARGETS } from '../helpers/fuzz-targets.js';
+import { describeReport } from '../../helpers/fuzz-hostile.js';
+import { TARGETS } from '../../helpers/fuzz-targets.js';
 
 const RUNS = { replies: 34_000, events: 33_000, simulator: 33_000 } as const;
 const SEED = 0x19;
