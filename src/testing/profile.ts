@@ -1,7 +1,7 @@
 import { Feature } from '../api/features.js';
 
 /** The libvirt releases a simulator can answer as (`Simulator.start({ profile })`). */
-export type SimProfileName = '9.0' | '11.3';
+export type SimProfileName = '9.0' | '11.3' | '12.9';
 
 /**
  * What libvirtd of one release, with the QEMU it shipped alongside, tells
@@ -25,7 +25,7 @@ export interface SimProfile {
 
 /**
  * libvirtd's CONNECT_SUPPORTS_FEATURE answers with the QEMU driver. The same
- * from 9.0 to 11.3: the remote daemon answers the RPC features, the QEMU
+ * from 9.0 to 12.9: the remote daemon answers the RPC features, the QEMU
  * driver the migration ones, and 16 is answered by every driver.
  */
 const QEMU_FEATURES: ReadonlySet<number> = new Set([
@@ -45,12 +45,20 @@ const QEMU_FEATURES: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * The releases modelled. 9.0 is Debian 12's libvirt with its QEMU 7.2 (the
- * project's real test hosts: the cross-check compares against them); its
- * last remote procedure is 443 (DOMAIN_FD_ASSOCIATE) and its last domain
- * event ID 26 (MEMORY_DEVICE_SIZE_CHANGE). 11.3 is the release the
- * simulator's protocol tables come from (remote procedures up to 453,
- * NIC_MAC_CHANGE as event ID 27).
+ * The releases modelled, one per generation the project's real test hosts
+ * run (scripts/test-hosts.sh and scripts/gen-hosts.sh), each with the QEMU
+ * those hosts have beside it; the cross-check compares every profile with
+ * the daemon it models.
+ * - 9.0: Debian 12 (QEMU 7.2). Its last remote procedure is 443
+ *   (DOMAIN_FD_ASSOCIATE), its last domain event ID 26 (MEMORY_DEVICE_SIZE_CHANGE).
+ * - 11.3: Debian 13 (QEMU 10.0), the release the simulator's protocol tables
+ *   come from: remote procedures up to 453, NIC_MAC_CHANGE as event ID 27.
+ * - 12.9: Debian 13 with backports (QEMU 11.1). Two domain events came after
+ *   11.3 (VCPU_REMOVED and CHANNEL_LIFECYCLE: event IDs 28 and 29, remote
+ *   procedures 454 and 455) and one call (DOMAIN_ANNOUNCE_INTERFACE, 456). The simulator's
+ *   tables stop at 453, so it answers 454 to 456 as unknown procedures even
+ *   as 12.9; it accepts registrations for the two new event IDs and never
+ *   sends those events (nothing it simulates raises them).
  */
 export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
   '9.0': {
@@ -64,15 +72,23 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
   '11.3': {
     name: '11.3',
     libVersion: 11_003_000n,
-    hvVersion: 8_002_000n,
+    hvVersion: 10_000_000n,
     lastProcedure: { remote: 453, qemu: 7, lxc: 1 },
     domainEventIdLast: 28,
+    features: QEMU_FEATURES,
+  },
+  '12.9': {
+    name: '12.9',
+    libVersion: 12_009_000n,
+    hvVersion: 11_001_000n,
+    lastProcedure: { remote: 456, qemu: 7, lxc: 1 },
+    domainEventIdLast: 30,
     features: QEMU_FEATURES,
   },
 };
 
 /** The newest release modelled: what a simulator answers as unless told otherwise. */
-export const DEFAULT_PROFILE: SimProfileName = '11.3';
+export const DEFAULT_PROFILE: SimProfileName = '12.9';
 
 /** Whether the daemon of `profile` knows procedure `number` of `program`. */
 export function knowsProcedure(profile: SimProfile, program: string, number: number): boolean {

@@ -49,9 +49,10 @@ export interface SimulatorOptions {
    */
   network?: SimNetwork;
   /**
-   * The libvirt release to answer as (default the newest modelled, `'11.3'`):
-   * its version numbers, feature answers and procedures; `'9.0'` is Debian
-   * 12's libvirt with QEMU 7.2. See {@link SIM_PROFILES}.
+   * The libvirt release to answer as (default the newest modelled, `'12.9'`):
+   * its version numbers, feature answers, procedures and domain event IDs;
+   * `'9.0'` is Debian 12's libvirt with QEMU 7.2, `'11.3'` Debian 13's with
+   * QEMU 10.0. See {@link SIM_PROFILES}.
    */
   profile?: SimProfileName;
   /** What CONNECT_GET_HOSTNAME answers (default `sim-N`, numbered per network). */

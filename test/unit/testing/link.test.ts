@@ -58,6 +58,29 @@ describe('the shared link (model, exact simulated time)', () => {
     }
   });
 
+  it("50 concurrent 4 GiB migrations over a 10,000 MiB/s link take 50 times one's time (the issue's evacuation)", async () => {
+    const n = 50;
+    const solo = world({ a: 10_000, b: 10_000 });
+    addGuest(solo.hosts.a!, { name: 'solo', memoryMiB: 4096, state: 'running' });
+    const [alone] = await runAll(solo.clock, [migrate(solo.hosts.a!, solo.hosts.b!, 'solo')]);
+    expect(alone).toBeCloseTo((4096 / 10_000) * 1000 + SWITCHOVER_MS, 6); // 409.6 ms
+
+    const w = world({ a: 10_000, b: 10_000 });
+    for (let i = 0; i < n; i++)
+      addGuest(w.hosts.a!, { name: `vm${i}`, memoryMiB: 4096, state: 'running' });
+    const ms = Array.from({ length: n }, (_, i) => migrate(w.hosts.a!, w.hosts.b!, `vm${i}`));
+    await tick(
+      w.clock,
+      ms.map((m) => m.job),
+      10,
+    );
+    for (const m of ms) expect(m.job.rate).toBeCloseTo((200 * MiB) / 1000, 6); // 10,000 / 50
+    const took = await runAll(w.clock, ms);
+    // each moves 4096 MiB at 200 MiB/s: 20.48 s, where alone it took 0.41 s
+    for (const t of took) expect(t).toBeCloseTo((n * 4096 * 1000) / 10_000 + SWITCHOVER_MS, 3);
+    expect((took[0]! - SWITCHOVER_MS) / (alone! - SWITCHOVER_MS)).toBeCloseTo(n, 6);
+  });
+
   it('a migration held to its own limit leaves the rest of the link to the others', async () => {
     const w = world({ a: 1000, b: 1000 });
     for (const name of ['slow', 'f1', 'f2', 'f3'])

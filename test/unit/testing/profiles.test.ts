@@ -31,11 +31,38 @@ const failure = async (p: Promise<unknown>) => {
 const NO_UUID = new Uint8Array(16);
 
 describe('version profiles', () => {
-  it('default to the newest release modelled, 11.3', async () => {
+  it('default to the newest release modelled, 12.9', async () => {
     const { s, c } = await start();
+    expect(s.profile.name).toBe('12.9');
+    expect(s.profile).toBe(SIM_PROFILES['12.9']);
+    expect(await c.remote.connectGetLibVersion()).toEqual({ libVer: 12_009_000n });
+    expect(await c.remote.connectGetVersion()).toEqual({ hvVer: 11_001_000n });
+  });
+
+  it('11.3 reports its versions: Debian 13 with QEMU 10.0', async () => {
+    const { s, c } = await start({ profile: '11.3' });
     expect(s.profile.name).toBe('11.3');
     expect(await c.remote.connectGetLibVersion()).toEqual({ libVer: 11_003_000n });
-    expect(await c.remote.connectGetVersion()).toEqual({ hvVer: 8_002_000n });
+    expect(await c.remote.connectGetVersion()).toEqual({ hvVer: 10_000_000n });
+  });
+
+  it('the event IDs each release accepts: 11.3 refuses the two 12.x added, 12.9 takes them', async () => {
+    const register = (c: Connection, eventID: number) =>
+      c.remote.connectDomainEventCallbackRegisterAny({ eventID, dom: null });
+    const cur = await start({ profile: '11.3' });
+    for (const id of [28, 29]) {
+      expect(await failure(register(cur.c, id))).toEqual({
+        code: 'VIR_ERR_INTERNAL_ERROR',
+        domain: 'VIR_FROM_RPC',
+        message: `internal error: unsupported event ID ${id}`,
+      });
+    }
+    const next = await start({ profile: '12.9' });
+    for (const id of [27, 28, 29])
+      expect((await register(next.c, id)).callbackID).toBeGreaterThan(0);
+    expect(await failure(register(next.c, 30))).toMatchObject({
+      message: 'internal error: unsupported event ID 30',
+    });
   });
 
   it('9.0 reports its versions and does not know the procedures added after it', async () => {
@@ -69,7 +96,7 @@ describe('version profiles', () => {
   });
 
   it('11.3 knows them: the same calls answer as an unimplemented procedure and a valid event ID', async () => {
-    const { c } = await start({ domains: [{ name: 'vm', state: 'running' }] });
+    const { c } = await start({ profile: '11.3', domains: [{ name: 'vm', state: 'running' }] });
     const vm = await c.lookupDomain('vm');
     expect(await failure(c.remote.domainGetAutostartOnce({ dom: vm.wire }))).toEqual({
       code: 'VIR_ERR_NO_SUPPORT',
@@ -81,23 +108,22 @@ describe('version profiles', () => {
     ).toBeGreaterThan(0);
   });
 
-  it('answer the feature probes alike, as libvirtd with QEMU does in both releases', async () => {
+  it('answer the feature probes alike, as libvirtd with QEMU does in every release modelled', async () => {
     const answers = async (c: Connection) => {
       const out: number[] = [];
       for (let f = 1; f <= 20; f++)
         out.push((await c.remote.connectSupportsFeature({ feature: f })).supported);
       return out;
     };
-    const old = await start({ profile: '9.0' });
-    const cur = await start({ profile: '11.3' });
     const expected = [0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0];
-    expect(await answers(old.c)).toEqual(expected);
-    expect(await answers(cur.c)).toEqual(expected);
+    for (const profile of ['9.0', '11.3', '12.9'] as const) {
+      expect(await answers((await start({ profile })).c)).toEqual(expected);
+    }
   });
 
   it('refuses a profile it does not model, naming the ones it does', async () => {
     await expect(Simulator.start({ profile: '10.0' as unknown as '9.0' })).rejects.toThrow(
-      'profile must be one of 9.0, 11.3, got "10.0"',
+      'profile must be one of 9.0, 11.3, 12.9, got "10.0"',
     );
   });
 });
