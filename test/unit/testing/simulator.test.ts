@@ -72,7 +72,7 @@ describe('transports', () => {
       expect(c.uri).toBe('qemu:///system');
       expect(await c.remote.connectGetHostname()).toEqual({ hostname: 'node-a' });
       expect(await c.remote.connectGetType()).toEqual({ type: 'QEMU' });
-      expect((await c.remote.connectGetLibVersion()).libVer).toBe(11_003_000n);
+      expect((await c.remote.connectGetLibVersion()).libVer).toBe(12_009_000n);
       expect((await c.remote.connectGetVersion()).hvVer).toBeGreaterThan(0n);
       const [d] = await c.listAllDomains();
       expect(d?.name).toBe('vm1');
