@@ -10,7 +10,7 @@
 // kernel's own high-water mark (VmHWM in /proc/self/status, reset through
 // /proc/self/clear_refs just before the call), so no spike between two samples escapes.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
 import { connect } from '../src/index.js';
 
@@ -32,6 +32,25 @@ export interface ChildResult {
   /** RSS before the call, and the peak during the transfer above it (bytes). */
   readonly rssBefore: number;
   readonly rssGrowth: number;
+  /** CPU ms of the transfer per thread name (main thread "node", V8's GC/compiler helpers, libuv's pool). */
+  readonly threads: Record<string, number>;
+}
+
+/** utime + stime in ms of every thread of this process, by thread name (10 ms resolution). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+      const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(v[11]) + Number(v[12])) * 10;
+      out.set(name, (out.get(name) ?? 0) + ms);
+    }
+  } catch {
+    // not Linux: no breakdown
+  }
+  return out;
 }
 
 /** VmHWM and VmRSS of this process in bytes, or null off Linux. */
@@ -57,6 +76,7 @@ async function run(job: ChildJob): Promise<ChildResult> {
     const sampler = setInterval(() => {
       sampled.peak = Math.max(sampled.peak, process.memoryUsage.rss());
     }, 20);
+    const th0 = threadCpu();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let n: bigint;
@@ -71,6 +91,11 @@ async function run(job: ChildJob): Promise<ChildResult> {
     const ms = performance.now() - t0;
     clearInterval(sampler);
     const after = vm();
+    const threads: Record<string, number> = {};
+    for (const [name, ms] of threadCpu()) {
+      const d = ms - (th0.get(name) ?? 0);
+      if (d > 0) threads[name] = d;
+    }
     if (n !== BigInt(job.size)) throw new Error(`the stream covered ${n} bytes, not ${job.size}`);
     const rssBefore = before?.rss ?? 0;
     const peak = after ? after.hwm : sampled.peak;
@@ -79,6 +104,7 @@ async function run(job: ChildJob): Promise<ChildResult> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       rssBefore,
       rssGrowth: Math.max(0, peak - rssBefore),
+      threads,
     };
   } finally {
     await conn.close();

@@ -26,7 +26,7 @@
 // (the daemon's share of the two cores). Prints PASS/FAIL per target and exits 0 whatever they
 // say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -149,12 +149,38 @@ function daemonCpu(): number | null {
 }
 const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
 
-function runVirsh(uri: string, args: string[]) {
+/**
+ * Runs a process to its end without blocking the event loop: the bench's own
+ * connection (pool and volume set-up) must keep answering the daemon's
+ * keepalive pings through transfers that take minutes on a loaded machine.
+ */
+function run(
+  cmd: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
+
+async function runVirsh(uri: string, args: string[]) {
   const cmd = ['virsh', '-q', '-c', uri, ...args];
   const t0 = performance.now();
   const r = TIME
-    ? spawnSync(TIME, ['-f', 'VWTIME %U %S %M', ...cmd], { encoding: 'utf8' })
-    : spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+    ? await run(TIME, ['-f', 'VWTIME %U %S %M', ...cmd])
+    : await run(cmd[0]!, cmd.slice(1));
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`virsh ${args.join(' ')} failed: ${r.stderr}`);
   const m = /VWTIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
@@ -165,17 +191,23 @@ function runVirsh(uri: string, args: string[]) {
   };
 }
 
-function virshTransfer(uri: string, c: Case, vol: string, file: string): Sample {
+async function virshTransfer(uri: string, c: Case, vol: string, file: string): Promise<Sample> {
   const verb = c.direction === 'download' ? 'vol-download' : 'vol-upload';
   const args = [verb, '--pool', POOL, vol, file, ...(c.sparse ? ['--sparse'] : [])];
   const d0 = daemonCpu();
-  const t = runVirsh(uri, args);
+  const t = await runVirsh(uri, args);
   const daemonCpuMs = diff(d0, daemonCpu());
-  const fixed = runVirsh(uri, ['pool-info', POOL]);
+  const fixed = await runVirsh(uri, ['pool-info', POOL]);
   return { ...t, fixedMs: fixed.ms, fixedCpuMs: fixed.cpuMs, daemonCpuMs };
 }
 
-function virtwireTransfer(uri: string, c: Case, vol: string, file: string, tag: string): Sample {
+async function virtwireTransfer(
+  uri: string,
+  c: Case,
+  vol: string,
+  file: string,
+  tag: string,
+): Promise<Sample> {
   const job: ChildJob = {
     uri,
     pool: POOL,
@@ -189,11 +221,7 @@ function virtwireTransfer(uri: string, c: Case, vol: string, file: string, tag: 
     ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${tag}.cpuprofile`]
     : [];
   const d0 = daemonCpu();
-  const r = spawnSync(
-    process.execPath,
-    [...prof, ...process.execArgv, CHILD, JSON.stringify(job)],
-    { encoding: 'utf8', maxBuffer: 16 * MiB },
-  );
+  const r = await run(process.execPath, [...prof, ...process.execArgv, CHILD, JSON.stringify(job)]);
   const daemonCpuMs = diff(d0, daemonCpu());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -276,7 +304,9 @@ async function transfer(
   }
   const tag = `${c.name.replaceAll(' ', '-')}-r${round}-${side}`;
   const s =
-    side === 'virsh' ? virshTransfer(uri, c, vol, file) : virtwireTransfer(uri, c, vol, file, tag);
+    side === 'virsh'
+      ? await virshTransfer(uri, c, vol, file)
+      : await virtwireTransfer(uri, c, vol, file, tag);
   try {
     if (round === 0 && check) await check();
   } finally {
