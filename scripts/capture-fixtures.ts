@@ -1,7 +1,8 @@
 /**
  * Capture golden packets from a real libvirtd.
  *
- *   npx tsx scripts/capture-fixtures.ts [--tshark] [--proto-dir DIR] [--out DIR] [--keep-work]
+ *   npx tsx scripts/capture-fixtures.ts [--generation GEN] [--tshark] [--proto-dir DIR] [--out DIR]
+ *                                       [--keep-work]
  *
  * Brings the test hosts up through scripts/test-hosts.sh when they are not up already (and takes
  * them down again at the end only in that case), puts a recording TCP proxy in front of host A,
@@ -12,6 +13,12 @@
  * Procedure names come from the protocol definitions: protocol/{remote,qemu,keepalive}.x in this
  * repository, else the directory given with --proto-dir (a libvirt source tree or a directory of
  * .x files).
+ *
+ * --generation (a key of scripts/gen-hosts.sh, or a libvirt version such as 11.3 or 12.9) captures
+ * from that generation's first host instead, with that generation's own python3-libvirt and virsh
+ * run inside its root (scripts/gen-hosts.sh run), so that calls 9.0's client cannot make are made;
+ * the fixtures go to fixtures/packets/libvirt-<major.minor>/. A procedure this repository's
+ * tables (libvirt 11.3.0's protocol/) do not know is written as <program>-proc_<number>-<kind>.
  *
  * --tshark records the proxied connection with tshark as well and compares libvirt-wireshark's
  * view of every message (program, procedure, type, status, serial, length) with ours, and looks
@@ -33,11 +40,19 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseHarnessEnv, runHarness } from './lib/harness.js';
+import {
+  type Generation,
+  generationsFromEnv,
+  generationWanted,
+  HARNESS,
+  parseHarnessEnv,
+  runHarness,
+} from './lib/harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT = join(ROOT, 'scripts', 'capture-client.py');
 const PYTHON = '/usr/bin/python3'; // Debian's python3-libvirt is only importable by this python
+const GEN_HOSTS = join(dirname(HARNESS), 'gen-hosts.sh');
 
 // ---------------------------------------------------------------------------------------------
 // wire facts
@@ -92,16 +107,18 @@ interface Recorded {
 interface Options {
   tshark: boolean;
   protoDir: string | undefined;
-  out: string;
+  out: string | undefined;
   keepWork: boolean;
+  generation: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = {
     tshark: false,
     protoDir: undefined,
-    out: join(ROOT, 'fixtures', 'packets'),
+    out: undefined,
     keepWork: false,
+    generation: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -114,9 +131,10 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--keep-work') opts.keepWork = true;
     else if (arg === '--proto-dir') opts.protoDir = resolve(value());
     else if (arg === '--out') opts.out = resolve(value());
+    else if (arg === '--generation') opts.generation = value();
     else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: capture-fixtures.ts [--tshark] [--proto-dir DIR] [--out DIR] [--keep-work]',
+        'usage: capture-fixtures.ts [--generation GEN] [--tshark] [--proto-dir DIR] [--out DIR] [--keep-work]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -316,6 +334,18 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   });
 }
 
+/** Runs a command to its end without blocking the event loop; its stdout and stderr together. */
+function output(cmd: string, args: string[]): Promise<{ status: number; out: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code, signal) => res({ status: code ?? (signal ? 128 : 1), out }));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // fixtures
 
@@ -412,15 +442,23 @@ function writeFixtures(
   }
   const names = openedNames(records, programs);
   const index: IndexEntry[] = [];
-  const seen = new Set<string>();
+  const fileOf = (h: Header): string =>
+    `${programName(programs, h)}-${procName(programs, h).toLowerCase()}-${kindOf(h)}.hex`;
+  // One message per file: the first, except for successful replies, where the longest wins. A
+  // typed-parameter getter is called twice, first to ask how many parameters there are (an empty
+  // list comes back), then for them: the second reply is the one worth keeping.
+  const chosen = new Map<string, Recorded>();
   for (const r of records) {
+    const file = fileOf(r.header);
+    const prev = chosen.get(file);
+    if (!prev || (kindOf(r.header) === 'reply' && r.bytes.length > prev.bytes.length))
+      chosen.set(file, r);
+  }
+  for (const [file, r] of chosen) {
     const h = r.header;
     const program = programName(programs, h);
     const procedure = procName(programs, h);
     const kind = kindOf(h);
-    const file = `${program}-${procedure.toLowerCase()}-${kind}.hex`;
-    if (seen.has(file)) continue;
-    seen.add(file);
     const opened = names.get(r.conn);
     const text = [
       `# virtwire fixture: ${program} ${procedure} ${kind}`,
@@ -449,29 +487,42 @@ function writeFixtures(
   index.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   writeFileSync(join(out, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   // Comment every field, decoded by the syntax-tree interpreter (independent of generated code).
-  const ann = spawnSync('npx', ['tsx', join(import.meta.dirname, 'annotate-fixtures.ts')], {
-    stdio: 'inherit',
-  });
+  const ann = spawnSync(
+    'npx',
+    ['tsx', join(import.meta.dirname, 'annotate-fixtures.ts'), '--dir', out],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (ann.status !== 0) throw new Error('annotating the fixtures failed');
   return index;
 }
 
-function origin(): string {
-  const daemon = spawnSync('/usr/sbin/libvirtd', ['--version'], { encoding: 'utf8' });
-  const version = /(\d+\.\d+\.\d+)/.exec(daemon.stdout ?? '')?.[1] ?? 'unknown';
+/** Where the packets came from: the daemon's version and OS, and the client library's. */
+function origin(gen: Generation, root: string | undefined): string {
+  const dpkg = (pkg: string): string | undefined => {
+    // default output: "python3-libvirt\t9.0.0-1"
+    const r = root
+      ? spawnSync('chroot', [root, 'dpkg-query', '-W', pkg], { encoding: 'utf8' })
+      : spawnSync('dpkg-query', ['-W', pkg], { encoding: 'utf8' });
+    return /\t(\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
+  };
   let os = 'unknown OS';
   try {
-    const rel = readFileSync('/etc/os-release', 'utf8');
+    const rel = readFileSync(join(root ?? '/', 'etc/os-release'), 'utf8');
     const name = /^NAME="?([^"\n]+)"?/m.exec(rel)?.[1]?.replace(' GNU/Linux', '');
     const id = /^VERSION_ID="?([^"\n]+)"?/m.exec(rel)?.[1];
     if (name) os = id ? `${name} ${id}` : name;
+    if (gen.key === 'backports') os += ' + trixie-backports';
   } catch {
     // keep "unknown OS"
   }
-  // default output: "python3-libvirt\t9.0.0-1"
-  const py = spawnSync('dpkg-query', ['-W', 'python3-libvirt'], { encoding: 'utf8' });
-  const pyVersion = /\t(\d+\.\d+\.\d+)/.exec(py.stdout ?? '')?.[1];
-  return `libvirtd ${version} (${os}) via python3-libvirt${pyVersion ? ` ${pyVersion}` : ''}`;
+  const py = dpkg('python3-libvirt');
+  const virsh = root ? dpkg('libvirt-clients') : undefined;
+  return (
+    `libvirtd ${gen.libvirt} (${os}) via python3-libvirt${py ? ` ${py}` : ''}` +
+    (virsh ? ` and virsh ${virsh}` : '')
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,10 +608,42 @@ const REQUIRED_FILES = [
   'keepalive-pong-event.hex',
 ];
 
-function check(records: Recorded[], index: IndexEntry[], programs: Program[]): string[] {
+/**
+ * A newer generation's capture: the same, but for CONNECT_GET_URI (taken from 9.0 only), plus
+ * the procedures 9.0 lacks that its drivers answer, and (12.x) one this repository's 11.3 tables
+ * lack.
+ */
+function requiredNewer(gen: Generation): string[] {
+  const files = REQUIRED_FILES.filter((f) => f !== 'remote-connect_get_uri-call.hex');
+  files.push(
+    ...[
+      'remote-network_set_metadata-call.hex',
+      'remote-network_get_metadata-reply.hex',
+      'remote-network_event_callback_metadata_change-event.hex',
+      'remote-domain_set_autostart_once-call.hex',
+      'remote-domain_get_autostart_once-reply.hex',
+      'remote-domain_set_throttle_group-call.hex',
+      'remote-domain_graphics_reload-error.hex',
+    ],
+  );
+  if (gen.libVer >= 12_005_000n)
+    files.push(
+      'remote-proc_456-call.hex',
+      'remote-proc_456-reply.hex',
+      'remote-proc_456-error.hex',
+    );
+  return files;
+}
+
+function check(
+  records: Recorded[],
+  index: IndexEntry[],
+  programs: Program[],
+  required: readonly string[],
+): string[] {
   const problems: string[] = [];
   const files = new Set(index.map((e) => e.file));
-  for (const f of REQUIRED_FILES) if (!files.has(f)) problems.push(`missing fixture ${f}`);
+  for (const f of required) if (!files.has(f)) problems.push(`missing fixture ${f}`);
 
   // keepalive must have been exercised both ways: daemon PING answered by the client, and back
   const ka = (proc: string, dir: Direction) =>
@@ -726,25 +809,91 @@ function tsharkCompare(pcap: string, port: number, records: Recorded[]): string[
 
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  const programs = loadPrograms(opts.protoDir);
-
-  const startedHosts = runHarness('status').status !== 0;
-  if (startedHosts) {
+/** The generation asked for (default: A and B's), and whether this run had to start its hosts. */
+function chooseGeneration(request: string | undefined): { gen: Generation; started: string[][] } {
+  const started: string[][] = [];
+  if (runHarness('status').status !== 0) {
     console.log('[capture] test hosts are down: starting them');
     if (runHarness('up', { echo: process.stdout }).status !== 0)
       throw new Error('scripts/test-hosts.sh up failed');
+    started.push(['down']);
   }
-  const work = mkdtempSync(join(tmpdir(), 'virtwire-capture-'));
+  if (request !== undefined && runHarness(['status-gen', request]).status !== 0) {
+    console.log(`[capture] generation ${request} is down: starting it`);
+    if (runHarness(['up-gen', request], { echo: process.stdout }).status !== 0)
+      throw new Error(`scripts/test-hosts.sh up-gen ${request} failed`);
+    started.push(['down-gen', request]);
+  }
+  const gens = generationsFromEnv(parseHarnessEnv(runHarness('env').stdout));
+  const gen = request === undefined ? gens[0] : gens.find((g) => generationWanted(g, request));
+  if (!gen) throw new Error(`no generation ${request ?? ''} in test-hosts.sh env`);
+  return { gen, started };
+}
+
+/**
+ * Calls this generation's virsh makes and its python3-libvirt cannot: procedures newer than the
+ * binding (libvirt 12.5's DOMAIN_ANNOUNCE_INTERFACE), on a transient guest with a NIC.
+ */
+async function virshPhase(
+  gen: Generation,
+  port: number,
+  work: string,
+  guestXml: string,
+): Promise<number> {
+  const uri = `qemu+tcp://127.0.0.1:${port}/system`;
+  // asynchronously: the proxy these calls go through runs on this process's event loop
+  const inRoot = (...args: string[]) => output('bash', [GEN_HOSTS, 'run', gen.key, ...args]);
+  if ((await inRoot('virsh', 'help', 'domifannounce')).status !== 0) return 0;
+  const mac = '52:54:00:76:77:01';
+  const xml = join(work, 'nic-guest.xml');
+  writeFileSync(
+    xml,
+    readFileSync(guestXml, 'utf8')
+      .replace(/<name>[^<]*<\/name>/, '<name>fixture-nic</name>')
+      .replace(
+        '<memballoon',
+        `<interface type='user'><mac address='${mac}'/><model type='virtio'/></interface>\n    <memballoon`,
+      ),
+  );
+  let rc = 0;
+  for (const [args, mustFail] of [
+    [['create', xml], false],
+    [['domifannounce', 'fixture-nic', mac], false],
+    [['domifannounce', 'fixture-nic', '52:54:00:76:77:99'], true],
+    [['destroy', 'fixture-nic'], false],
+  ] as const) {
+    const r = await inRoot('virsh', '-c', uri, ...args);
+    const ok = (r.status === 0) !== mustFail;
+    console.log(`[capture-virsh] ${ok ? 'ok  ' : 'FAIL'} virsh ${args.join(' ')}: ${r.out.trim()}`);
+    if (!ok) rc = 1;
+  }
+  return rc;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const programs = loadPrograms(opts.protoDir);
+  const { gen, started } = chooseGeneration(opts.generation);
+  const newer = gen.key !== 'bookworm';
+  const env = parseHarnessEnv(runHarness('env').stdout);
+  const root = newer ? env[`VIRTWIRE_GEN_${gen.key.toUpperCase()}_ROOT`] : undefined;
+  const out =
+    opts.out ??
+    (newer
+      ? join(ROOT, 'fixtures', 'packets', `libvirt-${gen.libvirt.split('.').slice(0, 2).join('.')}`)
+      : join(ROOT, 'fixtures', 'packets'));
+  // inside a generation's root the client sees the machine's /tmp, not $TMPDIR
+  const work = mkdtempSync(join(newer ? '/tmp' : tmpdir(), 'virtwire-capture-'));
   let tshark: ChildProcess | undefined;
   const problems: string[] = [];
   try {
-    const env = parseHarnessEnv(runHarness('env').stdout);
-    const socket = env['VIRTWIRE_HOST_A_SOCKET'];
-    const addr = env['VIRTWIRE_HOST_A_ADDR'] ?? '127.0.0.1';
-    const hostPort = Number(env['VIRTWIRE_HOST_A_PORT'] ?? 16509);
-    if (!socket || !env['VIRTWIRE_GUEST_XML']) throw new Error('test-hosts.sh env is incomplete');
+    const h = gen.hosts[0];
+    const socket = env[`VIRTWIRE_HOST_${h}_SOCKET`];
+    const addr = env[`VIRTWIRE_HOST_${h}_ADDR`];
+    const hostPort = Number(env[`VIRTWIRE_HOST_${h}_PORT`] ?? 16509);
+    const guestXml = env['VIRTWIRE_GUEST_XML'];
+    if (!socket || !addr || !guestXml) throw new Error('test-hosts.sh env is incomplete');
+    console.log(`[capture] from host ${h}: ${gen.label}`);
 
     const proxy = new RecordingProxy();
     const tcp = await proxy.listen(
@@ -764,9 +913,25 @@ async function main(): Promise<void> {
     if (opts.tshark) tshark = await startTshark(port, pcap);
 
     const clientEnv = { ...process.env, ...env };
-    const rc = await run(PYTHON, [CLIENT, String(port)], clientEnv);
-    if (rc !== 0) problems.push(`capture-client.py exited with ${rc}`);
-    if (process.getuid?.() === 0) {
+    if (newer) {
+      // the generation's own python3-libvirt, in its root; the script travels through /tmp
+      const client = join(work, 'capture-client.py');
+      writeFileSync(client, readFileSync(CLIENT));
+      const rc = await run(
+        'bash',
+        [GEN_HOSTS, 'run', gen.key, PYTHON, client, String(port)],
+        clientEnv,
+      );
+      if (rc !== 0) problems.push(`capture-client.py (in the ${gen.key} root) exited with ${rc}`);
+      if ((await virshPhase(gen, port, work, guestXml)) !== 0)
+        problems.push(`the ${gen.key} root's virsh calls failed`);
+    } else {
+      const rc = await run(PYTHON, [CLIENT, String(port)], clientEnv);
+      if (rc !== 0) problems.push(`capture-client.py exited with ${rc}`);
+    }
+    if (newer) {
+      // CONNECT_GET_URI is the same procedure on every generation: 9.0's fixture has it
+    } else if (process.getuid?.() === 0) {
       mkdirSync('/run/libvirt', { recursive: true });
       const rc2 = await run(
         'unshare',
@@ -794,18 +959,18 @@ async function main(): Promise<void> {
       tshark = undefined;
     }
     const records = proxy.records;
-    const index = writeFixtures(opts.out, records, programs, origin());
+    const index = writeFixtures(out, records, programs, origin(gen, root));
     const procs = new Set(index.map((e) => `${e.program} ${e.procedure}`));
     console.log(
       `[capture] ${records.length} messages on ${new Set(records.map((r) => r.conn)).size} connections; ` +
-        `${index.length} fixtures, ${procs.size} distinct procedures, written to ${opts.out}`,
+        `${index.length} fixtures, ${procs.size} distinct procedures, written to ${out}`,
     );
-    problems.push(...check(records, index, programs));
+    problems.push(...check(records, index, programs, newer ? requiredNewer(gen) : REQUIRED_FILES));
     if (procs.size < 35) problems.push(`only ${procs.size} distinct procedures (want >= 35)`);
     if (opts.tshark) problems.push(...tsharkCompare(pcap, port, records));
   } finally {
     if (tshark) tshark.kill('SIGINT');
-    if (startedHosts) runHarness('down', { echo: process.stdout });
+    for (const cmd of started.reverse()) runHarness(cmd, { echo: process.stdout });
     if (opts.keepWork) console.log(`[capture] work directory kept: ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }

@@ -7,6 +7,10 @@
 #   scripts/test-hosts.sh down      # stop guests, QEMUs and daemons we started (by PID); rm state
 #   scripts/test-hosts.sh status    # exit 0 only when both hosts, A's TLS listener and sshd answer
 #   scripts/test-hosts.sh env       # shell-assignable VIRTWIRE_* lines for the tests
+#   scripts/test-hosts.sh up-gen [GEN...]   # hosts of newer libvirt generations (scripts/gen-hosts.sh:
+#                                           # C, D: libvirt 11.3; E, F: libvirt 12.x); env lists them
+#   scripts/test-hosts.sh down-gen [GEN...] # stop them; `down` leaves them alone (they are independent)
+#   scripts/test-hosts.sh status-gen|roots-gen [GEN...]
 #   scripts/test-hosts.sh up-sasl   # optional host S: a libvirtd demanding SASL (see below)
 #   scripts/test-hosts.sh down-sasl # stop host S (by PID), remove its state; `down` does it too
 #   scripts/test-hosts.sh up-polkit   # optional host P: a libvirtd whose unix sockets demand polkit
@@ -47,6 +51,7 @@
 set -euo pipefail
 
 DIR=${VIRTWIRE_HOSTS_DIR:-${TMPDIR:-/tmp}/virtwire-hosts}
+PKI_DIR=$DIR/pki
 CAPS_CACHE=${VIRTWIRE_CAPS_CACHE:-/var/tmp/virtwire-qemu-caps}
 UP_TIMEOUT=${VIRTWIRE_UP_TIMEOUT:-90}
 PORT=16509
@@ -58,6 +63,7 @@ SSH_KEY_PASSPHRASE=virtwire-key-42 # of $DIR/ssh/client_key_enc
 SSH_ADDR=127.0.0.1 # host A's address: sshd lives in A's mount namespace
 SSHD=${VIRTWIRE_SSHD:-/usr/sbin/sshd}
 HOSTS=(A B)
+GEN_HOSTS="$(dirname "${BASH_SOURCE[0]}")/gen-hosts.sh"
 LIBVIRTD=${VIRTWIRE_LIBVIRTD:-/usr/sbin/libvirtd}
 
 PACKAGES=(
@@ -80,10 +86,9 @@ unix_uri() { echo "qemu+unix:///system?socket=$(host_sock "$1")"; }
 tls_uri() { echo "qemu+tls://$(host_addr A)/system?pkipath=$DIR/pki/client"; }
 test_uri() { echo "test+tcp://$(host_addr "$1")/default"; }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-say() { echo "[test-hosts $(date +%T)] $*"; }
-die() { echo "[test-hosts] error: $*" >&2; exit 1; }
+SAY_TAG=test-hosts
+# shellcheck source=lib/hosts-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/hosts-common.sh"
 
 # ---------------------------------------------------------------------------------------------
 # install
@@ -116,60 +121,14 @@ cmd_install() {
 # process bookkeeping: every PID we act on comes from a file written by `up` (or by our libvirtd),
 # and is checked to still live in the mount namespace we recorded, so a recycled PID is never hit.
 
-read_pid() { if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi; }
-
-# alive PID: running, and not a zombie waiting for a PID 1 that may never reap it (containers)
-alive() {
-  local stat
-  kill -0 "$1" 2>/dev/null || return 1
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-
 # ours HOST PID: true when PID is alive and lives in HOST's private mount namespace
-ours() {
-  local ns_file="$DIR/$1/mntns" ns
-  [ -n "$2" ] && alive "$2" || return 1
-  [ -s "$ns_file" ] || return 0 # namespace not recorded yet (daemon died during `up`): trust file
-  ns=$(readlink "/proc/$2/ns/mnt" 2>/dev/null) || return 1
-  [ "$ns" = "$(cat "$ns_file")" ]
-}
+ours() { in_ns "$2" "$DIR/$1/mntns"; }
 
 daemon_pids() { # daemon_pids HOST: launcher and libvirtd (usually the same process, see launch_ns)
   local p
   for p in "$(read_pid "$DIR/$1/launcher.pid")" "$(read_pid "$DIR/$1/libvirtd.pid")"; do
     if [ -n "$p" ]; then echo "$p"; fi
   done | sort -u
-}
-
-qemu_pids() {
-  # libvirt writes <domain>.pid under the host's own /run/libvirt/qemu, next to the <domain>.xml
-  # status file; driver.pid there is libvirtd's own lock file, hence the pairing and the exe check
-  local f p
-  for f in "$DIR/$1"/run/qemu/*.pid; do
-    [ -e "${f%.pid}.xml" ] || continue
-    p=$(read_pid "$f")
-    case $(readlink "/proc/$p/exe" 2>/dev/null) in
-    */qemu-system-*) echo "$p" ;;
-    esac
-  done
-}
-
-# term_then_kill PID...: SIGTERM, give them 5 s (libvirtd needs ~2 s), then SIGKILL survivors
-# (named on stdout); only ever called with PIDs checked to be ours
-term_then_kill() {
-  local p i left=()
-  [ $# -gt 0 ] || return 0
-  kill -TERM "$@" 2>/dev/null || true
-  for i in $(seq 50); do
-    left=()
-    for p in "$@"; do alive "$p" && left+=("$p"); done
-    [ ${#left[@]} -eq 0 ] && return 0
-    sleep 0.1
-  done
-  say "SIGKILL to survivors ${left[*]}"
-  kill -KILL "${left[@]}" 2>/dev/null || true
 }
 
 # stop_pids HOST PID...: those of the PIDs that live in HOST's namespace, stopped
@@ -359,86 +318,9 @@ wait_ready() {
   readlink "/proc/$p/ns/mnt" >"$DIR/$h/mntns"
 }
 
-port_taken() { (exec 3<>"/dev/tcp/$1/${2:-$PORT}") 2>/dev/null; } # port_taken ADDR [PORT]
-
-write_guest() {
-  # A 58-byte multiboot kernel, so tests need no OS image. 32-byte multiboot header using the
-  # a.out kludge (QEMU's -kernel loads it at 1 MiB and enters it in 32-bit flat mode), then a loop
-  # writing a counter into every 4 KiB page from 2 MiB to 48 MiB, forever: 46 MiB stay dirty, so
-  # pre-copy at low bandwidth never converges, and the counter at 0x200000 shows the guest runs.
-  local hex="" g="$DIR/guest"
-  # header, little-endian words
-  hex+='02b0ad1b'     # magic 0x1BADB002
-  hex+='00000100'     # flags 0x00010000: load addresses come from this header
-  hex+='fe4f51e4'     # checksum: -(magic + flags) mod 2^32 = 0xE4514FFE
-  hex+='00001000'     # header_addr 0x100000 (this header is the first byte of the image)
-  hex+='00001000'     # load_addr 0x100000
-  hex+='00000000'     # load_end_addr 0: load the whole file
-  hex+='00000000'     # bss_end_addr 0: no bss
-  hex+='20001000'     # entry 0x100020: the code right after this header
-  # code, offsets from the start of the file
-  hex+='31c0'         # 0x20       xor eax, eax
-  hex+='40'           # 0x22  L1:  inc eax
-  hex+='bf00002000'   # 0x23       mov edi, 0x200000
-  hex+='8907'         # 0x28  L2:  mov [edi], eax
-  hex+='81c700100000' # 0x2a       add edi, 0x1000
-  hex+='81ff00000003' # 0x30       cmp edi, 0x3000000
-  hex+='72f0'         # 0x36       jb L2  (rel8 -0x10: 0x38 -> 0x28)
-  hex+='ebe8'         # 0x38       jmp L1 (rel8 -0x18: 0x3a -> 0x22)
-  mkdir -p "$g"
-  printf '%b' "$(sed 's/../\\x&/g' <<<"$hex")" >"$g/dirty.mb"
-  [ "$(stat -c %s "$g/dirty.mb")" = 58 ] || die "guest kernel is not 58 bytes"
-
-  # Directly definable; tests substitute <name> (and add a <uuid>) to get distinct guests.
-  # type='qemu' (TCG) works with or without /dev/kvm; no disks, NICs, USB or balloon to set up.
-  cat >"$g/guest.xml" <<EOF
-<domain type='qemu'>
-  <name>virtwire-guest</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$g/dirty.mb</kernel>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='usb' model='none'/>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOF
-}
 
 # ---------------------------------------------------------------------------------------------
 # TLS certificates (certtool) and sshd, for the remote transports of host A
-
-# certtool_quiet ARGS...: certtool prints every certificate it makes; keep that in a log instead
-certtool_quiet() {
-  certtool "$@" >>"$DIR/pki/certtool.log" 2>&1 || {
-    tail -n 20 "$DIR/pki/certtool.log" >&2
-    die "certtool $* failed"
-  }
-}
-
-# mkcert NAME CA_DIR KEY OUT TEMPLATE: a certificate for KEY, signed by the CA in CA_DIR
-mkcert() {
-  local name=$1 ca=$2 key=$3 out=$4
-  local tmpl="$DIR/pki/tmpl/$name.cfg"
-  printf '%s\n' "$5" >"$tmpl"
-  certtool_quiet --generate-certificate --load-privkey "$key" --load-ca-certificate "$ca/cacert.pem" \
-    --load-ca-privkey "$ca/cakey.pem" --template "$tmpl" --outfile "$out"
-}
-
-mkca() { # mkca DIR CN: a self-signed CA in DIR/{cacert,cakey}.pem
-  certtool_quiet --generate-privkey --key-type=ecdsa --outfile "$1/cakey.pem"
-  printf '%s\n' "cn = \"$2\"" ca cert_signing_key 'expiration_days = 3650' >"$1/ca.cfg"
-  certtool_quiet --generate-self-signed --load-privkey "$1/cakey.pem" --template "$1/ca.cfg" \
-    --outfile "$1/cacert.pem"
-}
 
 # wait_jobs PID...: wait for these jobs (by PID: a bare `wait` would also wait for daemons we started)
 wait_jobs() {
@@ -699,7 +581,7 @@ cmd_down() {
 
   for h in "${HOSTS[@]}"; do
     [ -d "$DIR/$h" ] || continue
-    mapfile -t pids < <(qemu_pids "$h")
+    mapfile -t pids < <(qemu_pids "$DIR/$h/run")
     if [ ${#pids[@]} -gt 0 ]; then stop_pids "$h" "${pids[@]}"; fi
   done
   stop_sshd
@@ -743,14 +625,8 @@ cmd_status() {
   return $rc
 }
 
-SHELL_SAFE='^[A-Za-z0-9_./:+?=@%,-]*$'
-emit() { # NAME VALUE: quote only when the value would not survive `eval`/`source` as is
-  if [[ $2 =~ $SHELL_SAFE ]]; then
-    echo "$1=$2"
-  else
-    echo "$1='${2//\'/\'\\\'\'}'"
-  fi
-}
+# upstream version of an installed package: 1:7.2+dfsg-7+deb12u7 -> 7.2
+pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*$//'; }
 
 cmd_env() {
   local h
@@ -764,7 +640,13 @@ cmd_env() {
     emit "VIRTWIRE_HOST_${h}_SOCKET" "$(host_sock "$h")"
     emit "VIRTWIRE_HOST_${h}_TEST" "$(test_uri "$h")"
     emit "VIRTWIRE_HOST_${h}_MIGRATION_ADDR" "$(host_mig_addr "$h")"
+    emit "VIRTWIRE_HOST_${h}_ADMIN_SOCKET" "$DIR/$h/sock/libvirt-admin-sock"
+    emit "VIRTWIRE_HOST_${h}_PIDFILE" "$DIR/$h/libvirtd.pid"
   done
+  # A and B are the oldest generation of gen-hosts.sh's scheme (its env adds the newer ones)
+  emit VIRTWIRE_GEN_BOOKWORM_HOSTS "${HOSTS[*]}"
+  emit VIRTWIRE_GEN_BOOKWORM_LIBVIRT "$(pkg_version libvirt-daemon)"
+  emit VIRTWIRE_GEN_BOOKWORM_QEMU "$(pkg_version qemu-system-x86)"
   emit VIRTWIRE_HOST_A_TLS "$(tls_uri)"
   emit VIRTWIRE_HOST_A_TLS_PORT "$TLS_PORT"
   emit VIRTWIRE_PKI_CA "$DIR/pki/ca/cacert.pem"
@@ -788,8 +670,8 @@ cmd_env() {
   emit VIRTWIRE_SSH_KEY "$DIR/ssh/client_key"
   emit VIRTWIRE_SSH_KNOWN_HOSTS "$DIR/ssh/known_hosts"
   emit VIRTWIRE_SSH_COMMAND "$DIR/ssh/ssh"
-  emit VIRTWIRE_GUEST_KERNEL "$DIR/guest/dirty.mb"
-  emit VIRTWIRE_GUEST_XML "$DIR/guest/guest.xml"
+  emit VIRTWIRE_GUEST_KERNEL "$GUEST_DIR/dirty.mb"
+  emit VIRTWIRE_GUEST_XML "$GUEST_DIR/guest.xml"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -803,11 +685,7 @@ SASL_PASSWORD=${VIRTWIRE_SASL_PASSWORD:-wonderland-42}
 s_pid() { read_pid "$SDIR/libvirtd.pid"; }
 s_launcher_pid() { read_pid "$SDIR/launcher.pid"; }
 # s_ours PID: alive and in S's recorded mount namespace (a recycled PID is never ours)
-s_ours() {
-  [ -n "$1" ] && alive "$1" || return 1
-  [ -s "$SDIR/mntns" ] || return 0
-  [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$(cat "$SDIR/mntns")" ]
-}
+s_ours() { in_ns "$1" "$SDIR/mntns"; }
 s_sock() { echo "$SDIR/sock/libvirt-sock"; }
 # Readiness without SASL credentials: the TCP port answering is enough.
 s_answers() { (exec 3<>"/dev/tcp/$S_ADDR/$PORT") 2>/dev/null; }
@@ -1081,12 +959,7 @@ cmd_env_polkit() {
   emit VIRTWIRE_POLKIT_UNIX_RO "test+unix:///default?socket=$(p_sock)-ro"
 }
 
-# The daemons started here must not inherit a caller's descriptors: a lock taken with
-# `flock FILE scripts/test-hosts.sh up` would otherwise stay held for as long as they live.
-for fd in /proc/$$/fd/*; do
-  fd=${fd##*/}
-  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
-done
+close_inherited_fds
 
 case "${1:-}" in
 install) cmd_install ;;
@@ -1099,8 +972,14 @@ down)
 status) cmd_status ;;
 env)
   cmd_env
+  bash "$GEN_HOSTS" env
   if [ -d "$SDIR" ]; then cmd_env_sasl; fi
   if [ -d "$PDIR" ]; then cmd_env_polkit; fi
+  ;;
+up-gen | down-gen | status-gen | roots-gen)
+  c=${1%-gen}
+  shift
+  bash "$GEN_HOSTS" "$c" "$@"
   ;;
 up-sasl) cmd_up_sasl ;;
 down-sasl) cmd_down_sasl ;;
@@ -1109,7 +988,7 @@ up-polkit) cmd_up_polkit ;;
 down-polkit) cmd_down_polkit ;;
 env-polkit) cmd_env_polkit ;;
 *)
-  echo "usage: $0 install|up|down|status|env|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit" >&2
+  echo "usage: $0 install|up|down|status|env|up-gen|down-gen|status-gen|roots-gen|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit" >&2
   exit 2
   ;;
 esac

@@ -145,8 +145,3 @@ export function nextId(): number {
   lastId = (lastId + 1) % Number.MAX_SAFE_INTEGER;
   return lastId;
 }
-
-/** `uri` with the password of its user info (`user:password@`) replaced by `***`. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/, '$1:***@');
-}

@@ -17,11 +17,16 @@ export interface HarnessResult {
 }
 
 /**
- * Runs `test-hosts.sh CMD`. With `echo`, what it printed is copied to that
+ * Runs `test-hosts.sh CMD [ARGS...]` (a command and its arguments as an array,
+ * e.g. `['up-gen', 'trixie']`). With `echo`, what it printed is copied to that
  * stream afterwards (benches pass stderr so their --json stdout stays clean).
  */
-export function runHarness(cmd: string, opts: { echo?: NodeJS.WriteStream } = {}): HarnessResult {
-  const r = spawnSync('bash', [HARNESS, cmd], {
+export function runHarness(
+  cmd: string | readonly string[],
+  opts: { echo?: NodeJS.WriteStream } = {},
+): HarnessResult {
+  const args = typeof cmd === 'string' ? [cmd] : cmd;
+  const r = spawnSync('bash', [HARNESS, ...args], {
     cwd: join(dirname(HARNESS), '..'),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,4 +115,63 @@ export async function benchWithHosts(bench: HostedBench): Promise<void> {
     await cleanup();
     process.exit(interrupted ? 130 : 1);
   }
+}
+
+/** The libvirt generations the harness can run, oldest first (hosts A/B are the first). */
+export const GENERATION_KEYS = ['bookworm', 'trixie', 'backports'] as const;
+export type GenerationKey = (typeof GENERATION_KEYS)[number];
+
+/** One generation of test hosts, as `test-hosts.sh env` describes it. */
+export interface Generation {
+  readonly key: GenerationKey;
+  /** libvirt's version in the daemon's package, e.g. `11.3.0`. */
+  readonly libvirt: string;
+  /** The same as connectGetLibVersion answers it: major * 1e6 + minor * 1e3 + micro. */
+  readonly libVer: bigint;
+  readonly qemu: string;
+  /** Its two hosts' letters: the `X` of the VIRTWIRE_HOST_X_* variables. */
+  readonly hosts: readonly [string, string];
+  /** For test titles: `libvirt 11.3.0 / QEMU 10.0.13 (trixie)`. */
+  readonly label: string;
+}
+
+/** libvirt's version number of a dotted version string (`11.3.0` -> 11003000n). */
+export function libVerOf(version: string): bigint {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  if (!m) throw new Error(`not a libvirt version: "${version}"`);
+  return BigInt(m[1]!) * 1_000_000n + BigInt(m[2]!) * 1000n + BigInt(m[3] ?? 0);
+}
+
+/** The generations whose hosts `env` lists (VIRTWIRE_GEN_<KEY>_HOSTS), oldest first. */
+export function generationsFromEnv(env: Readonly<Record<string, string>>): Generation[] {
+  const out: Generation[] = [];
+  for (const key of GENERATION_KEYS) {
+    const k = key.toUpperCase();
+    const hosts = env[`VIRTWIRE_GEN_${k}_HOSTS`]?.split(/\s+/).filter(Boolean);
+    if (!hosts) continue;
+    const libvirt = env[`VIRTWIRE_GEN_${k}_LIBVIRT`] ?? '';
+    const qemu = env[`VIRTWIRE_GEN_${k}_QEMU`] ?? '';
+    if (hosts.length !== 2 || !libvirt)
+      throw new Error(`test-hosts.sh env describes generation ${key} incompletely`);
+    out.push({
+      key,
+      libvirt,
+      libVer: libVerOf(libvirt),
+      qemu,
+      hosts: [hosts[0]!, hosts[1]!],
+      label: `libvirt ${libvirt} / QEMU ${qemu} (${key})`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Whether a request (VIRTWIRE_GENERATIONS: keys or libvirt versions such as
+ * `9.0` or `12`, separated by commas or spaces; `all` or empty for every one)
+ * names this generation.
+ */
+export function generationWanted(gen: Generation, request: string | undefined): boolean {
+  const tokens = (request ?? '').split(/[\s,]+/).filter(Boolean);
+  if (tokens.length === 0 || tokens.includes('all')) return true;
+  return tokens.some((t) => t === gen.key || gen.libvirt === t || gen.libvirt.startsWith(`${t}.`));
 }

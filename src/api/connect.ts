@@ -5,14 +5,14 @@ import { SaslError } from '../auth/sasl/errors.js';
 import { SecurityLayerChannel } from '../auth/sasl/layer.js';
 import { runSasl } from '../auth/sasl/session.js';
 import { type Channel, toChannel } from '../channel.js';
-import { connectionOpenChannel, redactUri } from '../diagnostics.js';
+import { connectionOpenChannel } from '../diagnostics.js';
 import { AbortError, TimeoutError, VirtwireError } from '../errors.js';
 import { RemoteAuthType } from '../generated/remote.js';
 import { type CallOptions, RpcClient } from '../rpc/client.js';
 import { ConnectionClosedError, isNoSupport } from '../rpc/errors.js';
 import { openTransport, TransportError } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
-import { type LibvirtUri, parseUri } from '../uri/index.js';
+import { type LibvirtUri, parseUri, redactUri } from '../uri/index.js';
 import { Feature } from './features.js';
 import { Connection } from './handles.js';
 

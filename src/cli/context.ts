@@ -8,6 +8,7 @@ import { connect } from '../api/connect.js';
 import type { Connection } from '../api/handles.js';
 import { VirtwireError } from '../errors.js';
 import { RemoteError } from '../rpc/errors.js';
+import { displayUri } from '../uri/index.js';
 import { defaultUri } from './constants.js';
 import { CommandError } from './errors.js';
 import { nodeDebugEnabled, startTrace } from './trace.js';
@@ -77,7 +78,9 @@ export class CliContext {
       });
     } catch (err) {
       if (err instanceof VirtwireError && !(err instanceof RemoteError)) {
-        throw new CommandError(`failed to connect to ${uri}: ${err.message}`, { cause: err });
+        throw new CommandError(`failed to connect to ${displayUri(uri)}: ${err.message}`, {
+          cause: err,
+        });
       }
       throw err;
     }

@@ -7,6 +7,7 @@
 import type { Connection, Domain } from '../api/handles.js';
 import type { Migration, MigrationResult } from '../api/migration/index.js';
 import { isNoDomain, isOperationAborted } from '../rpc/errors.js';
+import { redactUri } from '../uri/index.js';
 import type { CliContext, Output } from './context.js';
 import { InterruptedError, remoteCause } from './errors.js';
 import { migrationEventJson, migrationEventText } from './event-format.js';
@@ -61,8 +62,9 @@ export async function runMigration(ctx: CliContext, run: RunMigration): Promise<
   const m = startMigration(run);
   reporter.start({
     domain: domain.name,
-    source: run.sourceUri ?? src.uri,
-    destination: run.desturi,
+    // The URIs the user typed may hold a password: reports never show it.
+    source: redactUri(run.sourceUri ?? src.uri),
+    destination: redactUri(run.desturi),
     mode: plan.mode,
     description: plan.description,
     options: plan.options as Record<string, unknown>,

@@ -1,6 +1,6 @@
 import { VirErrorDomain, VirErrorLevel, VirErrorNumber } from '../generated/api.js';
 import type { RemoteNonnullDomain } from '../generated/remote.js';
-import type { VirNetMessageError } from '../generated/virnet.js';
+import { VIR_NET_MESSAGE_STRING_MAX, type VirNetMessageError } from '../generated/virnet.js';
 
 type Code = keyof typeof VirErrorNumber;
 type From = keyof typeof VirErrorDomain;
@@ -45,22 +45,46 @@ export class SimError extends Error {
     super(message);
   }
 
-  /** The remote_error a REPLY with status ERROR carries. */
+  /**
+   * The remote_error a REPLY with status ERROR carries. Every string is cut
+   * to the protocol's string bound: a detail quoting a client's 4 MiB
+   * argument must still make an error that encodes (libvirtd, whose messages
+   * are unbounded, fails to send such an error and drops the client).
+   */
   toWire(): VirNetMessageError {
     return {
       code: this.code,
       domain: this.domain,
-      message: this.message,
+      message: boundString(this.message),
       level: VirErrorLevel.VIR_ERR_ERROR,
-      dom: this.dom,
-      str1: this.str1,
-      str2: this.str2,
+      dom: this.dom && { ...this.dom, name: boundString(this.dom.name) },
+      str1: this.str1 === null ? null : boundString(this.str1),
+      str2: this.str2 === null ? null : boundString(this.str2),
       str3: null,
       int1: -1,
       int2: -1,
       net: null,
     };
   }
+}
+
+/** What ends a string that was cut short. */
+export const TRUNCATED = '… (truncated)';
+
+/**
+ * `s` if its UTF-8 form fits `maxBytes` (default: the protocol's string
+ * bound), else its longest prefix that fits together with TRUNCATED, cut
+ * between two characters.
+ */
+export function boundString(s: string, maxBytes: number = VIR_NET_MESSAGE_STRING_MAX): string {
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: short strings need no measuring.
+  if (s.length * 3 <= maxBytes || Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
+  const room = maxBytes - Buffer.byteLength(TRUNCATED, 'utf8');
+  const bytes = Buffer.from(s, 'utf8');
+  let end = Math.max(0, room);
+  // Back up to the start of a character (continuation bytes are 10xxxxxx).
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8') + TRUNCATED;
 }
 
 /** A libvirt error with the usual "<prefix><detail>" message. */

@@ -20,6 +20,8 @@ import {
   VirDomainEventSuspendedDetailType as Suspended,
   VirDomainEventUndefinedDetailType as Undefined,
   VirDomainCreateFlags,
+  VirErrorDomain,
+  VirErrorNumber,
 } from '../generated/api.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from '../generated/remote.js';
 import {
@@ -30,6 +32,7 @@ import {
   noDomainForArg,
   notRunning,
   operationFailed,
+  SimError,
 } from './errors.js';
 import { type DomainDefinition, formatDomainXml, parseDomainXml } from './xml.js';
 
@@ -155,6 +158,10 @@ export interface SimHostOptions {
   readonly hostname: string;
   readonly timeScale: number;
   readonly bandwidthMiBps: number;
+  /** Domains held at most (default unlimited); see SimulatorLimits. */
+  readonly maxDomains?: number;
+  /** Longest domain name, UTF-8 bytes (default unlimited); see SimulatorLimits. */
+  readonly maxNameBytes?: number;
 }
 
 /**
@@ -171,6 +178,8 @@ export class SimHost {
   private nextId = 1;
   private readonly t0 = performance.now();
   private readonly listeners = new Set<(e: HostEvent) => void>();
+  private readonly maxDomains: number;
+  private readonly maxNameBytes: number;
   /** Describes a domain's job for snapshots (set by the migration module). */
   describeJob: (job: DomainJob) => SimJobSnapshot = (j) => ({
     direction: j.direction,
@@ -181,6 +190,31 @@ export class SimHost {
     this.hostname = opts.hostname;
     this.timeScale = opts.timeScale;
     this.bandwidthMiBps = opts.bandwidthMiBps;
+    this.maxDomains = opts.maxDomains ?? Number.POSITIVE_INFINITY;
+    this.maxNameBytes = opts.maxNameBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The simulator's limits on a new definition (the domain count, and the
+   * name length the QEMU driver's file names allow); `dir` is where the QEMU
+   * driver would save it, for the error libvirt reports.
+   */
+  private checkLimits(def: DomainDefinition, isNew: boolean, dir: string): void {
+    if (Buffer.byteLength(def.name, 'utf8') > this.maxNameBytes) {
+      const file = `${dir}/${def.name}.xml.new`;
+      throw new SimError(
+        VirErrorNumber.VIR_ERR_SYSTEM_ERROR,
+        VirErrorDomain.VIR_FROM_NONE,
+        `Failed to create file '${file}': File name too long`,
+        '%s',
+        `Failed to create file '${file}': File name too long`,
+      );
+    }
+    if (isNew && this.domains.size >= this.maxDomains) {
+      throw operationFailed(
+        `the simulated host holds at most ${this.maxDomains} domains (SimulatorOptions.limits.domains)`,
+      );
+    }
   }
 
   /** Simulated milliseconds since the host started (real time times the time scale). */
@@ -276,6 +310,7 @@ export class SimHost {
   define(xml: string): SimDomain {
     const def = parseDomainXml(xml);
     const existing = this.conflict(def);
+    this.checkLimits(def, !existing, '/etc/libvirt/qemu');
     if (existing) {
       if (existing.job)
         throw invalidOperation(`domain '${existing.name}' has a migration job running`);
@@ -304,6 +339,7 @@ export class SimHost {
     const def = parseDomainXml(xml);
     const existing = this.conflict(def);
     if (existing?.active) throw invalidOperation(`domain '${existing.name}' is already active`);
+    this.checkLimits(def, !existing, '/run/libvirt/qemu');
     let d = existing;
     if (d) d.def = { ...def, uuid: d.def.uuid };
     else {

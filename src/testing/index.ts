@@ -27,4 +27,10 @@
  */
 export type { SimDomainSnapshot, SimJobSnapshot } from './host.js';
 export { SimNetwork } from './network.js';
-export { type SimDomainSpec, Simulator, type SimulatorOptions } from './simulator.js';
+export {
+  DEFAULT_LIMITS,
+  type SimDomainSpec,
+  Simulator,
+  type SimulatorLimits,
+  type SimulatorOptions,
+} from './simulator.js';

@@ -167,6 +167,13 @@ export function remoteHandlers(migration: HostMigrations): Map<string, Handler> 
   // Listing and lookup
   on('connectListAllDomains', ({ needResults, flags }, c) => {
     const all = c.host.list(flags);
+    // As libvirtd's generated dispatcher: more than the reply's bound fails the call.
+    if (all.length > MAX_LIST) {
+      throw internalError(
+        `Too many domains '${all.length}' for limit '${MAX_LIST}'`,
+        'VIR_FROM_RPC',
+      );
+    }
     return { domains: needResults ? all.map((d) => d.wire) : [], ret: all.length };
   });
   on('connectNumOfDomains', (_a, c) => ({ num: c.host.all().filter((d) => d.active).length }));

@@ -38,6 +38,11 @@ export interface ServerContext {
   readonly host: SimHost;
   readonly handlers: ReadonlyMap<string, Handler>;
   readonly keepalive: KeepaliveOptions;
+  /**
+   * Bytes written to a client but not yet taken by its socket beyond which
+   * the client is dropped: what a client that stops reading may cost.
+   */
+  readonly backlogBytes: number;
   /** Records one received call (`sim.calls`). */
   record(name: string): void;
   /** Records the name a client opened (`sim.opened`). */
@@ -112,6 +117,8 @@ export class SimConnection {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();
   private unanswered = 0;
+  /** Reading stopped until the socket drains (its peer is not taking our replies). */
+  private readingHeld = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -217,15 +224,26 @@ export class SimConnection {
       return;
     }
     if (result instanceof Promise) {
-      result.then(
-        (v) => this.reply(h, proc, v),
-        (err: unknown) => this.replyError(h, asSimError(err)),
-      );
+      result
+        .then(
+          (v) => this.reply(h, proc, v),
+          (err: unknown) => this.replyError(h, asSimError(err)),
+        )
+        // Neither path throws; should one ever, the client goes, not the process.
+        .catch(() => this.close());
     } else {
       this.reply(h, proc, result);
     }
   }
 
+  /**
+   * Encodes and sends one message; throws only if it does not encode. Like
+   * libvirtd, which reads no more calls from a client while its replies wait
+   * to be sent, this stops reading the client until its socket drains, so a
+   * client that floods calls without reading the replies pushes back on
+   * itself instead of filling the simulator's memory. A client that leaves
+   * more than `backlogBytes` unread anyway (events keep coming) is dropped.
+   */
   private write(h: VirNetMessageHeader, body: ((w: XdrWriter) => void) | null): void {
     if (this.closedOnce) return;
     const w = this.writer.reset();
@@ -233,7 +251,20 @@ export class SimConnection {
     encodeVirNetMessageHeader(w, h);
     if (body) body(w);
     w.patchUint(at, w.pos);
-    this.socket.write(w.finish());
+    const sock = this.socket;
+    const more = sock.write(w.finish());
+    if (sock.writableLength > this.ctx.backlogBytes) {
+      this.close();
+      return;
+    }
+    if (!more && !this.readingHeld) {
+      this.readingHeld = true;
+      sock.pause();
+      sock.once('drain', () => {
+        this.readingHeld = false;
+        if (!this.closedOnce) sock.resume();
+      });
+    }
   }
 
   private reply(h: VirNetMessageHeader, proc: ProcedureInfo, value: unknown): void {
@@ -254,11 +285,29 @@ export class SimConnection {
     }
   }
 
+  /**
+   * Answers a call with an error; never throws. The error's strings are
+   * bounded (SimError.toWire), so it encodes; if it still does not, a bare
+   * RPC error goes instead, and if even that fails the client is dropped.
+   */
   private replyError(h: VirNetMessageHeader, err: SimError): void {
-    this.write(
-      { ...h, type: VirNetMessageType.VIR_NET_REPLY, status: VirNetMessageStatus.VIR_NET_ERROR },
-      (w) => encodeVirNetMessageError(w, err.toWire()),
-    );
+    const head = {
+      ...h,
+      type: VirNetMessageType.VIR_NET_REPLY,
+      status: VirNetMessageStatus.VIR_NET_ERROR,
+    };
+    try {
+      this.write(head, (w) => encodeVirNetMessageError(w, err.toWire()));
+      return;
+    } catch {
+      // fall through to the bare error
+    }
+    try {
+      const bare = rpcError('Unable to encode message payload').toWire();
+      this.write(head, (w) => encodeVirNetMessageError(w, bare));
+    } catch {
+      this.close();
+    }
   }
 
   private sendKeepalive(proc: number): void {

@@ -8,7 +8,8 @@ import { VirDomainCreateFlags } from '../generated/api.js';
 import { TransportError } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { duplexPair } from './duplex.js';
-import { SimError } from './errors.js';
+import { boundString, SimError } from './errors.js';
+import { RecentLog } from './history.js';
 import { type SimDomainSnapshot, SimHost } from './host.js';
 import { describeJob, HostMigrations } from './migration/index.js';
 import { type NetworkSeat, SimNetwork } from './network.js';
@@ -62,7 +63,46 @@ export interface SimulatorOptions {
    * seconds (libvirtd's defaults: interval 5, count 5; interval 0 disables it).
    */
   keepalive?: { interval?: number; count?: number };
+  /** What one simulator may hold, so that no client can make it grow without end. */
+  limits?: SimulatorLimits;
 }
+
+/** Bounds on what a simulator keeps (see `SimulatorOptions.limits`). */
+export interface SimulatorLimits {
+  /**
+   * Domains the host holds at most (default 16384, REMOTE_DOMAIN_LIST_MAX,
+   * the most one CONNECT_LIST_ALL_DOMAINS reply can carry). Defining or
+   * creating one more fails with VIR_ERR_OPERATION_FAILED.
+   */
+  domains?: number;
+  /**
+   * Longest domain name in UTF-8 bytes (default 247): the QEMU driver saves
+   * `<name>.xml.new` next to its configuration, and a file name has at most
+   * 255 bytes. Longer names fail with the error libvirt then reports
+   * (VIR_ERR_SYSTEM_ERROR, "File name too long").
+   */
+  nameBytes?: number;
+  /** Entries `calls` and `opened` keep, the most recent (default 10000 each). */
+  history?: number;
+  /**
+   * Bytes a client may leave unread (replies and events written to it that
+   * its socket has not taken) before the simulator drops it (default 64 MiB,
+   * twice the largest message). Reading a client stops as soon as its
+   * socket is full, so only events can pile up this far.
+   */
+  backlogBytes?: number;
+}
+
+/** The limits used when `SimulatorOptions.limits` leaves one out. */
+export const DEFAULT_LIMITS: Required<SimulatorLimits> = {
+  domains: 16384,
+  nameBytes: 247,
+  history: 10_000,
+  backlogBytes: 64 * 1024 * 1024,
+};
+
+/** UTF-8 bytes of each CONNECT_OPEN name `opened` keeps. */
+const OPENED_NAME_KEEP = 4096;
 
 const bad = (what: string): never => {
   throw new TypeError(what);
@@ -107,6 +147,15 @@ function checkOptions(o: SimulatorOptions): void {
   }
   if (k?.count !== undefined && !(Number.isInteger(k.count) && k.count >= 0)) {
     bad(`keepalive.count must be a whole number >= 0, got ${String(k.count)}`);
+  }
+  if (o.limits !== undefined) {
+    if (typeof o.limits !== 'object' || o.limits === null) bad('limits must be an object');
+    for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof SimulatorLimits>) {
+      const v = o.limits[key];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) {
+        bad(`limits.${key} must be a whole number >= 0, got ${String(v)}`);
+      }
+    }
   }
 }
 
@@ -181,8 +230,8 @@ export class Simulator implements AsyncDisposable {
   private readonly servers: Server[] = [];
   private readonly conns = new Set<SimConnection>();
   private readonly sockets = new Set<Socket>();
-  private readonly log: string[] = [];
-  private readonly openLog: string[] = [];
+  private readonly log: RecentLog;
+  private readonly openLog: RecentLog;
   private readonly ctx: ServerContext;
   private callbacks = 0;
   private closing: Promise<void> | null = null;
@@ -206,6 +255,9 @@ export class Simulator implements AsyncDisposable {
     const memory = `qemu://${host.hostname}/system`;
     this.uris = { ...uris, memory };
     this.uri = uris.tcp ?? uris.unix ?? memory;
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.log = new RecentLog(limits.history);
+    this.openLog = new RecentLog(limits.history);
     this.ctx = {
       host,
       handlers: remoteHandlers(this.migrations),
@@ -213,11 +265,13 @@ export class Simulator implements AsyncDisposable {
         interval: opts.keepalive?.interval ?? 5,
         count: opts.keepalive?.count ?? 5,
       } satisfies KeepaliveOptions,
+      backlogBytes: limits.backlogBytes,
       record: (name) => {
         this.log.push(name);
       },
       opened: (name) => {
-        this.openLog.push(name);
+        // A client may open with a name of megabytes: keep the start of it.
+        this.openLog.push(boundString(name, OPENED_NAME_KEEP));
       },
       closed: (c) => {
         this.conns.delete(c);
@@ -242,6 +296,8 @@ export class Simulator implements AsyncDisposable {
       hostname: seat.hostname,
       timeScale: opts.timeScale ?? 1,
       bandwidthMiBps: opts.bandwidthMiBps ?? 1000,
+      maxDomains: opts.limits?.domains ?? DEFAULT_LIMITS.domains,
+      maxNameBytes: opts.limits?.nameBytes ?? DEFAULT_LIMITS.nameBytes,
     });
     host.describeJob = describeJob;
     const servers: Server[] = [];
@@ -279,12 +335,12 @@ export class Simulator implements AsyncDisposable {
 
   /** Procedure names received from every client, in order (`qemu.` / `lxc.` prefix for other programs). */
   get calls(): readonly string[] {
-    return this.log;
+    return this.log.toArray();
   }
 
   /** The names clients gave CONNECT_OPEN, in order ('' when they let the daemon choose). */
   get opened(): readonly string[] {
-    return this.openLog;
+    return this.openLog.toArray();
   }
 
   /** Clients connected now. */

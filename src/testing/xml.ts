@@ -16,6 +16,21 @@ export const SIM_XMLNS = 'urn:virtwire:simulator:1';
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
+/**
+ * libxml2's nesting limit without XML_PARSE_HUGE, which libvirt does not
+ * set: an element with more open ancestors than this is refused.
+ */
+export const XML_MAX_DEPTH = 256;
+
+/** XML 1.0's Char production: what a character reference may name. */
+const isXmlChar = (c: number): boolean =>
+  c === 0x9 ||
+  c === 0xa ||
+  c === 0xd ||
+  (c >= 0x20 && c <= 0xd7ff) ||
+  (c >= 0xe000 && c <= 0xfffd) ||
+  (c >= 0x10000 && c <= 0x10ffff);
+
 /** A malformed document, reported as libxml2 errors reach libvirt's users (VIR_ERR_XML_DETAIL). */
 function xmlDetail(text: string, pos: number, what: string): SimError {
   const before = text.slice(0, pos);
@@ -46,11 +61,17 @@ export function parseXml(text: string): XmlElement {
   const fail = (what: string, at = pos): never => {
     throw xmlDetail(text, Math.min(at, n), what);
   };
+  const charRef = (digits: string, radix: number, at: number): string => {
+    // Past U+10FFFF the value only matters for the message, which libxml2 caps the same way.
+    const v = Math.min(Number.parseInt(digits, radix), 0x110000);
+    if (!isXmlChar(v)) fail(`xmlParseCharRef: invalid xmlChar value ${v}`, at);
+    return String.fromCodePoint(v);
+  };
   const decode = (s: string, at: number): string =>
     s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);|&/g, (_m, ent: string | undefined) => {
       if (ent === undefined) return fail('xmlParseEntityRef: no name', at);
-      if (ent.startsWith('#x')) return String.fromCodePoint(Number.parseInt(ent.slice(2), 16));
-      if (ent.startsWith('#')) return String.fromCodePoint(Number.parseInt(ent.slice(1), 10));
+      if (ent.startsWith('#x')) return charRef(ent.slice(2), 16, at);
+      if (ent.startsWith('#')) return charRef(ent.slice(1), 10, at);
       const v = ENTITIES[ent];
       return v ?? fail(`Entity '${ent}' not defined`, at);
     });
@@ -80,11 +101,18 @@ export function parseXml(text: string): XmlElement {
     pos += m[0].length;
     return m[0];
   };
-  const element = (): XmlElement => {
+  /** One element and its content; `depth` counts its open ancestors. */
+  const element = (depth: number): XmlElement => {
     if (text[pos] !== '<') fail("Start tag expected, '<' not found");
+    if (depth > XML_MAX_DEPTH) {
+      fail(`Excessive depth in document: ${XML_MAX_DEPTH} use XML_PARSE_HUGE option`);
+    }
     pos++;
     const name = readName();
     const attrs: Array<[string, string]> = [];
+    // A set beside the list: checking each new name against the list made
+    // a tag with tens of thousands of attributes take seconds.
+    const seen = new Set<string>();
     for (;;) {
       const ws = pos;
       while (pos < n && /\s/.test(text[pos]!)) pos++;
@@ -107,7 +135,8 @@ export function parseXml(text: string): XmlElement {
       if (q !== '"' && q !== "'") fail('AttValue: " or \' expected');
       const e = text.indexOf(q!, pos + 1);
       if (e < 0) fail("AttValue: ' expected");
-      if (attrs.some(([k]) => k === an)) fail(`Attribute ${an} redefined`);
+      if (seen.has(an)) fail(`Attribute ${an} redefined`);
+      seen.add(an);
       attrs.push([an, decode(text.slice(pos + 1, e), pos)]);
       pos = e + 1;
     }
@@ -137,7 +166,7 @@ export function parseXml(text: string): XmlElement {
         if (e < 0) fail('ParsePI: PI never end ...');
         pos = e + 2;
       } else if (text[pos] === '<') {
-        children.push(element());
+        children.push(element(depth + 1));
       } else {
         const e = text.indexOf('<', pos);
         const raw = text.slice(pos, e < 0 ? n : e);
@@ -148,7 +177,7 @@ export function parseXml(text: string): XmlElement {
   };
   skipMisc();
   if (pos >= n) fail('Document is empty');
-  const root = element();
+  const root = element(0);
   skipMisc();
   if (pos < n) fail('Extra content at the end of the document');
   return root;

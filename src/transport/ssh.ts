@@ -93,7 +93,9 @@ export function remoteCommand(uri: LibvirtUri, opts: RemoteCommandOptions): stri
  * [-o StrictHostKeyChecking=no] -- HOST REMOTE_COMMAND`. `-p` only for an
  * explicit port, `BatchMode` for `no_tty=1`, `StrictHostKeyChecking=no` for
  * `no_verify=1`; `command=` replaces the `ssh` binary. `known_hosts=` is not
- * used (ssh reads its own configuration).
+ * used (ssh reads its own configuration). `-l` gets the user name alone: a
+ * password in the URI never reaches this command line (which `ps` shows to
+ * every local user); ssh asks for it through its own prompt or askpass.
  */
 export function sshCommand(
   uri: LibvirtUri,

@@ -26,6 +26,7 @@ function uri(fields: Partial<Expected> & Pick<Expected, 'driver' | 'openName'>):
     transport: 'unix',
     transportExplicit: false,
     user: null,
+    password: null,
     host: null,
     connectHost: fields.host ?? 'localhost',
     port: null,
@@ -632,7 +633,9 @@ const valid: Array<[string, Expected]> = [
       driver: 'qemu',
       transport: 'ssh',
       transportExplicit: true,
-      user: 'us@er:pw',
+      // the user name ends at the first raw ':'; the password is kept apart
+      user: 'us@er',
+      password: 'pw',
       host: 'h-x',
       path: '/system',
       openName: 'qemu:///system',

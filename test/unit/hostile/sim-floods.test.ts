@@ -1,0 +1,4 @@
+/** Hostile-peer scenarios (issue 19), group sim-floods: see test/helpers/hostile-all.ts. */
+import { groupTests } from '../../helpers/hostile-tests.js';
+
+groupTests('sim-floods');
