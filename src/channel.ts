@@ -8,14 +8,9 @@
  * Bytes are handed over, never shared:
  * - incoming: `sink.data(chunk)` lends the view for the duration of the
  *   call only; the channel may reuse that memory afterwards (tcp reads into
- *   one buffer), so a consumer copies whatever it keeps. A channel that can
- *   read into memory the consumer chooses asks `sink.readBuffer()` before
- *   each read and then passes `data` a view of the start of that memory: the
- *   consumer recognises its own buffer and copies nothing.
+ *   one buffer), so a consumer copies whatever it keeps.
  * - outgoing: `write(bytes)` gives the bytes to the channel, which may keep
  *   the view until they are sent; the caller does not modify them afterwards.
- *   `writev(chunks, done)` (optional) says when the channel has let go of
- *   them, so the caller can lend memory it will reuse instead of copying it.
  */
 import type { Duplex } from 'node:stream';
 
@@ -30,13 +25,6 @@ export interface ChannelSink {
    * when it failed. Called exactly once, also when `close()` ended it.
    */
   end(error?: Error): void;
-  /**
-   * Optional: where the channel should read the next bytes (never empty), or
-   * undefined for the channel's own buffer. Only channels that read into
-   * caller memory ask; the bytes read come back through `data` as a view of
-   * the start of the returned memory.
-   */
-  readBuffer?(): Uint8Array | undefined;
 }
 
 /** A connected byte channel to a libvirt daemon (or anything speaking its protocol). */
@@ -48,13 +36,6 @@ export interface Channel {
   open(sink: ChannelSink): void;
   /** Sends bytes (see above for ownership). False: wait for `sink.drain()` before writing more. */
   write(bytes: Uint8Array): boolean;
-  /**
-   * Optional: sends `chunks` in order, back to back, holding on to their
-   * memory (no copy) until it calls `done` once: when the bytes are handed to
-   * the operating system, or with an error when the channel failed or closed
-   * first. The caller must not modify them until then. Returns like `write`.
-   */
-  writev?(chunks: readonly Uint8Array[], done: (error?: Error) => void): boolean;
   /** True between a `write` that returned false and the `drain` that follows it. */
   readonly needsDrain: boolean;
   /** Stops delivering data until `resume`, so the peer is held back (TCP backpressure). */
@@ -77,9 +58,8 @@ export function isChannel(x: unknown): x is Channel {
  * first of 'end', 'close' and 'error' `sink.end`; `close()` destroys it.
  *
  * With `external: true` the stream's 'data' events are ignored and bytes come
- * through `receive()` instead, for a socket that reads with `onread` (no
- * Readable stream, no allocation per read) into the memory `readTarget`
- * picks: the sink's, so that its bytes land where they are parsed.
+ * through `receive()` instead, for a socket that reads with `onread` into one
+ * reused buffer (no Readable stream, no allocation per read).
  */
 export class DuplexChannel implements Channel {
   private sink: ChannelSink | null = null;
@@ -98,15 +78,6 @@ export class DuplexChannel implements Channel {
     stream.on('error', (err: Error) => this.finish(err));
     stream.on('end', () => this.finish());
     stream.on('close', () => this.finish());
-  }
-
-  /**
-   * For a socket reading with `onread`: the memory its next read should go
-   * to, the sink's choice (`readBuffer`) or else `fallback`.
-   */
-  readTarget(fallback: Uint8Array): Uint8Array {
-    const t = this.ended ? undefined : this.sink?.readBuffer?.();
-    return t !== undefined && t.length > 0 ? t : fallback;
   }
 
   /** Delivers bytes read outside the stream's 'data' events; the view may be reused after the call. */
@@ -143,17 +114,6 @@ export class DuplexChannel implements Channel {
 
   write(bytes: Uint8Array): boolean {
     return this.stream.write(bytes);
-  }
-
-  writev(chunks: readonly Uint8Array[], done: (error?: Error) => void): boolean {
-    const s = this.stream;
-    const last = chunks.length - 1;
-    // corked, the chunks leave in one writev() (no copy, one TCP push)
-    s.cork();
-    for (let i = 0; i < last; i++) s.write(chunks[i]);
-    const ok = s.write(chunks[last], (err) => done(err ?? undefined));
-    s.uncork();
-    return ok;
   }
 
   get needsDrain(): boolean {

@@ -21,7 +21,6 @@ import { findProcedure } from './descriptor.js';
 import { type CloseReason, ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { Framer, LENGTH_WORD } from './framer.js';
 import { type BodyEncoder, Outbox, publishWire } from './outbox.js';
-import { PacketPool } from './packet-pool.js';
 import { carriesError, errorCodeOf, nodeDebugLogging } from './trace.js';
 
 const { VIR_NET_CALL, VIR_NET_REPLY, VIR_NET_MESSAGE, VIR_NET_STREAM } = VirNetMessageType;
@@ -60,11 +59,11 @@ export interface MessageHeader {
 export interface StreamSink {
   /**
    * A packet for this stream; `r` is positioned at its payload and valid only
-   * during the call. `owned` is true when the message's bytes (`r.buf`) are in
-   * a buffer of their own: returning true keeps that buffer (no copy), and the
-   * sink gives it to the connection's `packets.release` once done with it.
+   * during the call. `owned` is true when the message's bytes (`r.buf`) were
+   * assembled in a buffer of their own that nothing else reuses: the sink may
+   * then keep a view of them instead of copying.
    */
-  onPacket(header: MessageHeader, r: XdrReader, owned: boolean): boolean;
+  onPacket(header: MessageHeader, r: XdrReader, owned: boolean): void;
   /** The connection ended. */
   onClose(err: ConnectionClosedError): void;
 }
@@ -114,8 +113,6 @@ export class RpcClient {
   private readonly out: Outbox;
   private readonly reader = new XdrReader();
   private readonly framer: Framer;
-  /** Large receive buffers, shared by the framer and this connection's streams. */
-  readonly packets = new PacketPool();
   private readonly maxMessage: number;
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();
@@ -131,8 +128,6 @@ export class RpcClient {
   /** This client's own view of its channel's events. */
   private readonly own: ChannelSink = {
     data: (chunk) => this.onData(chunk),
-    // the socket reads straight into the framer's buffers (see Framer)
-    readBuffer: () => (this.closeInfo ? undefined : this.framer.readTarget()),
     drain: () => {
       for (const fn of this.drainListeners) fn();
     },
@@ -150,13 +145,12 @@ export class RpcClient {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage, this.packets);
+    this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
     this.out = new Outbox(channel, this.maxMessage, this.id);
     channel.open({
       data: (chunk) => this.below.data(chunk),
       drain: () => this.below.drain(),
       end: (error) => this.below.end(error),
-      readBuffer: () => this.below.readBuffer?.(),
     });
   }
 
@@ -342,24 +336,6 @@ export class RpcClient {
   }
 
   /**
-   * Like `sendRaw`, but lends `payload` (no copy) where the channel allows:
-   * `done` is called once the connection has let go of it, with an error if
-   * it will never be sent (the connection failed). Until then the caller must
-   * not modify it. Returns the channel's answer, like `send`.
-   */
-  sendLent(
-    d: CallDescriptor,
-    type: number,
-    serial: number,
-    status: number,
-    payload: Uint8Array,
-    done: (error?: Error) => void,
-  ): boolean {
-    if (this.closeInfo) throw this.closedError('cannot send');
-    return this.out.lend(d, type, serial, status, payload, done);
-  }
-
-  /**
    * Stops reading from the channel until every holder that asked has called
    * `resumeReading`. This holds back ALL incoming traffic on the connection
    * (replies, events, other streams), which is how a stream whose consumer
@@ -437,9 +413,7 @@ export class RpcClient {
   addStream(serial: number, sink: StreamSink): () => void {
     this.streams.set(serial, sink);
     return () => {
-      if (this.streams.get(serial) !== sink) return;
-      this.streams.delete(serial);
-      if (this.streams.size === 0) this.packets.trim(); // no transfer left to reuse them
+      if (this.streams.get(serial) === sink) this.streams.delete(serial);
     };
   }
 
@@ -497,8 +471,7 @@ export class RpcClient {
     this.keepaliveTimer = null;
   }
 
-  /** Handles one message; true when a stream kept the (owned) buffer. */
-  private dispatch(msg: Uint8Array, owned: boolean): boolean {
+  private dispatch(msg: Uint8Array, owned: boolean): void {
     this.lastReceived = Date.now();
     this.unansweredPings = 0;
     const r = this.reader.reset(msg, LENGTH_WORD, msg.length);
@@ -520,15 +493,15 @@ export class RpcClient {
       case VIR_NET_REPLY:
       case VIR_NET_REPLY_WITH_FDS:
         this.onReply(prog, vers, serial, status, r, msg.length);
-        return false;
+        return;
       case VIR_NET_MESSAGE:
         this.onMessage({ prog, vers, proc, type, serial, status }, r);
-        return false;
+        return;
       case VIR_NET_STREAM:
       case VIR_NET_STREAM_HOLE: {
         const sink = this.streams.get(serial);
-        if (sink === undefined) return false;
-        return sink.onPacket({ prog, vers, proc, type, serial, status }, r, owned);
+        sink?.onPacket({ prog, vers, proc, type, serial, status }, r, owned);
+        return;
       }
       case VIR_NET_CALL:
       case VIR_NET_CALL_WITH_FDS:

@@ -1,8 +1,8 @@
-import type { PacketPool } from './packet-pool.js';
-
 /** Accounting weight of a queued packet besides its bytes, so tiny packets still count. */
 const ITEM_OVERHEAD = 64;
-/** Payloads below this are copied into their own small arrays rather than a pool buffer. */
+/** Size of a receive slot: holds any data packet the daemon sends (at most 262120 bytes). */
+const SLOT_SIZE = 256 * 1024;
+/** Payloads below this are copied into their own small arrays rather than a slot. */
 const SLOT_MIN = 16 * 1024;
 
 /** One piece of a sparse stream: bytes, or a run of `hole` bytes that read as zeros. */
@@ -10,36 +10,42 @@ export type StreamChunk =
   | { readonly data: Uint8Array; readonly hole?: undefined }
   | { readonly hole: bigint; readonly data?: undefined };
 
-/** Queued bytes that live in a buffer of the connection's packet pool. */
-class Pooled {
-  constructor(readonly data: Uint8Array) {}
+/** Queued bytes that live in one of the queue's reusable receive slots. */
+class Slotted {
+  constructor(
+    readonly slot: Uint8Array,
+    readonly length: number,
+  ) {}
 }
 
-type QueueItem = Uint8Array | Pooled | bigint;
+type QueueItem = Uint8Array | Slotted | bigint;
 
 /**
  * What a stream received and nobody has read yet: data and holes in order,
  * with their weight (`weight`) for the stream's high-water mark.
  *
- * Data lives in the connection's packet buffers wherever it can: a large
- * packet the framer read into a buffer of its own is queued as it is (no
- * copy), and data that arrived in the framer's shared buffer is copied into
- * one. A borrowing reader gets views of them, and the buffers go back to the
- * pool at its next read; a copying reader gets to keep them. So a download
- * cycles through a fixed set of buffers instead of promoting a stream of
- * fresh ones to the old generation, or faulting in fresh pages per packet.
+ * Data that has to wait is copied into receive slots, allocated lazily up to
+ * what the high-water mark needs and then reused: the message buffers die
+ * young and the long-lived memory is a fixed set of arrays instead of a
+ * stream of buffers promoted to the old generation (which costs one full GC
+ * every few MiB with a slow consumer).
  */
 export class ReceiveQueue {
   private readonly items: QueueItem[] = [];
   private head = 0;
-  /** Buffers handed out by a borrowing read, given back at the next read. */
+  private readonly freeSlots: Uint8Array[] = [];
+  private slotCount = 0;
+  private readonly maxSlots: number;
+  /** Slots handed out by a borrowing read, returned at the next read. */
   private readonly lent: Uint8Array[] = [];
   /** Queued bytes plus a fixed overhead per item. */
   weight = 0;
-  /** The last read borrowed: pool buffers are better than fresh copies for it. */
+  /** The last read borrowed: slots are better than fresh copies for it. */
   borrowing = false;
 
-  constructor(private readonly pool: PacketPool) {}
+  constructor(highWaterMark: number) {
+    this.maxSlots = Math.ceil(highWaterMark / SLOT_SIZE) + 2;
+  }
 
   get empty(): boolean {
     return this.head >= this.items.length;
@@ -50,36 +56,33 @@ export class ReceiveQueue {
     let n = 0;
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
-      if (typeof it === 'bigint') continue;
-      n += it instanceof Pooled ? it.data.length : it.length;
+      if (typeof it !== 'bigint') n += it.length;
     }
     return n;
   }
 
   /**
-   * Queues received data and says whether it kept `view`'s buffer. `view` is
-   * only valid during the call unless `owned`: then it lies in a buffer of its
-   * own, which the queue keeps (true) instead of copying. With `direct`, a
-   * reader waits to take the data at once: a copying reader then gets a
-   * plain copy, a borrowing one a pool buffer.
+   * Queues received data. `view` is only valid during the call unless
+   * `owned` (a buffer nothing reuses). With `direct`, a reader waits to take
+   * it at once: a message assembled in its own buffer is handed over as is,
+   * a view of the connection's buffers becomes a copy for a copying reader
+   * and a slot for a borrowing one (no allocation at all).
    */
-  pushData(view: Uint8Array, owned: boolean, direct: boolean): boolean {
-    if (owned) {
-      this.add(new Pooled(view));
-      return true;
-    }
+  pushData(view: Uint8Array, owned: boolean, direct: boolean): void {
     const n = view.length;
-    if (n >= SLOT_MIN && !(direct && this.empty && !this.borrowing)) {
-      const slot = this.pool.acquire();
-      if (n <= slot.length) {
-        slot.set(view);
-        this.add(new Pooled(slot.subarray(0, n)));
-        return false;
-      }
-      this.pool.release(slot);
+    if (direct && this.empty && (owned || !this.borrowing)) {
+      this.add(owned ? view : new Uint8Array(view));
+      return;
     }
-    this.add(new Uint8Array(view));
-    return false;
+    if (n >= SLOT_MIN && n <= SLOT_SIZE) {
+      const slot = this.takeSlot();
+      if (slot) {
+        slot.set(view);
+        this.add(new Slotted(slot, n));
+        return;
+      }
+    }
+    this.add(owned ? view : new Uint8Array(view));
   }
 
   pushHole(length: bigint): void {
@@ -88,10 +91,10 @@ export class ReceiveQueue {
 
   private add(item: QueueItem): void {
     this.items.push(item);
-    this.weight += ITEM_OVERHEAD + weightOf(item);
+    this.weight += (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
   }
 
-  /** The next piece: pooled bytes are kept by a copying reader, lent to a borrowing one. */
+  /** The next piece: slotted bytes are copied out (and the slot reused), or lent with `borrow`. */
   shift(borrow: boolean): StreamChunk | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head]!;
@@ -100,39 +103,42 @@ export class ReceiveQueue {
       this.items.splice(0, this.head);
       this.head = 0;
     }
-    this.weight -= ITEM_OVERHEAD + weightOf(item);
+    this.weight -= (typeof item === 'bigint' ? 0 : item.length) + ITEM_OVERHEAD;
     if (typeof item === 'bigint') return { hole: item };
-    if (!(item instanceof Pooled)) return { data: item };
-    const data = item.data;
-    if (borrow) this.lent.push(data);
-    else if (data.length * 2 < data.buffer.byteLength) {
-      // a short piece is not worth a whole buffer to a reader who keeps it
-      const copy = data.slice();
-      this.pool.release(data);
-      return { data: copy };
+    if (!(item instanceof Slotted)) return { data: item };
+    if (borrow) {
+      this.lent.push(item.slot);
+      return { data: item.slot.subarray(0, item.length) };
     }
-    // else a copying reader keeps the buffer itself: the pool replaces it, cheaper than a copy
+    const data = item.slot.slice(0, item.length);
+    this.freeSlots.push(item.slot);
     return { data };
   }
 
-  /** The buffers lent by the last borrowing read are free again. */
+  private takeSlot(): Uint8Array | undefined {
+    const s = this.freeSlots.pop();
+    if (s || this.slotCount >= this.maxSlots) return s;
+    this.slotCount++;
+    return new Uint8Array(SLOT_SIZE);
+  }
+
+  /** The slots lent by the last borrowing read are free again. */
   returnLent(): void {
-    for (const b of this.lent) this.pool.release(b);
+    for (const s of this.lent) this.freeSlots.push(s);
     this.lent.length = 0;
   }
 
-  /** Drops every queued item (nothing more will be read); pool buffers go back. */
+  /** Drops every queued item and slot (nothing more will be read). */
   clear(): void {
-    for (let i = this.head; i < this.items.length; i++) {
-      const it = this.items[i]!;
-      if (it instanceof Pooled) this.pool.release(it.data);
-    }
     this.items.length = 0;
     this.head = 0;
     this.weight = 0;
-    this.returnLent();
+    this.freeSlots.length = 0;
+    this.lent.length = 0;
+  }
+
+  /** Drops the free slots only: what is queued is still delivered, nothing new will be. */
+  dropFreeSlots(): void {
+    this.freeSlots.length = 0;
   }
 }
-
-const weightOf = (item: QueueItem): number =>
-  typeof item === 'bigint' ? 0 : item instanceof Pooled ? item.data.length : item.length;

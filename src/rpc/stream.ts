@@ -20,7 +20,7 @@ import {
 import type { CallDescriptor } from '../xdr/program.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { MessageHeader, RpcClient, StreamSink } from './client.js';
-import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
+import { type ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import type { BodyEncoder } from './outbox.js';
 import { ReceiveQueue, type StreamChunk } from './stream-queue.js';
 
@@ -172,7 +172,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   ) {
     this.label = target.procedure.label;
     this.hwm = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
-    this.queue = new ReceiveQueue(rpc.packets);
+    this.queue = new ReceiveQueue(this.hwm);
     this.holePolicy = opts.holes ?? 'zero';
     this.settled = new Promise((resolve) => {
       this.settle = resolve;
@@ -235,9 +235,8 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   // ---------------------------------------------------------------------------
   // Incoming packets
 
-  /** True when the stream kept the packet's (owned) buffer. */
-  private onPacket(h: MessageHeader, r: XdrReader, owned: boolean): boolean {
-    if (this.isClosed) return false;
+  private onPacket(h: MessageHeader, r: XdrReader, owned: boolean): void {
+    if (this.isClosed) return;
     const id = this.target.procedure.program;
     if (h.prog !== id.program || h.vers !== id.version) {
       this.fail(
@@ -245,11 +244,11 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
           `stream packet for serial ${h.serial} names program 0x${h.prog.toString(16)} v${h.vers}, the stream uses 0x${id.program.toString(16)} v${id.version}`,
         ),
       );
-      return false;
+      return;
     }
     try {
       if (h.type === STREAM_HOLE) this.onHole(h, r);
-      else if (h.status === CONTINUE) return this.onData(r, owned);
+      else if (h.status === CONTINUE) this.onData(r, owned);
       else if (h.status === OK) this.onConfirm();
       else this.onRemoteError(r);
     } catch (err) {
@@ -260,22 +259,20 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         ),
       );
     }
-    return false;
   }
 
-  private onData(r: XdrReader, owned: boolean): boolean {
+  private onData(r: XdrReader, owned: boolean): void {
     if (r.remaining === 0) {
       // An empty CONTINUE packet is the daemon's end of stream.
       this.eof = true;
       this.wake();
-      return false;
+      return;
     }
-    if (this.phase === 'closing') return false; // data still in flight after our finish/abort
+    if (this.phase === 'closing') return; // data still in flight after our finish/abort
     const view = r.buf.subarray(r.pos, r.end);
     this.carried += view.length;
-    const kept = this.queue.pushData(view, owned, this.waiter !== null);
+    this.queue.pushData(view, owned, this.waiter !== null);
     this.queued();
-    return kept;
   }
 
   private onHole(h: MessageHeader, r: XdrReader): void {
@@ -382,8 +379,9 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private terminate(phase: 'finished' | 'aborted' | 'failed'): void {
     this.phase = phase;
     // Finished or aborted: nothing queued will be read. Failed: the data before
-    // the error is still delivered.
+    // the error is still delivered; the free slots go either way.
     if (phase !== 'failed') this.queue.clear();
+    else this.queue.dropFreeSlots();
     this.detachSink?.();
     this.detachSink = null;
     this.updatePause();
@@ -629,9 +627,8 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   /**
-   * Sends bytes: packets of at most 262120 bytes, lent to the connection
-   * rather than copied where its channel allows, so this resolves (and the
-   * caller may reuse `chunk`) once the socket has let go of them. Waits for
+   * Sends bytes: packets of at most 262120 bytes, each copied as it is queued
+   * on the socket (the caller may reuse `chunk` once this resolves). Waits for
    * the socket to drain whenever it pushes back, which is how the daemon's
    * throttling (it stops reading once max_client_requests packets wait)
    * reaches the caller.
@@ -639,42 +636,13 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   write(chunk: Uint8Array, opts: StreamReadOptions = {}): Promise<void> {
     return this.serialize(async () => {
       const { signal } = opts;
-      // the last piece's release: the channel lets go of pieces in order
-      let released: Promise<Error | undefined> | null = null;
-      let failed: Error | undefined;
-      try {
-        for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
-          if (signal?.aborted) throw this.abortFor(signal);
-          this.checkWritable();
-          const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
-          let done!: (error?: Error) => void;
-          released = new Promise((resolve) => {
-            done = resolve;
-          });
-          const ok = this.rpc.sendLent(
-            this.target.procedure,
-            STREAM,
-            this.serial,
-            CONTINUE,
-            piece,
-            done,
-          );
-          this.carried += piece.length;
-          if (!ok) await this.pushBack(signal);
-        }
-      } finally {
-        // whatever happened, `chunk` is the caller's again only once the channel let go of it
-        if (released) failed = await released;
-      }
-      if (failed) {
-        this.checkWritable(); // the stream's own failure, when it knows of it already
-        throw new ConnectionClosedError(
-          'error',
-          `${this.label}: the connection failed while sending`,
-          {
-            cause: failed,
-          },
-        );
+      for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
+        if (signal?.aborted) throw this.abortFor(signal);
+        this.checkWritable();
+        const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
+        const ok = this.rpc.sendRaw(this.target.procedure, STREAM, this.serial, CONTINUE, piece);
+        this.carried += piece.length;
+        if (!ok) await this.pushBack(signal);
       }
     });
   }

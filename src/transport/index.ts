@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import { duplexChannel } from '../channel.js';
 import { localSocketPath } from '../uri/index.js';
 import { TransportError } from './errors.js';
 import { extTransport } from './ext.js';
 import { libsshTransport } from './libssh.js';
-import { connectChannel } from './socket.js';
+import { connectSocket } from './socket.js';
 import { sshTransport } from './ssh.js';
 import { tcpTransport } from './tcp.js';
 import { tlsTransport } from './tls.js';
@@ -33,7 +34,7 @@ export const unixTransport: ChannelTransport = async (uri, opts) => {
     (p) => existsSync(p),
     { readonly: opts.readonly },
   );
-  return (await connectChannel({ path }, path, opts.signal)).channel;
+  return duplexChannel(await connectSocket({ path }, path, opts.signal));
 };
 
 const transports: Partial<Record<string, ChannelTransport>> = {

@@ -1,16 +1,34 @@
-import { connectChannel } from './socket.js';
+import { DuplexChannel } from '../channel.js';
+import { connectSocket } from './socket.js';
 import type { ChannelTransport } from './types.js';
 
+/** Bytes read per `onread` call: large enough for a 256 KiB stream packet in four reads. */
+const READ_BUFFER = 64 * 1024;
+
 /**
- * Plain TCP, port 16509 unless the URI says otherwise. The socket reads with
- * `onread` into the RPC layer's own buffers (see connectChannel): a bulk
- * transfer allocates nothing per read and copies nothing between the socket
- * and the stream's consumer.
+ * Plain TCP, port 16509 unless the URI says otherwise. The socket reads into
+ * one reused buffer (`onread`) and the channel lends those bytes to its sink:
+ * a bulk transfer then allocates nothing per read (with the Readable stream,
+ * every read is a fresh 64 KiB buffer and large downloads churn the GC).
  */
 export const tcpTransport: ChannelTransport = async (uri, opts) => {
   const host = uri.host ?? 'localhost';
   const port = uri.port ?? 16509;
-  const { socket, channel } = await connectChannel({ host, port }, `${host}:${port}`, opts.signal);
-  socket.setNoDelay(true);
-  return channel;
+  let channel: DuplexChannel | null = null;
+  // Bytes that arrive before the channel exists are kept (copied) and handed to it first.
+  const early: Buffer[] = [];
+  const onread = {
+    buffer: Buffer.allocUnsafe(READ_BUFFER),
+    callback: (n: number, buf: Buffer): boolean => {
+      if (channel) channel.receive(buf.subarray(0, n));
+      else early.push(Buffer.from(buf.subarray(0, n)));
+      return true;
+    },
+  };
+  const sock = await connectSocket({ host, port, onread }, `${host}:${port}`, opts.signal);
+  sock.setNoDelay(true);
+  const ch = new DuplexChannel(sock, { external: true });
+  for (const chunk of early.splice(0)) ch.receive(chunk);
+  channel = ch;
+  return ch;
 };
