@@ -8,7 +8,12 @@
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
 export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
-export { type ConnectOptions, connect } from './api/connect.js';
+export {
+  type ConnectionLimits,
+  type ConnectOptions,
+  connect,
+  DEFAULT_OPEN_TIMEOUT_MS,
+} from './api/connect.js';
 export {
   type ConnectionClosedEvent,
   type DomainEvent,

@@ -27,8 +27,16 @@ export interface ConnectOptions {
   readonly keepalive?: { readonly interval?: number; readonly count?: number };
   /** Abandons the connection attempt. */
   readonly signal?: AbortSignal;
-  /** Gives up the whole open sequence after this many milliseconds. */
+  /**
+   * Gives up the whole open sequence (transport, TLS verdict, authentication,
+   * CONNECT_OPEN, probes) after this many milliseconds, with a TimeoutError.
+   * Default DEFAULT_OPEN_TIMEOUT_MS (30 s), so a server that accepts and then
+   * says nothing cannot hold `connect()` forever; 0 waits without a limit
+   * (an AbortSignal can still end it).
+   */
   readonly timeoutMs?: number;
+  /** Bounds on what the peer may make this connection hold (see docs/connections.md, Limits). */
+  readonly limits?: ConnectionLimits;
   /** Uses this byte stream factory instead of the URI's transport (tests, simulators, tunnels). */
   readonly transport?: Transport;
   /** Environment for socket, key and certificate lookup (default process.env). */
@@ -42,6 +50,26 @@ export interface ConnectOptions {
    */
   readonly auth?: AuthOption;
 }
+
+/** Bounds of one connection; each has a default that suits a real daemon. */
+export interface ConnectionLimits {
+  /**
+   * Largest message accepted or sent, after its length word (default
+   * 32 MiB, libvirt's VIR_NET_MESSAGE_MAX). A larger incoming one closes the
+   * connection with a ProtocolError naming `maxMessage`.
+   */
+  readonly maxMessage?: number;
+  /**
+   * Calls given up by their caller (timeout, abort) whose serials are
+   * remembered, so that their late replies are dropped quietly (default
+   * 4096). Past it the oldest is forgotten; a late reply to a forgotten
+   * call is dropped too.
+   */
+  readonly maxAbandoned?: number;
+}
+
+/** How long `connect()` waits for the whole open sequence unless told otherwise. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
 
 /**
  * Opens a connection to a libvirt daemon, as libvirt's own client does:
@@ -57,16 +85,21 @@ export interface ConnectOptions {
 export async function connect(uri: string, options: ConnectOptions = {}): Promise<Connection> {
   const started = performance.now();
   const target = parseUri(uri);
-  const { timeoutMs } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   // The deadline is a signal of its own, so that running out of time is told apart from an abort.
-  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+  // Error messages show the URI with its password replaced.
+  const shown = redactUri(uri);
   const signal =
     deadline && options.signal
       ? AbortSignal.any([options.signal, deadline])
       : (deadline ?? options.signal);
   const timedOut = (err: unknown): unknown =>
     deadline?.aborted && !options.signal?.aborted
-      ? new TimeoutError(`connecting to ${uri} timed out after ${timeoutMs} ms`, { cause: err })
+      ? new TimeoutError(
+          `connecting to ${shown} timed out after ${timeoutMs} ms (timeoutMs${options.timeoutMs === undefined ? ', the default' : ''})`,
+          { cause: err },
+        )
       : err;
   const opts: CallOptions = { signal };
   const transport = options.transport ?? openTransport;
@@ -83,10 +116,10 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
   } catch (err) {
     if (deadline?.aborted && !options.signal?.aborted) throw timedOut(err);
     throw signal?.aborted && !(err instanceof VirtwireError)
-      ? new AbortError(`connecting to ${uri} aborted`, { cause: err })
+      ? new AbortError(`connecting to ${shown} aborted`, { cause: err })
       : err;
   }
-  const rpc = new RpcClient(channel);
+  const rpc = new RpcClient(channel, options.limits);
   const conn = new Connection(rpc, target);
   try {
     conn.auth = await authenticate(conn, target, opts, options);
@@ -105,7 +138,7 @@ export async function connect(uri: string, options: ConnectOptions = {}): Promis
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({
         connectionId: rpc.id,
-        uri: redactUri(uri),
+        uri: shown,
         transport: options.transport ? 'custom' : target.transport,
         auth: conn.auth,
         durationMs: performance.now() - started,

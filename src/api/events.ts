@@ -314,8 +314,13 @@ export class Events {
   private early: Array<{ key: string; event: unknown }> = [];
   private registering = 0;
   private closeRegistration: { readonly queue: BoundedQueue<unknown> } | null = null;
-  /** Counters, for monitoring: events delivered to subscriptions, and events no subscription claimed. */
-  readonly stats = { delivered: 0, unclaimed: 0 };
+  /**
+   * Counters, for monitoring: events delivered to subscriptions, events no
+   * subscription claimed, and events dropped because they did not decode (a
+   * malformed event is one whole message: dropping it leaves the connection
+   * and every call on it intact).
+   */
+  readonly stats = { delivered: 0, unclaimed: 0, malformed: 0 };
 
   constructor(private readonly rpc: RpcClient) {
     const families: Array<
@@ -377,6 +382,19 @@ export class Events {
   }
 
   private dispatch(
+    h: MessageHeader,
+    r: XdrReader,
+    routes: Map<number, Route>,
+    closedProc: number,
+  ): void {
+    try {
+      this.route(h, r, routes, closedProc);
+    } catch {
+      this.stats.malformed++;
+    }
+  }
+
+  private route(
     h: MessageHeader,
     r: XdrReader,
     routes: Map<number, Route>,
