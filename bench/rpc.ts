@@ -652,8 +652,8 @@ async function main(env: Record<string, string>): Promise<void> {
     `<name>${DOMAIN_NAME}</name>`,
   );
   domainDefined = true; // from here on cleanup() tries to remove it
-  const defined = await admin.defineDomain(xml);
-  if (GUEST === 'running') await defined.start();
+  const defined = await admin.domainDefineXML(xml);
+  if (GUEST === 'running') await defined.createWithFlags();
 
   bench = await connect(uri);
   const dom = (await bench.lookupDomain(DOMAIN_NAME)).wire;

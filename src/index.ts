@@ -7,7 +7,14 @@
  * ```
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
-export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
+export {
+  AdminClient,
+  AdminConnection,
+  type AdminConnectOptions,
+  type AdminHandles,
+  AdminServer,
+  connectAdmin,
+} from './api/admin.js';
 export {
   type ConnectionLimits,
   type ConnectOptions,
@@ -36,7 +43,18 @@ export {
   Connection,
   type ConnectionFeatures,
   Domain,
-  type DomainInfo,
+  DomainCheckpoint,
+  DomainSnapshot,
+  type Handles,
+  Interface,
+  Network,
+  NetworkPort,
+  NodeDevice,
+  NWFilter,
+  NWFilterBinding,
+  Secret,
+  StoragePool,
+  StorageVol,
 } from './api/handles.js';
 export {
   brokenMigrateRule,
@@ -65,6 +83,34 @@ export {
   type PostcopyTriggers,
 } from './api/migration/index.js';
 export { type DomainState, type DomainStateName, formatUuid, parseUuid } from './api/names.js';
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  domainOpenChannel,
+  domainOpenConsole,
+  domainScreenshot,
+  type FileTransferOptions,
+  HOLE_PAGE,
+  type HolePolicy,
+  type OpenStreamOptions,
+  openStream,
+  type Screenshot,
+  STREAM_CHUNK_MAX,
+  type StreamChunk,
+  type StreamConnection,
+  type StreamDataOptions,
+  type StreamDomain,
+  type StreamReadOptions,
+  type StreamVolume,
+  streamFromFile,
+  streamToFile,
+  VirStream,
+  type VirStreamOptions,
+  type VolumeTransferOptions,
+  volumeDownload,
+  volumeDownloadFile,
+  volumeUpload,
+  volumeUploadFile,
+} from './api/streams.js';
 export {
   fromTypedParams,
   TypedParamError,
@@ -98,7 +144,38 @@ export {
   type StreamCloseMessage,
   type StreamOpenMessage,
 } from './diagnostics.js';
-export { AbortError, TimeoutError, VirtwireError } from './errors.js';
+export { AbortError, InvalidArgumentError, TimeoutError, VirtwireError } from './errors.js';
+/** libvirt's constants: every enum as an object (`VirDomainModificationImpact.VIR_DOMAIN_AFFECT_LIVE`), every `VIR_*` value. */
+export * from './generated/api.js';
+export type {
+  AdminHandleFactory,
+  ClientInfoParams,
+  ConnectIdentityParams,
+  DomainBandwidthParams,
+  DomainBlkioParams,
+  DomainBlockCopyParams,
+  DomainBlockIotuneParams,
+  DomainBlockStatsParams,
+  DomainCpuStatsParams,
+  DomainGuestInfoParams,
+  DomainIothreadParams,
+  DomainJobParams,
+  DomainLaunchSecurityParams,
+  DomainMemoryParams,
+  DomainNumaParams,
+  DomainSaveParams,
+  DomainSchedulerParams,
+  DomainStatsParams,
+  HandleFactory,
+  NetworkPortBandwidthParams,
+  NodeMemorySharedParams,
+  NodeSevParams,
+  ParamsIn,
+  PerfParams,
+  ServerClientsParams,
+  ThreadpoolParams,
+  TypedParams,
+} from './generated/handles.js';
 export type { CallOptions, CloseInfo } from './rpc/client.js';
 export { callDescriptor, findProcedure } from './rpc/descriptor.js';
 export {

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 async function startGuest(): Promise<void> {
-  await a.createDomain(guestXml(NAME));
+  await a.domainCreateXML(guestXml(NAME));
   await new Promise((r) => setTimeout(r, 300)); // let the guest dirty its memory
 }
 
@@ -45,7 +45,7 @@ async function stateOn(conn: Connection): Promise<string> {
 }
 
 async function absentOn(conn: Connection): Promise<boolean> {
-  return (await conn.listDomains()).every((d) => d.name !== NAME);
+  return (await conn.listAllDomains()).every((d) => d.name !== NAME);
 }
 
 /** The guest's memory counter moves on `conn`: it really runs there. */

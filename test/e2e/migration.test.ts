@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 async function startGuest(name = NAME): Promise<Domain> {
-  const d = await a.createDomain(guestXml(name));
+  const d = await a.domainCreateXML(guestXml(name));
   await new Promise((r) => setTimeout(r, 300)); // let the guest dirty its memory
   return d;
 }
@@ -54,13 +54,13 @@ async function stateOn(conn: Connection, name = NAME): Promise<string> {
 }
 
 async function absentOn(conn: Connection, name = NAME): Promise<boolean> {
-  return (await conn.listDomains()).every((d) => d.name !== name);
+  return (await conn.listAllDomains()).every((d) => d.name !== name);
 }
 
 describe('live migration between two real libvirt hosts', () => {
   it('(a) managed live pre-copy of a persistent domain', async () => {
-    const d = await a.defineDomain(guestXml(NAME));
-    await d.start();
+    const d = await a.domainDefineXML(guestXml(NAME));
+    await d.createWithFlags();
     await new Promise((r) => setTimeout(r, 300));
     const m = d.migrate(b, { live: true, persistent: true, undefineSource: true });
     const events = eventTrail(m);
@@ -160,7 +160,7 @@ describe('live migration between two real libvirt hosts', () => {
   it('(e) the destination refuses: the guest keeps running on the source and the error names the cause', async () => {
     const d = await startGuest();
     // same name, another UUID, already defined on B
-    const clash = await b.defineDomain(
+    const clash = await b.domainDefineXML(
       guestXml(NAME).replace('<name>', '<uuid>00000000-1111-4222-8333-444444444444</uuid><name>'),
     );
     const m = d.migrate(b, { live: true });
@@ -262,8 +262,8 @@ describe('migration options', () => {
 
 describe('migration procedures one by one', () => {
   it('(a2) managed pre-copy through the v3 procedures without parameters', async () => {
-    const d = await a.defineDomain(guestXml(NAME));
-    await d.start();
+    const d = await a.domainDefineXML(guestXml(NAME));
+    await d.createWithFlags();
     await new Promise((r) => setTimeout(r, 300));
     const m = d.migrate(b, { live: true, protocol: 'v3', bandwidth: 1000 });
     const { domain, stats } = await m.done;
@@ -289,8 +289,8 @@ describe('migration procedures one by one', () => {
     expect(await d.migrateGetMaxDowntime()).toBe(123n);
     await d.migrateSetMaxSpeed(42);
     expect(await d.migrateGetMaxSpeed()).toBe(42n);
-    await d.migrateSetMaxSpeed(77, { postcopy: true });
-    expect(await d.migrateGetMaxSpeed({ postcopy: true })).toBe(77n);
+    await d.migrateSetMaxSpeed(77, 1 /* POSTCOPY */);
+    expect(await d.migrateGetMaxSpeed(1 /* POSTCOPY */)).toBe(77n);
     expect(await d.migrateGetMaxSpeed()).toBe(42n);
     await d.migrateSetCompressionCache(64n * 1024n * 1024n);
     expect(await d.migrateGetCompressionCache()).toBe(64n * 1024n * 1024n);

@@ -50,8 +50,8 @@ describe('domain lifecycle events from a real daemon', () => {
     await sub.ready;
     const xml = `<domain type='test'><name>vw-ev</name><memory>65536</memory><os><type>hvm</type></os></domain>`;
     const got = take(sub, 6);
-    const dom = await conn.defineDomain(xml);
-    await dom.start();
+    const dom = await conn.domainDefineXML(xml);
+    await dom.createWithFlags();
     await dom.suspend();
     await dom.resume();
     await dom.destroy();
@@ -73,7 +73,7 @@ describe('domain lifecycle events from a real daemon', () => {
     const conn = await open(host('VIRTWIRE_HOST_A_TCP'));
     const other = conn.events.domain('lifecycle'); // all domains: sees the definition too
     await other.ready;
-    const dom = await conn.defineDomain(guestXml('vw-ev-qemu'));
+    const dom = await conn.domainDefineXML(guestXml('vw-ev-qemu'));
     const defined = await other.next({ signal: AbortSignal.timeout(10_000) });
     expect(defined).toMatchObject({ event: 'defined', detail: 'added' });
     expect(defined.domain.uuid).toBe(dom.uuid);
@@ -86,7 +86,7 @@ describe('domain lifecycle events from a real daemon', () => {
         if (ev.event === 'undefined') break;
       }
     })();
-    await dom.start();
+    await dom.createWithFlags();
     await dom.suspend();
     await dom.resume();
     await dom.destroy();
@@ -341,7 +341,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
     <controller type='virtio-serial' index='0'/>
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
   </devices>`;
-      dom = await conn.defineDomain(guestXml('vw-ev-all').replace('</devices>', devices));
+      dom = await conn.domainDefineXML(guestXml('vw-ev-all').replace('</devices>', devices));
     });
     afterAll(async () => {
       await removeDomains([conn], 'vw-ev-all');
@@ -351,7 +351,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
       const disk = conn.events.domain('disk_change', { domain: dom });
       const reboot = conn.events.domain('reboot', { domain: dom });
       await Promise.all([disk.ready, reboot.ready]);
-      await dom.start();
+      await dom.createWithFlags();
       expect(await next(disk)).toEqual({
         type: 'disk_change',
         domain: expect.objectContaining({ name: 'vw-ev-all' }),
@@ -456,7 +456,7 @@ describe('every event type a real daemon can be made to send, with its fields', 
     it('graphics: connect, initialize and disconnect of a VNC client', async () => {
       const sub = conn.events.domain('graphics', { domain: dom });
       await sub.ready;
-      const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(await dom.xml())?.[1]);
+      const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(await dom.getXMLDesc())?.[1]);
       expect(port).toBeGreaterThanOrEqual(5900);
       await vncHandshake(port);
       const evs = await take(sub, 3);

@@ -155,30 +155,30 @@ async function scenario(
     t.results.type = await ca.remote.connectGetType();
     t.results.libVersion = shape(await ca.remote.connectGetLibVersion());
 
-    const dom = await ca.defineDomain(xml);
+    const dom = await ca.domainDefineXML(xml);
     t.results.defined = { name: dom.name, id: dom.id, uuid: shape(dom.wire.uuid) };
     t.results.stateDefined = await dom.state();
-    t.results.infoDefined = await dom.info();
+    t.results.infoDefined = await dom.getInfo();
     await fail('suspend a shut-off domain', dom.suspend());
     await fail('job statistics of a shut-off domain', dom.jobStats());
     await fail('lookup of a missing domain', ca.lookupDomain(`${NAME}-missing`));
 
-    await dom.start();
+    await dom.createWithFlags();
     t.results.started = { idPositive: dom.id > 0 };
     t.results.stateStarted = await dom.state();
-    const info = await dom.info();
+    const info = await dom.getInfo();
     t.results.infoStarted = {
       ...(shape(info) as object),
-      maxMemKiB: info.maxMemKiB,
-      vcpus: info.vcpus,
+      maxMem: info.maxMem,
+      nrVirtCpu: info.nrVirtCpu,
     };
-    t.results.xmlHasId = (await dom.xml()).includes(`id='${dom.id}'`);
+    t.results.xmlHasId = (await dom.getXMLDesc()).includes(`id='${dom.id}'`);
     t.results.jobIdle = await dom
       .jobStats()
       .then((s) => ({ type: s.type, fields: Object.keys(s.raw) }));
     t.results.jobCompletedIdle = (await dom.jobStats({ completed: true })).type;
     t.results.jobInfoIdle = shape(await ca.remote.domainGetJobInfo({ dom: dom.wire }));
-    await fail('start a running domain', dom.start());
+    await fail('start a running domain', dom.createWithFlags());
     await fail('abort without a job', dom.abortJob());
     await fail('post-copy without a migration', dom.migrateStartPostCopy());
     t.results.maxDowntime = await dom.migrateGetMaxDowntime();

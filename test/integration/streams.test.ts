@@ -295,7 +295,7 @@ describe('streams against a real libvirtd', () => {
       '</devices>',
       "<graphics type='vnc' port='-1' listen='127.0.0.1'/><video><model type='vga'/></video></devices>",
     );
-    const dom: Domain = await conn.createDomain(xml);
+    const dom: Domain = await conn.domainCreateXML(xml);
     try {
       const shot = await domainScreenshot(dom, 0);
       console.log(`screenshot: ${shot.mime}, ${shot.data.length} bytes`);

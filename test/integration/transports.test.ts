@@ -459,7 +459,9 @@ describe('ssh (the system ssh client)', () => {
   it('opens read-only through virt-ssh-helper -r', async () => {
     await using conn = await connect(base(), { readonly: true });
     await expectHostA(conn);
-    const err = await failure(conn.defineDomain(readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8')));
+    const err = await failure(
+      conn.domainDefineXML(readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8')),
+    );
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).codeName).toBe('VIR_ERR_OPERATION_DENIED');
   });

@@ -32,8 +32,8 @@ export interface MigrationConnection<D extends MigrationDomain = MigrationDomain
   readonly isOpen: boolean;
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
-  /** The handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
-  domainFromWire(ref: RemoteNonnullDomain): D;
+  /** Makes the handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
+  readonly handles: { readonly Domain: (ref: RemoteNonnullDomain) => D };
 }
 
 /** The domain being migrated, on its source connection. */
@@ -47,11 +47,13 @@ export interface MigrationDomain {
   jobStats(
     opts?: { completed?: boolean; keepCompleted?: boolean } & CallOptions,
   ): Promise<JobStats>;
-  abortJob(opts?: { postcopy?: boolean } & CallOptions): Promise<void>;
-  migrateStartPostCopy(opts?: CallOptions): Promise<void>;
-  migrateSetMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void>;
-  migrateSetMaxSpeed(
-    mibps: number | bigint,
-    opts?: { postcopy?: boolean } & CallOptions,
+  abortJob(opts?: CallOptions): Promise<void>;
+  abortJobFlags(flags?: number, opts?: CallOptions): Promise<void>;
+  migrateStartPostCopy(flags?: number, opts?: CallOptions): Promise<void>;
+  migrateSetMaxDowntime(
+    downtime: number | bigint,
+    flags?: number,
+    opts?: CallOptions,
   ): Promise<void>;
+  migrateSetMaxSpeed(bandwidth: number | bigint, flags?: number, opts?: CallOptions): Promise<void>;
 }

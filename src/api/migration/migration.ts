@@ -4,7 +4,11 @@
  * the domain's own methods; the protocol runs in managed.ts.
  */
 import { type MigrationPhaseMessage, migrationPhaseChannel, nextId } from '../../diagnostics.js';
-import { VirDomainMigrateFlags as F } from '../../generated/api.js';
+import {
+  VirDomainMigrateFlags as F,
+  VirDomainAbortJobFlagsValues,
+  VirDomainMigrateMaxSpeedFlags,
+} from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
 import { isNoDomain } from '../../rpc/errors.js';
 import type { DomainEvent, Subscription } from '../events.js';
@@ -205,18 +209,20 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
 
   /** Switches a post-copy migration to post-copy now (sent on the source while Perform runs). */
   async startPostCopy(opts?: CallOptions): Promise<void> {
-    await this.domain.migrateStartPostCopy(opts);
+    await this.domain.migrateStartPostCopy(0, opts);
     this.postcopyStarted = true;
   }
 
   /** Aborts the job on the source. During post-copy only `{ postcopy: true }` is accepted, and it fails the migration. */
   abort(opts: { postcopy?: boolean } & CallOptions = {}): Promise<void> {
-    return this.domain.abortJob(opts);
+    return opts.postcopy
+      ? this.domain.abortJobFlags(VirDomainAbortJobFlagsValues.VIR_DOMAIN_ABORT_JOB_POSTCOPY, opts)
+      : this.domain.abortJob(opts);
   }
 
   /** Maximum tolerable downtime, in milliseconds. */
   setMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void> {
-    return this.domain.migrateSetMaxDowntime(ms, opts);
+    return this.domain.migrateSetMaxDowntime(ms, 0, opts);
   }
 
   /** Bandwidth limit in MiB/s, for pre-copy or (with `postcopy`) post-copy. */
@@ -224,7 +230,10 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     mibps: number | bigint,
     opts: { postcopy?: boolean } & CallOptions = {},
   ): Promise<void> {
-    return this.domain.migrateSetMaxSpeed(mibps, opts);
+    const flags = opts.postcopy
+      ? VirDomainMigrateMaxSpeedFlags.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+      : 0;
+    return this.domain.migrateSetMaxSpeed(mibps, flags, opts);
   }
 
   private enter(phase: MigrationPhase): void {
@@ -262,7 +271,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       let domain: D | null = null;
       if (t.destination === null) await migrateUnmanaged(orchestration, t.destinationUri);
       else
-        domain = t.destination.domainFromWire(await migrateManaged(orchestration, t.destination));
+        domain = t.destination.handles.Domain(await migrateManaged(orchestration, t.destination));
       this.enter('done');
       return { domain, stats: await this.finalStats() };
     } catch (err) {

@@ -284,7 +284,7 @@ describe('migration between two simulated hosts', () => {
     expect(summary.iterations as number).toBeGreaterThanOrEqual(2);
     // the hosts agree
     expect((await dc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await sc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await sc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
   it('prints plain lines without escape codes when stdout is not a terminal', async () => {
@@ -319,7 +319,7 @@ describe('migration between two simulated hosts', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', result: 'aborted', postcopy: false });
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     expect((await sc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await dc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await dc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
   it('Ctrl-C in post-copy does not abort; a second one leaves the migration running (exit 130)', async () => {

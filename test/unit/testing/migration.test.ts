@@ -430,7 +430,7 @@ describe('post-copy', () => {
     expect((e as RemoteError).message).toBe(
       'Requested operation is not valid: switching to post-copy requires migration to be started with VIR_MIGRATE_POSTCOPY flag',
     );
-    const p = await dom.abortJob({ postcopy: true }).catch((x: unknown) => x);
+    const p = await dom.abortJobFlags(1 /* POSTCOPY */).catch((x: unknown) => x);
     expect((p as RemoteError).message).toBe(
       'Requested operation is not valid: current job is not outgoing migration in post-copy mode',
     );

@@ -77,7 +77,7 @@ function fakeConnection(
     isOpen: true,
     supportsFeature: async (f: number) => features.includes(f),
     lookupDomain: unused('lookupDomain'),
-    domainFromWire: unused('domainFromWire'),
+    handles: { Domain: unused('handles.Domain') },
   };
 }
 
@@ -101,6 +101,7 @@ export function fakeHosts(opts: FakeOptions = {}): {
     state: async () => state,
     jobStats: async () => ({ type: 0, raw: {} }) as unknown as JobStats,
     abortJob: none,
+    abortJobFlags: none,
     migrateStartPostCopy: none,
     migrateSetMaxDowntime: none,
     migrateSetMaxSpeed: none,
