@@ -15,7 +15,12 @@ export {
   AdminServer,
   connectAdmin,
 } from './api/admin.js';
-export { type ConnectOptions, connect } from './api/connect.js';
+export {
+  type ConnectionLimits,
+  type ConnectOptions,
+  connect,
+  DEFAULT_OPEN_TIMEOUT_MS,
+} from './api/connect.js';
 export {
   type ConnectionClosedEvent,
   type DomainEvent,

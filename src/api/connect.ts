@@ -30,8 +30,16 @@ export interface ConnectOptions {
   readonly keepalive?: { readonly interval?: number; readonly count?: number };
   /** Abandons the connection attempt. */
   readonly signal?: AbortSignal;
-  /** Gives up the whole open sequence after this many milliseconds. */
+  /**
+   * Gives up the whole open sequence (transport, TLS verdict, authentication,
+   * CONNECT_OPEN, probes) after this many milliseconds, with a TimeoutError.
+   * Default DEFAULT_OPEN_TIMEOUT_MS (30 s), so a server that accepts and then
+   * says nothing cannot hold `connect()` forever; 0 waits without a limit
+   * (an AbortSignal can still end it).
+   */
   readonly timeoutMs?: number;
+  /** Bounds on what the peer may make this connection hold (see docs/connections.md, Limits). */
+  readonly limits?: ConnectionLimits;
   /** Uses this byte stream factory instead of the URI's transport (tests, simulators, tunnels). */
   readonly transport?: Transport;
   /** Environment for socket, key and certificate lookup (default process.env). */
@@ -51,6 +59,26 @@ export interface ConnectOptions {
    */
   readonly reconnect?: boolean | ReconnectOptions;
 }
+
+/** Bounds of one connection; each has a default that suits a real daemon. */
+export interface ConnectionLimits {
+  /**
+   * Largest message accepted or sent, after its length word (default
+   * 32 MiB, libvirt's VIR_NET_MESSAGE_MAX). A larger incoming one closes the
+   * connection with a ProtocolError naming `maxMessage`.
+   */
+  readonly maxMessage?: number;
+  /**
+   * Calls given up by their caller (timeout, abort) whose serials are
+   * remembered, so that their late replies are dropped quietly (default
+   * 4096). Past it the oldest is forgotten; a late reply to a forgotten
+   * call is dropped too.
+   */
+  readonly maxAbandoned?: number;
+}
+
+/** How long `connect()` waits for the whole open sequence unless told otherwise. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
 
 /**
  * Opens a connection to a libvirt daemon, as libvirt's own client does:
@@ -81,7 +109,13 @@ export async function connect(
     options.reconnect === undefined || options.reconnect === false
       ? null
       : reconnectPolicy(options.reconnect);
-  const link = await openLink(uri, target, options, options.signal, options.timeoutMs);
+  const link = await openLink(
+    uri,
+    target,
+    options,
+    options.signal,
+    options.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+  );
   if (policy === null) return new Connection(link, target);
   // Later attempts: the same sequence, bounded by the supervisor's signal (close, attempt timeout).
   const open = (signal: AbortSignal): Promise<Link> =>
@@ -99,14 +133,20 @@ async function openLink(
 ): Promise<Link> {
   const started = performance.now();
   // The deadline is a signal of its own, so that running out of time is told apart from an abort.
-  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const deadline =
+    timeoutMs !== undefined && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+  // Error messages show the URI with its password replaced.
+  const shown = redactUri(uri);
   const signal =
     deadline && callerSignal
       ? AbortSignal.any([callerSignal, deadline])
       : (deadline ?? callerSignal);
   const timedOut = (err: unknown): unknown =>
     deadline?.aborted && !callerSignal?.aborted
-      ? new TimeoutError(`connecting to ${uri} timed out after ${timeoutMs} ms`, { cause: err })
+      ? new TimeoutError(
+          `connecting to ${shown} timed out after ${timeoutMs} ms (timeoutMs${options.timeoutMs === undefined ? ', the default' : ''})`,
+          { cause: err },
+        )
       : err;
   const opts: CallOptions = { signal };
   const transport = options.transport ?? openTransport;
@@ -123,10 +163,10 @@ async function openLink(
   } catch (err) {
     if (deadline?.aborted && !callerSignal?.aborted) throw timedOut(err);
     throw signal?.aborted && !(err instanceof VirtwireError)
-      ? new AbortError(`connecting to ${uri} aborted`, { cause: err })
+      ? new AbortError(`connecting to ${shown} aborted`, { cause: err })
       : err;
   }
-  const rpc = new RpcClient(channel);
+  const rpc = new RpcClient(channel, options.limits);
   // A table of its own for the open sequence: the connection's routes through a supervisor.
   const remote = bindProgram<RemoteMethods>(rpc, remoteProgram);
   try {
@@ -146,7 +186,7 @@ async function openLink(
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({
         connectionId: rpc.id,
-        uri: redactUri(uri),
+        uri: shown,
         transport: options.transport ? 'custom' : target.transport,
         auth,
         durationMs: performance.now() - started,

@@ -122,8 +122,13 @@ export class Events<G extends EventGap = never> {
   private rpc: RpcClient | null = null;
   private detach: Array<() => void> = [];
   private finished: CloseInfo | null = null;
-  /** Counters, for monitoring: events delivered to subscriptions, and events no subscription claimed. */
-  readonly stats = { delivered: 0, unclaimed: 0, gaps: 0 };
+  /**
+   * Counters, for monitoring: events delivered to subscriptions, events no
+   * subscription claimed, gaps after reconnects, and events dropped because
+   * they did not decode (a malformed event is one whole message: dropping it
+   * leaves the connection and every call on it intact).
+   */
+  readonly stats = { delivered: 0, unclaimed: 0, gaps: 0, malformed: 0 };
 
   /**
    * @param caller Where registration calls go: the link, or a supervised connection's supervisor.
@@ -190,6 +195,14 @@ export class Events<G extends EventGap = never> {
   }
 
   private dispatch(h: MessageHeader, r: XdrReader, routes: ReadonlyMap<number, Route>): void {
+    try {
+      this.route(h, r, routes);
+    } catch {
+      this.stats.malformed++;
+    }
+  }
+
+  private route(h: MessageHeader, r: XdrReader, routes: ReadonlyMap<number, Route>): void {
     if (h.prog === REMOTE_PROGRAM && h.proc === CLOSE_EVENT) {
       const m = decodeRemoteConnectEventConnectionClosedMsg(r);
       const reg = this.registrations.get(CLOSE_KEY);

@@ -84,9 +84,23 @@ class Pending {
 }
 
 export interface RpcClientOptions {
-  /** Largest message accepted or sent, header included (default VIR_NET_MESSAGE_MAX). */
+  /**
+   * Largest message accepted or sent, after its length word (default
+   * VIR_NET_MESSAGE_MAX, 32 MiB, libvirt's own limit). A larger one is a
+   * ProtocolError naming `maxMessage`; an incoming one closes the connection.
+   */
   readonly maxMessage?: number;
+  /**
+   * How many calls given up by their caller (timeout, abort) are remembered
+   * so their late replies are dropped quietly (default 4096). Past it the
+   * oldest is forgotten, and a late reply to it or to any older call is
+   * dropped as well: the bound keeps memory flat however many calls time out.
+   */
+  readonly maxAbandoned?: number;
 }
+
+/** Default of RpcClientOptions.maxAbandoned. */
+export const DEFAULT_MAX_ABANDONED = 4096;
 
 /**
  * A client's own sink: methods on a prototype, not closures, since every
@@ -136,8 +150,14 @@ export class RpcClient {
   private closeInfo: CloseInfo | null = null;
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
-  /** Serials of calls given up by their caller, whose late replies are dropped quietly. */
+  /** Serials of calls given up by their caller, whose late replies are dropped quietly; oldest first. */
   private readonly abandoned = new Set<number>();
+  private readonly maxAbandoned: number;
+  /** The newest abandoned serial forgotten past maxAbandoned: replies to it and older ones are late, not bogus. */
+  private forgotten: number | null = null;
+  /** A PONG went out for the chunk being read: one answers every PING in it. */
+  private ponged = false;
+  private malformed = 0;
   private readonly eventHandlers = new Map<number, (h: MessageHeader, r: XdrReader) => void>();
   private readonly streams = new Map<number, StreamSink>();
   /** Outgoing messages, batched per tick. */
@@ -167,6 +187,7 @@ export class RpcClient {
   ) {
     nodeDebugLogging();
     this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
+    this.maxAbandoned = Math.max(0, opts.maxAbandoned ?? DEFAULT_MAX_ABANDONED);
     this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
     this.out = new Outbox(channel, this.maxMessage, this.id);
     channel.open(this.below);
@@ -175,6 +196,7 @@ export class RpcClient {
   /** @internal Bytes from the channel (see ClientSink). */
   onData(chunk: Uint8Array): void {
     if (this.closeInfo) return;
+    this.ponged = false;
     try {
       this.framer.push(chunk);
     } catch (err) {
@@ -209,6 +231,11 @@ export class RpcClient {
   /** Number of calls waiting for their reply. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** Event (MESSAGE) packets dropped because their handler could not decode them. */
+  get malformedEvents(): number {
+    return this.malformed;
   }
 
   private nextSerial(): number {
@@ -333,8 +360,21 @@ export class RpcClient {
     if (!p) return;
     this.pending.delete(serial);
     this.abandoned.add(serial);
+    if (this.abandoned.size > this.maxAbandoned) {
+      // Sets iterate in insertion order: the first is the oldest.
+      const oldest = this.abandoned.values().next().value as number;
+      this.abandoned.delete(oldest);
+      this.forgotten = oldest;
+    }
     p.cleanup?.();
     p.reject(err);
+  }
+
+  /** True for a serial this client issued no later than the newest forgotten abandoned one. */
+  private wasForgotten(serial: number): boolean {
+    if (this.forgotten === null) return false;
+    const age = (this.serial - serial) >>> 0;
+    return age >= (this.serial - this.forgotten) >>> 0 && age < 2 ** 31;
   }
 
   /**
@@ -544,7 +584,9 @@ export class RpcClient {
         this.onReply(prog, vers, serial, status, r, msg.length);
         return;
       case VIR_NET_MESSAGE:
-        this.onMessage({ prog, vers, proc, type, serial, status }, r);
+        // Keepalive from locals: a PING flood builds no header objects.
+        if (prog === KEEPALIVE) this.onKeepalive(proc);
+        else this.onMessage({ prog, vers, proc, type, serial, status }, r);
         return;
       case VIR_NET_STREAM:
       case VIR_NET_STREAM_HOLE: {
@@ -572,7 +614,7 @@ export class RpcClient {
   ): void {
     const p = this.pending.get(serial);
     if (p === undefined) {
-      if (this.abandoned.delete(serial)) return;
+      if (this.abandoned.delete(serial) || this.wasForgotten(serial)) return;
       throw new ProtocolError(`reply for serial ${serial}, which no call is waiting for`);
     }
     const id = p.d.program;
@@ -613,14 +655,28 @@ export class RpcClient {
     }
   }
 
+  /**
+   * One PONG per chunk read, none while the peer is not reading what we
+   * write: any packet of ours proves we are alive, and a PING flood must not
+   * pile PONGs up in our write buffer.
+   */
+  private onKeepalive(proc: number): void {
+    if (proc !== KeepaliveProcedure.KEEPALIVE_PROC_PING || this.ponged) return;
+    if (this.channel.needsDrain) return;
+    this.ponged = true;
+    this.send(PONG, PONG.type, 0, VIR_NET_OK, null);
+  }
+
   private onMessage(h: MessageHeader, r: XdrReader): void {
-    if (h.prog === KEEPALIVE) {
-      if (h.proc === KeepaliveProcedure.KEEPALIVE_PROC_PING) {
-        this.send(PONG, PONG.type, 0, VIR_NET_OK, null);
-      }
-      return;
+    const handler = this.eventHandlers.get(h.prog);
+    if (handler === undefined) return;
+    try {
+      handler(h, r);
+    } catch {
+      // An event is one whole message: dropping it leaves the stream in step,
+      // and the calls in flight have nothing to do with it.
+      this.malformed++;
     }
-    this.eventHandlers.get(h.prog)?.(h, r);
   }
 
   private closedError(what: string, info = this.closeInfo): ConnectionClosedError {

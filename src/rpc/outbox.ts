@@ -70,7 +70,7 @@ export class Outbox {
 
   private tooLong(len: number): ProtocolError {
     return new ProtocolError(
-      `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
+      `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD} (maxMessage ${this.maxMessage} + the length word)`,
     );
   }
 

@@ -15,7 +15,6 @@ import { Simulator, type SimulatorOptions } from '../../src/testing/simulator.js
 import { addressOf, HostileClient, stringCases } from './hostile-client.js';
 import {
   describeOutcome,
-  FIX,
   type Outcome,
   type Scenario,
   settle,
@@ -323,7 +322,6 @@ export function frameScenarios(): Scenario[] {
     {
       name: '8 clients announce the largest legal length and trickle',
       side: 'simulator',
-      waitsFor: FIX.frameBuffers,
       expect: { outcome: ['ok'], withinMs: 5000, peakMiB: 16 },
       run: () =>
         besidePolite({}, async (sim) => {
