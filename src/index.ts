@@ -190,6 +190,7 @@ export {
   isOperationAborted,
   isOperationFailed,
   isOperationInvalid,
+  NotLibvirtError,
   ProtocolError,
   RemoteError,
 } from './rpc/errors.js';

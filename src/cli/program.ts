@@ -7,7 +7,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { domainEventNames } from '../generated/event-names.js';
-import { DEFAULT_ADMIN_SOCKET, defaultUri, EXIT_OK, EXIT_USAGE } from './constants.js';
+import {
+  DEFAULT_ADMIN_SOCKET,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  defaultUri,
+  EXIT_OK,
+  EXIT_USAGE,
+} from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
 
@@ -38,6 +44,14 @@ export function positive(v: string): number {
   return n;
 }
 
+/** A number >= 0 (fractions allowed). */
+export function nonNegative(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
 const EXAMPLES = `
 Examples:
   $ virtwire -c qemu+tcp://host-a/system list --all
@@ -62,6 +76,11 @@ export function buildProgram(io: CliIo): Command {
       `hypervisor connection URI (default: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI or qemu:///system; now ${defaultUri(io.env)})`,
     )
     .option('-r, --readonly', 'connect read-only')
+    .option(
+      '--connect-timeout <seconds>',
+      `give up opening the connection after this many seconds, 0 for never (default: ${DEFAULT_CONNECT_TIMEOUT_S})`,
+      nonNegative,
+    )
     .option('-d, --debug', 'trace every RPC message on stderr (also NODE_DEBUG=virtwire)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
