@@ -70,6 +70,7 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
   libsasl2-modules netcat-openbsd xz-utils polkitd dbus-daemon dbus-bin openssl
+  tmux chromium # the CLI's live line in a real pty (test/e2e/cli-tmux), charts in a browser
 )
 
 # Per-host facts. Migration refuses a destination with the source's host UUID, so each host has

@@ -6,6 +6,7 @@
  * (the simulator) stays apart, as `virtwire/testing` does.
  */
 export { callCommand } from './call-command.js';
+export { chartCommand } from './chart-command.js';
 export { CliContext } from './context.js';
 export {
   dominfoCommand,

@@ -25,5 +25,15 @@ export const EXIT_USAGE = 2;
 /** As shells report a process ended by SIGINT. */
 export const EXIT_INTERRUPTED = 130;
 
+/** Signals the CLI handles itself, to leave cleanly (the terminal restored, the state reported). */
+export type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** 128 + the signal's number, as shells report a process a signal ended. */
+export const EXIT_FOR_SIGNAL: Record<TerminationSignal, number> = {
+  SIGINT: EXIT_INTERRUPTED,
+  SIGTERM: 143,
+  SIGHUP: 129,
+};
+
 /** Makes the terminal's cursor visible again (the progress line hides it). */
 export const SHOW_CURSOR = '\x1b[?25h';

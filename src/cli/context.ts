@@ -9,7 +9,7 @@ import type { Connection } from '../api/handles.js';
 import { TimeoutError, VirtwireError } from '../errors.js';
 import { NotLibvirtError, RemoteError } from '../rpc/errors.js';
 import { displayUri, UriError } from '../uri/index.js';
-import { DEFAULT_CONNECT_TIMEOUT_S, defaultUri } from './constants.js';
+import { DEFAULT_CONNECT_TIMEOUT_S, defaultUri, type TerminationSignal } from './constants.js';
 import { CommandError, UsageError } from './errors.js';
 import { nodeDebugEnabled, startTrace } from './trace.js';
 
@@ -24,14 +24,14 @@ export interface CliIo {
   readonly stdout: Output;
   readonly stderr: Output;
   readonly env: NodeJS.ProcessEnv;
-  /** Fires on SIGINT (Ctrl-C); main.ts wires it to the process. */
+  /** Fires on SIGINT (Ctrl-C), SIGTERM and SIGHUP; main.ts wires it to the process. */
   readonly interrupt: InterruptSource;
 }
 
-/** Ctrl-C as something commands subscribe to while they run. */
+/** Ctrl-C (and SIGTERM, SIGHUP) as something commands subscribe to while they run. */
 export interface InterruptSource {
-  /** Calls `fn` on every interrupt until the returned function is called. */
-  on(fn: () => void): () => void;
+  /** Calls `fn` on every such signal until the returned function is called. */
+  on(fn: (signal: TerminationSignal) => void): () => void;
 }
 
 export interface GlobalOptions {

@@ -16,6 +16,7 @@ import {
 } from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
+import { wrapText } from './terminal.js';
 import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
 // The commands' modules load when a command runs, so --help loads none of the
@@ -59,14 +60,24 @@ Examples:
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy vm1 qemu+tcp://host-b/system
   $ virtwire -c qemu+tcp://host-a/system events --event lifecycle
   $ virtwire call remote.domainLookupByName '{"name":"vm1"}'
-  $ virtwire demo
+  $ virtwire demo --chart demo.html
 
 Environment:
   VIRTWIRE_DEFAULT_URI, LIBVIRT_DEFAULT_URI   the URI used without -c
   NODE_DEBUG=virtwire                        trace every RPC message on stderr (as --debug)`;
 
+/** Help goes to the width of the terminal it is shown on (80 when it is not a terminal). */
+function helpWidth(out: CliIo['stdout']): number {
+  return out.isTTY && out.columns && out.columns > 0 ? out.columns : 80;
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('virtwire');
+  // help text of our own, wrapped to the width commander wraps its own part to
+  const wrapped =
+    (text: string) =>
+    (context: { error: boolean }): string =>
+      wrapText(text, helpWidth(context.error ? io.stderr : io.stdout));
   const ctx = async (): Promise<CliContext> =>
     new (await commands()).CliContext(io, program.opts<GlobalOptions>());
   program
@@ -86,10 +97,12 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', EXAMPLES);
+    .addHelpText('after', wrapped(EXAMPLES));
 
   program
     .command('list')
@@ -141,7 +154,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--timestamp', 'prefix each line with the time')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
-    .addHelpText('after', `\nEvent types: ${domainEventNames.join(', ')}`)
+    .addHelpText('after', wrapped(`\nEvent types: ${domainEventNames.join(', ')}`))
     .action(async (opts) => (await commands()).eventsCommand(await ctx(), opts));
 
   program
@@ -183,15 +196,15 @@ export function buildProgram(io: CliIo): Command {
   addMigrateOptions(migrate);
   migrate.addHelpText(
     'after',
-    `
-Output: a live progress line on a terminal (percent, memory left, rate, dirty rate,
-iteration, phase, elapsed, ETA) and a summary; plain lines when not a terminal;
-with --json one JSON object per line (start, progress, event, note, summary).
-Ctrl-C aborts the migration job (not possible once in post-copy).
+    wrapped(`
+Output:
+As virsh does, progress and notes go to stderr and the result to stdout. On a terminal, stderr shows a live progress line (percent of memory on the destination, phase, pass, memory left, measured transfer rate, dirty rate, elapsed time, ETA); a figure not known yet shows as "?" (the dirty rate and the pre-copy ETA during the first pass), and "ETA --" means pre-copy cannot converge at the measured rates. The switch to post-copy gets a line of its own with its latency. When stderr is not a terminal, or TERM=dumb, plain lines replace the live line. The summary (outcome, both hosts' domain states as queried, advice where they call for it) goes to stdout; an error is printed once, on stderr.
+With --json, stdout carries one JSON object per line: start, every record of the migration's timeline (progress, step, event, switch, abort, note, end), the summary, and lines of the CLI's own after it (type cli: a chart written); \`virtwire chart\` draws a chart from such a file. --chart writes the chart when the migration ends, also after a failure or Ctrl-C.
+Ctrl-C aborts the migration job in pre-copy. In post-copy, which cannot be rolled back, the first Ctrl-C says what leaving would do and a second one leaves; SIGTERM and SIGHUP leave at once. The exit status is then 128 + the signal's number.
 
 Example:
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy \\
-      --bandwidth 100 vm1 qemu+tcp://host-b/system`,
+      --bandwidth 100 --chart vm1.html vm1 qemu+tcp://host-b/system`),
   );
   migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
     await (await commands()).migrateCommand(await ctx(), domain, desturi, opts);
@@ -261,7 +274,31 @@ Examples:
     .option('--json', 'one JSON object per line instead of the progress bar')
     .option('--verbose', 'also show every migration event')
     .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
+    .option('--chart <file>', 'write the chart of the migration to this .svg or .html file')
     .action(async (opts) => (await demo()).demoCommand(await ctx(), opts));
+
+  program
+    .command('chart')
+    .description(
+      'draw the chart of a migration saved with virtwire migrate --json (or demo --json)',
+    )
+    .argument('<file>', 'the saved --json output (one JSON object per line)')
+    .option(
+      '-o, --output <file>',
+      'write the chart to this .svg or .html file (default: SVG on stdout)',
+    )
+    .addHelpText(
+      'after',
+      wrapped(`
+The chart shows memory remaining and processed, the measured transfer rate against the dirty rate, post-copy page requests, the pass boundaries, the switch to post-copy with its latency, the downtime, and any abort or failure where it happened. The HTML page adds a legend and the summary table. Neither needs a network to be viewed.
+
+Example:
+  $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy --json vm1 qemu+tcp://host-b/system > run.jsonl
+  $ virtwire chart run.jsonl -o run.html`),
+    )
+    .action(async (file: string, opts: { output?: string }) =>
+      (await commands()).chartCommand(await ctx(), file, opts),
+    );
 
   return program;
 }
@@ -312,8 +349,14 @@ function addMigrateOptions(cmd: Command): void {
     )
     .option('--tls', 'encrypt the migration data with TLS')
     .option('--zerocopy', 'zero-copy transfer of memory pages (with --parallel)')
-    .addOption(new Option('--json', 'one JSON object per line: progress, events, summary'))
-    .option('--verbose', 'also show every migration event');
+    .addOption(
+      new Option('--json', 'one JSON object per line on stdout: the timeline and the summary'),
+    )
+    .option('--verbose', 'also show every migration event')
+    .option(
+      '--chart <file>',
+      'when the migration ends, write its chart to this .svg or .html file',
+    );
 }
 
 /** Parses `argv` (without node and script), runs the command, returns the exit status. */

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect, isNoDomain, isOperationInvalid } from '../../src/index.js';
 import { guestCounter, guestXml } from '../helpers/guest.js';
-import { host } from '../helpers/hosts.js';
+import { generations, hostOf } from '../helpers/hosts.js';
 
 const NAME = 'vw-domain-test';
 let conn: Connection | undefined;
 
-afterAll(async () => {
+/** Removes what a generation's run left and closes its connection. */
+const cleanup = async (): Promise<void> => {
   if (!conn) return;
   try {
     const d = await conn.lookupDomain(NAME);
@@ -16,11 +17,14 @@ afterAll(async () => {
     if (!isNoDomain(err)) throw err;
   }
   await conn.close();
-});
+  conn = undefined;
+};
 
-describe('Domain handles on a real QEMU guest', () => {
+describe.each(generations())('Domain handles on a real QEMU guest: $label', (gen) => {
+  afterAll(cleanup);
+
   it('defines, starts, suspends, resumes, destroys and undefines with the right states and reasons', async () => {
-    conn = await connect(host('VIRTWIRE_HOST_A_TCP'));
+    conn = await connect(hostOf(gen, 0, 'TCP'));
     const dom = await conn.domainDefineXML(guestXml(NAME));
     expect(dom.name).toBe(NAME);
     expect(dom.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -81,7 +85,7 @@ describe('Domain handles on a real QEMU guest', () => {
   });
 
   it('creates a transient domain that disappears when destroyed', async () => {
-    conn ??= await connect(host('VIRTWIRE_HOST_A_TCP'));
+    conn ??= await connect(hostOf(gen, 0, 'TCP'));
     const dom = await conn.domainCreateXML(guestXml(`${NAME}-t`));
     try {
       expect(dom.id).toBeGreaterThan(0);

@@ -2,8 +2,8 @@
  * The simulator cross-checked against the real daemon: one scenario (define,
  * start, suspend, resume, errors, lifecycle events, job statistics, a live
  * migration to a second host, destroy and undefine) run by the same client
- * code against the two real libvirt + QEMU hosts and against two simulated
- * hosts. Both runs record the procedures the client sent to each host (by
+ * code against the two real libvirt + QEMU hosts of each generation and
+ * against two simulated hosts. Both runs record the procedures the client sent to each host (by
  * decoding the headers it writes), the shape of every result, the values
  * that must agree, the errors and the lifecycle events; the records must be
  * equal.
@@ -28,7 +28,7 @@ import { Simulator } from '../../src/testing/index.js';
 import { openTransport } from '../../src/transport/index.js';
 import { XdrReader } from '../../src/xdr/index.js';
 import { guestXml, removeDomains } from '../helpers/guest.js';
-import { host } from '../helpers/hosts.js';
+import { type Generation, generations, hostOf } from '../helpers/hosts.js';
 
 const NAME = 'vw-xcheck';
 
@@ -265,8 +265,8 @@ async function scenario(
   return t;
 }
 
-async function cleanupReal(): Promise<void> {
-  for (const uri of [host('VIRTWIRE_HOST_A_TCP'), host('VIRTWIRE_HOST_B_TCP')]) {
+async function cleanupReal(gen: Generation): Promise<void> {
+  for (const uri of [hostOf(gen, 0, 'TCP'), hostOf(gen, 1, 'TCP')]) {
     const c = await connect(uri);
     await removeDomains([c], NAME);
     await c.close();
@@ -277,16 +277,18 @@ let real: Trace;
 let simulated: Trace;
 const sims: Simulator[] = [];
 
-beforeAll(async () => {
-  await cleanupReal();
+/** The scenario on one generation's two hosts; on the simulator once, for every generation. */
+async function runScenarios(gen: Generation): Promise<void> {
+  await cleanupReal(gen);
   const xml = guestXml(NAME);
   real = await scenario(
     openTransport,
     openTransport,
-    host('VIRTWIRE_HOST_A_TCP'),
-    host('VIRTWIRE_HOST_B_TCP'),
+    hostOf(gen, 0, 'TCP'),
+    hostOf(gen, 1, 'TCP'),
     xml,
   );
+  if (sims.length > 0) return;
   const a = await Simulator.start({ hostname: 'sim-a' });
   const b = await Simulator.start({ hostname: 'sim-b' });
   sims.push(a, b);
@@ -294,14 +296,16 @@ beforeAll(async () => {
   // what the simulator itself logged is what the client sent
   expect(pollsOnce(a.calls)).toEqual(simulated.calls.a);
   expect(b.calls).toEqual(simulated.calls.b);
-}, 120_000);
+}
 
 afterAll(async () => {
   for (const s of sims) await s.close();
-  await cleanupReal();
 });
 
-describe('the simulator answers as libvirtd with QEMU does', () => {
+describe.each(generations())('the simulator answers as libvirtd with QEMU does: $label', (gen) => {
+  beforeAll(() => runScenarios(gen), 120_000);
+  afterAll(() => cleanupReal(gen));
+
   it('the client sends the same procedures to each host, in the same order', () => {
     expect(real.calls.a.length).toBeGreaterThan(40);
     expect(simulated.calls.a).toEqual(real.calls.a);

@@ -23,6 +23,7 @@ export type MigrationProcedures = Pick<
   | 'domainMigratePerform3'
   | 'domainMigrateFinish3'
   | 'domainMigrateConfirm3'
+  | 'connectGetCapabilities'
 >;
 
 /** One side of a migration: a connection to a daemon. */

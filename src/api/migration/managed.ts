@@ -157,7 +157,10 @@ function outcome(
     if (confirmError) {
       throw new MigrationError(
         firstError.phase,
-        `${firstError.message}; confirm also failed, so the guest is probably left paused on the source: ${confirmError.message}`,
+        // Confirm often repeats the first error: say it once.
+        confirmError.message === asError(firstError.cause).message
+          ? `${firstError.message} (confirm on the source failed the same way)`
+          : `${firstError.message}; confirm on the source also failed: ${confirmError.message}`,
         { cause: firstError.cause, confirmError },
       );
     }
@@ -171,7 +174,7 @@ function outcome(
   if (confirmError) {
     throw new MigrationError(
       'confirm',
-      `migration of ${name} finished on the destination, but confirm failed on the source, so the guest is probably left paused there: ${confirmError.message}`,
+      `migration of ${name} finished on the destination, but confirm failed on the source: ${confirmError.message}`,
       { cause: confirmError, confirmError },
     );
   }

@@ -307,6 +307,9 @@ export class OutgoingJob implements DomainJob {
     const now = this.host.now();
     this.step(now);
     if (this.phase !== 'precopy') return; // converged meanwhile: nothing left to switch
+    // What is left is what pre-copy reports as left: a page dirtied again before this pass
+    // reached it is one page to send, not two (never more than the memory, or the dirty set).
+    const left = this.remaining;
     this.pauseSource(
       Paused.VIR_DOMAIN_PAUSED_MIGRATION,
       Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -317,7 +320,7 @@ export class OutgoingJob implements DomainJob {
     );
     this.nextIteration();
     this.phase = 'postcopy';
-    this.passRemaining += this.dirty;
+    this.passRemaining = left;
     this.dirty = 0;
     this.postcopyTotal = this.passRemaining;
     this.downtimeMs = SWITCHOVER_MS;

@@ -37,6 +37,8 @@ const REPLIES: Record<keyof MigrationProcedures, () => unknown> = {
   domainMigratePerform3: () => ({ cookieOut: cookie('C') }),
   domainMigrateFinish3: () => ({ dom: { ...REF, id: 9 }, cookieOut: cookie('D') }),
   domainMigrateConfirm3: () => undefined,
+  // the orchestration never asks; the Migration does, to tell the same host twice apart
+  connectGetCapabilities: () => ({ capabilities: '<capabilities/>' }),
 };
 
 export interface FakeOptions {
