@@ -233,6 +233,7 @@ export {
   isOperationAborted,
   isOperationFailed,
   isOperationInvalid,
+  NotLibvirtError,
   ProtocolError,
   RemoteError,
 } from './rpc/errors.js';

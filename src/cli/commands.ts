@@ -19,3 +19,4 @@ export {
 export { exitCodeFor, formatError } from './errors.js';
 export { eventsCommand } from './events-command.js';
 export { migrateCommand } from './migrate.js';
+export { runVirshCommand } from './virsh-commands.js';

@@ -13,6 +13,12 @@ export function defaultUri(env: NodeJS.ProcessEnv): string {
 /** Where `call admin.*` finds libvirtd's admin socket unless --admin-socket says otherwise. */
 export const DEFAULT_ADMIN_SOCKET = '/run/libvirt/libvirt-admin-sock';
 
+/**
+ * Seconds a connection may take to open before the CLI gives up (virsh waits
+ * forever on a port that accepts and never answers); --connect-timeout 0 waits forever.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30;
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

@@ -7,7 +7,6 @@ import type { Connection, Domain } from '../api/handles.js';
 import type { JobStats } from '../api/migration/index.js';
 import { type DomainState, enumName } from '../api/names.js';
 import {
-  VirConnectListAllDomainsFlags,
   VirDomainAbortJobFlagsValues,
   VirDomainJobOperation,
   VirDomainJobType,
@@ -16,6 +15,7 @@ import { isNoDomain } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
 import { formatBytes, table } from './format.js';
 import { jsonPretty } from './json.js';
+import { listFlags } from './virsh-commands.js';
 
 /** virsh's words for domain states. */
 const VIRSH_STATE: Record<string, string> = {
@@ -69,12 +69,10 @@ async function withConnection<T>(ctx: CliContext, fn: (c: Connection) => Promise
 
 export async function listCommand(
   ctx: CliContext,
-  opts: { all?: boolean; name?: boolean; uuid?: boolean; json?: boolean },
+  opts: Readonly<Record<string, boolean | undefined>>,
 ): Promise<void> {
   await withConnection(ctx, async (conn) => {
-    const domains = await conn.listAllDomains(
-      opts.all ? 0 : VirConnectListAllDomainsFlags.VIR_CONNECT_LIST_DOMAINS_ACTIVE,
-    );
+    const domains = await conn.listAllDomains(listFlags(opts));
     // A domain may vanish between the listing and its state call (a transient one stopping): skip it.
     const found = await Promise.all(
       domains.map(async (d): Promise<ListRow | null> => {

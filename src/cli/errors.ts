@@ -6,6 +6,7 @@
 import { MigrationError, PostcopyFailedError } from '../api/migration/index.js';
 import { TypedParamError } from '../api/typed-params.js';
 import { RemoteError } from '../rpc/errors.js';
+import { UriError } from '../uri/index.js';
 import { EXIT_FAILURE, EXIT_FOR_SIGNAL, EXIT_USAGE, type TerminationSignal } from './constants.js';
 
 /** A failure the CLI words itself (it keeps the library's error as `cause`): exit 1. */
@@ -53,7 +54,8 @@ export function remoteCause(err: unknown): RemoteError | null {
 
 /** Exit status for an error. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof TypedParamError) return EXIT_USAGE;
+  if (err instanceof UsageError || err instanceof TypedParamError || err instanceof UriError)
+    return EXIT_USAGE;
   if (err instanceof InterruptedError) return EXIT_FOR_SIGNAL[err.signal];
   return EXIT_FAILURE;
 }
@@ -76,6 +78,7 @@ export function formatError(err: unknown, opts: { readonly debug?: boolean } = {
     )
       lines.push(`error: ${err.message}`);
     else if (err instanceof TypedParamError) lines.push(`error: invalid option: ${err.message}`);
+    else if (err instanceof UriError) lines.push(`error: invalid URI: ${err.message}`);
     else if (err.name === 'Error' || err.name === 'TypeError') lines.push(`error: ${err.message}`);
     else lines.push(`error: ${err.name}: ${err.message}`);
     // A Migration queried both sides (err.sides) and its summary gave the advice those states

@@ -7,10 +7,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { domainEventNames } from '../generated/event-names.js';
-import { DEFAULT_ADMIN_SOCKET, defaultUri, EXIT_OK, EXIT_USAGE } from './constants.js';
+import {
+  DEFAULT_ADMIN_SOCKET,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  defaultUri,
+  EXIT_OK,
+  EXIT_USAGE,
+} from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
 import { wrapText } from './terminal.js';
+import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
 // The commands' modules load when a command runs, so --help loads none of the
 // library (commands.ts says why they are one module); the demo also loads the
@@ -36,6 +43,14 @@ export function positive(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+/** A number >= 0 (fractions allowed). */
+export function nonNegative(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number >= 0');
   return n;
 }
 
@@ -73,6 +88,11 @@ export function buildProgram(io: CliIo): Command {
       `hypervisor connection URI (default: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI or qemu:///system; now ${defaultUri(io.env)})`,
     )
     .option('-r, --readonly', 'connect read-only')
+    .option(
+      '--connect-timeout <seconds>',
+      `give up opening the connection after this many seconds, 0 for never (default: ${DEFAULT_CONNECT_TIMEOUT_S})`,
+      nonNegative,
+    )
     .option('-d, --debug', 'trace every RPC message on stderr (also NODE_DEBUG=virtwire)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -88,6 +108,18 @@ export function buildProgram(io: CliIo): Command {
     .command('list')
     .description('list domains: Id, Name, State (running ones unless --all)')
     .option('--all', 'include inactive domains')
+    .option('--inactive', 'only inactive domains')
+    .option('--state-running', 'only running domains')
+    .option('--state-paused', 'only paused domains')
+    .option('--state-shutoff', 'only shut off domains')
+    .option('--state-other', 'only domains in another state')
+    .option('--persistent', 'only persistent domains')
+    .option('--transient', 'only transient domains')
+    .option('--autostart', 'only domains that start with the host')
+    .option('--no-autostart', 'only domains that do not start with the host')
+    .option('--with-snapshot', 'only domains with snapshots')
+    .option('--without-snapshot', 'only domains without snapshots')
+    .option('--managed-save', 'only domains with a managed save image')
     .option('--name', 'print names only')
     .option('--uuid', 'print UUIDs only')
     .option('--json', 'print a JSON array')
@@ -211,6 +243,28 @@ Examples:
     .action(async (procedure: string | undefined, json: string | undefined, opts) =>
       (await commands()).callCommand(await ctx(), procedure, json, opts),
     );
+
+  for (const spec of VIRSH_SPECS) {
+    const cmd = program.command(spec.name).description(spec.description);
+    for (const [a, help] of spec.args) cmd.argument(a, help);
+    for (const [flags, help] of spec.options) cmd.option(flags, help);
+    cmd.option('--json', 'print JSON');
+    cmd.action(async (...params: unknown[]) => {
+      // commander passes the arguments, then the options object, then the command
+      const args = params.slice(0, spec.args.length) as string[];
+      const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
+      await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
+    });
+  }
+
+  // An unknown command: virsh's name for something virtwire does another way gets that way.
+  program.on('command:*', (operands: string[]) => {
+    const name = operands[0] ?? '';
+    const instead = VIRSH_INSTEAD[name];
+    const hint = instead ? `\nvirsh's ${name} here: ${instead}` : '';
+    io.stderr.write(`error: unknown command '${name}'${hint}\n(add --help for the commands)\n`);
+    throw new CommanderError(EXIT_USAGE, 'virtwire.unknownCommand', `unknown command '${name}'`);
+  });
 
   program
     .command('demo')

@@ -3,7 +3,7 @@ import {
   VIR_NET_MESSAGE_LEN_MAX,
   VIR_NET_MESSAGE_MAX,
 } from '../generated/virnet.js';
-import { ProtocolError } from './errors.js';
+import { NotLibvirtError, ProtocolError } from './errors.js';
 
 /** Bytes of the length word that starts every message (it counts itself). */
 export const LENGTH_WORD = VIR_NET_MESSAGE_LEN_MAX;
@@ -46,6 +46,8 @@ export class Framer {
   private filled = 0;
   private readonly lenBytes = new Uint8Array(LENGTH_WORD);
   private lenFilled = 0;
+  /** Until the first message is whole, a bad length word most likely means another protocol answered. */
+  private seenMessage = false;
 
   constructor(
     private readonly onMessage: (msg: Uint8Array, owned: boolean) => void,
@@ -78,7 +80,17 @@ export class Framer {
     return this.partial !== null || this.lenFilled > 0;
   }
 
-  private checkLength(len: number): void {
+  /**
+   * `head`: the peer's first bytes when nothing valid came yet; a refused
+   * length then most likely means a different server answered (sshd's banner
+   * reads as a 1.3 GB message), which is the error worth reporting.
+   */
+  private checkLength(len: number, head: () => Uint8Array): void {
+    if (len >= MIN_MESSAGE && len - LENGTH_WORD <= this.maxMessage) return;
+    // A libvirt length word starts with a zero byte (messages stay under 32 MiB);
+    // a printable one is the start of some other protocol's greeting.
+    if (!this.seenMessage && len >>> 24 >= 0x20 && len >>> 24 < 0x7f)
+      throw new NotLibvirtError(head());
     if (len < MIN_MESSAGE) {
       throw new ProtocolError(`message length ${len} cannot hold a ${MIN_MESSAGE}-byte header`);
     }
@@ -103,6 +115,7 @@ export class Framer {
         if (this.filled < this.partialLen) return;
         const msg = buf;
         this.partial = null;
+        this.seenMessage = true;
         this.onMessage(msg, msg.buffer !== this.assembly.buffer);
         continue;
       }
@@ -112,7 +125,12 @@ export class Framer {
         if (this.lenFilled < LENGTH_WORD) return;
         const b = this.lenBytes;
         const len = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-        this.checkLength(len);
+        this.checkLength(len, () => {
+          const h = new Uint8Array(LENGTH_WORD + Math.min(end - pos, NotLibvirtError.SHOWN));
+          h.set(b);
+          h.set(chunk.subarray(pos, pos + h.length - LENGTH_WORD), LENGTH_WORD);
+          return h;
+        });
         this.lenFilled = 0;
         this.partial = this.begin(len, LENGTH_WORD);
         this.partial.set(b);
@@ -130,8 +148,9 @@ export class Framer {
           (chunk[pos + 2]! << 8) |
           chunk[pos + 3]!) >>>
         0;
-      this.checkLength(len);
+      this.checkLength(len, () => chunk.slice(pos, pos + NotLibvirtError.SHOWN));
       if (avail >= len) {
+        this.seenMessage = true;
         this.onMessage(chunk.subarray(pos, pos + len), false);
         pos += len;
         continue;
