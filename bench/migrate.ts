@@ -578,7 +578,7 @@ async function main(env: Record<string, string>): Promise<void> {
     /<name>[^<]*<\/name>/,
     `<name>${NAME}</name>`,
   );
-  const defined = await admA.defineDomain(xml);
+  const defined = await admA.domainDefineXML(xml);
 
   // side connections record the events of every migration, both tools alike
   await Promise.all([observe(admA, 'A'), observe(admB, 'B')]);
@@ -611,7 +611,7 @@ async function main(env: Record<string, string>): Promise<void> {
   const results: RoundResult[] = [];
 
   const migrateOnce = async (round: number, tool: Tool): Promise<RoundResult> => {
-    await defined.start();
+    await defined.createWithFlags();
     await sleep(SETTLE_MS);
     const dom = await a.lookupDomain(NAME); // outside the timing: virtwire's caller has it
     const log_: Seen[] = [];

@@ -1,118 +1,235 @@
-// Stream download benchmark: virtwire vs `virsh vol-download` (libvirt's C client) against the
-// same real libvirtd (host A of scripts/test-hosts.sh, qemu+tcp), same volume, both to /dev/null.
+// Volume stream benchmark: virtwire vs virsh (libvirt's C client) moving the same volumes through
+// the same real libvirtd (host A of scripts/test-hosts.sh, qemu+tcp), alternating in every round.
 //
-//   npx tsx bench/stream.ts                 # 256 MiB volume, 5 rounds (about a minute)
-//   npx tsx bench/stream.ts --rounds=3 --mib=512 --json
+//   npx tsx bench/stream.ts                        # 256 MiB and 4 GiB, every case (~10 minutes)
+//   npx tsx bench/stream.ts --sizes=256 --rounds=5 --only='download dense'
+//   npx tsx bench/stream.ts --json                 # JSON on stdout, progress on stderr
+//   npx tsx bench/stream.ts --profile=/tmp/prof    # + a V8 CPU profile of every virtwire transfer
 //
-// A `dir` pool under /tmp/vw-pool-XXXX gets one raw volume filled with random bytes (written
-// straight into the volume's file, so no hole makes either side's job easier). Every round
-// downloads it, non-sparse, to /dev/null, with each client in turn (the order flips every round):
-// - virsh: `virsh -c URI vol-download --pool POOL VOL /dev/null`, wall time of the process. Its
-//   start-up, connection and exit are timed separately in the same round (`virsh pool-info POOL`)
-//   and subtracted: "virsh net", the transfer itself.
-// - virtwire, fresh process: like virsh, one new process per download (this script with
-//   --child). It times from the STORAGE_VOL_DOWNLOAD call until streamToFile('/dev/null') has
-//   written every chunk (fs writes, as virsh does) and the finish handshake is confirmed:
-//   the transfer itself, like "virsh net".
-// - virtwire, in this process: connect + the same download + close, on a process that has
-//   already done several (a long-lived tool with a small heap). Reported, not the target.
-// CPU time (user+sys, all threads) is shown for virsh (whole process, from /usr/bin/time when
-// installed) and for the virtwire child (the download only).
-// One unmeasured warm-up round first (page cache, JIT). Figures are medians over the rounds;
-// ratios are medians of per-round throughput ratios. Target: virtwire (fresh process) >= 0.9x
-// "virsh net" throughput. Prints PASS/FAIL and exits 0 either way; 1 if anything errors. Pool
-// and volume are removed at the end, also on failure or Ctrl-C. If `test-hosts.sh status`
-// fails the bench runs `up` and, at the end, `down`. On a busy 2-core machine the daemon, its
-// I/O helper and the client compete for the cores: expect the ratio to move with the load.
+// Cases: download and upload, dense (random bytes) and sparse (data extents between real holes,
+// see stream-volumes.ts), of each size. Per case and round, in turn (the order flips every round):
+// - virsh: `virsh -c URI vol-download --pool P VOL FILE [--sparse]` (or vol-upload), wall time of
+//   the process; `virsh pool-info P` right after, in the same round, times its start-up,
+//   connection and exit, subtracted: "virsh net", the transfer itself.
+// - virtwire, fresh process: bench/stream-child.ts, one new process per transfer, as a user's
+//   script runs; it times the call until the file is written / the finish is confirmed.
+// Dense downloads go to /dev/null (--dense-to=file: a file, like the sparse ones); sparse
+// downloads to a file in the pool's directory (holes stay holes), deleted after each transfer.
+// Uploads go into a volume re-created empty before each transfer; their sources are the
+// download volumes' own files. The first round is a warm-up, not counted, in which every
+// transfer's result is compared with its source byte for byte (and holes checked) on both sides.
+//
+// Per case: throughput (median round) and the ratio virtwire / virsh net (median of the per-round
+// ratios, target >= 1.0); CPU (user + sys) per GiB, virsh net (whole process minus pool-info's)
+// against virtwire's transfer (target: not higher); virtwire's peak RSS growth during the
+// transfer (largest of the rounds; target within 64 MiB); libvirtd's CPU per GiB for each side
+// (the daemon's share of the two cores). Prints PASS/FAIL per target and exits 0 whatever they
+// say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
-import { spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchWithHosts } from '../scripts/lib/harness.js';
-import { streamToFile, volumeDownload } from '../src/api/streams.js';
-import type { RemoteNonnullStoragePool, RemoteNonnullStorageVol } from '../src/generated/remote.js';
+import type { RemoteNonnullStoragePool } from '../src/generated/remote.js';
 import { type Connection, connect } from '../src/index.js';
+import type { ChildJob, ChildResult } from './stream-child.js';
+import { checkCopy, dataBytes, fillVolume, sparseLayout } from './stream-volumes.js';
 
-const SELF = fileURLToPath(import.meta.url);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(HERE, 'stream-child.ts');
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+// ---------------------------------------------------------------------------
+// Options
+
 const argv = process.argv.slice(2);
-
-interface ChildResult {
-  connectMs: number;
-  downloadMs: number;
-  cpuMs: number;
-}
-
-/** One download in a fresh process: `--child URI POOL VOL SIZE`; prints a ChildResult. */
-async function child(uri: string, poolName: string, volName: string, size: number) {
-  const t0 = performance.now();
-  const conn = await connect(uri);
-  try {
-    const { pool } = await conn.remote.storagePoolLookupByName({ name: poolName });
-    const { vol } = await conn.remote.storageVolLookupByName({ pool, name: volName });
-    const t1 = performance.now();
-    const c0 = process.cpuUsage();
-    const s = await volumeDownload(conn, vol);
-    const n = await streamToFile(s, '/dev/null');
-    const cpu = process.cpuUsage(c0);
-    const t2 = performance.now();
-    if (n !== BigInt(size)) throw new Error(`downloaded ${n} bytes, expected ${size}`);
-    const r: ChildResult = {
-      connectMs: t1 - t0,
-      downloadMs: t2 - t1,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-    };
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-  } finally {
-    await conn.close();
-  }
-}
-
-if (argv[0] === '--child') {
-  const [uri, poolName, volName, size] = argv.slice(1);
-  await child(uri!, poolName!, volName!, Number(size)).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
-
+const opt = (name: string): string | undefined =>
+  argv.find((x) => x.startsWith(`--${name}=`))?.slice(name.length + 3);
 function numOpt(name: string, dflt: number): number {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  if (a === undefined) return dflt;
-  const n = Number(a.slice(name.length + 3));
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`bad ${a}`);
+  const v = opt(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`bad --${name}=${v}`);
   return n;
 }
+const KNOWN = ['json', 'sizes', 'rounds', 'big-rounds', 'only', 'profile', 'dense-to'];
 for (const a of argv) {
-  if (!/^--(json|rounds=\d+|mib=\d+)$/.test(a)) {
+  if (!a.startsWith('--') || !KNOWN.includes(a.slice(2).split('=')[0]!)) {
     process.stderr.write(
-      `unknown argument ${a}\nusage: npx tsx bench/stream.ts [--json] [--rounds=N] [--mib=N]\n`,
+      `unknown argument ${a}\nusage: npx tsx bench/stream.ts [--json] [--sizes=MiB,...] ` +
+        '[--rounds=N] [--big-rounds=N] [--only=REGEX] [--profile=DIR] [--dense-to=null|file]\n',
     );
     process.exit(2);
   }
 }
 const JSON_OUT = argv.includes('--json');
-const ROUNDS = Math.max(3, Math.floor(numOpt('rounds', 5)));
-const SIZE = Math.floor(numOpt('mib', 256)) * 1024 * 1024;
-const TARGET = 0.9;
-const POOL = `bench-stream-${process.pid}`;
-const VOL = 'bench.raw';
+const SIZES = (opt('sizes') ?? '256,4096').split(',').map((s) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`bad size ${s} in --sizes`);
+  return n * MiB;
+});
+/** Counted rounds for sizes below 1 GiB, and for the others. */
+const ROUNDS = Math.max(3, numOpt('rounds', 5));
+const BIG_ROUNDS = Math.max(3, numOpt('big-rounds', 3));
+const ONLY = new RegExp(opt('only') ?? '.');
+const PROFILE = opt('profile');
+const DENSE_TO = opt('dense-to') ?? 'null';
+if (DENSE_TO !== 'null' && DENSE_TO !== 'file') throw new Error(`bad --dense-to=${DENSE_TO}`);
+const TARGET_RATIO = 1.0;
+const RSS_BOUND = 64 * MiB;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const POOL = `bench-stream-${process.pid}`;
+const UPLOAD_VOL = 'up.raw';
 
 const log = JSON_OUT
   ? (s: string) => process.stderr.write(`${s}\n`)
   : (s: string) => process.stdout.write(`${s}\n`);
 
-const median = (xs: number[]) => {
+const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const mibps = (ms: number) => SIZE / 1048576 / (ms / 1000);
+const sizeName = (n: number) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`);
+
+interface Case {
+  readonly name: string;
+  readonly direction: 'download' | 'upload';
+  readonly sparse: boolean;
+  readonly size: number;
+  /** Bytes of data the stream carries (the rest are holes). */
+  readonly data: number;
+  readonly rounds: number;
+}
+
+const CASES: Case[] = SIZES.flatMap((size) =>
+  (['download', 'upload'] as const).flatMap((direction) =>
+    [false, true].map((sparse) => ({
+      name: `${direction} ${sparse ? 'sparse' : 'dense'} ${sizeName(size)}`,
+      direction,
+      sparse,
+      size,
+      data: sparse ? dataBytes(sparseLayout(size)) : size,
+      rounds: size >= GiB ? BIG_ROUNDS : ROUNDS,
+    })),
+  ),
+).filter((c) => ONLY.test(c.name));
+if (CASES.length === 0) throw new Error(`--only=${opt('only')} matches no case`);
+
+// ---------------------------------------------------------------------------
+// Running one transfer on each side
+
+interface Sample {
+  /** Wall time of the transfer (virsh: the whole process). */
+  ms: number;
+  cpuMs: number | null;
+  /** virsh: its pool-info run in the same round (start-up, connect, exit). */
+  fixedMs?: number;
+  fixedCpuMs?: number | null;
+  /** virsh: max RSS of the process; virtwire: peak growth during the transfer. */
+  rss: number | null;
+  /** libvirtd's CPU during the transfer (ms), null when /proc is unreadable. */
+  daemonCpuMs: number | null;
+}
+
+let daemonPid = 0;
+/** utime + stime (+ children's) of libvirtd in ms, from /proc (10 ms resolution). */
+function daemonCpu(): number | null {
+  try {
+    const f = readFileSync(`/proc/${daemonPid}/stat`, 'utf8');
+    const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // fields 14-17 of stat(5): utime stime cutime cstime, in clock ticks (100 Hz)
+    return (Number(v[11]) + Number(v[12]) + Number(v[13]) + Number(v[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
+
+/**
+ * Runs a process to its end without blocking the event loop: the bench's own
+ * connection (pool and volume set-up) must keep answering the daemon's
+ * keepalive pings through transfers that take minutes on a loaded machine.
+ */
+function run(
+  cmd: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
+
+async function runVirsh(uri: string, args: string[]) {
+  const cmd = ['virsh', '-q', '-c', uri, ...args];
+  const t0 = performance.now();
+  const r = TIME
+    ? await run(TIME, ['-f', 'VWTIME %U %S %M', ...cmd])
+    : await run(cmd[0]!, cmd.slice(1));
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`virsh ${args.join(' ')} failed: ${r.stderr}`);
+  const m = /VWTIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return {
+    ms,
+    cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : null,
+    rss: m ? Number(m[3]) * 1024 : null,
+  };
+}
+
+async function virshTransfer(uri: string, c: Case, vol: string, file: string): Promise<Sample> {
+  const verb = c.direction === 'download' ? 'vol-download' : 'vol-upload';
+  const args = [verb, '--pool', POOL, vol, file, ...(c.sparse ? ['--sparse'] : [])];
+  const d0 = daemonCpu();
+  const t = await runVirsh(uri, args);
+  const daemonCpuMs = diff(d0, daemonCpu());
+  const fixed = await runVirsh(uri, ['pool-info', POOL]);
+  return { ...t, fixedMs: fixed.ms, fixedCpuMs: fixed.cpuMs, daemonCpuMs };
+}
+
+async function virtwireTransfer(
+  uri: string,
+  c: Case,
+  vol: string,
+  file: string,
+  tag: string,
+): Promise<Sample> {
+  const job: ChildJob = {
+    uri,
+    pool: POOL,
+    vol,
+    direction: c.direction,
+    sparse: c.sparse,
+    file,
+    size: c.size,
+  };
+  const prof = PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${tag}.cpuprofile`]
+    : [];
+  const d0 = daemonCpu();
+  const r = await run(process.execPath, [...prof, ...process.execArgv, CHILD, JSON.stringify(job)]);
+  const daemonCpuMs = diff(d0, daemonCpu());
+  if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  return { ms: out.ms, cpuMs: out.cpuMs, rss: out.rssGrowth, daemonCpuMs };
+}
+
+// ---------------------------------------------------------------------------
+// Setup and cleanup
 
 let admin: Connection | undefined;
 let pool: RemoteNonnullStoragePool | undefined;
@@ -122,10 +239,13 @@ async function cleanup(): Promise<void> {
   if (admin?.isOpen && pool) {
     const p = pool;
     pool = undefined;
-    const vol = await admin.remote
-      .storageVolLookupByName({ pool: p, name: VOL })
-      .catch(() => undefined);
-    if (vol) await admin.remote.storageVolDelete({ vol: vol.vol, flags: 0 }).catch(() => {});
+    const { names } = await admin.remote
+      .storagePoolListVolumes({ pool: p, maxnames: 1024 })
+      .catch(() => ({ names: [] as string[] }));
+    for (const name of names) {
+      const v = await admin.remote.storageVolLookupByName({ pool: p, name }).catch(() => null);
+      if (v) await admin.remote.storageVolDelete({ vol: v.vol, flags: 0 }).catch(() => {});
+    }
     await admin.remote.storagePoolDestroy({ pool: p }).catch(() => {});
     await admin.remote.storagePoolUndefine({ pool: p }).catch(() => {});
   }
@@ -135,39 +255,64 @@ async function cleanup(): Promise<void> {
   poolDir = '';
 }
 
-/** Runs virsh; wall time, and CPU time when /usr/bin/time is there. */
-function virsh(uri: string, args: string[]): { ms: number; cpuMs: number | null } {
-  const cmd = ['virsh', '-q', '-c', uri, ...args];
-  const t0 = performance.now();
-  const r = TIME
-    ? spawnSync(TIME, ['-f', 'VWCPU %U %S', ...cmd], { encoding: 'utf8' })
-    : spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`virsh ${args.join(' ')} failed: ${r.stderr}`);
-  const m = /VWCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
-  return { ms, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : null };
+async function createVolume(name: string, size: number): Promise<string> {
+  const xml =
+    `<volume><name>${name}</name><capacity unit='bytes'>${size}</capacity>` +
+    `<allocation>0</allocation><target><format type='raw'/></target></volume>`;
+  const { vol } = await admin!.remote.storageVolCreateXml({ pool: pool!, xml, flags: 0 });
+  return (await admin!.remote.storageVolGetPath({ vol })).name;
 }
 
-function virtwireChild(uri: string): ChildResult {
-  const r = spawnSync(
-    process.execPath,
-    [...process.execArgv, SELF, '--child', uri, POOL, VOL, String(SIZE)],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+/** Deletes the upload volume (if there) and creates it empty, `size` bytes of hole. */
+async function freshUploadVolume(size: number): Promise<string> {
+  const old = await admin!.remote
+    .storageVolLookupByName({ pool: pool!, name: UPLOAD_VOL })
+    .catch(() => null);
+  if (old) await admin!.remote.storageVolDelete({ vol: old.vol, flags: 0 });
+  return createVolume(UPLOAD_VOL, size);
 }
 
-async function virtwireInProcess(uri: string, vol: RemoteNonnullStorageVol): Promise<number> {
-  const t0 = performance.now();
-  const conn = await connect(uri);
-  try {
-    const n = await streamToFile(await volumeDownload(conn, vol), '/dev/null');
-    if (n !== BigInt(SIZE)) throw new Error(`virtwire downloaded ${n} bytes, expected ${SIZE}`);
-  } finally {
-    await conn.close();
+const sourceVol = (c: Case) => `${c.sparse ? 'sparse' : 'dense'}-${c.size / MiB}.raw`;
+
+// ---------------------------------------------------------------------------
+
+interface CaseResult {
+  readonly c: Case;
+  readonly virsh: Sample[];
+  readonly virtwire: Sample[];
+}
+
+/** One transfer by one side; in the warm-up round, its result is checked against the source. */
+async function transfer(
+  uri: string,
+  c: Case,
+  side: 'virsh' | 'virtwire',
+  round: number,
+): Promise<Sample> {
+  const source = join(poolDir, sourceVol(c));
+  let vol = sourceVol(c);
+  let file: string;
+  let check: (() => Promise<void>) | null = null;
+  if (c.direction === 'download') {
+    file = !c.sparse && DENSE_TO === 'null' ? '/dev/null' : join(poolDir, `out-${side}.raw`);
+    if (file !== '/dev/null') check = () => checkCopy(source, file, c.sparse);
+  } else {
+    const dest = await freshUploadVolume(c.size);
+    vol = UPLOAD_VOL;
+    file = source;
+    check = () => checkCopy(source, dest, c.sparse);
   }
-  return performance.now() - t0;
+  const tag = `${c.name.replaceAll(' ', '-')}-r${round}-${side}`;
+  const s =
+    side === 'virsh'
+      ? await virshTransfer(uri, c, vol, file)
+      : await virtwireTransfer(uri, c, vol, file, tag);
+  try {
+    if (round === 0 && check) await check();
+  } finally {
+    if (file !== '/dev/null' && c.direction === 'download') rmSync(file, { force: true });
+  }
+  return s;
 }
 
 async function main(env: Record<string, string>): Promise<void> {
@@ -175,6 +320,19 @@ async function main(env: Record<string, string>): Promise<void> {
   if (!uri) throw new Error('test-hosts.sh env gives no VIRTWIRE_HOST_A_TCP');
   const virshVersion = spawnSync('virsh', ['--version'], { encoding: 'utf8' }).stdout?.trim();
   if (!virshVersion) throw new Error('virsh is not installed');
+  daemonPid = Number(readFileSync(join(env.VIRTWIRE_HOSTS_DIR!, 'A', 'libvirtd.pid'), 'utf8'));
+
+  // Room on disk: every source volume, one upload target, one sparse download, 2 GiB to spare.
+  const sizes = [...new Set(CASES.map((c) => c.size))];
+  const need =
+    sizes.reduce((n, s) => n + s + dataBytes(sparseLayout(s)), 0) +
+    Math.max(...sizes) +
+    Math.max(...sizes.map((s) => dataBytes(sparseLayout(s)))) +
+    2 * GiB;
+  const fs = statfsSync('/tmp');
+  if (fs.bavail * fs.bsize < need) {
+    throw new Error(`/tmp has ${fs.bavail * fs.bsize} bytes free, the bench needs ${need}`);
+  }
 
   admin = await connect(uri);
   poolDir = mkdtempSync('/tmp/vw-pool-');
@@ -182,105 +340,143 @@ async function main(env: Record<string, string>): Promise<void> {
   pool = (await admin.remote.storagePoolDefineXml({ xml, flags: 0 })).pool;
   await admin.remote.storagePoolBuild({ pool, flags: 0 });
   await admin.remote.storagePoolCreate({ pool, flags: 0 });
-  const volXml = `<volume><name>${VOL}</name><capacity unit='bytes'>${SIZE}</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`;
-  const { vol } = await admin.remote.storageVolCreateXml({ pool, xml: volXml, flags: 0 });
-  const path = (await admin.remote.storageVolGetPath({ vol })).name;
-  // random bytes, written straight into the volume's file (the daemon runs on this machine)
-  const fh = await open(path, 'r+');
-  const block = Buffer.allocUnsafe(4 * 1024 * 1024);
-  for (let pos = 0; pos < SIZE; pos += block.length) {
-    randomFillSync(block);
-    await fh.write(block, 0, Math.min(block.length, SIZE - pos), pos);
-  }
-  await fh.close();
-  log(
-    `volume ${POOL}/${VOL}: ${SIZE / 1048576} MiB of random bytes; virsh ${virshVersion}; ${uri}`,
-  );
-
-  const download = ['vol-download', '--pool', POOL, VOL, '/dev/null'];
-  const overheadArgs = ['pool-info', POOL];
-  log('warm-up round');
-  virsh(uri, download);
-  virtwireChild(uri);
-  await virtwireInProcess(uri, vol);
-
-  interface Row {
-    virshMs: number;
-    virshCpuMs: number | null;
-    overheadMs: number;
-    netMs: number;
-    child: ChildResult;
-    inProcessMs: number;
-  }
-  const rows: Row[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const runVirsh = () => {
-      const d = virsh(uri, download);
-      const o = virsh(uri, overheadArgs);
-      return { d, o };
-    };
-    let v: ReturnType<typeof runVirsh>;
-    let c: ChildResult;
-    if (i % 2 === 0) {
-      v = runVirsh();
-      c = virtwireChild(uri);
-    } else {
-      c = virtwireChild(uri);
-      v = runVirsh();
+  for (const size of sizes) {
+    for (const sparse of [false, true]) {
+      const name = `${sparse ? 'sparse' : 'dense'}-${size / MiB}.raw`;
+      if (!CASES.some((c) => c.size === size && c.sparse === sparse)) continue;
+      log(`filling ${name}`);
+      await fillVolume(await createVolume(name, size), size, sparse);
     }
-    const inProcessMs = await virtwireInProcess(uri, vol);
-    const row: Row = {
-      virshMs: v.d.ms,
-      virshCpuMs: v.d.cpuMs,
-      overheadMs: v.o.ms,
-      netMs: Math.max(1, v.d.ms - v.o.ms),
-      child: c,
-      inProcessMs,
-    };
-    rows.push(row);
-    log(
-      `round ${i + 1}/${ROUNDS}: virsh ${row.virshMs.toFixed(0)} ms (net ${row.netMs.toFixed(0)}), ` +
-        `virtwire fresh ${c.downloadMs.toFixed(0)} ms (+connect ${c.connectMs.toFixed(0)}), ` +
-        `in-process ${inProcessMs.toFixed(0)} ms`,
-    );
   }
+  const load0 = loadavg()[0]!;
+  log(`virsh ${virshVersion}; ${uri}; ${process.version}; load average ${load0.toFixed(1)}`);
 
-  const virshMs = median(rows.map((r) => r.virshMs));
-  const netMs = median(rows.map((r) => r.netMs));
-  const freshMs = median(rows.map((r) => r.child.downloadMs));
-  const inProcMs = median(rows.map((r) => r.inProcessMs));
-  const ratio = median(rows.map((r) => r.netMs / r.child.downloadMs));
-  const ratioInProc = median(rows.map((r) => r.virshMs / r.inProcessMs));
-  const cpus = rows.map((r) => r.virshCpuMs).filter((x): x is number => x !== null);
-  const virshCpu = cpus.length ? median(cpus) : null;
-  const vwCpu = median(rows.map((r) => r.child.cpuMs));
-  const pass = ratio >= TARGET;
+  const results: CaseResult[] = CASES.map((c) => ({ c, virsh: [], virtwire: [] }));
+  const maxRounds = Math.max(...CASES.map((c) => c.rounds));
+  for (let round = 0; round <= maxRounds; round++) {
+    log(round === 0 ? 'warm-up round (every result checked)' : `round ${round}/${maxRounds}`);
+    for (const [i, r] of results.entries()) {
+      if (round > r.c.rounds) continue;
+      const sides =
+        (round + i) % 2 === 0 ? (['virsh', 'virtwire'] as const) : (['virtwire', 'virsh'] as const);
+      const got: Partial<Record<'virsh' | 'virtwire', Sample>> = {};
+      for (const side of sides) got[side] = await transfer(uri, r.c, side, round);
+      const v = got.virsh!;
+      const w = got.virtwire!;
+      log(
+        `  ${r.c.name.padEnd(24)} virsh ${v.ms.toFixed(0)} ms (fixed ${v.fixedMs!.toFixed(0)}), ` +
+          `virtwire ${w.ms.toFixed(0)} ms; CPU ${v.cpuMs ?? '?'} - ${v.fixedCpuMs ?? '?'} / ` +
+          `${w.cpuMs!.toFixed(0)} ms`,
+      );
+      if (round === 0) continue;
+      r.virsh.push(v);
+      r.virtwire.push(w);
+    }
+  }
+  report(results, virshVersion, load0);
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+function report(results: CaseResult[], virshVersion: string, load0: number): void {
+  const rows = results.map(({ c, virsh, virtwire }) => {
+    const net = virsh.map((s) => Math.max(1, s.ms - s.fixedMs!));
+    const ratio = median(virtwire.map((w, i) => net[i]! / w.ms));
+    const cpus = virsh.filter((s) => s.cpuMs !== null && s.fixedCpuMs != null);
+    const virshCpu = cpus.length ? median(cpus.map((s) => s.cpuMs! - s.fixedCpuMs!)) : null;
+    const vwCpu = median(virtwire.map((s) => s.cpuMs!));
+    const daemon = (xs: Sample[]) => {
+      const d = xs.map((s) => s.daemonCpuMs).filter((x): x is number => x !== null);
+      return d.length ? median(d) : null;
+    };
+    const rssGrowth = Math.max(...virtwire.map((s) => s.rss!));
+    const virshRss = virsh.map((s) => s.rss).filter((x): x is number => x !== null);
+    return {
+      name: c.name,
+      sizeBytes: c.size,
+      dataBytes: c.data,
+      rounds: virsh.length,
+      virshMs: median(virsh.map((s) => s.ms)),
+      virshNetMs: median(net),
+      virtwireMs: median(virtwire.map((s) => s.ms)),
+      ratio,
+      ratioRange: [
+        Math.min(...virtwire.map((w, i) => net[i]! / w.ms)),
+        Math.max(...virtwire.map((w, i) => net[i]! / w.ms)),
+      ],
+      ratioPass: ratio >= TARGET_RATIO,
+      virshCpuMs: virshCpu,
+      virtwireCpuMs: vwCpu,
+      cpuPass: virshCpu === null ? null : vwCpu <= virshCpu,
+      virtwireRssGrowth: rssGrowth,
+      virshMaxRss: virshRss.length ? Math.max(...virshRss) : null,
+      rssPass: rssGrowth <= RSS_BOUND,
+      daemonCpuMs: { virsh: daemon(virsh), virtwire: daemon(virtwire) },
+      samples: { virsh, virtwire },
+    };
+  });
+  const load1 = loadavg()[0]!;
   if (JSON_OUT) {
     process.stdout.write(
-      `${JSON.stringify({ sizeBytes: SIZE, rounds: rows, virshMs, virshNetMs: netMs, virtwireFreshMs: freshMs, virtwireInProcessMs: inProcMs, ratio, ratioInProcess: ratioInProc, virshCpuMs: virshCpu, virtwireCpuMs: vwCpu, target: TARGET, pass })}\n`,
+      `${JSON.stringify({ virshVersion, node: process.version, load: [load0, load1], rows })}\n`,
     );
     return;
   }
-  const line = (name: string, ms: number, what: string) =>
-    `${name.padEnd(22)} ${ms.toFixed(0).padStart(6)} ms ${mibps(ms).toFixed(0).padStart(5)} MiB/s  ${what}`;
+  const mibps = (bytes: number, ms: number) => (bytes / MiB / (ms / 1000)).toFixed(0);
+  const perGiB = (ms: number | null, bytes: number) =>
+    ms === null ? '?' : ((ms * GiB) / bytes).toFixed(0);
+  const pf = (b: boolean | null) => (b === null ? '?' : b ? 'PASS' : 'FAIL');
+  const head = [
+    'case',
+    'virsh MiB/s',
+    'net MiB/s',
+    'virtwire MiB/s',
+    'ratio',
+    '(range)',
+    '>=1.0',
+    'CPU ms/GiB virsh net',
+    'virtwire',
+    '<=',
+    'RSS +MiB',
+    '<=64',
+    'libvirtd ms/GiB virsh/vw',
+  ];
+  const table = rows.map((r) => [
+    r.name,
+    mibps(r.sizeBytes, r.virshMs),
+    mibps(r.sizeBytes, r.virshNetMs),
+    mibps(r.sizeBytes, r.virtwireMs),
+    `${r.ratio.toFixed(2)}x`,
+    `${r.ratioRange[0]!.toFixed(2)}-${r.ratioRange[1]!.toFixed(2)}`,
+    pf(r.ratioPass),
+    perGiB(r.virshCpuMs, r.sizeBytes),
+    perGiB(r.virtwireCpuMs, r.sizeBytes),
+    pf(r.cpuPass),
+    (r.virtwireRssGrowth / MiB).toFixed(1),
+    pf(r.rssPass),
+    `${perGiB(r.daemonCpuMs.virsh, r.sizeBytes)} / ${perGiB(r.daemonCpuMs.virtwire, r.sizeBytes)}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => cells.map((x, i) => x.padEnd(widths[i]!)).join('  ');
   log('');
-  log(`download of ${SIZE / 1048576} MiB, non-sparse, to /dev/null (median of ${ROUNDS} rounds)`);
-  log(line('virsh', virshMs, 'process wall time'));
-  log(line('virsh net', netMs, 'minus start-up + connect'));
-  log(line('virtwire, fresh process', freshMs, 'download call to finish confirmed'));
-  log(line('virtwire, in-process', inProcMs, 'connect + download + close'));
-  if (virshCpu !== null) {
-    log(
-      `CPU (user+sys): virsh ${virshCpu.toFixed(0)} ms (whole process), virtwire ${vwCpu.toFixed(0)} ms (download)`,
-    );
-  }
   log(
-    `ratio virtwire/virsh throughput: ${ratio.toFixed(2)}x fresh vs net, ${ratioInProc.toFixed(2)}x in-process vs virsh wall`,
+    `median of ${[...new Set(rows.map((r) => r.rounds))].join('/')} rounds; MiB/s of the volume ` +
+      `size (sparse: holes included); load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}`,
   );
-  log(`target virtwire (fresh) >= ${TARGET}x virsh net: ${pass ? 'PASS' : 'FAIL'}`);
+  log(line(head));
+  for (const t of table) log(line(t));
+  for (const r of rows) {
+    if (r.sizeBytes !== r.dataBytes) {
+      log(`  ${r.name}: ${(r.dataBytes / MiB).toFixed(0)} MiB of data, the rest holes`);
+    }
+  }
+  const all = (k: 'ratioPass' | 'cpuPass' | 'rssPass') => rows.every((r) => r[k] === true);
+  log('');
+  log(`target throughput >= ${TARGET_RATIO}x virsh net in every case: ${pf(all('ratioPass'))}`);
+  log(`target CPU per GiB <= virsh net in every case: ${pf(all('cpuPass'))}`);
+  log(`target RSS growth <= ${RSS_BOUND / MiB} MiB in every case: ${pf(all('rssPass'))}`);
 }
 
-if (argv[0] !== '--child') {
-  await benchWithHosts({ log, main, cleanup });
-  process.exit(0);
-}
+await benchWithHosts({ log, main, cleanup });
+process.exit(0);

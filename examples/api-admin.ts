@@ -1,18 +1,17 @@
-// docs/api.md: the admin program through a daemon's admin socket (what
-// virt-admin speaks; the simulator has no admin socket).
+/**
+ * AdminConnection, AdminServer, AdminClient: libvirt-admin's functions as methods.
+ * Needs a real daemon's admin socket (the simulator has none).
+ * Usage: tsx examples/api-admin.ts [admin-socket-path]
+ */
 // runs on: hosts
 import { connectAdmin } from 'virtwire';
 
-const socket = process.env['VIRTWIRE_ADMIN_SOCKET'] ?? '/run/libvirt/libvirt-admin-sock';
+const [path = process.env['VIRTWIRE_ADMIN_SOCKET'] ?? '/run/libvirt/libvirt-admin-sock'] =
+  process.argv.slice(2);
+await using adm = await connectAdmin(path);
 
-await using adm = await connectAdmin(socket);
-const { servers } = await adm.admin.connectListServers({ needResults: 1, flags: 0 });
-const { clients } = await adm.admin.serverListClients({
-  srv: servers[0]!,
-  needResults: 1,
-  flags: 0,
-});
-console.log(
-  servers.map((s) => s.name),
-  clients.length,
-);
+for (const srv of await adm.listServers()) {
+  console.log(srv.name, await srv.getThreadPoolParameters()); // { minWorkers, maxWorkers, nWorkers, ... }
+  for (const c of await srv.listClients()) console.log(c.id, c.transport, await c.getInfo());
+}
+console.log(await adm.getLoggingFilters());

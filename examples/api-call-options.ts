@@ -8,8 +8,9 @@ const name = process.env['VIRTWIRE_DOMAIN'] ?? 'vm1';
 await using conn = await connect(uri);
 const dom = await conn.lookupDomain(name);
 
-const info = await conn.remote.domainGetInfo({ dom: dom.wire }, { timeoutMs: 2000 });
-console.log(info.state, info.nrVirtCpu);
+const info = await dom.getInfo({ timeoutMs: 2000 });
+const same = await conn.remote.domainGetInfo({ dom: dom.wire }, { timeoutMs: 2000 });
+console.log(info.state, same.nrVirtCpu);
 
 // a signal that has already fired: the call rejects at once, nothing is sent
 try {

@@ -10,19 +10,18 @@ const xml = readFileSync(process.env['VIRTWIRE_GUEST_XML'] ?? 'guest.xml', 'utf8
 
 await using conn = await connect(uri);
 
-// Everyday handles
+// Handles: libvirt's functions as methods (see "The object API" below)
 const dom = await conn.lookupDomain(name); // a name or a UUID
 console.log(dom.name, dom.uuid, dom.id);
-console.log(await dom.state()); // { state: 'running', reason: 'booted', stateCode: 1, reasonCode: 1 }
-console.log(await dom.info()); // { state, maxMemKiB, memoryKiB, vcpus, cpuTimeNs }
+console.log(await dom.state()); // { state: 'paused', reason: 'postcopy', stateCode: 3, reasonCode: 12 }
+console.log(await dom.getInfo()); // { state: 3, maxMem: 1048576n, memory: 1048576n, nrVirtCpu: 2, cpuTime: 48210000000n }
 await dom.suspend();
 await dom.resume();
+for (const d of await conn.listAllDomains()) console.log(d.name);
 
-for (const d of await conn.listDomains()) console.log(d.name);
-
-const defined = await conn.defineDomain(xml); // persistent: .start(), .destroy(), .undefine()
+const defined = await conn.domainDefineXML(xml); // persistent: .create(), .destroy(), .undefine()
 await defined.undefine();
-const transient = await conn.createDomain(xml); // started at once, gone once destroyed
+const transient = await conn.domainCreateXML(xml); // started at once, gone once destroyed
 await transient.destroy();
 
 // Every procedure of every program, typed (args and results are the .x

@@ -8,7 +8,7 @@ const signal = AbortSignal.timeout(30_000);
 const conn = await connect(uri, {
   readonly: true, // VIR_CONNECT_RO: read-only socket, RO flag in CONNECT_OPEN
   keepalive: { interval: 5, count: 5 }, // libvirt's defaults; interval 0 disables
-  timeoutMs: 10_000, // for the whole open sequence: TimeoutError when it runs out
+  timeoutMs: 10_000, // for the whole open sequence (default 30 s): TimeoutError when it runs out
   signal, // abandons the attempt: AbortError
 });
 conn.closed.then(({ reason }) => console.log('closed:', reason)); // client | eof | error | keepalive

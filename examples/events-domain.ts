@@ -27,7 +27,7 @@ await changes;
 // block_threshold, memory_failure, memory_device_size_change, nic_mac_change, ...
 const started = conn.events.domain('lifecycle', { queueSize: 64, overflow: 'error' });
 await started.ready;
-await dom.start();
+await dom.create();
 const signal = AbortSignal.timeout(60_000);
 let ev = await started.next({ signal }); // QEMU reports resumed, then started
 while (ev.event !== 'started') ev = await started.next({ signal });

@@ -9,7 +9,7 @@ import { Simulator } from 'virtwire/testing';
 // the code under test: drain a host by live-migrating every running guest
 async function evacuate(from: Connection, to: Connection) {
   const moved = [];
-  for (const dom of await from.listActiveDomains()) {
+  for (const dom of await from.listAllDomains(1 /* ACTIVE */)) {
     const m = dom.migrate(to, {
       live: true,
       persistent: true,

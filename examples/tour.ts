@@ -8,9 +8,15 @@ const name = process.env['VIRTWIRE_DOMAIN'] ?? 'vm1';
 
 await using conn = await connect(uri);
 
+// libvirt's API as handles: every function of every object type (docs/api.md)
 const dom = await conn.lookupDomain(name); // a name or a UUID
-console.log(await dom.state()); // { state: 'running', reason: 'booted', stateCode: 1, reasonCode: 1 }
-for (const d of await conn.listDomains()) console.log(d.name);
+console.log(dom.name, dom.uuid, dom.id);
+console.log(await dom.state()); // { state: 'paused', reason: 'postcopy', stateCode: 3, reasonCode: 12 }
+console.log(await dom.getInfo()); // { state: 3, maxMem: 1048576n, memory: 1048576n, nrVirtCpu: 2, cpuTime: 48210000000n }
+await dom.suspend();
+await dom.resume();
+
+for (const d of await conn.listAllDomains()) console.log(d.name);
 
 // every procedure of every program, typed
 const { libVer } = await conn.remote.connectGetLibVersion();

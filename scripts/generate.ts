@@ -12,6 +12,7 @@ import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import type { ApiFunctions } from '../src/codegen/handle-facts.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
+import { emitProcedureApis } from '../src/codegen/procedure-apis.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -56,6 +57,11 @@ const handles = emitHandles({
 });
 writeFileSync(join(outDir, 'handles.ts'), handles.code);
 written.push('handles.ts');
+writeFileSync(
+  join(outDir, 'procedure-apis.ts'),
+  emitProcedureApis(functions, proto.annotations, proto.version),
+);
+written.push('procedure-apis.ts');
 writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
 written.push('event-names.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

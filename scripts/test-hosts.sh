@@ -15,6 +15,10 @@
 #   scripts/test-hosts.sh down-sasl # stop host S (by PID), remove its state; `down` does it too
 #   scripts/test-hosts.sh up-polkit   # optional host P: a libvirtd whose unix sockets demand polkit
 #   scripts/test-hosts.sh down-polkit # stop host P's libvirtd, polkitd and D-Bus (by PID); `down` too
+#   scripts/test-hosts.sh kill-daemon A|B    # SIGKILL that host's libvirtd (its QEMU guests live on)
+#   scripts/test-hosts.sh restart-daemon A|B # start it again after kill-daemon (it finds its guests)
+#   scripts/test-hosts.sh stop-daemon A|B    # SIGSTOP it (frozen: connections stay up, nothing answers)
+#   scripts/test-hosts.sh cont-daemon A|B    # SIGCONT it
 #
 # Environment:
 #   VIRTWIRE_HOSTS_DIR    state directory (default ${TMPDIR:-/tmp}/virtwire-hosts)
@@ -70,6 +74,8 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   python3-libvirt tshark libvirt-wireshark openssh-server gnutls-bin sasl2-bin
   libsasl2-modules netcat-openbsd xz-utils polkitd dbus-daemon dbus-bin openssl
+  tmux chromium # the CLI's live line in a real pty (test/e2e/cli-tmux), charts in a browser
+  libvirt-dev pkg-config gcc # bench/rpc.ts compiles its C-client baseline against libvirt.so
 )
 
 # Per-host facts. Migration refuses a destination with the source's host UUID, so each host has
@@ -959,6 +965,57 @@ cmd_env_polkit() {
   emit VIRTWIRE_POLKIT_UNIX_RO "test+unix:///default?socket=$(p_sock)-ro"
 }
 
+# ---------------------------------------------------------------------------------------------
+# daemon faults, for the reconnect tests: signals to the libvirtd PID this harness recorded, and
+# only when that process is alive in the host's namespace (a recycled PID is never hit)
+
+fault_host() { # fault_host HOST: dies unless HOST is A or B with state
+  case ${1:-} in A | B) ;; *) die "which host? A or B, got '${1:-}'" ;; esac
+  [ -d "$DIR/$1" ] || die "host $1 is not set up ($DIR/$1 missing): run '$0 up' first"
+}
+
+fault_pid() { # fault_pid HOST: that host's libvirtd PID, when it is alive and ours
+  local p
+  p=$(read_pid "$DIR/$1/libvirtd.pid")
+  ours "$1" "$p" || die "host $1 has no running libvirtd of ours"
+  echo "$p"
+}
+
+cmd_kill_daemon() {
+  local h=${1:-} p i
+  fault_host "$h"
+  p=$(fault_pid "$h")
+  kill -KILL "$p"
+  for i in $(seq 50); do
+    alive "$p" || break
+    sleep 0.1
+  done
+  alive "$p" && die "libvirtd $p of host $h survived SIGKILL"
+  say "host $h: libvirtd $p killed (SIGKILL); its guests keep running"
+}
+
+cmd_restart_daemon() {
+  local h=${1:-} t0 old p
+  fault_host "$h"
+  t0=$(now)
+  p=$(read_pid "$DIR/$h/libvirtd.pid")
+  if [ -n "$p" ] && ours "$h" "$p"; then die "host $h's libvirtd $p is still running: kill-daemon first"; fi
+  old=$(cat "$DIR/$h/mntns" 2>/dev/null || true)
+  launch_ns "$DIR/$h"
+  wait_ready "$h"
+  # keep the earlier namespaces: the guests started before the restart live in them
+  if [ -n "$old" ]; then echo "$old" >>"$DIR/$h/mntns"; fi
+  say "host $h: libvirtd $(read_pid "$DIR/$h/libvirtd.pid") up again after $(elapsed "$t0")s"
+}
+
+cmd_signal_daemon() { # cmd_signal_daemon STOP|CONT HOST
+  local sig=$1 h=${2:-} p
+  fault_host "$h"
+  p=$(fault_pid "$h")
+  kill "-$sig" "$p"
+  say "host $h: libvirtd $p sent SIG$sig"
+}
+
 close_inherited_fds
 
 case "${1:-}" in
@@ -987,8 +1044,12 @@ env-sasl) cmd_env_sasl ;;
 up-polkit) cmd_up_polkit ;;
 down-polkit) cmd_down_polkit ;;
 env-polkit) cmd_env_polkit ;;
+kill-daemon) cmd_kill_daemon "${2:-}" ;;
+restart-daemon) cmd_restart_daemon "${2:-}" ;;
+stop-daemon) cmd_signal_daemon STOP "${2:-}" ;;
+cont-daemon) cmd_signal_daemon CONT "${2:-}" ;;
 *)
-  echo "usage: $0 install|up|down|status|env|up-gen|down-gen|status-gen|roots-gen|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit" >&2
+  echo "usage: $0 install|up|down|status|env|up-gen|down-gen|status-gen|roots-gen|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit|kill-daemon|restart-daemon|stop-daemon|cont-daemon [A|B]" >&2
   exit 2
   ;;
 esac

@@ -53,6 +53,23 @@ export function isChannel(x: unknown): x is Channel {
   return typeof c.open === 'function' && typeof c.close === 'function' && 'needsDrain' in c;
 }
 
+/** Where a stream's listeners find their channel: one set of functions serves every stream. */
+const OWNER = Symbol('virtwire.channel');
+type Owned = Duplex & { [OWNER]: DuplexChannel };
+
+function onStreamData(this: Owned, chunk: Uint8Array): void {
+  this[OWNER].receive(chunk);
+}
+function onStreamDrain(this: Owned): void {
+  this[OWNER].drained();
+}
+function onStreamError(this: Owned, err: Error): void {
+  this[OWNER].ended(err);
+}
+function onStreamEnd(this: Owned): void {
+  this[OWNER].ended();
+}
+
 /**
  * A Node Duplex (socket, child process pipes, SSH channel, in-memory pair)
  * as a Channel: 'data' becomes `sink.data`, 'drain' `sink.drain`, and the
@@ -65,32 +82,44 @@ export function isChannel(x: unknown): x is Channel {
 export class DuplexChannel implements Channel {
   private sink: ChannelSink | null = null;
   /** Own copies of the bytes that arrived before `open`. */
-  private early: Uint8Array[] | null = [];
+  private early: Uint8Array[] | null = null;
   /** How the stream ended, when it did before `open`. */
   private endedEarly: { error?: Error } | null = null;
-  private ended = false;
+  private done = false;
 
   constructor(
     private readonly stream: Duplex,
     opts: { readonly external?: boolean } = {},
   ) {
-    if (!opts.external) stream.on('data', (chunk: Uint8Array) => this.receive(chunk));
-    stream.on('drain', () => this.sink?.drain());
-    stream.on('error', (err: Error) => this.finish(err));
-    stream.on('end', () => this.finish());
-    stream.on('close', () => this.finish());
+    // Shared listeners rather than closures: an idle connection should cost as little as possible.
+    (stream as Owned)[OWNER] = this;
+    if (!opts.external) stream.on('data', onStreamData);
+    stream.on('drain', onStreamDrain);
+    stream.on('error', onStreamError);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamEnd);
   }
 
   /** Delivers bytes read outside the stream's 'data' events; the view may be reused after the call. */
   receive(chunk: Uint8Array): void {
-    if (this.ended) return;
-    if (this.sink) this.sink.data(chunk);
-    else this.early?.push(Uint8Array.prototype.slice.call(chunk));
+    if (this.done) return;
+    if (this.sink) {
+      this.sink.data(chunk);
+      return;
+    }
+    this.early ??= [];
+    this.early.push(Uint8Array.prototype.slice.call(chunk));
   }
 
-  private finish(error?: Error): void {
-    if (this.ended) return;
-    this.ended = true;
+  /** @internal The stream can take more. */
+  drained(): void {
+    this.sink?.drain();
+  }
+
+  /** @internal The stream ended (with an error when it failed); only the first end counts. */
+  ended(error?: Error): void {
+    if (this.done) return;
+    this.done = true;
     if (!this.sink) {
       this.endedEarly = error ? { error } : {};
       return;
@@ -132,7 +161,7 @@ export class DuplexChannel implements Channel {
 
   close(error?: Error): void {
     this.stream.destroy();
-    this.finish(error);
+    this.ended(error);
   }
 }
 

@@ -85,6 +85,32 @@ export interface ConnectionCloseMessage {
   readonly error?: Error;
 }
 
+/**
+ * A supervised connection changed state (`virtwire:connection:state`):
+ * `connecting` -> `open`, then `reconnecting` when its link ends other than by
+ * `close()`, `open` again once the open sequence succeeded on a new link, and
+ * `closed` at the end (by `close()`, or when reconnecting gave up).
+ */
+export interface ConnectionStateMessage {
+  /** The supervised connection's own number: it outlives its links. */
+  readonly connectionId: number;
+  /** The current link's number (its `virtwire:rpc:*` messages carry it), 0 while there is none. */
+  readonly linkId: number;
+  /** The URI as given, with any password replaced by `***`. */
+  readonly uri: string;
+  readonly from: string;
+  readonly to: string;
+  /** Why the link ended (`eof`, `error`, `keepalive`), on the way to `reconnecting` or `closed`. */
+  readonly reason?: string;
+  readonly error?: Error;
+  /** The attempt about to be made (reconnecting) or that succeeded (open). */
+  readonly attempt?: number;
+  /** How long the next attempt waits (reconnecting). */
+  readonly delayMs?: number;
+  /** Back to `open`: milliseconds since the last message the old link received. */
+  readonly gapMs?: number;
+}
+
 /** A data stream opened (`virtwire:stream:open`). */
 export interface StreamOpenMessage {
   readonly connectionId: number;
@@ -127,6 +153,7 @@ export const CHANNELS = {
   message: 'virtwire:rpc:message',
   connectionOpen: 'virtwire:connection:open',
   connectionClose: 'virtwire:connection:close',
+  connectionState: 'virtwire:connection:state',
   streamOpen: 'virtwire:stream:open',
   streamClose: 'virtwire:stream:close',
   migrationPhase: 'virtwire:migration:phase',
@@ -136,6 +163,7 @@ export const callChannel = tracingChannel<unknown, RpcCallMessage>(CHANNELS.call
 export const messageChannel = channel(CHANNELS.message);
 export const connectionOpenChannel = channel(CHANNELS.connectionOpen);
 export const connectionCloseChannel = channel(CHANNELS.connectionClose);
+export const connectionStateChannel = channel(CHANNELS.connectionState);
 export const streamOpenChannel = channel(CHANNELS.streamOpen);
 export const streamCloseChannel = channel(CHANNELS.streamClose);
 export const migrationPhaseChannel = channel(CHANNELS.migrationPhase);

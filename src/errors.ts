@@ -17,3 +17,14 @@ export class AbortError extends VirtwireError {
 export class TimeoutError extends VirtwireError {
   override name = 'TimeoutError';
 }
+
+/** An argument was refused before anything was sent; `argument` names it. */
+export class InvalidArgumentError extends VirtwireError {
+  override name = 'InvalidArgumentError';
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

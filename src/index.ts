@@ -7,14 +7,28 @@
  * ```
  * The RPC tables (every procedure of every program) live in `virtwire/protocol`.
  */
-export { AdminConnection, type AdminConnectOptions, connectAdmin } from './api/admin.js';
-export { type ConnectOptions, connect } from './api/connect.js';
+export {
+  AdminClient,
+  AdminConnection,
+  type AdminConnectOptions,
+  type AdminHandles,
+  AdminServer,
+  connectAdmin,
+} from './api/admin.js';
+export {
+  type ConnectionLimits,
+  type ConnectOptions,
+  connect,
+  DEFAULT_OPEN_TIMEOUT_MS,
+} from './api/connect.js';
 export {
   type ConnectionClosedEvent,
   type DomainEvent,
   type DomainRef,
+  type EventGap,
   EventOverflowError,
   Events,
+  isEventGap,
   type LifecycleNames,
   lifecycleNames,
   type NetworkEvent,
@@ -28,15 +42,34 @@ export {
 } from './api/events.js';
 export { Feature } from './api/features.js';
 export {
+  type AnyConnection,
   Connection,
   type ConnectionFeatures,
   Domain,
-  type DomainInfo,
+  DomainCheckpoint,
+  DomainSnapshot,
+  type Handles,
+  Interface,
+  Network,
+  NetworkPort,
+  NodeDevice,
+  NWFilter,
+  NWFilterBinding,
+  Secret,
+  StoragePool,
+  StorageVol,
+  type SupervisedConnection,
 } from './api/handles.js';
 export {
+  type AbortRecord,
   brokenMigrateRule,
+  type ChartSource,
   describeMigrateRule,
+  type EndRecord,
+  type EventRecord,
+  type FinalStats,
   type JobStats,
+  type LinkLoss,
   MIGRATE_PARAMS,
   MIGRATE_RULES,
   type MigrateFlagName,
@@ -49,15 +82,37 @@ export {
   type MigrationDomain,
   MigrationError,
   type MigrationEvent,
+  MigrationInterruptedError,
+  type MigrationOutcome,
   type MigrationPhase,
   MigrationPlan,
   type MigrationProgress,
   type MigrationProtocolChoice,
   type MigrationResult,
+  type MigrationSummary,
+  MigrationTimeline,
+  type NoteRecord,
   PostcopyFailedError,
   type PostcopyPolicy,
   type PostcopySwitchTiming,
   type PostcopyTriggers,
+  type ProgressRecord,
+  type SampleFigures,
+  type SideState,
+  type StepRecord,
+  type SwitchRecord,
+  summarize,
+  summaryHead,
+  summaryRows,
+  switchText,
+  TimelineFormatError,
+  type TimelineJson,
+  type TimelineMeta,
+  type TimelineRecord,
+  timelineFromJson,
+  timelineFromRecords,
+  timelineHtml,
+  timelineSvg,
 } from './api/migration/index.js';
 export { type DomainState, type DomainStateName, formatUuid, parseUuid } from './api/names.js';
 export {
@@ -73,10 +128,11 @@ export {
   type Screenshot,
   STREAM_CHUNK_MAX,
   type StreamChunk,
+  type StreamConnection,
   type StreamDataOptions,
-  StreamHoleError,
+  type StreamDomain,
   type StreamReadOptions,
-  StreamStateError,
+  type StreamVolume,
   streamFromFile,
   streamToFile,
   VirStream,
@@ -87,6 +143,11 @@ export {
   volumeUpload,
   volumeUploadFile,
 } from './api/streams.js';
+export type {
+  ConnectionState,
+  ReconnectOptions,
+  StateChange,
+} from './api/supervise.js';
 export {
   fromTypedParams,
   TypedParamError,
@@ -113,6 +174,7 @@ export {
   CHANNELS,
   type ConnectionCloseMessage,
   type ConnectionOpenMessage,
+  type ConnectionStateMessage,
   type Direction,
   type MigrationPhaseMessage,
   type RpcCallMessage,
@@ -120,7 +182,38 @@ export {
   type StreamCloseMessage,
   type StreamOpenMessage,
 } from './diagnostics.js';
-export { AbortError, TimeoutError, VirtwireError } from './errors.js';
+export { AbortError, InvalidArgumentError, TimeoutError, VirtwireError } from './errors.js';
+/** libvirt's constants: every enum as an object (`VirDomainModificationImpact.VIR_DOMAIN_AFFECT_LIVE`), every `VIR_*` value. */
+export * from './generated/api.js';
+export type {
+  AdminHandleFactory,
+  ClientInfoParams,
+  ConnectIdentityParams,
+  DomainBandwidthParams,
+  DomainBlkioParams,
+  DomainBlockCopyParams,
+  DomainBlockIotuneParams,
+  DomainBlockStatsParams,
+  DomainCpuStatsParams,
+  DomainGuestInfoParams,
+  DomainIothreadParams,
+  DomainJobParams,
+  DomainLaunchSecurityParams,
+  DomainMemoryParams,
+  DomainNumaParams,
+  DomainSaveParams,
+  DomainSchedulerParams,
+  DomainStatsParams,
+  HandleFactory,
+  NetworkPortBandwidthParams,
+  NodeMemorySharedParams,
+  NodeSevParams,
+  ParamsIn,
+  PerfParams,
+  ServerClientsParams,
+  ThreadpoolParams,
+  TypedParams,
+} from './generated/handles.js';
 export type { CallOptions, CloseInfo } from './rpc/client.js';
 export { callDescriptor, findProcedure } from './rpc/descriptor.js';
 export {
@@ -140,10 +233,12 @@ export {
   isOperationAborted,
   isOperationFailed,
   isOperationInvalid,
+  NotLibvirtError,
   ProtocolError,
   RemoteError,
 } from './rpc/errors.js';
 export type { MethodsOf } from './rpc/methods.js';
+export { StreamHoleError, StreamStateError } from './rpc/stream.js';
 export {
   type ChannelTransport,
   ChildExitError,

@@ -27,7 +27,10 @@ alive() {
 in_ns() {
   [ -n "$1" ] && alive "$1" || return 1
   [ -s "$2" ] || return 0
-  [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$(cat "$2")" ]
+  local ns
+  ns=$(readlink "/proc/$1/ns/mnt" 2>/dev/null) || return 1
+  # one line per daemon start: the QEMUs of a restarted daemon live in the first one's namespace
+  grep -qxF "$ns" "$2"
 }
 
 # term_then_kill PID...: SIGTERM, give them 5 s (libvirtd needs ~2 s), then SIGKILL survivors

@@ -1,6 +1,17 @@
 import { toChannel } from '../channel.js';
 import { connectionOpenChannel } from '../diagnostics.js';
-import { type AdminMethods, adminProgram } from '../generated/admin.js';
+import {
+  type AdminMethods,
+  type AdminNonnullClient,
+  type AdminNonnullServer,
+  adminProgram,
+} from '../generated/admin.js';
+import {
+  AdminClientBase,
+  AdminConnectionBase,
+  type AdminHandleFactory,
+  AdminServerBase,
+} from '../generated/handles.js';
 import { type CloseInfo, RpcClient } from '../rpc/client.js';
 import { bindProgram, type MethodsOf } from '../rpc/methods.js';
 import { openTransport } from '../transport/index.js';
@@ -19,16 +30,33 @@ export interface AdminConnectOptions {
   readonly transport?: Transport;
 }
 
+/** The class of each admin object type: what the generated admin methods take and return. */
+export interface AdminHandles {
+  readonly AdminServer: AdminServer;
+  readonly AdminClient: AdminClient;
+}
+
 /**
  * A connection to a daemon's administration interface (the program virt-admin
  * speaks): server and client lists, thread pools, logging settings. It runs
  * over the daemon's admin unix socket; access is controlled by the socket's
- * permissions, so there is no authentication step.
+ * permissions, so there is no authentication step. Its methods are libvirt-admin's
+ * (`adm.listServers()`, `adm.getLoggingOutputs()`); `admin` has every procedure as wire structs.
  */
-export class AdminConnection implements AsyncDisposable {
+export class AdminConnection extends AdminConnectionBase<AdminHandles> implements AsyncDisposable {
   readonly admin: MethodsOf<AdminMethods>;
+  /** Makes every admin handle of this connection from the identity the daemon sent. */
+  readonly handles: AdminHandleFactory<AdminHandles> = {
+    AdminServer: (w) => new AdminServer(this, w),
+    AdminClient: (w) => new AdminClient(this, w),
+  };
 
-  constructor(readonly rpc: RpcClient) {
+  constructor(
+    readonly rpc: RpcClient,
+    /** virAdmConnectGetURI: the URI of the admin socket this connection uses. */
+    readonly uri = '',
+  ) {
+    super();
     this.admin = bindProgram<AdminMethods>(rpc, adminProgram);
   }
 
@@ -36,16 +64,63 @@ export class AdminConnection implements AsyncDisposable {
     return this.rpc.closed;
   }
 
-  /** Closes the admin connection; calls still waiting reject with ConnectionClosedError. */
+  /** Whether the connection is still open (virAdmConnectIsAlive). */
+  get isOpen(): boolean {
+    return this.rpc.isOpen;
+  }
+
   async close(): Promise<void> {
     if (this.rpc.isOpen)
       await this.admin.connectClose(undefined, { timeoutMs: 2000 }).catch(() => {});
     await this.rpc.close();
   }
 
-  /** `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** A server of the daemon (`libvirtd`, `admin`...): `adm.listServers()`, `adm.lookupServer(name)`. */
+export class AdminServer extends AdminServerBase<AdminHandles> {
+  constructor(
+    readonly conn: AdminConnection,
+    readonly wire: AdminNonnullServer,
+  ) {
+    super();
+  }
+
+  /** virAdmServerGetName. */
+  get name(): string {
+    return this.wire.name;
+  }
+}
+
+/** A client connected to a server: `srv.listClients()`, `srv.lookupClient(id)`. */
+export class AdminClient extends AdminClientBase<AdminHandles> {
+  /** The server the client is connected to. */
+  readonly server: AdminServer;
+
+  constructor(
+    readonly conn: AdminConnection,
+    readonly wire: AdminNonnullClient,
+  ) {
+    super();
+    this.server = conn.handles.AdminServer(wire.srv);
+  }
+
+  /** virAdmClientGetID. */
+  get id(): bigint {
+    return this.wire.id;
+  }
+
+  /** virAdmClientGetTimestamp: when the client connected, in seconds since the epoch. */
+  get timestamp(): bigint {
+    return this.wire.timestamp;
+  }
+
+  /** virAdmClientGetTransport: a VIR_CLIENT_TRANS_* value (unix, tcp, tls). */
+  get transport(): number {
+    return this.wire.transport;
   }
 }
 
@@ -55,7 +130,7 @@ export class AdminConnection implements AsyncDisposable {
  *
  * ```ts
  * await using adm = await connectAdmin('/run/libvirt/libvirt-admin-sock');
- * const { servers } = await adm.admin.connectListServers({ needResults: 1, flags: 0 });
+ * for (const srv of await adm.listServers()) console.log(srv.name, await srv.getThreadPoolParameters());
  * ```
  */
 export async function connectAdmin(
@@ -70,7 +145,7 @@ export async function connectAdmin(
     await (opts.transport ?? openTransport)(uri, { readonly: false, signal: opts.signal }),
   );
   const rpc = new RpcClient(channel);
-  const conn = new AdminConnection(rpc);
+  const conn = new AdminConnection(rpc, text);
   try {
     await conn.admin.connectOpen({ flags: 0 }, { signal: opts.signal });
     rpc.startKeepalive(opts.keepalive?.interval ?? 5, opts.keepalive?.count ?? 5);

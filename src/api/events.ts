@@ -1,241 +1,75 @@
+import { VirConnectCloseReason } from '../generated/api.js';
 import {
-  VirConnectCloseReason,
-  VirDomainEventCrashedDetailType,
-  VirDomainEventDefinedDetailType,
-  VirDomainEventPMSuspendedDetailType,
-  VirDomainEventResumedDetailType,
-  VirDomainEventShutdownDetailType,
-  VirDomainEventStartedDetailType,
-  VirDomainEventStoppedDetailType,
-  VirDomainEventSuspendedDetailType,
-  VirDomainEventType,
-  VirDomainEventUndefinedDetailType,
-  VirNetworkEventLifecycleType,
-  VirNodeDeviceEventLifecycleType,
-  VirSecretEventLifecycleType,
-  VirStoragePoolEventLifecycleType,
-} from '../generated/api.js';
-import {
-  type DomainEventFields,
   type DomainEventPayloads,
   domainEventRegistration,
   domainEvents,
-  type NetworkEventFields,
   type NetworkEventPayloads,
-  type NodeDeviceEventFields,
   type NodeDeviceEventPayloads,
   networkEventRegistration,
   networkEvents,
   nodeDeviceEventRegistration,
   nodeDeviceEvents,
-  type SecretEventFields,
   type SecretEventPayloads,
-  type StoragePoolEventFields,
   type StoragePoolEventPayloads,
   secretEventRegistration,
   secretEvents,
   storagePoolEventRegistration,
   storagePoolEvents,
 } from '../generated/events.js';
-import { QEMU_PROGRAM, type QemuDomainMonitorEventMsg, qemuProgram } from '../generated/qemu.js';
+import { QEMU_PROGRAM, qemuProgram } from '../generated/qemu.js';
 import {
   decodeRemoteConnectEventConnectionClosedMsg,
   REMOTE_PROGRAM,
   type RemoteNonnullDomain,
-  type RemoteTypedParam,
   remoteProgram,
 } from '../generated/remote.js';
-import type { CallOptions, MessageHeader, RpcClient } from '../rpc/client.js';
+import type { CloseInfo, MessageHeader, RpcClient } from '../rpc/client.js';
 import { findProcedure } from '../rpc/descriptor.js';
 import { ConnectionClosedError } from '../rpc/errors.js';
-import type { Codec } from '../xdr/index.js';
+import type { Caller } from '../rpc/methods.js';
 import type { XdrReader } from '../xdr/reader.js';
+import {
+  type ConnectionClosedEvent,
+  type DomainEvent,
+  type NetworkEvent,
+  type NodeDeviceEvent,
+  type QemuMonitorEvent,
+  qemuEventRoutes,
+  type Route,
+  remoteEventRoutes,
+  type SecretEvent,
+  type StoragePoolEvent,
+} from './event-shapes.js';
 import { enumName, formatUuid } from './names.js';
-import { BoundedQueue, type OverflowPolicy } from './queue.js';
-import { fromTypedParams, type TypedValue } from './typed-params.js';
+import { BoundedQueue } from './queue.js';
+import { type EventGap, type SubscribeOptions, Subscription } from './subscription.js';
 
+export {
+  type ConnectionClosedEvent,
+  type DomainEvent,
+  type DomainRef,
+  domainEvent,
+  domainRef,
+  type LifecycleNames,
+  lifecycleNames,
+  type NetworkEvent,
+  type NodeDeviceEvent,
+  type ObjectEvent,
+  objectEvent,
+  type QemuMonitorEvent,
+  type SecretEvent,
+  type StoragePoolEvent,
+} from './event-shapes.js';
 export { EventOverflowError, type OverflowPolicy } from './queue.js';
+export { type EventGap, isEventGap, type SubscribeOptions, Subscription } from './subscription.js';
 
-/** Options of every subscription. */
-export interface SubscribeOptions {
-  /** Events kept for a slow consumer before the overflow policy applies (default 1024). */
-  readonly queueSize?: number;
-  /** `drop-oldest` (default; `dropped` counts what was lost) or `error` (the loop throws EventOverflowError). */
-  readonly overflow?: OverflowPolicy;
-  /** Ends the subscription (and deregisters it) when the signal fires. */
-  readonly signal?: AbortSignal;
-}
-
-/** The identity of a domain as events carry it. */
-export interface DomainRef {
-  readonly name: string;
-  readonly uuid: string;
-  readonly id: number;
-  /** The wire form, for calls: `conn.remote.domainGetInfo({ dom: ev.domain.wire })`. */
-  readonly wire: RemoteNonnullDomain;
-}
-
-/** Names for a lifecycle event: `{ event: 'suspended', detail: 'postcopy' }`, with the numbers. */
-export interface LifecycleNames {
-  readonly event: string;
-  readonly detail: string;
-  readonly eventCode: number;
-  readonly detailCode: number;
-}
-
-/**
- * A domain event as a subscription yields it: its `type`, the `domain`, and
- * its own fields (the generated `DomainEventFields`: every payload field,
- * including those outside the nested message such as the pm events' `reason`;
- * a wire field named `type` is `jobType` or `metadataType`). Without a type
- * argument it is the union of every event, narrowed by `ev.type`.
- */
-export type DomainEvent<K extends keyof DomainEventPayloads = keyof DomainEventPayloads> =
-  K extends keyof DomainEventPayloads
-    ? { readonly type: K; readonly domain: DomainRef } & (K extends 'lifecycle'
-        ? LifecycleNames
-        : K extends 'job_completed'
-          ? Omit<DomainEventFields[K], 'dom'> & { readonly stats: Record<string, TypedValue> }
-          : Omit<DomainEventFields[K], 'dom'>)
-    : never;
-
-/**
- * An event of the network, storage pool, node device or secret families: its
- * `type` and its fields `F[K]` (lifecycle events name their `event`).
- */
-export type ObjectEvent<F, K extends keyof F> = K extends keyof F
-  ? { readonly type: K } & Omit<F[K], 'event'> &
-      (F[K] extends { event: number }
-        ? { readonly event: string; readonly eventCode: number }
-        : unknown)
-  : never;
-
-/** A network event, from `events.network()`; narrowed by `type`. */
-export type NetworkEvent<K extends keyof NetworkEventPayloads = keyof NetworkEventPayloads> =
-  ObjectEvent<NetworkEventFields, K>;
-/** A storage pool event, from `events.storagePool()`; narrowed by `type`. */
-export type StoragePoolEvent<
-  K extends keyof StoragePoolEventPayloads = keyof StoragePoolEventPayloads,
-> = ObjectEvent<StoragePoolEventFields, K>;
-/** A node device event, from `events.nodeDevice()`; narrowed by `type`. */
-export type NodeDeviceEvent<
-  K extends keyof NodeDeviceEventPayloads = keyof NodeDeviceEventPayloads,
-> = ObjectEvent<NodeDeviceEventFields, K>;
-/** A secret event, from `events.secret()`; narrowed by `type`. */
-export type SecretEvent<K extends keyof SecretEventPayloads = keyof SecretEventPayloads> =
-  ObjectEvent<SecretEventFields, K>;
-
-/** A QEMU monitor event (QMP), from `events.qemuMonitor()`. */
-export interface QemuMonitorEvent {
-  readonly domain: DomainRef;
-  readonly event: string;
-  /** When QEMU emitted it. */
-  readonly timestamp: Date;
-  readonly seconds: bigint;
-  readonly micros: number;
-  /** The event's JSON `data`, as text, or null. */
-  readonly details: string | null;
-}
-
-/** Why the daemon connection closed, from `events.connectionClosed()`. */
-export interface ConnectionClosedEvent {
-  readonly reason: string;
-  readonly reasonCode: number;
-}
-
-const DETAIL_ENUMS: Record<number, readonly [Readonly<Record<string, number>>, string]> = {
-  0: [VirDomainEventDefinedDetailType, 'VIR_DOMAIN_EVENT_DEFINED_'],
-  1: [VirDomainEventUndefinedDetailType, 'VIR_DOMAIN_EVENT_UNDEFINED_'],
-  2: [VirDomainEventStartedDetailType, 'VIR_DOMAIN_EVENT_STARTED_'],
-  3: [VirDomainEventSuspendedDetailType, 'VIR_DOMAIN_EVENT_SUSPENDED_'],
-  4: [VirDomainEventResumedDetailType, 'VIR_DOMAIN_EVENT_RESUMED_'],
-  5: [VirDomainEventStoppedDetailType, 'VIR_DOMAIN_EVENT_STOPPED_'],
-  6: [VirDomainEventShutdownDetailType, 'VIR_DOMAIN_EVENT_SHUTDOWN_'],
-  7: [VirDomainEventPMSuspendedDetailType, 'VIR_DOMAIN_EVENT_PMSUSPENDED_'],
-  8: [VirDomainEventCrashedDetailType, 'VIR_DOMAIN_EVENT_CRASHED_'],
-};
-
-/** `suspended` + 7 -> `postcopy`: the names of a lifecycle event and its detail. */
-export function lifecycleNames(event: number, detail: number): LifecycleNames {
-  const d = DETAIL_ENUMS[event];
-  return {
-    event: enumName(VirDomainEventType, 'VIR_DOMAIN_EVENT_', event),
-    detail: d ? enumName(d[0], d[1], detail) : `unknown(${detail})`,
-    eventCode: event,
-    detailCode: detail,
-  };
-}
-
-export function domainRef(d: RemoteNonnullDomain): DomainRef {
-  return { name: d.name, uuid: formatUuid(d.uuid), id: d.id, wire: d };
-}
-
-const LIFECYCLE_ENUMS: Record<string, readonly [Readonly<Record<string, number>>, string]> = {
-  network: [VirNetworkEventLifecycleType, 'VIR_NETWORK_EVENT_'],
-  storagePool: [VirStoragePoolEventLifecycleType, 'VIR_STORAGE_POOL_EVENT_'],
-  nodeDevice: [VirNodeDeviceEventLifecycleType, 'VIR_NODE_DEVICE_EVENT_'],
-  secret: [VirSecretEventLifecycleType, 'VIR_SECRET_EVENT_'],
-};
-
-type Flatten = (payload: never) => Record<string, unknown>;
-const FAMILY_TABLES: Record<string, Record<string, { readonly flatten: Flatten }>> = {
-  domain: domainEvents,
-  network: networkEvents,
-  storagePool: storagePoolEvents,
-  nodeDevice: nodeDeviceEvents,
-  secret: secretEvents,
-};
-
-/** The generated flattening of one event's payload (its fields, renamed off `type` and `domain`). */
-function flatten(family: string, type: string, payload: Record<string, unknown>) {
-  const e = FAMILY_TABLES[family]?.[type];
-  if (!e) throw new TypeError(`unknown ${family} event ${type}`);
-  return (e.flatten as (p: Record<string, unknown>) => Record<string, unknown>)(payload);
-}
-
-/**
- * Turns a decoded domain-event payload into the event a subscription yields.
- * No payload field can replace `type` or `domain`: the generator renames
- * those that would (src/codegen/events.ts) and a test checks every event.
- * @internal exported for the tests over every generated event.
- */
-export function domainEvent(type: string, payload: Record<string, unknown>): unknown {
-  const { dom, ...fields } = flatten('domain', type, payload) as { dom: RemoteNonnullDomain };
-  const base = { type, domain: domainRef(dom) };
-  if (type === 'lifecycle') {
-    const f = fields as unknown as { event: number; detail: number };
-    return { ...base, ...lifecycleNames(f.event, f.detail) };
-  }
-  if (type === 'job_completed') {
-    const params = (fields as { params: RemoteTypedParam[] }).params;
-    return { ...base, ...fields, stats: fromTypedParams(params) };
-  }
-  return { ...base, ...fields };
-}
-
-/**
- * Turns a decoded network, storage pool, node device or secret event payload
- * into the event a subscription yields.
- * @internal exported for the tests over every generated event.
- */
-export function objectEvent(
-  family: string,
-  type: string,
-  payload: Record<string, unknown>,
-): unknown {
-  const fields = flatten(family, type, payload);
-  if (type === 'lifecycle' && typeof fields.event === 'number') {
-    const e = LIFECYCLE_ENUMS[family];
-    const code = fields.event;
-    return {
-      type,
-      ...fields,
-      event: e ? enumName(e[0], e[1], code) : `unknown(${code})`,
-      eventCode: code,
-    };
-  }
-  return { type, ...fields };
-}
+const CLOSE_EVENT = findProcedure(remoteProgram, 'CONNECT_EVENT_CONNECTION_CLOSED').number;
+const REGISTER_CLOSE = findProcedure(remoteProgram, 'CONNECT_REGISTER_CLOSE_CALLBACK');
+const UNREGISTER_CLOSE = findProcedure(remoteProgram, 'CONNECT_UNREGISTER_CLOSE_CALLBACK');
+const QEMU_REGISTER = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_REGISTER');
+const QEMU_DEREGISTER = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER');
+/** The close callback has no callback id: its registration is keyed by this. */
+const CLOSE_KEY = 'close';
 
 function objectKey(o: unknown): string {
   if (o === null || o === undefined) return '*';
@@ -243,157 +77,140 @@ function objectKey(o: unknown): string {
   return r.uuid ? formatUuid(r.uuid) : (r.name ?? '?');
 }
 
-interface Route {
+/**
+ * One daemon registration and the local subscriptions that share it. On a
+ * supervised connection it outlives links: registered again on each new one.
+ */
+interface Registration {
+  readonly key: string;
+  /** `domain`, `network`, ..., `qemu`, or `close` for the close callback. */
   readonly family: string;
-  readonly type: string;
-  readonly decode: (r: XdrReader) => Record<string, unknown>;
-  readonly shape: (payload: Record<string, unknown>) => unknown;
-}
-
-interface Shared {
   readonly queues: Set<BoundedQueue<unknown>>;
-  ready: Promise<number>;
+  /** Registers on the current link (through the connection's caller); the callback id. */
+  readonly register: () => Promise<number>;
+  /** Deregisters callback `id` on `rpc`, the link it was registered on. */
+  readonly deregister: (rpc: RpcClient, id: number) => Promise<unknown>;
+  /** The live callback id and its link; null while (re-)registering. */
   callbackId: number | null;
-}
-
-/** A live event subscription: an async iterable over a bounded queue. Leaving the loop deregisters it. */
-export class Subscription<T> implements AsyncIterable<T>, AsyncDisposable {
-  /** Resolves once the daemon has registered the callback (events before that cannot be missed after it). */
+  link: RpcClient | null;
+  /** Bumped by every attempt, so a late reply of a superseded one is recognised. */
+  attempt: number;
+  /** When events may have started to be missed (the old link's last message), until re-registered. */
+  lostSince: number | null;
+  lostInfo: CloseInfo | null;
+  /** Settles with the first registration, or its definitive failure. */
   readonly ready: Promise<void>;
-
-  constructor(
-    private readonly queue: BoundedQueue<T>,
-    ready: Promise<void>,
-    private readonly stop: () => Promise<void>,
-  ) {
-    this.ready = ready;
-    // A failed registration surfaces from the loop; avoid an unhandled rejection meanwhile.
-    ready.catch(() => {});
-  }
-
-  /** Events lost to the drop-oldest policy. */
-  get dropped(): number {
-    return this.queue.dropped;
-  }
-
-  /** Events waiting to be consumed. */
-  get pending(): number {
-    return this.queue.length;
-  }
-
-  /** The events, in order, until the subscription ends. */
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return this.queue;
-  }
-
-  /** The next event; rejects with AbortError when `signal` fires first. */
-  async next(opts?: { signal?: AbortSignal }): Promise<T> {
-    const r = await (opts?.signal ? this.queue.nextWithSignal(opts.signal) : this.queue.next());
-    if (r.done) throw new ConnectionClosedError('client', 'the subscription has ended');
-    return r.value;
-  }
-
-  /** Deregisters the callback on the daemon and ends the loop. */
-  close(): Promise<void> {
-    this.queue.return();
-    return this.stop();
-  }
-
-  /** {@link Subscription.close}, for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
+  settle: ((err?: Error) => void) | null;
 }
 
 /**
  * Event subscriptions of one connection. Each subscription registers its own
  * callback on the daemon (the `*_REGISTER_ANY` procedures), optionally for
  * one object, and receives exactly the events the daemon sends for it.
+ *
+ * On a supervised connection (`G` = EventGap), a link that ends suspends the
+ * registrations; the next link registers each again with its filters, and
+ * each of its subscriptions yields one {@link EventGap}.
  */
-export class Events {
-  private readonly routes = new Map<number, Route>();
-  private readonly qemuRoutes = new Map<number, Route>();
-  private readonly byCallback = new Map<string, Shared>();
-  private readonly shared = new Map<string, Shared>();
+export class Events<G extends EventGap = never> {
+  private readonly registrations = new Map<string, Registration>();
+  private readonly byCallback = new Map<string, Registration>();
   private readonly leaving = new Map<string, Promise<void>>();
   /** Events that arrived for a callback ID before its registration reply (kept briefly, bounded). */
   private early: Array<{ key: string; event: unknown }> = [];
   private registering = 0;
-  private closeRegistration: { readonly queue: BoundedQueue<unknown> } | null = null;
-  /** Counters, for monitoring: events delivered to subscriptions, and events no subscription claimed. */
-  readonly stats = { delivered: 0, unclaimed: 0 };
+  private rpc: RpcClient | null = null;
+  private detach: Array<() => void> = [];
+  private finished: CloseInfo | null = null;
+  /**
+   * Counters, for monitoring: events delivered to subscriptions, events no
+   * subscription claimed, gaps after reconnects, and events dropped because
+   * they did not decode (a malformed event is one whole message: dropping it
+   * leaves the connection and every call on it intact).
+   */
+  readonly stats = { delivered: 0, unclaimed: 0, gaps: 0, malformed: 0 };
 
-  constructor(private readonly rpc: RpcClient) {
-    const families: Array<
-      [string, Record<string, { procedure: number; payload: Codec<unknown> }>, boolean]
-    > = [
-      ['domain', domainEvents, true],
-      ['network', networkEvents, false],
-      ['storagePool', storagePoolEvents, false],
-      ['nodeDevice', nodeDeviceEvents, false],
-      ['secret', secretEvents, false],
+  /**
+   * @param caller Where registration calls go: the link, or a supervised connection's supervisor.
+   * @param supervised Suspend registrations when a link ends instead of ending the subscriptions.
+   */
+  constructor(
+    private readonly caller: Caller,
+    private readonly supervised = false,
+  ) {}
+
+  /**
+   * Receives events from `rpc`, the connection's current link. On a
+   * supervised connection's new link, registers every live subscription again.
+   * @internal
+   */
+  attach(rpc: RpcClient): void {
+    for (const off of this.detach) off();
+    this.rpc = rpc;
+    const remote = remoteEventRoutes();
+    const qemu = qemuEventRoutes();
+    this.detach = [
+      rpc.onEvent(REMOTE_PROGRAM, (h, r) => this.dispatch(h, r, remote)),
+      rpc.onEvent(QEMU_PROGRAM, (h, r) => this.dispatch(h, r, qemu)),
     ];
-    for (const [family, table, isDomain] of families) {
-      for (const [type, e] of Object.entries(table)) {
-        this.routes.set(e.procedure, {
-          family,
-          type,
-          decode: (r) => e.payload.decode(r) as Record<string, unknown>,
-          shape: isDomain ? (p) => domainEvent(type, p) : (p) => objectEvent(family, type, p),
-        });
-      }
+    if (!this.supervised) {
+      this.detach.push(rpc.onClose((info) => this.end(info)));
+      return;
     }
-    const monitor = findProcedure(qemuProgram, 'DOMAIN_MONITOR_EVENT');
-    this.qemuRoutes.set(monitor.number, {
-      family: 'qemu',
-      type: 'monitor',
-      decode: (r) => monitor.args!.decode(r) as Record<string, unknown>,
-      shape: (p) => {
-        const m = p as unknown as QemuDomainMonitorEventMsg;
-        return {
-          domain: domainRef(m.dom),
-          event: m.event,
-          timestamp: new Date(Number(m.seconds) * 1000 + Math.floor(m.micros / 1000)),
-          seconds: m.seconds,
-          micros: m.micros,
-          details: m.details,
-        } satisfies QemuMonitorEvent;
-      },
-    });
-    const closedProc = findProcedure(remoteProgram, 'CONNECT_EVENT_CONNECTION_CLOSED').number;
-    rpc.onEvent(REMOTE_PROGRAM, (h, r) => this.dispatch(h, r, this.routes, closedProc));
-    rpc.onEvent(QEMU_PROGRAM, (h, r) => this.dispatch(h, r, this.qemuRoutes, -1));
-    rpc.onClose((info) => {
-      const err =
-        info.reason === 'client'
-          ? undefined
-          : new ConnectionClosedError(
-              info.reason,
-              `event subscription ended: connection closed (${info.reason})`,
-              {
-                cause: info.error,
-              },
-            );
-      for (const reg of this.shared.values()) for (const q of reg.queues) q.end(err);
-      for (const reg of this.byCallback.values()) for (const q of reg.queues) q.end(err);
-      this.byCallback.clear();
-      this.shared.clear();
-      this.closeRegistration?.queue.end(err);
-    });
+    for (const reg of this.registrations.values()) void this.establish(reg);
   }
 
-  private dispatch(
-    h: MessageHeader,
-    r: XdrReader,
-    routes: Map<number, Route>,
-    closedProc: number,
-  ): void {
-    if (h.proc === closedProc) {
+  /** The link ended and the connection reconnects: suspend every registration. @internal */
+  linkLost(info: CloseInfo, since: number): void {
+    this.byCallback.clear();
+    this.early = [];
+    for (const reg of this.registrations.values()) {
+      reg.callbackId = null;
+      reg.link = null;
+      reg.lostSince ??= since;
+      reg.lostInfo ??= info;
+    }
+  }
+
+  /** No more links: every subscription ends (with an error unless closed by the client). @internal */
+  end(info: CloseInfo): void {
+    if (this.finished) return;
+    this.finished = info;
+    for (const off of this.detach) off();
+    this.detach = [];
+    const err =
+      info.reason === 'client'
+        ? undefined
+        : new ConnectionClosedError(
+            info.reason,
+            `event subscription ended: connection closed (${info.reason})${info.error ? `: ${info.error.message}` : ''}`,
+            { cause: info.error },
+          );
+    for (const reg of this.registrations.values()) {
+      for (const q of reg.queues) q.end(err);
+      reg.settle?.(err ?? new ConnectionClosedError('client', 'the connection was closed'));
+    }
+    this.registrations.clear();
+    this.byCallback.clear();
+  }
+
+  private dispatch(h: MessageHeader, r: XdrReader, routes: ReadonlyMap<number, Route>): void {
+    try {
+      this.route(h, r, routes);
+    } catch {
+      this.stats.malformed++;
+    }
+  }
+
+  private route(h: MessageHeader, r: XdrReader, routes: ReadonlyMap<number, Route>): void {
+    if (h.prog === REMOTE_PROGRAM && h.proc === CLOSE_EVENT) {
       const m = decodeRemoteConnectEventConnectionClosedMsg(r);
-      this.closeRegistration?.queue.push({
+      const reg = this.registrations.get(CLOSE_KEY);
+      const event: ConnectionClosedEvent = {
         reason: enumName(VirConnectCloseReason, 'VIR_CONNECT_CLOSE_REASON_', m.reason),
         reasonCode: m.reason,
-      } satisfies ConnectionClosedEvent);
+      };
+      if (reg) for (const q of reg.queues) q.push(event);
       return;
     }
     const route = routes.get(h.proc);
@@ -409,6 +226,62 @@ export class Events {
     else this.stats.unclaimed++;
   }
 
+  /** Registers `reg` on the current link; on success delivers what came early and any gap marker. */
+  private async establish(reg: Registration): Promise<void> {
+    const attempt = ++reg.attempt;
+    this.registering++;
+    try {
+      await this.leaving.get(reg.key); // the daemon must have dropped an old registration first
+      const id = await reg.register();
+      const rpc = this.rpc;
+      if (reg.attempt !== attempt || this.registrations.get(reg.key) !== reg) {
+        // superseded (a newer link) or unsubscribed meanwhile: drop this registration again
+        if (rpc?.isOpen && id >= 0) await reg.deregister(rpc, id).catch(() => {});
+        return;
+      }
+      reg.callbackId = id;
+      reg.link = rpc;
+      if (reg.family !== 'close') {
+        const cbKey = `${reg.family}:${id}`;
+        this.byCallback.set(cbKey, reg);
+        const early = this.early.filter((e) => e.key === cbKey);
+        this.early = this.early.filter((e) => e.key !== cbKey);
+        for (const e of early) for (const q of reg.queues) q.push(e.event);
+      }
+      if (reg.lostSince !== null) this.markGap(reg);
+      reg.settle?.();
+    } catch (err) {
+      if (reg.attempt !== attempt || this.registrations.get(reg.key) !== reg) return;
+      // The link went while registering: the next link registers it again.
+      if (this.supervised && err instanceof ConnectionClosedError && !this.finished) return;
+      this.registrations.delete(reg.key);
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const q of reg.queues) q.end(e);
+      reg.settle?.(e);
+    } finally {
+      this.registering--;
+      if (this.registering === 0) this.early = [];
+    }
+  }
+
+  private markGap(reg: Registration): void {
+    const since = reg.lostSince ?? Date.now();
+    const until = Date.now();
+    const info = reg.lostInfo;
+    const gap: EventGap = {
+      type: 'gap',
+      since: new Date(since),
+      until: new Date(until),
+      durationMs: until - since,
+      reason: info?.reason ?? 'eof',
+      ...(info?.error ? { error: info.error } : {}),
+    };
+    reg.lostSince = null;
+    reg.lostInfo = null;
+    this.stats.gaps++;
+    for (const q of reg.queues) q.push(gap);
+  }
+
   /**
    * One daemon registration per (family, event, object filter), shared by every
    * local subscription with the same key, as libvirt's own client does: the
@@ -418,41 +291,48 @@ export class Events {
     key: string,
     family: string,
     register: () => Promise<number>,
-    deregister: (id: number) => Promise<unknown>,
+    deregister: (rpc: RpcClient, id: number) => Promise<unknown>,
     opts: SubscribeOptions,
+    queueSize = 1024,
   ): Subscription<T> {
-    let shared = this.shared.get(key);
-    if (!shared) {
-      const entry: Shared = { queues: new Set(), ready: Promise.resolve(-1), callbackId: null };
-      const previous = this.leaving.get(key) ?? Promise.resolve();
-      this.registering++;
-      entry.ready = (async () => {
-        try {
-          await previous; // the daemon must have dropped the old registration first
-          const id = await register();
-          entry.callbackId = id;
-          const cbKey = `${family}:${id}`;
-          this.byCallback.set(cbKey, entry);
-          const early = this.early.filter((e) => e.key === cbKey);
-          this.early = this.early.filter((e) => e.key !== cbKey);
-          for (const e of early) for (const q of entry.queues) q.push(e.event);
-          return id;
-        } catch (err) {
-          if (this.shared.get(key) === entry) this.shared.delete(key);
-          for (const q of entry.queues) q.end(err as Error);
-          throw err;
-        } finally {
-          this.registering--;
-          if (this.registering === 0) this.early = [];
-        }
-      })();
-      this.shared.set(key, entry);
-      shared = entry;
+    if (this.finished) {
+      throw new ConnectionClosedError(
+        this.finished.reason,
+        `cannot subscribe: the connection is closed (${this.finished.reason})`,
+      );
     }
-    const entry = shared;
+    let reg = this.registrations.get(key);
+    if (!reg) {
+      let settle!: (err?: Error) => void;
+      const ready = new Promise<void>((resolve, reject) => {
+        settle = (err) => (err ? reject(err) : resolve());
+      });
+      const r: Registration = {
+        key,
+        family,
+        queues: new Set(),
+        register,
+        deregister,
+        callbackId: null,
+        link: null,
+        attempt: 0,
+        lostSince: null,
+        lostInfo: null,
+        ready,
+        settle: (err) => {
+          r.settle = null;
+          settle(err);
+        },
+      };
+      ready.catch(() => {});
+      this.registrations.set(key, r);
+      reg = r;
+      void this.establish(r);
+    }
+    const entry = reg;
     let stopping: Promise<void> | null = null;
     const queue = new BoundedQueue<unknown>(
-      opts.queueSize ?? 1024,
+      opts.queueSize ?? queueSize,
       opts.overflow ?? 'drop-oldest',
       () => {
         void stop();
@@ -461,14 +341,17 @@ export class Events {
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         entry.queues.delete(queue);
-        if (entry.queues.size > 0 || this.shared.get(key) !== entry) return;
-        this.shared.delete(key);
-        const done = (async () => {
-          const id = await entry.ready.catch(() => null);
-          if (id === null) return;
-          this.byCallback.delete(`${family}:${id}`);
-          if (this.rpc.isOpen) await deregister(id).catch(() => {});
-        })();
+        if (entry.queues.size > 0 || this.registrations.get(key) !== entry) return;
+        this.registrations.delete(key);
+        entry.attempt++; // a registration still on its way is dropped when its reply comes
+        const { callbackId: id, link } = entry;
+        if (id === null || link === null) return;
+        if (entry.family !== 'close') this.byCallback.delete(`${entry.family}:${id}`);
+        if (!link.isOpen) return;
+        const done = deregister(link, id).then(
+          () => {},
+          () => {},
+        );
         this.leaving.set(key, done);
         await done;
         if (this.leaving.get(key) === done) this.leaving.delete(key);
@@ -476,17 +359,29 @@ export class Events {
       return stopping;
     };
     entry.queues.add(queue);
-    const ready = entry.ready.then(() => undefined);
     if (opts.signal) {
       const signal = opts.signal;
       if (signal.aborted) void queue.return();
       else signal.addEventListener('abort', () => void queue.return(), { once: true });
     }
-    return new Subscription<T>(queue as BoundedQueue<T>, ready, stop);
+    return new Subscription<T>(queue as BoundedQueue<T>, entry.ready, stop);
   }
 
-  private call(proc: number, args: unknown, opts?: CallOptions): Promise<unknown> {
-    return this.rpc.call(findProcedure(remoteProgram, proc), args, opts);
+  /** Registration through the connection's caller (waits for a new link while reconnecting). */
+  private callbackId(proc: ReturnType<typeof findProcedure>, args: unknown): Promise<number> {
+    return this.caller.call(proc, args).then((r) => (r as { callbackID: number }).callbackID);
+  }
+
+  private remoteRegistration(
+    reg: { register: number; deregister: number },
+    args: Record<string, unknown>,
+  ) {
+    const register = findProcedure(remoteProgram, reg.register);
+    const deregister = findProcedure(remoteProgram, reg.deregister);
+    return {
+      register: () => this.callbackId(register, args),
+      deregister: (rpc: RpcClient, id: number) => rpc.call(deregister, { callbackID: id }),
+    };
   }
 
   /**
@@ -501,35 +396,24 @@ export class Events {
   domain<K extends keyof DomainEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly domain?: { readonly wire: RemoteNonnullDomain } } = {},
-  ): Subscription<DomainEvent<K>> {
+  ): Subscription<DomainEvent<K> | G> {
     const e = domainEvents[type];
     if (!e)
       throw new TypeError(
         `unknown domain event ${String(type)}; known: ${Object.keys(domainEvents).join(', ')}`,
       );
     const filter = opts.domain ? formatUuid(opts.domain.wire.uuid) : '*';
-    return this.subscribe(
-      `domain:${e.id}:${filter}`,
-      'domain',
-      async () =>
-        (
-          (await this.call(domainEventRegistration.register, {
-            eventID: e.id,
-            dom: opts.domain?.wire ?? null,
-          })) as {
-            callbackID: number;
-          }
-        ).callbackID,
-      (id) => this.call(domainEventRegistration.deregister, { callbackID: id }),
-      opts,
-    );
+    const r = this.remoteRegistration(domainEventRegistration, {
+      eventID: e.id,
+      dom: opts.domain?.wire ?? null,
+    });
+    return this.subscribe(`domain:${e.id}:${filter}`, 'domain', r.register, r.deregister, opts);
   }
 
-  /** Subscribes to one network event type (optionally for one object), e.g. `'lifecycle'`. */
   network<K extends keyof NetworkEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly network?: { name: string; uuid: Uint8Array } } = {},
-  ): Subscription<NetworkEvent<K>> {
+  ): Subscription<NetworkEvent<K> | G> {
     return this.objectFamily(
       'network',
       networkEvents,
@@ -541,11 +425,10 @@ export class Events {
     );
   }
 
-  /** Subscribes to one storage pool event type (optionally for one object), e.g. `'lifecycle'`. */
   storagePool<K extends keyof StoragePoolEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly pool?: { name: string; uuid: Uint8Array } } = {},
-  ): Subscription<StoragePoolEvent<K>> {
+  ): Subscription<StoragePoolEvent<K> | G> {
     return this.objectFamily(
       'storagePool',
       storagePoolEvents,
@@ -557,11 +440,10 @@ export class Events {
     );
   }
 
-  /** Subscribes to one node device event type (optionally for one object), e.g. `'lifecycle'`. */
   nodeDevice<K extends keyof NodeDeviceEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly device?: { name: string } } = {},
-  ): Subscription<NodeDeviceEvent<K>> {
+  ): Subscription<NodeDeviceEvent<K> | G> {
     return this.objectFamily(
       'nodeDevice',
       nodeDeviceEvents,
@@ -573,13 +455,12 @@ export class Events {
     );
   }
 
-  /** Subscribes to one secret event type (optionally for one object), e.g. `'lifecycle'`. */
   secret<K extends keyof SecretEventPayloads>(
     type: K,
     opts: SubscribeOptions & {
       readonly secret?: { uuid: Uint8Array; usageType: number; usageID: string };
     } = {},
-  ): Subscription<SecretEvent<K>> {
+  ): Subscription<SecretEvent<K> | G> {
     return this.objectFamily(
       'secret',
       secretEvents,
@@ -605,16 +486,12 @@ export class Events {
       throw new TypeError(
         `unknown ${family} event ${String(type)}; known: ${Object.keys(table).join(', ')}`,
       );
+    const r = this.remoteRegistration(reg, { eventID: e.id, [field]: object ?? null });
     return this.subscribe(
       `${family}:${e.id}:${objectKey(object)}`,
       family,
-      async () =>
-        (
-          (await this.call(reg.register, { eventID: e.id, [field]: object ?? null })) as {
-            callbackID: number;
-          }
-        ).callbackID,
-      (id) => this.call(reg.deregister, { callbackID: id }),
+      r.register,
+      r.deregister,
       opts,
     );
   }
@@ -626,50 +503,33 @@ export class Events {
       readonly event?: string;
       readonly flags?: number;
     } = {},
-  ): Subscription<QemuMonitorEvent> {
-    const reg = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_REGISTER');
-    const dereg = findProcedure(qemuProgram, 'CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER');
+  ): Subscription<QemuMonitorEvent | G> {
     const filter = `${opts.domain ? formatUuid(opts.domain.wire.uuid) : '*'}:${opts.event ?? '*'}:${opts.flags ?? 0}`;
+    const args = {
+      dom: opts.domain?.wire ?? null,
+      event: opts.event ?? null,
+      flags: opts.flags ?? 0,
+    };
     return this.subscribe(
       `qemu:${filter}`,
       'qemu',
-      async () =>
-        (
-          (await this.rpc.call(reg, {
-            dom: opts.domain?.wire ?? null,
-            event: opts.event ?? null,
-            flags: opts.flags ?? 0,
-          })) as { callbackID: number }
-        ).callbackID,
-      (id) => this.rpc.call(dereg, { callbackID: id }),
+      () => this.callbackId(QEMU_REGISTER, args),
+      (rpc, id) => rpc.call(QEMU_DEREGISTER, { callbackID: id }),
       opts,
     );
   }
 
   /** The daemon's close callback (CONNECT_REGISTER_CLOSE_CALLBACK): why the hypervisor connection closed. */
-  connectionClosed(opts: SubscribeOptions = {}): Subscription<ConnectionClosedEvent> {
-    const register = findProcedure(remoteProgram, 'CONNECT_REGISTER_CLOSE_CALLBACK');
-    const unregister = findProcedure(remoteProgram, 'CONNECT_UNREGISTER_CLOSE_CALLBACK');
-    const queue = new BoundedQueue<ConnectionClosedEvent>(
-      opts.queueSize ?? 16,
-      opts.overflow ?? 'drop-oldest',
-      () => {
-        void stop();
-      },
-    );
-    if (this.closeRegistration)
+  connectionClosed(opts: SubscribeOptions = {}): Subscription<ConnectionClosedEvent | G> {
+    if (this.registrations.has(CLOSE_KEY))
       throw new TypeError('a connectionClosed() subscription is already open on this connection');
-    this.closeRegistration = { queue: queue as BoundedQueue<unknown> };
-    const ready = this.rpc.call(register, undefined).then(() => undefined);
-    let stopping: Promise<void> | null = null;
-    const stop = (): Promise<void> => {
-      stopping ??= (async () => {
-        this.closeRegistration = null;
-        await ready.catch(() => {});
-        if (this.rpc.isOpen) await this.rpc.call(unregister, undefined).catch(() => {});
-      })();
-      return stopping;
-    };
-    return new Subscription(queue, ready, stop);
+    return this.subscribe(
+      CLOSE_KEY,
+      'close',
+      () => this.caller.call(REGISTER_CLOSE, undefined).then(() => 0),
+      (rpc) => rpc.call(UNREGISTER_CLOSE, undefined),
+      opts,
+      16,
+    );
   }
 }

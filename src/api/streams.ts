@@ -1,8 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import * as api from '../generated/api.js';
-import { type RemoteNonnullStorageVol, remoteProgram } from '../generated/remote.js';
-import type { CallOptions } from '../rpc/client.js';
+import {
+  type RemoteNonnullDomain,
+  type RemoteNonnullStorageVol,
+  remoteProgram,
+} from '../generated/remote.js';
+import type { CallOptions, RpcClient } from '../rpc/client.js';
 import { findProcedure } from '../rpc/descriptor.js';
 import type {
   StreamReadOptions,
@@ -12,7 +16,6 @@ import type {
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
-import type { Connection, Domain } from './handles.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,
@@ -29,6 +32,25 @@ export {
 
 /** Options of every stream opener: the opening call's signal/timeout, and the stream's own. */
 export type OpenStreamOptions = CallOptions & VirStreamOptions;
+
+/**
+ * What the stream functions need of a connection: its RPC client. A `Connection` is one; the
+ * handles' own stream methods (`vol.download()`, `dom.openConsole()`...) come through here too.
+ */
+export interface StreamConnection {
+  readonly rpc: RpcClient;
+}
+
+/** A domain as the stream functions take it: a `Domain`, or anything with its connection and wire identity. */
+export interface StreamDomain {
+  readonly conn: StreamConnection;
+  readonly wire: RemoteNonnullDomain;
+}
+
+/** A storage volume: its wire identity, or a `StorageVol` handle. */
+export type StreamVolume = RemoteNonnullStorageVol | { readonly wire: RemoteNonnullStorageVol };
+
+const volWire = (v: StreamVolume): RemoteNonnullStorageVol => ('wire' in v ? v.wire : v);
 
 export interface VolumeTransferOptions extends OpenStreamOptions {
   /** Byte offset in the volume (default 0). */
@@ -63,8 +85,8 @@ const SPARSE_UPLOAD = api.VirStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE
  * `streamToFile`); the finish handshake is part of reading to the end.
  */
 export function volumeDownload(
-  conn: Connection,
-  vol: RemoteNonnullStorageVol,
+  conn: StreamConnection,
+  vol: StreamVolume,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
   return volumeTransfer(conn, vol, opts, STORAGE_VOL_DOWNLOAD, SPARSE_DOWNLOAD);
@@ -77,8 +99,8 @@ export function volumeDownload(
  * resolves.
  */
 export function volumeUpload(
-  conn: Connection,
-  vol: RemoteNonnullStorageVol,
+  conn: StreamConnection,
+  vol: StreamVolume,
   opts: VolumeTransferOptions = {},
 ): Promise<VirStream> {
   return volumeTransfer(conn, vol, opts, STORAGE_VOL_UPLOAD, SPARSE_UPLOAD);
@@ -86,15 +108,15 @@ export function volumeUpload(
 
 /** Upload and download take the same arguments; only the procedure and the sparse flag differ. */
 async function volumeTransfer(
-  conn: Connection,
-  vol: RemoteNonnullStorageVol,
+  conn: StreamConnection,
+  vol: StreamVolume,
   opts: VolumeTransferOptions,
   proc: ProcedureInfo,
   sparseFlag: number,
 ): Promise<VirStream> {
   const sparse = opts.sparse ?? false;
   const args = {
-    vol,
+    vol: volWire(vol),
     offset: BigInt(opts.offset ?? 0),
     length: BigInt(opts.length ?? 0),
     flags: sparse ? sparseFlag : 0,
@@ -115,7 +137,7 @@ export interface Screenshot {
  * reads the whole image. Needs a display device in the guest.
  */
 export async function domainScreenshot(
-  domain: Domain,
+  domain: StreamDomain,
   screen = 0,
   opts: OpenStreamOptions & { readonly maxBytes?: number } = {},
 ): Promise<Screenshot> {
@@ -139,7 +161,7 @@ export async function domainScreenshot(
  * guest's output, `write()` its input; `abort()` or `finish()` to let go.
  */
 export async function domainOpenConsole(
-  domain: Domain,
+  domain: StreamDomain,
   devName: string | null = null,
   flags = 0,
   opts: OpenStreamOptions = {},
@@ -150,7 +172,7 @@ export async function domainOpenConsole(
 
 /** Connects to a domain's channel by name (virDomainOpenChannel): a duplex stream like a console. */
 export async function domainOpenChannel(
-  domain: Domain,
+  domain: StreamDomain,
   name: string | null,
   flags = 0,
   opts: OpenStreamOptions = {},
@@ -161,7 +183,7 @@ export async function domainOpenChannel(
 
 /** A console or channel: a stream opened by a call with no reply body, used both ways. */
 async function openDuplex(
-  domain: Domain,
+  domain: StreamDomain,
   procedure: ProcedureInfo,
   args: unknown,
   opts: OpenStreamOptions,
@@ -193,7 +215,7 @@ function flagValue(name: string): number {
  * the stream is sparse. Resolves with the stream and the call's result.
  */
 export async function openStream<R = unknown>(
-  conn: Connection,
+  conn: StreamConnection,
   program: ProgramInfo,
   procedureName: string,
   args: unknown,
@@ -352,8 +374,8 @@ export async function streamToFile(
 
 /** Uploads a file into a volume (sparse by default: zero pages travel as holes); see streamFromFile. */
 export async function volumeUploadFile(
-  conn: Connection,
-  vol: RemoteNonnullStorageVol,
+  conn: StreamConnection,
+  vol: StreamVolume,
   path: string,
   opts: VolumeTransferOptions & FileTransferOptions = {},
 ): Promise<bigint> {
@@ -363,8 +385,8 @@ export async function volumeUploadFile(
 
 /** Downloads a volume into a file (sparse by default: holes stay holes); see streamToFile. */
 export async function volumeDownloadFile(
-  conn: Connection,
-  vol: RemoteNonnullStorageVol,
+  conn: StreamConnection,
+  vol: StreamVolume,
   path: string,
   opts: VolumeTransferOptions & FileTransferOptions = {},
 ): Promise<bigint> {

@@ -6,6 +6,7 @@
  * (the simulator) stays apart, as `virtwire/testing` does.
  */
 export { callCommand } from './call-command.js';
+export { chartCommand } from './chart-command.js';
 export { CliContext } from './context.js';
 export {
   dominfoCommand,
@@ -18,3 +19,4 @@ export {
 export { exitCodeFor, formatError } from './errors.js';
 export { eventsCommand } from './events-command.js';
 export { migrateCommand } from './migrate.js';
+export { runVirshCommand } from './virsh-commands.js';

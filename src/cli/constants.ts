@@ -13,11 +13,27 @@ export function defaultUri(env: NodeJS.ProcessEnv): string {
 /** Where `call admin.*` finds libvirtd's admin socket unless --admin-socket says otherwise. */
 export const DEFAULT_ADMIN_SOCKET = '/run/libvirt/libvirt-admin-sock';
 
+/**
+ * Seconds a connection may take to open before the CLI gives up (virsh waits
+ * forever on a port that accepts and never answers); --connect-timeout 0 waits forever.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30;
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** As shells report a process ended by SIGINT. */
 export const EXIT_INTERRUPTED = 130;
+
+/** Signals the CLI handles itself, to leave cleanly (the terminal restored, the state reported). */
+export type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** 128 + the signal's number, as shells report a process a signal ended. */
+export const EXIT_FOR_SIGNAL: Record<TerminationSignal, number> = {
+  SIGINT: EXIT_INTERRUPTED,
+  SIGTERM: 143,
+  SIGHUP: 129,
+};
 
 /** Makes the terminal's cursor visible again (the progress line hides it). */
 export const SHOW_CURSOR = '\x1b[?25h';

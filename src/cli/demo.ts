@@ -13,6 +13,7 @@ export interface DemoOptions {
   readonly json?: boolean;
   readonly verbose?: boolean;
   readonly timeScale?: number;
+  readonly chart?: string;
 }
 
 /** The scenario: numbers chosen so that pre-copy alone could never finish. */
@@ -32,8 +33,8 @@ export const DEMO = {
 
 export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const timeScale = opts.timeScale ?? DEMO.timeScale;
-  // In --json mode stdout carries only JSON lines; the story goes to stderr.
-  const say = (s: string): void => (opts.json ? ctx.err(s) : ctx.out(s));
+  // The story is commentary, like progress: stderr (stdout has the summary, or the JSON lines).
+  const say = (s: string): void => ctx.err(s);
   const common = { tcp: true, timeScale, bandwidthMiBps: DEMO.linkMiBps } as const;
   const a = await Simulator.start({
     ...common,
@@ -60,6 +61,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<v
         postcopyBandwidth: DEMO.postcopyBandwidthMiBps,
         ...(opts.json ? { json: true } : {}),
         ...(opts.verbose ? { verbose: true } : {}),
+        ...(opts.chart !== undefined ? { chart: opts.chart } : {}),
       };
       say(
         [
@@ -68,7 +70,8 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<v
           `  host-b  ${b.uri}`,
           `Guest ${DEMO.guest}: ${DEMO.memoryMiB} MiB of memory, ${DEMO.dirtySetMiB} MiB of it dirtied at ${DEMO.dirtyRateMiBps} MiB/s, copied at ${DEMO.bandwidthMiBps} MiB/s:`,
           'pre-copy alone would never converge, so the migration switches to post-copy after the first pass.',
-          `(simulated time runs ${timeScale}x faster)`,
+          `The simulated guest runs on simulated time, ${timeScale}x faster than real time: the daemons' figures`,
+          '(rates, downtime) are in simulated time; elapsed times and ETAs are real time.',
           '',
           `$ virtwire -c ${a.uri} migrate --live --postcopy --postcopy-after-precopy --bandwidth ${DEMO.bandwidthMiBps} --postcopy-bandwidth ${DEMO.postcopyBandwidthMiBps} ${DEMO.guest} ${b.uri}`,
         ].join('\n'),

@@ -6,11 +6,16 @@
 import type { Connection, Domain } from '../api/handles.js';
 import type { JobStats } from '../api/migration/index.js';
 import { type DomainState, enumName } from '../api/names.js';
-import { VirDomainJobOperation, VirDomainJobType } from '../generated/api.js';
+import {
+  VirDomainAbortJobFlagsValues,
+  VirDomainJobOperation,
+  VirDomainJobType,
+} from '../generated/api.js';
 import { isNoDomain } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
 import { formatBytes, table } from './format.js';
 import { jsonPretty } from './json.js';
+import { listFlags } from './virsh-commands.js';
 
 /** virsh's words for domain states. */
 const VIRSH_STATE: Record<string, string> = {
@@ -64,10 +69,10 @@ async function withConnection<T>(ctx: CliContext, fn: (c: Connection) => Promise
 
 export async function listCommand(
   ctx: CliContext,
-  opts: { all?: boolean; name?: boolean; uuid?: boolean; json?: boolean },
+  opts: Readonly<Record<string, boolean | undefined>>,
 ): Promise<void> {
   await withConnection(ctx, async (conn) => {
-    const domains = opts.all ? await conn.listDomains() : await conn.listActiveDomains();
+    const domains = await conn.listAllDomains(listFlags(opts));
     // A domain may vanish between the listing and its state call (a transient one stopping): skip it.
     const found = await Promise.all(
       domains.map(async (d): Promise<ListRow | null> => {
@@ -138,16 +143,13 @@ export function renderDomInfo(i: DomInfo): string {
 const optional = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
 
 export async function domInfo(d: Domain): Promise<DomInfo> {
-  const conn = d.conn;
   const [info, state, osType, persistent, autostart, managedSave] = await Promise.all([
-    d.info(),
+    d.getInfo(),
     d.state(),
-    optional(conn.remote.domainGetOsType({ dom: d.wire }).then((r) => r.type)),
-    optional(conn.remote.domainIsPersistent({ dom: d.wire }).then((r) => r.persistent !== 0)),
-    optional(conn.remote.domainGetAutostart({ dom: d.wire }).then((r) => r.autostart !== 0)),
-    optional(
-      conn.remote.domainHasManagedSaveImage({ dom: d.wire, flags: 0 }).then((r) => r.result !== 0),
-    ),
+    optional(d.getOSType()),
+    optional(d.isPersistent().then((r) => r !== 0)),
+    optional(d.getAutostart().then((r) => r !== 0)),
+    optional(d.hasManagedSaveImage().then((r) => r !== 0)),
   ]);
   return {
     id: d.id,
@@ -155,10 +157,10 @@ export async function domInfo(d: Domain): Promise<DomInfo> {
     uuid: d.uuid,
     osType,
     state,
-    vcpus: info.vcpus,
-    cpuTimeNs: info.cpuTimeNs,
-    maxMemKiB: info.maxMemKiB,
-    memoryKiB: info.memoryKiB,
+    vcpus: info.nrVirtCpu,
+    cpuTimeNs: info.cpuTime,
+    maxMemKiB: info.maxMem,
+    memoryKiB: info.memory,
     persistent,
     autostart,
     managedSave,
@@ -278,7 +280,9 @@ export async function domjobabortCommand(
 ): Promise<void> {
   await withConnection(ctx, async (conn) => {
     const d = await conn.lookupDomain(name);
-    await d.abortJob(opts.postcopy ? { postcopy: true } : {});
+    if (opts.postcopy)
+      await d.abortJobFlags(VirDomainAbortJobFlagsValues.VIR_DOMAIN_ABORT_JOB_POSTCOPY);
+    else await d.abortJob();
   });
 }
 

@@ -1,9 +1,8 @@
 /**
- * Text and JSON forms of events, shared by `virtwire events` and the
- * migration reporters.
+ * Text and JSON forms of domain events for `virtwire events` (a migration's
+ * events are records of its timeline: see reporter.ts).
  */
 import type { DomainEvent } from '../api/events.js';
-import type { MigrationEvent } from '../api/migration/index.js';
 import { toJsonValue } from './json.js';
 
 type AnyDomainEvent = DomainEvent;
@@ -55,15 +54,4 @@ export function domainEventJson(ev: AnyDomainEvent): Record<string, unknown> {
     domain: { name: ev.domain.name, uuid: ev.domain.uuid, id: ev.domain.id },
     details,
   };
-}
-
-/** A migration event as a line: `source: suspended (postcopy)`. */
-export function migrationEventText(e: MigrationEvent): string {
-  const ev = e.event as AnyDomainEvent;
-  const what = ev.type === 'job_completed' ? 'job completed' : eventDetails(ev);
-  return `${e.side}: ${what}`;
-}
-
-export function migrationEventJson(e: MigrationEvent): Record<string, unknown> {
-  return { ...domainEventJson(e.event as AnyDomainEvent), side: e.side };
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
  * The `virtwire` executable: wires the command line to the process (argv,
- * stdout/stderr, environment, Ctrl-C) and exits with the command's status.
+ * stdout/stderr, environment, signals) and exits with the command's status.
+ * Whatever ends the process (a signal, an exception, a normal end), the
+ * terminal is left as it was found: the cursor shown.
  */
-import { EXIT_INTERRUPTED, SHOW_CURSOR } from './constants.js';
+import { EXIT_FAILURE, EXIT_FOR_SIGNAL, type TerminationSignal } from './constants.js';
 import type { InterruptSource } from './context.js';
 import { run } from './program.js';
+import { restoreTerminal } from './terminal.js';
 
-const listeners = new Set<() => void>();
+const listeners = new Set<(signal: TerminationSignal) => void>();
 const interrupt: InterruptSource = {
   on(fn) {
     listeners.add(fn);
@@ -15,13 +18,22 @@ const interrupt: InterruptSource = {
   },
 };
 
-process.on('SIGINT', () => {
-  // Nothing is waiting for Ctrl-C (still connecting, say): leave at once, as a shell tool does.
-  if (listeners.size === 0) {
-    if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
-    process.exit(EXIT_INTERRUPTED);
-  }
-  for (const fn of [...listeners]) fn();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // Nothing is waiting for it (still connecting, say): leave at once, as a shell tool does.
+    if (listeners.size === 0) {
+      restoreTerminal();
+      process.exit(EXIT_FOR_SIGNAL[signal]);
+    }
+    for (const fn of [...listeners]) fn(signal);
+  });
+}
+
+process.on('exit', restoreTerminal);
+process.on('uncaughtException', (err) => {
+  restoreTerminal();
+  process.stderr.write(`error: ${err.stack ?? String(err)}\n`);
+  process.exit(EXIT_FAILURE);
 });
 
 // A closed pipe (`virtwire events | head`) ends the program quietly.

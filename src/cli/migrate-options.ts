@@ -15,6 +15,7 @@ import {
   MigrationPlan,
   type PostcopyPolicy,
 } from '../api/migration/index.js';
+import { chartFormat } from './chart-command.js';
 import { UsageError } from './errors.js';
 
 /** The options of `virtwire migrate`, as commander hands them over (virsh's names, camel-cased). */
@@ -55,6 +56,8 @@ export interface MigrateCliOptions {
   readonly zerocopy?: boolean;
   readonly json?: boolean;
   readonly verbose?: boolean;
+  /** Write the timeline's chart here when the migration ends (.svg or .html). */
+  readonly chart?: string;
 }
 
 export type MigrationMode = 'managed' | 'p2p' | 'direct';
@@ -117,6 +120,7 @@ export function planMigration(
 
 /** The rules about virsh's options themselves, which no VIR_MIGRATE_* flag expresses. */
 function checkVirshRules(o: MigrateCliOptions): void {
+  if (o.chart !== undefined) chartFormat(o.chart);
   need(!(o.p2p && o.direct), 'migrate: --p2p and --direct are mutually exclusive');
   need(
     o.parallelConnections === undefined || o.parallel,

@@ -1,20 +1,23 @@
 /**
- * `virtwire migrate`: a view over the library's Migration. The one code path
- * that runs a migration with a reporter (used by `migrate` and by `demo`):
- * progress, events, virsh's --timeout suspend, Ctrl-C, and the summary. The
+ * `virtwire migrate`: a view over the library's Migration and its timeline.
+ * The one code path that runs a migration with a reporter (used by `migrate`
+ * and by `demo`): the timeline's records shown as they come, virsh's
+ * --timeout suspend, Ctrl-C/SIGTERM/SIGHUP, the summary and the chart. The
  * post-copy switch (after the first pass, on a timeout) is the library's.
  */
 import type { Connection, Domain } from '../api/handles.js';
-import type { Migration, MigrationResult } from '../api/migration/index.js';
-import { isNoDomain, isOperationAborted } from '../rpc/errors.js';
+import {
+  type Migration,
+  type MigrationResult,
+  type MigrationSummary,
+  summarize,
+} from '../api/migration/index.js';
 import { redactUri } from '../uri/index.js';
-import type { CliContext, Output } from './context.js';
-import { InterruptedError, remoteCause } from './errors.js';
-import { migrationEventJson, migrationEventText } from './event-format.js';
+import { writeChart } from './chart-command.js';
+import type { CliContext } from './context.js';
+import { CommandError, InterruptedError, type TerminationSignal } from './errors.js';
 import { type MigrateCliOptions, type MigratePlan, planMigration } from './migrate-options.js';
-import { snapshotFromProgress } from './progress.js';
 import { chooseReporter, progressInterval, type Reporter } from './reporter.js';
-import { type MigrationOutcome, type MigrationSummary, statsFields } from './summary.js';
 
 export type { MigrateCliOptions } from './migrate-options.js';
 
@@ -53,56 +56,80 @@ export interface RunMigration {
   readonly cli: MigrateCliOptions;
 }
 
-/** Starts the migration and reports it until it ends; see migrateCommand. */
+/** Starts the migration and reports its timeline until it ends; see migrateCommand. */
 export async function runMigration(ctx: CliContext, run: RunMigration): Promise<MigrationSummary> {
   const { src, domain, plan, cli } = run;
-  const out = ctx.io.stdout;
-  const reporter = chooseReporter(out, cli);
-  const t0 = performance.now();
-  const m = startMigration(run);
-  reporter.start({
-    domain: domain.name,
-    // The URIs the user typed may hold a password: reports never show it.
-    source: redactUri(run.sourceUri ?? src.uri),
-    destination: redactUri(run.desturi),
-    mode: plan.mode,
-    description: plan.description,
-    options: plan.options as Record<string, unknown>,
-  });
-
-  const stopProgress = new AbortController();
-  const progress = showProgress(m, reporter, out, cli, t0, stopProgress.signal);
-  const events = showEvents(m, reporter);
-  const cancelTimeout = suspendOnTimeout(m, plan, reporter);
-  const interrupts = new Interrupts(m, reporter);
-  const offInterrupt = ctx.io.interrupt.on(() => interrupts.interrupt());
-
-  let result: MigrationResult<Domain> | null = null;
-  let failure: unknown = null;
+  const reporter = chooseReporter(ctx.io, cli);
+  let watcher: Connection | null = null;
   try {
-    const r = await Promise.race([m.done, interrupts.left]);
-    if (r === 'left') {
-      failure = new InterruptedError(
-        'interrupted: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)',
-      );
-    } else result = r;
-  } catch (err) {
-    failure = err;
-  } finally {
-    offInterrupt();
-    cancelTimeout();
-    stopProgress.abort();
-  }
-  await progress;
-  if (!failure) await events;
+    const m = startMigration(run).sampleEvery(progressInterval(ctx.io, cli));
+    // Peer-to-peer: the source daemon drives the destination, but where the client can reach it
+    // too, its events and the domain's final state there are worth having (best effort).
+    if (plan.mode === 'p2p') {
+      watcher = await openQuietly(ctx, run.desturi);
+      if (watcher) m.observeDestination(watcher);
+    }
+    reporter.start({
+      domain: domain.name,
+      // The URIs the user typed may hold a password: reports never show it.
+      source: redactUri(run.sourceUri ?? src.uri),
+      destination: redactUri(run.desturi),
+      mode: plan.mode,
+      description: plan.description,
+      options: plan.options as Record<string, unknown>,
+      meta: m.timeline.meta,
+    });
+    // The records so far, then every new one: nothing is appended in between (no await).
+    for (const r of m.timeline.records) reporter.record(r);
+    const offTimeline = m.timeline.subscribe((r) => reporter.record(r));
+    const cancelTimeout = suspendOnTimeout(m, plan);
+    const interrupts = new Interrupts(m, plan.mode);
+    const offInterrupt = ctx.io.interrupt.on((signal) => interrupts.signal(signal));
 
-  const summary = result
-    ? await completedSummary(m, result, t0)
-    : failedSummary(m, failure, interrupts.aborting, t0);
-  reporter.finish(summary);
-  reporter.close();
-  if (failure) throw failure;
-  return summary;
+    let failure: unknown = null;
+    try {
+      const r: MigrationResult<Domain> | TerminationSignal = await Promise.race([
+        m.done,
+        interrupts.left,
+      ]);
+      if (typeof r === 'string') {
+        await leave(ctx, run, m);
+        failure = new InterruptedError(
+          `${r === 'SIGINT' ? 'interrupted' : `terminated (${r})`}: left the migration of ${domain.name}; the summary shows both hosts' states after leaving`,
+          r,
+        );
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      offInterrupt();
+      cancelTimeout();
+      offTimeline();
+    }
+
+    const summary = summarize(m.timeline);
+    const chartError = cli.chart ? saveChart(m, cli.chart, reporter) : null;
+    reporter.finish(summary);
+    if (failure) throw failure;
+    if (chartError) throw chartError;
+    return summary;
+  } finally {
+    reporter.close();
+    await watcher?.close();
+  }
+}
+
+/** A connection when one can be had within a few seconds, else null. */
+async function openQuietly(ctx: CliContext, uri: string): Promise<Connection | null> {
+  const c = ctx.open(uri);
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), 5000).unref());
+  const got = await Promise.race([c.catch(() => null), timeout]);
+  if (!got)
+    void c.then(
+      (late) => late.close(),
+      () => {},
+    );
+  return got;
 }
 
 function startMigration(run: RunMigration): Migration<Domain> {
@@ -112,31 +139,49 @@ function startMigration(run: RunMigration): Migration<Domain> {
   return domain.migrate(run.dest, plan.migration);
 }
 
-/** Job statistics at the reporter's pace until the migration ends or `signal` fires. */
-async function showProgress(
-  m: Migration<Domain>,
-  reporter: Reporter,
-  out: Output,
-  cli: MigrateCliOptions,
-  t0: number,
-  signal: AbortSignal,
-): Promise<void> {
+/** Writes --chart; a failure is reported and returned, never hiding the migration's outcome. */
+function saveChart(m: Migration<Domain>, path: string, reporter: Reporter): Error | null {
   try {
-    for await (const p of m.progress({ intervalMs: progressInterval(out, cli), signal })) {
-      if ((p.memoryTotal ?? 0) === 0 && (p.memoryProcessed ?? 0) === 0) continue; // still setting up
-      reporter.progress(snapshotFromProgress(p, performance.now() - t0));
-    }
-  } catch {
-    // polling failed (connection lost...): the outcome is reported through `done`
+    writeChart(m.timeline, path);
+    reporter.say(`chart written to ${path}`, { action: 'chart', path });
+    return null;
+  } catch (err) {
+    const e = new CommandError(`could not write the chart ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+    reporter.say(e.message, { action: 'chart', path, error: (err as Error).message });
+    return e;
   }
 }
 
-/** Both sides' events; the post-copy switch shows even without --verbose. */
-async function showEvents(m: Migration<Domain>, reporter: Reporter): Promise<void> {
-  for await (const e of m.events()) {
-    const ev = e.event as { type: string; event?: string; detail?: string };
-    const important = ev.type === 'lifecycle' && ev.detail === 'postcopy';
-    reporter.event(migrationEventText(e), migrationEventJson(e), important);
+/**
+ * Leaves the migration: stops following it, closes the connections it runs
+ * on (libvirt reacts to that: see consequence()), and queries both sides
+ * again through fresh connections, so that the summary shows what libvirt
+ * made of the departure rather than what was true a moment before.
+ */
+async function leave(ctx: CliContext, run: RunMigration, m: Migration<Domain>): Promise<void> {
+  const fresh: Connection[] = [];
+  try {
+    await m.detach({
+      release: async () => {
+        await Promise.all([run.src.close(), run.dest?.close()]);
+        // libvirtd handles a client's departure on its event loop: give it a moment
+        await new Promise((r) => setTimeout(r, 300));
+        const open = async (uri: string): Promise<Connection | null> => {
+          const c = await openQuietly(ctx, uri);
+          if (c) fresh.push(c);
+          return c;
+        };
+        const [source, destination] = await Promise.all([
+          open(run.sourceUri ?? run.src.uri),
+          run.plan.mode === 'direct' ? Promise.resolve(null) : open(run.desturi),
+        ]);
+        return { source, destination };
+      },
+    });
+  } finally {
+    await Promise.all(fresh.map((c) => c.close()));
   }
 }
 
@@ -144,132 +189,92 @@ async function showEvents(m: Migration<Domain>, reporter: Reporter): Promise<voi
  * virsh's --timeout without --timeout-postcopy: suspend the guest so that
  * pre-copy converges. Returns the function that cancels it.
  */
-function suspendOnTimeout(m: Migration<Domain>, plan: MigratePlan, reporter: Reporter): () => void {
+function suspendOnTimeout(m: Migration<Domain>, plan: MigratePlan): () => void {
   if (plan.timeout?.action !== 'suspend') return () => {};
   const { seconds } = plan.timeout;
   const timer = setTimeout(() => {
     if (m.phase !== 'perform' || m.postcopyStarted) return;
-    reporter.note(`timeout: ${seconds} s elapsed, suspending ${m.domain.name} to finish`, {
-      action: 'suspend',
-    });
+    m.timeline.note(
+      `timeout: ${seconds} s elapsed, suspending ${m.domain.name} to finish`,
+      'suspend',
+    );
     m.domain.suspend().catch((err: Error) => {
-      reporter.note(`could not suspend: ${err.message}`, { action: 'suspend', error: err.message });
+      m.timeline.note(`could not suspend: ${err.message}`, 'suspend');
     });
   }, seconds * 1000);
   return () => clearTimeout(timer);
 }
 
 /**
+ * What libvirt does when this client goes away, for the warning given before
+ * leaving (as seen with libvirt 9.0: in post-copy the source is marked
+ * failed at once, QEMU goes on copying, and libvirt completes the migration
+ * by itself once the copy is done).
+ */
+function consequence(mode: MigratePlan['mode'], postcopy: boolean): string {
+  if (mode !== 'managed')
+    return 'the source daemon drives this migration and goes on without this client';
+  return postcopy
+    ? 'libvirt marks the source paused (post-copy failed) as soon as this client disconnects; ' +
+        'QEMU goes on copying the rest to the destination, where the guest keeps running, and ' +
+        'libvirt completes the migration when the copy is done'
+    : 'libvirt cancels the migration when this client disconnects; the guest stays on the source';
+}
+
+/**
  * Ctrl-C: the first aborts the job (in pre-copy) or says why it will not (in
- * post-copy, which cannot be rolled back); more of them leave the migration
- * running without the CLI.
+ * post-copy, which cannot be rolled back) and what leaving would do; more of
+ * them leave. SIGTERM and SIGHUP leave at once, after the same warning.
  */
 class Interrupts {
-  aborting = false;
-  readonly left: Promise<'left'>;
+  readonly left: Promise<TerminationSignal>;
   private count = 0;
-  private leave: () => void = () => {};
+  private aborting = false;
+  private leave: (s: TerminationSignal) => void = () => {};
 
   constructor(
     private readonly m: Migration<Domain>,
-    private readonly reporter: Reporter,
+    private readonly mode: MigratePlan['mode'],
   ) {
     this.left = new Promise((resolve) => {
-      this.leave = () => resolve('left');
+      this.leave = resolve;
     });
   }
 
-  interrupt(): void {
+  private note(text: string, action: string): void {
+    this.m.timeline.note(text, action);
+  }
+
+  signal(signal: TerminationSignal): void {
+    const what = consequence(this.mode, this.m.postcopyStarted);
+    if (signal !== 'SIGINT') {
+      this.note(`${signal}: leaving the migration: ${what}`, 'leave');
+      this.leave(signal);
+      return;
+    }
     this.count++;
     if (this.m.postcopyStarted) {
       if (this.count === 1) {
-        this.reporter.note(
-          'interrupt: the migration is in post-copy, which cannot be rolled back; waiting for it to finish (Ctrl-C again to leave it running)',
-          { action: 'none' },
+        this.note(
+          `interrupt: the migration is in post-copy, which cannot be rolled back; waiting for it to finish. Ctrl-C again to leave it: ${what}`,
+          'none',
         );
-      } else this.leave();
+      } else {
+        this.note(`interrupt: leaving the migration: ${what}`, 'leave');
+        this.leave('SIGINT');
+      }
       return;
     }
     if (this.aborting) {
-      if (this.count > 2) this.leave();
+      if (this.count > 2) {
+        this.note(`interrupt: leaving without waiting for the abort: ${what}`, 'leave');
+        this.leave('SIGINT');
+      }
       return;
     }
     this.aborting = true;
-    this.reporter.note('interrupt: aborting the migration job', { action: 'abort' });
-    this.m.abort().catch((err: Error) => {
-      this.reporter.note(`could not abort: ${err.message}`, {
-        action: 'abort',
-        error: err.message,
-      });
-    });
+    this.note('interrupt: aborting the migration job', 'abort');
+    // a refusal is recorded in the timeline (and shown) by the Migration itself
+    this.m.abort().catch(() => {});
   }
-}
-
-const stateText = (s: { state: string; reason: string }): string => `${s.state} (${s.reason})`;
-
-/** What every summary has: the wall time and how post-copy came about. */
-function summaryBase(
-  m: Migration<Domain>,
-  t0: number,
-): Pick<MigrationSummary, 'domain' | 'wallTimeMs' | 'postcopy' | 'postcopySwitch'> {
-  const sw = m.postcopySwitch;
-  return {
-    domain: m.domain.name,
-    wallTimeMs: performance.now() - t0,
-    postcopy: m.postcopyStarted,
-    postcopySwitch:
-      sw && sw.trigger !== 'manual'
-        ? {
-            trigger: sw.trigger,
-            atMs: sw.requestedAt - t0,
-            latencyMs: Number.isFinite(sw.repliedAt) ? sw.repliedAt - sw.requestedAt : undefined,
-          }
-        : undefined,
-  };
-}
-
-async function completedSummary(
-  m: Migration<Domain>,
-  result: MigrationResult<Domain>,
-  t0: number,
-): Promise<MigrationSummary> {
-  const base = summaryBase(m, t0);
-  const [srcState, dstState] = await Promise.all([
-    m.domain
-      .state()
-      .then(stateText)
-      .catch((err: unknown) => (isNoDomain(err) ? 'gone (transient domain moved)' : undefined)),
-    result.domain
-      ?.state()
-      .then(stateText)
-      .catch(() => undefined),
-  ]);
-  return {
-    ...base,
-    result: 'completed',
-    ...statsFields(result.stats),
-    sourceState: srcState,
-    destinationState: dstState,
-  };
-}
-
-function failedSummary(
-  m: Migration<Domain>,
-  failure: unknown,
-  aborting: boolean,
-  t0: number,
-): MigrationSummary {
-  const outcome: MigrationOutcome =
-    failure instanceof InterruptedError
-      ? 'interrupted'
-      : aborting && isOperationAborted(remoteCause(failure))
-        ? 'aborted'
-        : 'failed';
-  const e = failure instanceof Error ? failure : new Error(String(failure));
-  const remote = remoteCause(e);
-  return {
-    ...summaryBase(m, t0),
-    result: outcome,
-    error: remote ? `${remote.codeName}: ${e.message}` : e.message,
-  };
 }

@@ -7,9 +7,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { domainEventNames } from '../generated/event-names.js';
-import { DEFAULT_ADMIN_SOCKET, defaultUri, EXIT_OK, EXIT_USAGE } from './constants.js';
+import {
+  DEFAULT_ADMIN_SOCKET,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  defaultUri,
+  EXIT_OK,
+  EXIT_USAGE,
+} from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
+import { wrapText } from './terminal.js';
+import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
 // The commands' modules load when a command runs, so --help loads none of the
 // library (commands.ts says why they are one module); the demo also loads the
@@ -38,20 +46,38 @@ export function positive(v: string): number {
   return n;
 }
 
+/** A number >= 0 (fractions allowed). */
+export function nonNegative(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
 const EXAMPLES = `
 Examples:
   $ virtwire -c qemu+tcp://host-a/system list --all
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy vm1 qemu+tcp://host-b/system
   $ virtwire -c qemu+tcp://host-a/system events --event lifecycle
   $ virtwire call remote.domainLookupByName '{"name":"vm1"}'
-  $ virtwire demo
+  $ virtwire demo --chart demo.html
 
 Environment:
   VIRTWIRE_DEFAULT_URI, LIBVIRT_DEFAULT_URI   the URI used without -c
   NODE_DEBUG=virtwire                        trace every RPC message on stderr (as --debug)`;
 
+/** Help goes to the width of the terminal it is shown on (80 when it is not a terminal). */
+function helpWidth(out: CliIo['stdout']): number {
+  return out.isTTY && out.columns && out.columns > 0 ? out.columns : 80;
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('virtwire');
+  // help text of our own, wrapped to the width commander wraps its own part to
+  const wrapped =
+    (text: string) =>
+    (context: { error: boolean }): string =>
+      wrapText(text, helpWidth(context.error ? io.stderr : io.stdout));
   const ctx = async (): Promise<CliContext> =>
     new (await commands()).CliContext(io, program.opts<GlobalOptions>());
   program
@@ -62,19 +88,38 @@ export function buildProgram(io: CliIo): Command {
       `hypervisor connection URI (default: $VIRTWIRE_DEFAULT_URI, $LIBVIRT_DEFAULT_URI or qemu:///system; now ${defaultUri(io.env)})`,
     )
     .option('-r, --readonly', 'connect read-only')
+    .option(
+      '--connect-timeout <seconds>',
+      `give up opening the connection after this many seconds, 0 for never (default: ${DEFAULT_CONNECT_TIMEOUT_S})`,
+      nonNegative,
+    )
     .option('-d, --debug', 'trace every RPC message on stderr (also NODE_DEBUG=virtwire)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', EXAMPLES);
+    .addHelpText('after', wrapped(EXAMPLES));
 
   program
     .command('list')
     .description('list domains: Id, Name, State (running ones unless --all)')
     .option('--all', 'include inactive domains')
+    .option('--inactive', 'only inactive domains')
+    .option('--state-running', 'only running domains')
+    .option('--state-paused', 'only paused domains')
+    .option('--state-shutoff', 'only shut off domains')
+    .option('--state-other', 'only domains in another state')
+    .option('--persistent', 'only persistent domains')
+    .option('--transient', 'only transient domains')
+    .option('--autostart', 'only domains that start with the host')
+    .option('--no-autostart', 'only domains that do not start with the host')
+    .option('--with-snapshot', 'only domains with snapshots')
+    .option('--without-snapshot', 'only domains without snapshots')
+    .option('--managed-save', 'only domains with a managed save image')
     .option('--name', 'print names only')
     .option('--uuid', 'print UUIDs only')
     .option('--json', 'print a JSON array')
@@ -109,7 +154,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--timestamp', 'prefix each line with the time')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
-    .addHelpText('after', `\nEvent types: ${domainEventNames.join(', ')}`)
+    .addHelpText('after', wrapped(`\nEvent types: ${domainEventNames.join(', ')}`))
     .action(async (opts) => (await commands()).eventsCommand(await ctx(), opts));
 
   program
@@ -151,15 +196,15 @@ export function buildProgram(io: CliIo): Command {
   addMigrateOptions(migrate);
   migrate.addHelpText(
     'after',
-    `
-Output: a live progress line on a terminal (percent, memory left, rate, dirty rate,
-iteration, phase, elapsed, ETA) and a summary; plain lines when not a terminal;
-with --json one JSON object per line (start, progress, event, note, summary).
-Ctrl-C aborts the migration job (not possible once in post-copy).
+    wrapped(`
+Output:
+As virsh does, progress and notes go to stderr and the result to stdout. On a terminal, stderr shows a live progress line (percent of memory on the destination, phase, pass, memory left, measured transfer rate, dirty rate, elapsed time, ETA); a figure not known yet shows as "?" (the dirty rate and the pre-copy ETA during the first pass), and "ETA --" means pre-copy cannot converge at the measured rates. The switch to post-copy gets a line of its own with its latency. When stderr is not a terminal, or TERM=dumb, plain lines replace the live line. The summary (outcome, both hosts' domain states as queried, advice where they call for it) goes to stdout; an error is printed once, on stderr.
+With --json, stdout carries one JSON object per line: start, every record of the migration's timeline (progress, step, event, switch, abort, note, end), the summary, and lines of the CLI's own after it (type cli: a chart written); \`virtwire chart\` draws a chart from such a file. --chart writes the chart when the migration ends, also after a failure or Ctrl-C.
+Ctrl-C aborts the migration job in pre-copy. In post-copy, which cannot be rolled back, the first Ctrl-C says what leaving would do and a second one leaves; SIGTERM and SIGHUP leave at once. The exit status is then 128 + the signal's number.
 
 Example:
   $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy \\
-      --bandwidth 100 vm1 qemu+tcp://host-b/system`,
+      --bandwidth 100 --chart vm1.html vm1 qemu+tcp://host-b/system`),
   );
   migrate.action(async (domain: string, desturi: string, opts: MigrateCliOptions) => {
     await (await commands()).migrateCommand(await ctx(), domain, desturi, opts);
@@ -199,6 +244,28 @@ Examples:
       (await commands()).callCommand(await ctx(), procedure, json, opts),
     );
 
+  for (const spec of VIRSH_SPECS) {
+    const cmd = program.command(spec.name).description(spec.description);
+    for (const [a, help] of spec.args) cmd.argument(a, help);
+    for (const [flags, help] of spec.options) cmd.option(flags, help);
+    cmd.option('--json', 'print JSON');
+    cmd.action(async (...params: unknown[]) => {
+      // commander passes the arguments, then the options object, then the command
+      const args = params.slice(0, spec.args.length) as string[];
+      const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
+      await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
+    });
+  }
+
+  // An unknown command: virsh's name for something virtwire does another way gets that way.
+  program.on('command:*', (operands: string[]) => {
+    const name = operands[0] ?? '';
+    const instead = VIRSH_INSTEAD[name];
+    const hint = instead ? `\nvirsh's ${name} here: ${instead}` : '';
+    io.stderr.write(`error: unknown command '${name}'${hint}\n(add --help for the commands)\n`);
+    throw new CommanderError(EXIT_USAGE, 'virtwire.unknownCommand', `unknown command '${name}'`);
+  });
+
   program
     .command('demo')
     .description(
@@ -207,7 +274,31 @@ Examples:
     .option('--json', 'one JSON object per line instead of the progress bar')
     .option('--verbose', 'also show every migration event')
     .option('--time-scale <n>', 'run the simulated guest this many times faster', positive)
+    .option('--chart <file>', 'write the chart of the migration to this .svg or .html file')
     .action(async (opts) => (await demo()).demoCommand(await ctx(), opts));
+
+  program
+    .command('chart')
+    .description(
+      'draw the chart of a migration saved with virtwire migrate --json (or demo --json)',
+    )
+    .argument('<file>', 'the saved --json output (one JSON object per line)')
+    .option(
+      '-o, --output <file>',
+      'write the chart to this .svg or .html file (default: SVG on stdout)',
+    )
+    .addHelpText(
+      'after',
+      wrapped(`
+The chart shows memory remaining and processed, the measured transfer rate against the dirty rate, post-copy page requests, the pass boundaries, the switch to post-copy with its latency, the downtime, and any abort or failure where it happened. The HTML page adds a legend and the summary table. Neither needs a network to be viewed.
+
+Example:
+  $ virtwire -c qemu+tcp://host-a/system migrate --live --postcopy --postcopy-after-precopy --json vm1 qemu+tcp://host-b/system > run.jsonl
+  $ virtwire chart run.jsonl -o run.html`),
+    )
+    .action(async (file: string, opts: { output?: string }) =>
+      (await commands()).chartCommand(await ctx(), file, opts),
+    );
 
   return program;
 }
@@ -258,8 +349,14 @@ function addMigrateOptions(cmd: Command): void {
     )
     .option('--tls', 'encrypt the migration data with TLS')
     .option('--zerocopy', 'zero-copy transfer of memory pages (with --parallel)')
-    .addOption(new Option('--json', 'one JSON object per line: progress, events, summary'))
-    .option('--verbose', 'also show every migration event');
+    .addOption(
+      new Option('--json', 'one JSON object per line on stdout: the timeline and the summary'),
+    )
+    .option('--verbose', 'also show every migration event')
+    .option(
+      '--chart <file>',
+      'when the migration ends, write its chart to this .svg or .html file',
+    );
 }
 
 /** Parses `argv` (without node and script), runs the command, returns the exit status. */

@@ -1,19 +1,25 @@
 /**
- * Where a migration's progress goes: a live line redrawn in place on a
- * terminal, one JSON object per line with --json, or plain periodic lines
- * for logs. The migrate code path is the same for all three; only the
- * reporter differs.
+ * Where a migration's timeline is shown while it runs: a live line redrawn
+ * in place on a terminal, plain lines for logs, or one JSON object per
+ * record with --json. As virsh does, progress and notes go to stderr and the
+ * result (the summary) to stdout; --json puts everything on stdout.
+ * Every reporter is a view of the same timeline records.
  */
-import { SHOW_CURSOR } from './constants.js';
+import type {
+  MigrationSummary,
+  ProgressRecord,
+  TimelineMeta,
+  TimelineRecord,
+} from '../api/migration/index.js';
+import { switchText } from '../api/migration/index.js';
 import type { Output } from './context.js';
+import { formatDuration } from './format.js';
 import { jsonLine } from './json.js';
-import {
-  type ProgressSnapshot,
-  progressJson,
-  renderPlainProgress,
-  renderProgress,
-} from './progress.js';
-import { type MigrationSummary, renderSummary, summaryJson } from './summary.js';
+import { renderPlainProgress, renderProgress } from './progress.js';
+import { renderSummary, summaryJson } from './summary.js';
+import { CLEAR_LINE, hideCursor, isLiveTerminal, showCursor } from './terminal.js';
+
+export { CLEAR_LINE, HIDE_CURSOR, SHOW_CURSOR } from './terminal.js';
 
 export interface MigrationStart {
   readonly domain: string;
@@ -23,102 +29,141 @@ export interface MigrationStart {
   /** Human description of the options, e.g. `live, post-copy after the first pass`. */
   readonly description: string;
   readonly options: Record<string, unknown>;
+  /** The timeline's meta (its uuid, start time, flags): a saved --json run can be charted. */
+  readonly meta: TimelineMeta;
 }
 
 export interface Reporter {
   start(info: MigrationStart): void;
-  progress(s: ProgressSnapshot): void;
-  /** A migration event; `important` ones (the post-copy switch) show even without --verbose. */
-  event(text: string, json: Record<string, unknown>, important: boolean): void;
-  /** Something the CLI did or decided (abort requested, timeout action...). */
-  note(text: string, json: Record<string, unknown>): void;
+  /** A record of the migration's timeline, as it is appended. */
+  record(r: TimelineRecord): void;
+  /** A line of the CLI's own after the timeline ended (a chart written, the states after leaving). */
+  say(text: string, json: Record<string, unknown>): void;
   finish(summary: MigrationSummary): void;
   /** Restores the terminal if the run ends abnormally; safe to call twice. */
   close(): void;
 }
 
-/** Carriage return + erase line: redraw in place. */
-export const CLEAR_LINE = '\r\x1b[2K';
-export const HIDE_CURSOR = '\x1b[?25l';
-// kept with the exit statuses: main.ts shows the cursor on Ctrl-C without loading this file
-export { SHOW_CURSOR };
-
 const describeStart = (i: MigrationStart): string =>
   `Migrating ${i.domain}: ${i.source} -> ${i.destination} (${i.description})`;
 
-/** The live progress line on a terminal. */
+/**
+ * The text line for a record other than a sample, or null when it is not
+ * shown: switches, refusals and notes always; post-copy lifecycle events
+ * always (they are the switch seen from each side); the rest with --verbose.
+ */
+export function recordText(r: TimelineRecord, verbose: boolean): string | null {
+  switch (r.type) {
+    case 'switch':
+      if (!r.ok) return `could not switch to post-copy: ${r.error ?? 'refused'}`;
+      return r.trigger === 'external'
+        ? `switched to post-copy at ${formatDuration(r.t)} (by another client)`
+        : switchText({ trigger: r.trigger, atMs: r.requestedT ?? r.t, latencyMs: r.latencyMs });
+    case 'note':
+      return r.message;
+    case 'abort':
+      if (r.error) return `could not abort: ${r.error}`;
+      return verbose ? `abort requested${r.postcopy ? ' (post-copy)' : ''}` : null;
+    case 'event': {
+      if (r.event === 'lifecycle') {
+        const text = `${r.side}: ${r.details.event} (${r.details.detail})`;
+        return verbose || r.details.detail.startsWith('postcopy') ? text : null;
+      }
+      if (!verbose) return null;
+      return r.event === 'migration_iteration'
+        ? `${r.side}: iteration ${r.details.iteration}`
+        : `${r.side}: job completed`;
+    }
+    case 'step':
+      return verbose ? `step: ${r.step}` : null;
+    default:
+      return null;
+  }
+}
+
+/** The live progress line on a terminal (stderr), the summary on stdout. */
 export class TtyReporter implements Reporter {
   private line = '';
-  private cursorHidden = false;
 
   constructor(
+    private readonly err: Output,
     private readonly out: Output,
     private readonly verbose: boolean,
   ) {}
 
   private get width(): number {
-    return this.out.columns && this.out.columns > 0 ? this.out.columns : 80;
+    return this.err.columns && this.err.columns > 0 ? this.err.columns : 80;
   }
 
   start(info: MigrationStart): void {
-    this.out.write(`${describeStart(info)}\n${HIDE_CURSOR}`);
-    this.cursorHidden = true;
+    this.err.write(`${describeStart(info)}\n`);
+    hideCursor(this.err);
   }
 
-  progress(s: ProgressSnapshot): void {
+  record(r: TimelineRecord): void {
+    if (r.type === 'progress') {
+      this.progress(r);
+      return;
+    }
+    const text = recordText(r, this.verbose);
+    // the line drawn before the switch is pre-copy's: do not draw it again below the switch
+    if (r.type === 'switch' && r.ok) this.line = '';
+    if (text !== null) this.above(text);
+  }
+
+  private progress(s: ProgressRecord): void {
     this.line = renderProgress(s, this.width);
-    this.out.write(CLEAR_LINE + this.line);
+    this.err.write(CLEAR_LINE + this.line);
   }
 
   private above(text: string): void {
     // print above the live line, then draw the line again below it
-    this.out.write(`${CLEAR_LINE}${text}\n${this.line}`);
+    this.err.write(`${CLEAR_LINE}${text}\n${this.line}`);
   }
 
-  event(text: string, _json: Record<string, unknown>, important: boolean): void {
-    if (this.verbose || important) this.above(text);
-  }
-
-  note(text: string, _json: Record<string, unknown>): void {
+  say(text: string): void {
     this.above(text);
   }
 
   finish(summary: MigrationSummary): void {
     // the live line gives way to the summary, which has the final numbers
-    this.out.write(`${this.line ? CLEAR_LINE : ''}${renderSummary(summary)}\n`);
+    if (this.line) this.err.write(CLEAR_LINE);
     this.line = '';
     this.close();
+    this.out.write(`${renderSummary(summary)}\n`);
   }
 
   close(): void {
-    if (!this.cursorHidden) return;
-    this.cursorHidden = false;
-    this.out.write(SHOW_CURSOR);
+    showCursor(this.err);
   }
 }
 
-/** One JSON object per line: start, progress, event, note, summary. */
+/** One JSON object per line on stdout: start, every timeline record, summary. */
 export class JsonReporter implements Reporter {
   constructor(private readonly out: Output) {}
 
   private emit(o: Record<string, unknown>): void {
-    this.out.write(`${jsonLine({ ...o, time: new Date().toISOString() })}\n`);
+    this.out.write(`${jsonLine(o)}\n`);
   }
 
   start(info: MigrationStart): void {
-    this.emit({ type: 'start', ...info });
+    const { meta, ...rest } = info;
+    this.emit({
+      type: 'start',
+      ...rest,
+      uuid: meta.uuid,
+      startedAt: meta.startedAt,
+      flags: meta.flags,
+    });
   }
 
-  progress(s: ProgressSnapshot): void {
-    this.emit(progressJson(s));
+  record(r: TimelineRecord): void {
+    this.emit(r as unknown as Record<string, unknown>);
   }
 
-  event(_text: string, json: Record<string, unknown>, _important: boolean): void {
-    this.emit(json);
-  }
-
-  note(text: string, json: Record<string, unknown>): void {
-    this.emit({ type: 'note', message: text, ...json });
+  say(text: string, json: Record<string, unknown>): void {
+    // not a timeline record (it comes after the end, on no clock of the migration's): a type of its own
+    this.emit({ type: 'cli', message: text, ...json });
   }
 
   finish(summary: MigrationSummary): void {
@@ -128,27 +173,25 @@ export class JsonReporter implements Reporter {
   close(): void {}
 }
 
-/** Plain lines for logs and pipes: no escape codes, one line per update. */
+/** Plain lines for logs and pipes: no escape codes, one line per update on stderr; the summary on stdout. */
 export class PlainReporter implements Reporter {
   constructor(
+    private readonly err: Output,
     private readonly out: Output,
     private readonly verbose: boolean,
   ) {}
 
   start(info: MigrationStart): void {
-    this.out.write(`${describeStart(info)}\n`);
+    this.err.write(`${describeStart(info)}\n`);
   }
 
-  progress(s: ProgressSnapshot): void {
-    this.out.write(`${renderPlainProgress(s)}\n`);
+  record(r: TimelineRecord): void {
+    const text = r.type === 'progress' ? renderPlainProgress(r) : recordText(r, this.verbose);
+    if (text !== null) this.err.write(`${text}\n`);
   }
 
-  event(text: string, _json: Record<string, unknown>, important: boolean): void {
-    if (this.verbose || important) this.out.write(`${text}\n`);
-  }
-
-  note(text: string, _json: Record<string, unknown>): void {
-    this.out.write(`${text}\n`);
+  say(text: string): void {
+    this.err.write(`${text}\n`);
   }
 
   finish(summary: MigrationSummary): void {
@@ -158,15 +201,25 @@ export class PlainReporter implements Reporter {
   close(): void {}
 }
 
-/** The reporter for an output: JSON when asked, the live line on a terminal, plain lines otherwise. */
-export function chooseReporter(out: Output, opts: { json?: boolean; verbose?: boolean }): Reporter {
-  if (opts.json) return new JsonReporter(out);
-  if (out.isTTY) return new TtyReporter(out, opts.verbose ?? false);
-  return new PlainReporter(out, opts.verbose ?? false);
+export interface ReporterIo {
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly env: NodeJS.ProcessEnv;
 }
 
-/** How often each reporter polls the job statistics. */
-export function progressInterval(out: Output, opts: { json?: boolean }): number {
+/** JSON when asked; the live line when stderr is a terminal that can take it; plain lines otherwise. */
+export function chooseReporter(
+  io: ReporterIo,
+  opts: { json?: boolean | undefined; verbose?: boolean | undefined },
+): Reporter {
+  if (opts.json) return new JsonReporter(io.stdout);
+  if (isLiveTerminal(io.stderr, io.env))
+    return new TtyReporter(io.stderr, io.stdout, opts.verbose ?? false);
+  return new PlainReporter(io.stderr, io.stdout, opts.verbose ?? false);
+}
+
+/** How often the job statistics are sampled for each kind of output. */
+export function progressInterval(io: ReporterIo, opts: { json?: boolean | undefined }): number {
   if (opts.json) return 500;
-  return out.isTTY ? 250 : 1000;
+  return isLiveTerminal(io.stderr, io.env) ? 250 : 1000;
 }

@@ -273,6 +273,66 @@ export function emitModule(opts: EmitOptions): string {
     }
   };
 
+  // A field of fixed size written with the writer's `*At` calls, or null.
+  const fixedWrite = (
+    d0: Declaration,
+  ): { size: number; at: (p: string, e: string) => string } | null => {
+    const d = symbols.unalias(d0);
+    const t = d.type;
+    if (t.kind !== 'prim') return null;
+    if (t.prim === 'opaque') {
+      if (d.form !== 'fixed') return null;
+      const n = num(d.size!);
+      // whole words only: no padding to write
+      return n > 0 && (n & 3) === 0
+        ? { size: n, at: (p, e) => `w.fixedOpaqueAt(${p}, ${e}, ${n});` }
+        : null;
+    }
+    if (d.form !== 'single') return null;
+    const size = fixedPrimSize(t.prim);
+    return size === 0 ? null : { size, at: (p, e) => `w.${t.prim}At(${p}, ${e});` };
+  };
+  /**
+   * A struct's fields, with each run of two or more fixed-size ones claimed
+   * at once (`w.claim`) and written at offsets from a local, instead of a
+   * room check and a cursor update per field.
+   */
+  const encodeFields = (
+    fields: readonly Declaration[],
+    expr: (f: Declaration) => string,
+  ): string[] => {
+    const out: string[] = [];
+    for (let k = 0; k < fields.length; ) {
+      let end = k;
+      let size = 0;
+      while (end < fields.length) {
+        const fw = fixedWrite(fields[end]!);
+        if (fw === null) break;
+        size += fw.size;
+        end++;
+      }
+      if (end - k < 2) {
+        const f = fields[k]!;
+        out.push(`at = '${f.name}';`);
+        encodeFrom(f, expr(f), out, 0, true);
+        k++;
+        continue;
+      }
+      out.push('{', `at = '${fields[k]!.name}';`, `const p = w.claim(${size});`);
+      let off = 0;
+      for (let j = k; j < end; j++) {
+        const f = fields[j]!;
+        const fw = fixedWrite(f)!;
+        if (j > k) out.push(`at = '${f.name}';`);
+        out.push(fw.at(off === 0 ? 'p' : `p + ${off}`, expr(f)));
+        off += fw.size;
+      }
+      out.push('}');
+      k = end;
+    }
+    return out;
+  };
+
   const usesArrays = { value: false };
   const markArrays = (lines: string[]): string[] => {
     if (lines.some((l) => l.includes('arrayLength('))) usesArrays.value = true;
@@ -297,11 +357,7 @@ export function emitModule(opts: EmitOptions): string {
     }
     body.push('}', '');
 
-    const enc: string[] = [];
-    for (const f of def.fields) {
-      enc.push(`at = '${f.name}';`);
-      encodeFrom(f, `v.${camelCase(f.name)}`, enc, 0, true);
-    }
+    const enc = encodeFields(def.fields, (f) => `v.${camelCase(f.name)}`);
     body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
     body.push(`let at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
     body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
@@ -351,7 +407,14 @@ export function emitModule(opts: EmitOptions): string {
     const writeDisc =
       dk === 'enum' ? `${useFn(encName(discName), discName)}(w, d)` : `${writePrim(dk)}(d)`;
 
-    const enc: string[] = [`const d = v.${dField};`, `${writeDisc};`, 'switch (d) {'];
+    // With an int discriminant each arm writes it, together with a fixed-size arm's
+    // value in one claimed run (a case label proves it an int); an enum's is checked first.
+    const perArm = dk !== 'enum';
+    const enc: string[] = [
+      `const d = v.${dField};`,
+      ...(perArm ? [] : [`${writeDisc};`]),
+      'switch (d) {',
+    ];
     const dec: string[] = [`const d = ${readDisc};`, 'switch (d) {'];
     def.arms.forEach((arm, k) => {
       for (const c of arm.cases) {
@@ -363,19 +426,22 @@ export function emitModule(opts: EmitOptions): string {
           ? String(num(arm.cases[0]!))
           : `d as ${arm.cases.map(num).join(' | ')}`;
       if (arm.decl.name === '') {
+        if (perArm) enc.push(`${writeDisc};`);
         enc.push('return;');
         dec.push(`return { ${dField}: ${lit} };`);
       } else {
         const f = camelCase(arm.decl.name);
-        enc.push(`{`, `at = '${arm.decl.name}';`);
-        encodeFrom(
-          arm.decl,
-          `(v as Extract<${T}, { ${dField}: ${arm.cases.map(num).join(' | ')} }>).${f}`,
-          enc,
-          0,
-          true,
-        );
-        enc.push('return;', '}');
+        const armExpr = `(v as Extract<${T}, { ${dField}: ${arm.cases.map(num).join(' | ')} }>).${f}`;
+        const fw = perArm ? fixedWrite(arm.decl) : null;
+        if (fw !== null) {
+          enc.push(`{`, `const p = w.claim(${4 + fw.size});`, `w.${dk}At(p, d);`);
+          enc.push(`at = '${arm.decl.name}';`, fw.at('p + 4', armExpr), 'return;', '}');
+        } else {
+          if (perArm) enc.push(`${writeDisc};`);
+          enc.push(`{`, `at = '${arm.decl.name}';`);
+          encodeFrom(arm.decl, armExpr, enc, 0, true);
+          enc.push('return;', '}');
+        }
         dec.push('{', `at = '${arm.decl.name}';`, `let x${k}: ${tsDecl(arm.decl)};`);
         decodeInto(arm.decl, `x${k}`, dec, 0, true);
         dec.push(`return { ${dField}: ${lit}, ${f}: x${k} };`, '}');
@@ -384,6 +450,7 @@ export function emitModule(opts: EmitOptions): string {
     if (def.defaultArm) {
       const f = def.defaultArm;
       enc.push('default:');
+      if (perArm) enc.push(`${writeDisc};`);
       dec.push('default:');
       if (f.name === '') {
         enc.push('return;');
@@ -545,6 +612,23 @@ function readPrim(p: string): string {
       return 'undefined';
   }
   throw new Error(`no reader for ${p}`);
+}
+
+/** Bytes of a fixed-size primitive the writer has an `*At` call for; 0 for the others. */
+function fixedPrimSize(p: string): number {
+  switch (p) {
+    case 'int':
+    case 'uint':
+    case 'float':
+    case 'bool':
+      return 4;
+    case 'hyper':
+    case 'uhyper':
+    case 'double':
+      return 8;
+    default:
+      return 0;
+  }
 }
 
 function writePrim(p: string): string {

@@ -11,7 +11,7 @@
 import type { Declaration } from './ast.js';
 import type { ApiFunction } from './handle-facts.js';
 import { HANDLE_CLASSES, type HandleClass, handleMethodName } from './handle-names.js';
-import { familyTypeName } from './handle-params.js';
+import { familyTypeName, STRING_PARAM_GETTERS } from './handle-params.js';
 import type { SymbolTable } from './model.js';
 import { camelCase, pascalCase } from './names.js';
 
@@ -156,11 +156,15 @@ export interface MethodModel {
   readonly stream: 'read' | 'write' | 'duplex' | null;
   /** Result expression over the reply `r` (null: nothing); `pass` returns the reply as is. */
   readonly result: string | null | 'pass';
+  /** Adds VIR_TYPED_PARAM_STRING_OKAY to `flags` when the daemon supports string parameters. */
+  readonly stringParams: boolean;
 }
 
 interface Override {
   /** Wire fields filled without a C argument. */
   readonly fill?: Readonly<Record<string, string>>;
+  /** Defaults of arguments before `flags` (parameter name -> expression). */
+  readonly defaults?: Readonly<Record<string, string>>;
   /** The count comes from another procedure: [field, procMethod, reply field]. */
   readonly countFrom?: readonly [string, string, string];
   /** Result expression over `r` (and `n`, the probe reply). */
@@ -170,13 +174,21 @@ interface Override {
 /** Calls no general rule explains. Keep this short; each entry says why. */
 const OVERRIDES: Readonly<Record<string, Override>> = {
   // Shares its procedure with virDomainListGetStats, which passes the domains; none = all.
-  virConnectGetAllDomainStats: { fill: { doms: '[]' } },
+  // `stats` 0 asks for every group the daemon knows, the common call.
+  virConnectGetAllDomainStats: { fill: { doms: '[]' }, defaults: { stats: '0' } },
+  virDomainListGetStats: { defaults: { stats: '0' } },
   // The reply carries no count: libvirt's own client asks GetSchedulerType for it first.
   virDomainGetSchedulerParameters: {
     countFrom: ['nparams', 'domainGetSchedulerType', 'nparams'],
   },
   virDomainGetSchedulerParametersFlags: {
     countFrom: ['nparams', 'domainGetSchedulerType', 'nparams'],
+  },
+  // Its return value is the number of host CPUs, which the map's byte length cannot tell.
+  virNodeGetCPUMap: { result: '{ cpus: r.ret, cpumap: r.cpumap, online: r.online }' },
+  // Each label is a C string sent as one int per character, as in virDomainGetSecurityLabel.
+  virDomainGetSecurityLabelList: {
+    result: 'r.labels.map((l) => ({ label: cString(l.label), enforcing: l.enforcing }))',
   },
   // The reply holds `ncpus` runs of the probed count, one per CPU.
   virDomainGetCPUStats: {
@@ -302,8 +314,12 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
     previousArray = kind.k === 'array' || kind.k === 'bytes' || kind.k === 'typed';
     const p = paramName(a.name);
     const { type, expr } = argShape(kind, p, a.type, cName, field!, ctx, argsStruct);
-    params.push({ name: p, type });
+    const init = override.defaults?.[p];
+    params.push(init === undefined ? { name: p, type } : { name: p, type, init });
     fill.set(field!, expr);
+  }
+  for (const name of Object.keys(override.defaults ?? {})) {
+    if (!params.some((x) => x.name === name)) fail(`a default for ${name}, which it does not take`);
   }
   const last = params.at(-1);
   const lastC = cArgs.filter((a) => used.has(a.i)).at(-1);
@@ -356,7 +372,16 @@ export function methodModel(cName: string, fn: ApiFunction, ctx: ModelContext): 
     count,
     stream,
     result,
+    stringParams: stringParams(cName, params),
   };
+}
+
+function stringParams(cName: string, params: readonly ParamModel[]): boolean {
+  if (!STRING_PARAM_GETTERS.has(cName)) return false;
+  if (params.at(-1)?.name !== 'flags') {
+    throw new MappingError(`${cName}: adds VIR_TYPED_PARAM_STRING_OKAY but takes no flags`);
+  }
+  return true;
 }
 
 function argShape(

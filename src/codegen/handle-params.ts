@@ -51,6 +51,25 @@ export const TYPED_PARAM_FAMILIES: Readonly<Record<string, string | null>> = {
   virNodeGetSEVInfo: 'VIR_NODE_SEV_',
 };
 
+/**
+ * Getters to which libvirt's library adds VIR_TYPED_PARAM_STRING_OKAY when the daemon supports
+ * string typed parameters (VIR_DRV_FEATURE_TYPED_PARAM_STRING): without it the daemon leaves
+ * the string fields out. Stated only in libvirt's code, hence a list.
+ */
+export const STRING_PARAM_GETTERS: ReadonlySet<string> = new Set([
+  'virDomainBlockStatsFlags',
+  'virDomainGetBlkioParameters',
+  'virDomainGetBlockIoTune',
+  'virDomainGetCPUStats',
+  'virDomainGetInterfaceParameters',
+  'virDomainGetLaunchSecurityInfo',
+  'virDomainGetMemoryParameters',
+  'virDomainGetNumaParameters',
+  'virDomainGetSchedulerParametersFlags',
+  'virNodeGetMemoryParameters',
+  'virNodeGetSEVInfo',
+]);
+
 export interface ParamFamily {
   /** The constant prefix, e.g. `VIR_DOMAIN_BLKIO_`. */
   readonly prefix: string;

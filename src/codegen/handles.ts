@@ -137,6 +137,13 @@ function emitMethod(m: MethodModel): string[] {
   const argsObj = (countExpr: string): string =>
     `{ ${m.args.map(([k, v]) => (v === 'count' ? `${k}: ${countExpr}` : k === v ? k : `${k}: ${v}`)).join(', ')} }`;
   const body: string[] = [];
+  if (m.stringParams) {
+    const conn = self === 'this' ? 'this' : 'this.conn';
+    body.push(
+      '    // as libvirt: string parameters are asked for when the daemon can send them',
+      `    if (await ${conn}.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;`,
+    );
+  }
   if (m.stream !== null) {
     const retT = m.retType ?? 'undefined';
     const args = m.argsType === null ? 'undefined' : `${argsObj('0')} satisfies ${m.argsType}`;
@@ -189,6 +196,8 @@ function emitClass(cls: HandleClass, methods: readonly MethodModel[]): string[] 
       '  abstract readonly handles: HandleFactory<H>;',
       '  /** Opens a stream with a procedure the protocol tables mark as one. */',
       '  abstract openStream<R = unknown>(program: ProgramInfo, procedure: string, args: unknown, opts?: OpenStreamOptions): Promise<{ stream: VirStream; result: R }>;',
+      "  /** Whether the daemon supports a feature (libvirt's VIR_DRV_FEATURE_* numbers). */",
+      '  abstract supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;',
       '',
     );
   } else if (cls.name === 'AdminConnection') {
@@ -242,7 +251,7 @@ export function emitHandles(input: HandlesInput): HandlesOutput {
     `// protocol/functions.json and protocol/*.x (libvirt ${input.libvirtVersion}). DO NOT EDIT: run \`npm run generate\`.`,
     '',
     "import { type TypedValue, fromTypedParams, paramSchema, type ParamSchema, toTypedParams } from '../api/typed-params.js';",
-    "import { VirtwireError } from '../errors.js';",
+    "import { InvalidArgumentError } from '../errors.js';",
     "import type { CallOptions } from '../rpc/client.js';",
     "import type { MethodsOf } from '../rpc/methods.js';",
     "import type { VirStream, VirStreamOptions } from '../rpc/stream.js';",
@@ -261,14 +270,6 @@ export function emitHandles(input: HandlesInput): HandlesOutput {
     'export type ParamsIn<T> = { readonly [K in keyof T]?: T[K] extends bigint | undefined ? bigint | number : T[K] };',
     '',
     ...families.flatMap(emitFamily),
-    '/** An argument was refused before anything was sent. */',
-    'export class InvalidArgumentError extends VirtwireError {',
-    "  override name = 'InvalidArgumentError';",
-    '  constructor(readonly argument: string, message: string) {',
-    '    super(message);',
-    '  }',
-    '}',
-    '',
     'function uuidArg(s: string, argument: string): Uint8Array {',
     "  const hex = s.trim().replace(/-/g, '');",
     '  if (!/^[0-9a-fA-F]{32}$/.test(hex)) {',

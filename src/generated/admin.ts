@@ -95,45 +95,57 @@ export function encodeAdminTypedParamValue(w: XdrWriter, v: AdminTypedParamValue
   let ix = -1;
   try {
     const d = v.type;
-    w.writeInt(d);
     switch (d) {
       case 1:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'i';
-        w.writeInt((v as Extract<AdminTypedParamValue, { type: 1 }>).i);
+        w.intAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 1 }>).i);
         return;
       }
       case 2:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'ui';
-        w.writeUint((v as Extract<AdminTypedParamValue, { type: 2 }>).ui);
+        w.uintAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 2 }>).ui);
         return;
       }
       case 3:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'l';
-        w.writeHyper((v as Extract<AdminTypedParamValue, { type: 3 }>).l);
+        w.hyperAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 3 }>).l);
         return;
       }
       case 4:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'ul';
-        w.writeUhyper((v as Extract<AdminTypedParamValue, { type: 4 }>).ul);
+        w.uhyperAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 4 }>).ul);
         return;
       }
       case 5:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'd';
-        w.writeDouble((v as Extract<AdminTypedParamValue, { type: 5 }>).d);
+        w.doubleAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 5 }>).d);
         return;
       }
       case 6:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'b';
-        w.writeInt((v as Extract<AdminTypedParamValue, { type: 6 }>).b);
+        w.intAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 6 }>).b);
         return;
       }
       case 7:
+      w.writeInt(d);
       {
         at = 's';
         w.writeString((v as Extract<AdminTypedParamValue, { type: 7 }>).s, 4194304);
@@ -295,12 +307,15 @@ export function encodeAdminNonnullClient(w: XdrWriter, v: AdminNonnullClient): v
   try {
     at = 'srv';
     encodeAdminNonnullServer(w, v.srv);
-    at = 'id';
-    w.writeUhyper(v.id);
-    at = 'timestamp';
-    w.writeHyper(v.timestamp);
-    at = 'transport';
-    w.writeUint(v.transport);
+    {
+      at = 'id';
+      const p = w.claim(20);
+      w.uhyperAt(p, v.id);
+      at = 'timestamp';
+      w.hyperAt(p + 8, v.timestamp);
+      at = 'transport';
+      w.uintAt(p + 16, v.transport);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_client', at, ix);
   }
@@ -400,10 +415,13 @@ export function encodeAdminConnectListServersArgs(w: XdrWriter, v: AdminConnectL
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeUint(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.uintAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_connect_list_servers_args', at, ix);
   }
@@ -707,10 +725,13 @@ export function encodeAdminServerListClientsArgs(w: XdrWriter, v: AdminServerLis
   try {
     at = 'srv';
     encodeAdminNonnullServer(w, v.srv);
-    at = 'need_results';
-    w.writeUint(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.uintAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_server_list_clients_args', at, ix);
   }
@@ -805,10 +826,13 @@ export function encodeAdminServerLookupClientArgs(w: XdrWriter, v: AdminServerLo
   try {
     at = 'srv';
     encodeAdminNonnullServer(w, v.srv);
-    at = 'id';
-    w.writeUhyper(v.id);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'id';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.id);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_server_lookup_client_args', at, ix);
   }
@@ -1407,10 +1431,13 @@ export function encodeAdminConnectSetDaemonTimeoutArgs(w: XdrWriter, v: AdminCon
   let at = '';
   let ix = -1;
   try {
-    at = 'timeout';
-    w.writeUint(v.timeout);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'timeout';
+      const p = w.claim(8);
+      w.uintAt(p, v.timeout);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_connect_set_daemon_timeout_args', at, ix);
   }

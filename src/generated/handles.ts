@@ -2,7 +2,7 @@
 // protocol/functions.json and protocol/*.x (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type TypedValue, fromTypedParams, paramSchema, type ParamSchema, toTypedParams } from '../api/typed-params.js';
-import { VirtwireError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { CallOptions } from '../rpc/client.js';
 import type { MethodsOf } from '../rpc/methods.js';
 import type { VirStream, VirStreamOptions } from '../rpc/stream.js';
@@ -390,14 +390,6 @@ export interface ThreadpoolParams {
   readonly prioWorkers?: number;
 }
 
-/** An argument was refused before anything was sent. */
-export class InvalidArgumentError extends VirtwireError {
-  override name = 'InvalidArgumentError';
-  constructor(readonly argument: string, message: string) {
-    super(message);
-  }
-}
-
 function uuidArg(s: string, argument: string): Uint8Array {
   const hex = s.trim().replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) {
@@ -474,6 +466,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   abstract readonly handles: HandleFactory<H>;
   /** Opens a stream with a procedure the protocol tables mark as one. */
   abstract openStream<R = unknown>(program: ProgramInfo, procedure: string, args: unknown, opts?: OpenStreamOptions): Promise<{ stream: VirStream; result: R }>;
+  /** Whether the daemon supports a feature (libvirt's VIR_DRV_FEATURE_* numbers). */
+  abstract supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
 
   /**
    * [virConnectBaselineCPU](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectBaselineCPU) (libvirt 0.7.7), over `REMOTE_PROC_CONNECT_BASELINE_CPU` (162).
@@ -542,7 +536,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   /**
    * [virDomainListGetStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainListGetStats) (libvirt 1.2.8), over `REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS` (344).
    */
-  async domainListGetStats(doms: readonly H['Domain'][], stats: number, flags = 0, opts?: CallOptions) {
+  async domainListGetStats(doms: readonly H['Domain'][], stats = 0, flags = 0, opts?: CallOptions) {
     const r = await this.remote.connectGetAllDomainStats({ doms: doms.map((x) => x.wire), stats, flags }, opts);
     return r.retStats.map((x) => ({ domain: this.handles.Domain(x.dom), stats: fromTypedParams(x.params) as DomainStatsParams }));
   }
@@ -650,7 +644,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
   /**
    * [virConnectGetAllDomainStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectGetAllDomainStats) (libvirt 1.2.8), over `REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS` (344).
    */
-  async getAllDomainStats(stats: number, flags = 0, opts?: CallOptions) {
+  async getAllDomainStats(stats = 0, flags = 0, opts?: CallOptions) {
     const r = await this.remote.connectGetAllDomainStats({ doms: [], stats, flags }, opts);
     return r.retStats.map((x) => ({ domain: this.handles.Domain(x.dom), stats: fromTypedParams(x.params) as DomainStatsParams }));
   }
@@ -1051,7 +1045,7 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    */
   async nodeGetCPUMap(flags = 0, opts?: CallOptions) {
     const r = await this.remote.nodeGetCpuMap({ needMap: 1, needOnline: 1, flags }, opts);
-    return { cpumap: r.cpumap, online: r.online };
+    return { cpus: r.ret, cpumap: r.cpumap, online: r.online };
   }
 
   /**
@@ -1100,6 +1094,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    * [virNodeGetMemoryParameters](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetMemoryParameters) (libvirt 0.10.2), over `REMOTE_PROC_NODE_GET_MEMORY_PARAMETERS` (289).
    */
   async nodeGetMemoryParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { nparams: 0, flags };
     const n = await this.remote.nodeGetMemoryParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.remote.nodeGetMemoryParameters({ ...a, nparams: n.nparams }, opts);
@@ -1120,6 +1116,8 @@ export abstract class ConnectionBase<H extends HandleTypes> {
    * [virNodeGetSEVInfo](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetSEVInfo) (libvirt 4.5.0), over `REMOTE_PROC_NODE_GET_SEV_INFO` (395).
    */
   async nodeGetSEVInfo(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { nparams: 0, flags };
     const n = await this.remote.nodeGetSevInfo(a, opts);
     const r = n.nparams === 0 ? n : await this.remote.nodeGetSevInfo({ ...a, nparams: n.nparams }, opts);
@@ -1552,6 +1550,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainBlockStatsFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainBlockStatsFlags) (libvirt 0.9.5), over `REMOTE_PROC_DOMAIN_BLOCK_STATS_FLAGS` (243).
    */
   async blockStatsFlags(disk: string, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, path: disk, nparams: 0, flags };
     const n = await this.conn.remote.domainBlockStatsFlags(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainBlockStatsFlags({ ...a, nparams: n.nparams }, opts);
@@ -1695,6 +1695,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetBlkioParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlkioParameters) (libvirt 0.9.0), over `REMOTE_PROC_DOMAIN_GET_BLKIO_PARAMETERS` (206).
    */
   async getBlkioParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetBlkioParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetBlkioParameters({ ...a, nparams: n.nparams }, opts);
@@ -1713,6 +1715,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetBlockIoTune](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlockIoTune) (libvirt 0.9.8), over `REMOTE_PROC_DOMAIN_GET_BLOCK_IO_TUNE` (253).
    */
   async getBlockIoTune(disk: string | null, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, disk, nparams: 0, flags };
     const n = await this.conn.remote.domainGetBlockIoTune(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetBlockIoTune({ ...a, nparams: n.nparams }, opts);
@@ -1731,6 +1735,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetCPUStats](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetCPUStats) (libvirt 0.9.10), over `REMOTE_PROC_DOMAIN_GET_CPU_STATS` (262).
    */
   async getCPUStats(startCpu: number, ncpus: number, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, startCpu, ncpus, flags };
     const n = await this.conn.remote.domainGetCpuStats(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetCpuStats({ ...a, nparams: n.nparams }, opts);
@@ -1815,6 +1821,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetInterfaceParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInterfaceParameters) (libvirt 0.9.9), over `REMOTE_PROC_DOMAIN_GET_INTERFACE_PARAMETERS` (257).
    */
   async getInterfaceParameters(device: string, flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, device, nparams: 0, flags };
     const n = await this.conn.remote.domainGetInterfaceParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetInterfaceParameters({ ...a, nparams: n.nparams }, opts);
@@ -1841,6 +1849,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetLaunchSecurityInfo](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetLaunchSecurityInfo) (libvirt 4.5.0), over `REMOTE_PROC_DOMAIN_GET_LAUNCH_SECURITY_INFO` (396).
    */
   async getLaunchSecurityInfo(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const r = await this.conn.remote.domainGetLaunchSecurityInfo({ dom: this.wire, flags }, opts);
     return fromTypedParams(r.params) as DomainLaunchSecurityParams;
   }
@@ -1865,6 +1875,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetMemoryParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetMemoryParameters) (libvirt 0.8.5), over `REMOTE_PROC_DOMAIN_GET_MEMORY_PARAMETERS` (198).
    */
   async getMemoryParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetMemoryParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetMemoryParameters({ ...a, nparams: n.nparams }, opts);
@@ -1891,6 +1903,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetNumaParameters](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetNumaParameters) (libvirt 0.9.9), over `REMOTE_PROC_DOMAIN_GET_NUMA_PARAMETERS` (255).
    */
   async getNumaParameters(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const a = { dom: this.wire, nparams: 0, flags };
     const n = await this.conn.remote.domainGetNumaParameters(a, opts);
     const r = n.nparams === 0 ? n : await this.conn.remote.domainGetNumaParameters({ ...a, nparams: n.nparams }, opts);
@@ -1926,6 +1940,8 @@ export abstract class DomainBase<H extends HandleTypes> {
    * [virDomainGetSchedulerParametersFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSchedulerParametersFlags) (libvirt 0.9.2), over `REMOTE_PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS` (223).
    */
   async getSchedulerParametersFlags(flags = 0, opts?: CallOptions) {
+    // as libvirt: string parameters are asked for when the daemon can send them
+    if (await this.conn.supportsFeature(9 /* VIR_DRV_FEATURE_TYPED_PARAM_STRING */, opts)) flags |= 4 /* VIR_TYPED_PARAM_STRING_OKAY */;
     const c = await this.conn.remote.domainGetSchedulerType({ dom: this.wire }, opts);
     const r = await this.conn.remote.domainGetSchedulerParametersFlags({ dom: this.wire, nparams: c.nparams, flags }, opts);
     return fromTypedParams(r.params) as DomainSchedulerParams;
@@ -1952,7 +1968,7 @@ export abstract class DomainBase<H extends HandleTypes> {
    */
   async getSecurityLabelList(opts?: CallOptions) {
     const r = await this.conn.remote.domainGetSecurityLabelList({ dom: this.wire }, opts);
-    return r.labels;
+    return r.labels.map((l) => ({ label: cString(l.label), enforcing: l.enforcing }));
   }
 
   /**

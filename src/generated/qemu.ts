@@ -91,10 +91,13 @@ export function encodeQemuDomainAttachArgs(w: XdrWriter, v: QemuDomainAttachArgs
   let at = '';
   let ix = -1;
   try {
-    at = 'pid_value';
-    w.writeUint(v.pidValue);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'pid_value';
+      const p = w.claim(8);
+      w.uintAt(p, v.pidValue);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_attach_args', at, ix);
   }
@@ -166,10 +169,13 @@ export function encodeQemuDomainAgentCommandArgs(w: XdrWriter, v: QemuDomainAgen
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cmd';
     w.writeString(v.cmd, 4194304);
-    at = 'timeout';
-    w.writeInt(v.timeout);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'timeout';
+      const p = w.claim(8);
+      w.intAt(p, v.timeout);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_agent_command_args', at, ix);
   }
@@ -378,10 +384,13 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'event';
     w.writeString(v.event, 4194304);
-    at = 'seconds';
-    w.writeHyper(v.seconds);
-    at = 'micros';
-    w.writeUint(v.micros);
+    {
+      at = 'seconds';
+      const p = w.claim(12);
+      w.hyperAt(p, v.seconds);
+      at = 'micros';
+      w.uintAt(p + 8, v.micros);
+    }
     at = 'details';
     {
       const o0 = v.details;

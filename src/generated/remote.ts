@@ -310,10 +310,13 @@ export function encodeRemoteNonnullDomain(w: XdrWriter, v: RemoteNonnullDomain):
   try {
     at = 'name';
     w.writeString(v.name, 4194304);
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
-    at = 'id';
-    w.writeInt(v.id);
+    {
+      at = 'uuid';
+      const p = w.claim(20);
+      w.fixedOpaqueAt(p, v.uuid, 16);
+      at = 'id';
+      w.intAt(p + 16, v.id);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain', at, ix);
   }
@@ -648,10 +651,13 @@ export function encodeRemoteNonnullSecret(w: XdrWriter, v: RemoteNonnullSecret):
   let at = '';
   let ix = -1;
   try {
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
-    at = 'usageType';
-    w.writeInt(v.usageType);
+    {
+      at = 'uuid';
+      const p = w.claim(20);
+      w.fixedOpaqueAt(p, v.uuid, 16);
+      at = 'usageType';
+      w.intAt(p + 16, v.usageType);
+    }
     at = 'usageID';
     w.writeString(v.usageID, 4194304);
   } catch (e) {
@@ -1070,10 +1076,13 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
   let at = '';
   let ix = -1;
   try {
-    at = 'code';
-    w.writeInt(v.code);
-    at = 'domain';
-    w.writeInt(v.domain);
+    {
+      at = 'code';
+      const p = w.claim(8);
+      w.intAt(p, v.code);
+      at = 'domain';
+      w.intAt(p + 4, v.domain);
+    }
     at = 'message';
     {
       const o0 = v.message;
@@ -1111,10 +1120,13 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
         w.writeString(o0, 4194304);
       }
     }
-    at = 'int1';
-    w.writeInt(v.int1);
-    at = 'int2';
-    w.writeInt(v.int2);
+    {
+      at = 'int1';
+      const p = w.claim(8);
+      w.intAt(p, v.int1);
+      at = 'int2';
+      w.intAt(p + 4, v.int2);
+    }
     at = 'net';
     {
       const o0 = v.net;
@@ -1217,14 +1229,17 @@ export function encodeRemoteVcpuInfo(w: XdrWriter, v: RemoteVcpuInfo): void {
   let at = '';
   let ix = -1;
   try {
-    at = 'number';
-    w.writeUint(v.number);
-    at = 'state';
-    w.writeInt(v.state);
-    at = 'cpu_time';
-    w.writeUhyper(v.cpuTime);
-    at = 'cpu';
-    w.writeInt(v.cpu);
+    {
+      at = 'number';
+      const p = w.claim(20);
+      w.uintAt(p, v.number);
+      at = 'state';
+      w.intAt(p + 4, v.state);
+      at = 'cpu_time';
+      w.uhyperAt(p + 8, v.cpuTime);
+      at = 'cpu';
+      w.intAt(p + 16, v.cpu);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_vcpu_info', at, ix);
   }
@@ -1267,45 +1282,57 @@ export function encodeRemoteTypedParamValue(w: XdrWriter, v: RemoteTypedParamVal
   let ix = -1;
   try {
     const d = v.type;
-    w.writeInt(d);
     switch (d) {
       case 1:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'i';
-        w.writeInt((v as Extract<RemoteTypedParamValue, { type: 1 }>).i);
+        w.intAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 1 }>).i);
         return;
       }
       case 2:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'ui';
-        w.writeUint((v as Extract<RemoteTypedParamValue, { type: 2 }>).ui);
+        w.uintAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 2 }>).ui);
         return;
       }
       case 3:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'l';
-        w.writeHyper((v as Extract<RemoteTypedParamValue, { type: 3 }>).l);
+        w.hyperAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 3 }>).l);
         return;
       }
       case 4:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'ul';
-        w.writeUhyper((v as Extract<RemoteTypedParamValue, { type: 4 }>).ul);
+        w.uhyperAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 4 }>).ul);
         return;
       }
       case 5:
       {
+        const p = w.claim(12);
+        w.intAt(p, d);
         at = 'd';
-        w.writeDouble((v as Extract<RemoteTypedParamValue, { type: 5 }>).d);
+        w.doubleAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 5 }>).d);
         return;
       }
       case 6:
       {
+        const p = w.claim(8);
+        w.intAt(p, d);
         at = 'b';
-        w.writeInt((v as Extract<RemoteTypedParamValue, { type: 6 }>).b);
+        w.intAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 6 }>).b);
         return;
       }
       case 7:
+      w.writeInt(d);
       {
         at = 's';
         w.writeString((v as Extract<RemoteTypedParamValue, { type: 7 }>).s, 4194304);
@@ -1945,20 +1972,23 @@ export function encodeRemoteNodeGetInfoRet(w: XdrWriter, v: RemoteNodeGetInfoRet
       }
       ix = -1;
     }
-    at = 'memory';
-    w.writeUhyper(v.memory);
-    at = 'cpus';
-    w.writeInt(v.cpus);
-    at = 'mhz';
-    w.writeInt(v.mhz);
-    at = 'nodes';
-    w.writeInt(v.nodes);
-    at = 'sockets';
-    w.writeInt(v.sockets);
-    at = 'cores';
-    w.writeInt(v.cores);
-    at = 'threads';
-    w.writeInt(v.threads);
+    {
+      at = 'memory';
+      const p = w.claim(32);
+      w.uhyperAt(p, v.memory);
+      at = 'cpus';
+      w.intAt(p + 8, v.cpus);
+      at = 'mhz';
+      w.intAt(p + 12, v.mhz);
+      at = 'nodes';
+      w.intAt(p + 16, v.nodes);
+      at = 'sockets';
+      w.intAt(p + 20, v.sockets);
+      at = 'cores';
+      w.intAt(p + 24, v.cores);
+      at = 'threads';
+      w.intAt(p + 28, v.threads);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_info_ret', at, ix);
   }
@@ -2167,12 +2197,15 @@ export function encodeRemoteNodeGetCpuStatsArgs(w: XdrWriter, v: RemoteNodeGetCp
   let at = '';
   let ix = -1;
   try {
-    at = 'cpuNum';
-    w.writeInt(v.cpuNum);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'cpuNum';
+      const p = w.claim(12);
+      w.intAt(p, v.cpuNum);
+      at = 'nparams';
+      w.intAt(p + 4, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats_args', at, ix);
   }
@@ -2265,12 +2298,15 @@ export function encodeRemoteNodeGetMemoryStatsArgs(w: XdrWriter, v: RemoteNodeGe
   let at = '';
   let ix = -1;
   try {
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'cellNum';
-    w.writeInt(v.cellNum);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(12);
+      w.intAt(p, v.nparams);
+      at = 'cellNum';
+      w.intAt(p + 4, v.cellNum);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats_args', at, ix);
   }
@@ -2361,10 +2397,13 @@ export function encodeRemoteNodeGetCellsFreeMemoryArgs(w: XdrWriter, v: RemoteNo
   let at = '';
   let ix = -1;
   try {
-    at = 'startCell';
-    w.writeInt(v.startCell);
-    at = 'maxcells';
-    w.writeInt(v.maxcells);
+    {
+      at = 'startCell';
+      const p = w.claim(8);
+      w.intAt(p, v.startCell);
+      at = 'maxcells';
+      w.intAt(p + 4, v.maxcells);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cells_free_memory_args', at, ix);
   }
@@ -2630,10 +2669,13 @@ export function encodeRemoteDomainGetSchedulerParametersFlagsArgs(w: XdrWriter, 
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_flags_args', at, ix);
   }
@@ -2897,10 +2939,13 @@ export function encodeRemoteDomainGetBlkioParametersArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_blkio_parameters_args', at, ix);
   }
@@ -3056,10 +3101,13 @@ export function encodeRemoteDomainGetMemoryParametersArgs(w: XdrWriter, v: Remot
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_args', at, ix);
   }
@@ -3158,10 +3206,13 @@ export function encodeRemoteDomainBlockResizeArgs(w: XdrWriter, v: RemoteDomainB
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'disk';
     w.writeString(v.disk, 4194304);
-    at = 'size';
-    w.writeUhyper(v.size);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'size';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.size);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_resize_args', at, ix);
   }
@@ -3266,10 +3317,13 @@ export function encodeRemoteDomainGetNumaParametersArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_args', at, ix);
   }
@@ -3548,16 +3602,19 @@ export function encodeRemoteDomainBlockStatsRet(w: XdrWriter, v: RemoteDomainBlo
   let at = '';
   let ix = -1;
   try {
-    at = 'rd_req';
-    w.writeHyper(v.rdReq);
-    at = 'rd_bytes';
-    w.writeHyper(v.rdBytes);
-    at = 'wr_req';
-    w.writeHyper(v.wrReq);
-    at = 'wr_bytes';
-    w.writeHyper(v.wrBytes);
-    at = 'errs';
-    w.writeHyper(v.errs);
+    {
+      at = 'rd_req';
+      const p = w.claim(40);
+      w.hyperAt(p, v.rdReq);
+      at = 'rd_bytes';
+      w.hyperAt(p + 8, v.rdBytes);
+      at = 'wr_req';
+      w.hyperAt(p + 16, v.wrReq);
+      at = 'wr_bytes';
+      w.hyperAt(p + 24, v.wrBytes);
+      at = 'errs';
+      w.hyperAt(p + 32, v.errs);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_ret', at, ix);
   }
@@ -3608,10 +3665,13 @@ export function encodeRemoteDomainBlockStatsFlagsArgs(w: XdrWriter, v: RemoteDom
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
     w.writeString(v.path, 4194304);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_flags_args', at, ix);
   }
@@ -3754,22 +3814,25 @@ export function encodeRemoteDomainInterfaceStatsRet(w: XdrWriter, v: RemoteDomai
   let at = '';
   let ix = -1;
   try {
-    at = 'rx_bytes';
-    w.writeHyper(v.rxBytes);
-    at = 'rx_packets';
-    w.writeHyper(v.rxPackets);
-    at = 'rx_errs';
-    w.writeHyper(v.rxErrs);
-    at = 'rx_drop';
-    w.writeHyper(v.rxDrop);
-    at = 'tx_bytes';
-    w.writeHyper(v.txBytes);
-    at = 'tx_packets';
-    w.writeHyper(v.txPackets);
-    at = 'tx_errs';
-    w.writeHyper(v.txErrs);
-    at = 'tx_drop';
-    w.writeHyper(v.txDrop);
+    {
+      at = 'rx_bytes';
+      const p = w.claim(64);
+      w.hyperAt(p, v.rxBytes);
+      at = 'rx_packets';
+      w.hyperAt(p + 8, v.rxPackets);
+      at = 'rx_errs';
+      w.hyperAt(p + 16, v.rxErrs);
+      at = 'rx_drop';
+      w.hyperAt(p + 24, v.rxDrop);
+      at = 'tx_bytes';
+      w.hyperAt(p + 32, v.txBytes);
+      at = 'tx_packets';
+      w.hyperAt(p + 40, v.txPackets);
+      at = 'tx_errs';
+      w.hyperAt(p + 48, v.txErrs);
+      at = 'tx_drop';
+      w.hyperAt(p + 56, v.txDrop);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_ret', at, ix);
   }
@@ -3897,10 +3960,13 @@ export function encodeRemoteDomainGetInterfaceParametersArgs(w: XdrWriter, v: Re
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'device';
     w.writeString(v.device, 4194304);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_interface_parameters_args', at, ix);
   }
@@ -3998,10 +4064,13 @@ export function encodeRemoteDomainMemoryStatsArgs(w: XdrWriter, v: RemoteDomainM
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'maxStats';
-    w.writeUint(v.maxStats);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maxStats';
+      const p = w.claim(8);
+      w.uintAt(p, v.maxStats);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stats_args', at, ix);
   }
@@ -4038,10 +4107,13 @@ export function encodeRemoteDomainMemoryStat(w: XdrWriter, v: RemoteDomainMemory
   let at = '';
   let ix = -1;
   try {
-    at = 'tag';
-    w.writeInt(v.tag);
-    at = 'val';
-    w.writeUhyper(v.val);
+    {
+      at = 'tag';
+      const p = w.claim(12);
+      w.intAt(p, v.tag);
+      at = 'val';
+      w.uhyperAt(p + 4, v.val);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stat', at, ix);
   }
@@ -4132,12 +4204,15 @@ export function encodeRemoteDomainBlockPeekArgs(w: XdrWriter, v: RemoteDomainBlo
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
     w.writeString(v.path, 4194304);
-    at = 'offset';
-    w.writeUhyper(v.offset);
-    at = 'size';
-    w.writeUint(v.size);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'offset';
+      const p = w.claim(16);
+      w.uhyperAt(p, v.offset);
+      at = 'size';
+      w.uintAt(p + 8, v.size);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_peek_args', at, ix);
   }
@@ -4216,12 +4291,15 @@ export function encodeRemoteDomainMemoryPeekArgs(w: XdrWriter, v: RemoteDomainMe
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'offset';
-    w.writeUhyper(v.offset);
-    at = 'size';
-    w.writeUint(v.size);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'offset';
+      const p = w.claim(16);
+      w.uhyperAt(p, v.offset);
+      at = 'size';
+      w.uintAt(p + 8, v.size);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_peek_args', at, ix);
   }
@@ -4337,12 +4415,15 @@ export function encodeRemoteDomainGetBlockInfoRet(w: XdrWriter, v: RemoteDomainG
   let at = '';
   let ix = -1;
   try {
-    at = 'allocation';
-    w.writeUhyper(v.allocation);
-    at = 'capacity';
-    w.writeUhyper(v.capacity);
-    at = 'physical';
-    w.writeUhyper(v.physical);
+    {
+      at = 'allocation';
+      const p = w.claim(24);
+      w.uhyperAt(p, v.allocation);
+      at = 'capacity';
+      w.uhyperAt(p + 8, v.capacity);
+      at = 'physical';
+      w.uhyperAt(p + 16, v.physical);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_info_ret', at, ix);
   }
@@ -4866,12 +4947,15 @@ export function encodeRemoteDomainPmSuspendForDurationArgs(w: XdrWriter, v: Remo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'target';
-    w.writeUint(v.target);
-    at = 'duration';
-    w.writeUhyper(v.duration);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'target';
+      const p = w.claim(16);
+      w.uintAt(p, v.target);
+      at = 'duration';
+      w.uhyperAt(p + 4, v.duration);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pm_suspend_for_duration_args', at, ix);
   }
@@ -5317,10 +5401,13 @@ export function encodeRemoteDomainSetMemoryFlagsArgs(w: XdrWriter, v: RemoteDoma
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'memory';
-    w.writeUhyper(v.memory);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'memory';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.memory);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_flags_args', at, ix);
   }
@@ -5361,10 +5448,13 @@ export function encodeRemoteDomainSetMemoryStatsPeriodArgs(w: XdrWriter, v: Remo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'period';
-    w.writeInt(v.period);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'period';
+      const p = w.claim(8);
+      w.intAt(p, v.period);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_stats_period_args', at, ix);
   }
@@ -5437,16 +5527,19 @@ export function encodeRemoteDomainGetInfoRet(w: XdrWriter, v: RemoteDomainGetInf
   let at = '';
   let ix = -1;
   try {
-    at = 'state';
-    w.writeUint(v.state);
-    at = 'maxMem';
-    w.writeUhyper(v.maxMem);
-    at = 'memory';
-    w.writeUhyper(v.memory);
-    at = 'nrVirtCpu';
-    w.writeUint(v.nrVirtCpu);
-    at = 'cpuTime';
-    w.writeUhyper(v.cpuTime);
+    {
+      at = 'state';
+      const p = w.claim(32);
+      w.uintAt(p, v.state);
+      at = 'maxMem';
+      w.uhyperAt(p + 4, v.maxMem);
+      at = 'memory';
+      w.uhyperAt(p + 12, v.memory);
+      at = 'nrVirtCpu';
+      w.uintAt(p + 20, v.nrVirtCpu);
+      at = 'cpuTime';
+      w.uhyperAt(p + 24, v.cpuTime);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_info_ret', at, ix);
   }
@@ -5943,10 +6036,13 @@ export function encodeRemoteDomainCoreDumpWithFormatArgs(w: XdrWriter, v: Remote
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'to';
     w.writeString(v.to, 4194304);
-    at = 'dumpformat';
-    w.writeUint(v.dumpformat);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'dumpformat';
+      const p = w.claim(8);
+      w.uintAt(p, v.dumpformat);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_core_dump_with_format_args', at, ix);
   }
@@ -5990,10 +6086,13 @@ export function encodeRemoteDomainScreenshotArgs(w: XdrWriter, v: RemoteDomainSc
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'screen';
-    w.writeUint(v.screen);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'screen';
+      const p = w.claim(8);
+      w.uintAt(p, v.screen);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_screenshot_args', at, ix);
   }
@@ -6524,10 +6623,13 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
     w.writeOpaque(v.cookie, 4194304);
     at = 'uri';
     w.writeString(v.uri, 4194304);
-    at = 'flags';
-    w.writeUhyper(v.flags);
-    at = 'retcode';
-    w.writeInt(v.retcode);
+    {
+      at = 'flags';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.flags);
+      at = 'retcode';
+      w.intAt(p + 8, v.retcode);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish2_args', at, ix);
   }
@@ -7110,10 +7212,13 @@ export function encodeRemoteDomainSendKeyArgs(w: XdrWriter, v: RemoteDomainSendK
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'codeset';
-    w.writeUint(v.codeset);
-    at = 'holdtime';
-    w.writeUint(v.holdtime);
+    {
+      at = 'codeset';
+      const p = w.claim(8);
+      w.uintAt(p, v.codeset);
+      at = 'holdtime';
+      w.uintAt(p + 4, v.holdtime);
+    }
     at = 'keycodes';
     {
       const a0 = v.keycodes;
@@ -7183,12 +7288,15 @@ export function encodeRemoteDomainSendProcessSignalArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'pid_value';
-    w.writeHyper(v.pidValue);
-    at = 'signum';
-    w.writeUint(v.signum);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'pid_value';
+      const p = w.claim(16);
+      w.hyperAt(p, v.pidValue);
+      at = 'signum';
+      w.uintAt(p + 8, v.signum);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_send_process_signal_args', at, ix);
   }
@@ -7269,10 +7377,13 @@ export function encodeRemoteDomainSetVcpusFlagsArgs(w: XdrWriter, v: RemoteDomai
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nvcpus';
-    w.writeUint(v.nvcpus);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nvcpus';
+      const p = w.claim(8);
+      w.uintAt(p, v.nvcpus);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpus_flags_args', at, ix);
   }
@@ -7477,12 +7588,15 @@ export function encodeRemoteDomainGetVcpuPinInfoArgs(w: XdrWriter, v: RemoteDoma
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'ncpumaps';
-    w.writeInt(v.ncpumaps);
-    at = 'maplen';
-    w.writeInt(v.maplen);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'ncpumaps';
+      const p = w.claim(12);
+      w.intAt(p, v.ncpumaps);
+      at = 'maplen';
+      w.intAt(p + 4, v.maplen);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpu_pin_info_args', at, ix);
   }
@@ -7607,10 +7721,13 @@ export function encodeRemoteDomainGetEmulatorPinInfoArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'maplen';
-    w.writeInt(v.maplen);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maplen';
+      const p = w.claim(8);
+      w.intAt(p, v.maplen);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_emulator_pin_info_args', at, ix);
   }
@@ -7688,10 +7805,13 @@ export function encodeRemoteDomainGetVcpusArgs(w: XdrWriter, v: RemoteDomainGetV
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'maxinfo';
-    w.writeInt(v.maxinfo);
-    at = 'maplen';
-    w.writeInt(v.maplen);
+    {
+      at = 'maxinfo';
+      const p = w.claim(8);
+      w.intAt(p, v.maxinfo);
+      at = 'maplen';
+      w.intAt(p + 4, v.maplen);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_args', at, ix);
   }
@@ -8025,10 +8145,13 @@ export function encodeRemoteDomainAddIothreadArgs(w: XdrWriter, v: RemoteDomainA
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'iothread_id';
-    w.writeUint(v.iothreadId);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'iothread_id';
+      const p = w.claim(8);
+      w.uintAt(p, v.iothreadId);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_add_iothread_args', at, ix);
   }
@@ -8069,10 +8192,13 @@ export function encodeRemoteDomainDelIothreadArgs(w: XdrWriter, v: RemoteDomainD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'iothread_id';
-    w.writeUint(v.iothreadId);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'iothread_id';
+      const p = w.claim(8);
+      w.uintAt(p, v.iothreadId);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_del_iothread_args', at, ix);
   }
@@ -9031,16 +9157,19 @@ export function encodeRemoteDomainGetBlockJobInfoRet(w: XdrWriter, v: RemoteDoma
   let at = '';
   let ix = -1;
   try {
-    at = 'found';
-    w.writeInt(v.found);
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'cur';
-    w.writeUhyper(v.cur);
-    at = 'end';
-    w.writeUhyper(v.end);
+    {
+      at = 'found';
+      const p = w.claim(32);
+      w.intAt(p, v.found);
+      at = 'type';
+      w.intAt(p + 4, v.type);
+      at = 'bandwidth';
+      w.uhyperAt(p + 8, v.bandwidth);
+      at = 'cur';
+      w.uhyperAt(p + 16, v.cur);
+      at = 'end';
+      w.uhyperAt(p + 24, v.end);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_ret', at, ix);
   }
@@ -9091,10 +9220,13 @@ export function encodeRemoteDomainBlockJobSetSpeedArgs(w: XdrWriter, v: RemoteDo
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
     w.writeString(v.path, 4194304);
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'bandwidth';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.bandwidth);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_set_speed_args', at, ix);
   }
@@ -9142,10 +9274,13 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
     w.writeString(v.path, 4194304);
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'bandwidth';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.bandwidth);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_pull_args', at, ix);
   }
@@ -9202,10 +9337,13 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
         w.writeString(o0, 4194304);
       }
     }
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'bandwidth';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.bandwidth);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_rebase_args', at, ix);
   }
@@ -9351,10 +9489,13 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
         w.writeString(o0, 4194304);
       }
     }
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'bandwidth';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.bandwidth);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_commit_args', at, ix);
   }
@@ -9485,10 +9626,13 @@ export function encodeRemoteDomainGetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
         w.writeString(o0, 4194304);
       }
     }
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_io_tune_args', at, ix);
   }
@@ -9711,14 +9855,17 @@ export function encodeRemoteDomainGetCpuStatsArgs(w: XdrWriter, v: RemoteDomainG
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'nparams';
-    w.writeUint(v.nparams);
-    at = 'start_cpu';
-    w.writeInt(v.startCpu);
-    at = 'ncpus';
-    w.writeUint(v.ncpus);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(16);
+      w.uintAt(p, v.nparams);
+      at = 'start_cpu';
+      w.intAt(p + 4, v.startCpu);
+      at = 'ncpus';
+      w.uintAt(p + 8, v.ncpus);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_cpu_stats_args', at, ix);
   }
@@ -10510,12 +10657,15 @@ export function encodeRemoteNetworkUpdateArgs(w: XdrWriter, v: RemoteNetworkUpda
   try {
     at = 'net';
     encodeRemoteNonnullNetwork(w, v.net);
-    at = 'command';
-    w.writeUint(v.command);
-    at = 'section';
-    w.writeUint(v.section);
-    at = 'parentIndex';
-    w.writeInt(v.parentIndex);
+    {
+      at = 'command';
+      const p = w.claim(12);
+      w.uintAt(p, v.command);
+      at = 'section';
+      w.uintAt(p + 4, v.section);
+      at = 'parentIndex';
+      w.intAt(p + 8, v.parentIndex);
+    }
     at = 'xml';
     w.writeString(v.xml, 4194304);
     at = 'flags';
@@ -12102,10 +12252,13 @@ export function encodeRemoteAuthSaslStartRet(w: XdrWriter, v: RemoteAuthSaslStar
   let at = '';
   let ix = -1;
   try {
-    at = 'complete';
-    w.writeInt(v.complete);
-    at = 'nil';
-    w.writeInt(v.nil);
+    {
+      at = 'complete';
+      const p = w.claim(8);
+      w.intAt(p, v.complete);
+      at = 'nil';
+      w.intAt(p + 4, v.nil);
+    }
     at = 'data';
     {
       const a0 = v.data;
@@ -12217,10 +12370,13 @@ export function encodeRemoteAuthSaslStepRet(w: XdrWriter, v: RemoteAuthSaslStepR
   let at = '';
   let ix = -1;
   try {
-    at = 'complete';
-    w.writeInt(v.complete);
-    at = 'nil';
-    w.writeInt(v.nil);
+    {
+      at = 'complete';
+      const p = w.claim(8);
+      w.intAt(p, v.complete);
+      at = 'nil';
+      w.intAt(p + 4, v.nil);
+    }
     at = 'data';
     {
       const a0 = v.data;
@@ -13284,14 +13440,17 @@ export function encodeRemoteStoragePoolGetInfoRet(w: XdrWriter, v: RemoteStorage
   let at = '';
   let ix = -1;
   try {
-    at = 'state';
-    w.writeUint(v.state);
-    at = 'capacity';
-    w.writeUhyper(v.capacity);
-    at = 'allocation';
-    w.writeUhyper(v.allocation);
-    at = 'available';
-    w.writeUhyper(v.available);
+    {
+      at = 'state';
+      const p = w.claim(28);
+      w.uintAt(p, v.state);
+      at = 'capacity';
+      w.uhyperAt(p + 4, v.capacity);
+      at = 'allocation';
+      w.uhyperAt(p + 12, v.allocation);
+      at = 'available';
+      w.uhyperAt(p + 20, v.available);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_info_ret', at, ix);
   }
@@ -13992,10 +14151,13 @@ export function encodeRemoteStorageVolWipePatternArgs(w: XdrWriter, v: RemoteSto
   try {
     at = 'vol';
     encodeRemoteNonnullStorageVol(w, v.vol);
-    at = 'algorithm';
-    w.writeUint(v.algorithm);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'algorithm';
+      const p = w.claim(8);
+      w.uintAt(p, v.algorithm);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_wipe_pattern_args', at, ix);
   }
@@ -14131,12 +14293,15 @@ export function encodeRemoteStorageVolGetInfoRet(w: XdrWriter, v: RemoteStorageV
   let at = '';
   let ix = -1;
   try {
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'capacity';
-    w.writeUhyper(v.capacity);
-    at = 'allocation';
-    w.writeUhyper(v.allocation);
+    {
+      at = 'type';
+      const p = w.claim(20);
+      w.intAt(p, v.type);
+      at = 'capacity';
+      w.uhyperAt(p + 4, v.capacity);
+      at = 'allocation';
+      w.uhyperAt(p + 12, v.allocation);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_ret', at, ix);
   }
@@ -14212,12 +14377,15 @@ export function encodeRemoteStorageVolGetInfoFlagsRet(w: XdrWriter, v: RemoteSto
   let at = '';
   let ix = -1;
   try {
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'capacity';
-    w.writeUhyper(v.capacity);
-    at = 'allocation';
-    w.writeUhyper(v.allocation);
+    {
+      at = 'type';
+      const p = w.claim(20);
+      w.intAt(p, v.type);
+      at = 'capacity';
+      w.uhyperAt(p + 4, v.capacity);
+      at = 'allocation';
+      w.uhyperAt(p + 12, v.allocation);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_ret', at, ix);
   }
@@ -14318,10 +14486,13 @@ export function encodeRemoteStorageVolResizeArgs(w: XdrWriter, v: RemoteStorageV
   try {
     at = 'vol';
     encodeRemoteNonnullStorageVol(w, v.vol);
-    at = 'capacity';
-    w.writeUhyper(v.capacity);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'capacity';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.capacity);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_resize_args', at, ix);
   }
@@ -14441,10 +14612,13 @@ export function encodeRemoteNodeListDevicesArgs(w: XdrWriter, v: RemoteNodeListD
         w.writeString(o0, 4194304);
       }
     }
-    at = 'maxnames';
-    w.writeInt(v.maxnames);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maxnames';
+      const p = w.claim(8);
+      w.intAt(p, v.maxnames);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_list_devices_args', at, ix);
   }
@@ -15646,10 +15820,13 @@ export function encodeRemoteDomainEventLifecycleMsg(w: XdrWriter, v: RemoteDomai
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'event';
-    w.writeInt(v.event);
-    at = 'detail';
-    w.writeInt(v.detail);
+    {
+      at = 'event';
+      const p = w.claim(8);
+      w.intAt(p, v.event);
+      at = 'detail';
+      w.intAt(p + 4, v.detail);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_lifecycle_msg', at, ix);
   }
@@ -17149,30 +17326,33 @@ export function encodeRemoteDomainGetJobInfoRet(w: XdrWriter, v: RemoteDomainGet
   let at = '';
   let ix = -1;
   try {
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'timeElapsed';
-    w.writeUhyper(v.timeElapsed);
-    at = 'timeRemaining';
-    w.writeUhyper(v.timeRemaining);
-    at = 'dataTotal';
-    w.writeUhyper(v.dataTotal);
-    at = 'dataProcessed';
-    w.writeUhyper(v.dataProcessed);
-    at = 'dataRemaining';
-    w.writeUhyper(v.dataRemaining);
-    at = 'memTotal';
-    w.writeUhyper(v.memTotal);
-    at = 'memProcessed';
-    w.writeUhyper(v.memProcessed);
-    at = 'memRemaining';
-    w.writeUhyper(v.memRemaining);
-    at = 'fileTotal';
-    w.writeUhyper(v.fileTotal);
-    at = 'fileProcessed';
-    w.writeUhyper(v.fileProcessed);
-    at = 'fileRemaining';
-    w.writeUhyper(v.fileRemaining);
+    {
+      at = 'type';
+      const p = w.claim(92);
+      w.intAt(p, v.type);
+      at = 'timeElapsed';
+      w.uhyperAt(p + 4, v.timeElapsed);
+      at = 'timeRemaining';
+      w.uhyperAt(p + 12, v.timeRemaining);
+      at = 'dataTotal';
+      w.uhyperAt(p + 20, v.dataTotal);
+      at = 'dataProcessed';
+      w.uhyperAt(p + 28, v.dataProcessed);
+      at = 'dataRemaining';
+      w.uhyperAt(p + 36, v.dataRemaining);
+      at = 'memTotal';
+      w.uhyperAt(p + 44, v.memTotal);
+      at = 'memProcessed';
+      w.uhyperAt(p + 52, v.memProcessed);
+      at = 'memRemaining';
+      w.uhyperAt(p + 60, v.memRemaining);
+      at = 'fileTotal';
+      w.uhyperAt(p + 68, v.fileTotal);
+      at = 'fileProcessed';
+      w.uhyperAt(p + 76, v.fileProcessed);
+      at = 'fileRemaining';
+      w.uhyperAt(p + 84, v.fileRemaining);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_info_ret', at, ix);
   }
@@ -17465,10 +17645,13 @@ export function encodeRemoteDomainMigrateSetMaxDowntimeArgs(w: XdrWriter, v: Rem
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'downtime';
-    w.writeUhyper(v.downtime);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'downtime';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.downtime);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_downtime_args', at, ix);
   }
@@ -17576,10 +17759,13 @@ export function encodeRemoteDomainMigrateSetCompressionCacheArgs(w: XdrWriter, v
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cacheSize';
-    w.writeUhyper(v.cacheSize);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'cacheSize';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.cacheSize);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_compression_cache_args', at, ix);
   }
@@ -17620,10 +17806,13 @@ export function encodeRemoteDomainMigrateSetMaxSpeedArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'bandwidth';
-    w.writeUhyper(v.bandwidth);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'bandwidth';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.bandwidth);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_speed_args', at, ix);
   }
@@ -18500,10 +18689,13 @@ export function encodeRemoteDomainEventBlockJobMsg(w: XdrWriter, v: RemoteDomain
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
     w.writeString(v.path, 4194304);
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'status';
-    w.writeInt(v.status);
+    {
+      at = 'type';
+      const p = w.claim(8);
+      w.intAt(p, v.type);
+      at = 'status';
+      w.intAt(p + 4, v.status);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_msg', at, ix);
   }
@@ -18802,10 +18994,13 @@ export function encodeRemoteDomainEventCallbackPmwakeupMsg(w: XdrWriter, v: Remo
   let at = '';
   let ix = -1;
   try {
-    at = 'callbackID';
-    w.writeInt(v.callbackID);
-    at = 'reason';
-    w.writeInt(v.reason);
+    {
+      at = 'callbackID';
+      const p = w.claim(8);
+      w.intAt(p, v.callbackID);
+      at = 'reason';
+      w.intAt(p + 4, v.reason);
+    }
     at = 'msg';
     encodeRemoteDomainEventPmwakeupMsg(w, v.msg);
   } catch (e) {
@@ -18876,10 +19071,13 @@ export function encodeRemoteDomainEventCallbackPmsuspendMsg(w: XdrWriter, v: Rem
   let at = '';
   let ix = -1;
   try {
-    at = 'callbackID';
-    w.writeInt(v.callbackID);
-    at = 'reason';
-    w.writeInt(v.reason);
+    {
+      at = 'callbackID';
+      const p = w.claim(8);
+      w.intAt(p, v.callbackID);
+      at = 'reason';
+      w.intAt(p + 4, v.reason);
+    }
     at = 'msg';
     encodeRemoteDomainEventPmsuspendMsg(w, v.msg);
   } catch (e) {
@@ -19024,10 +19222,13 @@ export function encodeRemoteDomainEventCallbackPmsuspendDiskMsg(w: XdrWriter, v:
   let at = '';
   let ix = -1;
   try {
-    at = 'callbackID';
-    w.writeInt(v.callbackID);
-    at = 'reason';
-    w.writeInt(v.reason);
+    {
+      at = 'callbackID';
+      const p = w.claim(8);
+      w.intAt(p, v.callbackID);
+      at = 'reason';
+      w.intAt(p + 4, v.reason);
+    }
     at = 'msg';
     encodeRemoteDomainEventPmsuspendDiskMsg(w, v.msg);
   } catch (e) {
@@ -19537,10 +19738,13 @@ export function encodeRemoteDomainSnapshotListNamesArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'maxnames';
-    w.writeInt(v.maxnames);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maxnames';
+      const p = w.claim(8);
+      w.intAt(p, v.maxnames);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_names_args', at, ix);
   }
@@ -19628,10 +19832,13 @@ export function encodeRemoteDomainListAllSnapshotsArgs(w: XdrWriter, v: RemoteDo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_snapshots_args', at, ix);
   }
@@ -19793,10 +20000,13 @@ export function encodeRemoteDomainSnapshotListChildrenNamesArgs(w: XdrWriter, v:
   try {
     at = 'snap';
     encodeRemoteNonnullDomainSnapshot(w, v.snap);
-    at = 'maxnames';
-    w.writeInt(v.maxnames);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maxnames';
+      const p = w.claim(8);
+      w.intAt(p, v.maxnames);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_children_names_args', at, ix);
   }
@@ -19884,10 +20094,13 @@ export function encodeRemoteDomainSnapshotListAllChildrenArgs(w: XdrWriter, v: R
   try {
     at = 'snapshot';
     encodeRemoteNonnullDomainSnapshot(w, v.snapshot);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_all_children_args', at, ix);
   }
@@ -20569,12 +20782,15 @@ export function encodeRemoteStorageVolUploadArgs(w: XdrWriter, v: RemoteStorageV
   try {
     at = 'vol';
     encodeRemoteNonnullStorageVol(w, v.vol);
-    at = 'offset';
-    w.writeUhyper(v.offset);
-    at = 'length';
-    w.writeUhyper(v.length);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'offset';
+      const p = w.claim(20);
+      w.uhyperAt(p, v.offset);
+      at = 'length';
+      w.uhyperAt(p + 8, v.length);
+      at = 'flags';
+      w.uintAt(p + 16, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_upload_args', at, ix);
   }
@@ -20620,12 +20836,15 @@ export function encodeRemoteStorageVolDownloadArgs(w: XdrWriter, v: RemoteStorag
   try {
     at = 'vol';
     encodeRemoteNonnullStorageVol(w, v.vol);
-    at = 'offset';
-    w.writeUhyper(v.offset);
-    at = 'length';
-    w.writeUhyper(v.length);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'offset';
+      const p = w.claim(20);
+      w.uhyperAt(p, v.offset);
+      at = 'length';
+      w.uhyperAt(p + 8, v.length);
+      at = 'flags';
+      w.uintAt(p + 16, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_download_args', at, ix);
   }
@@ -20702,10 +20921,13 @@ export function encodeRemoteDomainGetStateRet(w: XdrWriter, v: RemoteDomainGetSt
   let at = '';
   let ix = -1;
   try {
-    at = 'state';
-    w.writeInt(v.state);
-    at = 'reason';
-    w.writeInt(v.reason);
+    {
+      at = 'state';
+      const p = w.claim(8);
+      w.intAt(p, v.state);
+      at = 'reason';
+      w.intAt(p + 4, v.reason);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_state_ret', at, ix);
   }
@@ -21229,10 +21451,13 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
         w.writeString(o0, 4194304);
       }
     }
-    at = 'flags';
-    w.writeUhyper(v.flags);
-    at = 'cancelled';
-    w.writeInt(v.cancelled);
+    {
+      at = 'flags';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.flags);
+      at = 'cancelled';
+      w.intAt(p + 8, v.cancelled);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_args', at, ix);
   }
@@ -21327,10 +21552,13 @@ export function encodeRemoteDomainMigrateConfirm3Args(w: XdrWriter, v: RemoteDom
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cookie_in';
     w.writeOpaque(v.cookieIn, 4194304);
-    at = 'flags';
-    w.writeUhyper(v.flags);
-    at = 'cancelled';
-    w.writeInt(v.cancelled);
+    {
+      at = 'flags';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.flags);
+      at = 'cancelled';
+      w.intAt(p + 8, v.cancelled);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_args', at, ix);
   }
@@ -21476,12 +21704,15 @@ export function encodeRemoteDomainGetControlInfoRet(w: XdrWriter, v: RemoteDomai
   let at = '';
   let ix = -1;
   try {
-    at = 'state';
-    w.writeUint(v.state);
-    at = 'details';
-    w.writeUint(v.details);
-    at = 'stateTime';
-    w.writeUhyper(v.stateTime);
+    {
+      at = 'state';
+      const p = w.claim(16);
+      w.uintAt(p, v.state);
+      at = 'details';
+      w.uintAt(p + 4, v.details);
+      at = 'stateTime';
+      w.uhyperAt(p + 8, v.stateTime);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_control_info_ret', at, ix);
   }
@@ -21522,10 +21753,13 @@ export function encodeRemoteDomainOpenGraphicsArgs(w: XdrWriter, v: RemoteDomain
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'idx';
-    w.writeUint(v.idx);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'idx';
+      const p = w.claim(8);
+      w.uintAt(p, v.idx);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_args', at, ix);
   }
@@ -21566,10 +21800,13 @@ export function encodeRemoteDomainOpenGraphicsFdArgs(w: XdrWriter, v: RemoteDoma
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'idx';
-    w.writeUint(v.idx);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'idx';
+      const p = w.claim(8);
+      w.uintAt(p, v.idx);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_fd_args', at, ix);
   }
@@ -21608,12 +21845,15 @@ export function encodeRemoteNodeSuspendForDurationArgs(w: XdrWriter, v: RemoteNo
   let at = '';
   let ix = -1;
   try {
-    at = 'target';
-    w.writeUint(v.target);
-    at = 'duration';
-    w.writeUhyper(v.duration);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'target';
+      const p = w.claim(16);
+      w.uintAt(p, v.target);
+      at = 'duration';
+      w.uhyperAt(p + 4, v.duration);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_suspend_for_duration_args', at, ix);
   }
@@ -21691,10 +21931,13 @@ export function encodeRemoteDomainGetDiskErrorsArgs(w: XdrWriter, v: RemoteDomai
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'maxerrors';
-    w.writeUint(v.maxerrors);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'maxerrors';
+      const p = w.claim(8);
+      w.uintAt(p, v.maxerrors);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_disk_errors_args', at, ix);
   }
@@ -21785,10 +22028,13 @@ export function encodeRemoteConnectListAllDomainsArgs(w: XdrWriter, v: RemoteCon
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_domains_args', at, ix);
   }
@@ -21876,10 +22122,13 @@ export function encodeRemoteConnectListAllStoragePoolsArgs(w: XdrWriter, v: Remo
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_storage_pools_args', at, ix);
   }
@@ -21971,10 +22220,13 @@ export function encodeRemoteStoragePoolListAllVolumesArgs(w: XdrWriter, v: Remot
   try {
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_all_volumes_args', at, ix);
   }
@@ -22065,10 +22317,13 @@ export function encodeRemoteConnectListAllNetworksArgs(w: XdrWriter, v: RemoteCo
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_networks_args', at, ix);
   }
@@ -22156,10 +22411,13 @@ export function encodeRemoteConnectListAllInterfacesArgs(w: XdrWriter, v: Remote
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_interfaces_args', at, ix);
   }
@@ -22247,10 +22505,13 @@ export function encodeRemoteConnectListAllNodeDevicesArgs(w: XdrWriter, v: Remot
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_node_devices_args', at, ix);
   }
@@ -22338,10 +22599,13 @@ export function encodeRemoteConnectListAllNwfiltersArgs(w: XdrWriter, v: RemoteC
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilters_args', at, ix);
   }
@@ -22429,10 +22693,13 @@ export function encodeRemoteConnectListAllSecretsArgs(w: XdrWriter, v: RemoteCon
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_secrets_args', at, ix);
   }
@@ -22574,10 +22841,13 @@ export function encodeRemoteNodeGetMemoryParametersArgs(w: XdrWriter, v: RemoteN
   let at = '';
   let ix = -1;
   try {
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_parameters_args', at, ix);
   }
@@ -22667,12 +22937,15 @@ export function encodeRemoteNodeGetCpuMapArgs(w: XdrWriter, v: RemoteNodeGetCpuM
   let at = '';
   let ix = -1;
   try {
-    at = 'need_map';
-    w.writeInt(v.needMap);
-    at = 'need_online';
-    w.writeInt(v.needOnline);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_map';
+      const p = w.claim(12);
+      w.intAt(p, v.needMap);
+      at = 'need_online';
+      w.intAt(p + 4, v.needOnline);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_args', at, ix);
   }
@@ -22713,10 +22986,13 @@ export function encodeRemoteNodeGetCpuMapRet(w: XdrWriter, v: RemoteNodeGetCpuMa
   try {
     at = 'cpumap';
     w.writeOpaque(v.cpumap, 2048);
-    at = 'online';
-    w.writeUint(v.online);
-    at = 'ret';
-    w.writeInt(v.ret);
+    {
+      at = 'online';
+      const p = w.claim(8);
+      w.uintAt(p, v.online);
+      at = 'ret';
+      w.intAt(p + 4, v.ret);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_ret', at, ix);
   }
@@ -22766,10 +23042,13 @@ export function encodeRemoteDomainFstrimArgs(w: XdrWriter, v: RemoteDomainFstrim
         w.writeString(o0, 4194304);
       }
     }
-    at = 'minimum';
-    w.writeUhyper(v.minimum);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'minimum';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.minimum);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fstrim_args', at, ix);
   }
@@ -22848,10 +23127,13 @@ export function encodeRemoteDomainGetTimeRet(w: XdrWriter, v: RemoteDomainGetTim
   let at = '';
   let ix = -1;
   try {
-    at = 'seconds';
-    w.writeHyper(v.seconds);
-    at = 'nseconds';
-    w.writeUint(v.nseconds);
+    {
+      at = 'seconds';
+      const p = w.claim(12);
+      w.hyperAt(p, v.seconds);
+      at = 'nseconds';
+      w.uintAt(p + 8, v.nseconds);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_time_ret', at, ix);
   }
@@ -22891,12 +23173,15 @@ export function encodeRemoteDomainSetTimeArgs(w: XdrWriter, v: RemoteDomainSetTi
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'seconds';
-    w.writeHyper(v.seconds);
-    at = 'nseconds';
-    w.writeUint(v.nseconds);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'seconds';
+      const p = w.claim(16);
+      w.hyperAt(p, v.seconds);
+      at = 'nseconds';
+      w.uintAt(p + 8, v.nseconds);
+      at = 'flags';
+      w.uintAt(p + 12, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_time_args', at, ix);
   }
@@ -23358,10 +23643,13 @@ export function encodeRemoteDomainMigrateFinish3ParamsArgs(w: XdrWriter, v: Remo
     }
     at = 'cookie_in';
     w.writeOpaque(v.cookieIn, 4194304);
-    at = 'flags';
-    w.writeUint(v.flags);
-    at = 'cancelled';
-    w.writeInt(v.cancelled);
+    {
+      at = 'flags';
+      const p = w.claim(8);
+      w.uintAt(p, v.flags);
+      at = 'cancelled';
+      w.intAt(p + 4, v.cancelled);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_params_args', at, ix);
   }
@@ -23467,10 +23755,13 @@ export function encodeRemoteDomainMigrateConfirm3ParamsArgs(w: XdrWriter, v: Rem
     }
     at = 'cookie_in';
     w.writeOpaque(v.cookieIn, 4194304);
-    at = 'flags';
-    w.writeUint(v.flags);
-    at = 'cancelled';
-    w.writeInt(v.cancelled);
+    {
+      at = 'flags';
+      const p = w.claim(8);
+      w.uintAt(p, v.flags);
+      at = 'cancelled';
+      w.intAt(p + 4, v.cancelled);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_params_args', at, ix);
   }
@@ -23608,10 +23899,13 @@ export function encodeRemoteDomainEventBlockJob2Msg(w: XdrWriter, v: RemoteDomai
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'dst';
     w.writeString(v.dst, 4194304);
-    at = 'type';
-    w.writeInt(v.type);
-    at = 'status';
-    w.writeInt(v.status);
+    {
+      at = 'type';
+      const p = w.claim(8);
+      w.intAt(p, v.type);
+      at = 'status';
+      w.intAt(p + 4, v.status);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_2_msg', at, ix);
   }
@@ -23675,10 +23969,13 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
         w.writeString(o0, 4194304);
       }
     }
-    at = 'threshold';
-    w.writeUhyper(v.threshold);
-    at = 'excess';
-    w.writeUhyper(v.excess);
+    {
+      at = 'threshold';
+      const p = w.claim(16);
+      w.uhyperAt(p, v.threshold);
+      at = 'excess';
+      w.uhyperAt(p + 8, v.excess);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_threshold_msg', at, ix);
   }
@@ -23865,10 +24162,13 @@ export function encodeRemoteConnectGetCpuModelNamesArgs(w: XdrWriter, v: RemoteC
   try {
     at = 'arch';
     w.writeString(v.arch, 4194304);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_cpu_model_names_args', at, ix);
   }
@@ -24071,10 +24371,13 @@ export function encodeRemoteNetworkEventLifecycleMsg(w: XdrWriter, v: RemoteNetw
     w.writeInt(v.callbackID);
     at = 'net';
     encodeRemoteNonnullNetwork(w, v.net);
-    at = 'event';
-    w.writeInt(v.event);
-    at = 'detail';
-    w.writeInt(v.detail);
+    {
+      at = 'event';
+      const p = w.claim(8);
+      w.intAt(p, v.event);
+      at = 'detail';
+      w.intAt(p + 4, v.detail);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_event_lifecycle_msg', at, ix);
   }
@@ -24458,10 +24761,13 @@ export function encodeRemoteStoragePoolEventLifecycleMsg(w: XdrWriter, v: Remote
     w.writeInt(v.callbackID);
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
-    at = 'event';
-    w.writeInt(v.event);
-    at = 'detail';
-    w.writeInt(v.detail);
+    {
+      at = 'event';
+      const p = w.claim(8);
+      w.intAt(p, v.event);
+      at = 'detail';
+      w.intAt(p + 4, v.detail);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_event_lifecycle_msg', at, ix);
   }
@@ -24650,10 +24956,13 @@ export function encodeRemoteNodeDeviceEventLifecycleMsg(w: XdrWriter, v: RemoteN
     w.writeInt(v.callbackID);
     at = 'dev';
     encodeRemoteNonnullNodeDevice(w, v.dev);
-    at = 'event';
-    w.writeInt(v.event);
-    at = 'detail';
-    w.writeInt(v.detail);
+    {
+      at = 'event';
+      const p = w.claim(8);
+      w.intAt(p, v.event);
+      at = 'detail';
+      w.intAt(p + 4, v.detail);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_event_lifecycle_msg', at, ix);
   }
@@ -24926,12 +25235,15 @@ export function encodeRemoteNodeGetFreePagesArgs(w: XdrWriter, v: RemoteNodeGetF
       }
       ix = -1;
     }
-    at = 'startCell';
-    w.writeInt(v.startCell);
-    at = 'cellCount';
-    w.writeUint(v.cellCount);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'startCell';
+      const p = w.claim(12);
+      w.intAt(p, v.startCell);
+      at = 'cellCount';
+      w.uintAt(p + 4, v.cellCount);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_free_pages_args', at, ix);
   }
@@ -25053,12 +25365,15 @@ export function encodeRemoteNodeAllocPagesArgs(w: XdrWriter, v: RemoteNodeAllocP
       }
       ix = -1;
     }
-    at = 'startCell';
-    w.writeInt(v.startCell);
-    at = 'cellCount';
-    w.writeUint(v.cellCount);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'startCell';
+      const p = w.claim(12);
+      w.intAt(p, v.startCell);
+      at = 'cellCount';
+      w.uintAt(p + 4, v.cellCount);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_alloc_pages_args', at, ix);
   }
@@ -25165,10 +25480,13 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
   try {
     at = 'iface';
     w.writeString(v.iface, 4194304);
-    at = 'expirytime';
-    w.writeHyper(v.expirytime);
-    at = 'type';
-    w.writeInt(v.type);
+    {
+      at = 'expirytime';
+      const p = w.claim(12);
+      w.hyperAt(p, v.expirytime);
+      at = 'type';
+      w.intAt(p + 8, v.type);
+    }
     at = 'mac';
     {
       const o0 = v.mac;
@@ -25276,10 +25594,13 @@ export function encodeRemoteNetworkGetDhcpLeasesArgs(w: XdrWriter, v: RemoteNetw
         w.writeString(o0, 4194304);
       }
     }
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_dhcp_leases_args', at, ix);
   }
@@ -25441,10 +25762,13 @@ export function encodeRemoteConnectGetAllDomainStatsArgs(w: XdrWriter, v: Remote
       }
       ix = -1;
     }
-    at = 'stats';
-    w.writeUint(v.stats);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'stats';
+      const p = w.claim(8);
+      w.uintAt(p, v.stats);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_all_domain_stats_args', at, ix);
   }
@@ -25498,10 +25822,13 @@ export function encodeRemoteDomainEventCallbackAgentLifecycleMsg(w: XdrWriter, v
     w.writeInt(v.callbackID);
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'state';
-    w.writeInt(v.state);
-    at = 'reason';
-    w.writeInt(v.reason);
+    {
+      at = 'state';
+      const p = w.claim(8);
+      w.intAt(p, v.state);
+      at = 'reason';
+      w.intAt(p + 4, v.reason);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_agent_lifecycle_msg', at, ix);
   }
@@ -25863,10 +26190,13 @@ export function encodeRemoteDomainInterfaceAddressesArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'source';
-    w.writeUint(v.source);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'source';
+      const p = w.claim(8);
+      w.uintAt(p, v.source);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_addresses_args', at, ix);
   }
@@ -26374,10 +26704,13 @@ export function encodeRemoteDomainSetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cpumap';
     w.writeString(v.cpumap, 4194304);
-    at = 'state';
-    w.writeInt(v.state);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'state';
+      const p = w.claim(8);
+      w.intAt(p, v.state);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_guest_vcpus_args', at, ix);
   }
@@ -26425,10 +26758,13 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cpumap';
     w.writeString(v.cpumap, 4194304);
-    at = 'state';
-    w.writeInt(v.state);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'state';
+      const p = w.claim(8);
+      w.intAt(p, v.state);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpu_args', at, ix);
   }
@@ -26536,12 +26872,15 @@ export function encodeRemoteDomainEventMemoryFailureMsg(w: XdrWriter, v: RemoteD
     w.writeInt(v.callbackID);
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'recipient';
-    w.writeInt(v.recipient);
-    at = 'action';
-    w.writeInt(v.action);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'recipient';
+      const p = w.claim(12);
+      w.intAt(p, v.recipient);
+      at = 'action';
+      w.intAt(p + 4, v.action);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_memory_failure_msg', at, ix);
   }
@@ -26696,10 +27035,13 @@ export function encodeRemoteSecretEventLifecycleMsg(w: XdrWriter, v: RemoteSecre
     w.writeInt(v.callbackID);
     at = 'secret';
     encodeRemoteNonnullSecret(w, v.secret);
-    at = 'event';
-    w.writeInt(v.event);
-    at = 'detail';
-    w.writeInt(v.detail);
+    {
+      at = 'event';
+      const p = w.claim(8);
+      w.intAt(p, v.event);
+      at = 'detail';
+      w.intAt(p + 4, v.detail);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_event_lifecycle_msg', at, ix);
   }
@@ -26784,10 +27126,13 @@ export function encodeRemoteDomainSetBlockThresholdArgs(w: XdrWriter, v: RemoteD
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'dev';
     w.writeString(v.dev, 4194304);
-    at = 'threshold';
-    w.writeUhyper(v.threshold);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'threshold';
+      const p = w.claim(12);
+      w.uhyperAt(p, v.threshold);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_block_threshold_args', at, ix);
   }
@@ -26833,12 +27178,15 @@ export function encodeRemoteDomainSetLifecycleActionArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'type';
-    w.writeUint(v.type);
-    at = 'action';
-    w.writeUint(v.action);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'type';
+      const p = w.claim(12);
+      w.uintAt(p, v.type);
+      at = 'action';
+      w.uintAt(p + 4, v.action);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_lifecycle_action_args', at, ix);
   }
@@ -27141,10 +27489,13 @@ export function encodeRemoteNodeGetSevInfoArgs(w: XdrWriter, v: RemoteNodeGetSev
   let at = '';
   let ix = -1;
   try {
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_args', at, ix);
   }
@@ -27601,10 +27952,13 @@ export function encodeRemoteConnectListAllNwfilterBindingsArgs(w: XdrWriter, v: 
   let at = '';
   let ix = -1;
   try {
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilter_bindings_args', at, ix);
   }
@@ -27756,10 +28110,13 @@ export function encodeRemoteNetworkListAllPortsArgs(w: XdrWriter, v: RemoteNetwo
   try {
     at = 'network';
     encodeRemoteNonnullNetwork(w, v.network);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_list_all_ports_args', at, ix);
   }
@@ -28056,10 +28413,13 @@ export function encodeRemoteNetworkPortGetParametersArgs(w: XdrWriter, v: Remote
   try {
     at = 'port';
     encodeRemoteNonnullNetworkPort(w, v.port);
-    at = 'nparams';
-    w.writeInt(v.nparams);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'nparams';
+      const p = w.claim(8);
+      w.intAt(p, v.nparams);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_parameters_args', at, ix);
   }
@@ -28399,10 +28759,13 @@ export function encodeRemoteDomainListAllCheckpointsArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_checkpoints_args', at, ix);
   }
@@ -28497,10 +28860,13 @@ export function encodeRemoteDomainCheckpointListAllChildrenArgs(w: XdrWriter, v:
   try {
     at = 'checkpoint';
     encodeRemoteNonnullDomainCheckpoint(w, v.checkpoint);
-    at = 'need_results';
-    w.writeInt(v.needResults);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'need_results';
+      const p = w.claim(8);
+      w.intAt(p, v.needResults);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_list_all_children_args', at, ix);
   }
@@ -28773,10 +29139,13 @@ export function encodeRemoteDomainGetGuestInfoArgs(w: XdrWriter, v: RemoteDomain
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'types';
-    w.writeUint(v.types);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'types';
+      const p = w.claim(8);
+      w.uintAt(p, v.types);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_info_args', at, ix);
   }
@@ -28918,10 +29287,13 @@ export function encodeRemoteDomainAgentSetResponseTimeoutArgs(w: XdrWriter, v: R
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'timeout';
-    w.writeInt(v.timeout);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'timeout';
+      const p = w.claim(8);
+      w.intAt(p, v.timeout);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_agent_set_response_timeout_args', at, ix);
   }
@@ -29360,10 +29732,13 @@ export function encodeRemoteDomainStartDirtyRateCalcArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'seconds';
-    w.writeInt(v.seconds);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'seconds';
+      const p = w.claim(8);
+      w.intAt(p, v.seconds);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_start_dirty_rate_calc_args', at, ix);
   }
@@ -29404,10 +29779,13 @@ export function encodeRemoteDomainGraphicsReloadArgs(w: XdrWriter, v: RemoteDoma
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'type';
-    w.writeUint(v.type);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'type';
+      const p = w.claim(8);
+      w.uintAt(p, v.type);
+      at = 'flags';
+      w.uintAt(p + 4, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_graphics_reload_args', at, ix);
   }

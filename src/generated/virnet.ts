@@ -92,12 +92,15 @@ export function encodeVirNetMessageHeader(w: XdrWriter, v: VirNetMessageHeader):
   let at = '';
   let ix = -1;
   try {
-    at = 'prog';
-    w.writeUint(v.prog);
-    at = 'vers';
-    w.writeUint(v.vers);
-    at = 'proc';
-    w.writeInt(v.proc);
+    {
+      at = 'prog';
+      const p = w.claim(12);
+      w.uintAt(p, v.prog);
+      at = 'vers';
+      w.uintAt(p + 4, v.vers);
+      at = 'proc';
+      w.intAt(p + 8, v.proc);
+    }
     at = 'type';
     encodeVirNetMessageType(w, v.type);
     at = 'serial';
@@ -235,10 +238,13 @@ export function encodeVirNetMessageNonnullDomain(w: XdrWriter, v: VirNetMessageN
   try {
     at = 'name';
     w.writeString(v.name, 4194304);
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
-    at = 'id';
-    w.writeInt(v.id);
+    {
+      at = 'uuid';
+      const p = w.claim(20);
+      w.fixedOpaqueAt(p, v.uuid, 16);
+      at = 'id';
+      w.intAt(p + 16, v.id);
+    }
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullDomain', at, ix);
   }
@@ -394,10 +400,13 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
   let at = '';
   let ix = -1;
   try {
-    at = 'code';
-    w.writeInt(v.code);
-    at = 'domain';
-    w.writeInt(v.domain);
+    {
+      at = 'code';
+      const p = w.claim(8);
+      w.intAt(p, v.code);
+      at = 'domain';
+      w.intAt(p + 4, v.domain);
+    }
     at = 'message';
     {
       const o0 = v.message;
@@ -435,10 +444,13 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
         w.writeString(o0, 4194304);
       }
     }
-    at = 'int1';
-    w.writeInt(v.int1);
-    at = 'int2';
-    w.writeInt(v.int2);
+    {
+      at = 'int1';
+      const p = w.claim(8);
+      w.intAt(p, v.int1);
+      at = 'int2';
+      w.intAt(p + 4, v.int2);
+    }
     at = 'net';
     {
       const o0 = v.net;
@@ -518,10 +530,13 @@ export function encodeVirNetStreamHole(w: XdrWriter, v: VirNetStreamHole): void 
   let at = '';
   let ix = -1;
   try {
-    at = 'length';
-    w.writeHyper(v.length);
-    at = 'flags';
-    w.writeUint(v.flags);
+    {
+      at = 'length';
+      const p = w.claim(12);
+      w.hyperAt(p, v.length);
+      at = 'flags';
+      w.uintAt(p + 8, v.flags);
+    }
   } catch (e) {
     throw xdrAt(e, 'virNetStreamHole', at, ix);
   }

@@ -84,8 +84,53 @@ class Pending {
 }
 
 export interface RpcClientOptions {
-  /** Largest message accepted or sent, header included (default VIR_NET_MESSAGE_MAX). */
+  /**
+   * Largest message accepted or sent, after its length word (default
+   * VIR_NET_MESSAGE_MAX, 32 MiB, libvirt's own limit). A larger one is a
+   * ProtocolError naming `maxMessage`; an incoming one closes the connection.
+   */
   readonly maxMessage?: number;
+  /**
+   * How many calls given up by their caller (timeout, abort) are remembered
+   * so their late replies are dropped quietly (default 4096). Past it the
+   * oldest is forgotten, and a late reply to it or to any older call is
+   * dropped as well: the bound keeps memory flat however many calls time out.
+   */
+  readonly maxAbandoned?: number;
+}
+
+/** Default of RpcClientOptions.maxAbandoned. */
+export const DEFAULT_MAX_ABANDONED = 4096;
+
+/**
+ * A client's own sink: methods on a prototype, not closures, since every
+ * idle connection of a process that holds thousands pays for what it keeps.
+ */
+class ClientSink implements ChannelSink {
+  constructor(private readonly client: RpcClient) {}
+  data(chunk: Uint8Array): void {
+    this.client.onData(chunk);
+  }
+  drain(): void {
+    this.client.onDrain();
+  }
+  end(error?: Error): void {
+    this.client.onEnd(error);
+  }
+}
+
+/** Forwards the bottom channel's events to a sink that `upgrade` may replace. */
+class SinkSwitch implements ChannelSink {
+  constructor(public target: ChannelSink) {}
+  data(chunk: Uint8Array): void {
+    this.target.data(chunk);
+  }
+  drain(): void {
+    this.target.drain();
+  }
+  end(error?: Error): void {
+    this.target.end(error);
+  }
 }
 
 /**
@@ -99,14 +144,20 @@ export interface RpcClientOptions {
 export class RpcClient {
   /** Process-unique number of this connection in diagnostics messages. */
   readonly id = nextId();
-  /** Settles once, when the connection has ended, with the reason. */
-  readonly closed: Promise<CloseInfo>;
-  private resolveClosed!: (info: CloseInfo) => void;
+  /** Made when first asked for: most connections of a large pool never are. */
+  private closedPromise: Promise<CloseInfo> | null = null;
+  private resolveClosed: ((info: CloseInfo) => void) | null = null;
   private closeInfo: CloseInfo | null = null;
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
-  /** Serials of calls given up by their caller, whose late replies are dropped quietly. */
+  /** Serials of calls given up by their caller, whose late replies are dropped quietly; oldest first. */
   private readonly abandoned = new Set<number>();
+  private readonly maxAbandoned: number;
+  /** The newest abandoned serial forgotten past maxAbandoned: replies to it and older ones are late, not bogus. */
+  private forgotten: number | null = null;
+  /** A PONG went out for the chunk being read: one answers every PING in it. */
+  private ponged = false;
+  private malformed = 0;
   private readonly eventHandlers = new Map<number, (h: MessageHeader, r: XdrReader) => void>();
   private readonly streams = new Map<number, StreamSink>();
   /** Outgoing messages, batched per tick. */
@@ -126,15 +177,9 @@ export class RpcClient {
   private peerKeepalive = false;
   private keepaliveMs = 0;
   /** This client's own view of its channel's events. */
-  private readonly own: ChannelSink = {
-    data: (chunk) => this.onData(chunk),
-    drain: () => {
-      for (const fn of this.drainListeners) fn();
-    },
-    end: (error) => (error ? this.fail('error', error) : this.fail('eof')),
-  };
+  private readonly own: ChannelSink = new ClientSink(this);
   /** Where the bottom channel's events go: this client, or a layer `upgrade` put in between. */
-  private below: ChannelSink = this.own;
+  private readonly below = new SinkSwitch(this.own);
 
   constructor(
     private channel: Channel,
@@ -142,20 +187,16 @@ export class RpcClient {
   ) {
     nodeDebugLogging();
     this.maxMessage = opts.maxMessage ?? VIR_NET_MESSAGE_MAX;
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
+    this.maxAbandoned = Math.max(0, opts.maxAbandoned ?? DEFAULT_MAX_ABANDONED);
     this.framer = new Framer((m, owned) => this.dispatch(m, owned), this.maxMessage);
     this.out = new Outbox(channel, this.maxMessage, this.id);
-    channel.open({
-      data: (chunk) => this.below.data(chunk),
-      drain: () => this.below.drain(),
-      end: (error) => this.below.end(error),
-    });
+    channel.open(this.below);
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** @internal Bytes from the channel (see ClientSink). */
+  onData(chunk: Uint8Array): void {
     if (this.closeInfo) return;
+    this.ponged = false;
     try {
       this.framer.push(chunk);
     } catch (err) {
@@ -163,14 +204,38 @@ export class RpcClient {
     }
   }
 
+  /** Settles once, when the connection has ended, with the reason. */
+  get closed(): Promise<CloseInfo> {
+    if (this.closedPromise === null) {
+      const info = this.closeInfo;
+      this.closedPromise =
+        info !== null
+          ? Promise.resolve(info)
+          : new Promise((resolve) => {
+              this.resolveClosed = resolve;
+            });
+    }
+    return this.closedPromise;
+  }
+
   /** True until the connection has ended. */
   get isOpen(): boolean {
     return this.closeInfo === null;
   }
 
+  /** When the last message arrived (Date.now() ms; the time the client was made until one does). */
+  get lastReceivedAt(): number {
+    return this.lastReceived;
+  }
+
   /** Number of calls waiting for their reply. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** Event (MESSAGE) packets dropped because their handler could not decode them. */
+  get malformedEvents(): number {
+    return this.malformed;
   }
 
   private nextSerial(): number {
@@ -295,8 +360,21 @@ export class RpcClient {
     if (!p) return;
     this.pending.delete(serial);
     this.abandoned.add(serial);
+    if (this.abandoned.size > this.maxAbandoned) {
+      // Sets iterate in insertion order: the first is the oldest.
+      const oldest = this.abandoned.values().next().value as number;
+      this.abandoned.delete(oldest);
+      this.forgotten = oldest;
+    }
     p.cleanup?.();
     p.reject(err);
+  }
+
+  /** True for a serial this client issued no later than the newest forgotten abandoned one. */
+  private wasForgotten(serial: number): boolean {
+    if (this.forgotten === null) return false;
+    const age = (this.serial - serial) >>> 0;
+    return age >= (this.serial - this.forgotten) >>> 0 && age < 2 ** 31;
   }
 
   /**
@@ -417,6 +495,17 @@ export class RpcClient {
     };
   }
 
+  /** @internal The channel can take more (see ClientSink). */
+  onDrain(): void {
+    for (const fn of this.drainListeners) fn();
+  }
+
+  /** @internal The channel ended (see ClientSink). */
+  onEnd(error?: Error): void {
+    if (error) this.fail('error', error);
+    else this.fail('eof');
+  }
+
   /** Calls `fn` once when the connection ends; returns an unsubscribe function. */
   onClose(fn: (info: CloseInfo) => void): () => void {
     if (this.closeInfo) {
@@ -495,7 +584,9 @@ export class RpcClient {
         this.onReply(prog, vers, serial, status, r, msg.length);
         return;
       case VIR_NET_MESSAGE:
-        this.onMessage({ prog, vers, proc, type, serial, status }, r);
+        // Keepalive from locals: a PING flood builds no header objects.
+        if (prog === KEEPALIVE) this.onKeepalive(proc);
+        else this.onMessage({ prog, vers, proc, type, serial, status }, r);
         return;
       case VIR_NET_STREAM:
       case VIR_NET_STREAM_HOLE: {
@@ -523,7 +614,7 @@ export class RpcClient {
   ): void {
     const p = this.pending.get(serial);
     if (p === undefined) {
-      if (this.abandoned.delete(serial)) return;
+      if (this.abandoned.delete(serial) || this.wasForgotten(serial)) return;
       throw new ProtocolError(`reply for serial ${serial}, which no call is waiting for`);
     }
     const id = p.d.program;
@@ -564,14 +655,28 @@ export class RpcClient {
     }
   }
 
+  /**
+   * One PONG per chunk read, none while the peer is not reading what we
+   * write: any packet of ours proves we are alive, and a PING flood must not
+   * pile PONGs up in our write buffer.
+   */
+  private onKeepalive(proc: number): void {
+    if (proc !== KeepaliveProcedure.KEEPALIVE_PROC_PING || this.ponged) return;
+    if (this.channel.needsDrain) return;
+    this.ponged = true;
+    this.send(PONG, PONG.type, 0, VIR_NET_OK, null);
+  }
+
   private onMessage(h: MessageHeader, r: XdrReader): void {
-    if (h.prog === KEEPALIVE) {
-      if (h.proc === KeepaliveProcedure.KEEPALIVE_PROC_PING) {
-        this.send(PONG, PONG.type, 0, VIR_NET_OK, null);
-      }
-      return;
+    const handler = this.eventHandlers.get(h.prog);
+    if (handler === undefined) return;
+    try {
+      handler(h, r);
+    } catch {
+      // An event is one whole message: dropping it leaves the stream in step,
+      // and the calls in flight have nothing to do with it.
+      this.malformed++;
     }
-    this.eventHandlers.get(h.prog)?.(h, r);
   }
 
   private closedError(what: string, info = this.closeInfo): ConnectionClosedError {
@@ -622,7 +727,7 @@ export class RpcClient {
         ...info,
       } satisfies ConnectionCloseMessage);
     }
-    this.resolveClosed(info);
+    this.resolveClosed?.(info);
   }
 
   /** Closes the connection from this side; waiting calls reject with reason `client`. */
@@ -647,7 +752,7 @@ export class RpcClient {
     const handoff: Channel = {
       // The bottom channel stays open on this client; its events now go to the layer.
       open: (sink) => {
-        this.below = sink;
+        this.below.target = sink;
       },
       write: (bytes) => inner.write(bytes),
       get needsDrain() {

@@ -7,6 +7,32 @@ export class ProtocolError extends VirtwireError {
   override name = 'ProtocolError';
 }
 
+/**
+ * The first bytes the peer sent are not a libvirt message: another server
+ * (sshd, a web server) listens where the daemon was expected. `sent` holds
+ * those bytes; the message shows them as text.
+ */
+export class NotLibvirtError extends ProtocolError {
+  override name = 'NotLibvirtError';
+  /** How many of the peer's first bytes are kept and shown. */
+  static readonly SHOWN = 64;
+  constructor(readonly sent: Uint8Array) {
+    super(`this is not a libvirt daemon (it sent ${showBytes(sent)})`);
+  }
+}
+
+/** Bytes as a quoted string: printable ASCII as is, everything else escaped. */
+function showBytes(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) {
+    if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c) s += String.fromCharCode(c);
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `"${s}"`;
+}
+
 /** Why a connection ended; the names follow libvirt's virConnectCloseReason. */
 export type CloseReason = 'error' | 'eof' | 'keepalive' | 'client';
 

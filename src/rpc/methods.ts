@@ -14,11 +14,19 @@ export type MethodsOf<M> = {
     : never;
 };
 
-/** Where a method table keeps its client: a symbol, so the table lists only procedures. */
+/**
+ * What a method table calls through: an RpcClient, or anything that routes
+ * calls to one (a supervised connection sends them to its current link).
+ */
+export interface Caller {
+  call(d: CallDescriptor, args: unknown, opts?: CallOptions): Promise<unknown>;
+}
+
+/** Where a method table keeps its caller: a symbol, so the table lists only procedures. */
 const CLIENT = Symbol('virtwire.client');
 
 interface Bound {
-  readonly [CLIENT]: RpcClient;
+  readonly [CLIENT]: Caller;
 }
 
 /**
@@ -57,11 +65,11 @@ function prototypeOf(program: ProgramInfo): object {
 }
 
 /**
- * The typed method object of one program over one client. Methods read
- * their client from `this`: call them on the table (`conn.remote.x()`), or
- * bind them before passing them around.
+ * The typed method object of one program over one client (or caller).
+ * Methods read their client from `this`: call them on the table
+ * (`conn.remote.x()`), or bind them before passing them around.
  */
-export function bindProgram<M>(client: RpcClient, program: ProgramInfo): MethodsOf<M> {
+export function bindProgram<M>(client: Caller | RpcClient, program: ProgramInfo): MethodsOf<M> {
   const table = Object.create(prototypeOf(program)) as Bound;
   Object.defineProperty(table, CLIENT, { value: client });
   return Object.freeze(table) as unknown as MethodsOf<M>;

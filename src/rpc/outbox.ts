@@ -42,6 +42,11 @@ export function publishWire(
   messageChannel.publish(errorCode === undefined ? m : { ...m, errorCode });
 }
 
+/** One module-level function rather than a closure per connection. */
+function flushTick(o: Outbox): void {
+  o.tick();
+}
+
 /**
  * A connection's outgoing messages. Messages queued in the same tick are
  * encoded one after another into one reused writer and handed to the channel
@@ -51,7 +56,8 @@ export function publishWire(
  * the batch first, so the order on the wire is the order of queueing.
  */
 export class Outbox {
-  private readonly writer = new XdrWriter(4096);
+  /** Small at first: an idle connection keeps it; batches that need more get larger buffers. */
+  private readonly writer = new XdrWriter(1024);
   private flushScheduled = false;
   private shut = false;
 
@@ -64,7 +70,7 @@ export class Outbox {
 
   private tooLong(len: number): ProtocolError {
     return new ProtocolError(
-      `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD}`,
+      `message of ${len} bytes exceeds the maximum of ${this.maxMessage + LENGTH_WORD} (maxMessage ${this.maxMessage} + the length word)`,
     );
   }
 
@@ -119,15 +125,16 @@ export class Outbox {
     if (w.pos >= FLUSH_AT) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushTick);
+      process.nextTick(flushTick, this);
     }
     return len;
   }
 
-  private readonly flushTick = (): void => {
+  /** @internal The end of the tick in which the batch began (see `queue`). */
+  tick(): void {
     this.flushScheduled = false;
     if (!this.shut) this.flush();
-  };
+  }
 
   /** Writes the queued messages, if any; returns the channel's answer. */
   flush(): boolean {

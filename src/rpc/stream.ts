@@ -343,9 +343,13 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private fail(err: Error): void {
     if (this.isClosed) return;
     const live = this.phase === 'open';
+    const c = this.closing;
     this.failure = err;
     this.terminate('failed');
     if (live) this.sendStatus(ERROR);
+    // A finish or abort waiting for the daemon's confirmation will not get one now.
+    if (c?.kind === 'finish') c.reject(err);
+    else c?.resolve();
   }
 
   /** Something was queued: it may fill the queue past the high-water mark, and a reader waits. */

@@ -18,6 +18,16 @@ const PREFIX: Partial<Record<Code, string>> = {
   VIR_ERR_XML_ERROR: 'XML error: ',
   VIR_ERR_OPERATION_DENIED: 'operation forbidden: ',
   VIR_ERR_NO_DOMAIN: 'Domain not found: ',
+  VIR_ERR_NO_NETWORK: 'Network not found: ',
+  VIR_ERR_NO_STORAGE_POOL: 'Storage pool not found: ',
+  VIR_ERR_NO_STORAGE_VOL: 'Storage volume not found: ',
+  VIR_ERR_NO_NODE_DEVICE: 'Node device not found: ',
+  VIR_ERR_NO_SECRET: 'Secret not found: ',
+  VIR_ERR_NO_INTERFACE: 'Interface not found: ',
+  VIR_ERR_NO_NWFILTER: 'Network filter not found: ',
+  VIR_ERR_NO_NWFILTER_BINDING: 'Network filter binding not found: ',
+  VIR_ERR_NO_DOMAIN_SNAPSHOT: 'Domain snapshot not found: ',
+  VIR_ERR_NO_DOMAIN_CHECKPOINT: 'Domain checkpoint not found: ',
   VIR_ERR_OPERATION_INVALID: 'Requested operation is not valid: ',
   VIR_ERR_ARGUMENT_UNSUPPORTED: 'argument unsupported: ',
   VIR_ERR_OPERATION_ABORTED: 'operation aborted: ',
@@ -122,9 +132,6 @@ export const noDomainForArg = (uuid: string, name: string): SimError =>
   noDomain(`no domain with matching uuid '${uuid}' (${name})`);
 export const rpcError = (message: string): SimError =>
   libvirtError('VIR_ERR_RPC', 'VIR_FROM_RPC', message);
-/** What libvirt says when a driver lacks an API: `virDomainFoo` is the public function's name. */
-export const noSupport = (api: string, from: From = 'VIR_FROM_DOMAIN'): SimError =>
-  libvirtError('VIR_ERR_NO_SUPPORT', from, api);
 
 /** virCheckFlags' error: the flags outside `allowed`, named in hex, and the driver function. */
 export function checkFlags(flags: number | bigint, allowed: number, fn: string): void {

@@ -150,6 +150,8 @@ export interface SimJobSnapshot {
   readonly memoryTotal?: number;
   readonly memoryProcessed?: number;
   readonly memoryRemaining?: number;
+  /** Bytes the current pass set out to send: the memory dirty when it began (all of it in pass 1). */
+  readonly passSize?: number;
   readonly postcopyRequests?: number;
   readonly flags?: number;
 }
@@ -158,6 +160,8 @@ export interface SimHostOptions {
   readonly hostname: string;
   readonly timeScale: number;
   readonly bandwidthMiBps: number;
+  /** Real milliseconds (default `performance.now`); tests of the model drive their own. */
+  readonly clock?: () => number;
   /** Domains held at most (default unlimited); see SimulatorLimits. */
   readonly maxDomains?: number;
   /** Longest domain name, UTF-8 bytes (default unlimited); see SimulatorLimits. */
@@ -176,7 +180,8 @@ export class SimHost {
   readonly bandwidthMiBps: number;
   private readonly domains = new Map<string, SimDomain>();
   private nextId = 1;
-  private readonly t0 = performance.now();
+  private readonly clock: () => number;
+  private readonly t0: number;
   private readonly listeners = new Set<(e: HostEvent) => void>();
   private readonly maxDomains: number;
   private readonly maxNameBytes: number;
@@ -190,6 +195,8 @@ export class SimHost {
     this.hostname = opts.hostname;
     this.timeScale = opts.timeScale;
     this.bandwidthMiBps = opts.bandwidthMiBps;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.t0 = this.clock();
     this.maxDomains = opts.maxDomains ?? Number.POSITIVE_INFINITY;
     this.maxNameBytes = opts.maxNameBytes ?? Number.POSITIVE_INFINITY;
   }
@@ -219,7 +226,12 @@ export class SimHost {
 
   /** Simulated milliseconds since the host started (real time times the time scale). */
   now(): number {
-    return (performance.now() - this.t0) * this.timeScale;
+    return (this.clock() - this.t0) * this.timeScale;
+  }
+
+  /** The real clock (ms) simulated time derives from: the same for every host of a process. */
+  realNow(): number {
+    return this.clock();
   }
 
   /** Real milliseconds for a simulated duration. */
@@ -396,6 +408,17 @@ export class SimHost {
   suspend(d: SimDomain): void {
     if (!d.active) throw notRunning();
     if (d.state === S.VIR_DOMAIN_PAUSED) return;
+    // as libvirtd: a guest paused while it migrates out is paused for the migration
+    // (virsh migrate --timeout suspends it so)
+    if (d.job?.direction === 'out') {
+      this.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_MIGRATION);
+      this.lifecycle(
+        d,
+        Ev.VIR_DOMAIN_EVENT_SUSPENDED,
+        Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+      );
+      return;
+    }
     this.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_USER);
     this.lifecycle(d, Ev.VIR_DOMAIN_EVENT_SUSPENDED, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
   }

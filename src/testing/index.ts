@@ -22,11 +22,25 @@
  * await using b = await Simulator.start({ network, hostname: 'b' });
  * ```
  *
+ * The migrations of one network share its links: each host's
+ * `bandwidthMiBps` out and in, split fairly, each migration also held to its
+ * own speed limit.
+ *
+ * A simulator answers as one libvirt release: the newest modelled unless
+ * told otherwise. `profile: '9.0'` gives libvirt 9.0's versions, feature
+ * answers and procedures (those added later are unknown to it), for code
+ * that branches on the daemon's version:
+ *
+ * ```ts
+ * await using old = await Simulator.start({ profile: '9.0' });
+ * ```
+ *
  * Everything a simulator knows lives in it and in its network: nothing is
  * kept at module level.
  */
 export type { SimDomainSnapshot, SimJobSnapshot } from './host.js';
 export { SimNetwork } from './network.js';
+export { SIM_PROFILES, type SimProfile, type SimProfileName } from './profile.js';
 export {
   DEFAULT_LIMITS,
   type SimDomainSpec,

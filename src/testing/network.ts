@@ -1,6 +1,7 @@
 import type { Transport } from '../transport/types.js';
 import { parseUri } from '../uri/index.js';
 import type { DomainJob } from './host.js';
+import { SharedLinks } from './migration/link.js';
 
 /** A simulator as the others on its network reach it. */
 export interface NetworkMember {
@@ -27,6 +28,8 @@ export interface NetworkSeat {
   nextPrepared(): number;
   /** Incoming migrations of every simulator on the network, by the id their cookies carry. */
   readonly incoming: Map<string, DomainJob>;
+  /** The transfers on the network's links, sharing each host's bandwidth. */
+  readonly links: SharedLinks;
 }
 
 /** Host, port, socket and path: what tells two URIs of one daemon apart. */
@@ -43,7 +46,10 @@ function key(uri: string): string | null {
  * The simulators that can reach each other, as hosts on one network: a
  * peer-to-peer (or tunnelled) migration finds its destination among them by
  * URI, and a managed migration's source finds the incoming half the
- * destination prepared. A simulator is on one network for its whole life,
+ * destination prepared. The migrations running on a network share its
+ * links: each host's `bandwidthMiBps` is the capacity of its link out and
+ * of its link in, split fairly among the transfers leaving (or entering) it,
+ * each also held to its own speed limit. A simulator is on one network for its whole life,
  * the one given to `Simulator.start({ network })`, else
  * {@link SimNetwork.default}. Networks share nothing: two of them may each
  * have a simulator answering the same URI, in one process and in tests that
@@ -67,6 +73,7 @@ export class SimNetwork {
 
   private readonly members = new Set<NetworkMember>();
   private readonly incoming = new Map<string, DomainJob>();
+  private readonly links = new SharedLinks();
   /** Simulators that joined without a hostname (they are named `sim-N`). */
   private unnamed = 0;
   private prepared = 0;
@@ -90,6 +97,7 @@ export class SimNetwork {
       find: (uri) => this.find(uri),
       nextPrepared: () => this.prepared++,
       incoming: this.incoming,
+      links: this.links,
     };
   }
 

@@ -14,50 +14,15 @@ import {
   remoteProgram,
 } from '../generated/remote.js';
 import { parseUri } from '../uri/index.js';
+import { readonlyAllowed, readonlyDenied } from './calls.js';
 import { checkFlags, internalError, invalidArg, libvirtError, SimError } from './errors.js';
 import type { SimDomain } from './host.js';
+import { registerInventory } from './inventory.js';
 import type { HostMigrations } from './migration/index.js';
-import { apiName, type Handler, type SimConnection } from './server.js';
+import { DEFAULT_PROFILE, SIM_PROFILES, type SimProfile } from './profile.js';
+import type { Fn, Handler, SimConnection } from './server.js';
 
-/** libvirtd's answer to CONNECT_SUPPORTS_FEATURE, as libvirt 9.0 with QEMU gave it. */
-const FEATURES: ReadonlySet<number> = new Set([
-  Feature.MIGRATION_V2,
-  Feature.MIGRATION_P2P,
-  Feature.MIGRATION_V3,
-  Feature.MIGRATION_CHANGE_PROTECTION,
-  Feature.FD_PASSING,
-  Feature.TYPED_PARAM_STRING,
-  Feature.PROGRAM_KEEPALIVE,
-  11, // XML_MIGRATABLE
-  Feature.MIGRATION_OFFLINE,
-  Feature.MIGRATION_PARAMS,
-  Feature.REMOTE_EVENT_CALLBACK,
-  Feature.REMOTE_CLOSE_CALLBACK,
-  16, // NETWORK_UPDATE_HAS_CORRECT_ORDER
-]);
-
-/** libvirt 11.3.0 (the protocol these tables come from) and QEMU 8.2.0, as version numbers. */
-export const LIB_VERSION = 11_003_000n;
-export const HV_VERSION = 8_002_000n;
 const MAX_LIST = 16384;
-/** The number of domain event IDs libvirt knows (VIR_DOMAIN_EVENT_ID_LAST). */
-const DOMAIN_EVENT_ID_LAST = 28;
-
-type Fn<K extends keyof RemoteMethods> = (
-  args: RemoteMethods[K][0],
-  c: SimConnection,
-) => Result<RemoteMethods[K][1]>;
-type Result<R> = [R] extends [undefined] ? void | Promise<void> : R | Promise<R>;
-
-/** What a read-only connection (VIR_CONNECT_RO) may still call. */
-function readonlyAllowed(acl: readonly string[]): boolean {
-  return acl.every(
-    (a) =>
-      a.split(':').length > 2 || // checks that depend on flags: the base check decides
-      a === 'none' ||
-      /^[a-z_]+:(getattr|read|search_[a-z_]+)$/.test(a),
-  );
-}
 
 const str = (field: string, s: string): RemoteTypedParam => ({ field, value: { type: 7, s } });
 const ull = (field: string, ul: bigint): RemoteTypedParam => ({ field, value: { type: 4, ul } });
@@ -84,23 +49,20 @@ const flags32 = (f: bigint): number => {
 
 /**
  * The remote program as the simulated daemon serves it, by method name, with
- * the host's migrations. Everything not listed answers libvirt's "not
- * supported by the connection driver" error.
+ * the host's migrations, answering as libvirtd of `profile`. Everything not
+ * listed answers as libvirtd without a driver for it (calls.ts `unserved`).
  */
-export function remoteHandlers(migration: HostMigrations): Map<string, Handler> {
+export function remoteHandlers(
+  migration: HostMigrations,
+  profile: SimProfile = SIM_PROFILES[DEFAULT_PROFILE],
+): Map<string, Handler> {
   const m = new Map<string, Handler>();
   const on = <K extends keyof RemoteMethods>(name: K, fn: Fn<K>): void => {
     const proc = remoteProgram.procedures.find((p) => p.method === name);
     if (!proc) throw new Error(`no remote procedure ${name}`);
     const ro = readonlyAllowed(proc.acl) || name.startsWith('domainMigrateGet');
     m.set(name, (args, c) => {
-      if (c.readonly && !ro) {
-        throw libvirtError(
-          'VIR_ERR_OPERATION_DENIED',
-          'VIR_FROM_DOMAIN',
-          `read only access prevents ${apiName(remoteProgram, proc)}`,
-        );
-      }
+      if (c.readonly && !ro) throw readonlyDenied(remoteProgram, proc);
       return fn(args as RemoteMethods[K][0], c);
     });
   };
@@ -111,7 +73,7 @@ export function remoteHandlers(migration: HostMigrations): Map<string, Handler> 
   on('authList', () => ({ types: [RemoteAuthType.REMOTE_AUTH_NONE] }));
   on('connectSupportsFeature', ({ feature }, c) => {
     if (feature === Feature.PROGRAM_KEEPALIVE) c.startKeepalive();
-    return { supported: FEATURES.has(feature) ? 1 : 0 };
+    return { supported: profile.features.has(feature) ? 1 : 0 };
   });
   on('connectOpen', ({ name, flags }, c) => {
     checkFlags(flags, 1 /* VIR_CONNECT_RO */, 'remoteDispatchConnectOpen');
@@ -144,8 +106,8 @@ export function remoteHandlers(migration: HostMigrations): Map<string, Handler> 
   on('connectGetUri', (_a, c) => ({ uri: c.openName ?? 'qemu:///system' }));
   on('connectGetHostname', (_a, c) => ({ hostname: c.host.hostname }));
   on('connectGetType', () => ({ type: 'QEMU' }));
-  on('connectGetVersion', () => ({ hvVer: HV_VERSION }));
-  on('connectGetLibVersion', () => ({ libVer: LIB_VERSION }));
+  on('connectGetVersion', () => ({ hvVer: profile.hvVersion }));
+  on('connectGetLibVersion', () => ({ libVer: profile.libVersion }));
   on('connectGetMaxVcpus', () => ({ maxVcpus: 255 }));
   on('connectIsSecure', () => ({ secure: 1 }));
   on('nodeGetInfo', () => ({
@@ -315,7 +277,7 @@ export function remoteHandlers(migration: HostMigrations): Map<string, Handler> 
 
   // Events
   on('connectDomainEventCallbackRegisterAny', ({ eventID, dom: d }, c) => {
-    if (eventID < 0 || eventID >= DOMAIN_EVENT_ID_LAST) {
+    if (eventID < 0 || eventID >= profile.domainEventIdLast) {
       throw internalError(`unsupported event ID ${eventID}`, 'VIR_FROM_RPC');
     }
     // Like libvirtd, a filter may name a domain this host does not have (yet): a migration's destination.
@@ -412,5 +374,8 @@ export function remoteHandlers(migration: HostMigrations): Map<string, Handler> 
   on('domainMigrateConfirm3', ({ dom: d, flags, cancelled }, c) =>
     migration.confirm(dom(c, d), flags32(flags), cancelled),
   );
+
+  registerInventory(on, dom);
+
   return m;
 }

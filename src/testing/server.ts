@@ -3,7 +3,12 @@ import { domainEvents } from '../generated/events.js';
 import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION } from '../generated/keepalive.js';
 import { LXC_PROGRAM, lxcProgram } from '../generated/lxc.js';
 import { QEMU_PROGRAM, qemuProgram } from '../generated/qemu.js';
-import { REMOTE_PROGRAM, type RemoteNonnullDomain, remoteProgram } from '../generated/remote.js';
+import {
+  REMOTE_PROGRAM,
+  type RemoteMethods,
+  type RemoteNonnullDomain,
+  remoteProgram,
+} from '../generated/remote.js';
 import {
   decodeVirNetMessageHeader,
   encodeVirNetMessageError,
@@ -16,8 +21,10 @@ import { Framer, LENGTH_WORD } from '../rpc/framer.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
-import { internalError, noSupport, rpcError, SimError } from './errors.js';
+import { unserved } from './calls.js';
+import { internalError, rpcError, SimError } from './errors.js';
 import type { HostEvent, SimHost } from './host.js';
+import { knowsProcedure, type SimProfile } from './profile.js';
 
 const PING = 1;
 const PONG = 2;
@@ -33,11 +40,20 @@ export interface KeepaliveOptions {
 /** A procedure handler: decoded arguments in, the result to encode out (or a SimError thrown). */
 export type Handler = (args: unknown, conn: SimConnection) => unknown;
 
+/** A handler of the remote program's method `K`, typed by its arguments and reply. */
+export type Fn<K extends keyof RemoteMethods> = (
+  args: RemoteMethods[K][0],
+  c: SimConnection,
+) => Result<RemoteMethods[K][1]>;
+type Result<R> = [R] extends [undefined] ? void | Promise<void> : R | Promise<R>;
+
 /** What a connection needs from the simulator that accepted it. */
 export interface ServerContext {
   readonly host: SimHost;
   readonly handlers: ReadonlyMap<string, Handler>;
   readonly keepalive: KeepaliveOptions;
+  /** The libvirt release the daemon answers as: procedures it did not have are unknown to it. */
+  readonly profile: SimProfile;
   /**
    * Bytes written to a client but not yet taken by its socket beyond which
    * the client is dropped: what a client that stops reading may cost.
@@ -70,33 +86,6 @@ const BY_NUMBER: ReadonlyMap<ProgramInfo, ReadonlyMap<number, ProcedureInfo>> = 
 const EVENT_PROC: ReadonlyMap<string, { procedure: number; id: number }> = new Map(
   Object.entries(domainEvents).map(([k, v]) => [k, { procedure: v.procedure, id: v.id }]),
 );
-
-/** libvirt's public function behind a procedure, as its "not supported" error names it. */
-export function apiName(program: ProgramInfo, proc: ProcedureInfo): string {
-  const ACRONYMS: Record<string, string> = {
-    XML: 'XML',
-    UUID: 'UUID',
-    ID: 'ID',
-    CPU: 'CPU',
-    OS: 'OS',
-    NUMA: 'NUMA',
-    NMI: 'NMI',
-    FS: 'FS',
-    MAC: 'MAC',
-    PM: 'PM',
-    IO: 'IO',
-    TPM: 'TPM',
-  };
-  const words = proc.name
-    .split('_')
-    .map((w) => ACRONYMS[w] ?? w.charAt(0) + w.slice(1).toLowerCase());
-  if (program.name !== 'remote') {
-    const extra = program.name.charAt(0).toUpperCase() + program.name.slice(1);
-    const at = words.indexOf('Domain');
-    words.splice(at < 0 ? 0 : at + 1, 0, extra);
-  }
-  return `vir${words.join('')}`;
-}
 
 /**
  * One client of the simulated daemon: reads libvirt messages with the same
@@ -189,7 +178,7 @@ export class SimConnection {
       return;
     }
     const proc = BY_NUMBER.get(program)!.get(h.proc);
-    if (!proc || proc.event) {
+    if (!proc || proc.event || !knowsProcedure(this.ctx.profile, program.name, h.proc)) {
       this.ctx.record(`${program.name === 'remote' ? '' : `${program.name}.`}#${h.proc}`);
       this.replyError(h, rpcError(`unknown procedure: ${h.proc}`));
       return;
@@ -208,12 +197,14 @@ export class SimConnection {
     }
     // Like libvirtd, bytes after the arguments are ignored.
     const handler = program === remoteProgram ? this.ctx.handlers.get(proc.method) : undefined;
-    if (!handler) {
-      this.replyError(h, noSupport(apiName(program, proc)));
-      return;
-    }
+    // libvirtd's dispatchers look for the open connection first; only then
+    // does the public function refuse read-only clients or find no driver.
     if (!this.openName && !BEFORE_OPEN.has(proc.name)) {
       this.replyError(h, internalError('connection not open', 'VIR_FROM_RPC'));
+      return;
+    }
+    if (!handler) {
+      this.replyError(h, unserved(program, proc, this.readonly));
       return;
     }
     let result: unknown;

@@ -14,6 +14,7 @@ import { type SimDomainSnapshot, SimHost } from './host.js';
 import { describeJob, HostMigrations } from './migration/index.js';
 import { type NetworkSeat, SimNetwork } from './network.js';
 import { remoteHandlers } from './procedures.js';
+import { DEFAULT_PROFILE, SIM_PROFILES, type SimProfile, type SimProfileName } from './profile.js';
 import { type KeepaliveOptions, type ServerContext, SimConnection } from './server.js';
 import { specXml } from './xml.js';
 
@@ -48,6 +49,13 @@ export interface SimulatorOptions {
    * shared by every simulator started without one).
    */
   network?: SimNetwork;
+  /**
+   * The libvirt release to answer as (default the newest modelled, `'12.9'`):
+   * its version numbers, feature answers, procedures and domain event IDs;
+   * `'9.0'` is Debian 12's libvirt with QEMU 7.2, `'11.3'` Debian 13's with
+   * QEMU 10.0. See {@link SIM_PROFILES}.
+   */
+  profile?: SimProfileName;
   /** What CONNECT_GET_HOSTNAME answers (default `sim-N`, numbered per network). */
   hostname?: string;
   /** Default migration bandwidth MiB/s: the host's link, and the limit when none is set. */
@@ -111,6 +119,11 @@ const bad = (what: string): never => {
 
 function checkOptions(o: SimulatorOptions): void {
   if (typeof o !== 'object' || o === null) bad('simulator options must be an object');
+  if (o.profile !== undefined && !Object.hasOwn(SIM_PROFILES, o.profile)) {
+    bad(
+      `profile must be one of ${Object.keys(SIM_PROFILES).join(', ')}, got ${JSON.stringify(o.profile)}`,
+    );
+  }
   if (o.network !== undefined && !(o.network instanceof SimNetwork))
     bad('network must be a SimNetwork (new SimNetwork())');
   if (
@@ -225,6 +238,8 @@ export class Simulator implements AsyncDisposable {
   readonly hostname: string;
   /** The network this simulator is on, for its whole life. */
   readonly network: SimNetwork;
+  /** The libvirt release it answers as. */
+  readonly profile: SimProfile;
   private readonly host: SimHost;
   private readonly seat: NetworkSeat;
   private readonly migrations: HostMigrations;
@@ -251,6 +266,7 @@ export class Simulator implements AsyncDisposable {
     this.seat = seat;
     this.migrations = new HostMigrations(host, seat);
     this.hostname = host.hostname;
+    this.profile = SIM_PROFILES[opts.profile ?? DEFAULT_PROFILE];
     this.servers = servers;
     this.unixPath = opts.unix;
     const memory = `qemu://${host.hostname}/system`;
@@ -261,7 +277,8 @@ export class Simulator implements AsyncDisposable {
     this.openLog = new RecentLog(limits.history);
     this.ctx = {
       host,
-      handlers: remoteHandlers(this.migrations),
+      handlers: remoteHandlers(this.migrations, this.profile),
+      profile: this.profile,
       keepalive: {
         interval: opts.keepalive?.interval ?? 5,
         count: opts.keepalive?.count ?? 5,

@@ -16,14 +16,14 @@ import {
   type RemoteMode,
   type TransportName,
   UriError,
-} from './parse.js';
+} from './types.js';
 
 export {
   LIBSSH_DEFAULT_PORT,
   LIBSSH_DEFAULT_USER,
   LIBVIRTD_TCP_PORT,
   LIBVIRTD_TLS_PORT,
-} from './parse.js';
+} from './types.js';
 
 /** The parts of the process environment the socket choice depends on. */
 export interface SocketEnv {

@@ -210,6 +210,73 @@ export class XdrWriter {
     this.at += 4;
   }
 
+  // Runs of fixed-size fields: generated encoders claim the whole run at once
+  // and write each field at its offset, so the room check and the cursor
+  // update happen once per run instead of once per field. The checks on each
+  // value stay; an error names the field's own offset.
+
+  /** Room for `n` bytes at the cursor, which moves past them; returns their offset for the `*At` writes. */
+  claim(n: number): number {
+    if (this.at + n > this.bytes.length) this.grow(n);
+    const p = this.at;
+    this.at = p + n;
+    return p;
+  }
+
+  private failAt(what: string, v: unknown, p: number): never {
+    throw new XdrError(`${what}: ${describe(v)}`, p - this.base);
+  }
+
+  intAt(p: number, v: number): void {
+    if (typeof v !== 'number' || (v | 0) !== v) this.failAt('int out of range', v, p);
+    this.dv.setInt32(p, v);
+  }
+
+  uintAt(p: number, v: number): void {
+    if (typeof v !== 'number' || v >>> 0 !== v) this.failAt('unsigned int out of range', v, p);
+    this.dv.setUint32(p, v);
+  }
+
+  hyperAt(p: number, v: bigint): void {
+    if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) {
+      this.failAt('hyper must be a bigint in 64-bit signed range', v, p);
+    }
+    this.dv.setBigInt64(p, v);
+  }
+
+  uhyperAt(p: number, v: bigint): void {
+    if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) {
+      this.failAt('unsigned hyper must be a bigint in 64-bit unsigned range', v, p);
+    }
+    this.dv.setBigUint64(p, v);
+  }
+
+  floatAt(p: number, v: number): void {
+    if (typeof v !== 'number') this.failAt('float must be a number', v, p);
+    this.dv.setFloat32(p, v);
+  }
+
+  doubleAt(p: number, v: number): void {
+    if (typeof v !== 'number') this.failAt('double must be a number', v, p);
+    this.dv.setFloat64(p, v);
+  }
+
+  boolAt(p: number, v: boolean): void {
+    if (typeof v !== 'boolean') this.failAt('bool must be a boolean', v, p);
+    this.dv.setInt32(p, v ? 1 : 0);
+  }
+
+  /** A fixed opaque of `n` bytes (a multiple of four, as the generator ensures) at `p`. */
+  fixedOpaqueAt(p: number, v: Uint8Array, n: number): void {
+    if (!(v instanceof Uint8Array)) this.failAt('opaque must be a Uint8Array', v, p);
+    if (v.length !== n)
+      throw new XdrError(`fixed opaque needs ${n} bytes, got ${v.length}`, p - this.base);
+    const dv = this.dv;
+    for (let i = 0; i < n; i += 4) {
+      dv.setInt32(p + i, (v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!);
+    }
+  }
+
   /** The presence word of optional data (`T *x`); returns whether `v` is present. */
   writePresent<T>(v: T | null | undefined): v is T {
     const present = v !== null && v !== undefined;

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 async function startGuest(): Promise<void> {
-  await a.createDomain(guestXml(NAME));
+  await a.domainCreateXML(guestXml(NAME));
   await new Promise((r) => setTimeout(r, 300)); // let the guest dirty its memory
 }
 
@@ -45,7 +45,7 @@ async function stateOn(conn: Connection): Promise<string> {
 }
 
 async function absentOn(conn: Connection): Promise<boolean> {
-  return (await conn.listDomains()).every((d) => d.name !== NAME);
+  return (await conn.listAllDomains()).every((d) => d.name !== NAME);
 }
 
 /** The guest's memory counter moves on `conn`: it really runs there. */
@@ -71,8 +71,11 @@ describe('virtwire migrate between two real libvirt hosts', () => {
       '--postcopy-after-precopy',
       '--bandwidth',
       '20',
+      // Post-copy slow enough (the guest's 46 MiB take ~4.5 s) that the guest, running on B, writes
+      // to pages not copied yet whatever the machine's load: each such write is a page request,
+      // and post-copy lasts long enough for its progress to be sampled.
       '--postcopy-bandwidth',
-      '200',
+      '10',
       '--json',
       NAME,
       B,
@@ -92,6 +95,14 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     const progress = lines.filter((l) => l.type === 'progress');
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress[0]).toMatchObject({ phase: 'precopy', iteration: 1 });
+    // the first pass: no dirty rate, no ETA, no convergence verdict (QEMU has not measured it)
+    for (const p of progress.filter((x) => x.phase === 'precopy' && x.iteration === 1))
+      expect([p.dirtyBps, p.etaMs, p.converging]).toEqual([null, null, null]);
+    // post-copy is reported too, and the switch with its latency
+    expect(progress.some((p) => p.phase === 'postcopy')).toBe(true);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'switch', trigger: 'iteration', ok: true }),
+    );
     for (const p of progress) {
       expect(p.memoryTotal as number).toBeGreaterThan(100 * 1024 * 1024); // the 128 MiB guest
       expect(p.percent as number).toBeGreaterThanOrEqual(0);
@@ -155,7 +166,15 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     const lines = jsonLines(r.stdout);
     expect(lines).toContainEqual(expect.objectContaining({ type: 'note', action: 'abort' }));
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', result: 'aborted', postcopy: false });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      result: 'aborted',
+      postcopy: false,
+      // queried, not guessed
+      sourceState: 'running (booted)',
+      destinationState: 'absent (no such domain)',
+      advice: [],
+    });
     expect(await stateOn(a)).toBe('running/booted'); // never paused: the job was cancelled in pre-copy
     expect(await absentOn(b)).toBe(true);
     await expectRunningOn(a);
@@ -165,11 +184,14 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     await startGuest();
     // the URI as host A's daemon reaches host B
     const r = await runCli(['-c', A, 'migrate', '--live', '--p2p', '--persistent', NAME, B]);
-    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toContain('\x1b');
-    expect(r.stdout).toMatch(new RegExp(`^Migrating ${NAME}: .* \\(live, peer-to-peer\\)$`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} completed \\(pre-copy\\) in `, 'm'));
+    expect(r.stdout + r.stderr).not.toContain('\x1b');
+    // progress and notes on stderr, the result on stdout, as virsh does
+    expect(r.stderr).toMatch(new RegExp(`^Migrating ${NAME}: .* \\(live, peer-to-peer\\)$`, 'm'));
+    expect(r.stderr).not.toContain('error');
+    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} completed \\(pre-copy\\) in `));
+    // the CLI reached the destination too, and asked it
+    expect(r.stdout).toMatch(/^ {2}destination: +running \(migrated\)$/m);
     expect(await stateOn(b)).toBe('running/migrated');
     await expectRunningOn(b);
     const st = await runCli(['-c', B, 'domstate', '--reason', NAME]);
@@ -181,6 +203,24 @@ describe('virtwire migrate between two real libvirt hosts', () => {
     expect(missing.stderr).toBe(
       `error: VIR_ERR_NO_DOMAIN: Domain not found: no domain with matching name '${NAME}'\n`,
     );
+  });
+
+  it('a migration libvirt refuses in Prepare (to the same host): the error once, the states as they are', async () => {
+    await startGuest();
+    const r = await runCli(['-c', A, 'migrate', '--live', NAME, A]);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).not.toContain('probably'); // queried, not guessed
+    expect((r.stdout + r.stderr).match(/same host/g)).toHaveLength(1); // the error once
+    expect(r.stderr).toMatch(/^error: .*migrate guest to the same host/m);
+    expect(r.stdout).toMatch(new RegExp(`^Migration of ${NAME} failed in prepare after `));
+    expect(r.stdout).toMatch(/^ {2}source: +running \(booted\)$/m);
+    // the domain found on "both" hosts is one: both connections reach host A (its host UUID)
+    expect(r.stdout).toMatch(
+      /^ {2}destination: +unknown \(the destination is the source host itself\)$/m,
+    );
+    expect(r.stdout).not.toContain('advice'); // the guest never left: nothing to do
+    expect(await stateOn(a)).toBe('running/booted');
+    await expectRunningOn(a);
   });
 });
 

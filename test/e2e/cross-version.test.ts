@@ -117,12 +117,12 @@ async function stateOn(h: string): Promise<string> {
 }
 
 async function absentOn(h: string): Promise<boolean> {
-  return (await conn(h).listDomains()).every((d) => d.name !== NAME);
+  return (await conn(h).listAllDomains()).every((d) => d.name !== NAME);
 }
 
 /** A transient guest on host `h`, given a moment to dirty its memory. */
 async function startGuest(h: string): Promise<Domain> {
-  const d = await conn(h).createDomain(guestXml(NAME));
+  const d = await conn(h).domainCreateXML(guestXml(NAME));
   await new Promise((r) => setTimeout(r, 300));
   return d;
 }

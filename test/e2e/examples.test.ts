@@ -83,7 +83,7 @@ describe('the examples against the real hosts, from the packed tarball', () => {
     async (name) => {
       // a fresh running guest on A, none on B: examples suspend, destroy and migrate it
       await removeDomains([a, b], PREFIX);
-      await (await a.defineDomain(guestXml(GUEST))).start();
+      await (await a.domainDefineXML(guestXml(GUEST))).create();
       const cwd = join(scratchDir(), name);
       mkdirSync(cwd);
       const defineXml = join(cwd, 'guest.xml');
@@ -102,6 +102,7 @@ describe('the examples against the real hosts, from the packed tarball', () => {
           VIRTWIRE_DOMAIN: GUEST,
           VIRTWIRE_GUEST_XML: defineXml,
           VIRTWIRE_ADMIN_SOCKET: host('VIRTWIRE_HOST_A_ADMIN_SOCKET'),
+          VIRTWIRE_TEST_URI: host('VIRTWIRE_HOST_A_TEST'),
           VIRTWIRE_VOLUME: volume,
           VIRTWIRE_TLS_URI: host('VIRTWIRE_HOST_A_TLS'),
           VIRTWIRE_SASL_URI: sasl['VIRTWIRE_SASL_TCP']!,

@@ -18,7 +18,7 @@ if (!uri) {
 try {
   const conn = await connect(uri, { readonly: mode === 'ro', timeoutMs: 20_000 });
   const hostname = (await conn.remote.connectGetHostname()).hostname;
-  const domains = (await conn.listDomains()).map((d) => d.name);
+  const domains = (await conn.listAllDomains()).map((d) => d.name);
   process.stdout.write(
     `${JSON.stringify({ ok: true, uid: process.getuid?.(), auth: conn.auth, uri: conn.uri, hostname, domains })}\n`,
   );

@@ -1,11 +1,16 @@
-import { readFileSync } from 'node:fs';
-import type { Connection } from '../../src/api/handles.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AnyConnection } from '../../src/api/handles.js';
 import { host } from './hosts.js';
 
 /** Destroys and undefines, on each connection, every domain whose name starts with `prefix`. */
-export async function removeDomains(conns: readonly Connection[], prefix: string): Promise<void> {
+export async function removeDomains(
+  conns: readonly AnyConnection[],
+  prefix: string,
+): Promise<void> {
   for (const c of conns) {
-    for (const d of await c.listDomains()) {
+    for (const d of await c.listAllDomains()) {
       if (!d.name.startsWith(prefix)) continue;
       await d.destroy().catch(() => {});
       await d.undefine().catch(() => {});
@@ -40,4 +45,23 @@ export async function guestCounter(
   const m = /:\s*0x([0-9a-f]+)/i.exec(result);
   if (!m) throw new Error(`unexpected monitor output: ${result}`);
   return Number.parseInt(m[1]!, 16);
+}
+
+/**
+ * The harness's guest with a qcow2 disk `vda` at `disk` (see createQcow2): snapshots,
+ * checkpoints, block information, statistics and block jobs need one.
+ */
+export function guestXmlWithDisk(name: string, disk: string): string {
+  const device =
+    `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>` +
+    `<source file='${disk}'/><target dev='vda' bus='virtio'/></disk>`;
+  return guestXml(name).replace('</devices>', `  ${device}\n  </devices>`);
+}
+
+/** A fresh qcow2 image for a test guest's disk, beside the harness's guest kernel. */
+export function createQcow2(name: string, size = '16M'): string {
+  const path = join(dirname(host('VIRTWIRE_GUEST_KERNEL')), `${name}.qcow2`);
+  rmSync(path, { force: true });
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path, size]);
+  return path;
 }

@@ -4,6 +4,7 @@
  * a reply, and floods of events, PINGs, stream data and holes while nobody
  * reads, and calls abandoned by the hundred thousand.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { domainEvents } from '../../src/generated/events.js';
 import { connect } from '../../src/index.js';
 import {
@@ -15,9 +16,16 @@ import {
   quick,
 } from './hostile-client-scenarios.js';
 import { HostileDaemon, type HostilePeer, remoteProc } from './hostile-daemon.js';
-import { type Expectation, FIX, type Scenario, settle, sleep, timed } from './hostile-scenarios.js';
+import {
+  type Expectation,
+  type Outcome,
+  type Scenario,
+  settle,
+  sleep,
+  timed,
+} from './hostile-scenarios.js';
 import { tlsScenarios } from './hostile-tls.js';
-import { KEEPALIVE, PING, Status, Type } from './hostile-wire.js';
+import { KEEPALIVE, PING, PONG, Status, Type } from './hostile-wire.js';
 import { collectGarbage, MiB } from './measure.js';
 import { frame } from './packets.js';
 
@@ -107,14 +115,12 @@ export function timeScenarios(): Scenario[] {
     {
       name: 'silence before the open sequence, connect timeoutMs 500',
       side: 'client',
-      waitsFor: FIX.connectTimeoutError,
       expect: quick('TimeoutError'),
       run: hostnameCall({ open: 'silent' }, { connect: { timeoutMs: 500 } }),
     },
     {
       name: 'silence before the open sequence, no timeout given (the default bounds it)',
       side: 'client',
-      waitsFor: FIX.openDefaultTimeout,
       expect: { outcome: ['TimeoutError'], withinMs: 35_000, peakMiB: 16 },
       run: () =>
         besidePolite(async () => {
@@ -196,13 +202,11 @@ function eventScenario(
   name: string,
   then: (peer: HostilePeer) => void | Promise<void>,
   expect: Expectation,
-  waitsFor?: Scenario['waitsFor'],
 ): Scenario {
   return {
     name,
     side: 'client',
     expect,
-    ...(waitsFor ? { waitsFor } : {}),
     run: () =>
       besidePolite(async () => {
         await using d = await HostileDaemon.start({ script: eventDaemon(then) });
@@ -249,12 +253,10 @@ export function floodScenarios(): Scenario[] {
         );
       },
       quick('ok'),
-      FIX.malformedEvents,
     ),
     {
       name: '400,000 PINGs while the daemon does not read the PONGs',
       side: 'client',
-      waitsFor: FIX.pongBackpressure,
       expect: {
         outcome: [
           'ok',
@@ -263,38 +265,25 @@ export function floodScenarios(): Scenario[] {
           'ConnectionClosedError(keepalive)',
         ],
         withinMs: 30_000,
-        peakMiB: 8,
+        // Peak counts the young-generation garbage of reading 400,000 messages
+        // (a view per message: 8 MiB idle, 16 MiB and more when the CPU is
+        // busy and scavenges come late). The exact checks are in pingFlood:
+        // what is still held after the flood, and the PONG count (before
+        // the fix: 400,000 PONGs, +18 MiB peak, ~11 MiB held).
+        peakMiB: 32,
       },
       run: () =>
-        besidePolite(async () => {
-          await using d = await HostileDaemon.start({
-            script: async (peer) => {
-              // Past the open sequence (the client's first call), the daemon stops reading.
-              const m = await peer.nextCall();
-              peer.reply(m, HOSTNAME, { hostname: 'flood' });
-              peer.stopReading();
-              const ping = frame({
-                prog: KEEPALIVE,
-                vers: 1,
-                proc: PING,
-                type: Type.MESSAGE,
-                serial: 0,
-                status: 0,
-              });
-              await peer.flood(() => ping, { count: 400_000, respectBackpressure: true });
-            },
-          });
-          const conn = await connect(d.uri, { timeoutMs: 5000 });
-          await conn.remote.connectGetHostname(undefined, { timeoutMs: 5000 });
-          const peer = await d.firstPeer();
-          // Until the flood is over, or the client stopped taking PINGs for a second.
-          await quiesce(() => (peer.socket.destroyed ? -1 : peer.bytesOut), 28_000);
-          const outcome = conn.isOpen ? 'ok' : (await conn.closed).reason;
-          await conn.close().catch(() => {});
-          return {
-            outcome: outcome === 'ok' ? 'ok' : `ConnectionClosedError(${outcome})`,
-            problems: [],
-          };
+        countPongs(async (pongs) => {
+          const out = await pingFlood();
+          return pongs() > MAX_PONGS
+            ? {
+                ...out,
+                problems: [
+                  ...out.problems,
+                  `${pongs()} PONGs written to a daemon that reads nothing (bound ${MAX_PONGS})`,
+                ],
+              }
+            : out;
         }),
     },
     streamFlood('100 MiB of stream data while the reader does not read', 'data'),
@@ -303,11 +292,16 @@ export function floodScenarios(): Scenario[] {
     {
       name: '100,000 calls abandoned by their timeout (serials kept)',
       side: 'client',
-      waitsFor: FIX.abandonedSerials,
       expect: { outcome: ['ok'], withinMs: 30_000, peakMiB: 256 },
       run: () =>
         besidePolite(async () => {
-          await using d = await HostileDaemon.start({ script: () => {} });
+          // The daemon takes every call and answers none (taking them keeps
+          // its own queue empty: what stays held is the client's).
+          await using d = await HostileDaemon.start({
+            script: async (peer) => {
+              for (;;) await peer.nextCall();
+            },
+          });
           const conn = await connect(d.uri, { timeoutMs: 5000 });
           collectGarbage();
           const before = process.memoryUsage().heapUsed;
@@ -337,14 +331,13 @@ export function floodScenarios(): Scenario[] {
  * Found by the stream fuzzer: the daemon ends the data (an empty CONTINUE
  * packet), the reader starts the finish handshake, and a broken packet
  * (a hole with status OK) fails the stream before the daemon confirms. The
- * read must then fail with that ProtocolError; it hangs instead, and stays
- * hung after the connection closes (the failure does not settle the finish).
+ * read must then fail with that ProtocolError (it used to hang, even after
+ * the connection closed: the failure did not settle the finish).
  */
 function finishThenFail(): Scenario {
   return {
     name: 'a stream fails while its finish handshake waits (found by fuzzing)',
     side: 'client',
-    waitsFor: FIX.streamFinishSettles,
     expect: quick('ProtocolError'),
     run: () =>
       besidePolite(async () => {
@@ -449,4 +442,71 @@ function streamFlood(name: string, kind: 'data' | 'hole'): Scenario {
         return { outcome, problems: [] };
       }),
   };
+}
+
+/**
+ * The client answers at most one PONG per chunk it reads (a chunk may hold
+ * 2,000 PINGs), and none while its write buffer waits for the daemon: a few
+ * hundred in practice; without that rule, one per PING (400,000).
+ */
+const MAX_PONGS = 20_000;
+
+/** Counts the PONGs the client writes while `fn` runs. */
+async function countPongs<T>(fn: (pongs: () => number) => Promise<T>): Promise<T> {
+  let n = 0;
+  const onMessage = (m: unknown): void => {
+    const w = m as { direction: string; prog: number; proc: number };
+    if (w.direction === 'send' && w.prog === KEEPALIVE && w.proc === PONG) n++;
+  };
+  subscribe('virtwire:rpc:message', onMessage);
+  try {
+    return await fn(() => n);
+  } finally {
+    unsubscribe('virtwire:rpc:message', onMessage);
+  }
+}
+
+const heldBytes = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
+
+/** The daemon answers the first call, stops reading, and sends 400,000 PINGs as fast as the client takes them. */
+function pingFlood(): Promise<Outcome> {
+  return besidePolite(async () => {
+    await using d = await HostileDaemon.start({
+      script: async (peer) => {
+        // Past the open sequence (the client's first call), the daemon stops reading.
+        const m = await peer.nextCall();
+        peer.reply(m, HOSTNAME, { hostname: 'flood' });
+        peer.stopReading();
+        const ping = frame({
+          prog: KEEPALIVE,
+          vers: 1,
+          proc: PING,
+          type: Type.MESSAGE,
+          serial: 0,
+          status: 0,
+        });
+        await peer.flood(() => ping, { count: 400_000, respectBackpressure: true });
+      },
+    });
+    collectGarbage();
+    const before = heldBytes();
+    const conn = await connect(d.uri, { timeoutMs: 5000 });
+    await conn.remote.connectGetHostname(undefined, { timeoutMs: 5000 });
+    const peer = await d.firstPeer();
+    // Until the flood is over, or the client stopped taking PINGs for a second.
+    await quiesce(() => (peer.socket.destroyed ? -1 : peer.bytesOut), 28_000);
+    // What the flood left behind while the connection is still open (PONGs
+    // waiting in a write buffer would be here), the garbage collected.
+    collectGarbage();
+    const held = (heldBytes() - before) / MiB;
+    const outcome = conn.isOpen ? 'ok' : (await conn.closed).reason;
+    await conn.close().catch(() => {});
+    return {
+      outcome: outcome === 'ok' ? 'ok' : `ConnectionClosedError(${outcome})`,
+      problems: held > 2 ? [`+${held.toFixed(1)} MiB still held after the flood (bound 2)`] : [],
+    };
+  });
 }

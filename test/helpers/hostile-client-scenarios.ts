@@ -17,7 +17,6 @@ import {
 } from './hostile-daemon.js';
 import {
   type Expectation,
-  FIX,
   type Outcome,
   type Scenario,
   settle,
@@ -199,7 +198,6 @@ function pendingSerialPacket(type: number, label: string): Scenario {
   return {
     name: `${label} packet carrying a pending call's serial`,
     side: 'client',
-    waitsFor: FIX.pendingSerialTrace,
     expect: quick('TimeoutError'),
     run: () =>
       withMessages((seen) =>
@@ -239,14 +237,12 @@ export function framingScenarios(): Scenario[] {
     {
       name: 'largest legal length, then silence (call timeout 500 ms)',
       side: 'client',
-      waitsFor: FIX.frameBuffers,
       expect: { outcome: ['TimeoutError'], withinMs: 2000, peakMiB: 8 },
       run: hostnameCall({ script: onCall(largestThenSilence) }, { timeoutMs: 500 }),
     },
     {
       name: 'largest legal length, then silence, keepalive 1 s x 1',
       side: 'client',
-      waitsFor: FIX.frameBuffers,
       expect: { outcome: ['ConnectionClosedError(keepalive)'], withinMs: 4000, peakMiB: 8 },
       run: hostnameCall(
         { answerPings: false, script: onCall(largestThenSilence) },
@@ -256,7 +252,6 @@ export function framingScenarios(): Scenario[] {
     {
       name: '8 connections each announced the largest legal length',
       side: 'client',
-      waitsFor: FIX.frameBuffers,
       expect: { outcome: ['TimeoutError'], withinMs: 3000, peakMiB: 16 },
       run: () =>
         besidePolite(async () => {

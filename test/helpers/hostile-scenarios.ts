@@ -2,34 +2,14 @@
  * The hostile-peer scenarios as data: each one names what a lying, flooding
  * or stalling peer does, what must come of it (the error class, how fast,
  * how much memory at most, and that the other side keeps serving
- * well-behaved peers), and how to run it. The unit tests (test/unit/hostile),
- * the tests still waiting for a fix (test/hostile-pending) and the report
- * script (scripts/hostile-report.ts) all run the same scenarios, so the
- * table printed for the issue is what the tests assert.
+ * well-behaved peers), and how to run it. The unit tests (test/unit/hostile)
+ * and the report script (scripts/hostile-report.ts) run the same scenarios,
+ * so the table printed for the issue is what the tests assert.
  */
 import { ConnectionClosedError, RemoteError, VirtwireError } from '../../src/index.js';
 import { type Measurement, MiB, measure } from './measure.js';
 
-/**
- * The RPC-client fixes of issue 19 that scenarios still wait for (they land
- * after the client's rewrite). A scenario names its fix in `waitsFor`; the
- * tests in test/hostile-pending select by it. When a fix lands, delete its
- * `waitsFor` lines: the scenarios join the unit suite (test/unit/hostile).
- */
-export const FIX = {
-  frameBuffers: 'frame buffers that grow with arriving bytes',
-  pongBackpressure: 'PONGs respect write backpressure',
-  abandonedSerials: 'abandoned serials expire',
-  openDefaultTimeout: 'a default timeout for the open sequence',
-  connectTimeoutError: 'connect({ timeoutMs }) rejects with TimeoutError',
-  tlsVerdictTimeout: 'a time limit on the TLS verdict byte',
-  pendingSerialTrace: 'STREAM/MESSAGE packets for a pending serial: a trace line',
-  malformedEvents: 'malformed events dropped and counted',
-  /** Found by scripts/fuzz-hostile.ts (src/rpc/stream.ts: fail() leaves a pending finish unsettled). */
-  streamFinishSettles: 'a stream that fails during its finish handshake settles the finish',
-} as const;
-
-/** What a scenario must come to once every fix it waits for is in. */
+/** What a scenario must come to. */
 export interface Expectation {
   /** The outcome (see `describeOutcome`) must be one of these. */
   readonly outcome: readonly string[];
@@ -54,8 +34,6 @@ export interface Scenario {
   /** Who is attacked: the client library (`client`) or the simulator (`simulator`). */
   readonly side: 'client' | 'simulator';
   readonly expect: Expectation;
-  /** The fix this scenario waits for (one of FIX); absent when it passes today. */
-  readonly waitsFor?: (typeof FIX)[keyof typeof FIX];
   run(): Promise<Outcome>;
 }
 

@@ -15,7 +15,6 @@ import { Simulator, type SimulatorOptions } from '../../src/testing/simulator.js
 import { addressOf, HostileClient, stringCases } from './hostile-client.js';
 import {
   describeOutcome,
-  FIX,
   type Outcome,
   type Scenario,
   settle,
@@ -323,7 +322,6 @@ export function frameScenarios(): Scenario[] {
     {
       name: '8 clients announce the largest legal length and trickle',
       side: 'simulator',
-      waitsFor: FIX.frameBuffers,
       expect: { outcome: ['ok'], withinMs: 5000, peakMiB: 16 },
       run: () =>
         besidePolite({}, async (sim) => {
@@ -397,7 +395,7 @@ export function floodScenarios(): Scenario[] {
             const gone = () => sim.connectionCount < 2;
             let n = 0;
             for (; n < 20_000 && !gone(); n++) {
-              const d = await polite.defineDomain(domainXml(`${name}${n}`));
+              const d = await polite.domainDefineXML(domainXml(`${name}${n}`));
               await d.undefine();
             }
             const dropped = await until(gone, 2000);
@@ -466,7 +464,7 @@ export function limitScenarios(): Scenario[] {
               refused++;
             }
           }
-          const outcome = await settle(() => polite.listDomains(0, { timeoutMs: 20_000 }));
+          const outcome = await settle(() => polite.listAllDomains(0, { timeoutMs: 20_000 }));
           return { outcome, problems: refused === 0 ? ['no define was refused'] : [] };
         }),
     },
@@ -477,7 +475,7 @@ export function limitScenarios(): Scenario[] {
       run: () =>
         besidePolite({ limits: { domains: 20_000 } }, async (sim, polite) => {
           for (let i = 0; i < 16_400; i++) sim.addDomain({ name: `d${i}` });
-          const outcome = await settle(() => polite.listDomains(0, { timeoutMs: 20_000 }));
+          const outcome = await settle(() => polite.listAllDomains(0, { timeoutMs: 20_000 }));
           return { outcome, problems: [] };
         }),
     },

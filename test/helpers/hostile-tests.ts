@@ -4,8 +4,8 @@
  * peak memory, the well-behaved peer, a process-level error).
  */
 import { describe, expect, it } from 'vitest';
-import { allScenarios, GROUPS, type Group } from './hostile-all.js';
-import { FIX, runScenario, type Scenario } from './hostile-scenarios.js';
+import { GROUPS, type Group } from './hostile-all.js';
+import { runScenario, type Scenario } from './hostile-scenarios.js';
 
 function scenarioTests(title: string, scenarios: readonly Scenario[]): void {
   describe(title, () => {
@@ -23,17 +23,7 @@ function scenarioTests(title: string, scenarios: readonly Scenario[]): void {
   });
 }
 
-/** The scenarios of `group` that no fix is pending for: the permanent suite. */
+/** Every scenario of `group`: the permanent suite. */
 export function groupTests(group: Group): void {
-  scenarioTests(
-    `hostile peers: ${group}`,
-    GROUPS[group]().filter((s) => s.waitsFor === undefined),
-  );
-}
-
-/** The scenarios waiting for `fix` (test/hostile-pending, not in the default run). */
-export function pendingTests(fix: keyof typeof FIX): void {
-  const waiting = allScenarios().filter((s) => s.waitsFor === FIX[fix]);
-  if (waiting.length === 0) throw new Error(`no scenario waits for ${FIX[fix]}: delete this file`);
-  scenarioTests(`waiting for: ${FIX[fix]}`, waiting);
+  scenarioTests(`hostile peers: ${group}`, GROUPS[group]());
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createServer, type TLSSocket } from 'node:tls';
 import { connect } from '../../src/index.js';
 import type { Outcome, Scenario } from './hostile-scenarios.js';
-import { FIX, timed } from './hostile-scenarios.js';
+import { timed } from './hostile-scenarios.js';
 
 interface Pki {
   /** pkipath= for the client: cacert.pem, clientcert.pem, clientkey.pem. */
@@ -154,7 +154,6 @@ export function tlsScenarios(
     {
       name: 'TLS: handshake done, then no verdict byte (no timeout given)',
       side: 'client',
-      waitsFor: FIX.tlsVerdictTimeout,
       expect: {
         outcome: ['TlsVerificationError', 'TransportError', 'TimeoutError'],
         withinMs: 35_000,

@@ -1,5 +1,10 @@
 import { inject } from 'vitest';
-import { type Generation, generationsFromEnv } from '../../scripts/lib/harness.js';
+import {
+  GENERATION_KEYS,
+  type Generation,
+  type GenerationKey,
+  generationsFromEnv,
+} from '../../scripts/lib/harness.js';
 
 export type { Generation };
 
@@ -20,10 +25,26 @@ export function host(name: string): string {
  * `describe.each(generations())('$label', (gen) => ...)`. Never empty: the
  * oldest (hosts A and B) is always there.
  */
-export function generations(): Generation[] {
+export function generations(limit?: GenerationLimit): Generation[] {
   const gens = generationsFromEnv(inject('hosts'));
   if (gens.length === 0) throw new Error('scripts/test-hosts.sh env lists no generation');
-  return gens;
+  if (limit === undefined) return gens;
+  if (limit.because.trim() === '')
+    throw new Error('generations({ only }) needs the reason the others do not apply');
+  for (const k of limit.only)
+    if (!GENERATION_KEYS.includes(k)) throw new Error(`no generation named ${k}`);
+  return gens.filter((g) => limit.only.includes(g.key));
+}
+
+/**
+ * A test file that cannot run on every generation says on which it runs and
+ * why the others do not apply (test/unit/scripts/generations.test.ts holds
+ * every real-daemon file to one or the other).
+ */
+export interface GenerationLimit {
+  readonly only: readonly GenerationKey[];
+  /** Why the other generations do not apply, e.g. "SASL is configured on hosts A and B only". */
+  readonly because: string;
 }
 
 /** A variable of one host of a generation: `hostOf(gen, 0, 'TCP')` is its first host's URI. */

@@ -9,6 +9,9 @@
  * child process as the unprivileged user `nobody`; virsh (the C client), run the
  * same way, is the referee for the verdicts.
  */
+// generations: 9.0 only, because host P needs a polkitd on a private D-Bus system bus, which
+// the machine's own packages provide and the newer generations' roots (no D-Bus, no polkit)
+// do not.
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,7 +151,7 @@ describe('polkit on the unix sockets', () => {
     try {
       await using conn = await connect(P.VIRTWIRE_POLKIT_UNIX!, { timeoutMs: 20_000 });
       expect(conn.auth).toBe('none');
-      expect((await conn.listDomains()).map((d) => d.name)).toContain('test');
+      expect((await conn.listAllDomains()).map((d) => d.name)).toContain('test');
     } finally {
       allow(true);
     }

@@ -5,6 +5,9 @@
  * auth-conf security layer over plain TCP carrying megabytes of RPC traffic,
  * credentials from an auth.conf, and the refusals.
  */
+// generations: 9.0 only, because host S is the machine's own libvirtd (Debian 12) with Cyrus
+// SASL's plugins and a sasldb from the machine's sasl2-bin; the newer generations' hosts run
+// from roots without them, so only TCP, unix and TLS are offered there.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness as harness, parseHarnessEnv } from '../../scripts/lib/harness.js';

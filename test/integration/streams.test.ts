@@ -1,5 +1,6 @@
 /**
- * Data streams against a real libvirtd (host A, QEMU driver): sparse volume
+ * Data streams against a real libvirtd (the first host of each generation,
+ * QEMU driver): sparse volume
  * upload and download with holes kept, plain downloads, backpressure on a
  * slow consumer with bounded memory, a screenshot and a console of a running
  * guest, daemon-side stream errors and aborts that leave the connection
@@ -29,7 +30,7 @@ import type {
 import { remoteProgram } from '../../src/generated/remote.js';
 import { type Connection, connect, type Domain, RemoteError } from '../../src/index.js';
 import { guestXml } from '../helpers/guest.js';
-import { host } from '../helpers/hosts.js';
+import { generations, hostOf } from '../helpers/hosts.js';
 
 const MiB = 1024 * 1024;
 const BIG = 256 * MiB;
@@ -95,8 +96,9 @@ async function createVol(name: string, bytes: number): Promise<RemoteNonnullStor
   return r.vol;
 }
 
-beforeAll(async () => {
-  conn = await connectRetry(host('VIRTWIRE_HOST_A_TCP'));
+/** One generation's connection, pool, source file and big volume. */
+async function setUp(uri: string): Promise<void> {
+  conn = await connectRetry(uri);
   poolDir = mkdtempSync('/tmp/vw-pool-');
   work = mkdtempSync(join(tmpdir(), 'vw-streams-'));
   const xml = `<pool type='dir'><name>${POOL}</name><target><path>${poolDir}</path></target></pool>`;
@@ -115,9 +117,9 @@ beforeAll(async () => {
   await fh.close();
   srcSha = await sha256File(srcFile);
   bigVol = await createVol('big.raw', BIG);
-}, 120_000);
+}
 
-afterAll(async () => {
+async function tearDown(): Promise<void> {
   if (conn?.isOpen) {
     try {
       const d = await conn.lookupDomain(GUEST);
@@ -137,9 +139,12 @@ afterAll(async () => {
   }
   if (poolDir) rmSync(poolDir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
-}, 60_000);
+}
 
-describe('streams against a real libvirtd', () => {
+describe.each(generations())('streams against a real libvirtd: $label', (gen) => {
+  beforeAll(() => setUp(hostOf(gen, 0, 'TCP')), 120_000);
+  afterAll(tearDown, 60_000);
+
   it('uploads a 256 MiB file with holes sparse and downloads it sparse, holes kept, in bounded memory', async () => {
     const up = await withRss(() => volumeUploadFile(conn, bigVol!, srcFile));
     expect(up.value).toBe(BigInt(BIG));
@@ -295,7 +300,7 @@ describe('streams against a real libvirtd', () => {
       '</devices>',
       "<graphics type='vnc' port='-1' listen='127.0.0.1'/><video><model type='vga'/></video></devices>",
     );
-    const dom: Domain = await conn.createDomain(xml);
+    const dom: Domain = await conn.domainCreateXML(xml);
     try {
       const shot = await domainScreenshot(dom, 0);
       console.log(`screenshot: ${shot.mime}, ${shot.data.length} bytes`);

@@ -1,6 +1,6 @@
 /**
- * The diagnostics channels against a real libvirtd (host A, test:///default
- * over TCP), subscribed by name as an APM agent would: the connection
+ * The diagnostics channels against a real libvirtd (the first host of each
+ * generation, test:///default over TCP), subscribed by name as an APM agent would: the connection
  * opening and closing, every call with its sizes and outcome, every message
  * in and out with the daemon's error names, and a data stream (the test
  * driver's screenshot) opening and closing with the bytes it carried. The
@@ -21,9 +21,9 @@ import {
   type StreamOpenMessage,
 } from '../../src/index.js';
 import { subscribeDebugLog } from '../../src/rpc/trace.js';
-import { host } from '../helpers/hosts.js';
+import { generations, hostOf } from '../helpers/hosts.js';
 
-describe('diagnostics channels against a real libvirtd', () => {
+describe.each(generations())('diagnostics channels against a real libvirtd: $label', (gen) => {
   it('trace a test:///default session: open, calls, an error, a screenshot stream, close', async () => {
     const calls: Array<{ event: string; ctx: RpcCallMessage }> = [];
     const messages: RpcWireMessage[] = [];
@@ -54,7 +54,7 @@ describe('diagnostics channels against a real libvirtd', () => {
     for (const [name, fn] of plain) dc.subscribe(name, fn);
     const stopLog = subscribeDebugLog((l) => lines.push(l));
     try {
-      const uri = host('VIRTWIRE_HOST_A_TEST');
+      const uri = hostOf(gen, 0, 'TEST');
       const conn = await connect(uri);
       const id = conn.rpc.id;
       expect(opened).toEqual([

@@ -6,6 +6,8 @@
  * holding each layout of sockets; the system URIs see this machine's
  * /var/run/libvirt, whatever it holds.
  */
+// generations: none, because no daemon answers here: the machine's own virsh is the referee
+// for which socket a URI means, and it only logs its choice.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

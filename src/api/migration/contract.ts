@@ -6,8 +6,9 @@
 import type { RemoteMethods, RemoteNonnullDomain } from '../../generated/remote.js';
 import type { CallOptions } from '../../rpc/client.js';
 import type { MethodsOf } from '../../rpc/methods.js';
-import type { Events } from '../events.js';
+import type { EventGap, Events } from '../events.js';
 import type { DomainState } from '../names.js';
+import type { StateChange } from '../supervise.js';
 import type { JobStats } from './job-stats.js';
 
 /** The migration procedures a migration calls itself; everything else goes through the domain. */
@@ -23,19 +24,23 @@ export type MigrationProcedures = Pick<
   | 'domainMigratePerform3'
   | 'domainMigrateFinish3'
   | 'domainMigrateConfirm3'
+  | 'connectGetCapabilities'
 >;
 
 /** One side of a migration: a connection to a daemon. */
 export interface MigrationConnection<D extends MigrationDomain = MigrationDomain> {
   readonly remote: MigrationProcedures;
-  readonly events: Pick<Events, 'domain'>;
+  /** Any connection's, so its subscriptions may yield gap markers (a supervised connection's do). */
+  readonly events: Pick<Events<EventGap>, 'domain'>;
   readonly isOpen: boolean;
-  /** Whether the daemon has a VIR_DRV_FEATURE_* feature (the migration protocol depends on them). */
+  /** Follows the connection's state: a migration learns this way that a link ended. */
+  onStateChange(listener: (c: StateChange) => void): () => void;
+  /** Resolves once the connection can take calls (a supervised one may be reconnecting). */
+  whenOpen(opts?: CallOptions): Promise<void>;
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
-  /** The handle of a domain by name or UUID. */
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
-  /** The handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
-  domainFromWire(ref: RemoteNonnullDomain): D;
+  /** Makes the handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
+  readonly handles: { readonly Domain: (ref: RemoteNonnullDomain) => D };
 }
 
 /** The domain being migrated, on its source connection. */
@@ -45,21 +50,17 @@ export interface MigrationDomain {
   readonly uuid: string;
   readonly id: number;
   readonly wire: RemoteNonnullDomain;
-  /** See Domain.state. */
   state(opts?: CallOptions): Promise<DomainState>;
-  /** See Domain.jobStats. */
   jobStats(
     opts?: { completed?: boolean; keepCompleted?: boolean } & CallOptions,
   ): Promise<JobStats>;
-  /** See Domain.abortJob. */
-  abortJob(opts?: { postcopy?: boolean } & CallOptions): Promise<void>;
-  /** See Domain.migrateStartPostCopy. */
-  migrateStartPostCopy(opts?: CallOptions): Promise<void>;
-  /** See Domain.migrateSetMaxDowntime. */
-  migrateSetMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void>;
-  /** See Domain.migrateSetMaxSpeed. */
-  migrateSetMaxSpeed(
-    mibps: number | bigint,
-    opts?: { postcopy?: boolean } & CallOptions,
+  abortJob(opts?: CallOptions): Promise<void>;
+  abortJobFlags(flags?: number, opts?: CallOptions): Promise<void>;
+  migrateStartPostCopy(flags?: number, opts?: CallOptions): Promise<void>;
+  migrateSetMaxDowntime(
+    downtime: number | bigint,
+    flags?: number,
+    opts?: CallOptions,
   ): Promise<void>;
+  migrateSetMaxSpeed(bandwidth: number | bigint, flags?: number, opts?: CallOptions): Promise<void>;
 }

@@ -1,16 +1,9 @@
 /** How a migration fails: the phase it failed in, the first error, and post-copy's no-rollback case. */
 import { VirtwireError } from '../../errors.js';
 import type { DomainState } from '../names.js';
+import type { MigrationPhase, SideState } from './records.js';
 
-/** Where a migration's orchestration is: `setup` until the first migration call, `done` after the last. */
-export type MigrationPhase =
-  | 'setup'
-  | 'begin'
-  | 'prepare'
-  | 'perform'
-  | 'finish'
-  | 'confirm'
-  | 'done';
+export type { MigrationPhase } from './records.js';
 
 /** A migration failed; `phase` says where, `cause` is the first error (libvirt reports the first one too). */
 export class MigrationError extends VirtwireError {
@@ -25,8 +18,13 @@ export class MigrationError extends VirtwireError {
     super(message, options);
     this.confirmError = options.confirmError;
   }
-  /** Confirm also failed: the guest was probably left paused on the source. */
+  /** Confirm also failed (see `sides` for where the guest is). */
   readonly confirmError: Error | undefined;
+  /**
+   * Both sides' domain states, queried by the Migration after the failure
+   * (null until then, and for errors raised outside a Migration).
+   */
+  sides: { readonly source: SideState; readonly destination: SideState } | null = null;
 }
 
 /**

@@ -1,6 +1,19 @@
-/** Client-side migration: options to plan, the flag rules, the protocol, and the Migration handle. */
+/**
+ * Client-side migration: options to plan, the flag rules, the protocol, the
+ * Migration handle, and its timeline with the views drawn from it.
+ */
+export { type ChartSource, timelineChart } from './chart/chart.js';
+export { timelineHtml, timelineSvg } from './chart/page.js';
 export type { MigrationConnection, MigrationDomain, MigrationProcedures } from './contract.js';
 export { MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+export {
+  RATE_WINDOW_MS,
+  type RawSample,
+  type SampleFigures,
+  sampleFigures,
+  type TransferPhase,
+} from './figures.js';
+export { type LinkLoss, MigrationInterruptedError } from './interruption.js';
 export { type JobStats, jobStats } from './job-stats.js';
 export {
   Migration,
@@ -19,6 +32,25 @@ export {
   type PostcopyPolicy,
   type PostcopyTriggers,
 } from './plan.js';
+export type {
+  AbortRecord,
+  EndRecord,
+  EventRecord,
+  FinalStats,
+  IterationRecord,
+  JobCompletedRecord,
+  LifecycleRecord,
+  MigrationOutcome,
+  NoteRecord,
+  ProgressRecord,
+  SideState,
+  StepRecord,
+  SwitchRecord,
+  SwitchTrigger,
+  TimelineJson,
+  TimelineMeta,
+  TimelineRecord,
+} from './records.js';
 export {
   brokenMigrateRule,
   describeMigrateRule,
@@ -26,3 +58,19 @@ export {
   type MigrateFlagName,
   type MigrateRule,
 } from './rules.js';
+export {
+  type MigrationSummary,
+  sideText,
+  summarize,
+  summaryHead,
+  summaryRows,
+  switchText,
+} from './summary.js';
+export {
+  checkMeta as checkTimelineMeta,
+  MigrationTimeline,
+  TimelineFormatError,
+  type TimelineLimits,
+  timelineFromJson,
+  timelineFromRecords,
+} from './timeline.js';

@@ -17,6 +17,11 @@ export interface Orchestration {
   readonly plan: MigrationPlan;
   /** Called as each phase begins. */
   enter(phase: MigrationPhase): void;
+  /**
+   * The destination's link ended and is not back: Finish cannot reach it.
+   * The error to report, or null when the destination can be called.
+   */
+  destinationGone?(): Error | null;
 }
 
 const NO_COOKIE = new Uint8Array(0);
@@ -124,12 +129,20 @@ async function runPhases(
     }
 
     o.enter('finish');
-    try {
-      ({ dom: ddom, cookie } = await protocol.finish(cookie, destFlags, cancelled));
-    } catch (err) {
+    const gone = o.destinationGone?.() ?? null;
+    if (gone) {
+      // A supervised destination would make Finish wait for a daemon that may not come back.
       ddom = null;
       cookie = NO_COOKIE;
-      firstError ??= fail('finish', err);
+      firstError ??= fail('finish', gone);
+    } else {
+      try {
+        ({ dom: ddom, cookie } = await protocol.finish(cookie, destFlags, cancelled));
+      } catch (err) {
+        ddom = null;
+        cookie = NO_COOKIE;
+        firstError ??= fail('finish', err);
+      }
     }
     cancelled = ddom === null;
   }
@@ -157,7 +170,10 @@ function outcome(
     if (confirmError) {
       throw new MigrationError(
         firstError.phase,
-        `${firstError.message}; confirm also failed, so the guest is probably left paused on the source: ${confirmError.message}`,
+        // Confirm often repeats the first error: say it once.
+        confirmError.message === asError(firstError.cause).message
+          ? `${firstError.message} (confirm on the source failed the same way)`
+          : `${firstError.message}; confirm on the source also failed: ${confirmError.message}`,
         { cause: firstError.cause, confirmError },
       );
     }
@@ -171,7 +187,7 @@ function outcome(
   if (confirmError) {
     throw new MigrationError(
       'confirm',
-      `migration of ${name} finished on the destination, but confirm failed on the source, so the guest is probably left paused there: ${confirmError.message}`,
+      `migration of ${name} finished on the destination, but confirm failed on the source: ${confirmError.message}`,
       { cause: confirmError, confirmError },
     );
   }

@@ -1,26 +1,50 @@
+// One state machine (begin, pre-copy, the switch, post-copy, done or failed), with its timeline
+// and link watch, kept in one file past ~700 lines so that every transition stays in view.
 /**
  * The Migration handle: a migration in progress, its events, progress,
  * post-copy switch and outcome. The calls it makes on the domain go through
  * the domain's own methods; the protocol runs in managed.ts.
  */
 import { type MigrationPhaseMessage, migrationPhaseChannel, nextId } from '../../diagnostics.js';
-import { VirDomainMigrateFlags as F } from '../../generated/api.js';
+import {
+  VirDomainMigrateFlags as F,
+  VirDomainAbortJobFlagsValues,
+  VirDomainMigrateMaxSpeedFlags,
+} from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
-import { isNoDomain } from '../../rpc/errors.js';
-import type { DomainEvent, Subscription } from '../events.js';
-import type { DomainState } from '../names.js';
+import { ConnectionClosedError, isNoDomain } from '../../rpc/errors.js';
+import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '../events.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
-import { asError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+import { asError, MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+import type { SampleFigures } from './figures.js';
+import { interrupted, LinkWatch, linkEnded } from './interruption.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
+import { errorRecord, failureOutcome, sameHost, sideState, sideStateText } from './outcome.js';
 import { type MigrateOptions, MigrationPlan } from './plan.js';
+import { TimelineRecorder } from './recorder.js';
+import type { EndRecord, ProgressRecord, SideState } from './records.js';
+import type { MigrationTimeline } from './timeline.js';
 
-/** A progress snapshot of a running migration. */
-export interface MigrationProgress extends JobStats {
+/**
+ * How long a migration whose link ended waits for its (supervised)
+ * connections to be back before it reports what the daemons say.
+ */
+const REPORT_WAIT_MS = 30_000;
+
+/**
+ * A progress snapshot of a running migration: the source's job statistics
+ * and the figures derived from them, as recorded in the timeline (`record`).
+ */
+export interface MigrationProgress extends JobStats, Omit<SampleFigures, 'percent'> {
   readonly phase: 'precopy' | 'postcopy';
-  /** Percent of memory transferred, 0-100, when known. */
+  /** Percent of memory on the destination, 0-100, when known. */
   readonly percent: number | undefined;
   readonly at: Date;
+  /** Milliseconds on the migration's clock (see `migration.timeline`). */
+  readonly t: number;
+  /** The timeline record of this sample. */
+  readonly record: ProgressRecord;
 }
 
 /** What `migration.done` resolves with. */
@@ -29,6 +53,10 @@ export interface MigrationResult<D extends MigrationDomain = MigrationDomain> {
   readonly domain: D | null;
   /** Final statistics from the source (its JOB_COMPLETED event, or its completed job stats). */
   readonly stats: JobStats | null;
+  /** The domain's state on the source when the migration ended, as queried. */
+  readonly sourceState: SideState;
+  /** The domain's state on the destination when the migration ended, as queried. */
+  readonly destinationState: SideState;
 }
 
 /** Timestamps of the automatic post-copy switch, for latency measurements (performance.now() ms). */
@@ -74,6 +102,19 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private completedStats: JobStats | null = null;
   private completedWaiters: Array<(s: JobStats) => void> = [];
   private postcopyTimer: NodeJS.Timeout | null = null;
+  // The timeline (see timeline.ts): written here at enter(), record(), the sampler and the switch.
+  private readonly recorder: TimelineRecorder;
+  private sampleIntervalMs = 500;
+  private readonly progressListeners = new Set<(p: MigrationProgress) => void>();
+  /** A switch request is on its way: its events are not an external switch. */
+  private switchAsked = false;
+  /** For peer-to-peer and direct migration: a connection to the destination to watch it through. */
+  private observer: MigrationConnection | null = null;
+  /** Counts switch requests and answers: a sample in flight while one happens is of either phase. */
+  private switchEvents = 0;
+  private detached = false;
+  /** Gaps in this migration's event subscriptions (supervised connections that reconnected). */
+  private readonly gaps: Array<{ side: 'source' | 'destination'; gap: EventGap }> = [];
 
   /**
    * Managed migration of `domain` to the daemon of `dest` (the client drives
@@ -112,6 +153,21 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     readonly plan: MigrationPlan,
     private readonly target: Target<D>,
   ) {
+    const mode = target.destination
+      ? 'managed'
+      : plan.has(F.VIR_MIGRATE_PEER2PEER)
+        ? 'p2p'
+        : 'direct';
+    this.recorder = new TimelineRecorder(
+      {
+        domain: domain.name,
+        uuid: domain.uuid,
+        startedAt: new Date().toISOString(),
+        mode,
+        flags: plan.flags,
+      },
+      this.startedAt,
+    );
     this.done = this.run();
     this.done.catch(() => {}); // reported through `done`; no unhandled rejection if nobody awaits it
   }
@@ -129,6 +185,47 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   /** The VIR_MIGRATE_* flags the migration was started with. */
   get flags(): number {
     return this.plan.flags;
+  }
+
+  /**
+   * Everything this migration observed, in order, on one clock: samples of the
+   * source's job statistics (every `sampleEvery` ms) with the figures derived
+   * from them, both sides' events, the post-copy switch, aborts, and the end
+   * with both sides' states. Live while it runs, complete after; bounded;
+   * `JSON.stringify` gives its plain form. See timeline.ts.
+   */
+  get timeline(): MigrationTimeline {
+    return this.recorder.timeline;
+  }
+
+  /**
+   * Peer-to-peer and direct migration have no destination connection of
+   * their own: give one (to the destination's daemon) and the migration
+   * follows the destination's lifecycle events through it and queries the
+   * domain's final state there. Call it right after starting the migration.
+   */
+  observeDestination(conn: MigrationConnection): this {
+    if (this.target.destination) throw new TypeError('a managed migration has its destination');
+    this.observer = conn;
+    const dl = conn.events.domain('lifecycle', { domain: this.domain });
+    this.subs.push(dl as Subscription<unknown>);
+    void this.pump(
+      dl,
+      (event) => {
+        if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
+        this.record({ side: 'destination', event });
+      },
+      'destination',
+    );
+    return this;
+  }
+
+  /** Samples the source's job statistics into the timeline every `ms` (default 500). */
+  sampleEvery(ms: number): this {
+    if (!Number.isFinite(ms) || ms <= 0)
+      throw new RangeError(`sampleEvery needs a positive number of milliseconds, got ${ms}`);
+    this.sampleIntervalMs = ms;
+    return this;
   }
 
   /** Events of both sides for this domain, from the moment the migration started. Ends when it does. */
@@ -156,41 +253,83 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   }
 
   /**
-   * Job statistics of the source, every `intervalMs` (default 500), while the
-   * migration runs: phase, memory total/processed/remaining, rate, dirty rate,
-   * iteration.
+   * The timeline's samples of the source's job statistics as they are taken
+   * (every `intervalMs`, default 500; the fastest interval asked for wins),
+   * until the migration ends: phase, memory total/processed/remaining, rates,
+   * iteration, and the derived figures (percent, measured rate, ETA).
    */
   async *progress(
     opts: { intervalMs?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<MigrationProgress> {
-    const interval = opts.intervalMs ?? 500;
-    while (!this.finished && !opts.signal?.aborted) {
-      try {
-        const s = await this.domain.jobStats();
-        if (this.finished) return;
-        // no job before it starts and after it ends: nothing to report
-        if (hasJob(s)) yield this.snapshot(s);
-      } catch (err) {
-        // The source domain goes away once a transient domain has moved: that is the end, not a failure.
-        if (this.finished || isNoDomain(err) || this.phase === 'finish' || this.phase === 'confirm')
-          return;
-        throw err;
+    if (opts.intervalMs !== undefined)
+      this.sampleEvery(Math.min(this.sampleIntervalMs, opts.intervalMs));
+    const queue: MigrationProgress[] = [];
+    let wake: (() => void) | null = null;
+    const listener = (p: MigrationProgress): void => {
+      queue.push(p);
+      wake?.();
+    };
+    this.progressListeners.add(listener);
+    try {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (this.finished || this.detached || opts.signal?.aborted) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          void this.done.then(
+            () => resolve(),
+            () => resolve(),
+          );
+          opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
+        wake = null;
       }
-      await this.sleepUnlessDone(interval);
+    } finally {
+      this.progressListeners.delete(listener);
     }
   }
 
-  private snapshot(s: JobStats): MigrationProgress {
-    const total = s.memoryTotal;
-    return {
+  /** Polls the source's job statistics into the timeline from Perform until the migration ends. */
+  private async sample(): Promise<void> {
+    while (!this.finished && !this.detached) {
+      const postcopy = this.postcopyStarted;
+      const switches = this.switchEvents;
+      const pending = this.switchAsked && !this.postcopyStarted;
+      try {
+        const s = await this.domain.jobStats();
+        if (this.finished || this.detached) return;
+        // A sample in flight while the switch was asked for, answered or seen could be of
+        // either phase: skip it rather than label it wrong.
+        const settled =
+          !pending && switches === this.switchEvents && postcopy === this.postcopyStarted;
+        if (hasJob(s) && settled) {
+          const r = this.recorder.sample(s, postcopy ? 'postcopy' : 'precopy');
+          if (r) this.emitProgress(s, r);
+        }
+      } catch {
+        // The source domain goes away once a transient domain has moved, or the connection
+        // ended: either way the outcome is reported through `done`.
+        return;
+      }
+      await this.sleepUnlessDone(this.sampleIntervalMs);
+    }
+  }
+
+  private emitProgress(s: JobStats, r: ProgressRecord): void {
+    if (this.progressListeners.size === 0) return;
+    const p: MigrationProgress = {
       ...s,
-      phase: this.postcopyStarted ? 'postcopy' : 'precopy',
-      percent:
-        total && s.memoryRemaining !== undefined
-          ? Math.min(100, (100 * (total - s.memoryRemaining)) / total)
-          : undefined,
+      phase: r.phase,
+      percent: r.percent ?? undefined,
+      rateBps: r.rateBps,
+      dirtyBps: r.dirtyBps,
+      converging: r.converging,
+      etaMs: r.etaMs,
       at: new Date(),
+      t: r.t,
+      record: r,
     };
+    for (const l of [...this.progressListeners]) l(p);
   }
 
   private sleepUnlessDone(ms: number): Promise<void> {
@@ -206,18 +345,119 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
 
   /** Switches a post-copy migration to post-copy now (sent on the source while Perform runs). */
   async startPostCopy(opts?: CallOptions): Promise<void> {
-    await this.domain.migrateStartPostCopy(opts);
+    await this.requestSwitch('manual', performance.now(), opts);
+  }
+
+  /** Sends the switch and records the daemon's answer with its latency. */
+  private async requestSwitch(
+    trigger: 'iteration' | 'timeout' | 'manual',
+    requestedAt: number,
+    opts?: CallOptions,
+  ): Promise<void> {
+    this.switchAsked = true;
+    this.switchEvents++;
+    try {
+      await this.domain.migrateStartPostCopy(0, opts);
+    } catch (err) {
+      this.switchEvents++;
+      this.switchAsked = this.postcopyStarted;
+      this.recorder.switchAnswered(trigger, requestedAt, performance.now(), asError(err));
+      throw err;
+    }
+    this.switchEvents++;
     this.postcopyStarted = true;
+    this.recorder.switchAnswered(trigger, requestedAt, performance.now(), null);
   }
 
   /** Aborts the job on the source. During post-copy only `{ postcopy: true }` is accepted, and it fails the migration. */
-  abort(opts: { postcopy?: boolean } & CallOptions = {}): Promise<void> {
-    return this.domain.abortJob(opts);
+  async abort(opts: { postcopy?: boolean } & CallOptions = {}): Promise<void> {
+    const postcopy = opts.postcopy === true || this.postcopyStarted;
+    try {
+      if (opts.postcopy)
+        await this.domain.abortJobFlags(
+          VirDomainAbortJobFlagsValues.VIR_DOMAIN_ABORT_JOB_POSTCOPY,
+          opts,
+        );
+      else await this.domain.abortJob(opts);
+    } catch (err) {
+      this.recorder.abort(postcopy, asError(err));
+      throw err;
+    }
+    this.recorder.abort(postcopy, null);
+  }
+
+  /**
+   * Stops following the migration, which goes on without this client's
+   * attention: sampling and events stop, and the timeline ends with
+   * `detached` and both sides' states. Closing the connection a managed
+   * migration runs on makes libvirt end it (cancelled in pre-copy; in
+   * post-copy the source is marked paused, post-copy failed): an application
+   * that leaves does so in `release`, which runs once following has stopped
+   * and returns the connections to query the states through (fresh ones), so
+   * the end record shows what libvirt made of the departure.
+   */
+  async detach(
+    opts: {
+      release?: () => Promise<{
+        source: MigrationConnection | null;
+        destination: MigrationConnection | null;
+      }>;
+    } = {},
+  ): Promise<EndRecord> {
+    const ended = this.timeline.end;
+    if (ended) return ended;
+    this.detached = true;
+    await Promise.all(this.subs.map((s) => s.close().catch(() => {})));
+    const via = opts.release ? await opts.release() : null;
+    const { source, destination } = await this.sides(via);
+    return this.recorder.end({
+      outcome: 'detached',
+      step: this.phase,
+      postcopy: this.postcopyStarted,
+      error: null,
+      stats: null,
+      source,
+      destination,
+    });
+  }
+
+  /**
+   * Both sides' states, queried now: through `via`'s connections when given,
+   * and through `arrived` (the destination's handle of the migrated domain) when there is one.
+   */
+  private async sides(
+    via: {
+      source: MigrationConnection | null;
+      destination: MigrationConnection | null;
+    } | null = null,
+    arrived: D | null = null,
+  ): Promise<{ source: SideState; destination: SideState }> {
+    const sourceConn = via ? via.source : this.domain.conn;
+    const destConn = via ? via.destination : (this.destination ?? this.observer);
+    const [source, destination] = await Promise.all([
+      sideState(sourceConn, this.domain.uuid, 'no connection to the source'),
+      sideState(
+        destConn,
+        this.domain.uuid,
+        'no connection to the destination (the source daemon drives it)',
+        via ? null : arrived,
+      ),
+    ]);
+    // Found on both sides: the same domain twice if both connections reach one host.
+    if (source.kind === 'domain' && destination.kind === 'domain' && sourceConn && destConn) {
+      if (await sameHost(sourceConn, destConn)) {
+        return {
+          source,
+          destination: { kind: 'unknown', why: 'the destination is the source host itself' },
+        };
+      }
+    }
+    return { source, destination };
   }
 
   /** Maximum tolerable downtime, in milliseconds. */
   setMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void> {
-    return this.domain.migrateSetMaxDowntime(ms, opts);
+    return this.domain.migrateSetMaxDowntime(ms, 0, opts);
   }
 
   /** Bandwidth limit in MiB/s, for pre-copy or (with `postcopy`) post-copy. */
@@ -225,12 +465,19 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     mibps: number | bigint,
     opts: { postcopy?: boolean } & CallOptions = {},
   ): Promise<void> {
-    return this.domain.migrateSetMaxSpeed(mibps, opts);
+    const flags = opts.postcopy
+      ? VirDomainMigrateMaxSpeedFlags.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+      : 0;
+    return this.domain.migrateSetMaxSpeed(mibps, flags, opts);
   }
 
   private enter(phase: MigrationPhase): void {
     this.phase = phase;
+    this.recorder.step(phase);
     this.publish(phase);
+    // Memory moves from Perform on; before it, the source's job statistics may still be those of
+    // an earlier job (a post-copy migration QEMU has not finished, say), not this one's.
+    if (phase === 'perform') void this.sample();
   }
 
   private publish(phase: MigrationPhase | 'failed', error?: Error): void {
@@ -247,12 +494,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   }
 
   private async run(): Promise<MigrationResult<D>> {
+    const watch = new LinkWatch({
+      domain: this.domain,
+      destination: this.destination,
+      phase: () => this.phase,
+      postcopyStarted: () => this.postcopyStarted,
+      finished: () => this.finished,
+    });
     const orchestration: Orchestration = {
       domain: this.domain,
       plan: this.plan,
       enter: (phase) => this.enter(phase),
+      destinationGone: () => {
+        const loss = watch.destinationGone();
+        return loss
+          ? new ConnectionClosedError(
+              'eof',
+              `the destination's connection ended during ${loss.phase} (${loss.reason}) and is not back`,
+              { cause: loss.error },
+            )
+          : null;
+      },
     };
     this.publish('setup');
+    watch.start();
     try {
       await this.subscribe();
       const { afterMs } = this.plan.postcopyPolicy;
@@ -263,14 +528,30 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       let domain: D | null = null;
       if (t.destination === null) await migrateUnmanaged(orchestration, t.destinationUri);
       else
-        domain = t.destination.domainFromWire(await migrateManaged(orchestration, t.destination));
+        domain = t.destination.handles.Domain(await migrateManaged(orchestration, t.destination));
       this.enter('done');
-      return { domain, stats: await this.finalStats() };
+      const stats = await this.finalStats();
+      const { source, destination } = await this.sides(null, domain);
+      this.recorder.end({
+        outcome: 'completed',
+        step: 'done',
+        postcopy: this.postcopyStarted,
+        error: null,
+        stats,
+        source,
+        destination,
+      });
+      return { domain, stats, sourceState: source, destinationState: destination };
     } catch (err) {
-      const e = await this.explain(err);
+      watch.stop();
+      const e =
+        watch.losses.length > 0 || linkEnded(err)
+          ? await this.explain(await this.afterLinkLoss(watch, asError(err)))
+          : await this.explain(err);
       this.publish('failed', e);
       throw e;
     } finally {
+      watch.stop();
       this.finished = true;
       if (this.postcopyTimer) clearTimeout(this.postcopyTimer);
       await Promise.all(this.subs.map((s) => s.close().catch(() => {})));
@@ -279,7 +560,14 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
 
   private record(e: MigrationEvent): void {
     this.eventLog.push(e);
+    this.recorder.event(e);
     for (const l of this.listeners) l(e);
+  }
+
+  /** The events show the switch to post-copy. */
+  private postcopySeen(): void {
+    if (!this.postcopyStarted && !this.switchAsked) this.recorder.switchSeen();
+    this.postcopyStarted = true;
   }
 
   private async subscribe(): Promise<void> {
@@ -293,36 +581,64 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       iteration as Subscription<unknown>,
       completed as Subscription<unknown>,
     );
-    void this.pump(lifecycle, (event) => {
-      if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopyStarted = true;
-      this.record({ side: 'source', event });
-    });
-    void this.pump(iteration, (event) => {
-      this.record({ side: 'source', event });
-      this.onIteration(event.iteration);
-    });
-    void this.pump(completed, (event) => {
-      this.record({ side: 'source', event });
-      this.completedStats = jobStats(JOB_COMPLETED, event.params);
-      for (const w of this.completedWaiters) w(this.completedStats);
-      this.completedWaiters = [];
-    });
+    void this.pump(
+      lifecycle,
+      (event) => {
+        if (event.event === 'suspended' && event.detail === 'postcopy') this.postcopySeen();
+        this.record({ side: 'source', event });
+      },
+      'source',
+    );
+    void this.pump(
+      iteration,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.onIteration(event.iteration);
+      },
+      'source',
+    );
+    void this.pump(
+      completed,
+      (event) => {
+        this.record({ side: 'source', event });
+        this.completedStats = jobStats(JOB_COMPLETED, event.params);
+        for (const w of this.completedWaiters) w(this.completedStats);
+        this.completedWaiters = [];
+      },
+      'source',
+    );
     const waits = [lifecycle.ready, iteration.ready, completed.ready];
     if (this.destination) {
       const dl = this.destination.events.domain('lifecycle', filter);
       this.subs.push(dl as Subscription<unknown>);
-      void this.pump(dl, (event) => {
-        if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopyStarted = true;
-        this.record({ side: 'destination', event });
-      });
+      void this.pump(
+        dl,
+        (event) => {
+          if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
+          this.record({ side: 'destination', event });
+        },
+        'destination',
+      );
       waits.push(dl.ready);
     }
     await Promise.all(waits);
   }
 
-  private async pump<T>(sub: Subscription<T>, fn: (e: T) => void): Promise<void> {
+  /**
+   * Feeds a subscription's events to `fn`. A gap (a supervised connection
+   * reconnected) is counted: events may be missing, so the outcome is taken
+   * from the daemons, not from the events.
+   */
+  private async pump<T>(
+    sub: Subscription<T | EventGap>,
+    fn: (e: T) => void,
+    side: 'source' | 'destination',
+  ): Promise<void> {
     try {
-      for await (const e of sub) fn(e);
+      for await (const e of sub) {
+        if (isEventGap(e)) this.gaps.push({ side, gap: e });
+        else fn(e);
+      }
     } catch {
       // the connection ended; the orchestration reports that through its calls
     }
@@ -339,7 +655,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     const triggeredAt = performance.now();
     const requestedAt = performance.now();
     this.postcopySwitch = { trigger, triggeredAt, requestedAt, repliedAt: Number.NaN };
-    this.startPostCopy().then(
+    this.requestSwitch(trigger, requestedAt).then(
       () => {
         this.postcopySwitch = { trigger, triggeredAt, requestedAt, repliedAt: performance.now() };
       },
@@ -373,27 +689,73 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     }
   }
 
-  /** After a failure: if post-copy had started, say what state each side is in. */
-  private async explain(err: unknown): Promise<Error> {
-    const e = asError(err);
-    if (!this.postcopyStarted || e instanceof PostcopyFailedError) return e;
-    const state = async (c: MigrationConnection | null): Promise<DomainState | null> => {
-      if (!c?.isOpen) return null;
-      try {
-        return await (await c.lookupDomain(this.domain.uuid)).state();
-      } catch {
-        return null;
-      }
-    };
-    const [s, d] = await Promise.all([state(this.domain.conn), state(this.destination)]);
-    const show = (x: DomainState | null): string => (x ? `${x.state} (${x.reason})` : 'unknown');
-    return new PostcopyFailedError(
-      `post-copy migration of ${this.domain.name} failed after the switch: source ${show(s)}, destination ${show(d)}; ` +
-        `recover with migrate(dest, { postcopy: true, postcopyResume: true }): ${e.message}`,
-      s,
-      d,
-      { cause: e },
+  /**
+   * A link ended while the migration ran: wait (bounded) for the links to be
+   * back and report what the daemons say. After the switch to post-copy that
+   * is a PostcopyFailedError, to recover with `postcopyResume`.
+   */
+  private async afterLinkLoss(watch: LinkWatch, err: Error): Promise<Error> {
+    const report = await interrupted(
+      this.domain.name,
+      watch,
+      this.domain,
+      this.destination,
+      err,
+      REPORT_WAIT_MS,
     );
+    if (!this.postcopyStarted) return report;
+    return new PostcopyFailedError(
+      `post-copy migration of ${this.domain.name} failed after the switch: ${report.message}; ` +
+        'recover with migrate(dest, { postcopy: true, postcopyResume: true }) once both daemons answer',
+      report.sourceState,
+      report.destinationState,
+      { cause: report },
+    );
+  }
+
+  /**
+   * After a failure: both sides' states, queried; a PostcopyFailedError if
+   * post-copy had started (no rollback); the end of the timeline.
+   */
+  private async explain(err: unknown): Promise<Error> {
+    const cause = asError(err);
+    const { source, destination } = await this.sides();
+    let e = cause;
+    if (this.postcopyStarted && !(cause instanceof PostcopyFailedError)) {
+      const dom = (x: SideState) => (x.kind === 'domain' ? x : null);
+      e = new PostcopyFailedError(
+        `post-copy migration of ${this.domain.name} failed after the switch: source ${sideStateText(source)}, destination ${sideStateText(destination)}; ` +
+          `recover with migrate(dest, { postcopy: true, postcopyResume: true }): ${cause.message}`,
+        dom(source),
+        dom(destination),
+        { cause },
+      );
+    }
+    if (e instanceof MigrationError) e.sides = { source, destination };
+    if (!this.detached) {
+      this.recorder.end({
+        outcome: failureOutcome(cause),
+        // where it failed: the first error's phase (a PostcopyFailedError always says perform)
+        step: cause instanceof MigrationError ? cause.phase : this.phase,
+        postcopy: this.postcopyStarted,
+        error: errorRecord(e),
+        stats: await this.failedStats(source),
+        source,
+        destination,
+      });
+    }
+    return e;
+  }
+
+  /** What libvirt kept of a failed job's statistics (libvirt keeps them for the source domain). */
+  private async failedStats(source: SideState): Promise<JobStats | null> {
+    if (source.kind !== 'domain') return null;
+    try {
+      const s = await this.domain.jobStats({ completed: true, timeoutMs: 5000 });
+      return hasJob(s) ? s : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Ends event subscriptions early; does not stop the migration (use abort()). */

@@ -36,7 +36,7 @@ export function startPostCopy(d: SimDomain, flags: number): void {
       'switching to post-copy requires migration to be started with VIR_MIGRATE_POSTCOPY flag',
     );
   }
-  if (job.phase === 'postcopy') throw invalidOperation('post-copy migration already started');
+  // QEMU takes a second request (or one racing the end of the migration) without complaint
   job.switchToPostcopy();
 }
 
@@ -148,7 +148,7 @@ export function setMaxSpeed(d: SimDomain, mibps: bigint, postcopy: boolean): voi
   else d.maxSpeedMiBps = mibps;
   const job = outgoingOf(d);
   if (!job) return;
-  job.step(job.host.now());
+  job.step();
   if (postcopy) job.postcopyBandwidthMiBps = Number(mibps);
   else job.bandwidthMiBps = Number(mibps);
 }
@@ -157,7 +157,7 @@ export function setMaxDowntime(d: SimDomain, ms: bigint): void {
   d.maxDowntimeMs = ms;
   const job = outgoingOf(d);
   if (job) {
-    job.step(job.host.now());
+    job.step();
     job.maxDowntimeMs = Number(ms);
   }
 }

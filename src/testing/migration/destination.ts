@@ -21,7 +21,7 @@ import type { NetworkSeat } from '../network.js';
 import { parseDomainXml } from '../xml.js';
 import { type Cookie, cookieFor, decodeCookie } from './cookie.js';
 import { IncomingJob, incomingOf } from './job.js';
-import { anotherJob, checkMigrateFlags, checkParams } from './rules.js';
+import { anotherJob, checkBeginFlags, checkMigrateFlags, checkParams } from './rules.js';
 import type { MigrationSite } from './site.js';
 import { migrationStats } from './stats.js';
 
@@ -38,6 +38,7 @@ export function prepare(
 ): { cookieOut: Uint8Array; uriOut: string | null } {
   checkMigrateFlags(flags, 'qemuDomainMigratePrepare3Params');
   checkParams(params);
+  if (!(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) checkBeginFlags(flags, 'prepare');
   const xml = getString(params, 'destination_xml');
   if (xml === undefined) throw invalidArg('no domain XML passed');
   const cookie = decodeCookie(cookieIn);
@@ -47,10 +48,11 @@ export function prepare(
   const probe = new SimDomain(parseDomainXml(xml), false);
   const dname = getString(params, 'destination_name');
   if (dname !== undefined && dname !== probe.def.name) probe.def = { ...probe.def, name: dname };
-  // QEMU's incoming port, from libvirt's default migration port range 49152-49215
+  // QEMU's incoming port, from libvirt's default migration port range 49152-49215, written
+  // as libvirt writes it; offline too (the client checks for a URI before it skips Perform)
   const uriOut =
     getString(params, 'migrate_uri') === undefined
-      ? `tcp://${host.hostname}:${49152 + (seat.nextPrepared() % 64)}`
+      ? `tcp:${host.hostname}:${49152 + (seat.nextPrepared() % 64)}`
       : null;
 
   if (flags & F.VIR_MIGRATE_POSTCOPY_RESUME) {
@@ -100,7 +102,7 @@ export function prepare(
       d.persistent = false;
       host.add(d); // kept hidden-in-plain-sight as inactive until Finish defines it
     }
-    return { cookieOut: cookieFor(host, d, id), uriOut: null };
+    return { cookieOut: cookieFor(host, d, id), uriOut };
   }
   if (!sameUuid) host.add(d);
   d.id = host.newId();
@@ -165,15 +167,9 @@ export async function finish(
     );
     throw operationFailed(`migration of domain '${d.name}' did not complete on the source`);
   }
-  if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
-    // Throws the stream's error when post-copy breaks meanwhile; the guest stays as it is then.
-    await job.done.promise;
-  }
-  job.unlist();
-  d.job = null;
-  const src = job.source;
-  if (src) d.completedStats = migrationStats(src, true, Op.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN);
-  if (job.flags & F.VIR_MIGRATE_PERSIST_DEST) {
+  // libvirtd defines the guest as Finish begins; in post-copy it then reports the guest
+  // running here, and waits for the last page
+  if (job.flags & F.VIR_MIGRATE_PERSIST_DEST && !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) {
     const was = d.persistent;
     d.persistent = true;
     host.lifecycle(
@@ -182,6 +178,19 @@ export async function finish(
       was ? Defined.VIR_DOMAIN_EVENT_DEFINED_UPDATED : Defined.VIR_DOMAIN_EVENT_DEFINED_ADDED,
     );
   }
+  job.running();
+  if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
+    // Throws the stream's error when post-copy breaks meanwhile; the guest stays as it is then.
+    await job.done.promise;
+  }
+  job.unlist();
+  d.job = null;
+  const src = job.source;
+  // after post-copy libvirtd drops the destination's figures (all but the timing is obsolete)
+  d.completedStats =
+    src && src.postcopyTotal === 0 && !src.recovered
+      ? migrationStats(src, true, Op.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN)
+      : null;
   if (!(job.flags & F.VIR_MIGRATE_OFFLINE)) {
     if (job.flags & F.VIR_MIGRATE_PAUSED && d.state !== S.VIR_DOMAIN_RUNNING) {
       host.setState(d, S.VIR_DOMAIN_PAUSED, Paused.VIR_DOMAIN_PAUSED_USER);

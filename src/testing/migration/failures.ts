@@ -72,16 +72,23 @@ export function onClientClosed(host: SimHost, owner: object): void {
   }
 }
 
-/** Stops every timer of a host's migrations (the simulator is closing). */
+/**
+ * The simulator is closing: its migrations fail and leave the network's
+ * links. A post-copy stream into it breaks on the source's side.
+ */
 export function stopAll(host: SimHost): void {
   for (const d of host.all()) {
     const job = d.job;
-    if (job instanceof OutgoingJob)
+    if (job instanceof OutgoingJob) {
       job.fail(operationFailed('the simulated host is shutting down'));
+      job.halt();
+    }
     if (job instanceof IncomingJob) {
       job.unlist();
       job.done.reject(operationFailed('the simulated host is shutting down'));
-      job.source?.fail(operationFailed('Unable to write to socket: Connection reset by peer'));
+      const src = job.source;
+      src?.fail(operationFailed('Unable to write to socket: Connection reset by peer'));
+      if (src?.phase === 'postcopy') src.breakPostcopy();
     }
   }
 }

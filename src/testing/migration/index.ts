@@ -46,7 +46,7 @@ export class HostMigrations {
     flags: number,
     owner: object | null,
   ): { xml: string; cookieOut: Uint8Array } {
-    return begin(this.site.host, d, params, flags, owner);
+    return begin(this.site, d, params, flags, owner);
   }
 
   /** DOMAIN_MIGRATE_PREPARE3(_PARAMS): the guest is started here, waiting for its memory. */

@@ -14,16 +14,18 @@ import type { RemoteTypedParam } from '../../generated/remote.js';
 import { operationFailed, type SimError } from '../errors.js';
 import type { DomainJob, SimDomain, SimHost } from '../host.js';
 import { Deferred } from './deferred.js';
+import type { Flow, LinkEnd, SharedLinks } from './link.js';
 import { ulong } from './rules.js';
+import type { MigrationSite } from './site.js';
 
 export const MiB = 1024 * 1024;
 export const PAGE_SIZE = 4096;
-/** Real milliseconds between two steps of a running migration. */
-const TICK_MS = 10;
 /** Simulated ms QEMU needs to switch the guest between hosts. */
 const SWITCHOVER_MS = 5;
 /** A vCPU blocked on a missing page waits about this long (simulated ms) for it in post-copy. */
 const FAULT_ROUND_TRIP_MS = 1;
+/** Real ms after the post-copy switch by which the destination reports its guest running, Finish or not. */
+const RUN_WITHOUT_FINISH_MS = 50;
 
 /** Phases of the source's job. */
 export type OutPhase =
@@ -65,16 +67,53 @@ export class IncomingJob implements DomainJob {
 
   unlist(): void {
     this.listing.delete(this.id);
+    this.cancelRun();
+  }
+
+  private runTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Post-copy began: QEMU runs the guest here, and libvirtd reports it
+   * (RESUMED/POSTCOPY) once Finish, which it is busy with then, has defined
+   * the guest; without a Finish, a moment later.
+   */
+  startsRunning(): void {
+    this.cancelRun();
+    this.runTimer = setTimeout(() => this.running(), RUN_WITHOUT_FINISH_MS);
+    this.runTimer.unref();
+  }
+
+  /** The guest runs here in post-copy, if post-copy began and it was not reported yet. */
+  running(): void {
+    if (!this.runTimer) return;
+    this.cancelRun();
+    this.host.setState(this.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY);
+    this.host.lifecycle(
+      this.dom,
+      Ev.VIR_DOMAIN_EVENT_RESUMED,
+      Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
+    );
+  }
+
+  private cancelRun(): void {
+    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer = null;
   }
 }
 
 /**
  * The source's migration job: a pre-copy loop driven by the guest's dirty
- * rate and the bandwidth, an optional switch to post-copy, and the figures
- * libvirt's statistics are made of (stats.ts). Sizes are bytes and times
- * simulated milliseconds.
+ * rate and its share of the links, an optional switch to post-copy, and the
+ * figures libvirt's statistics are made of (stats.ts). Sizes are bytes and
+ * times simulated milliseconds of the source host.
+ *
+ * Memory is tracked as QEMU tracks it: each pass sends the pages dirty when
+ * it began (`passSize`), and what the guest dirties meanwhile is only
+ * counted at the next pass's start. So the memory remaining never grows
+ * within a pass and never exceeds the guest's memory, and pages dirtied
+ * twice are sent twice.
  */
-export class OutgoingJob implements DomainJob {
+export class OutgoingJob implements DomainJob, Flow {
   readonly direction = 'out';
   phase: OutPhase = 'begin';
   target: IncomingJob | null = null;
@@ -85,11 +124,18 @@ export class OutgoingJob implements DomainJob {
   endedAt: number | null = null;
   readonly memTotal: number;
   processed = 0;
+  /** Bytes of this pass not sent yet. */
   passRemaining = 0;
+  /** Bytes this pass set out to send: the memory dirty when it began. */
+  passSize = 0;
+  /** Bytes dirtied since this pass began (at most the dirty set): the next pass's size. */
   dirty = 0;
+  /** Every byte the guest dirtied since the transfer began: the most that can have to be sent again. */
+  dirtied = 0;
   iteration = 0;
   postcopyRequests = 0;
   private requestCarry = 0;
+  /** Bytes post-copy had to move when it began. */
   postcopyTotal = 0;
   downtimeMs = 0;
   private pausedAt: number | null = null;
@@ -99,8 +145,9 @@ export class OutgoingJob implements DomainJob {
   private stoppedAt: number | null = null;
   /** Auto-converge's vCPU throttle, 0-0.99. */
   throttle = 0;
-  private lastStep = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** The simulated time the transfer has advanced to. */
+  private clockAt = 0;
+  private lastRate = 0;
   /** Perform waits on this: the transfer is over (pre-copy) or switched to post-copy. */
   performed = new Deferred<void>();
   /** Break the post-copy stream at this simulated time (test hook). */
@@ -112,14 +159,18 @@ export class OutgoingJob implements DomainJob {
   maxDowntimeMs: number;
   bandwidthMiBps: number;
   postcopyBandwidthMiBps: number;
+  readonly host: SimHost;
+  private readonly links: SharedLinks;
 
   constructor(
-    readonly host: SimHost,
+    site: MigrationSite,
     readonly dom: SimDomain,
     public flags: number,
     params: readonly RemoteTypedParam[],
   ) {
-    this.startedAt = host.now();
+    this.host = site.host;
+    this.links = site.seat.links;
+    this.startedAt = this.host.now();
     this.memTotal = dom.memoryBytes;
     this.maxDowntimeMs = Number(dom.maxDowntimeMs);
     this.bandwidthMiBps = Number(ulong(params, 'bandwidth') ?? dom.maxSpeedMiBps);
@@ -130,18 +181,29 @@ export class OutgoingJob implements DomainJob {
     dom.failPostcopyAfterMs = null;
   }
 
-  /** Pre-copy transfer rate, bytes per simulated ms: the limit, within the host's link. */
-  get rate(): number {
-    const link = this.host.bandwidthMiBps;
-    const lim = this.bandwidthMiBps > 0 ? Math.min(this.bandwidthMiBps, link) : link;
-    return (lim * MiB) / 1000;
+  // The job as a flow on the network's links.
+
+  get from(): LinkEnd {
+    return this.host;
   }
 
-  get postcopyRate(): number {
-    const link = this.host.bandwidthMiBps;
-    const lim =
-      this.postcopyBandwidthMiBps > 0 ? Math.min(this.postcopyBandwidthMiBps, link) : link;
-    return (lim * MiB) / 1000;
+  get to(): LinkEnd {
+    return this.target?.host ?? this.host;
+  }
+
+  get timeScale(): number {
+    return this.host.timeScale;
+  }
+
+  /** Its own speed limit in the current phase, MiB/s (libvirt's 0 is no limit). */
+  cap(): number {
+    const limit = this.phase === 'postcopy' ? this.postcopyBandwidthMiBps : this.bandwidthMiBps;
+    return limit > 0 ? limit : Number.POSITIVE_INFINITY;
+  }
+
+  /** The transfer rate, bytes per simulated ms: its share of the links now, else the last it had. */
+  get rate(): number {
+    return this.links.has(this) ? this.links.rateOf(this) : this.lastRate;
   }
 
   /** The most memory that can be dirty at once: the guest's dirty set, else all of it. */
@@ -156,16 +218,16 @@ export class OutgoingJob implements DomainJob {
     return ((this.dom.def.dirtyRateMiBps * MiB) / 1000) * (1 - this.throttle);
   }
 
+  /** What QEMU reports as remaining: the pages of this pass (or of post-copy) not sent yet. */
   get remaining(): number {
     if (this.phase === 'transferred' || this.phase === 'done') return 0;
-    if (this.phase === 'postcopy' || this.phase === 'postcopy-failed') return this.passRemaining;
     if (this.transferStartedAt === null) return this.memTotal;
-    // A page dirtied again before this pass reached it is still one page to send; after the
-    // first pass every page to send lies in the dirty set.
-    return Math.min(
-      this.iteration > 1 ? this.dirtyCap : this.memTotal,
-      this.passRemaining + this.dirty,
-    );
+    return this.passRemaining;
+  }
+
+  /** Runs the network's transfers up to now, this one among them. */
+  step(): void {
+    this.links.advance(this.host.realNow());
   }
 
   /** Starts moving memory: iteration 1 sends everything. */
@@ -173,8 +235,9 @@ export class OutgoingJob implements DomainJob {
     const now = this.host.now();
     this.phase = 'precopy';
     this.transferStartedAt = now;
-    this.lastStep = now;
+    this.clockAt = now;
     this.passRemaining = this.memTotal;
+    this.passSize = this.memTotal;
     this.dirty = 0;
     this.sourceWasRunning = this.dom.state === S.VIR_DOMAIN_RUNNING;
     if (!(this.flags & F.VIR_MIGRATE_LIVE) && this.sourceWasRunning) {
@@ -186,17 +249,11 @@ export class OutgoingJob implements DomainJob {
       this.stoppedAt = now;
     }
     this.nextIteration();
-    this.run();
+    this.links.join(this);
   }
 
-  private run(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.step(this.host.now()), TICK_MS);
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  private leaveLinks(): void {
+    this.links.leave(this);
   }
 
   private nextIteration(): void {
@@ -217,60 +274,62 @@ export class OutgoingJob implements DomainJob {
     this.pausedAt ??= this.host.now();
   }
 
-  /** Advances the simulation to simulated time `to`, piece by piece, so pass ends fall where they belong. */
-  step(to: number): void {
-    let t = this.lastStep;
-    while (t < to) {
-      if (this.phase === 'precopy') {
-        const rate = this.rate;
-        const dirtyRate = this.dirtyRate;
-        const dt = to - t;
-        const toPassEnd = this.passRemaining / rate;
-        const d = Math.min(dt, toPassEnd);
-        this.processed += rate * d;
-        this.passRemaining -= rate * d;
-        this.dirty = Math.min(this.dirtyCap, this.dirty + dirtyRate * d);
-        t += d;
-        if (toPassEnd <= dt) {
-          this.passRemaining = 0;
-          this.passEnd(t);
-        }
-      } else if (this.phase === 'postcopy') {
-        const rate = this.postcopyRate;
-        const dt = to - t;
-        const toEnd = this.passRemaining / rate;
-        const toFail =
-          this.failAt === null ? Number.POSITIVE_INFINITY : Math.max(0, this.failAt - t);
-        const d = Math.min(dt, toEnd, toFail);
-        // The guest now runs on the destination and faults on the pages still missing there.
-        const missing = this.postcopyTotal > 0 ? this.passRemaining / this.postcopyTotal : 0;
-        const touchPerMs =
-          Math.max(this.dom.def.dirtyRateMiBps * MiB, PAGE_SIZE * 50) / PAGE_SIZE / 1000;
-        this.requestCarry += Math.min(touchPerMs, 1 / FAULT_ROUND_TRIP_MS) * missing * d;
-        const whole = Math.floor(this.requestCarry);
-        this.postcopyRequests += whole;
-        this.requestCarry -= whole;
-        this.processed += rate * d;
-        this.passRemaining -= rate * d;
-        t += d;
-        if (toFail <= d && toFail <= toEnd) {
-          this.brokenStream();
-          break;
-        }
-        if (toEnd <= dt) {
-          this.passRemaining = 0;
-          this.transferDone(t);
-        }
-      } else break;
+  /** Simulated ms to this transfer's next event at `rate`: its pass ends, it ends, its stream breaks. */
+  untilEvent(rate: number): number {
+    if (this.phase !== 'precopy' && this.phase !== 'postcopy') return 0;
+    const toEnd = rate > 0 ? this.passRemaining / rate : Number.POSITIVE_INFINITY;
+    if (this.phase === 'postcopy' && this.failAt !== null) {
+      return Math.min(toEnd, Math.max(0, this.failAt - this.clockAt));
     }
-    this.lastStep = to;
+    return toEnd;
+  }
+
+  /** Moves the transfer on by `dt` simulated ms at `rate`, up to its next event at most. */
+  advance(dt: number, rate: number): void {
+    if (rate > 0) this.lastRate = rate;
+    const sent = Math.min(this.passRemaining, rate * dt);
+    if (this.phase === 'precopy') {
+      const before = this.dirty;
+      this.dirty = Math.min(this.dirtyCap, this.dirty + this.dirtyRate * dt);
+      this.dirtied += this.dirty - before;
+    } else if (this.phase === 'postcopy') {
+      // The guest now runs on the destination and faults on the pages still missing there.
+      const missing = this.postcopyTotal > 0 ? this.passRemaining / this.postcopyTotal : 0;
+      const touchPerMs =
+        Math.max(this.dom.def.dirtyRateMiBps * MiB, PAGE_SIZE * 50) / PAGE_SIZE / 1000;
+      this.requestCarry += Math.min(touchPerMs, 1 / FAULT_ROUND_TRIP_MS) * missing * dt;
+      const whole = Math.floor(this.requestCarry);
+      this.postcopyRequests += whole;
+      this.requestCarry -= whole;
+    } else return;
+    this.processed += sent;
+    this.passRemaining -= sent;
+    this.clockAt += dt;
+  }
+
+  /** This transfer's event is due at its clock: a pass or the transfer ends, or the stream breaks. */
+  settle(): void {
+    const t = this.clockAt;
+    if (this.phase === 'precopy') {
+      this.processed += this.passRemaining;
+      this.passRemaining = 0;
+      this.passEnd(t);
+    } else if (this.phase === 'postcopy') {
+      if (this.failAt !== null && this.failAt <= t + 1e-6 && this.passRemaining > 0) {
+        this.brokenStream();
+        return;
+      }
+      this.processed += this.passRemaining;
+      this.passRemaining = 0;
+      this.transferDone(t);
+    } else this.leaveLinks();
   }
 
   /** One pass over the dirty memory has ended: stop and copy if the rest fits in the downtime. */
   private passEnd(t: number): void {
     const rate = this.rate;
     const rest = this.dirty;
-    if (rest / rate <= this.maxDowntimeMs) {
+    if (rate > 0 && rest / rate <= this.maxDowntimeMs) {
       this.pauseSource(
         Paused.VIR_DOMAIN_PAUSED_MIGRATION,
         Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -278,6 +337,7 @@ export class OutgoingJob implements DomainJob {
       this.nextIteration();
       this.processed += rest;
       this.dirty = 0;
+      this.passSize = rest;
       const end = t + rest / rate + SWITCHOVER_MS;
       // a non-live migration stopped the guest before the first page
       this.downtimeMs = end - (this.stoppedAt ?? t);
@@ -289,6 +349,7 @@ export class OutgoingJob implements DomainJob {
       this.throttle = Math.min(0.99, this.throttle === 0 ? 0.2 : this.throttle + 0.1);
     }
     this.passRemaining = rest;
+    this.passSize = rest;
     this.dirty = 0;
     this.nextIteration();
   }
@@ -296,16 +357,20 @@ export class OutgoingJob implements DomainJob {
   private transferDone(at: number): void {
     this.phase = 'transferred';
     this.endedAt = at;
-    this.stopTimer();
+    this.leaveLinks();
     if (this.target) this.target.phase = 'transferred';
     this.performed.resolve();
     this.target?.done.resolve();
   }
 
-  /** MIGRATE_START_POST_COPY: the guest moves to the destination now; its pages follow on demand. */
+  /**
+   * MIGRATE_START_POST_COPY: the guest moves to the destination now; its
+   * pages follow on demand. What is left is what QEMU's last bitmap sync
+   * finds: this pass's unsent pages and those dirtied since it began, within
+   * the guest's memory (the dirty set after pass 1).
+   */
   switchToPostcopy(): void {
-    const now = this.host.now();
-    this.step(now);
+    this.step();
     if (this.phase !== 'precopy') return; // converged meanwhile: nothing left to switch
     this.pauseSource(
       Paused.VIR_DOMAIN_PAUSED_MIGRATION,
@@ -315,19 +380,21 @@ export class OutgoingJob implements DomainJob {
       Paused.VIR_DOMAIN_PAUSED_POSTCOPY,
       Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY,
     );
+    // after pass 1 every page still to send lies in the dirty set
+    const bound = this.iteration <= 1 ? this.memTotal : this.dirtyCap;
     this.nextIteration();
     this.phase = 'postcopy';
-    this.passRemaining += this.dirty;
+    this.passRemaining = Math.min(bound, this.passRemaining + this.dirty);
+    this.passSize = this.passRemaining;
     this.dirty = 0;
     this.postcopyTotal = this.passRemaining;
     this.downtimeMs = SWITCHOVER_MS;
     const t = this.target!;
     t.phase = 'postcopy';
-    t.host.setState(t.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY);
-    t.host.lifecycle(t.dom, Ev.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY);
-    if (this.failAfterSwitchMs !== null) this.failAt = now + this.failAfterSwitchMs;
+    t.startsRunning();
+    if (this.failAfterSwitchMs !== null) this.failAt = this.clockAt + this.failAfterSwitchMs;
     this.performed.resolve();
-    if (this.passRemaining === 0) this.transferDone(now);
+    if (this.passRemaining === 0) this.transferDone(this.clockAt);
   }
 
   /**
@@ -336,7 +403,7 @@ export class OutgoingJob implements DomainJob {
    * "running" but blocked), and Finish on the destination fails.
    */
   breakPostcopy(): void {
-    this.step(this.host.now());
+    this.step();
     if (this.phase === 'postcopy') this.brokenStream();
   }
 
@@ -344,8 +411,9 @@ export class OutgoingJob implements DomainJob {
     this.phase = 'postcopy-failed';
     this.failAt = null;
     this.failAfterSwitchMs = null;
-    this.stopTimer();
+    this.leaveLinks();
     const t = this.target!;
+    t.running(); // it ran there before the stream broke
     t.phase = 'postcopy-failed';
     t.host.setState(t.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED);
     t.host.lifecycle(
@@ -372,7 +440,7 @@ export class OutgoingJob implements DomainJob {
     this.recovered = true;
     this.phase = 'postcopy';
     target.phase = 'postcopy';
-    this.lastStep = this.host.now();
+    this.clockAt = this.host.now();
     target.host.setState(target.dom, S.VIR_DOMAIN_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY);
     target.host.lifecycle(
       target.dom,
@@ -385,21 +453,27 @@ export class OutgoingJob implements DomainJob {
       Ev.VIR_DOMAIN_EVENT_SUSPENDED,
       Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY,
     );
-    if (this.failAfterSwitchMs !== null) this.failAt = this.lastStep + this.failAfterSwitchMs;
+    if (this.failAfterSwitchMs !== null) this.failAt = this.clockAt + this.failAfterSwitchMs;
     this.performed.resolve();
-    if (this.passRemaining === 0) this.transferDone(this.lastStep);
-    else this.run();
+    if (this.passRemaining === 0) this.transferDone(this.clockAt);
+    else this.links.join(this);
   }
 
   /** Ends a pre-copy transfer with an error (abort, destination gone...). */
   fail(err: SimError): void {
-    this.step(this.host.now());
+    this.step();
     if (this.phase !== 'precopy' && this.phase !== 'begin') return;
     this.phase = 'failed';
     this.endedAt = this.host.now();
-    this.stopTimer();
+    this.leaveLinks();
     this.performed.reject(err);
     this.target?.done.reject(err);
+  }
+
+  /** Takes the transfer off the links whatever its phase (its simulator is closing). */
+  halt(): void {
+    this.step();
+    this.leaveLinks();
   }
 
   /** Puts the source guest back as it was when a migration does not go through. */
@@ -418,7 +492,7 @@ export class OutgoingJob implements DomainJob {
         Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
       );
     }
-    this.stopTimer();
+    this.leaveLinks();
     if (d.job === this) d.job = null;
   }
 }

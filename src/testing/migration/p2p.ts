@@ -40,13 +40,14 @@ export async function performPeerToPeer(
 
 /** The source daemon's own run of a peer-to-peer migration, over a connection it opens to the destination. */
 async function peerToPeer(
-  { host, seat }: MigrationSite,
+  site: MigrationSite,
   d: SimDomain,
   dconnuri: string,
   params: readonly RemoteTypedParam[],
   flags: number,
   owner: object | null,
 ): Promise<void> {
+  const { host, seat } = site;
   const dest = seat.find(dconnuri);
   if (!dest) {
     throw new SimError(
@@ -62,7 +63,8 @@ async function peerToPeer(
   if (d.state === S.VIR_DOMAIN_PAUSED && !(flags & F.VIR_MIGRATE_POSTCOPY_RESUME)) {
     localFlags |= F.VIR_MIGRATE_PAUSED;
   }
-  const { xml, cookieOut } = begin(host, d, params, localFlags, owner);
+  // the source daemon adds PAUSED after Begin: the destination is the one to see it
+  const { xml, cookieOut } = begin(site, d, params, localFlags & ~F.VIR_MIGRATE_PAUSED, owner);
   let conn: Awaited<ReturnType<typeof connect>> | null = null;
   try {
     conn = await connect(dconnuri, { transport: dest.transport(), keepalive: { interval: 0 } });
@@ -91,9 +93,11 @@ async function peerToPeer(
     const target = findIncoming(seat, decodeCookie(prep.cookieOut));
     let performError: SimError | null = null;
     if (!target) performError = operationFailed('the destination did not prepare the migration');
-    else {
+    else if (flags & F.VIR_MIGRATE_OFFLINE) {
+      // only the definition moves: straight to Finish
+    } else {
       try {
-        await run(host, d, params, localFlags, target, owner);
+        await run(site, d, params, localFlags, target, owner);
       } catch (err) {
         performError = asSimError(err);
       }

@@ -10,7 +10,14 @@ import type { SimDomain, SimHost } from '../host.js';
 import { cookieFor, decodeCookie } from './cookie.js';
 import { findIncoming } from './destination.js';
 import { type IncomingJob, OutgoingJob, outgoingOf } from './job.js';
-import { aborted, anotherJob, checkMigrateFlags, checkParams, ulong } from './rules.js';
+import {
+  aborted,
+  anotherJob,
+  checkBeginFlags,
+  checkMigrateFlags,
+  checkParams,
+  ulong,
+} from './rules.js';
 import type { MigrationSite } from './site.js';
 import { migrationStats } from './stats.js';
 
@@ -18,12 +25,13 @@ import { migrationStats } from './stats.js';
 
 /** DOMAIN_MIGRATE_BEGIN3(_PARAMS) on the source: the XML to send and a cookie; with change protection the job starts here. */
 export function begin(
-  host: SimHost,
+  site: MigrationSite,
   d: SimDomain,
   params: readonly RemoteTypedParam[],
   flags: number,
   owner: object | null = null,
 ): { xml: string; cookieOut: Uint8Array } {
+  const { host } = site;
   checkMigrateFlags(flags, 'qemuDomainMigrateBegin3Params');
   checkParams(params);
   const job = outgoingOf(d);
@@ -36,15 +44,14 @@ export function begin(
     return { xml: host.xml(d, false), cookieOut: cookieFor(host, d) };
   }
   if (d.job) throw anotherJob(d);
-  if (flags & F.VIR_MIGRATE_OFFLINE) {
-    if (d.active)
-      throw invalidOperation('offline migration needs an inactive domain; use live migration');
-    if (!d.persistent) throw invalidOperation('cannot migrate a transient domain offline');
-  } else if (!d.active) {
-    throw notRunning();
+  // Offline, only the definition moves: the guest may be running or not.
+  if (!(flags & F.VIR_MIGRATE_OFFLINE) && !d.active) throw notRunning();
+  checkBeginFlags(flags);
+  if (flags & F.VIR_MIGRATE_OFFLINE && !d.persistent) {
+    throw invalidOperation('cannot migrate a transient domain offline');
   }
   if (flags & F.VIR_MIGRATE_CHANGE_PROTECTION && !(flags & F.VIR_MIGRATE_OFFLINE)) {
-    const job = new OutgoingJob(host, d, flags, params);
+    const job = new OutgoingJob(site, d, flags, params);
     job.owner = owner;
     d.job = job;
   }
@@ -57,13 +64,14 @@ export function begin(
  * is over (pre-copy) or switched to post-copy.
  */
 export async function performManaged(
-  { host, seat }: MigrationSite,
+  site: MigrationSite,
   d: SimDomain,
   params: readonly RemoteTypedParam[],
   cookieIn: Uint8Array,
   flags: number,
   owner: object | null,
 ): Promise<{ cookieOut: Uint8Array }> {
+  const { host, seat } = site;
   checkMigrateFlags(flags, 'qemuDomainMigratePerform3Params');
   checkParams(params);
   const cookie = decodeCookie(cookieIn);
@@ -76,19 +84,20 @@ export async function performManaged(
       'no destination has prepared this migration (the cookie names no incoming migration); direct migration to a hypervisor URI is not simulated',
     );
   }
-  await run(host, d, params, flags, target, owner);
+  await run(site, d, params, flags, target, owner);
   return { cookieOut: cookieFor(host, d, target.id) };
 }
 
 /** The source's transfer (or its post-copy recovery); resolves when Perform may return. */
 export async function run(
-  host: SimHost,
+  site: MigrationSite,
   d: SimDomain,
   params: readonly RemoteTypedParam[],
   flags: number,
   target: IncomingJob,
   owner: object | null,
 ): Promise<void> {
+  const { host } = site;
   if (target.host === host)
     throw internalError(`Attempt to migrate guest to the same host ${host.hostUuid}`);
   let job = outgoingOf(d);
@@ -114,7 +123,7 @@ export async function run(
   if (job && job.phase !== 'begin') throw anotherJob(d);
   if (d.job && !job) throw anotherJob(d);
   if (!job) {
-    job = new OutgoingJob(host, d, flags, params);
+    job = new OutgoingJob(site, d, flags, params);
     job.owner = owner;
     d.job = job;
   } else {

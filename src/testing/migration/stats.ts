@@ -22,7 +22,7 @@ export function migrationStats(
   completed: boolean,
   operation: number = Op.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT,
 ): RemoteTypedParam[] {
-  if (!completed) job.step(job.host.now());
+  if (!completed) job.step();
   const end = job.endedAt ?? job.host.now();
   const elapsed = Math.max(0, Math.round(end - job.startedAt));
   const remaining = completed ? 0 : Math.round(job.remaining);
@@ -67,7 +67,7 @@ export function migrationStats(
     memory_bps:
       !completed && end - (job.transferStartedAt ?? end) < BPS_AFTER_MS
         ? undefined
-        : Math.round((job.phase === 'postcopy' ? job.postcopyRate : job.rate) * 1000),
+        : Math.round(job.rate * 1000),
     memory_constant: 0,
     memory_normal: normal,
     memory_normal_bytes: normal * PAGE_SIZE,
@@ -84,7 +84,7 @@ export function migrationStats(
 
 /** GET_JOB_INFO's figures of a migration in progress. */
 export function migrationInfo(job: OutgoingJob): RemoteDomainGetJobInfoRet {
-  job.step(job.host.now());
+  job.step();
   const started = job.transferStartedAt !== null;
   const total = started ? BigInt(job.memTotal) : 0n;
   const processed = started ? BigInt(Math.round(job.processed)) : 0n;
@@ -113,6 +113,7 @@ function snapshot(job: OutgoingJob): SimJobSnapshot {
     memoryTotal: job.memTotal,
     memoryProcessed: Math.round(job.processed),
     memoryRemaining: Math.round(job.remaining),
+    passSize: Math.round(job.passSize),
     postcopyRequests: job.postcopyRequests,
     flags: job.flags,
   };
@@ -121,7 +122,7 @@ function snapshot(job: OutgoingJob): SimJobSnapshot {
 /** How the simulator describes jobs in `sim.domain(name).job`. */
 export function describeJob(job: DomainJob): SimJobSnapshot {
   if (job instanceof OutgoingJob) {
-    job.step(job.host.now());
+    job.step();
     return snapshot(job);
   }
   if (job instanceof IncomingJob) return { direction: 'in', phase: job.phase, flags: job.flags };

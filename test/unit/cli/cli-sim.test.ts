@@ -4,6 +4,9 @@
  * TCP: every command, errors, tracing, Ctrl-C, the --json stream of a
  * migration and its final states, and the demo.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, type Domain, MigrationError } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
@@ -13,6 +16,7 @@ import {
   jsonLines,
   migrateArgs,
   postcopyMigrateArgs,
+  ROOT,
   runCli,
 } from './run-cli.js';
 
@@ -95,7 +99,8 @@ describe('read commands against a simulated host', () => {
     expect(r.stderr).toBe(
       "error: VIR_ERR_NO_DOMAIN: Domain not found: no domain with matching name 'nosuch'\n",
     );
-    const s = await runCli(onA('call', 'remote.networkLookupByName', '{"name":"x"}'));
+    // the simulated host has no networks but serves their lookups; creating one is not supported
+    const s = await runCli(onA('call', 'remote.networkCreateXml', '{"xml":"<network/>"}'));
     expect(s.code).toBe(1);
     expect(s.stderr).toMatch(/^error: VIR_ERR_NO_SUPPORT: /);
     const refused = await runCli(['-c', 'qemu+tcp://127.0.0.1:1/system', 'list']);
@@ -241,10 +246,21 @@ describe('migration between two simulated hosts', () => {
 
   it('post-copy after the first pass, as one JSON object per line, and the final states', async () => {
     await hosts();
-    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--json'));
+    const r = await runCli(
+      postcopyMigrateArgs(src.uri, 'mig', dst.uri, '--postcopy-bandwidth', '100', '--json'),
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
+    // post-copy progress is reported too, its rate measured from post-copy traffic only
+    const post = lines.filter((l) => l.type === 'progress' && l.phase === 'postcopy');
+    expect(post.length).toBeGreaterThanOrEqual(2);
+    expect(post[0]!.rateBps).toBeNull();
+    expect(post.at(-1)!.rateBps as number).toBeGreaterThan(90 * MiB);
+    expect(post.at(-1)!.rateBps as number).toBeLessThan(110 * MiB);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'switch', trigger: 'iteration', ok: true }),
+    );
     expect(lines[0]).toMatchObject({
       type: 'start',
       domain: 'mig',
@@ -256,7 +272,7 @@ describe('migration between two simulated hosts', () => {
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (const p of progress) {
       expect(p.memoryTotal).toBe(1024 * MiB);
-      expect(typeof p.elapsedMs).toBe('number');
+      expect(typeof p.t).toBe('number');
       expect(['precopy', 'postcopy']).toContain(p.phase);
     }
     expect(progress[0]).toMatchObject({ phase: 'precopy', iteration: 1, memoryBps: 100 * MiB });
@@ -284,32 +300,141 @@ describe('migration between two simulated hosts', () => {
     expect(summary.iterations as number).toBeGreaterThanOrEqual(2);
     // the hosts agree
     expect((await dc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await sc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await sc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
   });
 
-  it('prints plain lines without escape codes when stdout is not a terminal', async () => {
+  it('virtwire chart draws a saved --json run, and --chart writes one when the migration ends', async () => {
     await hosts();
-    const r = await runCli(postcopyMigrateArgs(src.uri, 'mig', dst.uri));
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    try {
+      const html = join(dir, 'live.html');
+      const r = await runCli(
+        postcopyMigrateArgs(
+          src.uri,
+          'mig',
+          dst.uri,
+          '--postcopy-bandwidth',
+          '100',
+          '--json',
+        ).concat(['--chart', html]),
+      );
+      expect(r.code).toBe(0);
+      const out = jsonLines(r.stdout);
+      // the CLI's own line after the migration is not a timeline record: a type of its own
+      expect(out.at(-2)).toEqual({
+        type: 'cli',
+        message: `chart written to ${html}`,
+        action: 'chart',
+        path: html,
+      });
+      const summary = out.at(-1)!;
+      expect(summary.type).toBe('summary');
+      const requests = summary.postcopyRequests as number;
+      expect(requests).toBeGreaterThan(0);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toMatch(/^<!DOCTYPE html>/i);
+      expect(page).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      expect(page).toContain('class="marker marker-switch"');
+
+      // the same chart from the saved lines, as SVG on stdout and as a file
+      const run = join(dir, 'run.jsonl');
+      writeFileSync(run, r.stdout);
+      const svg = await runCli(['chart', run]);
+      expect(svg.code, svg.stderr).toBe(0);
+      expect(svg.stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+      expect(svg.stdout).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      const svgFile = join(dir, 'run.svg');
+      const file = await runCli(['chart', run, '-o', svgFile]);
+      expect(file.code).toBe(0);
+      expect(file.stderr).toBe(`chart written to ${svgFile}\n`);
+      expect(readFileSync(svgFile, 'utf8')).toBe(svg.stdout);
+
+      // bad input: named, exit 2
+      const png = await runCli(['chart', run, '-o', join(dir, 'x.png')]);
+      expect([png.code, png.stderr]).toEqual([
+        2,
+        `error: -o ${join(dir, 'x.png')}: the file name must end in .svg or .html\n`,
+      ]);
+      writeFileSync(join(dir, 'summary-only.jsonl'), `${JSON.stringify(summary)}\n`);
+      const noStart = await runCli(['chart', join(dir, 'summary-only.jsonl')]);
+      expect(noStart.code).toBe(2);
+      expect(noStart.stderr).toContain('no "start" line');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('virtwire chart reads a timeline saved by the library, pretty-printed or not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    try {
+      const saved = readFileSync(join(ROOT, 'fixtures/timelines/real-postcopy.json'), 'utf8');
+      expect(saved.split('\n').length).toBeGreaterThan(10); // pretty-printed
+      const requests = (
+        JSON.parse(saved) as { records: Array<{ type: string; stats?: Record<string, unknown> }> }
+      ).records.find((x) => x.type === 'end')!.stats!.memoryPostcopyRequests;
+      writeFileSync(join(dir, 'pretty.json'), saved);
+      writeFileSync(join(dir, 'one-line.json'), JSON.stringify(JSON.parse(saved)));
+      for (const f of ['pretty.json', 'one-line.json']) {
+        const r = await runCli(['chart', join(dir, f)]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`class="panel panel-requests" data-total="${requests}"`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints plain progress lines on stderr and the summary on stdout when not on a terminal', async () => {
+    await hosts();
+    // plain mode writes a line a second: the first pass held to 25 MiB/s (4 s) and post-copy to
+    // 50 MiB/s are long enough for it to see both, however loaded the machine
+    const r = await runCli(
+      migrateArgs(
+        src.uri,
+        'mig',
+        dst.uri,
+        '--postcopy',
+        '--postcopy-after-precopy',
+        '--bandwidth',
+        '25',
+        '--postcopy-bandwidth',
+        '50',
+      ),
+    );
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toContain('\x1b');
-    const lines = r.stdout.trimEnd().split('\n');
+    expect(r.stdout + r.stderr).not.toContain('\x1b');
+    const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(
-      `Migrating mig: ${src.uri} -> ${dst.uri} (live, post-copy after the first pass, 100 MiB/s)`,
+      `Migrating mig: ${src.uri} -> ${dst.uri} (live, post-copy after the first pass, 25 MiB/s)`,
     );
     expect(
       lines.some((l) =>
-        /^migration: \d+\.\d% pre-copy, iteration 1, remaining .* rate 100 MiB\/s/.test(l),
+        /^migration: \d+\.\d% pre-copy, iteration 1, remaining .* rate 25\.0 MiB\/s/.test(l),
       ),
     ).toBe(true);
     expect(lines).toContain('source: suspended (postcopy)');
-    expect(r.stdout).toMatch(/^Migration of mig completed \(post-copy\) in /m);
+    // the switch has a line of its own, and nothing after it says pre-copy
+    const sw = lines.findIndex((l) =>
+      /^switched to post-copy at \d+(\.\d)? m?s \(latency \d+(\.\d+)? ms\)$/.test(l),
+    );
+    expect(sw).toBeGreaterThan(0);
+    expect(lines.slice(sw).some((l) => l.includes('pre-copy'))).toBe(false);
+    expect(
+      lines.slice(sw).some((l) => /^migration: .* post-copy, .*post-copy requests \d+/.test(l)),
+    ).toBe(true);
+    expect(r.stdout).toMatch(/^Migration of mig completed \(post-copy\) in /);
     expect(r.stdout).toMatch(/^ {2}post-copy requests: [1-9]\d*$/m);
     expect(r.stdout).toMatch(/^ {2}destination: +running \(migrated\)$/m);
+    expect(r.stdout).not.toContain('migration: '); // no progress on stdout
   });
 
   it('aborts the job on Ctrl-C and exits non-zero, leaving the guest on the source', async () => {
     await hosts();
-    const p = new CliProcess(migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--json'));
+    const dir = mkdtempSync(join(tmpdir(), 'vw-chart-'));
+    const chart = join(dir, 'aborted.svg');
+    const p = new CliProcess(
+      migrateArgs(src.uri, 'mig', dst.uri, '--bandwidth', '100', '--json', '--chart', chart),
+    );
     await p.waitFor((o) => o.stdout.includes('"type":"progress"'), 'a progress line');
     p.kill('SIGINT');
     const r = await p.done;
@@ -319,7 +444,13 @@ describe('migration between two simulated hosts', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', result: 'aborted', postcopy: false });
     expect(r.stderr).toMatch(/^error: VIR_ERR_OPERATION_ABORTED: /);
     expect((await sc.lookupDomain('mig').then((d) => d.state())).state).toBe('running');
-    expect((await dc.listDomains()).map((d) => d.name)).not.toContain('mig');
+    expect((await dc.listAllDomains()).map((d) => d.name)).not.toContain('mig');
+    // the chart is written after Ctrl-C too, the abort where it was asked for
+    const svg = readFileSync(chart, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    const abortAt = lines.find((l) => l.type === 'abort')!.t as number;
+    expect(svg).toContain(`class="marker marker-abort" data-t="${Math.round(abortAt)}"`);
+    expect(svg).toContain('class="marker marker-aborted"');
   });
 
   it('Ctrl-C in post-copy does not abort; a second one leaves the migration running (exit 130)', async () => {
@@ -346,14 +477,26 @@ describe('migration between two simulated hosts', () => {
     p.kill('SIGINT');
     const r = await p.done;
     expect(r.code).toBe(130);
+    // the error once, on stderr; what became of the migration is in the summary
     expect(r.stderr).toBe(
-      'error: interrupted: the migration goes on without the CLI (see: virtwire domjobinfo DOMAIN)\n',
+      "error: interrupted: left the migration of mig; the summary shows both hosts' states after leaving\n",
     );
-    expect(jsonLines(r.stdout).at(-1)).toMatchObject({
+    const out = jsonLines(r.stdout);
+    expect(out.at(-1)).toMatchObject({
       type: 'summary',
-      result: 'interrupted',
+      result: 'detached',
       postcopy: true,
     });
+    // warned before leaving, with what libvirt does to the source
+    expect(out).toContainEqual(
+      expect.objectContaining({
+        type: 'note',
+        action: 'leave',
+        message: expect.stringContaining('paused (post-copy failed)'),
+      }),
+    );
+    // the values it has, rather than question marks
+    expect((out.at(-1) as { postcopyRequests: number | null }).postcopyRequests).not.toBeNull();
     // the guest runs on the destination, still pulling its memory over
     const s = await (await dc.lookupDomain('mig')).state();
     expect(`${s.state}/${s.reason}`).toBe('running/postcopy');

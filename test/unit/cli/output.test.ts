@@ -1,11 +1,17 @@
 /**
  * What the reporters write for each output kind (terminal, --json, plain),
- * and the virsh-like renderings of list, dominfo, domstate, domjobinfo and
- * events.
+ * where (progress and notes on stderr, results on stdout), and the
+ * virsh-like renderings of list, dominfo, domstate, domjobinfo and events.
  */
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../src/api/events.js';
-import { jobStats } from '../../../src/api/migration/index.js';
+import {
+  jobStats,
+  MigrationTimeline,
+  type ProgressRecord,
+  summarize,
+  type TimelineRecord,
+} from '../../../src/api/migration/index.js';
 import {
   type DomInfo,
   renderDomInfo,
@@ -13,58 +19,116 @@ import {
   renderList,
   renderState,
 } from '../../../src/cli/domain-commands.js';
-import {
-  domainEventJson,
-  domainEventText,
-  migrationEventJson,
-  migrationEventText,
-} from '../../../src/cli/event-format.js';
+import { domainEventJson, domainEventText } from '../../../src/cli/event-format.js';
 import { selectEvents } from '../../../src/cli/events-command.js';
-import type { ProgressSnapshot } from '../../../src/cli/progress.js';
+import { jsonLine } from '../../../src/cli/json.js';
 import {
   CLEAR_LINE,
   chooseReporter,
   HIDE_CURSOR,
   JsonReporter,
+  type MigrationStart,
   PlainReporter,
+  recordText,
   SHOW_CURSOR,
   TtyReporter,
 } from '../../../src/cli/reporter.js';
-import type { MigrationSummary } from '../../../src/cli/summary.js';
 
 const MiB = 1024 * 1024;
-const snap = (percent: number, phase: 'precopy' | 'postcopy' = 'precopy'): ProgressSnapshot => ({
+const snap = (percent: number, phase: 'precopy' | 'postcopy' = 'precopy'): ProgressRecord => ({
+  type: 'progress',
+  t: 1000,
   phase,
-  percent,
+  iteration: 1,
   memoryTotal: 128 * MiB,
   memoryProcessed: (128 * MiB * percent) / 100,
   memoryRemaining: (128 * MiB * (100 - percent)) / 100,
   memoryBps: 10 * MiB,
-  memoryDirtyRate: 100,
+  memoryDirtyRate: 0,
   memoryPageSize: 4096,
-  memoryIteration: 1,
-  postcopyRequests: undefined,
-  dataTotal: undefined,
-  dataProcessed: undefined,
-  dataRemaining: undefined,
-  elapsedMs: 1000,
+  jobElapsedMs: 1000,
+  dataTotal: null,
+  dataProcessed: null,
+  dataRemaining: null,
+  postcopyRequests: phase === 'postcopy' ? 12 : 0,
+  percent,
+  rateBps: 10 * MiB,
+  dirtyBps: null,
+  converging: null,
+  etaMs: null,
 });
-const summary: MigrationSummary = {
+const meta = {
   domain: 'vm1',
-  result: 'completed',
-  postcopy: true,
-  downtimeMs: 5,
-  postcopyRequests: 12,
-  wallTimeMs: 3000,
+  uuid: '6695eb01-f6a4-8304-79aa-97f2502e193f',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  mode: 'managed' as const,
+  flags: 1,
 };
-const start = {
+const start: MigrationStart = {
   domain: 'vm1',
   source: 'sim://a',
   destination: 'sim://b',
-  mode: 'managed' as const,
+  mode: 'managed',
   description: 'live',
   options: { live: true },
+  meta,
 };
+const switched: TimelineRecord = {
+  type: 'switch',
+  t: 1201.8,
+  trigger: 'iteration',
+  requestedT: 1200,
+  latencyMs: 1.8,
+  ok: true,
+  error: null,
+};
+const iteration2: TimelineRecord = {
+  type: 'event',
+  t: 1100,
+  side: 'source',
+  event: 'migration_iteration',
+  details: { iteration: 2 },
+};
+const suspendedPostcopy: TimelineRecord = {
+  type: 'event',
+  t: 1202,
+  side: 'source',
+  event: 'lifecycle',
+  details: { event: 'suspended', detail: 'postcopy', eventCode: 3, detailCode: 7 },
+};
+const summary = (() => {
+  const tl = new MigrationTimeline(meta);
+  tl.append({
+    type: 'end',
+    t: 3000,
+    outcome: 'completed',
+    step: 'done',
+    postcopy: true,
+    error: null,
+    stats: {
+      jobType: 3,
+      timeElapsedMs: 2900,
+      downtimeMs: 5,
+      dataTotal: null,
+      dataProcessed: null,
+      memoryTotal: null,
+      memoryProcessed: null,
+      memoryRemaining: 0,
+      memoryBps: null,
+      memoryIteration: 2,
+      memoryPostcopyRequests: 12,
+    },
+    source: { kind: 'absent' },
+    destination: {
+      kind: 'domain',
+      state: 'running',
+      reason: 'migrated',
+      stateCode: 1,
+      reasonCode: 2,
+    },
+  });
+  return summarize(tl);
+})();
 
 function capture(isTTY: boolean, columns = 100) {
   let text = '';
@@ -75,72 +139,104 @@ function capture(isTTY: boolean, columns = 100) {
 }
 
 describe('reporters', () => {
-  it('picks JSON when asked, the live line on a terminal, plain lines otherwise', () => {
-    expect(chooseReporter(capture(true).out, { json: true })).toBeInstanceOf(JsonReporter);
-    expect(chooseReporter(capture(true).out, {})).toBeInstanceOf(TtyReporter);
-    expect(chooseReporter(capture(false).out, {})).toBeInstanceOf(PlainReporter);
+  it('picks JSON when asked, the live line on a terminal stderr, plain lines otherwise', () => {
+    const io = (tty: boolean, env: NodeJS.ProcessEnv = { TERM: 'xterm' }) => ({
+      stdout: capture(tty).out,
+      stderr: capture(tty).out,
+      env,
+    });
+    expect(chooseReporter(io(true), { json: true })).toBeInstanceOf(JsonReporter);
+    expect(chooseReporter(io(true), {})).toBeInstanceOf(TtyReporter);
+    expect(chooseReporter(io(false), {})).toBeInstanceOf(PlainReporter);
+    // a terminal that says it cannot take escape codes gets plain lines
+    expect(chooseReporter(io(true, { TERM: 'dumb' }), {})).toBeInstanceOf(PlainReporter);
+    // stdout piped, stderr a terminal (virtwire migrate ... > result.txt): the live line on stderr
+    expect(
+      chooseReporter({ stdout: capture(false).out, stderr: capture(true).out, env: {} }, {}),
+    ).toBeInstanceOf(TtyReporter);
   });
 
-  it('redraws one line in place on a terminal and restores the cursor', () => {
-    const c = capture(true, 90);
-    const r = new TtyReporter(c.out, false);
+  it('redraws one line in place on stderr, restores the cursor, and prints the summary on stdout', () => {
+    const err = capture(true, 90);
+    const out = capture(true, 90);
+    const r = new TtyReporter(err.out, out.out, false);
     r.start(start);
-    r.progress(snap(10));
-    r.progress(snap(20));
-    r.event('source: suspended (postcopy)', {}, true);
-    r.event('source: iteration 2', {}, false); // not shown without --verbose
-    r.progress(snap(60, 'postcopy'));
+    r.record(snap(10));
+    r.record(snap(20));
+    r.record(iteration2); // not shown without --verbose
+    r.record(suspendedPostcopy);
+    r.record(switched);
+    r.record(snap(60, 'postcopy'));
     r.finish(summary);
-    const t = c.text();
+    const t = err.text();
     expect(t.startsWith('Migrating vm1: sim://a -> sim://b (live)\n')).toBe(true);
     expect(t).toContain(HIDE_CURSOR);
-    expect(t.endsWith(`${SHOW_CURSOR}`)).toBe(true);
-    expect(t.split(CLEAR_LINE).length - 1).toBe(5); // 3 redraws, 1 above-line event, 1 final
+    expect(t.endsWith(SHOW_CURSOR)).toBe(true);
+    expect(t.split(CLEAR_LINE).length - 1).toBe(6); // 3 redraws, 2 lines above, 1 final clear
     expect(t).toContain(`${CLEAR_LINE}source: suspended (postcopy)\n`);
+    expect(t).toContain(`${CLEAR_LINE}switched to post-copy at 1.2 s (latency 1.8 ms)\n`);
     expect(t).not.toContain('iteration 2');
     // every redraw fits the terminal
     for (const seg of t.split(CLEAR_LINE).slice(1))
       expect(seg.split('\n')[0]!.length).toBeLessThan(90);
-    expect(t).toContain('Migration of vm1 completed (post-copy)');
+    expect(t).not.toContain('Migration of vm1');
+    expect(out.text()).toMatch(/^Migration of vm1 completed \(post-copy\)/);
+    expect(out.text()).not.toContain('\x1b');
     r.close(); // twice is harmless
-    expect(c.text()).toBe(t);
+    expect(err.text()).toBe(t);
   });
 
-  it('writes one parseable JSON object per line', () => {
+  it('writes one parseable JSON object per line: start, the records, the summary', () => {
     const c = capture(true);
     const r = new JsonReporter(c.out);
     r.start(start);
-    r.progress(snap(50));
-    r.event('x', { type: 'event', event: 'lifecycle', side: 'source' }, false);
-    r.note('interrupt: aborting', { action: 'abort' });
+    r.record(snap(50));
+    r.record(iteration2);
+    r.record({ type: 'note', t: 1150, message: 'interrupt: aborting', action: 'abort' });
+    r.record(switched);
     r.finish(summary);
     const objs = c
       .text()
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(objs.map((o) => o.type)).toEqual(['start', 'progress', 'event', 'note', 'summary']);
-    expect(objs[1]).toMatchObject({ phase: 'precopy', percent: 50 });
+    expect(objs.map((o) => o.type)).toEqual([
+      'start',
+      'progress',
+      'event',
+      'note',
+      'switch',
+      'summary',
+    ]);
+    expect(objs[0]).toMatchObject({ uuid: meta.uuid, startedAt: meta.startedAt, flags: 1 });
+    expect(objs[1]).toMatchObject({ phase: 'precopy', percent: 50, t: 1000 });
     expect(objs[3]).toMatchObject({ message: 'interrupt: aborting', action: 'abort' });
-    expect(objs[4]).toMatchObject({ result: 'completed', postcopyRequests: 12 });
-    for (const o of objs) expect(typeof o.time).toBe('string');
+    expect(objs[4]).toMatchObject({ trigger: 'iteration', latencyMs: 1.8 });
+    expect(objs[5]).toMatchObject({ result: 'completed', postcopyRequests: 12 });
+    for (const o of objs)
+      if (o.type !== 'start' && o.type !== 'summary') expect(typeof o.t).toBe('number');
     expect(c.text()).not.toContain('\x1b');
   });
 
-  it('writes plain lines without escape codes; events only with --verbose', () => {
-    const quiet = capture(false);
-    const r = new PlainReporter(quiet.out, false);
+  it('writes plain lines on stderr without escape codes (events only with --verbose), the summary on stdout', () => {
+    const err = capture(false);
+    const out = capture(false);
+    const r = new PlainReporter(err.out, out.out, false);
     r.start(start);
-    r.progress(snap(50));
-    r.event('source: iteration 2', {}, false);
-    r.event('source: suspended (postcopy)', {}, true);
+    r.record(snap(50));
+    r.record(iteration2);
+    r.record(suspendedPostcopy);
+    r.record(switched);
     r.finish(summary);
-    const lines = quiet.text().trimEnd().split('\n');
+    const lines = err.text().trimEnd().split('\n');
     expect(lines[1]).toMatch(/^migration: 50\.0% pre-copy, iteration 1, remaining 64\.0 MiB/);
     expect(lines[2]).toBe('source: suspended (postcopy)');
-    expect(quiet.text()).not.toContain('\x1b');
+    expect(lines[3]).toBe('switched to post-copy at 1.2 s (latency 1.8 ms)');
+    expect(err.text()).not.toContain('\x1b');
+    expect(err.text()).not.toContain('Migration of');
+    expect(out.text()).toMatch(/^Migration of vm1 completed/);
     const loud = capture(false);
-    new PlainReporter(loud.out, true).event('source: iteration 2', {}, false);
+    new PlainReporter(loud.out, capture(false).out, true).record(iteration2);
     expect(loud.text()).toBe('source: iteration 2\n');
   });
 });
@@ -268,11 +364,17 @@ describe('event renderings', () => {
     });
     const rtc = { type: 'rtc_change', domain: ref, offset: 3600n } as unknown as DomainEvent;
     expect(domainEventText(rtc)).toBe("event 'rtc_change' for domain 'vm1': offset=3600");
-    expect(migrationEventText({ side: 'destination', event: lifecycle })).toBe(
-      'destination: suspended (postcopy)',
-    );
-    expect(migrationEventJson({ side: 'source', event: lifecycle })).toMatchObject({
-      side: 'source',
+    // a migration's event as its timeline records it, and as the reporters print it
+    const rec: TimelineRecord = {
+      type: 'event',
+      t: 10,
+      side: 'destination',
+      event: 'lifecycle',
+      details: { event: 'suspended', detail: 'postcopy', eventCode: 3, detailCode: 7 },
+    };
+    expect(recordText(rec, false)).toBe('destination: suspended (postcopy)');
+    expect(JSON.parse(jsonLine(rec))).toMatchObject({
+      side: 'destination',
       event: 'lifecycle',
       details: { event: 'suspended' },
     });

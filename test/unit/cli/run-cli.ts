@@ -1,10 +1,11 @@
 /**
- * Runs the virtwire CLI as a user would: a separate node process on the
- * TypeScript sources (through tsx), with its own stdout, stderr, exit code
+ * Runs the virtwire CLI as a user would: a separate process of the runtime
+ * running the tests, on the TypeScript sources (Node through tsx), with its own stdout, stderr, exit code
  * and signals.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tsEntryCommand } from '../../helpers/runtime.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = 'src/cli/main.ts';
@@ -34,7 +35,8 @@ export class CliProcess {
   private readonly waiters = new Set<() => void>();
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const [exe, ...pre] = tsEntryCommand(MAIN);
+    this.child = spawn(exe, [...pre, ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -123,11 +123,17 @@ export class Connection extends ConnectionBase<Handles> {
   constructor(
     script: Script,
     private readonly stream: VirStream | null = null,
+    /** The VIR_DRV_FEATURE_* numbers the scripted daemon supports. */
+    private readonly features: readonly number[] = [],
   ) {
     super();
     this.remote = recorder<RemoteMethods>(this.calls, script);
     this.qemu = recorder<QemuMethods>(this.calls, script);
     this.lxc = recorder<LxcMethods>(this.calls, script);
+  }
+
+  async supportsFeature(feature: number): Promise<boolean> {
+    return this.features.includes(feature);
   }
 
   async openStream<R = unknown>(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TypedParamError } from '../../../src/api/typed-params.js';
-import { InvalidArgumentError } from '../../../src/generated/handles.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from '../../../src/generated/remote.js';
 import type { VirStream } from '../../../src/rpc/stream.js';
 import {
@@ -81,6 +81,25 @@ describe('generated handle methods', () => {
       { dom: wire('vm1'), nparams: 0, flags: 2 },
       { dom: wire('vm1'), nparams: 2, flags: 2 },
     ]);
+  });
+
+  it('ask for string parameters, as libvirt does, only when the daemon supports them', async () => {
+    const reply = (a: { nparams: number }) =>
+      a.nparams === 0 ? { params: [], nparams: 1 } : { params: [uint('weight', 1)], nparams: 1 };
+    const TYPED_PARAM_STRING = 9;
+    const yes = new Connection({ domainGetBlkioParameters: reply }, null, [TYPED_PARAM_STRING]);
+    await new Domain(yes, wire('vm1')).getBlkioParameters(2);
+    // VIR_DOMAIN_AFFECT_CONFIG | VIR_TYPED_PARAM_STRING_OKAY, on the sizing call too
+    expect(yes.calls.map((c) => (c.args as { flags: number }).flags)).toEqual([6, 6]);
+    const no = new Connection({ domainGetNumaParameters: reply });
+    await new Domain(no, wire('vm1')).getNumaParameters(2);
+    expect(no.calls.map((c) => (c.args as { flags: number }).flags)).toEqual([2, 2]);
+    // a getter libvirt does not widen keeps its flags as given
+    const other = new Connection({ domainGetJobStats: { type: 0, params: [] } }, null, [
+      TYPED_PARAM_STRING,
+    ]);
+    await new Domain(other, wire('vm1')).getJobStats(1);
+    expect(other.calls.map((c) => (c.args as { flags: number }).flags)).toEqual([1]);
   });
 
   it('encode typed-parameter setters by the schema and refuse unknown names before sending', async () => {

@@ -17,7 +17,7 @@ interface Moved {
 
 async function evacuate(from: Connection, to: Connection): Promise<Moved[]> {
   const moved: Moved[] = [];
-  for (const dom of await from.listActiveDomains()) {
+  for (const dom of await from.listAllDomains(1 /* ACTIVE */)) {
     const m = dom.migrate(to, {
       live: true,
       persistent: true,

@@ -98,11 +98,11 @@ describe('simulator limits', () => {
 
   it('refuses a domain past `domains`, as an operation that failed', async () => {
     const [s, c] = await start({ limits: { domains: 2 } });
-    await c.defineDomain(XML('a'));
-    await c.defineDomain(XML('b', UUID_B));
+    await c.domainDefineXML(XML('a'));
+    await c.domainDefineXML(XML('b', UUID_B));
     // redefining one that exists is still fine
-    await c.defineDomain(XML('b', UUID_B));
-    const e = await failure(c.defineDomain(XML('c')));
+    await c.domainDefineXML(XML('b', UUID_B));
+    const e = await failure(c.domainDefineXML(XML('c')));
     expect(hasErrorCode(e, 'VIR_ERR_OPERATION_FAILED')).toBe(true);
     expect((e as RemoteError).message).toContain('holds at most 2 domains');
     expect(() => s.addDomain({ name: 'd' })).toThrow(TypeError);
@@ -111,21 +111,21 @@ describe('simulator limits', () => {
 
   it('refuses a name too long for the QEMU driver’s files, with the error libvirt reports', async () => {
     const [, c] = await start();
-    await c.defineDomain(XML('n'.repeat(247)));
-    const e = await failure(c.defineDomain(XML('m'.repeat(248))));
+    await c.domainDefineXML(XML('n'.repeat(247)));
+    const e = await failure(c.domainDefineXML(XML('m'.repeat(248))));
     expect(e).toBeInstanceOf(RemoteError);
     expect((e as RemoteError).code).toBe(VirErrorNumber.VIR_ERR_SYSTEM_ERROR);
     expect((e as RemoteError).message).toMatch(
       /^Failed to create file '\/etc\/libvirt\/qemu\/m+\.xml\.new': File name too long$/,
     );
-    const t = await failure(c.createDomain(XML('t'.repeat(300))));
+    const t = await failure(c.domainCreateXML(XML('t'.repeat(300))));
     expect((t as RemoteError).message).toContain("'/run/libvirt/qemu/");
   });
 
   it('answers a listing over REMOTE_DOMAIN_LIST_MAX with libvirtd’s error', async () => {
     const [s, c] = await start({ limits: { domains: 16385 } });
     for (let i = 0; i < 16385; i++) s.addDomain({ name: `d${i}` });
-    const e = await failure(c.listDomains());
+    const e = await failure(c.listAllDomains());
     expect(hasErrorCode(e, 'VIR_ERR_INTERNAL_ERROR')).toBe(true);
     expect((e as RemoteError).message).toBe(
       "internal error: Too many domains '16385' for limit '16384'",

@@ -4,7 +4,7 @@
  * arithmetic, the post-copy switch, abort, post-copy failure and recovery,
  * and the events and statistics libvirt reports for each.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Connection,
   isOperationAborted,
@@ -305,6 +305,68 @@ describe('pre-copy', () => {
     expect(b.domain('cold')).toMatchObject({ state: 'shutoff', persistent: true });
     expect(a.domain('cold')).toBeUndefined();
   });
+
+  it('offline peer-to-peer: the source host defines the guest on the destination, no transfer', async () => {
+    const { a, b, ca } = await hosts([{ name: 'cold' }]);
+    const dom = await ca.lookupDomain('cold');
+    const { domain } = await dom.migrateToURI(b.uri, {
+      offline: true,
+      persistent: true,
+      peer2peer: true,
+    }).done;
+    expect(domain).toBeNull();
+    expect(b.domain('cold')).toMatchObject({ state: 'shutoff', persistent: true, job: null });
+    expect(a.domain('cold')).toMatchObject({ state: 'shutoff', persistent: true, job: null });
+    expect(b.calls.filter((c) => c.startsWith('DOMAIN_MIGRATE'))).toEqual([
+      'DOMAIN_MIGRATE_PREPARE3_PARAMS',
+      'DOMAIN_MIGRATE_FINISH3_PARAMS',
+    ]);
+  });
+
+  it('offline of a running guest moves its definition and leaves it running, as libvirtd does', async () => {
+    const { a, b, ca, cb } = await hosts([{ name: 'warm', state: 'running' }]);
+    const dom = await ca.lookupDomain('warm');
+    await dom.migrate(cb, { offline: true, persistent: true }).done;
+    expect(b.domain('warm')).toMatchObject({ state: 'shutoff', persistent: true });
+    expect(a.domain('warm')).toMatchObject({ state: 'running', reason: 'booted', job: null });
+  });
+
+  it('the QEMU driver refuses offline without persist and post-copy without live, in its words', async () => {
+    const { ca } = await hosts([{ name: 'vm', state: 'running' }]);
+    const dom = await ca.lookupDomain('vm');
+    const begin = (flags: number) =>
+      ca.remote.domainMigrateBegin3Params({ dom: dom.wire, params: [], flags }).then(
+        () => null,
+        (e: RemoteError) => ({ code: e.codeName, domain: e.domainName, message: e.message }),
+      );
+    const OFFLINE = 1 << 10;
+    const POSTCOPY = 1 << 15;
+    const TUNNELLED = 1 << 2;
+    const P2P = 1 << 1;
+    const PERSIST = 1 << 3;
+    expect(await begin(OFFLINE)).toEqual({
+      code: 'VIR_ERR_OPERATION_INVALID',
+      domain: 'VIR_FROM_QEMU',
+      message:
+        'Requested operation is not valid: offline migration must be specified with the persistent flag set',
+    });
+    expect(await begin(OFFLINE | PERSIST | TUNNELLED | P2P)).toMatchObject({
+      message: 'Requested operation is not valid: tunnelled offline migration does not make sense',
+    });
+    // the rule the client shares (api/migration/rules.ts), in the QEMU driver's words
+    expect(await begin(1 << 19 /* POSTCOPY_RESUME */)).toEqual({
+      code: 'VIR_ERR_ARGUMENT_UNSUPPORTED',
+      domain: 'VIR_FROM_QEMU',
+      message:
+        'argument unsupported: resuming failed post-copy migration requires post-copy to be enabled',
+    });
+    expect(await begin(OFFLINE | PERSIST | POSTCOPY)).toEqual({
+      code: 'VIR_ERR_ARGUMENT_UNSUPPORTED',
+      domain: 'VIR_FROM_QEMU',
+      message:
+        'argument unsupported: post-copy migration is not supported with non-live or paused migration',
+    });
+  });
 });
 
 describe("dirty set (the guest's working set)", () => {
@@ -314,6 +376,7 @@ describe("dirty set (the guest's working set)", () => {
       { name: 'all', state: 'running', memoryMiB: 1024, dirtyRateMiBps: 3000 },
     ]);
     const MiB = 1024 * 1024;
+    // what pass 2 has to send: the memory dirty when it began (the remaining memory counts down from it)
     const remainingAtPass2 = async (name: string): Promise<number> => {
       const dom = await ca.lookupDomain(name);
       const m = dom.migrate(cb, { live: true, bandwidth: 500 });
@@ -323,7 +386,8 @@ describe("dirty set (the guest's working set)", () => {
         await new Promise((r) => setTimeout(r, 5));
         job = a.domain(name)?.job;
       }
-      const remaining = job.memoryRemaining!;
+      const remaining = job.passSize!;
+      expect(job.memoryRemaining).toBeLessThanOrEqual(remaining);
       await m.abort();
       await expect(m.done).rejects.toThrow(/cancel|abort/i);
       return remaining;
@@ -399,7 +463,10 @@ describe('post-copy', () => {
     await expect(noFlag.done).rejects.toThrow(/another migration job is already running/);
     await m.startPostCopy();
     expect(a.domain('vm')).toMatchObject({ state: 'paused', reason: 'postcopy' });
-    expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'postcopy' });
+    // the destination reports its guest running once Finish (sent as Perform returns) defined it
+    await vi.waitFor(() =>
+      expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'postcopy' }),
+    );
     const stats = await dom.jobStats();
     expect(stats.memoryRemaining).toBeGreaterThan(0);
     const plain = await dom.abortJob().catch((e: unknown) => e);
@@ -407,8 +474,10 @@ describe('post-copy', () => {
     expect((plain as RemoteError).message).toBe(
       'Requested operation is not valid: cannot abort migration in post-copy mode',
     );
-    const again = await dom.migrateStartPostCopy().catch((e: unknown) => e);
-    expect(isOperationInvalid(again)).toBe(true);
+    // a second switch is taken without complaint: libvirtd 9.0 with QEMU 7.2 answered it with
+    // success (virsh migrate-postcopy twice, see simulator-crosscheck), QEMU ignoring the repeat
+    await expect(dom.migrateStartPostCopy()).resolves.toBeUndefined();
+    expect(a.domain('vm')).toMatchObject({ state: 'paused', reason: 'postcopy' });
     const there = await cb.lookupDomain('vm');
     expect((await there.jobStats().catch((e: unknown) => e)) as RemoteError).toMatchObject({
       codeName: 'VIR_ERR_OPERATION_UNSUPPORTED',
@@ -430,7 +499,7 @@ describe('post-copy', () => {
     expect((e as RemoteError).message).toBe(
       'Requested operation is not valid: switching to post-copy requires migration to be started with VIR_MIGRATE_POSTCOPY flag',
     );
-    const p = await dom.abortJob({ postcopy: true }).catch((x: unknown) => x);
+    const p = await dom.abortJobFlags(1 /* POSTCOPY */).catch((x: unknown) => x);
     expect((p as RemoteError).message).toBe(
       'Requested operation is not valid: current job is not outgoing migration in post-copy mode',
     );

@@ -72,9 +72,9 @@ describe('transports', () => {
       expect(c.uri).toBe('qemu:///system');
       expect(await c.remote.connectGetHostname()).toEqual({ hostname: 'node-a' });
       expect(await c.remote.connectGetType()).toEqual({ type: 'QEMU' });
-      expect((await c.remote.connectGetLibVersion()).libVer).toBe(11_003_000n);
+      expect((await c.remote.connectGetLibVersion()).libVer).toBe(12_009_000n);
       expect((await c.remote.connectGetVersion()).hvVer).toBeGreaterThan(0n);
-      const [d] = await c.listDomains();
+      const [d] = await c.listAllDomains();
       expect(d?.name).toBe('vm1');
     }
     expect(s.connectionCount).toBe(3);
@@ -119,7 +119,7 @@ describe('domains', () => {
   it('define, start, suspend, resume, destroy, undefine: states, reasons, ids and XML as libvirt', async () => {
     const s = await sim({ hostname: 'h' });
     const c = await client(s);
-    const dom = await c.defineDomain(XML('web'));
+    const dom = await c.domainDefineXML(XML('web'));
     expect(dom.id).toBe(-1);
     expect(dom.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(await dom.state()).toEqual({
@@ -128,15 +128,14 @@ describe('domains', () => {
       stateCode: 5,
       reasonCode: 0,
     });
-    expect(await dom.info()).toEqual({
-      state: 'shutoff',
-      stateCode: 5,
-      maxMemKiB: 262144n,
-      memoryKiB: 262144n,
-      vcpus: 2,
-      cpuTimeNs: 0n,
+    expect(await dom.getInfo()).toEqual({
+      state: 5 /* SHUTOFF */,
+      maxMem: 262144n,
+      memory: 262144n,
+      nrVirtCpu: 2,
+      cpuTime: 0n,
     });
-    await dom.start();
+    await dom.createWithFlags();
     expect(dom.id).toBe(1);
     expect(await dom.state()).toEqual({
       state: 'running',
@@ -144,12 +143,12 @@ describe('domains', () => {
       stateCode: 1,
       reasonCode: 1,
     });
-    const xml = await dom.xml();
+    const xml = await dom.getXMLDesc();
     expect(xml).toContain("<domain type='kvm' id='1'>");
     expect(xml).toContain('<name>web</name>');
     expect(xml).toContain(`<uuid>${dom.uuid}</uuid>`);
     expect(xml).toContain("<memory unit='KiB'>262144</memory>");
-    expect(await dom.xml(2 /* INACTIVE */)).not.toContain("id='1'");
+    expect(await dom.getXMLDesc(2 /* INACTIVE */)).not.toContain("id='1'");
     await dom.suspend();
     expect(await dom.state()).toMatchObject({ state: 'paused', reason: 'user' });
     await dom.suspend(); // suspending a paused domain is accepted, as libvirt does
@@ -160,8 +159,8 @@ describe('domains', () => {
       reasonCode: 5,
     });
     expect((await c.lookupDomain(dom.uuid)).name).toBe('web');
-    expect((await c.lookupDomainById(1)).uuid).toBe(dom.uuid);
-    expect((await c.listActiveDomains()).map((d) => d.name)).toEqual(['web']);
+    expect((await c.domainLookupByID(1)).uuid).toBe(dom.uuid);
+    expect((await c.listAllDomains(1 /* ACTIVE */)).map((d) => d.name)).toEqual(['web']);
     await dom.destroy();
     expect(await dom.state()).toEqual({
       state: 'shutoff',
@@ -183,14 +182,14 @@ describe('domains', () => {
   it('a transient domain runs at once and is gone when destroyed; an undefined running one becomes transient', async () => {
     const s = await sim();
     const c = await client(s);
-    const t = await c.createDomain(XML('tmp'));
+    const t = await c.domainCreateXML(XML('tmp'));
     expect(t.id).toBeGreaterThan(0);
     expect(s.domain('tmp')).toMatchObject({ state: 'running', persistent: false });
     expect(isOperationInvalid(await err(t.undefine()))).toBe(true);
     await t.destroy();
     expect(s.domain('tmp')).toBeUndefined();
-    const p = await c.defineDomain(XML('keep'));
-    await p.start();
+    const p = await c.domainDefineXML(XML('keep'));
+    await p.createWithFlags();
     await p.undefine();
     expect(s.domain('keep')).toMatchObject({ state: 'running', persistent: false });
     await p.destroy();
@@ -200,16 +199,16 @@ describe('domains', () => {
   it('starts paused on request; an autodestroy guest goes with the connection that started it', async () => {
     const s = await sim();
     const c = await client(s);
-    const p = await c.createDomain(XML('p'), 1 /* START_PAUSED */);
+    const p = await c.domainCreateXML(XML('p'), 1 /* START_PAUSED */);
     expect(await p.state()).toMatchObject({ state: 'paused', reason: 'user' });
     const other = await client(s);
-    await other.createDomain(XML('auto'), 2 /* START_AUTODESTROY */);
+    await other.domainCreateXML(XML('auto'), 2 /* START_AUTODESTROY */);
     expect(s.domain('auto')?.state).toBe('running');
     await other.close();
     await new Promise((r) => setTimeout(r, 20));
     expect(s.domain('auto')).toBeUndefined();
     expect(s.domain('p')?.state).toBe('paused');
-    expect(isInvalidArg(await err(c.createDomain(XML('x'), 1 << 10)))).toBe(true);
+    expect(isInvalidArg(await err(c.domainCreateXML(XML('x'), 1 << 10)))).toBe(true);
   });
 
   it('lists and counts with every filter and the legacy procedures', async () => {
@@ -222,7 +221,8 @@ describe('domains', () => {
       ],
     });
     const c = await client(s);
-    const names = async (flags: number) => (await c.listDomains(flags)).map((d) => d.name).sort();
+    const names = async (flags: number) =>
+      (await c.listAllDomains(flags)).map((d) => d.name).sort();
     expect(await names(0)).toEqual(['a', 'b', 'c', 't']);
     expect(await names(1)).toEqual(['a', 'b', 't']); // active
     expect(await names(2)).toEqual(['c']); // inactive
@@ -237,7 +237,7 @@ describe('domains', () => {
     expect((await c.remote.connectListDomains({ maxids: 10 })).ids).toEqual([1, 2, 3]);
     expect(await c.remote.connectNumOfDefinedDomains()).toEqual({ num: 1 });
     expect(await c.remote.connectListDefinedDomains({ maxnames: 10 })).toEqual({ names: ['c'] });
-    const bad = await err(c.listDomains(1 << 20));
+    const bad = await err(c.listAllDomains(1 << 20));
     expect(isInvalidArg(bad)).toBe(true);
     expect(bad?.message).toBe('unsupported flags (0x100000) in function qemuConnectListAllDomains');
   });
@@ -256,10 +256,10 @@ describe('domains', () => {
       result: 0,
     });
     expect(await c.remote.domainGetMaxMemory({ dom: d.wire })).toEqual({ memory: 524288n });
-    const info = await d.info();
-    expect(info.vcpus).toBe(4);
+    const info = await d.getInfo();
+    expect(info.nrVirtCpu).toBe(4);
     await new Promise((r) => setTimeout(r, 30));
-    expect((await d.info()).cpuTimeNs).toBeGreaterThan(info.cpuTimeNs); // the guest uses CPU while running
+    expect((await d.getInfo()).cpuTime).toBeGreaterThan(info.cpuTime); // the guest uses CPU while running
   });
 
   it('a shutdown request powers the guest off a moment later', async () => {
@@ -303,7 +303,7 @@ describe('errors use libvirt codes, domains and messages', () => {
         int1: -1,
       });
     }
-    expect(await err(on.start())).toMatchObject({
+    expect(await err(on.createWithFlags())).toMatchObject({
       codeName: 'VIR_ERR_OPERATION_INVALID',
       domainName: 'VIR_FROM_QEMU',
       message: 'Requested operation is not valid: domain is already running',
@@ -322,30 +322,30 @@ describe('errors use libvirt codes, domains and messages', () => {
       domainName: 'VIR_FROM_QEMU',
       message: "Domain not found: no domain with matching name 'nope'",
     });
-    expect((await err(c.lookupDomainById(99)))?.message).toBe(
+    expect((await err(c.domainLookupByID(99)))?.message).toBe(
       'Domain not found: no domain with matching id 99',
     );
     const ghost = { name: 'ghost', uuid: new Uint8Array(16).fill(7), id: -1 };
     expect((await err(c.remote.domainGetInfo({ dom: ghost })))?.message).toBe(
       "Domain not found: no domain with matching uuid '07070707-0707-0707-0707-070707070707' (ghost)",
     );
-    const dup = await err(c.defineDomain(XML('on')));
+    const dup = await err(c.domainDefineXML(XML('on')));
     expect(dup).toMatchObject({
       codeName: 'VIR_ERR_OPERATION_FAILED',
       domainName: 'VIR_FROM_DOMAIN',
     });
     expect(dup?.message).toBe(`operation failed: domain 'on' already exists with uuid ${on.uuid}`);
-    expect(await err(c.defineDomain('<domain><name>x'))).toMatchObject({
+    expect(await err(c.domainDefineXML('<domain><name>x'))).toMatchObject({
       codeName: 'VIR_ERR_XML_DETAIL',
       message: expect.stringContaining('Premature end of data in tag name'),
     });
-    expect(await err(c.defineDomain('<foo/>'))).toMatchObject({
+    expect(await err(c.domainDefineXML('<foo/>'))).toMatchObject({
       codeName: 'VIR_ERR_XML_ERROR',
       domainName: 'VIR_FROM_XML',
       message: "XML error: expecting root element of 'domain', not 'foo'",
     });
     expect(
-      await err(c.defineDomain("<domain type='kvm'><memory>1</memory></domain>")),
+      await err(c.domainDefineXML("<domain type='kvm'><memory>1</memory></domain>")),
     ).toMatchObject({
       codeName: 'VIR_ERR_NO_NAME',
       message: 'missing name information',
@@ -415,12 +415,12 @@ describe('events', () => {
     const c = await client(s);
     const all = c.events.domain('lifecycle');
     await all.ready;
-    const d = await c.defineDomain(XML('ev'));
-    const other = await c.defineDomain(XML('other'));
+    const d = await c.domainDefineXML(XML('ev'));
+    const other = await c.domainDefineXML(XML('other'));
     const mine = c.events.domain('lifecycle', { domain: d });
     await mine.ready;
-    await d.start();
-    await other.start();
+    await d.createWithFlags();
+    await other.createWithFlags();
     await d.suspend();
     await d.resume();
     await d.destroy();

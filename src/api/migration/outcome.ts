@@ -1,0 +1,87 @@
+/**
+ * Outcomes checked, not guessed: both sides' domain states as the daemons
+ * report them when a migration ends, and how its error reads (aborted or
+ * failed, libvirt's error name).
+ */
+import { RemoteError } from '../../rpc/errors.js';
+import type { MigrationConnection, MigrationDomain } from './contract.js';
+import type { EndRecord, SideState } from './records.js';
+
+/** A query that hangs (a dead link) must not hold the outcome back for long. */
+const STATE_TIMEOUT_MS = 5000;
+
+/**
+ * The domain `uuid`'s state on the host of `conn` (through `handle` when the
+ * caller has one there already); `absent` when that host has no such domain.
+ */
+export async function sideState(
+  conn: MigrationConnection | null,
+  uuid: string,
+  noConnection: string,
+  handle: MigrationDomain | null = null,
+): Promise<SideState> {
+  if (!conn) return { kind: 'unknown', why: noConnection };
+  if (!conn.isOpen) return { kind: 'unknown', why: 'the connection is closed' };
+  try {
+    const d = handle ?? (await conn.lookupDomain(uuid, { timeoutMs: STATE_TIMEOUT_MS }));
+    const s = await d.state({ timeoutMs: STATE_TIMEOUT_MS });
+    return { kind: 'domain', ...s };
+  } catch (err) {
+    if (remoteCause(err)?.codeName === 'VIR_ERR_NO_DOMAIN') return { kind: 'absent' };
+    return { kind: 'unknown', why: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Whether two connections reach the same host, as libvirt judges it (the
+ * host UUID of its capabilities; a migration to the same host fails in
+ * Prepare): then a domain found on the "destination" is the source's own.
+ * False when either cannot tell.
+ */
+export async function sameHost(a: MigrationConnection, b: MigrationConnection): Promise<boolean> {
+  const hostUuid = async (c: MigrationConnection): Promise<string | null> => {
+    try {
+      const { capabilities } = await c.remote.connectGetCapabilities(undefined, {
+        timeoutMs: STATE_TIMEOUT_MS,
+      });
+      return /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(capabilities)?.[1]?.trim() ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const [ua, ub] = await Promise.all([hostUuid(a), hostUuid(b)]);
+  return ua !== null && ua === ub;
+}
+
+/** The innermost RemoteError of an error's cause chain. */
+export function remoteCause(err: unknown): RemoteError | null {
+  let found: RemoteError | null = null;
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 16; depth++) {
+    if (e instanceof RemoteError) found = e;
+    e = e.cause;
+  }
+  return found;
+}
+
+/** An error as the end record keeps it. */
+export function errorRecord(err: Error): NonNullable<EndRecord['error']> {
+  return { name: err.name, message: err.message, code: remoteCause(err)?.codeName ?? null };
+}
+
+/** Aborted when the daemon says the job was cancelled (by us or anyone); failed otherwise. */
+export function failureOutcome(err: unknown): 'aborted' | 'failed' {
+  return remoteCause(err)?.codeName === 'VIR_ERR_OPERATION_ABORTED' ? 'aborted' : 'failed';
+}
+
+/** `running (migrated)`, `paused (postcopy failed)`, `absent`, `unknown (the connection is closed)`. */
+export function sideStateText(s: SideState): string {
+  if (s.kind === 'domain') return `${s.state} (${s.reason.replaceAll('_', ' ')})`;
+  if (s.kind === 'absent') return 'absent';
+  return `unknown (${s.why})`;
+}
+
+/** True when the side's domain is in this state (and, if given, for this reason). */
+export function sideIs(s: SideState, state: string, reason?: string): boolean {
+  return s.kind === 'domain' && s.state === state && (reason === undefined || s.reason === reason);
+}
