@@ -7,6 +7,8 @@
  * variables. Every example gets a fresh running guest on host A (none on B).
  * `npm run examples` runs the simulator ones in CI from the same tarball.
  */
+// generations: 9.0 only, because the examples document one deployment (hosts A and B with the
+// SASL, TLS and SSH listeners of 9.0); the API they use is proven on every generation elsewhere.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
