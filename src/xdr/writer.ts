@@ -227,16 +227,19 @@ export class XdrWriter {
     throw new XdrError(`${what}: ${describe(v)}`, p - this.base);
   }
 
+  /** Writes a signed 32-bit int at byte offset `p` of space already claimed. */
   intAt(p: number, v: number): void {
     if (typeof v !== 'number' || (v | 0) !== v) this.failAt('int out of range', v, p);
     this.dv.setInt32(p, v);
   }
 
+  /** Writes an unsigned 32-bit int at byte offset `p` of space already claimed. */
   uintAt(p: number, v: number): void {
     if (typeof v !== 'number' || v >>> 0 !== v) this.failAt('unsigned int out of range', v, p);
     this.dv.setUint32(p, v);
   }
 
+  /** Writes a signed 64-bit hyper at byte offset `p` of space already claimed. */
   hyperAt(p: number, v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) {
       this.failAt('hyper must be a bigint in 64-bit signed range', v, p);
@@ -244,6 +247,7 @@ export class XdrWriter {
     this.dv.setBigInt64(p, v);
   }
 
+  /** Writes an unsigned 64-bit hyper at byte offset `p` of space already claimed. */
   uhyperAt(p: number, v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) {
       this.failAt('unsigned hyper must be a bigint in 64-bit unsigned range', v, p);
@@ -251,16 +255,19 @@ export class XdrWriter {
     this.dv.setBigUint64(p, v);
   }
 
+  /** Writes a 32-bit float at byte offset `p` of space already claimed. */
   floatAt(p: number, v: number): void {
     if (typeof v !== 'number') this.failAt('float must be a number', v, p);
     this.dv.setFloat32(p, v);
   }
 
+  /** Writes a 64-bit double at byte offset `p` of space already claimed. */
   doubleAt(p: number, v: number): void {
     if (typeof v !== 'number') this.failAt('double must be a number', v, p);
     this.dv.setFloat64(p, v);
   }
 
+  /** Writes a bool (as an int) at byte offset `p` of space already claimed. */
   boolAt(p: number, v: boolean): void {
     if (typeof v !== 'boolean') this.failAt('bool must be a boolean', v, p);
     this.dv.setInt32(p, v ? 1 : 0);
