@@ -1,3 +1,5 @@
+// One state machine (begin, pre-copy, the switch, post-copy, done or failed), with its timeline
+// and link watch, kept in one file past ~700 lines so that every transition stays in view.
 /**
  * The Migration handle: a migration in progress, its events, progress,
  * post-copy switch and outcome. The calls it makes on the domain go through
