@@ -1,3 +1,5 @@
+// The connection state machine (open, closing, closed) with its one close path for every pending
+// call, stream and listener: kept in one file past ~700 lines so that no state escapes that path.
 import type { Channel, ChannelSink } from '../channel.js';
 import {
   type ConnectionCloseMessage,

@@ -6,6 +6,7 @@
  * on TCP), then a real post-copy migration between the two real hosts.
  * With VIRTWIRE_TMUX_CAPTURES=DIR the screens are written there.
  */
+// generations: 9.0 only, because it tests the CLI's own display in a terminal, which no daemon generation changes; migrations on 11.3 and 12.9 are proven by e2e/migration and e2e/cross-version
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,6 +7,7 @@
  * restart is not asserted here: in the first runs libvirt 9.0's restarted
  * daemon no longer listed the incoming guest, so there was nothing to resume.
  */
+// generations: 9.0 only, because the harness commands that kill and restart a daemon (restart-daemon) drive hosts A and B only
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runHarness } from '../../scripts/lib/harness.js';
 import {

@@ -9,6 +9,7 @@
  * timelines are written there (fixtures/timelines holds a committed set,
  * for the unit property tests).
  */
+// generations: 9.0 only, because the timeline and its chart are the client's own views, which no daemon generation changes; migrations on 11.3 and 12.9 are proven by e2e/migration and e2e/cross-version
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,6 +6,7 @@
  * registered again and yields one gap marker, then the next lifecycle events;
  * afterwards nothing is left behind: no timers, no sockets, no daemon clients.
  */
+// generations: 9.0 only, because the harness commands that kill, freeze and restart a daemon (restart-daemon, stop-daemon) drive hosts A and B only
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

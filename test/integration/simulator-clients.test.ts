@@ -11,6 +11,7 @@
  * own. It is an integration-project file because CI installs them for that
  * project.
  */
+// generations: none (no daemon), because libvirt's clients drive simulators here; simulator-crosscheck plays the same scenarios on the real hosts
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimNetwork, Simulator } from '../../src/testing/index.js';
 import { type Migrate3Result, playAll, SCENARIOS } from '../helpers/client-scenarios.js';

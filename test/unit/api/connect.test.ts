@@ -27,7 +27,7 @@ describe('connect() deadline', () => {
   it('rejects with TimeoutError when timeoutMs runs out during the open sequence', async () => {
     const err = await failure(connect(URI, { transport: silent, timeoutMs: 50 }));
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as Error).message).toBe(`connecting to ${URI} timed out after 50 ms`);
+    expect((err as Error).message).toBe(`connecting to ${URI} timed out after 50 ms (timeoutMs)`);
     expect((err as Error).cause).toBeInstanceOf(AbortError); // the AUTH_LIST call it cut short
   });
 
