@@ -3,9 +3,11 @@
  * Needs a real daemon's admin socket (the simulator has none).
  * Usage: tsx examples/api-admin.ts [admin-socket-path]
  */
+// runs on: hosts
 import { connectAdmin } from 'virtwire';
 
-const [path = '/run/libvirt/libvirt-admin-sock'] = process.argv.slice(2);
+const [path = process.env['VIRTWIRE_ADMIN_SOCKET'] ?? '/run/libvirt/libvirt-admin-sock'] =
+  process.argv.slice(2);
 await using adm = await connectAdmin(path);
 
 for (const srv of await adm.listServers()) {

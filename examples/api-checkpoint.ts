@@ -3,9 +3,11 @@
  * Needs a real daemon (the simulator has no checkpoints): libvirt's test driver behind a
  * libvirtd will do. Usage: tsx examples/api-checkpoint.ts [uri] [domain]
  */
+// runs on: hosts
 import { connect } from 'virtwire';
 
-const [uri = 'test+tcp://127.0.0.1/default', name = 'test'] = process.argv.slice(2);
+const [uri = process.env['VIRTWIRE_TEST_URI'] ?? 'test+tcp://127.0.0.1/default', name = 'test'] =
+  process.argv.slice(2);
 await using conn = await connect(uri);
 const dom = await conn.lookupDomain(name);
 

@@ -2,6 +2,7 @@
  * Connection: the connect, host and node functions of libvirt as methods of the connection.
  * Runs against the simulator (`virtwire/testing`); pass a URI to run it against a real daemon.
  */
+// runs on: simulator
 import { connect } from 'virtwire';
 import { Simulator } from 'virtwire/testing';
 

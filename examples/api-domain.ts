@@ -3,6 +3,7 @@
  * Runs against the simulator (`virtwire/testing`); pass a URI and a domain name to run it
  * against a real daemon.
  */
+// runs on: simulator
 import { connect } from 'virtwire';
 import { Simulator } from 'virtwire/testing';
 

@@ -3,9 +3,13 @@
  * Needs a real daemon (the simulator has no storage): libvirt's test driver behind a
  * libvirtd will do. Usage: tsx examples/api-storage.ts [uri] [pool]
  */
+// runs on: hosts
 import { connect } from 'virtwire';
 
-const [uri = 'test+tcp://127.0.0.1/default', name = 'default-pool'] = process.argv.slice(2);
+const [
+  uri = process.env['VIRTWIRE_TEST_URI'] ?? 'test+tcp://127.0.0.1/default',
+  name = 'default-pool',
+] = process.argv.slice(2);
 await using conn = await connect(uri);
 
 const pool = await conn.storagePoolLookupByName(name);

@@ -3,6 +3,7 @@
  * make one connection hold (docs/connections.md, Limits).
  * Runs against the simulator (`virtwire/testing`); pass a URI to run it against a real daemon.
  */
+// runs on: simulator
 import { connect, DEFAULT_OPEN_TIMEOUT_MS } from 'virtwire';
 import { Simulator } from 'virtwire/testing';
 

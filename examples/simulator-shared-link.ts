@@ -11,7 +11,7 @@ const linkMiBps = 10_000;
 
 /** Migrates every guest of `from` to `to` at once; the simulated seconds each took. */
 async function evacuate(from: Connection, to: Connection): Promise<number[]> {
-  const doms = await from.listActiveDomains();
+  const doms = await from.listAllDomains(1 /* ACTIVE */);
   const results = await Promise.all(doms.map((d) => d.migrate(to, { live: true }).done));
   return results.map((r) => (r.stats?.timeElapsedMs ?? Number.NaN) / 1000);
 }

@@ -40,6 +40,7 @@ export interface Channel {
   readonly needsDrain: boolean;
   /** Stops delivering data until `resume`, so the peer is held back (TCP backpressure). */
   pause(): void;
+  /** Delivers data again after `pause`. */
   resume(): void;
   /** Ends the channel from this side and releases what it holds; idempotent. */
   close(error?: Error): void;
@@ -153,6 +154,7 @@ export class DuplexChannel implements Channel {
     this.stream.pause();
   }
 
+  /** Delivers data again after `pause`. */
   resume(): void {
     this.stream.resume();
   }

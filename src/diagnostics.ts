@@ -147,6 +147,7 @@ export interface MigrationPhaseMessage {
   readonly error?: Error;
 }
 
+/** The names of virtwire's diagnostics channels, by what they report. */
 export const CHANNELS = {
   call: 'virtwire:rpc:call',
   message: 'virtwire:rpc:message',

@@ -9,4 +9,10 @@ export { lxcProgram as lxc } from './generated/lxc.js';
 export { qemuProgram as qemu } from './generated/qemu.js';
 export { remoteEvents, remoteProgram as remote } from './generated/remote.js';
 export type { Codec } from './xdr/index.js';
-export type { CallDescriptor, ProcedureInfo, ProgramId, ProgramInfo } from './xdr/program.js';
+export type {
+  CallDescriptor,
+  EventInfo,
+  ProcedureInfo,
+  ProgramId,
+  ProgramInfo,
+} from './xdr/program.js';

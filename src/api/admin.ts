@@ -69,12 +69,14 @@ export class AdminConnection extends AdminConnectionBase<AdminHandles> implement
     return this.rpc.isOpen;
   }
 
+  /** Closes the admin connection; calls still waiting reject with ConnectionClosedError. */
   async close(): Promise<void> {
     if (this.rpc.isOpen)
       await this.admin.connectClose(undefined, { timeoutMs: 2000 }).catch(() => {});
     await this.rpc.close();
   }
 
+  /** Closes the connection at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

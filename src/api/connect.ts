@@ -19,6 +19,7 @@ import { Feature } from './features.js';
 import { Connection, type SupervisedConnection } from './handles.js';
 import { type Link, type ReconnectOptions, reconnectPolicy } from './supervise.js';
 
+/** Options of {@link connect}. */
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO): the read-only socket locally, the RO flag in CONNECT_OPEN. */
   readonly readonly?: boolean;

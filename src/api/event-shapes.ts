@@ -63,7 +63,7 @@ export interface LifecycleNames {
 
 /**
  * A domain event as a subscription yields it: its `type`, the `domain`, and
- * its own fields (the generated {@link DomainEventFields}: every payload field,
+ * its own fields (the generated `DomainEventFields`: every payload field,
  * including those outside the nested message such as the pm events' `reason`;
  * a wire field named `type` is `jobType` or `metadataType`). Without a type
  * argument it is the union of every event, narrowed by `ev.type`.
@@ -88,14 +88,18 @@ export type ObjectEvent<F, K extends keyof F> = K extends keyof F
         : unknown)
   : never;
 
+/** A network event, from `events.network()`; narrowed by `type`. */
 export type NetworkEvent<K extends keyof NetworkEventPayloads = keyof NetworkEventPayloads> =
   ObjectEvent<NetworkEventFields, K>;
+/** A storage pool event, from `events.storagePool()`; narrowed by `type`. */
 export type StoragePoolEvent<
   K extends keyof StoragePoolEventPayloads = keyof StoragePoolEventPayloads,
 > = ObjectEvent<StoragePoolEventFields, K>;
+/** A node device event, from `events.nodeDevice()`; narrowed by `type`. */
 export type NodeDeviceEvent<
   K extends keyof NodeDeviceEventPayloads = keyof NodeDeviceEventPayloads,
 > = ObjectEvent<NodeDeviceEventFields, K>;
+/** A secret event, from `events.secret()`; narrowed by `type`. */
 export type SecretEvent<K extends keyof SecretEventPayloads = keyof SecretEventPayloads> =
   ObjectEvent<SecretEventFields, K>;
 

@@ -410,6 +410,7 @@ export class Events<G extends EventGap = never> {
     return this.subscribe(`domain:${e.id}:${filter}`, 'domain', r.register, r.deregister, opts);
   }
 
+  /** Subscribes to network events of the given types (all when none are named). */
   network<K extends keyof NetworkEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly network?: { name: string; uuid: Uint8Array } } = {},
@@ -425,6 +426,7 @@ export class Events<G extends EventGap = never> {
     );
   }
 
+  /** Subscribes to storage pool events of the given types (all when none are named). */
   storagePool<K extends keyof StoragePoolEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly pool?: { name: string; uuid: Uint8Array } } = {},
@@ -440,6 +442,7 @@ export class Events<G extends EventGap = never> {
     );
   }
 
+  /** Subscribes to node device events of the given types (all when none are named). */
   nodeDevice<K extends keyof NodeDeviceEventPayloads>(
     type: K,
     opts: SubscribeOptions & { readonly device?: { name: string } } = {},
@@ -455,6 +458,7 @@ export class Events<G extends EventGap = never> {
     );
   }
 
+  /** Subscribes to secret events of the given types (all when none are named). */
   secret<K extends keyof SecretEventPayloads>(
     type: K,
     opts: SubscribeOptions & {

@@ -405,6 +405,7 @@ export class Connection<G extends EventGap = never>
     return this.closing;
   }
 
+  /** Closes the connection at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

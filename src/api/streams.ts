@@ -125,6 +125,7 @@ async function volumeTransfer(
   return stream;
 }
 
+/** What {@link domainScreenshot} resolves with. */
 export interface Screenshot {
   /** MIME type the daemon reports, e.g. `image/x-portable-pixmap` (QEMU) or `image/png`. */
   readonly mime: string;
@@ -238,6 +239,7 @@ const FILE_BLOCK = 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
 
+/** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
   /** Read/write block size (default 1 MiB). */
   readonly blockSize?: number;

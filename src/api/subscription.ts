@@ -83,6 +83,7 @@ export class Subscription<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.queue.length;
   }
 
+  /** Yields the events in order; ending the loop early ends the subscription. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.queue as AsyncIterator<T>;
   }
@@ -100,6 +101,7 @@ export class Subscription<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.stop();
   }
 
+  /** Ends the subscription (and deregisters it) at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -54,13 +54,17 @@ export function emitApi(api: ApiFacts, libvirtVersion: string): string {
   }
   for (const [k, v] of Object.entries(api.constants).sort(([a], [b]) => cmp(a, b))) {
     claim(k, 'constant');
-    out.push(`export const ${k} = ${v};`);
+    out.push(`/** libvirt's \`${k}\` macro. */`, `export const ${k} = ${v};`);
   }
   out.push('');
   const typed: string[] = [];
   for (const [k, s] of Object.entries(api.strings).sort(([a], [b]) => cmp(a, b))) {
     claim(k, 'string constant');
-    out.push(`export const ${k} = ${JSON.stringify(s.value)};`);
+    // a typed parameter's field name, or another of libvirt's string macros
+    out.push(
+      `/** libvirt's \`${k}\`${s.type ? ` (a ${s.type} typed parameter)` : ''}. */`,
+      `export const ${k} = ${JSON.stringify(s.value)};`,
+    );
     if (s.type && TYPED_PARAM_TYPES.has(s.type)) {
       typed.push(
         `  ${k}: { field: ${JSON.stringify(s.value)}, type: '${s.type}'${s.multiple ? ', multiple: true' : ''} },`,

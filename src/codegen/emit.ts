@@ -559,7 +559,8 @@ export function emitModule(opts: EmitOptions): string {
   if (usesXdrError) xdrNames.push('XdrError');
   if (opts.program) xdrNames.push('type Codec');
   head.push(`import { ${xdrNames.sort(byName).join(', ')} } from '../xdr/index.js';`);
-  if (opts.program) head.push(`import type { ProgramId, ProgramInfo } from '../xdr/program.js';`);
+  if (opts.program)
+    head.push(`import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';`);
   if (usesArrays.value) head.push(`import { arrayLength } from '../xdr/program.js';`);
   for (const [m, names] of [...imports].sort((a, b) => byName(a[0], b[0]))) {
     if (names.size === 0) continue;
@@ -735,5 +736,6 @@ function emitProgram(
   body.push(
     `/** Events of the ${p.id} program: procedures the server sends as MESSAGE, with their payloads. */`,
   );
-  body.push(`export const ${p.id}Events = [`, ...events, '] as const;', '');
+  // a declared type, not the literal one: the public table's shape is EventInfo
+  body.push(`export const ${p.id}Events: readonly EventInfo[] = [`, ...events, '];', '');
 }

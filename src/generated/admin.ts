@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramId, ProgramInfo } from '../xdr/program.js';
+import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';
 import { arrayLength } from '../xdr/program.js';
 
 /** XDR `const ADMIN_STRING_MAX`. */
@@ -1608,5 +1608,5 @@ export const adminProgram: ProgramInfo = {
 };
 
 /** Events of the admin program: procedures the server sends as MESSAGE, with their payloads. */
-export const adminEvents = [
-] as const;
+export const adminEvents: readonly EventInfo[] = [
+];

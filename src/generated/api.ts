@@ -1885,450 +1885,894 @@ export const VirVcpuState = {
 } as const;
 export type VirVcpuState = (typeof VirVcpuState)[keyof typeof VirVcpuState];
 
+/** libvirt's `VIR_DOMAIN_BLKIO_FIELD_LENGTH` macro. */
 export const VIR_DOMAIN_BLKIO_FIELD_LENGTH = 80;
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_FIELD_LENGTH` macro. */
 export const VIR_DOMAIN_BLOCK_STATS_FIELD_LENGTH = 80;
+/** libvirt's `VIR_DOMAIN_MEMORY_FIELD_LENGTH` macro. */
 export const VIR_DOMAIN_MEMORY_FIELD_LENGTH = 80;
+/** libvirt's `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` macro. */
 export const VIR_DOMAIN_MEMORY_PARAM_UNLIMITED = 9007199254740991;
+/** libvirt's `VIR_DOMAIN_SCHED_FIELD_LENGTH` macro. */
 export const VIR_DOMAIN_SCHED_FIELD_LENGTH = 80;
+/** libvirt's `VIR_DOMAIN_SEND_KEY_MAX_KEYS` macro. */
 export const VIR_DOMAIN_SEND_KEY_MAX_KEYS = 16;
+/** libvirt's `VIR_KEYCODE_SET_RFB` macro. */
 export const VIR_KEYCODE_SET_RFB = 9;
+/** libvirt's `VIR_NODE_CPU_STATS_FIELD_LENGTH` macro. */
 export const VIR_NODE_CPU_STATS_FIELD_LENGTH = 80;
+/** libvirt's `VIR_NODE_MEMORY_STATS_FIELD_LENGTH` macro. */
 export const VIR_NODE_MEMORY_STATS_FIELD_LENGTH = 80;
+/** libvirt's `VIR_SECURITY_DOI_BUFLEN` macro. */
 export const VIR_SECURITY_DOI_BUFLEN = 257;
+/** libvirt's `VIR_SECURITY_LABEL_BUFLEN` macro. */
 export const VIR_SECURITY_LABEL_BUFLEN = 4097;
+/** libvirt's `VIR_SECURITY_MODEL_BUFLEN` macro. */
 export const VIR_SECURITY_MODEL_BUFLEN = 257;
+/** libvirt's `VIR_TYPED_PARAM_FIELD_LENGTH` macro. */
 export const VIR_TYPED_PARAM_FIELD_LENGTH = 80;
+/** libvirt's `VIR_UUID_BUFLEN` macro. */
 export const VIR_UUID_BUFLEN = 16;
+/** libvirt's `VIR_UUID_STRING_BUFLEN` macro. */
 export const VIR_UUID_STRING_BUFLEN = 37;
 
+/** libvirt's `VIR_CLIENT_INFO_READONLY` (a boolean typed parameter). */
 export const VIR_CLIENT_INFO_READONLY = "readonly";
+/** libvirt's `VIR_CLIENT_INFO_SASL_USER_NAME` (a string typed parameter). */
 export const VIR_CLIENT_INFO_SASL_USER_NAME = "sasl_user_name";
+/** libvirt's `VIR_CLIENT_INFO_SELINUX_CONTEXT` (a string typed parameter). */
 export const VIR_CLIENT_INFO_SELINUX_CONTEXT = "selinux_context";
+/** libvirt's `VIR_CLIENT_INFO_SOCKET_ADDR` (a string typed parameter). */
 export const VIR_CLIENT_INFO_SOCKET_ADDR = "sock_addr";
+/** libvirt's `VIR_CLIENT_INFO_UNIX_GROUP_ID` (a int typed parameter). */
 export const VIR_CLIENT_INFO_UNIX_GROUP_ID = "unix_group_id";
+/** libvirt's `VIR_CLIENT_INFO_UNIX_GROUP_NAME` (a string typed parameter). */
 export const VIR_CLIENT_INFO_UNIX_GROUP_NAME = "unix_group_name";
+/** libvirt's `VIR_CLIENT_INFO_UNIX_PROCESS_ID` (a int typed parameter). */
 export const VIR_CLIENT_INFO_UNIX_PROCESS_ID = "unix_process_id";
+/** libvirt's `VIR_CLIENT_INFO_UNIX_USER_ID` (a int typed parameter). */
 export const VIR_CLIENT_INFO_UNIX_USER_ID = "unix_user_id";
+/** libvirt's `VIR_CLIENT_INFO_UNIX_USER_NAME` (a string typed parameter). */
 export const VIR_CLIENT_INFO_UNIX_USER_NAME = "unix_user_name";
+/** libvirt's `VIR_CLIENT_INFO_X509_DISTINGUISHED_NAME` (a string typed parameter). */
 export const VIR_CLIENT_INFO_X509_DISTINGUISHED_NAME = "tls_x509_dname";
+/** libvirt's `VIR_CONNECT_IDENTITY_GROUP_NAME` (a string typed parameter). */
 export const VIR_CONNECT_IDENTITY_GROUP_NAME = "group-name";
+/** libvirt's `VIR_CONNECT_IDENTITY_PROCESS_ID` (a llong typed parameter). */
 export const VIR_CONNECT_IDENTITY_PROCESS_ID = "process-id";
+/** libvirt's `VIR_CONNECT_IDENTITY_PROCESS_TIME` (a ullong typed parameter). */
 export const VIR_CONNECT_IDENTITY_PROCESS_TIME = "process-time";
+/** libvirt's `VIR_CONNECT_IDENTITY_SASL_USER_NAME` (a string typed parameter). */
 export const VIR_CONNECT_IDENTITY_SASL_USER_NAME = "sasl-user-name";
+/** libvirt's `VIR_CONNECT_IDENTITY_SELINUX_CONTEXT` (a string typed parameter). */
 export const VIR_CONNECT_IDENTITY_SELINUX_CONTEXT = "selinux-context";
+/** libvirt's `VIR_CONNECT_IDENTITY_UNIX_GROUP_ID` (a ullong typed parameter). */
 export const VIR_CONNECT_IDENTITY_UNIX_GROUP_ID = "unix-group-id";
+/** libvirt's `VIR_CONNECT_IDENTITY_UNIX_USER_ID` (a ullong typed parameter). */
 export const VIR_CONNECT_IDENTITY_UNIX_USER_ID = "unix-user-id";
+/** libvirt's `VIR_CONNECT_IDENTITY_USER_NAME` (a string typed parameter). */
 export const VIR_CONNECT_IDENTITY_USER_NAME = "user-name";
+/** libvirt's `VIR_CONNECT_IDENTITY_X509_DISTINGUISHED_NAME` (a string typed parameter). */
 export const VIR_CONNECT_IDENTITY_X509_DISTINGUISHED_NAME = "x509-distinguished-name";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_IN_AVERAGE` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_IN_AVERAGE = "inbound.average";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_IN_BURST` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_IN_BURST = "inbound.burst";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_IN_FLOOR` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_IN_FLOOR = "inbound.floor";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_IN_PEAK` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_IN_PEAK = "inbound.peak";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE = "outbound.average";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_OUT_BURST` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_OUT_BURST = "outbound.burst";
+/** libvirt's `VIR_DOMAIN_BANDWIDTH_OUT_PEAK` (a uint typed parameter). */
 export const VIR_DOMAIN_BANDWIDTH_OUT_PEAK = "outbound.peak";
+/** libvirt's `VIR_DOMAIN_BLKIO_DEVICE_READ_BPS` (a string typed parameter). */
 export const VIR_DOMAIN_BLKIO_DEVICE_READ_BPS = "device_read_bytes_sec";
+/** libvirt's `VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS` (a string typed parameter). */
 export const VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS = "device_read_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLKIO_DEVICE_WEIGHT` (a string typed parameter). */
 export const VIR_DOMAIN_BLKIO_DEVICE_WEIGHT = "device_weight";
+/** libvirt's `VIR_DOMAIN_BLKIO_DEVICE_WRITE_BPS` (a string typed parameter). */
 export const VIR_DOMAIN_BLKIO_DEVICE_WRITE_BPS = "device_write_bytes_sec";
+/** libvirt's `VIR_DOMAIN_BLKIO_DEVICE_WRITE_IOPS` (a string typed parameter). */
 export const VIR_DOMAIN_BLKIO_DEVICE_WRITE_IOPS = "device_write_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLKIO_WEIGHT` (a uint typed parameter). */
 export const VIR_DOMAIN_BLKIO_WEIGHT = "weight";
+/** libvirt's `VIR_DOMAIN_BLOCK_COPY_BANDWIDTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_COPY_BANDWIDTH = "bandwidth";
+/** libvirt's `VIR_DOMAIN_BLOCK_COPY_BUF_SIZE` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_COPY_BUF_SIZE = "buf-size";
+/** libvirt's `VIR_DOMAIN_BLOCK_COPY_GRANULARITY` (a uint typed parameter). */
 export const VIR_DOMAIN_BLOCK_COPY_GRANULARITY = "granularity";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME = "group_name";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC = "read_bytes_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX = "read_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX_LENGTH = "read_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC = "read_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX = "read_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX_LENGTH = "read_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_SIZE_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_SIZE_IOPS_SEC = "size_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC = "total_bytes_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX = "total_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH = "total_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC = "total_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX = "total_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH = "total_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC = "write_bytes_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX = "write_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX_LENGTH = "write_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC = "write_iops_sec";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX = "write_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX_LENGTH = "write_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_ERRS` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_ERRS = "errs";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ = "flush_operations";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES = "flush_total_times";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_READ_BYTES` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_READ_BYTES = "rd_bytes";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_READ_REQ` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_READ_REQ = "rd_operations";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES = "rd_total_times";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES = "wr_bytes";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_WRITE_REQ` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_WRITE_REQ = "wr_operations";
+/** libvirt's `VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES` (a llong typed parameter). */
 export const VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES = "wr_total_times";
+/** libvirt's `VIR_DOMAIN_CPU_STATS_CPUTIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_CPU_STATS_CPUTIME = "cpu_time";
+/** libvirt's `VIR_DOMAIN_CPU_STATS_SYSTEMTIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_CPU_STATS_SYSTEMTIME = "system_time";
+/** libvirt's `VIR_DOMAIN_CPU_STATS_USERTIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_CPU_STATS_USERTIME = "user_time";
+/** libvirt's `VIR_DOMAIN_CPU_STATS_VCPUTIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_CPU_STATS_VCPUTIME = "vcpu_time";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_COUNT = "disk.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_PREFIX = "disk.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_ALIAS` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_ALIAS = ".alias";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_COUNT = ".dependency.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_PREFIX = ".dependency.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_DEPENDENCY_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_GUEST_ALIAS` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_GUEST_ALIAS = ".guest_alias";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_GUEST_BUS`. */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_GUEST_BUS = ".guest_bus";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_PARTITION` (a boolean typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_PARTITION = ".partition";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_SERIAL` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_DISK_SUFFIX_SERIAL = ".serial";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_COUNT = "fs.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_PREFIX = "fs.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_COUNT` (a int typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_COUNT = ".disk.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_PREFIX = ".disk.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_ALIAS` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_ALIAS = ".alias";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_DEVICE` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_DEVICE = ".device";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_SERIAL` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_DISK_SUFFIX_SERIAL = ".serial";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_FSTYPE` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_FSTYPE = ".fstype";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_MOUNTPOINT` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_MOUNTPOINT = ".mountpoint";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_TOTAL_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_TOTAL_BYTES = ".total-bytes";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_USED_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_FS_SUFFIX_USED_BYTES = ".used-bytes";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_HOSTNAME_HOSTNAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_HOSTNAME_HOSTNAME = "hostname";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_COUNT = "if.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_PREFIX = "if.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_COUNT = ".addr.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_PREFIX = ".addr.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_ADDR` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_ADDR = ".addr";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_PREFIX = ".prefix";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_TYPE` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_ADDR_SUFFIX_TYPE = ".type";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_HWADDR` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_HWADDR = ".hwaddr";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_IF_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_LOAD_15M` (a double typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_LOAD_15M = "load.15m";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_LOAD_1M` (a double typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_LOAD_1M = "load.1m";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_LOAD_5M` (a double typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_LOAD_5M = "load.5m";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_ID`. */
 export const VIR_DOMAIN_GUEST_INFO_OS_ID = "os.id";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_KERNEL_RELEASE` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_KERNEL_RELEASE = "os.kernel-release";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_KERNEL_VERSION` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_KERNEL_VERSION = "os.kernel-version";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_MACHINE` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_MACHINE = "os.machine";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_NAME = "os.name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_PRETTY_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_PRETTY_NAME = "os.pretty-name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_VARIANT` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_VARIANT = "os.variant";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_VARIANT_ID` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_VARIANT_ID = "os.variant-id";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_VERSION` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_VERSION = "os.version";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_OS_VERSION_ID` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_OS_VERSION_ID = "os.version-id";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_TIMEZONE_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_TIMEZONE_NAME = "timezone.name";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_TIMEZONE_OFFSET` (a int typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_TIMEZONE_OFFSET = "timezone.offset";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_USER_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_USER_COUNT = "user.count";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_USER_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_USER_PREFIX = "user.";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_DOMAIN` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_DOMAIN = ".domain";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_LOGIN_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_LOGIN_TIME = ".login-time";
+/** libvirt's `VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_GUEST_INFO_USER_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_IOTHREAD_POLL_GROW`. */
 export const VIR_DOMAIN_IOTHREAD_POLL_GROW = "poll_grow";
+/** libvirt's `VIR_DOMAIN_IOTHREAD_POLL_MAX_NS` (a ullong typed parameter). */
 export const VIR_DOMAIN_IOTHREAD_POLL_MAX_NS = "poll_max_ns";
+/** libvirt's `VIR_DOMAIN_IOTHREAD_POLL_SHRINK`. */
 export const VIR_DOMAIN_IOTHREAD_POLL_SHRINK = "poll_shrink";
+/** libvirt's `VIR_DOMAIN_IOTHREAD_THREAD_POOL_MAX` (a int typed parameter). */
 export const VIR_DOMAIN_IOTHREAD_THREAD_POOL_MAX = "thread_pool_max";
+/** libvirt's `VIR_DOMAIN_IOTHREAD_THREAD_POOL_MIN` (a int typed parameter). */
 export const VIR_DOMAIN_IOTHREAD_THREAD_POOL_MIN = "thread_pool_min";
+/** libvirt's `VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE` (a int typed parameter). */
 export const VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE = "auto_converge_throttle";
+/** libvirt's `VIR_DOMAIN_JOB_COMPRESSION_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_COMPRESSION_BYTES = "compression_bytes";
+/** libvirt's `VIR_DOMAIN_JOB_COMPRESSION_CACHE` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_COMPRESSION_CACHE = "compression_cache";
+/** libvirt's `VIR_DOMAIN_JOB_COMPRESSION_CACHE_MISSES` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_COMPRESSION_CACHE_MISSES = "compression_cache_misses";
+/** libvirt's `VIR_DOMAIN_JOB_COMPRESSION_OVERFLOW` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_COMPRESSION_OVERFLOW = "compression_overflow";
+/** libvirt's `VIR_DOMAIN_JOB_COMPRESSION_PAGES` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_COMPRESSION_PAGES = "compression_pages";
+/** libvirt's `VIR_DOMAIN_JOB_DATA_PROCESSED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DATA_PROCESSED = "data_processed";
+/** libvirt's `VIR_DOMAIN_JOB_DATA_REMAINING` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DATA_REMAINING = "data_remaining";
+/** libvirt's `VIR_DOMAIN_JOB_DATA_TOTAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DATA_TOTAL = "data_total";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_BPS` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_BPS = "disk_bps";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_PROCESSED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_PROCESSED = "disk_processed";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_REMAINING` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_REMAINING = "disk_remaining";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_TEMP_TOTAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_TEMP_TOTAL = "disk_temp_total";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_TEMP_USED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_TEMP_USED = "disk_temp_used";
+/** libvirt's `VIR_DOMAIN_JOB_DISK_TOTAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DISK_TOTAL = "disk_total";
+/** libvirt's `VIR_DOMAIN_JOB_DOWNTIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DOWNTIME = "downtime";
+/** libvirt's `VIR_DOMAIN_JOB_DOWNTIME_NET` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_DOWNTIME_NET = "downtime_net";
+/** libvirt's `VIR_DOMAIN_JOB_ERRMSG`. */
 export const VIR_DOMAIN_JOB_ERRMSG = "errmsg";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_BPS` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_BPS = "memory_bps";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_CONSTANT` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_CONSTANT = "memory_constant";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE = "memory_dirty_rate";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_ITERATION` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_ITERATION = "memory_iteration";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_NORMAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_NORMAL = "memory_normal";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_NORMAL_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_NORMAL_BYTES = "memory_normal_bytes";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE = "memory_page_size";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS = "memory_postcopy_requests";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_PROCESSED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_PROCESSED = "memory_processed";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_REMAINING` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_REMAINING = "memory_remaining";
+/** libvirt's `VIR_DOMAIN_JOB_MEMORY_TOTAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_MEMORY_TOTAL = "memory_total";
+/** libvirt's `VIR_DOMAIN_JOB_OPERATION` (a int typed parameter). */
 export const VIR_DOMAIN_JOB_OPERATION = "operation";
+/** libvirt's `VIR_DOMAIN_JOB_SETUP_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_SETUP_TIME = "setup_time";
+/** libvirt's `VIR_DOMAIN_JOB_SUCCESS` (a boolean typed parameter). */
 export const VIR_DOMAIN_JOB_SUCCESS = "success";
+/** libvirt's `VIR_DOMAIN_JOB_TIME_ELAPSED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_TIME_ELAPSED = "time_elapsed";
+/** libvirt's `VIR_DOMAIN_JOB_TIME_ELAPSED_NET` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_TIME_ELAPSED_NET = "time_elapsed_net";
+/** libvirt's `VIR_DOMAIN_JOB_TIME_REMAINING` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_TIME_REMAINING = "time_remaining";
+/** libvirt's `VIR_DOMAIN_JOB_VFIO_DATA_TRANSFERRED` (a ullong typed parameter). */
 export const VIR_DOMAIN_JOB_VFIO_DATA_TRANSFERRED = "vfio_data_transferred";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR` (a uint typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR = "sev-api-major";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MINOR` (a uint typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MINOR = "sev-api-minor";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_BUILD_ID` (a uint typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_BUILD_ID = "sev-build-id";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_MEASUREMENT` (a string typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_MEASUREMENT = "sev-measurement";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_POLICY` (a uint typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_POLICY = "sev-policy";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET` (a string typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET = "sev-secret";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER` (a string typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER = "sev-secret-header";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_SET_ADDRESS` (a ullong typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_SET_ADDRESS = "sev-secret-set-address";
+/** libvirt's `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SNP_POLICY` (a ullong typed parameter). */
 export const VIR_DOMAIN_LAUNCH_SECURITY_SEV_SNP_POLICY = "sev-snp-policy";
+/** libvirt's `VIR_DOMAIN_MEMORY_HARD_LIMIT` (a ullong typed parameter). */
 export const VIR_DOMAIN_MEMORY_HARD_LIMIT = "hard_limit";
+/** libvirt's `VIR_DOMAIN_MEMORY_MIN_GUARANTEE` (a ullong typed parameter). */
 export const VIR_DOMAIN_MEMORY_MIN_GUARANTEE = "min_guarantee";
+/** libvirt's `VIR_DOMAIN_MEMORY_SOFT_LIMIT` (a ullong typed parameter). */
 export const VIR_DOMAIN_MEMORY_SOFT_LIMIT = "soft_limit";
+/** libvirt's `VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT` (a ullong typed parameter). */
 export const VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT = "swap_hard_limit";
+/** libvirt's `VIR_DOMAIN_NUMA_MODE` (a int typed parameter). */
 export const VIR_DOMAIN_NUMA_MODE = "numa_mode";
+/** libvirt's `VIR_DOMAIN_NUMA_NODESET` (a string typed parameter). */
 export const VIR_DOMAIN_NUMA_NODESET = "numa_nodeset";
+/** libvirt's `VIR_DOMAIN_SAVE_PARAM_DXML` (a string typed parameter). */
 export const VIR_DOMAIN_SAVE_PARAM_DXML = "dxml";
+/** libvirt's `VIR_DOMAIN_SAVE_PARAM_FILE` (a string typed parameter). */
 export const VIR_DOMAIN_SAVE_PARAM_FILE = "file";
+/** libvirt's `VIR_DOMAIN_SAVE_PARAM_IMAGE_FORMAT` (a string typed parameter). */
 export const VIR_DOMAIN_SAVE_PARAM_IMAGE_FORMAT = "image_format";
+/** libvirt's `VIR_DOMAIN_SAVE_PARAM_PARALLEL_CHANNELS` (a int typed parameter). */
 export const VIR_DOMAIN_SAVE_PARAM_PARALLEL_CHANNELS = "parallel.channels";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_CAP` (a uint typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_CAP = "cap";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_CPU_SHARES` (a ullong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_CPU_SHARES = "cpu_shares";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD = "emulator_period";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA = "emulator_quota";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD = "global_period";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA = "global_quota";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_IOTHREAD_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_IOTHREAD_PERIOD = "iothread_period";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_IOTHREAD_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_IOTHREAD_QUOTA = "iothread_quota";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_LIMIT` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_LIMIT = "limit";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_RESERVATION` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_RESERVATION = "reservation";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_SHARES` (a int typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_SHARES = "shares";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_VCPU_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_VCPU_PERIOD = "vcpu_period";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_VCPU_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_VCPU_QUOTA = "vcpu_quota";
+/** libvirt's `VIR_DOMAIN_SCHEDULER_WEIGHT` (a uint typed parameter). */
 export const VIR_DOMAIN_SCHEDULER_WEIGHT = "weight";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_AVAILABLE` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_AVAILABLE = "balloon.available";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_CURRENT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_CURRENT = "balloon.current";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_DISK_CACHES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_DISK_CACHES = "balloon.disk_caches";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_HUGETLB_PGALLOC` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_HUGETLB_PGALLOC = "balloon.hugetlb_pgalloc";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_HUGETLB_PGFAIL` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_HUGETLB_PGFAIL = "balloon.hugetlb_pgfail";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_LAST_UPDATE` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_LAST_UPDATE = "balloon.last-update";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_MAJOR_FAULT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_MAJOR_FAULT = "balloon.major_fault";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_MAXIMUM` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_MAXIMUM = "balloon.maximum";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_MINOR_FAULT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_MINOR_FAULT = "balloon.minor_fault";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_RSS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_RSS = "balloon.rss";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_SWAP_IN` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_SWAP_IN = "balloon.swap_in";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_SWAP_OUT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_SWAP_OUT = "balloon.swap_out";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_UNUSED` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_UNUSED = "balloon.unused";
+/** libvirt's `VIR_DOMAIN_STATS_BALLOON_USABLE` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BALLOON_USABLE = "balloon.usable";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_COUNT = "block.count";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_PREFIX = "block.";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_ALLOCATION` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_ALLOCATION = ".allocation";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_BACKINGINDEX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_BACKINGINDEX = ".backingIndex";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_CAPACITY` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_CAPACITY = ".capacity";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_ERRORS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_ERRORS = ".errors";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_FL_REQS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_FL_REQS = ".fl.reqs";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_FL_TIMES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_FL_TIMES = ".fl.times";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_PATH` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_PATH = ".path";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_PHYSICAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_PHYSICAL = ".physical";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_BYTES = ".rd.bytes";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_REQS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_REQS = ".rd.reqs";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_TIMES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_RD_TIMES = ".rd.times";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_THRESHOLD` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_THRESHOLD = ".threshold";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_BYTES = ".wr.bytes";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_REQS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_REQS = ".wr.reqs";
+/** libvirt's `VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_TIMES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_BLOCK_SUFFIX_WR_TIMES = ".wr.times";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_COUNT = "cpu.cache.monitor.count";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_PREFIX = "cpu.cache.monitor.";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_COUNT = ".bank.count";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_PREFIX = ".bank.";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_SUFFIX_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_SUFFIX_BYTES = ".bytes";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_SUFFIX_ID` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_BANK_SUFFIX_ID = ".id";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_VCPUS` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_CACHE_MONITOR_SUFFIX_VCPUS = ".vcpus";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_HALTPOLL_FAIL_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_HALTPOLL_FAIL_TIME = "cpu.haltpoll.fail.time";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_HALTPOLL_SUCCESS_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_HALTPOLL_SUCCESS_TIME = "cpu.haltpoll.success.time";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_SYSTEM` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_SYSTEM = "cpu.system";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_TIME = "cpu.time";
+/** libvirt's `VIR_DOMAIN_STATS_CPU_USER` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_CPU_USER = "cpu.user";
+/** libvirt's `VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_CUR` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_CUR = ".cur";
+/** libvirt's `VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_MAX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_MAX = ".max";
+/** libvirt's `VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_SUM` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_CUSTOM_SUFFIX_TYPE_SUM = ".sum";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_CALC_MODE` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_CALC_MODE = "dirtyrate.calc_mode";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_CALC_PERIOD` (a int typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_CALC_PERIOD = "dirtyrate.calc_period";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_CALC_START_TIME` (a llong typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_CALC_START_TIME = "dirtyrate.calc_start_time";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_CALC_STATUS` (a int typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_CALC_STATUS = "dirtyrate.calc_status";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_MEGABYTES_PER_SECOND` (a llong typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_MEGABYTES_PER_SECOND = "dirtyrate.megabytes_per_second";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_VCPU_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_VCPU_PREFIX = "dirtyrate.vcpu.";
+/** libvirt's `VIR_DOMAIN_STATS_DIRTYRATE_VCPU_SUFFIX_MEGABYTES_PER_SECOND` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_DIRTYRATE_VCPU_SUFFIX_MEGABYTES_PER_SECOND = ".megabytes_per_second";
+/** libvirt's `VIR_DOMAIN_STATS_IOTHREAD_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_IOTHREAD_COUNT = "iothread.count";
+/** libvirt's `VIR_DOMAIN_STATS_IOTHREAD_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_IOTHREAD_PREFIX = "iothread.";
+/** libvirt's `VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_GROW` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_GROW = ".poll-grow";
+/** libvirt's `VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_MAX_NS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_MAX_NS = ".poll-max-ns";
+/** libvirt's `VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_SHRINK` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_IOTHREAD_SUFFIX_POLL_SHRINK = ".poll-shrink";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_COUNT = "memory.bandwidth.monitor.count";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_PREFIX = "memory.bandwidth.monitor.";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_COUNT`. */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_COUNT = ".node.count";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_PREFIX = ".node.";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_BYTES_LOCAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_BYTES_LOCAL = ".bytes.local";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_BYTES_TOTAL` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_BYTES_TOTAL = ".bytes.total";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_ID` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_NODE_SUFFIX_ID = ".id";
+/** libvirt's `VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_VCPUS` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_MEMORY_BANDWIDTH_MONITOR_SUFFIX_VCPUS = ".vcpus";
+/** libvirt's `VIR_DOMAIN_STATS_NET_COUNT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_NET_COUNT = "net.count";
+/** libvirt's `VIR_DOMAIN_STATS_NET_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_NET_PREFIX = "net.";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_NAME = ".name";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_RX_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_RX_BYTES = ".rx.bytes";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_RX_DROP` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_RX_DROP = ".rx.drop";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_RX_ERRS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_RX_ERRS = ".rx.errs";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_RX_PKTS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_RX_PKTS = ".rx.pkts";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_TX_BYTES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_TX_BYTES = ".tx.bytes";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_TX_DROP` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_TX_DROP = ".tx.drop";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_TX_ERRS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_TX_ERRS = ".tx.errs";
+/** libvirt's `VIR_DOMAIN_STATS_NET_SUFFIX_TX_PKTS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_NET_SUFFIX_TX_PKTS = ".tx.pkts";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_ALIGNMENT_FAULTS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_ALIGNMENT_FAULTS = "perf.alignment_faults";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_BRANCH_INSTRUCTIONS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_BRANCH_INSTRUCTIONS = "perf.branch_instructions";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_BRANCH_MISSES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_BRANCH_MISSES = "perf.branch_misses";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_BUS_CYCLES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_BUS_CYCLES = "perf.bus_cycles";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CACHE_MISSES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CACHE_MISSES = "perf.cache_misses";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CACHE_REFERENCES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CACHE_REFERENCES = "perf.cache_references";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CMT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CMT = "perf.cmt";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CONTEXT_SWITCHES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CONTEXT_SWITCHES = "perf.context_switches";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CPU_CLOCK` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CPU_CLOCK = "perf.cpu_clock";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CPU_CYCLES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CPU_CYCLES = "perf.cpu_cycles";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_CPU_MIGRATIONS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_CPU_MIGRATIONS = "perf.cpu_migrations";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_EMULATION_FAULTS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_EMULATION_FAULTS = "perf.emulation_faults";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_INSTRUCTIONS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_INSTRUCTIONS = "perf.instructions";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_MBML` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_MBML = "perf.mbml";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_MBMT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_MBMT = "perf.mbmt";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_PAGE_FAULTS` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_PAGE_FAULTS = "perf.page_faults";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_PAGE_FAULTS_MAJ` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_PAGE_FAULTS_MAJ = "perf.page_faults_maj";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_PAGE_FAULTS_MIN` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_PAGE_FAULTS_MIN = "perf.page_faults_min";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_REF_CPU_CYCLES` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_REF_CPU_CYCLES = "perf.ref_cpu_cycles";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_STALLED_CYCLES_BACKEND` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_STALLED_CYCLES_BACKEND = "perf.stalled_cycles_backend";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_STALLED_CYCLES_FRONTEND` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_STALLED_CYCLES_FRONTEND = "perf.stalled_cycles_frontend";
+/** libvirt's `VIR_DOMAIN_STATS_PERF_TASK_CLOCK` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_PERF_TASK_CLOCK = "perf.task_clock";
+/** libvirt's `VIR_DOMAIN_STATS_STATE_REASON` (a int typed parameter). */
 export const VIR_DOMAIN_STATS_STATE_REASON = "state.reason";
+/** libvirt's `VIR_DOMAIN_STATS_STATE_STATE` (a int typed parameter). */
 export const VIR_DOMAIN_STATS_STATE_STATE = "state.state";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_CURRENT` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_CURRENT = "vcpu.current";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_MAXIMUM` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_MAXIMUM = "vcpu.maximum";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_PREFIX` (a uint typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_PREFIX = "vcpu.";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_SUFFIX_DELAY` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_SUFFIX_DELAY = ".delay";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_SUFFIX_HALTED` (a boolean typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_SUFFIX_HALTED = ".halted";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_SUFFIX_STATE` (a int typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_SUFFIX_STATE = ".state";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_SUFFIX_TIME` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_SUFFIX_TIME = ".time";
+/** libvirt's `VIR_DOMAIN_STATS_VCPU_SUFFIX_WAIT` (a ullong typed parameter). */
 export const VIR_DOMAIN_STATS_VCPU_SUFFIX_WAIT = ".wait";
+/** libvirt's `VIR_DOMAIN_STATS_VM_PREFIX`. */
 export const VIR_DOMAIN_STATS_VM_PREFIX = "vm.";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_DISK` (a string typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_DISK = "blkdeviotune.disk";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_GROUP_NAME` (a string typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_GROUP_NAME = "blkdeviotune.group_name";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC = "blkdeviotune.read_bytes_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX = "blkdeviotune.read_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX_LENGTH = "blkdeviotune.read_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC = "blkdeviotune.read_iops_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX = "blkdeviotune.read_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX_LENGTH = "blkdeviotune.read_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_SIZE_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_SIZE_IOPS_SEC = "blkdeviotune.size_iops_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC = "blkdeviotune.total_bytes_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX = "blkdeviotune.total_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX_LENGTH = "blkdeviotune.total_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC = "blkdeviotune.total_iops_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX = "blkdeviotune.total_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX_LENGTH = "blkdeviotune.total_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC = "blkdeviotune.write_bytes_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX = "blkdeviotune.write_bytes_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX_LENGTH = "blkdeviotune.write_bytes_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC = "blkdeviotune.write_iops_sec";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX = "blkdeviotune.write_iops_sec_max";
+/** libvirt's `VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX_LENGTH` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX_LENGTH = "blkdeviotune.write_iops_sec_max_length";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_CPU_SHARES` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_CPU_SHARES = "cputune.cpu_shares";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_EMULATORPIN` (a string typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_EMULATORPIN = "cputune.emulatorpin";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_EMULATOR_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_EMULATOR_PERIOD = "cputune.emulator_period";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_EMULATOR_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_EMULATOR_QUOTA = "cputune.emulator_quota";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_GLOBAL_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_GLOBAL_PERIOD = "cputune.global_period";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_GLOBAL_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_GLOBAL_QUOTA = "cputune.global_quota";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_IOTHREADSPIN` (a string typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_IOTHREADSPIN = "cputune.iothreadpin%u";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_PERIOD = "cputune.iothread_period";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_QUOTA = "cputune.iothread_quota";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_VCPUPIN` (a string typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_VCPUPIN = "cputune.vcpupin%u";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_VCPU_PERIOD` (a ullong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_VCPU_PERIOD = "cputune.vcpu_period";
+/** libvirt's `VIR_DOMAIN_TUNABLE_CPU_VCPU_QUOTA` (a llong typed parameter). */
 export const VIR_DOMAIN_TUNABLE_CPU_VCPU_QUOTA = "cputune.vcpu_quota";
+/** libvirt's `VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT = "auto_converge.increment";
+/** libvirt's `VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL = "auto_converge.initial";
+/** libvirt's `VIR_MIGRATE_PARAM_BANDWIDTH` (a ullong typed parameter). */
 export const VIR_MIGRATE_PARAM_BANDWIDTH = "bandwidth";
+/** libvirt's `VIR_MIGRATE_PARAM_BANDWIDTH_AVAIL_SWITCHOVER` (a ullong typed parameter). */
 export const VIR_MIGRATE_PARAM_BANDWIDTH_AVAIL_SWITCHOVER = "bandwidth.avail.switchover";
+/** libvirt's `VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY` (a ullong typed parameter). */
 export const VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY = "bandwidth.postcopy";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION = "compression";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_MT_DTHREADS` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_MT_DTHREADS = "compression.mt.dthreads";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_MT_LEVEL` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_MT_LEVEL = "compression.mt.level";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_MT_THREADS` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_MT_THREADS = "compression.mt.threads";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_XBZRLE_CACHE` (a ullong typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_XBZRLE_CACHE = "compression.xbzrle.cache";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_ZLIB_LEVEL` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_ZLIB_LEVEL = "compression.zlib.level";
+/** libvirt's `VIR_MIGRATE_PARAM_COMPRESSION_ZSTD_LEVEL` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
+/** libvirt's `VIR_MIGRATE_PARAM_DEST_NAME` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_DEST_NAME = "destination_name";
+/** libvirt's `VIR_MIGRATE_PARAM_DEST_XML` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_DEST_XML = "destination_xml";
+/** libvirt's `VIR_MIGRATE_PARAM_DISKS_PORT` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_DISKS_PORT = "disks_port";
+/** libvirt's `VIR_MIGRATE_PARAM_DISKS_URI` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_DISKS_URI = "disks_uri";
+/** libvirt's `VIR_MIGRATE_PARAM_GRAPHICS_URI` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_GRAPHICS_URI = "graphics_uri";
+/** libvirt's `VIR_MIGRATE_PARAM_LISTEN_ADDRESS` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_LISTEN_ADDRESS = "listen_address";
+/** libvirt's `VIR_MIGRATE_PARAM_MIGRATE_DISKS` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_MIGRATE_DISKS = "migrate_disks";
+/** libvirt's `VIR_MIGRATE_PARAM_MIGRATE_DISKS_DETECT_ZEROES` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_MIGRATE_DISKS_DETECT_ZEROES = "migrate_disks_detect_zeroes";
+/** libvirt's `VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS` (a int typed parameter). */
 export const VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS = "parallel.connections";
+/** libvirt's `VIR_MIGRATE_PARAM_PERSIST_XML` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_PERSIST_XML = "persistent_xml";
+/** libvirt's `VIR_MIGRATE_PARAM_TLS_DESTINATION` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_TLS_DESTINATION = "tls.destination";
+/** libvirt's `VIR_MIGRATE_PARAM_URI` (a string typed parameter). */
 export const VIR_MIGRATE_PARAM_URI = "migrate_uri";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE = "inbound.average";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_IN_BURST` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_IN_BURST = "inbound.burst";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR = "inbound.floor";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK = "inbound.peak";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_OUT_AVERAGE` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_OUT_AVERAGE = "outbound.average";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_OUT_BURST` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_OUT_BURST = "outbound.burst";
+/** libvirt's `VIR_NETWORK_PORT_BANDWIDTH_OUT_PEAK` (a uint typed parameter). */
 export const VIR_NETWORK_PORT_BANDWIDTH_OUT_PEAK = "outbound.peak";
+/** libvirt's `VIR_NODE_CPU_STATS_IDLE`. */
 export const VIR_NODE_CPU_STATS_IDLE = "idle";
+/** libvirt's `VIR_NODE_CPU_STATS_INTR`. */
 export const VIR_NODE_CPU_STATS_INTR = "intr";
+/** libvirt's `VIR_NODE_CPU_STATS_IOWAIT`. */
 export const VIR_NODE_CPU_STATS_IOWAIT = "iowait";
+/** libvirt's `VIR_NODE_CPU_STATS_KERNEL`. */
 export const VIR_NODE_CPU_STATS_KERNEL = "kernel";
+/** libvirt's `VIR_NODE_CPU_STATS_USER`. */
 export const VIR_NODE_CPU_STATS_USER = "user";
+/** libvirt's `VIR_NODE_CPU_STATS_UTILIZATION`. */
 export const VIR_NODE_CPU_STATS_UTILIZATION = "utilization";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_FULL_SCANS`. */
 export const VIR_NODE_MEMORY_SHARED_FULL_SCANS = "shm_full_scans";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_MERGE_ACROSS_NODES` (a uint typed parameter). */
 export const VIR_NODE_MEMORY_SHARED_MERGE_ACROSS_NODES = "shm_merge_across_nodes";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_PAGES_SHARED`. */
 export const VIR_NODE_MEMORY_SHARED_PAGES_SHARED = "shm_pages_shared";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_PAGES_SHARING`. */
 export const VIR_NODE_MEMORY_SHARED_PAGES_SHARING = "shm_pages_sharing";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_PAGES_TO_SCAN` (a uint typed parameter). */
 export const VIR_NODE_MEMORY_SHARED_PAGES_TO_SCAN = "shm_pages_to_scan";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_PAGES_UNSHARED`. */
 export const VIR_NODE_MEMORY_SHARED_PAGES_UNSHARED = "shm_pages_unshared";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_PAGES_VOLATILE`. */
 export const VIR_NODE_MEMORY_SHARED_PAGES_VOLATILE = "shm_pages_volatile";
+/** libvirt's `VIR_NODE_MEMORY_SHARED_SLEEP_MILLISECS` (a uint typed parameter). */
 export const VIR_NODE_MEMORY_SHARED_SLEEP_MILLISECS = "shm_sleep_millisecs";
+/** libvirt's `VIR_NODE_MEMORY_STATS_BUFFERS`. */
 export const VIR_NODE_MEMORY_STATS_BUFFERS = "buffers";
+/** libvirt's `VIR_NODE_MEMORY_STATS_CACHED`. */
 export const VIR_NODE_MEMORY_STATS_CACHED = "cached";
+/** libvirt's `VIR_NODE_MEMORY_STATS_FREE`. */
 export const VIR_NODE_MEMORY_STATS_FREE = "free";
+/** libvirt's `VIR_NODE_MEMORY_STATS_TOTAL`. */
 export const VIR_NODE_MEMORY_STATS_TOTAL = "total";
+/** libvirt's `VIR_NODE_SEV_CBITPOS`. */
 export const VIR_NODE_SEV_CBITPOS = "cbitpos";
+/** libvirt's `VIR_NODE_SEV_CERT_CHAIN`. */
 export const VIR_NODE_SEV_CERT_CHAIN = "cert-chain";
+/** libvirt's `VIR_NODE_SEV_CPU0_ID`. */
 export const VIR_NODE_SEV_CPU0_ID = "cpu0-id";
+/** libvirt's `VIR_NODE_SEV_MAX_ES_GUESTS` (a uint typed parameter). */
 export const VIR_NODE_SEV_MAX_ES_GUESTS = "max-es-guests";
+/** libvirt's `VIR_NODE_SEV_MAX_GUESTS` (a uint typed parameter). */
 export const VIR_NODE_SEV_MAX_GUESTS = "max-guests";
+/** libvirt's `VIR_NODE_SEV_PDH`. */
 export const VIR_NODE_SEV_PDH = "pdh";
+/** libvirt's `VIR_NODE_SEV_REDUCED_PHYS_BITS`. */
 export const VIR_NODE_SEV_REDUCED_PHYS_BITS = "reduced-phys-bits";
+/** libvirt's `VIR_PERF_PARAM_ALIGNMENT_FAULTS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_ALIGNMENT_FAULTS = "alignment_faults";
+/** libvirt's `VIR_PERF_PARAM_BRANCH_INSTRUCTIONS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_BRANCH_INSTRUCTIONS = "branch_instructions";
+/** libvirt's `VIR_PERF_PARAM_BRANCH_MISSES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_BRANCH_MISSES = "branch_misses";
+/** libvirt's `VIR_PERF_PARAM_BUS_CYCLES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_BUS_CYCLES = "bus_cycles";
+/** libvirt's `VIR_PERF_PARAM_CACHE_MISSES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CACHE_MISSES = "cache_misses";
+/** libvirt's `VIR_PERF_PARAM_CACHE_REFERENCES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CACHE_REFERENCES = "cache_references";
+/** libvirt's `VIR_PERF_PARAM_CMT` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CMT = "cmt";
+/** libvirt's `VIR_PERF_PARAM_CONTEXT_SWITCHES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CONTEXT_SWITCHES = "context_switches";
+/** libvirt's `VIR_PERF_PARAM_CPU_CLOCK` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CPU_CLOCK = "cpu_clock";
+/** libvirt's `VIR_PERF_PARAM_CPU_CYCLES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CPU_CYCLES = "cpu_cycles";
+/** libvirt's `VIR_PERF_PARAM_CPU_MIGRATIONS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_CPU_MIGRATIONS = "cpu_migrations";
+/** libvirt's `VIR_PERF_PARAM_EMULATION_FAULTS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_EMULATION_FAULTS = "emulation_faults";
+/** libvirt's `VIR_PERF_PARAM_INSTRUCTIONS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_INSTRUCTIONS = "instructions";
+/** libvirt's `VIR_PERF_PARAM_MBML` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_MBML = "mbml";
+/** libvirt's `VIR_PERF_PARAM_MBMT` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_MBMT = "mbmt";
+/** libvirt's `VIR_PERF_PARAM_PAGE_FAULTS` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_PAGE_FAULTS = "page_faults";
+/** libvirt's `VIR_PERF_PARAM_PAGE_FAULTS_MAJ` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_PAGE_FAULTS_MAJ = "page_faults_maj";
+/** libvirt's `VIR_PERF_PARAM_PAGE_FAULTS_MIN` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_PAGE_FAULTS_MIN = "page_faults_min";
+/** libvirt's `VIR_PERF_PARAM_REF_CPU_CYCLES` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_REF_CPU_CYCLES = "ref_cpu_cycles";
+/** libvirt's `VIR_PERF_PARAM_STALLED_CYCLES_BACKEND` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_STALLED_CYCLES_BACKEND = "stalled_cycles_backend";
+/** libvirt's `VIR_PERF_PARAM_STALLED_CYCLES_FRONTEND` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_STALLED_CYCLES_FRONTEND = "stalled_cycles_frontend";
+/** libvirt's `VIR_PERF_PARAM_TASK_CLOCK` (a boolean typed parameter). */
 export const VIR_PERF_PARAM_TASK_CLOCK = "task_clock";
+/** libvirt's `VIR_SERVER_CLIENTS_CURRENT` (a uint typed parameter). */
 export const VIR_SERVER_CLIENTS_CURRENT = "nclients";
+/** libvirt's `VIR_SERVER_CLIENTS_MAX` (a uint typed parameter). */
 export const VIR_SERVER_CLIENTS_MAX = "nclients_max";
+/** libvirt's `VIR_SERVER_CLIENTS_UNAUTH_CURRENT` (a uint typed parameter). */
 export const VIR_SERVER_CLIENTS_UNAUTH_CURRENT = "nclients_unauth";
+/** libvirt's `VIR_SERVER_CLIENTS_UNAUTH_MAX` (a uint typed parameter). */
 export const VIR_SERVER_CLIENTS_UNAUTH_MAX = "nclients_unauth_max";
+/** libvirt's `VIR_THREADPOOL_JOB_QUEUE_DEPTH` (a uint typed parameter). */
 export const VIR_THREADPOOL_JOB_QUEUE_DEPTH = "jobQueueDepth";
+/** libvirt's `VIR_THREADPOOL_WORKERS_CURRENT` (a uint typed parameter). */
 export const VIR_THREADPOOL_WORKERS_CURRENT = "nWorkers";
+/** libvirt's `VIR_THREADPOOL_WORKERS_FREE` (a uint typed parameter). */
 export const VIR_THREADPOOL_WORKERS_FREE = "freeWorkers";
+/** libvirt's `VIR_THREADPOOL_WORKERS_MAX` (a uint typed parameter). */
 export const VIR_THREADPOOL_WORKERS_MAX = "maxWorkers";
+/** libvirt's `VIR_THREADPOOL_WORKERS_MIN` (a uint typed parameter). */
 export const VIR_THREADPOOL_WORKERS_MIN = "minWorkers";
+/** libvirt's `VIR_THREADPOOL_WORKERS_PRIORITY` (a uint typed parameter). */
 export const VIR_THREADPOOL_WORKERS_PRIORITY = "prioWorkers";
 
 /** The value type of a typed parameter, as libvirt names them (VIR_TYPED_PARAM_*). */

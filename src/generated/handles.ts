@@ -452,6 +452,7 @@ export interface AdminHandleWires {
 
 export type AdminHandleTypes = { readonly [K in keyof AdminHandleWires]: { readonly wire: AdminHandleWires[K] } };
 
+/** Makes the admin handle of each admin object type from its wire form. */
 export type AdminHandleFactory<H extends AdminHandleTypes> = { readonly [K in keyof AdminHandleWires]: (wire: AdminHandleWires[K]) => H[K] };
 
 /** Options of a call that opens a stream: the call's own and the stream's. */

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramId, ProgramInfo } from '../xdr/program.js';
+import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';
 
 /** XDR `const KEEPALIVE_PROGRAM`. */
 export const KEEPALIVE_PROGRAM = 1801807216;
@@ -51,5 +51,5 @@ export const keepaliveProgram: ProgramInfo = {
 };
 
 /** Events of the keepalive program: procedures the server sends as MESSAGE, with their payloads. */
-export const keepaliveEvents = [
-] as const;
+export const keepaliveEvents: readonly EventInfo[] = [
+];

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramId, ProgramInfo } from '../xdr/program.js';
+import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';
 import { type RemoteNonnullDomain, decodeRemoteNonnullDomain, encodeRemoteNonnullDomain } from './remote.js';
 
 /** XDR `struct lxc_domain_open_namespace_args`. */
@@ -85,5 +85,5 @@ export const lxcProgram: ProgramInfo = {
 };
 
 /** Events of the lxc program: procedures the server sends as MESSAGE, with their payloads. */
-export const lxcEvents = [
-] as const;
+export const lxcEvents: readonly EventInfo[] = [
+];

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramId, ProgramInfo } from '../xdr/program.js';
+import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';
 import { type RemoteNonnullDomain, decodeRemoteNonnullDomain, encodeRemoteNonnullDomain } from './remote.js';
 
 /** XDR `struct qemu_domain_monitor_command_args`. */
@@ -572,6 +572,6 @@ export const qemuProgram: ProgramInfo = {
 };
 
 /** Events of the qemu program: procedures the server sends as MESSAGE, with their payloads. */
-export const qemuEvents = [
+export const qemuEvents: readonly EventInfo[] = [
   { name: 'DOMAIN_MONITOR_EVENT', number: 6, payload: { name: 'qemu_domain_monitor_event_msg', encode: encodeQemuDomainMonitorEventMsg, decode: decodeQemuDomainMonitorEventMsg } satisfies Codec<QemuDomainMonitorEventMsg> },
-] as const;
+];

@@ -2,7 +2,7 @@
 // (libvirt 11.3.0). DO NOT EDIT: run `npm run generate`.
 
 import { type Codec, XdrError, type XdrReader, type XdrWriter, xdrAt } from '../xdr/index.js';
-import type { ProgramId, ProgramInfo } from '../xdr/program.js';
+import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';
 import { arrayLength } from '../xdr/program.js';
 
 /** XDR `const REMOTE_STRING_MAX`. */
@@ -31805,7 +31805,7 @@ export const remoteProgram: ProgramInfo = {
 };
 
 /** Events of the remote program: procedures the server sends as MESSAGE, with their payloads. */
-export const remoteEvents = [
+export const remoteEvents: readonly EventInfo[] = [
   { name: 'DOMAIN_EVENT_LIFECYCLE', number: 107, payload: { name: 'remote_domain_event_lifecycle_msg', encode: encodeRemoteDomainEventLifecycleMsg, decode: decodeRemoteDomainEventLifecycleMsg } satisfies Codec<RemoteDomainEventLifecycleMsg> },
   { name: 'DOMAIN_EVENT_REBOOT', number: 169, payload: { name: 'remote_domain_event_reboot_msg', encode: encodeRemoteDomainEventRebootMsg, decode: decodeRemoteDomainEventRebootMsg } satisfies Codec<RemoteDomainEventRebootMsg> },
   { name: 'DOMAIN_EVENT_RTC_CHANGE', number: 170, payload: { name: 'remote_domain_event_rtc_change_msg', encode: encodeRemoteDomainEventRtcChangeMsg, decode: decodeRemoteDomainEventRtcChangeMsg } satisfies Codec<RemoteDomainEventRtcChangeMsg> },
@@ -31859,4 +31859,4 @@ export const remoteEvents = [
   { name: 'DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE', number: 438, payload: { name: 'remote_domain_event_memory_device_size_change_msg', encode: encodeRemoteDomainEventMemoryDeviceSizeChangeMsg, decode: decodeRemoteDomainEventMemoryDeviceSizeChangeMsg } satisfies Codec<RemoteDomainEventMemoryDeviceSizeChangeMsg> },
   { name: 'NETWORK_EVENT_CALLBACK_METADATA_CHANGE', number: 446, payload: { name: 'remote_network_event_callback_metadata_change_msg', encode: encodeRemoteNetworkEventCallbackMetadataChangeMsg, decode: decodeRemoteNetworkEventCallbackMetadataChangeMsg } satisfies Codec<RemoteNetworkEventCallbackMetadataChangeMsg> },
   { name: 'DOMAIN_EVENT_NIC_MAC_CHANGE', number: 453, payload: { name: 'remote_domain_event_nic_mac_change_msg', encode: encodeRemoteDomainEventNicMacChangeMsg, decode: decodeRemoteDomainEventNicMacChangeMsg } satisfies Codec<RemoteDomainEventNicMacChangeMsg> },
-] as const;
+];

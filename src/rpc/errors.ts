@@ -65,6 +65,7 @@ const errorNames = () => {
   return names;
 };
 
+/** libvirt's error code names (`VIR_ERR_*`), for {@link hasErrorCode}. */
 export type ErrorCodeName = keyof typeof VirErrorNumber;
 
 /** libvirt's name of an error code (`VIR_ERR_NO_DOMAIN`), or `VIR_ERR_<n>` for one it does not define. */
@@ -125,27 +126,39 @@ export function hasErrorCode(err: unknown, code: ErrorCodeName): err is RemoteEr
   return err instanceof RemoteError && err.code === VirErrorNumber[code];
 }
 
+/** The daemon has no such domain (VIR_ERR_NO_DOMAIN). */
 export const isNoDomain = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_NO_DOMAIN');
+/** The driver does not implement the call (VIR_ERR_NO_SUPPORT). */
 export const isNoSupport = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_NO_SUPPORT');
+/** The call does not fit the object's state, e.g. resuming a running guest (VIR_ERR_OPERATION_INVALID). */
 export const isOperationInvalid = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_OPERATION_INVALID');
+/** The daemon tried and failed (VIR_ERR_OPERATION_FAILED). */
 export const isOperationFailed = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_OPERATION_FAILED');
+/** A job was aborted, e.g. a migration by `abortJob` (VIR_ERR_OPERATION_ABORTED). */
 export const isOperationAborted = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_OPERATION_ABORTED');
+/** Authentication was refused (VIR_ERR_AUTH_FAILED). */
 export const isAuthFailed = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_AUTH_FAILED');
+/** The daemon has no such network (VIR_ERR_NO_NETWORK). */
 export const isNoNetwork = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_NO_NETWORK');
+/** The daemon has no such storage pool (VIR_ERR_NO_STORAGE_POOL). */
 export const isNoStoragePool = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_NO_STORAGE_POOL');
+/** The daemon has no such storage volume (VIR_ERR_NO_STORAGE_VOL). */
 export const isNoStorageVol = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_NO_STORAGE_VOL');
+/** A flag or argument value the driver does not support (VIR_ERR_ARGUMENT_UNSUPPORTED). */
 export const isArgumentUnsupported = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_ARGUMENT_UNSUPPORTED');
+/** An argument the daemon refuses (VIR_ERR_INVALID_ARG). */
 export const isInvalidArg = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_INVALID_ARG');
+/** libvirt judged the migration unsafe, e.g. disk caching (VIR_ERR_MIGRATE_UNSAFE); `unsafe: true` overrides. */
 export const isMigrateUnsafe = (err: unknown): err is RemoteError =>
   hasErrorCode(err, 'VIR_ERR_MIGRATE_UNSAFE');

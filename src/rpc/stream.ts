@@ -54,16 +54,19 @@ export class StreamHoleError extends VirtwireError {
   }
 }
 
+/** Options of a single read or write: `signal` gives up waiting. */
 export interface StreamReadOptions {
   /** Cancels the wait; since part of a transfer cannot be cancelled, the whole stream is aborted. */
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of the plain readers (`data()`, iteration, `toReadable()`). */
 export interface StreamDataOptions extends StreamReadOptions {
   /** Holes in a sparse stream: `zero` (default) yields zero bytes, `throw` raises StreamHoleError. */
   readonly holes?: HolePolicy | undefined;
 }
 
+/** Options of a stream, fixed when it opens. */
 export interface VirStreamOptions {
   /**
    * Incoming bytes queued before the connection stops being read (default
@@ -555,6 +558,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** The stream's bytes, as `data()` yields them. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return this.data();
   }

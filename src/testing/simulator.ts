@@ -41,6 +41,7 @@ export interface SimDomainSpec {
   state?: 'shutoff' | 'running' | 'paused';
 }
 
+/** How a simulated host is set up: what it listens on, its guests, its clock and link. */
 export interface SimulatorOptions {
   /**
    * The simulators this one can reach, and that can reach it, for
@@ -483,6 +484,7 @@ export class Simulator implements AsyncDisposable {
     return this.closing;
   }
 
+  /** `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

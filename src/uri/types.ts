@@ -63,6 +63,7 @@ export interface RemoteParams {
   authfile?: string;
 }
 
+/** A libvirt connection URI, parsed: driver, transport, host, path and the remote parameters. */
 export interface LibvirtUri {
   /** The string given to {@link parseUri}. */
   original: string;

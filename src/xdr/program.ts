@@ -49,6 +49,14 @@ export interface ProcedureInfo extends CallDescriptor {
   readonly acl: readonly string[];
 }
 
+/** An event a program's server sends as MESSAGE: the procedure and the codec of its payload. */
+export interface EventInfo {
+  /** libvirt's procedure name without its program prefix, e.g. `DOMAIN_EVENT_LIFECYCLE`. */
+  readonly name: string;
+  readonly number: number;
+  readonly payload: Codec<unknown>;
+}
+
 /** An RPC program: its number, version and procedure table. */
 export interface ProgramInfo extends ProgramId {
   readonly procedures: readonly ProcedureInfo[];

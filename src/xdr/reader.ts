@@ -110,30 +110,37 @@ export class XdrReader {
     }
   }
 
+  /** A signed 32-bit integer. */
   readInt(): number {
     return this.view.getInt32(this.need(4, 'int'));
   }
 
+  /** An unsigned 32-bit integer. */
   readUint(): number {
     return this.view.getUint32(this.need(4, 'unsigned int'));
   }
 
+  /** A signed 64-bit integer. */
   readHyper(): bigint {
     return this.view.getBigInt64(this.need(8, 'hyper'));
   }
 
+  /** An unsigned 64-bit integer. */
   readUhyper(): bigint {
     return this.view.getBigUint64(this.need(8, 'unsigned hyper'));
   }
 
+  /** A 32-bit IEEE float. */
   readFloat(): number {
     return this.view.getFloat32(this.need(4, 'float'));
   }
 
+  /** A 64-bit IEEE float. */
   readDouble(): number {
     return this.view.getFloat64(this.need(8, 'double'));
   }
 
+  /** A bool: 0 or 1, anything else is an XdrError. */
   readBool(): boolean {
     const p = this.need(4, 'bool');
     const v = this.view.getInt32(p);
@@ -180,6 +187,7 @@ export class XdrReader {
     this.checkPadding(p, p + pad);
   }
 
+  /** `n` opaque bytes and their padding. */
   readFixedOpaque(n: number): Uint8Array {
     const p = this.need(n, 'opaque');
     const out =
@@ -218,11 +226,13 @@ export class XdrReader {
     return new Uint8Array(this.chunk, 0, n);
   }
 
+  /** Variable-length opaque data of at most `max` bytes. */
   readOpaque(max: number): Uint8Array {
     const n = this.readLength(max, 1);
     return this.readFixedOpaque(n);
   }
 
+  /** A UTF-8 string of at most `max` bytes. */
   readString(max: number): string {
     const v = this.view;
     const at = this.pos;

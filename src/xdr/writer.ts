@@ -71,6 +71,7 @@ export class XdrWriter {
     );
   }
 
+  /** Empties the writer to encode another message in the same buffer. */
   reset(): this {
     if (this.handedOut) this.moveOn();
     this.at = this.base;
@@ -137,6 +138,7 @@ export class XdrWriter {
     return p;
   }
 
+  /** Overwrites a 32-bit word already written, e.g. a length known only at the end. */
   patchUint(offset: number, v: number): void {
     this.dv.setUint32(this.base + offset, v);
   }
@@ -148,6 +150,7 @@ export class XdrWriter {
     throw new XdrError(`${what}: ${describe(v)}`, this.pos);
   }
 
+  /** A signed 32-bit integer. */
   writeInt(v: number): void {
     if (typeof v !== 'number' || (v | 0) !== v) this.fail('int out of range', v);
     if (this.at + 4 > this.bytes.length) this.grow(4);
@@ -155,6 +158,7 @@ export class XdrWriter {
     this.at += 4;
   }
 
+  /** An unsigned 32-bit integer. */
   writeUint(v: number): void {
     if (typeof v !== 'number' || v >>> 0 !== v) this.fail('unsigned int out of range', v);
     if (this.at + 4 > this.bytes.length) this.grow(4);
@@ -162,6 +166,7 @@ export class XdrWriter {
     this.at += 4;
   }
 
+  /** A signed 64-bit integer. */
   writeHyper(v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) {
       this.fail('hyper must be a bigint in 64-bit signed range', v);
@@ -171,6 +176,7 @@ export class XdrWriter {
     this.at += 8;
   }
 
+  /** An unsigned 64-bit integer. */
   writeUhyper(v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) {
       this.fail('unsigned hyper must be a bigint in 64-bit unsigned range', v);
@@ -180,6 +186,7 @@ export class XdrWriter {
     this.at += 8;
   }
 
+  /** A 32-bit IEEE float. */
   writeFloat(v: number): void {
     if (typeof v !== 'number') this.fail('float must be a number', v);
     if (this.at + 4 > this.bytes.length) this.grow(4);
@@ -187,6 +194,7 @@ export class XdrWriter {
     this.at += 4;
   }
 
+  /** A 64-bit IEEE float. */
   writeDouble(v: number): void {
     if (typeof v !== 'number') this.fail('double must be a number', v);
     if (this.at + 8 > this.bytes.length) this.grow(8);
@@ -194,6 +202,7 @@ export class XdrWriter {
     this.at += 8;
   }
 
+  /** A bool, as 0 or 1. */
   writeBool(v: boolean): void {
     if (typeof v !== 'boolean') this.fail('bool must be a boolean', v);
     if (this.at + 4 > this.bytes.length) this.grow(4);
@@ -218,16 +227,19 @@ export class XdrWriter {
     throw new XdrError(`${what}: ${describe(v)}`, p - this.base);
   }
 
+  /** Writes a signed 32-bit int at byte offset `p` of space already claimed. */
   intAt(p: number, v: number): void {
     if (typeof v !== 'number' || (v | 0) !== v) this.failAt('int out of range', v, p);
     this.dv.setInt32(p, v);
   }
 
+  /** Writes an unsigned 32-bit int at byte offset `p` of space already claimed. */
   uintAt(p: number, v: number): void {
     if (typeof v !== 'number' || v >>> 0 !== v) this.failAt('unsigned int out of range', v, p);
     this.dv.setUint32(p, v);
   }
 
+  /** Writes a signed 64-bit hyper at byte offset `p` of space already claimed. */
   hyperAt(p: number, v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) {
       this.failAt('hyper must be a bigint in 64-bit signed range', v, p);
@@ -235,6 +247,7 @@ export class XdrWriter {
     this.dv.setBigInt64(p, v);
   }
 
+  /** Writes an unsigned 64-bit hyper at byte offset `p` of space already claimed. */
   uhyperAt(p: number, v: bigint): void {
     if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) {
       this.failAt('unsigned hyper must be a bigint in 64-bit unsigned range', v, p);
@@ -242,16 +255,19 @@ export class XdrWriter {
     this.dv.setBigUint64(p, v);
   }
 
+  /** Writes a 32-bit float at byte offset `p` of space already claimed. */
   floatAt(p: number, v: number): void {
     if (typeof v !== 'number') this.failAt('float must be a number', v, p);
     this.dv.setFloat32(p, v);
   }
 
+  /** Writes a 64-bit double at byte offset `p` of space already claimed. */
   doubleAt(p: number, v: number): void {
     if (typeof v !== 'number') this.failAt('double must be a number', v, p);
     this.dv.setFloat64(p, v);
   }
 
+  /** Writes a bool (as an int) at byte offset `p` of space already claimed. */
   boolAt(p: number, v: boolean): void {
     if (typeof v !== 'boolean') this.failAt('bool must be a boolean', v, p);
     this.dv.setInt32(p, v ? 1 : 0);
@@ -322,6 +338,7 @@ export class XdrWriter {
     for (let i = n; i < padded; i++) b[p + i] = 0;
   }
 
+  /** Exactly `n` opaque bytes and their padding. */
   writeFixedOpaque(v: Uint8Array, n: number): void {
     if (!(v instanceof Uint8Array)) this.fail('opaque must be a Uint8Array', v);
     if (v.length !== n)
@@ -329,12 +346,14 @@ export class XdrWriter {
     this.putBytes(v, n);
   }
 
+  /** Variable-length opaque data of at most `max` bytes. */
   writeOpaque(v: Uint8Array, max: number): void {
     if (!(v instanceof Uint8Array)) this.fail('opaque must be a Uint8Array', v);
     this.writeLength(v.length, max);
     this.putBytes(v, v.length);
   }
 
+  /** A UTF-8 string of at most `max` bytes. */
   writeString(v: string, max: number): void {
     if (typeof v !== 'string') this.fail('string expected', v);
     const len = v.length;

@@ -37,10 +37,15 @@ export interface MigrationConnection<D extends MigrationDomain = MigrationDomain
   onStateChange(listener: (c: StateChange) => void): () => void;
   /** Resolves once the connection can take calls (a supervised one may be reconnecting). */
   whenOpen(opts?: CallOptions): Promise<void>;
+  /** Whether the daemon has a VIR_DRV_FEATURE_* feature (the migration protocol depends on them). */
   supportsFeature(feature: number, opts?: CallOptions): Promise<boolean>;
+  /** Finds the domain by name or UUID (see Connection.lookupDomain). */
   lookupDomain(nameOrUuid: string, opts?: CallOptions): Promise<D>;
   /** Makes the handle of a domain the daemon named on the wire (the migrated domain, from Finish). */
-  readonly handles: { readonly Domain: (ref: RemoteNonnullDomain) => D };
+  readonly handles: {
+    /** Wraps a wire domain into a handle of this connection. */
+    readonly Domain: (ref: RemoteNonnullDomain) => D;
+  };
 }
 
 /** The domain being migrated, on its source connection. */
@@ -50,17 +55,24 @@ export interface MigrationDomain {
   readonly uuid: string;
   readonly id: number;
   readonly wire: RemoteNonnullDomain;
+  /** See Domain.state. */
   state(opts?: CallOptions): Promise<DomainState>;
+  /** See Domain.jobStats. */
   jobStats(
     opts?: { completed?: boolean; keepCompleted?: boolean } & CallOptions,
   ): Promise<JobStats>;
+  /** See Domain.abortJob. */
   abortJob(opts?: CallOptions): Promise<void>;
+  /** See Domain.abortJobFlags (VIR_DOMAIN_ABORT_JOB_POSTCOPY fails a post-copy migration). */
   abortJobFlags(flags?: number, opts?: CallOptions): Promise<void>;
+  /** See Domain.migrateStartPostCopy. */
   migrateStartPostCopy(flags?: number, opts?: CallOptions): Promise<void>;
+  /** See Domain.migrateSetMaxDowntime. */
   migrateSetMaxDowntime(
     downtime: number | bigint,
     flags?: number,
     opts?: CallOptions,
   ): Promise<void>;
+  /** See Domain.migrateSetMaxSpeed. */
   migrateSetMaxSpeed(bandwidth: number | bigint, flags?: number, opts?: CallOptions): Promise<void>;
 }

@@ -47,6 +47,7 @@ export interface MigrationProgress extends JobStats, Omit<SampleFigures, 'percen
   readonly record: ProgressRecord;
 }
 
+/** What `migration.done` resolves with. */
 export interface MigrationResult<D extends MigrationDomain = MigrationDomain> {
   /** The domain on the destination; null for peer-to-peer and direct migration (no destination connection). */
   readonly domain: D | null;

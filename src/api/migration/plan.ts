@@ -196,6 +196,7 @@ export class MigrationPlan {
     return new MigrationPlan(flags, params, postcopyPolicy, protocol);
   }
 
+  /** Whether the plan's flags include `flag` (a MigrateFlags value). */
   has(flag: number): boolean {
     return (this.flags & flag) !== 0;
   }

@@ -68,6 +68,7 @@ export interface JobCompletedRecord {
   readonly details: { readonly stats: Readonly<Record<string, number | string | boolean>> };
 }
 
+/** A domain event of either side, as the timeline keeps it. */
 export type EventRecord = LifecycleRecord | IterationRecord | JobCompletedRecord;
 
 /** What made the switch to post-copy: a policy trigger, `startPostCopy()`, or someone else (seen in events). */
@@ -163,6 +164,7 @@ export interface EndRecord {
   readonly destination: SideState;
 }
 
+/** One record of a migration timeline; narrowed by `type`. */
 export type TimelineRecord =
   | ProgressRecord
   | StepRecord

@@ -6,6 +6,7 @@
  */
 import { VirDomainMigrateFlags as F } from '../../generated/api.js';
 
+/** A VIR_MIGRATE_* flag's name without its prefix, e.g. `LIVE`, `POSTCOPY`. */
 export type MigrateFlagName = keyof typeof F;
 
 /** One rule on combining migration flags (and the automatic post-copy switch, which is no flag). */

@@ -20,6 +20,7 @@ import type {
   TimelineRecord,
 } from './records.js';
 
+/** A finished migration's figures, from its timeline (see summarize). */
 export interface MigrationSummary {
   readonly domain: string;
   /** `running` while the timeline has no end yet. */

@@ -141,6 +141,7 @@ export class MigrationTimeline {
     return r;
   }
 
+  /** The timeline as JSON, read back with timelineFromJson. */
   toJSON(): TimelineJson {
     return {
       version: 1,
