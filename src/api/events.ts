@@ -296,10 +296,17 @@ export class Events<G extends EventGap = never> {
     queueSize = 1024,
   ): Subscription<T> {
     if (this.finished) {
-      throw new ConnectionClosedError(
+      // A subscription to a closed connection is one that has ended: its `ready` and its
+      // iterator reject with the reason, as for one whose connection closes a moment later.
+      const err = new ConnectionClosedError(
         this.finished.reason,
         `cannot subscribe: the connection is closed (${this.finished.reason})`,
       );
+      const ended = Promise.reject(err);
+      ended.catch(() => {});
+      const queue = new BoundedQueue<T>(1, 'drop-oldest', () => {});
+      queue.end(err);
+      return new Subscription<T>(queue, ended, () => Promise.resolve());
     }
     let reg = this.registrations.get(key);
     if (!reg) {

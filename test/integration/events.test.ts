@@ -257,7 +257,9 @@ describe.each(generations())('every event a daemon can be made to send: $label',
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(RemoteError);
-      expect((err as RemoteError).codeName).toBe('VIR_ERR_INVALID_ARG');
+      // libvirtd's dispatcher answers an event ID it does not know with an internal error
+      // ("unsupported network event ID 1"), as 9.0 does here
+      expect((err as RemoteError).codeName).toBe('VIR_ERR_INTERNAL_ERROR');
       return;
     }
     await sub.ready;

@@ -39,6 +39,7 @@ import { guestXml, removeDomains } from '../helpers/guest.js';
 import { type Generation, generations, host, hostOf } from '../helpers/hosts.js';
 import { JobStatsChecker } from '../helpers/job-invariants.js';
 import { guestXml as clientGuestXml, scratch } from '../helpers/real-clients.js';
+import { profileOf } from '../helpers/sim-profile.js';
 
 const NAME = 'vw-xcheck';
 
@@ -287,7 +288,7 @@ let real: Trace;
 let simulated: Trace;
 const sims: Simulator[] = [];
 
-/** The scenario on one generation's two hosts; on the simulator once, for every generation. */
+/** The scenario on one generation's two hosts, and on two simulators with its profile. */
 async function runScenarios(gen: Generation): Promise<void> {
   await cleanupReal(gen);
   const xml = guestXml(NAME);
@@ -298,9 +299,12 @@ async function runScenarios(gen: Generation): Promise<void> {
     hostOf(gen, 1, 'TCP'),
     xml,
   );
-  if (sims.length > 0) return;
-  const a = await Simulator.start({ hostname: 'sim-a' });
-  const b = await Simulator.start({ hostname: 'sim-b' });
+  // the simulator with the profile of this generation: the client's open sequence and probes
+  // follow the daemon's version, so each generation is compared with its own model
+  for (const s of sims.splice(0)) await s.close();
+  const profile = profileOf(gen);
+  const a = await Simulator.start({ hostname: 'sim-a', profile });
+  const b = await Simulator.start({ hostname: 'sim-b', profile });
   sims.push(a, b);
   simulated = await scenario(a.transport(), b.transport(), a.uri, b.uri, xml);
   // what the simulator itself logged is what the client sent

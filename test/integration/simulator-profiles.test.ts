@@ -8,8 +8,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect, RemoteError } from '../../src/index.js';
-import { SIM_PROFILES, type SimProfileName, Simulator } from '../../src/testing/index.js';
-import { type Generation, generations, hostOf } from '../helpers/hosts.js';
+import { Simulator } from '../../src/testing/index.js';
+import { generations, hostOf } from '../helpers/hosts.js';
+import { profileOf } from '../helpers/sim-profile.js';
 
 /** What a daemon says about its release, as the profile sets it. */
 async function release(c: Connection) {
@@ -32,20 +33,6 @@ async function release(c: Connection) {
       );
   }
   return { libVer, qemu: hvVer / 1000n, features, eventIds };
-}
-
-/** The profile modelling a generation: the same libvirt major and minor. */
-function profileOf(gen: Generation): SimProfileName {
-  const minor = gen.libVer / 1000n;
-  const name = (Object.keys(SIM_PROFILES) as SimProfileName[]).find(
-    (p) => SIM_PROFILES[p].libVersion / 1000n === minor,
-  );
-  if (!name) {
-    throw new Error(
-      `no simulator profile models libvirt ${gen.libvirt} (${gen.label}): add one to src/testing/profile.ts`,
-    );
-  }
-  return name;
 }
 
 const sims: Simulator[] = [];

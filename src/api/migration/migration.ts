@@ -12,7 +12,7 @@ import {
   VirDomainMigrateMaxSpeedFlags,
 } from '../../generated/api.js';
 import type { CallOptions } from '../../rpc/client.js';
-import { ConnectionClosedError, isNoDomain } from '../../rpc/errors.js';
+import { ConnectionClosedError } from '../../rpc/errors.js';
 import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '../events.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
 import { asError, MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
