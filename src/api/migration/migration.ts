@@ -207,6 +207,12 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   observeDestination(conn: MigrationConnection): this {
     if (this.target.destination) throw new TypeError('a managed migration has its destination');
     this.observer = conn;
+    this.followDestination(conn);
+    return this;
+  }
+
+  /** The destination's lifecycle events: the post-copy resume, and the timeline's record. */
+  private followDestination(conn: MigrationConnection): Promise<void> {
     const dl = conn.events.domain('lifecycle', { domain: this.domain });
     this.subs.push(dl as Subscription<unknown>);
     void this.pump(
@@ -217,7 +223,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       },
       'destination',
     );
-    return this;
+    return dl.ready;
   }
 
   /** Samples the source's job statistics into the timeline every `ms` (default 500). */
@@ -608,19 +614,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       'source',
     );
     const waits = [lifecycle.ready, iteration.ready, completed.ready];
-    if (this.destination) {
-      const dl = this.destination.events.domain('lifecycle', filter);
-      this.subs.push(dl as Subscription<unknown>);
-      void this.pump(
-        dl,
-        (event) => {
-          if (event.event === 'resumed' && event.detail === 'postcopy') this.postcopySeen();
-          this.record({ side: 'destination', event });
-        },
-        'destination',
-      );
-      waits.push(dl.ready);
-    }
+    if (this.destination) waits.push(this.followDestination(this.destination));
     await Promise.all(waits);
   }
 
