@@ -212,6 +212,7 @@ function sideSummary(runs: readonly Run[]) {
     callsPerSec: median(runs.map((r) => r.callsPerSec)),
     rounds: runs.map((r) => Math.round(r.callsPerSec)),
     clientCpuUsPerCall: usPerCall(runs, (r) => r.clientCpuSec),
+    clientRunqueueUsPerCall: usPerCall(runs, (r) => r.clientRunqueueSec ?? null),
     daemonCpuUsPerCall: usPerCall(runs, (r) => r.daemonCpuSec),
     /** Share of all CPUs busy (1 = every CPU all the time), median round. */
     machineBusy: medianOrNull(runs, (r) =>
@@ -315,6 +316,19 @@ function printTable(rows: ReturnType<typeof summarize>[], sides: readonly Side[]
     ]),
   );
   log('');
+  log(
+    "Client's threads runnable but waiting for a CPU, microseconds per call (median round; " +
+      'a loaded machine gives a 16-thread client more turns than a one-thread one):',
+  );
+  printColumns(
+    ['procedure', 'conc', ...sides.map((s) => SIDE_NAMES[s])],
+    rows.map((r) => [
+      r.procedure,
+      String(r.concurrency),
+      ...sides.map((s) => fmtUs(r.sides[s]?.clientRunqueueUsPerCall)),
+    ]),
+  );
+  log('');
   log('Targets against the C client, per cell:');
   printColumns(
     ['procedure', 'conc', `calls/s >= ${TARGET.toFixed(1)}x`, 'CPU per call <= C'],
@@ -344,6 +358,7 @@ function printWire(
       'client',
       'calls',
       'in flight mean / max',
+      'held by client',
       'calls/segment',
       'replies/segment',
       'reply us p50 / p90',
@@ -354,10 +369,15 @@ function printWire(
       SIDE_NAMES[w.side],
       `${fmtInt(w.stats.calls)}${w.stats.unanswered > 16 ? ` (${w.stats.unanswered} unanswered)` : ''}`,
       `${w.stats.inFlightMean.toFixed(1)} / ${w.stats.inFlightMax}`,
+      (w.concurrency - w.stats.inFlightMean).toFixed(1),
       w.stats.callsPerSegment.toFixed(2),
       w.stats.repliesPerSegment.toFixed(2),
       `${fmtUs(w.stats.replyUsP50)} / ${fmtUs(w.stats.replyUsP90)}`,
     ]),
+  );
+  log(
+    "in flight: calls sent and not yet answered on the wire (the daemon's side of the pipeline); " +
+      'held by client: concurrency minus that mean, the calls answered but not yet replaced.',
   );
   log('');
 }
