@@ -60,9 +60,11 @@ export class WireCapture {
 
   /** Stops the capture and analyses the connection that carried the most messages. */
   async stop(): Promise<WireStats | null> {
-    const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
-    this.proc.kill('SIGTERM');
-    await exited;
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      this.proc.kill('SIGTERM');
+      await exited;
+    }
     try {
       const r = spawnSync(
         'tshark',
