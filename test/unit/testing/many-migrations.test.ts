@@ -12,7 +12,7 @@ import { SimNetwork, Simulator } from '../../../src/testing/index.js';
 const GUESTS = 50;
 const MIB = 64;
 const LINK = 200;
-const SCALE = 10;
+const SCALE = 4;
 
 describe('many migrations from one process', () => {
   it('50 concurrent migrations between two simulators share the link and all land', async () => {
@@ -44,7 +44,8 @@ describe('many migrations from one process', () => {
       expect(b.domain(m.name)?.state, m.name).toBe('running');
       expect(a.domain(m.name), m.name).toBeUndefined();
     }
-    // 50 x 64 MiB over a shared 200 MiB/s link: 16 simulated s, 1.6 real s at x10
+    // 50 x 64 MiB over a shared 200 MiB/s link: 16 simulated s, 4 real s at x4 (long enough
+    // for every migration to be sampled on a loaded machine)
     const floorMs = ((GUESTS * MIB) / LINK / SCALE) * 1000;
     expect(r.ms).toBeGreaterThanOrEqual(floorMs * 0.9);
     expect(r.rssPeak).toBeGreaterThanOrEqual(r.rssBefore);
