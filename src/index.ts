@@ -94,6 +94,7 @@ export {
   type NoteRecord,
   PostcopyFailedError,
   type PostcopyPolicy,
+  PostcopyResumeLostError,
   type PostcopySwitchTiming,
   type PostcopyTriggers,
   type ProgressRecord,

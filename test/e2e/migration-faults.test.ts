@@ -3,9 +3,9 @@
  * killed while they run, through supervised connections: during pre-copy (the
  * source job is aborted at once, the guest keeps running on A) and during
  * post-copy (the migration reports what libvirt reports and claims no
- * success). Recovering with postcopyResume after the destination daemon's
- * restart is not asserted here: in the first runs libvirt 9.0's restarted
- * daemon no longer listed the incoming guest, so there was nothing to resume.
+ * success). After the destination daemon's restart libvirt 9.0 no longer
+ * lists the incoming guest, so a postcopyResume has nothing to resume: it
+ * rejects with PostcopyResumeLostError (Prepare answers VIR_ERR_NO_DOMAIN).
  */
 // generations: 9.0 only, because the harness commands that kill and restart a daemon (restart-daemon) drive hosts A and B only
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import {
   type Migration,
   MigrationInterruptedError,
   PostcopyFailedError,
+  PostcopyResumeLostError,
+  type RemoteError,
   type SupervisedConnection,
 } from '../../src/index.js';
 import { guestCounter, guestXml, removeDomains } from '../helpers/guest.js';
@@ -132,6 +134,20 @@ describe('the destination daemon killed during a migration', () => {
     harness('restart-daemon', 'B');
     await b.whenOpen({ timeoutMs: 30_000 });
     // the source still holds the guest, paused, for the operator to decide
+    expect((await (await a.lookupDomain(NAME)).state()).state).toBe('paused');
+    // the restarted daemon forgot the incoming guest: a resume says so, typed
+    expect((await b.listAllDomains()).map((d) => d.name)).not.toContain(NAME);
+    const resumed = await dom
+      .migrate(b, { live: true, postcopy: true, postcopyResume: true })
+      .done.then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(resumed).toBeInstanceOf(PostcopyResumeLostError);
+    expect((resumed as PostcopyResumeLostError).phase).toBe('prepare');
+    expect(((resumed as PostcopyResumeLostError).cause as RemoteError).codeName).toBe(
+      'VIR_ERR_NO_DOMAIN',
+    );
     expect((await (await a.lookupDomain(NAME)).state()).state).toBe('paused');
   }, 180_000);
 });

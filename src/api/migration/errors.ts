@@ -44,6 +44,26 @@ export class PostcopyFailedError extends MigrationError {
   }
 }
 
+/**
+ * A post-copy resume (`postcopyResume: true`) whose destination no longer
+ * knows the incoming domain: its Prepare answers VIR_ERR_NO_DOMAIN. libvirt
+ * 9.0 does this after the destination daemon restarts during post-copy (it
+ * does not keep the half-migrated guest across a restart), so there is
+ * nothing to resume; the source keeps its guest paused (postcopy failed) and
+ * the guest's memory is no longer whole on either side. `cause` is the
+ * destination's RemoteError.
+ */
+export class PostcopyResumeLostError extends MigrationError {
+  override name = 'PostcopyResumeLostError';
+  constructor(domain: string, cause: Error, confirmError?: Error) {
+    super(
+      'prepare',
+      `cannot resume the post-copy migration of ${domain}: the destination no longer has the incoming domain (${cause.message}); its daemon forgot it, typically after a restart, and the source keeps the guest paused${confirmError ? `; confirm on the source also failed: ${confirmError.message}` : ''}`,
+      confirmError ? { cause, confirmError } : { cause },
+    );
+  }
+}
+
 export const asError = (err: unknown): Error =>
   err instanceof Error ? err : new Error(String(err));
 

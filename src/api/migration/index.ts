@@ -5,7 +5,12 @@
 export { type ChartSource, timelineChart } from './chart/chart.js';
 export { timelineHtml, timelineSvg } from './chart/page.js';
 export type { MigrationConnection, MigrationDomain, MigrationProcedures } from './contract.js';
-export { MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
+export {
+  MigrationError,
+  type MigrationPhase,
+  PostcopyFailedError,
+  PostcopyResumeLostError,
+} from './errors.js';
 export {
   RATE_WINDOW_MS,
   type RawSample,

@@ -4,10 +4,17 @@
  */
 import { VirDomainMigrateFlags as F, VirDomainState } from '../../generated/api.js';
 import type { RemoteNonnullDomain } from '../../generated/remote.js';
+import { isNoDomain } from '../../rpc/errors.js';
 import { Feature } from '../features.js';
 import { getString, replaceString } from '../typed-params.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
-import { asError, MigrationError, type MigrationPhase, phaseFailure } from './errors.js';
+import {
+  asError,
+  MigrationError,
+  type MigrationPhase,
+  PostcopyResumeLostError,
+  phaseFailure,
+} from './errors.js';
 import type { MigrationPlan } from './plan.js';
 import { type MigrationProtocol, openProtocol, pickProtocol } from './protocol.js';
 
@@ -106,7 +113,11 @@ async function runPhases(
     cookie = await protocol.prepare(xml, cookie, destFlags);
     prepared = true;
   } catch (err) {
-    firstError = fail('prepare', err);
+    // A resume whose destination forgot the incoming domain has nothing to resume: say so.
+    firstError =
+      flags & F.VIR_MIGRATE_POSTCOPY_RESUME && isNoDomain(err)
+        ? new PostcopyResumeLostError(domain.name, err)
+        : fail('prepare', err);
     // Begin started a job on the source: with change protection it must be cancelled through Confirm.
     if (!protection) throw firstError;
   }
@@ -168,6 +179,10 @@ function outcome(
 ): RemoteNonnullDomain {
   if (firstError) {
     if (confirmError) {
+      // libvirt 9.0's Confirm fails here too ("Attempt to migrate guest to the same host"): keep the type
+      if (firstError instanceof PostcopyResumeLostError) {
+        throw new PostcopyResumeLostError(name, asError(firstError.cause), confirmError);
+      }
       throw new MigrationError(
         firstError.phase,
         // Confirm often repeats the first error: say it once.

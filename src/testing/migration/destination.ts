@@ -15,7 +15,13 @@ import {
   VirDomainEventSuspendedDetailType as Suspended,
 } from '../../generated/api.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from '../../generated/remote.js';
-import { internalError, invalidArg, invalidOperation, operationFailed } from '../errors.js';
+import {
+  internalError,
+  invalidArg,
+  invalidOperation,
+  noDomain,
+  operationFailed,
+} from '../errors.js';
 import { SimDomain } from '../host.js';
 import type { NetworkSeat } from '../network.js';
 import { parseDomainXml } from '../xml.js';
@@ -57,8 +63,10 @@ export function prepare(
 
   if (flags & F.VIR_MIGRATE_POSTCOPY_RESUME) {
     const d = host.byUuid(probe.uuid);
-    const job = d ? incomingOf(d) : null;
-    if (!d || !job || job.phase !== 'postcopy-failed') {
+    // libvirt 9.0 after a restart during post-copy: the incoming domain is forgotten
+    if (!d) throw noDomain(`no domain with matching name '${probe.name}'`);
+    const job = incomingOf(d);
+    if (job?.phase !== 'postcopy-failed') {
       throw invalidOperation(
         `domain '${probe.name}' has no failed post-copy migration to resume here`,
       );
