@@ -160,14 +160,25 @@ run_suites() {
   *) (cd "$REPO" && "$b" dist/cli.js demo) >"$log.demo" 2>&1 || demo=FAILED ;;
   esac
   tail -n 3 "$log.demo"
+  # the packed package in a scratch project (the matrix makes it: VW_CONSUMER), as a user runs it
+  local user=ok
+  if [ -n "${VW_CONSUMER:-}" ]; then
+    say "$r: the packed package in a project of its own (import, require, virtwire --help)"
+    local run=("$b")
+    [ "$r" = deno ] && run=("$b" run -q -A)
+    (cd "$VW_CONSUMER" && "${run[@]}" as-user.mjs && "${run[@]}" node_modules/.bin/virtwire --help |
+      grep -q '^Usage: virtwire') >"$log.user" 2>&1 || user=FAILED
+    cat "$log.user"
+    rm -f "$log.user"
+  fi
   # VIRTWIRE_RUNTIMES_REPORTS=DIR keeps each runtime's vitest JSON report (per-file durations)
   if [ -n "${VIRTWIRE_RUNTIMES_REPORTS:-}" ]; then
     mkdir -p "$VIRTWIRE_RUNTIMES_REPORTS" && cp "$log.json" "$VIRTWIRE_RUNTIMES_REPORTS/$r.json" || true
   fi
   rm -f "$log" "$log.json" "$log.demo"
   # the demo's own outcome: a failed test above must not read as a failed demo
-  [ "$demo" = ok ] || rc=1
-  echo "RESULT $r $(version_of "$r"): ${counts#unit: }, demo $demo"
+  [ "$demo" = ok ] && [ "$user" = ok ] || rc=1
+  echo "RESULT $r $(version_of "$r"): ${counts#unit: }, demo $demo$([ -n "${VW_CONSUMER:-}" ] && echo ", package $user")"
   return $rc
 }
 
@@ -178,6 +189,18 @@ cmd_test() {
   cmd_install "$@"
   for r in "$@"; do run_suites "$r" || rc=1; done
   return $rc
+}
+
+# consumer DIR: a scratch project with the packed package installed from its tarball, as a user
+# gets it, and scripts/lib/as-user.mjs beside it (run by each runtime of the matrix).
+consumer() {
+  local d=$1
+  mkdir -p "$d"
+  echo '{"name":"virtwire-consumer","private":true,"type":"module"}' >"$d/package.json"
+  (cd "$REPO" && npm pack --silent --pack-destination "$d" >/dev/null) || die "npm pack failed"
+  (cd "$d" && npm install --no-audit --no-fund --silent ./virtwire-*.tgz >npm.log 2>&1) ||
+    { cat "$d/npm.log" >&2; die "installing the packed package failed"; }
+  cp "$REPO/scripts/lib/as-user.mjs" "$d/"
 }
 
 # One lane of the matrix: takes the next runtime from the shared queue DIR/queue (one name a line)
@@ -210,6 +233,8 @@ cmd_matrix() {
   [[ $lanes =~ ^[1-9][0-9]*$ ]] || die "VIRTWIRE_RUNTIMES_LANES must be a positive whole number"
   dir=$(mktemp -d)
   t0=$(now)
+  consumer "$dir/consumer"
+  export VW_CONSUMER=$dir/consumer
   printf '%s\n' "$@" >"$dir/queue"
   local pids=()
   for ((i = 0; i < lanes && i < $#; i++)); do
@@ -221,7 +246,7 @@ cmd_matrix() {
   for r in "$@"; do
     echo
     say "=== $r"
-    if grep -q "^RESULT $r .* 0 failed, 0 skipped, demo ok$" "$dir/$r.log"; then
+    if grep -Eq "^RESULT $r .* 0 failed, 0 skipped, demo ok, package ok$" "$dir/$r.log"; then
       grep -v '^RESULT ' "$dir/$r.log" | tail -n 12
     else
       grep -v '^RESULT ' "$dir/$r.log" || true # all of it: the failures are somewhere in there
