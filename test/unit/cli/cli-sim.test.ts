@@ -132,7 +132,7 @@ describe('read commands against a simulated host', () => {
     expect(JSON.parse(info.stdout)).toMatchObject({ state: 1, maxMem: '524288', nrVirtCpu: 1 });
     const bad = await runCli(onA('call', 'remote.domainGetInfo', '{"dom":{"name":"vm1"}}'));
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('missing field dom.uuid');
+    expect(bad.stderr).toContain('missing field args.dom.uuid');
   });
 
   it('traces every RPC message by name with --debug and with NODE_DEBUG=virtwire', async () => {
