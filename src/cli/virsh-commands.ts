@@ -20,6 +20,7 @@ import {
   VirStorageVolType,
   VirVcpuState,
 } from '../generated/api.js';
+import { RemoteError } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { table } from './format.js';
@@ -49,6 +50,16 @@ export function virshSize(bytes: bigint): string {
     u++;
   }
   return `${v.toFixed(2)} ${units[u]}`;
+}
+
+async function hostCpuCount(conn: Connection): Promise<number> {
+  try {
+    return (await conn.nodeGetCPUMap()).cpus;
+  } catch (err) {
+    if (!(err instanceof RemoteError)) throw err;
+    const n = await conn.nodeGetInfo();
+    return n.nodes * n.sockets * n.cores * n.threads || n.cpus;
+  }
 }
 
 const network = (c: Connection, n: string): Promise<Network> =>
@@ -85,9 +96,13 @@ async function fromFile(
   };
 }
 
-/** The elements named `tag` in an XML text, each as its own text (no nesting of the same tag). */
-function elements(xml: string, tag: string): string[] {
-  return xml.match(new RegExp(`<${tag}\\b[\\s\\S]*?(?:/>|</${tag}>)`, 'g')) ?? [];
+/**
+ * The elements named `tag` in an XML text, each as its own text (no nesting of the same tag):
+ * an empty element `<tag .../>`, or `<tag ...>` up to its `</tag>`, whatever empty children
+ * (`<mac .../>`) it holds.
+ */
+export function elements(xml: string, tag: string): string[] {
+  return xml.match(new RegExp(`<${tag}\\b(?:[^>]*/>|[^>]*>[\\s\\S]*?</${tag}>)`, 'g')) ?? [];
 }
 const attr = (el: string, child: string, name: string): string | undefined =>
   new RegExp(`<${child}\\b[^>]*\\b${name}=(["'])(.*?)\\1`).exec(el)?.[2];
@@ -208,8 +223,9 @@ export const VIRSH_IMPLS: Readonly<Record<string, Impl>> = {
   },
   vcpuinfo: async (conn, args) => {
     const d = await conn.lookupDomain(arg(args, 0));
-    const [info, node] = await Promise.all([d.getInfo(), conn.nodeGetInfo()]);
-    const cpus = node.nodes * node.sockets * node.cores * node.threads || node.cpus;
+    // virsh sizes the affinity by the host's CPU map (what the daemon can pin to), not nodeinfo's
+    // topology, which the test driver, for one, describes larger than its map
+    const [info, cpus] = await Promise.all([d.getInfo(), hostCpuCount(conn)]);
     const maplen = Math.ceil(cpus / 8);
     const r = await d.getVcpus(info.nrVirtCpu, maplen);
     const vcpus = r.info.map((v, i) => {

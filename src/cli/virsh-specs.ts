@@ -117,7 +117,12 @@ export const VIRSH_SPECS: readonly VirshSpec[] = [
   noArgs('nodeinfo', "the host's CPUs and memory"),
   noArgs('capabilities', "the hypervisor's capabilities XML"),
   noArgs('hostname', "the host's name"),
-  noArgs('version', "the daemon's libvirt version and the hypervisor's"),
+  {
+    name: 'version',
+    description: "the daemon's libvirt version and the hypervisor's",
+    args: [],
+    options: [['--daemon', "accepted as virsh's flag: the daemon's version is always shown"]],
+  },
 ];
 
 /**

@@ -72,8 +72,9 @@ describe(`virtwire's virsh commands against virsh (${gen.label}, test driver)`, 
 
   it('hostname and version', async () => {
     expect(((await ours('hostname')) as Obj).hostname).toBe(virsh('hostname').trim());
-    const v = virshFields('version');
-    const o = (await ours('version')) as Obj;
+    // virsh prints the daemon's version only with --daemon
+    const v = virshFields('version', '--daemon');
+    const o = (await ours('version', '--daemon')) as Obj;
     expect(o.daemon).toBe(v['Running against daemon']);
     expect(`${o.hypervisorType} ${o.hypervisor}`).toBe(v['Running hypervisor']);
   });
