@@ -250,8 +250,8 @@ Examples:
     for (const [flags, help] of spec.options) cmd.option(flags, help);
     cmd.option('--json', 'print JSON');
     cmd.action(async (...params: unknown[]) => {
-      // commander passes the arguments, then the options object, then the command
-      const args = params.slice(0, spec.args.length) as string[];
+      // commander passes the arguments (a variadic one as an array), then the options, then the command
+      const args = params.slice(0, spec.args.length).flat() as string[];
       const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
       await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
     });
