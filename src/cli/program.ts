@@ -16,6 +16,7 @@ import {
 } from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
+import { OBJECT_SPECS } from './object-specs.js';
 import { wrapText } from './terminal.js';
 import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
@@ -255,6 +256,22 @@ Examples:
       const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
       await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
     });
+  }
+
+  // Every generated handle method: virtwire <object> <method> [args] (object-command.ts).
+  for (const spec of OBJECT_SPECS) {
+    program
+      .command(spec.name)
+      .description(
+        `${spec.description}: virtwire ${spec.name} METHOD ${spec.identity.join(' ')} [ARGS]`,
+      )
+      .argument('[method]', 'the method, e.g. getInfo (--list shows them with their arguments)')
+      .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`)
+      .option('--list', 'list the methods with their arguments and kinds')
+      .option('--json', 'print the result as JSON')
+      .action(async (method: string | undefined, args: string[], opts) =>
+        (await commands()).objectCommand(await ctx(), spec.name, method, args, opts),
+      );
   }
 
   // An unknown command: virsh's name for something virtwire does another way gets that way.
