@@ -84,3 +84,33 @@ export const OBJECT_SPECS: readonly ObjectSpec[] = [
     description: "a host interface's methods (by name or MAC)",
   },
 ];
+
+/** Edit distance, for "did you mean". */
+export function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The names closest to `name` (case aside), nearest first. */
+export function nearest(name: string, names: readonly string[], max = 3): string[] {
+  const n = name.toLowerCase();
+  return names
+    .map((x) => ({ x, d: x.toLowerCase().includes(n) ? 1 : distance(n, x.toLowerCase()) }))
+    .filter((c) => c.d <= Math.max(2, Math.floor(n.length / 3)))
+    .sort((a, b) => a.d - b.d || (a.x < b.x ? -1 : 1))
+    .slice(0, max)
+    .map((c) => c.x);
+}
+
+/** The commands nearest an unknown one, for "did you mean". */
+export const nearestCommands = (name: string, commands: readonly string[]): string[] =>
+  nearest(name, commands);

@@ -16,7 +16,7 @@ import {
 } from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
-import { OBJECT_SPECS } from './object-specs.js';
+import { nearestCommands, OBJECT_SPECS } from './object-specs.js';
 import { wrapText } from './terminal.js';
 import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
@@ -269,6 +269,8 @@ Examples:
       .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`)
       .option('--list', 'list the methods with their arguments and kinds')
       .option('--json', 'print the result as JSON')
+      // negative numbers (-1: every CPU) are arguments here, not options
+      .allowUnknownOption()
       .action(async (method: string | undefined, args: string[], opts) =>
         (await commands()).objectCommand(await ctx(), spec.name, method, args, opts),
       );
@@ -278,7 +280,17 @@ Examples:
   program.on('command:*', (operands: string[]) => {
     const name = operands[0] ?? '';
     const instead = VIRSH_INSTEAD[name];
-    const hint = instead ? `\nvirsh's ${name} here: ${instead}` : '';
+    const near = instead
+      ? []
+      : nearestCommands(
+          name,
+          program.commands.map((c) => c.name()),
+        );
+    const hint = instead
+      ? `\nvirsh's ${name} here: ${instead}`
+      : near.length > 0
+        ? `\ndid you mean: ${near.join(', ')}?`
+        : '';
     io.stderr.write(`error: unknown command '${name}'${hint}\n(add --help for the commands)\n`);
     throw new CommanderError(EXIT_USAGE, 'virtwire.unknownCommand', `unknown command '${name}'`);
   });

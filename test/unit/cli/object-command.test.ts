@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handles from '../../../src/api/handles.js';
 import type { CliIo } from '../../../src/cli/context.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../src/cli/errors.js';
-import { nearest } from '../../../src/cli/object-command.js';
-import { OBJECT_SPECS } from '../../../src/cli/object-specs.js';
+import { nearest, OBJECT_SPECS } from '../../../src/cli/object-specs.js';
 import { run } from '../../../src/cli/program.js';
+import { VIRSH_INSTEAD } from '../../../src/cli/virsh-specs.js';
 import { VirDomainXMLFlags } from '../../../src/generated/api.js';
 import { handleMethods } from '../../../src/generated/handle-methods.js';
 import type { Connection } from '../../../src/index.js';
@@ -136,5 +136,38 @@ describe('nearest', () => {
   it('suggests close names, nearest first', () => {
     expect(nearest('getinfo', ['getInfo', 'getState', 'getXMLDesc'])).toEqual(['getInfo']);
     expect(nearest('xyzzy', ['getInfo'])).toEqual([]);
+  });
+});
+
+describe("virsh's commands that virtwire does another way", () => {
+  it('point at an object method that exists, with the object words it takes', () => {
+    let generic = 0;
+    for (const [virsh, hint] of Object.entries(VIRSH_INSTEAD)) {
+      const m = /^virtwire ([a-z-]+) ([A-Za-z]+)\b/.exec(hint);
+      const spec = m && OBJECT_SPECS.find((s) => s.name === m[1]);
+      if (!m || !spec) continue;
+      generic++;
+      const all = handleMethods[spec.cls]!.map((x) => x.method);
+      const method = spec.prefix ? spec.prefix + m[2]![0]!.toUpperCase() + m[2]!.slice(1) : m[2]!;
+      expect(all, `${virsh}: ${hint}`).toContain(method);
+    }
+    expect(generic).toBeGreaterThan(40);
+  });
+
+  it('an unknown command gets the virsh way, or the nearest command', async () => {
+    const r = await cli('domifaddr', 'vm1');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toContain("virsh's domifaddr here: virtwire domain interfaceAddresses DOMAIN 0");
+    const typo = await cli('lsit');
+    expect(typo.code).toBe(EXIT_USAGE);
+    expect(typo.err).toContain('did you mean: list');
+  });
+
+  it('negative numbers are arguments', async () => {
+    const r = await cli('node', 'getCPUStats', '-1', 'x');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toContain(
+      "flags (int): expected an integer or VIR_* constants joined by |, got 'x'",
+    );
   });
 });
