@@ -243,6 +243,11 @@ const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
 export interface FileTransferOptions extends StreamReadOptions {
   /** Read/write block size (default 1 MiB). */
   readonly blockSize?: number;
+  /**
+   * Called as the transfer moves on, with the bytes covered so far (data and holes alike), so a
+   * caller can show progress without reimplementing the transfer.
+   */
+  readonly onProgress?: ((bytes: bigint) => void) | undefined;
 }
 
 /**
@@ -275,6 +280,7 @@ export async function streamFromFile(
       pos += n;
       if (!stream.isSparse) {
         await stream.write(buf.subarray(0, n), { signal });
+        opts.onProgress?.(BigInt(pos));
         continue;
       }
       // Walk the block page by page, sending each data run as one write and
@@ -296,6 +302,7 @@ export async function streamFromFile(
         if (zero) hole += BigInt(end - at);
       }
       if (inData) await stream.write(buf.subarray(runStart, n), { signal });
+      opts.onProgress?.(BigInt(pos));
     }
     if (hole > 0n) await stream.sendHole(hole, { signal });
     await stream.finish({ signal });
@@ -361,6 +368,7 @@ export async function streamToFile(
         }
       }
       await flush();
+      opts.onProgress?.(BigInt(pos));
       b = await stream.readBatch(batch);
     }
     if (regular) await fh.truncate(pos);
