@@ -415,6 +415,23 @@ export class RpcClient {
     if (this.closeInfo) throw this.closedError('cannot send');
     return this.out.raw(d, type, serial, status, payload);
   }
+  /**
+   * Like `sendRaw`, but lends `payload` (no copy) where the channel allows:
+   * `done` is called once the connection has let go of it, with an error if
+   * it will never be sent (the connection failed). Until then the caller must
+   * not modify it. Returns the channel's answer, like `send`.
+   */
+  sendLent(
+    d: CallDescriptor,
+    type: number,
+    serial: number,
+    status: number,
+    payload: Uint8Array,
+    done: (error?: Error) => void,
+  ): boolean {
+    if (this.closeInfo) throw this.closedError('cannot send');
+    return this.out.lend(d, type, serial, status, payload, done);
+  }
 
   /**
    * Stops reading from the channel until every holder that asked has called
