@@ -424,7 +424,8 @@ describe('VirStream reading', () => {
     for (let i = 0; i < 6; i++) peer.data(bytes(n, i));
     peer.eof();
     void peer.waitFor((m) => m.type === STREAM && m.status === OK).then(() => peer.confirm());
-    await sleep(100); // everything queued: no reader was waiting
+    // everything queued (no reader was waiting): how soon depends on the runtime and the load
+    await waitUntil(() => s.bufferedBytes >= 6 * n, 10_000);
     const copied = await s.readBatch({ minBytes: 2 * n });
     expect(copied?.map((c) => c.data?.length)).toEqual([n, n, n, n, n, n]);
     expect(copied?.every((c, i) => c.data?.[0] === i)).toBe(true);
