@@ -243,6 +243,11 @@ const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
 export interface FileTransferOptions extends StreamReadOptions {
   /** Read/write block size (default 1 MiB). */
   readonly blockSize?: number;
+  /**
+   * Called as the transfer moves on, with the bytes covered so far (data and holes alike), so a
+   * caller can show progress without reimplementing the transfer.
+   */
+  readonly onProgress?: ((bytes: bigint) => void) | undefined;
 }
 
 /**
@@ -281,6 +286,7 @@ export async function streamFromFile(
       reading = fh.read(spare, 0, block, pos);
       if (!stream.isSparse) {
         await stream.write(buf.subarray(0, n), { signal });
+        opts.onProgress?.(BigInt(pos));
         [buf, spare] = [spare, buf];
         continue;
       }
@@ -303,6 +309,7 @@ export async function streamFromFile(
         if (zero) hole += BigInt(end - at);
       }
       if (inData) await stream.write(buf.subarray(runStart, n), { signal });
+      opts.onProgress?.(BigInt(pos));
       [buf, spare] = [spare, buf];
     }
     if (hole > 0n) await stream.sendHole(hole, { signal });
@@ -370,6 +377,7 @@ export async function streamToFile(
         }
       }
       await flush();
+      opts.onProgress?.(BigInt(pos));
       b = await stream.readBatch(batch);
     }
     if (regular) await fh.truncate(pos);

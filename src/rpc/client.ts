@@ -4,6 +4,7 @@ import type { Channel, ChannelSink } from '../channel.js';
 import {
   type ConnectionCloseMessage,
   callChannel,
+  callTraced,
   connectionCloseChannel,
   messageChannel,
   nextId,
@@ -286,7 +287,7 @@ export class RpcClient {
     opts: CallOptions | undefined,
     attach: ((serial: number) => void) | null,
   ): Promise<unknown> {
-    if (!callChannel.hasSubscribers) return this.begin(d, args, opts, attach, null);
+    if (!callTraced()) return this.begin(d, args, opts, attach, null);
     const trace: RpcCallMessage = {
       connectionId: this.id,
       program: d.program.name,
