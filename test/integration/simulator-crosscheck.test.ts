@@ -214,9 +214,11 @@ async function scenario(
     const pump = (async () => {
       for await (const e of m.events()) seen.push(e);
     })();
-    // poll only once the transfer runs (Perform sent), so that nothing else interleaves
+    // poll only once the transfer runs (Perform sent), so that nothing else interleaves; QEMU 11.1
+    // reports no event for the first pass, so there the first one comes after a whole pass
+    // (128 MiB at 50 MiB/s: 2.6 s, more on a loaded machine)
     for (let i = 0; !seen.some((e) => e.event.type === 'migration_iteration'); i++) {
-      if (i > 200) throw new Error('the migration did not start transferring memory');
+      if (i > 600) throw new Error('the migration did not start transferring memory');
       await new Promise((r) => setTimeout(r, 25));
     }
     for (let i = 0; ; i++) {
@@ -374,49 +376,61 @@ let realClients: Map<string, Record<string, unknown>>;
 let simClients: Map<string, Record<string, unknown>>;
 const clientSims: Simulator[] = [];
 
-describe("libvirt's own clients (virsh, python3-libvirt) see the same outcome on both", () => {
-  beforeAll(async () => {
-    const base = readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8');
-    realClients = await playAll({
-      a: host('VIRTWIRE_HOST_A_TCP'),
-      b: host('VIRTWIRE_HOST_B_TCP'),
-      dir: scratch(),
-      xml: (n) => clientGuestXml(base, n),
-    });
-    const network = new SimNetwork();
-    const a = await Simulator.start({ network, hostname: 'sim-a', tcp: true, profile: '9.0' });
-    const b = await Simulator.start({ network, hostname: 'sim-b', tcp: true, profile: '9.0' });
-    clientSims.push(a, b);
-    simClients = await playAll({
-      a: a.uri,
-      b: b.uri,
-      dir: scratch(),
-      xml: (n) => clientGuestXml(base, n),
-    });
-    // both runs side by side, for whoever has to see how they differ
-    const dump = process.env.VIRTWIRE_CLIENTS_DUMP;
-    if (dump) {
-      const both = { real: Object.fromEntries(realClients), sim: Object.fromEntries(simClients) };
-      writeFileSync(dump, JSON.stringify(both, null, 1));
-    }
-  }, 900_000);
-
-  afterAll(async () => {
-    for (const s of clientSims) await s.close();
-  });
-
-  for (const s of SCENARIOS) {
-    it(s.name, () => {
-      expect(realClients.has(s.name)).toBe(true);
-      expect(comparable(simClients.get(s.name))).toEqual(comparable(realClients.get(s.name)));
-    });
-  }
-
-  it("the real hosts' statistics samples keep the invariants any hypervisor keeps", () => {
-    const real = realClients.get(SCENARIOS.at(-1)!.name)?.samples as Record<string, number>[];
-    expect(real.length).toBeGreaterThan(0);
-    const checker = new JobStatsChecker('real', { model: false });
-    for (const x of real) checker.check(x);
-    expect(checker.problems).toEqual([]);
-  });
+// Hosts A and B only: the scenarios play the machine's own virsh and python3-libvirt (libvirt 9.0)
+// against simulators answering as libvirt 9.0, so their real counterpart is a 9.0 pair. The newer
+// generations' daemons are cross-checked against their own simulator profiles above; playing
+// these scenarios on A and B from the newer generations' run would also race the 9.0 run that CI
+// holds on A and B at the same time.
+const clientGens = generations({
+  only: ['bookworm'],
+  because: "libvirt's own clients here are the machine's 9.0 ones, compared with 9.0 simulators",
 });
+describe.each(clientGens)(
+  "libvirt's own clients (virsh, python3-libvirt) see the same outcome on both: $label",
+  () => {
+    beforeAll(async () => {
+      const base = readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8');
+      realClients = await playAll({
+        a: host('VIRTWIRE_HOST_A_TCP'),
+        b: host('VIRTWIRE_HOST_B_TCP'),
+        dir: scratch(),
+        xml: (n) => clientGuestXml(base, n),
+      });
+      const network = new SimNetwork();
+      const a = await Simulator.start({ network, hostname: 'sim-a', tcp: true, profile: '9.0' });
+      const b = await Simulator.start({ network, hostname: 'sim-b', tcp: true, profile: '9.0' });
+      clientSims.push(a, b);
+      simClients = await playAll({
+        a: a.uri,
+        b: b.uri,
+        dir: scratch(),
+        xml: (n) => clientGuestXml(base, n),
+      });
+      // both runs side by side, for whoever has to see how they differ
+      const dump = process.env.VIRTWIRE_CLIENTS_DUMP;
+      if (dump) {
+        const both = { real: Object.fromEntries(realClients), sim: Object.fromEntries(simClients) };
+        writeFileSync(dump, JSON.stringify(both, null, 1));
+      }
+    }, 900_000);
+
+    afterAll(async () => {
+      for (const s of clientSims) await s.close();
+    });
+
+    for (const s of SCENARIOS) {
+      it(s.name, () => {
+        expect(realClients.has(s.name)).toBe(true);
+        expect(comparable(simClients.get(s.name))).toEqual(comparable(realClients.get(s.name)));
+      });
+    }
+
+    it("the real hosts' statistics samples keep the invariants any hypervisor keeps", () => {
+      const real = realClients.get(SCENARIOS.at(-1)!.name)?.samples as Record<string, number>[];
+      expect(real.length).toBeGreaterThan(0);
+      const checker = new JobStatsChecker('real', { model: false });
+      for (const x of real) checker.check(x);
+      expect(checker.problems).toEqual([]);
+    });
+  },
+);
