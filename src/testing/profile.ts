@@ -36,9 +36,9 @@ export interface MigrationSourceProfile {
    */
   readonly firstReportedPass: number;
   /**
-   * Whether the pass made at the switch-over, the guest paused for it (the
-   * last pre-copy pass, or the post-copy switch), is reported: up to QEMU 10.0
-   * it is, QEMU 11.1 does not (seen at the end of pre-copy).
+   * Whether the final pre-copy pass, made with the guest paused, is reported:
+   * up to QEMU 10.0 it is, QEMU 11.1 does not. (The pass at a post-copy switch
+   * is still reported: nothing seen on the real hosts says otherwise.)
    */
   readonly reportsPausedPass: boolean;
   /**

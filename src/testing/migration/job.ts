@@ -257,8 +257,8 @@ export class OutgoingJob implements DomainJob, Flow {
   }
 
   /**
-   * A new pass begins (`last`: the one made at the switch-over, the guest paused for it); QEMU
-   * reports it unless its release leaves this one out.
+   * A new pass begins (`last`: the final pre-copy pass, the guest paused for it); QEMU reports it
+   * unless its release leaves this one out.
    */
   private nextIteration(last = false): void {
     this.iteration++;
@@ -389,7 +389,7 @@ export class OutgoingJob implements DomainJob, Flow {
     );
     // after pass 1 every page still to send lies in the dirty set
     const bound = this.iteration <= 1 ? this.memTotal : this.dirtyCap;
-    this.nextIteration(true);
+    this.nextIteration();
     this.phase = 'postcopy';
     this.passRemaining = Math.min(bound, this.passRemaining + this.dirty);
     this.passSize = this.passRemaining;
