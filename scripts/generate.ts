@@ -10,9 +10,11 @@ import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
 import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import type { ApiFunctions } from '../src/codegen/handle-facts.js';
+import { emitHandleMeta } from '../src/codegen/handle-meta.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 import { emitProcedureApis } from '../src/codegen/procedure-apis.js';
+import { emitXdrTypes } from '../src/codegen/xdr-types.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -57,6 +59,8 @@ const handles = emitHandles({
 });
 writeFileSync(join(outDir, 'handles.ts'), handles.code);
 written.push('handles.ts');
+writeFileSync(join(outDir, 'handle-methods.ts'), emitHandleMeta(handles.methods, proto.version));
+written.push('handle-methods.ts');
 writeFileSync(
   join(outDir, 'procedure-apis.ts'),
   emitProcedureApis(functions, proto.annotations, proto.version),
@@ -64,4 +68,9 @@ writeFileSync(
 written.push('procedure-apis.ts');
 writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
 written.push('event-names.ts');
+writeFileSync(
+  join(outDir, 'xdr-types.ts'),
+  emitXdrTypes(proto.modules, proto.symbols, proto.version),
+);
+written.push('xdr-types.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

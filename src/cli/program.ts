@@ -16,6 +16,7 @@ import {
 } from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
+import { nearestCommands, OBJECT_SPECS } from './object-specs.js';
 import { wrapText } from './terminal.js';
 import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
@@ -151,7 +152,11 @@ export function buildProgram(io: CliIo): Command {
     .option('--event <names>', `only these event types, comma-separated (default: all; see --list)`)
     .option('--list', 'list the event types and exit')
     .option('--json', 'one JSON object per event')
-    .option('--timestamp', 'prefix each line with the time')
+    .option(
+      '--timestamp',
+      'prefix each line with the time, as virsh does (2026-12-06 08:10:38.006+0000)',
+    )
+    .option('--iso', 'with ISO 8601 timestamps in UTC instead (implies --timestamp)')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
     .addHelpText('after', wrapped(`\nEvent types: ${domainEventNames.join(', ')}`))
@@ -163,7 +168,11 @@ export function buildProgram(io: CliIo): Command {
     .argument('<domain>', 'domain name or UUID')
     .option('--completed', 'the last completed job instead')
     .option('--keep-completed', 'with --completed: keep the statistics for later calls')
-    .option('--json', 'print JSON with every field by its libvirt name')
+    .option('--rawstats', 'every statistic by its libvirt name, unformatted (as virsh --rawstats)')
+    .option(
+      '--json',
+      'print JSON: type and operation by name and number, every statistic by its libvirt name as a number',
+    )
     .action(async (name: string, opts) =>
       (await commands()).domjobinfoCommand(await ctx(), name, opts),
     );
@@ -250,18 +259,46 @@ Examples:
     for (const [flags, help] of spec.options) cmd.option(flags, help);
     cmd.option('--json', 'print JSON');
     cmd.action(async (...params: unknown[]) => {
-      // commander passes the arguments, then the options object, then the command
-      const args = params.slice(0, spec.args.length) as string[];
+      // commander passes the arguments (a variadic one as an array), then the options, then the command
+      const args = params.slice(0, spec.args.length).flat() as string[];
       const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
       await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
     });
+  }
+
+  // Every generated handle method: virtwire <object> <method> [args] (object-command.ts).
+  for (const spec of OBJECT_SPECS) {
+    program
+      .command(spec.name)
+      .description(
+        `${spec.description}: virtwire ${spec.name} METHOD ${spec.identity.join(' ')} [ARGS]`,
+      )
+      .argument('[method]', 'the method, e.g. getInfo (--list shows them with their arguments)')
+      .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`)
+      .option('--list', 'list the methods with their arguments and kinds')
+      .option('--json', 'print the result as JSON')
+      // negative numbers (-1: every CPU) are arguments here, not options
+      .allowUnknownOption()
+      .action(async (method: string | undefined, args: string[], opts) =>
+        (await commands()).objectCommand(await ctx(), spec.name, method, args, opts),
+      );
   }
 
   // An unknown command: virsh's name for something virtwire does another way gets that way.
   program.on('command:*', (operands: string[]) => {
     const name = operands[0] ?? '';
     const instead = VIRSH_INSTEAD[name];
-    const hint = instead ? `\nvirsh's ${name} here: ${instead}` : '';
+    const near = instead
+      ? []
+      : nearestCommands(
+          name,
+          program.commands.map((c) => c.name()),
+        );
+    const hint = instead
+      ? `\nvirsh's ${name} here: ${instead}`
+      : near.length > 0
+        ? `\ndid you mean: ${near.join(', ')}?`
+        : '';
     io.stderr.write(`error: unknown command '${name}'${hint}\n(add --help for the commands)\n`);
     throw new CommanderError(EXIT_USAGE, 'virtwire.unknownCommand', `unknown command '${name}'`);
   });
