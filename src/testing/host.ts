@@ -34,6 +34,7 @@ import {
   operationFailed,
   SimError,
 } from './errors.js';
+import { DEFAULT_PROFILE, SIM_PROFILES, type SimProfile } from './profile.js';
 import { type DomainDefinition, formatDomainXml, parseDomainXml } from './xml.js';
 
 /** libvirt's "no limit" for the migration speed, in MiB/s (what GET_MAX_SPEED reports by default). */
@@ -166,6 +167,8 @@ export interface SimHostOptions {
   readonly maxDomains?: number;
   /** Longest domain name, UTF-8 bytes (default unlimited); see SimulatorLimits. */
   readonly maxNameBytes?: number;
+  /** The release whose behaviour the host follows where releases differ (default: DEFAULT_PROFILE's). */
+  readonly profile?: SimProfile;
 }
 
 /**
@@ -178,6 +181,7 @@ export class SimHost {
   readonly hostUuid = randomUUID();
   readonly timeScale: number;
   readonly bandwidthMiBps: number;
+  readonly profile: SimProfile;
   private readonly domains = new Map<string, SimDomain>();
   private nextId = 1;
   private readonly clock: () => number;
@@ -195,6 +199,7 @@ export class SimHost {
     this.hostname = opts.hostname;
     this.timeScale = opts.timeScale;
     this.bandwidthMiBps = opts.bandwidthMiBps;
+    this.profile = opts.profile ?? SIM_PROFILES[DEFAULT_PROFILE];
     this.clock = opts.clock ?? (() => performance.now());
     this.t0 = this.clock();
     this.maxDomains = opts.maxDomains ?? Number.POSITIVE_INFINITY;

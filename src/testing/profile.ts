@@ -21,6 +21,38 @@ export interface SimProfile {
   readonly domainEventIdLast: number;
   /** The CONNECT_SUPPORTS_FEATURE numbers answered 1 (every other number gets 0). */
   readonly features: ReadonlySet<number>;
+  /** What a migration's source reports, as this release with its QEMU does. */
+  readonly migrationSource: MigrationSourceProfile;
+}
+
+/**
+ * The events a migration's source sends that changed between the releases
+ * modelled (seen in the cross-check against each generation's real hosts).
+ */
+export interface MigrationSourceProfile {
+  /**
+   * The first pre-copy pass QEMU reports (MIGRATION_ITERATION): 1 up to QEMU
+   * 10.0; QEMU 11.1 reports none for the first pass, its first event says 2.
+   */
+  readonly firstReportedPass: number;
+  /**
+   * Whether the final pre-copy pass, made with the guest paused, is reported:
+   * up to QEMU 10.0 it is, QEMU 11.1 does not. (The pass at a post-copy switch
+   * is still reported: nothing seen on the real hosts says otherwise.)
+   */
+  readonly reportsPausedPass: boolean;
+  /**
+   * Whether libvirt passes on QEMU's report of its own end (libvirt asks it to
+   * quit once the guest runs on the destination) as SHUTDOWN/HOST, just before
+   * STOPPED/MIGRATED: libvirt 11.3 and 12.9 do, 9.0 with QEMU 7.2 does not.
+   */
+  readonly shutdownEventOnQuit: boolean;
+  /**
+   * With UNDEFINE_SOURCE, the detail of the UNDEFINED event the source sends
+   * after JOB_COMPLETED (12.9: 2, a detail newer than the 11.3 tables), or
+   * null when it sends none (9.0, 11.3).
+   */
+  readonly undefineSourceDetail: number | null;
 }
 
 /**
@@ -68,6 +100,12 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
     lastProcedure: { remote: 443, qemu: 7, lxc: 1 },
     domainEventIdLast: 27,
     features: QEMU_FEATURES,
+    migrationSource: {
+      firstReportedPass: 1,
+      reportsPausedPass: true,
+      shutdownEventOnQuit: false,
+      undefineSourceDetail: null,
+    },
   },
   '11.3': {
     name: '11.3',
@@ -76,6 +114,12 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
     lastProcedure: { remote: 453, qemu: 7, lxc: 1 },
     domainEventIdLast: 28,
     features: QEMU_FEATURES,
+    migrationSource: {
+      firstReportedPass: 1,
+      reportsPausedPass: true,
+      shutdownEventOnQuit: true,
+      undefineSourceDetail: null,
+    },
   },
   '12.9': {
     name: '12.9',
@@ -84,6 +128,12 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
     lastProcedure: { remote: 456, qemu: 7, lxc: 1 },
     domainEventIdLast: 30,
     features: QEMU_FEATURES,
+    migrationSource: {
+      firstReportedPass: 2,
+      reportsPausedPass: false,
+      shutdownEventOnQuit: true,
+      undefineSourceDetail: 2,
+    },
   },
 };
 

@@ -316,6 +316,7 @@ export class Simulator implements AsyncDisposable {
       bandwidthMiBps: opts.bandwidthMiBps ?? 1000,
       maxDomains: opts.limits?.domains ?? DEFAULT_LIMITS.domains,
       maxNameBytes: opts.limits?.nameBytes ?? DEFAULT_LIMITS.nameBytes,
+      profile: SIM_PROFILES[opts.profile ?? DEFAULT_PROFILE],
     });
     host.describeJob = describeJob;
     const servers: Server[] = [];

@@ -20,6 +20,13 @@ import { eventTrail } from '../helpers/migration.js';
 let a: Connection;
 let b: Connection;
 const NAME = 'vw-mig';
+/**
+ * Post-copy's background push, in MiB/s, where a test proves post-copy served page requests: slow
+ * enough that the guest, running on the destination, faults on pages not there yet. At 100-200
+ * MiB/s the push of the guest's 46 MiB dirty set can win that race on a loaded machine (seen on
+ * QEMU 10 and 11, whose switch-over is quicker), and post-copy then serves no request at all.
+ */
+const POSTCOPY_MIBS = 20;
 
 /** Each describe below runs on every generation: a and b are its two hosts meanwhile. */
 async function connectPair(gen: Generation): Promise<void> {
@@ -86,7 +93,12 @@ describe.each(generations())('live migration between two real libvirt hosts: $la
 
   it('(b, h) managed post-copy switched by hand mid-run, with progress snapshots', async () => {
     const d = await startGuest();
-    const m = d.migrate(b, { live: true, postcopy: true, bandwidth: 1, postcopyBandwidth: 100 });
+    const m = d.migrate(b, {
+      live: true,
+      postcopy: true,
+      bandwidth: 1,
+      postcopyBandwidth: POSTCOPY_MIBS,
+    });
     const events = eventTrail(m);
     const snapshots: Array<{ phase: string; processed: number }> = [];
     const progress = (async () => {
@@ -123,7 +135,7 @@ describe.each(generations())('live migration between two real libvirt hosts: $la
       live: true,
       postcopy: true,
       bandwidth: 20,
-      postcopyBandwidth: 200,
+      postcopyBandwidth: POSTCOPY_MIBS,
       postcopyPolicy: 'after-precopy',
     });
     const events = eventTrail(m);
@@ -148,7 +160,7 @@ describe.each(generations())('live migration between two real libvirt hosts: $la
       peer2peer: true,
       postcopy: true,
       bandwidth: 20,
-      postcopyBandwidth: 200,
+      postcopyBandwidth: POSTCOPY_MIBS,
       postcopyPolicy: 'after-precopy',
     });
     const events = eventTrail(m);
@@ -203,6 +215,7 @@ describe.each(generations())('live migration between two real libvirt hosts: $la
     expect(await absentOn(b)).toBe(true);
   });
 
+  const recoveryKillsDestination = gen.libVer >= 11_003_000n && gen.libVer < 11_004_000n;
   it('(g) post-copy failure by aborting after the switch, then recovery with postcopyResume', async () => {
     const d = await startGuest();
     const m = d.migrate(b, { live: true, postcopy: true, bandwidth: 1, postcopyBandwidth: 1 });
@@ -223,6 +236,12 @@ describe.each(generations())('live migration between two real libvirt hosts: $la
     expect(pf.message).toMatch(/postcopyResume/);
     expect(await stateOn(a)).toBe('paused/postcopy_failed');
     expect(await stateOn(b)).toMatch(/\/postcopy_failed$/);
+
+    // libvirt 11.3's destination daemon dies (a NULL dereference in libvirt_driver_qemu.so, in
+    // the kernel log as "rpc-libvirtd: segfault at 0") when the Prepare of a post-copy recovery
+    // arrives; libvirt's own virsh migrate --postcopy-resume does the same to it. 9.0 and 12.9
+    // recover, and the recovery below runs on them; on 11.3 the failure above is what applies.
+    if (recoveryKillsDestination) return;
 
     // recovery: the same migration again with POSTCOPY_RESUME
     const again = (await a.lookupDomain(NAME)).migrate(b, {

@@ -17,7 +17,7 @@ import { connectAdmin } from '../../src/api/admin.js';
 import type { Connection, Domain } from '../../src/api/handles.js';
 import { connect, isNoDomain, RemoteError, volumeDownloadFile } from '../../src/index.js';
 import { createQcow2, guestXmlWithDisk } from '../helpers/guest.js';
-import { generations, host, hostOf } from '../helpers/hosts.js';
+import { generations, host, hostOf, onHostsAB } from '../helpers/hosts.js';
 
 const PREFIX = 'vw-rt';
 const MiB = 1024 * 1024;
@@ -226,7 +226,8 @@ describe.each(generations())("round trips on libvirt's test driver: $label", (ge
 // The QEMU-driver and admin parts stay on host A (libvirt 9.0): they build pools and guest disks
 // in host A's image directory on this machine's file system and reach its admin socket by path,
 // which the newer generations' hosts (in their own Debian 13 roots) do not share.
-describe("round trips on host A's QEMU driver", () => {
+const onA = onHostsAB("host A's image directory and admin socket are this machine's");
+describe.each(onA)("round trips on host A's QEMU driver: $label", () => {
   let conn: Connection;
   const base = (): string => join(dirname(host('VIRTWIRE_GUEST_KERNEL')), '..');
 
@@ -399,7 +400,7 @@ describe("round trips on host A's QEMU driver", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe("round trips on host A's admin interface", () => {
+describe.each(onA)("round trips on host A's admin interface: $label", () => {
   it('servers, their clients, thread pools and logging settings', async () => {
     const socket = join(dirname(host('VIRTWIRE_HOST_A_SOCKET')), 'libvirt-admin-sock');
     await using adm = await connectAdmin(socket);

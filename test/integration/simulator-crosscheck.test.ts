@@ -31,7 +31,8 @@ import {
   type Transport,
 } from '../../src/index.js';
 import { Framer } from '../../src/rpc/framer.js';
-import { SimNetwork, Simulator } from '../../src/testing/index.js';
+import { SIM_PROFILES, SimNetwork, Simulator } from '../../src/testing/index.js';
+import { SIM_XMLNS } from '../../src/testing/xml.js';
 import { openTransport } from '../../src/transport/index.js';
 import { XdrReader } from '../../src/xdr/index.js';
 import { playAll, SCENARIOS } from '../helpers/client-scenarios.js';
@@ -131,6 +132,8 @@ async function scenario(
   uriA: string,
   uriB: string,
   xml: string,
+  /** The first pre-copy pass the release's QEMU reports (SimProfile.migrationSource). */
+  firstPass: number,
 ): Promise<Trace> {
   const t: Trace = {
     calls: { a: [], b: [] },
@@ -214,9 +217,12 @@ async function scenario(
     const pump = (async () => {
       for await (const e of m.events()) seen.push(e);
     })();
-    // poll only once the transfer runs (Perform sent), so that nothing else interleaves
+    // poll only once the transfer runs (Perform sent) and has reported a pass, so that nothing
+    // else interleaves and both runs raise the speed past the same point. QEMU 11.1 reports no
+    // event for the first pass, so there the first one comes after a whole pass: 128 MiB at
+    // 50 MiB/s, 2.6 s, but 15 s and more on a loaded machine.
     for (let i = 0; !seen.some((e) => e.event.type === 'migration_iteration'); i++) {
-      if (i > 200) throw new Error('the migration did not start transferring memory');
+      if (i > 2400) throw new Error('the migration reported no pass within 60 s');
       await new Promise((r) => setTimeout(r, 25));
     }
     for (let i = 0; ; i++) {
@@ -248,9 +254,12 @@ async function scenario(
     t.migration.source = fold(t.migration.source);
     t.results.migrated = { name: domain?.name, sameUuid: domain?.uuid === dom.uuid };
     t.results.migrationStats = { type: stats?.type, fields: shape(stats?.raw) };
-    t.results.migrationIterationsFrom1 = seen
-      .filter((e) => e.event.type === 'migration_iteration')
-      .every((e, i) => (e.event as DomainEvent<'migration_iteration'>).iteration === i + 1);
+    const passes = seen.filter((e) => e.event.type === 'migration_iteration');
+    t.results.migrationIterationsCounted =
+      passes.length > 0 &&
+      passes.every(
+        (e, i) => (e.event as DomainEvent<'migration_iteration'>).iteration === firstPass + i,
+      );
 
     const there = await cb.lookupDomain(NAME);
     t.results.stateMigrated = await there.state();
@@ -292,13 +301,20 @@ const sims: Simulator[] = [];
 /** The scenario on one generation's two hosts, and on two simulators with its profile. */
 async function runScenarios(gen: Generation): Promise<void> {
   await cleanupReal(gen);
-  const xml = guestXml(NAME);
+  // The simulated guest dirties memory as the real one does (46 MiB, rewritten as fast as TCG
+  // runs), so that neither converges at 50 MiB/s and both report their passes alike; libvirt
+  // keeps the simulator's metadata as it keeps any other namespace's.
+  const xml = guestXml(NAME).replace(
+    '</domain>',
+    `<metadata><vw:guest xmlns:vw='${SIM_XMLNS}' dirtyRateMiBps='400' dirtySetMiB='46'/></metadata></domain>`,
+  );
   real = await scenario(
     openTransport,
     openTransport,
     hostOf(gen, 0, 'TCP'),
     hostOf(gen, 1, 'TCP'),
     xml,
+    SIM_PROFILES[profileOf(gen)].migrationSource.firstReportedPass,
   );
   // the simulator with the profile of this generation: the client's open sequence and probes
   // follow the daemon's version, so each generation is compared with its own model
@@ -307,7 +323,14 @@ async function runScenarios(gen: Generation): Promise<void> {
   const a = await Simulator.start({ hostname: 'sim-a', profile });
   const b = await Simulator.start({ hostname: 'sim-b', profile });
   sims.push(a, b);
-  simulated = await scenario(a.transport(), b.transport(), a.uri, b.uri, xml);
+  simulated = await scenario(
+    a.transport(),
+    b.transport(),
+    a.uri,
+    b.uri,
+    xml,
+    SIM_PROFILES[profile].migrationSource.firstReportedPass,
+  );
   // what the simulator itself logged is what the client sent
   expect(pollsOnce(a.calls)).toEqual(simulated.calls.a);
   expect(b.calls).toEqual(simulated.calls.b);
@@ -318,7 +341,7 @@ afterAll(async () => {
 });
 
 describe.each(generations())('the simulator answers as libvirtd with QEMU does: $label', (gen) => {
-  beforeAll(() => runScenarios(gen), 120_000);
+  beforeAll(() => runScenarios(gen), 180_000);
   afterAll(() => cleanupReal(gen));
 
   it('the client sends the same procedures to each host, in the same order', () => {
@@ -347,10 +370,10 @@ describe.each(generations())('the simulator answers as libvirtd with QEMU does: 
     expect(simulated.events).toEqual(real.events);
   });
 
-  it("the migration's events per side match, iterations counted from 1", () => {
+  it("the migration's events per side match, iterations counted from the first pass the release reports", () => {
     expect(real.migration.source).toContain('job_completed');
     expect(simulated.migration).toEqual(real.migration);
-    expect(real.results.migrationIterationsFrom1).toBe(true);
+    expect(real.results.migrationIterationsCounted).toBe(true);
   });
 });
 
@@ -374,49 +397,61 @@ let realClients: Map<string, Record<string, unknown>>;
 let simClients: Map<string, Record<string, unknown>>;
 const clientSims: Simulator[] = [];
 
-describe("libvirt's own clients (virsh, python3-libvirt) see the same outcome on both", () => {
-  beforeAll(async () => {
-    const base = readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8');
-    realClients = await playAll({
-      a: host('VIRTWIRE_HOST_A_TCP'),
-      b: host('VIRTWIRE_HOST_B_TCP'),
-      dir: scratch(),
-      xml: (n) => clientGuestXml(base, n),
-    });
-    const network = new SimNetwork();
-    const a = await Simulator.start({ network, hostname: 'sim-a', tcp: true, profile: '9.0' });
-    const b = await Simulator.start({ network, hostname: 'sim-b', tcp: true, profile: '9.0' });
-    clientSims.push(a, b);
-    simClients = await playAll({
-      a: a.uri,
-      b: b.uri,
-      dir: scratch(),
-      xml: (n) => clientGuestXml(base, n),
-    });
-    // both runs side by side, for whoever has to see how they differ
-    const dump = process.env.VIRTWIRE_CLIENTS_DUMP;
-    if (dump) {
-      const both = { real: Object.fromEntries(realClients), sim: Object.fromEntries(simClients) };
-      writeFileSync(dump, JSON.stringify(both, null, 1));
-    }
-  }, 900_000);
-
-  afterAll(async () => {
-    for (const s of clientSims) await s.close();
-  });
-
-  for (const s of SCENARIOS) {
-    it(s.name, () => {
-      expect(realClients.has(s.name)).toBe(true);
-      expect(comparable(simClients.get(s.name))).toEqual(comparable(realClients.get(s.name)));
-    });
-  }
-
-  it("the real hosts' statistics samples keep the invariants any hypervisor keeps", () => {
-    const real = realClients.get(SCENARIOS.at(-1)!.name)?.samples as Record<string, number>[];
-    expect(real.length).toBeGreaterThan(0);
-    const checker = new JobStatsChecker('real', { model: false });
-    for (const x of real) checker.check(x);
-    expect(checker.problems).toEqual([]);
-  });
+// Hosts A and B only: the scenarios play the machine's own virsh and python3-libvirt (libvirt 9.0)
+// against simulators answering as libvirt 9.0, so their real counterpart is a 9.0 pair. The newer
+// generations' daemons are cross-checked against their own simulator profiles above; playing
+// these scenarios on A and B from the newer generations' run would also race the 9.0 run that CI
+// holds on A and B at the same time.
+const clientGens = generations({
+  only: ['bookworm'],
+  because: "libvirt's own clients here are the machine's 9.0 ones, compared with 9.0 simulators",
 });
+describe.each(clientGens)(
+  "libvirt's own clients (virsh, python3-libvirt) see the same outcome on both: $label",
+  () => {
+    beforeAll(async () => {
+      const base = readFileSync(host('VIRTWIRE_GUEST_XML'), 'utf8');
+      realClients = await playAll({
+        a: host('VIRTWIRE_HOST_A_TCP'),
+        b: host('VIRTWIRE_HOST_B_TCP'),
+        dir: scratch(),
+        xml: (n) => clientGuestXml(base, n),
+      });
+      const network = new SimNetwork();
+      const a = await Simulator.start({ network, hostname: 'sim-a', tcp: true, profile: '9.0' });
+      const b = await Simulator.start({ network, hostname: 'sim-b', tcp: true, profile: '9.0' });
+      clientSims.push(a, b);
+      simClients = await playAll({
+        a: a.uri,
+        b: b.uri,
+        dir: scratch(),
+        xml: (n) => clientGuestXml(base, n),
+      });
+      // both runs side by side, for whoever has to see how they differ
+      const dump = process.env.VIRTWIRE_CLIENTS_DUMP;
+      if (dump) {
+        const both = { real: Object.fromEntries(realClients), sim: Object.fromEntries(simClients) };
+        writeFileSync(dump, JSON.stringify(both, null, 1));
+      }
+    }, 900_000);
+
+    afterAll(async () => {
+      for (const s of clientSims) await s.close();
+    });
+
+    for (const s of SCENARIOS) {
+      it(s.name, () => {
+        expect(realClients.has(s.name)).toBe(true);
+        expect(comparable(simClients.get(s.name))).toEqual(comparable(realClients.get(s.name)));
+      });
+    }
+
+    it("the real hosts' statistics samples keep the invariants any hypervisor keeps", () => {
+      const real = realClients.get(SCENARIOS.at(-1)!.name)?.samples as Record<string, number>[];
+      expect(real.length).toBeGreaterThan(0);
+      const checker = new JobStatsChecker('real', { model: false });
+      for (const x of real) checker.check(x);
+      expect(checker.problems).toEqual([]);
+    });
+  },
+);

@@ -251,23 +251,29 @@ describe.each(generations())('streams against a real libvirtd: $label', (gen) =>
     expect(conn.rpc.readingPaused).toBe(false);
   }, 120_000);
 
-  it('surfaces a daemon-side stream error as RemoteError and the connection stays usable', async () => {
-    const vol = await createVol('short.raw', MiB);
-    // the daemon refuses bytes past the length the upload was opened for
-    const up = await volumeUpload(conn, vol, { length: 1000 });
-    const err = await (async () => {
-      await up.write(new Uint8Array(5000).fill(7));
-      await up.finish();
-    })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RemoteError);
-    expect((err as RemoteError).procedure).toBe('remote.STORAGE_VOL_UPLOAD');
-    expect(up.isClosed).toBe(true);
+  // libvirt 11.3's daemon refuses an upload past its length ("cannot write to stream: No space
+  // left on device") and then spins in its main loop forever, answering nobody (virsh
+  // vol-upload --length 1000 of a 5000-byte file does the same to it): there the test would
+  // only take the host down. 9.0 and 12.9 refuse the bytes and go on, and the test runs on them.
+  const overrunKillsDaemon = gen.libVer >= 11_003_000n && gen.libVer < 11_004_000n;
+  if (!overrunKillsDaemon)
+    it('surfaces a daemon-side stream error as RemoteError and the connection stays usable', async () => {
+      const vol = await createVol('short.raw', MiB);
+      // the daemon refuses bytes past the length the upload was opened for
+      const up = await volumeUpload(conn, vol, { length: 1000 });
+      const err = await (async () => {
+        await up.write(new Uint8Array(5000).fill(7));
+        await up.finish();
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RemoteError);
+      expect((err as RemoteError).procedure).toBe('remote.STORAGE_VOL_UPLOAD');
+      expect(up.isClosed).toBe(true);
 
-    expect((await conn.remote.connectGetLibVersion()).libVer).toBeGreaterThan(0n);
-    // and streams still work on it
-    const down = await volumeDownload(conn, vol, { length: 100 });
-    expect((await down.readAll()).length).toBe(100);
-  }, 60_000);
+      expect((await conn.remote.connectGetLibVersion()).libVer).toBeGreaterThan(0n);
+      // and streams still work on it
+      const down = await volumeDownload(conn, vol, { length: 100 });
+      expect((await down.readAll()).length).toBe(100);
+    }, 60_000);
 
   it('aborts a download midway, or on leaving the loop, and the connection stays usable', async () => {
     const s = await volumeDownload(conn, bigVol!);

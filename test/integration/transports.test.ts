@@ -49,7 +49,7 @@ import {
   tlsTransport,
 } from '../../src/transport/tls.js';
 import { parseUri } from '../../src/uri/index.js';
-import { generations, host, hostOf } from '../helpers/hosts.js';
+import { generations, host, hostOf, onHostsAB } from '../helpers/hosts.js';
 
 const A_UUID = () => host('VIRTWIRE_HOST_A_UUID');
 const enc = encodeURIComponent;
@@ -165,7 +165,8 @@ describe.each(generations())('tcp, unix and tls: $label', (gen) => {
 // against A's CA (a wrong CA, a client certificate from another CA, none); what they check is
 // the client's verification and the daemon's TLS handshake, not anything a libvirt version
 // changes. The newer generations' TLS is covered above.
-describe('tls against the real libvirtd', () => {
+const onA = onHostsAB("ssh, ext and A's PKI are set up for host A");
+describe.each(onA)('tls against the real libvirtd: $label', () => {
   const pki = (name: string) => host(`VIRTWIRE_PKI_${name}`);
   const tlsUri = (query: string, h = '127.0.0.1') => `qemu+tls://${h}/system?${query}`;
 
@@ -282,7 +283,7 @@ function relayToHostA(s: TLSSocket): void {
   s.resume();
 }
 
-describe('tls refusing bad server certificates (Node test servers)', () => {
+describe.each(onA)('tls refusing bad server certificates (Node test servers): $label', () => {
   const clientPki = () => host('VIRTWIRE_PKI_CLIENT');
 
   for (const [name, failureName] of [
@@ -452,7 +453,7 @@ describe('tls helpers', () => {
   });
 });
 
-describe('ssh (the system ssh client)', () => {
+describe.each(onA)('ssh (the system ssh client): $label', () => {
   const key = () => host('VIRTWIRE_SSH_KEY');
   const base = (query = '') =>
     `qemu+ssh://root@${host('VIRTWIRE_SSH_ADDR')}:${host('VIRTWIRE_SSH_PORT')}/system?keyfile=${key()}` +
@@ -566,7 +567,7 @@ describe('ssh (the system ssh client)', () => {
   });
 });
 
-describe('libssh and libssh2 (in-process, ssh2 package)', () => {
+describe.each(onA)('libssh and libssh2 (in-process, ssh2 package): $label', () => {
   const addr = () => `${host('VIRTWIRE_SSH_ADDR')}:${host('VIRTWIRE_SSH_PORT')}`;
   // no agent, a HOME without keys: only what the URI names is used
   const env = () => ({ HOME: scratch, PATH: process.env.PATH });
@@ -793,7 +794,7 @@ describe('libssh and libssh2 (in-process, ssh2 package)', () => {
   });
 });
 
-describe('ext', () => {
+describe.each(onA)('ext: $label', () => {
   let tunnel: string;
   beforeAll(() => {
     tunnel = join(scratch, 'tunnel to A');

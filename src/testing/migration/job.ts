@@ -256,8 +256,15 @@ export class OutgoingJob implements DomainJob, Flow {
     this.links.leave(this);
   }
 
-  private nextIteration(): void {
+  /**
+   * A new pass begins (`last`: the final pre-copy pass, the guest paused for it); QEMU reports it
+   * unless its release leaves this one out.
+   */
+  private nextIteration(last = false): void {
     this.iteration++;
+    const p = this.host.profile.migrationSource;
+    if (this.iteration < p.firstReportedPass) return;
+    if (last && !p.reportsPausedPass) return;
     this.host.emit({ kind: 'migration_iteration', dom: this.dom.wire, iteration: this.iteration });
   }
 
@@ -334,7 +341,7 @@ export class OutgoingJob implements DomainJob, Flow {
         Paused.VIR_DOMAIN_PAUSED_MIGRATION,
         Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
       );
-      this.nextIteration();
+      this.nextIteration(true);
       this.processed += rest;
       this.dirty = 0;
       this.passSize = rest;

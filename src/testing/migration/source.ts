@@ -1,6 +1,7 @@
 import {
   VirDomainEventType as Ev,
   VirDomainMigrateFlags as F,
+  VirDomainEventShutdownDetailType as Shutdown,
   VirDomainShutoffReason as Shutoff,
   VirDomainEventStoppedDetailType as Stopped,
 } from '../../generated/api.js';
@@ -172,9 +173,14 @@ export function confirm(host: SimHost, d: SimDomain, flags: number, cancelled: n
   job.phase = 'done';
   const stats = migrationStats(job, true);
   d.job = null;
+  const wasPersistent = d.persistent;
   const persistent = d.persistent && !(flags & F.VIR_MIGRATE_UNDEFINE_SOURCE);
   d.completedStats = persistent ? stats : null;
   d.persistent = persistent;
+  const release = host.profile.migrationSource;
+  // libvirt asks QEMU to quit; newer releases pass QEMU's report of it on
+  if (release.shutdownEventOnQuit)
+    host.lifecycle(d, Ev.VIR_DOMAIN_EVENT_SHUTDOWN, Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST);
   host.stop(
     d,
     Shutoff.VIR_DOMAIN_SHUTOFF_MIGRATED,
@@ -182,4 +188,6 @@ export function confirm(host: SimHost, d: SimDomain, flags: number, cancelled: n
     Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
   );
   host.emit({ kind: 'job_completed', dom: { ...d.wire, id: -1 }, params: stats });
+  if (release.undefineSourceDetail !== null && wasPersistent && !persistent)
+    host.lifecycle(d, Ev.VIR_DOMAIN_EVENT_UNDEFINED, release.undefineSourceDetail);
 }
