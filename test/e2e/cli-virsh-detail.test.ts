@@ -8,6 +8,7 @@
  * domjobinfo --completed` on the destination afterwards, `virsh event --all
  * --loop --timestamp` on both hosts, and `virsh event --list`.
  */
+// generations: 9.0 only, because the virsh it compares with is the machine's own 9.0 client, whose output is checked against the daemon of its own version (hosts A and B)
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
