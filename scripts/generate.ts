@@ -10,6 +10,7 @@ import { emitApi } from '../src/codegen/api.js';
 import { emitModule } from '../src/codegen/emit.js';
 import { emitEventNames, emitEvents } from '../src/codegen/events.js';
 import type { ApiFunctions } from '../src/codegen/handle-facts.js';
+import { emitHandleMeta } from '../src/codegen/handle-meta.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 import { emitProcedureApis } from '../src/codegen/procedure-apis.js';
@@ -58,6 +59,8 @@ const handles = emitHandles({
 });
 writeFileSync(join(outDir, 'handles.ts'), handles.code);
 written.push('handles.ts');
+writeFileSync(join(outDir, 'handle-methods.ts'), emitHandleMeta(handles.methods, proto.version));
+written.push('handle-methods.ts');
 writeFileSync(
   join(outDir, 'procedure-apis.ts'),
   emitProcedureApis(functions, proto.annotations, proto.version),

@@ -19,4 +19,5 @@ export {
 export { exitCodeFor, formatError } from './errors.js';
 export { eventsCommand } from './events-command.js';
 export { migrateCommand } from './migrate.js';
+export { objectCommand } from './object-command.js';
 export { runVirshCommand } from './virsh-commands.js';

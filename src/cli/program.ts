@@ -16,6 +16,7 @@ import {
 } from './constants.js';
 import type { CliContext, CliIo, GlobalOptions } from './context.js';
 import type { MigrateCliOptions } from './migrate.js';
+import { nearestCommands, OBJECT_SPECS } from './object-specs.js';
 import { wrapText } from './terminal.js';
 import { VIRSH_INSTEAD, VIRSH_SPECS } from './virsh-specs.js';
 
@@ -258,18 +259,46 @@ Examples:
     for (const [flags, help] of spec.options) cmd.option(flags, help);
     cmd.option('--json', 'print JSON');
     cmd.action(async (...params: unknown[]) => {
-      // commander passes the arguments, then the options object, then the command
-      const args = params.slice(0, spec.args.length) as string[];
+      // commander passes the arguments (a variadic one as an array), then the options, then the command
+      const args = params.slice(0, spec.args.length).flat() as string[];
       const opts = params[spec.args.length] as Record<string, string | boolean | undefined>;
       await (await commands()).runVirshCommand(await ctx(), spec.name, args, opts);
     });
+  }
+
+  // Every generated handle method: virtwire <object> <method> [args] (object-command.ts).
+  for (const spec of OBJECT_SPECS) {
+    program
+      .command(spec.name)
+      .description(
+        `${spec.description}: virtwire ${spec.name} METHOD ${spec.identity.join(' ')} [ARGS]`,
+      )
+      .argument('[method]', 'the method, e.g. getInfo (--list shows them with their arguments)')
+      .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`)
+      .option('--list', 'list the methods with their arguments and kinds')
+      .option('--json', 'print the result as JSON')
+      // negative numbers (-1: every CPU) are arguments here, not options
+      .allowUnknownOption()
+      .action(async (method: string | undefined, args: string[], opts) =>
+        (await commands()).objectCommand(await ctx(), spec.name, method, args, opts),
+      );
   }
 
   // An unknown command: virsh's name for something virtwire does another way gets that way.
   program.on('command:*', (operands: string[]) => {
     const name = operands[0] ?? '';
     const instead = VIRSH_INSTEAD[name];
-    const hint = instead ? `\nvirsh's ${name} here: ${instead}` : '';
+    const near = instead
+      ? []
+      : nearestCommands(
+          name,
+          program.commands.map((c) => c.name()),
+        );
+    const hint = instead
+      ? `\nvirsh's ${name} here: ${instead}`
+      : near.length > 0
+        ? `\ndid you mean: ${near.join(', ')}?`
+        : '';
     io.stderr.write(`error: unknown command '${name}'${hint}\n(add --help for the commands)\n`);
     throw new CommanderError(EXIT_USAGE, 'virtwire.unknownCommand', `unknown command '${name}'`);
   });

@@ -4,8 +4,7 @@
  * runVirshCommand opens the connection, runs one and prints the chosen form.
  */
 import { readFile } from 'node:fs/promises';
-import type { Connection, Domain, Network, StoragePool } from '../api/handles.js';
-import { enumName } from '../api/names.js';
+import type { Connection, Domain } from '../api/handles.js';
 import {
   VirConnectListAllDomainsFlags as L,
   VirConnectListAllNetworksFlags,
@@ -20,41 +19,38 @@ import {
   VirStorageVolType,
   VirVcpuState,
 } from '../generated/api.js';
+import { RemoteError } from '../rpc/errors.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { table } from './format.js';
 import { jsonPretty } from './json.js';
+import { MORE_IMPLS } from './virsh-more.js';
+import {
+  arg,
+  attr,
+  elements,
+  fields,
+  type Impl,
+  lower,
+  network,
+  type Opts,
+  type Output,
+  pool,
+  virshSize,
+  yesNo,
+} from './virsh-util.js';
 
-type Opts = Readonly<Record<string, string | boolean | undefined>>;
-interface Output {
-  readonly json: unknown;
-  readonly text: string;
-}
-type Impl = (conn: Connection, args: readonly string[], opts: Opts) => Promise<Output>;
+export { elements, virshSize } from './virsh-util.js';
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const yesNo = (n: number): string => (n ? 'yes' : 'no');
-/** `Label:  value` lines, labels padded as virsh pads them. */
-const fields = (rows: ReadonlyArray<readonly [string, string]>, width = 16): string =>
-  rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`.trimEnd()).join('\n');
-const arg = (args: readonly string[], i: number): string => args[i] ?? '';
-
-/** A size as virsh prints capacities: two decimals in the largest binary unit that keeps it >= 1. */
-export function virshSize(bytes: bigint): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = Number(bytes);
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
+async function hostCpuCount(conn: Connection): Promise<number> {
+  try {
+    return (await conn.nodeGetCPUMap()).cpus;
+  } catch (err) {
+    if (!(err instanceof RemoteError)) throw err;
+    const n = await conn.nodeGetInfo();
+    return n.nodes * n.sockets * n.cores * n.threads || n.cpus;
   }
-  return `${v.toFixed(2)} ${units[u]}`;
 }
-
-const network = (c: Connection, n: string): Promise<Network> =>
-  UUID.test(n) ? c.networkLookupByUUIDString(n) : c.networkLookupByName(n);
-const pool = (c: Connection, n: string): Promise<StoragePool> =>
-  UUID.test(n) ? c.storagePoolLookupByUUIDString(n) : c.storagePoolLookupByName(n);
 
 /** A domain action: virsh's sentence for it, and {domain, action} as JSON. */
 function action(verb: string, run: (d: Domain, opts: Opts) => Promise<unknown>): Impl {
@@ -85,13 +81,6 @@ async function fromFile(
   };
 }
 
-/** The elements named `tag` in an XML text, each as its own text (no nesting of the same tag). */
-function elements(xml: string, tag: string): string[] {
-  return xml.match(new RegExp(`<${tag}\\b[\\s\\S]*?(?:/>|</${tag}>)`, 'g')) ?? [];
-}
-const attr = (el: string, child: string, name: string): string | undefined =>
-  new RegExp(`<${child}\\b[^>]*\\b${name}=(["'])(.*?)\\1`).exec(el)?.[2];
-
 const MEMSTAT_NAMES: Record<number, string> = {
   [VirDomainMemoryStatTags.VIR_DOMAIN_MEMORY_STAT_SWAP_IN]: 'swap_in',
   [VirDomainMemoryStatTags.VIR_DOMAIN_MEMORY_STAT_SWAP_OUT]: 'swap_out',
@@ -108,10 +97,7 @@ const MEMSTAT_NAMES: Record<number, string> = {
   [VirDomainMemoryStatTags.VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL]: 'hugetlb_pgfail',
 };
 
-const lower = (e: Readonly<Record<string, number>>, prefix: string, v: number): string =>
-  enumName(e, prefix, v).toLowerCase().replace(/_/g, ' ');
-
-export const VIRSH_IMPLS: Readonly<Record<string, Impl>> = {
+const BASE_IMPLS: Readonly<Record<string, Impl>> = {
   start: action('started', (d, o) =>
     d.createWithFlags(o.paused ? VirDomainCreateFlags.VIR_DOMAIN_START_PAUSED : 0),
   ),
@@ -208,8 +194,9 @@ export const VIRSH_IMPLS: Readonly<Record<string, Impl>> = {
   },
   vcpuinfo: async (conn, args) => {
     const d = await conn.lookupDomain(arg(args, 0));
-    const [info, node] = await Promise.all([d.getInfo(), conn.nodeGetInfo()]);
-    const cpus = node.nodes * node.sockets * node.cores * node.threads || node.cpus;
+    // virsh sizes the affinity by the host's CPU map (what the daemon can pin to), not nodeinfo's
+    // topology, which the test driver, for one, describes larger than its map
+    const [info, cpus] = await Promise.all([d.getInfo(), hostCpuCount(conn)]);
     const maplen = Math.ceil(cpus / 8);
     const r = await d.getVcpus(info.nrVirtCpu, maplen);
     const vcpus = r.info.map((v, i) => {
@@ -449,6 +436,8 @@ export const VIRSH_IMPLS: Readonly<Record<string, Impl>> = {
   },
 };
 
+export const VIRSH_IMPLS: Readonly<Record<string, Impl>> = { ...BASE_IMPLS, ...MORE_IMPLS };
+
 /** Runs one command of VIRSH_SPECS: connects, runs it, prints its text or (--json) its data. */
 export async function runVirshCommand(
   ctx: CliContext,
@@ -460,7 +449,7 @@ export async function runVirshCommand(
   if (!impl) throw new UsageError(`no such command: ${name}`);
   const conn = await ctx.open();
   try {
-    const r = await impl(conn, args, opts);
+    const r = await impl(conn, args, opts, ctx);
     ctx.out(opts.json ? jsonPretty(r.json) : r.text);
   } finally {
     await conn.close();

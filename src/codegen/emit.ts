@@ -11,7 +11,7 @@ import type { Module, SymbolTable } from './model.js';
 import { camelCase, pascalCase, stripPrefix } from './names.js';
 
 /** Bumped when the emitted code changes shape, so generated headers say which generator wrote them. */
-export const GENERATOR_VERSION = '1';
+export const GENERATOR_VERSION = '3';
 
 const XDR_UNBOUNDED = 0xffffffff;
 

@@ -8,7 +8,7 @@
  * domjobinfo --completed` on the destination afterwards, `virsh event --all
  * --loop --timestamp` on both hosts, and `virsh event --list`.
  */
-// generations: 9.0 only, because the virsh it compares with is the machine's own 9.0 client, whose output is checked against the daemon of its own version (hosts A and B)
+// generations: 9.0 only, because the referee is the virsh these machines have (9.0), and its labels are what the CLI copies; the libvirt calls underneath run on every generation in e2e/migration
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

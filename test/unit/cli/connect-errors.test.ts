@@ -6,7 +6,8 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../src/cli/context.js';
+import { DEFAULT_CONNECT_TIMEOUT_S } from '../../../src/cli/constants.js';
+import { CliContext, type CliIo } from '../../../src/cli/context.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../../../src/cli/errors.js';
 import { run } from '../../../src/cli/program.js';
 import { NotLibvirtError, ProtocolError } from '../../../src/index.js';
@@ -73,6 +74,15 @@ describe('connection errors', () => {
     expect(took).toBeLessThan(10_000);
   });
 
+  it('has a connect timeout by default, which --connect-timeout changes and 0 turns off', () => {
+    const ctx = (connectTimeout?: number) =>
+      new CliContext(io(), connectTimeout === undefined ? {} : { connectTimeout });
+    expect(DEFAULT_CONNECT_TIMEOUT_S).toBeGreaterThan(0);
+    expect(ctx().connectTimeoutMs).toBe(DEFAULT_CONNECT_TIMEOUT_S * 1000);
+    expect(ctx(2.5).connectTimeoutMs).toBe(2500);
+    expect(ctx(0).connectTimeoutMs).toBeUndefined();
+  });
+
   it('refuses a bad --connect-timeout before connecting', async () => {
     const o = io();
     expect(await run(['--connect-timeout', 'soon', 'list'], o)).toBe(EXIT_USAGE);
@@ -85,6 +95,9 @@ describe('connection errors', () => {
   ])('treats the bad URI %s as a usage error (exit 2)', async (uri, why) => {
     const o = io();
     expect(await run(['-c', uri, 'list'], o)).toBe(EXIT_USAGE);
+    // the same for every kind of command: a virsh one, a generic one
+    expect(await run(['-c', uri, 'net-list'], io())).toBe(EXIT_USAGE);
+    expect(await run(['-c', uri, 'node', 'getInfo'], io())).toBe(EXIT_USAGE);
     expect(o.errText()).toMatch(/^error: invalid URI: /);
     expect(o.errText()).toContain(why);
     expect(o.errText()).not.toContain('UriError');

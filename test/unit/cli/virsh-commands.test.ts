@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/context.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../src/cli/errors.js';
 import { run } from '../../../src/cli/program.js';
-import { virshSize } from '../../../src/cli/virsh-commands.js';
+import { elements, virshSize } from '../../../src/cli/virsh-commands.js';
 import type { Connection } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
 
@@ -153,5 +153,16 @@ describe('virshSize', () => {
     expect(virshSize(0n)).toBe('0.00 B');
     expect(virshSize(1536n)).toBe('1.50 KiB');
     expect(virshSize(107374182400n)).toBe('100.00 GiB');
+  });
+});
+
+describe('elements', () => {
+  it('takes an element whole, past the empty children it holds', () => {
+    const xml =
+      "<devices><interface type='network'><mac address='aa:bb'/><target dev='t0'/></interface><interface type='user'/><interfaces/></devices>";
+    expect(elements(xml, 'interface')).toEqual([
+      "<interface type='network'><mac address='aa:bb'/><target dev='t0'/></interface>",
+      "<interface type='user'/>",
+    ]);
   });
 });

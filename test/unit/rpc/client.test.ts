@@ -223,13 +223,19 @@ describe('RpcClient', () => {
 
   it('rejects every waiting call when the peer goes away, and later calls at once', async () => {
     let peerSock: Socket | undefined;
+    let received = 0;
     const client = await peer((_m, sock) => {
       peerSock = sock;
+      received++;
     });
     const calls = Array.from({ length: 10 }, () =>
       client.call(LIBVER, undefined).catch((e: unknown) => e),
     );
-    await new Promise((r) => setTimeout(r, 30));
+    // every call is waiting at the peer (on a loaded machine that takes more than a few ms)
+    for (let t = Date.now(); received < 10; ) {
+      if (Date.now() - t > 10_000) throw new Error(`the peer got ${received} of 10 calls`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     peerSock!.destroy();
     for (const e of await Promise.all(calls)) {
       expect(e).toBeInstanceOf(ConnectionClosedError);
