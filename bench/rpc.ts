@@ -5,7 +5,7 @@
 //   flock /tmp/virtwire-hosts.lock npx tsx bench/rpc.ts          # table (~4 minutes)
 //   flock /tmp/virtwire-hosts.lock npx tsx bench/rpc.ts --json   # JSON on stdout, progress on stderr
 //   options: --rounds=5 --duration-ms=2000 --warmup-ms=500 --uri=URI --only=REGEX
-//            --no-python --no-bare --per-conn --guest=inactive|running (qemu URIs only)
+//            --no-python --no-bare --per-conn --no-wire --guest=inactive|running (qemu URIs only)
 //
 // Default daemon: the test driver through host A's real libvirtd over TCP
 // (test+tcp://127.0.0.1/default, domain `test`). Cells: connectGetLibVersion and
@@ -17,6 +17,10 @@
 // Each run: warm-up, then the calls completed in a fixed window are counted, with the client's
 // and the daemon's CPU. Sides alternate within each cell and the order flips every round; a
 // calls/s figure is the median round, a ratio the median of the per-round ratios.
+// On the wire (not with --no-wire; tcp URIs, dumpcap and tshark needed): after the rounds, one
+// extra run per cell of virtwire and of the C client under a loopback capture (bench/lib/wire.ts),
+// from which the calls really in flight between client and daemon, the messages per TCP segment
+// each way and the daemon's reply time are printed for both clients side by side.
 // Targets (vs the C client): calls/s ratio >= 1.0x at 1 and at 16, and CPU per call no
 // higher than the C client's. Exits 0 whatever the figures (it is a report), 1 on errors.
 
@@ -29,6 +33,7 @@ import { type Connection, connect, type Domain, isNoDomain } from '../src/index.
 import { runBareSocket } from './lib/bare-socket.js';
 import { compileCBaseline, killBaseline, PYTHON, runBaseline } from './lib/baseline.js';
 import { measureWindow, type Run } from './lib/procstat.js';
+import { canCapture, WireCapture, type WireStats } from './lib/wire.js';
 
 // ---------------------------------------------------------------------------
 // Options
@@ -56,6 +61,7 @@ const known = [
   'no-python',
   'no-bare',
   'per-conn',
+  'no-wire',
 ];
 for (const a of argv) {
   const name = a.replace(/^--/, '').split('=')[0]!;
@@ -63,7 +69,7 @@ for (const a of argv) {
     process.stderr.write(
       `unknown argument ${a}\nusage: npx tsx bench/rpc.ts [--json] [--rounds=N] [--duration-ms=MS] ` +
         '[--warmup-ms=MS] [--uri=URI] [--only=REGEX] [--no-python] [--no-bare] [--per-conn] ' +
-        '[--guest=inactive|running]\n',
+        '[--guest=inactive|running] [--no-wire]\n',
     );
     process.exit(2);
   }
@@ -78,6 +84,7 @@ const ONLY = opt('only') === undefined ? null : new RegExp(opt('only')!);
 const PYTHON_SIDE = !argv.includes('--no-python');
 const BARE_SIDE = !argv.includes('--no-bare');
 const PER_CONN = argv.includes('--per-conn');
+const WIRE = !argv.includes('--no-wire');
 const CONCURRENCY = [1, 16] as const;
 const TARGET = 1.0;
 
@@ -205,6 +212,7 @@ function sideSummary(runs: readonly Run[]) {
     callsPerSec: median(runs.map((r) => r.callsPerSec)),
     rounds: runs.map((r) => Math.round(r.callsPerSec)),
     clientCpuUsPerCall: usPerCall(runs, (r) => r.clientCpuSec),
+    clientRunqueueUsPerCall: usPerCall(runs, (r) => r.clientRunqueueSec ?? null),
     daemonCpuUsPerCall: usPerCall(runs, (r) => r.daemonCpuSec),
     /** Share of all CPUs busy (1 = every CPU all the time), median round. */
     machineBusy: medianOrNull(runs, (r) =>
@@ -308,6 +316,19 @@ function printTable(rows: ReturnType<typeof summarize>[], sides: readonly Side[]
     ]),
   );
   log('');
+  log(
+    "Client's threads runnable but waiting for a CPU, microseconds per call (median round; " +
+      'a loaded machine gives a 16-thread client more turns than a one-thread one):',
+  );
+  printColumns(
+    ['procedure', 'conc', ...sides.map((s) => SIDE_NAMES[s])],
+    rows.map((r) => [
+      r.procedure,
+      String(r.concurrency),
+      ...sides.map((s) => fmtUs(r.sides[s]?.clientRunqueueUsPerCall)),
+    ]),
+  );
+  log('');
   log('Targets against the C client, per cell:');
   printColumns(
     ['procedure', 'conc', `calls/s >= ${TARGET.toFixed(1)}x`, 'CPU per call <= C'],
@@ -320,6 +341,45 @@ function printTable(rows: ReturnType<typeof summarize>[], sides: readonly Side[]
         : `${r.passCpu ? 'PASS' : 'FAIL'} (${fmtUs(r.sides.virtwire?.clientCpuUsPerCall)} vs ${fmtUs(r.sides.c?.clientCpuUsPerCall)} us)`,
     ]),
   );
+}
+
+/** The captured runs, virtwire and the C client side by side per cell. */
+function printWire(
+  wire: ReadonlyArray<{ procedure: string; concurrency: number; side: Side; stats: WireStats }>,
+  maxClientRequests: number,
+): void {
+  log(
+    `On the wire (one captured run per side; the daemon reads at most max_client_requests=${maxClientRequests} calls ahead):`,
+  );
+  printColumns(
+    [
+      'procedure',
+      'conc',
+      'client',
+      'calls',
+      'in flight mean / max',
+      'held by client',
+      'calls/segment',
+      'replies/segment',
+      'reply us p50 / p90',
+    ],
+    wire.map((w) => [
+      w.procedure,
+      String(w.concurrency),
+      SIDE_NAMES[w.side],
+      `${fmtInt(w.stats.calls)}${w.stats.unanswered > 16 ? ` (${w.stats.unanswered} unanswered)` : ''}`,
+      `${w.stats.inFlightMean.toFixed(1)} / ${w.stats.inFlightMax}`,
+      (w.concurrency - w.stats.inFlightMean).toFixed(1),
+      w.stats.callsPerSegment.toFixed(2),
+      w.stats.repliesPerSegment.toFixed(2),
+      `${fmtUs(w.stats.replyUsP50)} / ${fmtUs(w.stats.replyUsP90)}`,
+    ]),
+  );
+  log(
+    "in flight: calls sent and not yet answered on the wire (the daemon's side of the pipeline); " +
+      'held by client: concurrency minus that mean, the calls answered but not yet replaced.',
+  );
+  log('');
 }
 
 // ---------------------------------------------------------------------------
@@ -501,18 +561,46 @@ async function main(env: Record<string, string>): Promise<void> {
     }
   }
 
+  // The wire: one more run per cell for virtwire and the C client, each under a capture.
+  const wire: Array<{ procedure: string; concurrency: number; side: Side; stats: WireStats }> = [];
+  if (WIRE && bareTarget !== null && canCapture()) {
+    log('on the wire: one captured run per cell for virtwire and libvirt C');
+    for (const cell of cells) {
+      for (const side of ['virtwire', 'c'] as const) {
+        const cap = new WireCapture(bareTarget.port);
+        let stats: WireStats | null = null;
+        try {
+          await cap.started();
+          await runSide(side, cell);
+          stats = await cap.stop();
+        } catch (err) {
+          // a report without the wire beats no report: say why and go on
+          log(
+            `  ${cell.procedure} c=${cell.concurrency} ${SIDE_NAMES[side]}: no wire figures: ${(err as Error).message}`,
+          );
+          await cap.stop().catch(() => null);
+        }
+        if (stats)
+          wire.push({ procedure: cell.procedure, concurrency: cell.concurrency, side, stats });
+      }
+    }
+  } else if (WIRE) {
+    log('on the wire: skipped (needs a tcp URI, dumpcap and tshark)');
+  }
+
   environment.loadavgAtEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const results = cells.map(summarize);
   const allPass = results.every((r) => r.passCalls !== false && r.passCpu !== false);
   if (JSON_OUT) {
     const options = { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS };
     process.stdout.write(
-      `${JSON.stringify({ environment, options, results, allPass }, null, 2)}\n`,
+      `${JSON.stringify({ environment, options, results, wire, allPass }, null, 2)}\n`,
     );
   } else {
     log('');
     printTable(results, sides);
     log('');
+    if (wire.length > 0) printWire(wire, config.max_client_requests ?? 5);
     log(`load average at the end: ${environment.loadavgAtEnd.join(' ')}`);
     log(
       `targets (>= 1.0x the C client's calls/s, CPU per call <= C's): ${allPass ? 'PASS' : 'FAIL'}`,

@@ -11,8 +11,10 @@
  * completed during the next --duration seconds. Prints one JSON object, the
  * same fields as bench/rpc_baseline.py:
  *   {"proc", "threads", "connections", "calls", "seconds", "callsPerSec",
- *    "clientCpuSec", "daemonCpuSec", "machineBusySec", "daemonBusiestThread", "errors"}
- * clientCpuSec is this process's CPU (all threads, getrusage) over the window.
+ *    "clientCpuSec", "clientRunqueueSec", "daemonCpuSec", "machineBusySec", "daemonBusiestThread",
+ *    "errors"}
+ * clientCpuSec is this process's CPU (all threads, getrusage) over the window; clientRunqueueSec
+ * the time its threads were runnable but waited for a CPU (/proc/self/task/ * /schedstat).
  * Exits 1 if a call failed.
  */
 #define _GNU_SOURCE
@@ -117,6 +119,26 @@ static double stat_cpu(const char *path, char *name, size_t name_len) {
     if (p) p++;
   }
   return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+/* Seconds this process's threads spent runnable but waiting for a CPU (schedstat's second field). */
+static double self_runqueue_wait(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return -1;
+  double sum = 0;
+  struct dirent *e;
+  char path[300];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    unsigned long long run = 0, wait = 0;
+    if (fscanf(f, "%llu %llu", &run, &wait) == 2) sum += wait / 1e9;
+    fclose(f);
+  }
+  closedir(d);
+  return sum;
 }
 
 static double machine_busy(void) {
@@ -231,14 +253,14 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "/proc/%d/stat", daemon_pid);
   double d0 = daemon_pid ? stat_cpu(path, NULL, 0) : -1;
   int n0 = daemon_pid ? threads_cpu(daemon_pid, th0) : -1;
-  double m0 = machine_busy(), u0 = self_cpu(), t0 = now_sec();
+  double m0 = machine_busy(), u0 = self_cpu(), q0 = self_runqueue_wait(), t0 = now_sec();
   long c0 = 0;
   for (int i = 0; i < threads; i++) c0 += atomic_load(&w[i].count);
   struct timespec window = {(time_t)duration, (long)((duration - (time_t)duration) * 1e9)};
   nanosleep(&window, NULL);
   long c1 = 0;
   for (int i = 0; i < threads; i++) c1 += atomic_load(&w[i].count);
-  double t1 = now_sec(), u1 = self_cpu(), m1 = machine_busy();
+  double t1 = now_sec(), u1 = self_cpu(), q1 = self_runqueue_wait(), m1 = machine_busy();
   int n1 = daemon_pid ? threads_cpu(daemon_pid, th1) : -1;
   double d1 = daemon_pid ? stat_cpu(path, NULL, 0) : -1;
   atomic_store(&stop, 1);
@@ -255,6 +277,8 @@ int main(int argc, char **argv) {
          threads, c1 - c0, seconds, (c1 - c0) / seconds, u1 - u0);
   if (d0 >= 0 && d1 >= 0) printf(", \"daemonCpuSec\": %.3f", d1 - d0);
   else printf(", \"daemonCpuSec\": null");
+  if (q0 >= 0 && q1 >= 0) printf(", \"clientRunqueueSec\": %.6f", q1 - q0);
+  else printf(", \"clientRunqueueSec\": null");
   if (m0 >= 0 && m1 >= 0) printf(", \"machineBusySec\": %.3f", m1 - m0);
   else printf(", \"machineBusySec\": null");
   /* the daemon thread that used the most CPU over the window */

@@ -4,7 +4,7 @@
 //   npx tsx bench/stream.ts                        # 256 MiB and 4 GiB, every case (~10 minutes)
 //   npx tsx bench/stream.ts --sizes=256 --rounds=5 --only='download dense'
 //   npx tsx bench/stream.ts --json                 # JSON on stdout, progress on stderr
-//   npx tsx bench/stream.ts --profile=/tmp/prof    # + a V8 CPU profile of every virtwire transfer
+//   npx tsx bench/stream.ts --profile=/tmp/prof    # + V8 CPU profiles of every virtwire transfer (a dir each)
 //
 // Cases: download and upload, dense (random bytes) and sparse (data extents between real holes,
 // see stream-volumes.ts), of each size. Per case and round, in turn (the order flips every round):
@@ -133,6 +133,8 @@ interface Sample {
   rss: number | null;
   /** libvirtd's CPU during the transfer (ms), null when /proc is unreadable. */
   daemonCpuMs: number | null;
+  /** virtwire: its CPU by thread name (ms), to tell JS from GC and libuv's file threads. */
+  threads?: Record<string, number>;
 }
 
 let daemonPid = 0;
@@ -217,15 +219,15 @@ async function virtwireTransfer(
     file,
     size: c.size,
   };
-  const prof = PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${tag}.cpuprofile`]
-    : [];
+  // A directory per transfer: tsx's loader thread writes a profile too, and with one
+  // --cpu-prof-name for both it overwrote the main thread's (the one with the transfer).
+  const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tag)}`] : [];
   const d0 = daemonCpu();
   const r = await run(process.execPath, [...prof, ...process.execArgv, CHILD, JSON.stringify(job)]);
   const daemonCpuMs = diff(d0, daemonCpu());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
-  return { ms: out.ms, cpuMs: out.cpuMs, rss: out.rssGrowth, daemonCpuMs };
+  return { ms: out.ms, cpuMs: out.cpuMs, rss: out.rssGrowth, daemonCpuMs, threads: out.threads };
 }
 
 // ---------------------------------------------------------------------------
@@ -365,8 +367,10 @@ async function main(env: Record<string, string>): Promise<void> {
       const w = got.virtwire!;
       log(
         `  ${r.c.name.padEnd(24)} virsh ${v.ms.toFixed(0)} ms (fixed ${v.fixedMs!.toFixed(0)}), ` +
-          `virtwire ${w.ms.toFixed(0)} ms; CPU ${v.cpuMs ?? '?'} - ${v.fixedCpuMs ?? '?'} / ` +
-          `${w.cpuMs!.toFixed(0)} ms`,
+          `virtwire ${w.ms.toFixed(0)} ms; CPU ${v.cpuMs?.toFixed(0) ?? '?'} - ${v.fixedCpuMs?.toFixed(0) ?? '?'} / ` +
+          `${w.cpuMs!.toFixed(0)} ms (${Object.entries(w.threads ?? {})
+            .map(([t, ms]) => `${t} ${ms}`)
+            .join(', ')})`,
       );
       if (round === 0) continue;
       r.virsh.push(v);

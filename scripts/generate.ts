@@ -14,6 +14,7 @@ import { emitHandleMeta } from '../src/codegen/handle-meta.js';
 import { emitHandles } from '../src/codegen/handles.js';
 import { loadProtocol, PROGRAMS } from '../src/codegen/load.js';
 import { emitProcedureApis } from '../src/codegen/procedure-apis.js';
+import { emitXdrTypes } from '../src/codegen/xdr-types.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -67,4 +68,9 @@ writeFileSync(
 written.push('procedure-apis.ts');
 writeFileSync(join(outDir, 'event-names.ts'), emitEventNames(proto));
 written.push('event-names.ts');
+writeFileSync(
+  join(outDir, 'xdr-types.ts'),
+  emitXdrTypes(proto.modules, proto.symbols, proto.version),
+);
+written.push('xdr-types.ts');
 console.log(`generated ${written.join(', ')} in ${outDir} from libvirt ${proto.version}`);

@@ -11,6 +11,8 @@
  *   one buffer), so a consumer copies whatever it keeps.
  * - outgoing: `write(bytes)` gives the bytes to the channel, which may keep
  *   the view until they are sent; the caller does not modify them afterwards.
+ *   `writev(chunks, done)` (optional) says when the channel has let go of
+ *   them, so the caller can lend memory it will reuse instead of copying it.
  */
 import type { Duplex } from 'node:stream';
 
@@ -36,6 +38,13 @@ export interface Channel {
   open(sink: ChannelSink): void;
   /** Sends bytes (see above for ownership). False: wait for `sink.drain()` before writing more. */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Optional: sends `chunks` in order, back to back, holding on to their
+   * memory (no copy) until it calls `done` once: when the bytes are handed to
+   * the operating system, or with an error when the channel failed or closed
+   * first. The caller must not modify them until then. Returns like `write`.
+   */
+  writev?(chunks: readonly Uint8Array[], done: (error?: Error) => void): boolean;
   /** True between a `write` that returned false and the `drain` that follows it. */
   readonly needsDrain: boolean;
   /** Stops delivering data until `resume`, so the peer is held back (TCP backpressure). */
@@ -144,6 +153,17 @@ export class DuplexChannel implements Channel {
 
   write(bytes: Uint8Array): boolean {
     return this.stream.write(bytes);
+  }
+
+  writev(chunks: readonly Uint8Array[], done: (error?: Error) => void): boolean {
+    const s = this.stream;
+    const last = chunks.length - 1;
+    // corked, the chunks leave in one writev() (no copy, one TCP push)
+    s.cork();
+    for (let i = 0; i < last; i++) s.write(chunks[i]);
+    const ok = s.write(chunks[last], (err) => done(err ?? undefined));
+    s.uncork();
+    return ok;
   }
 
   get needsDrain(): boolean {

@@ -160,6 +160,22 @@ export const CHANNELS = {
 } as const;
 
 export const callChannel = tracingChannel<unknown, RpcCallMessage>(CHANNELS.call);
+
+/**
+ * Whether anyone listens to `virtwire:rpc:call`. `TracingChannel.hasSubscribers`
+ * is missing on Bun (1.4: undefined, which would read as "nobody", and no call
+ * would ever be traced); its five channels' own `hasSubscribers` say the same
+ * thing on every runtime, so they answer where the aggregate is missing.
+ */
+export const callTraced: () => boolean =
+  typeof callChannel.hasSubscribers === 'boolean'
+    ? () => callChannel.hasSubscribers
+    : () =>
+        callChannel.start.hasSubscribers ||
+        callChannel.end.hasSubscribers ||
+        callChannel.asyncStart.hasSubscribers ||
+        callChannel.asyncEnd.hasSubscribers ||
+        callChannel.error.hasSubscribers;
 export const messageChannel = channel(CHANNELS.message);
 export const connectionOpenChannel = channel(CHANNELS.connectionOpen);
 export const connectionCloseChannel = channel(CHANNELS.connectionClose);

@@ -66,6 +66,24 @@ export function busiestThread(
   return best;
 }
 
+/** Seconds this process's threads have waited runnable for a CPU (schedstat), or null. */
+export function runqueueWaitSec(): number | null {
+  try {
+    let sum = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const f = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
+        sum += Number(f[1]) / 1e9;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return sum;
+  } catch {
+    return null;
+  }
+}
+
 /** One measured window of a throughput run. */
 export interface Run {
   readonly callsPerSec: number;
@@ -73,6 +91,11 @@ export interface Run {
   readonly seconds: number;
   /** Client CPU seconds over the counted window (all threads). */
   readonly clientCpuSec: number;
+  /**
+   * Seconds the client's threads were runnable but waited for a CPU over the
+   * window (schedstat), null where unknown (python3-libvirt's side).
+   */
+  readonly clientRunqueueSec?: number | null;
   /** Daemon CPU seconds over the counted window, null if /proc was unreadable. */
   readonly daemonCpuSec: number | null;
   /** CPU seconds the whole machine spent busy over the window (all CPUs), or null. */
@@ -98,12 +121,14 @@ export async function measureWindow(
   const th0 = threadCpuSec(pid);
   const m0 = machineBusySec();
   const u0 = process.cpuUsage();
+  const q0 = runqueueWaitSec();
   const t0 = process.hrtime.bigint();
   const c0 = done();
   await sleep(durationMs);
   const c1 = done();
   const t1 = process.hrtime.bigint();
   const u1 = process.cpuUsage(u0);
+  const q1 = runqueueWaitSec();
   const m1 = machineBusySec();
   const th1 = threadCpuSec(pid);
   const d1 = procCpuSec(pid);
@@ -113,6 +138,7 @@ export async function measureWindow(
     calls: c1 - c0,
     seconds,
     clientCpuSec: (u1.user + u1.system) / 1e6,
+    clientRunqueueSec: q0 === null || q1 === null ? null : q1 - q0,
     daemonCpuSec: d0 === null || d1 === null ? null : d1 - d0,
     machineBusySec: m0 === null || m1 === null ? null : m1 - m0,
     daemonBusiestThread: busiestThread(th0, th1),

@@ -270,17 +270,24 @@ export async function streamFromFile(
   const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
   const { signal } = opts;
   const fh = await open(path, 'r');
-  const buf = Buffer.allocUnsafe(block);
+  // Two blocks: the next is read from the file while the stream sends this one
+  // (its writes lend the memory to the socket and resolve once it let go of it).
+  let buf = Buffer.allocUnsafe(block);
+  let spare = Buffer.allocUnsafe(block);
   let pos = 0;
   let hole = 0n;
+  let reading: Promise<{ bytesRead: number }> | null = fh.read(buf, 0, block, 0);
   try {
     for (;;) {
-      const { bytesRead: n } = await fh.read(buf, 0, block, pos);
+      const { bytesRead: n } = await reading!;
+      reading = null;
       if (n === 0) break;
       pos += n;
+      reading = fh.read(spare, 0, block, pos);
       if (!stream.isSparse) {
         await stream.write(buf.subarray(0, n), { signal });
         opts.onProgress?.(BigInt(pos));
+        [buf, spare] = [spare, buf];
         continue;
       }
       // Walk the block page by page, sending each data run as one write and
@@ -303,6 +310,7 @@ export async function streamFromFile(
       }
       if (inData) await stream.write(buf.subarray(runStart, n), { signal });
       opts.onProgress?.(BigInt(pos));
+      [buf, spare] = [spare, buf];
     }
     if (hole > 0n) await stream.sendHole(hole, { signal });
     await stream.finish({ signal });
@@ -311,6 +319,7 @@ export async function streamFromFile(
     await stream.abort(err);
     throw err;
   } finally {
+    await reading?.catch(() => {}); // a read still in flight must end before its file closes
     await fh.close();
   }
 }

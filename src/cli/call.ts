@@ -1,12 +1,9 @@
 /**
  * `virtwire call`: any procedure of the generated tables, by name, with JSON
- * arguments. The generated codecs carry no runtime type description, so the
- * JSON is fitted to the argument type by encoding it: each XdrError names the
- * field path and the XDR type that was wanted there, and the values JSON
- * cannot express (hyper, opaque) are converted at exactly those places from
- * their JSON spellings (numbers or decimal strings; hex or UUID strings). A
- * field the type does not have is found by decoding what was encoded and
- * comparing.
+ * arguments fitted to the procedure's argument type by the generated type
+ * table (see call-types.ts): the values JSON cannot express (hyper, opaque)
+ * are converted from their JSON spellings (numbers or decimal strings; hex or
+ * UUID strings), and anything that does not fit is refused by its path.
  */
 import { camelCase } from '../codegen/names.js';
 import { adminProgram } from '../generated/admin.js';
@@ -18,6 +15,7 @@ import { XdrError } from '../xdr/errors.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
+import { FitError, fitValue } from './call-types.js';
 import { UsageError } from './errors.js';
 
 /** The programs `call` knows, by the name used before the dot. */
@@ -172,77 +170,12 @@ export function pathKeys(path: string): Key[] {
   return keys;
 }
 
-const showPath = (keys: readonly Key[]): string =>
-  keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('') ||
-  '(the arguments)';
-
-/** What a writer's complaint says was expected, for error messages. */
-function expected(reason: string): string {
-  if (/^unsigned hyper/.test(reason))
-    return 'an unsigned 64-bit integer, as a JSON number or a decimal string';
-  if (/^hyper/.test(reason)) return 'a 64-bit integer, as a JSON number or a decimal string';
-  if (/^unsigned int/.test(reason)) return 'an unsigned 32-bit integer';
-  if (/^int/.test(reason)) return 'a 32-bit integer';
-  if (/opaque/.test(reason)) return 'bytes, as a hex string or, for a UUID, its canonical form';
-  if (/^string/.test(reason)) return 'a string';
-  if (/^bool/.test(reason)) return 'a boolean';
-  if (/^(float|double)/.test(reason)) return 'a number';
-  if (/^array expected|^length|fixed array/.test(reason)) return 'an array';
-  return 'an object';
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function toBytes(v: unknown): Uint8Array | undefined {
-  if (typeof v === 'string') {
-    const hex = UUID_RE.test(v) ? v.replace(/-/g, '') : v.replace(/^0x/i, '');
-    if (hex.length % 2 === 0 && /^[0-9a-f]*$/i.test(hex))
-      return Uint8Array.from(Buffer.from(hex, 'hex'));
-    return undefined;
-  }
-  if (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255))
-    return Uint8Array.from(v as number[]);
-  return undefined;
-}
-
-function toBigint(v: unknown): bigint | undefined {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  if (typeof v === 'string' && /^(-?\d+|0x[0-9a-f]+)$/i.test(v.trim())) return BigInt(v.trim());
-  return undefined;
-}
-
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v);
-  return undefined;
-}
-
-/** The value JSON cannot carry directly, converted for what the writer asked for; undefined if not convertible. */
-function convert(reason: string, v: unknown): unknown {
-  if (/^(unsigned )?hyper must be a bigint/.test(reason)) return toBigint(v);
-  if (/^opaque must be a Uint8Array/.test(reason)) return toBytes(v);
-  if (/^(unsigned )?int out of range/.test(reason)) {
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    return toNumber(v);
-  }
-  if (/^(float|double) must be a number/.test(reason)) return toNumber(v);
-  if (/^bool must be a boolean/.test(reason)) return v === 0 || v === 1 ? v === 1 : undefined;
-  return undefined;
-}
-
-function describeJson(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'bigint') return v.toString(); // converted already, then refused (out of range)
-  if (v instanceof Uint8Array) return `${v.length} bytes`;
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
 /**
- * Fits parsed JSON to a procedure's argument type: converts bigints and
- * bytes where the type wants them, accepts snake_case or any-case field
- * names, and refuses a missing, mistyped or unknown field by its path.
+ * Fits parsed JSON to a procedure's argument type, by the generated type
+ * table: converts bigints, bytes and enum names where the type wants them,
+ * accepts snake_case or any-case field names, and refuses a missing,
+ * mistyped, out-of-bounds or unknown field by its path (`args.dom.uuid`),
+ * saying what it expects and what it got.
  */
 export function prepareArgs(r: ResolvedProcedure, json: unknown): unknown {
   const label = `${r.programName}.${r.proc.method}`;
@@ -255,108 +188,34 @@ export function prepareArgs(r: ResolvedProcedure, json: unknown): unknown {
     if (!empty) throw new UsageError(`call: ${label} takes no arguments`);
     return undefined;
   }
-  const root: { v: unknown } = { v: json === undefined ? {} : structuredClone(json) };
-  const w = new XdrWriter(1024);
-  for (let attempt = 0; ; attempt++) {
-    let failure: XdrError;
-    try {
-      codec.encode(w.reset(), root.v);
-      break;
-    } catch (err) {
-      if (!(err instanceof XdrError)) throw err;
-      failure = err;
-    }
-    const keys = pathKeys(failure.path);
-    const where = showPath(keys);
-    if (attempt > 100_000)
-      throw new UsageError(`call: ${label}: cannot fit the arguments (${failure.message})`);
-    // Walk to the failing value, noting its holder; a field may be spelt cookie_in or CookieIn.
-    let holder = root as Record<Key, unknown>;
-    let key: Key = 'v';
-    let renamed = false;
-    for (let i = 0; i <= keys.length; i++) {
-      if (holder[key] === undefined && typeof key === 'string') {
-        const k = key;
-        const alias = Object.keys(holder).find((x) => x !== k && norm(x) === norm(k));
-        if (alias !== undefined) {
-          holder[key] = holder[alias];
-          delete holder[alias];
-          renamed = true;
-          break;
-        }
-      }
-      const next = holder[key];
-      if (next === undefined) {
-        const given = Object.keys(holder).filter((k) => holder !== root && holder[k] !== undefined);
-        throw new UsageError(
-          `call: ${label}: missing field ${showPath(keys.slice(0, i))} ` +
-            `(${i === keys.length ? expected(failure.reason) : 'an object'}` +
-            `${given.length ? `; given fields: ${given.join(', ')}` : ''}); see: virtwire call --describe ${label}`,
-        );
-      }
-      if (i === keys.length) break;
-      if (next === null || typeof next !== 'object') {
-        throw new UsageError(
-          `call: ${label}: ${showPath(keys.slice(0, i))} must be an object, got ${describeJson(next)}`,
-        );
-      }
-      holder = next as Record<Key, unknown>;
-      key = keys[i]!;
-    }
-    if (renamed) continue;
-    const h = holder;
-    const value = h[key];
-    const converted = convert(failure.reason, value);
-    if (converted === undefined) {
+  let value: unknown;
+  try {
+    value = fitValue(json === undefined ? {} : json, `#${codec.name}`, 'args');
+  } catch (err) {
+    if (!(err instanceof FitError)) throw err;
+    const see = `; see: virtwire call --describe ${label}`;
+    if (err.kind === 'missing') {
+      const given = err.known.length ? `; given fields: ${err.known.join(', ')}` : '';
       throw new UsageError(
-        `call: ${label}: field ${where} must be ${expected(failure.reason)}, got ${describeJson(value)} (${failure.reason})`,
+        `call: ${label}: missing field ${err.path} (expected ${err.expected}${given})${see}`,
       );
     }
-    h[key] = converted;
-  }
-  const bytes = w.finish();
-  const decoded = codec.decode(new XdrReader(bytes));
-  const extra = unknownField(root.v, decoded, []);
-  if (extra) {
-    const known =
-      extra.known.length > 0
-        ? ` (${showPath(extra.at) === '(the arguments)' ? 'fields' : `fields of ${showPath(extra.at)}`}: ${extra.known.join(', ')})`
-        : '';
-    throw new UsageError(
-      `call: ${label}: unknown field ${showPath([...extra.at, extra.key])}${known}`,
-    );
-  }
-  return root.v;
-}
-
-/** The first key of `given` that the decoded value does not have, with the keys it does have. */
-function unknownField(
-  given: unknown,
-  decoded: unknown,
-  at: Key[],
-): { at: Key[]; key: Key; known: string[] } | null {
-  if (Array.isArray(given) && Array.isArray(decoded)) {
-    for (let i = 0; i < given.length; i++) {
-      const r = unknownField(given[i], decoded[i], [...at, i]);
-      if (r) return r;
+    if (err.kind === 'unknown') {
+      throw new UsageError(
+        `call: ${label}: unknown field ${err.path} (fields: ${err.known.join(', ') || 'none'})`,
+      );
     }
-    return null;
+    throw new UsageError(`call: ${label}: ${err.message}${see}`);
   }
-  if (
-    given === null ||
-    typeof given !== 'object' ||
-    decoded === null ||
-    typeof decoded !== 'object' ||
-    decoded instanceof Uint8Array
-  )
-    return null;
-  const d = decoded as Record<string, unknown>;
-  for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
-    if (!Object.hasOwn(d, k)) return { at, key: k, known: Object.keys(d) };
-    const r = unknownField(v, d[k], [...at, k]);
-    if (r) return r;
+  // The table and the codec come from the same .x files; a disagreement is a generator bug.
+  try {
+    codec.encode(new XdrWriter(1024), value);
+  } catch (err) {
+    if (!(err instanceof XdrError)) throw err;
+    const where = pathKeys(err.path).map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`));
+    throw new UsageError(`call: ${label}: args${where.join('')} cannot be sent as given`);
   }
-  return null;
+  return value;
 }
 
 /**

@@ -152,7 +152,11 @@ export function buildProgram(io: CliIo): Command {
     .option('--event <names>', `only these event types, comma-separated (default: all; see --list)`)
     .option('--list', 'list the event types and exit')
     .option('--json', 'one JSON object per event')
-    .option('--timestamp', 'prefix each line with the time')
+    .option(
+      '--timestamp',
+      'prefix each line with the time, as virsh does (2026-12-06 08:10:38.006+0000)',
+    )
+    .option('--iso', 'with ISO 8601 timestamps in UTC instead (implies --timestamp)')
     .option('--timeout <seconds>', 'stop after this many seconds', positive)
     .option('--count <n>', 'stop after this many events', integer(1))
     .addHelpText('after', wrapped(`\nEvent types: ${domainEventNames.join(', ')}`))
@@ -164,7 +168,11 @@ export function buildProgram(io: CliIo): Command {
     .argument('<domain>', 'domain name or UUID')
     .option('--completed', 'the last completed job instead')
     .option('--keep-completed', 'with --completed: keep the statistics for later calls')
-    .option('--json', 'print JSON with every field by its libvirt name')
+    .option('--rawstats', 'every statistic by its libvirt name, unformatted (as virsh --rawstats)')
+    .option(
+      '--json',
+      'print JSON: type and operation by name and number, every statistic by its libvirt name as a number',
+    )
     .action(async (name: string, opts) =>
       (await commands()).domjobinfoCommand(await ctx(), name, opts),
     );

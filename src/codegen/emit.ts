@@ -11,7 +11,7 @@ import type { Module, SymbolTable } from './model.js';
 import { camelCase, pascalCase, stripPrefix } from './names.js';
 
 /** Bumped when the emitted code changes shape, so generated headers say which generator wrote them. */
-export const GENERATOR_VERSION = '1';
+export const GENERATOR_VERSION = '2';
 
 const XDR_UNBOUNDED = 0xffffffff;
 
@@ -339,6 +339,38 @@ export function emitModule(opts: EmitOptions): string {
     return lines;
   };
 
+  /**
+   * An encoder as two functions. `encodeX` is the one called: it keeps no
+   * record of where it is, so a message's fields cost only their own checks
+   * and writes. Only when it throws does `traceX` encode the same value again,
+   * noting the field and array index before each step (`at`, `ix`), to put the
+   * path in the error; it calls the children's plain encoders, whose own
+   * tracers add the inner part of the path. Same start, same checks, same
+   * bytes: the second run fails where the first did, at the same offset.
+   */
+  const emitEncoder = (xdrName: string, T: string, tracked: string[], atInit: string): void => {
+    const lines = markArrays(tracked);
+    const bookkeeping = /^(?:at = '[^']*'|ix = (?:i\d+|-1));$/;
+    const plain = lines.filter((l) => !bookkeeping.test(l));
+    const trace = `trace${pascalCase(xdrName)}`;
+    body.push(`export function ${encName(xdrName)}(w: XdrWriter, v: ${T}): void {`);
+    body.push('const start = w.pos;', 'try {', ...plain, '} catch (e) {');
+    body.push(`throw ${trace}(w, v, start, e);`, '}', '}', '');
+    body.push(
+      `/** ${encName(xdrName)} again from \`start\` after it failed there, to say where. */`,
+    );
+    body.push(
+      `function ${trace}(w: XdrWriter, v: ${T}, start: number, first: unknown): XdrError {`,
+    );
+    const decl = atInit === 'const' ? `const at = '';` : `let at = ${atInit};`;
+    // it did not fail this time (a value that changed under it): the first error, as it was
+    const unchanged = `return xdrAt(first, '${xdrName}', '', -1);`;
+    const traced = lines.map((l) => (l === 'return;' ? unchanged : l));
+    body.push('w.pos = start;', decl, 'let ix = -1;', 'try {', ...traced);
+    body.push('} catch (e) {', `return xdrAt(e, '${xdrName}', at, ix);`, '}', unchanged, '}', '');
+    usesXdrError = true;
+  };
+
   // ---- definitions -------------------------------------------------------
   const emitStruct = (def: StructDef): void => {
     const T = typeName(def.name);
@@ -358,9 +390,7 @@ export function emitModule(opts: EmitOptions): string {
     body.push('}', '');
 
     const enc = encodeFields(def.fields, (f) => `v.${camelCase(f.name)}`);
-    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
-    body.push(`let at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
-    body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    emitEncoder(def.name, T, enc, "''");
 
     const dec: string[] = [];
     const vars: string[] = [];
@@ -477,9 +507,7 @@ export function emitModule(opts: EmitOptions): string {
     }
     enc.push('}');
     dec.push('}');
-    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
-    body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...markArrays(enc));
-    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    emitEncoder(def.name, T, enc, `'${def.discriminant.name}'`);
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
     body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...dec);
     body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
@@ -516,9 +544,7 @@ export function emitModule(opts: EmitOptions): string {
     body.push(`export type ${T} = ${tsDecl(def.decl)};`, '');
     const enc: string[] = [];
     encodeFrom(def.decl, 'v', enc, 0, true);
-    body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
-    body.push(`const at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
-    body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    emitEncoder(def.name, T, enc, 'const');
     const dec: string[] = [`let v: ${T};`];
     decodeInto(def.decl, 'v', dec, 0, true);
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);

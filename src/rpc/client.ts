@@ -4,6 +4,7 @@ import type { Channel, ChannelSink } from '../channel.js';
 import {
   type ConnectionCloseMessage,
   callChannel,
+  callTraced,
   connectionCloseChannel,
   messageChannel,
   nextId,
@@ -286,7 +287,7 @@ export class RpcClient {
     opts: CallOptions | undefined,
     attach: ((serial: number) => void) | null,
   ): Promise<unknown> {
-    if (!callChannel.hasSubscribers) return this.begin(d, args, opts, attach, null);
+    if (!callTraced()) return this.begin(d, args, opts, attach, null);
     const trace: RpcCallMessage = {
       connectionId: this.id,
       program: d.program.name,
@@ -413,6 +414,23 @@ export class RpcClient {
   ): boolean {
     if (this.closeInfo) throw this.closedError('cannot send');
     return this.out.raw(d, type, serial, status, payload);
+  }
+  /**
+   * Like `sendRaw`, but lends `payload` (no copy) where the channel allows:
+   * `done` is called once the connection has let go of it, with an error if
+   * it will never be sent (the connection failed). Until then the caller must
+   * not modify it. Returns the channel's answer, like `send`.
+   */
+  sendLent(
+    d: CallDescriptor,
+    type: number,
+    serial: number,
+    status: number,
+    payload: Uint8Array,
+    done: (error?: Error) => void,
+  ): boolean {
+    if (this.closeInfo) throw this.closedError('cannot send');
+    return this.out.lend(d, type, serial, status, payload, done);
   }
 
   /**

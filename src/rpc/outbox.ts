@@ -190,6 +190,57 @@ export class Outbox {
     return this.channel.write(buf);
   }
 
+  /**
+   * Like `raw`, but lends `payload` instead of copying it, when the channel
+   * can say when it has let go of it (`writev`): `done` is called then (with
+   * an error if the bytes will never be sent), and until then the caller must
+   * not modify them. Other channels get a copy, and `done` right away.
+   * Returns the channel's answer.
+   */
+  lend(
+    d: CallDescriptor,
+    type: number,
+    serial: number,
+    status: number,
+    payload: Uint8Array,
+    done: (error?: Error) => void,
+  ): boolean {
+    const ch = this.channel;
+    if (ch.writev === undefined) {
+      const ok = this.raw(d, type, serial, status, payload);
+      done();
+      return ok;
+    }
+    const len = LENGTH_WORD + HEADER + payload.length;
+    if (len - LENGTH_WORD > this.maxMessage) throw this.tooLong(len);
+    this.flush();
+    const { program, version } = d.program;
+    // a header of its own (from Node's shared slab): it must live until the write is done
+    const head = Buffer.allocUnsafe(LENGTH_WORD + HEADER);
+    head.writeUInt32BE(len, 0);
+    head.writeUInt32BE(program >>> 0, 4);
+    head.writeUInt32BE(version >>> 0, 8);
+    head.writeInt32BE(d.number | 0, 12);
+    head.writeInt32BE(type | 0, 16);
+    head.writeUInt32BE(serial >>> 0, 20);
+    head.writeInt32BE(status | 0, 24);
+    if (messageChannel.hasSubscribers) {
+      publishWire(
+        this.connectionId,
+        'send',
+        program,
+        version,
+        d.number,
+        type,
+        serial,
+        status,
+        len,
+        undefined,
+      );
+    }
+    return ch.writev([head, payload], done);
+  }
+
   /** No more writes: a flush scheduled for the end of the tick does nothing. */
   close(): void {
     this.shut = true;

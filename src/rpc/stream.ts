@@ -20,7 +20,7 @@ import {
 import type { CallDescriptor } from '../xdr/program.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { MessageHeader, RpcClient, StreamSink } from './client.js';
-import { type ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import type { BodyEncoder } from './outbox.js';
 import { ReceiveQueue, type StreamChunk } from './stream-queue.js';
 
@@ -635,22 +635,52 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   /**
-   * Sends bytes: packets of at most 262120 bytes, each copied as it is queued
-   * on the socket (the caller may reuse `chunk` once this resolves). Waits for
-   * the socket to drain whenever it pushes back, which is how the daemon's
-   * throttling (it stops reading once max_client_requests packets wait)
-   * reaches the caller.
+   * Sends bytes: packets of at most 262120 bytes, lent to the connection
+   * rather than copied where its channel allows (tcp, unix), so this resolves
+   * (and the caller may reuse `chunk`) once the socket has let go of them.
+   * Waits for the socket to drain whenever it pushes back, which is how the
+   * daemon's throttling (it stops reading once max_client_requests packets
+   * wait) reaches the caller.
    */
   write(chunk: Uint8Array, opts: StreamReadOptions = {}): Promise<void> {
     return this.serialize(async () => {
       const { signal } = opts;
-      for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
-        if (signal?.aborted) throw this.abortFor(signal);
-        this.checkWritable();
-        const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
-        const ok = this.rpc.sendRaw(this.target.procedure, STREAM, this.serial, CONTINUE, piece);
-        this.carried += piece.length;
-        if (!ok) await this.pushBack(signal);
+      // the last piece's release: the channel lets go of pieces in order
+      let released: Promise<Error | undefined> | null = null;
+      let failed: Error | undefined;
+      try {
+        for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
+          if (signal?.aborted) throw this.abortFor(signal);
+          this.checkWritable();
+          const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
+          let done!: (error?: Error) => void;
+          released = new Promise((resolve) => {
+            done = resolve;
+          });
+          const ok = this.rpc.sendLent(
+            this.target.procedure,
+            STREAM,
+            this.serial,
+            CONTINUE,
+            piece,
+            done,
+          );
+          this.carried += piece.length;
+          if (!ok) await this.pushBack(signal);
+        }
+      } finally {
+        // whatever happened, `chunk` is the caller's again only once the channel let go of it
+        if (released) failed = await released;
+      }
+      if (failed) {
+        this.checkWritable(); // the stream's own failure, when it knows of it already
+        throw new ConnectionClosedError(
+          'error',
+          `${this.label}: the connection failed while sending`,
+          {
+            cause: failed,
+          },
+        );
       }
     });
   }

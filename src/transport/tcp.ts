@@ -2,8 +2,8 @@ import { DuplexChannel } from '../channel.js';
 import { connectSocket } from './socket.js';
 import type { ChannelTransport } from './types.js';
 
-/** Bytes read per `onread` call: large enough for a 256 KiB stream packet in four reads. */
-const READ_BUFFER = 64 * 1024;
+/** Bytes read per `onread` call: a whole 256 KiB stream packet (with its header) in one read. */
+const READ_BUFFER = 256 * 1024 + 1024;
 
 /**
  * The one buffer every TCP connection of the process reads into. Safe to

@@ -357,6 +357,37 @@ export class XdrWriter {
   writeString(v: string, max: number): void {
     if (typeof v !== 'string') this.fail('string expected', v);
     const len = v.length;
+    if (len > SHORT_STRING || len > max) {
+      this.writeLongString(v, max);
+      return;
+    }
+    // Short strings (names, field names: the common case) are written as if
+    // ASCII, one store per character and no test in the loop; if any unit was
+    // not ASCII, the general path writes the string again over them.
+    if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
+    const start = this.at;
+    const b = this.bytes;
+    const p = start + 4;
+    const padded = (len + 3) & ~3;
+    // The last word first: its padding is zero wherever the characters do not cover it.
+    if (padded !== 0) this.dv.setInt32(p + padded - 4, 0);
+    let all = 0;
+    for (let i = 0; i < len; i++) {
+      const c = v.charCodeAt(i);
+      all |= c;
+      b[p + i] = c;
+    }
+    if (all > 0x7f) {
+      this.writeLongString(v, max);
+      return;
+    }
+    this.dv.setUint32(start, len);
+    this.at = p + padded;
+  }
+
+  /** writeString for long or non-ASCII strings, out of line so that the short path inlines. */
+  private writeLongString(v: string, max: number): void {
+    const len = v.length;
     // UTF-8 never takes fewer bytes than UTF-16 units: refuse before growing the buffer.
     if (len > max)
       throw new XdrError(`string of at least ${len} bytes exceeds bound ${max}`, this.pos);
@@ -364,17 +395,7 @@ export class XdrWriter {
     if (this.at + 4 + len * 3 + 3 > this.bytes.length) this.grow(4 + len * 3 + 3);
     const start = this.at;
     const b = this.bytes;
-    let p = start + 4;
-    let i = 0;
-    if (len <= SHORT_STRING) {
-      // Short ASCII (names, field names: the common case) is written inline.
-      for (; i < len; i++) {
-        const c = v.charCodeAt(i);
-        if (c > 0x7f) break;
-        b[p++] = c;
-      }
-    }
-    if (i < len) p = this.putUtf8(v, i, p, max);
+    let p = this.putUtf8(v, 0, start + 4, max);
     const n = p - start - 4;
     this.dv.setUint32(start, n);
     while ((p & 3) !== (start & 3)) b[p++] = 0;

@@ -19,7 +19,10 @@ export function tsEntryCommand(entry: string): [string, ...string[]] {
     case 'bun':
       return [process.execPath, entry];
     case 'deno':
-      return [process.execPath, 'run', '-A', '--sloppy-imports', entry];
+      // -q: Deno's own module-loading progress bar (erase-line sequences on a terminal's stderr,
+      // drawn when loading is slow) is the runtime's, not the CLI's output; a user's
+      // `deno run -q -A npm:virtwire` hides it the same way.
+      return [process.execPath, 'run', '-q', '-A', '--sloppy-imports', entry];
     default:
       return [process.execPath, '--import', 'tsx', entry];
   }

@@ -160,30 +160,36 @@ describe('prepareArgs', () => {
   });
 
   it('names a missing, mistyped or unknown field by its path', () => {
-    expect(usage(() => fitArgs('remote.domainLookupByName', {}))).toContain(
-      'missing field name (a string',
+    expect(usage(() => fitArgs('remote.domainLookupByName', {}))).toBe(
+      'call: remote.domainLookupByName: missing field args.name (expected a string of at most 4194304 bytes); see: virtwire call --describe remote.domainLookupByName',
     );
-    expect(usage(() => fitArgs('remote.domainGetInfo', {}))).toContain('missing field dom');
+    expect(usage(() => fitArgs('remote.domainGetInfo', {}))).toContain(
+      'missing field args.dom (expected an object with fields name, uuid, id)',
+    );
     expect(usage(() => fitArgs('remote.domainGetInfo', { dom: { name: 'x', id: 1 } }))).toContain(
-      'missing field dom.uuid',
+      'missing field args.dom.uuid (expected a UUID (canonical form or 32 hex digits); given fields: name, id)',
     );
     expect(
       usage(() => fitArgs('remote.domainGetInfo', { dom: { ...dom, uuid: 'xyz' } })),
-    ).toContain('field dom.uuid must be bytes');
+    ).toContain(
+      'args.dom.uuid: expected a UUID (canonical form or 32 hex digits), got string "xyz"',
+    );
     expect(
       usage(() => fitArgs('remote.domainGetInfo', { dom: { ...dom, uuid: 'abcd' } })),
-    ).toContain('fixed opaque needs 16 bytes');
+    ).toContain('args.dom.uuid: expected a UUID (canonical form or 32 hex digits), got 2 bytes');
     expect(usage(() => fitArgs('remote.domainGetInfo', { dom: null }))).toContain(
-      'dom must be an object, got null',
+      'args.dom: expected an object with fields name, uuid, id, got null',
     );
     expect(
       usage(() => fitArgs('remote.domainMigrateSetMaxSpeed', { dom, bandwidth: 1.5, flags: 0 })),
-    ).toContain('field bandwidth must be an unsigned 64-bit integer');
+    ).toContain(
+      'args.bandwidth: expected an unsigned 64-bit integer (a JSON number or a decimal string), got number 1.5',
+    );
     expect(
       usage(() => fitArgs('remote.domainMigrateSetMaxSpeed', { dom, bandwidth: -1, flags: 0 })),
-    ).toContain('field bandwidth must be an unsigned 64-bit integer');
+    ).toContain('args.bandwidth: expected an unsigned 64-bit integer');
     expect(usage(() => fitArgs('remote.domainLookupByName', { name: 'a', nmae: 'b' }))).toBe(
-      'call: remote.domainLookupByName: unknown field nmae (fields: name)',
+      'call: remote.domainLookupByName: unknown field args.nmae (fields: name)',
     );
     expect(
       usage(() =>
@@ -195,7 +201,7 @@ describe('prepareArgs', () => {
           flags: 0,
         }),
       ),
-    ).toContain('unknown field dom.extra (fields of dom: name, uuid, id)');
+    ).toContain('unknown field args.dom.extra (fields: name, uuid, id)');
     expect(
       usage(() =>
         fitArgs('remote.domainMigratePerform3Params', {
@@ -206,10 +212,59 @@ describe('prepareArgs', () => {
           flags: 0,
         }),
       ),
-    ).toContain('unknown field params[0].value.s');
+    ).toContain('unknown field args.params[0].value.s (fields: type, ul)');
     expect(
       usage(() => fitArgs('remote.domainLookupByName', { name: 'x'.repeat(5_000_000) })),
-    ).toContain('exceeds bound');
+    ).toContain(
+      'args.name: expected a string of at most 4194304 bytes, got a string of 5000000 bytes',
+    );
+  });
+
+  it('refuses a value of the wrong JSON kind with the path, what it expects and what it got', () => {
+    const getInfo = { dom, flags: 0 };
+    expect(usage(() => fitArgs('remote.domainGetInfo', []))).toBe(
+      'call: remote.domainGetInfo: args: expected an object with fields dom, got an array of 0 items; see: virtwire call --describe remote.domainGetInfo',
+    );
+    expect(usage(() => fitArgs('remote.domainGetState', { ...getInfo, flags: 'x' }))).toContain(
+      'args.flags: expected an unsigned int (0 to 4294967295), got string "x"',
+    );
+    expect(usage(() => fitArgs('remote.domainGetState', { ...getInfo, flags: -1 }))).toContain(
+      'args.flags: expected an unsigned int (0 to 4294967295), got number -1',
+    );
+    expect(
+      usage(() => fitArgs('remote.domainGetState', { dom: { ...dom, id: 'x' }, flags: 0 })),
+    ).toContain('args.dom.id: expected an int (-2147483648 to 2147483647), got string "x"');
+    expect(usage(() => fitArgs('remote.domainLookupByName', { name: 42 }))).toContain(
+      'args.name: expected a string of at most 4194304 bytes, got number 42',
+    );
+    expect(
+      usage(() =>
+        fitArgs('remote.domainMigratePerform3Params', {
+          dom,
+          dconnuri: null,
+          params: {},
+          cookieIn: '',
+          flags: 0,
+        }),
+      ),
+    ).toContain('args.params: expected an array of at most 64 items, got an object');
+    expect(
+      usage(() =>
+        fitArgs('remote.domainMigratePerform3Params', {
+          dom,
+          dconnuri: null,
+          params: [{ field: 'bandwidth', value: { type: 9, ul: 1 } }],
+          cookieIn: '',
+          flags: 0,
+        }),
+      ),
+      // type 9 is the union's void default arm: it has no value field
+    ).toContain('unknown field args.params[0].value.ul (fields: type)');
+    // no codec wording or XDR type names reach the user
+    for (const bad of [[], { dom: { ...dom, uuid: 7 }, flags: 0 }, { dom, flags: true, x: 1 }]) {
+      const m = usage(() => fitArgs('remote.domainGetState', bad));
+      expect(m).not.toMatch(/Uint8Array|out of range|remote_|_args|must be a/);
+    }
   });
 
   it('parses JSON and names a syntax error', () => {

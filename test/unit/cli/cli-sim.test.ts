@@ -89,7 +89,7 @@ describe('read commands against a simulated host', () => {
       reasonCode: 0,
     });
     const job = await runCli(onA('domjobinfo', 'vm1'));
-    expect(job.stdout).toBe('Job type:             None\n');
+    expect(job.stdout).toBe('Job type:         None\n');
   });
 
   it("prints libvirt's error name and message and exits 1, without a stack", async () => {
@@ -132,7 +132,7 @@ describe('read commands against a simulated host', () => {
     expect(JSON.parse(info.stdout)).toMatchObject({ state: 1, maxMem: '524288', nrVirtCpu: 1 });
     const bad = await runCli(onA('call', 'remote.domainGetInfo', '{"dom":{"name":"vm1"}}'));
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('missing field dom.uuid');
+    expect(bad.stderr).toContain('missing field args.dom.uuid');
   });
 
   it('traces every RPC message by name with --debug and with NODE_DEBUG=virtwire', async () => {
@@ -553,11 +553,19 @@ describe('migration between two simulated hosts', () => {
     await first.next(); // the job runs
     const info = await runCli(['-c', src.uri, 'domjobinfo', '--json', 'mig']);
     expect(info.code).toBe(0);
-    const j = JSON.parse(info.stdout) as { type: string; stats: Record<string, unknown> };
+    const j = JSON.parse(info.stdout) as {
+      type: string;
+      operation: string;
+      operationCode: number;
+      stats: Record<string, unknown>;
+    };
     expect(j.type).toBe('Unbounded');
-    expect(j.stats.memory_total).toBe(String(1024 * MiB));
+    expect(j.operation).toBe('Outgoing migration');
+    expect(j.operationCode).toBe(5);
+    expect(j.stats.memory_total).toBe(1024 * MiB);
     const text = await runCli(['-c', src.uri, 'domjobinfo', 'mig']);
-    expect(text.stdout).toMatch(/^Operation: +migration out$/m);
+    expect(text.stdout).toMatch(/^Operation: +Outgoing migration$/m);
+    expect(text.stdout).toMatch(/^Memory total: +1\.000 GiB$/m);
     const sw = await runCli(['-c', src.uri, 'migrate-postcopy', 'mig']);
     expect(sw.code).toBe(0);
     expect(sw.stdout).toBe('');

@@ -298,9 +298,17 @@ describe('the command line', () => {
       [['call', 'remote.domainLookupByName', '{'], 'not valid JSON'],
       [
         ['call', 'remote.domainLookupByName', '{"nmae":"x"}'],
-        'missing field name (a string; given fields: nmae); see: virtwire call --describe remote.domainLookupByName',
+        'missing field args.name (expected a string of at most 4194304 bytes; given fields: nmae); see: virtwire call --describe remote.domainLookupByName',
       ],
-      [['call', 'remote.domainLookupByName', '{"name":"x","nmae":"x"}'], 'unknown field nmae'],
+      [['call', 'remote.domainLookupByName', '{"name":"x","nmae":"x"}'], 'unknown field args.nmae'],
+      [
+        ['call', 'remote.domainLookupByName', '[]'],
+        'args: expected an object with fields name, got an array of 0 items',
+      ],
+      [
+        ['call', 'remote.domainGetState', '{"dom":{"name":"a","uuid":"00","id":"x"},"flags":0}'],
+        'args.dom.uuid: expected a UUID (canonical form or 32 hex digits), got 1 bytes',
+      ],
       [['call'], 'name a procedure'],
     ];
     for (const [argv, msg] of cases) {
@@ -335,7 +343,7 @@ describe('the command line', () => {
     expect(await run(['call', '--describe', 'REMOTE_PROC_DOMAIN_GET_JOB_STATS'], d)).toBe(0);
     expect(d.out()).toContain('number:       298 (program 0x20008086 version 1)');
     expect(d.out()).toContain(
-      `example:      virtwire call remote.domainGetJobStats '{"dom":{"name":"","uuid":"00000000-0000-0000-0000-000000000000","id":0},"flags":0}'`,
+      `example:\n  virtwire call remote.domainGetJobStats '{"dom":{"name":"","uuid":"00000000-0000-0000-0000-000000000000","id":0},"flags":0}'`,
     );
   });
 

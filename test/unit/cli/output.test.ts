@@ -313,7 +313,7 @@ describe('domain renderings', () => {
     );
   });
 
-  it('renders job statistics with the known fields by name and the rest raw', () => {
+  it("renders job statistics with virsh's labels, order and units", () => {
     const ul = (field: string, v: bigint) => ({ field, value: { type: 4 as const, ul: v } });
     const s = jobStats(2, [
       { field: 'operation', value: { type: 1, i: 5 } },
@@ -327,18 +327,18 @@ describe('domain renderings', () => {
     ]);
     expect(renderJobInfo(s)).toBe(
       [
-        'Job type:             Unbounded',
-        'Operation:            migration out',
-        'Time elapsed:         5210 ms',
-        'Memory remaining:     64.0 MiB',
-        'Memory total:         128 MiB',
-        'Memory bandwidth:     1.0 MiB/s',
-        'Dirty rate:           11520 pages/s',
-        'Iteration:            2',
-        'auto_converge_throttle: 20',
+        'Job type:         Unbounded',
+        'Operation:        Outgoing migration',
+        'Time elapsed:     5210 ms',
+        'Memory remaining: 64.000 MiB',
+        'Memory total:     128.000 MiB',
+        'Memory bandwidth: 1.000 MiB/s',
+        'Dirty rate:       11520 pages/s',
+        'Iteration:        2',
+        'Auto converge throttle: 20',
       ].join('\n'),
     );
-    expect(renderJobInfo(jobStats(0, []))).toBe('Job type:             None');
+    expect(renderJobInfo(jobStats(0, []))).toBe('Job type:         None');
   });
 });
 

@@ -102,7 +102,11 @@ export class CliProcess {
   }
 
   kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    // The same signal to the same pid as `child.kill(signal)`, but Deno 2.9's child.kill()
+    // makes 'close' report that signal even when the CLI caught it and exited 0 (a child
+    // killed through process.kill reports its real exit status, as on Node and Bun).
+    if (this.child.pid === undefined) throw new Error('the CLI process did not start');
+    process.kill(this.child.pid, signal);
   }
 }
 

@@ -17,19 +17,35 @@ if (!Number.isSafeInteger(SEED) || SEED <= 0)
  * wrap whatever they catch in an XdrError, so a decoder that crashes (a
  * TypeError reading past an array, a RangeError from a DataView) would still
  * come out as one: the oracle looks down the cause chain. The one intended
- * TypeError is TextDecoder's verdict on invalid UTF-8, known by its code.
+ * TypeError is TextDecoder's verdict on invalid UTF-8. Runtimes shape it
+ * differently (Node gives it the code ERR_ENCODING_INVALID_ENCODED_DATA, Deno
+ * and Bun no code), so the oracle does not trust its shape: it accepts it only
+ * when the XdrError points (its offset) at a string in `input` whose bytes are
+ * not valid UTF-8, by a check of its own.
  */
-function unclean(err: unknown): string | null {
+function unclean(err: unknown, input: Uint8Array): string | null {
   if (!(err instanceof XdrError)) return `threw ${String(err)}, not an XdrError`;
   for (let c: unknown = err.cause, depth = 0; c !== undefined && depth < 16; depth++) {
-    const utf8 =
-      c instanceof TypeError &&
-      (c as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+    const utf8 = c instanceof TypeError && c === err.cause && pointsAtInvalidUtf8(err, input);
     if ((c instanceof TypeError || c instanceof RangeError) && !utf8)
       return `an XdrError caused by ${(c as Error).name}: ${(c as Error).message}`;
     c = c instanceof Error ? c.cause : undefined;
   }
   return null;
+}
+
+/** The string at `err.offset` (its length word just before) is not valid UTF-8. */
+function pointsAtInvalidUtf8(err: XdrError, input: Uint8Array): boolean {
+  const p = err.offset;
+  if (p < 4 || p > input.length) return false;
+  const n = new DataView(input.buffer, input.byteOffset).getUint32(p - 4);
+  if (p + n > input.length) return false;
+  const bytes = input.subarray(p, p + n);
+  // A lenient decode replaces what is invalid; re-encoding then differs from the bytes.
+  const back = new TextEncoder().encode(
+    new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes),
+  );
+  return !Buffer.from(back).equals(bytes);
 }
 
 /** Decodable fixtures: the payload codec and the payload bytes. */
@@ -119,7 +135,7 @@ describe('decoder fuzzing', () => {
           reader.done();
           accepted++;
         } catch (err) {
-          const why = unclean(err);
+          const why = unclean(err, input);
           if (why !== null) {
             throw new Error(
               `${c.name} mutation ${i}: ${why}; input ${Buffer.from(input).toString('hex')}`,
@@ -156,21 +172,30 @@ describe('decoder fuzzing', () => {
       'f',
       -1,
     );
-    expect(unclean(crash)).toMatch(/caused by TypeError/);
-    expect(unclean(xdrAt(new RangeError('Offset is outside the bounds'), 't', 'f', 2))).toMatch(
-      /caused by RangeError/,
-    );
-    expect(unclean(new TypeError('x'))).toMatch(/not an XdrError/);
-    expect(unclean(new XdrError('length 9 exceeds bound 4'))).toBeNull();
+    const none = new Uint8Array(0);
+    expect(unclean(crash, none)).toMatch(/caused by TypeError/);
+    expect(
+      unclean(xdrAt(new RangeError('Offset is outside the bounds'), 't', 'f', 2), none),
+    ).toMatch(/caused by RangeError/);
+    expect(unclean(new TypeError('x'), none)).toMatch(/not an XdrError/);
+    expect(unclean(new XdrError('length 9 exceeds bound 4'), none)).toBeNull();
     // a real invalid-UTF-8 string (length 1, byte 0xff, padding)
+    const bad = Uint8Array.of(0, 0, 0, 1, 0xff, 0, 0, 0);
     let utf8: unknown;
     try {
-      reader.reset(Uint8Array.of(0, 0, 0, 1, 0xff, 0, 0, 0)).readString(0xffffffff);
+      reader.reset(bad).readString(0xffffffff);
     } catch (e) {
       utf8 = e;
     }
     expect(utf8).toBeInstanceOf(XdrError);
-    expect(unclean(utf8)).toBeNull();
+    expect(unclean(utf8, bad)).toBeNull();
+    // the same error over bytes that are valid UTF-8 is a crash dressed up as the verdict
+    expect(unclean(utf8, Uint8Array.of(0, 0, 0, 1, 0x41, 0, 0, 0))).toMatch(/caused by TypeError/);
+    // and a TypeError deeper down the chain is never the decoder's verdict
+    const deep = new XdrError('outer', 4, {
+      cause: new XdrError('inner', 4, { cause: new TypeError('x') }),
+    });
+    expect(unclean(deep, bad)).toMatch(/caused by TypeError/);
   });
 
   it('refuses a count that cannot fit the remaining bytes before allocating', () => {

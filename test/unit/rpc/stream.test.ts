@@ -185,6 +185,14 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `cond` until it holds, or fails the test naming what it waited for after `ms`. */
+async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`not true after ${ms} ms: ${String(cond)}`);
+    await sleep(5);
+  }
+}
 
 describe('VirStream writing', () => {
   it('splits writes into packets of at most 262120 bytes, in order, then finishes on confirmation', async () => {
@@ -372,6 +380,10 @@ describe('VirStream reading', () => {
     for (let i = 0; i < N; i++) peer.data(bytes(STREAM_CHUNK_MAX, i));
     peer.eof();
     void peer.waitFor((m) => m.type === STREAM && m.status === OK).then(() => peer.confirm());
+    // How soon 10 MiB crosses a local socket is the runtime's: Node delivers the first MiB within
+    // milliseconds, Bun 1.4 takes about 700 ms for its first 220 KiB. Wait for the pause, then
+    // give the socket time to deliver more, which a working pause keeps out.
+    await waitUntil(() => rpc.readingPaused, 10_000);
     await sleep(200);
     expect(rpc.readingPaused).toBe(true);
     // at most the mark plus what was already framed when the pause took effect
