@@ -35,7 +35,9 @@ export function transferLine(
     barWidth > 0 && pct !== null
       ? `${verb} ${bar(pct, barWidth)} ${figures}`
       : `${verb}: ${figures}`;
-  return line.slice(0, width);
+  if (line.length <= width) return line;
+  // too narrow: the rate goes first, then whatever does not fit
+  return line.slice(0, line.lastIndexOf('  ')).slice(0, width);
 }
 
 export function transferProgress(

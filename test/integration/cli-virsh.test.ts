@@ -313,6 +313,48 @@ describe(`virtwire's new virsh commands against virsh (${gen.label}, test driver
   });
 });
 
+describe(`virtwire <object> <method> against virsh (${gen.label}, test driver)`, () => {
+  it('domain getInfo is what virsh dominfo shows; node getInfo what nodeinfo shows', async () => {
+    const v = virshFields('dominfo', 'test');
+    const o = (await ours('domain', 'getInfo', 'test')) as Obj;
+    expect([String(o.nrVirtCpu), `${o.maxMem} KiB`, `${o.memory} KiB`]).toEqual([
+      v['CPU(s)'],
+      v['Max memory'],
+      v['Used memory'],
+    ]);
+    const n = virshFields('nodeinfo');
+    const on = (await ours('node', 'getInfo')) as Obj;
+    expect([on.model, String(on.cpus), `${on.memory} KiB`]).toEqual([
+      n['CPU model'],
+      n['CPU(s)'],
+      n['Memory size'],
+    ]);
+  });
+
+  it('connection getHostname, domain getXMLDesc with flags by name, pool listAllVolumes', async () => {
+    expect(await oursText('connection', 'getHostname')).toBe(virsh('hostname').trim());
+    expect(await oursText('domain', 'getXMLDesc', 'test', 'VIR_DOMAIN_XML_INACTIVE')).toBe(
+      virsh('dumpxml', '--inactive', 'test').trim(),
+    );
+    const vols = (await ours('pool', 'listAllVolumes', 'default-pool')) as Obj[];
+    expect(vols.map((x) => x.name)).toEqual(
+      virshColumn('vol-list', 'default-pool').map((r) => r[0]),
+    );
+    expect((await ours('network', 'getBridgeName', 'default')) as string).toBe(
+      virshFields('net-info', 'default').Bridge,
+    );
+  });
+
+  it('a daemon error exits 1 with its name; a bad argument exits 2 naming it', async () => {
+    const nosuch = await oursAt(uri(), 'domain', 'getInfo', 'nosuch');
+    expect(nosuch.code).toBe(1);
+    expect(nosuch.err).toContain('error: VIR_ERR_NO_DOMAIN');
+    const bad = await oursAt(uri(), 'domain', 'setMemory', 'test', 'lots');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("memory (hyper): expected a whole number, got 'lots'");
+  });
+});
+
 describe(`vol-upload and vol-download against virsh (${gen.label}, QEMU driver, a dir pool)`, () => {
   const qemu = (): string => hostOf(gen, 0, 'TCP');
   const POOL = `vw-cli-vol-${process.pid}`;
