@@ -108,20 +108,7 @@ export class Outbox {
       w.pos = start; // drop the half-written message, keep the rest of the batch
       throw err;
     }
-    if (messageChannel.hasSubscribers) {
-      publishWire(
-        this.connectionId,
-        'send',
-        program,
-        version,
-        d.number,
-        type,
-        serial,
-        status,
-        len,
-        undefined,
-      );
-    }
+    this.announce(d, type, serial, status, len);
     if (w.pos >= FLUSH_AT) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -162,31 +149,11 @@ export class Outbox {
     const len = LENGTH_WORD + HEADER + n;
     if (len - LENGTH_WORD > this.maxMessage) throw this.tooLong(len);
     this.flush();
-    const { program, version } = d.program;
     // Every byte is written below, so the uninitialised allocation is safe.
     const buf = Buffer.allocUnsafe(len);
-    buf.writeUInt32BE(len, 0);
-    buf.writeUInt32BE(program >>> 0, 4);
-    buf.writeUInt32BE(version >>> 0, 8);
-    buf.writeInt32BE(d.number | 0, 12);
-    buf.writeInt32BE(type | 0, 16);
-    buf.writeUInt32BE(serial >>> 0, 20);
-    buf.writeInt32BE(status | 0, 24);
+    writeHeader(buf, d, type, serial, status, len);
     if (payload) buf.set(payload, LENGTH_WORD + HEADER);
-    if (messageChannel.hasSubscribers) {
-      publishWire(
-        this.connectionId,
-        'send',
-        program,
-        version,
-        d.number,
-        type,
-        serial,
-        status,
-        len,
-        undefined,
-      );
-    }
+    this.announce(d, type, serial, status, len);
     return this.channel.write(buf);
   }
 
@@ -214,35 +181,57 @@ export class Outbox {
     const len = LENGTH_WORD + HEADER + payload.length;
     if (len - LENGTH_WORD > this.maxMessage) throw this.tooLong(len);
     this.flush();
-    const { program, version } = d.program;
     // a header of its own (from Node's shared slab): it must live until the write is done
     const head = Buffer.allocUnsafe(LENGTH_WORD + HEADER);
-    head.writeUInt32BE(len, 0);
-    head.writeUInt32BE(program >>> 0, 4);
-    head.writeUInt32BE(version >>> 0, 8);
-    head.writeInt32BE(d.number | 0, 12);
-    head.writeInt32BE(type | 0, 16);
-    head.writeUInt32BE(serial >>> 0, 20);
-    head.writeInt32BE(status | 0, 24);
-    if (messageChannel.hasSubscribers) {
-      publishWire(
-        this.connectionId,
-        'send',
-        program,
-        version,
-        d.number,
-        type,
-        serial,
-        status,
-        len,
-        undefined,
-      );
-    }
+    writeHeader(head, d, type, serial, status, len);
+    this.announce(d, type, serial, status, len);
     return ch.writev([head, payload], done);
+  }
+
+  /** Tells the wire diagnostics channel of a message sent, when anyone listens. */
+  private announce(
+    d: CallDescriptor,
+    type: number,
+    serial: number,
+    status: number,
+    len: number,
+  ): void {
+    if (!messageChannel.hasSubscribers) return;
+    const { program, version } = d.program;
+    publishWire(
+      this.connectionId,
+      'send',
+      program,
+      version,
+      d.number,
+      type,
+      serial,
+      status,
+      len,
+      undefined,
+    );
   }
 
   /** No more writes: a flush scheduled for the end of the tick does nothing. */
   close(): void {
     this.shut = true;
   }
+}
+
+/** The length word and the 24-byte header of a raw-payload message, at the start of `buf`. */
+function writeHeader(
+  buf: Buffer,
+  d: CallDescriptor,
+  type: number,
+  serial: number,
+  status: number,
+  len: number,
+): void {
+  buf.writeUInt32BE(len, 0);
+  buf.writeUInt32BE(d.program.program >>> 0, 4);
+  buf.writeUInt32BE(d.program.version >>> 0, 8);
+  buf.writeInt32BE(d.number | 0, 12);
+  buf.writeInt32BE(type | 0, 16);
+  buf.writeUInt32BE(serial >>> 0, 20);
+  buf.writeInt32BE(status | 0, 24);
 }
