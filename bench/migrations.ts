@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import { benchWithHosts } from '../scripts/lib/harness.js';
 import { type Connection, connect, type Domain } from '../src/index.js';
 import { SimNetwork, Simulator } from '../src/testing/index.js';
-import { type FleetResult, migrateFleet } from './lib/fleet.js';
+import { type FleetResult, migrateFleet, REAL_FLEET_MIGRATION } from './lib/fleet.js';
 
 const argv = process.argv.slice(2);
 function numOpt(name: string, dflt: number): number {
@@ -164,13 +164,7 @@ async function realHosts(env: Record<string, string>): Promise<Record<string, un
   log(`real hosts: ${REAL} guests of 128 MiB (46 MiB kept dirty), ${uriA} -> ${uriB}`);
   const r = await migrateFleet(a, b, doms, {
     progressIntervalMs: 250,
-    migrate: {
-      live: true,
-      postcopy: true,
-      bandwidth: 20,
-      postcopyBandwidth: 200,
-      postcopyPolicy: 'after-precopy',
-    },
+    migrate: REAL_FLEET_MIGRATION,
     onDone: (m, n) =>
       log(
         `  ${n}/${REAL} ${m.name}: ${m.error ? `FAILED ${m.error.message}` : 'done'} at ${(m.ms / 1000).toFixed(1)} s, ${m.samples} progress samples`,

@@ -52,6 +52,19 @@ async function whereIs(conn: Connection, name: string): Promise<string | null> {
 }
 
 /**
+ * How the real-host fleet migrates (bench/migrations.ts --hosts and its e2e
+ * test): live, slow enough in pre-copy that post-copy takes over after the
+ * first pass, as an evacuation of busy guests would.
+ */
+export const REAL_FLEET_MIGRATION = {
+  live: true,
+  postcopy: true,
+  bandwidth: 20,
+  postcopyBandwidth: 200,
+  postcopyPolicy: 'after-precopy',
+} as const;
+
+/**
  * Migrates every domain in `domains` (all on `source`) to `destination` at
  * once, one managed migration each, from this process, and reports each
  * migration, the peak RSS and the guests that ended anywhere but running on

@@ -6,7 +6,7 @@
  * gone from A.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateFleet } from '../../bench/lib/fleet.js';
+import { migrateFleet, REAL_FLEET_MIGRATION } from '../../bench/lib/fleet.js';
 import { type Connection, connect, type Domain } from '../../src/index.js';
 import { guestCounter, guestXml, removeDomains } from '../helpers/guest.js';
 import { generations, hostOf } from '../helpers/hosts.js';
@@ -39,13 +39,7 @@ describe.each(
     await new Promise((r) => setTimeout(r, 500)); // let the guests dirty their memory
     const r = await migrateFleet(a, b, doms, {
       progressIntervalMs: 250,
-      migrate: {
-        live: true,
-        postcopy: true,
-        bandwidth: 20,
-        postcopyBandwidth: 200,
-        postcopyPolicy: 'after-precopy',
-      },
+      migrate: REAL_FLEET_MIGRATION,
     });
     expect(r.migrations.filter((m) => m.error !== null).map((m) => m.error?.message)).toEqual([]);
     expect(r.misplaced).toEqual([]);
