@@ -7,6 +7,7 @@ import type {
   UnionDef,
   Value,
 } from './ast.js';
+import { shortString } from './emit-string.js';
 import type { Module, SymbolTable } from './model.js';
 import { camelCase, pascalCase, stripPrefix } from './names.js';
 
@@ -232,7 +233,8 @@ export function emitModule(opts: EmitOptions): string {
       return;
     }
     if (t.kind === 'prim' && t.prim === 'string') {
-      out.push(`w.writeString(${expr}, ${d.size ? num(d.size) : XDR_UNBOUNDED});`);
+      const max = d.size ? num(d.size) : XDR_UNBOUNDED;
+      out.push(...shortString(expr, max));
       return;
     }
     const single: Declaration = { name: d.name, type: t, form: 'single', size: null };
@@ -285,17 +287,18 @@ export function emitModule(opts: EmitOptions): string {
       const n = num(d.size!);
       // whole words only: no padding to write
       return n > 0 && (n & 3) === 0
-        ? { size: n, at: (p, e) => `w.fixedOpaqueAt(${p}, ${e}, ${n});` }
+        ? { size: n, at: (p, e) => `w.fixedOpaqueAt(dv, ${p}, ${e}, ${n});` }
         : null;
     }
     if (d.form !== 'single') return null;
     const size = fixedPrimSize(t.prim);
-    return size === 0 ? null : { size, at: (p, e) => `w.${t.prim}At(${p}, ${e});` };
+    return size === 0 ? null : { size, at: (p, e) => `w.${t.prim}At(dv, ${p}, ${e});` };
   };
   /**
    * A struct's fields, with each run of two or more fixed-size ones claimed
-   * at once (`w.claim`) and written at offsets from a local, instead of a
-   * room check and a cursor update per field.
+   * at once (`w.claim`) and written at offsets from a local through a view
+   * read once per run, instead of a room check, a cursor update and a read of
+   * the view per field.
    */
   const encodeFields = (
     fields: readonly Declaration[],
@@ -318,7 +321,12 @@ export function emitModule(opts: EmitOptions): string {
         k++;
         continue;
       }
-      out.push('{', `at = '${fields[k]!.name}';`, `const p = w.claim(${size});`);
+      out.push(
+        '{',
+        `at = '${fields[k]!.name}';`,
+        `const p = w.claim(${size});`,
+        'const dv = w.data;',
+      );
       let off = 0;
       for (let j = k; j < end; j++) {
         const f = fields[j]!;
@@ -434,7 +442,12 @@ export function emitModule(opts: EmitOptions): string {
         const armExpr = `(v as Extract<${T}, { ${dField}: ${arm.cases.map(num).join(' | ')} }>).${f}`;
         const fw = perArm ? fixedWrite(arm.decl) : null;
         if (fw !== null) {
-          enc.push(`{`, `const p = w.claim(${4 + fw.size});`, `w.${dk}At(p, d);`);
+          enc.push(
+            `{`,
+            `const p = w.claim(${4 + fw.size});`,
+            'const dv = w.data;',
+            `dv.set${dk === 'int' ? 'Int32' : 'Uint32'}(p, d);`,
+          );
           enc.push(`at = '${arm.decl.name}';`, fw.at('p + 4', armExpr), 'return;', '}');
         } else {
           if (perArm) enc.push(`${writeDisc};`);

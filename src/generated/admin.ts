@@ -30,7 +30,28 @@ export function encodeAdminNonnullString(w: XdrWriter, v: AdminNonnullString): v
   const at = '';
   let ix = -1;
   try {
-    w.writeString(v, 4194304);
+    {
+      const sv = v;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_string', at, ix);
   }
@@ -58,7 +79,28 @@ export function encodeAdminString(w: XdrWriter, v: AdminString): void {
     {
       const o0 = v;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -99,56 +141,83 @@ export function encodeAdminTypedParamValue(w: XdrWriter, v: AdminTypedParamValue
       case 1:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'i';
-        w.intAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 1 }>).i);
+        w.intAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 1 }>).i);
         return;
       }
       case 2:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'ui';
-        w.uintAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 2 }>).ui);
+        w.uintAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 2 }>).ui);
         return;
       }
       case 3:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'l';
-        w.hyperAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 3 }>).l);
+        w.hyperAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 3 }>).l);
         return;
       }
       case 4:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'ul';
-        w.uhyperAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 4 }>).ul);
+        w.uhyperAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 4 }>).ul);
         return;
       }
       case 5:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'd';
-        w.doubleAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 5 }>).d);
+        w.doubleAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 5 }>).d);
         return;
       }
       case 6:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'b';
-        w.intAt(p + 4, (v as Extract<AdminTypedParamValue, { type: 6 }>).b);
+        w.intAt(dv, p + 4, (v as Extract<AdminTypedParamValue, { type: 6 }>).b);
         return;
       }
       case 7:
       w.writeInt(d);
       {
         at = 's';
-        w.writeString((v as Extract<AdminTypedParamValue, { type: 7 }>).s, 4194304);
+        {
+          const sv = (v as Extract<AdminTypedParamValue, { type: 7 }>).s;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
         return;
       }
       default:
@@ -235,7 +304,28 @@ export function encodeAdminTypedParam(w: XdrWriter, v: AdminTypedParam): void {
   let ix = -1;
   try {
     at = 'field';
-    w.writeString(v.field, 4194304);
+    {
+      const sv = v.field;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'value';
     encodeAdminTypedParamValue(w, v.value);
   } catch (e) {
@@ -270,7 +360,28 @@ export function encodeAdminNonnullServer(w: XdrWriter, v: AdminNonnullServer): v
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_server', at, ix);
   }
@@ -310,11 +421,12 @@ export function encodeAdminNonnullClient(w: XdrWriter, v: AdminNonnullClient): v
     {
       at = 'id';
       const p = w.claim(20);
-      w.uhyperAt(p, v.id);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.id);
       at = 'timestamp';
-      w.hyperAt(p + 8, v.timestamp);
+      w.hyperAt(dv, p + 8, v.timestamp);
       at = 'transport';
-      w.uintAt(p + 16, v.transport);
+      w.uintAt(dv, p + 16, v.transport);
     }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_client', at, ix);
@@ -418,9 +530,10 @@ export function encodeAdminConnectListServersArgs(w: XdrWriter, v: AdminConnectL
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.uintAt(p, v.needResults);
+      const dv = w.data;
+      w.uintAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'admin_connect_list_servers_args', at, ix);
@@ -510,7 +623,28 @@ export function encodeAdminConnectLookupServerArgs(w: XdrWriter, v: AdminConnect
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -728,9 +862,10 @@ export function encodeAdminServerListClientsArgs(w: XdrWriter, v: AdminServerLis
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.uintAt(p, v.needResults);
+      const dv = w.data;
+      w.uintAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'admin_server_list_clients_args', at, ix);
@@ -829,9 +964,10 @@ export function encodeAdminServerLookupClientArgs(w: XdrWriter, v: AdminServerLo
     {
       at = 'id';
       const p = w.claim(12);
-      w.uhyperAt(p, v.id);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.id);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'admin_server_lookup_client_args', at, ix);
@@ -1233,7 +1369,28 @@ export function encodeAdminConnectGetLoggingOutputsRet(w: XdrWriter, v: AdminCon
   let ix = -1;
   try {
     at = 'outputs';
-    w.writeString(v.outputs, 4194304);
+    {
+      const sv = v.outputs;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'noutputs';
     w.writeUint(v.noutputs);
   } catch (e) {
@@ -1303,7 +1460,28 @@ export function encodeAdminConnectGetLoggingFiltersRet(w: XdrWriter, v: AdminCon
     {
       const o0 = v.filters;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'nfilters';
@@ -1347,7 +1525,28 @@ export function encodeAdminConnectSetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
     {
       const o0 = v.outputs;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -1391,7 +1590,28 @@ export function encodeAdminConnectSetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
     {
       const o0 = v.filters;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -1434,9 +1654,10 @@ export function encodeAdminConnectSetDaemonTimeoutArgs(w: XdrWriter, v: AdminCon
     {
       at = 'timeout';
       const p = w.claim(8);
-      w.uintAt(p, v.timeout);
+      const dv = w.data;
+      w.uintAt(dv, p, v.timeout);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'admin_connect_set_daemon_timeout_args', at, ix);

@@ -22,7 +22,28 @@ export function encodeQemuDomainMonitorCommandArgs(w: XdrWriter, v: QemuDomainMo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cmd';
-    w.writeString(v.cmd, 4194304);
+    {
+      const sv = v.cmd;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -60,7 +81,28 @@ export function encodeQemuDomainMonitorCommandRet(w: XdrWriter, v: QemuDomainMon
   let ix = -1;
   try {
     at = 'result';
-    w.writeString(v.result, 4194304);
+    {
+      const sv = v.result;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_ret', at, ix);
   }
@@ -94,9 +136,10 @@ export function encodeQemuDomainAttachArgs(w: XdrWriter, v: QemuDomainAttachArgs
     {
       at = 'pid_value';
       const p = w.claim(8);
-      w.uintAt(p, v.pidValue);
+      const dv = w.data;
+      w.uintAt(dv, p, v.pidValue);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_attach_args', at, ix);
@@ -168,13 +211,35 @@ export function encodeQemuDomainAgentCommandArgs(w: XdrWriter, v: QemuDomainAgen
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cmd';
-    w.writeString(v.cmd, 4194304);
+    {
+      const sv = v.cmd;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'timeout';
       const p = w.claim(8);
-      w.intAt(p, v.timeout);
+      const dv = w.data;
+      w.intAt(dv, p, v.timeout);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_agent_command_args', at, ix);
@@ -217,7 +282,28 @@ export function encodeQemuDomainAgentCommandRet(w: XdrWriter, v: QemuDomainAgent
     {
       const o0 = v.result;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -265,7 +351,28 @@ export function encodeQemuConnectDomainMonitorEventRegisterArgs(w: XdrWriter, v:
     {
       const o0 = v.event;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -383,19 +490,62 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'event';
-    w.writeString(v.event, 4194304);
+    {
+      const sv = v.event;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'seconds';
       const p = w.claim(12);
-      w.hyperAt(p, v.seconds);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.seconds);
       at = 'micros';
-      w.uintAt(p + 8, v.micros);
+      w.uintAt(dv, p + 8, v.micros);
     }
     at = 'details';
     {
       const o0 = v.details;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -450,7 +600,28 @@ export function encodeQemuDomainMonitorCommandWithFilesArgs(w: XdrWriter, v: Qem
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cmd';
-    w.writeString(v.cmd, 4194304);
+    {
+      const sv = v.cmd;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -488,7 +659,28 @@ export function encodeQemuDomainMonitorCommandWithFilesRet(w: XdrWriter, v: Qemu
   let ix = -1;
   try {
     at = 'result';
-    w.writeString(v.result, 4194304);
+    {
+      const sv = v.result;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_ret', at, ix);
   }

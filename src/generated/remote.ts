@@ -15,7 +15,28 @@ export function encodeRemoteNonnullString(w: XdrWriter, v: RemoteNonnullString):
   const at = '';
   let ix = -1;
   try {
-    w.writeString(v, 4194304);
+    {
+      const sv = v;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_string', at, ix);
   }
@@ -43,7 +64,28 @@ export function encodeRemoteString(w: XdrWriter, v: RemoteString): void {
     {
       const o0 = v;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -309,13 +351,35 @@ export function encodeRemoteNonnullDomain(w: XdrWriter, v: RemoteNonnullDomain):
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'uuid';
       const p = w.claim(20);
-      w.fixedOpaqueAt(p, v.uuid, 16);
+      const dv = w.data;
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
       at = 'id';
-      w.intAt(p + 16, v.id);
+      w.intAt(dv, p + 16, v.id);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain', at, ix);
@@ -354,7 +418,28 @@ export function encodeRemoteNonnullNetwork(w: XdrWriter, v: RemoteNonnullNetwork
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'uuid';
     w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
@@ -428,7 +513,28 @@ export function encodeRemoteNonnullNwfilter(w: XdrWriter, v: RemoteNonnullNwfilt
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'uuid';
     w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
@@ -465,9 +571,51 @@ export function encodeRemoteNonnullNwfilterBinding(w: XdrWriter, v: RemoteNonnul
   let ix = -1;
   try {
     at = 'portdev';
-    w.writeString(v.portdev, 4194304);
+    {
+      const sv = v.portdev;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'filtername';
-    w.writeString(v.filtername, 4194304);
+    {
+      const sv = v.filtername;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter_binding', at, ix);
   }
@@ -502,9 +650,51 @@ export function encodeRemoteNonnullInterface(w: XdrWriter, v: RemoteNonnullInter
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'mac';
-    w.writeString(v.mac, 4194304);
+    {
+      const sv = v.mac;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_interface', at, ix);
   }
@@ -539,7 +729,28 @@ export function encodeRemoteNonnullStoragePool(w: XdrWriter, v: RemoteNonnullSto
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'uuid';
     w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
@@ -578,11 +789,74 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
   let ix = -1;
   try {
     at = 'pool';
-    w.writeString(v.pool, 4194304);
+    {
+      const sv = v.pool;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'key';
-    w.writeString(v.key, 4194304);
+    {
+      const sv = v.key;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_vol', at, ix);
   }
@@ -618,7 +892,28 @@ export function encodeRemoteNonnullNodeDevice(w: XdrWriter, v: RemoteNonnullNode
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_node_device', at, ix);
   }
@@ -654,12 +949,34 @@ export function encodeRemoteNonnullSecret(w: XdrWriter, v: RemoteNonnullSecret):
     {
       at = 'uuid';
       const p = w.claim(20);
-      w.fixedOpaqueAt(p, v.uuid, 16);
+      const dv = w.data;
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
       at = 'usageType';
-      w.intAt(p + 16, v.usageType);
+      w.intAt(dv, p + 16, v.usageType);
     }
     at = 'usageID';
-    w.writeString(v.usageID, 4194304);
+    {
+      const sv = v.usageID;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_secret', at, ix);
   }
@@ -697,7 +1014,28 @@ export function encodeRemoteNonnullDomainCheckpoint(w: XdrWriter, v: RemoteNonnu
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
   } catch (e) {
@@ -734,7 +1072,28 @@ export function encodeRemoteNonnullDomainSnapshot(w: XdrWriter, v: RemoteNonnull
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
   } catch (e) {
@@ -1079,15 +1438,37 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
     {
       at = 'code';
       const p = w.claim(8);
-      w.intAt(p, v.code);
+      const dv = w.data;
+      w.intAt(dv, p, v.code);
       at = 'domain';
-      w.intAt(p + 4, v.domain);
+      w.intAt(dv, p + 4, v.domain);
     }
     at = 'message';
     {
       const o0 = v.message;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'level';
@@ -1103,29 +1484,93 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
     {
       const o0 = v.str1;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'str2';
     {
       const o0 = v.str2;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'str3';
     {
       const o0 = v.str3;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'int1';
       const p = w.claim(8);
-      w.intAt(p, v.int1);
+      const dv = w.data;
+      w.intAt(dv, p, v.int1);
       at = 'int2';
-      w.intAt(p + 4, v.int2);
+      w.intAt(dv, p + 4, v.int2);
     }
     at = 'net';
     {
@@ -1232,13 +1677,14 @@ export function encodeRemoteVcpuInfo(w: XdrWriter, v: RemoteVcpuInfo): void {
     {
       at = 'number';
       const p = w.claim(20);
-      w.uintAt(p, v.number);
+      const dv = w.data;
+      w.uintAt(dv, p, v.number);
       at = 'state';
-      w.intAt(p + 4, v.state);
+      w.intAt(dv, p + 4, v.state);
       at = 'cpu_time';
-      w.uhyperAt(p + 8, v.cpuTime);
+      w.uhyperAt(dv, p + 8, v.cpuTime);
       at = 'cpu';
-      w.intAt(p + 16, v.cpu);
+      w.intAt(dv, p + 16, v.cpu);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_vcpu_info', at, ix);
@@ -1286,56 +1732,83 @@ export function encodeRemoteTypedParamValue(w: XdrWriter, v: RemoteTypedParamVal
       case 1:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'i';
-        w.intAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 1 }>).i);
+        w.intAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 1 }>).i);
         return;
       }
       case 2:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'ui';
-        w.uintAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 2 }>).ui);
+        w.uintAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 2 }>).ui);
         return;
       }
       case 3:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'l';
-        w.hyperAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 3 }>).l);
+        w.hyperAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 3 }>).l);
         return;
       }
       case 4:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'ul';
-        w.uhyperAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 4 }>).ul);
+        w.uhyperAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 4 }>).ul);
         return;
       }
       case 5:
       {
         const p = w.claim(12);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'd';
-        w.doubleAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 5 }>).d);
+        w.doubleAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 5 }>).d);
         return;
       }
       case 6:
       {
         const p = w.claim(8);
-        w.intAt(p, d);
+        const dv = w.data;
+        dv.setInt32(p, d);
         at = 'b';
-        w.intAt(p + 4, (v as Extract<RemoteTypedParamValue, { type: 6 }>).b);
+        w.intAt(dv, p + 4, (v as Extract<RemoteTypedParamValue, { type: 6 }>).b);
         return;
       }
       case 7:
       w.writeInt(d);
       {
         at = 's';
-        w.writeString((v as Extract<RemoteTypedParamValue, { type: 7 }>).s, 4194304);
+        {
+          const sv = (v as Extract<RemoteTypedParamValue, { type: 7 }>).s;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
         return;
       }
       default:
@@ -1422,7 +1895,28 @@ export function encodeRemoteTypedParam(w: XdrWriter, v: RemoteTypedParam): void 
   let ix = -1;
   try {
     at = 'field';
-    w.writeString(v.field, 4194304);
+    {
+      const sv = v.field;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'value';
     encodeRemoteTypedParamValue(w, v.value);
   } catch (e) {
@@ -1459,7 +1953,28 @@ export function encodeRemoteNodeGetCpuStats(w: XdrWriter, v: RemoteNodeGetCpuSta
   let ix = -1;
   try {
     at = 'field';
-    w.writeString(v.field, 4194304);
+    {
+      const sv = v.field;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'value';
     w.writeUhyper(v.value);
   } catch (e) {
@@ -1496,7 +2011,28 @@ export function encodeRemoteNodeGetMemoryStats(w: XdrWriter, v: RemoteNodeGetMem
   let ix = -1;
   try {
     at = 'field';
-    w.writeString(v.field, 4194304);
+    {
+      const sv = v.field;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'value';
     w.writeUhyper(v.value);
   } catch (e) {
@@ -1533,7 +2069,28 @@ export function encodeRemoteDomainDiskError(w: XdrWriter, v: RemoteDomainDiskErr
   let ix = -1;
   try {
     at = 'disk';
-    w.writeString(v.disk, 4194304);
+    {
+      const sv = v.disk;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'error';
     w.writeInt(v.error);
   } catch (e) {
@@ -1573,7 +2130,28 @@ export function encodeRemoteConnectOpenArgs(w: XdrWriter, v: RemoteConnectOpenAr
     {
       const o0 = v.name;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -1672,7 +2250,28 @@ export function encodeRemoteConnectGetTypeRet(w: XdrWriter, v: RemoteConnectGetT
   let ix = -1;
   try {
     at = 'type';
-    w.writeString(v.type, 4194304);
+    {
+      const sv = v.type;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_type_ret', at, ix);
   }
@@ -1762,7 +2361,28 @@ export function encodeRemoteConnectGetHostnameRet(w: XdrWriter, v: RemoteConnect
   let ix = -1;
   try {
     at = 'hostname';
-    w.writeString(v.hostname, 4194304);
+    {
+      const sv = v.hostname;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_hostname_ret', at, ix);
   }
@@ -1822,7 +2442,28 @@ export function encodeRemoteConnectGetSysinfoRet(w: XdrWriter, v: RemoteConnectG
   let ix = -1;
   try {
     at = 'sysinfo';
-    w.writeString(v.sysinfo, 4194304);
+    {
+      const sv = v.sysinfo;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_sysinfo_ret', at, ix);
   }
@@ -1852,7 +2493,28 @@ export function encodeRemoteConnectGetUriRet(w: XdrWriter, v: RemoteConnectGetUr
   let ix = -1;
   try {
     at = 'uri';
-    w.writeString(v.uri, 4194304);
+    {
+      const sv = v.uri;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_uri_ret', at, ix);
   }
@@ -1885,7 +2547,28 @@ export function encodeRemoteConnectGetMaxVcpusArgs(w: XdrWriter, v: RemoteConnec
     {
       const o0 = v.type;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -1975,19 +2658,20 @@ export function encodeRemoteNodeGetInfoRet(w: XdrWriter, v: RemoteNodeGetInfoRet
     {
       at = 'memory';
       const p = w.claim(32);
-      w.uhyperAt(p, v.memory);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.memory);
       at = 'cpus';
-      w.intAt(p + 8, v.cpus);
+      w.intAt(dv, p + 8, v.cpus);
       at = 'mhz';
-      w.intAt(p + 12, v.mhz);
+      w.intAt(dv, p + 12, v.mhz);
       at = 'nodes';
-      w.intAt(p + 16, v.nodes);
+      w.intAt(dv, p + 16, v.nodes);
       at = 'sockets';
-      w.intAt(p + 20, v.sockets);
+      w.intAt(dv, p + 20, v.sockets);
       at = 'cores';
-      w.intAt(p + 24, v.cores);
+      w.intAt(dv, p + 24, v.cores);
       at = 'threads';
-      w.intAt(p + 28, v.threads);
+      w.intAt(dv, p + 28, v.threads);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_info_ret', at, ix);
@@ -2048,7 +2732,28 @@ export function encodeRemoteConnectGetCapabilitiesRet(w: XdrWriter, v: RemoteCon
   let ix = -1;
   try {
     at = 'capabilities';
-    w.writeString(v.capabilities, 4194304);
+    {
+      const sv = v.capabilities;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_capabilities_ret', at, ix);
   }
@@ -2089,28 +2794,112 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
     {
       const o0 = v.emulatorbin;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'arch';
     {
       const o0 = v.arch;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'machine';
     {
       const o0 = v.machine;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'virttype';
     {
       const o0 = v.virttype;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -2164,7 +2953,28 @@ export function encodeRemoteConnectGetDomainCapabilitiesRet(w: XdrWriter, v: Rem
   let ix = -1;
   try {
     at = 'capabilities';
-    w.writeString(v.capabilities, 4194304);
+    {
+      const sv = v.capabilities;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_domain_capabilities_ret', at, ix);
   }
@@ -2200,11 +3010,12 @@ export function encodeRemoteNodeGetCpuStatsArgs(w: XdrWriter, v: RemoteNodeGetCp
     {
       at = 'cpuNum';
       const p = w.claim(12);
-      w.intAt(p, v.cpuNum);
+      const dv = w.data;
+      w.intAt(dv, p, v.cpuNum);
       at = 'nparams';
-      w.intAt(p + 4, v.nparams);
+      w.intAt(dv, p + 4, v.nparams);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats_args', at, ix);
@@ -2301,11 +3112,12 @@ export function encodeRemoteNodeGetMemoryStatsArgs(w: XdrWriter, v: RemoteNodeGe
     {
       at = 'nparams';
       const p = w.claim(12);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'cellNum';
-      w.intAt(p + 4, v.cellNum);
+      w.intAt(dv, p + 4, v.cellNum);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats_args', at, ix);
@@ -2400,9 +3212,10 @@ export function encodeRemoteNodeGetCellsFreeMemoryArgs(w: XdrWriter, v: RemoteNo
     {
       at = 'startCell';
       const p = w.claim(8);
-      w.intAt(p, v.startCell);
+      const dv = w.data;
+      w.intAt(dv, p, v.startCell);
       at = 'maxcells';
-      w.intAt(p + 4, v.maxcells);
+      w.intAt(dv, p + 4, v.maxcells);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cells_free_memory_args', at, ix);
@@ -2545,7 +3358,28 @@ export function encodeRemoteDomainGetSchedulerTypeRet(w: XdrWriter, v: RemoteDom
   let ix = -1;
   try {
     at = 'type';
-    w.writeString(v.type, 4194304);
+    {
+      const sv = v.type;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'nparams';
     w.writeInt(v.nparams);
   } catch (e) {
@@ -2672,9 +3506,10 @@ export function encodeRemoteDomainGetSchedulerParametersFlagsArgs(w: XdrWriter, 
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_flags_args', at, ix);
@@ -2942,9 +3777,10 @@ export function encodeRemoteDomainGetBlkioParametersArgs(w: XdrWriter, v: Remote
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_blkio_parameters_args', at, ix);
@@ -3104,9 +3940,10 @@ export function encodeRemoteDomainGetMemoryParametersArgs(w: XdrWriter, v: Remot
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_args', at, ix);
@@ -3205,13 +4042,35 @@ export function encodeRemoteDomainBlockResizeArgs(w: XdrWriter, v: RemoteDomainB
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'disk';
-    w.writeString(v.disk, 4194304);
+    {
+      const sv = v.disk;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'size';
       const p = w.claim(12);
-      w.uhyperAt(p, v.size);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.size);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_resize_args', at, ix);
@@ -3320,9 +4179,10 @@ export function encodeRemoteDomainGetNumaParametersArgs(w: XdrWriter, v: RemoteD
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_args', at, ix);
@@ -3562,7 +4422,28 @@ export function encodeRemoteDomainBlockStatsArgs(w: XdrWriter, v: RemoteDomainBl
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_args', at, ix);
   }
@@ -3605,15 +4486,16 @@ export function encodeRemoteDomainBlockStatsRet(w: XdrWriter, v: RemoteDomainBlo
     {
       at = 'rd_req';
       const p = w.claim(40);
-      w.hyperAt(p, v.rdReq);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.rdReq);
       at = 'rd_bytes';
-      w.hyperAt(p + 8, v.rdBytes);
+      w.hyperAt(dv, p + 8, v.rdBytes);
       at = 'wr_req';
-      w.hyperAt(p + 16, v.wrReq);
+      w.hyperAt(dv, p + 16, v.wrReq);
       at = 'wr_bytes';
-      w.hyperAt(p + 24, v.wrBytes);
+      w.hyperAt(dv, p + 24, v.wrBytes);
       at = 'errs';
-      w.hyperAt(p + 32, v.errs);
+      w.hyperAt(dv, p + 32, v.errs);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_ret', at, ix);
@@ -3664,13 +4546,35 @@ export function encodeRemoteDomainBlockStatsFlagsArgs(w: XdrWriter, v: RemoteDom
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_flags_args', at, ix);
@@ -3768,7 +4672,28 @@ export function encodeRemoteDomainInterfaceStatsArgs(w: XdrWriter, v: RemoteDoma
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'device';
-    w.writeString(v.device, 4194304);
+    {
+      const sv = v.device;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_args', at, ix);
   }
@@ -3817,21 +4742,22 @@ export function encodeRemoteDomainInterfaceStatsRet(w: XdrWriter, v: RemoteDomai
     {
       at = 'rx_bytes';
       const p = w.claim(64);
-      w.hyperAt(p, v.rxBytes);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.rxBytes);
       at = 'rx_packets';
-      w.hyperAt(p + 8, v.rxPackets);
+      w.hyperAt(dv, p + 8, v.rxPackets);
       at = 'rx_errs';
-      w.hyperAt(p + 16, v.rxErrs);
+      w.hyperAt(dv, p + 16, v.rxErrs);
       at = 'rx_drop';
-      w.hyperAt(p + 24, v.rxDrop);
+      w.hyperAt(dv, p + 24, v.rxDrop);
       at = 'tx_bytes';
-      w.hyperAt(p + 32, v.txBytes);
+      w.hyperAt(dv, p + 32, v.txBytes);
       at = 'tx_packets';
-      w.hyperAt(p + 40, v.txPackets);
+      w.hyperAt(dv, p + 40, v.txPackets);
       at = 'tx_errs';
-      w.hyperAt(p + 48, v.txErrs);
+      w.hyperAt(dv, p + 48, v.txErrs);
       at = 'tx_drop';
-      w.hyperAt(p + 56, v.txDrop);
+      w.hyperAt(dv, p + 56, v.txDrop);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_ret', at, ix);
@@ -3891,7 +4817,28 @@ export function encodeRemoteDomainSetInterfaceParametersArgs(w: XdrWriter, v: Re
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'device';
-    w.writeString(v.device, 4194304);
+    {
+      const sv = v.device;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'params';
     {
       const a0 = v.params;
@@ -3959,13 +4906,35 @@ export function encodeRemoteDomainGetInterfaceParametersArgs(w: XdrWriter, v: Re
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'device';
-    w.writeString(v.device, 4194304);
+    {
+      const sv = v.device;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_interface_parameters_args', at, ix);
@@ -4067,9 +5036,10 @@ export function encodeRemoteDomainMemoryStatsArgs(w: XdrWriter, v: RemoteDomainM
     {
       at = 'maxStats';
       const p = w.claim(8);
-      w.uintAt(p, v.maxStats);
+      const dv = w.data;
+      w.uintAt(dv, p, v.maxStats);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stats_args', at, ix);
@@ -4110,9 +5080,10 @@ export function encodeRemoteDomainMemoryStat(w: XdrWriter, v: RemoteDomainMemory
     {
       at = 'tag';
       const p = w.claim(12);
-      w.intAt(p, v.tag);
+      const dv = w.data;
+      w.intAt(dv, p, v.tag);
       at = 'val';
-      w.uhyperAt(p + 4, v.val);
+      w.uhyperAt(dv, p + 4, v.val);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stat', at, ix);
@@ -4203,15 +5174,37 @@ export function encodeRemoteDomainBlockPeekArgs(w: XdrWriter, v: RemoteDomainBlo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'offset';
       const p = w.claim(16);
-      w.uhyperAt(p, v.offset);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.offset);
       at = 'size';
-      w.uintAt(p + 8, v.size);
+      w.uintAt(dv, p + 8, v.size);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_peek_args', at, ix);
@@ -4294,11 +5287,12 @@ export function encodeRemoteDomainMemoryPeekArgs(w: XdrWriter, v: RemoteDomainMe
     {
       at = 'offset';
       const p = w.claim(16);
-      w.uhyperAt(p, v.offset);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.offset);
       at = 'size';
-      w.uintAt(p + 8, v.size);
+      w.uintAt(dv, p + 8, v.size);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_peek_args', at, ix);
@@ -4374,7 +5368,28 @@ export function encodeRemoteDomainGetBlockInfoArgs(w: XdrWriter, v: RemoteDomain
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -4418,11 +5433,12 @@ export function encodeRemoteDomainGetBlockInfoRet(w: XdrWriter, v: RemoteDomainG
     {
       at = 'allocation';
       const p = w.claim(24);
-      w.uhyperAt(p, v.allocation);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.allocation);
       at = 'capacity';
-      w.uhyperAt(p + 8, v.capacity);
+      w.uhyperAt(dv, p + 8, v.capacity);
       at = 'physical';
-      w.uhyperAt(p + 16, v.physical);
+      w.uhyperAt(dv, p + 16, v.physical);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_info_ret', at, ix);
@@ -4568,7 +5584,28 @@ export function encodeRemoteDomainCreateXmlArgs(w: XdrWriter, v: RemoteDomainCre
   let ix = -1;
   try {
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -4635,7 +5672,28 @@ export function encodeRemoteDomainCreateXmlWithFilesArgs(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -4820,7 +5878,28 @@ export function encodeRemoteDomainLookupByNameArgs(w: XdrWriter, v: RemoteDomain
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_args', at, ix);
   }
@@ -4950,11 +6029,12 @@ export function encodeRemoteDomainPmSuspendForDurationArgs(w: XdrWriter, v: Remo
     {
       at = 'target';
       const p = w.claim(16);
-      w.uintAt(p, v.target);
+      const dv = w.data;
+      w.uintAt(dv, p, v.target);
       at = 'duration';
-      w.uhyperAt(p + 4, v.duration);
+      w.uhyperAt(dv, p + 4, v.duration);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pm_suspend_for_duration_args', at, ix);
@@ -5232,7 +6312,28 @@ export function encodeRemoteDomainGetOsTypeRet(w: XdrWriter, v: RemoteDomainGetO
   let ix = -1;
   try {
     at = 'type';
-    w.writeString(v.type, 4194304);
+    {
+      const sv = v.type;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_ret', at, ix);
   }
@@ -5404,9 +6505,10 @@ export function encodeRemoteDomainSetMemoryFlagsArgs(w: XdrWriter, v: RemoteDoma
     {
       at = 'memory';
       const p = w.claim(12);
-      w.uhyperAt(p, v.memory);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.memory);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_flags_args', at, ix);
@@ -5451,9 +6553,10 @@ export function encodeRemoteDomainSetMemoryStatsPeriodArgs(w: XdrWriter, v: Remo
     {
       at = 'period';
       const p = w.claim(8);
-      w.intAt(p, v.period);
+      const dv = w.data;
+      w.intAt(dv, p, v.period);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_stats_period_args', at, ix);
@@ -5530,15 +6633,16 @@ export function encodeRemoteDomainGetInfoRet(w: XdrWriter, v: RemoteDomainGetInf
     {
       at = 'state';
       const p = w.claim(32);
-      w.uintAt(p, v.state);
+      const dv = w.data;
+      w.uintAt(dv, p, v.state);
       at = 'maxMem';
-      w.uhyperAt(p + 4, v.maxMem);
+      w.uhyperAt(dv, p + 4, v.maxMem);
       at = 'memory';
-      w.uhyperAt(p + 12, v.memory);
+      w.uhyperAt(dv, p + 12, v.memory);
       at = 'nrVirtCpu';
-      w.uintAt(p + 20, v.nrVirtCpu);
+      w.uintAt(dv, p + 20, v.nrVirtCpu);
       at = 'cpuTime';
-      w.uhyperAt(p + 24, v.cpuTime);
+      w.uhyperAt(dv, p + 24, v.cpuTime);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_info_ret', at, ix);
@@ -5585,7 +6689,28 @@ export function encodeRemoteDomainSaveArgs(w: XdrWriter, v: RemoteDomainSaveArgs
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'to';
-    w.writeString(v.to, 4194304);
+    {
+      const sv = v.to;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_args', at, ix);
   }
@@ -5626,12 +6751,54 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'to';
-    w.writeString(v.to, 4194304);
+    {
+      const sv = v.to;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dxml';
     {
       const o0 = v.dxml;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -5737,7 +6904,28 @@ export function encodeRemoteDomainRestoreArgs(w: XdrWriter, v: RemoteDomainResto
   let ix = -1;
   try {
     at = 'from';
-    w.writeString(v.from, 4194304);
+    {
+      const sv = v.from;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_restore_args', at, ix);
   }
@@ -5771,12 +6959,54 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
   let ix = -1;
   try {
     at = 'from';
-    w.writeString(v.from, 4194304);
+    {
+      const sv = v.from;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dxml';
     {
       const o0 = v.dxml;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -5874,7 +7104,28 @@ export function encodeRemoteDomainSaveImageGetXmlDescArgs(w: XdrWriter, v: Remot
   let ix = -1;
   try {
     at = 'file';
-    w.writeString(v.file, 4194304);
+    {
+      const sv = v.file;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -5909,7 +7160,28 @@ export function encodeRemoteDomainSaveImageGetXmlDescRet(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_get_xml_desc_ret', at, ix);
   }
@@ -5943,9 +7215,51 @@ export function encodeRemoteDomainSaveImageDefineXmlArgs(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'file';
-    w.writeString(v.file, 4194304);
+    {
+      const sv = v.file;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dxml';
-    w.writeString(v.dxml, 4194304);
+    {
+      const sv = v.dxml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -5989,7 +7303,28 @@ export function encodeRemoteDomainCoreDumpArgs(w: XdrWriter, v: RemoteDomainCore
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'to';
-    w.writeString(v.to, 4194304);
+    {
+      const sv = v.to;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -6035,13 +7370,35 @@ export function encodeRemoteDomainCoreDumpWithFormatArgs(w: XdrWriter, v: Remote
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'to';
-    w.writeString(v.to, 4194304);
+    {
+      const sv = v.to;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'dumpformat';
       const p = w.claim(8);
-      w.uintAt(p, v.dumpformat);
+      const dv = w.data;
+      w.uintAt(dv, p, v.dumpformat);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_core_dump_with_format_args', at, ix);
@@ -6089,9 +7446,10 @@ export function encodeRemoteDomainScreenshotArgs(w: XdrWriter, v: RemoteDomainSc
     {
       at = 'screen';
       const p = w.claim(8);
-      w.uintAt(p, v.screen);
+      const dv = w.data;
+      w.uintAt(dv, p, v.screen);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_screenshot_args', at, ix);
@@ -6131,7 +7489,28 @@ export function encodeRemoteDomainScreenshotRet(w: XdrWriter, v: RemoteDomainScr
     {
       const o0 = v.mime;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -6202,7 +7581,28 @@ export function encodeRemoteDomainGetXmlDescRet(w: XdrWriter, v: RemoteDomainGet
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_ret', at, ix);
   }
@@ -6241,7 +7641,28 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.uriIn;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -6250,7 +7671,28 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
@@ -6304,7 +7746,28 @@ export function encodeRemoteDomainMigratePrepareRet(w: XdrWriter, v: RemoteDomai
     {
       const o0 = v.uriOut;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -6355,14 +7818,56 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
     at = 'uri';
-    w.writeString(v.uri, 4194304);
+    {
+      const sv = v.uri;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUhyper(v.flags);
     at = 'dname';
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
@@ -6419,11 +7924,53 @@ export function encodeRemoteDomainMigrateFinishArgs(w: XdrWriter, v: RemoteDomai
   let ix = -1;
   try {
     at = 'dname';
-    w.writeString(v.dname, 4194304);
+    {
+      const sv = v.dname;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
     at = 'uri';
-    w.writeString(v.uri, 4194304);
+    {
+      const sv = v.uri;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUhyper(v.flags);
   } catch (e) {
@@ -6505,7 +8052,28 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.uriIn;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -6514,13 +8082,55 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
     w.writeUhyper(v.resource);
     at = 'dom_xml';
-    w.writeString(v.domXml, 4194304);
+    {
+      const sv = v.domXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare2_args', at, ix);
   }
@@ -6573,7 +8183,28 @@ export function encodeRemoteDomainMigratePrepare2Ret(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.uriOut;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -6618,17 +8249,60 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
   let ix = -1;
   try {
     at = 'dname';
-    w.writeString(v.dname, 4194304);
+    {
+      const sv = v.dname;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
     at = 'uri';
-    w.writeString(v.uri, 4194304);
+    {
+      const sv = v.uri;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'flags';
       const p = w.claim(12);
-      w.uhyperAt(p, v.flags);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.flags);
       at = 'retcode';
-      w.intAt(p + 8, v.retcode);
+      w.intAt(dv, p + 8, v.retcode);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish2_args', at, ix);
@@ -6736,7 +8410,28 @@ export function encodeRemoteConnectListDefinedDomainsRet(w: XdrWriter, v: Remote
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -6972,7 +8667,28 @@ export function encodeRemoteDomainDefineXmlArgs(w: XdrWriter, v: RemoteDomainDef
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_args', at, ix);
   }
@@ -7034,7 +8750,28 @@ export function encodeRemoteDomainDefineXmlFlagsArgs(w: XdrWriter, v: RemoteDoma
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -7215,9 +8952,10 @@ export function encodeRemoteDomainSendKeyArgs(w: XdrWriter, v: RemoteDomainSendK
     {
       at = 'codeset';
       const p = w.claim(8);
-      w.uintAt(p, v.codeset);
+      const dv = w.data;
+      w.uintAt(dv, p, v.codeset);
       at = 'holdtime';
-      w.uintAt(p + 4, v.holdtime);
+      w.uintAt(dv, p + 4, v.holdtime);
     }
     at = 'keycodes';
     {
@@ -7291,11 +9029,12 @@ export function encodeRemoteDomainSendProcessSignalArgs(w: XdrWriter, v: RemoteD
     {
       at = 'pid_value';
       const p = w.claim(16);
-      w.hyperAt(p, v.pidValue);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.pidValue);
       at = 'signum';
-      w.uintAt(p + 8, v.signum);
+      w.uintAt(dv, p + 8, v.signum);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_send_process_signal_args', at, ix);
@@ -7380,9 +9119,10 @@ export function encodeRemoteDomainSetVcpusFlagsArgs(w: XdrWriter, v: RemoteDomai
     {
       at = 'nvcpus';
       const p = w.claim(8);
-      w.uintAt(p, v.nvcpus);
+      const dv = w.data;
+      w.uintAt(dv, p, v.nvcpus);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpus_flags_args', at, ix);
@@ -7591,11 +9331,12 @@ export function encodeRemoteDomainGetVcpuPinInfoArgs(w: XdrWriter, v: RemoteDoma
     {
       at = 'ncpumaps';
       const p = w.claim(12);
-      w.intAt(p, v.ncpumaps);
+      const dv = w.data;
+      w.intAt(dv, p, v.ncpumaps);
       at = 'maplen';
-      w.intAt(p + 4, v.maplen);
+      w.intAt(dv, p + 4, v.maplen);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpu_pin_info_args', at, ix);
@@ -7724,9 +9465,10 @@ export function encodeRemoteDomainGetEmulatorPinInfoArgs(w: XdrWriter, v: Remote
     {
       at = 'maplen';
       const p = w.claim(8);
-      w.intAt(p, v.maplen);
+      const dv = w.data;
+      w.intAt(dv, p, v.maplen);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_emulator_pin_info_args', at, ix);
@@ -7808,9 +9550,10 @@ export function encodeRemoteDomainGetVcpusArgs(w: XdrWriter, v: RemoteDomainGetV
     {
       at = 'maxinfo';
       const p = w.claim(8);
-      w.intAt(p, v.maxinfo);
+      const dv = w.data;
+      w.intAt(dv, p, v.maxinfo);
       at = 'maplen';
-      w.intAt(p + 4, v.maplen);
+      w.intAt(dv, p + 4, v.maplen);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_args', at, ix);
@@ -8148,9 +9891,10 @@ export function encodeRemoteDomainAddIothreadArgs(w: XdrWriter, v: RemoteDomainA
     {
       at = 'iothread_id';
       const p = w.claim(8);
-      w.uintAt(p, v.iothreadId);
+      const dv = w.data;
+      w.uintAt(dv, p, v.iothreadId);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_add_iothread_args', at, ix);
@@ -8195,9 +9939,10 @@ export function encodeRemoteDomainDelIothreadArgs(w: XdrWriter, v: RemoteDomainD
     {
       at = 'iothread_id';
       const p = w.claim(8);
-      w.uintAt(p, v.iothreadId);
+      const dv = w.data;
+      w.uintAt(dv, p, v.iothreadId);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_del_iothread_args', at, ix);
@@ -8545,7 +10290,28 @@ export function encodeRemoteDomainAttachDeviceArgs(w: XdrWriter, v: RemoteDomain
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_attach_device_args', at, ix);
   }
@@ -8584,7 +10350,28 @@ export function encodeRemoteDomainAttachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -8626,7 +10413,28 @@ export function encodeRemoteDomainDetachDeviceArgs(w: XdrWriter, v: RemoteDomain
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_args', at, ix);
   }
@@ -8665,7 +10473,28 @@ export function encodeRemoteDomainDetachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -8709,7 +10538,28 @@ export function encodeRemoteDomainUpdateDeviceFlagsArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -8753,7 +10603,28 @@ export function encodeRemoteDomainDetachDeviceAliasArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'alias';
-    w.writeString(v.alias, 4194304);
+    {
+      const sv = v.alias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -8905,21 +10776,84 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
     {
       const o0 = v.metadata;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'key';
     {
       const o0 = v.key;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'uri';
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -8987,7 +10921,28 @@ export function encodeRemoteDomainGetMetadataArgs(w: XdrWriter, v: RemoteDomainG
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -9032,7 +10987,28 @@ export function encodeRemoteDomainGetMetadataRet(w: XdrWriter, v: RemoteDomainGe
   let ix = -1;
   try {
     at = 'metadata';
-    w.writeString(v.metadata, 4194304);
+    {
+      const sv = v.metadata;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_metadata_ret', at, ix);
   }
@@ -9068,7 +11044,28 @@ export function encodeRemoteDomainBlockJobAbortArgs(w: XdrWriter, v: RemoteDomai
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -9112,7 +11109,28 @@ export function encodeRemoteDomainGetBlockJobInfoArgs(w: XdrWriter, v: RemoteDom
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -9160,15 +11178,16 @@ export function encodeRemoteDomainGetBlockJobInfoRet(w: XdrWriter, v: RemoteDoma
     {
       at = 'found';
       const p = w.claim(32);
-      w.intAt(p, v.found);
+      const dv = w.data;
+      w.intAt(dv, p, v.found);
       at = 'type';
-      w.intAt(p + 4, v.type);
+      w.intAt(dv, p + 4, v.type);
       at = 'bandwidth';
-      w.uhyperAt(p + 8, v.bandwidth);
+      w.uhyperAt(dv, p + 8, v.bandwidth);
       at = 'cur';
-      w.uhyperAt(p + 16, v.cur);
+      w.uhyperAt(dv, p + 16, v.cur);
       at = 'end';
-      w.uhyperAt(p + 24, v.end);
+      w.uhyperAt(dv, p + 24, v.end);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_ret', at, ix);
@@ -9219,13 +11238,35 @@ export function encodeRemoteDomainBlockJobSetSpeedArgs(w: XdrWriter, v: RemoteDo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'bandwidth';
       const p = w.claim(12);
-      w.uhyperAt(p, v.bandwidth);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_set_speed_args', at, ix);
@@ -9273,13 +11314,35 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'bandwidth';
       const p = w.claim(12);
-      w.uhyperAt(p, v.bandwidth);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_pull_args', at, ix);
@@ -9329,20 +11392,63 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'base';
     {
       const o0 = v.base;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'bandwidth';
       const p = w.claim(12);
-      w.uhyperAt(p, v.bandwidth);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_rebase_args', at, ix);
@@ -9397,9 +11503,51 @@ export function encodeRemoteDomainBlockCopyArgs(w: XdrWriter, v: RemoteDomainBlo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'destxml';
-    w.writeString(v.destxml, 4194304);
+    {
+      const sv = v.destxml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'params';
     {
       const a0 = v.params;
@@ -9474,27 +11622,91 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'disk';
-    w.writeString(v.disk, 4194304);
+    {
+      const sv = v.disk;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'base';
     {
       const o0 = v.base;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'top';
     {
       const o0 = v.top;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'bandwidth';
       const p = w.claim(12);
-      w.uhyperAt(p, v.bandwidth);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_commit_args', at, ix);
@@ -9552,7 +11764,28 @@ export function encodeRemoteDomainSetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'disk';
-    w.writeString(v.disk, 4194304);
+    {
+      const sv = v.disk;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'params';
     {
       const a0 = v.params;
@@ -9623,15 +11856,37 @@ export function encodeRemoteDomainGetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.disk;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_io_tune_args', at, ix);
@@ -9735,7 +11990,28 @@ export function encodeRemoteDomainSetThrottleGroupArgs(w: XdrWriter, v: RemoteDo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'group';
-    w.writeString(v.group, 4194304);
+    {
+      const sv = v.group;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'params';
     {
       const a0 = v.params;
@@ -9804,7 +12080,28 @@ export function encodeRemoteDomainDelThrottleGroupArgs(w: XdrWriter, v: RemoteDo
     {
       const o0 = v.group;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -9858,13 +12155,14 @@ export function encodeRemoteDomainGetCpuStatsArgs(w: XdrWriter, v: RemoteDomainG
     {
       at = 'nparams';
       const p = w.claim(16);
-      w.uintAt(p, v.nparams);
+      const dv = w.data;
+      w.uintAt(dv, p, v.nparams);
       at = 'start_cpu';
-      w.intAt(p + 4, v.startCpu);
+      w.intAt(dv, p + 4, v.startCpu);
       at = 'ncpus';
-      w.uintAt(p + 8, v.ncpus);
+      w.uintAt(dv, p + 8, v.ncpus);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_cpu_stats_args', at, ix);
@@ -9998,7 +12296,28 @@ export function encodeRemoteDomainGetHostnameRet(w: XdrWriter, v: RemoteDomainGe
   let ix = -1;
   try {
     at = 'hostname';
-    w.writeString(v.hostname, 4194304);
+    {
+      const sv = v.hostname;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_ret', at, ix);
   }
@@ -10093,7 +12412,28 @@ export function encodeRemoteConnectListNetworksRet(w: XdrWriter, v: RemoteConnec
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -10200,7 +12540,28 @@ export function encodeRemoteConnectListDefinedNetworksRet(w: XdrWriter, v: Remot
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -10302,7 +12663,28 @@ export function encodeRemoteNetworkLookupByNameArgs(w: XdrWriter, v: RemoteNetwo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_args', at, ix);
   }
@@ -10362,7 +12744,28 @@ export function encodeRemoteNetworkCreateXmlArgs(w: XdrWriter, v: RemoteNetworkC
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_args', at, ix);
   }
@@ -10424,7 +12827,28 @@ export function encodeRemoteNetworkCreateXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -10489,7 +12913,28 @@ export function encodeRemoteNetworkDefineXmlArgs(w: XdrWriter, v: RemoteNetworkD
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_args', at, ix);
   }
@@ -10551,7 +12996,28 @@ export function encodeRemoteNetworkDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -10660,14 +13126,36 @@ export function encodeRemoteNetworkUpdateArgs(w: XdrWriter, v: RemoteNetworkUpda
     {
       at = 'command';
       const p = w.claim(12);
-      w.uintAt(p, v.command);
+      const dv = w.data;
+      w.uintAt(dv, p, v.command);
       at = 'section';
-      w.uintAt(p + 4, v.section);
+      w.uintAt(dv, p + 4, v.section);
       at = 'parentIndex';
-      w.intAt(p + 8, v.parentIndex);
+      w.intAt(dv, p + 8, v.parentIndex);
     }
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -10811,7 +13299,28 @@ export function encodeRemoteNetworkGetXmlDescRet(w: XdrWriter, v: RemoteNetworkG
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_xml_desc_ret', at, ix);
   }
@@ -10871,7 +13380,28 @@ export function encodeRemoteNetworkGetBridgeNameRet(w: XdrWriter, v: RemoteNetwo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_ret', at, ix);
   }
@@ -11063,7 +13593,28 @@ export function encodeRemoteConnectListNwfiltersRet(w: XdrWriter, v: RemoteConne
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -11165,7 +13716,28 @@ export function encodeRemoteNwfilterLookupByNameArgs(w: XdrWriter, v: RemoteNwfi
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_args', at, ix);
   }
@@ -11225,7 +13797,28 @@ export function encodeRemoteNwfilterDefineXmlArgs(w: XdrWriter, v: RemoteNwfilte
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_args', at, ix);
   }
@@ -11287,7 +13880,28 @@ export function encodeRemoteNwfilterDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNw
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -11419,7 +14033,28 @@ export function encodeRemoteNwfilterGetXmlDescRet(w: XdrWriter, v: RemoteNwfilte
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_get_xml_desc_ret', at, ix);
   }
@@ -11514,7 +14149,28 @@ export function encodeRemoteConnectListInterfacesRet(w: XdrWriter, v: RemoteConn
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -11621,7 +14277,28 @@ export function encodeRemoteConnectListDefinedInterfacesRet(w: XdrWriter, v: Rem
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -11663,7 +14340,28 @@ export function encodeRemoteInterfaceLookupByNameArgs(w: XdrWriter, v: RemoteInt
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_name_args', at, ix);
   }
@@ -11723,7 +14421,28 @@ export function encodeRemoteInterfaceLookupByMacStringArgs(w: XdrWriter, v: Remo
   let ix = -1;
   try {
     at = 'mac';
-    w.writeString(v.mac, 4194304);
+    {
+      const sv = v.mac;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_mac_string_args', at, ix);
   }
@@ -11820,7 +14539,28 @@ export function encodeRemoteInterfaceGetXmlDescRet(w: XdrWriter, v: RemoteInterf
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_get_xml_desc_ret', at, ix);
   }
@@ -11852,7 +14592,28 @@ export function encodeRemoteInterfaceDefineXmlArgs(w: XdrWriter, v: RemoteInterf
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -12158,7 +14919,28 @@ export function encodeRemoteAuthSaslInitRet(w: XdrWriter, v: RemoteAuthSaslInitR
   let ix = -1;
   try {
     at = 'mechlist';
-    w.writeString(v.mechlist, 4194304);
+    {
+      const sv = v.mechlist;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_init_ret', at, ix);
   }
@@ -12192,7 +14974,28 @@ export function encodeRemoteAuthSaslStartArgs(w: XdrWriter, v: RemoteAuthSaslSta
   let ix = -1;
   try {
     at = 'mech';
-    w.writeString(v.mech, 4194304);
+    {
+      const sv = v.mech;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'nil';
     w.writeInt(v.nil);
     at = 'data';
@@ -12255,9 +15058,10 @@ export function encodeRemoteAuthSaslStartRet(w: XdrWriter, v: RemoteAuthSaslStar
     {
       at = 'complete';
       const p = w.claim(8);
-      w.intAt(p, v.complete);
+      const dv = w.data;
+      w.intAt(dv, p, v.complete);
       at = 'nil';
-      w.intAt(p + 4, v.nil);
+      w.intAt(dv, p + 4, v.nil);
     }
     at = 'data';
     {
@@ -12373,9 +15177,10 @@ export function encodeRemoteAuthSaslStepRet(w: XdrWriter, v: RemoteAuthSaslStepR
     {
       at = 'complete';
       const p = w.claim(8);
-      w.intAt(p, v.complete);
+      const dv = w.data;
+      w.intAt(dv, p, v.complete);
       at = 'nil';
-      w.intAt(p + 4, v.nil);
+      w.intAt(dv, p + 4, v.nil);
     }
     at = 'data';
     {
@@ -12526,7 +15331,28 @@ export function encodeRemoteConnectListStoragePoolsRet(w: XdrWriter, v: RemoteCo
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -12633,7 +15459,28 @@ export function encodeRemoteConnectListDefinedStoragePoolsRet(w: XdrWriter, v: R
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -12679,12 +15526,54 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
   let ix = -1;
   try {
     at = 'type';
-    w.writeString(v.type, 4194304);
+    {
+      const sv = v.type;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'srcSpec';
     {
       const o0 = v.srcSpec;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -12726,7 +15615,28 @@ export function encodeRemoteConnectFindStoragePoolSourcesRet(w: XdrWriter, v: Re
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_find_storage_pool_sources_ret', at, ix);
   }
@@ -12816,7 +15726,28 @@ export function encodeRemoteStoragePoolLookupByNameArgs(w: XdrWriter, v: RemoteS
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_args', at, ix);
   }
@@ -12936,7 +15867,28 @@ export function encodeRemoteStoragePoolLookupByTargetPathArgs(w: XdrWriter, v: R
   let ix = -1;
   try {
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_target_path_args', at, ix);
   }
@@ -12998,7 +15950,28 @@ export function encodeRemoteStoragePoolCreateXmlArgs(w: XdrWriter, v: RemoteStor
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -13065,7 +16038,28 @@ export function encodeRemoteStoragePoolDefineXmlArgs(w: XdrWriter, v: RemoteStor
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -13375,7 +16369,28 @@ export function encodeRemoteStoragePoolGetXmlDescRet(w: XdrWriter, v: RemoteStor
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_ret', at, ix);
   }
@@ -13443,13 +16458,14 @@ export function encodeRemoteStoragePoolGetInfoRet(w: XdrWriter, v: RemoteStorage
     {
       at = 'state';
       const p = w.claim(28);
-      w.uintAt(p, v.state);
+      const dv = w.data;
+      w.uintAt(dv, p, v.state);
       at = 'capacity';
-      w.uhyperAt(p + 4, v.capacity);
+      w.uhyperAt(dv, p + 4, v.capacity);
       at = 'allocation';
-      w.uhyperAt(p + 12, v.allocation);
+      w.uhyperAt(dv, p + 12, v.allocation);
       at = 'available';
-      w.uhyperAt(p + 20, v.available);
+      w.uhyperAt(dv, p + 20, v.available);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_info_ret', at, ix);
@@ -13688,7 +16704,28 @@ export function encodeRemoteStoragePoolListVolumesRet(w: XdrWriter, v: RemoteSto
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -13734,7 +16771,28 @@ export function encodeRemoteStorageVolLookupByNameArgs(w: XdrWriter, v: RemoteSt
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_name_args', at, ix);
   }
@@ -13797,7 +16855,28 @@ export function encodeRemoteStorageVolLookupByKeyArgs(w: XdrWriter, v: RemoteSto
   let ix = -1;
   try {
     at = 'key';
-    w.writeString(v.key, 4194304);
+    {
+      const sv = v.key;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_key_args', at, ix);
   }
@@ -13857,7 +16936,28 @@ export function encodeRemoteStorageVolLookupByPathArgs(w: XdrWriter, v: RemoteSt
   let ix = -1;
   try {
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_args', at, ix);
   }
@@ -13923,7 +17023,28 @@ export function encodeRemoteStorageVolCreateXmlArgs(w: XdrWriter, v: RemoteStora
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -13999,7 +17120,28 @@ export function encodeRemoteStorageVolCreateXmlFromArgs(w: XdrWriter, v: RemoteS
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'clonevol';
     encodeRemoteNonnullStorageVol(w, v.clonevol);
     at = 'flags';
@@ -14154,9 +17296,10 @@ export function encodeRemoteStorageVolWipePatternArgs(w: XdrWriter, v: RemoteSto
     {
       at = 'algorithm';
       const p = w.claim(8);
-      w.uintAt(p, v.algorithm);
+      const dv = w.data;
+      w.uintAt(dv, p, v.algorithm);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_wipe_pattern_args', at, ix);
@@ -14230,7 +17373,28 @@ export function encodeRemoteStorageVolGetXmlDescRet(w: XdrWriter, v: RemoteStora
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_ret', at, ix);
   }
@@ -14296,11 +17460,12 @@ export function encodeRemoteStorageVolGetInfoRet(w: XdrWriter, v: RemoteStorageV
     {
       at = 'type';
       const p = w.claim(20);
-      w.intAt(p, v.type);
+      const dv = w.data;
+      w.intAt(dv, p, v.type);
       at = 'capacity';
-      w.uhyperAt(p + 4, v.capacity);
+      w.uhyperAt(dv, p + 4, v.capacity);
       at = 'allocation';
-      w.uhyperAt(p + 12, v.allocation);
+      w.uhyperAt(dv, p + 12, v.allocation);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_ret', at, ix);
@@ -14380,11 +17545,12 @@ export function encodeRemoteStorageVolGetInfoFlagsRet(w: XdrWriter, v: RemoteSto
     {
       at = 'type';
       const p = w.claim(20);
-      w.intAt(p, v.type);
+      const dv = w.data;
+      w.intAt(dv, p, v.type);
       at = 'capacity';
-      w.uhyperAt(p + 4, v.capacity);
+      w.uhyperAt(dv, p + 4, v.capacity);
       at = 'allocation';
-      w.uhyperAt(p + 12, v.allocation);
+      w.uhyperAt(dv, p + 12, v.allocation);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_ret', at, ix);
@@ -14451,7 +17617,28 @@ export function encodeRemoteStorageVolGetPathRet(w: XdrWriter, v: RemoteStorageV
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_ret', at, ix);
   }
@@ -14489,9 +17676,10 @@ export function encodeRemoteStorageVolResizeArgs(w: XdrWriter, v: RemoteStorageV
     {
       at = 'capacity';
       const p = w.claim(12);
-      w.uhyperAt(p, v.capacity);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.capacity);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_resize_args', at, ix);
@@ -14533,7 +17721,28 @@ export function encodeRemoteNodeNumOfDevicesArgs(w: XdrWriter, v: RemoteNodeNumO
     {
       const o0 = v.cap;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -14609,15 +17818,37 @@ export function encodeRemoteNodeListDevicesArgs(w: XdrWriter, v: RemoteNodeListD
     {
       const o0 = v.cap;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'maxnames';
       const p = w.claim(8);
-      w.intAt(p, v.maxnames);
+      const dv = w.data;
+      w.intAt(dv, p, v.maxnames);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_list_devices_args', at, ix);
@@ -14661,7 +17892,28 @@ export function encodeRemoteNodeListDevicesRet(w: XdrWriter, v: RemoteNodeListDe
       w.writeLength(arrayLength(a0), 65536);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -14703,7 +17955,28 @@ export function encodeRemoteNodeDeviceLookupByNameArgs(w: XdrWriter, v: RemoteNo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_by_name_args', at, ix);
   }
@@ -14767,9 +18040,51 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnArgs(w: XdrWriter, v: R
   let ix = -1;
   try {
     at = 'wwnn';
-    w.writeString(v.wwnn, 4194304);
+    {
+      const sv = v.wwnn;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'wwpn';
-    w.writeString(v.wwpn, 4194304);
+    {
+      const sv = v.wwpn;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -14839,7 +18154,28 @@ export function encodeRemoteNodeDeviceGetXmlDescArgs(w: XdrWriter, v: RemoteNode
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -14874,7 +18210,28 @@ export function encodeRemoteNodeDeviceGetXmlDescRet(w: XdrWriter, v: RemoteNodeD
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_ret', at, ix);
   }
@@ -14904,7 +18261,28 @@ export function encodeRemoteNodeDeviceGetParentArgs(w: XdrWriter, v: RemoteNodeD
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_parent_args', at, ix);
   }
@@ -14937,7 +18315,28 @@ export function encodeRemoteNodeDeviceGetParentRet(w: XdrWriter, v: RemoteNodeDe
     {
       const o0 = v.parentName;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -14971,7 +18370,28 @@ export function encodeRemoteNodeDeviceNumOfCapsArgs(w: XdrWriter, v: RemoteNodeD
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_args', at, ix);
   }
@@ -15033,7 +18453,28 @@ export function encodeRemoteNodeDeviceListCapsArgs(w: XdrWriter, v: RemoteNodeDe
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'maxnames';
     w.writeInt(v.maxnames);
   } catch (e) {
@@ -15073,7 +18514,28 @@ export function encodeRemoteNodeDeviceListCapsRet(w: XdrWriter, v: RemoteNodeDev
       w.writeLength(arrayLength(a0), 65536);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -15115,7 +18577,28 @@ export function encodeRemoteNodeDeviceDettachArgs(w: XdrWriter, v: RemoteNodeDev
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_dettach_args', at, ix);
   }
@@ -15149,12 +18632,54 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'driverName';
     {
       const o0 = v.driverName;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -15196,7 +18721,28 @@ export function encodeRemoteNodeDeviceReAttachArgs(w: XdrWriter, v: RemoteNodeDe
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_re_attach_args', at, ix);
   }
@@ -15226,7 +18772,28 @@ export function encodeRemoteNodeDeviceResetArgs(w: XdrWriter, v: RemoteNodeDevic
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_reset_args', at, ix);
   }
@@ -15258,7 +18825,28 @@ export function encodeRemoteNodeDeviceCreateXmlArgs(w: XdrWriter, v: RemoteNodeD
   let ix = -1;
   try {
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15323,7 +18911,28 @@ export function encodeRemoteNodeDeviceDestroyArgs(w: XdrWriter, v: RemoteNodeDev
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_destroy_args', at, ix);
   }
@@ -15355,7 +18964,28 @@ export function encodeRemoteNodeDeviceDefineXmlArgs(w: XdrWriter, v: RemoteNodeD
   let ix = -1;
   try {
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15422,7 +19052,28 @@ export function encodeRemoteNodeDeviceUndefineArgs(w: XdrWriter, v: RemoteNodeDe
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15459,7 +19110,28 @@ export function encodeRemoteNodeDeviceCreateArgs(w: XdrWriter, v: RemoteNodeDevi
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15494,7 +19166,28 @@ export function encodeRemoteNodeDeviceGetAutostartArgs(w: XdrWriter, v: RemoteNo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_args', at, ix);
   }
@@ -15556,7 +19249,28 @@ export function encodeRemoteNodeDeviceSetAutostartArgs(w: XdrWriter, v: RemoteNo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'autostart';
     w.writeInt(v.autostart);
   } catch (e) {
@@ -15591,7 +19305,28 @@ export function encodeRemoteNodeDeviceIsPersistentArgs(w: XdrWriter, v: RemoteNo
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_persistent_args', at, ix);
   }
@@ -15651,7 +19386,28 @@ export function encodeRemoteNodeDeviceIsActiveArgs(w: XdrWriter, v: RemoteNodeDe
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_active_args', at, ix);
   }
@@ -15715,9 +19471,51 @@ export function encodeRemoteNodeDeviceUpdateArgs(w: XdrWriter, v: RemoteNodeDevi
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15823,9 +19621,10 @@ export function encodeRemoteDomainEventLifecycleMsg(w: XdrWriter, v: RemoteDomai
     {
       at = 'event';
       const p = w.claim(8);
-      w.intAt(p, v.event);
+      const dv = w.data;
+      w.intAt(dv, p, v.event);
       at = 'detail';
-      w.intAt(p + 4, v.detail);
+      w.intAt(dv, p + 4, v.detail);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_lifecycle_msg', at, ix);
@@ -15903,9 +19702,51 @@ export function encodeRemoteConnectDomainXmlFromNativeArgs(w: XdrWriter, v: Remo
   let ix = -1;
   try {
     at = 'nativeFormat';
-    w.writeString(v.nativeFormat, 4194304);
+    {
+      const sv = v.nativeFormat;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'nativeConfig';
-    w.writeString(v.nativeConfig, 4194304);
+    {
+      const sv = v.nativeConfig;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -15943,7 +19784,28 @@ export function encodeRemoteConnectDomainXmlFromNativeRet(w: XdrWriter, v: Remot
   let ix = -1;
   try {
     at = 'domainXml';
-    w.writeString(v.domainXml, 4194304);
+    {
+      const sv = v.domainXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_from_native_ret', at, ix);
   }
@@ -15977,9 +19839,51 @@ export function encodeRemoteConnectDomainXmlToNativeArgs(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'nativeFormat';
-    w.writeString(v.nativeFormat, 4194304);
+    {
+      const sv = v.nativeFormat;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'domainXml';
-    w.writeString(v.domainXml, 4194304);
+    {
+      const sv = v.domainXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -16017,7 +19921,28 @@ export function encodeRemoteConnectDomainXmlToNativeRet(w: XdrWriter, v: RemoteC
   let ix = -1;
   try {
     at = 'nativeConfig';
-    w.writeString(v.nativeConfig, 4194304);
+    {
+      const sv = v.nativeConfig;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_to_native_ret', at, ix);
   }
@@ -16112,7 +20037,28 @@ export function encodeRemoteConnectListSecretsRet(w: XdrWriter, v: RemoteConnect
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -16216,7 +20162,28 @@ export function encodeRemoteSecretDefineXmlArgs(w: XdrWriter, v: RemoteSecretDef
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -16318,7 +20285,28 @@ export function encodeRemoteSecretGetXmlDescRet(w: XdrWriter, v: RemoteSecretGet
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_xml_desc_ret', at, ix);
   }
@@ -16493,7 +20481,28 @@ export function encodeRemoteSecretLookupByUsageArgs(w: XdrWriter, v: RemoteSecre
     at = 'usageType';
     w.writeInt(v.usageType);
     at = 'usageID';
-    w.writeString(v.usageID, 4194304);
+    {
+      const sv = v.usageID;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_usage_args', at, ix);
   }
@@ -16567,13 +20576,55 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
     w.writeUhyper(v.resource);
     at = 'dom_xml';
-    w.writeString(v.domXml, 4194304);
+    {
+      const sv = v.domXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel_args', at, ix);
   }
@@ -17126,7 +21177,28 @@ export function encodeRemoteConnectCompareCpuArgs(w: XdrWriter, v: RemoteConnect
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -17198,7 +21270,28 @@ export function encodeRemoteConnectBaselineCpuArgs(w: XdrWriter, v: RemoteConnec
       w.writeLength(arrayLength(a0), 256);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -17245,7 +21338,28 @@ export function encodeRemoteConnectBaselineCpuRet(w: XdrWriter, v: RemoteConnect
   let ix = -1;
   try {
     at = 'cpu';
-    w.writeString(v.cpu, 4194304);
+    {
+      const sv = v.cpu;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_cpu_ret', at, ix);
   }
@@ -17329,29 +21443,30 @@ export function encodeRemoteDomainGetJobInfoRet(w: XdrWriter, v: RemoteDomainGet
     {
       at = 'type';
       const p = w.claim(92);
-      w.intAt(p, v.type);
+      const dv = w.data;
+      w.intAt(dv, p, v.type);
       at = 'timeElapsed';
-      w.uhyperAt(p + 4, v.timeElapsed);
+      w.uhyperAt(dv, p + 4, v.timeElapsed);
       at = 'timeRemaining';
-      w.uhyperAt(p + 12, v.timeRemaining);
+      w.uhyperAt(dv, p + 12, v.timeRemaining);
       at = 'dataTotal';
-      w.uhyperAt(p + 20, v.dataTotal);
+      w.uhyperAt(dv, p + 20, v.dataTotal);
       at = 'dataProcessed';
-      w.uhyperAt(p + 28, v.dataProcessed);
+      w.uhyperAt(dv, p + 28, v.dataProcessed);
       at = 'dataRemaining';
-      w.uhyperAt(p + 36, v.dataRemaining);
+      w.uhyperAt(dv, p + 36, v.dataRemaining);
       at = 'memTotal';
-      w.uhyperAt(p + 44, v.memTotal);
+      w.uhyperAt(dv, p + 44, v.memTotal);
       at = 'memProcessed';
-      w.uhyperAt(p + 52, v.memProcessed);
+      w.uhyperAt(dv, p + 52, v.memProcessed);
       at = 'memRemaining';
-      w.uhyperAt(p + 60, v.memRemaining);
+      w.uhyperAt(dv, p + 60, v.memRemaining);
       at = 'fileTotal';
-      w.uhyperAt(p + 68, v.fileTotal);
+      w.uhyperAt(dv, p + 68, v.fileTotal);
       at = 'fileProcessed';
-      w.uhyperAt(p + 76, v.fileProcessed);
+      w.uhyperAt(dv, p + 76, v.fileProcessed);
       at = 'fileRemaining';
-      w.uhyperAt(p + 84, v.fileRemaining);
+      w.uhyperAt(dv, p + 84, v.fileRemaining);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_info_ret', at, ix);
@@ -17648,9 +21763,10 @@ export function encodeRemoteDomainMigrateSetMaxDowntimeArgs(w: XdrWriter, v: Rem
     {
       at = 'downtime';
       const p = w.claim(12);
-      w.uhyperAt(p, v.downtime);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.downtime);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_downtime_args', at, ix);
@@ -17762,9 +21878,10 @@ export function encodeRemoteDomainMigrateSetCompressionCacheArgs(w: XdrWriter, v
     {
       at = 'cacheSize';
       const p = w.claim(12);
-      w.uhyperAt(p, v.cacheSize);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.cacheSize);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_compression_cache_args', at, ix);
@@ -17809,9 +21926,10 @@ export function encodeRemoteDomainMigrateSetMaxSpeedArgs(w: XdrWriter, v: Remote
     {
       at = 'bandwidth';
       const p = w.claim(12);
-      w.uhyperAt(p, v.bandwidth);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_speed_args', at, ix);
@@ -18302,9 +22420,51 @@ export function encodeRemoteDomainEventIoErrorMsg(w: XdrWriter, v: RemoteDomainE
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'srcPath';
-    w.writeString(v.srcPath, 4194304);
+    {
+      const sv = v.srcPath;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'action';
     w.writeInt(v.action);
   } catch (e) {
@@ -18392,13 +22552,76 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'srcPath';
-    w.writeString(v.srcPath, 4194304);
+    {
+      const sv = v.srcPath;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'action';
     w.writeInt(v.action);
     at = 'reason';
-    w.writeString(v.reason, 4194304);
+    {
+      const sv = v.reason;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_io_error_reason_msg', at, ix);
   }
@@ -18483,9 +22706,51 @@ export function encodeRemoteDomainEventGraphicsAddress(w: XdrWriter, v: RemoteDo
     at = 'family';
     w.writeInt(v.family);
     at = 'node';
-    w.writeString(v.node, 4194304);
+    {
+      const sv = v.node;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'service';
-    w.writeString(v.service, 4194304);
+    {
+      const sv = v.service;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_address', at, ix);
   }
@@ -18526,9 +22791,51 @@ export function encodeRemoteDomainEventGraphicsIdentity(w: XdrWriter, v: RemoteD
   let ix = -1;
   try {
     at = 'type';
-    w.writeString(v.type, 4194304);
+    {
+      const sv = v.type;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_identity', at, ix);
   }
@@ -18579,7 +22886,28 @@ export function encodeRemoteDomainEventGraphicsMsg(w: XdrWriter, v: RemoteDomain
     at = 'remote';
     encodeRemoteDomainEventGraphicsAddress(w, v.remote);
     at = 'authScheme';
-    w.writeString(v.authScheme, 4194304);
+    {
+      const sv = v.authScheme;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'subject';
     {
       const a0 = v.subject;
@@ -18688,13 +23016,35 @@ export function encodeRemoteDomainEventBlockJobMsg(w: XdrWriter, v: RemoteDomain
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'path';
-    w.writeString(v.path, 4194304);
+    {
+      const sv = v.path;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'type';
       const p = w.claim(8);
-      w.intAt(p, v.type);
+      const dv = w.data;
+      w.intAt(dv, p, v.type);
       at = 'status';
-      w.intAt(p + 4, v.status);
+      w.intAt(dv, p + 4, v.status);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_msg', at, ix);
@@ -18784,18 +23134,81 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.oldSrcPath;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'newSrcPath';
     {
       const o0 = v.newSrcPath;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'reason';
     w.writeInt(v.reason);
   } catch (e) {
@@ -18886,7 +23299,28 @@ export function encodeRemoteDomainEventTrayChangeMsg(w: XdrWriter, v: RemoteDoma
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'reason';
     w.writeInt(v.reason);
   } catch (e) {
@@ -18997,9 +23431,10 @@ export function encodeRemoteDomainEventCallbackPmwakeupMsg(w: XdrWriter, v: Remo
     {
       at = 'callbackID';
       const p = w.claim(8);
-      w.intAt(p, v.callbackID);
+      const dv = w.data;
+      w.intAt(dv, p, v.callbackID);
       at = 'reason';
-      w.intAt(p + 4, v.reason);
+      w.intAt(dv, p + 4, v.reason);
     }
     at = 'msg';
     encodeRemoteDomainEventPmwakeupMsg(w, v.msg);
@@ -19074,9 +23509,10 @@ export function encodeRemoteDomainEventCallbackPmsuspendMsg(w: XdrWriter, v: Rem
     {
       at = 'callbackID';
       const p = w.claim(8);
-      w.intAt(p, v.callbackID);
+      const dv = w.data;
+      w.intAt(dv, p, v.callbackID);
       at = 'reason';
-      w.intAt(p + 4, v.reason);
+      w.intAt(dv, p + 4, v.reason);
     }
     at = 'msg';
     encodeRemoteDomainEventPmsuspendMsg(w, v.msg);
@@ -19225,9 +23661,10 @@ export function encodeRemoteDomainEventCallbackPmsuspendDiskMsg(w: XdrWriter, v:
     {
       at = 'callbackID';
       const p = w.claim(8);
-      w.intAt(p, v.callbackID);
+      const dv = w.data;
+      w.intAt(dv, p, v.callbackID);
       at = 'reason';
-      w.intAt(p + 4, v.reason);
+      w.intAt(dv, p + 4, v.reason);
     }
     at = 'msg';
     encodeRemoteDomainEventPmsuspendDiskMsg(w, v.msg);
@@ -19444,7 +23881,28 @@ export function encodeRemoteDomainManagedSaveGetXmlDescRet(w: XdrWriter, v: Remo
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_ret', at, ix);
   }
@@ -19483,7 +23941,28 @@ export function encodeRemoteDomainManagedSaveDefineXmlArgs(w: XdrWriter, v: Remo
     {
       const o0 = v.dxml;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -19531,7 +24010,28 @@ export function encodeRemoteDomainSnapshotCreateXmlArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -19636,7 +24136,28 @@ export function encodeRemoteDomainSnapshotGetXmlDescRet(w: XdrWriter, v: RemoteD
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_xml_desc_ret', at, ix);
   }
@@ -19741,9 +24262,10 @@ export function encodeRemoteDomainSnapshotListNamesArgs(w: XdrWriter, v: RemoteD
     {
       at = 'maxnames';
       const p = w.claim(8);
-      w.intAt(p, v.maxnames);
+      const dv = w.data;
+      w.intAt(dv, p, v.maxnames);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_names_args', at, ix);
@@ -19785,7 +24307,28 @@ export function encodeRemoteDomainSnapshotListNamesRet(w: XdrWriter, v: RemoteDo
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -19835,9 +24378,10 @@ export function encodeRemoteDomainListAllSnapshotsArgs(w: XdrWriter, v: RemoteDo
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_snapshots_args', at, ix);
@@ -20003,9 +24547,10 @@ export function encodeRemoteDomainSnapshotListChildrenNamesArgs(w: XdrWriter, v:
     {
       at = 'maxnames';
       const p = w.claim(8);
-      w.intAt(p, v.maxnames);
+      const dv = w.data;
+      w.intAt(dv, p, v.maxnames);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_children_names_args', at, ix);
@@ -20047,7 +24592,28 @@ export function encodeRemoteDomainSnapshotListChildrenNamesRet(w: XdrWriter, v: 
       w.writeLength(arrayLength(a0), 16384);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -20097,9 +24663,10 @@ export function encodeRemoteDomainSnapshotListAllChildrenArgs(w: XdrWriter, v: R
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_all_children_args', at, ix);
@@ -20196,7 +24763,28 @@ export function encodeRemoteDomainSnapshotLookupByNameArgs(w: XdrWriter, v: Remo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -20682,7 +25270,28 @@ export function encodeRemoteDomainOpenConsoleArgs(w: XdrWriter, v: RemoteDomainO
     {
       const o0 = v.devName;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -20733,7 +25342,28 @@ export function encodeRemoteDomainOpenChannelArgs(w: XdrWriter, v: RemoteDomainO
     {
       const o0 = v.name;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -20785,11 +25415,12 @@ export function encodeRemoteStorageVolUploadArgs(w: XdrWriter, v: RemoteStorageV
     {
       at = 'offset';
       const p = w.claim(20);
-      w.uhyperAt(p, v.offset);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.offset);
       at = 'length';
-      w.uhyperAt(p + 8, v.length);
+      w.uhyperAt(dv, p + 8, v.length);
       at = 'flags';
-      w.uintAt(p + 16, v.flags);
+      w.uintAt(dv, p + 16, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_upload_args', at, ix);
@@ -20839,11 +25470,12 @@ export function encodeRemoteStorageVolDownloadArgs(w: XdrWriter, v: RemoteStorag
     {
       at = 'offset';
       const p = w.claim(20);
-      w.uhyperAt(p, v.offset);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.offset);
       at = 'length';
-      w.uhyperAt(p + 8, v.length);
+      w.uhyperAt(dv, p + 8, v.length);
       at = 'flags';
-      w.uintAt(p + 16, v.flags);
+      w.uintAt(dv, p + 16, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_download_args', at, ix);
@@ -20924,9 +25556,10 @@ export function encodeRemoteDomainGetStateRet(w: XdrWriter, v: RemoteDomainGetSt
     {
       at = 'state';
       const p = w.claim(8);
-      w.intAt(p, v.state);
+      const dv = w.data;
+      w.intAt(dv, p, v.state);
       at = 'reason';
-      w.intAt(p + 4, v.reason);
+      w.intAt(dv, p + 4, v.reason);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_state_ret', at, ix);
@@ -20973,7 +25606,28 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
     {
       const o0 = v.xmlin;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -20982,7 +25636,28 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
@@ -21036,7 +25711,28 @@ export function encodeRemoteDomainMigrateBegin3Ret(w: XdrWriter, v: RemoteDomain
     at = 'cookie_out';
     w.writeOpaque(v.cookieOut, 4194304);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_ret', at, ix);
   }
@@ -21084,7 +25780,28 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.uriIn;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -21093,13 +25810,55 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
     w.writeUhyper(v.resource);
     at = 'dom_xml';
-    w.writeString(v.domXml, 4194304);
+    {
+      const sv = v.domXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_args', at, ix);
   }
@@ -21155,7 +25914,28 @@ export function encodeRemoteDomainMigratePrepare3Ret(w: XdrWriter, v: RemoteDoma
     {
       const o0 = v.uriOut;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -21207,13 +25987,55 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
     w.writeUhyper(v.resource);
     at = 'dom_xml';
-    w.writeString(v.domXml, 4194304);
+    {
+      const sv = v.domXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_args', at, ix);
   }
@@ -21306,7 +26128,28 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.xmlin;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'cookie_in';
@@ -21315,14 +26158,56 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.dconnuri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'uri';
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -21331,7 +26216,28 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.dname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'resource';
@@ -21434,29 +26340,93 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
   let ix = -1;
   try {
     at = 'dname';
-    w.writeString(v.dname, 4194304);
+    {
+      const sv = v.dname;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'cookie_in';
     w.writeOpaque(v.cookieIn, 4194304);
     at = 'dconnuri';
     {
       const o0 = v.dconnuri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'uri';
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'flags';
       const p = w.claim(12);
-      w.uhyperAt(p, v.flags);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.flags);
       at = 'cancelled';
-      w.intAt(p + 8, v.cancelled);
+      w.intAt(dv, p + 8, v.cancelled);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_args', at, ix);
@@ -21555,9 +26525,10 @@ export function encodeRemoteDomainMigrateConfirm3Args(w: XdrWriter, v: RemoteDom
     {
       at = 'flags';
       const p = w.claim(12);
-      w.uhyperAt(p, v.flags);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.flags);
       at = 'cancelled';
-      w.intAt(p + 8, v.cancelled);
+      w.intAt(dv, p + 8, v.cancelled);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_args', at, ix);
@@ -21707,11 +26678,12 @@ export function encodeRemoteDomainGetControlInfoRet(w: XdrWriter, v: RemoteDomai
     {
       at = 'state';
       const p = w.claim(16);
-      w.uintAt(p, v.state);
+      const dv = w.data;
+      w.uintAt(dv, p, v.state);
       at = 'details';
-      w.uintAt(p + 4, v.details);
+      w.uintAt(dv, p + 4, v.details);
       at = 'stateTime';
-      w.uhyperAt(p + 8, v.stateTime);
+      w.uhyperAt(dv, p + 8, v.stateTime);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_control_info_ret', at, ix);
@@ -21756,9 +26728,10 @@ export function encodeRemoteDomainOpenGraphicsArgs(w: XdrWriter, v: RemoteDomain
     {
       at = 'idx';
       const p = w.claim(8);
-      w.uintAt(p, v.idx);
+      const dv = w.data;
+      w.uintAt(dv, p, v.idx);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_args', at, ix);
@@ -21803,9 +26776,10 @@ export function encodeRemoteDomainOpenGraphicsFdArgs(w: XdrWriter, v: RemoteDoma
     {
       at = 'idx';
       const p = w.claim(8);
-      w.uintAt(p, v.idx);
+      const dv = w.data;
+      w.uintAt(dv, p, v.idx);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_fd_args', at, ix);
@@ -21848,11 +26822,12 @@ export function encodeRemoteNodeSuspendForDurationArgs(w: XdrWriter, v: RemoteNo
     {
       at = 'target';
       const p = w.claim(16);
-      w.uintAt(p, v.target);
+      const dv = w.data;
+      w.uintAt(dv, p, v.target);
       at = 'duration';
-      w.uhyperAt(p + 4, v.duration);
+      w.uhyperAt(dv, p + 4, v.duration);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_suspend_for_duration_args', at, ix);
@@ -21934,9 +26909,10 @@ export function encodeRemoteDomainGetDiskErrorsArgs(w: XdrWriter, v: RemoteDomai
     {
       at = 'maxerrors';
       const p = w.claim(8);
-      w.uintAt(p, v.maxerrors);
+      const dv = w.data;
+      w.uintAt(dv, p, v.maxerrors);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_disk_errors_args', at, ix);
@@ -22031,9 +27007,10 @@ export function encodeRemoteConnectListAllDomainsArgs(w: XdrWriter, v: RemoteCon
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_domains_args', at, ix);
@@ -22125,9 +27102,10 @@ export function encodeRemoteConnectListAllStoragePoolsArgs(w: XdrWriter, v: Remo
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_storage_pools_args', at, ix);
@@ -22223,9 +27201,10 @@ export function encodeRemoteStoragePoolListAllVolumesArgs(w: XdrWriter, v: Remot
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_all_volumes_args', at, ix);
@@ -22320,9 +27299,10 @@ export function encodeRemoteConnectListAllNetworksArgs(w: XdrWriter, v: RemoteCo
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_networks_args', at, ix);
@@ -22414,9 +27394,10 @@ export function encodeRemoteConnectListAllInterfacesArgs(w: XdrWriter, v: Remote
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_interfaces_args', at, ix);
@@ -22508,9 +27489,10 @@ export function encodeRemoteConnectListAllNodeDevicesArgs(w: XdrWriter, v: Remot
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_node_devices_args', at, ix);
@@ -22602,9 +27584,10 @@ export function encodeRemoteConnectListAllNwfiltersArgs(w: XdrWriter, v: RemoteC
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilters_args', at, ix);
@@ -22696,9 +27679,10 @@ export function encodeRemoteConnectListAllSecretsArgs(w: XdrWriter, v: RemoteCon
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_secrets_args', at, ix);
@@ -22844,9 +27828,10 @@ export function encodeRemoteNodeGetMemoryParametersArgs(w: XdrWriter, v: RemoteN
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_parameters_args', at, ix);
@@ -22940,11 +27925,12 @@ export function encodeRemoteNodeGetCpuMapArgs(w: XdrWriter, v: RemoteNodeGetCpuM
     {
       at = 'need_map';
       const p = w.claim(12);
-      w.intAt(p, v.needMap);
+      const dv = w.data;
+      w.intAt(dv, p, v.needMap);
       at = 'need_online';
-      w.intAt(p + 4, v.needOnline);
+      w.intAt(dv, p + 4, v.needOnline);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_args', at, ix);
@@ -22989,9 +27975,10 @@ export function encodeRemoteNodeGetCpuMapRet(w: XdrWriter, v: RemoteNodeGetCpuMa
     {
       at = 'online';
       const p = w.claim(8);
-      w.uintAt(p, v.online);
+      const dv = w.data;
+      w.uintAt(dv, p, v.online);
       at = 'ret';
-      w.intAt(p + 4, v.ret);
+      w.intAt(dv, p + 4, v.ret);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_ret', at, ix);
@@ -23039,15 +28026,37 @@ export function encodeRemoteDomainFstrimArgs(w: XdrWriter, v: RemoteDomainFstrim
     {
       const o0 = v.mountPoint;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'minimum';
       const p = w.claim(12);
-      w.uhyperAt(p, v.minimum);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.minimum);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fstrim_args', at, ix);
@@ -23130,9 +28139,10 @@ export function encodeRemoteDomainGetTimeRet(w: XdrWriter, v: RemoteDomainGetTim
     {
       at = 'seconds';
       const p = w.claim(12);
-      w.hyperAt(p, v.seconds);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.seconds);
       at = 'nseconds';
-      w.uintAt(p + 8, v.nseconds);
+      w.uintAt(dv, p + 8, v.nseconds);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_time_ret', at, ix);
@@ -23176,11 +28186,12 @@ export function encodeRemoteDomainSetTimeArgs(w: XdrWriter, v: RemoteDomainSetTi
     {
       at = 'seconds';
       const p = w.claim(16);
-      w.hyperAt(p, v.seconds);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.seconds);
       at = 'nseconds';
-      w.uintAt(p + 8, v.nseconds);
+      w.uintAt(dv, p + 8, v.nseconds);
       at = 'flags';
-      w.uintAt(p + 12, v.flags);
+      w.uintAt(dv, p + 12, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_time_args', at, ix);
@@ -23285,7 +28296,28 @@ export function encodeRemoteDomainMigrateBegin3ParamsRet(w: XdrWriter, v: Remote
     at = 'cookie_out';
     w.writeOpaque(v.cookieOut, 4194304);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_ret', at, ix);
   }
@@ -23386,7 +28418,28 @@ export function encodeRemoteDomainMigratePrepare3ParamsRet(w: XdrWriter, v: Remo
     {
       const o0 = v.uriOut;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -23527,7 +28580,28 @@ export function encodeRemoteDomainMigratePerform3ParamsArgs(w: XdrWriter, v: Rem
     {
       const o0 = v.dconnuri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'params';
@@ -23646,9 +28720,10 @@ export function encodeRemoteDomainMigrateFinish3ParamsArgs(w: XdrWriter, v: Remo
     {
       at = 'flags';
       const p = w.claim(8);
-      w.uintAt(p, v.flags);
+      const dv = w.data;
+      w.uintAt(dv, p, v.flags);
       at = 'cancelled';
-      w.intAt(p + 4, v.cancelled);
+      w.intAt(dv, p + 4, v.cancelled);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_params_args', at, ix);
@@ -23758,9 +28833,10 @@ export function encodeRemoteDomainMigrateConfirm3ParamsArgs(w: XdrWriter, v: Rem
     {
       at = 'flags';
       const p = w.claim(8);
-      w.uintAt(p, v.flags);
+      const dv = w.data;
+      w.uintAt(dv, p, v.flags);
       at = 'cancelled';
-      w.intAt(p + 4, v.cancelled);
+      w.intAt(dv, p + 4, v.cancelled);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_params_args', at, ix);
@@ -23816,7 +28892,28 @@ export function encodeRemoteDomainEventDeviceRemovedMsg(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_device_removed_msg', at, ix);
   }
@@ -23898,13 +28995,35 @@ export function encodeRemoteDomainEventBlockJob2Msg(w: XdrWriter, v: RemoteDomai
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'dst';
-    w.writeString(v.dst, 4194304);
+    {
+      const sv = v.dst;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'type';
       const p = w.claim(8);
-      w.intAt(p, v.type);
+      const dv = w.data;
+      w.intAt(dv, p, v.type);
       at = 'status';
-      w.intAt(p + 4, v.status);
+      w.intAt(dv, p + 4, v.status);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_2_msg', at, ix);
@@ -23961,20 +29080,63 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'dev';
-    w.writeString(v.dev, 4194304);
+    {
+      const sv = v.dev;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'path';
     {
       const o0 = v.path;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'threshold';
       const p = w.claim(16);
-      w.uhyperAt(p, v.threshold);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.threshold);
       at = 'excess';
-      w.uhyperAt(p + 8, v.excess);
+      w.uhyperAt(dv, p + 8, v.excess);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_threshold_msg', at, ix);
@@ -24091,7 +29253,28 @@ export function encodeRemoteDomainEventCallbackDeviceAddedMsg(w: XdrWriter, v: R
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_added_msg', at, ix);
   }
@@ -24161,13 +29344,35 @@ export function encodeRemoteConnectGetCpuModelNamesArgs(w: XdrWriter, v: RemoteC
   let ix = -1;
   try {
     at = 'arch';
-    w.writeString(v.arch, 4194304);
+    {
+      const sv = v.arch;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_cpu_model_names_args', at, ix);
@@ -24211,7 +29416,28 @@ export function encodeRemoteConnectGetCpuModelNamesRet(w: XdrWriter, v: RemoteCo
       w.writeLength(arrayLength(a0), 8192);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -24374,9 +29600,10 @@ export function encodeRemoteNetworkEventLifecycleMsg(w: XdrWriter, v: RemoteNetw
     {
       at = 'event';
       const p = w.claim(8);
-      w.intAt(p, v.event);
+      const dv = w.data;
+      w.intAt(dv, p, v.event);
       at = 'detail';
-      w.intAt(p + 4, v.detail);
+      w.intAt(dv, p + 4, v.detail);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_event_lifecycle_msg', at, ix);
@@ -24431,7 +29658,28 @@ export function encodeRemoteNetworkEventCallbackMetadataChangeMsg(w: XdrWriter, 
     {
       const o0 = v.nsuri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -24491,21 +29739,84 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
     {
       const o0 = v.metadata;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'key';
     {
       const o0 = v.key;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'uri';
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -24573,7 +29884,28 @@ export function encodeRemoteNetworkGetMetadataArgs(w: XdrWriter, v: RemoteNetwor
     {
       const o0 = v.uri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -24618,7 +29950,28 @@ export function encodeRemoteNetworkGetMetadataRet(w: XdrWriter, v: RemoteNetwork
   let ix = -1;
   try {
     at = 'metadata';
-    w.writeString(v.metadata, 4194304);
+    {
+      const sv = v.metadata;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_metadata_ret', at, ix);
   }
@@ -24764,9 +30117,10 @@ export function encodeRemoteStoragePoolEventLifecycleMsg(w: XdrWriter, v: Remote
     {
       at = 'event';
       const p = w.claim(8);
-      w.intAt(p, v.event);
+      const dv = w.data;
+      w.intAt(dv, p, v.event);
       at = 'detail';
-      w.intAt(p + 4, v.detail);
+      w.intAt(dv, p + 4, v.detail);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_event_lifecycle_msg', at, ix);
@@ -24959,9 +30313,10 @@ export function encodeRemoteNodeDeviceEventLifecycleMsg(w: XdrWriter, v: RemoteN
     {
       at = 'event';
       const p = w.claim(8);
-      w.intAt(p, v.event);
+      const dv = w.data;
+      w.intAt(dv, p, v.event);
       at = 'detail';
-      w.intAt(p + 4, v.detail);
+      w.intAt(dv, p + 4, v.detail);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_event_lifecycle_msg', at, ix);
@@ -25049,7 +30404,28 @@ export function encodeRemoteDomainFsfreezeArgs(w: XdrWriter, v: RemoteDomainFsfr
       w.writeLength(arrayLength(a0), 256);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -25140,7 +30516,28 @@ export function encodeRemoteDomainFsthawArgs(w: XdrWriter, v: RemoteDomainFsthaw
       w.writeLength(arrayLength(a0), 256);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -25238,11 +30635,12 @@ export function encodeRemoteNodeGetFreePagesArgs(w: XdrWriter, v: RemoteNodeGetF
     {
       at = 'startCell';
       const p = w.claim(12);
-      w.intAt(p, v.startCell);
+      const dv = w.data;
+      w.intAt(dv, p, v.startCell);
       at = 'cellCount';
-      w.uintAt(p + 4, v.cellCount);
+      w.uintAt(dv, p + 4, v.cellCount);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_free_pages_args', at, ix);
@@ -25368,11 +30766,12 @@ export function encodeRemoteNodeAllocPagesArgs(w: XdrWriter, v: RemoteNodeAllocP
     {
       at = 'startCell';
       const p = w.claim(12);
-      w.intAt(p, v.startCell);
+      const dv = w.data;
+      w.intAt(dv, p, v.startCell);
       at = 'cellCount';
-      w.uintAt(p + 4, v.cellCount);
+      w.uintAt(dv, p + 4, v.cellCount);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_alloc_pages_args', at, ix);
@@ -25479,44 +30878,171 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
   let ix = -1;
   try {
     at = 'iface';
-    w.writeString(v.iface, 4194304);
+    {
+      const sv = v.iface;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'expirytime';
       const p = w.claim(12);
-      w.hyperAt(p, v.expirytime);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.expirytime);
       at = 'type';
-      w.intAt(p + 8, v.type);
+      w.intAt(dv, p + 8, v.type);
     }
     at = 'mac';
     {
       const o0 = v.mac;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'iaid';
     {
       const o0 = v.iaid;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'ipaddr';
-    w.writeString(v.ipaddr, 4194304);
+    {
+      const sv = v.ipaddr;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'prefix';
     w.writeUint(v.prefix);
     at = 'hostname';
     {
       const o0 = v.hostname;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'clientid';
     {
       const o0 = v.clientid;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -25591,15 +31117,37 @@ export function encodeRemoteNetworkGetDhcpLeasesArgs(w: XdrWriter, v: RemoteNetw
     {
       const o0 = v.mac;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_dhcp_leases_args', at, ix);
@@ -25765,9 +31313,10 @@ export function encodeRemoteConnectGetAllDomainStatsArgs(w: XdrWriter, v: Remote
     {
       at = 'stats';
       const p = w.claim(8);
-      w.uintAt(p, v.stats);
+      const dv = w.data;
+      w.uintAt(dv, p, v.stats);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_all_domain_stats_args', at, ix);
@@ -25825,9 +31374,10 @@ export function encodeRemoteDomainEventCallbackAgentLifecycleMsg(w: XdrWriter, v
     {
       at = 'state';
       const p = w.claim(8);
-      w.intAt(p, v.state);
+      const dv = w.data;
+      w.intAt(dv, p, v.state);
       at = 'reason';
-      w.intAt(p + 4, v.reason);
+      w.intAt(dv, p + 4, v.reason);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_agent_lifecycle_msg', at, ix);
@@ -25920,18 +31470,102 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
   let ix = -1;
   try {
     at = 'mountpoint';
-    w.writeString(v.mountpoint, 4194304);
+    {
+      const sv = v.mountpoint;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'fstype';
-    w.writeString(v.fstype, 4194304);
+    {
+      const sv = v.fstype;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'dev_aliases';
     {
       const a0 = v.devAliases;
       w.writeLength(arrayLength(a0), 256);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -26079,7 +31713,28 @@ export function encodeRemoteDomainIpAddr(w: XdrWriter, v: RemoteDomainIpAddr): v
     at = 'type';
     w.writeInt(v.type);
     at = 'addr';
-    w.writeString(v.addr, 4194304);
+    {
+      const sv = v.addr;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'prefix';
     w.writeUint(v.prefix);
   } catch (e) {
@@ -26121,12 +31776,54 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'hwaddr';
     {
       const o0 = v.hwaddr;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'addrs';
@@ -26193,9 +31890,10 @@ export function encodeRemoteDomainInterfaceAddressesArgs(w: XdrWriter, v: Remote
     {
       at = 'source';
       const p = w.claim(8);
-      w.uintAt(p, v.source);
+      const dv = w.data;
+      w.uintAt(dv, p, v.source);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_addresses_args', at, ix);
@@ -26290,14 +31988,56 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
     {
       const o0 = v.user;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'password';
     {
       const o0 = v.password;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -26353,7 +32093,28 @@ export function encodeRemoteDomainRenameArgs(w: XdrWriter, v: RemoteDomainRename
     {
       const o0 = v.newName;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -26575,7 +32336,28 @@ export function encodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(w: XdrWrit
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'devAlias';
-    w.writeString(v.devAlias, 4194304);
+    {
+      const sv = v.devAlias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_removal_failed_msg', at, ix);
   }
@@ -26703,13 +32485,35 @@ export function encodeRemoteDomainSetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cpumap';
-    w.writeString(v.cpumap, 4194304);
+    {
+      const sv = v.cpumap;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'state';
       const p = w.claim(8);
-      w.intAt(p, v.state);
+      const dv = w.data;
+      w.intAt(dv, p, v.state);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_guest_vcpus_args', at, ix);
@@ -26757,13 +32561,35 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cpumap';
-    w.writeString(v.cpumap, 4194304);
+    {
+      const sv = v.cpumap;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'state';
       const p = w.claim(8);
-      w.intAt(p, v.state);
+      const dv = w.data;
+      w.intAt(dv, p, v.state);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpu_args', at, ix);
@@ -26818,7 +32644,28 @@ export function encodeRemoteDomainEventCallbackMetadataChangeMsg(w: XdrWriter, v
     {
       const o0 = v.nsuri;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -26875,11 +32722,12 @@ export function encodeRemoteDomainEventMemoryFailureMsg(w: XdrWriter, v: RemoteD
     {
       at = 'recipient';
       const p = w.claim(12);
-      w.intAt(p, v.recipient);
+      const dv = w.data;
+      w.intAt(dv, p, v.recipient);
       at = 'action';
-      w.intAt(p + 4, v.action);
+      w.intAt(dv, p + 4, v.action);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_memory_failure_msg', at, ix);
@@ -27038,9 +32886,10 @@ export function encodeRemoteSecretEventLifecycleMsg(w: XdrWriter, v: RemoteSecre
     {
       at = 'event';
       const p = w.claim(8);
-      w.intAt(p, v.event);
+      const dv = w.data;
+      w.intAt(dv, p, v.event);
       at = 'detail';
-      w.intAt(p + 4, v.detail);
+      w.intAt(dv, p + 4, v.detail);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_event_lifecycle_msg', at, ix);
@@ -27125,13 +32974,35 @@ export function encodeRemoteDomainSetBlockThresholdArgs(w: XdrWriter, v: RemoteD
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'dev';
-    w.writeString(v.dev, 4194304);
+    {
+      const sv = v.dev;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'threshold';
       const p = w.claim(12);
-      w.uhyperAt(p, v.threshold);
+      const dv = w.data;
+      w.uhyperAt(dv, p, v.threshold);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_block_threshold_args', at, ix);
@@ -27181,11 +33052,12 @@ export function encodeRemoteDomainSetLifecycleActionArgs(w: XdrWriter, v: Remote
     {
       at = 'type';
       const p = w.claim(12);
-      w.uintAt(p, v.type);
+      const dv = w.data;
+      w.uintAt(dv, p, v.type);
       at = 'action';
-      w.uintAt(p + 4, v.action);
+      w.uintAt(dv, p + 4, v.action);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_lifecycle_action_args', at, ix);
@@ -27238,32 +33110,137 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
     {
       const o0 = v.emulator;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'arch';
     {
       const o0 = v.arch;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'machine';
     {
       const o0 = v.machine;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'virttype';
     {
       const o0 = v.virttype;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'xmlCPU';
-    w.writeString(v.xmlCPU, 4194304);
+    {
+      const sv = v.xmlCPU;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -27361,28 +33338,112 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
     {
       const o0 = v.emulator;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'arch';
     {
       const o0 = v.arch;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'machine';
     {
       const o0 = v.machine;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'virttype';
     {
       const o0 = v.virttype;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'xmlCPUs';
@@ -27391,7 +33452,28 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
       w.writeLength(arrayLength(a0), 256);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -27458,7 +33540,28 @@ export function encodeRemoteConnectBaselineHypervisorCpuRet(w: XdrWriter, v: Rem
   let ix = -1;
   try {
     at = 'cpu';
-    w.writeString(v.cpu, 4194304);
+    {
+      const sv = v.cpu;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_hypervisor_cpu_ret', at, ix);
   }
@@ -27492,9 +33595,10 @@ export function encodeRemoteNodeGetSevInfoArgs(w: XdrWriter, v: RemoteNodeGetSev
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_args', at, ix);
@@ -27727,7 +33831,28 @@ export function encodeRemoteNwfilterBindingLookupByPortDevArgs(w: XdrWriter, v: 
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_lookup_by_port_dev_args', at, ix);
   }
@@ -27789,7 +33914,28 @@ export function encodeRemoteNwfilterBindingCreateXmlArgs(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -27921,7 +34067,28 @@ export function encodeRemoteNwfilterBindingGetXmlDescRet(w: XdrWriter, v: Remote
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_get_xml_desc_ret', at, ix);
   }
@@ -27955,9 +34122,10 @@ export function encodeRemoteConnectListAllNwfilterBindingsArgs(w: XdrWriter, v: 
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilter_bindings_args', at, ix);
@@ -28075,7 +34243,28 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesRet(w: XdrWriter, v
   let ix = -1;
   try {
     at = 'capabilities';
-    w.writeString(v.capabilities, 4194304);
+    {
+      const sv = v.capabilities;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_ret', at, ix);
   }
@@ -28113,9 +34302,10 @@ export function encodeRemoteNetworkListAllPortsArgs(w: XdrWriter, v: RemoteNetwo
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_list_all_ports_args', at, ix);
@@ -28279,7 +34469,28 @@ export function encodeRemoteNetworkPortCreateXmlArgs(w: XdrWriter, v: RemoteNetw
     at = 'network';
     encodeRemoteNonnullNetwork(w, v.network);
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -28416,9 +34627,10 @@ export function encodeRemoteNetworkPortGetParametersArgs(w: XdrWriter, v: Remote
     {
       at = 'nparams';
       const p = w.claim(8);
-      w.intAt(p, v.nparams);
+      const dv = w.data;
+      w.intAt(dv, p, v.nparams);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_parameters_args', at, ix);
@@ -28546,7 +34758,28 @@ export function encodeRemoteNetworkPortGetXmlDescRet(w: XdrWriter, v: RemoteNetw
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_xml_desc_ret', at, ix);
   }
@@ -28619,7 +34852,28 @@ export function encodeRemoteDomainCheckpointCreateXmlArgs(w: XdrWriter, v: Remot
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'xml_desc';
-    w.writeString(v.xmlDesc, 4194304);
+    {
+      const sv = v.xmlDesc;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -28724,7 +34978,28 @@ export function encodeRemoteDomainCheckpointGetXmlDescRet(w: XdrWriter, v: Remot
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_xml_desc_ret', at, ix);
   }
@@ -28762,9 +35037,10 @@ export function encodeRemoteDomainListAllCheckpointsArgs(w: XdrWriter, v: Remote
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_checkpoints_args', at, ix);
@@ -28863,9 +35139,10 @@ export function encodeRemoteDomainCheckpointListAllChildrenArgs(w: XdrWriter, v:
     {
       at = 'need_results';
       const p = w.claim(8);
-      w.intAt(p, v.needResults);
+      const dv = w.data;
+      w.intAt(dv, p, v.needResults);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_list_all_children_args', at, ix);
@@ -28962,7 +35239,28 @@ export function encodeRemoteDomainCheckpointLookupByNameArgs(w: XdrWriter, v: Re
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -29142,9 +35440,10 @@ export function encodeRemoteDomainGetGuestInfoArgs(w: XdrWriter, v: RemoteDomain
     {
       at = 'types';
       const p = w.claim(8);
-      w.uintAt(p, v.types);
+      const dv = w.data;
+      w.uintAt(dv, p, v.types);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_info_args', at, ix);
@@ -29290,9 +35589,10 @@ export function encodeRemoteDomainAgentSetResponseTimeoutArgs(w: XdrWriter, v: R
     {
       at = 'timeout';
       const p = w.claim(8);
-      w.intAt(p, v.timeout);
+      const dv = w.data;
+      w.intAt(dv, p, v.timeout);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_agent_set_response_timeout_args', at, ix);
@@ -29367,12 +35667,54 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'backup_xml';
-    w.writeString(v.backupXml, 4194304);
+    {
+      const sv = v.backupXml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'checkpoint_xml';
     {
       const o0 = v.checkpointXml;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'flags';
@@ -29454,7 +35796,28 @@ export function encodeRemoteDomainBackupGetXmlDescRet(w: XdrWriter, v: RemoteDom
   let ix = -1;
   try {
     at = 'xml';
-    w.writeString(v.xml, 4194304);
+    {
+      const sv = v.xml;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_ret', at, ix);
   }
@@ -29490,7 +35853,28 @@ export function encodeRemoteDomainAuthorizedSshKeysGetArgs(w: XdrWriter, v: Remo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'user';
-    w.writeString(v.user, 4194304);
+    {
+      const sv = v.user;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -29533,7 +35917,28 @@ export function encodeRemoteDomainAuthorizedSshKeysGetRet(w: XdrWriter, v: Remot
       w.writeLength(arrayLength(a0), 2048);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -29583,14 +35988,56 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'user';
-    w.writeString(v.user, 4194304);
+    {
+      const sv = v.user;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'keys';
     {
       const a0 = v.keys;
       w.writeLength(arrayLength(a0), 2048);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -29685,7 +36132,28 @@ export function encodeRemoteDomainGetMessagesRet(w: XdrWriter, v: RemoteDomainGe
       w.writeLength(arrayLength(a0), 2048);
       for (let i0 = 0; i0 < a0.length; i0++) {
         ix = i0;
-        w.writeString(a0[i0]!, 4194304);
+        {
+          const sv = a0[i0]!;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
       ix = -1;
     }
@@ -29735,9 +36203,10 @@ export function encodeRemoteDomainStartDirtyRateCalcArgs(w: XdrWriter, v: Remote
     {
       at = 'seconds';
       const p = w.claim(8);
-      w.intAt(p, v.seconds);
+      const dv = w.data;
+      w.intAt(dv, p, v.seconds);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_start_dirty_rate_calc_args', at, ix);
@@ -29782,9 +36251,10 @@ export function encodeRemoteDomainGraphicsReloadArgs(w: XdrWriter, v: RemoteDoma
     {
       at = 'type';
       const p = w.claim(8);
-      w.uintAt(p, v.type);
+      const dv = w.data;
+      w.uintAt(dv, p, v.type);
       at = 'flags';
-      w.uintAt(p + 4, v.flags);
+      w.uintAt(dv, p + 4, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_graphics_reload_args', at, ix);
@@ -29831,7 +36301,28 @@ export function encodeRemoteDomainEventMemoryDeviceSizeChangeMsg(w: XdrWriter, v
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'alias';
-    w.writeString(v.alias, 4194304);
+    {
+      const sv = v.alias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'size';
     w.writeUhyper(v.size);
   } catch (e) {
@@ -29878,7 +36369,28 @@ export function encodeRemoteDomainFdAssociateArgs(w: XdrWriter, v: RemoteDomainF
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'flags';
     w.writeUint(v.flags);
   } catch (e) {
@@ -30025,11 +36537,74 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'alias';
-    w.writeString(v.alias, 4194304);
+    {
+      const sv = v.alias;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'oldMAC';
-    w.writeString(v.oldMAC, 4194304);
+    {
+      const sv = v.oldMAC;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'newMAC';
-    w.writeString(v.newMAC, 4194304);
+    {
+      const sv = v.newMAC;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_nic_mac_change_msg', at, ix);
   }

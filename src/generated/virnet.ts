@@ -95,11 +95,12 @@ export function encodeVirNetMessageHeader(w: XdrWriter, v: VirNetMessageHeader):
     {
       at = 'prog';
       const p = w.claim(12);
-      w.uintAt(p, v.prog);
+      const dv = w.data;
+      w.uintAt(dv, p, v.prog);
       at = 'vers';
-      w.uintAt(p + 4, v.vers);
+      w.uintAt(dv, p + 4, v.vers);
       at = 'proc';
-      w.intAt(p + 8, v.proc);
+      w.intAt(dv, p + 8, v.proc);
     }
     at = 'type';
     encodeVirNetMessageType(w, v.type);
@@ -172,7 +173,28 @@ export function encodeVirNetMessageNonnullString(w: XdrWriter, v: VirNetMessageN
   const at = '';
   let ix = -1;
   try {
-    w.writeString(v, 4194304);
+    {
+      const sv = v;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullString', at, ix);
   }
@@ -200,7 +222,28 @@ export function encodeVirNetMessageString(w: XdrWriter, v: VirNetMessageString):
     {
       const o0 = v;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
   } catch (e) {
@@ -237,13 +280,35 @@ export function encodeVirNetMessageNonnullDomain(w: XdrWriter, v: VirNetMessageN
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     {
       at = 'uuid';
       const p = w.claim(20);
-      w.fixedOpaqueAt(p, v.uuid, 16);
+      const dv = w.data;
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
       at = 'id';
-      w.intAt(p + 16, v.id);
+      w.intAt(dv, p + 16, v.id);
     }
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullDomain', at, ix);
@@ -282,7 +347,28 @@ export function encodeVirNetMessageNonnullNetwork(w: XdrWriter, v: VirNetMessage
   let ix = -1;
   try {
     at = 'name';
-    w.writeString(v.name, 4194304);
+    {
+      const sv = v.name;
+      if (typeof sv === 'string' && sv.length <= 32) {
+        const sn = sv.length;
+        let sp = w.claim((sn + 7) & ~3);
+        const sb = w.raw;
+        let si = 0;
+        for (; si < sn; si++) {
+          const c = sv.charCodeAt(si);
+          if (c > 0x7f) break;
+          sb[sp + 4 + si] = c;
+        }
+        if (si < sn) {
+          w.pos -= (sn + 7) & ~3;
+          w.writeString(sv, 4194304);
+        } else {
+          w.data.setUint32(sp, sn);
+          const se = sp + ((sn + 7) & ~3);
+          for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+        }
+      } else w.writeString(sv, 4194304);
+    }
     at = 'uuid';
     w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
@@ -403,15 +489,37 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
     {
       at = 'code';
       const p = w.claim(8);
-      w.intAt(p, v.code);
+      const dv = w.data;
+      w.intAt(dv, p, v.code);
       at = 'domain';
-      w.intAt(p + 4, v.domain);
+      w.intAt(dv, p + 4, v.domain);
     }
     at = 'message';
     {
       const o0 = v.message;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'level';
@@ -427,29 +535,93 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
     {
       const o0 = v.str1;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'str2';
     {
       const o0 = v.str2;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     at = 'str3';
     {
       const o0 = v.str3;
       if (w.writePresent(o0)) {
-        w.writeString(o0, 4194304);
+        {
+          const sv = o0;
+          if (typeof sv === 'string' && sv.length <= 32) {
+            const sn = sv.length;
+            let sp = w.claim((sn + 7) & ~3);
+            const sb = w.raw;
+            let si = 0;
+            for (; si < sn; si++) {
+              const c = sv.charCodeAt(si);
+              if (c > 0x7f) break;
+              sb[sp + 4 + si] = c;
+            }
+            if (si < sn) {
+              w.pos -= (sn + 7) & ~3;
+              w.writeString(sv, 4194304);
+            } else {
+              w.data.setUint32(sp, sn);
+              const se = sp + ((sn + 7) & ~3);
+              for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
+            }
+          } else w.writeString(sv, 4194304);
+        }
       }
     }
     {
       at = 'int1';
       const p = w.claim(8);
-      w.intAt(p, v.int1);
+      const dv = w.data;
+      w.intAt(dv, p, v.int1);
       at = 'int2';
-      w.intAt(p + 4, v.int2);
+      w.intAt(dv, p + 4, v.int2);
     }
     at = 'net';
     {
@@ -533,9 +705,10 @@ export function encodeVirNetStreamHole(w: XdrWriter, v: VirNetStreamHole): void 
     {
       at = 'length';
       const p = w.claim(12);
-      w.hyperAt(p, v.length);
+      const dv = w.data;
+      w.hyperAt(dv, p, v.length);
       at = 'flags';
-      w.uintAt(p + 8, v.flags);
+      w.uintAt(dv, p + 8, v.flags);
     }
   } catch (e) {
     throw xdrAt(e, 'virNetStreamHole', at, ix);

@@ -27,12 +27,13 @@ describe('XdrWriter runs of fixed-size fields', () => {
     const w = new XdrWriter(8); // small: the claim has to grow the buffer
     w.writeInt(7);
     const p = w.claim(36);
-    w.intAt(p, -2);
-    w.uintAt(p + 4, 0xffffffff);
-    w.hyperAt(p + 8, -3n);
-    w.uhyperAt(p + 16, 2n ** 64n - 1n);
-    w.boolAt(p + 24, true);
-    w.fixedOpaqueAt(p + 28, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 8);
+    const dv = w.data;
+    w.intAt(dv, p, -2);
+    w.uintAt(dv, p + 4, 0xffffffff);
+    w.hyperAt(dv, p + 8, -3n);
+    w.uhyperAt(dv, p + 16, 2n ** 64n - 1n);
+    w.boolAt(dv, p + 24, true);
+    w.fixedOpaqueAt(dv, p + 28, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 8);
     expect(w.pos).toBe(40);
     const ref = new XdrWriter();
     ref.writeInt(7);
@@ -48,8 +49,8 @@ describe('XdrWriter runs of fixed-size fields', () => {
   it('float and double at an offset read back', () => {
     const w = new XdrWriter();
     const p = w.claim(12);
-    w.floatAt(p, 1.5);
-    w.doubleAt(p + 4, -0.25);
+    w.floatAt(w.data, p, 1.5);
+    w.doubleAt(w.data, p + 4, -0.25);
     const dv = new DataView(w.finish().slice().buffer);
     expect(dv.getFloat32(0)).toBe(1.5);
     expect(dv.getFloat64(4)).toBe(-0.25);
