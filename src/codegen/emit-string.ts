@@ -16,13 +16,25 @@ export const INLINE_STRING_MAX = 32;
  * list of 1,000 domains +1-10%, job stats +3-6%, all-domain stats +1-3%).
  */
 export function shortString(expr: string, max: number): string[] {
+  return ['{', ...stringThenRoom(expr, max, 0), '}'];
+}
+
+/**
+ * shortString() followed by room for `extra` bytes (a run of fixed-size
+ * fields), claimed together with a short string's: declares `p`, their
+ * offset, for the statements that come after these in the same block.
+ */
+export function stringThenRoom(expr: string, max: number, extra: number): string[] {
   const limit = Math.min(INLINE_STRING_MAX, max);
+  const more = extra === 0 ? '' : ` + ${extra}`;
+  const room = extra === 0 ? [] : [`p = w.claim(${extra});`];
   return [
-    '{',
+    ...(extra === 0 ? [] : ['let p: number;']),
     `const sv = ${expr};`,
     `if (typeof sv === 'string' && sv.length <= ${limit}) {`,
     'const sn = sv.length;',
-    'let sp = w.claim((sn + 7) & ~3);',
+    'const sw = (sn + 7) & ~3;',
+    `let sp = w.claim(sw${more});`,
     'const sb = w.raw;',
     'let si = 0;',
     'for (; si < sn; si++) {',
@@ -31,14 +43,18 @@ export function shortString(expr: string, max: number): string[] {
     'sb[sp + 4 + si] = c;',
     '}',
     'if (si < sn) {',
-    'w.pos -= (sn + 7) & ~3;',
+    `w.pos -= sw${more};`,
     `w.writeString(sv, ${max});`,
+    ...room,
     '} else {',
     'w.data.setUint32(sp, sn);',
-    'const se = sp + ((sn + 7) & ~3);',
+    ...(extra === 0 ? [] : ['p = sp + sw;']),
+    'const se = sp + sw;',
     'for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;',
     '}',
-    `} else w.writeString(sv, ${max});`,
+    '} else {',
+    `w.writeString(sv, ${max});`,
+    ...room,
     '}',
   ];
 }

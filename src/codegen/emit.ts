@@ -7,7 +7,7 @@ import type {
   UnionDef,
   Value,
 } from './ast.js';
-import { shortString } from './emit-string.js';
+import { shortString, stringThenRoom } from './emit-string.js';
 import type { Module, SymbolTable } from './model.js';
 import { camelCase, pascalCase, stripPrefix } from './names.js';
 
@@ -294,11 +294,19 @@ export function emitModule(opts: EmitOptions): string {
     const size = fixedPrimSize(t.prim);
     return size === 0 ? null : { size, at: (p, e) => `w.${t.prim}At(dv, ${p}, ${e});` };
   };
+  /** A string field's bound, or null when `d` is not a string. */
+  const stringMax = (d0: Declaration): number | null => {
+    const d = symbols.unalias(d0);
+    const t = d.type;
+    if (t.kind !== 'prim' || t.prim !== 'string') return null;
+    return d.size ? num(d.size) : XDR_UNBOUNDED;
+  };
   /**
-   * A struct's fields, with each run of two or more fixed-size ones claimed
-   * at once (`w.claim`) and written at offsets from a local through a view
-   * read once per run, instead of a room check, a cursor update and a read of
-   * the view per field.
+   * A struct's fields, with each run of fixed-size ones claimed at once
+   * (`w.claim`, two or more of them; after a string any number, claimed
+   * together with the string's room) and written at offsets from a local
+   * through a view read once per run, instead of a room check, a cursor update
+   * and a read of the view per field.
    */
   const encodeFields = (
     fields: readonly Declaration[],
@@ -306,7 +314,9 @@ export function emitModule(opts: EmitOptions): string {
   ): string[] => {
     const out: string[] = [];
     for (let k = 0; k < fields.length; ) {
-      let end = k;
+      const max = stringMax(fields[k]!);
+      const first = max === null ? k : k + 1;
+      let end = first;
       let size = 0;
       while (end < fields.length) {
         const fw = fixedWrite(fields[end]!);
@@ -314,21 +324,19 @@ export function emitModule(opts: EmitOptions): string {
         size += fw.size;
         end++;
       }
-      if (end - k < 2) {
+      if (end - first < (max === null ? 2 : 1)) {
         const f = fields[k]!;
         out.push(`at = '${f.name}';`);
         encodeFrom(f, expr(f), out, 0, true);
         k++;
         continue;
       }
-      out.push(
-        '{',
-        `at = '${fields[k]!.name}';`,
-        `const p = w.claim(${size});`,
-        'const dv = w.data;',
-      );
+      out.push('{', `at = '${fields[k]!.name}';`);
+      if (max === null) out.push(`const p = w.claim(${size});`);
+      else out.push(...stringThenRoom(expr(fields[k]!), max, size));
+      out.push('const dv = w.data;');
       let off = 0;
-      for (let j = k; j < end; j++) {
+      for (let j = first; j < end; j++) {
         const f = fields[j]!;
         const fw = fixedWrite(f)!;
         if (j > k) out.push(`at = '${f.name}';`);

@@ -34,7 +34,8 @@ export function encodeAdminNonnullString(w: XdrWriter, v: AdminNonnullString): v
       const sv = v;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -43,14 +44,16 @@ export function encodeAdminNonnullString(w: XdrWriter, v: AdminNonnullString): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_string', at, ix);
@@ -83,7 +86,8 @@ export function encodeAdminString(w: XdrWriter, v: AdminString): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -92,14 +96,16 @@ export function encodeAdminString(w: XdrWriter, v: AdminString): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -200,7 +206,8 @@ export function encodeAdminTypedParamValue(w: XdrWriter, v: AdminTypedParamValue
           const sv = (v as Extract<AdminTypedParamValue, { type: 7 }>).s;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -209,14 +216,16 @@ export function encodeAdminTypedParamValue(w: XdrWriter, v: AdminTypedParamValue
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
         return;
       }
@@ -308,7 +317,8 @@ export function encodeAdminTypedParam(w: XdrWriter, v: AdminTypedParam): void {
       const sv = v.field;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -317,14 +327,16 @@ export function encodeAdminTypedParam(w: XdrWriter, v: AdminTypedParam): void {
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'value';
     encodeAdminTypedParamValue(w, v.value);
@@ -364,7 +376,8 @@ export function encodeAdminNonnullServer(w: XdrWriter, v: AdminNonnullServer): v
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -373,14 +386,16 @@ export function encodeAdminNonnullServer(w: XdrWriter, v: AdminNonnullServer): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_server', at, ix);
@@ -622,12 +637,14 @@ export function encodeAdminConnectLookupServerArgs(w: XdrWriter, v: AdminConnect
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -636,17 +653,23 @@ export function encodeAdminConnectLookupServerArgs(w: XdrWriter, v: AdminConnect
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_lookup_server_args', at, ix);
   }
@@ -1368,12 +1391,14 @@ export function encodeAdminConnectGetLoggingOutputsRet(w: XdrWriter, v: AdminCon
   let at = '';
   let ix = -1;
   try {
-    at = 'outputs';
     {
+      at = 'outputs';
+      let p: number;
       const sv = v.outputs;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -1382,17 +1407,23 @@ export function encodeAdminConnectGetLoggingOutputsRet(w: XdrWriter, v: AdminCon
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'noutputs';
+      w.uintAt(dv, p, v.noutputs);
     }
-    at = 'noutputs';
-    w.writeUint(v.noutputs);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_outputs_ret', at, ix);
   }
@@ -1464,7 +1495,8 @@ export function encodeAdminConnectGetLoggingFiltersRet(w: XdrWriter, v: AdminCon
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1473,14 +1505,16 @@ export function encodeAdminConnectGetLoggingFiltersRet(w: XdrWriter, v: AdminCon
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1529,7 +1563,8 @@ export function encodeAdminConnectSetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1538,14 +1573,16 @@ export function encodeAdminConnectSetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1594,7 +1631,8 @@ export function encodeAdminConnectSetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1603,14 +1641,16 @@ export function encodeAdminConnectSetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }

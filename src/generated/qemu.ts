@@ -21,12 +21,14 @@ export function encodeQemuDomainMonitorCommandArgs(w: XdrWriter, v: QemuDomainMo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cmd';
     {
+      at = 'cmd';
+      let p: number;
       const sv = v.cmd;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -35,17 +37,23 @@ export function encodeQemuDomainMonitorCommandArgs(w: XdrWriter, v: QemuDomainMo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_args', at, ix);
   }
@@ -85,7 +93,8 @@ export function encodeQemuDomainMonitorCommandRet(w: XdrWriter, v: QemuDomainMon
       const sv = v.result;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -94,14 +103,16 @@ export function encodeQemuDomainMonitorCommandRet(w: XdrWriter, v: QemuDomainMon
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_ret', at, ix);
@@ -210,12 +221,14 @@ export function encodeQemuDomainAgentCommandArgs(w: XdrWriter, v: QemuDomainAgen
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cmd';
     {
+      at = 'cmd';
+      let p: number;
       const sv = v.cmd;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -224,19 +237,21 @@ export function encodeQemuDomainAgentCommandArgs(w: XdrWriter, v: QemuDomainAgen
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'timeout';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'timeout';
       w.intAt(dv, p, v.timeout);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -286,7 +301,8 @@ export function encodeQemuDomainAgentCommandRet(w: XdrWriter, v: QemuDomainAgent
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -295,14 +311,16 @@ export function encodeQemuDomainAgentCommandRet(w: XdrWriter, v: QemuDomainAgent
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -355,7 +373,8 @@ export function encodeQemuConnectDomainMonitorEventRegisterArgs(w: XdrWriter, v:
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -364,14 +383,16 @@ export function encodeQemuConnectDomainMonitorEventRegisterArgs(w: XdrWriter, v:
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -489,12 +510,14 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
     w.writeInt(v.callbackID);
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'event';
     {
+      at = 'event';
+      let p: number;
       const sv = v.event;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -503,19 +526,21 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'seconds';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'seconds';
       w.hyperAt(dv, p, v.seconds);
       at = 'micros';
       w.uintAt(dv, p + 8, v.micros);
@@ -528,7 +553,8 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -537,14 +563,16 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -599,12 +627,14 @@ export function encodeQemuDomainMonitorCommandWithFilesArgs(w: XdrWriter, v: Qem
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cmd';
     {
+      at = 'cmd';
+      let p: number;
       const sv = v.cmd;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -613,17 +643,23 @@ export function encodeQemuDomainMonitorCommandWithFilesArgs(w: XdrWriter, v: Qem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_args', at, ix);
   }
@@ -663,7 +699,8 @@ export function encodeQemuDomainMonitorCommandWithFilesRet(w: XdrWriter, v: Qemu
       const sv = v.result;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -672,14 +709,16 @@ export function encodeQemuDomainMonitorCommandWithFilesRet(w: XdrWriter, v: Qemu
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_ret', at, ix);

@@ -19,7 +19,8 @@ export function encodeRemoteNonnullString(w: XdrWriter, v: RemoteNonnullString):
       const sv = v;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -28,14 +29,16 @@ export function encodeRemoteNonnullString(w: XdrWriter, v: RemoteNonnullString):
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_string', at, ix);
@@ -68,7 +71,8 @@ export function encodeRemoteString(w: XdrWriter, v: RemoteString): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -77,14 +81,16 @@ export function encodeRemoteString(w: XdrWriter, v: RemoteString): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -350,12 +356,14 @@ export function encodeRemoteNonnullDomain(w: XdrWriter, v: RemoteNonnullDomain):
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 20);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -364,19 +372,21 @@ export function encodeRemoteNonnullDomain(w: XdrWriter, v: RemoteNonnullDomain):
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 20;
           w.writeString(sv, 4194304);
+          p = w.claim(20);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'uuid';
-      const p = w.claim(20);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(20);
+      }
       const dv = w.data;
+      at = 'uuid';
       w.fixedOpaqueAt(dv, p, v.uuid, 16);
       at = 'id';
       w.intAt(dv, p + 16, v.id);
@@ -417,12 +427,14 @@ export function encodeRemoteNonnullNetwork(w: XdrWriter, v: RemoteNonnullNetwork
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 16);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -431,17 +443,23 @@ export function encodeRemoteNonnullNetwork(w: XdrWriter, v: RemoteNonnullNetwork
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 16;
           w.writeString(sv, 4194304);
+          p = w.claim(16);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(16);
+      }
+      const dv = w.data;
+      at = 'uuid';
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
     }
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_network', at, ix);
   }
@@ -512,12 +530,14 @@ export function encodeRemoteNonnullNwfilter(w: XdrWriter, v: RemoteNonnullNwfilt
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 16);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -526,17 +546,23 @@ export function encodeRemoteNonnullNwfilter(w: XdrWriter, v: RemoteNonnullNwfilt
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 16;
           w.writeString(sv, 4194304);
+          p = w.claim(16);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(16);
+      }
+      const dv = w.data;
+      at = 'uuid';
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
     }
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter', at, ix);
   }
@@ -575,7 +601,8 @@ export function encodeRemoteNonnullNwfilterBinding(w: XdrWriter, v: RemoteNonnul
       const sv = v.portdev;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -584,21 +611,24 @@ export function encodeRemoteNonnullNwfilterBinding(w: XdrWriter, v: RemoteNonnul
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'filtername';
     {
       const sv = v.filtername;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -607,14 +637,16 @@ export function encodeRemoteNonnullNwfilterBinding(w: XdrWriter, v: RemoteNonnul
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter_binding', at, ix);
@@ -654,7 +686,8 @@ export function encodeRemoteNonnullInterface(w: XdrWriter, v: RemoteNonnullInter
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -663,21 +696,24 @@ export function encodeRemoteNonnullInterface(w: XdrWriter, v: RemoteNonnullInter
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'mac';
     {
       const sv = v.mac;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -686,14 +722,16 @@ export function encodeRemoteNonnullInterface(w: XdrWriter, v: RemoteNonnullInter
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_interface', at, ix);
@@ -728,12 +766,14 @@ export function encodeRemoteNonnullStoragePool(w: XdrWriter, v: RemoteNonnullSto
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 16);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -742,17 +782,23 @@ export function encodeRemoteNonnullStoragePool(w: XdrWriter, v: RemoteNonnullSto
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 16;
           w.writeString(sv, 4194304);
+          p = w.claim(16);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(16);
+      }
+      const dv = w.data;
+      at = 'uuid';
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
     }
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_pool', at, ix);
   }
@@ -793,7 +839,8 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
       const sv = v.pool;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -802,21 +849,24 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'name';
     {
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -825,21 +875,24 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'key';
     {
       const sv = v.key;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -848,14 +901,16 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_vol', at, ix);
@@ -896,7 +951,8 @@ export function encodeRemoteNonnullNodeDevice(w: XdrWriter, v: RemoteNonnullNode
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -905,14 +961,16 @@ export function encodeRemoteNonnullNodeDevice(w: XdrWriter, v: RemoteNonnullNode
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_node_device', at, ix);
@@ -959,7 +1017,8 @@ export function encodeRemoteNonnullSecret(w: XdrWriter, v: RemoteNonnullSecret):
       const sv = v.usageID;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -968,14 +1027,16 @@ export function encodeRemoteNonnullSecret(w: XdrWriter, v: RemoteNonnullSecret):
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_secret', at, ix);
@@ -1018,7 +1079,8 @@ export function encodeRemoteNonnullDomainCheckpoint(w: XdrWriter, v: RemoteNonnu
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -1027,14 +1089,16 @@ export function encodeRemoteNonnullDomainCheckpoint(w: XdrWriter, v: RemoteNonnu
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
@@ -1076,7 +1140,8 @@ export function encodeRemoteNonnullDomainSnapshot(w: XdrWriter, v: RemoteNonnull
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -1085,14 +1150,16 @@ export function encodeRemoteNonnullDomainSnapshot(w: XdrWriter, v: RemoteNonnull
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
@@ -1451,7 +1518,8 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1460,14 +1528,16 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1488,7 +1558,8 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1497,14 +1568,16 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1516,7 +1589,8 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1525,14 +1599,16 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1544,7 +1620,8 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1553,14 +1630,16 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -1791,7 +1870,8 @@ export function encodeRemoteTypedParamValue(w: XdrWriter, v: RemoteTypedParamVal
           const sv = (v as Extract<RemoteTypedParamValue, { type: 7 }>).s;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -1800,14 +1880,16 @@ export function encodeRemoteTypedParamValue(w: XdrWriter, v: RemoteTypedParamVal
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
         return;
       }
@@ -1899,7 +1981,8 @@ export function encodeRemoteTypedParam(w: XdrWriter, v: RemoteTypedParam): void 
       const sv = v.field;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -1908,14 +1991,16 @@ export function encodeRemoteTypedParam(w: XdrWriter, v: RemoteTypedParam): void 
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'value';
     encodeRemoteTypedParamValue(w, v.value);
@@ -1952,12 +2037,14 @@ export function encodeRemoteNodeGetCpuStats(w: XdrWriter, v: RemoteNodeGetCpuSta
   let at = '';
   let ix = -1;
   try {
-    at = 'field';
     {
+      at = 'field';
+      let p: number;
       const sv = v.field;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -1966,17 +2053,23 @@ export function encodeRemoteNodeGetCpuStats(w: XdrWriter, v: RemoteNodeGetCpuSta
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
+      const dv = w.data;
+      at = 'value';
+      w.uhyperAt(dv, p, v.value);
     }
-    at = 'value';
-    w.writeUhyper(v.value);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats', at, ix);
   }
@@ -2010,12 +2103,14 @@ export function encodeRemoteNodeGetMemoryStats(w: XdrWriter, v: RemoteNodeGetMem
   let at = '';
   let ix = -1;
   try {
-    at = 'field';
     {
+      at = 'field';
+      let p: number;
       const sv = v.field;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2024,17 +2119,23 @@ export function encodeRemoteNodeGetMemoryStats(w: XdrWriter, v: RemoteNodeGetMem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
+      const dv = w.data;
+      at = 'value';
+      w.uhyperAt(dv, p, v.value);
     }
-    at = 'value';
-    w.writeUhyper(v.value);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats', at, ix);
   }
@@ -2068,12 +2169,14 @@ export function encodeRemoteDomainDiskError(w: XdrWriter, v: RemoteDomainDiskErr
   let at = '';
   let ix = -1;
   try {
-    at = 'disk';
     {
+      at = 'disk';
+      let p: number;
       const sv = v.disk;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2082,17 +2185,23 @@ export function encodeRemoteDomainDiskError(w: XdrWriter, v: RemoteDomainDiskErr
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'error';
+      w.intAt(dv, p, v.error);
     }
-    at = 'error';
-    w.writeInt(v.error);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_disk_error', at, ix);
   }
@@ -2134,7 +2243,8 @@ export function encodeRemoteConnectOpenArgs(w: XdrWriter, v: RemoteConnectOpenAr
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2143,14 +2253,16 @@ export function encodeRemoteConnectOpenArgs(w: XdrWriter, v: RemoteConnectOpenAr
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2254,7 +2366,8 @@ export function encodeRemoteConnectGetTypeRet(w: XdrWriter, v: RemoteConnectGetT
       const sv = v.type;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2263,14 +2376,16 @@ export function encodeRemoteConnectGetTypeRet(w: XdrWriter, v: RemoteConnectGetT
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_type_ret', at, ix);
@@ -2365,7 +2480,8 @@ export function encodeRemoteConnectGetHostnameRet(w: XdrWriter, v: RemoteConnect
       const sv = v.hostname;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2374,14 +2490,16 @@ export function encodeRemoteConnectGetHostnameRet(w: XdrWriter, v: RemoteConnect
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_hostname_ret', at, ix);
@@ -2446,7 +2564,8 @@ export function encodeRemoteConnectGetSysinfoRet(w: XdrWriter, v: RemoteConnectG
       const sv = v.sysinfo;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2455,14 +2574,16 @@ export function encodeRemoteConnectGetSysinfoRet(w: XdrWriter, v: RemoteConnectG
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_sysinfo_ret', at, ix);
@@ -2497,7 +2618,8 @@ export function encodeRemoteConnectGetUriRet(w: XdrWriter, v: RemoteConnectGetUr
       const sv = v.uri;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2506,14 +2628,16 @@ export function encodeRemoteConnectGetUriRet(w: XdrWriter, v: RemoteConnectGetUr
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_uri_ret', at, ix);
@@ -2551,7 +2675,8 @@ export function encodeRemoteConnectGetMaxVcpusArgs(w: XdrWriter, v: RemoteConnec
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2560,14 +2685,16 @@ export function encodeRemoteConnectGetMaxVcpusArgs(w: XdrWriter, v: RemoteConnec
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2736,7 +2863,8 @@ export function encodeRemoteConnectGetCapabilitiesRet(w: XdrWriter, v: RemoteCon
       const sv = v.capabilities;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2745,14 +2873,16 @@ export function encodeRemoteConnectGetCapabilitiesRet(w: XdrWriter, v: RemoteCon
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_capabilities_ret', at, ix);
@@ -2798,7 +2928,8 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2807,14 +2938,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2826,7 +2959,8 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2835,14 +2969,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2854,7 +2990,8 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2863,14 +3000,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2882,7 +3021,8 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -2891,14 +3031,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -2957,7 +3099,8 @@ export function encodeRemoteConnectGetDomainCapabilitiesRet(w: XdrWriter, v: Rem
       const sv = v.capabilities;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -2966,14 +3109,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesRet(w: XdrWriter, v: Rem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_domain_capabilities_ret', at, ix);
@@ -3357,12 +3502,14 @@ export function encodeRemoteDomainGetSchedulerTypeRet(w: XdrWriter, v: RemoteDom
   let at = '';
   let ix = -1;
   try {
-    at = 'type';
     {
+      at = 'type';
+      let p: number;
       const sv = v.type;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -3371,17 +3518,23 @@ export function encodeRemoteDomainGetSchedulerTypeRet(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'nparams';
+      w.intAt(dv, p, v.nparams);
     }
-    at = 'nparams';
-    w.writeInt(v.nparams);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_type_ret', at, ix);
   }
@@ -4041,12 +4194,14 @@ export function encodeRemoteDomainBlockResizeArgs(w: XdrWriter, v: RemoteDomainB
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'disk';
     {
+      at = 'disk';
+      let p: number;
       const sv = v.disk;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4055,19 +4210,21 @@ export function encodeRemoteDomainBlockResizeArgs(w: XdrWriter, v: RemoteDomainB
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'size';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'size';
       w.uhyperAt(dv, p, v.size);
       at = 'flags';
       w.uintAt(dv, p + 8, v.flags);
@@ -4426,7 +4583,8 @@ export function encodeRemoteDomainBlockStatsArgs(w: XdrWriter, v: RemoteDomainBl
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4435,14 +4593,16 @@ export function encodeRemoteDomainBlockStatsArgs(w: XdrWriter, v: RemoteDomainBl
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_args', at, ix);
@@ -4545,12 +4705,14 @@ export function encodeRemoteDomainBlockStatsFlagsArgs(w: XdrWriter, v: RemoteDom
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4559,19 +4721,21 @@ export function encodeRemoteDomainBlockStatsFlagsArgs(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'nparams';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'nparams';
       w.intAt(dv, p, v.nparams);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -4676,7 +4840,8 @@ export function encodeRemoteDomainInterfaceStatsArgs(w: XdrWriter, v: RemoteDoma
       const sv = v.device;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4685,14 +4850,16 @@ export function encodeRemoteDomainInterfaceStatsArgs(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_args', at, ix);
@@ -4821,7 +4988,8 @@ export function encodeRemoteDomainSetInterfaceParametersArgs(w: XdrWriter, v: Re
       const sv = v.device;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4830,14 +4998,16 @@ export function encodeRemoteDomainSetInterfaceParametersArgs(w: XdrWriter, v: Re
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'params';
     {
@@ -4905,12 +5075,14 @@ export function encodeRemoteDomainGetInterfaceParametersArgs(w: XdrWriter, v: Re
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'device';
     {
+      at = 'device';
+      let p: number;
       const sv = v.device;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -4919,19 +5091,21 @@ export function encodeRemoteDomainGetInterfaceParametersArgs(w: XdrWriter, v: Re
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'nparams';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'nparams';
       w.intAt(dv, p, v.nparams);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -5173,12 +5347,14 @@ export function encodeRemoteDomainBlockPeekArgs(w: XdrWriter, v: RemoteDomainBlo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 16);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -5187,19 +5363,21 @@ export function encodeRemoteDomainBlockPeekArgs(w: XdrWriter, v: RemoteDomainBlo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 16;
           w.writeString(sv, 4194304);
+          p = w.claim(16);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'offset';
-      const p = w.claim(16);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(16);
+      }
       const dv = w.data;
+      at = 'offset';
       w.uhyperAt(dv, p, v.offset);
       at = 'size';
       w.uintAt(dv, p + 8, v.size);
@@ -5367,12 +5545,14 @@ export function encodeRemoteDomainGetBlockInfoArgs(w: XdrWriter, v: RemoteDomain
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -5381,17 +5561,23 @@ export function encodeRemoteDomainGetBlockInfoArgs(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_info_args', at, ix);
   }
@@ -5583,12 +5769,14 @@ export function encodeRemoteDomainCreateXmlArgs(w: XdrWriter, v: RemoteDomainCre
   let at = '';
   let ix = -1;
   try {
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -5597,17 +5785,23 @@ export function encodeRemoteDomainCreateXmlArgs(w: XdrWriter, v: RemoteDomainCre
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_args', at, ix);
   }
@@ -5671,12 +5865,14 @@ export function encodeRemoteDomainCreateXmlWithFilesArgs(w: XdrWriter, v: Remote
   let at = '';
   let ix = -1;
   try {
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -5685,17 +5881,23 @@ export function encodeRemoteDomainCreateXmlWithFilesArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_with_files_args', at, ix);
   }
@@ -5882,7 +6084,8 @@ export function encodeRemoteDomainLookupByNameArgs(w: XdrWriter, v: RemoteDomain
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -5891,14 +6094,16 @@ export function encodeRemoteDomainLookupByNameArgs(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_args', at, ix);
@@ -6316,7 +6521,8 @@ export function encodeRemoteDomainGetOsTypeRet(w: XdrWriter, v: RemoteDomainGetO
       const sv = v.type;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -6325,14 +6531,16 @@ export function encodeRemoteDomainGetOsTypeRet(w: XdrWriter, v: RemoteDomainGetO
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_ret', at, ix);
@@ -6693,7 +6901,8 @@ export function encodeRemoteDomainSaveArgs(w: XdrWriter, v: RemoteDomainSaveArgs
       const sv = v.to;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -6702,14 +6911,16 @@ export function encodeRemoteDomainSaveArgs(w: XdrWriter, v: RemoteDomainSaveArgs
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_args', at, ix);
@@ -6755,7 +6966,8 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
       const sv = v.to;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -6764,14 +6976,16 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'dxml';
     {
@@ -6781,7 +6995,8 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -6790,14 +7005,16 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -6908,7 +7125,8 @@ export function encodeRemoteDomainRestoreArgs(w: XdrWriter, v: RemoteDomainResto
       const sv = v.from;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -6917,14 +7135,16 @@ export function encodeRemoteDomainRestoreArgs(w: XdrWriter, v: RemoteDomainResto
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_restore_args', at, ix);
@@ -6963,7 +7183,8 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
       const sv = v.from;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -6972,14 +7193,16 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'dxml';
     {
@@ -6989,7 +7212,8 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -6998,14 +7222,16 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7103,12 +7329,14 @@ export function encodeRemoteDomainSaveImageGetXmlDescArgs(w: XdrWriter, v: Remot
   let at = '';
   let ix = -1;
   try {
-    at = 'file';
     {
+      at = 'file';
+      let p: number;
       const sv = v.file;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7117,17 +7345,23 @@ export function encodeRemoteDomainSaveImageGetXmlDescArgs(w: XdrWriter, v: Remot
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_get_xml_desc_args', at, ix);
   }
@@ -7164,7 +7398,8 @@ export function encodeRemoteDomainSaveImageGetXmlDescRet(w: XdrWriter, v: Remote
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7173,14 +7408,16 @@ export function encodeRemoteDomainSaveImageGetXmlDescRet(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_get_xml_desc_ret', at, ix);
@@ -7219,7 +7456,8 @@ export function encodeRemoteDomainSaveImageDefineXmlArgs(w: XdrWriter, v: Remote
       const sv = v.file;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7228,21 +7466,25 @@ export function encodeRemoteDomainSaveImageDefineXmlArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'dxml';
     {
+      at = 'dxml';
+      let p: number;
       const sv = v.dxml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7251,17 +7493,23 @@ export function encodeRemoteDomainSaveImageDefineXmlArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_define_xml_args', at, ix);
   }
@@ -7302,12 +7550,14 @@ export function encodeRemoteDomainCoreDumpArgs(w: XdrWriter, v: RemoteDomainCore
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'to';
     {
+      at = 'to';
+      let p: number;
       const sv = v.to;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7316,17 +7566,23 @@ export function encodeRemoteDomainCoreDumpArgs(w: XdrWriter, v: RemoteDomainCore
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_core_dump_args', at, ix);
   }
@@ -7369,12 +7625,14 @@ export function encodeRemoteDomainCoreDumpWithFormatArgs(w: XdrWriter, v: Remote
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'to';
     {
+      at = 'to';
+      let p: number;
       const sv = v.to;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7383,19 +7641,21 @@ export function encodeRemoteDomainCoreDumpWithFormatArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'dumpformat';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'dumpformat';
       w.uintAt(dv, p, v.dumpformat);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -7493,7 +7753,8 @@ export function encodeRemoteDomainScreenshotRet(w: XdrWriter, v: RemoteDomainScr
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -7502,14 +7763,16 @@ export function encodeRemoteDomainScreenshotRet(w: XdrWriter, v: RemoteDomainScr
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7585,7 +7848,8 @@ export function encodeRemoteDomainGetXmlDescRet(w: XdrWriter, v: RemoteDomainGet
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7594,14 +7858,16 @@ export function encodeRemoteDomainGetXmlDescRet(w: XdrWriter, v: RemoteDomainGet
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_ret', at, ix);
@@ -7645,7 +7911,8 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -7654,14 +7921,16 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7675,7 +7944,8 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -7684,14 +7954,16 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7750,7 +8022,8 @@ export function encodeRemoteDomainMigratePrepareRet(w: XdrWriter, v: RemoteDomai
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -7759,14 +8032,16 @@ export function encodeRemoteDomainMigratePrepareRet(w: XdrWriter, v: RemoteDomai
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7817,12 +8092,14 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
     encodeRemoteNonnullDomain(w, v.dom);
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
-    at = 'uri';
     {
+      at = 'uri';
+      let p: number;
       const sv = v.uri;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7831,17 +8108,23 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uhyperAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUhyper(v.flags);
     at = 'dname';
     {
       const o0 = v.dname;
@@ -7850,7 +8133,8 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -7859,14 +8143,16 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -7928,7 +8214,8 @@ export function encodeRemoteDomainMigrateFinishArgs(w: XdrWriter, v: RemoteDomai
       const sv = v.dname;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7937,23 +8224,27 @@ export function encodeRemoteDomainMigrateFinishArgs(w: XdrWriter, v: RemoteDomai
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
-    at = 'uri';
     {
+      at = 'uri';
+      let p: number;
       const sv = v.uri;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -7962,17 +8253,23 @@ export function encodeRemoteDomainMigrateFinishArgs(w: XdrWriter, v: RemoteDomai
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uhyperAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUhyper(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish_args', at, ix);
   }
@@ -8056,7 +8353,8 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -8065,14 +8363,16 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -8086,7 +8386,8 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -8095,14 +8396,16 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -8113,7 +8416,8 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
       const sv = v.domXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -8122,14 +8426,16 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare2_args', at, ix);
@@ -8187,7 +8493,8 @@ export function encodeRemoteDomainMigratePrepare2Ret(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -8196,14 +8503,16 @@ export function encodeRemoteDomainMigratePrepare2Ret(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -8253,7 +8562,8 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
       const sv = v.dname;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -8262,23 +8572,27 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'cookie';
     w.writeOpaque(v.cookie, 4194304);
-    at = 'uri';
     {
+      at = 'uri';
+      let p: number;
       const sv = v.uri;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -8287,19 +8601,21 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'flags';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'flags';
       w.uhyperAt(dv, p, v.flags);
       at = 'retcode';
       w.intAt(dv, p + 8, v.retcode);
@@ -8414,7 +8730,8 @@ export function encodeRemoteConnectListDefinedDomainsRet(w: XdrWriter, v: Remote
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -8423,14 +8740,16 @@ export function encodeRemoteConnectListDefinedDomainsRet(w: XdrWriter, v: Remote
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -8671,7 +8990,8 @@ export function encodeRemoteDomainDefineXmlArgs(w: XdrWriter, v: RemoteDomainDef
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -8680,14 +9000,16 @@ export function encodeRemoteDomainDefineXmlArgs(w: XdrWriter, v: RemoteDomainDef
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_args', at, ix);
@@ -8749,12 +9071,14 @@ export function encodeRemoteDomainDefineXmlFlagsArgs(w: XdrWriter, v: RemoteDoma
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -8763,17 +9087,23 @@ export function encodeRemoteDomainDefineXmlFlagsArgs(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_flags_args', at, ix);
   }
@@ -10294,7 +10624,8 @@ export function encodeRemoteDomainAttachDeviceArgs(w: XdrWriter, v: RemoteDomain
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10303,14 +10634,16 @@ export function encodeRemoteDomainAttachDeviceArgs(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_attach_device_args', at, ix);
@@ -10349,12 +10682,14 @@ export function encodeRemoteDomainAttachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10363,17 +10698,23 @@ export function encodeRemoteDomainAttachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_attach_device_flags_args', at, ix);
   }
@@ -10417,7 +10758,8 @@ export function encodeRemoteDomainDetachDeviceArgs(w: XdrWriter, v: RemoteDomain
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10426,14 +10768,16 @@ export function encodeRemoteDomainDetachDeviceArgs(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_args', at, ix);
@@ -10472,12 +10816,14 @@ export function encodeRemoteDomainDetachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10486,17 +10832,23 @@ export function encodeRemoteDomainDetachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_flags_args', at, ix);
   }
@@ -10537,12 +10889,14 @@ export function encodeRemoteDomainUpdateDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10551,17 +10905,23 @@ export function encodeRemoteDomainUpdateDeviceFlagsArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_update_device_flags_args', at, ix);
   }
@@ -10602,12 +10962,14 @@ export function encodeRemoteDomainDetachDeviceAliasArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'alias';
     {
+      at = 'alias';
+      let p: number;
       const sv = v.alias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -10616,17 +10978,23 @@ export function encodeRemoteDomainDetachDeviceAliasArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_alias_args', at, ix);
   }
@@ -10780,7 +11148,8 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -10789,14 +11158,16 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -10808,7 +11179,8 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -10817,14 +11189,16 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -10836,7 +11210,8 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -10845,14 +11220,16 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -10925,7 +11302,8 @@ export function encodeRemoteDomainGetMetadataArgs(w: XdrWriter, v: RemoteDomainG
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -10934,14 +11312,16 @@ export function encodeRemoteDomainGetMetadataArgs(w: XdrWriter, v: RemoteDomainG
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -10991,7 +11371,8 @@ export function encodeRemoteDomainGetMetadataRet(w: XdrWriter, v: RemoteDomainGe
       const sv = v.metadata;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11000,14 +11381,16 @@ export function encodeRemoteDomainGetMetadataRet(w: XdrWriter, v: RemoteDomainGe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_metadata_ret', at, ix);
@@ -11043,12 +11426,14 @@ export function encodeRemoteDomainBlockJobAbortArgs(w: XdrWriter, v: RemoteDomai
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11057,17 +11442,23 @@ export function encodeRemoteDomainBlockJobAbortArgs(w: XdrWriter, v: RemoteDomai
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_abort_args', at, ix);
   }
@@ -11108,12 +11499,14 @@ export function encodeRemoteDomainGetBlockJobInfoArgs(w: XdrWriter, v: RemoteDom
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11122,17 +11515,23 @@ export function encodeRemoteDomainGetBlockJobInfoArgs(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_args', at, ix);
   }
@@ -11237,12 +11636,14 @@ export function encodeRemoteDomainBlockJobSetSpeedArgs(w: XdrWriter, v: RemoteDo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11251,19 +11652,21 @@ export function encodeRemoteDomainBlockJobSetSpeedArgs(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'bandwidth';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'bandwidth';
       w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
       w.uintAt(dv, p + 8, v.flags);
@@ -11313,12 +11716,14 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11327,19 +11732,21 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'bandwidth';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'bandwidth';
       w.uhyperAt(dv, p, v.bandwidth);
       at = 'flags';
       w.uintAt(dv, p + 8, v.flags);
@@ -11396,7 +11803,8 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11405,14 +11813,16 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'base';
     {
@@ -11422,7 +11832,8 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -11431,14 +11842,16 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -11507,7 +11920,8 @@ export function encodeRemoteDomainBlockCopyArgs(w: XdrWriter, v: RemoteDomainBlo
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11516,21 +11930,24 @@ export function encodeRemoteDomainBlockCopyArgs(w: XdrWriter, v: RemoteDomainBlo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'destxml';
     {
       const sv = v.destxml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11539,14 +11956,16 @@ export function encodeRemoteDomainBlockCopyArgs(w: XdrWriter, v: RemoteDomainBlo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'params';
     {
@@ -11626,7 +12045,8 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
       const sv = v.disk;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11635,14 +12055,16 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'base';
     {
@@ -11652,7 +12074,8 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -11661,14 +12084,16 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -11680,7 +12105,8 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -11689,14 +12115,16 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -11768,7 +12196,8 @@ export function encodeRemoteDomainSetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
       const sv = v.disk;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -11777,14 +12206,16 @@ export function encodeRemoteDomainSetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'params';
     {
@@ -11860,7 +12291,8 @@ export function encodeRemoteDomainGetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -11869,14 +12301,16 @@ export function encodeRemoteDomainGetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -11994,7 +12428,8 @@ export function encodeRemoteDomainSetThrottleGroupArgs(w: XdrWriter, v: RemoteDo
       const sv = v.group;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12003,14 +12438,16 @@ export function encodeRemoteDomainSetThrottleGroupArgs(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'params';
     {
@@ -12084,7 +12521,8 @@ export function encodeRemoteDomainDelThrottleGroupArgs(w: XdrWriter, v: RemoteDo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -12093,14 +12531,16 @@ export function encodeRemoteDomainDelThrottleGroupArgs(w: XdrWriter, v: RemoteDo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -12300,7 +12740,8 @@ export function encodeRemoteDomainGetHostnameRet(w: XdrWriter, v: RemoteDomainGe
       const sv = v.hostname;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12309,14 +12750,16 @@ export function encodeRemoteDomainGetHostnameRet(w: XdrWriter, v: RemoteDomainGe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_ret', at, ix);
@@ -12416,7 +12859,8 @@ export function encodeRemoteConnectListNetworksRet(w: XdrWriter, v: RemoteConnec
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -12425,14 +12869,16 @@ export function encodeRemoteConnectListNetworksRet(w: XdrWriter, v: RemoteConnec
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -12544,7 +12990,8 @@ export function encodeRemoteConnectListDefinedNetworksRet(w: XdrWriter, v: Remot
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -12553,14 +13000,16 @@ export function encodeRemoteConnectListDefinedNetworksRet(w: XdrWriter, v: Remot
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -12667,7 +13116,8 @@ export function encodeRemoteNetworkLookupByNameArgs(w: XdrWriter, v: RemoteNetwo
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12676,14 +13126,16 @@ export function encodeRemoteNetworkLookupByNameArgs(w: XdrWriter, v: RemoteNetwo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_args', at, ix);
@@ -12748,7 +13200,8 @@ export function encodeRemoteNetworkCreateXmlArgs(w: XdrWriter, v: RemoteNetworkC
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12757,14 +13210,16 @@ export function encodeRemoteNetworkCreateXmlArgs(w: XdrWriter, v: RemoteNetworkC
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_args', at, ix);
@@ -12826,12 +13281,14 @@ export function encodeRemoteNetworkCreateXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12840,17 +13297,23 @@ export function encodeRemoteNetworkCreateXmlFlagsArgs(w: XdrWriter, v: RemoteNet
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_flags_args', at, ix);
   }
@@ -12917,7 +13380,8 @@ export function encodeRemoteNetworkDefineXmlArgs(w: XdrWriter, v: RemoteNetworkD
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -12926,14 +13390,16 @@ export function encodeRemoteNetworkDefineXmlArgs(w: XdrWriter, v: RemoteNetworkD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_args', at, ix);
@@ -12995,12 +13461,14 @@ export function encodeRemoteNetworkDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13009,17 +13477,23 @@ export function encodeRemoteNetworkDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNet
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_flags_args', at, ix);
   }
@@ -13133,12 +13607,14 @@ export function encodeRemoteNetworkUpdateArgs(w: XdrWriter, v: RemoteNetworkUpda
       at = 'parentIndex';
       w.intAt(dv, p + 8, v.parentIndex);
     }
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13147,17 +13623,23 @@ export function encodeRemoteNetworkUpdateArgs(w: XdrWriter, v: RemoteNetworkUpda
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_network_update_args', at, ix);
   }
@@ -13303,7 +13785,8 @@ export function encodeRemoteNetworkGetXmlDescRet(w: XdrWriter, v: RemoteNetworkG
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13312,14 +13795,16 @@ export function encodeRemoteNetworkGetXmlDescRet(w: XdrWriter, v: RemoteNetworkG
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_xml_desc_ret', at, ix);
@@ -13384,7 +13869,8 @@ export function encodeRemoteNetworkGetBridgeNameRet(w: XdrWriter, v: RemoteNetwo
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13393,14 +13879,16 @@ export function encodeRemoteNetworkGetBridgeNameRet(w: XdrWriter, v: RemoteNetwo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_ret', at, ix);
@@ -13597,7 +14085,8 @@ export function encodeRemoteConnectListNwfiltersRet(w: XdrWriter, v: RemoteConne
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -13606,14 +14095,16 @@ export function encodeRemoteConnectListNwfiltersRet(w: XdrWriter, v: RemoteConne
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -13720,7 +14211,8 @@ export function encodeRemoteNwfilterLookupByNameArgs(w: XdrWriter, v: RemoteNwfi
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13729,14 +14221,16 @@ export function encodeRemoteNwfilterLookupByNameArgs(w: XdrWriter, v: RemoteNwfi
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_args', at, ix);
@@ -13801,7 +14295,8 @@ export function encodeRemoteNwfilterDefineXmlArgs(w: XdrWriter, v: RemoteNwfilte
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13810,14 +14305,16 @@ export function encodeRemoteNwfilterDefineXmlArgs(w: XdrWriter, v: RemoteNwfilte
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_args', at, ix);
@@ -13879,12 +14376,14 @@ export function encodeRemoteNwfilterDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNw
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -13893,17 +14392,23 @@ export function encodeRemoteNwfilterDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNw
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_flags_args', at, ix);
   }
@@ -14037,7 +14542,8 @@ export function encodeRemoteNwfilterGetXmlDescRet(w: XdrWriter, v: RemoteNwfilte
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14046,14 +14552,16 @@ export function encodeRemoteNwfilterGetXmlDescRet(w: XdrWriter, v: RemoteNwfilte
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_get_xml_desc_ret', at, ix);
@@ -14153,7 +14661,8 @@ export function encodeRemoteConnectListInterfacesRet(w: XdrWriter, v: RemoteConn
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -14162,14 +14671,16 @@ export function encodeRemoteConnectListInterfacesRet(w: XdrWriter, v: RemoteConn
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -14281,7 +14792,8 @@ export function encodeRemoteConnectListDefinedInterfacesRet(w: XdrWriter, v: Rem
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -14290,14 +14802,16 @@ export function encodeRemoteConnectListDefinedInterfacesRet(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -14344,7 +14858,8 @@ export function encodeRemoteInterfaceLookupByNameArgs(w: XdrWriter, v: RemoteInt
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14353,14 +14868,16 @@ export function encodeRemoteInterfaceLookupByNameArgs(w: XdrWriter, v: RemoteInt
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_name_args', at, ix);
@@ -14425,7 +14942,8 @@ export function encodeRemoteInterfaceLookupByMacStringArgs(w: XdrWriter, v: Remo
       const sv = v.mac;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14434,14 +14952,16 @@ export function encodeRemoteInterfaceLookupByMacStringArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_mac_string_args', at, ix);
@@ -14543,7 +15063,8 @@ export function encodeRemoteInterfaceGetXmlDescRet(w: XdrWriter, v: RemoteInterf
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14552,14 +15073,16 @@ export function encodeRemoteInterfaceGetXmlDescRet(w: XdrWriter, v: RemoteInterf
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_interface_get_xml_desc_ret', at, ix);
@@ -14591,12 +15114,14 @@ export function encodeRemoteInterfaceDefineXmlArgs(w: XdrWriter, v: RemoteInterf
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14605,17 +15130,23 @@ export function encodeRemoteInterfaceDefineXmlArgs(w: XdrWriter, v: RemoteInterf
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_define_xml_args', at, ix);
   }
@@ -14923,7 +15454,8 @@ export function encodeRemoteAuthSaslInitRet(w: XdrWriter, v: RemoteAuthSaslInitR
       const sv = v.mechlist;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14932,14 +15464,16 @@ export function encodeRemoteAuthSaslInitRet(w: XdrWriter, v: RemoteAuthSaslInitR
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_init_ret', at, ix);
@@ -14973,12 +15507,14 @@ export function encodeRemoteAuthSaslStartArgs(w: XdrWriter, v: RemoteAuthSaslSta
   let at = '';
   let ix = -1;
   try {
-    at = 'mech';
     {
+      at = 'mech';
+      let p: number;
       const sv = v.mech;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -14987,17 +15523,23 @@ export function encodeRemoteAuthSaslStartArgs(w: XdrWriter, v: RemoteAuthSaslSta
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'nil';
+      w.intAt(dv, p, v.nil);
     }
-    at = 'nil';
-    w.writeInt(v.nil);
     at = 'data';
     {
       const a0 = v.data;
@@ -15335,7 +15877,8 @@ export function encodeRemoteConnectListStoragePoolsRet(w: XdrWriter, v: RemoteCo
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -15344,14 +15887,16 @@ export function encodeRemoteConnectListStoragePoolsRet(w: XdrWriter, v: RemoteCo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -15463,7 +16008,8 @@ export function encodeRemoteConnectListDefinedStoragePoolsRet(w: XdrWriter, v: R
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -15472,14 +16018,16 @@ export function encodeRemoteConnectListDefinedStoragePoolsRet(w: XdrWriter, v: R
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -15530,7 +16078,8 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
       const sv = v.type;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -15539,14 +16088,16 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'srcSpec';
     {
@@ -15556,7 +16107,8 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -15565,14 +16117,16 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -15619,7 +16173,8 @@ export function encodeRemoteConnectFindStoragePoolSourcesRet(w: XdrWriter, v: Re
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -15628,14 +16183,16 @@ export function encodeRemoteConnectFindStoragePoolSourcesRet(w: XdrWriter, v: Re
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_find_storage_pool_sources_ret', at, ix);
@@ -15730,7 +16287,8 @@ export function encodeRemoteStoragePoolLookupByNameArgs(w: XdrWriter, v: RemoteS
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -15739,14 +16297,16 @@ export function encodeRemoteStoragePoolLookupByNameArgs(w: XdrWriter, v: RemoteS
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_args', at, ix);
@@ -15871,7 +16431,8 @@ export function encodeRemoteStoragePoolLookupByTargetPathArgs(w: XdrWriter, v: R
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -15880,14 +16441,16 @@ export function encodeRemoteStoragePoolLookupByTargetPathArgs(w: XdrWriter, v: R
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_target_path_args', at, ix);
@@ -15949,12 +16512,14 @@ export function encodeRemoteStoragePoolCreateXmlArgs(w: XdrWriter, v: RemoteStor
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -15963,17 +16528,23 @@ export function encodeRemoteStoragePoolCreateXmlArgs(w: XdrWriter, v: RemoteStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_xml_args', at, ix);
   }
@@ -16037,12 +16608,14 @@ export function encodeRemoteStoragePoolDefineXmlArgs(w: XdrWriter, v: RemoteStor
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -16051,17 +16624,23 @@ export function encodeRemoteStoragePoolDefineXmlArgs(w: XdrWriter, v: RemoteStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_define_xml_args', at, ix);
   }
@@ -16373,7 +16952,8 @@ export function encodeRemoteStoragePoolGetXmlDescRet(w: XdrWriter, v: RemoteStor
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -16382,14 +16962,16 @@ export function encodeRemoteStoragePoolGetXmlDescRet(w: XdrWriter, v: RemoteStor
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_ret', at, ix);
@@ -16708,7 +17290,8 @@ export function encodeRemoteStoragePoolListVolumesRet(w: XdrWriter, v: RemoteSto
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -16717,14 +17300,16 @@ export function encodeRemoteStoragePoolListVolumesRet(w: XdrWriter, v: RemoteSto
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -16775,7 +17360,8 @@ export function encodeRemoteStorageVolLookupByNameArgs(w: XdrWriter, v: RemoteSt
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -16784,14 +17370,16 @@ export function encodeRemoteStorageVolLookupByNameArgs(w: XdrWriter, v: RemoteSt
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_name_args', at, ix);
@@ -16859,7 +17447,8 @@ export function encodeRemoteStorageVolLookupByKeyArgs(w: XdrWriter, v: RemoteSto
       const sv = v.key;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -16868,14 +17457,16 @@ export function encodeRemoteStorageVolLookupByKeyArgs(w: XdrWriter, v: RemoteSto
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_key_args', at, ix);
@@ -16940,7 +17531,8 @@ export function encodeRemoteStorageVolLookupByPathArgs(w: XdrWriter, v: RemoteSt
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -16949,14 +17541,16 @@ export function encodeRemoteStorageVolLookupByPathArgs(w: XdrWriter, v: RemoteSt
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_args', at, ix);
@@ -17022,12 +17616,14 @@ export function encodeRemoteStorageVolCreateXmlArgs(w: XdrWriter, v: RemoteStora
   try {
     at = 'pool';
     encodeRemoteNonnullStoragePool(w, v.pool);
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -17036,17 +17632,23 @@ export function encodeRemoteStorageVolCreateXmlArgs(w: XdrWriter, v: RemoteStora
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_args', at, ix);
   }
@@ -17124,7 +17726,8 @@ export function encodeRemoteStorageVolCreateXmlFromArgs(w: XdrWriter, v: RemoteS
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -17133,14 +17736,16 @@ export function encodeRemoteStorageVolCreateXmlFromArgs(w: XdrWriter, v: RemoteS
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'clonevol';
     encodeRemoteNonnullStorageVol(w, v.clonevol);
@@ -17377,7 +17982,8 @@ export function encodeRemoteStorageVolGetXmlDescRet(w: XdrWriter, v: RemoteStora
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -17386,14 +17992,16 @@ export function encodeRemoteStorageVolGetXmlDescRet(w: XdrWriter, v: RemoteStora
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_ret', at, ix);
@@ -17621,7 +18229,8 @@ export function encodeRemoteStorageVolGetPathRet(w: XdrWriter, v: RemoteStorageV
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -17630,14 +18239,16 @@ export function encodeRemoteStorageVolGetPathRet(w: XdrWriter, v: RemoteStorageV
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_ret', at, ix);
@@ -17725,7 +18336,8 @@ export function encodeRemoteNodeNumOfDevicesArgs(w: XdrWriter, v: RemoteNodeNumO
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -17734,14 +18346,16 @@ export function encodeRemoteNodeNumOfDevicesArgs(w: XdrWriter, v: RemoteNodeNumO
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -17822,7 +18436,8 @@ export function encodeRemoteNodeListDevicesArgs(w: XdrWriter, v: RemoteNodeListD
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -17831,14 +18446,16 @@ export function encodeRemoteNodeListDevicesArgs(w: XdrWriter, v: RemoteNodeListD
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -17896,7 +18513,8 @@ export function encodeRemoteNodeListDevicesRet(w: XdrWriter, v: RemoteNodeListDe
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -17905,14 +18523,16 @@ export function encodeRemoteNodeListDevicesRet(w: XdrWriter, v: RemoteNodeListDe
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -17959,7 +18579,8 @@ export function encodeRemoteNodeDeviceLookupByNameArgs(w: XdrWriter, v: RemoteNo
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -17968,14 +18589,16 @@ export function encodeRemoteNodeDeviceLookupByNameArgs(w: XdrWriter, v: RemoteNo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_by_name_args', at, ix);
@@ -18044,7 +18667,8 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnArgs(w: XdrWriter, v: R
       const sv = v.wwnn;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18053,21 +18677,25 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnArgs(w: XdrWriter, v: R
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'wwpn';
     {
+      at = 'wwpn';
+      let p: number;
       const sv = v.wwpn;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18076,17 +18704,23 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnArgs(w: XdrWriter, v: R
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_scsi_host_by_wwn_args', at, ix);
   }
@@ -18153,12 +18787,14 @@ export function encodeRemoteNodeDeviceGetXmlDescArgs(w: XdrWriter, v: RemoteNode
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18167,17 +18803,23 @@ export function encodeRemoteNodeDeviceGetXmlDescArgs(w: XdrWriter, v: RemoteNode
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_args', at, ix);
   }
@@ -18214,7 +18856,8 @@ export function encodeRemoteNodeDeviceGetXmlDescRet(w: XdrWriter, v: RemoteNodeD
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18223,14 +18866,16 @@ export function encodeRemoteNodeDeviceGetXmlDescRet(w: XdrWriter, v: RemoteNodeD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_ret', at, ix);
@@ -18265,7 +18910,8 @@ export function encodeRemoteNodeDeviceGetParentArgs(w: XdrWriter, v: RemoteNodeD
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18274,14 +18920,16 @@ export function encodeRemoteNodeDeviceGetParentArgs(w: XdrWriter, v: RemoteNodeD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_parent_args', at, ix);
@@ -18319,7 +18967,8 @@ export function encodeRemoteNodeDeviceGetParentRet(w: XdrWriter, v: RemoteNodeDe
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -18328,14 +18977,16 @@ export function encodeRemoteNodeDeviceGetParentRet(w: XdrWriter, v: RemoteNodeDe
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -18374,7 +19025,8 @@ export function encodeRemoteNodeDeviceNumOfCapsArgs(w: XdrWriter, v: RemoteNodeD
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18383,14 +19035,16 @@ export function encodeRemoteNodeDeviceNumOfCapsArgs(w: XdrWriter, v: RemoteNodeD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_args', at, ix);
@@ -18452,12 +19106,14 @@ export function encodeRemoteNodeDeviceListCapsArgs(w: XdrWriter, v: RemoteNodeDe
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18466,17 +19122,23 @@ export function encodeRemoteNodeDeviceListCapsArgs(w: XdrWriter, v: RemoteNodeDe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'maxnames';
+      w.intAt(dv, p, v.maxnames);
     }
-    at = 'maxnames';
-    w.writeInt(v.maxnames);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_list_caps_args', at, ix);
   }
@@ -18518,7 +19180,8 @@ export function encodeRemoteNodeDeviceListCapsRet(w: XdrWriter, v: RemoteNodeDev
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -18527,14 +19190,16 @@ export function encodeRemoteNodeDeviceListCapsRet(w: XdrWriter, v: RemoteNodeDev
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -18581,7 +19246,8 @@ export function encodeRemoteNodeDeviceDettachArgs(w: XdrWriter, v: RemoteNodeDev
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18590,14 +19256,16 @@ export function encodeRemoteNodeDeviceDettachArgs(w: XdrWriter, v: RemoteNodeDev
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_dettach_args', at, ix);
@@ -18636,7 +19304,8 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18645,14 +19314,16 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'driverName';
     {
@@ -18662,7 +19333,8 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -18671,14 +19343,16 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -18725,7 +19399,8 @@ export function encodeRemoteNodeDeviceReAttachArgs(w: XdrWriter, v: RemoteNodeDe
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18734,14 +19409,16 @@ export function encodeRemoteNodeDeviceReAttachArgs(w: XdrWriter, v: RemoteNodeDe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_re_attach_args', at, ix);
@@ -18776,7 +19453,8 @@ export function encodeRemoteNodeDeviceResetArgs(w: XdrWriter, v: RemoteNodeDevic
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18785,14 +19463,16 @@ export function encodeRemoteNodeDeviceResetArgs(w: XdrWriter, v: RemoteNodeDevic
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_reset_args', at, ix);
@@ -18824,12 +19504,14 @@ export function encodeRemoteNodeDeviceCreateXmlArgs(w: XdrWriter, v: RemoteNodeD
   let at = '';
   let ix = -1;
   try {
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18838,17 +19520,23 @@ export function encodeRemoteNodeDeviceCreateXmlArgs(w: XdrWriter, v: RemoteNodeD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_xml_args', at, ix);
   }
@@ -18915,7 +19603,8 @@ export function encodeRemoteNodeDeviceDestroyArgs(w: XdrWriter, v: RemoteNodeDev
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18924,14 +19613,16 @@ export function encodeRemoteNodeDeviceDestroyArgs(w: XdrWriter, v: RemoteNodeDev
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_destroy_args', at, ix);
@@ -18963,12 +19654,14 @@ export function encodeRemoteNodeDeviceDefineXmlArgs(w: XdrWriter, v: RemoteNodeD
   let at = '';
   let ix = -1;
   try {
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -18977,17 +19670,23 @@ export function encodeRemoteNodeDeviceDefineXmlArgs(w: XdrWriter, v: RemoteNodeD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_define_xml_args', at, ix);
   }
@@ -19051,12 +19750,14 @@ export function encodeRemoteNodeDeviceUndefineArgs(w: XdrWriter, v: RemoteNodeDe
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19065,17 +19766,23 @@ export function encodeRemoteNodeDeviceUndefineArgs(w: XdrWriter, v: RemoteNodeDe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_undefine_args', at, ix);
   }
@@ -19109,12 +19816,14 @@ export function encodeRemoteNodeDeviceCreateArgs(w: XdrWriter, v: RemoteNodeDevi
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19123,17 +19832,23 @@ export function encodeRemoteNodeDeviceCreateArgs(w: XdrWriter, v: RemoteNodeDevi
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_args', at, ix);
   }
@@ -19170,7 +19885,8 @@ export function encodeRemoteNodeDeviceGetAutostartArgs(w: XdrWriter, v: RemoteNo
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19179,14 +19895,16 @@ export function encodeRemoteNodeDeviceGetAutostartArgs(w: XdrWriter, v: RemoteNo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_args', at, ix);
@@ -19248,12 +19966,14 @@ export function encodeRemoteNodeDeviceSetAutostartArgs(w: XdrWriter, v: RemoteNo
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19262,17 +19982,23 @@ export function encodeRemoteNodeDeviceSetAutostartArgs(w: XdrWriter, v: RemoteNo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'autostart';
+      w.intAt(dv, p, v.autostart);
     }
-    at = 'autostart';
-    w.writeInt(v.autostart);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_set_autostart_args', at, ix);
   }
@@ -19309,7 +20035,8 @@ export function encodeRemoteNodeDeviceIsPersistentArgs(w: XdrWriter, v: RemoteNo
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19318,14 +20045,16 @@ export function encodeRemoteNodeDeviceIsPersistentArgs(w: XdrWriter, v: RemoteNo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_persistent_args', at, ix);
@@ -19390,7 +20119,8 @@ export function encodeRemoteNodeDeviceIsActiveArgs(w: XdrWriter, v: RemoteNodeDe
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19399,14 +20129,16 @@ export function encodeRemoteNodeDeviceIsActiveArgs(w: XdrWriter, v: RemoteNodeDe
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_active_args', at, ix);
@@ -19475,7 +20207,8 @@ export function encodeRemoteNodeDeviceUpdateArgs(w: XdrWriter, v: RemoteNodeDevi
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19484,21 +20217,25 @@ export function encodeRemoteNodeDeviceUpdateArgs(w: XdrWriter, v: RemoteNodeDevi
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19507,17 +20244,23 @@ export function encodeRemoteNodeDeviceUpdateArgs(w: XdrWriter, v: RemoteNodeDevi
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_update_args', at, ix);
   }
@@ -19706,7 +20449,8 @@ export function encodeRemoteConnectDomainXmlFromNativeArgs(w: XdrWriter, v: Remo
       const sv = v.nativeFormat;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19715,21 +20459,25 @@ export function encodeRemoteConnectDomainXmlFromNativeArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'nativeConfig';
     {
+      at = 'nativeConfig';
+      let p: number;
       const sv = v.nativeConfig;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19738,17 +20486,23 @@ export function encodeRemoteConnectDomainXmlFromNativeArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_from_native_args', at, ix);
   }
@@ -19788,7 +20542,8 @@ export function encodeRemoteConnectDomainXmlFromNativeRet(w: XdrWriter, v: Remot
       const sv = v.domainXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19797,14 +20552,16 @@ export function encodeRemoteConnectDomainXmlFromNativeRet(w: XdrWriter, v: Remot
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_from_native_ret', at, ix);
@@ -19843,7 +20600,8 @@ export function encodeRemoteConnectDomainXmlToNativeArgs(w: XdrWriter, v: Remote
       const sv = v.nativeFormat;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19852,21 +20610,25 @@ export function encodeRemoteConnectDomainXmlToNativeArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'domainXml';
     {
+      at = 'domainXml';
+      let p: number;
       const sv = v.domainXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19875,17 +20637,23 @@ export function encodeRemoteConnectDomainXmlToNativeArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_to_native_args', at, ix);
   }
@@ -19925,7 +20693,8 @@ export function encodeRemoteConnectDomainXmlToNativeRet(w: XdrWriter, v: RemoteC
       const sv = v.nativeConfig;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -19934,14 +20703,16 @@ export function encodeRemoteConnectDomainXmlToNativeRet(w: XdrWriter, v: RemoteC
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_to_native_ret', at, ix);
@@ -20041,7 +20812,8 @@ export function encodeRemoteConnectListSecretsRet(w: XdrWriter, v: RemoteConnect
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -20050,14 +20822,16 @@ export function encodeRemoteConnectListSecretsRet(w: XdrWriter, v: RemoteConnect
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -20161,12 +20935,14 @@ export function encodeRemoteSecretDefineXmlArgs(w: XdrWriter, v: RemoteSecretDef
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -20175,17 +20951,23 @@ export function encodeRemoteSecretDefineXmlArgs(w: XdrWriter, v: RemoteSecretDef
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_define_xml_args', at, ix);
   }
@@ -20289,7 +21071,8 @@ export function encodeRemoteSecretGetXmlDescRet(w: XdrWriter, v: RemoteSecretGet
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -20298,14 +21081,16 @@ export function encodeRemoteSecretGetXmlDescRet(w: XdrWriter, v: RemoteSecretGet
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_xml_desc_ret', at, ix);
@@ -20485,7 +21270,8 @@ export function encodeRemoteSecretLookupByUsageArgs(w: XdrWriter, v: RemoteSecre
       const sv = v.usageID;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -20494,14 +21280,16 @@ export function encodeRemoteSecretLookupByUsageArgs(w: XdrWriter, v: RemoteSecre
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_usage_args', at, ix);
@@ -20580,7 +21368,8 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -20589,14 +21378,16 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -20607,7 +21398,8 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
       const sv = v.domXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -20616,14 +21408,16 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel_args', at, ix);
@@ -21176,12 +21970,14 @@ export function encodeRemoteConnectCompareCpuArgs(w: XdrWriter, v: RemoteConnect
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -21190,17 +21986,23 @@ export function encodeRemoteConnectCompareCpuArgs(w: XdrWriter, v: RemoteConnect
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_cpu_args', at, ix);
   }
@@ -21274,7 +22076,8 @@ export function encodeRemoteConnectBaselineCpuArgs(w: XdrWriter, v: RemoteConnec
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -21283,14 +22086,16 @@ export function encodeRemoteConnectBaselineCpuArgs(w: XdrWriter, v: RemoteConnec
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -21342,7 +22147,8 @@ export function encodeRemoteConnectBaselineCpuRet(w: XdrWriter, v: RemoteConnect
       const sv = v.cpu;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -21351,14 +22157,16 @@ export function encodeRemoteConnectBaselineCpuRet(w: XdrWriter, v: RemoteConnect
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_cpu_ret', at, ix);
@@ -22424,7 +23232,8 @@ export function encodeRemoteDomainEventIoErrorMsg(w: XdrWriter, v: RemoteDomainE
       const sv = v.srcPath;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22433,21 +23242,25 @@ export function encodeRemoteDomainEventIoErrorMsg(w: XdrWriter, v: RemoteDomainE
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'devAlias';
     {
+      at = 'devAlias';
+      let p: number;
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22456,17 +23269,23 @@ export function encodeRemoteDomainEventIoErrorMsg(w: XdrWriter, v: RemoteDomainE
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'action';
+      w.intAt(dv, p, v.action);
     }
-    at = 'action';
-    w.writeInt(v.action);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_io_error_msg', at, ix);
   }
@@ -22556,7 +23375,8 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
       const sv = v.srcPath;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22565,21 +23385,25 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
-    at = 'devAlias';
     {
+      at = 'devAlias';
+      let p: number;
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22588,23 +23412,30 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'action';
+      w.intAt(dv, p, v.action);
     }
-    at = 'action';
-    w.writeInt(v.action);
     at = 'reason';
     {
       const sv = v.reason;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22613,14 +23444,16 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_io_error_reason_msg', at, ix);
@@ -22710,7 +23543,8 @@ export function encodeRemoteDomainEventGraphicsAddress(w: XdrWriter, v: RemoteDo
       const sv = v.node;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22719,21 +23553,24 @@ export function encodeRemoteDomainEventGraphicsAddress(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'service';
     {
       const sv = v.service;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22742,14 +23579,16 @@ export function encodeRemoteDomainEventGraphicsAddress(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_address', at, ix);
@@ -22795,7 +23634,8 @@ export function encodeRemoteDomainEventGraphicsIdentity(w: XdrWriter, v: RemoteD
       const sv = v.type;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22804,21 +23644,24 @@ export function encodeRemoteDomainEventGraphicsIdentity(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'name';
     {
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22827,14 +23670,16 @@ export function encodeRemoteDomainEventGraphicsIdentity(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_identity', at, ix);
@@ -22890,7 +23735,8 @@ export function encodeRemoteDomainEventGraphicsMsg(w: XdrWriter, v: RemoteDomain
       const sv = v.authScheme;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -22899,14 +23745,16 @@ export function encodeRemoteDomainEventGraphicsMsg(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'subject';
     {
@@ -23015,12 +23863,14 @@ export function encodeRemoteDomainEventBlockJobMsg(w: XdrWriter, v: RemoteDomain
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'path';
     {
+      at = 'path';
+      let p: number;
       const sv = v.path;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -23029,19 +23879,21 @@ export function encodeRemoteDomainEventBlockJobMsg(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'type';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'type';
       w.intAt(dv, p, v.type);
       at = 'status';
       w.intAt(dv, p + 4, v.status);
@@ -23138,7 +23990,8 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -23147,14 +24000,16 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -23166,7 +24021,8 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -23175,23 +24031,27 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
-    at = 'devAlias';
     {
+      at = 'devAlias';
+      let p: number;
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -23200,17 +24060,23 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'reason';
+      w.intAt(dv, p, v.reason);
     }
-    at = 'reason';
-    w.writeInt(v.reason);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_disk_change_msg', at, ix);
   }
@@ -23298,12 +24164,14 @@ export function encodeRemoteDomainEventTrayChangeMsg(w: XdrWriter, v: RemoteDoma
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'devAlias';
     {
+      at = 'devAlias';
+      let p: number;
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -23312,17 +24180,23 @@ export function encodeRemoteDomainEventTrayChangeMsg(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'reason';
+      w.intAt(dv, p, v.reason);
     }
-    at = 'reason';
-    w.writeInt(v.reason);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_tray_change_msg', at, ix);
   }
@@ -23885,7 +24759,8 @@ export function encodeRemoteDomainManagedSaveGetXmlDescRet(w: XdrWriter, v: Remo
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -23894,14 +24769,16 @@ export function encodeRemoteDomainManagedSaveGetXmlDescRet(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_ret', at, ix);
@@ -23945,7 +24822,8 @@ export function encodeRemoteDomainManagedSaveDefineXmlArgs(w: XdrWriter, v: Remo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -23954,14 +24832,16 @@ export function encodeRemoteDomainManagedSaveDefineXmlArgs(w: XdrWriter, v: Remo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -24009,12 +24889,14 @@ export function encodeRemoteDomainSnapshotCreateXmlArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -24023,17 +24905,23 @@ export function encodeRemoteDomainSnapshotCreateXmlArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_create_xml_args', at, ix);
   }
@@ -24140,7 +25028,8 @@ export function encodeRemoteDomainSnapshotGetXmlDescRet(w: XdrWriter, v: RemoteD
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -24149,14 +25038,16 @@ export function encodeRemoteDomainSnapshotGetXmlDescRet(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_xml_desc_ret', at, ix);
@@ -24311,7 +25202,8 @@ export function encodeRemoteDomainSnapshotListNamesRet(w: XdrWriter, v: RemoteDo
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -24320,14 +25212,16 @@ export function encodeRemoteDomainSnapshotListNamesRet(w: XdrWriter, v: RemoteDo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -24596,7 +25490,8 @@ export function encodeRemoteDomainSnapshotListChildrenNamesRet(w: XdrWriter, v: 
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -24605,14 +25500,16 @@ export function encodeRemoteDomainSnapshotListChildrenNamesRet(w: XdrWriter, v: 
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -24762,12 +25659,14 @@ export function encodeRemoteDomainSnapshotLookupByNameArgs(w: XdrWriter, v: Remo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -24776,17 +25675,23 @@ export function encodeRemoteDomainSnapshotLookupByNameArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_lookup_by_name_args', at, ix);
   }
@@ -25274,7 +26179,8 @@ export function encodeRemoteDomainOpenConsoleArgs(w: XdrWriter, v: RemoteDomainO
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25283,14 +26189,16 @@ export function encodeRemoteDomainOpenConsoleArgs(w: XdrWriter, v: RemoteDomainO
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25346,7 +26254,8 @@ export function encodeRemoteDomainOpenChannelArgs(w: XdrWriter, v: RemoteDomainO
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25355,14 +26264,16 @@ export function encodeRemoteDomainOpenChannelArgs(w: XdrWriter, v: RemoteDomainO
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25610,7 +26521,8 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25619,14 +26531,16 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25640,7 +26554,8 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25649,14 +26564,16 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25715,7 +26632,8 @@ export function encodeRemoteDomainMigrateBegin3Ret(w: XdrWriter, v: RemoteDomain
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -25724,14 +26642,16 @@ export function encodeRemoteDomainMigrateBegin3Ret(w: XdrWriter, v: RemoteDomain
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_ret', at, ix);
@@ -25784,7 +26704,8 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25793,14 +26714,16 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25814,7 +26737,8 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25823,14 +26747,16 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25841,7 +26767,8 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
       const sv = v.domXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -25850,14 +26777,16 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_args', at, ix);
@@ -25918,7 +26847,8 @@ export function encodeRemoteDomainMigratePrepare3Ret(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -25927,14 +26857,16 @@ export function encodeRemoteDomainMigratePrepare3Ret(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -25991,7 +26923,8 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26000,14 +26933,16 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26018,7 +26953,8 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
       const sv = v.domXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -26027,14 +26963,16 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_args', at, ix);
@@ -26132,7 +27070,8 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26141,14 +27080,16 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26162,7 +27103,8 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26171,14 +27113,16 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26190,7 +27134,8 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26199,14 +27144,16 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26220,7 +27167,8 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26229,14 +27177,16 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26344,7 +27294,8 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
       const sv = v.dname;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -26353,14 +27304,16 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'cookie_in';
     w.writeOpaque(v.cookieIn, 4194304);
@@ -26372,7 +27325,8 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26381,14 +27335,16 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -26400,7 +27356,8 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -26409,14 +27366,16 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -28030,7 +28989,8 @@ export function encodeRemoteDomainFstrimArgs(w: XdrWriter, v: RemoteDomainFstrim
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -28039,14 +28999,16 @@ export function encodeRemoteDomainFstrimArgs(w: XdrWriter, v: RemoteDomainFstrim
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -28300,7 +29262,8 @@ export function encodeRemoteDomainMigrateBegin3ParamsRet(w: XdrWriter, v: Remote
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -28309,14 +29272,16 @@ export function encodeRemoteDomainMigrateBegin3ParamsRet(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_ret', at, ix);
@@ -28422,7 +29387,8 @@ export function encodeRemoteDomainMigratePrepare3ParamsRet(w: XdrWriter, v: Remo
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -28431,14 +29397,16 @@ export function encodeRemoteDomainMigratePrepare3ParamsRet(w: XdrWriter, v: Remo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -28584,7 +29552,8 @@ export function encodeRemoteDomainMigratePerform3ParamsArgs(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -28593,14 +29562,16 @@ export function encodeRemoteDomainMigratePerform3ParamsArgs(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -28896,7 +29867,8 @@ export function encodeRemoteDomainEventDeviceRemovedMsg(w: XdrWriter, v: RemoteD
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -28905,14 +29877,16 @@ export function encodeRemoteDomainEventDeviceRemovedMsg(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_device_removed_msg', at, ix);
@@ -28994,12 +29968,14 @@ export function encodeRemoteDomainEventBlockJob2Msg(w: XdrWriter, v: RemoteDomai
     w.writeInt(v.callbackID);
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'dst';
     {
+      at = 'dst';
+      let p: number;
       const sv = v.dst;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -29008,19 +29984,21 @@ export function encodeRemoteDomainEventBlockJob2Msg(w: XdrWriter, v: RemoteDomai
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'type';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'type';
       w.intAt(dv, p, v.type);
       at = 'status';
       w.intAt(dv, p + 4, v.status);
@@ -29084,7 +30062,8 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
       const sv = v.dev;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -29093,14 +30072,16 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'path';
     {
@@ -29110,7 +30091,8 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29119,14 +30101,16 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29257,7 +30241,8 @@ export function encodeRemoteDomainEventCallbackDeviceAddedMsg(w: XdrWriter, v: R
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -29266,14 +30251,16 @@ export function encodeRemoteDomainEventCallbackDeviceAddedMsg(w: XdrWriter, v: R
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_added_msg', at, ix);
@@ -29343,12 +30330,14 @@ export function encodeRemoteConnectGetCpuModelNamesArgs(w: XdrWriter, v: RemoteC
   let at = '';
   let ix = -1;
   try {
-    at = 'arch';
     {
+      at = 'arch';
+      let p: number;
       const sv = v.arch;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -29357,19 +30346,21 @@ export function encodeRemoteConnectGetCpuModelNamesArgs(w: XdrWriter, v: RemoteC
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'need_results';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'need_results';
       w.intAt(dv, p, v.needResults);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -29420,7 +30411,8 @@ export function encodeRemoteConnectGetCpuModelNamesRet(w: XdrWriter, v: RemoteCo
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29429,14 +30421,16 @@ export function encodeRemoteConnectGetCpuModelNamesRet(w: XdrWriter, v: RemoteCo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -29662,7 +30656,8 @@ export function encodeRemoteNetworkEventCallbackMetadataChangeMsg(w: XdrWriter, 
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29671,14 +30666,16 @@ export function encodeRemoteNetworkEventCallbackMetadataChangeMsg(w: XdrWriter, 
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29743,7 +30740,8 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29752,14 +30750,16 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29771,7 +30771,8 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29780,14 +30781,16 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29799,7 +30802,8 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29808,14 +30812,16 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29888,7 +30894,8 @@ export function encodeRemoteNetworkGetMetadataArgs(w: XdrWriter, v: RemoteNetwor
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -29897,14 +30904,16 @@ export function encodeRemoteNetworkGetMetadataArgs(w: XdrWriter, v: RemoteNetwor
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -29954,7 +30963,8 @@ export function encodeRemoteNetworkGetMetadataRet(w: XdrWriter, v: RemoteNetwork
       const sv = v.metadata;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -29963,14 +30973,16 @@ export function encodeRemoteNetworkGetMetadataRet(w: XdrWriter, v: RemoteNetwork
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_metadata_ret', at, ix);
@@ -30408,7 +31420,8 @@ export function encodeRemoteDomainFsfreezeArgs(w: XdrWriter, v: RemoteDomainFsfr
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -30417,14 +31430,16 @@ export function encodeRemoteDomainFsfreezeArgs(w: XdrWriter, v: RemoteDomainFsfr
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -30520,7 +31535,8 @@ export function encodeRemoteDomainFsthawArgs(w: XdrWriter, v: RemoteDomainFsthaw
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -30529,14 +31545,16 @@ export function encodeRemoteDomainFsthawArgs(w: XdrWriter, v: RemoteDomainFsthaw
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -30877,12 +31895,14 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
   let at = '';
   let ix = -1;
   try {
-    at = 'iface';
     {
+      at = 'iface';
+      let p: number;
       const sv = v.iface;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -30891,19 +31911,21 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'expirytime';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'expirytime';
       w.hyperAt(dv, p, v.expirytime);
       at = 'type';
       w.intAt(dv, p + 8, v.type);
@@ -30916,7 +31938,8 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -30925,14 +31948,16 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -30944,7 +31969,8 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -30953,23 +31979,27 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
-    at = 'ipaddr';
     {
+      at = 'ipaddr';
+      let p: number;
       const sv = v.ipaddr;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -30978,17 +32008,23 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'prefix';
+      w.uintAt(dv, p, v.prefix);
     }
-    at = 'prefix';
-    w.writeUint(v.prefix);
     at = 'hostname';
     {
       const o0 = v.hostname;
@@ -30997,7 +32033,8 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -31006,14 +32043,16 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -31025,7 +32064,8 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -31034,14 +32074,16 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -31121,7 +32163,8 @@ export function encodeRemoteNetworkGetDhcpLeasesArgs(w: XdrWriter, v: RemoteNetw
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -31130,14 +32173,16 @@ export function encodeRemoteNetworkGetDhcpLeasesArgs(w: XdrWriter, v: RemoteNetw
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -31474,7 +32519,8 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
       const sv = v.mountpoint;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -31483,21 +32529,24 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'name';
     {
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -31506,21 +32555,24 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'fstype';
     {
       const sv = v.fstype;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -31529,14 +32581,16 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'dev_aliases';
     {
@@ -31548,7 +32602,8 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -31557,14 +32612,16 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -31712,12 +32769,14 @@ export function encodeRemoteDomainIpAddr(w: XdrWriter, v: RemoteDomainIpAddr): v
   try {
     at = 'type';
     w.writeInt(v.type);
-    at = 'addr';
     {
+      at = 'addr';
+      let p: number;
       const sv = v.addr;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -31726,17 +32785,23 @@ export function encodeRemoteDomainIpAddr(w: XdrWriter, v: RemoteDomainIpAddr): v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'prefix';
+      w.uintAt(dv, p, v.prefix);
     }
-    at = 'prefix';
-    w.writeUint(v.prefix);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_ip_addr', at, ix);
   }
@@ -31780,7 +32845,8 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -31789,14 +32855,16 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'hwaddr';
     {
@@ -31806,7 +32874,8 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -31815,14 +32884,16 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -31992,7 +33063,8 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -32001,14 +33073,16 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -32020,7 +33094,8 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -32029,14 +33104,16 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -32097,7 +33174,8 @@ export function encodeRemoteDomainRenameArgs(w: XdrWriter, v: RemoteDomainRename
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -32106,14 +33184,16 @@ export function encodeRemoteDomainRenameArgs(w: XdrWriter, v: RemoteDomainRename
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -32340,7 +33420,8 @@ export function encodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(w: XdrWrit
       const sv = v.devAlias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -32349,14 +33430,16 @@ export function encodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(w: XdrWrit
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_removal_failed_msg', at, ix);
@@ -32484,12 +33567,14 @@ export function encodeRemoteDomainSetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cpumap';
     {
+      at = 'cpumap';
+      let p: number;
       const sv = v.cpumap;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -32498,19 +33583,21 @@ export function encodeRemoteDomainSetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'state';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'state';
       w.intAt(dv, p, v.state);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -32560,12 +33647,14 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'cpumap';
     {
+      at = 'cpumap';
+      let p: number;
       const sv = v.cpumap;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -32574,19 +33663,21 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'state';
-      const p = w.claim(8);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
       const dv = w.data;
+      at = 'state';
       w.intAt(dv, p, v.state);
       at = 'flags';
       w.uintAt(dv, p + 4, v.flags);
@@ -32648,7 +33739,8 @@ export function encodeRemoteDomainEventCallbackMetadataChangeMsg(w: XdrWriter, v
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -32657,14 +33749,16 @@ export function encodeRemoteDomainEventCallbackMetadataChangeMsg(w: XdrWriter, v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -32973,12 +34067,14 @@ export function encodeRemoteDomainSetBlockThresholdArgs(w: XdrWriter, v: RemoteD
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'dev';
     {
+      at = 'dev';
+      let p: number;
       const sv = v.dev;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 12);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -32987,19 +34083,21 @@ export function encodeRemoteDomainSetBlockThresholdArgs(w: XdrWriter, v: RemoteD
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 12;
           w.writeString(sv, 4194304);
+          p = w.claim(12);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'threshold';
-      const p = w.claim(12);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(12);
+      }
       const dv = w.data;
+      at = 'threshold';
       w.uhyperAt(dv, p, v.threshold);
       at = 'flags';
       w.uintAt(dv, p + 8, v.flags);
@@ -33114,7 +34212,8 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33123,14 +34222,16 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33142,7 +34243,8 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33151,14 +34253,16 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33170,7 +34274,8 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33179,14 +34284,16 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33198,7 +34305,8 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33207,23 +34315,27 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
-    at = 'xmlCPU';
     {
+      at = 'xmlCPU';
+      let p: number;
       const sv = v.xmlCPU;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -33232,17 +34344,23 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_hypervisor_cpu_args', at, ix);
   }
@@ -33342,7 +34460,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33351,14 +34470,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33370,7 +34491,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33379,14 +34501,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33398,7 +34522,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33407,14 +34532,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33426,7 +34553,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33435,14 +34563,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -33456,7 +34586,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -33465,14 +34596,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -33544,7 +34677,8 @@ export function encodeRemoteConnectBaselineHypervisorCpuRet(w: XdrWriter, v: Rem
       const sv = v.cpu;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -33553,14 +34687,16 @@ export function encodeRemoteConnectBaselineHypervisorCpuRet(w: XdrWriter, v: Rem
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_hypervisor_cpu_ret', at, ix);
@@ -33835,7 +34971,8 @@ export function encodeRemoteNwfilterBindingLookupByPortDevArgs(w: XdrWriter, v: 
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -33844,14 +34981,16 @@ export function encodeRemoteNwfilterBindingLookupByPortDevArgs(w: XdrWriter, v: 
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_lookup_by_port_dev_args', at, ix);
@@ -33913,12 +35052,14 @@ export function encodeRemoteNwfilterBindingCreateXmlArgs(w: XdrWriter, v: Remote
   let at = '';
   let ix = -1;
   try {
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -33927,17 +35068,23 @@ export function encodeRemoteNwfilterBindingCreateXmlArgs(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_create_xml_args', at, ix);
   }
@@ -34071,7 +35218,8 @@ export function encodeRemoteNwfilterBindingGetXmlDescRet(w: XdrWriter, v: Remote
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34080,14 +35228,16 @@ export function encodeRemoteNwfilterBindingGetXmlDescRet(w: XdrWriter, v: Remote
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_get_xml_desc_ret', at, ix);
@@ -34247,7 +35397,8 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesRet(w: XdrWriter, v
       const sv = v.capabilities;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34256,14 +35407,16 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesRet(w: XdrWriter, v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_ret', at, ix);
@@ -34468,12 +35621,14 @@ export function encodeRemoteNetworkPortCreateXmlArgs(w: XdrWriter, v: RemoteNetw
   try {
     at = 'network';
     encodeRemoteNonnullNetwork(w, v.network);
-    at = 'xml';
     {
+      at = 'xml';
+      let p: number;
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34482,17 +35637,23 @@ export function encodeRemoteNetworkPortCreateXmlArgs(w: XdrWriter, v: RemoteNetw
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_create_xml_args', at, ix);
   }
@@ -34762,7 +35923,8 @@ export function encodeRemoteNetworkPortGetXmlDescRet(w: XdrWriter, v: RemoteNetw
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34771,14 +35933,16 @@ export function encodeRemoteNetworkPortGetXmlDescRet(w: XdrWriter, v: RemoteNetw
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_xml_desc_ret', at, ix);
@@ -34851,12 +36015,14 @@ export function encodeRemoteDomainCheckpointCreateXmlArgs(w: XdrWriter, v: Remot
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'xml_desc';
     {
+      at = 'xml_desc';
+      let p: number;
       const sv = v.xmlDesc;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34865,17 +36031,23 @@ export function encodeRemoteDomainCheckpointCreateXmlArgs(w: XdrWriter, v: Remot
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_create_xml_args', at, ix);
   }
@@ -34982,7 +36154,8 @@ export function encodeRemoteDomainCheckpointGetXmlDescRet(w: XdrWriter, v: Remot
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -34991,14 +36164,16 @@ export function encodeRemoteDomainCheckpointGetXmlDescRet(w: XdrWriter, v: Remot
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_xml_desc_ret', at, ix);
@@ -35238,12 +36413,14 @@ export function encodeRemoteDomainCheckpointLookupByNameArgs(w: XdrWriter, v: Re
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -35252,17 +36429,23 @@ export function encodeRemoteDomainCheckpointLookupByNameArgs(w: XdrWriter, v: Re
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_lookup_by_name_args', at, ix);
   }
@@ -35671,7 +36854,8 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
       const sv = v.backupXml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -35680,14 +36864,16 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'checkpoint_xml';
     {
@@ -35697,7 +36883,8 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -35706,14 +36893,16 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -35800,7 +36989,8 @@ export function encodeRemoteDomainBackupGetXmlDescRet(w: XdrWriter, v: RemoteDom
       const sv = v.xml;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -35809,14 +36999,16 @@ export function encodeRemoteDomainBackupGetXmlDescRet(w: XdrWriter, v: RemoteDom
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_ret', at, ix);
@@ -35852,12 +37044,14 @@ export function encodeRemoteDomainAuthorizedSshKeysGetArgs(w: XdrWriter, v: Remo
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'user';
     {
+      at = 'user';
+      let p: number;
       const sv = v.user;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -35866,17 +37060,23 @@ export function encodeRemoteDomainAuthorizedSshKeysGetArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_authorized_ssh_keys_get_args', at, ix);
   }
@@ -35921,7 +37121,8 @@ export function encodeRemoteDomainAuthorizedSshKeysGetRet(w: XdrWriter, v: Remot
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -35930,14 +37131,16 @@ export function encodeRemoteDomainAuthorizedSshKeysGetRet(w: XdrWriter, v: Remot
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -35992,7 +37195,8 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
       const sv = v.user;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36001,14 +37205,16 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'keys';
     {
@@ -36020,7 +37226,8 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -36029,14 +37236,16 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -36136,7 +37345,8 @@ export function encodeRemoteDomainGetMessagesRet(w: XdrWriter, v: RemoteDomainGe
           const sv = a0[i0]!;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -36145,14 +37355,16 @@ export function encodeRemoteDomainGetMessagesRet(w: XdrWriter, v: RemoteDomainGe
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
       ix = -1;
@@ -36300,12 +37512,14 @@ export function encodeRemoteDomainEventMemoryDeviceSizeChangeMsg(w: XdrWriter, v
     w.writeInt(v.callbackID);
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'alias';
     {
+      at = 'alias';
+      let p: number;
       const sv = v.alias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 8);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36314,17 +37528,23 @@ export function encodeRemoteDomainEventMemoryDeviceSizeChangeMsg(w: XdrWriter, v
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 8;
           w.writeString(sv, 4194304);
+          p = w.claim(8);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(8);
+      }
+      const dv = w.data;
+      at = 'size';
+      w.uhyperAt(dv, p, v.size);
     }
-    at = 'size';
-    w.writeUhyper(v.size);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_memory_device_size_change_msg', at, ix);
   }
@@ -36368,12 +37588,14 @@ export function encodeRemoteDomainFdAssociateArgs(w: XdrWriter, v: RemoteDomainF
   try {
     at = 'dom';
     encodeRemoteNonnullDomain(w, v.dom);
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 4);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36382,17 +37604,23 @@ export function encodeRemoteDomainFdAssociateArgs(w: XdrWriter, v: RemoteDomainF
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 4;
           w.writeString(sv, 4194304);
+          p = w.claim(4);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(4);
+      }
+      const dv = w.data;
+      at = 'flags';
+      w.uintAt(dv, p, v.flags);
     }
-    at = 'flags';
-    w.writeUint(v.flags);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fd_associate_args', at, ix);
   }
@@ -36541,7 +37769,8 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
       const sv = v.alias;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36550,21 +37779,24 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'oldMAC';
     {
       const sv = v.oldMAC;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36573,21 +37805,24 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
     at = 'newMAC';
     {
       const sv = v.newMAC;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -36596,14 +37831,16 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_nic_mac_change_msg', at, ix);

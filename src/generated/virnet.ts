@@ -177,7 +177,8 @@ export function encodeVirNetMessageNonnullString(w: XdrWriter, v: VirNetMessageN
       const sv = v;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -186,14 +187,16 @@ export function encodeVirNetMessageNonnullString(w: XdrWriter, v: VirNetMessageN
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw;
           w.writeString(sv, 4194304);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+      }
     }
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullString', at, ix);
@@ -226,7 +229,8 @@ export function encodeVirNetMessageString(w: XdrWriter, v: VirNetMessageString):
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -235,14 +239,16 @@ export function encodeVirNetMessageString(w: XdrWriter, v: VirNetMessageString):
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -279,12 +285,14 @@ export function encodeVirNetMessageNonnullDomain(w: XdrWriter, v: VirNetMessageN
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 20);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -293,19 +301,21 @@ export function encodeVirNetMessageNonnullDomain(w: XdrWriter, v: VirNetMessageN
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 20;
           w.writeString(sv, 4194304);
+          p = w.claim(20);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
-    }
-    {
-      at = 'uuid';
-      const p = w.claim(20);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(20);
+      }
       const dv = w.data;
+      at = 'uuid';
       w.fixedOpaqueAt(dv, p, v.uuid, 16);
       at = 'id';
       w.intAt(dv, p + 16, v.id);
@@ -346,12 +356,14 @@ export function encodeVirNetMessageNonnullNetwork(w: XdrWriter, v: VirNetMessage
   let at = '';
   let ix = -1;
   try {
-    at = 'name';
     {
+      at = 'name';
+      let p: number;
       const sv = v.name;
       if (typeof sv === 'string' && sv.length <= 32) {
         const sn = sv.length;
-        let sp = w.claim((sn + 7) & ~3);
+        const sw = (sn + 7) & ~3;
+        let sp = w.claim(sw + 16);
         const sb = w.raw;
         let si = 0;
         for (; si < sn; si++) {
@@ -360,17 +372,23 @@ export function encodeVirNetMessageNonnullNetwork(w: XdrWriter, v: VirNetMessage
           sb[sp + 4 + si] = c;
         }
         if (si < sn) {
-          w.pos -= (sn + 7) & ~3;
+          w.pos -= sw + 16;
           w.writeString(sv, 4194304);
+          p = w.claim(16);
         } else {
           w.data.setUint32(sp, sn);
-          const se = sp + ((sn + 7) & ~3);
+          p = sp + sw;
+          const se = sp + sw;
           for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
         }
-      } else w.writeString(sv, 4194304);
+      } else {
+        w.writeString(sv, 4194304);
+        p = w.claim(16);
+      }
+      const dv = w.data;
+      at = 'uuid';
+      w.fixedOpaqueAt(dv, p, v.uuid, 16);
     }
-    at = 'uuid';
-    w.writeFixedOpaque(v.uuid, 16);
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullNetwork', at, ix);
   }
@@ -502,7 +520,8 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -511,14 +530,16 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -539,7 +560,8 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -548,14 +570,16 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -567,7 +591,8 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -576,14 +601,16 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }
@@ -595,7 +622,8 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
           const sv = o0;
           if (typeof sv === 'string' && sv.length <= 32) {
             const sn = sv.length;
-            let sp = w.claim((sn + 7) & ~3);
+            const sw = (sn + 7) & ~3;
+            let sp = w.claim(sw);
             const sb = w.raw;
             let si = 0;
             for (; si < sn; si++) {
@@ -604,14 +632,16 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
               sb[sp + 4 + si] = c;
             }
             if (si < sn) {
-              w.pos -= (sn + 7) & ~3;
+              w.pos -= sw;
               w.writeString(sv, 4194304);
             } else {
               w.data.setUint32(sp, sn);
-              const se = sp + ((sn + 7) & ~3);
+              const se = sp + sw;
               for (sp += 4 + sn; sp < se; sp++) sb[sp] = 0;
             }
-          } else w.writeString(sv, 4194304);
+          } else {
+            w.writeString(sv, 4194304);
+          }
         }
       }
     }

@@ -75,6 +75,14 @@ describe('generated encoders: strings written inline', () => {
     encodeRemoteNonnullDomain(w, { name: 'ab€', uuid, id: 1 });
     // 4 (length) + 5 bytes of UTF-8 + 3 padding, then 16 + 4
     expect(w.pos).toBe(12 + 20);
+    // and the fields claimed with the string start after it, on either path
+    for (const name of ['ab€', 'abc']) {
+      const bad = caught(() =>
+        encodeRemoteNonnullDomain(dirtyWriter(), { name, uuid: uuid.subarray(4), id: 1 }),
+      );
+      expect(bad.path).toBe('remote_nonnull_domain.uuid');
+      expect(bad.offset).toBe(name === 'abc' ? 8 : 12);
+    }
   });
 
   it('report a value that is not a string, and a lone surrogate, at the string', () => {
