@@ -237,7 +237,8 @@ export async function openStream<R = unknown>(
 export const HOLE_PAGE = 4096;
 const FILE_BLOCK = 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
-const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
+/** Blocks an upload cycles through: one being read, the others being sent. */
+const RING_BLOCKS = 4;
 
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
@@ -270,24 +271,47 @@ export async function streamFromFile(
   const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
   const { signal } = opts;
   const fh = await open(path, 'r');
-  // Two blocks: the next is read from the file while the stream sends this one
-  // (its writes lend the memory to the socket and resolve once it let go of it).
-  let buf = Buffer.allocUnsafe(block);
-  let spare = Buffer.allocUnsafe(block);
+  // A ring of blocks: one is read from the file while the others are being
+  // sent. Writes are not awaited one by one (the stream queues them in
+  // order), so the socket always has the next packets; a block is read into
+  // again only once every write from it has been let go of.
+  const ring = Array.from({ length: RING_BLOCKS }, () => ({
+    buf: Buffer.allocUnsafe(block),
+    sent: [] as Promise<void>[],
+  }));
+  const zeros = stream.isSparse ? Buffer.alloc(block) : null;
+  const sendFrom = (slot: (typeof ring)[number], p: Promise<void>): void => {
+    p.catch(() => {}); // awaited (and thrown) through slot.sent
+    slot.sent.push(p);
+  };
+  const released = async (slot: (typeof ring)[number]): Promise<void> => {
+    const sent = slot.sent.splice(0);
+    for (const p of sent) await p;
+  };
   let pos = 0;
-  let hole = 0n;
-  let reading: Promise<{ bytesRead: number }> | null = fh.read(buf, 0, block, 0);
+  // holes below 2^53 bytes: a number, turned into a bigint once per hole sent
+  let hole = 0;
+  let i = 0;
+  let reading: Promise<{ bytesRead: number }> | null = fh.read(ring[0]!.buf, 0, block, 0);
   try {
-    for (;;) {
+    for (; ; i++) {
       const { bytesRead: n } = await reading!;
       reading = null;
       if (n === 0) break;
       pos += n;
-      reading = fh.read(spare, 0, block, pos);
-      if (!stream.isSparse) {
-        await stream.write(buf.subarray(0, n), { signal });
+      const slot = ring[i % RING_BLOCKS]!;
+      const next = ring[(i + 1) % RING_BLOCKS]!;
+      await released(next);
+      reading = fh.read(next.buf, 0, block, pos);
+      const buf = slot.buf;
+      if (zeros === null) {
+        sendFrom(slot, stream.write(buf.subarray(0, n), { signal }));
         opts.onProgress?.(BigInt(pos));
-        [buf, spare] = [spare, buf];
+        continue;
+      }
+      if (buf.compare(zeros, 0, n, 0, n) === 0) {
+        hole += n; // a block of holes (most of a sparse image): one comparison
+        opts.onProgress?.(BigInt(pos));
         continue;
       }
       // Walk the block page by page, sending each data run as one write and
@@ -296,23 +320,23 @@ export async function streamFromFile(
       let inData = false;
       for (let at = 0; at < n; at += HOLE_PAGE) {
         const end = Math.min(n, at + HOLE_PAGE);
-        const zero = buf.compare(ZERO_PAGE, 0, end - at, at, end) === 0;
+        const zero = buf.compare(zeros, 0, end - at, at, end) === 0;
         if (zero && inData) {
-          await stream.write(buf.subarray(runStart, at), { signal });
+          sendFrom(slot, stream.write(buf.subarray(runStart, at), { signal }));
           inData = false;
         } else if (!zero && !inData) {
-          if (hole > 0n) await stream.sendHole(hole, { signal });
-          hole = 0n;
+          if (hole > 0) sendFrom(slot, stream.sendHole(hole, { signal }));
+          hole = 0;
           runStart = at;
           inData = true;
         }
-        if (zero) hole += BigInt(end - at);
+        if (zero) hole += end - at;
       }
-      if (inData) await stream.write(buf.subarray(runStart, n), { signal });
+      if (inData) sendFrom(slot, stream.write(buf.subarray(runStart, n), { signal }));
       opts.onProgress?.(BigInt(pos));
-      [buf, spare] = [spare, buf];
     }
-    if (hole > 0n) await stream.sendHole(hole, { signal });
+    if (hole > 0) sendFrom(ring[0]!, stream.sendHole(hole, { signal }));
+    for (const slot of ring) await released(slot);
     await stream.finish({ signal });
     return BigInt(pos);
   } catch (err) {
@@ -320,6 +344,8 @@ export async function streamFromFile(
     throw err;
   } finally {
     await reading?.catch(() => {}); // a read still in flight must end before its file closes
+    // and no block may be freed while the socket still holds it
+    for (const slot of ring) await released(slot).catch(() => {});
     await fh.close();
   }
 }
