@@ -237,8 +237,9 @@ export async function openStream<R = unknown>(
 export const HOLE_PAGE = 4096;
 const FILE_BLOCK = 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
-/** Blocks an upload cycles through: one being read, the others being sent. */
-const RING_BLOCKS = 4;
+/** Blocks an upload cycles through: READ_AHEAD being read, one scanned, the others being sent. */
+const RING_BLOCKS = 6;
+const READ_AHEAD = 3;
 
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
@@ -271,38 +272,56 @@ export async function streamFromFile(
   const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
   const { signal } = opts;
   const fh = await open(path, 'r');
-  // A ring of blocks: one is read from the file while the others are being
+  // A ring of blocks: some are read from the file ahead (the file's reads
+  // wait for a core like everything else: one at a time, a dense upload spent
+  // half its time waiting for them), one is scanned, the rest are being
   // sent. Writes are not awaited one by one (the stream queues them in
   // order), so the socket always has the next packets; a block is read into
   // again only once every write from it has been let go of.
-  const ring = Array.from({ length: RING_BLOCKS }, () => ({
+  type Slot = { readonly buf: Buffer; readonly sent: Promise<void>[] };
+  const ring: Slot[] = Array.from({ length: RING_BLOCKS }, () => ({
     buf: Buffer.allocUnsafe(block),
-    sent: [] as Promise<void>[],
+    sent: [],
   }));
   const zeros = stream.isSparse ? Buffer.alloc(block) : null;
-  const sendFrom = (slot: (typeof ring)[number], p: Promise<void>): void => {
+  const sendFrom = (slot: Slot, p: Promise<void>): void => {
     p.catch(() => {}); // awaited (and thrown) through slot.sent
     slot.sent.push(p);
   };
-  const released = async (slot: (typeof ring)[number]): Promise<void> => {
+  const released = async (slot: Slot): Promise<void> => {
     const sent = slot.sent.splice(0);
     for (const p of sent) await p;
+  };
+  const reads: { slot: Slot; at: number; p: Promise<{ bytesRead: number }> }[] = [];
+  let nextAt = 0;
+  let nextSlot = 0;
+  const readAhead = async (): Promise<void> => {
+    const slot = ring[nextSlot]!;
+    nextSlot = (nextSlot + 1) % RING_BLOCKS;
+    await released(slot);
+    reads.push({ slot, at: nextAt, p: fh.read(slot.buf, 0, block, nextAt) });
+    nextAt += block;
+  };
+  /** Waits for the reads in flight, whatever they return, so their blocks are free. */
+  const dropReads = async (): Promise<void> => {
+    for (const r of reads.splice(0)) await r.p.catch(() => {});
   };
   let pos = 0;
   // holes below 2^53 bytes: a number, turned into a bigint once per hole sent
   let hole = 0;
-  let i = 0;
-  let reading: Promise<{ bytesRead: number }> | null = fh.read(ring[0]!.buf, 0, block, 0);
   try {
-    for (; ; i++) {
-      const { bytesRead: n } = await reading!;
-      reading = null;
-      if (n === 0) break;
-      pos += n;
-      const slot = ring[i % RING_BLOCKS]!;
-      const next = ring[(i + 1) % RING_BLOCKS]!;
-      await released(next);
-      reading = fh.read(next.buf, 0, block, pos);
+    for (let k = 0; k < READ_AHEAD; k++) await readAhead();
+    for (;;) {
+      const { slot, at, p } = reads.shift()!;
+      const { bytesRead: n } = await p;
+      if (n < block) {
+        // the end, or a short read: the reads beyond it start at the wrong offset
+        await dropReads();
+        if (n === 0) break;
+        nextAt = at + n;
+      }
+      pos = at + n;
+      await readAhead();
       const buf = slot.buf;
       if (zeros === null) {
         sendFrom(slot, stream.write(buf.subarray(0, n), { signal }));
@@ -343,7 +362,7 @@ export async function streamFromFile(
     await stream.abort(err);
     throw err;
   } finally {
-    await reading?.catch(() => {}); // a read still in flight must end before its file closes
+    await dropReads(); // a read still in flight must end before its file closes
     // and no block may be freed while the socket still holds it
     for (const slot of ring) await released(slot).catch(() => {});
     await fh.close();
