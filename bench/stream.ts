@@ -137,8 +137,9 @@ interface Sample {
   daemonCpuMs: number | null;
   /** virtwire: its CPU by thread name (ms), to tell JS from GC and libuv's file threads. */
   threads?: Record<string, number>;
-  /** virtwire, sparse uploads: the floor, reading the whole source in a fresh process (ms). */
+  /** virtwire, sparse uploads: the floor, reading the whole source in a fresh process (ms, CPU ms). */
   scanMs?: number;
+  scanCpuMs?: number;
 }
 
 let daemonPid = 0;
@@ -246,7 +247,7 @@ async function virtwireTransfer(
   ]);
   if (scan.status !== 0) throw new Error(`virtwire scan child failed: ${scan.stderr}`);
   const floor = JSON.parse(scan.stdout.trim().split('\n').pop()!) as ChildResult;
-  return { ...sample, scanMs: floor.ms };
+  return { ...sample, scanMs: floor.ms, scanCpuMs: floor.cpuMs };
 }
 
 // ---------------------------------------------------------------------------
@@ -439,6 +440,9 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
       scanMs: virtwire.every((s) => s.scanMs !== undefined)
         ? median(virtwire.map((s) => s.scanMs!))
         : null,
+      scanCpuMs: virtwire.every((s) => s.scanCpuMs !== undefined)
+        ? median(virtwire.map((s) => s.scanCpuMs!))
+        : null,
       samples: { virsh, virtwire },
     };
   });
@@ -499,9 +503,10 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     if (r.scanMs !== null) {
       log(
         `  ${r.name}: floor without SEEK_DATA (a fresh process reading the whole source in ` +
-          `1 MiB blocks with the zero test, sending nothing) ${r.scanMs.toFixed(0)} ms, ` +
-          `${mibps(r.sizeBytes, r.scanMs)} MiB/s: an upload that reads it all reaches at most ` +
-          `${(r.virshNetMs / r.scanMs).toFixed(2)}x virsh net (virsh reads the data extents only)`,
+          `1 MiB blocks with the zero test, sending nothing; virsh reads the data extents only): ` +
+          `${r.scanMs.toFixed(0)} ms (${(r.virshNetMs / r.scanMs).toFixed(2)}x virsh net's time), ` +
+          `CPU ${perGiB(r.scanCpuMs, r.sizeBytes)} ms/GiB against virsh net's ` +
+          `${perGiB(r.virshCpuMs, r.sizeBytes)} for its whole transfer`,
       );
     }
   }
