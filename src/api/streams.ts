@@ -8,11 +8,12 @@ import {
 } from '../generated/remote.js';
 import type { CallOptions, RpcClient } from '../rpc/client.js';
 import { findProcedure } from '../rpc/descriptor.js';
-import type {
-  StreamReadOptions,
-  StreamTarget,
-  VirStream,
-  VirStreamOptions,
+import {
+  STREAM_CHUNK_MAX,
+  type StreamReadOptions,
+  type StreamTarget,
+  type VirStream,
+  type VirStreamOptions,
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
@@ -240,10 +241,15 @@ const BATCH_BYTES = 1024 * 1024;
 /** Blocks an upload cycles through: READ_AHEAD being read, one scanned, the others being sent. */
 const RING_BLOCKS = 6;
 const READ_AHEAD = 3;
+/** Full packets per block of a non-sparse upload. */
+const DENSE_PACKETS = 4;
 
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
-  /** Read/write block size (default 1 MiB). */
+  /**
+   * Read/write block size. Default: 1 MiB, and for a non-sparse upload four
+   * full packets (1,048,480 bytes), so that no block leaves a short packet.
+   */
   readonly blockSize?: number;
   /**
    * Called as the transfer moves on, with the bytes covered so far (data and holes alike), so a
@@ -269,7 +275,12 @@ export async function streamFromFile(
   path: string,
   opts: FileTransferOptions = {},
 ): Promise<bigint> {
-  const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
+  // Dense: blocks of whole packets. A 1 MiB block went out as four full
+  // packets and one of 96 bytes, and libvirtd handles every packet alike
+  // (a message, a hand-over to its file thread): 20-25% more reads, polls
+  // and wake-ups per GiB than virsh's uploads, whose packets are all full.
+  const dflt = stream.isSparse ? FILE_BLOCK : DENSE_PACKETS * STREAM_CHUNK_MAX;
+  const block = Math.max(HOLE_PAGE, opts.blockSize ?? dflt);
   const { signal } = opts;
   const fh = await open(path, 'r');
   // A ring of blocks: some are read from the file ahead (the file's reads

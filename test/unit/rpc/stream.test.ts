@@ -299,6 +299,24 @@ describe('VirStream writing', () => {
     expect(got.equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('uploads a dense file in full packets only, but for the last', async () => {
+    const { peer, rpc } = await setup();
+    const s = await open(rpc, peer, { direction: 'write' });
+    // 10 MiB and a bit: with 1 MiB blocks, every block ended in a packet of 96 bytes
+    const file = Buffer.from(bytes(10 * 1024 * 1024 + 5000, 9));
+    const path = join(tempDir('vw-upload-'), 'dense.raw');
+    writeFileSync(path, file);
+    const done = streamFromFile(s, path);
+    await peer.waitFor((m) => m.type === STREAM && m.status === OK);
+    peer.confirm();
+    expect(await done).toBe(BigInt(file.length));
+    const data = peer.streamPackets.filter((m) => m.status === CONTINUE);
+    const sizes = data.map((m) => m.payload.length);
+    expect(sizes.slice(0, -1).every((n) => n === STREAM_CHUNK_MAX)).toBe(true);
+    expect(sizes.length).toBe(Math.ceil(file.length / STREAM_CHUNK_MAX));
+    expect(Buffer.concat(data.map((m) => m.payload)).equals(file)).toBe(true);
+  });
+
   it('uploads a file through a ring of blocks: data runs as STREAM, zero pages and blocks as holes', async () => {
     const { peer, rpc } = await setup();
     const s = await open(rpc, peer, { direction: 'write', sparse: true });
