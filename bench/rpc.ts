@@ -13,7 +13,9 @@
 // - virtwire: N async workers issuing calls back to back on one connection (pipelined);
 // - libvirt C (bench/rpc_baseline.c): N threads sharing one virConnect;
 // - python3-libvirt (bench/rpc_baseline.py): the same through the Python bindings;
-// - bare net.Socket (connectGetLibVersion): pre-encoded calls, replies only counted.
+// - bare net.Socket (connectGetLibVersion): pre-encoded calls, replies only counted, in two
+//   write patterns (the calls answered by one read in one write; one write per call, as the
+//   C client does); the better of the two is the floor of any Node.js client on one connection.
 // Each run: warm-up, then the calls completed in a fixed window are counted, with the client's
 // and the daemon's CPU. Sides alternate within each cell and the order flips every round; a
 // calls/s figure is the median round, a ratio the median of the per-round ratios.
@@ -139,13 +141,14 @@ async function removeDomain(conn: Connection, name: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Sides
 
-type Side = 'virtwire' | 'c' | 'python' | 'python16' | 'bare';
+type Side = 'virtwire' | 'c' | 'python' | 'python16' | 'bare' | 'bareEach';
 const SIDE_NAMES: Record<Side, string> = {
   virtwire: 'virtwire',
   c: 'libvirt C',
   python: 'python3-libvirt',
   python16: 'python3-libvirt, 16 conns',
   bare: 'bare net.Socket',
+  bareEach: 'bare, write per call',
 };
 
 /** N async workers issuing `call` back to back; counts completions in the timed window. */
@@ -237,6 +240,24 @@ function ratioTo(cell: Cell, side: Side): { median: number; min: number; max: nu
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
+/**
+ * The Node.js floor per round: the better of the two bare-socket patterns. Returns the
+ * median of the per-round ratios floor / C and virtwire / floor, or null without both.
+ */
+function floorOf(cell: Cell): { floorVsC: number; virtwireVsFloor: number } | null {
+  const a = cell.runs.bare ?? [];
+  const b = cell.runs.bareEach ?? [];
+  const c = cell.runs.c ?? [];
+  const v = cell.runs.virtwire ?? [];
+  const n = Math.min(a.length, b.length, c.length, v.length);
+  if (n === 0) return null;
+  const floor = Array.from({ length: n }, (_, i) => Math.max(a[i]!.callsPerSec, b[i]!.callsPerSec));
+  return {
+    floorVsC: median(floor.map((f, i) => f / c[i]!.callsPerSec)),
+    virtwireVsFloor: median(floor.map((f, i) => v[i]!.callsPerSec / f)),
+  };
+}
+
 function summarize(cell: Cell) {
   const sides = Object.fromEntries(
     Object.entries(cell.runs).map(([k, runs]) => [k, sideSummary(runs)]),
@@ -250,6 +271,7 @@ function summarize(cell: Cell) {
     sides,
     ratioToC: vsC,
     ratioToPython: ratioTo(cell, 'python'),
+    floor: floorOf(cell),
     passCalls: vsC === null ? null : vsC.median >= TARGET,
     passCpu: vCpu === null || cCpu === null ? null : vCpu <= cCpu,
   };
@@ -340,6 +362,32 @@ function printTable(rows: ReturnType<typeof summarize>[], sides: readonly Side[]
         ? '-'
         : `${r.passCpu ? 'PASS' : 'FAIL'} (${fmtUs(r.sides.virtwire?.clientCpuUsPerCall)} vs ${fmtUs(r.sides.c?.clientCpuUsPerCall)} us)`,
     ]),
+  );
+  const floors = rows.filter((r) => r.floor !== null);
+  if (floors.length === 0) return;
+  log('');
+  log(
+    'The Node.js floor (the better bare-socket pattern per round), median of per-round ratios; ' +
+      'where the floor itself is below the C client, no Node.js client on one connection reaches it here:',
+  );
+  printColumns(
+    ['procedure', 'conc', 'floor / C', 'virtwire / floor', 'reading'],
+    floors.map((r) => {
+      const f = r.floor!;
+      const reading =
+        r.passCalls !== false
+          ? 'target met'
+          : f.floorVsC < TARGET
+            ? `unreachable here: the floor is ${f.floorVsC.toFixed(2)}x C`
+            : `virtwire's gap: the floor reaches ${f.floorVsC.toFixed(2)}x C`;
+      return [
+        r.procedure,
+        String(r.concurrency),
+        `${f.floorVsC.toFixed(2)}x`,
+        `${f.virtwireVsFloor.toFixed(2)}x`,
+        reading,
+      ];
+    }),
   );
 }
 
@@ -494,7 +542,7 @@ async function main(env: Record<string, string>): Promise<void> {
   const sides: Side[] = ['virtwire', 'c'];
   if (PYTHON_SIDE) sides.push('python');
   if (PYTHON_SIDE && PER_CONN) sides.push('python16');
-  if (BARE_SIDE && bareTarget) sides.push('bare');
+  if (BARE_SIDE && bareTarget) sides.push('bare', 'bareEach');
 
   const cells: Cell[] = [];
   for (const procedure of Object.keys(procs)) {
@@ -530,6 +578,7 @@ async function main(env: Record<string, string>): Promise<void> {
           `--connections=${conc}`,
         ]);
       case 'bare':
+      case 'bareEach':
         if (procedure !== 'connectGetLibVersion' || bareTarget === null) return null;
         return runBareSocket(
           bareTarget.host,
@@ -539,6 +588,7 @@ async function main(env: Record<string, string>): Promise<void> {
           pid,
           WARMUP_MS,
           DURATION_MS,
+          side === 'bare' ? 'tick' : 'each',
         );
     }
   };

@@ -11,6 +11,7 @@
 // /proc/self/clear_refs just before the call), so no spike between two samples escapes.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
 import { connect } from '../src/index.js';
 
@@ -18,7 +19,8 @@ export interface ChildJob {
   readonly uri: string;
   readonly pool: string;
   readonly vol: string;
-  readonly direction: 'download' | 'upload';
+  /** 'scan': no connection, only the upload's file side (see scanFile). */
+  readonly direction: 'download' | 'upload' | 'scan';
   readonly sparse: boolean;
   /** Download: where to (a file or /dev/null); upload: the file to send. */
   readonly file: string;
@@ -64,7 +66,41 @@ function vm(): { hwm: number; rss: number } | null {
   }
 }
 
+/**
+ * The floor of a sparse upload in Node: read the whole file in the blocks
+ * streamFromFile uses and test each for zeros, sending nothing. Node has no
+ * lseek(SEEK_DATA/SEEK_HOLE), so this is read in full; virsh reads only the
+ * data extents. When this alone takes longer than virsh's whole transfer, no
+ * upload from Node can match it.
+ */
+async function scanFile(job: ChildJob): Promise<ChildResult> {
+  const block = 1024 * 1024;
+  const fh = await open(job.file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(block);
+    const zeros = Buffer.alloc(block);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    let pos = 0;
+    let zeroBlocks = 0;
+    for (;;) {
+      const { bytesRead: n } = await fh.read(buf, 0, block, pos);
+      if (n === 0) break;
+      pos += n;
+      if (buf.compare(zeros, 0, n, 0, n) === 0) zeroBlocks++;
+    }
+    const cpu = process.cpuUsage(c0);
+    const ms = performance.now() - t0;
+    if (pos !== job.size) throw new Error(`read ${pos} bytes of ${job.file}, not ${job.size}`);
+    if (zeroBlocks === 0) throw new Error(`${job.file} has no block of zeros`);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, rssBefore: 0, rssGrowth: 0, threads: {} };
+  } finally {
+    await fh.close();
+  }
+}
+
 async function run(job: ChildJob): Promise<ChildResult> {
+  if (job.direction === 'scan') return scanFile(job);
   const conn = await connect(job.uri);
   try {
     const { pool } = await conn.remote.storagePoolLookupByName({ name: job.pool });

@@ -23,8 +23,10 @@
 // ratios, target >= 1.0); CPU (user + sys) per GiB, virsh net (whole process minus pool-info's)
 // against virtwire's transfer (target: not higher); virtwire's peak RSS growth during the
 // transfer (largest of the rounds; target within 64 MiB); libvirtd's CPU per GiB for each side
-// (the daemon's share of the two cores). Prints PASS/FAIL per target and exits 0 whatever they
-// say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
+// (the daemon's share of the two cores). Sparse uploads also get a floor, measured after each
+// virtwire transfer: a fresh process only reading the whole source (Node has no SEEK_DATA, virsh
+// reads the data extents only; see stream-child.ts' scanFile). Prints PASS/FAIL per target and
+// exits 0 whatever they say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
@@ -135,6 +137,9 @@ interface Sample {
   daemonCpuMs: number | null;
   /** virtwire: its CPU by thread name (ms), to tell JS from GC and libuv's file threads. */
   threads?: Record<string, number>;
+  /** virtwire, sparse uploads: the floor, reading the whole source in a fresh process (ms, CPU ms). */
+  scanMs?: number;
+  scanCpuMs?: number;
 }
 
 let daemonPid = 0;
@@ -227,7 +232,22 @@ async function virtwireTransfer(
   const daemonCpuMs = diff(d0, daemonCpu());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
-  return { ms: out.ms, cpuMs: out.cpuMs, rss: out.rssGrowth, daemonCpuMs, threads: out.threads };
+  const sample = {
+    ms: out.ms,
+    cpuMs: out.cpuMs,
+    rss: out.rssGrowth,
+    daemonCpuMs,
+    threads: out.threads,
+  };
+  if (c.direction !== 'upload' || !c.sparse) return sample;
+  const scan = await run(process.execPath, [
+    ...process.execArgv,
+    CHILD,
+    JSON.stringify({ ...job, direction: 'scan' }),
+  ]);
+  if (scan.status !== 0) throw new Error(`virtwire scan child failed: ${scan.stderr}`);
+  const floor = JSON.parse(scan.stdout.trim().split('\n').pop()!) as ChildResult;
+  return { ...sample, scanMs: floor.ms, scanCpuMs: floor.cpuMs };
 }
 
 // ---------------------------------------------------------------------------
@@ -417,6 +437,12 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
       virshMaxRss: virshRss.length ? Math.max(...virshRss) : null,
       rssPass: rssGrowth <= RSS_BOUND,
       daemonCpuMs: { virsh: daemon(virsh), virtwire: daemon(virtwire) },
+      scanMs: virtwire.every((s) => s.scanMs !== undefined)
+        ? median(virtwire.map((s) => s.scanMs!))
+        : null,
+      scanCpuMs: virtwire.every((s) => s.scanCpuMs !== undefined)
+        ? median(virtwire.map((s) => s.scanCpuMs!))
+        : null,
       samples: { virsh, virtwire },
     };
   });
@@ -473,6 +499,15 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
   for (const r of rows) {
     if (r.sizeBytes !== r.dataBytes) {
       log(`  ${r.name}: ${(r.dataBytes / MiB).toFixed(0)} MiB of data, the rest holes`);
+    }
+    if (r.scanMs !== null) {
+      log(
+        `  ${r.name}: floor without SEEK_DATA (a fresh process reading the whole source in ` +
+          `1 MiB blocks with the zero test, sending nothing; virsh reads the data extents only): ` +
+          `${r.scanMs.toFixed(0)} ms (${(r.virshNetMs / r.scanMs).toFixed(2)}x virsh net's time), ` +
+          `CPU ${perGiB(r.scanCpuMs, r.sizeBytes)} ms/GiB against virsh net's ` +
+          `${perGiB(r.virshCpuMs, r.sizeBytes)} for its whole transfer`,
+      );
     }
   }
   const all = (k: 'ratioPass' | 'cpuPass' | 'rssPass') => rows.every((r) => r[k] === true);

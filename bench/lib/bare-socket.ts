@@ -26,11 +26,20 @@ function bareMessage(proc: number, serial: number, body: Uint8Array = new Uint8A
 }
 
 /**
+ * How the bare socket replaces answered calls:
+ * - `tick`: the calls answered by one read go out together in one write, on the next tick
+ *   (what virtwire's outbox does);
+ * - `each`: every answered call is replaced at once by its own write, one call per segment
+ *   (what the wire shows libvirt's C client doing).
+ */
+export type BarePattern = 'tick' | 'each';
+
+/**
  * The floor of any Node.js client: a bare net.Socket to the same daemon that
  * writes pre-encoded connectGetLibVersion calls (as many in flight as `conc`,
- * the calls answering one read going out in one write) and only counts the
- * replies by their length words, decoding nothing. Not a client (no serial
- * routing, no errors): it shows what Node's socket I/O alone costs per call.
+ * replaced as `pattern` says) and only counts the replies by their length
+ * words, decoding nothing. Not a client (no serial routing, no errors): it
+ * shows what Node's socket I/O alone costs per call.
  */
 export async function runBareSocket(
   host: string,
@@ -40,6 +49,7 @@ export async function runBareSocket(
   pid: number | null,
   warmupMs: number,
   durationMs: number,
+  pattern: BarePattern = 'tick',
 ): Promise<Run> {
   const sock: Socket = netConnect({ host, port, noDelay: true });
   try {
@@ -76,12 +86,20 @@ export async function runBareSocket(
       owed = 0;
       sock.write(n === 1 ? call : Buffer.concat(Array.from({ length: n }, () => call)));
     };
-    onReply = (status) => {
-      if (status !== 0) failed = true;
-      done++;
-      if (owed++ === 0) process.nextTick(flush);
-    };
-    sock.write(Buffer.concat(Array.from({ length: conc }, () => call)));
+    onReply =
+      pattern === 'each'
+        ? (status) => {
+            if (status !== 0) failed = true;
+            done++;
+            sock.write(call);
+          }
+        : (status) => {
+            if (status !== 0) failed = true;
+            done++;
+            if (owed++ === 0) process.nextTick(flush);
+          };
+    if (pattern === 'each') for (let i = 0; i < conc; i++) sock.write(call);
+    else sock.write(Buffer.concat(Array.from({ length: conc }, () => call)));
     const run = await measureWindow(() => done, pid, warmupMs, durationMs);
     if (failed) throw new Error('a bare connectGetLibVersion call failed');
     return run;

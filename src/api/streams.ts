@@ -8,11 +8,12 @@ import {
 } from '../generated/remote.js';
 import type { CallOptions, RpcClient } from '../rpc/client.js';
 import { findProcedure } from '../rpc/descriptor.js';
-import type {
-  StreamReadOptions,
-  StreamTarget,
-  VirStream,
-  VirStreamOptions,
+import {
+  STREAM_CHUNK_MAX,
+  type StreamReadOptions,
+  type StreamTarget,
+  type VirStream,
+  type VirStreamOptions,
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
@@ -237,11 +238,18 @@ export async function openStream<R = unknown>(
 export const HOLE_PAGE = 4096;
 const FILE_BLOCK = 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
-const ZERO_PAGE = Buffer.alloc(HOLE_PAGE);
+/** Blocks an upload cycles through: READ_AHEAD being read, one scanned, the others being sent. */
+const RING_BLOCKS = 6;
+const READ_AHEAD = 3;
+/** Full packets per block of a non-sparse upload. */
+const DENSE_PACKETS = 4;
 
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
-  /** Read/write block size (default 1 MiB). */
+  /**
+   * Read/write block size. Default: 1 MiB, and for a non-sparse upload four
+   * full packets (1,048,480 bytes), so that no block leaves a short packet.
+   */
   readonly blockSize?: number;
   /**
    * Called as the transfer moves on, with the bytes covered so far (data and holes alike), so a
@@ -267,27 +275,73 @@ export async function streamFromFile(
   path: string,
   opts: FileTransferOptions = {},
 ): Promise<bigint> {
-  const block = Math.max(HOLE_PAGE, opts.blockSize ?? FILE_BLOCK);
+  // Dense: blocks of whole packets. A 1 MiB block went out as four full
+  // packets and one of 96 bytes, and libvirtd handles every packet alike
+  // (a message, a hand-over to its file thread): 20-25% more reads, polls
+  // and wake-ups per GiB than virsh's uploads, whose packets are all full.
+  const dflt = stream.isSparse ? FILE_BLOCK : DENSE_PACKETS * STREAM_CHUNK_MAX;
+  const block = Math.max(HOLE_PAGE, opts.blockSize ?? dflt);
   const { signal } = opts;
   const fh = await open(path, 'r');
-  // Two blocks: the next is read from the file while the stream sends this one
-  // (its writes lend the memory to the socket and resolve once it let go of it).
-  let buf = Buffer.allocUnsafe(block);
-  let spare = Buffer.allocUnsafe(block);
+  // A ring of blocks: some are read from the file ahead (the file's reads
+  // wait for a core like everything else: one at a time, a dense upload spent
+  // half its time waiting for them), one is scanned, the rest are being
+  // sent. Writes are not awaited one by one (the stream queues them in
+  // order), so the socket always has the next packets; a block is read into
+  // again only once every write from it has been let go of.
+  type Slot = { readonly buf: Buffer; readonly sent: Promise<void>[] };
+  const ring: Slot[] = Array.from({ length: RING_BLOCKS }, () => ({
+    buf: Buffer.allocUnsafe(block),
+    sent: [],
+  }));
+  const zeros = stream.isSparse ? Buffer.alloc(block) : null;
+  const sendFrom = (slot: Slot, p: Promise<void>): void => {
+    p.catch(() => {}); // awaited (and thrown) through slot.sent
+    slot.sent.push(p);
+  };
+  const released = async (slot: Slot): Promise<void> => {
+    const sent = slot.sent.splice(0);
+    for (const p of sent) await p;
+  };
+  const reads: { slot: Slot; at: number; p: Promise<{ bytesRead: number }> }[] = [];
+  let nextAt = 0;
+  let nextSlot = 0;
+  const readAhead = async (): Promise<void> => {
+    const slot = ring[nextSlot]!;
+    nextSlot = (nextSlot + 1) % RING_BLOCKS;
+    await released(slot);
+    reads.push({ slot, at: nextAt, p: fh.read(slot.buf, 0, block, nextAt) });
+    nextAt += block;
+  };
+  /** Waits for the reads in flight, whatever they return, so their blocks are free. */
+  const dropReads = async (): Promise<void> => {
+    for (const r of reads.splice(0)) await r.p.catch(() => {});
+  };
   let pos = 0;
-  let hole = 0n;
-  let reading: Promise<{ bytesRead: number }> | null = fh.read(buf, 0, block, 0);
+  // holes below 2^53 bytes: a number, turned into a bigint once per hole sent
+  let hole = 0;
   try {
+    for (let k = 0; k < READ_AHEAD; k++) await readAhead();
     for (;;) {
-      const { bytesRead: n } = await reading!;
-      reading = null;
-      if (n === 0) break;
-      pos += n;
-      reading = fh.read(spare, 0, block, pos);
-      if (!stream.isSparse) {
-        await stream.write(buf.subarray(0, n), { signal });
+      const { slot, at, p } = reads.shift()!;
+      const { bytesRead: n } = await p;
+      if (n < block) {
+        // the end, or a short read: the reads beyond it start at the wrong offset
+        await dropReads();
+        if (n === 0) break;
+        nextAt = at + n;
+      }
+      pos = at + n;
+      await readAhead();
+      const buf = slot.buf;
+      if (zeros === null) {
+        sendFrom(slot, stream.write(buf.subarray(0, n), { signal }));
         opts.onProgress?.(BigInt(pos));
-        [buf, spare] = [spare, buf];
+        continue;
+      }
+      if (buf.compare(zeros, 0, n, 0, n) === 0) {
+        hole += n; // a block of holes (most of a sparse image): one comparison
+        opts.onProgress?.(BigInt(pos));
         continue;
       }
       // Walk the block page by page, sending each data run as one write and
@@ -296,30 +350,32 @@ export async function streamFromFile(
       let inData = false;
       for (let at = 0; at < n; at += HOLE_PAGE) {
         const end = Math.min(n, at + HOLE_PAGE);
-        const zero = buf.compare(ZERO_PAGE, 0, end - at, at, end) === 0;
+        const zero = buf.compare(zeros, 0, end - at, at, end) === 0;
         if (zero && inData) {
-          await stream.write(buf.subarray(runStart, at), { signal });
+          sendFrom(slot, stream.write(buf.subarray(runStart, at), { signal }));
           inData = false;
         } else if (!zero && !inData) {
-          if (hole > 0n) await stream.sendHole(hole, { signal });
-          hole = 0n;
+          if (hole > 0) sendFrom(slot, stream.sendHole(hole, { signal }));
+          hole = 0;
           runStart = at;
           inData = true;
         }
-        if (zero) hole += BigInt(end - at);
+        if (zero) hole += end - at;
       }
-      if (inData) await stream.write(buf.subarray(runStart, n), { signal });
+      if (inData) sendFrom(slot, stream.write(buf.subarray(runStart, n), { signal }));
       opts.onProgress?.(BigInt(pos));
-      [buf, spare] = [spare, buf];
     }
-    if (hole > 0n) await stream.sendHole(hole, { signal });
+    if (hole > 0) sendFrom(ring[0]!, stream.sendHole(hole, { signal }));
+    for (const slot of ring) await released(slot);
     await stream.finish({ signal });
     return BigInt(pos);
   } catch (err) {
     await stream.abort(err);
     throw err;
   } finally {
-    await reading?.catch(() => {}); // a read still in flight must end before its file closes
+    await dropReads(); // a read still in flight must end before its file closes
+    // and no block may be freed while the socket still holds it
+    for (const slot of ring) await released(slot).catch(() => {});
     await fh.close();
   }
 }

@@ -44,7 +44,11 @@ export class ReceiveQueue {
   borrowing = false;
 
   constructor(highWaterMark: number) {
-    this.maxSlots = Math.ceil(highWaterMark / SLOT_SIZE) + 2;
+    // A borrowing reader holds up to a queue's worth of lent slots while it
+    // writes them out, and the connection keeps being read meanwhile: with
+    // slots for only one queue's worth, a sixth to a third of a download's
+    // packets fell back to fresh 256 KiB arrays (zero-filled, then garbage).
+    this.maxSlots = Math.ceil((2 * highWaterMark) / SLOT_SIZE) + 2;
   }
 
   get empty(): boolean {

@@ -34,6 +34,8 @@ const HOLE: BodyEncoder<VirNetStreamHole> = { encode: encodeVirNetStreamHole };
 export const STREAM_CHUNK_MAX = VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX;
 /** Default number of queued incoming bytes above which the connection stops being read. */
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** Lent bytes a write stream lets wait in the socket's queue before it waits for the socket. */
+const SEND_WINDOW = 4 * 1024 * 1024;
 /** Zero-filled chunks standing in for a hole are at most this long. */
 const ZERO_CHUNK = 256 * 1024;
 const HYPER_MAX = (1n << 63n) - 1n;
@@ -134,8 +136,9 @@ export interface StreamBatchOptions extends StreamReadOptions {
  * not await another call on this connection from inside a loop that is not
  * reading this stream, or use a second connection.
  *
- * Writing: `write()` splits into packets of at most 262120 bytes and waits
- * whenever the socket pushes back; `sendHole()` (sparse streams only);
+ * Writing: `write()` splits into packets of at most 262120 bytes, lends them
+ * to the socket where it can (up to 4 MiB may wait in its queue) and waits
+ * when the socket pushes back beyond that; `sendHole()` (sparse streams only);
  * `finish()` ends the upload and resolves when the daemon confirms.
  *
  * `abort()` (and `await using`) ends an unfinished stream on both sides. An
@@ -161,6 +164,10 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Settles (never rejects) when the stream has reached a terminal state. */
   private readonly settled: Promise<void>;
   private settle!: () => void;
+  /** Bytes lent to the channel by `write` and not released yet. */
+  private lentBytes = 0;
+  /** Wakes `untilReleased` when the channel lets go of a lent packet. */
+  private onRelease: (() => void) | null = null;
   /** Data bytes carried either way, for `virtwire:stream:close`. */
   private carried = 0;
   /** `virtwire:stream:open` went out for this stream, so `:close` must follow. */
@@ -635,54 +642,107 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   /**
+   * Waits, after a send the channel pushed back on, until more may go out.
+   * Lent packets (tcp, unix) are counted until the socket lets go of them:
+   * up to SEND_WINDOW bytes may wait in Node's queue, so the kernel's buffer
+   * is refilled the moment the daemon reads (waiting for 'drain' after each
+   * packet let it run dry, and the daemon woke for partial reads: more CPU
+   * per byte on its side). The window fills when the daemon stops reading,
+   * which is how its throttling still reaches the caller. Copied packets
+   * (channels without writev) wait for 'drain' as before.
+   */
+  private async throttle(ok: boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (ok) return;
+    if (this.lentBytes === 0) return this.pushBack(signal);
+    while (this.lentBytes >= SEND_WINDOW) await this.untilReleased(signal);
+  }
+
+  /** Waits for the next release of a lent packet, the stream's end, or the signal. */
+  private async untilReleased(signal: AbortSignal | undefined): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      onAbort = () => reject(this.abortFor(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const released = new Promise<void>((resolve) => {
+      this.onRelease = resolve;
+    });
+    try {
+      await Promise.race([released, this.settled, aborted]);
+    } finally {
+      this.onRelease = null;
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+    this.checkWritable();
+  }
+
+  /**
    * Sends bytes: packets of at most 262120 bytes, lent to the connection
    * rather than copied where its channel allows (tcp, unix), so this resolves
    * (and the caller may reuse `chunk`) once the socket has let go of them.
-   * Waits for the socket to drain whenever it pushes back, which is how the
-   * daemon's throttling (it stops reading once max_client_requests packets
-   * wait) reaches the caller.
+   * Writes issued without waiting for the previous one queue behind it (a
+   * caller with several buffers keeps the socket busy); the daemon's
+   * throttling (it stops reading once max_client_requests packets wait)
+   * holds them back.
    */
   write(chunk: Uint8Array, opts: StreamReadOptions = {}): Promise<void> {
-    return this.serialize(async () => {
+    // the last piece's release: the channel lets go of pieces in order
+    let released: Promise<Error | undefined> | null = null;
+    const queued = this.serialize(async () => {
       const { signal } = opts;
-      // the last piece's release: the channel lets go of pieces in order
-      let released: Promise<Error | undefined> | null = null;
-      let failed: Error | undefined;
-      try {
-        for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
-          if (signal?.aborted) throw this.abortFor(signal);
-          this.checkWritable();
-          const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
-          let done!: (error?: Error) => void;
-          released = new Promise((resolve) => {
-            done = resolve;
-          });
-          const ok = this.rpc.sendLent(
-            this.target.procedure,
-            STREAM,
-            this.serial,
-            CONTINUE,
-            piece,
-            done,
-          );
-          this.carried += piece.length;
-          if (!ok) await this.pushBack(signal);
+      for (let off = 0; off < chunk.length; off += STREAM_CHUNK_MAX) {
+        if (signal?.aborted) throw this.abortFor(signal);
+        this.checkWritable();
+        const piece = chunk.subarray(off, Math.min(chunk.length, off + STREAM_CHUNK_MAX));
+        const size = piece.length;
+        let done!: (error?: Error) => void;
+        released = new Promise((resolve) => {
+          done = (error) => {
+            this.lentBytes -= size;
+            this.onRelease?.();
+            resolve(error);
+          };
+        });
+        this.lentBytes += size;
+        let ok: boolean;
+        try {
+          ok = this.rpc.sendLent(this.target.procedure, STREAM, this.serial, CONTINUE, piece, done);
+        } catch (err) {
+          done();
+          throw err;
         }
-      } finally {
-        // whatever happened, `chunk` is the caller's again only once the channel let go of it
-        if (released) failed = await released;
-      }
-      if (failed) {
-        this.checkWritable(); // the stream's own failure, when it knows of it already
-        throw new ConnectionClosedError(
-          'error',
-          `${this.label}: the connection failed while sending`,
-          {
-            cause: failed,
-          },
-        );
+        this.carried += size;
+        await this.throttle(ok, signal);
       }
     });
+    return this.afterRelease(queued, () => released);
+  }
+
+  /** Settles like `queued`, but only once the channel let go of the last piece sent. */
+  private async afterRelease(
+    queued: Promise<void>,
+    last: () => Promise<Error | undefined> | null,
+  ): Promise<void> {
+    let failure: { error: unknown } | null = null;
+    try {
+      await queued;
+    } catch (error) {
+      failure = { error };
+    }
+    // whatever happened, the chunk is the caller's again only once the channel let go of it
+    const failed = await last();
+    if (failure) throw failure.error;
+    if (failed) {
+      this.checkWritable(); // the stream's own failure, when it knows of it already
+      throw new ConnectionClosedError(
+        'error',
+        `${this.label}: the connection failed while sending`,
+        {
+          cause: failed,
+        },
+      );
+    }
   }
 
   /**
@@ -705,7 +765,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         length: len,
         flags: 0,
       });
-      if (!ok) await this.pushBack(opts.signal);
+      await this.throttle(ok, opts.signal);
     });
   }
 

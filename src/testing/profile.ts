@@ -53,6 +53,14 @@ export interface MigrationSourceProfile {
    * null when it sends none (9.0, 11.3).
    */
   readonly undefineSourceDetail: number | null;
+  /**
+   * For how long after a post-copy failure the source refuses a recovery's
+   * Begin with VIR_ERR_OPERATION_INVALID ("QEMU reports migration is still
+   * running"): QEMU 11.1 tells libvirt 12.9 of the failure a moment before its
+   * own migration state reaches postcopy-paused (seen on the real 12.9 hosts);
+   * 0 where the recovery is accepted at once.
+   */
+  readonly resumeRefusedMs: number;
 }
 
 /**
@@ -105,6 +113,7 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
       reportsPausedPass: true,
       shutdownEventOnQuit: false,
       undefineSourceDetail: null,
+      resumeRefusedMs: 0,
     },
   },
   '11.3': {
@@ -119,6 +128,7 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
       reportsPausedPass: true,
       shutdownEventOnQuit: true,
       undefineSourceDetail: null,
+      resumeRefusedMs: 0,
     },
   },
   '12.9': {
@@ -133,6 +143,7 @@ export const SIM_PROFILES: Readonly<Record<SimProfileName, SimProfile>> = {
       reportsPausedPass: false,
       shutdownEventOnQuit: true,
       undefineSourceDetail: 2,
+      resumeRefusedMs: 300,
     },
   },
 };

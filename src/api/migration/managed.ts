@@ -2,9 +2,13 @@
  * Running a migration's calls in libvirt's order (virDomainMigrate3 and
  * virDomainMigrateToURI3 semantics), written once for every protocol variant.
  */
-import { VirDomainMigrateFlags as F, VirDomainState } from '../../generated/api.js';
+import {
+  VirDomainMigrateFlags as F,
+  VirDomainPausedReason,
+  VirDomainState,
+} from '../../generated/api.js';
 import type { RemoteNonnullDomain } from '../../generated/remote.js';
-import { isNoDomain } from '../../rpc/errors.js';
+import { isNoDomain, isOperationInvalid } from '../../rpc/errors.js';
 import { Feature } from '../features.js';
 import { getString, replaceString } from '../typed-params.js';
 import type { MigrationConnection, MigrationDomain } from './contract.js';
@@ -32,6 +36,15 @@ export interface Orchestration {
 }
 
 const NO_COOKIE = new Uint8Array(0);
+
+/**
+ * How long a post-copy recovery waits for the source to take it: libvirt 12.9
+ * with QEMU 11.1 reports a post-copy failure a moment before QEMU's own
+ * migration state is postcopy-paused, and refuses a recovery's Begin until then
+ * (VIR_ERR_OPERATION_INVALID, "QEMU reports migration is still running").
+ */
+const RESUME_SETTLE_MS = 5000;
+const RESUME_RETRY_MS = 100;
 
 /** Flags the destination does not take: they steer the source's side of the job only. */
 const SOURCE_ONLY = F.VIR_MIGRATE_ABORT_ON_ERROR | F.VIR_MIGRATE_AUTO_CONVERGE;
@@ -74,6 +87,33 @@ async function requireOffline(src: MigrationConnection, dest: MigrationConnectio
   }
 }
 
+/**
+ * Runs `call` (Begin, or the peer-to-peer Perform); a post-copy recovery
+ * refused as invalid while the source says its post-copy failed is asked again
+ * until RESUME_SETTLE_MS. Any other refusal is final.
+ */
+async function settled<T>(
+  domain: MigrationDomain,
+  flags: number,
+  call: () => Promise<T>,
+): Promise<T> {
+  const deadline = performance.now() + RESUME_SETTLE_MS;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(flags & F.VIR_MIGRATE_POSTCOPY_RESUME) || !isOperationInvalid(err)) throw err;
+      if (performance.now() >= deadline) throw err;
+      const st = await domain.state().catch(() => null);
+      const failed =
+        st?.stateCode === VirDomainState.VIR_DOMAIN_PAUSED &&
+        st.reasonCode === VirDomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED;
+      if (!failed) throw err;
+      await new Promise((r) => setTimeout(r, RESUME_RETRY_MS));
+    }
+  }
+}
+
 async function runPhases(
   o: Orchestration,
   protocol: MigrationProtocol,
@@ -89,7 +129,7 @@ async function runPhases(
   let cookie: Uint8Array;
   let xml: string;
   try {
-    ({ xml, cookie } = await protocol.begin(flags | protection));
+    ({ xml, cookie } = await settled(domain, flags, () => protocol.begin(flags | protection)));
   } catch (err) {
     throw fail('begin', err);
   }
@@ -240,7 +280,7 @@ export async function migrateUnmanaged(o: Orchestration, destinationUri: string)
   });
   o.enter('perform');
   try {
-    await protocol.perform(NO_COOKIE, plan.flags);
+    await settled(domain, plan.flags, () => protocol.perform(NO_COOKIE, plan.flags));
   } catch (err) {
     throw phaseFailure(domain.name, 'perform', err);
   }

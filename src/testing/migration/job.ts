@@ -156,6 +156,8 @@ export class OutgoingJob implements DomainJob, Flow {
   failAfterSwitchMs: number | null = null;
   /** Set after a successful post-copy recovery: libvirt's final statistics then lack the *_net fields. */
   recovered = false;
+  /** When the post-copy stream broke (simulated ms), for the release's refusal window. */
+  postcopyFailedAt: number | null = null;
   maxDowntimeMs: number;
   bandwidthMiBps: number;
   postcopyBandwidthMiBps: number;
@@ -416,6 +418,7 @@ export class OutgoingJob implements DomainJob, Flow {
 
   private brokenStream(): void {
     this.phase = 'postcopy-failed';
+    this.postcopyFailedAt = this.host.now();
     this.failAt = null;
     this.failAfterSwitchMs = null;
     this.leaveLinks();

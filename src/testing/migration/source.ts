@@ -42,6 +42,7 @@ export function begin(
         'post-copy migration recovery is only possible for a migration whose post-copy phase failed',
       );
     }
+    checkSettled(job);
     return { xml: host.xml(d, false), cookieOut: cookieFor(host, d) };
   }
   if (d.job) throw anotherJob(d);
@@ -108,6 +109,7 @@ export async function run(
         'post-copy migration recovery is only possible for a migration whose post-copy phase failed',
       );
     }
+    checkSettled(job);
     const pb = ulong(params, 'bandwidth.postcopy');
     if (pb !== undefined) job.postcopyBandwidthMiBps = Number(pb);
     job.owner = owner;
@@ -190,4 +192,13 @@ export function confirm(host: SimHost, d: SimDomain, flags: number, cancelled: n
   host.emit({ kind: 'job_completed', dom: { ...d.wire, id: -1 }, params: stats });
   if (release.undefineSourceDetail !== null && wasPersistent && !persistent)
     host.lifecycle(d, Ev.VIR_DOMAIN_EVENT_UNDEFINED, release.undefineSourceDetail);
+}
+
+/**
+ * A recovery made before QEMU's migration state settles in postcopy-paused is
+ * refused, for as long as the release's profile says.
+ */
+function checkSettled(job: OutgoingJob): void {
+  const until = (job.postcopyFailedAt ?? 0) + job.host.profile.migrationSource.resumeRefusedMs;
+  if (job.host.now() < until) throw invalidOperation('QEMU reports migration is still running');
 }

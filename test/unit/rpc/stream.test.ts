@@ -3,9 +3,12 @@
  * packet splitting, the finish and abort handshakes, holes, errors, and
  * bounded buffering (the connection stops being read when the queue is full).
  */
+
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { streamFromFile } from '../../../src/api/streams.js';
 import { duplexChannel } from '../../../src/channel.js';
 import { AbortError } from '../../../src/errors.js';
 import { remoteProgram } from '../../../src/generated/remote.js';
@@ -136,7 +139,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(): Promise<{ peer: Peer; rpc: RpcClient }> {
+async function setup(): Promise<{ peer: Peer; rpc: RpcClient; sock: Socket }> {
   const peer = new Peer();
   const path = join(tempDir('vw-stream-'), 'sock');
   server = createServer((sock) => {
@@ -148,8 +151,9 @@ async function setup(): Promise<{ peer: Peer; rpc: RpcClient }> {
     sock.on('error', () => {});
   });
   await new Promise<void>((r) => server!.listen(path, r));
-  client = new RpcClient(duplexChannel(await connectSocket({ path }, path)));
-  return { peer, rpc: client };
+  const sock = await connectSocket({ path }, path);
+  client = new RpcClient(duplexChannel(sock));
+  return { peer, rpc: client, sock };
 }
 
 /** Opens a download-like stream; the peer answers the CALL after `before` ran. */
@@ -269,6 +273,80 @@ describe('VirStream writing', () => {
     expect(h.status).toBe(CONTINUE);
     expect(Buffer.from(h.payload).toString('hex')).toBe('000001000000000000000000');
     expect(p2.streamPackets.map((m) => m.type)).toEqual([STREAM, STREAM_HOLE]);
+  });
+  it('keeps several lent packets queued while the peer is slow, at most about 4 MiB, in order', async () => {
+    const { peer, rpc, sock } = await setup();
+    const s = await open(rpc, peer, { direction: 'write' });
+    peer.sock.pause(); // the daemon stops reading
+    const chunks = Array.from({ length: 20 }, (_, i) => bytes(1024 * 1024, i));
+    const writes = chunks.map((c) => s.write(c));
+    let settled = 0;
+    for (const w of writes) void w.then(() => settled++);
+    // the queue grows while the window has room, then stops growing
+    let last = -1;
+    while (sock.writableLength !== last) {
+      last = sock.writableLength;
+      await sleep(50);
+    }
+    expect(sock.writableLength).toBeGreaterThan(2 * STREAM_CHUNK_MAX); // not one packet per drain
+    expect(sock.writableLength).toBeLessThanOrEqual(4 * 1024 * 1024 + STREAM_CHUNK_MAX);
+    expect(settled).toBeLessThan(20); // the writer is held back
+    peer.sock.resume();
+    await Promise.all(writes);
+    const total = () => peer.streamPackets.reduce((n, m) => n + m.payload.length, 0);
+    await waitUntil(() => total() === 20 * 1024 * 1024, 5000);
+    const got = Buffer.concat(peer.streamPackets.map((m) => m.payload));
+    expect(got.equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('uploads a dense file in full packets only, but for the last', async () => {
+    const { peer, rpc } = await setup();
+    const s = await open(rpc, peer, { direction: 'write' });
+    // 10 MiB and a bit: with 1 MiB blocks, every block ended in a packet of 96 bytes
+    const file = Buffer.from(bytes(10 * 1024 * 1024 + 5000, 9));
+    const path = join(tempDir('vw-upload-'), 'dense.raw');
+    writeFileSync(path, file);
+    const done = streamFromFile(s, path);
+    await peer.waitFor((m) => m.type === STREAM && m.status === OK);
+    peer.confirm();
+    expect(await done).toBe(BigInt(file.length));
+    const data = peer.streamPackets.filter((m) => m.status === CONTINUE);
+    const sizes = data.map((m) => m.payload.length);
+    expect(sizes.slice(0, -1).every((n) => n === STREAM_CHUNK_MAX)).toBe(true);
+    expect(sizes.length).toBe(Math.ceil(file.length / STREAM_CHUNK_MAX));
+    expect(Buffer.concat(data.map((m) => m.payload)).equals(file)).toBe(true);
+  });
+
+  it('uploads a file through a ring of blocks: data runs as STREAM, zero pages and blocks as holes', async () => {
+    const { peer, rpc } = await setup();
+    const s = await open(rpc, peer, { direction: 'write', sparse: true });
+    const page = 4096;
+    // blocks of 4 pages: data, a data/zero mix, whole zero blocks, data at the end, a zero tail
+    const file = Buffer.alloc(40 * page + 100);
+    Buffer.from(bytes(5 * page, 3)).copy(file, 0);
+    Buffer.from(bytes(page, 4)).copy(file, 7 * page);
+    Buffer.from(bytes(2 * page + 10, 5)).copy(file, 30 * page);
+    const path = join(tempDir('vw-upload-'), 'src.raw');
+    writeFileSync(path, file);
+    const done = streamFromFile(s, path, { blockSize: 4 * page });
+    await peer.waitFor((m) => m.type === STREAM && m.status === OK);
+    peer.confirm();
+    expect(await done).toBe(BigInt(file.length));
+    // rebuilt from what went on the wire: the same bytes
+    const parts: Buffer[] = [];
+    for (const m of peer.streamPackets.filter((p) => p.status === CONTINUE)) {
+      if (m.type === STREAM) parts.push(Buffer.from(m.payload));
+      else parts.push(Buffer.alloc(Number(Buffer.from(m.payload).readBigInt64BE(0))));
+    }
+    expect(Buffer.concat(parts).equals(file)).toBe(true);
+    // zero runs travel as holes, merged across blocks: one between each two data runs, and the tail
+    const holes = peer.streamPackets.filter((m) => m.type === STREAM_HOLE);
+    // (the page holding the last 10 data bytes goes as data: holes are whole pages)
+    expect(holes.map((m) => Number(Buffer.from(m.payload).readBigInt64BE(0)))).toEqual([
+      2 * page,
+      22 * page,
+      file.length - 33 * page,
+    ]);
   });
 });
 

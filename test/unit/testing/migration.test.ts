@@ -12,6 +12,7 @@ import {
   MigrationError,
   PostcopyFailedError,
   type RemoteError,
+  VirDomainMigrateFlags,
 } from '../../../src/index.js';
 import {
   type SimDomainSpec,
@@ -736,5 +737,74 @@ describe('what newer releases report on the source', () => {
       'destination:defined/added',
       'destination:resumed/migrated',
     ]);
+  });
+});
+
+describe('a post-copy recovery right after the failure, as 12.9 answers it', () => {
+  it.each(['managed', 'peer-to-peer'] as const)(
+    'the source refuses a recovery for a moment; a %s recovery waits it out',
+    async (how) => {
+      // Real time (timeScale 1): the 12.9 profile's 300 ms refusal window stays open while the
+      // raw Begin below and the recovery's first call are made.
+      const { a, b, ca, cb } = await hosts(
+        [
+          {
+            name: 'vm',
+            state: 'running',
+            memoryMiB: 1024,
+            dirtyRateMiBps: 3000,
+            persistent: false,
+          },
+        ],
+        { profile: '12.9', timeScale: 1 },
+      );
+      a.failPostcopy('vm', { afterMs: 20 });
+      const dom = await ca.lookupDomain('vm');
+      const m = dom.migrate(cb, {
+        live: true,
+        postcopy: true,
+        postcopyPolicy: 'after-precopy',
+        bandwidth: 2000, // one pass of 0.5 s that cannot converge (a 300 ms downtime allows 600 MiB)
+        postcopyBandwidth: 200,
+      });
+      expect(await m.done.catch((e: unknown) => e)).toBeInstanceOf(PostcopyFailedError);
+
+      // the source answers as libvirt 12.9 did on the real hosts
+      const flags =
+        VirDomainMigrateFlags.VIR_MIGRATE_LIVE |
+        VirDomainMigrateFlags.VIR_MIGRATE_POSTCOPY |
+        VirDomainMigrateFlags.VIR_MIGRATE_POSTCOPY_RESUME;
+      const raw = await ca.remote
+        .domainMigrateBegin3Params({ dom: dom.wire, params: [], flags })
+        .catch((e: unknown) => e);
+      expect(isOperationInvalid(raw)).toBe(true);
+      expect((raw as RemoteError).message).toMatch(/QEMU reports migration is still running/);
+
+      // made at once, inside the same window: the library asks again until the source takes it
+      const resume = { live: true, postcopy: true, postcopyResume: true, postcopyBandwidth: 20000 };
+      if (how === 'managed') {
+        const { domain } = await dom.migrate(cb, resume).done;
+        expect(domain?.uuid).toBe(dom.uuid);
+      } else {
+        await dom.migrateToURI(b.uri, { ...resume, peer2peer: true }).done;
+      }
+      expect(b.domain('vm')).toMatchObject({ state: 'running', reason: 'migrated' });
+      expect(a.domain('vm')).toBeUndefined();
+    },
+  );
+
+  it('a recovery refused for another reason is not asked again', async () => {
+    const { ca, cb } = await hosts([{ name: 'vm', state: 'running', memoryMiB: 64 }], {
+      profile: '12.9',
+    });
+    const dom = await ca.lookupDomain('vm');
+    const t0 = performance.now();
+    const err = await dom
+      .migrate(cb, { live: true, postcopy: true, postcopyResume: true })
+      .done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).phase).toBe('begin');
+    expect(isOperationInvalid((err as MigrationError).cause)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000); // no wait: the guest never failed post-copy
   });
 });
