@@ -751,7 +751,7 @@ describe('a post-copy recovery right after the failure, as 12.9 answers it', () 
           {
             name: 'vm',
             state: 'running',
-            memoryMiB: 1024,
+            memoryMiB: 256,
             dirtyRateMiBps: 3000,
             persistent: false,
           },
@@ -764,7 +764,7 @@ describe('a post-copy recovery right after the failure, as 12.9 answers it', () 
         live: true,
         postcopy: true,
         postcopyPolicy: 'after-precopy',
-        bandwidth: 2000, // one pass of 0.5 s that cannot converge (a 300 ms downtime allows 600 MiB)
+        bandwidth: 640, // one pass of 0.4 s that cannot converge (a 300 ms downtime allows 192 MiB)
         postcopyBandwidth: 200,
       });
       expect(await m.done.catch((e: unknown) => e)).toBeInstanceOf(PostcopyFailedError);
