@@ -626,7 +626,12 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * Waits until the socket takes more data, the stream fails, or the signal
    * fires (which aborts the stream).
    */
-  private async pushBack(signal: AbortSignal | undefined): Promise<void> {
+  private pushBack(signal: AbortSignal | undefined): Promise<void> {
+    return this.waitWritable(this.rpc.drained(), signal);
+  }
+
+  /** Waits for `event`, the stream's end or the signal's abort; then the stream must still be writable. */
+  private async waitWritable(event: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       if (!signal) return;
@@ -634,7 +639,7 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([this.rpc.drained(), this.settled, aborted]);
+      await Promise.race([event, this.settled, aborted]);
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
@@ -659,22 +664,14 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** Waits for the next release of a lent packet, the stream's end, or the signal. */
   private async untilReleased(signal: AbortSignal | undefined): Promise<void> {
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      if (!signal) return;
-      onAbort = () => reject(this.abortFor(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     const released = new Promise<void>((resolve) => {
       this.onRelease = resolve;
     });
     try {
-      await Promise.race([released, this.settled, aborted]);
+      await this.waitWritable(released, signal);
     } finally {
       this.onRelease = null;
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
-    this.checkWritable();
   }
 
   /**
