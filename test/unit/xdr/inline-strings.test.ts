@@ -8,7 +8,8 @@ import {
   encodeRemoteNonnullDomain,
   type RemoteNonnullDomain,
 } from '../../../src/generated/remote.js';
-import { XdrError, XdrWriter } from '../../../src/xdr/index.js';
+import { XdrWriter } from '../../../src/xdr/index.js';
+import { caught } from '../../helpers/xdr-error.js';
 
 // Generated encoders write short ASCII strings themselves (src/codegen/emit-string.ts)
 // and hand every other string to writeString(). Both ways must give writeString()'s
@@ -29,16 +30,6 @@ function reference(d: RemoteNonnullDomain): Buffer {
   r.writeFixedOpaque(d.uuid, 16);
   r.writeInt(d.id);
   return Buffer.from(r.finish());
-}
-
-function caught(fn: () => void): XdrError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof XdrError) return e;
-    throw e;
-  }
-  throw new Error('expected an XdrError');
 }
 
 const names = [

@@ -4,23 +4,14 @@ import {
   encodeRemoteNonnullDomain,
   encodeRemoteTypedParam,
 } from '../../../src/generated/remote.js';
-import { XdrError, XdrWriter } from '../../../src/xdr/index.js';
+import { XdrWriter } from '../../../src/xdr/index.js';
+import { caught } from '../../helpers/xdr-error.js';
 
 // Generated encoders write runs of fixed-size fields through one claim() and
 // the *At calls: the same bytes as field by field, every value still checked,
 // and an error still names the field and its own offset.
 
 const uuid = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
-
-function caught(fn: () => void): XdrError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof XdrError) return e;
-    throw e;
-  }
-  throw new Error('expected an XdrError');
-}
 
 describe('XdrWriter runs of fixed-size fields', () => {
   it('claim() moves the cursor and the *At calls write at their offsets', () => {
