@@ -6,6 +6,7 @@
  * library has is reachable and every argument is checked against its type
  * before anything is sent.
  */
+import type { AdminConnection } from '../api/admin.js';
 import type { Connection } from '../api/handles.js';
 import * as api from '../generated/api.js';
 import {
@@ -14,6 +15,7 @@ import {
   handleMethods,
 } from '../generated/handle-methods.js';
 import { isNoStorageVol } from '../rpc/errors.js';
+import { DEFAULT_ADMIN_SOCKET } from './constants.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { jsonPretty } from './json.js';
@@ -199,7 +201,7 @@ export async function objectCommand(
   object: string,
   method: string | undefined,
   args: readonly string[],
-  opts: { json?: boolean; list?: boolean },
+  opts: { json?: boolean; list?: boolean; adminSocket?: string },
 ): Promise<void> {
   const spec = OBJECT_SPECS.find((s) => s.name === object);
   if (!spec) throw new UsageError(`no object named ${object}`);
@@ -249,6 +251,29 @@ export async function objectCommand(
     return parseArg(where, p, raw);
   });
 
+  if (spec.admin) {
+    // the client's id is a whole number: refused here, before the socket is opened
+    const id = identity[1];
+    if (id !== undefined && !isInt(id))
+      throw new UsageError(`${where}: CLIENT-ID: expected a whole number, got '${id}'\n${usage}`);
+    const adm = await ctx.openAdmin(opts.adminSocket ?? DEFAULT_ADMIN_SOCKET);
+    try {
+      // no admin method takes a handle argument: every parsed argument is a value
+      const values = parsed.map((a) => (a !== undefined && 'value' in a ? a.value : undefined));
+      await callAndPrint(
+        ctx,
+        where,
+        spec,
+        entry,
+        await resolveAdmin(adm, spec.cls, identity),
+        values,
+        opts,
+      );
+    } finally {
+      await adm.close();
+    }
+    return;
+  }
   const conn = await ctx.open();
   try {
     const self = await resolve(conn, spec.cls, identity);
@@ -260,14 +285,46 @@ export async function objectCommand(
         values.push(await Promise.all(a.names.map((n) => resolve(conn, a.handle, [n]))));
       else values.push(await resolve(conn, a.handle, a.names));
     }
-    const fn = (self as Record<string, unknown>)[entry.meta.method];
-    if (typeof fn !== 'function') throw new UsageError(`${where}: not a method of ${spec.cls}`);
-    const result = plain(await (fn as (...a: unknown[]) => Promise<unknown>).apply(self, values));
-    if (opts.json) ctx.out(jsonPretty(result ?? null));
-    else if (result === undefined) return;
-    else if (result === null || typeof result !== 'object') ctx.out(String(result));
-    else ctx.out(jsonPretty(result));
+    await callAndPrint(ctx, where, spec, entry, self, values, opts);
   } finally {
     await conn.close();
   }
+}
+
+/** The admin object of class `cls` that `names` name: a server by name, a client by server and id. */
+async function resolveAdmin(
+  adm: AdminConnection,
+  cls: string,
+  names: readonly string[],
+): Promise<unknown> {
+  const [a = '', b = ''] = names;
+  switch (cls) {
+    case 'AdminConnection':
+      return adm;
+    case 'AdminServer':
+      return adm.lookupServer(a);
+    case 'AdminClient':
+      return (await adm.lookupServer(a)).lookupClient(BigInt(b));
+    default:
+      throw new UsageError(`cannot name a ${cls} on the command line`);
+  }
+}
+
+/** Calls the method on `self` and prints its result: text for a scalar, else (or --json) JSON. */
+async function callAndPrint(
+  ctx: CliContext,
+  where: string,
+  spec: ObjectSpec,
+  entry: Entry,
+  self: unknown,
+  values: readonly unknown[],
+  opts: { json?: boolean },
+): Promise<void> {
+  const fn = (self as Record<string, unknown>)[entry.meta.method];
+  if (typeof fn !== 'function') throw new UsageError(`${where}: not a method of ${spec.cls}`);
+  const result = plain(await (fn as (...a: unknown[]) => Promise<unknown>).apply(self, [...values]));
+  if (opts.json) ctx.out(jsonPretty(result ?? null));
+  else if (result === undefined) return;
+  else if (result === null || typeof result !== 'object') ctx.out(String(result));
+  else ctx.out(jsonPretty(result));
 }

@@ -15,6 +15,8 @@ export interface ObjectSpec {
   /** Methods of the class under this word only, and the prefix the word stands for (`node`). */
   readonly prefix?: string;
   readonly description: string;
+  /** Reached through a daemon's admin socket (--admin-socket), not the connection's URI. */
+  readonly admin?: true;
 }
 
 export const OBJECT_SPECS: readonly ObjectSpec[] = [
@@ -82,6 +84,27 @@ export const OBJECT_SPECS: readonly ObjectSpec[] = [
     cls: 'Interface',
     identity: ['INTERFACE'],
     description: "a host interface's methods (by name or MAC)",
+  },
+  {
+    name: 'admin',
+    cls: 'AdminConnection',
+    identity: [],
+    admin: true,
+    description: "a daemon's admin interface (servers, logging), over its admin socket",
+  },
+  {
+    name: 'server',
+    cls: 'AdminServer',
+    identity: ['SERVER'],
+    admin: true,
+    description: "a daemon server's methods (libvirtd, admin...), over the admin socket",
+  },
+  {
+    name: 'client',
+    cls: 'AdminClient',
+    identity: ['SERVER', 'CLIENT-ID'],
+    admin: true,
+    description: "a connected client's methods (by its server and id), over the admin socket",
   },
 ];
 

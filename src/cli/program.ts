@@ -268,13 +268,19 @@ Examples:
 
   // Every generated handle method: virtwire <object> <method> [args] (object-command.ts).
   for (const spec of OBJECT_SPECS) {
-    program
+    const cmd = program
       .command(spec.name)
       .description(
         `${spec.description}: virtwire ${spec.name} METHOD ${spec.identity.join(' ')} [ARGS]`,
       )
       .argument('[method]', 'the method, e.g. getInfo (--list shows them with their arguments)')
-      .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`)
+      .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`);
+    if (spec.admin)
+      cmd.option(
+        '--admin-socket <path>',
+        `the daemon's admin socket (default ${DEFAULT_ADMIN_SOCKET}, the system libvirtd's)`,
+      );
+    cmd
       .option('--list', 'list the methods with their arguments and kinds')
       .option('--json', 'print the result as JSON')
       // negative numbers (-1: every CPU) are arguments here, not options

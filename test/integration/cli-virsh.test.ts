@@ -360,6 +360,85 @@ describe(`virtwire's new virsh commands against virsh (${gen.label}, test driver
     expect(`${r.out}\n`).toBe(virsh('list', '--all'));
   });
 
+  it("admin, server and client objects over the daemon's admin socket, as virt-admin sees them", async () => {
+    const sock = hostOf(gen, 0, 'ADMIN_SOCKET');
+    const va = (...a: string[]): string =>
+      execFileSync('virt-admin', ['-c', `libvirtd:///system?socket=${sock}`, ...a], {
+        encoding: 'utf8',
+      });
+    /** virt-admin's `key : value` lines. */
+    const vaFields = (...a: string[]): Record<string, string> =>
+      Object.fromEntries(
+        va(...a)
+          .split('\n')
+          .map((l) => /^(\w+)\s*:\s*(.*)$/.exec(l))
+          .filter((m) => m !== null)
+          .map((m) => [m[1]!, m[2]!]),
+      );
+    /** virt-admin's table: the first columns of each row. */
+    const vaRows = (...a: string[]): string[][] =>
+      va(...a)
+        .split('\n')
+        .slice(2)
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.trim().split(/\s+/));
+    const adm = async (...a: string[]): Promise<unknown> => {
+      const r = await oursAt(uri(), ...a, '--admin-socket', sock, '--json');
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.out);
+    };
+
+    const servers = (await adm('admin', 'listServers')) as { name: string }[];
+    expect(servers.map((x) => x.name).sort()).toEqual(
+      vaRows('srv-list')
+        .map((r) => r[1])
+        .sort(),
+    );
+    const pool = (await adm('server', 'getThreadPoolParameters', 'libvirtd')) as Obj;
+    const vaPool = vaFields('srv-threadpool-info', 'libvirtd');
+    for (const k of ['minWorkers', 'maxWorkers', 'prioWorkers'])
+      expect(String(pool[k]), k).toBe(vaPool[k]);
+    const limits = (await adm('server', 'getClientLimits', 'libvirtd')) as Obj;
+    expect(String(limits.nclients_max)).toBe(vaFields('srv-clients-info', 'libvirtd').nclients_max);
+
+    // a client both list, then its details: this file's held connection is one of them
+    const ours = (await adm('server', 'listClients', 'libvirtd')) as { id: string }[];
+    const theirs = vaRows('srv-clients-list', 'libvirtd').map((r) => r[0]!);
+    const id = theirs.find((x) => ours.some((c) => c.id === x));
+    expect(id).toBeDefined();
+    const info = (await adm('client', 'getInfo', 'libvirtd', id!)) as Obj;
+    const vaInfo = vaFields('client-info', 'libvirtd', id!);
+    expect(info.sock_addr).toBe(vaInfo.sock_addr);
+    expect(info.readonly ? 'yes' : 'no').toBe(vaInfo.readonly);
+
+    // a client id that is not a number is refused before the socket is opened; an unknown one by
+    // the daemon; a socket that is not there names itself
+    const bad = await oursAt(uri(), 'client', 'getInfo', 'libvirtd', 'x', '--admin-socket', sock);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/CLIENT-ID: expected a whole number, got 'x'/);
+    const gone = await oursAt(
+      uri(),
+      'client',
+      'getInfo',
+      'libvirtd',
+      '99999999',
+      '--admin-socket',
+      sock,
+    );
+    expect(gone.code).toBe(1);
+    expect(gone.err).toMatch(/VIR_ERR_NO_CLIENT/);
+    const nosock = await oursAt(
+      uri(),
+      'admin',
+      'getLibVersion',
+      '--admin-socket',
+      '/nonexistent/admin-sock',
+    );
+    expect(nosock.code).toBe(1);
+    expect(nosock.err).toMatch(/failed to connect to the admin socket \/nonexistent\/admin-sock/);
+  });
+
   it('net-destroy and net-start, as virsh words them', async () => {
     expect(await oursText('net-destroy', 'default')).toBe('Network default destroyed');
     expect(virshFields('net-info', 'default').Active).toBe('no');

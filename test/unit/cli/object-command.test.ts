@@ -5,6 +5,7 @@
  * naming the argument, before anything is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as admin from '../../../src/api/admin.js';
 import * as handles from '../../../src/api/handles.js';
 import type { CliIo } from '../../../src/cli/context.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../src/cli/errors.js';
@@ -107,6 +108,19 @@ describe('virtwire <object> <method>', () => {
     expect(stream.err).toContain('opens a data stream');
   });
 
+  it('admin objects: their methods, a bad client id refused before the socket is opened, a missing socket named', async () => {
+    const list = await cli('server', '--list');
+    expect(list.code).toBe(EXIT_OK);
+    expect(list.out).toContain('  getThreadPoolParameters SERVER [flags:int]');
+    expect(list.out.trim().split('\n')).toHaveLength(handleMethods.AdminServer!.length);
+    const bad = await cli('client', 'getInfo', 'libvirtd', '12x', '--admin-socket', '/nowhere');
+    expect(bad.code).toBe(EXIT_USAGE);
+    expect(bad.err).toContain("client getInfo: CLIENT-ID: expected a whole number, got '12x'");
+    const missing = await cli('admin', 'getLibVersion', '--admin-socket', '/nowhere/admin-sock');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('failed to connect to the admin socket /nowhere/admin-sock');
+  });
+
   it('--list shows every method with its arguments', async () => {
     const r = await cli('domain', '--list');
     expect(r.code).toBe(EXIT_OK);
@@ -119,9 +133,10 @@ describe('virtwire <object> <method>', () => {
   it('reaches every generated method of every libvirt object', () => {
     const classes = new Set(OBJECT_SPECS.map((s) => s.cls));
     for (const cls of Object.keys(handleMethods)) {
-      if (cls.startsWith('Admin')) continue; // the admin socket is call's (--admin-socket)
       expect(classes).toContain(cls);
-      const ctor = (handles as unknown as Record<string, { prototype: object }>)[cls];
+      const ctor = ({ ...handles, ...admin } as unknown as Record<string, { prototype: object }>)[
+        cls
+      ];
       expect(ctor, cls).toBeDefined();
       for (const m of handleMethods[cls]!)
         expect(
