@@ -43,7 +43,7 @@ export function tree(nodes: readonly TreeNode[]): string {
     const below = root ? indent : `${indent}${last ? ' ' : '|'} `;
     const kids = (children.get(name) ?? []).filter((k) => !drawn.has(k));
     if (kids.length > 0) lines.push(`${below}  |`);
-    kids.forEach((k, i) => draw(k, `${below}  `, false, i === kids.length - 1));
+    for (const [i, k] of kids.entries()) draw(k, `${below}  `, false, i === kids.length - 1);
     if (kids.length === 0 && last) lines.push(below);
   };
   for (const r of roots) draw(r, '', true, true);

@@ -322,7 +322,9 @@ async function callAndPrint(
 ): Promise<void> {
   const fn = (self as Record<string, unknown>)[entry.meta.method];
   if (typeof fn !== 'function') throw new UsageError(`${where}: not a method of ${spec.cls}`);
-  const result = plain(await (fn as (...a: unknown[]) => Promise<unknown>).apply(self, [...values]));
+  const result = plain(
+    await (fn as (...a: unknown[]) => Promise<unknown>).apply(self, [...values]),
+  );
   if (opts.json) ctx.out(jsonPretty(result ?? null));
   else if (result === undefined) return;
   else if (result === null || typeof result !== 'object') ctx.out(String(result));
