@@ -271,7 +271,7 @@ Examples:
     const cmd = program
       .command(spec.name)
       .description(
-        `${spec.description}: virtwire ${spec.name} METHOD ${spec.identity.join(' ')} [ARGS]`,
+        `${spec.description}: ${['virtwire', spec.name, 'METHOD', ...spec.identity, '[ARGS]'].join(' ')}`,
       )
       .argument('[method]', 'the method, e.g. getInfo (--list shows them with their arguments)')
       .argument('[args...]', `${[...spec.identity, 'then the method arguments'].join(', ')}`);
