@@ -25,7 +25,12 @@
 // transfer (largest of the rounds; target within 64 MiB); libvirtd's CPU per GiB for each side
 // (the daemon's share of the two cores). Sparse uploads also get a floor, measured after each
 // virtwire transfer: a fresh process only reading the whole source (Node has no SEEK_DATA, virsh
-// reads the data extents only; see stream-child.ts' scanFile). Prints PASS/FAIL per target and
+// reads the data extents only; see stream-child.ts' scanFile); every other case gets Node's floor,
+// the same transfer over a bare socket in a fresh process (bench/lib/bare-stream.ts), after each
+// virtwire transfer. Beside them: virtwire's phases (stream open, first data, every 64 MiB, last
+// byte to done), libvirtd's minor faults per transfer for each side (its speed follows them, and
+// they change from one transfer to the next), with several sizes a fixed part + rate fit, and
+// for every case below 1.0x the reason those measurements give. Prints PASS/FAIL per target and
 // exits 0 whatever they say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -461,6 +466,7 @@ interface Row {
   readonly virshCpuMs: number | null;
   readonly bare: { ms: number; ratio: number; virtwireShare: number } | null;
   readonly daemonCpuMs: { virsh: number | null; virtwire: number | null };
+  readonly sameMode: { rounds: number; of: number; ratio: number | null };
 }
 
 /** Why a case is below the target, from what was measured beside it in the same rounds. */
@@ -470,6 +476,19 @@ function reason(r: Row): string {
     d.virsh !== null && d.virtwire !== null && d.virtwire > d.virsh * 1.15
       ? `; libvirtd spent ${((d.virtwire / d.virsh - 1) * 100).toFixed(0)}% more CPU on virtwire's transfers`
       : '';
+  const m = r.sameMode;
+  const mode =
+    m.rounds < m.of
+      ? `; in ${m.of - m.rounds} of ${m.of} rounds libvirtd faulted in fresh memory very differently ` +
+        `for the two sides (per round above), and its speed with it` +
+        (m.ratio === null
+          ? ''
+          : `: the ${m.rounds} rounds where it did not give ${m.ratio.toFixed(2)}x`)
+      : '';
+  return because(r, daemonMore) + mode;
+}
+
+function because(r: Row, daemonMore: string): string {
   if (r.scanMs !== null && r.scanCpuMs !== null && r.virshCpuMs !== null) {
     return (
       `without SEEK_DATA the whole source is read (holes too): that read alone costs ` +
@@ -487,6 +506,23 @@ function reason(r: Row): string {
     );
   }
   return `no floor measured${daemonMore}`;
+}
+
+/**
+ * libvirtd's speed follows how much fresh memory it faults in, which changes
+ * from one transfer to the next whoever the client is (a 256 MiB sparse
+ * download: 62 faults and ~100 ms, or 27,758 and ~480 ms). Rounds where the
+ * daemon faulted alike for both sides (within 10%) compare the clients; the
+ * ratio over those alone, and how many rounds that is.
+ */
+function sameMode(virsh: Sample[], virtwire: Sample[], net: number[]) {
+  const alike = virsh.flatMap((v, i) => {
+    const a = v.daemonFaults;
+    const b = virtwire[i]!.daemonFaults;
+    if (a === null || b === null) return [];
+    return Math.abs(a - b) <= 0.1 * Math.max(a, b, 1) ? [net[i]! / virtwire[i]!.ms] : [];
+  });
+  return { rounds: alike.length, of: virsh.length, ratio: alike.length ? median(alike) : null };
 }
 
 /** Least squares of ms over MiB: [fixed ms, MiB/s]. */
@@ -582,6 +618,7 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
           }
         : null,
       daemonFaults: { virsh: faults(virsh), virtwire: faults(virtwire) },
+      sameMode: sameMode(virsh, virtwire, net),
       phases: virtwire.every((s) => s.phases)
         ? {
             open: median(virtwire.map((s) => s.phases!.open)),
