@@ -19,7 +19,7 @@ import {
 } from '../generated/api.js';
 import { isNoStorageVol } from '../rpc/errors.js';
 import { InterruptedError, type TerminationSignal, UsageError } from './errors.js';
-import { formatBytes, table } from './format.js';
+import { formatBytes, table, tree } from './format.js';
 import { transferProgress } from './transfer-progress.js';
 import {
   arg,
@@ -95,6 +95,33 @@ async function snapshotOf(d: Domain, name: string, o: Opts, cmd: string): Promis
   if (name !== '') return d.snapshotLookupByName(name);
   if (o.current) return d.snapshotCurrent();
   throw new UsageError(`${cmd}: name a snapshot or give --current`);
+}
+
+/** snapshot-list's options that cannot go together, refused before anything is asked. */
+function snapshotListUsage(o: Opts): void {
+  const no = (why: string): never => {
+    throw new UsageError(`snapshot-list: ${why}`);
+  };
+  if (typeof o.from === 'string' && o.current) no('--from and --current are mutually exclusive');
+  if (o.descendants && typeof o.from !== 'string' && !o.current)
+    no('--descendants needs --from or --current');
+  if (o.roots && (typeof o.from === 'string' || o.current))
+    no(`--roots and ${o.current ? '--current' : '--from'} are mutually exclusive`);
+  if (!o.tree) return;
+  // a tree shows every snapshot under its parent: filters that drop parents, or another layout, break it
+  const clash: ReadonlyArray<[boolean, string]> = [
+    [o.roots === true, '--roots'],
+    [o.leaves === true, '--leaves'],
+    [o.leaves === false, '--no-leaves'],
+    [o.inactive === true, '--inactive'],
+    [o.active === true, '--active'],
+    [o.diskOnly === true, '--disk-only'],
+    [o.internal === true, '--internal'],
+    [o.external === true, '--external'],
+    [o.name === true, '--name'],
+    [o.parent === true, '--parent'],
+  ];
+  for (const [set, opt] of clash) if (set) no(`${opt} and --tree are mutually exclusive`);
 }
 
 /** A volume by name in --pool, else by key or path, as virsh looks it up. */
@@ -264,21 +291,38 @@ export const MORE_IMPLS: Readonly<Record<string, Impl>> = {
     };
   },
   'snapshot-list': async (conn, args, o) => {
+    snapshotListUsage(o);
     const d = await conn.lookupDomain(arg(args, 0));
-    const snaps = await d.listAllSnapshots(
-      flagsOf(o, {
-        roots: LF.VIR_DOMAIN_SNAPSHOT_LIST_ROOTS,
-        leaves: LF.VIR_DOMAIN_SNAPSHOT_LIST_LEAVES,
-        '!leaves': LF.VIR_DOMAIN_SNAPSHOT_LIST_NO_LEAVES,
-        metadata: LF.VIR_DOMAIN_SNAPSHOT_LIST_METADATA,
-        '!metadata': LF.VIR_DOMAIN_SNAPSHOT_LIST_NO_METADATA,
-        inactive: LF.VIR_DOMAIN_SNAPSHOT_LIST_INACTIVE,
-        active: LF.VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE,
-        diskOnly: LF.VIR_DOMAIN_SNAPSHOT_LIST_DISK_ONLY,
-        internal: LF.VIR_DOMAIN_SNAPSHOT_LIST_INTERNAL,
-        external: LF.VIR_DOMAIN_SNAPSHOT_LIST_EXTERNAL,
-      }),
-    );
+    const filters = flagsOf(o, {
+      roots: LF.VIR_DOMAIN_SNAPSHOT_LIST_ROOTS,
+      leaves: LF.VIR_DOMAIN_SNAPSHOT_LIST_LEAVES,
+      '!leaves': LF.VIR_DOMAIN_SNAPSHOT_LIST_NO_LEAVES,
+      metadata: LF.VIR_DOMAIN_SNAPSHOT_LIST_METADATA,
+      '!metadata': LF.VIR_DOMAIN_SNAPSHOT_LIST_NO_METADATA,
+      inactive: LF.VIR_DOMAIN_SNAPSHOT_LIST_INACTIVE,
+      active: LF.VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE,
+      diskOnly: LF.VIR_DOMAIN_SNAPSHOT_LIST_DISK_ONLY,
+      internal: LF.VIR_DOMAIN_SNAPSHOT_LIST_INTERNAL,
+      external: LF.VIR_DOMAIN_SNAPSHOT_LIST_EXTERNAL,
+      topological: LF.VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL,
+    });
+    // --from/--current: the children of that snapshot (all its descendants with --descendants);
+    // with --tree it is listed too, as the tree's root
+    const from =
+      typeof o.from === 'string'
+        ? await d.snapshotLookupByName(o.from)
+        : o.current
+          ? await d.snapshotCurrent()
+          : null;
+    const snaps =
+      from === null
+        ? await d.listAllSnapshots(filters)
+        : [
+            ...(o.tree ? [from] : []),
+            ...(await from.listAllChildren(
+              filters | (o.descendants ? LF.VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS : 0),
+            )),
+          ];
     const rows = await Promise.all(
       snaps.map(async (s) => {
         const [xml, current] = await Promise.all([s.getXMLDesc(), s.isCurrent()]);
@@ -292,7 +336,16 @@ export const MORE_IMPLS: Readonly<Record<string, Impl>> = {
         };
       }),
     );
-    rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // by name, as virsh prints them, unless the daemon was asked for parents first
+    if (!o.topological) rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (o.tree) {
+      // with --from/--current, that snapshot is the root whatever its own parent
+      const nodes = rows.map((r) => ({
+        name: r.name,
+        parent: r.name === from?.name ? null : r.parent,
+      }));
+      return { json: rows, text: tree(nodes) };
+    }
     if (o.name) return { json: rows, text: rows.map((r) => r.name).join('\n') };
     const head = ['Name', 'Creation Time', 'State', ...(o.parent ? ['Parent'] : [])];
     const text = table(

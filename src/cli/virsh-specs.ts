@@ -195,6 +195,11 @@ export const VIRSH_SPECS: readonly VirshSpec[] = [
       ['--internal', 'only internal snapshots'],
       ['--external', 'only external snapshots'],
       ['--name', 'print names only'],
+      ['--tree', 'draw the snapshots as a tree of parents and children'],
+      ['--from <snapshot>', "only this snapshot's children (with --tree: under it)"],
+      ['--current', "only the current snapshot's children (with --tree: under it)"],
+      ['--descendants', 'with --from or --current: all descendants, not only the children'],
+      ['--topological', 'parents before their children, instead of by name'],
     ],
   },
   {

@@ -273,6 +273,93 @@ describe(`virtwire's new virsh commands against virsh (${gen.label}, test driver
     expect(virsh('snapshot-list', 'test', '--name').trim()).toBe('');
   });
 
+  it('snapshot-list --tree, --from, --current, --descendants, --topological: the same bytes as virsh', async () => {
+    // t1 -> (t2 -> (t3, t5), t4), and a second root t0 redefined from t1's own XML
+    for (const c of [
+      ['snapshot-create-as', 'test', 'vw-t1'],
+      ['snapshot-create-as', 'test', 'vw-t2'],
+      ['snapshot-create-as', 'test', 'vw-t3'],
+      ['snapshot-revert', 'test', 'vw-t1'],
+      ['snapshot-create-as', 'test', 'vw-t4'],
+      ['snapshot-revert', 'test', 'vw-t2'],
+      ['snapshot-create-as', 'test', 'vw-t5'],
+      ['snapshot-revert', 'test', 'vw-t1'],
+    ])
+      virsh(...c);
+    const dir = mkdtempSync(join(tmpdir(), 'vw-snaps-'));
+    try {
+      const root = join(dir, 't0.xml');
+      writeFileSync(
+        root,
+        virsh('snapshot-dumpxml', 'test', 'vw-t1', '--security-info').replace(
+          '<name>vw-t1</name>',
+          '<name>vw-t0</name>',
+        ),
+      );
+      virsh('snapshot-create', 'test', root, '--redefine');
+      // virsh ends its output with one more empty line than virtwire, whose text ends in one newline
+      const same = async (...args: string[]): Promise<string> => {
+        const r = await oursAt(uri(), 'snapshot-list', 'test', ...args);
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+        expect(`${r.out}\n`).toBe(virsh('snapshot-list', 'test', ...args));
+        return r.out;
+      };
+      expect(await same('--tree')).toBe(
+        [
+          'vw-t0',
+          '',
+          'vw-t1',
+          '  |',
+          '  +- vw-t2',
+          '  |   |',
+          '  |   +- vw-t3',
+          '  |   +- vw-t5',
+          '  |     ',
+          '  +- vw-t4',
+          '    ',
+          '',
+        ].join('\n'),
+      );
+      await same('--tree', '--topological');
+      await same('--tree', '--metadata');
+      expect(await same('--from', 'vw-t1', '--tree')).toContain('  +- vw-t4');
+      await same('--current', '--tree');
+      await same('--from', 'vw-t1', '--descendants', '--name');
+      expect(await same('--current', '--name')).toBe('vw-t2\nvw-t4\n');
+      await same('--from', 'vw-t2', '--parent');
+      await same('--topological', '--parent');
+      await same();
+      // options virsh refuses together are refused before anything is asked, exit status 2
+      for (const bad of [
+        ['--tree', '--name'],
+        ['--tree', '--leaves'],
+        ['--tree', '--no-leaves'],
+        ['--tree', '--internal'],
+        ['--descendants'],
+        ['--from', 'vw-t1', '--current'],
+        ['--from', 'vw-t1', '--roots'],
+      ]) {
+        const r = await oursAt(uri(), 'snapshot-list', 'test', ...bad);
+        expect(r.code, bad.join(' ')).toBe(2);
+        expect(r.err, bad.join(' ')).toMatch(/^error: snapshot-list: --/);
+      }
+      const missing = await oursAt(uri(), 'snapshot-list', 'test', '--from', 'vw-none');
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain("no domain snapshot with matching name 'vw-none'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      virsh('snapshot-delete', 'test', 'vw-t1', '--children');
+      virsh('snapshot-delete', 'test', 'vw-t0');
+    }
+  });
+
+  it('list draws the same bytes as virsh', async () => {
+    const r = await oursAt(uri(), 'list', '--all');
+    expect(r.code).toBe(0);
+    expect(`${r.out}\n`).toBe(virsh('list', '--all'));
+  });
+
   it('net-destroy and net-start, as virsh words them', async () => {
     expect(await oursText('net-destroy', 'default')).toBe('Network default destroyed');
     expect(virshFields('net-info', 'default').Active).toBe('no');

@@ -54,7 +54,7 @@ describe('read commands against a simulated host', () => {
     expect(r.stdout).toBe(
       [
         ' Id   Name   State',
-        '-------------------',
+        '-----------------------',
         ' 1    vm1    running',
         ' -    off1   shut off',
         '',

@@ -265,7 +265,7 @@ describe('domain renderings', () => {
     ).toBe(
       [
         ' Id   Name   State',
-        '-------------------',
+        '-----------------------',
         ' 1    web    running',
         ' -    db     shut off',
       ].join('\n'),

@@ -16,6 +16,7 @@ import {
   formatLatency,
   formatRate,
   table,
+  tree,
 } from '../../../src/cli/format.js';
 import {
   bar,
@@ -57,6 +58,36 @@ describe('formatters', () => {
     expect(formatLatency(12.4)).toBe('12 ms');
   });
 
+  it("draws virsh's snapshot tree: roots, branches, the closing lines; nodes in a loop too", () => {
+    const n = (name: string, parent: string | null = null) => ({ name, parent });
+    // the layout virsh 9.0 prints for this tree (test/integration/cli-virsh.test.ts compares the two)
+    expect(
+      tree([n('r'), n('a'), n('b', 'a'), n('c', 'b'), n('d', 'c'), n('e', 'a'), n('f', 'e')]),
+    ).toBe(
+      [
+        'r',
+        '',
+        'a',
+        '  |',
+        '  +- b',
+        '  |   |',
+        '  |   +- c',
+        '  |       |',
+        '  |       +- d',
+        '  |         ',
+        '  +- e',
+        '      |',
+        '      +- f',
+        '        ',
+      ].join('\n'),
+    );
+    // a parent that is not listed makes a root; parents in a loop are still drawn, not dropped
+    expect(tree([n('x', 'gone'), n('p', 'q'), n('q', 'p')])).toBe(
+      ['x', '', 'p', '  |', '  +- q', '    '].join('\n'),
+    );
+    expect(tree([])).toBe('');
+  });
+
   it('draws a virsh-like table', () => {
     expect(
       table(
@@ -69,7 +100,7 @@ describe('formatters', () => {
     ).toBe(
       [
         ' Id   Name            State',
-        '----------------------------',
+        '--------------------------------',
         ' 1    vm1             running',
         ' -    a-longer-name   shut off',
       ].join('\n'),
