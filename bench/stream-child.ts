@@ -13,7 +13,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
+import type { RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { connect } from '../src/index.js';
+import { bareTransfer } from './lib/bare-stream.js';
+
+const MARK = 64 * 1024 * 1024;
 
 export interface ChildJob {
   readonly uri: string;
@@ -26,6 +30,8 @@ export interface ChildJob {
   readonly file: string;
   /** Bytes the stream must cover (data + holes). */
   readonly size: number;
+  /** The transfer over a bare socket instead of virtwire: Node's floor (bench/lib/bare-stream.ts). */
+  readonly bare?: boolean;
 }
 
 export interface ChildResult {
@@ -36,6 +42,23 @@ export interface ChildResult {
   readonly rssGrowth: number;
   /** CPU ms of the transfer per thread name (main thread "node", V8's GC/compiler helpers, libuv's pool). */
   readonly threads: Record<string, number>;
+  /** Where the time went, in ms from the call (see Phases). */
+  readonly phases?: Phases;
+}
+
+/**
+ * Phases of the timed region, ms from the opening call: the stream open
+ * (the call's reply), the first progress report (first data in the file /
+ * first block handed to the stream), every 64 MiB covered, the last byte
+ * covered, and the end (file written / finish confirmed).
+ */
+export interface Phases {
+  readonly open: number;
+  readonly first: number;
+  /** ms at which 64, 128, ... MiB were covered (the first report at or past each mark). */
+  readonly marks: number[];
+  readonly last: number;
+  readonly done: number;
 }
 
 /** utime + stime in ms of every thread of this process, by thread name (10 ms resolution). */
@@ -105,6 +128,7 @@ async function run(job: ChildJob): Promise<ChildResult> {
   try {
     const { pool } = await conn.remote.storagePoolLookupByName({ name: job.pool });
     const { vol } = await conn.remote.storageVolLookupByName({ pool, name: job.vol });
+    if (job.bare) return await bare(job, vol);
     // "5" resets the peak RSS to the current RSS (Linux >= 4.0)
     writeFileSync('/proc/self/clear_refs', '5');
     const before = vm();
@@ -116,12 +140,24 @@ async function run(job: ChildJob): Promise<ChildResult> {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let n: bigint;
+    let open = 0;
+    let first = -1;
+    let last = 0;
+    const marks: number[] = [];
+    const onProgress = (b: bigint): void => {
+      const now = performance.now() - t0;
+      if (first < 0) first = now;
+      if (b >= BigInt(job.size)) last = last || now;
+      while (b >= BigInt((marks.length + 1) * MARK)) marks.push(now);
+    };
     if (job.direction === 'download') {
       const s = await volumeDownload(conn, vol, { sparse: job.sparse });
-      n = await streamToFile(s, job.file);
+      open = performance.now() - t0;
+      n = await streamToFile(s, job.file, { onProgress });
     } else {
       const s = await volumeUpload(conn, vol, { sparse: job.sparse });
-      n = await streamFromFile(s, job.file);
+      open = performance.now() - t0;
+      n = await streamFromFile(s, job.file, { onProgress });
     }
     const cpu = process.cpuUsage(c0);
     const ms = performance.now() - t0;
@@ -141,10 +177,34 @@ async function run(job: ChildJob): Promise<ChildResult> {
       rssBefore,
       rssGrowth: Math.max(0, peak - rssBefore),
       threads,
+      phases: { open, first, marks, last, done: ms },
     };
   } finally {
     await conn.close();
   }
+}
+
+/** The same transfer over a bare socket (the virtwire connection only looked the volume up). */
+async function bare(job: ChildJob, vol: RemoteNonnullStorageVol): Promise<ChildResult> {
+  // host A's plain tcp listener, no authentication; CONNECT_OPEN names the URI without
+  // transport and host, as libvirt's client sends it
+  const u = new URL(job.uri);
+  if (!u.protocol.endsWith('+tcp:'))
+    throw new Error(`the bare floor needs a +tcp URI, not ${job.uri}`);
+  const name = `${u.protocol.replace(/\+tcp:$/, ':')}//${u.pathname}`;
+  const direction = job.direction === 'scan' ? 'download' : job.direction;
+  const r = await bareTransfer(
+    u.hostname,
+    Number(u.port || 16509),
+    name,
+    vol,
+    direction,
+    job.sparse,
+    job.file,
+  );
+  if (r.bytes !== job.size)
+    throw new Error(`the bare stream covered ${r.bytes} bytes, not ${job.size}`);
+  return { ms: r.ms, cpuMs: r.cpuMs, rssBefore: 0, rssGrowth: 0, threads: {} };
 }
 
 const job = JSON.parse(process.argv[2] ?? 'null') as ChildJob | null;

@@ -25,7 +25,12 @@
 // transfer (largest of the rounds; target within 64 MiB); libvirtd's CPU per GiB for each side
 // (the daemon's share of the two cores). Sparse uploads also get a floor, measured after each
 // virtwire transfer: a fresh process only reading the whole source (Node has no SEEK_DATA, virsh
-// reads the data extents only; see stream-child.ts' scanFile). Prints PASS/FAIL per target and
+// reads the data extents only; see stream-child.ts' scanFile); every other case gets Node's floor,
+// the same transfer over a bare socket in a fresh process (bench/lib/bare-stream.ts), after each
+// virtwire transfer. Beside them: virtwire's phases (stream open, first data, every 64 MiB, last
+// byte to done), libvirtd's minor faults per transfer for each side (its speed follows them, and
+// they change from one transfer to the next), with several sizes a fixed part + rate fit, and
+// for every case below 1.0x the reason those measurements give. Prints PASS/FAIL per target and
 // exits 0 whatever they say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { benchWithHosts } from '../scripts/lib/harness.js';
 import type { RemoteNonnullStoragePool } from '../src/generated/remote.js';
 import { type Connection, connect } from '../src/index.js';
-import type { ChildJob, ChildResult } from './stream-child.js';
+import type { ChildJob, ChildResult, Phases } from './stream-child.js';
 import { checkCopy, dataBytes, fillVolume, sparseLayout } from './stream-volumes.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -81,6 +86,8 @@ const PROFILE = opt('profile');
 const DENSE_TO = opt('dense-to') ?? 'null';
 if (DENSE_TO !== 'null' && DENSE_TO !== 'file') throw new Error(`bad --dense-to=${DENSE_TO}`);
 const TARGET_RATIO = 1.0;
+/** Progress marks of the phase timings (stream-child.ts reports one per 64 MiB). */
+const MARK = 64 * MiB;
 const RSS_BOUND = 64 * MiB;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const POOL = `bench-stream-${process.pid}`;
@@ -135,26 +142,46 @@ interface Sample {
   rss: number | null;
   /** libvirtd's CPU during the transfer (ms), null when /proc is unreadable. */
   daemonCpuMs: number | null;
+  /** libvirtd's minor page faults during the transfer (its fresh memory), null when unreadable. */
+  daemonFaults: number | null;
   /** virtwire: its CPU by thread name (ms), to tell JS from GC and libuv's file threads. */
   threads?: Record<string, number>;
   /** virtwire, sparse uploads: the floor, reading the whole source in a fresh process (ms, CPU ms). */
   scanMs?: number;
   scanCpuMs?: number;
+  /** virtwire, every case but sparse uploads: the same transfer over a bare socket (ms, CPU ms). */
+  bareMs?: number;
+  bareCpuMs?: number;
+  /** virtwire: where its time went (see stream-child.ts' Phases). */
+  phases?: Phases;
 }
 
 let daemonPid = 0;
-/** utime + stime (+ children's) of libvirtd in ms, from /proc (10 ms resolution). */
-function daemonCpu(): number | null {
+interface DaemonStat {
+  readonly cpuMs: number;
+  readonly minflt: number;
+}
+/** libvirtd's CPU (utime + stime + children's, ms, 10 ms resolution) and minor faults, from /proc. */
+function daemonStat(): DaemonStat | null {
   try {
     const f = readFileSync(`/proc/${daemonPid}/stat`, 'utf8');
     const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    // fields 14-17 of stat(5): utime stime cutime cstime, in clock ticks (100 Hz)
-    return (Number(v[11]) + Number(v[12]) + Number(v[13]) + Number(v[14])) * 10;
+    // fields 10 and 14-17 of stat(5): minflt; utime stime cutime cstime, in clock ticks (100 Hz)
+    return {
+      cpuMs: (Number(v[11]) + Number(v[12]) + Number(v[13]) + Number(v[14])) * 10,
+      minflt: Number(v[7]),
+    };
   } catch {
     return null;
   }
 }
-const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
+/** The daemon's CPU and faults between two daemonStat() readings. */
+function daemonDiff(a: DaemonStat | null, b: DaemonStat | null) {
+  return {
+    daemonCpuMs: a && b ? b.cpuMs - a.cpuMs : null,
+    daemonFaults: a && b ? b.minflt - a.minflt : null,
+  };
+}
 
 /**
  * Runs a process to its end without blocking the event loop: the bench's own
@@ -201,11 +228,11 @@ async function runVirsh(uri: string, args: string[]) {
 async function virshTransfer(uri: string, c: Case, vol: string, file: string): Promise<Sample> {
   const verb = c.direction === 'download' ? 'vol-download' : 'vol-upload';
   const args = [verb, '--pool', POOL, vol, file, ...(c.sparse ? ['--sparse'] : [])];
-  const d0 = daemonCpu();
+  const d0 = daemonStat();
   const t = await runVirsh(uri, args);
-  const daemonCpuMs = diff(d0, daemonCpu());
+  const daemon = daemonDiff(d0, daemonStat());
   const fixed = await runVirsh(uri, ['pool-info', POOL]);
-  return { ...t, fixedMs: fixed.ms, fixedCpuMs: fixed.cpuMs, daemonCpuMs };
+  return { ...t, fixedMs: fixed.ms, fixedCpuMs: fixed.cpuMs, ...daemon };
 }
 
 async function virtwireTransfer(
@@ -227,19 +254,31 @@ async function virtwireTransfer(
   // A directory per transfer: tsx's loader thread writes a profile too, and with one
   // --cpu-prof-name for both it overwrote the main thread's (the one with the transfer).
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tag)}`] : [];
-  const d0 = daemonCpu();
+  const d0 = daemonStat();
   const r = await run(process.execPath, [...prof, ...process.execArgv, CHILD, JSON.stringify(job)]);
-  const daemonCpuMs = diff(d0, daemonCpu());
+  const daemon = daemonDiff(d0, daemonStat());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
   const sample = {
     ms: out.ms,
     cpuMs: out.cpuMs,
     rss: out.rssGrowth,
-    daemonCpuMs,
+    ...daemon,
     threads: out.threads,
+    ...(out.phases ? { phases: out.phases } : {}),
   };
-  if (c.direction !== 'upload' || !c.sparse) return sample;
+  if (c.direction !== 'upload' || !c.sparse) {
+    // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts)
+    if (c.direction === 'upload') await freshUploadVolume(c.size);
+    const b = await run(process.execPath, [
+      ...process.execArgv,
+      CHILD,
+      JSON.stringify({ ...job, bare: true }),
+    ]);
+    if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
+    const floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
+    return { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
+  }
   const scan = await run(process.execPath, [
     ...process.execArgv,
     CHILD,
@@ -392,6 +431,11 @@ async function main(env: Record<string, string>): Promise<void> {
             .map(([t, ms]) => `${t} ${ms}`)
             .join(', ')})`,
       );
+      log(
+        `    libvirtd minor faults virsh ${v.daemonFaults ?? '?'} / virtwire ${w.daemonFaults ?? '?'}` +
+          (w.bareMs === undefined ? '' : `; bare socket ${w.bareMs.toFixed(0)} ms`),
+      );
+      if (w.phases) log(`    virtwire phases: ${phaseLine(w.phases)}`);
       if (round === 0) continue;
       r.virsh.push(v);
       r.virtwire.push(w);
@@ -403,6 +447,124 @@ async function main(env: Record<string, string>): Promise<void> {
 // ---------------------------------------------------------------------------
 // Report
 
+/** open, first progress, every 64 MiB mark, last byte, done: ms from the call. */
+function phaseLine(p: Phases): string {
+  const f = (x: number) => x.toFixed(0);
+  const step = Math.ceil(p.marks.length / 16); // at most 16 marks on the line
+  const marks = p.marks.filter((_, i) => (i + 1) % step === 0);
+  return (
+    `open ${f(p.open)}, first ${f(p.first)}, per ${(step * MARK) / MiB} MiB ${marks.map(f).join(' ')}, ` +
+    `last ${f(p.last)}, done ${f(p.done)} ms`
+  );
+}
+
+interface Row {
+  readonly ratio: number;
+  readonly sizeBytes: number;
+  readonly scanMs: number | null;
+  readonly scanCpuMs: number | null;
+  readonly virshCpuMs: number | null;
+  readonly bare: { ms: number; ratio: number; virtwireShare: number } | null;
+  readonly daemonCpuMs: { virsh: number | null; virtwire: number | null };
+  readonly sameMode: { rounds: number; of: number; ratio: number | null };
+}
+
+/** Why a case is below the target, from what was measured beside it in the same rounds. */
+function reason(r: Row): string {
+  const d = r.daemonCpuMs;
+  const daemonMore =
+    d.virsh !== null && d.virtwire !== null && d.virtwire > d.virsh * 1.15
+      ? `; libvirtd spent ${((d.virtwire / d.virsh - 1) * 100).toFixed(0)}% more CPU on virtwire's transfers`
+      : '';
+  const m = r.sameMode;
+  const mode =
+    m.rounds < m.of
+      ? `; in ${m.of - m.rounds} of ${m.of} rounds libvirtd faulted in fresh memory very differently ` +
+        `for the two sides (per round above), and its speed with it` +
+        (m.ratio === null
+          ? ''
+          : `: the ${m.rounds} rounds where it did not give ${m.ratio.toFixed(2)}x`)
+      : '';
+  return because(r, daemonMore) + mode;
+}
+
+function because(r: Row, daemonMore: string): string {
+  if (r.scanMs !== null && r.scanCpuMs !== null && r.virshCpuMs !== null) {
+    return (
+      `without SEEK_DATA the whole source is read (holes too): that read alone costs ` +
+      `${((r.scanCpuMs / r.virshCpuMs) * 100).toFixed(0)}% of virsh net's CPU for its whole ` +
+      `transfer, and CPU is time on two cores shared with the daemon${daemonMore}`
+    );
+  }
+  if (r.bare && r.bare.ratio < TARGET_RATIO) {
+    return `Node's floor itself is at ${r.bare.ratio.toFixed(2)}x virsh net in these rounds${daemonMore}`;
+  }
+  if (r.bare) {
+    return (
+      `virtwire is at ${(r.bare.virtwireShare * 100).toFixed(0)}% of Node's floor, which reaches ` +
+      `${r.bare.ratio.toFixed(2)}x: the client's own cost${daemonMore}`
+    );
+  }
+  return `no floor measured${daemonMore}`;
+}
+
+/**
+ * libvirtd's speed follows how much fresh memory it faults in, which changes
+ * from one transfer to the next whoever the client is (a 256 MiB sparse
+ * download: 62 faults and ~100 ms, or 27,758 and ~480 ms). Rounds where the
+ * daemon faulted alike for both sides (within 10%) compare the clients; the
+ * ratio over those alone, and how many rounds that is.
+ */
+function sameMode(virsh: Sample[], virtwire: Sample[], net: number[]) {
+  const alike = virsh.flatMap((v, i) => {
+    const a = v.daemonFaults;
+    const b = virtwire[i]!.daemonFaults;
+    if (a === null || b === null) return [];
+    return Math.abs(a - b) <= 0.1 * Math.max(a, b, 1) ? [net[i]! / virtwire[i]!.ms] : [];
+  });
+  return { rounds: alike.length, of: virsh.length, ratio: alike.length ? median(alike) : null };
+}
+
+/** Least squares of ms over MiB: [fixed ms, MiB/s]. */
+function linearFit(points: readonly (readonly [number, number])[]): [number, number] | null {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  const slope = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  return [my - slope * mx, 1000 / slope];
+}
+
+/** With two sizes or more of a case: each side's time as a fixed part plus a rate, fitted over every round. */
+function fits(results: CaseResult[]): string[] {
+  const out: string[] = [];
+  const kinds = [
+    ...new Set(results.map((r) => `${r.c.direction} ${r.c.sparse ? 'sparse' : 'dense'}`)),
+  ];
+  for (const kind of kinds) {
+    const rs = results.filter(
+      (r) => `${r.c.direction} ${r.c.sparse ? 'sparse' : 'dense'}` === kind,
+    );
+    if (new Set(rs.map((r) => r.c.size)).size < 2) continue;
+    const pts = (pick: (r: CaseResult) => number[]) =>
+      rs.flatMap((r) => pick(r).map((ms) => [r.c.size / MiB, ms] as const));
+    const sides: [string, (r: CaseResult) => number[]][] = [
+      ['virsh net', (r) => r.virsh.map((s) => s.ms - s.fixedMs!)],
+      ['virtwire', (r) => r.virtwire.map((s) => s.ms)],
+    ];
+    if (rs.every((r) => r.virtwire.every((s) => s.bareMs !== undefined))) {
+      sides.push(['bare socket', (r) => r.virtwire.map((s) => s.bareMs!)]);
+    }
+    const parts = sides.map(([name, pick]) => {
+      const f = linearFit(pts(pick));
+      return f ? `${name} ${f[0].toFixed(0)} ms + ${f[1].toFixed(0)} MiB/s` : `${name} ?`;
+    });
+    out.push(`  ${kind}: fixed part + rate, fitted over every size and round: ${parts.join('; ')}`);
+  }
+  return out;
+}
+
 function report(results: CaseResult[], virshVersion: string, load0: number): void {
   const rows = results.map(({ c, virsh, virtwire }) => {
     const net = virsh.map((s) => Math.max(1, s.ms - s.fixedMs!));
@@ -412,6 +574,10 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     const vwCpu = median(virtwire.map((s) => s.cpuMs!));
     const daemon = (xs: Sample[]) => {
       const d = xs.map((s) => s.daemonCpuMs).filter((x): x is number => x !== null);
+      return d.length ? median(d) : null;
+    };
+    const faults = (xs: Sample[]) => {
+      const d = xs.map((s) => s.daemonFaults).filter((x): x is number => x !== null);
       return d.length ? median(d) : null;
     };
     const rssGrowth = Math.max(...virtwire.map((s) => s.rss!));
@@ -442,6 +608,32 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
         : null,
       scanCpuMs: virtwire.every((s) => s.scanCpuMs !== undefined)
         ? median(virtwire.map((s) => s.scanCpuMs!))
+        : null,
+      // Node's floor in the same rounds: virsh net / bare, and bare / virtwire (median per round)
+      bare: virtwire.every((s) => s.bareMs !== undefined)
+        ? {
+            ms: median(virtwire.map((s) => s.bareMs!)),
+            ratio: median(virtwire.map((s, i) => net[i]! / s.bareMs!)),
+            virtwireShare: median(virtwire.map((s) => s.bareMs! / s.ms)),
+          }
+        : null,
+      daemonFaults: { virsh: faults(virsh), virtwire: faults(virtwire) },
+      sameMode: sameMode(virsh, virtwire, net),
+      phases: virtwire.every((s) => s.phases)
+        ? {
+            open: median(virtwire.map((s) => s.phases!.open)),
+            first: median(virtwire.map((s) => s.phases!.first)),
+            firstMark: median(virtwire.map((s) => s.phases!.marks[0] ?? s.phases!.last)),
+            rest:
+              c.size > MARK
+                ? median(
+                    virtwire.map(
+                      (s) => (s.phases!.last - (s.phases!.marks[0] ?? 0)) / (c.size / MARK - 1),
+                    ),
+                  )
+                : null,
+            tail: median(virtwire.map((s) => s.phases!.done - s.phases!.last)),
+          }
         : null,
       samples: { virsh, virtwire },
     };
@@ -509,7 +701,33 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
           `${perGiB(r.virshCpuMs, r.sizeBytes)} for its whole transfer`,
       );
     }
+    const p = r.phases;
+    if (p) {
+      log(
+        `  ${r.name}: virtwire's phases (median ms from the call): stream open ${p.open.toFixed(0)}, ` +
+          `first data ${p.first.toFixed(0)}, first 64 MiB ${p.firstMark.toFixed(0)}` +
+          (p.rest === null ? '' : `, then ${p.rest.toFixed(0)} per 64 MiB`) +
+          `, last byte to done ${p.tail.toFixed(0)}`,
+      );
+    }
+    if (r.bare) {
+      log(
+        `  ${r.name}: Node's floor, a bare socket in a fresh process (no decoding, nothing ` +
+          `written): ${mibps(r.sizeBytes, r.bare.ms)} MiB/s, ${r.bare.ratio.toFixed(2)}x virsh net; ` +
+          `virtwire at ${(r.bare.virtwireShare * 100).toFixed(0)}% of it`,
+      );
+    }
+    const f = r.daemonFaults;
+    if (f.virsh !== null && f.virtwire !== null) {
+      log(
+        `  ${r.name}: libvirtd's minor faults per MiB virsh ${(f.virsh / (r.sizeBytes / MiB)).toFixed(0)} / ` +
+          `virtwire ${(f.virtwire / (r.sizeBytes / MiB)).toFixed(0)} (fresh memory it touched; ` +
+          `per round virsh/virtwire ${r.samples.virsh.map((v, i) => `${v.daemonFaults}/${r.samples.virtwire[i]!.daemonFaults}`).join(' ')})`,
+      );
+    }
+    if (!r.ratioPass) log(`  ${r.name}: below ${TARGET_RATIO}x: ${reason(r)}`);
   }
+  for (const line of fits(results)) log(line);
   const all = (k: 'ratioPass' | 'cpuPass' | 'rssPass') => rows.every((r) => r[k] === true);
   log('');
   log(`target throughput >= ${TARGET_RATIO}x virsh net in every case: ${pf(all('ratioPass'))}`);
