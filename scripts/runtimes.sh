@@ -152,7 +152,8 @@ run_suites() {
   (cd "$REPO" && VIRTWIRE_EXPECT_RUNTIME=$r $(vitest_argv "$r") run --project unit "${skip[@]}" \
     --reporter=dot --reporter=json --outputFile.json="$log.json") || rc=1
   # the machine's node reads the report (any runtime would; this one is always there)
-  counts=$(node "$REPO/scripts/lib/vitest-counts.mjs" "$log.json" unit | head -n 1) || rc=1
+  node "$REPO/scripts/lib/vitest-counts.mjs" "$log.json" unit >"$log.counts" || rc=1
+  counts=$(head -n 1 "$log.counts")
   say "$r ($(version_of "$r")): the demo, from the built package"
   local demo=ok
   case $r in
@@ -175,10 +176,12 @@ run_suites() {
   if [ -n "${VIRTWIRE_RUNTIMES_REPORTS:-}" ]; then
     mkdir -p "$VIRTWIRE_RUNTIMES_REPORTS" && cp "$log.json" "$VIRTWIRE_RUNTIMES_REPORTS/$r.json" || true
   fi
-  rm -f "$log" "$log.json" "$log.demo"
   # the demo's own outcome: a failed test above must not read as a failed demo
   [ "$demo" = ok ] && [ "$user" = ok ] || rc=1
   echo "RESULT $r $(version_of "$r"): ${counts#unit: }, demo $demo$([ -n "${VW_CONSUMER:-}" ] && echo ", package $user")"
+  # which tests failed, with their first error line: the summary keeps them (RESULT+ lines)
+  sed -n '/^  FAILED /,$s/^/RESULT+ /p' "$log.counts"
+  rm -f "$log" "$log.json" "$log.demo" "$log.counts"
   return $rc
 }
 
@@ -216,6 +219,7 @@ matrix_lane() {
     tier=supported
     is_supported "$r" || tier="preview, not failing CI"
     echo "$(sed -n 's/^RESULT //p' "$dir/$r.log") ($(elapsed "$t0")s; $tier)" >"$dir/$r.sum"
+    sed -n 's/^RESULT+ /  /p' "$dir/$r.log" >>"$dir/$r.sum"
   done
 }
 
@@ -247,9 +251,9 @@ cmd_matrix() {
     echo
     say "=== $r"
     if grep -Eq "^RESULT $r .* 0 failed, 0 skipped, demo ok, package ok$" "$dir/$r.log"; then
-      grep -v '^RESULT ' "$dir/$r.log" | tail -n 12
+      grep -v '^RESULT' "$dir/$r.log" | tail -n 12
     else
-      grep -v '^RESULT ' "$dir/$r.log" || true # all of it: the failures are somewhere in there
+      grep -v '^RESULT' "$dir/$r.log" || true # all of it: the failures are somewhere in there
       if is_supported "$r"; then rc=1; fi
     fi
     summary+=("$(cat "$dir/$r.sum")")

@@ -42,6 +42,28 @@ const line = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skippe
 console.log(`${label}: ${line(total)}${broken ? ` (${broken} files failed to run)` : ''}`);
 const gens = [...perGen.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 for (const g of gens) console.log(`  ${g}: ${line(perGen.get(g))}`);
+// The summary at the end of CI is often all that is kept of a run: name what failed there, with
+// the first line of its error, so a red run can be acted on without the whole log.
+const oneLine = (text) => {
+  const first = String(text ?? '')
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .find((l) => l.trim() !== '');
+  return (first ?? '').trim().slice(0, 300);
+};
+const root = process.cwd();
+for (const suite of report.testResults ?? []) {
+  const where = String(suite.name ?? '').replace(`${root}/`, '');
+  const failed = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
+  if (suite.status === 'failed' && failed.length === 0) {
+    console.log(`  FAILED ${where}: ${oneLine(suite.message) || 'the file failed to run'}`);
+  }
+  for (const t of failed) {
+    const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
+    console.log(`  FAILED ${where} > ${name}`);
+    console.log(`    ${oneLine(t.failureMessages?.[0])}`);
+  }
+}
 // a run that ran nothing proves nothing
 const ran = total.passed + total.failed + total.skipped;
 process.exit(ran === 0 || total.failed > 0 || total.skipped > 0 ? 1 : 0);
