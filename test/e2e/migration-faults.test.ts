@@ -161,6 +161,8 @@ describe('the destination daemon killed during a migration', () => {
     // the restarted daemon found the guest's QEMU still running and pulling pages from A's: in
     // libvirt 9.0 the migration goes on between the two QEMUs without either daemon
     expect(e.destinationState).toMatchObject({ state: 'running', reason: 'postcopy' });
+    // so the error says to wait for it, not to resume (a resume is refused while QEMU migrates)
+    expect(e.message).toMatch(/still runs the guest in post-copy/);
     // and completes there: B reports it migrated and A lets its paused copy go
     const t0 = Date.now();
     while (Date.now() - t0 < 120_000) {
@@ -180,6 +182,8 @@ describe('the destination daemon killed during a migration', () => {
     const err = await done;
     expect(err).toBeInstanceOf(PostcopyFailedError);
     expect((err as PostcopyFailedError).sourceState?.state).toBe('paused');
+    // B's daemon came back without the guest: the error advises a resume, which says it is lost
+    expect((err as PostcopyFailedError).message).toMatch(/postcopyResume: true/);
     await b.whenOpen({ timeoutMs: 30_000 });
     // the restarted daemon found no QEMU for the incoming guest and dropped it
     expect(await stateOn(b)).toBe('absent');
