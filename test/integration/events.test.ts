@@ -454,30 +454,34 @@ describe.each(generations())('every event a daemon can be made to send: $label',
       const sub = conn.events.domain('tray_change', { domain: dom });
       await sub.ready;
       // VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_DEVICE_MODIFY_FORCE. Without FORCE, QEMU only asks
-      // the guest to open a tray it holds locked, and the tray opens when the guest agrees: the
-      // BIOS of a guest just reset (the first test here resets it) can hold it locked for
-      // seconds on a loaded machine, and this guest has no CD-ROM driver to agree, so libvirt
-      // then fails the change ("Tray of device 'ide0-1-0' is not open"). FORCE opens it as
-      // `virsh change-media --force` does; QEMU reports the open and the close all the same.
-      // Even forced, libvirt 9.0 can ask QEMU to remove the medium before the tray has opened
-      // and fails the same way (seen once in a CI run); the tray is open by then, and the same
-      // change made again goes through. With CI's runtime matrix beside it, 11.3 refused five
-      // times a second apart: the change is asked again for up to 30 s.
+      // the guest to open a tray it holds locked, and the tray opens when the guest agrees; this
+      // guest has no CD-ROM driver to agree. FORCE opens it as `virsh change-media --force` does.
+      // With the vCPU paused: libvirt opens the tray, then asks QEMU to remove the medium, and a
+      // running guest's firmware (looking for something to boot) can load the tray again in
+      // between, so QEMU refuses the removal ("Tray of device 'ide0-1-0' is not open"). On a
+      // loaded machine that happened on every attempt for 30 s (a CI run, libvirt 9.0, twice).
+      // QEMU reports the open and the close all the same while the vCPU is paused.
       const change = () =>
         conn.remote.domainUpdateDeviceFlags({
           dom: dom.wire,
           xml: `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${iso}'/><target dev='hdc' bus='ide'/><readonly/></disk>`,
           flags: 1 | 4,
         });
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          await change();
-          break;
-        } catch (err) {
-          if (!(err instanceof RemoteError) || Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 1000));
+      await dom.suspend();
+      try {
+        // still asked again, for up to 30 s, should a refusal come anyway
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          try {
+            await change();
+            break;
+          } catch (err) {
+            if (!(err instanceof RemoteError) || Date.now() > deadline) throw err;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
         }
+      } finally {
+        await dom.resume();
       }
       // VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN = 0, _CLOSE = 1
       const evs = await take(sub, 2);
