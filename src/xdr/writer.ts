@@ -225,6 +225,22 @@ export class XdrWriter {
   }
 
   /**
+   * Room for `n` bytes at the cursor, which stays: returns the cursor as an
+   * offset in `raw` and `data`, for an encoder that writes through a cursor of
+   * its own and hands it back with moveTo(). Bytes it writes past the cursor
+   * it hands back are never part of the message.
+   */
+  room(n: number): number {
+    if (this.at + n > this.bytes.length) this.grow(n);
+    return this.at;
+  }
+
+  /** Moves the cursor to `p`, an offset in `raw` at or after what room() or claim() returned. */
+  moveTo(p: number): void {
+    this.at = p;
+  }
+
+  /**
    * A DataView of the whole buffer, at the offsets claim() returns: what the
    * `*At` writes take. Valid until the next claim or write, which may grow the
    * buffer. Generated encoders read it once per run and pass it on: a view in a
