@@ -346,7 +346,7 @@ export function encodeAdminTypedParam(w: XdrWriter, v: AdminTypedParam): void {
 }
 
 export function encodeEachAdminTypedParam(w: XdrWriter, a: AdminTypedParam[]): void {
-  let p = w.room(76);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -468,7 +468,7 @@ export function encodeEachAdminTypedParam(w: XdrWriter, a: AdminTypedParam[]): v
       }
       w.moveTo(p);
       encodeAdminTypedParam(w, v);
-      p = w.room(76);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -544,7 +544,7 @@ export function encodeAdminNonnullServer(w: XdrWriter, v: AdminNonnullServer): v
 }
 
 export function encodeEachAdminNonnullServer(w: XdrWriter, a: AdminNonnullServer[]): void {
-  let p = w.room(36);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -573,7 +573,7 @@ export function encodeEachAdminNonnullServer(w: XdrWriter, a: AdminNonnullServer
       }
       w.moveTo(p);
       encodeAdminNonnullServer(w, v);
-      p = w.room(36);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -638,7 +638,7 @@ export function encodeAdminNonnullClient(w: XdrWriter, v: AdminNonnullClient): v
 }
 
 export function encodeEachAdminNonnullClient(w: XdrWriter, a: AdminNonnullClient[]): void {
-  let p = w.room(56);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -685,7 +685,7 @@ export function encodeEachAdminNonnullClient(w: XdrWriter, a: AdminNonnullClient
       }
       w.moveTo(p);
       encodeAdminNonnullClient(w, v);
-      p = w.room(56);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }

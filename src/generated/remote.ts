@@ -397,7 +397,7 @@ export function encodeRemoteNonnullDomain(w: XdrWriter, v: RemoteNonnullDomain):
 }
 
 export function encodeEachRemoteNonnullDomain(w: XdrWriter, a: RemoteNonnullDomain[]): void {
-  let p = w.room(56);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -439,7 +439,7 @@ export function encodeEachRemoteNonnullDomain(w: XdrWriter, a: RemoteNonnullDoma
       }
       w.moveTo(p);
       encodeRemoteNonnullDomain(w, v);
-      p = w.room(56);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -527,7 +527,7 @@ export function encodeRemoteNonnullNetwork(w: XdrWriter, v: RemoteNonnullNetwork
 }
 
 export function encodeEachRemoteNonnullNetwork(w: XdrWriter, a: RemoteNonnullNetwork[]): void {
-  let p = w.room(52);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -564,7 +564,7 @@ export function encodeEachRemoteNonnullNetwork(w: XdrWriter, a: RemoteNonnullNet
       }
       w.moveTo(p);
       encodeRemoteNonnullNetwork(w, v);
-      p = w.room(52);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -620,7 +620,7 @@ export function encodeRemoteNonnullNetworkPort(w: XdrWriter, v: RemoteNonnullNet
 }
 
 export function encodeEachRemoteNonnullNetworkPort(w: XdrWriter, a: RemoteNonnullNetworkPort[]): void {
-  let p = w.room(68);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -668,7 +668,7 @@ export function encodeEachRemoteNonnullNetworkPort(w: XdrWriter, a: RemoteNonnul
       }
       w.moveTo(p);
       encodeRemoteNonnullNetworkPort(w, v);
-      p = w.room(68);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -753,7 +753,7 @@ export function encodeRemoteNonnullNwfilter(w: XdrWriter, v: RemoteNonnullNwfilt
 }
 
 export function encodeEachRemoteNonnullNwfilter(w: XdrWriter, a: RemoteNonnullNwfilter[]): void {
-  let p = w.room(52);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -790,7 +790,7 @@ export function encodeEachRemoteNonnullNwfilter(w: XdrWriter, a: RemoteNonnullNw
       }
       w.moveTo(p);
       encodeRemoteNonnullNwfilter(w, v);
-      p = w.room(52);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -894,7 +894,7 @@ export function encodeRemoteNonnullNwfilterBinding(w: XdrWriter, v: RemoteNonnul
 }
 
 export function encodeEachRemoteNonnullNwfilterBinding(w: XdrWriter, a: RemoteNonnullNwfilterBinding[]): void {
-  let p = w.room(72);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -936,7 +936,7 @@ export function encodeEachRemoteNonnullNwfilterBinding(w: XdrWriter, a: RemoteNo
       }
       w.moveTo(p);
       encodeRemoteNonnullNwfilterBinding(w, v);
-      p = w.room(72);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1040,7 +1040,7 @@ export function encodeRemoteNonnullInterface(w: XdrWriter, v: RemoteNonnullInter
 }
 
 export function encodeEachRemoteNonnullInterface(w: XdrWriter, a: RemoteNonnullInterface[]): void {
-  let p = w.room(72);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1082,7 +1082,7 @@ export function encodeEachRemoteNonnullInterface(w: XdrWriter, a: RemoteNonnullI
       }
       w.moveTo(p);
       encodeRemoteNonnullInterface(w, v);
-      p = w.room(72);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1167,7 +1167,7 @@ export function encodeRemoteNonnullStoragePool(w: XdrWriter, v: RemoteNonnullSto
 }
 
 export function encodeEachRemoteNonnullStoragePool(w: XdrWriter, a: RemoteNonnullStoragePool[]): void {
-  let p = w.room(52);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1204,7 +1204,7 @@ export function encodeEachRemoteNonnullStoragePool(w: XdrWriter, a: RemoteNonnul
       }
       w.moveTo(p);
       encodeRemoteNonnullStoragePool(w, v);
-      p = w.room(52);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1336,7 +1336,7 @@ export function encodeRemoteNonnullStorageVol(w: XdrWriter, v: RemoteNonnullStor
 }
 
 export function encodeEachRemoteNonnullStorageVol(w: XdrWriter, a: RemoteNonnullStorageVol[]): void {
-  let p = w.room(108);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1391,7 +1391,7 @@ export function encodeEachRemoteNonnullStorageVol(w: XdrWriter, a: RemoteNonnull
       }
       w.moveTo(p);
       encodeRemoteNonnullStorageVol(w, v);
-      p = w.room(108);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1470,7 +1470,7 @@ export function encodeRemoteNonnullNodeDevice(w: XdrWriter, v: RemoteNonnullNode
 }
 
 export function encodeEachRemoteNonnullNodeDevice(w: XdrWriter, a: RemoteNonnullNodeDevice[]): void {
-  let p = w.room(36);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1499,7 +1499,7 @@ export function encodeEachRemoteNonnullNodeDevice(w: XdrWriter, a: RemoteNonnull
       }
       w.moveTo(p);
       encodeRemoteNonnullNodeDevice(w, v);
-      p = w.room(36);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1584,7 +1584,7 @@ export function encodeRemoteNonnullSecret(w: XdrWriter, v: RemoteNonnullSecret):
 }
 
 export function encodeEachRemoteNonnullSecret(w: XdrWriter, a: RemoteNonnullSecret[]): void {
-  let p = w.room(56);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1627,7 +1627,7 @@ export function encodeEachRemoteNonnullSecret(w: XdrWriter, a: RemoteNonnullSecr
       }
       w.moveTo(p);
       encodeRemoteNonnullSecret(w, v);
-      p = w.room(56);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1710,7 +1710,7 @@ export function encodeRemoteNonnullDomainCheckpoint(w: XdrWriter, v: RemoteNonnu
 }
 
 export function encodeEachRemoteNonnullDomainCheckpoint(w: XdrWriter, a: RemoteNonnullDomainCheckpoint[]): void {
-  let p = w.room(92);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1768,7 +1768,7 @@ export function encodeEachRemoteNonnullDomainCheckpoint(w: XdrWriter, a: RemoteN
       }
       w.moveTo(p);
       encodeRemoteNonnullDomainCheckpoint(w, v);
-      p = w.room(92);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -1848,7 +1848,7 @@ export function encodeRemoteNonnullDomainSnapshot(w: XdrWriter, v: RemoteNonnull
 }
 
 export function encodeEachRemoteNonnullDomainSnapshot(w: XdrWriter, a: RemoteNonnullDomainSnapshot[]): void {
-  let p = w.room(92);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -1906,7 +1906,7 @@ export function encodeEachRemoteNonnullDomainSnapshot(w: XdrWriter, a: RemoteNon
       }
       w.moveTo(p);
       encodeRemoteNonnullDomainSnapshot(w, v);
-      p = w.room(92);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -2527,7 +2527,7 @@ export function encodeRemoteVcpuInfo(w: XdrWriter, v: RemoteVcpuInfo): void {
 }
 
 export function encodeEachRemoteVcpuInfo(w: XdrWriter, a: RemoteVcpuInfo[]): void {
-  let p = w.room(20);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -2563,7 +2563,7 @@ export function encodeEachRemoteVcpuInfo(w: XdrWriter, a: RemoteVcpuInfo[]): voi
       }
       w.moveTo(p);
       encodeRemoteVcpuInfo(w, v);
-      p = w.room(20);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -2821,7 +2821,7 @@ export function encodeRemoteTypedParam(w: XdrWriter, v: RemoteTypedParam): void 
 }
 
 export function encodeEachRemoteTypedParam(w: XdrWriter, a: RemoteTypedParam[]): void {
-  let p = w.room(76);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -2943,7 +2943,7 @@ export function encodeEachRemoteTypedParam(w: XdrWriter, a: RemoteTypedParam[]):
       }
       w.moveTo(p);
       encodeRemoteTypedParam(w, v);
-      p = w.room(76);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -3028,7 +3028,7 @@ export function encodeRemoteNodeGetCpuStats(w: XdrWriter, v: RemoteNodeGetCpuSta
 }
 
 export function encodeEachRemoteNodeGetCpuStats(w: XdrWriter, a: RemoteNodeGetCpuStats[]): void {
-  let p = w.room(44);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -3062,7 +3062,7 @@ export function encodeEachRemoteNodeGetCpuStats(w: XdrWriter, a: RemoteNodeGetCp
       }
       w.moveTo(p);
       encodeRemoteNodeGetCpuStats(w, v);
-      p = w.room(44);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -3147,7 +3147,7 @@ export function encodeRemoteNodeGetMemoryStats(w: XdrWriter, v: RemoteNodeGetMem
 }
 
 export function encodeEachRemoteNodeGetMemoryStats(w: XdrWriter, a: RemoteNodeGetMemoryStats[]): void {
-  let p = w.room(44);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -3181,7 +3181,7 @@ export function encodeEachRemoteNodeGetMemoryStats(w: XdrWriter, a: RemoteNodeGe
       }
       w.moveTo(p);
       encodeRemoteNodeGetMemoryStats(w, v);
-      p = w.room(44);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -3266,7 +3266,7 @@ export function encodeRemoteDomainDiskError(w: XdrWriter, v: RemoteDomainDiskErr
 }
 
 export function encodeEachRemoteDomainDiskError(w: XdrWriter, a: RemoteDomainDiskError[]): void {
-  let p = w.room(40);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -3300,7 +3300,7 @@ export function encodeEachRemoteDomainDiskError(w: XdrWriter, a: RemoteDomainDis
       }
       w.moveTo(p);
       encodeRemoteDomainDiskError(w, v);
-      p = w.room(40);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -6308,7 +6308,7 @@ export function encodeRemoteDomainMemoryStat(w: XdrWriter, v: RemoteDomainMemory
 }
 
 export function encodeEachRemoteDomainMemoryStat(w: XdrWriter, a: RemoteDomainMemoryStat[]): void {
-  let p = w.room(12);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -6334,7 +6334,7 @@ export function encodeEachRemoteDomainMemoryStat(w: XdrWriter, a: RemoteDomainMe
       }
       w.moveTo(p);
       encodeRemoteDomainMemoryStat(w, v);
-      p = w.room(12);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -24731,7 +24731,7 @@ export function encodeRemoteDomainEventGraphicsIdentity(w: XdrWriter, v: RemoteD
 }
 
 export function encodeEachRemoteDomainEventGraphicsIdentity(w: XdrWriter, a: RemoteDomainEventGraphicsIdentity[]): void {
-  let p = w.room(72);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -24773,7 +24773,7 @@ export function encodeEachRemoteDomainEventGraphicsIdentity(w: XdrWriter, a: Rem
       }
       w.moveTo(p);
       encodeRemoteDomainEventGraphicsIdentity(w, v);
-      p = w.room(72);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }
@@ -33821,7 +33821,7 @@ export function encodeRemoteDomainIpAddr(w: XdrWriter, v: RemoteDomainIpAddr): v
 }
 
 export function encodeEachRemoteDomainIpAddr(w: XdrWriter, a: RemoteDomainIpAddr[]): void {
-  let p = w.room(44);
+  let p = w.cursor;
   let b = w.raw;
   let dv = w.data;
   let i = 0;
@@ -33861,7 +33861,7 @@ export function encodeEachRemoteDomainIpAddr(w: XdrWriter, a: RemoteDomainIpAddr
       }
       w.moveTo(p);
       encodeRemoteDomainIpAddr(w, v);
-      p = w.room(44);
+      p = w.cursor;
       b = w.raw;
       dv = w.data;
     }

@@ -225,17 +225,16 @@ export class XdrWriter {
   }
 
   /**
-   * Room for `n` bytes at the cursor, which stays: returns the cursor as an
-   * offset in `raw` and `data`, for an encoder that writes through a cursor of
-   * its own and hands it back with moveTo(). Bytes it writes past the cursor
-   * it hands back are never part of the message.
+   * The cursor as an offset in `raw` and `data`, for an encoder that writes
+   * through a cursor of its own, checks for room against `raw.length` itself
+   * and hands the cursor back with moveTo(). Bytes it writes past the cursor it
+   * hands back are never part of the message.
    */
-  room(n: number): number {
-    if (this.at + n > this.bytes.length) this.grow(n);
+  get cursor(): number {
     return this.at;
   }
 
-  /** Moves the cursor to `p`, an offset in `raw` at or after what room() or claim() returned. */
+  /** Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or claim() gave. */
   moveTo(p: number): void {
     this.at = p;
   }

@@ -79,6 +79,16 @@ describe('arrays written in their short form', () => {
     }
   });
 
+  it('grow the buffer only when the message does not fit', () => {
+    const ds = domains.filter((d) => d.name.length <= 8 && /^[ -~]*$/.test(d.name));
+    const size = referenceDomains(ds, 0).length;
+    const w = new XdrWriter(size); // room for exactly this message
+    const buffer = w.raw;
+    encodeRemoteConnectListAllDomainsRet(w, { domains: ds, ret: 0 });
+    expect(w.pos).toBe(size);
+    expect(w.raw).toBe(buffer); // no short form's worth of room asked for past the end
+  });
+
   it('give the element encoders’ bytes for typed parameters of every arm', () => {
     const params: RemoteTypedParam[] = [
       { field: 'i', value: { type: 1, i: -5 } },
