@@ -17,6 +17,8 @@
 #   scripts/test-hosts.sh down-polkit # stop host P's libvirtd, polkitd and D-Bus (by PID); `down` too
 #   scripts/test-hosts.sh kill-daemon A|B    # SIGKILL that host's libvirtd (its QEMU guests live on)
 #   scripts/test-hosts.sh restart-daemon A|B # start it again after kill-daemon (it finds its guests)
+#   scripts/test-hosts.sh kill-guest A|B NAME # SIGKILL the QEMU of guest NAME on that host (with
+#                                            # kill-daemon: the host is lost, not just its daemon)
 #   scripts/test-hosts.sh stop-daemon A|B    # SIGSTOP it (frozen: connections stay up, nothing answers)
 #   scripts/test-hosts.sh cont-daemon A|B    # SIGCONT it
 #
@@ -994,6 +996,26 @@ cmd_kill_daemon() {
   say "host $h: libvirtd $p killed (SIGKILL); its guests keep running"
 }
 
+cmd_kill_guest() {
+  local h=${1:-} name=${2:-} f p i
+  fault_host "$h"
+  [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || die "which guest? a domain name, got '$name'"
+  f=$DIR/$h/run/qemu/$name.pid
+  p=$(read_pid "$f")
+  [ -n "$p" ] || die "host $h has no QEMU pid file for guest $name ($f)"
+  case $(readlink "/proc/$p/exe" 2>/dev/null) in
+  */qemu-system-*) ;;
+  *) die "process $p of $f is not a running QEMU" ;;
+  esac
+  kill -KILL "$p"
+  for i in $(seq 50); do
+    alive "$p" || break
+    sleep 0.1
+  done
+  alive "$p" && die "QEMU $p of guest $name on host $h survived SIGKILL"
+  say "host $h: QEMU $p of guest $name killed (SIGKILL)"
+}
+
 cmd_restart_daemon() {
   local h=${1:-} t0 old p
   fault_host "$h"
@@ -1046,10 +1068,11 @@ down-polkit) cmd_down_polkit ;;
 env-polkit) cmd_env_polkit ;;
 kill-daemon) cmd_kill_daemon "${2:-}" ;;
 restart-daemon) cmd_restart_daemon "${2:-}" ;;
+kill-guest) cmd_kill_guest "${2:-}" "${3:-}" ;;
 stop-daemon) cmd_signal_daemon STOP "${2:-}" ;;
 cont-daemon) cmd_signal_daemon CONT "${2:-}" ;;
 *)
-  echo "usage: $0 install|up|down|status|env|up-gen|down-gen|status-gen|roots-gen|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit|kill-daemon|restart-daemon|stop-daemon|cont-daemon [A|B]" >&2
+  echo "usage: $0 install|up|down|status|env|up-gen|down-gen|status-gen|roots-gen|up-sasl|down-sasl|env-sasl|up-polkit|down-polkit|env-polkit|kill-daemon|restart-daemon|stop-daemon|cont-daemon [A|B] | kill-guest A|B NAME" >&2
   exit 2
   ;;
 esac

@@ -1,4 +1,5 @@
-// Pass counts from a vitest JSON report, in total and per libvirt generation:
+// Pass counts from a vitest JSON report, in total and per libvirt generation, and the tests that
+// failed or passed only on a retry:
 //   node scripts/lib/vitest-counts.mjs REPORT.json LABEL
 // prints "LABEL: N passed, N failed, N skipped" and, for tests whose titles name a
 // generation (describe.each(generations()) puts "libvirt X.Y.Z / QEMU ..." in them), one line
@@ -38,15 +39,20 @@ const broken = (report.testResults ?? []).filter(
 ).length;
 total.failed += broken;
 
+const retried = (report.testResults ?? [])
+  .flatMap((s) => s.assertionResults ?? [])
+  .filter((t) => t.status === 'passed' && (t.failureMessages ?? []).length > 0).length;
 const line = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
-console.log(`${label}: ${line(total)}${broken ? ` (${broken} files failed to run)` : ''}`);
+console.log(
+  `${label}: ${line(total)}${broken ? ` (${broken} files failed to run)` : ''}${retried ? ` (${retried} passed on retry, named below)` : ''}`,
+);
 const gens = [...perGen.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 for (const g of gens) console.log(`  ${g}: ${line(perGen.get(g))}`);
 // The summary at the end of CI is often all that is kept of a run: name what failed there, with
 // the first line of its error, so a red run can be acted on without the whole log.
 const oneLine = (text) => {
   const first = String(text ?? '')
-    .replace(/\x1b\[[0-9;]*m/g, '')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
     .split('\n')
     .find((l) => l.trim() !== '');
   return (first ?? '').trim().slice(0, 300);
@@ -62,6 +68,16 @@ for (const suite of report.testResults ?? []) {
     const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
     console.log(`  FAILED ${where} > ${name}`);
     console.log(`    ${oneLine(t.failureMessages?.[0])}`);
+  }
+  // A test that passed on its retry (the real-daemon projects retry once, vitest.config.ts) keeps
+  // the errors of the attempts that failed: it is named here, so a flake is seen and fixed rather
+  // than hidden by the retry.
+  for (const t of suite.assertionResults ?? []) {
+    if (t.status !== 'passed' || (t.failureMessages ?? []).length === 0) continue;
+    const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
+    const n = t.failureMessages.length;
+    console.log(`  PASSED ON RETRY (${n} failed attempt${n === 1 ? '' : 's'}) ${where} > ${name}`);
+    console.log(`    ${oneLine(t.failureMessages[0])}`);
   }
 }
 // a run that ran nothing proves nothing

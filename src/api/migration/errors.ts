@@ -46,19 +46,20 @@ export class PostcopyFailedError extends MigrationError {
 
 /**
  * A post-copy resume (`postcopyResume: true`) whose destination no longer
- * knows the incoming domain: its Prepare answers VIR_ERR_NO_DOMAIN. libvirt
- * 9.0 does this after the destination daemon restarts during post-copy (it
- * does not keep the half-migrated guest across a restart), so there is
- * nothing to resume; the source keeps its guest paused (postcopy failed) and
- * the guest's memory is no longer whole on either side. `cause` is the
- * destination's RemoteError.
+ * knows the incoming domain: its Prepare answers VIR_ERR_NO_DOMAIN. A
+ * restarted destination daemon keeps an incoming guest only when it had
+ * recorded the switch and the guest's QEMU is still there; when the
+ * destination host was lost (its QEMU too), or its daemon died before it
+ * recorded the switch, there is nothing to resume. The source keeps its guest
+ * paused (postcopy failed) and the guest's memory is no longer whole on
+ * either side. `cause` is the destination's RemoteError.
  */
 export class PostcopyResumeLostError extends MigrationError {
   override name = 'PostcopyResumeLostError';
   constructor(domain: string, cause: Error, confirmError?: Error) {
     super(
       'prepare',
-      `cannot resume the post-copy migration of ${domain}: the destination no longer has the incoming domain (${cause.message}); its daemon forgot it, typically after a restart, and the source keeps the guest paused${confirmError ? `; confirm on the source also failed: ${confirmError.message}` : ''}`,
+      `cannot resume the post-copy migration of ${domain}: the destination no longer has the incoming domain (${cause.message}); its daemon forgot it (the guest's QEMU there is gone, or the daemon restarted before it recorded the switch), and the source keeps the guest paused${confirmError ? `; confirm on the source also failed: ${confirmError.message}` : ''}`,
       confirmError ? { cause, confirmError } : { cause },
     );
   }

@@ -198,3 +198,15 @@ export async function interrupted(
     { cause },
   );
 }
+
+/**
+ * What to do after a link loss in post-copy, by what the destination said. A destination that
+ * still runs the guest in post-copy (its daemon came back and found its QEMU pulling pages, as
+ * libvirt 9.0 does after a daemon restart) finishes the migration between the two QEMUs; a
+ * resume is refused while it does ("QEMU reports migration is still running").
+ */
+export function postcopyAdvice(destination: DomainState | null): string {
+  if (destination?.state === 'running' && destination.reason === 'postcopy')
+    return 'the destination still runs the guest in post-copy, so its QEMU goes on pulling memory from the source: wait for the destination to report running/migrated; resume with migrate(dest, { postcopy: true, postcopyResume: true }) only if either side turns postcopy_failed';
+  return 'recover with migrate(dest, { postcopy: true, postcopyResume: true }) once both daemons answer';
+}

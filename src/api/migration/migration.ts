@@ -17,7 +17,7 @@ import { type DomainEvent, type EventGap, isEventGap, type Subscription } from '
 import type { MigrationConnection, MigrationDomain } from './contract.js';
 import { asError, MigrationError, type MigrationPhase, PostcopyFailedError } from './errors.js';
 import type { SampleFigures } from './figures.js';
-import { interrupted, LinkWatch, linkEnded } from './interruption.js';
+import { interrupted, LinkWatch, linkEnded, postcopyAdvice } from './interruption.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
 import { errorRecord, failureOutcome, sameHost, sideState, sideStateText } from './outcome.js';
@@ -699,8 +699,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     );
     if (!this.postcopyStarted) return report;
     return new PostcopyFailedError(
-      `post-copy migration of ${this.domain.name} failed after the switch: ${report.message}; ` +
-        'recover with migrate(dest, { postcopy: true, postcopyResume: true }) once both daemons answer',
+      `post-copy migration of ${this.domain.name} failed after the switch: ${report.message}; ${postcopyAdvice(report.destinationState)}`,
       report.sourceState,
       report.destinationState,
       { cause: report },

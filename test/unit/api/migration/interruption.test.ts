@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { postcopyAdvice } from '../../../../src/api/migration/interruption.js';
 import {
   type AnyConnection,
   connect,
@@ -144,5 +145,37 @@ describe('a migration whose link ends', () => {
     expect(err).toBeInstanceOf(PostcopyFailedError);
     expect((err as Error).message).toMatch(/destination's connection ended/);
     expect(a.calls).not.toContain('DOMAIN_ABORT_JOB');
+  });
+
+  it('supervised destination back after the switch: both sides asked, and the advice follows what the destination says', async () => {
+    const { ca, cb, cutB } = await hosts(true);
+    const dom = await ca.lookupDomain('vm');
+    const m = dom.migrate(cb, { live: true, postcopy: true, postcopyBandwidth: 5 });
+    await transferring(m);
+    await m.startPostCopy();
+    cutB();
+    const err = (await m.done.then(
+      () => null,
+      (e: unknown) => e,
+    )) as PostcopyFailedError;
+    expect(err).toBeInstanceOf(PostcopyFailedError);
+    // both sides were asked, and the advice is the one for what the destination said
+    expect(err.destinationState).not.toBeNull();
+    expect(err.sourceState).not.toBeNull();
+    expect(err.message.endsWith(`; ${postcopyAdvice(err.destinationState)}`)).toBe(true);
+  });
+
+  it('a destination still running the guest in post-copy (its daemon restarted, its QEMU alive) is waited for, not resumed', () => {
+    const running = { state: 'running', reason: 'postcopy', stateCode: 1, reasonCode: 10 } as const;
+    expect(postcopyAdvice(running)).toMatch(/still runs the guest in post-copy/);
+    expect(postcopyAdvice(running)).toMatch(/wait for the destination to report running\/migrated/);
+    const failed = {
+      state: 'paused',
+      reason: 'postcopy_failed',
+      stateCode: 3,
+      reasonCode: 13,
+    } as const;
+    expect(postcopyAdvice(failed)).toMatch(/^recover with migrate/);
+    expect(postcopyAdvice(null)).toMatch(/^recover with migrate/);
   });
 });
