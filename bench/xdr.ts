@@ -443,11 +443,17 @@ if (JSON_OUT) {
   for (const n of notes) log(`note: ${n}`);
   log('');
   log(`target: virtwire >= ${TARGET} of the floor on every row: ${pass ? 'PASS' : 'FAIL'}`);
+  /** The share lost against 1 (a ratio of ops/s), e.g. 0.93 -> "7%"; a gain reads "none (+3%)". */
+  const pct = (ratio: number): string =>
+    ratio >= 1 ? `none (+${Math.round((ratio - 1) * 100)}%)` : `${Math.round((1 - ratio) * 100)}%`;
   for (const r of rows.filter((x) => !x.pass)) {
+    // Both shares are measured in this run: what the checks cost the floor, and
+    // what virtwire's code costs beyond them (vs floor ~ checked/floor x vs checked).
+    const own = `virtwire's own code costs ${pct(r.vsChecked)} of the checked floor on top`;
     const why =
       r.checksPrice < TARGET
-        ? `the checks a correct codec must keep already bring the floor down to ${r.checksPrice.toFixed(2)} of itself (checked floor), so no such codec reaches ${TARGET} here`
-        : `the checked floor reaches ${r.checksPrice.toFixed(2)} of the floor, so the gap is virtwire's own`;
+        ? `the checks a correct codec must keep already bring the floor down to ${r.checksPrice.toFixed(2)} of itself (checked floor), so no such codec reaches ${TARGET} here; ${own}`
+        : `the checks cost ${pct(r.checksPrice)} of the floor (checked floor ${r.checksPrice.toFixed(2)}) and ${own}`;
     log(
       `  ${r.message} ${r.op}: ${r.vsFloor.toFixed(2)} of the floor, ${r.vsChecked.toFixed(2)} of the checked floor; ${why}`,
     );

@@ -7,44 +7,18 @@ import type {
   UnionDef,
   Value,
 } from './ast.js';
+import { eachName, enumCheck, fixedPrimSize, ShortForms } from './emit-each.js';
+import { emitProgram, type ProgramSpec } from './emit-program.js';
 import { shortString, stringThenRoom } from './emit-string.js';
 import type { Module, SymbolTable } from './model.js';
-import { camelCase, pascalCase, stripPrefix } from './names.js';
+import { camelCase, pascalCase } from './names.js';
 
 /** Bumped when the emitted code changes shape, so generated headers say which generator wrote them. */
-export const GENERATOR_VERSION = '3';
+export const GENERATOR_VERSION = '4';
 
 const XDR_UNBOUNDED = 0xffffffff;
 
-/** Annotations of one procedure, as kept in protocol/procedures.json. */
-export interface ProcedureAnnotations {
-  readonly number: number;
-  readonly generate?: string;
-  readonly acl?: readonly string[];
-  readonly aclfilter?: readonly string[];
-  readonly priority?: string;
-  readonly readstream?: number;
-  readonly writestream?: number;
-  readonly sparseflag?: string;
-}
-
-/** Describes the RPC program a module defines, if it defines one. */
-export interface ProgramSpec {
-  /** e.g. `remote`; names the table export `remoteProgram`. */
-  readonly id: string;
-  /** Prefix of the procedure enum members, e.g. `REMOTE_PROC_`. */
-  readonly procPrefix: string;
-  /** Prefix of the argument structs, e.g. `remote_`. */
-  readonly structPrefix: string;
-  /** Names of the consts holding the program number and version. */
-  readonly programConst: string;
-  readonly versionConst: string;
-  /** The enum listing the procedures. */
-  readonly procEnum: string;
-  /** Its procedures are one-way MESSAGEs that get no reply (keepalive's PING and PONG). */
-  readonly oneWay?: boolean;
-  readonly annotations: Readonly<Record<string, ProcedureAnnotations>>;
-}
+export type { ProcedureAnnotations, ProgramSpec } from './emit-program.js';
 
 export interface EmitOptions {
   readonly module: Module;
@@ -148,6 +122,7 @@ export function emitModule(opts: EmitOptions): string {
   };
 
   // ---- codec statements --------------------------------------------------
+  const puts = new ShortForms(symbols);
   // Statements are built as lines; `depth` keeps loop variables distinct.
   const decodeInto = (
     d0: Declaration,
@@ -264,6 +239,11 @@ export function emitModule(opts: EmitOptions): string {
         out.push('{', `const ${a} = ${expr};`);
         if (d.form === 'fixed') out.push(`w.checkFixed(arrayLength(${a}), ${num(d.size!)});`);
         else out.push(`w.writeLength(arrayLength(${a}), ${d.size ? num(d.size) : XDR_UNBOUNDED});`);
+        const el = symbols.unalias(single);
+        if (el.type.kind === 'named' && puts.has(el.type.name)) {
+          out.push(`${useFn(eachName(el.type.name), el.type.name)}(w, ${a});`, '}');
+          return;
+        }
         out.push(`for (let ${i} = 0; ${i} < ${a}.length; ${i}++) {`);
         if (top) out.push(`ix = ${i};`);
         encodeFrom(single, `${a}[${i}]!`, out, depth + 1, false);
@@ -377,6 +357,10 @@ export function emitModule(opts: EmitOptions): string {
     body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
     body.push(`let at = '';`, 'let ix = -1;', 'try {', ...markArrays(enc));
     body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    if (puts.has(def.name)) {
+      usesXdrError = true;
+      body.push(...puts.emitEach(def, T));
+    }
 
     const dec: string[] = [];
     const vars: string[] = [];
@@ -501,6 +485,10 @@ export function emitModule(opts: EmitOptions): string {
     body.push(`export function ${encName(def.name)}(w: XdrWriter, v: ${T}): void {`);
     body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...markArrays(enc));
     body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
+    if (puts.has(def.name)) {
+      usesXdrError = true;
+      body.push(...puts.emitEach(def, T));
+    }
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
     body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...dec);
     body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
@@ -635,23 +623,6 @@ function readPrim(p: string): string {
   throw new Error(`no reader for ${p}`);
 }
 
-/** Bytes of a fixed-size primitive the writer has an `*At` call for; 0 for the others. */
-function fixedPrimSize(p: string): number {
-  switch (p) {
-    case 'int':
-    case 'uint':
-    case 'float':
-    case 'bool':
-      return 4;
-    case 'hyper':
-    case 'uhyper':
-    case 'double':
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 function writePrim(p: string): string {
   switch (p) {
     case 'int':
@@ -670,93 +641,4 @@ function writePrim(p: string): string {
       return 'w.writeBool';
   }
   throw new Error(`no writer for ${p}`);
-}
-
-/** A cheap membership test for enum values: a range when contiguous, else comparisons. */
-function enumCheck(values: readonly number[], v: string): string {
-  const sorted = [...new Set(values)].sort((a, b) => a - b);
-  const lo = sorted[0]!;
-  const hi = sorted[sorted.length - 1]!;
-  if (hi - lo + 1 === sorted.length) return `${v} >= ${lo} && ${v} <= ${hi} && (${v} | 0) === ${v}`;
-  return sorted.map((x) => `${v} === ${x}`).join(' || ');
-}
-
-function emitProgram(
-  p: ProgramSpec,
-  mod: Module,
-  symbols: SymbolTable,
-  body: string[],
-  useType: (name: string) => string,
-  useFn: (fn: string, name: string) => string,
-): void {
-  const procEnum = mod.spec.definitions.find((d) => d.kind === 'enum' && d.name === p.procEnum);
-  if (procEnum?.kind !== 'enum') throw new Error(`${mod.id}: no enum ${p.procEnum}`);
-  const program = symbols.resolve({ ref: p.programConst });
-  const version = symbols.resolve({ ref: p.versionConst });
-  const codec = (name: string): string => {
-    if (!symbols.has(name)) return 'null';
-    const T = useType(name);
-    return `{ name: '${name}', encode: ${useFn(`encode${T}`, name)}, decode: ${useFn(`decode${T}`, name)} } satisfies Codec<${T}>`;
-  };
-
-  // Message types from virnet.x's virNetMessageType, resolved now so that a call needs no lookup.
-  const CALL = symbols.resolve({ ref: 'VIR_NET_CALL' });
-  const MESSAGE = symbols.resolve({ ref: 'VIR_NET_MESSAGE' });
-  const rows: string[] = [];
-  const events: string[] = [];
-  const methods: string[] = [];
-  for (const m of procEnum.members) {
-    const name = stripPrefix(m.name, p.procPrefix);
-    const number = symbols.resolve(m.value);
-    const ann = p.annotations[m.name];
-    if (!ann) throw new Error(`${m.name} has no entry in procedures.json`);
-    if (ann.number !== number)
-      throw new Error(`${m.name}: procedures.json says ${ann.number}, .x says ${number}`);
-    const base = `${p.structPrefix}${name.toLowerCase()}`;
-    const msg = symbols.has(`${base}_msg`) ? `${base}_msg` : null;
-    const args = symbols.has(`${base}_args`) ? `${base}_args` : null;
-    const ret = symbols.has(`${base}_ret`) ? `${base}_ret` : null;
-    const method = camelCase(name);
-    const stream =
-      ann.readstream !== undefined ? "'read'" : ann.writestream !== undefined ? "'write'" : 'null';
-    const priority = ann.priority === 'high' ? "'high'" : "'low'";
-    const acl = `[${(ann.acl ?? []).map((a) => `'${a}'`).join(', ')}]`;
-    const type = msg !== null || p.oneWay ? MESSAGE : CALL;
-    rows.push(
-      `  { program: programId, name: '${name}', number: ${number}, label: '${p.id}.${name}', type: ${type}, ` +
-        `method: '${method}', args: ${codec(args ?? msg ?? '')}, ret: ${codec(ret ?? '')}, ` +
-        `event: ${msg !== null}, priority: ${priority}, stream: ${stream}, sparseFlag: ${ann.sparseflag ? `'${ann.sparseflag}'` : 'null'}, acl: ${acl} },`,
-    );
-    if (msg) events.push(`  { name: '${name}', number: ${number}, payload: ${codec(msg)} },`);
-    const a = args ? useType(args) : 'undefined';
-    const r = ret ? useType(ret) : 'undefined';
-    if (!msg)
-      methods.push(`  /** \`${m.name}\` (${number}) */`, `  ${method}: [args: ${a}, ret: ${r}];`);
-  }
-  const P = pascalCase(p.id);
-  body.push(`/** Argument and result types of every ${p.id} procedure, by method name. */`);
-  body.push(`export interface ${P}Methods {`, ...methods, '}', '');
-  body.push(
-    `/** The ${p.id} program's identity, shared by the call descriptors of its procedures. */`,
-  );
-  body.push(
-    `const programId: ProgramId = { name: '${p.id}', program: ${program}, version: ${version} };`,
-    '',
-  );
-  body.push(
-    `/** The ${p.id} program: number, version and every procedure with its call descriptor and codecs. */`,
-  );
-  body.push(`export const ${p.id}Program: ProgramInfo = {`);
-  body.push(
-    `  name: '${p.id}',`,
-    `  program: ${program},`,
-    `  version: ${version},`,
-    '  procedures: [',
-  );
-  body.push(...rows.map((r) => `  ${r}`), '  ],', '};', '');
-  body.push(
-    `/** Events of the ${p.id} program: procedures the server sends as MESSAGE, with their payloads. */`,
-  );
-  // a declared type, not the literal one: the public table's shape is EventInfo
-  body.push(`export const ${p.id}Events: readonly EventInfo[] = [`, ...events, '];', '');
 }

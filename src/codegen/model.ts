@@ -49,6 +49,11 @@ export class SymbolTable {
     return s;
   }
 
+  /** Every definition, in the order the modules and their files give them. */
+  all(): IterableIterator<Symbol> {
+    return this.defs.values();
+  }
+
   has(name: string): boolean {
     return this.defs.has(name);
   }

@@ -225,6 +225,21 @@ export class XdrWriter {
   }
 
   /**
+   * The cursor as an offset in `raw` and `data`, for an encoder that writes
+   * through a cursor of its own, checks for room against `raw.length` itself
+   * and hands the cursor back with moveTo(). Bytes it writes past the cursor it
+   * hands back are never part of the message.
+   */
+  get cursor(): number {
+    return this.at;
+  }
+
+  /** Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or claim() gave. */
+  moveTo(p: number): void {
+    this.at = p;
+  }
+
+  /**
    * A DataView of the whole buffer, at the offsets claim() returns: what the
    * `*At` writes take. Valid until the next claim or write, which may grow the
    * buffer. Generated encoders read it once per run and pass it on: a view in a
