@@ -119,7 +119,8 @@ describe('the destination daemon killed during a migration', () => {
 
   /**
    * Starts a post-copy migration of a fresh guest from A to B whose destination has switched: B
-   * runs the guest (running/postcopy) and pulls the rest of its memory from A at 1 MiB/s. Waiting
+   * runs the guest (running/postcopy) and pulls the rest of its memory from A at 3 MiB/s, which
+   * leaves about 15 s of post-copy: time for a kill, a restart and the report, but no more. Waiting
    * for B's own report, not only the source's, is what makes the cases below deterministic: killed
    * any earlier, B's daemon has not recorded the incoming guest as running and forgets it.
    */
@@ -130,7 +131,7 @@ describe('the destination daemon killed during a migration', () => {
       live: true,
       postcopy: true,
       bandwidth: 20,
-      postcopyBandwidth: 1,
+      postcopyBandwidth: 3,
       postcopyPolicy: 'after-precopy',
     });
     const done = outcome(m);
