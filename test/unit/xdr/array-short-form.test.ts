@@ -160,15 +160,3 @@ describe('arrays written in their short form', () => {
     expect(noArm.path).toBe('remote_domain_get_job_stats_ret.params[0].value.type');
   });
 });
-
-describe('XdrWriter.moveTo', () => {
-  it('takes an offset in the buffer and refuses any other, naming it', () => {
-    const w = new XdrWriter(16);
-    w.moveTo(8);
-    expect(w.cursor).toBe(8);
-    expect(() => w.moveTo(-1)).toThrow(RangeError);
-    expect(() => w.moveTo(w.raw.length + 1)).toThrow(/moveTo: 17 is not an offset/);
-    expect(() => w.moveTo(1.5)).toThrow(RangeError);
-    expect(w.cursor).toBe(8);
-  });
-});
