@@ -234,9 +234,26 @@ export class XdrWriter {
     return this.at;
   }
 
-  /** Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or claim() gave. */
+  /**
+   * Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or
+   * claim() gave. An offset that is not a whole number between the start of
+   * the current message and the end of the buffer throws an XdrError: any
+   * later write would land outside the message or the buffer.
+   */
   moveTo(p: number): void {
+    // Written so that NaN fails too; the message is built out of line to keep this inlinable.
+    if (!(p >= this.base && p <= this.bytes.length && (p | 0) === p)) this.failMove(p);
     this.at = p;
+  }
+
+  private failMove(p: unknown): never {
+    const what =
+      typeof p !== 'number' || !Number.isInteger(p)
+        ? 'is not a whole number'
+        : p < this.base
+          ? `is before the current message, which starts at ${this.base}`
+          : `is past the end of the buffer (${this.bytes.length} bytes)`;
+    throw new XdrError(`moveTo: cursor ${describe(p)} ${what}`, this.pos);
   }
 
   /**
