@@ -17,6 +17,20 @@ function describe(v: unknown): string {
 }
 
 /**
+ * Why moveTo() refuses `p` (the current message starts at `start` of a buffer
+ * of `end` bytes); outside the class, so the writer's declared shape stays as it was.
+ */
+function moveRefused(p: unknown, start: number, end: number, pos: number): never {
+  const what =
+    typeof p !== 'number' || !Number.isInteger(p)
+      ? 'is not a whole number'
+      : p < start
+        ? `is before the current message, which starts at ${start}`
+        : `is past the end of the buffer (${end} bytes)`;
+  throw new XdrError(`moveTo: cursor ${describe(p)} ${what}`, pos);
+}
+
+/**
  * Writes XDR into one growable buffer, reused between messages. `finish()`
  * hands out the bytes written, `reset()` starts the next message. Every value
  * is checked against its XDR type and declared bound before it is written.
@@ -242,18 +256,9 @@ export class XdrWriter {
    */
   moveTo(p: number): void {
     // Written so that NaN fails too; the message is built out of line to keep this inlinable.
-    if (!(p >= this.base && p <= this.bytes.length && (p | 0) === p)) this.failMove(p);
+    if (!(p >= this.base && p <= this.bytes.length && (p | 0) === p))
+      moveRefused(p, this.base, this.bytes.length, this.pos);
     this.at = p;
-  }
-
-  private failMove(p: unknown): never {
-    const what =
-      typeof p !== 'number' || !Number.isInteger(p)
-        ? 'is not a whole number'
-        : p < this.base
-          ? `is before the current message, which starts at ${this.base}`
-          : `is past the end of the buffer (${this.bytes.length} bytes)`;
-    throw new XdrError(`moveTo: cursor ${describe(p)} ${what}`, this.pos);
   }
 
   /**
