@@ -17,6 +17,20 @@ function describe(v: unknown): string {
 }
 
 /**
+ * Why moveTo() refuses `p` (the current message starts at `start` of a buffer
+ * of `end` bytes); outside the class, so the writer's declared shape stays as it was.
+ */
+function moveRefused(p: unknown, start: number, end: number, pos: number): never {
+  const what =
+    typeof p !== 'number' || !Number.isInteger(p)
+      ? 'is not a whole number'
+      : p < start
+        ? `is before the current message, which starts at ${start}`
+        : `is past the end of the buffer (${end} bytes)`;
+  throw new XdrError(`moveTo: cursor ${describe(p)} ${what}`, pos);
+}
+
+/**
  * Writes XDR into one growable buffer, reused between messages. `finish()`
  * hands out the bytes written, `reset()` starts the next message. Every value
  * is checked against its XDR type and declared bound before it is written.
@@ -234,8 +248,16 @@ export class XdrWriter {
     return this.at;
   }
 
-  /** Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or claim() gave. */
+  /**
+   * Moves the cursor to `p`, an offset in `raw` at or after what `cursor` or
+   * claim() gave. An offset that is not a whole number between the start of
+   * the current message and the end of the buffer throws an XdrError: any
+   * later write would land outside the message or the buffer.
+   */
   moveTo(p: number): void {
+    // Written so that NaN fails too; the message is built out of line to keep this inlinable.
+    if (!(p >= this.base && p <= this.bytes.length && (p | 0) === p))
+      moveRefused(p, this.base, this.bytes.length, this.pos);
     this.at = p;
   }
 

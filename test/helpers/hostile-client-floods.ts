@@ -232,8 +232,11 @@ export function floodScenarios(): Scenario[] {
         const ev = lifecycleEvent(7);
         await peer.flood(() => ev, { count: 200_000, respectBackpressure: true });
       },
-      // Peak counts the garbage of 200,000 decoded events; the queue itself stays at 1024.
-      { outcome: ['ok'], withinMs: 20_000, peakMiB: 128 },
+      // The queue stays at 1024 (checked above); the peak is the young generation's garbage,
+      // 16.5-17.7 MiB on Node 20 over 10 runs. When every event got a hidden class of its own
+      // (see domainEvent), the dead events reached the old generation and the peak, 87-119 MiB,
+      // was wherever V8 chose to run its next full GC: this bound catches that again.
+      { outcome: ['ok'], withinMs: 20_000, peakMiB: 48 },
     ),
     eventScenario(
       'a malformed event, then a call',
