@@ -52,7 +52,8 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
         );
         return;
       }
-      this.head++;
+      // the dropped item's slot lets go of it now, not at the next compaction
+      this.items[this.head++] = undefined as T;
       this.dropped++;
     }
     this.items.push(v);
