@@ -9,6 +9,7 @@
 //   npx tsx bench/xdr.ts --floor-cache=65536      # slots of the floor's decoding cache of strings (default 4096, virtwire's)
 //   npx tsx bench/xdr.ts --clock=wall             # elapsed time instead of this process's CPU time (the default)
 //   node --cpu-prof --import tsx bench/xdr.ts --only=decode --profile=virtwire   # one side only
+//   npx tsx bench/xdr.ts --aa         # A/A: the virtwire column times the floor a second time
 //
 // Both libraries get type definitions with exactly the same wire layout
 // (js-xdr's through its own config() DSL; bench/xdr-messages.ts). Two more
@@ -85,6 +86,12 @@ const PROFILE = (() => {
   }
   return v ?? null;
 })();
+/**
+ * `--aa`: an A/A run. The virtwire column times the floor's own code a second
+ * time, so "vs floor" compares identical work and any spread it shows (away
+ * from 1.00) is the measurement's, not a codec's.
+ */
+const AA = argv.includes('--aa');
 /** The target (#21): virtwire at no less than this share of the floor's ops/s, every row. */
 const TARGET = 0.9;
 
@@ -314,6 +321,7 @@ log(
 log(
   'encodings checked identical and round-tripped in both libraries, the floor and the checked floor before timing',
 );
+if (AA) log('A/A: the virtwire column is the floor timed a second time (identical work)');
 if (COLD) {
   log(
     `cold: each operation takes the next of ${cases.map((c) => c.variants).join(' / ')} variants of its message whose strings all differ (every string gets a ~k suffix), more distinct strings than virtwire's string cache and the floor's (${FLOOR_CACHE} slots) hold, so they miss`,
@@ -322,7 +330,7 @@ if (COLD) {
 for (const c of cases) {
   for (const op of ['encode', 'decode'] as const) {
     if (ONLY && !ONLY.test(`${c.name} ${op}`)) continue;
-    const sides = [c.ours[op], c.js[op], c.floor[op], c.checked[op]];
+    const sides = [AA ? c.floor[op] : c.ours[op], c.js[op], c.floor[op], c.checked[op]];
     if (PROFILE) {
       const fn = sides[SIDES.indexOf(PROFILE)]!;
       const ops = run(fn, ROUND_MS * ROUNDS, calibrate(fn));
@@ -391,6 +399,7 @@ if (JSON_OUT) {
         rounds: ROUNDS,
         warmupMs: WARMUP_MS,
         cold: COLD,
+        aa: AA,
         clock: CLOCK,
         floorStrings: FLOOR_STRINGS,
         statistic: 'median of rounds; ratio is the median of per-round ratios',
