@@ -12,8 +12,15 @@
 # GEN is a generation's key or its libvirt version, or `all` (the default):
 #   trixie     Debian 13               libvirt 11.3, QEMU 10.0   hosts C 127.0.0.11, D 127.0.0.12
 #   backports  Debian 13 + backports   libvirt 12.x, QEMU 11.x   hosts E 127.0.0.13, F 127.0.0.14
+#   spare      the machine's own       libvirt 9.0, QEMU 7.2     hosts G 127.0.0.15, H 127.0.0.16
 # (test-hosts.sh's A and B are generation `bookworm`; the versions above are those of the day the
 # roots were built: `env` reports what a root really holds.)
+# `spare` is not a generation of its own: it is a second pair of bookworm hosts, run from the
+# machine's own packages (no root to build), so that a test run can use bookworm hosts while
+# another run holds A and B (CI runs the cross-version migrations on it, beside the 9.0 suite).
+# `all` does not include it; `down` with no argument stops it too. Its `env` lines are its hosts'
+# and VIRTWIRE_GEN_SPARE_*; test/helpers/global-setup.ts puts G and H in A and B's place when
+# VIRTWIRE_BOOKWORM_HOSTS=G,H.
 #
 # Environment:
 #   VIRTWIRE_CACHE        machine cache for the roots and QEMU capabilities (/var/cache/virtwire)
@@ -47,23 +54,39 @@ UP_TIMEOUT=${VIRTWIRE_UP_TIMEOUT:-90}
 PORT=16509
 TLS_PORT=16514
 GENS=(trixie backports)
+SPARE=spare
 # Bumped whenever the way a root is built changes: a root with another stamp is rebuilt.
 RECIPE=1
 ROOT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
   python3-libvirt)
 
-gen_expected() { case $1 in trixie) echo 11.3.0 ;; backports) echo 12.9.0 ;; esac; }
-gen_hosts() { case $1 in trixie) echo "C D" ;; backports) echo "E F" ;; esac; }
-host_gen() { case $1 in C | D) echo trixie ;; E | F) echo backports ;; esac; }
-host_addr() { case $1 in C) echo 127.0.0.11 ;; D) echo 127.0.0.12 ;; E) echo 127.0.0.13 ;; F) echo 127.0.0.14 ;; esac; }
-host_uuid() { echo "7669727a-0000-4000-8000-00000000000$(tr CDEF cdef <<<"$1")"; }
+gen_expected() { case $1 in trixie) echo 11.3.0 ;; backports) echo 12.9.0 ;; spare) echo 9.0.0 ;; esac; }
+gen_hosts() { case $1 in trixie) echo "C D" ;; backports) echo "E F" ;; spare) echo "G H" ;; esac; }
+host_gen() { case $1 in C | D) echo trixie ;; E | F) echo backports ;; G | H) echo spare ;; esac; }
+host_addr() { case $1 in C) echo 127.0.0.11 ;; D) echo 127.0.0.12 ;; E) echo 127.0.0.13 ;; F) echo 127.0.0.14 ;; G) echo 127.0.0.15 ;; H) echo 127.0.0.16 ;; esac; }
+ALL_HOSTS=(C D E F G H)
+# A is ...0a and B ...0b (test-hosts.sh); C is ...0c, and so on: G is ...10
+host_uuid() { printf '7669727a-0000-4000-8000-%012x\n' $(($(printf '%d' "'$1") - 55)); }
 # after A's 49152-49183 and B's 49184-49215: 32 ports each
 host_mig_ports() {
   local i
   i=$(($(printf '%d' "'$1") - $(printf '%d' "'C")))
   echo "$((49216 + 32 * i)) $((49216 + 32 * i + 31))"
 }
-root_of() { echo "$CACHE/roots/$1"; }
+# the spare pair runs the machine's own libvirt: its root is /
+root_of() { if [ "$1" = "$SPARE" ]; then echo /; else echo "$CACHE/roots/$1"; fi; }
+# what a root holds: its stamp, or for the machine's own root, its packages
+root_version() { # root_version GEN libvirt|qemu
+  if [ "$1" = "$SPARE" ]; then
+    case $2 in
+    libvirt) pkg_upstream libvirt-daemon ;;
+    qemu) pkg_upstream qemu-system-x86 ;;
+    esac
+  else
+    stamp_get "$(root_of "$1")" "$2"
+  fi
+}
+pkg_upstream() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*$//'; }
 hdir() { echo "$GDIR/$1"; }
 host_sock() { echo "$GDIR/$1/run/libvirt-sock"; }
 tcp_uri() { echo "qemu+tcp://$(host_addr "$1")/system"; }
@@ -171,6 +194,10 @@ build_root() { # build_root GEN
 
 build_or_check() { # build_or_check GEN: a root stamped by this recipe, building it when missing
   local r
+  if [ "$1" = "$SPARE" ]; then
+    [ -x /usr/sbin/libvirtd ] || die "the spare pair runs the machine's libvirtd, which is missing: bash scripts/test-hosts.sh install"
+    return 0
+  fi
   r=$(root_of "$1")
   stamp_ok "$r" && return 0
   [ "$(id -u)" = 0 ] || die "the $1 root is missing and we are not root"
@@ -191,9 +218,16 @@ with_build_lock() {
 
 write_pki() { # a CA, one server certificate for every host address, one client certificate
   local p=$PKI_DIR ips="" h
-  [ -s "$p/client/clientcert.pem" ] && return 0
+  # a PKI made for another set of hosts (an older checkout's) is made again, unless a host uses it
+  if [ -s "$p/client/clientcert.pem" ]; then
+    [ "$(cat "$p/hosts" 2>/dev/null)" = "${ALL_HOSTS[*]}" ] && return 0
+    for h in "${ALL_HOSTS[@]}"; do
+      host_ours "$h" && die "the hosts' certificates do not name every host ($p); stop the hosts first: $0 down"
+    done
+    rm -rf "$p"
+  fi
   mkdir -p "$p"/{ca,server,client}
-  for h in C D E F; do ips+="ip_address = \"$(host_addr "$h")\""$'\n'; done
+  for h in "${ALL_HOSTS[@]}"; do ips+="ip_address = \"$(host_addr "$h")\""$'\n'; done
   certtool_quiet --generate-privkey --key-type=rsa --bits=2048 --outfile "$p/server/serverkey.pem"
   certtool_quiet --generate-privkey --key-type=rsa --bits=2048 --outfile "$p/client/clientkey.pem"
   mkca "$p/ca" "virtwire generations CA"
@@ -210,6 +244,7 @@ signing_key
 expiration_days = 3650"
   cp "$p/ca/cacert.pem" "$p/client/"
   chmod 600 "$p"/*/*key.pem
+  echo "${ALL_HOSTS[*]}" >"$p/hosts"
 }
 
 write_host() { # write_host HOST: fresh per-host state from the root's own configuration
@@ -222,6 +257,8 @@ write_host() { # write_host HOST: fresh per-host state from the root's own confi
   mkdir -p "$d"/{run,log,cache}
   cp -a "$r/etc/libvirt" "$d/etc"
   cp -a "$r/var/lib/libvirt" "$d/lib"
+  # no default network (the roots have none; the machine's own configuration may)
+  rm -f "$d"/etc/qemu/networks/autostart/default.xml "$d"/etc/qemu/networks/default.xml
   mkdir -p "$d/etc/pki"
   cp "$PKI_DIR/ca/cacert.pem" "$PKI_DIR/server/servercert.pem" "$PKI_DIR/server/serverkey.pem" "$d/etc/pki/"
   # Paths below are as the chrooted daemon sees them. Workers and request limits as A and B's,
@@ -372,21 +409,21 @@ stop_host() { # stop_host HOST: its guests through libvirt, then leftover QEMUs 
 # ---------------------------------------------------------------------------------------------
 # commands
 
-# gens_of ARG...: generation keys (`all`, keys, or libvirt versions such as 11.3)
+# gens_of ARG...: generation keys (`all`, keys, `spare`, or libvirt versions such as 11.3)
 gens_of() {
   local a g
   [ $# -gt 0 ] || set -- all
   for a in "$@"; do
     case $a in
     all | '') printf '%s\n' "${GENS[@]}" ;;
-    trixie | backports) echo "$a" ;;
+    trixie | backports | "$SPARE") echo "$a" ;;
     *)
       # a built root's own version, else the one the recipe gave when this was written
       for g in "${GENS[@]}"; do
         case $(stamp_get "$(root_of "$g")" libvirt || true):$(gen_expected "$g") in
         "$a":* | "$a".*:* | :"$a" | :"$a".*) echo "$g" ;;
         esac
-      done | grep . || die "no generation '$a' (known: ${GENS[*]}, or a built root's libvirt version)"
+      done | grep . || die "no generation '$a' (known: ${GENS[*]} $SPARE, or a built root's libvirt version)"
       ;;
     esac
   done | awk '!seen[$0]++'
@@ -420,6 +457,8 @@ cmd_up() {
 cmd_down() {
   local g h waits=() w
   [ -d "$GDIR" ] || return 0
+  # with no argument, every host this script may have started
+  [ $# -gt 0 ] || set -- all "$SPARE"
   for g in $(gens_of "$@"); do
     for h in $(gen_hosts "$g"); do
       stop_host "$h" &
@@ -428,7 +467,7 @@ cmd_down() {
   done
   for w in "${waits[@]}"; do wait "$w" || true; done
   # the PKI goes with the last host
-  compgen -G "$GDIR/[C-F]/launcher.pid" >/dev/null || rm -rf "$GDIR"
+  compgen -G "$GDIR/[C-H]/launcher.pid" >/dev/null || rm -rf "$GDIR"
   say "down: $(gens_of "$@" | xargs)"
 }
 
@@ -452,7 +491,7 @@ gen_is_up() { # every host of GEN was started and its daemon lives (no RPC: `env
 
 cmd_env() {
   local g h up=() d r G
-  for g in "${GENS[@]}"; do gen_is_up "$g" && up+=("$g"); done
+  for g in "${GENS[@]}" "$SPARE"; do gen_is_up "$g" && up+=("$g"); done
   emit VIRTWIRE_GEN_DIR "$GDIR"
   [ ${#up[@]} -gt 0 ] || return 0
   emit VIRTWIRE_GEN_PKI_CLIENT "$PKI_DIR/client"
@@ -460,8 +499,8 @@ cmd_env() {
     G=$(tr a-z A-Z <<<"$g")
     r=$(root_of "$g")
     emit "VIRTWIRE_GEN_${G}_HOSTS" "$(gen_hosts "$g")"
-    emit "VIRTWIRE_GEN_${G}_LIBVIRT" "$(stamp_get "$r" libvirt)"
-    emit "VIRTWIRE_GEN_${G}_QEMU" "$(stamp_get "$r" qemu)"
+    emit "VIRTWIRE_GEN_${G}_LIBVIRT" "$(root_version "$g" libvirt)"
+    emit "VIRTWIRE_GEN_${G}_QEMU" "$(root_version "$g" qemu)"
     emit "VIRTWIRE_GEN_${G}_ROOT" "$r"
     for h in $(gen_hosts "$g"); do
       d=$(hdir "$h")
@@ -511,7 +550,7 @@ roots | up | down | status | env | run)
   "cmd_$c" "$@"
   ;;
 *)
-  echo "usage: $0 roots|up|down|status|env [trixie|backports|VERSION|all ...] | run GEN CMD..." >&2
+  echo "usage: $0 roots|up|down|status|env [trixie|backports|spare|VERSION|all ...] | run GEN CMD..." >&2
   exit 2
   ;;
 esac

@@ -175,3 +175,34 @@ export function generationWanted(gen: Generation, request: string | undefined): 
   if (tokens.length === 0 || tokens.includes('all')) return true;
   return tokens.some((t) => t === gen.key || gen.libvirt === t || gen.libvirt.startsWith(`${t}.`));
 }
+
+/**
+ * Which pair of hosts plays the bookworm generation (libvirt 9.0), from
+ * VIRTWIRE_BOOKWORM_HOSTS: A and B (unset, the default), or the spare pair G
+ * and H (gen-hosts.sh `spare`), which a run uses while another holds A and B.
+ */
+export function bookwormPair(value: string | undefined): 'AB' | 'GH' {
+  const v = (value ?? '').replace(/[\s,]+/g, '').toUpperCase();
+  if (v === '' || v === 'AB') return 'AB';
+  if (v === 'GH') return 'GH';
+  throw new Error(
+    `VIRTWIRE_BOOKWORM_HOSTS=${value}: the bookworm generation runs on A,B (the default) or on G,H (the spare pair)`,
+  );
+}
+
+/**
+ * `env` as a run with VIRTWIRE_BOOKWORM_HOSTS=G,H sees it: the bookworm
+ * generation's hosts are the spare pair, and A and B's variables are gone, so
+ * that a test using A or B directly fails rather than race the run that holds them.
+ */
+export function bookwormOnSpare(env: Readonly<Record<string, string>>): Record<string, string> {
+  const spare = env['VIRTWIRE_GEN_SPARE_HOSTS'];
+  if (!spare)
+    throw new Error(
+      'VIRTWIRE_BOOKWORM_HOSTS=G,H, but test-hosts.sh env lists no spare hosts (up-gen spare)',
+    );
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (!/^VIRTWIRE_HOST_[AB]_/.test(k)) out[k] = v;
+  out['VIRTWIRE_GEN_BOOKWORM_HOSTS'] = spare;
+  return out;
+}

@@ -11,9 +11,17 @@
  * backports, or libvirt versions such as 9.0, 11.3, 12; default all): the
  * tests parameterised over generations see only those. A and B always come
  * up, since most test files use them directly.
+ *
+ * VIRTWIRE_BOOKWORM_HOSTS=G,H gives the bookworm generation (libvirt 9.0) the
+ * spare pair G and H (gen-hosts.sh `spare`: the machine's own libvirt, like A
+ * and B) instead of A and B, and hides A and B from the tests: a test that
+ * uses them directly then fails rather than race the run that holds them. CI
+ * runs the cross-version migrations so, beside the 9.0 suite on A and B.
  */
 import type { TestProject } from 'vitest/node';
 import {
+  bookwormOnSpare,
+  bookwormPair,
   GENERATION_KEYS,
   generationsFromEnv,
   generationWanted,
@@ -32,7 +40,14 @@ function fail(what: string, out: string): never {
 
 export default function setup(project: TestProject): () => void {
   const request = process.env['VIRTWIRE_GENERATIONS'];
-  const wasUp = harness('status').ok;
+  const pair = bookwormPair(process.env['VIRTWIRE_BOOKWORM_HOSTS']);
+  let spareStarted = false;
+  if (pair === 'GH' && !harness(['status-gen', 'spare']).ok) {
+    const up = harness(['up-gen', 'spare']);
+    if (!up.ok) fail('the spare bookworm hosts G and H', up.out);
+    spareStarted = true;
+  }
+  const wasUp = pair === 'GH' || harness('status').ok;
   if (!wasUp) {
     const up = harness('up');
     if (!up.ok) fail('hosts A and B', up.out);
@@ -52,13 +67,15 @@ export default function setup(project: TestProject): () => void {
     gensStarted = true;
   }
 
-  const env = parseHarnessEnv(harness('env').stdout);
+  const all = parseHarnessEnv(harness('env').stdout);
+  const env = pair === 'GH' ? bookwormOnSpare(all) : all;
   // a generation left up by an earlier run but not asked for is not the tests' to use
   for (const g of generationsFromEnv(env))
     if (!generationWanted(g, request)) delete env[`VIRTWIRE_GEN_${g.key.toUpperCase()}_HOSTS`];
   project.provide('hosts', env);
   return () => {
     if (gensStarted) harness(['down-gen', ...genArgs]);
+    if (spareStarted) harness(['down-gen', 'spare']);
     if (!wasUp) harness('down');
   };
 }

@@ -10,10 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { run } from '../../src/cli/program.js';
 import { virshTime } from '../../src/cli/virsh-more.js';
 import { type Connection, connect } from '../../src/index.js';
+import { runCli } from '../helpers/cli.js';
 import { generations, hostOf } from '../helpers/hosts.js';
 
 // virsh here is the 9.0 client (Debian bookworm's): it is compared on the daemons of its own
@@ -48,20 +47,11 @@ function virshColumn(...args: string[]): string[][] {
     .filter((r) => r[0] !== '');
 }
 /** virtwire in-process against `at`: exit status, stdout, stderr. */
-async function oursAt(
+function oursAt(
   at: string,
   ...args: string[]
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (out += s), isTTY: false },
-    stderr: { write: (s: string) => (err += s), isTTY: false },
-    env: {},
-    interrupt: { on: () => () => {} },
-  };
-  const code = await run(['-c', at, ...args], io);
-  return { code, out, err };
+  return runCli(['-c', at, ...args]);
 }
 /** virtwire's --json on the test driver, which must succeed with nothing on stderr. */
 async function ours(...args: string[]): Promise<unknown> {

@@ -8,25 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRAMS, prepareArgs, resolveProcedure } from '../../../src/cli/call.js';
 import { describeProcedure } from '../../../src/cli/call-command.js';
 import { exampleValue } from '../../../src/cli/call-types.js';
-import type { CliIo } from '../../../src/cli/context.js';
 import { toJsonValue } from '../../../src/cli/json.js';
-import { run } from '../../../src/cli/program.js';
 import { xdrTypes } from '../../../src/generated/xdr-types.js';
 import { Simulator } from '../../../src/testing/index.js';
 import { XdrWriter } from '../../../src/xdr/writer.js';
+import { runCli } from '../../helpers/cli.js';
 
 /** The CLI run in this process (the same code as the binary), its exit code and output. */
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s), isTTY: false },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    env: {},
-    interrupt: { on: () => () => {} },
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
+  const r = await runCli(argv);
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 const exampleOf = (text: string): string[] => {

@@ -7,24 +7,14 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONNECT_TIMEOUT_S } from '../../../src/cli/constants.js';
-import { CliContext, type CliIo } from '../../../src/cli/context.js';
+import { CliContext } from '../../../src/cli/context.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../../../src/cli/errors.js';
 import { run } from '../../../src/cli/program.js';
 import { NotLibvirtError, ProtocolError } from '../../../src/index.js';
 import { Framer } from '../../../src/rpc/framer.js';
+import { captureIo } from '../../helpers/cli.js';
 
-function io(): CliIo & { out: () => string; errText: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s), isTTY: false },
-    stderr: { write: (s: string) => (err += s), isTTY: false },
-    env: {},
-    interrupt: { on: () => () => {} },
-    out: () => out,
-    errText: () => err,
-  };
-}
+const io = captureIo;
 
 const BANNER = 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n';
 let sshd: net.Server;

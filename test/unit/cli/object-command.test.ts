@@ -7,15 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as admin from '../../../src/api/admin.js';
 import * as handles from '../../../src/api/handles.js';
-import type { CliIo } from '../../../src/cli/context.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../src/cli/errors.js';
 import { nearest, OBJECT_SPECS } from '../../../src/cli/object-specs.js';
-import { run } from '../../../src/cli/program.js';
 import { VIRSH_INSTEAD } from '../../../src/cli/virsh-specs.js';
 import { VirDomainXMLFlags } from '../../../src/generated/api.js';
 import { handleMethods } from '../../../src/generated/handle-methods.js';
 import type { Connection } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
+import { runCli } from '../../helpers/cli.js';
 
 let sim: Simulator;
 let conn: Connection;
@@ -33,18 +32,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (out += s), isTTY: false },
-    stderr: { write: (s: string) => (err += s), isTTY: false },
-    env: {},
-    interrupt: { on: () => () => {} },
-  };
-  const code = await run(['-c', sim.uri, ...args], io);
-  return { code, out, err };
-}
+const cli = (...args: string[]): Promise<{ code: number; out: string; err: string }> =>
+  runCli(['-c', sim.uri, ...args]);
 
 describe('virtwire <object> <method>', () => {
   it('domain getInfo: the library result, as JSON', async () => {

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { MigrationError, PostcopyFailedError } from '../../../src/api/migration/index.js';
 import { TypedParamError } from '../../../src/api/typed-params.js';
-import type { CliIo } from '../../../src/cli/context.js';
 import { defaultUri } from '../../../src/cli/context.js';
 import {
   CommandError,
@@ -23,19 +22,9 @@ import { planMigration } from '../../../src/cli/migrate-options.js';
 import { buildProgram, run } from '../../../src/cli/program.js';
 import { MigrateFlags } from '../../../src/index.js';
 import { RemoteError } from '../../../src/rpc/errors.js';
+import { captureIo } from '../../helpers/cli.js';
 
-function io(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; errText: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s), isTTY: false },
-    stderr: { write: (s: string) => (err += s), isTTY: false },
-    env,
-    interrupt: { on: () => () => {} },
-    out: () => out,
-    errText: () => err,
-  };
-}
+const io = captureIo;
 
 const noDomain = (): RemoteError =>
   new RemoteError(

@@ -8,12 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../src/cli/context.js';
 import { EXIT_OK, EXIT_USAGE } from '../../../src/cli/errors.js';
-import { run } from '../../../src/cli/program.js';
 import { elements, virshSize } from '../../../src/cli/virsh-commands.js';
 import type { Connection } from '../../../src/index.js';
 import { Simulator } from '../../../src/testing/index.js';
+import { runCli } from '../../helpers/cli.js';
 
 let sim: Simulator;
 let conn: Connection;
@@ -34,18 +33,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (out += s), isTTY: false },
-    stderr: { write: (s: string) => (err += s), isTTY: false },
-    env: {},
-    interrupt: { on: () => () => {} },
-  };
-  const code = await run(['-c', sim.uri, ...args], io);
-  return { code, out, err };
-}
+const cli = (...args: string[]): Promise<{ code: number; out: string; err: string }> =>
+  runCli(['-c', sim.uri, ...args]);
 const names = async (...filter: string[]): Promise<string[]> =>
   (JSON.parse((await cli('list', ...filter, '--json')).out) as Array<{ name: string }>).map(
     (r) => r.name,
