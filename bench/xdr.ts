@@ -285,9 +285,10 @@ function run(fn: () => unknown, ms: number, batch: number): void {
  * pass rotating and every other pass backwards, until every side has run `ms`; returns each side's ops/s
  * over its own batches. Sides measured in turn over whole rounds of hundreds
  * of milliseconds (as this bench did before) meet different neighbours on a
- * shared machine: the same code, timed twice that way, differed by up to 2x
- * in a round and by 0.7-1.4 in a process's median ratio (`--aa`). Batches of
- * 2 ms next to each other meet the same conditions, so a ratio measures the
+ * shared machine: the same code timed twice that way (`--aa`) gave per-round
+ * ratios of 0.57-1.87 and per-process ones of 0.83-1.31; in batches of 2 ms,
+ * 0.93-1.09 and 0.96-1.02 but for the row that allocates most (bench/README.md).
+ * Batches next to each other meet the same conditions, so a ratio measures the
  * code; a side that is slow in this process is slow in every batch and still
  * shows.
  */
