@@ -2,13 +2,14 @@
 //
 //   npx tsx bench/xdr.ts            # table (about a minute)
 //   npx tsx bench/xdr.ts --json     # machine-readable results on stdout
-//   npx tsx bench/xdr.ts --round-ms=200 --rounds=7 --warmup-ms=300   (the defaults)
+//   npx tsx bench/xdr.ts --round-ms=200 --rounds=7 --warmup-ms=300 --batch-ms=2   (the defaults)
 //   npx tsx bench/xdr.ts --only='list.*decode'          # only the rows matching a regex
 //   npx tsx bench/xdr.ts --cold       # strings never repeat: virtwire's string caches miss
 //   npx tsx bench/xdr.ts --floor-strings=oracle   # how the floor column gets strings: read (default), map, oracle
 //   npx tsx bench/xdr.ts --floor-cache=65536      # slots of the floor's decoding cache of strings (default 4096, virtwire's)
 //   npx tsx bench/xdr.ts --clock=wall             # elapsed time instead of this process's CPU time (the default)
 //   node --cpu-prof --import tsx bench/xdr.ts --only=decode --profile=virtwire   # one side only
+//   npx tsx bench/xdr.ts --aa         # A/A: the virtwire column times the floor a second time
 //
 // Both libraries get type definitions with exactly the same wire layout
 // (js-xdr's through its own config() DSL; bench/xdr-messages.ts). Two more
@@ -69,6 +70,8 @@ const CLOCK = (() => {
 const ROUND_MS = numOpt('round-ms', 200);
 const ROUNDS = Math.max(3, Math.floor(numOpt('rounds', 7)));
 const WARMUP_MS = numOpt('warmup-ms', 300);
+/** `--batch-ms`: how long one batch of calls runs before the next side's turn (see round()). */
+const BATCH_MS = numOpt('batch-ms', 2);
 /** `--only=REGEX`: time only the rows whose "message op" matches, e.g. `--only='list.*decode'`. */
 const ONLY = (() => {
   const a = argv.find((x) => x.startsWith('--only='));
@@ -85,6 +88,12 @@ const PROFILE = (() => {
   }
   return v ?? null;
 })();
+/**
+ * `--aa`: an A/A run. The virtwire column times the floor's own code a second
+ * time, so "vs floor" compares identical work and any spread it shows (away
+ * from 1.00) is the measurement's, not a codec's.
+ */
+const AA = argv.includes('--aa');
 /** The target (#21): virtwire at no less than this share of the floor's ops/s, every row. */
 const TARGET = 0.9;
 
@@ -245,33 +254,66 @@ const now =
       };
 
 /**
- * Calls per batch so one batch takes about 5 ms, which keeps clock reads out of
- * the measurement (reading the `cpu` clock takes tens of microseconds on a busy
- * machine): batches double until one takes 10 ms, so the clock is read a dozen
- * times, not after every call.
+ * Calls per batch so one batch takes about `--batch-ms` (2 ms): long enough
+ * that the clock reads around it (tens of microseconds for the `cpu` clock on
+ * a busy machine) cost well under 1%, short enough that the sides' batches
+ * interleave finely (see round()). Batches double until one takes four times
+ * that, then scale down.
  */
 function calibrate(fn: () => unknown): number {
+  const want = BATCH_MS * 1e6;
   for (let batch = 1; ; batch *= 2) {
     const t0 = now();
     for (let i = 0; i < batch; i++) fn();
     const ns = Number(now() - t0);
-    if (ns >= 10_000_000) return Math.max(1, Math.round(batch / (ns / 5e6)));
+    if (ns >= 4 * want) return Math.max(1, Math.round((batch * want) / ns));
   }
 }
 
-function run(fn: () => unknown, ms: number, batch: number): number {
-  let ops = 0;
-  const t0 = now();
-  const stop = t0 + BigInt(Math.round(ms * 1e6));
-  let t = t0;
+/** Runs `fn` for about `ms` (warm-up). */
+function run(fn: () => unknown, ms: number, batch: number): void {
+  const stop = now() + BigInt(Math.round(ms * 1e6));
   let last: unknown;
-  while (t < stop) {
+  do {
     for (let i = 0; i < batch; i++) last = fn();
-    ops += batch;
-    t = now();
+  } while (now() < stop);
+  if (last === sink) sink++;
+}
+
+/**
+ * One timed round: the sides take turns a batch at a time, the first of each
+ * pass rotating and every other pass backwards, until every side has run `ms`; returns each side's ops/s
+ * over its own batches. Sides measured in turn over whole rounds of hundreds
+ * of milliseconds (as this bench did before) meet different neighbours on a
+ * shared machine: the same code timed twice that way (`--aa`) gave per-round
+ * ratios of 0.57-1.87 and per-process ones of 0.83-1.31; in batches of 2 ms,
+ * 0.93-1.09 and 0.96-1.02 but for the row that allocates most (bench/README.md).
+ * Batches next to each other meet the same conditions, so a ratio measures the
+ * code; a side that is slow in this process is slow in every batch and still
+ * shows.
+ */
+function round(fns: (() => unknown)[], batches: number[], ms: number, first: number): number[] {
+  const n = fns.length;
+  const ops = fns.map(() => 0);
+  const ns = fns.map(() => 0);
+  const want = ms * 1e6;
+  let last: unknown;
+  for (let pass = first; Math.min(...ns) < want; pass++) {
+    for (let k = 0; k < n; k++) {
+      // Every other pass runs backwards, so each side follows each of its two
+      // neighbours in the cycle as often: a side that leaves garbage or cold
+      // caches behind (js-xdr) does not always precede the same one.
+      const i = (pass & 1 ? pass + n - k : pass + k) % n;
+      const fn = fns[i]!;
+      const batch = batches[i]!;
+      const t0 = now();
+      for (let j = 0; j < batch; j++) last = fn();
+      ns[i]! += Number(now() - t0);
+      ops[i]! += batch;
+    }
   }
   if (last === sink) sink++;
-  return ops / (Number(t - t0) / 1e9);
+  return ops.map((o, i) => o / (ns[i]! / 1e9));
 }
 
 function median(xs: number[]): number {
@@ -309,11 +351,12 @@ interface Row {
 const rows: Row[] = [];
 log(
   `virtwire vs @stellar/js-xdr ${jsXdrVersion} on Node ${process.version}, and a hand-written floor (strings: ${FLOOR_STRINGS}): ` +
-    `${ROUNDS} rounds of ${ROUND_MS} ms per side and case after ${WARMUP_MS} ms warm-up; median ops/s reported (${CLOCK} clock); ratios = median of the per-round ratios`,
+    `${ROUNDS} rounds of ${ROUND_MS} ms per side and case after ${WARMUP_MS} ms warm-up, the sides taking turns in batches of ${BATCH_MS} ms; median ops/s reported (${CLOCK} clock); ratios = median of the per-round ratios`,
 );
 log(
   'encodings checked identical and round-tripped in both libraries, the floor and the checked floor before timing',
 );
+if (AA) log('A/A: the virtwire column is the floor timed a second time (identical work)');
 if (COLD) {
   log(
     `cold: each operation takes the next of ${cases.map((c) => c.variants).join(' / ')} variants of its message whose strings all differ (every string gets a ~k suffix), more distinct strings than virtwire's string cache and the floor's (${FLOOR_CACHE} slots) hold, so they miss`,
@@ -322,22 +365,22 @@ if (COLD) {
 for (const c of cases) {
   for (const op of ['encode', 'decode'] as const) {
     if (ONLY && !ONLY.test(`${c.name} ${op}`)) continue;
-    const sides = [c.ours[op], c.js[op], c.floor[op], c.checked[op]];
+    const sides = [AA ? c.floor[op] : c.ours[op], c.js[op], c.floor[op], c.checked[op]];
     if (PROFILE) {
       const fn = sides[SIDES.indexOf(PROFILE)]!;
-      const ops = run(fn, ROUND_MS * ROUNDS, calibrate(fn));
+      const [ops] = round([fn], [calibrate(fn)], ROUND_MS * ROUNDS, 0) as [number];
       log(`${c.name} ${op} ${PROFILE}: ${Math.round(ops).toLocaleString('en-US')} ops/s`);
       continue;
     }
+    // Calibrated again after the warm-up: the first calibration times code not yet
+    // optimized, and batches of unequal length would weigh the clock reads unequally.
+    const warm = sides.map(calibrate);
+    for (let i = 0; i < sides.length; i++) run(sides[i]!, WARMUP_MS, warm[i]!);
     const batches = sides.map(calibrate);
-    for (let i = 0; i < sides.length; i++) run(sides[i]!, WARMUP_MS, batches[i]!);
     const rounds: number[][] = sides.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
-      // Rotate who goes first so drift (thermal, GC debt, neighbours) hits all alike.
-      for (let k = 0; k < sides.length; k++) {
-        const i = (r + k) % sides.length;
-        rounds[i]!.push(run(sides[i]!, ROUND_MS, batches[i]!));
-      }
+      const ops = round(sides, batches, ROUND_MS, r);
+      for (let i = 0; i < sides.length; i++) rounds[i]!.push(ops[i]!);
     }
     const [ro, rj, rf, rc] = rounds as [number[], number[], number[], number[]];
     const vsFloor = median(ro.map((x, i) => x / rf[i]!));
@@ -390,10 +433,13 @@ if (JSON_OUT) {
         roundMs: ROUND_MS,
         rounds: ROUNDS,
         warmupMs: WARMUP_MS,
+        batchMs: BATCH_MS,
         cold: COLD,
+        aa: AA,
         clock: CLOCK,
         floorStrings: FLOOR_STRINGS,
-        statistic: 'median of rounds; ratio is the median of per-round ratios',
+        statistic:
+          'median of rounds; ratio is the median of per-round ratios; in a round the sides take turns a batch of batchMs at a time',
         target: TARGET,
         pass,
         notes,
