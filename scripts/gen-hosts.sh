@@ -60,7 +60,7 @@ RECIPE=1
 ROOT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
   python3-libvirt)
 
-gen_expected() { case $1 in trixie) echo 11.3.0 ;; backports) echo 12.9.0 ;; spare) echo 9.0.0 ;; esac; }
+gen_expected() { case $1 in trixie) echo 11.3.0 ;; backports) echo 12.9.0 ;; esac; }
 gen_hosts() { case $1 in trixie) echo "C D" ;; backports) echo "E F" ;; spare) echo "G H" ;; esac; }
 host_gen() { case $1 in C | D) echo trixie ;; E | F) echo backports ;; G | H) echo spare ;; esac; }
 host_addr() { case $1 in C) echo 127.0.0.11 ;; D) echo 127.0.0.12 ;; E) echo 127.0.0.13 ;; F) echo 127.0.0.14 ;; G) echo 127.0.0.15 ;; H) echo 127.0.0.16 ;; esac; }
@@ -79,14 +79,13 @@ root_of() { if [ "$1" = "$SPARE" ]; then echo /; else echo "$CACHE/roots/$1"; fi
 root_version() { # root_version GEN libvirt|qemu
   if [ "$1" = "$SPARE" ]; then
     case $2 in
-    libvirt) pkg_upstream libvirt-daemon ;;
-    qemu) pkg_upstream qemu-system-x86 ;;
+    libvirt) pkg_version libvirt-daemon ;;
+    qemu) pkg_version qemu-system-x86 ;;
     esac
   else
     stamp_get "$(root_of "$1")" "$2"
   fi
 }
-pkg_upstream() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*$//'; }
 hdir() { echo "$GDIR/$1"; }
 host_sock() { echo "$GDIR/$1/run/libvirt-sock"; }
 tcp_uri() { echo "qemu+tcp://$(host_addr "$1")/system"; }

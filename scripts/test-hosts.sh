@@ -634,7 +634,6 @@ cmd_status() {
 }
 
 # upstream version of an installed package: 1:7.2+dfsg-7+deb12u7 -> 7.2
-pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*$//'; }
 
 cmd_env() {
   local h

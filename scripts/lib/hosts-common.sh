@@ -63,6 +63,9 @@ qemu_pids() {
   done
 }
 
+# pkg_version PACKAGE: the upstream version of an installed Debian package (1:7.2+dfsg-7 -> 7.2)
+pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*$//'; }
+
 port_taken() { (exec 3<>"/dev/tcp/$1/${2:-$PORT}") 2>/dev/null; } # port_taken ADDR [PORT]
 
 SHELL_SAFE='^[A-Za-z0-9_./:+?=@%,-]*$'

@@ -25,9 +25,8 @@ export function captureIo(env: NodeJS.ProcessEnv = {}): CliIo & {
 /** `virtwire ARGV...`: its exit status, stdout and stderr. */
 export async function runCli(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo(env);
+  const io = captureIo();
   const code = await run(argv, io);
   return { code, out: io.out(), err: io.errText() };
 }
