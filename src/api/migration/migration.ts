@@ -20,7 +20,15 @@ import type { SampleFigures } from './figures.js';
 import { interrupted, LinkWatch, linkEnded, postcopyAdvice } from './interruption.js';
 import { hasJob, JOB_COMPLETED, type JobStats, jobStats } from './job-stats.js';
 import { migrateManaged, migrateUnmanaged, type Orchestration } from './managed.js';
-import { errorRecord, failureOutcome, sameHost, sideState, sideStateText } from './outcome.js';
+import {
+  destinationSettling,
+  errorRecord,
+  failureOutcome,
+  sameHost,
+  settledSide,
+  sideState,
+  sideStateText,
+} from './outcome.js';
 import { type MigrateOptions, MigrationPlan } from './plan.js';
 import { TimelineRecorder } from './recorder.js';
 import type { EndRecord, ProgressRecord, SideState } from './records.js';
@@ -461,6 +469,23 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     return { source, destination };
   }
 
+  /** Both sides again, read until the destination stops settling (SETTLE_MS at most). */
+  private async settled(
+    source: SideState,
+    destination: SideState,
+  ): Promise<{ source: SideState; destination: SideState }> {
+    let both = { source, destination };
+    await settledSide(
+      destination,
+      async () => {
+        both = await this.sides();
+        return both.destination;
+      },
+      destinationSettling,
+    );
+    return both;
+  }
+
   /** Maximum tolerable downtime, in milliseconds. */
   setMaxDowntime(ms: number | bigint, opts?: CallOptions): Promise<void> {
     return this.domain.migrateSetMaxDowntime(ms, 0, opts);
@@ -712,7 +737,11 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
    */
   private async explain(err: unknown): Promise<Error> {
     const cause = asError(err);
-    const { source, destination } = await this.sides();
+    let { source, destination } = await this.sides();
+    if (!this.postcopyStarted && destinationSettling(destination)) {
+      // Failed before the switch: libvirt is removing the incoming guest; report where it ends.
+      ({ source, destination } = await this.settled(source, destination));
+    }
     let e = cause;
     if (this.postcopyStarted && !(cause instanceof PostcopyFailedError)) {
       const dom = (x: SideState) => (x.kind === 'domain' ? x : null);

@@ -33,6 +33,41 @@ export async function sideState(
 }
 
 /**
+ * A destination that libvirt is still tearing down after a migration failed
+ * before the switch: `shutdown` (QEMU being stopped) or the incoming guest
+ * still `paused` for the migration. Neither is where it ends.
+ */
+export function destinationSettling(s: SideState): boolean {
+  if (s.kind !== 'domain') return false;
+  if (s.state === 'shutdown') return true;
+  return s.state === 'paused' && (s.reason === 'migration' || s.reason === 'starting_up');
+}
+
+/** How long a failed migration's report waits for the destination to settle, and how often it asks. */
+export const SETTLE_MS = 3000;
+const SETTLE_STEP_MS = 100;
+
+/**
+ * Reads a side again until `settling` says it has stopped changing or
+ * `limitMs` has passed; returns the last state read (still settling, then,
+ * and shown as it is: the report never guesses what it would become).
+ */
+export async function settledSide(
+  first: SideState,
+  read: () => Promise<SideState>,
+  settling: (s: SideState) => boolean,
+  limitMs = SETTLE_MS,
+): Promise<SideState> {
+  let s = first;
+  const until = performance.now() + limitMs;
+  while (settling(s) && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, SETTLE_STEP_MS));
+    s = await read();
+  }
+  return s;
+}
+
+/**
  * Whether two connections reach the same host, as libvirt judges it (the
  * host UUID of its capabilities; a migration to the same host fails in
  * Prepare): then a domain found on the "destination" is the source's own.
