@@ -81,6 +81,12 @@ export type MigrationEvent =
   | { readonly side: 'source'; readonly event: DomainEvent<'migration_iteration'> }
   | { readonly side: 'source'; readonly event: DomainEvent<'job_completed'> };
 
+/** The connections a detached migration's end states are queried through. */
+interface Via {
+  readonly source: MigrationConnection | null;
+  readonly destination: MigrationConnection | null;
+}
+
 /** Where a migration goes: a destination connection (managed), or a URI (peer-to-peer, direct). */
 type Target<D extends MigrationDomain> =
   | { readonly destination: MigrationConnection<D>; readonly destinationUri: null }
@@ -423,7 +429,16 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     this.detached = true;
     await Promise.all(this.subs.map((s) => s.close().catch(() => {})));
     const via = opts.release ? await opts.release() : null;
-    const { source, destination } = await this.sides(via);
+    let { source, destination } = await this.sides(via);
+    if (
+      via &&
+      this.target.destination &&
+      !this.postcopyStarted &&
+      destinationSettling(destination)
+    ) {
+      // A managed migration left in pre-copy: libvirt cancels it and removes the incoming guest.
+      ({ source, destination } = await this.settled(source, destination, via));
+    }
     return this.recorder.end({
       outcome: 'detached',
       step: this.phase,
@@ -440,10 +455,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
    * and through `arrived` (the destination's handle of the migrated domain) when there is one.
    */
   private async sides(
-    via: {
-      source: MigrationConnection | null;
-      destination: MigrationConnection | null;
-    } | null = null,
+    via: Via | null = null,
     arrived: D | null = null,
   ): Promise<{ source: SideState; destination: SideState }> {
     const sourceConn = via ? via.source : this.domain.conn;
@@ -473,12 +485,13 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   private async settled(
     source: SideState,
     destination: SideState,
+    via: Via | null = null,
   ): Promise<{ source: SideState; destination: SideState }> {
     let both = { source, destination };
     await settledSide(
       destination,
       async () => {
-        both = await this.sides();
+        both = await this.sides(via);
         return both.destination;
       },
       destinationSettling,
