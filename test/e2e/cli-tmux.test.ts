@@ -376,7 +376,9 @@ describe('the live line in a real terminal, between the real hosts', () => {
     expect(screen).toMatch(/^ {2}source: +running \(/m);
     expect(screen).toMatch(/^ {2}destination: +absent \(no such domain\)$/m);
     expect(screen).not.toContain('probably');
-    expect(screen.match(/VIR_ERR_OPERATION_ABORTED/g)).toHaveLength(1);
+    // the error once: libvirt's "canceled by client", or QEMU's write failing on the socket
+    // the cancel shut first ("Broken pipe", reported as failed: the summary still says aborted)
+    expect(screen.match(/VIR_ERR_OPERATION_(ABORTED|FAILED)/g)).toHaveLength(1);
     expect(await state(ca)).toMatch(/^running\//);
     expect(t.cursorVisible).toBe(true);
   });

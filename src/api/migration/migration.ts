@@ -127,6 +127,8 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
   /** Counts switch requests and answers: a sample in flight while one happens is of either phase. */
   private switchEvents = 0;
   private detached = false;
+  /** A pre-copy abort() that libvirt accepted: the job's failure after it is the abort's. */
+  private abortAccepted = false;
   /** Gaps in this migration's event subscriptions (supervised connections that reconnected). */
   private readonly gaps: Array<{ side: 'source' | 'destination'; gap: EventGap }> = [];
 
@@ -403,6 +405,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
       this.recorder.abort(postcopy, asError(err));
       throw err;
     }
+    if (!postcopy) this.abortAccepted = true;
     this.recorder.abort(postcopy, null);
   }
 
@@ -769,7 +772,7 @@ export class Migration<D extends MigrationDomain = MigrationDomain> implements A
     if (e instanceof MigrationError) e.sides = { source, destination };
     if (!this.detached) {
       this.recorder.end({
-        outcome: failureOutcome(cause),
+        outcome: failureOutcome(cause, this.abortAccepted && !this.postcopyStarted),
         // where it failed: the first error's phase (a PostcopyFailedError always says perform)
         step: cause instanceof MigrationError ? cause.phase : this.phase,
         postcopy: this.postcopyStarted,

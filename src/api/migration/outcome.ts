@@ -104,8 +104,15 @@ export function errorRecord(err: Error): NonNullable<EndRecord['error']> {
   return { name: err.name, message: err.message, code: remoteCause(err)?.codeName ?? null };
 }
 
-/** Aborted when the daemon says the job was cancelled (by us or anyone); failed otherwise. */
-export function failureOutcome(err: unknown): 'aborted' | 'failed' {
+/**
+ * Aborted when the daemon says the job was cancelled (by us or anyone), or
+ * when this client's abort was accepted before the job failed: cancelling
+ * shuts QEMU's migration socket, and QEMU can see the write fail first and
+ * end the job as failed ("Unable to write to socket: Broken pipe"), which
+ * libvirt then reports as VIR_ERR_OPERATION_FAILED. Failed otherwise.
+ */
+export function failureOutcome(err: unknown, abortAccepted = false): 'aborted' | 'failed' {
+  if (abortAccepted) return 'aborted';
   return remoteCause(err)?.codeName === 'VIR_ERR_OPERATION_ABORTED' ? 'aborted' : 'failed';
 }
 

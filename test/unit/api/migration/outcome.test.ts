@@ -3,9 +3,14 @@
  * tearing down, a bounded time, and otherwise shows what it last read.
  */
 import { describe, expect, it } from 'vitest';
-import { destinationSettling, settledSide } from '../../../../src/api/migration/outcome.js';
+import {
+  destinationSettling,
+  failureOutcome,
+  settledSide,
+} from '../../../../src/api/migration/outcome.js';
 import type { SideState } from '../../../../src/api/migration/records.js';
 import { domainState } from '../../../../src/api/names.js';
+import { RemoteError } from '../../../../src/rpc/errors.js';
 
 const dom = (state: number, reason: number): SideState => ({
   kind: 'domain',
@@ -70,5 +75,46 @@ describe('settledSide', () => {
     expect(reads).toBeGreaterThanOrEqual(2);
     expect(reads).toBeLessThanOrEqual(5);
     expect(took).toBeGreaterThanOrEqual(340);
+  });
+});
+
+describe('failureOutcome', () => {
+  const remote = (code: number, message: string): Error =>
+    new Error('migration of vm failed in perform on the source', {
+      cause: new RemoteError(
+        {
+          code,
+          domain: 10,
+          message,
+          level: 2,
+          dom: null,
+          str1: null,
+          str2: null,
+          str3: null,
+          int1: -1,
+          int2: -1,
+          net: null,
+        },
+        'remote.DOMAIN_MIGRATE_PERFORM3_PARAMS',
+      ),
+    });
+  const cancelled = remote(78, "operation aborted: job 'migration out' canceled by client");
+  const brokenPipe = remote(
+    9,
+    "operation failed: job 'migration out' failed: Unable to write to socket: Broken pipe",
+  );
+
+  it('is aborted when libvirt says the job was cancelled, whoever asked', () => {
+    expect(failureOutcome(cancelled)).toBe('aborted');
+    expect(failureOutcome(cancelled, true)).toBe('aborted');
+  });
+
+  it('is aborted when our accepted abort made the job fail instead (QEMU saw its socket shut)', () => {
+    expect(failureOutcome(brokenPipe, true)).toBe('aborted');
+  });
+
+  it('is failed when nobody aborted', () => {
+    expect(failureOutcome(brokenPipe)).toBe('failed');
+    expect(failureOutcome(new Error('link lost'))).toBe('failed');
   });
 });
