@@ -170,8 +170,13 @@ describe('timelines of real migrations', () => {
       outcome: 'aborted',
       source: { kind: 'domain', state: 'running' },
       destination: { kind: 'absent' },
-      error: { code: 'VIR_ERR_OPERATION_ABORTED' },
     });
+    // libvirt's "canceled by client", or QEMU's write failing first on the socket the cancel shut
+    const { code, message } = tl.end!.error!;
+    if (code !== 'VIR_ERR_OPERATION_ABORTED') {
+      expect(code).toBe('VIR_ERR_OPERATION_FAILED');
+      expect(message).toContain('Unable to write to socket: Broken pipe');
+    }
     expect(summarize(tl).advice).toEqual([]);
     const chart = keep(tl, 'aborted');
     expect(byClass(chart, 'marker-abort')).toHaveLength(1);
