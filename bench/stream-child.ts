@@ -1,5 +1,6 @@
 // One volume transfer by virtwire in a fresh process, as a user's script runs it: the child side
-// of bench/stream.ts (which spawns `npx tsx bench/stream-child.ts JOB`, JOB a JSON ChildJob).
+// of bench/stream.ts, which runs it as plain node from a tsup bundle (`--child=tsx`: through
+// tsx) with one argument, JOB, a JSON ChildJob.
 // Prints one JSON ChildResult line on stdout; exits 1 with the error on stderr.
 //
 // Timed: from the STORAGE_VOL_DOWNLOAD / _UPLOAD call until the file is written (download) or
@@ -209,7 +210,7 @@ async function bare(job: ChildJob, vol: RemoteNonnullStorageVol): Promise<ChildR
 
 const job = JSON.parse(process.argv[2] ?? 'null') as ChildJob | null;
 if (!job) {
-  process.stderr.write('usage: npx tsx bench/stream-child.ts JOB-JSON (run by bench/stream.ts)\n');
+  process.stderr.write('usage: stream-child JOB-JSON (run by bench/stream.ts)\n');
   process.exit(2);
 }
 run(job).then(

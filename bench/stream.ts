@@ -5,6 +5,7 @@
 //   npx tsx bench/stream.ts --sizes=256 --rounds=5 --only='download dense'
 //   npx tsx bench/stream.ts --json                 # JSON on stdout, progress on stderr
 //   npx tsx bench/stream.ts --profile=/tmp/prof    # + V8 CPU profiles of every virtwire transfer (a dir each)
+//   npx tsx bench/stream.ts --child=tsx            # virtwire's processes run the sources through tsx (default: a bundle)
 //
 // Cases: download and upload, dense (random bytes) and sparse (data extents between real holes,
 // see stream-volumes.ts), of each size. Per case and round, in turn (the order flips every round):
@@ -12,7 +13,8 @@
 //   the process; `virsh pool-info P` right after, in the same round, times its start-up,
 //   connection and exit, subtracted: "virsh net", the transfer itself.
 // - virtwire, fresh process: bench/stream-child.ts, one new process per transfer, as a user's
-//   script runs; it times the call until the file is written / the finish is confirmed.
+//   script runs (plain node, a tsup bundle of the child and the sources, as the built package
+//   runs); it times the call until the file is written / the finish is confirmed.
 // Dense downloads go to /dev/null (--dense-to=file: a file, like the sparse ones); sparse
 // downloads to a file in the pool's directory (holes stay holes), deleted after each transfer.
 // Uploads go into a volume re-created empty before each transfer; their sources are the
@@ -34,8 +36,8 @@
 // exits 0 whatever they say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchWithHosts } from '../scripts/lib/harness.js';
@@ -46,6 +48,34 @@ import { checkCopy, dataBytes, fillVolume, sparseLayout } from './stream-volumes
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(HERE, 'stream-child.ts');
+/** Node's arguments before a child's job: set by prepareChild(). */
+let childArgv: string[] = [...process.execArgv, CHILD];
+let childDir = '';
+
+/** With --child=bundle, bundles stream-child.ts (and the sources it imports) into one file. */
+async function prepareChild(): Promise<string> {
+  if (CHILD_MODE === 'tsx') return 'tsx running the sources (--child=tsx)';
+  const { build } = await import('tsup');
+  childDir = mkdtempSync(join(tmpdir(), 'vw-stream-child-'));
+  await build({
+    entry: { 'stream-child': CHILD },
+    outDir: childDir,
+    format: ['esm'],
+    target: 'node20',
+    // the same settings as the package's own build (tsup.config.ts)
+    sourcemap: false,
+    treeshake: true,
+    splitting: false,
+    dts: false,
+    config: false,
+    silent: true,
+  });
+  // .js or .mjs, by the package's "type"
+  const out = readdirSync(childDir).find((f) => /^stream-child\.m?js$/.test(f));
+  if (!out) throw new Error(`tsup wrote no stream-child bundle into ${childDir}`);
+  childArgv = [join(childDir, out)];
+  return 'plain node running a tsup bundle of the sources, as the built package runs';
+}
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -62,12 +92,13 @@ function numOpt(name: string, dflt: number): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`bad --${name}=${v}`);
   return n;
 }
-const KNOWN = ['json', 'sizes', 'rounds', 'big-rounds', 'only', 'profile', 'dense-to'];
+const KNOWN = ['json', 'sizes', 'rounds', 'big-rounds', 'only', 'profile', 'dense-to', 'child'];
 for (const a of argv) {
   if (!a.startsWith('--') || !KNOWN.includes(a.slice(2).split('=')[0]!)) {
     process.stderr.write(
       `unknown argument ${a}\nusage: npx tsx bench/stream.ts [--json] [--sizes=MiB,...] ` +
-        '[--rounds=N] [--big-rounds=N] [--only=REGEX] [--profile=DIR] [--dense-to=null|file]\n',
+        '[--rounds=N] [--big-rounds=N] [--only=REGEX] [--profile=DIR] [--dense-to=null|file] ' +
+        '[--child=bundle|tsx]\n',
     );
     process.exit(2);
   }
@@ -85,6 +116,14 @@ const ONLY = new RegExp(opt('only') ?? '.');
 const PROFILE = opt('profile');
 const DENSE_TO = opt('dense-to') ?? 'null';
 if (DENSE_TO !== 'null' && DENSE_TO !== 'file') throw new Error(`bad --dense-to=${DENSE_TO}`);
+/**
+ * `--child=bundle` (the default): the fresh process is plain `node` running
+ * stream-child.ts and virtwire's sources bundled by tsup, as a user's script
+ * runs the built package. `--child=tsx`: the child runs the sources through
+ * tsx, as this bench does (its loader thread and source maps come along).
+ */
+const CHILD_MODE = opt('child') ?? 'bundle';
+if (CHILD_MODE !== 'bundle' && CHILD_MODE !== 'tsx') throw new Error(`bad --child=${CHILD_MODE}`);
 const TARGET_RATIO = 1.0;
 /** Progress marks of the phase timings (stream-child.ts reports one per 64 MiB). */
 const MARK = 64 * MiB;
@@ -255,7 +294,7 @@ async function virtwireTransfer(
   // --cpu-prof-name for both it overwrote the main thread's (the one with the transfer).
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tag)}`] : [];
   const d0 = daemonStat();
-  const r = await run(process.execPath, [...prof, ...process.execArgv, CHILD, JSON.stringify(job)]);
+  const r = await run(process.execPath, [...prof, ...childArgv, JSON.stringify(job)]);
   const daemon = daemonDiff(d0, daemonStat());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -270,18 +309,13 @@ async function virtwireTransfer(
   if (c.direction !== 'upload' || !c.sparse) {
     // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts)
     if (c.direction === 'upload') await freshUploadVolume(c.size);
-    const b = await run(process.execPath, [
-      ...process.execArgv,
-      CHILD,
-      JSON.stringify({ ...job, bare: true }),
-    ]);
+    const b = await run(process.execPath, [...childArgv, JSON.stringify({ ...job, bare: true })]);
     if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
     const floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
     return { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
   }
   const scan = await run(process.execPath, [
-    ...process.execArgv,
-    CHILD,
+    ...childArgv,
     JSON.stringify({ ...job, direction: 'scan' }),
   ]);
   if (scan.status !== 0) throw new Error(`virtwire scan child failed: ${scan.stderr}`);
@@ -314,6 +348,8 @@ async function cleanup(): Promise<void> {
   admin = undefined;
   if (poolDir) rmSync(poolDir, { recursive: true, force: true });
   poolDir = '';
+  if (childDir) rmSync(childDir, { recursive: true, force: true });
+  childDir = '';
 }
 
 async function createVolume(name: string, size: number): Promise<string> {
@@ -409,8 +445,10 @@ async function main(env: Record<string, string>): Promise<void> {
       await fillVolume(await createVolume(name, size), size, sparse);
     }
   }
+  const childHow = await prepareChild();
   const load0 = loadavg()[0]!;
   log(`virsh ${virshVersion}; ${uri}; ${process.version}; load average ${load0.toFixed(1)}`);
+  log(`virtwire's fresh processes: ${childHow}`);
 
   const results: CaseResult[] = CASES.map((c) => ({ c, virsh: [], virtwire: [] }));
   const maxRounds = Math.max(...CASES.map((c) => c.rounds));
