@@ -11,6 +11,7 @@ import {
 import type { SideState } from '../../../../src/api/migration/records.js';
 import { domainState } from '../../../../src/api/names.js';
 import { RemoteError } from '../../../../src/rpc/errors.js';
+import { remoteErrorValue } from '../../../helpers/hostile-daemon.js';
 
 const dom = (state: number, reason: number): SideState => ({
   kind: 'domain',
@@ -72,8 +73,9 @@ describe('settledSide', () => {
     );
     const took = performance.now() - t0;
     expect(s).toEqual(SHUTDOWN);
-    expect(reads).toBeGreaterThanOrEqual(2);
-    expect(reads).toBeLessThanOrEqual(5);
+    // a read every 100 ms: at most 4 in 350 ms (fewer if the machine is slow), then it stops
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(4);
     expect(took).toBeGreaterThanOrEqual(340);
   });
 });
@@ -82,19 +84,7 @@ describe('failureOutcome', () => {
   const remote = (code: number, message: string): Error =>
     new Error('migration of vm failed in perform on the source', {
       cause: new RemoteError(
-        {
-          code,
-          domain: 10,
-          message,
-          level: 2,
-          dom: null,
-          str1: null,
-          str2: null,
-          str3: null,
-          int1: -1,
-          int2: -1,
-          net: null,
-        },
+        remoteErrorValue(code, message),
         'remote.DOMAIN_MIGRATE_PERFORM3_PARAMS',
       ),
     });
