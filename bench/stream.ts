@@ -734,7 +734,8 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
       log(
         `  ${r.name}: floor without SEEK_DATA (a fresh process reading the whole source in ` +
           `1 MiB blocks with the zero test, sending nothing; virsh reads the data extents only): ` +
-          `${r.scanMs.toFixed(0)} ms (${(r.virshNetMs / r.scanMs).toFixed(2)}x virsh net's time), ` +
+          `${r.scanMs.toFixed(0)} ms (${((r.scanMs / r.virshNetMs) * 100).toFixed(0)}% of virsh net's ` +
+          `time for its whole transfer), ` +
           `CPU ${perGiB(r.scanCpuMs, r.sizeBytes)} ms/GiB against virsh net's ` +
           `${perGiB(r.virshCpuMs, r.sizeBytes)} for its whole transfer`,
       );
