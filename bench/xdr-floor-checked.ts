@@ -29,7 +29,17 @@ import {
   type RemoteTypedParam,
   type RemoteTypedParamValue,
 } from '../src/generated/remote.js';
-import { type FloorCodec, floorCacheGet, floorCachePut } from './xdr-floor.js';
+import {
+  FloorAllStats,
+  type FloorCodec,
+  FloorDomain,
+  FloorJobStats,
+  FloorListAll,
+  FloorParam,
+  FloorRecord,
+  floorCacheGet,
+  floorCachePut,
+} from './xdr-floor.js';
 
 /** What the checked floor throws: the checks are real, the messages short. */
 class CheckFailed extends Error {}
@@ -302,7 +312,7 @@ function readParams(dv: DataView, p: number, max: number, out: RemoteTypedParam[
       default:
         return bad('no arm for this discriminant');
     }
-    out.push({ field, value });
+    out.push(new FloorParam(field, value));
   }
   return p;
 }
@@ -323,7 +333,7 @@ function decodeJobStats(bytes: Uint8Array): RemoteDomainGetJobStatsRet {
   const type = dv.getInt32(0);
   const params: RemoteTypedParam[] = [];
   done(readParams(dv, 4, REMOTE_DOMAIN_JOB_STATS_MAX, params));
-  return { type, params };
+  return new FloorJobStats(type, params);
 }
 
 /** A domain at `p`, UUID a view of `copy` (the floor's one private copy of the message). */
@@ -332,7 +342,7 @@ function readDomain(dv: DataView, p: number, copy: ArrayBuffer): RemoteNonnullDo
   p = next;
   need(p, 20);
   next = p + 20;
-  return { name, uuid: new Uint8Array(copy, p, 16), id: dv.getInt32(p + 16) };
+  return new FloorDomain(name, new Uint8Array(copy, p, 16), dv.getInt32(p + 16));
 }
 
 function decodeListAll(bytes: Uint8Array): RemoteConnectListAllDomainsRet {
@@ -349,7 +359,7 @@ function decodeListAll(bytes: Uint8Array): RemoteConnectListAllDomainsRet {
   need(p, 4);
   const ret = dv.getUint32(p);
   done(p + 4);
-  return { domains, ret };
+  return new FloorListAll(domains, ret);
 }
 
 function decodeAllStats(bytes: Uint8Array): RemoteConnectGetAllDomainStatsRet {
@@ -363,10 +373,10 @@ function decodeAllStats(bytes: Uint8Array): RemoteConnectGetAllDomainStatsRet {
     const dom = readDomain(dv, p, copy);
     const params: RemoteTypedParam[] = [];
     p = readParams(dv, next, REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, params);
-    retStats[i] = { dom, params };
+    retStats[i] = new FloorRecord(dom, params);
   }
   done(p);
-  return { retStats };
+  return new FloorAllStats(retStats);
 }
 
 // ---------------------------------------------------------------------------

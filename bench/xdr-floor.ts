@@ -207,6 +207,68 @@ function floorEncodeAllStats(
   return floorFinish(start, p);
 }
 
+// Decoded structs are made by `new` on these constructors, as virtwire's
+// generated decoders make them, not by object literals: V8 gives a literal an
+// allocation site and may decide once per process to allocate all of its
+// objects in the old generation, which made the side it fell on 2-6 times
+// slower for the whole process (bench/README.md, "Per-process spread"). Their
+// prototype is Object.prototype: the same plain objects. Union arms stay
+// literals, as in virtwire.
+type Make<T, A extends unknown[]> = new (...args: A) => T;
+/** A constructor of plain objects (prototype Object.prototype) from `init`. */
+function plain<T, A extends unknown[]>(init: (this: T, ...args: A) => void): Make<T, A> {
+  init.prototype = Object.prototype;
+  return init as unknown as Make<T, A>;
+}
+export const FloorDomain = plain(function (
+  this: RemoteNonnullDomain,
+  name: string,
+  uuid: Uint8Array,
+  id: number,
+) {
+  this.name = name;
+  this.uuid = uuid;
+  this.id = id;
+});
+export const FloorParam = plain(function (
+  this: RemoteTypedParam,
+  field: string,
+  value: RemoteTypedParamValue,
+) {
+  this.field = field;
+  this.value = value;
+});
+export const FloorRecord = plain(function (
+  this: RemoteConnectGetAllDomainStatsRet['retStats'][number],
+  dom: RemoteNonnullDomain,
+  params: RemoteTypedParam[],
+) {
+  this.dom = dom;
+  this.params = params;
+});
+export const FloorJobStats = plain(function (
+  this: RemoteDomainGetJobStatsRet,
+  type: number,
+  params: RemoteTypedParam[],
+) {
+  this.type = type;
+  this.params = params;
+});
+export const FloorListAll = plain(function (
+  this: RemoteConnectListAllDomainsRet,
+  domains: RemoteNonnullDomain[],
+  ret: number,
+) {
+  this.domains = domains;
+  this.ret = ret;
+});
+export const FloorAllStats = plain(function (
+  this: RemoteConnectGetAllDomainStatsRet,
+  retStats: RemoteConnectGetAllDomainStatsRet['retStats'],
+) {
+  this.retStats = retStats;
+});
+
 /** Where the next string ends: skips its length word, bytes and padding. */
 const floorSkip = (dv: DataView, p: number) => p + 4 + ((dv.getUint32(p) + 3) & ~3);
 
@@ -356,7 +418,7 @@ function floorReadParams(
         value = { type: 7, s: floorTake(dv, p, strings) };
         p = floorSkip(dv, p);
     }
-    out.push({ field, value });
+    out.push(new FloorParam(field, value));
   }
   return p;
 }
@@ -367,7 +429,7 @@ function floorDecodeJobStats(bytes: Uint8Array, strings: string[]): RemoteDomain
   floorBytes = bytes;
   const params: RemoteTypedParam[] = [];
   floorReadParams(dv, 4, strings, params);
-  return { type: dv.getInt32(0), params };
+  return new FloorJobStats(dv.getInt32(0), params);
 }
 
 function floorDecodeListAll(bytes: Uint8Array, strings: string[]): RemoteConnectListAllDomainsRet {
@@ -382,10 +444,10 @@ function floorDecodeListAll(bytes: Uint8Array, strings: string[]): RemoteConnect
   for (let i = 0; i < n; i++) {
     const name = floorTake(dv, p, strings);
     p = floorSkip(dv, p);
-    domains[i] = { name, uuid: new Uint8Array(copy, p, 16), id: dv.getInt32(p + 16) };
+    domains[i] = new FloorDomain(name, new Uint8Array(copy, p, 16), dv.getInt32(p + 16));
     p += 20;
   }
-  return { domains, ret: dv.getUint32(p) };
+  return new FloorListAll(domains, dv.getUint32(p));
 }
 
 function floorDecodeAllStats(
@@ -402,12 +464,12 @@ function floorDecodeAllStats(
   for (let i = 0; i < n; i++) {
     const name = floorTake(dv, p, strings);
     p = floorSkip(dv, p);
-    const dom = { name, uuid: new Uint8Array(copy, p, 16), id: dv.getInt32(p + 16) };
+    const dom = new FloorDomain(name, new Uint8Array(copy, p, 16), dv.getInt32(p + 16));
     const params: RemoteTypedParam[] = [];
     p = floorReadParams(dv, p + 20, strings, params);
-    retStats[i] = { dom, params };
+    retStats[i] = new FloorRecord(dom, params);
   }
-  return { retStats };
+  return new FloorAllStats(retStats);
 }
 
 /** A string's XDR form (length, UTF-8 bytes, zero padding) as big-endian int32 words. */

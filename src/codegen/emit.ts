@@ -369,9 +369,29 @@ export function emitModule(opts: EmitOptions): string {
       dec.push(`at = '${f.name}';`);
       decodeInto(f, `f${k}`, dec, 0, true);
     });
-    const fields = def.fields.map((f, k) => `${camelCase(f.name)}: f${k}`).join(', ');
+    // A decoded struct is made by `new` on a module-private constructor, not by
+    // an object literal: V8 gives each literal an allocation site and may
+    // decide, once per process, from how many of a site's objects one early
+    // scavenge found alive, to allocate all of them in the old generation from
+    // then on (pretenuring), which made a decoder 2-6 times slower for the rest
+    // of that process (bench/README.md). Objects made by `new` have no such site.
+    // The prototype is Object.prototype, so the values stay plain objects.
+    let made = `{ ${def.fields.map((f, k) => `${camelCase(f.name)}: f${k}`).join(', ')} }`;
+    if (def.fields.length > 0) {
+      const make = `new${T}`;
+      const params = def.fields.map((f, k) => `f${k}: ${tsDecl(f)}`).join(', ');
+      body.push(
+        `/** Makes decoded \`${def.name}\` values (plain objects; see decode${T}). */`,
+        `const ${make} = function (this: ${T}, ${params}) {`,
+        ...def.fields.map((f, k) => `this.${camelCase(f.name)} = f${k};`),
+        `} as unknown as new (${params}) => ${T};`,
+        `${make}.prototype = Object.prototype;`,
+        '',
+      );
+      made = `new ${make}(${def.fields.map((_, k) => `f${k}`).join(', ')})`;
+    }
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
-    body.push(`let at = '';`, 'let ix = -1;', ...vars, 'try {', ...dec, `return { ${fields} };`);
+    body.push(`let at = '';`, 'let ix = -1;', ...vars, 'try {', ...dec, `return ${made};`);
     body.push(`} catch (e) {`, `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
   };
 

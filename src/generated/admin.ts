@@ -486,6 +486,13 @@ export function encodeEachAdminTypedParam(w: XdrWriter, a: AdminTypedParam[]): v
   w.moveTo(p);
 }
 
+/** Makes decoded `admin_typed_param` values (plain objects; see decodeAdminTypedParam). */
+const newAdminTypedParam = function (this: AdminTypedParam, f0: string, f1: AdminTypedParamValue) {
+  this.field = f0;
+  this.value = f1;
+} as unknown as new (f0: string, f1: AdminTypedParamValue) => AdminTypedParam;
+newAdminTypedParam.prototype = Object.prototype;
+
 export function decodeAdminTypedParam(r: XdrReader): AdminTypedParam {
   let at = '';
   let ix = -1;
@@ -496,7 +503,7 @@ export function decodeAdminTypedParam(r: XdrReader): AdminTypedParam {
     f0 = r.readString(4194304);
     at = 'value';
     f1 = decodeAdminTypedParamValue(r);
-    return { field: f0, value: f1 };
+    return new newAdminTypedParam(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_typed_param', at, ix);
   }
@@ -591,6 +598,12 @@ export function encodeEachAdminNonnullServer(w: XdrWriter, a: AdminNonnullServer
   w.moveTo(p);
 }
 
+/** Makes decoded `admin_nonnull_server` values (plain objects; see decodeAdminNonnullServer). */
+const newAdminNonnullServer = function (this: AdminNonnullServer, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => AdminNonnullServer;
+newAdminNonnullServer.prototype = Object.prototype;
+
 export function decodeAdminNonnullServer(r: XdrReader): AdminNonnullServer {
   let at = '';
   let ix = -1;
@@ -598,7 +611,7 @@ export function decodeAdminNonnullServer(r: XdrReader): AdminNonnullServer {
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newAdminNonnullServer(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_server', at, ix);
   }
@@ -703,6 +716,15 @@ export function encodeEachAdminNonnullClient(w: XdrWriter, a: AdminNonnullClient
   w.moveTo(p);
 }
 
+/** Makes decoded `admin_nonnull_client` values (plain objects; see decodeAdminNonnullClient). */
+const newAdminNonnullClient = function (this: AdminNonnullClient, f0: AdminNonnullServer, f1: bigint, f2: bigint, f3: number) {
+  this.srv = f0;
+  this.id = f1;
+  this.timestamp = f2;
+  this.transport = f3;
+} as unknown as new (f0: AdminNonnullServer, f1: bigint, f2: bigint, f3: number) => AdminNonnullClient;
+newAdminNonnullClient.prototype = Object.prototype;
+
 export function decodeAdminNonnullClient(r: XdrReader): AdminNonnullClient {
   let at = '';
   let ix = -1;
@@ -719,7 +741,7 @@ export function decodeAdminNonnullClient(r: XdrReader): AdminNonnullClient {
     f2 = r.readHyper();
     at = 'transport';
     f3 = r.readUint();
-    return { srv: f0, id: f1, timestamp: f2, transport: f3 };
+    return new newAdminNonnullClient(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'admin_nonnull_client', at, ix);
   }
@@ -742,6 +764,12 @@ export function encodeAdminConnectOpenArgs(w: XdrWriter, v: AdminConnectOpenArgs
   }
 }
 
+/** Makes decoded `admin_connect_open_args` values (plain objects; see decodeAdminConnectOpenArgs). */
+const newAdminConnectOpenArgs = function (this: AdminConnectOpenArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => AdminConnectOpenArgs;
+newAdminConnectOpenArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectOpenArgs(r: XdrReader): AdminConnectOpenArgs {
   let at = '';
   let ix = -1;
@@ -749,7 +777,7 @@ export function decodeAdminConnectOpenArgs(r: XdrReader): AdminConnectOpenArgs {
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newAdminConnectOpenArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_open_args', at, ix);
   }
@@ -772,6 +800,12 @@ export function encodeAdminConnectGetLibVersionRet(w: XdrWriter, v: AdminConnect
   }
 }
 
+/** Makes decoded `admin_connect_get_lib_version_ret` values (plain objects; see decodeAdminConnectGetLibVersionRet). */
+const newAdminConnectGetLibVersionRet = function (this: AdminConnectGetLibVersionRet, f0: bigint) {
+  this.libVer = f0;
+} as unknown as new (f0: bigint) => AdminConnectGetLibVersionRet;
+newAdminConnectGetLibVersionRet.prototype = Object.prototype;
+
 export function decodeAdminConnectGetLibVersionRet(r: XdrReader): AdminConnectGetLibVersionRet {
   let at = '';
   let ix = -1;
@@ -779,7 +813,7 @@ export function decodeAdminConnectGetLibVersionRet(r: XdrReader): AdminConnectGe
   try {
     at = 'libVer';
     f0 = r.readUhyper();
-    return { libVer: f0 };
+    return new newAdminConnectGetLibVersionRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_lib_version_ret', at, ix);
   }
@@ -810,6 +844,13 @@ export function encodeAdminConnectListServersArgs(w: XdrWriter, v: AdminConnectL
   }
 }
 
+/** Makes decoded `admin_connect_list_servers_args` values (plain objects; see decodeAdminConnectListServersArgs). */
+const newAdminConnectListServersArgs = function (this: AdminConnectListServersArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => AdminConnectListServersArgs;
+newAdminConnectListServersArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectListServersArgs(r: XdrReader): AdminConnectListServersArgs {
   let at = '';
   let ix = -1;
@@ -820,7 +861,7 @@ export function decodeAdminConnectListServersArgs(r: XdrReader): AdminConnectLis
     f0 = r.readUint();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newAdminConnectListServersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_list_servers_args', at, ix);
   }
@@ -851,6 +892,13 @@ export function encodeAdminConnectListServersRet(w: XdrWriter, v: AdminConnectLi
   }
 }
 
+/** Makes decoded `admin_connect_list_servers_ret` values (plain objects; see decodeAdminConnectListServersRet). */
+const newAdminConnectListServersRet = function (this: AdminConnectListServersRet, f0: AdminNonnullServer[], f1: number) {
+  this.servers = f0;
+  this.ret = f1;
+} as unknown as new (f0: AdminNonnullServer[], f1: number) => AdminConnectListServersRet;
+newAdminConnectListServersRet.prototype = Object.prototype;
+
 export function decodeAdminConnectListServersRet(r: XdrReader): AdminConnectListServersRet {
   let at = '';
   let ix = -1;
@@ -870,7 +918,7 @@ export function decodeAdminConnectListServersRet(r: XdrReader): AdminConnectList
     }
     at = 'ret';
     f1 = r.readUint();
-    return { servers: f0, ret: f1 };
+    return new newAdminConnectListServersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_list_servers_ret', at, ix);
   }
@@ -926,6 +974,13 @@ export function encodeAdminConnectLookupServerArgs(w: XdrWriter, v: AdminConnect
   }
 }
 
+/** Makes decoded `admin_connect_lookup_server_args` values (plain objects; see decodeAdminConnectLookupServerArgs). */
+const newAdminConnectLookupServerArgs = function (this: AdminConnectLookupServerArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => AdminConnectLookupServerArgs;
+newAdminConnectLookupServerArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectLookupServerArgs(r: XdrReader): AdminConnectLookupServerArgs {
   let at = '';
   let ix = -1;
@@ -936,7 +991,7 @@ export function decodeAdminConnectLookupServerArgs(r: XdrReader): AdminConnectLo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { name: f0, flags: f1 };
+    return new newAdminConnectLookupServerArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_lookup_server_args', at, ix);
   }
@@ -959,6 +1014,12 @@ export function encodeAdminConnectLookupServerRet(w: XdrWriter, v: AdminConnectL
   }
 }
 
+/** Makes decoded `admin_connect_lookup_server_ret` values (plain objects; see decodeAdminConnectLookupServerRet). */
+const newAdminConnectLookupServerRet = function (this: AdminConnectLookupServerRet, f0: AdminNonnullServer) {
+  this.srv = f0;
+} as unknown as new (f0: AdminNonnullServer) => AdminConnectLookupServerRet;
+newAdminConnectLookupServerRet.prototype = Object.prototype;
+
 export function decodeAdminConnectLookupServerRet(r: XdrReader): AdminConnectLookupServerRet {
   let at = '';
   let ix = -1;
@@ -966,7 +1027,7 @@ export function decodeAdminConnectLookupServerRet(r: XdrReader): AdminConnectLoo
   try {
     at = 'srv';
     f0 = decodeAdminNonnullServer(r);
-    return { srv: f0 };
+    return new newAdminConnectLookupServerRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_lookup_server_ret', at, ix);
   }
@@ -993,6 +1054,13 @@ export function encodeAdminServerGetThreadpoolParametersArgs(w: XdrWriter, v: Ad
   }
 }
 
+/** Makes decoded `admin_server_get_threadpool_parameters_args` values (plain objects; see decodeAdminServerGetThreadpoolParametersArgs). */
+const newAdminServerGetThreadpoolParametersArgs = function (this: AdminServerGetThreadpoolParametersArgs, f0: AdminNonnullServer, f1: number) {
+  this.srv = f0;
+  this.flags = f1;
+} as unknown as new (f0: AdminNonnullServer, f1: number) => AdminServerGetThreadpoolParametersArgs;
+newAdminServerGetThreadpoolParametersArgs.prototype = Object.prototype;
+
 export function decodeAdminServerGetThreadpoolParametersArgs(r: XdrReader): AdminServerGetThreadpoolParametersArgs {
   let at = '';
   let ix = -1;
@@ -1003,7 +1071,7 @@ export function decodeAdminServerGetThreadpoolParametersArgs(r: XdrReader): Admi
     f0 = decodeAdminNonnullServer(r);
     at = 'flags';
     f1 = r.readUint();
-    return { srv: f0, flags: f1 };
+    return new newAdminServerGetThreadpoolParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_threadpool_parameters_args', at, ix);
   }
@@ -1030,6 +1098,12 @@ export function encodeAdminServerGetThreadpoolParametersRet(w: XdrWriter, v: Adm
   }
 }
 
+/** Makes decoded `admin_server_get_threadpool_parameters_ret` values (plain objects; see decodeAdminServerGetThreadpoolParametersRet). */
+const newAdminServerGetThreadpoolParametersRet = function (this: AdminServerGetThreadpoolParametersRet, f0: AdminTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: AdminTypedParam[]) => AdminServerGetThreadpoolParametersRet;
+newAdminServerGetThreadpoolParametersRet.prototype = Object.prototype;
+
 export function decodeAdminServerGetThreadpoolParametersRet(r: XdrReader): AdminServerGetThreadpoolParametersRet {
   let at = '';
   let ix = -1;
@@ -1046,7 +1120,7 @@ export function decodeAdminServerGetThreadpoolParametersRet(r: XdrReader): Admin
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newAdminServerGetThreadpoolParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_threadpool_parameters_ret', at, ix);
   }
@@ -1081,6 +1155,14 @@ export function encodeAdminServerSetThreadpoolParametersArgs(w: XdrWriter, v: Ad
   }
 }
 
+/** Makes decoded `admin_server_set_threadpool_parameters_args` values (plain objects; see decodeAdminServerSetThreadpoolParametersArgs). */
+const newAdminServerSetThreadpoolParametersArgs = function (this: AdminServerSetThreadpoolParametersArgs, f0: AdminNonnullServer, f1: AdminTypedParam[], f2: number) {
+  this.srv = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: AdminNonnullServer, f1: AdminTypedParam[], f2: number) => AdminServerSetThreadpoolParametersArgs;
+newAdminServerSetThreadpoolParametersArgs.prototype = Object.prototype;
+
 export function decodeAdminServerSetThreadpoolParametersArgs(r: XdrReader): AdminServerSetThreadpoolParametersArgs {
   let at = '';
   let ix = -1;
@@ -1103,7 +1185,7 @@ export function decodeAdminServerSetThreadpoolParametersArgs(r: XdrReader): Admi
     }
     at = 'flags';
     f2 = r.readUint();
-    return { srv: f0, params: f1, flags: f2 };
+    return new newAdminServerSetThreadpoolParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'admin_server_set_threadpool_parameters_args', at, ix);
   }
@@ -1138,6 +1220,14 @@ export function encodeAdminServerListClientsArgs(w: XdrWriter, v: AdminServerLis
   }
 }
 
+/** Makes decoded `admin_server_list_clients_args` values (plain objects; see decodeAdminServerListClientsArgs). */
+const newAdminServerListClientsArgs = function (this: AdminServerListClientsArgs, f0: AdminNonnullServer, f1: number, f2: number) {
+  this.srv = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: AdminNonnullServer, f1: number, f2: number) => AdminServerListClientsArgs;
+newAdminServerListClientsArgs.prototype = Object.prototype;
+
 export function decodeAdminServerListClientsArgs(r: XdrReader): AdminServerListClientsArgs {
   let at = '';
   let ix = -1;
@@ -1151,7 +1241,7 @@ export function decodeAdminServerListClientsArgs(r: XdrReader): AdminServerListC
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { srv: f0, needResults: f1, flags: f2 };
+    return new newAdminServerListClientsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'admin_server_list_clients_args', at, ix);
   }
@@ -1182,6 +1272,13 @@ export function encodeAdminServerListClientsRet(w: XdrWriter, v: AdminServerList
   }
 }
 
+/** Makes decoded `admin_server_list_clients_ret` values (plain objects; see decodeAdminServerListClientsRet). */
+const newAdminServerListClientsRet = function (this: AdminServerListClientsRet, f0: AdminNonnullClient[], f1: number) {
+  this.clients = f0;
+  this.ret = f1;
+} as unknown as new (f0: AdminNonnullClient[], f1: number) => AdminServerListClientsRet;
+newAdminServerListClientsRet.prototype = Object.prototype;
+
 export function decodeAdminServerListClientsRet(r: XdrReader): AdminServerListClientsRet {
   let at = '';
   let ix = -1;
@@ -1201,7 +1298,7 @@ export function decodeAdminServerListClientsRet(r: XdrReader): AdminServerListCl
     }
     at = 'ret';
     f1 = r.readUint();
-    return { clients: f0, ret: f1 };
+    return new newAdminServerListClientsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_list_clients_ret', at, ix);
   }
@@ -1236,6 +1333,14 @@ export function encodeAdminServerLookupClientArgs(w: XdrWriter, v: AdminServerLo
   }
 }
 
+/** Makes decoded `admin_server_lookup_client_args` values (plain objects; see decodeAdminServerLookupClientArgs). */
+const newAdminServerLookupClientArgs = function (this: AdminServerLookupClientArgs, f0: AdminNonnullServer, f1: bigint, f2: number) {
+  this.srv = f0;
+  this.id = f1;
+  this.flags = f2;
+} as unknown as new (f0: AdminNonnullServer, f1: bigint, f2: number) => AdminServerLookupClientArgs;
+newAdminServerLookupClientArgs.prototype = Object.prototype;
+
 export function decodeAdminServerLookupClientArgs(r: XdrReader): AdminServerLookupClientArgs {
   let at = '';
   let ix = -1;
@@ -1249,7 +1354,7 @@ export function decodeAdminServerLookupClientArgs(r: XdrReader): AdminServerLook
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { srv: f0, id: f1, flags: f2 };
+    return new newAdminServerLookupClientArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'admin_server_lookup_client_args', at, ix);
   }
@@ -1272,6 +1377,12 @@ export function encodeAdminServerLookupClientRet(w: XdrWriter, v: AdminServerLoo
   }
 }
 
+/** Makes decoded `admin_server_lookup_client_ret` values (plain objects; see decodeAdminServerLookupClientRet). */
+const newAdminServerLookupClientRet = function (this: AdminServerLookupClientRet, f0: AdminNonnullClient) {
+  this.clnt = f0;
+} as unknown as new (f0: AdminNonnullClient) => AdminServerLookupClientRet;
+newAdminServerLookupClientRet.prototype = Object.prototype;
+
 export function decodeAdminServerLookupClientRet(r: XdrReader): AdminServerLookupClientRet {
   let at = '';
   let ix = -1;
@@ -1279,7 +1390,7 @@ export function decodeAdminServerLookupClientRet(r: XdrReader): AdminServerLooku
   try {
     at = 'clnt';
     f0 = decodeAdminNonnullClient(r);
-    return { clnt: f0 };
+    return new newAdminServerLookupClientRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_server_lookup_client_ret', at, ix);
   }
@@ -1306,6 +1417,13 @@ export function encodeAdminClientGetInfoArgs(w: XdrWriter, v: AdminClientGetInfo
   }
 }
 
+/** Makes decoded `admin_client_get_info_args` values (plain objects; see decodeAdminClientGetInfoArgs). */
+const newAdminClientGetInfoArgs = function (this: AdminClientGetInfoArgs, f0: AdminNonnullClient, f1: number) {
+  this.clnt = f0;
+  this.flags = f1;
+} as unknown as new (f0: AdminNonnullClient, f1: number) => AdminClientGetInfoArgs;
+newAdminClientGetInfoArgs.prototype = Object.prototype;
+
 export function decodeAdminClientGetInfoArgs(r: XdrReader): AdminClientGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -1316,7 +1434,7 @@ export function decodeAdminClientGetInfoArgs(r: XdrReader): AdminClientGetInfoAr
     f0 = decodeAdminNonnullClient(r);
     at = 'flags';
     f1 = r.readUint();
-    return { clnt: f0, flags: f1 };
+    return new newAdminClientGetInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_client_get_info_args', at, ix);
   }
@@ -1343,6 +1461,12 @@ export function encodeAdminClientGetInfoRet(w: XdrWriter, v: AdminClientGetInfoR
   }
 }
 
+/** Makes decoded `admin_client_get_info_ret` values (plain objects; see decodeAdminClientGetInfoRet). */
+const newAdminClientGetInfoRet = function (this: AdminClientGetInfoRet, f0: AdminTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: AdminTypedParam[]) => AdminClientGetInfoRet;
+newAdminClientGetInfoRet.prototype = Object.prototype;
+
 export function decodeAdminClientGetInfoRet(r: XdrReader): AdminClientGetInfoRet {
   let at = '';
   let ix = -1;
@@ -1359,7 +1483,7 @@ export function decodeAdminClientGetInfoRet(r: XdrReader): AdminClientGetInfoRet
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newAdminClientGetInfoRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_client_get_info_ret', at, ix);
   }
@@ -1386,6 +1510,13 @@ export function encodeAdminClientCloseArgs(w: XdrWriter, v: AdminClientCloseArgs
   }
 }
 
+/** Makes decoded `admin_client_close_args` values (plain objects; see decodeAdminClientCloseArgs). */
+const newAdminClientCloseArgs = function (this: AdminClientCloseArgs, f0: AdminNonnullClient, f1: number) {
+  this.clnt = f0;
+  this.flags = f1;
+} as unknown as new (f0: AdminNonnullClient, f1: number) => AdminClientCloseArgs;
+newAdminClientCloseArgs.prototype = Object.prototype;
+
 export function decodeAdminClientCloseArgs(r: XdrReader): AdminClientCloseArgs {
   let at = '';
   let ix = -1;
@@ -1396,7 +1527,7 @@ export function decodeAdminClientCloseArgs(r: XdrReader): AdminClientCloseArgs {
     f0 = decodeAdminNonnullClient(r);
     at = 'flags';
     f1 = r.readUint();
-    return { clnt: f0, flags: f1 };
+    return new newAdminClientCloseArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_client_close_args', at, ix);
   }
@@ -1423,6 +1554,13 @@ export function encodeAdminServerGetClientLimitsArgs(w: XdrWriter, v: AdminServe
   }
 }
 
+/** Makes decoded `admin_server_get_client_limits_args` values (plain objects; see decodeAdminServerGetClientLimitsArgs). */
+const newAdminServerGetClientLimitsArgs = function (this: AdminServerGetClientLimitsArgs, f0: AdminNonnullServer, f1: number) {
+  this.srv = f0;
+  this.flags = f1;
+} as unknown as new (f0: AdminNonnullServer, f1: number) => AdminServerGetClientLimitsArgs;
+newAdminServerGetClientLimitsArgs.prototype = Object.prototype;
+
 export function decodeAdminServerGetClientLimitsArgs(r: XdrReader): AdminServerGetClientLimitsArgs {
   let at = '';
   let ix = -1;
@@ -1433,7 +1571,7 @@ export function decodeAdminServerGetClientLimitsArgs(r: XdrReader): AdminServerG
     f0 = decodeAdminNonnullServer(r);
     at = 'flags';
     f1 = r.readUint();
-    return { srv: f0, flags: f1 };
+    return new newAdminServerGetClientLimitsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_client_limits_args', at, ix);
   }
@@ -1460,6 +1598,12 @@ export function encodeAdminServerGetClientLimitsRet(w: XdrWriter, v: AdminServer
   }
 }
 
+/** Makes decoded `admin_server_get_client_limits_ret` values (plain objects; see decodeAdminServerGetClientLimitsRet). */
+const newAdminServerGetClientLimitsRet = function (this: AdminServerGetClientLimitsRet, f0: AdminTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: AdminTypedParam[]) => AdminServerGetClientLimitsRet;
+newAdminServerGetClientLimitsRet.prototype = Object.prototype;
+
 export function decodeAdminServerGetClientLimitsRet(r: XdrReader): AdminServerGetClientLimitsRet {
   let at = '';
   let ix = -1;
@@ -1476,7 +1620,7 @@ export function decodeAdminServerGetClientLimitsRet(r: XdrReader): AdminServerGe
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newAdminServerGetClientLimitsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_client_limits_ret', at, ix);
   }
@@ -1511,6 +1655,14 @@ export function encodeAdminServerSetClientLimitsArgs(w: XdrWriter, v: AdminServe
   }
 }
 
+/** Makes decoded `admin_server_set_client_limits_args` values (plain objects; see decodeAdminServerSetClientLimitsArgs). */
+const newAdminServerSetClientLimitsArgs = function (this: AdminServerSetClientLimitsArgs, f0: AdminNonnullServer, f1: AdminTypedParam[], f2: number) {
+  this.srv = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: AdminNonnullServer, f1: AdminTypedParam[], f2: number) => AdminServerSetClientLimitsArgs;
+newAdminServerSetClientLimitsArgs.prototype = Object.prototype;
+
 export function decodeAdminServerSetClientLimitsArgs(r: XdrReader): AdminServerSetClientLimitsArgs {
   let at = '';
   let ix = -1;
@@ -1533,7 +1685,7 @@ export function decodeAdminServerSetClientLimitsArgs(r: XdrReader): AdminServerS
     }
     at = 'flags';
     f2 = r.readUint();
-    return { srv: f0, params: f1, flags: f2 };
+    return new newAdminServerSetClientLimitsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'admin_server_set_client_limits_args', at, ix);
   }
@@ -1560,6 +1712,13 @@ export function encodeAdminServerUpdateTlsFilesArgs(w: XdrWriter, v: AdminServer
   }
 }
 
+/** Makes decoded `admin_server_update_tls_files_args` values (plain objects; see decodeAdminServerUpdateTlsFilesArgs). */
+const newAdminServerUpdateTlsFilesArgs = function (this: AdminServerUpdateTlsFilesArgs, f0: AdminNonnullServer, f1: number) {
+  this.srv = f0;
+  this.flags = f1;
+} as unknown as new (f0: AdminNonnullServer, f1: number) => AdminServerUpdateTlsFilesArgs;
+newAdminServerUpdateTlsFilesArgs.prototype = Object.prototype;
+
 export function decodeAdminServerUpdateTlsFilesArgs(r: XdrReader): AdminServerUpdateTlsFilesArgs {
   let at = '';
   let ix = -1;
@@ -1570,7 +1729,7 @@ export function decodeAdminServerUpdateTlsFilesArgs(r: XdrReader): AdminServerUp
     f0 = decodeAdminNonnullServer(r);
     at = 'flags';
     f1 = r.readUint();
-    return { srv: f0, flags: f1 };
+    return new newAdminServerUpdateTlsFilesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_update_tls_files_args', at, ix);
   }
@@ -1593,6 +1752,12 @@ export function encodeAdminConnectGetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
   }
 }
 
+/** Makes decoded `admin_connect_get_logging_outputs_args` values (plain objects; see decodeAdminConnectGetLoggingOutputsArgs). */
+const newAdminConnectGetLoggingOutputsArgs = function (this: AdminConnectGetLoggingOutputsArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => AdminConnectGetLoggingOutputsArgs;
+newAdminConnectGetLoggingOutputsArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectGetLoggingOutputsArgs(r: XdrReader): AdminConnectGetLoggingOutputsArgs {
   let at = '';
   let ix = -1;
@@ -1600,7 +1765,7 @@ export function decodeAdminConnectGetLoggingOutputsArgs(r: XdrReader): AdminConn
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newAdminConnectGetLoggingOutputsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_outputs_args', at, ix);
   }
@@ -1656,6 +1821,13 @@ export function encodeAdminConnectGetLoggingOutputsRet(w: XdrWriter, v: AdminCon
   }
 }
 
+/** Makes decoded `admin_connect_get_logging_outputs_ret` values (plain objects; see decodeAdminConnectGetLoggingOutputsRet). */
+const newAdminConnectGetLoggingOutputsRet = function (this: AdminConnectGetLoggingOutputsRet, f0: string, f1: number) {
+  this.outputs = f0;
+  this.noutputs = f1;
+} as unknown as new (f0: string, f1: number) => AdminConnectGetLoggingOutputsRet;
+newAdminConnectGetLoggingOutputsRet.prototype = Object.prototype;
+
 export function decodeAdminConnectGetLoggingOutputsRet(r: XdrReader): AdminConnectGetLoggingOutputsRet {
   let at = '';
   let ix = -1;
@@ -1666,7 +1838,7 @@ export function decodeAdminConnectGetLoggingOutputsRet(r: XdrReader): AdminConne
     f0 = r.readString(4194304);
     at = 'noutputs';
     f1 = r.readUint();
-    return { outputs: f0, noutputs: f1 };
+    return new newAdminConnectGetLoggingOutputsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_outputs_ret', at, ix);
   }
@@ -1689,6 +1861,12 @@ export function encodeAdminConnectGetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
   }
 }
 
+/** Makes decoded `admin_connect_get_logging_filters_args` values (plain objects; see decodeAdminConnectGetLoggingFiltersArgs). */
+const newAdminConnectGetLoggingFiltersArgs = function (this: AdminConnectGetLoggingFiltersArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => AdminConnectGetLoggingFiltersArgs;
+newAdminConnectGetLoggingFiltersArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectGetLoggingFiltersArgs(r: XdrReader): AdminConnectGetLoggingFiltersArgs {
   let at = '';
   let ix = -1;
@@ -1696,7 +1874,7 @@ export function decodeAdminConnectGetLoggingFiltersArgs(r: XdrReader): AdminConn
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newAdminConnectGetLoggingFiltersArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_filters_args', at, ix);
   }
@@ -1752,6 +1930,13 @@ export function encodeAdminConnectGetLoggingFiltersRet(w: XdrWriter, v: AdminCon
   }
 }
 
+/** Makes decoded `admin_connect_get_logging_filters_ret` values (plain objects; see decodeAdminConnectGetLoggingFiltersRet). */
+const newAdminConnectGetLoggingFiltersRet = function (this: AdminConnectGetLoggingFiltersRet, f0: string | null, f1: number) {
+  this.filters = f0;
+  this.nfilters = f1;
+} as unknown as new (f0: string | null, f1: number) => AdminConnectGetLoggingFiltersRet;
+newAdminConnectGetLoggingFiltersRet.prototype = Object.prototype;
+
 export function decodeAdminConnectGetLoggingFiltersRet(r: XdrReader): AdminConnectGetLoggingFiltersRet {
   let at = '';
   let ix = -1;
@@ -1764,7 +1949,7 @@ export function decodeAdminConnectGetLoggingFiltersRet(r: XdrReader): AdminConne
     } else f0 = null;
     at = 'nfilters';
     f1 = r.readUint();
-    return { filters: f0, nfilters: f1 };
+    return new newAdminConnectGetLoggingFiltersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_filters_ret', at, ix);
   }
@@ -1820,6 +2005,13 @@ export function encodeAdminConnectSetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
   }
 }
 
+/** Makes decoded `admin_connect_set_logging_outputs_args` values (plain objects; see decodeAdminConnectSetLoggingOutputsArgs). */
+const newAdminConnectSetLoggingOutputsArgs = function (this: AdminConnectSetLoggingOutputsArgs, f0: string | null, f1: number) {
+  this.outputs = f0;
+  this.flags = f1;
+} as unknown as new (f0: string | null, f1: number) => AdminConnectSetLoggingOutputsArgs;
+newAdminConnectSetLoggingOutputsArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectSetLoggingOutputsArgs(r: XdrReader): AdminConnectSetLoggingOutputsArgs {
   let at = '';
   let ix = -1;
@@ -1832,7 +2024,7 @@ export function decodeAdminConnectSetLoggingOutputsArgs(r: XdrReader): AdminConn
     } else f0 = null;
     at = 'flags';
     f1 = r.readUint();
-    return { outputs: f0, flags: f1 };
+    return new newAdminConnectSetLoggingOutputsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_set_logging_outputs_args', at, ix);
   }
@@ -1888,6 +2080,13 @@ export function encodeAdminConnectSetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
   }
 }
 
+/** Makes decoded `admin_connect_set_logging_filters_args` values (plain objects; see decodeAdminConnectSetLoggingFiltersArgs). */
+const newAdminConnectSetLoggingFiltersArgs = function (this: AdminConnectSetLoggingFiltersArgs, f0: string | null, f1: number) {
+  this.filters = f0;
+  this.flags = f1;
+} as unknown as new (f0: string | null, f1: number) => AdminConnectSetLoggingFiltersArgs;
+newAdminConnectSetLoggingFiltersArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectSetLoggingFiltersArgs(r: XdrReader): AdminConnectSetLoggingFiltersArgs {
   let at = '';
   let ix = -1;
@@ -1900,7 +2099,7 @@ export function decodeAdminConnectSetLoggingFiltersArgs(r: XdrReader): AdminConn
     } else f0 = null;
     at = 'flags';
     f1 = r.readUint();
-    return { filters: f0, flags: f1 };
+    return new newAdminConnectSetLoggingFiltersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_set_logging_filters_args', at, ix);
   }
@@ -1931,6 +2130,13 @@ export function encodeAdminConnectSetDaemonTimeoutArgs(w: XdrWriter, v: AdminCon
   }
 }
 
+/** Makes decoded `admin_connect_set_daemon_timeout_args` values (plain objects; see decodeAdminConnectSetDaemonTimeoutArgs). */
+const newAdminConnectSetDaemonTimeoutArgs = function (this: AdminConnectSetDaemonTimeoutArgs, f0: number, f1: number) {
+  this.timeout = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => AdminConnectSetDaemonTimeoutArgs;
+newAdminConnectSetDaemonTimeoutArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectSetDaemonTimeoutArgs(r: XdrReader): AdminConnectSetDaemonTimeoutArgs {
   let at = '';
   let ix = -1;
@@ -1941,7 +2147,7 @@ export function decodeAdminConnectSetDaemonTimeoutArgs(r: XdrReader): AdminConne
     f0 = r.readUint();
     at = 'flags';
     f1 = r.readUint();
-    return { timeout: f0, flags: f1 };
+    return new newAdminConnectSetDaemonTimeoutArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_set_daemon_timeout_args', at, ix);
   }
@@ -1964,6 +2170,12 @@ export function encodeAdminConnectDaemonShutdownArgs(w: XdrWriter, v: AdminConne
   }
 }
 
+/** Makes decoded `admin_connect_daemon_shutdown_args` values (plain objects; see decodeAdminConnectDaemonShutdownArgs). */
+const newAdminConnectDaemonShutdownArgs = function (this: AdminConnectDaemonShutdownArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => AdminConnectDaemonShutdownArgs;
+newAdminConnectDaemonShutdownArgs.prototype = Object.prototype;
+
 export function decodeAdminConnectDaemonShutdownArgs(r: XdrReader): AdminConnectDaemonShutdownArgs {
   let at = '';
   let ix = -1;
@@ -1971,7 +2183,7 @@ export function decodeAdminConnectDaemonShutdownArgs(r: XdrReader): AdminConnect
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newAdminConnectDaemonShutdownArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_daemon_shutdown_args', at, ix);
   }

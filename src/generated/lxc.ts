@@ -26,6 +26,13 @@ export function encodeLxcDomainOpenNamespaceArgs(w: XdrWriter, v: LxcDomainOpenN
   }
 }
 
+/** Makes decoded `lxc_domain_open_namespace_args` values (plain objects; see decodeLxcDomainOpenNamespaceArgs). */
+const newLxcDomainOpenNamespaceArgs = function (this: LxcDomainOpenNamespaceArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => LxcDomainOpenNamespaceArgs;
+newLxcDomainOpenNamespaceArgs.prototype = Object.prototype;
+
 export function decodeLxcDomainOpenNamespaceArgs(r: XdrReader): LxcDomainOpenNamespaceArgs {
   let at = '';
   let ix = -1;
@@ -36,7 +43,7 @@ export function decodeLxcDomainOpenNamespaceArgs(r: XdrReader): LxcDomainOpenNam
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newLxcDomainOpenNamespaceArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'lxc_domain_open_namespace_args', at, ix);
   }

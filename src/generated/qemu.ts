@@ -59,6 +59,14 @@ export function encodeQemuDomainMonitorCommandArgs(w: XdrWriter, v: QemuDomainMo
   }
 }
 
+/** Makes decoded `qemu_domain_monitor_command_args` values (plain objects; see decodeQemuDomainMonitorCommandArgs). */
+const newQemuDomainMonitorCommandArgs = function (this: QemuDomainMonitorCommandArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.cmd = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => QemuDomainMonitorCommandArgs;
+newQemuDomainMonitorCommandArgs.prototype = Object.prototype;
+
 export function decodeQemuDomainMonitorCommandArgs(r: XdrReader): QemuDomainMonitorCommandArgs {
   let at = '';
   let ix = -1;
@@ -72,7 +80,7 @@ export function decodeQemuDomainMonitorCommandArgs(r: XdrReader): QemuDomainMoni
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, cmd: f1, flags: f2 };
+    return new newQemuDomainMonitorCommandArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_args', at, ix);
   }
@@ -119,6 +127,12 @@ export function encodeQemuDomainMonitorCommandRet(w: XdrWriter, v: QemuDomainMon
   }
 }
 
+/** Makes decoded `qemu_domain_monitor_command_ret` values (plain objects; see decodeQemuDomainMonitorCommandRet). */
+const newQemuDomainMonitorCommandRet = function (this: QemuDomainMonitorCommandRet, f0: string) {
+  this.result = f0;
+} as unknown as new (f0: string) => QemuDomainMonitorCommandRet;
+newQemuDomainMonitorCommandRet.prototype = Object.prototype;
+
 export function decodeQemuDomainMonitorCommandRet(r: XdrReader): QemuDomainMonitorCommandRet {
   let at = '';
   let ix = -1;
@@ -126,7 +140,7 @@ export function decodeQemuDomainMonitorCommandRet(r: XdrReader): QemuDomainMonit
   try {
     at = 'result';
     f0 = r.readString(4194304);
-    return { result: f0 };
+    return new newQemuDomainMonitorCommandRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_ret', at, ix);
   }
@@ -157,6 +171,13 @@ export function encodeQemuDomainAttachArgs(w: XdrWriter, v: QemuDomainAttachArgs
   }
 }
 
+/** Makes decoded `qemu_domain_attach_args` values (plain objects; see decodeQemuDomainAttachArgs). */
+const newQemuDomainAttachArgs = function (this: QemuDomainAttachArgs, f0: number, f1: number) {
+  this.pidValue = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => QemuDomainAttachArgs;
+newQemuDomainAttachArgs.prototype = Object.prototype;
+
 export function decodeQemuDomainAttachArgs(r: XdrReader): QemuDomainAttachArgs {
   let at = '';
   let ix = -1;
@@ -167,7 +188,7 @@ export function decodeQemuDomainAttachArgs(r: XdrReader): QemuDomainAttachArgs {
     f0 = r.readUint();
     at = 'flags';
     f1 = r.readUint();
-    return { pidValue: f0, flags: f1 };
+    return new newQemuDomainAttachArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_attach_args', at, ix);
   }
@@ -190,6 +211,12 @@ export function encodeQemuDomainAttachRet(w: XdrWriter, v: QemuDomainAttachRet):
   }
 }
 
+/** Makes decoded `qemu_domain_attach_ret` values (plain objects; see decodeQemuDomainAttachRet). */
+const newQemuDomainAttachRet = function (this: QemuDomainAttachRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => QemuDomainAttachRet;
+newQemuDomainAttachRet.prototype = Object.prototype;
+
 export function decodeQemuDomainAttachRet(r: XdrReader): QemuDomainAttachRet {
   let at = '';
   let ix = -1;
@@ -197,7 +224,7 @@ export function decodeQemuDomainAttachRet(r: XdrReader): QemuDomainAttachRet {
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newQemuDomainAttachRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_attach_ret', at, ix);
   }
@@ -261,6 +288,15 @@ export function encodeQemuDomainAgentCommandArgs(w: XdrWriter, v: QemuDomainAgen
   }
 }
 
+/** Makes decoded `qemu_domain_agent_command_args` values (plain objects; see decodeQemuDomainAgentCommandArgs). */
+const newQemuDomainAgentCommandArgs = function (this: QemuDomainAgentCommandArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.cmd = f1;
+  this.timeout = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => QemuDomainAgentCommandArgs;
+newQemuDomainAgentCommandArgs.prototype = Object.prototype;
+
 export function decodeQemuDomainAgentCommandArgs(r: XdrReader): QemuDomainAgentCommandArgs {
   let at = '';
   let ix = -1;
@@ -277,7 +313,7 @@ export function decodeQemuDomainAgentCommandArgs(r: XdrReader): QemuDomainAgentC
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, cmd: f1, timeout: f2, flags: f3 };
+    return new newQemuDomainAgentCommandArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_agent_command_args', at, ix);
   }
@@ -329,6 +365,12 @@ export function encodeQemuDomainAgentCommandRet(w: XdrWriter, v: QemuDomainAgent
   }
 }
 
+/** Makes decoded `qemu_domain_agent_command_ret` values (plain objects; see decodeQemuDomainAgentCommandRet). */
+const newQemuDomainAgentCommandRet = function (this: QemuDomainAgentCommandRet, f0: string | null) {
+  this.result = f0;
+} as unknown as new (f0: string | null) => QemuDomainAgentCommandRet;
+newQemuDomainAgentCommandRet.prototype = Object.prototype;
+
 export function decodeQemuDomainAgentCommandRet(r: XdrReader): QemuDomainAgentCommandRet {
   let at = '';
   let ix = -1;
@@ -338,7 +380,7 @@ export function decodeQemuDomainAgentCommandRet(r: XdrReader): QemuDomainAgentCo
     if (r.readPresent()) {
       f0 = r.readString(4194304);
     } else f0 = null;
-    return { result: f0 };
+    return new newQemuDomainAgentCommandRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_agent_command_ret', at, ix);
   }
@@ -403,6 +445,14 @@ export function encodeQemuConnectDomainMonitorEventRegisterArgs(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `qemu_connect_domain_monitor_event_register_args` values (plain objects; see decodeQemuConnectDomainMonitorEventRegisterArgs). */
+const newQemuConnectDomainMonitorEventRegisterArgs = function (this: QemuConnectDomainMonitorEventRegisterArgs, f0: RemoteNonnullDomain | null, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.event = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain | null, f1: string | null, f2: number) => QemuConnectDomainMonitorEventRegisterArgs;
+newQemuConnectDomainMonitorEventRegisterArgs.prototype = Object.prototype;
+
 export function decodeQemuConnectDomainMonitorEventRegisterArgs(r: XdrReader): QemuConnectDomainMonitorEventRegisterArgs {
   let at = '';
   let ix = -1;
@@ -420,7 +470,7 @@ export function decodeQemuConnectDomainMonitorEventRegisterArgs(r: XdrReader): Q
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, event: f1, flags: f2 };
+    return new newQemuConnectDomainMonitorEventRegisterArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'qemu_connect_domain_monitor_event_register_args', at, ix);
   }
@@ -443,6 +493,12 @@ export function encodeQemuConnectDomainMonitorEventRegisterRet(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `qemu_connect_domain_monitor_event_register_ret` values (plain objects; see decodeQemuConnectDomainMonitorEventRegisterRet). */
+const newQemuConnectDomainMonitorEventRegisterRet = function (this: QemuConnectDomainMonitorEventRegisterRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => QemuConnectDomainMonitorEventRegisterRet;
+newQemuConnectDomainMonitorEventRegisterRet.prototype = Object.prototype;
+
 export function decodeQemuConnectDomainMonitorEventRegisterRet(r: XdrReader): QemuConnectDomainMonitorEventRegisterRet {
   let at = '';
   let ix = -1;
@@ -450,7 +506,7 @@ export function decodeQemuConnectDomainMonitorEventRegisterRet(r: XdrReader): Qe
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newQemuConnectDomainMonitorEventRegisterRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_connect_domain_monitor_event_register_ret', at, ix);
   }
@@ -473,6 +529,12 @@ export function encodeQemuConnectDomainMonitorEventDeregisterArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `qemu_connect_domain_monitor_event_deregister_args` values (plain objects; see decodeQemuConnectDomainMonitorEventDeregisterArgs). */
+const newQemuConnectDomainMonitorEventDeregisterArgs = function (this: QemuConnectDomainMonitorEventDeregisterArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => QemuConnectDomainMonitorEventDeregisterArgs;
+newQemuConnectDomainMonitorEventDeregisterArgs.prototype = Object.prototype;
+
 export function decodeQemuConnectDomainMonitorEventDeregisterArgs(r: XdrReader): QemuConnectDomainMonitorEventDeregisterArgs {
   let at = '';
   let ix = -1;
@@ -480,7 +542,7 @@ export function decodeQemuConnectDomainMonitorEventDeregisterArgs(r: XdrReader):
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newQemuConnectDomainMonitorEventDeregisterArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_connect_domain_monitor_event_deregister_args', at, ix);
   }
@@ -581,6 +643,17 @@ export function encodeQemuDomainMonitorEventMsg(w: XdrWriter, v: QemuDomainMonit
   }
 }
 
+/** Makes decoded `qemu_domain_monitor_event_msg` values (plain objects; see decodeQemuDomainMonitorEventMsg). */
+const newQemuDomainMonitorEventMsg = function (this: QemuDomainMonitorEventMsg, f0: number, f1: RemoteNonnullDomain, f2: string, f3: bigint, f4: number, f5: string | null) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.event = f2;
+  this.seconds = f3;
+  this.micros = f4;
+  this.details = f5;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string, f3: bigint, f4: number, f5: string | null) => QemuDomainMonitorEventMsg;
+newQemuDomainMonitorEventMsg.prototype = Object.prototype;
+
 export function decodeQemuDomainMonitorEventMsg(r: XdrReader): QemuDomainMonitorEventMsg {
   let at = '';
   let ix = -1;
@@ -605,7 +678,7 @@ export function decodeQemuDomainMonitorEventMsg(r: XdrReader): QemuDomainMonitor
     if (r.readPresent()) {
       f5 = r.readString(4194304);
     } else f5 = null;
-    return { callbackID: f0, dom: f1, event: f2, seconds: f3, micros: f4, details: f5 };
+    return new newQemuDomainMonitorEventMsg(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_event_msg', at, ix);
   }
@@ -665,6 +738,14 @@ export function encodeQemuDomainMonitorCommandWithFilesArgs(w: XdrWriter, v: Qem
   }
 }
 
+/** Makes decoded `qemu_domain_monitor_command_with_files_args` values (plain objects; see decodeQemuDomainMonitorCommandWithFilesArgs). */
+const newQemuDomainMonitorCommandWithFilesArgs = function (this: QemuDomainMonitorCommandWithFilesArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.cmd = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => QemuDomainMonitorCommandWithFilesArgs;
+newQemuDomainMonitorCommandWithFilesArgs.prototype = Object.prototype;
+
 export function decodeQemuDomainMonitorCommandWithFilesArgs(r: XdrReader): QemuDomainMonitorCommandWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -678,7 +759,7 @@ export function decodeQemuDomainMonitorCommandWithFilesArgs(r: XdrReader): QemuD
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, cmd: f1, flags: f2 };
+    return new newQemuDomainMonitorCommandWithFilesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_args', at, ix);
   }
@@ -725,6 +806,12 @@ export function encodeQemuDomainMonitorCommandWithFilesRet(w: XdrWriter, v: Qemu
   }
 }
 
+/** Makes decoded `qemu_domain_monitor_command_with_files_ret` values (plain objects; see decodeQemuDomainMonitorCommandWithFilesRet). */
+const newQemuDomainMonitorCommandWithFilesRet = function (this: QemuDomainMonitorCommandWithFilesRet, f0: string) {
+  this.result = f0;
+} as unknown as new (f0: string) => QemuDomainMonitorCommandWithFilesRet;
+newQemuDomainMonitorCommandWithFilesRet.prototype = Object.prototype;
+
 export function decodeQemuDomainMonitorCommandWithFilesRet(r: XdrReader): QemuDomainMonitorCommandWithFilesRet {
   let at = '';
   let ix = -1;
@@ -732,7 +819,7 @@ export function decodeQemuDomainMonitorCommandWithFilesRet(r: XdrReader): QemuDo
   try {
     at = 'result';
     f0 = r.readString(4194304);
-    return { result: f0 };
+    return new newQemuDomainMonitorCommandWithFilesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_ret', at, ix);
   }

@@ -457,6 +457,14 @@ export function encodeEachRemoteNonnullDomain(w: XdrWriter, a: RemoteNonnullDoma
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_domain` values (plain objects; see decodeRemoteNonnullDomain). */
+const newRemoteNonnullDomain = function (this: RemoteNonnullDomain, f0: string, f1: Uint8Array, f2: number) {
+  this.name = f0;
+  this.uuid = f1;
+  this.id = f2;
+} as unknown as new (f0: string, f1: Uint8Array, f2: number) => RemoteNonnullDomain;
+newRemoteNonnullDomain.prototype = Object.prototype;
+
 export function decodeRemoteNonnullDomain(r: XdrReader): RemoteNonnullDomain {
   let at = '';
   let ix = -1;
@@ -470,7 +478,7 @@ export function decodeRemoteNonnullDomain(r: XdrReader): RemoteNonnullDomain {
     f1 = r.readFixedOpaque(16);
     at = 'id';
     f2 = r.readInt();
-    return { name: f0, uuid: f1, id: f2 };
+    return new newRemoteNonnullDomain(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain', at, ix);
   }
@@ -582,6 +590,13 @@ export function encodeEachRemoteNonnullNetwork(w: XdrWriter, a: RemoteNonnullNet
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_network` values (plain objects; see decodeRemoteNonnullNetwork). */
+const newRemoteNonnullNetwork = function (this: RemoteNonnullNetwork, f0: string, f1: Uint8Array) {
+  this.name = f0;
+  this.uuid = f1;
+} as unknown as new (f0: string, f1: Uint8Array) => RemoteNonnullNetwork;
+newRemoteNonnullNetwork.prototype = Object.prototype;
+
 export function decodeRemoteNonnullNetwork(r: XdrReader): RemoteNonnullNetwork {
   let at = '';
   let ix = -1;
@@ -592,7 +607,7 @@ export function decodeRemoteNonnullNetwork(r: XdrReader): RemoteNonnullNetwork {
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { name: f0, uuid: f1 };
+    return new newRemoteNonnullNetwork(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_network', at, ix);
   }
@@ -686,6 +701,13 @@ export function encodeEachRemoteNonnullNetworkPort(w: XdrWriter, a: RemoteNonnul
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_network_port` values (plain objects; see decodeRemoteNonnullNetworkPort). */
+const newRemoteNonnullNetworkPort = function (this: RemoteNonnullNetworkPort, f0: RemoteNonnullNetwork, f1: Uint8Array) {
+  this.net = f0;
+  this.uuid = f1;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: Uint8Array) => RemoteNonnullNetworkPort;
+newRemoteNonnullNetworkPort.prototype = Object.prototype;
+
 export function decodeRemoteNonnullNetworkPort(r: XdrReader): RemoteNonnullNetworkPort {
   let at = '';
   let ix = -1;
@@ -696,7 +718,7 @@ export function decodeRemoteNonnullNetworkPort(r: XdrReader): RemoteNonnullNetwo
     f0 = decodeRemoteNonnullNetwork(r);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { net: f0, uuid: f1 };
+    return new newRemoteNonnullNetworkPort(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_network_port', at, ix);
   }
@@ -808,6 +830,13 @@ export function encodeEachRemoteNonnullNwfilter(w: XdrWriter, a: RemoteNonnullNw
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_nwfilter` values (plain objects; see decodeRemoteNonnullNwfilter). */
+const newRemoteNonnullNwfilter = function (this: RemoteNonnullNwfilter, f0: string, f1: Uint8Array) {
+  this.name = f0;
+  this.uuid = f1;
+} as unknown as new (f0: string, f1: Uint8Array) => RemoteNonnullNwfilter;
+newRemoteNonnullNwfilter.prototype = Object.prototype;
+
 export function decodeRemoteNonnullNwfilter(r: XdrReader): RemoteNonnullNwfilter {
   let at = '';
   let ix = -1;
@@ -818,7 +847,7 @@ export function decodeRemoteNonnullNwfilter(r: XdrReader): RemoteNonnullNwfilter
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { name: f0, uuid: f1 };
+    return new newRemoteNonnullNwfilter(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter', at, ix);
   }
@@ -954,6 +983,13 @@ export function encodeEachRemoteNonnullNwfilterBinding(w: XdrWriter, a: RemoteNo
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_nwfilter_binding` values (plain objects; see decodeRemoteNonnullNwfilterBinding). */
+const newRemoteNonnullNwfilterBinding = function (this: RemoteNonnullNwfilterBinding, f0: string, f1: string) {
+  this.portdev = f0;
+  this.filtername = f1;
+} as unknown as new (f0: string, f1: string) => RemoteNonnullNwfilterBinding;
+newRemoteNonnullNwfilterBinding.prototype = Object.prototype;
+
 export function decodeRemoteNonnullNwfilterBinding(r: XdrReader): RemoteNonnullNwfilterBinding {
   let at = '';
   let ix = -1;
@@ -964,7 +1000,7 @@ export function decodeRemoteNonnullNwfilterBinding(r: XdrReader): RemoteNonnullN
     f0 = r.readString(4194304);
     at = 'filtername';
     f1 = r.readString(4194304);
-    return { portdev: f0, filtername: f1 };
+    return new newRemoteNonnullNwfilterBinding(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter_binding', at, ix);
   }
@@ -1100,6 +1136,13 @@ export function encodeEachRemoteNonnullInterface(w: XdrWriter, a: RemoteNonnullI
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_interface` values (plain objects; see decodeRemoteNonnullInterface). */
+const newRemoteNonnullInterface = function (this: RemoteNonnullInterface, f0: string, f1: string) {
+  this.name = f0;
+  this.mac = f1;
+} as unknown as new (f0: string, f1: string) => RemoteNonnullInterface;
+newRemoteNonnullInterface.prototype = Object.prototype;
+
 export function decodeRemoteNonnullInterface(r: XdrReader): RemoteNonnullInterface {
   let at = '';
   let ix = -1;
@@ -1110,7 +1153,7 @@ export function decodeRemoteNonnullInterface(r: XdrReader): RemoteNonnullInterfa
     f0 = r.readString(4194304);
     at = 'mac';
     f1 = r.readString(4194304);
-    return { name: f0, mac: f1 };
+    return new newRemoteNonnullInterface(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_interface', at, ix);
   }
@@ -1222,6 +1265,13 @@ export function encodeEachRemoteNonnullStoragePool(w: XdrWriter, a: RemoteNonnul
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_storage_pool` values (plain objects; see decodeRemoteNonnullStoragePool). */
+const newRemoteNonnullStoragePool = function (this: RemoteNonnullStoragePool, f0: string, f1: Uint8Array) {
+  this.name = f0;
+  this.uuid = f1;
+} as unknown as new (f0: string, f1: Uint8Array) => RemoteNonnullStoragePool;
+newRemoteNonnullStoragePool.prototype = Object.prototype;
+
 export function decodeRemoteNonnullStoragePool(r: XdrReader): RemoteNonnullStoragePool {
   let at = '';
   let ix = -1;
@@ -1232,7 +1282,7 @@ export function decodeRemoteNonnullStoragePool(r: XdrReader): RemoteNonnullStora
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { name: f0, uuid: f1 };
+    return new newRemoteNonnullStoragePool(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_pool', at, ix);
   }
@@ -1409,6 +1459,14 @@ export function encodeEachRemoteNonnullStorageVol(w: XdrWriter, a: RemoteNonnull
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_storage_vol` values (plain objects; see decodeRemoteNonnullStorageVol). */
+const newRemoteNonnullStorageVol = function (this: RemoteNonnullStorageVol, f0: string, f1: string, f2: string) {
+  this.pool = f0;
+  this.name = f1;
+  this.key = f2;
+} as unknown as new (f0: string, f1: string, f2: string) => RemoteNonnullStorageVol;
+newRemoteNonnullStorageVol.prototype = Object.prototype;
+
 export function decodeRemoteNonnullStorageVol(r: XdrReader): RemoteNonnullStorageVol {
   let at = '';
   let ix = -1;
@@ -1422,7 +1480,7 @@ export function decodeRemoteNonnullStorageVol(r: XdrReader): RemoteNonnullStorag
     f1 = r.readString(4194304);
     at = 'key';
     f2 = r.readString(4194304);
-    return { pool: f0, name: f1, key: f2 };
+    return new newRemoteNonnullStorageVol(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_vol', at, ix);
   }
@@ -1517,6 +1575,12 @@ export function encodeEachRemoteNonnullNodeDevice(w: XdrWriter, a: RemoteNonnull
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_node_device` values (plain objects; see decodeRemoteNonnullNodeDevice). */
+const newRemoteNonnullNodeDevice = function (this: RemoteNonnullNodeDevice, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNonnullNodeDevice;
+newRemoteNonnullNodeDevice.prototype = Object.prototype;
+
 export function decodeRemoteNonnullNodeDevice(r: XdrReader): RemoteNonnullNodeDevice {
   let at = '';
   let ix = -1;
@@ -1524,7 +1588,7 @@ export function decodeRemoteNonnullNodeDevice(r: XdrReader): RemoteNonnullNodeDe
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_node_device', at, ix);
   }
@@ -1645,6 +1709,14 @@ export function encodeEachRemoteNonnullSecret(w: XdrWriter, a: RemoteNonnullSecr
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_secret` values (plain objects; see decodeRemoteNonnullSecret). */
+const newRemoteNonnullSecret = function (this: RemoteNonnullSecret, f0: Uint8Array, f1: number, f2: string) {
+  this.uuid = f0;
+  this.usageType = f1;
+  this.usageID = f2;
+} as unknown as new (f0: Uint8Array, f1: number, f2: string) => RemoteNonnullSecret;
+newRemoteNonnullSecret.prototype = Object.prototype;
+
 export function decodeRemoteNonnullSecret(r: XdrReader): RemoteNonnullSecret {
   let at = '';
   let ix = -1;
@@ -1658,7 +1730,7 @@ export function decodeRemoteNonnullSecret(r: XdrReader): RemoteNonnullSecret {
     f1 = r.readInt();
     at = 'usageID';
     f2 = r.readString(4194304);
-    return { uuid: f0, usageType: f1, usageID: f2 };
+    return new newRemoteNonnullSecret(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_secret', at, ix);
   }
@@ -1786,6 +1858,13 @@ export function encodeEachRemoteNonnullDomainCheckpoint(w: XdrWriter, a: RemoteN
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_domain_checkpoint` values (plain objects; see decodeRemoteNonnullDomainCheckpoint). */
+const newRemoteNonnullDomainCheckpoint = function (this: RemoteNonnullDomainCheckpoint, f0: string, f1: RemoteNonnullDomain) {
+  this.name = f0;
+  this.dom = f1;
+} as unknown as new (f0: string, f1: RemoteNonnullDomain) => RemoteNonnullDomainCheckpoint;
+newRemoteNonnullDomainCheckpoint.prototype = Object.prototype;
+
 export function decodeRemoteNonnullDomainCheckpoint(r: XdrReader): RemoteNonnullDomainCheckpoint {
   let at = '';
   let ix = -1;
@@ -1796,7 +1875,7 @@ export function decodeRemoteNonnullDomainCheckpoint(r: XdrReader): RemoteNonnull
     f0 = r.readString(4194304);
     at = 'dom';
     f1 = decodeRemoteNonnullDomain(r);
-    return { name: f0, dom: f1 };
+    return new newRemoteNonnullDomainCheckpoint(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain_checkpoint', at, ix);
   }
@@ -1924,6 +2003,13 @@ export function encodeEachRemoteNonnullDomainSnapshot(w: XdrWriter, a: RemoteNon
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_nonnull_domain_snapshot` values (plain objects; see decodeRemoteNonnullDomainSnapshot). */
+const newRemoteNonnullDomainSnapshot = function (this: RemoteNonnullDomainSnapshot, f0: string, f1: RemoteNonnullDomain) {
+  this.name = f0;
+  this.dom = f1;
+} as unknown as new (f0: string, f1: RemoteNonnullDomain) => RemoteNonnullDomainSnapshot;
+newRemoteNonnullDomainSnapshot.prototype = Object.prototype;
+
 export function decodeRemoteNonnullDomainSnapshot(r: XdrReader): RemoteNonnullDomainSnapshot {
   let at = '';
   let ix = -1;
@@ -1934,7 +2020,7 @@ export function decodeRemoteNonnullDomainSnapshot(r: XdrReader): RemoteNonnullDo
     f0 = r.readString(4194304);
     at = 'dom';
     f1 = decodeRemoteNonnullDomain(r);
-    return { name: f0, dom: f1 };
+    return new newRemoteNonnullDomainSnapshot(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain_snapshot', at, ix);
   }
@@ -2419,6 +2505,22 @@ export function encodeRemoteError(w: XdrWriter, v: RemoteError): void {
   }
 }
 
+/** Makes decoded `remote_error` values (plain objects; see decodeRemoteError). */
+const newRemoteError = function (this: RemoteError, f0: number, f1: number, f2: string | null, f3: number, f4: RemoteNonnullDomain | null, f5: string | null, f6: string | null, f7: string | null, f8: number, f9: number, f10: RemoteNonnullNetwork | null) {
+  this.code = f0;
+  this.domain = f1;
+  this.message = f2;
+  this.level = f3;
+  this.dom = f4;
+  this.str1 = f5;
+  this.str2 = f6;
+  this.str3 = f7;
+  this.int1 = f8;
+  this.int2 = f9;
+  this.net = f10;
+} as unknown as new (f0: number, f1: number, f2: string | null, f3: number, f4: RemoteNonnullDomain | null, f5: string | null, f6: string | null, f7: string | null, f8: number, f9: number, f10: RemoteNonnullNetwork | null) => RemoteError;
+newRemoteError.prototype = Object.prototype;
+
 export function decodeRemoteError(r: XdrReader): RemoteError {
   let at = '';
   let ix = -1;
@@ -2468,7 +2570,7 @@ export function decodeRemoteError(r: XdrReader): RemoteError {
     if (r.readPresent()) {
       f10 = decodeRemoteNonnullNetwork(r);
     } else f10 = null;
-    return { code: f0, domain: f1, message: f2, level: f3, dom: f4, str1: f5, str2: f6, str3: f7, int1: f8, int2: f9, net: f10 };
+    return new newRemoteError(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10);
   } catch (e) {
     throw xdrAt(e, 'remote_error', at, ix);
   }
@@ -2581,6 +2683,15 @@ export function encodeEachRemoteVcpuInfo(w: XdrWriter, a: RemoteVcpuInfo[]): voi
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_vcpu_info` values (plain objects; see decodeRemoteVcpuInfo). */
+const newRemoteVcpuInfo = function (this: RemoteVcpuInfo, f0: number, f1: number, f2: bigint, f3: number) {
+  this.number = f0;
+  this.state = f1;
+  this.cpuTime = f2;
+  this.cpu = f3;
+} as unknown as new (f0: number, f1: number, f2: bigint, f3: number) => RemoteVcpuInfo;
+newRemoteVcpuInfo.prototype = Object.prototype;
+
 export function decodeRemoteVcpuInfo(r: XdrReader): RemoteVcpuInfo {
   let at = '';
   let ix = -1;
@@ -2597,7 +2708,7 @@ export function decodeRemoteVcpuInfo(r: XdrReader): RemoteVcpuInfo {
     f2 = r.readUhyper();
     at = 'cpu';
     f3 = r.readInt();
-    return { number: f0, state: f1, cpuTime: f2, cpu: f3 };
+    return new newRemoteVcpuInfo(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_vcpu_info', at, ix);
   }
@@ -2961,6 +3072,13 @@ export function encodeEachRemoteTypedParam(w: XdrWriter, a: RemoteTypedParam[]):
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_typed_param` values (plain objects; see decodeRemoteTypedParam). */
+const newRemoteTypedParam = function (this: RemoteTypedParam, f0: string, f1: RemoteTypedParamValue) {
+  this.field = f0;
+  this.value = f1;
+} as unknown as new (f0: string, f1: RemoteTypedParamValue) => RemoteTypedParam;
+newRemoteTypedParam.prototype = Object.prototype;
+
 export function decodeRemoteTypedParam(r: XdrReader): RemoteTypedParam {
   let at = '';
   let ix = -1;
@@ -2971,7 +3089,7 @@ export function decodeRemoteTypedParam(r: XdrReader): RemoteTypedParam {
     f0 = r.readString(4194304);
     at = 'value';
     f1 = decodeRemoteTypedParamValue(r);
-    return { field: f0, value: f1 };
+    return new newRemoteTypedParam(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_typed_param', at, ix);
   }
@@ -3080,6 +3198,13 @@ export function encodeEachRemoteNodeGetCpuStats(w: XdrWriter, a: RemoteNodeGetCp
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_node_get_cpu_stats` values (plain objects; see decodeRemoteNodeGetCpuStats). */
+const newRemoteNodeGetCpuStats = function (this: RemoteNodeGetCpuStats, f0: string, f1: bigint) {
+  this.field = f0;
+  this.value = f1;
+} as unknown as new (f0: string, f1: bigint) => RemoteNodeGetCpuStats;
+newRemoteNodeGetCpuStats.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCpuStats(r: XdrReader): RemoteNodeGetCpuStats {
   let at = '';
   let ix = -1;
@@ -3090,7 +3215,7 @@ export function decodeRemoteNodeGetCpuStats(r: XdrReader): RemoteNodeGetCpuStats
     f0 = r.readString(4194304);
     at = 'value';
     f1 = r.readUhyper();
-    return { field: f0, value: f1 };
+    return new newRemoteNodeGetCpuStats(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats', at, ix);
   }
@@ -3199,6 +3324,13 @@ export function encodeEachRemoteNodeGetMemoryStats(w: XdrWriter, a: RemoteNodeGe
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_node_get_memory_stats` values (plain objects; see decodeRemoteNodeGetMemoryStats). */
+const newRemoteNodeGetMemoryStats = function (this: RemoteNodeGetMemoryStats, f0: string, f1: bigint) {
+  this.field = f0;
+  this.value = f1;
+} as unknown as new (f0: string, f1: bigint) => RemoteNodeGetMemoryStats;
+newRemoteNodeGetMemoryStats.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetMemoryStats(r: XdrReader): RemoteNodeGetMemoryStats {
   let at = '';
   let ix = -1;
@@ -3209,7 +3341,7 @@ export function decodeRemoteNodeGetMemoryStats(r: XdrReader): RemoteNodeGetMemor
     f0 = r.readString(4194304);
     at = 'value';
     f1 = r.readUhyper();
-    return { field: f0, value: f1 };
+    return new newRemoteNodeGetMemoryStats(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats', at, ix);
   }
@@ -3318,6 +3450,13 @@ export function encodeEachRemoteDomainDiskError(w: XdrWriter, a: RemoteDomainDis
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_domain_disk_error` values (plain objects; see decodeRemoteDomainDiskError). */
+const newRemoteDomainDiskError = function (this: RemoteDomainDiskError, f0: string, f1: number) {
+  this.disk = f0;
+  this.error = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainDiskError;
+newRemoteDomainDiskError.prototype = Object.prototype;
+
 export function decodeRemoteDomainDiskError(r: XdrReader): RemoteDomainDiskError {
   let at = '';
   let ix = -1;
@@ -3328,7 +3467,7 @@ export function decodeRemoteDomainDiskError(r: XdrReader): RemoteDomainDiskError
     f0 = r.readString(4194304);
     at = 'error';
     f1 = r.readInt();
-    return { disk: f0, error: f1 };
+    return new newRemoteDomainDiskError(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_disk_error', at, ix);
   }
@@ -3384,6 +3523,13 @@ export function encodeRemoteConnectOpenArgs(w: XdrWriter, v: RemoteConnectOpenAr
   }
 }
 
+/** Makes decoded `remote_connect_open_args` values (plain objects; see decodeRemoteConnectOpenArgs). */
+const newRemoteConnectOpenArgs = function (this: RemoteConnectOpenArgs, f0: string | null, f1: number) {
+  this.name = f0;
+  this.flags = f1;
+} as unknown as new (f0: string | null, f1: number) => RemoteConnectOpenArgs;
+newRemoteConnectOpenArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectOpenArgs(r: XdrReader): RemoteConnectOpenArgs {
   let at = '';
   let ix = -1;
@@ -3396,7 +3542,7 @@ export function decodeRemoteConnectOpenArgs(r: XdrReader): RemoteConnectOpenArgs
     } else f0 = null;
     at = 'flags';
     f1 = r.readUint();
-    return { name: f0, flags: f1 };
+    return new newRemoteConnectOpenArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_open_args', at, ix);
   }
@@ -3419,6 +3565,12 @@ export function encodeRemoteConnectSupportsFeatureArgs(w: XdrWriter, v: RemoteCo
   }
 }
 
+/** Makes decoded `remote_connect_supports_feature_args` values (plain objects; see decodeRemoteConnectSupportsFeatureArgs). */
+const newRemoteConnectSupportsFeatureArgs = function (this: RemoteConnectSupportsFeatureArgs, f0: number) {
+  this.feature = f0;
+} as unknown as new (f0: number) => RemoteConnectSupportsFeatureArgs;
+newRemoteConnectSupportsFeatureArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectSupportsFeatureArgs(r: XdrReader): RemoteConnectSupportsFeatureArgs {
   let at = '';
   let ix = -1;
@@ -3426,7 +3578,7 @@ export function decodeRemoteConnectSupportsFeatureArgs(r: XdrReader): RemoteConn
   try {
     at = 'feature';
     f0 = r.readInt();
-    return { feature: f0 };
+    return new newRemoteConnectSupportsFeatureArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_supports_feature_args', at, ix);
   }
@@ -3449,6 +3601,12 @@ export function encodeRemoteConnectSupportsFeatureRet(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_supports_feature_ret` values (plain objects; see decodeRemoteConnectSupportsFeatureRet). */
+const newRemoteConnectSupportsFeatureRet = function (this: RemoteConnectSupportsFeatureRet, f0: number) {
+  this.supported = f0;
+} as unknown as new (f0: number) => RemoteConnectSupportsFeatureRet;
+newRemoteConnectSupportsFeatureRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectSupportsFeatureRet(r: XdrReader): RemoteConnectSupportsFeatureRet {
   let at = '';
   let ix = -1;
@@ -3456,7 +3614,7 @@ export function decodeRemoteConnectSupportsFeatureRet(r: XdrReader): RemoteConne
   try {
     at = 'supported';
     f0 = r.readInt();
-    return { supported: f0 };
+    return new newRemoteConnectSupportsFeatureRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_supports_feature_ret', at, ix);
   }
@@ -3503,6 +3661,12 @@ export function encodeRemoteConnectGetTypeRet(w: XdrWriter, v: RemoteConnectGetT
   }
 }
 
+/** Makes decoded `remote_connect_get_type_ret` values (plain objects; see decodeRemoteConnectGetTypeRet). */
+const newRemoteConnectGetTypeRet = function (this: RemoteConnectGetTypeRet, f0: string) {
+  this.type = f0;
+} as unknown as new (f0: string) => RemoteConnectGetTypeRet;
+newRemoteConnectGetTypeRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetTypeRet(r: XdrReader): RemoteConnectGetTypeRet {
   let at = '';
   let ix = -1;
@@ -3510,7 +3674,7 @@ export function decodeRemoteConnectGetTypeRet(r: XdrReader): RemoteConnectGetTyp
   try {
     at = 'type';
     f0 = r.readString(4194304);
-    return { type: f0 };
+    return new newRemoteConnectGetTypeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_type_ret', at, ix);
   }
@@ -3533,6 +3697,12 @@ export function encodeRemoteConnectGetVersionRet(w: XdrWriter, v: RemoteConnectG
   }
 }
 
+/** Makes decoded `remote_connect_get_version_ret` values (plain objects; see decodeRemoteConnectGetVersionRet). */
+const newRemoteConnectGetVersionRet = function (this: RemoteConnectGetVersionRet, f0: bigint) {
+  this.hvVer = f0;
+} as unknown as new (f0: bigint) => RemoteConnectGetVersionRet;
+newRemoteConnectGetVersionRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetVersionRet(r: XdrReader): RemoteConnectGetVersionRet {
   let at = '';
   let ix = -1;
@@ -3540,7 +3710,7 @@ export function decodeRemoteConnectGetVersionRet(r: XdrReader): RemoteConnectGet
   try {
     at = 'hv_ver';
     f0 = r.readUhyper();
-    return { hvVer: f0 };
+    return new newRemoteConnectGetVersionRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_version_ret', at, ix);
   }
@@ -3563,6 +3733,12 @@ export function encodeRemoteConnectGetLibVersionRet(w: XdrWriter, v: RemoteConne
   }
 }
 
+/** Makes decoded `remote_connect_get_lib_version_ret` values (plain objects; see decodeRemoteConnectGetLibVersionRet). */
+const newRemoteConnectGetLibVersionRet = function (this: RemoteConnectGetLibVersionRet, f0: bigint) {
+  this.libVer = f0;
+} as unknown as new (f0: bigint) => RemoteConnectGetLibVersionRet;
+newRemoteConnectGetLibVersionRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetLibVersionRet(r: XdrReader): RemoteConnectGetLibVersionRet {
   let at = '';
   let ix = -1;
@@ -3570,7 +3746,7 @@ export function decodeRemoteConnectGetLibVersionRet(r: XdrReader): RemoteConnect
   try {
     at = 'lib_ver';
     f0 = r.readUhyper();
-    return { libVer: f0 };
+    return new newRemoteConnectGetLibVersionRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_lib_version_ret', at, ix);
   }
@@ -3617,6 +3793,12 @@ export function encodeRemoteConnectGetHostnameRet(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_get_hostname_ret` values (plain objects; see decodeRemoteConnectGetHostnameRet). */
+const newRemoteConnectGetHostnameRet = function (this: RemoteConnectGetHostnameRet, f0: string) {
+  this.hostname = f0;
+} as unknown as new (f0: string) => RemoteConnectGetHostnameRet;
+newRemoteConnectGetHostnameRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetHostnameRet(r: XdrReader): RemoteConnectGetHostnameRet {
   let at = '';
   let ix = -1;
@@ -3624,7 +3806,7 @@ export function decodeRemoteConnectGetHostnameRet(r: XdrReader): RemoteConnectGe
   try {
     at = 'hostname';
     f0 = r.readString(4194304);
-    return { hostname: f0 };
+    return new newRemoteConnectGetHostnameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_hostname_ret', at, ix);
   }
@@ -3647,6 +3829,12 @@ export function encodeRemoteConnectGetSysinfoArgs(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_get_sysinfo_args` values (plain objects; see decodeRemoteConnectGetSysinfoArgs). */
+const newRemoteConnectGetSysinfoArgs = function (this: RemoteConnectGetSysinfoArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => RemoteConnectGetSysinfoArgs;
+newRemoteConnectGetSysinfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetSysinfoArgs(r: XdrReader): RemoteConnectGetSysinfoArgs {
   let at = '';
   let ix = -1;
@@ -3654,7 +3842,7 @@ export function decodeRemoteConnectGetSysinfoArgs(r: XdrReader): RemoteConnectGe
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newRemoteConnectGetSysinfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_sysinfo_args', at, ix);
   }
@@ -3701,6 +3889,12 @@ export function encodeRemoteConnectGetSysinfoRet(w: XdrWriter, v: RemoteConnectG
   }
 }
 
+/** Makes decoded `remote_connect_get_sysinfo_ret` values (plain objects; see decodeRemoteConnectGetSysinfoRet). */
+const newRemoteConnectGetSysinfoRet = function (this: RemoteConnectGetSysinfoRet, f0: string) {
+  this.sysinfo = f0;
+} as unknown as new (f0: string) => RemoteConnectGetSysinfoRet;
+newRemoteConnectGetSysinfoRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetSysinfoRet(r: XdrReader): RemoteConnectGetSysinfoRet {
   let at = '';
   let ix = -1;
@@ -3708,7 +3902,7 @@ export function decodeRemoteConnectGetSysinfoRet(r: XdrReader): RemoteConnectGet
   try {
     at = 'sysinfo';
     f0 = r.readString(4194304);
-    return { sysinfo: f0 };
+    return new newRemoteConnectGetSysinfoRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_sysinfo_ret', at, ix);
   }
@@ -3755,6 +3949,12 @@ export function encodeRemoteConnectGetUriRet(w: XdrWriter, v: RemoteConnectGetUr
   }
 }
 
+/** Makes decoded `remote_connect_get_uri_ret` values (plain objects; see decodeRemoteConnectGetUriRet). */
+const newRemoteConnectGetUriRet = function (this: RemoteConnectGetUriRet, f0: string) {
+  this.uri = f0;
+} as unknown as new (f0: string) => RemoteConnectGetUriRet;
+newRemoteConnectGetUriRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetUriRet(r: XdrReader): RemoteConnectGetUriRet {
   let at = '';
   let ix = -1;
@@ -3762,7 +3962,7 @@ export function decodeRemoteConnectGetUriRet(r: XdrReader): RemoteConnectGetUriR
   try {
     at = 'uri';
     f0 = r.readString(4194304);
-    return { uri: f0 };
+    return new newRemoteConnectGetUriRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_uri_ret', at, ix);
   }
@@ -3814,6 +4014,12 @@ export function encodeRemoteConnectGetMaxVcpusArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_get_max_vcpus_args` values (plain objects; see decodeRemoteConnectGetMaxVcpusArgs). */
+const newRemoteConnectGetMaxVcpusArgs = function (this: RemoteConnectGetMaxVcpusArgs, f0: string | null) {
+  this.type = f0;
+} as unknown as new (f0: string | null) => RemoteConnectGetMaxVcpusArgs;
+newRemoteConnectGetMaxVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetMaxVcpusArgs(r: XdrReader): RemoteConnectGetMaxVcpusArgs {
   let at = '';
   let ix = -1;
@@ -3823,7 +4029,7 @@ export function decodeRemoteConnectGetMaxVcpusArgs(r: XdrReader): RemoteConnectG
     if (r.readPresent()) {
       f0 = r.readString(4194304);
     } else f0 = null;
-    return { type: f0 };
+    return new newRemoteConnectGetMaxVcpusArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_max_vcpus_args', at, ix);
   }
@@ -3846,6 +4052,12 @@ export function encodeRemoteConnectGetMaxVcpusRet(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_get_max_vcpus_ret` values (plain objects; see decodeRemoteConnectGetMaxVcpusRet). */
+const newRemoteConnectGetMaxVcpusRet = function (this: RemoteConnectGetMaxVcpusRet, f0: number) {
+  this.maxVcpus = f0;
+} as unknown as new (f0: number) => RemoteConnectGetMaxVcpusRet;
+newRemoteConnectGetMaxVcpusRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetMaxVcpusRet(r: XdrReader): RemoteConnectGetMaxVcpusRet {
   let at = '';
   let ix = -1;
@@ -3853,7 +4065,7 @@ export function decodeRemoteConnectGetMaxVcpusRet(r: XdrReader): RemoteConnectGe
   try {
     at = 'max_vcpus';
     f0 = r.readInt();
-    return { maxVcpus: f0 };
+    return new newRemoteConnectGetMaxVcpusRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_max_vcpus_ret', at, ix);
   }
@@ -3916,6 +4128,19 @@ export function encodeRemoteNodeGetInfoRet(w: XdrWriter, v: RemoteNodeGetInfoRet
   }
 }
 
+/** Makes decoded `remote_node_get_info_ret` values (plain objects; see decodeRemoteNodeGetInfoRet). */
+const newRemoteNodeGetInfoRet = function (this: RemoteNodeGetInfoRet, f0: number[], f1: bigint, f2: number, f3: number, f4: number, f5: number, f6: number, f7: number) {
+  this.model = f0;
+  this.memory = f1;
+  this.cpus = f2;
+  this.mhz = f3;
+  this.nodes = f4;
+  this.sockets = f5;
+  this.cores = f6;
+  this.threads = f7;
+} as unknown as new (f0: number[], f1: bigint, f2: number, f3: number, f4: number, f5: number, f6: number, f7: number) => RemoteNodeGetInfoRet;
+newRemoteNodeGetInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetInfoRet(r: XdrReader): RemoteNodeGetInfoRet {
   let at = '';
   let ix = -1;
@@ -3953,7 +4178,7 @@ export function decodeRemoteNodeGetInfoRet(r: XdrReader): RemoteNodeGetInfoRet {
     f6 = r.readInt();
     at = 'threads';
     f7 = r.readInt();
-    return { model: f0, memory: f1, cpus: f2, mhz: f3, nodes: f4, sockets: f5, cores: f6, threads: f7 };
+    return new newRemoteNodeGetInfoRet(f0, f1, f2, f3, f4, f5, f6, f7);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_info_ret', at, ix);
   }
@@ -4000,6 +4225,12 @@ export function encodeRemoteConnectGetCapabilitiesRet(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_get_capabilities_ret` values (plain objects; see decodeRemoteConnectGetCapabilitiesRet). */
+const newRemoteConnectGetCapabilitiesRet = function (this: RemoteConnectGetCapabilitiesRet, f0: string) {
+  this.capabilities = f0;
+} as unknown as new (f0: string) => RemoteConnectGetCapabilitiesRet;
+newRemoteConnectGetCapabilitiesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetCapabilitiesRet(r: XdrReader): RemoteConnectGetCapabilitiesRet {
   let at = '';
   let ix = -1;
@@ -4007,7 +4238,7 @@ export function decodeRemoteConnectGetCapabilitiesRet(r: XdrReader): RemoteConne
   try {
     at = 'capabilities';
     f0 = r.readString(4194304);
-    return { capabilities: f0 };
+    return new newRemoteConnectGetCapabilitiesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_capabilities_ret', at, ix);
   }
@@ -4162,6 +4393,16 @@ export function encodeRemoteConnectGetDomainCapabilitiesArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_get_domain_capabilities_args` values (plain objects; see decodeRemoteConnectGetDomainCapabilitiesArgs). */
+const newRemoteConnectGetDomainCapabilitiesArgs = function (this: RemoteConnectGetDomainCapabilitiesArgs, f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: number) {
+  this.emulatorbin = f0;
+  this.arch = f1;
+  this.machine = f2;
+  this.virttype = f3;
+  this.flags = f4;
+} as unknown as new (f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: number) => RemoteConnectGetDomainCapabilitiesArgs;
+newRemoteConnectGetDomainCapabilitiesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetDomainCapabilitiesArgs(r: XdrReader): RemoteConnectGetDomainCapabilitiesArgs {
   let at = '';
   let ix = -1;
@@ -4189,7 +4430,7 @@ export function decodeRemoteConnectGetDomainCapabilitiesArgs(r: XdrReader): Remo
     } else f3 = null;
     at = 'flags';
     f4 = r.readUint();
-    return { emulatorbin: f0, arch: f1, machine: f2, virttype: f3, flags: f4 };
+    return new newRemoteConnectGetDomainCapabilitiesArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_domain_capabilities_args', at, ix);
   }
@@ -4236,6 +4477,12 @@ export function encodeRemoteConnectGetDomainCapabilitiesRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_get_domain_capabilities_ret` values (plain objects; see decodeRemoteConnectGetDomainCapabilitiesRet). */
+const newRemoteConnectGetDomainCapabilitiesRet = function (this: RemoteConnectGetDomainCapabilitiesRet, f0: string) {
+  this.capabilities = f0;
+} as unknown as new (f0: string) => RemoteConnectGetDomainCapabilitiesRet;
+newRemoteConnectGetDomainCapabilitiesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetDomainCapabilitiesRet(r: XdrReader): RemoteConnectGetDomainCapabilitiesRet {
   let at = '';
   let ix = -1;
@@ -4243,7 +4490,7 @@ export function decodeRemoteConnectGetDomainCapabilitiesRet(r: XdrReader): Remot
   try {
     at = 'capabilities';
     f0 = r.readString(4194304);
-    return { capabilities: f0 };
+    return new newRemoteConnectGetDomainCapabilitiesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_domain_capabilities_ret', at, ix);
   }
@@ -4278,6 +4525,14 @@ export function encodeRemoteNodeGetCpuStatsArgs(w: XdrWriter, v: RemoteNodeGetCp
   }
 }
 
+/** Makes decoded `remote_node_get_cpu_stats_args` values (plain objects; see decodeRemoteNodeGetCpuStatsArgs). */
+const newRemoteNodeGetCpuStatsArgs = function (this: RemoteNodeGetCpuStatsArgs, f0: number, f1: number, f2: number) {
+  this.cpuNum = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: number, f1: number, f2: number) => RemoteNodeGetCpuStatsArgs;
+newRemoteNodeGetCpuStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCpuStatsArgs(r: XdrReader): RemoteNodeGetCpuStatsArgs {
   let at = '';
   let ix = -1;
@@ -4291,7 +4546,7 @@ export function decodeRemoteNodeGetCpuStatsArgs(r: XdrReader): RemoteNodeGetCpuS
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { cpuNum: f0, nparams: f1, flags: f2 };
+    return new newRemoteNodeGetCpuStatsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats_args', at, ix);
   }
@@ -4322,6 +4577,13 @@ export function encodeRemoteNodeGetCpuStatsRet(w: XdrWriter, v: RemoteNodeGetCpu
   }
 }
 
+/** Makes decoded `remote_node_get_cpu_stats_ret` values (plain objects; see decodeRemoteNodeGetCpuStatsRet). */
+const newRemoteNodeGetCpuStatsRet = function (this: RemoteNodeGetCpuStatsRet, f0: RemoteNodeGetCpuStats[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteNodeGetCpuStats[], f1: number) => RemoteNodeGetCpuStatsRet;
+newRemoteNodeGetCpuStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCpuStatsRet(r: XdrReader): RemoteNodeGetCpuStatsRet {
   let at = '';
   let ix = -1;
@@ -4341,7 +4603,7 @@ export function decodeRemoteNodeGetCpuStatsRet(r: XdrReader): RemoteNodeGetCpuSt
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteNodeGetCpuStatsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_stats_ret', at, ix);
   }
@@ -4376,6 +4638,14 @@ export function encodeRemoteNodeGetMemoryStatsArgs(w: XdrWriter, v: RemoteNodeGe
   }
 }
 
+/** Makes decoded `remote_node_get_memory_stats_args` values (plain objects; see decodeRemoteNodeGetMemoryStatsArgs). */
+const newRemoteNodeGetMemoryStatsArgs = function (this: RemoteNodeGetMemoryStatsArgs, f0: number, f1: number, f2: number) {
+  this.nparams = f0;
+  this.cellNum = f1;
+  this.flags = f2;
+} as unknown as new (f0: number, f1: number, f2: number) => RemoteNodeGetMemoryStatsArgs;
+newRemoteNodeGetMemoryStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetMemoryStatsArgs(r: XdrReader): RemoteNodeGetMemoryStatsArgs {
   let at = '';
   let ix = -1;
@@ -4389,7 +4659,7 @@ export function decodeRemoteNodeGetMemoryStatsArgs(r: XdrReader): RemoteNodeGetM
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { nparams: f0, cellNum: f1, flags: f2 };
+    return new newRemoteNodeGetMemoryStatsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats_args', at, ix);
   }
@@ -4420,6 +4690,13 @@ export function encodeRemoteNodeGetMemoryStatsRet(w: XdrWriter, v: RemoteNodeGet
   }
 }
 
+/** Makes decoded `remote_node_get_memory_stats_ret` values (plain objects; see decodeRemoteNodeGetMemoryStatsRet). */
+const newRemoteNodeGetMemoryStatsRet = function (this: RemoteNodeGetMemoryStatsRet, f0: RemoteNodeGetMemoryStats[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteNodeGetMemoryStats[], f1: number) => RemoteNodeGetMemoryStatsRet;
+newRemoteNodeGetMemoryStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetMemoryStatsRet(r: XdrReader): RemoteNodeGetMemoryStatsRet {
   let at = '';
   let ix = -1;
@@ -4439,7 +4716,7 @@ export function decodeRemoteNodeGetMemoryStatsRet(r: XdrReader): RemoteNodeGetMe
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteNodeGetMemoryStatsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats_ret', at, ix);
   }
@@ -4470,6 +4747,13 @@ export function encodeRemoteNodeGetCellsFreeMemoryArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_get_cells_free_memory_args` values (plain objects; see decodeRemoteNodeGetCellsFreeMemoryArgs). */
+const newRemoteNodeGetCellsFreeMemoryArgs = function (this: RemoteNodeGetCellsFreeMemoryArgs, f0: number, f1: number) {
+  this.startCell = f0;
+  this.maxcells = f1;
+} as unknown as new (f0: number, f1: number) => RemoteNodeGetCellsFreeMemoryArgs;
+newRemoteNodeGetCellsFreeMemoryArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCellsFreeMemoryArgs(r: XdrReader): RemoteNodeGetCellsFreeMemoryArgs {
   let at = '';
   let ix = -1;
@@ -4480,7 +4764,7 @@ export function decodeRemoteNodeGetCellsFreeMemoryArgs(r: XdrReader): RemoteNode
     f0 = r.readInt();
     at = 'maxcells';
     f1 = r.readInt();
-    return { startCell: f0, maxcells: f1 };
+    return new newRemoteNodeGetCellsFreeMemoryArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cells_free_memory_args', at, ix);
   }
@@ -4511,6 +4795,12 @@ export function encodeRemoteNodeGetCellsFreeMemoryRet(w: XdrWriter, v: RemoteNod
   }
 }
 
+/** Makes decoded `remote_node_get_cells_free_memory_ret` values (plain objects; see decodeRemoteNodeGetCellsFreeMemoryRet). */
+const newRemoteNodeGetCellsFreeMemoryRet = function (this: RemoteNodeGetCellsFreeMemoryRet, f0: bigint[]) {
+  this.cells = f0;
+} as unknown as new (f0: bigint[]) => RemoteNodeGetCellsFreeMemoryRet;
+newRemoteNodeGetCellsFreeMemoryRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCellsFreeMemoryRet(r: XdrReader): RemoteNodeGetCellsFreeMemoryRet {
   let at = '';
   let ix = -1;
@@ -4527,7 +4817,7 @@ export function decodeRemoteNodeGetCellsFreeMemoryRet(r: XdrReader): RemoteNodeG
       ix = -1;
       f0 = a0;
     }
-    return { cells: f0 };
+    return new newRemoteNodeGetCellsFreeMemoryRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cells_free_memory_ret', at, ix);
   }
@@ -4550,6 +4840,12 @@ export function encodeRemoteNodeGetFreeMemoryRet(w: XdrWriter, v: RemoteNodeGetF
   }
 }
 
+/** Makes decoded `remote_node_get_free_memory_ret` values (plain objects; see decodeRemoteNodeGetFreeMemoryRet). */
+const newRemoteNodeGetFreeMemoryRet = function (this: RemoteNodeGetFreeMemoryRet, f0: bigint) {
+  this.freeMem = f0;
+} as unknown as new (f0: bigint) => RemoteNodeGetFreeMemoryRet;
+newRemoteNodeGetFreeMemoryRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetFreeMemoryRet(r: XdrReader): RemoteNodeGetFreeMemoryRet {
   let at = '';
   let ix = -1;
@@ -4557,7 +4853,7 @@ export function decodeRemoteNodeGetFreeMemoryRet(r: XdrReader): RemoteNodeGetFre
   try {
     at = 'freeMem';
     f0 = r.readUhyper();
-    return { freeMem: f0 };
+    return new newRemoteNodeGetFreeMemoryRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_free_memory_ret', at, ix);
   }
@@ -4580,6 +4876,12 @@ export function encodeRemoteDomainGetSchedulerTypeArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_type_args` values (plain objects; see decodeRemoteDomainGetSchedulerTypeArgs). */
+const newRemoteDomainGetSchedulerTypeArgs = function (this: RemoteDomainGetSchedulerTypeArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetSchedulerTypeArgs;
+newRemoteDomainGetSchedulerTypeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerTypeArgs(r: XdrReader): RemoteDomainGetSchedulerTypeArgs {
   let at = '';
   let ix = -1;
@@ -4587,7 +4889,7 @@ export function decodeRemoteDomainGetSchedulerTypeArgs(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_type_args', at, ix);
   }
@@ -4643,6 +4945,13 @@ export function encodeRemoteDomainGetSchedulerTypeRet(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_type_ret` values (plain objects; see decodeRemoteDomainGetSchedulerTypeRet). */
+const newRemoteDomainGetSchedulerTypeRet = function (this: RemoteDomainGetSchedulerTypeRet, f0: string, f1: number) {
+  this.type = f0;
+  this.nparams = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainGetSchedulerTypeRet;
+newRemoteDomainGetSchedulerTypeRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerTypeRet(r: XdrReader): RemoteDomainGetSchedulerTypeRet {
   let at = '';
   let ix = -1;
@@ -4653,7 +4962,7 @@ export function decodeRemoteDomainGetSchedulerTypeRet(r: XdrReader): RemoteDomai
     f0 = r.readString(4194304);
     at = 'nparams';
     f1 = r.readInt();
-    return { type: f0, nparams: f1 };
+    return new newRemoteDomainGetSchedulerTypeRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_type_ret', at, ix);
   }
@@ -4680,6 +4989,13 @@ export function encodeRemoteDomainGetSchedulerParametersArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_parameters_args` values (plain objects; see decodeRemoteDomainGetSchedulerParametersArgs). */
+const newRemoteDomainGetSchedulerParametersArgs = function (this: RemoteDomainGetSchedulerParametersArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetSchedulerParametersArgs;
+newRemoteDomainGetSchedulerParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerParametersArgs(r: XdrReader): RemoteDomainGetSchedulerParametersArgs {
   let at = '';
   let ix = -1;
@@ -4690,7 +5006,7 @@ export function decodeRemoteDomainGetSchedulerParametersArgs(r: XdrReader): Remo
     f0 = decodeRemoteNonnullDomain(r);
     at = 'nparams';
     f1 = r.readInt();
-    return { dom: f0, nparams: f1 };
+    return new newRemoteDomainGetSchedulerParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_args', at, ix);
   }
@@ -4717,6 +5033,12 @@ export function encodeRemoteDomainGetSchedulerParametersRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_parameters_ret` values (plain objects; see decodeRemoteDomainGetSchedulerParametersRet). */
+const newRemoteDomainGetSchedulerParametersRet = function (this: RemoteDomainGetSchedulerParametersRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetSchedulerParametersRet;
+newRemoteDomainGetSchedulerParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerParametersRet(r: XdrReader): RemoteDomainGetSchedulerParametersRet {
   let at = '';
   let ix = -1;
@@ -4733,7 +5055,7 @@ export function decodeRemoteDomainGetSchedulerParametersRet(r: XdrReader): Remot
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_ret', at, ix);
   }
@@ -4768,6 +5090,14 @@ export function encodeRemoteDomainGetSchedulerParametersFlagsArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_parameters_flags_args` values (plain objects; see decodeRemoteDomainGetSchedulerParametersFlagsArgs). */
+const newRemoteDomainGetSchedulerParametersFlagsArgs = function (this: RemoteDomainGetSchedulerParametersFlagsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetSchedulerParametersFlagsArgs;
+newRemoteDomainGetSchedulerParametersFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerParametersFlagsArgs(r: XdrReader): RemoteDomainGetSchedulerParametersFlagsArgs {
   let at = '';
   let ix = -1;
@@ -4781,7 +5111,7 @@ export function decodeRemoteDomainGetSchedulerParametersFlagsArgs(r: XdrReader):
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, nparams: f1, flags: f2 };
+    return new newRemoteDomainGetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_flags_args', at, ix);
   }
@@ -4808,6 +5138,12 @@ export function encodeRemoteDomainGetSchedulerParametersFlagsRet(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_get_scheduler_parameters_flags_ret` values (plain objects; see decodeRemoteDomainGetSchedulerParametersFlagsRet). */
+const newRemoteDomainGetSchedulerParametersFlagsRet = function (this: RemoteDomainGetSchedulerParametersFlagsRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetSchedulerParametersFlagsRet;
+newRemoteDomainGetSchedulerParametersFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSchedulerParametersFlagsRet(r: XdrReader): RemoteDomainGetSchedulerParametersFlagsRet {
   let at = '';
   let ix = -1;
@@ -4824,7 +5160,7 @@ export function decodeRemoteDomainGetSchedulerParametersFlagsRet(r: XdrReader): 
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetSchedulerParametersFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_flags_ret', at, ix);
   }
@@ -4855,6 +5191,13 @@ export function encodeRemoteDomainSetSchedulerParametersArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_set_scheduler_parameters_args` values (plain objects; see decodeRemoteDomainSetSchedulerParametersArgs). */
+const newRemoteDomainSetSchedulerParametersArgs = function (this: RemoteDomainSetSchedulerParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[]) {
+  this.dom = f0;
+  this.params = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[]) => RemoteDomainSetSchedulerParametersArgs;
+newRemoteDomainSetSchedulerParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetSchedulerParametersArgs(r: XdrReader): RemoteDomainSetSchedulerParametersArgs {
   let at = '';
   let ix = -1;
@@ -4874,7 +5217,7 @@ export function decodeRemoteDomainSetSchedulerParametersArgs(r: XdrReader): Remo
       ix = -1;
       f1 = a0;
     }
-    return { dom: f0, params: f1 };
+    return new newRemoteDomainSetSchedulerParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_scheduler_parameters_args', at, ix);
   }
@@ -4909,6 +5252,14 @@ export function encodeRemoteDomainSetSchedulerParametersFlagsArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_domain_set_scheduler_parameters_flags_args` values (plain objects; see decodeRemoteDomainSetSchedulerParametersFlagsArgs). */
+const newRemoteDomainSetSchedulerParametersFlagsArgs = function (this: RemoteDomainSetSchedulerParametersFlagsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetSchedulerParametersFlagsArgs;
+newRemoteDomainSetSchedulerParametersFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetSchedulerParametersFlagsArgs(r: XdrReader): RemoteDomainSetSchedulerParametersFlagsArgs {
   let at = '';
   let ix = -1;
@@ -4931,7 +5282,7 @@ export function decodeRemoteDomainSetSchedulerParametersFlagsArgs(r: XdrReader):
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_scheduler_parameters_flags_args', at, ix);
   }
@@ -4966,6 +5317,14 @@ export function encodeRemoteDomainSetBlkioParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_set_blkio_parameters_args` values (plain objects; see decodeRemoteDomainSetBlkioParametersArgs). */
+const newRemoteDomainSetBlkioParametersArgs = function (this: RemoteDomainSetBlkioParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetBlkioParametersArgs;
+newRemoteDomainSetBlkioParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetBlkioParametersArgs(r: XdrReader): RemoteDomainSetBlkioParametersArgs {
   let at = '';
   let ix = -1;
@@ -4988,7 +5347,7 @@ export function decodeRemoteDomainSetBlkioParametersArgs(r: XdrReader): RemoteDo
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetBlkioParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_blkio_parameters_args', at, ix);
   }
@@ -5023,6 +5382,14 @@ export function encodeRemoteDomainGetBlkioParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_get_blkio_parameters_args` values (plain objects; see decodeRemoteDomainGetBlkioParametersArgs). */
+const newRemoteDomainGetBlkioParametersArgs = function (this: RemoteDomainGetBlkioParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetBlkioParametersArgs;
+newRemoteDomainGetBlkioParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlkioParametersArgs(r: XdrReader): RemoteDomainGetBlkioParametersArgs {
   let at = '';
   let ix = -1;
@@ -5036,7 +5403,7 @@ export function decodeRemoteDomainGetBlkioParametersArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, nparams: f1, flags: f2 };
+    return new newRemoteDomainGetBlkioParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_blkio_parameters_args', at, ix);
   }
@@ -5067,6 +5434,13 @@ export function encodeRemoteDomainGetBlkioParametersRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_get_blkio_parameters_ret` values (plain objects; see decodeRemoteDomainGetBlkioParametersRet). */
+const newRemoteDomainGetBlkioParametersRet = function (this: RemoteDomainGetBlkioParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetBlkioParametersRet;
+newRemoteDomainGetBlkioParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlkioParametersRet(r: XdrReader): RemoteDomainGetBlkioParametersRet {
   let at = '';
   let ix = -1;
@@ -5086,7 +5460,7 @@ export function decodeRemoteDomainGetBlkioParametersRet(r: XdrReader): RemoteDom
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_blkio_parameters_ret', at, ix);
   }
@@ -5121,6 +5495,14 @@ export function encodeRemoteDomainSetMemoryParametersArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_set_memory_parameters_args` values (plain objects; see decodeRemoteDomainSetMemoryParametersArgs). */
+const newRemoteDomainSetMemoryParametersArgs = function (this: RemoteDomainSetMemoryParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetMemoryParametersArgs;
+newRemoteDomainSetMemoryParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMemoryParametersArgs(r: XdrReader): RemoteDomainSetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -5143,7 +5525,7 @@ export function decodeRemoteDomainSetMemoryParametersArgs(r: XdrReader): RemoteD
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetMemoryParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_parameters_args', at, ix);
   }
@@ -5178,6 +5560,14 @@ export function encodeRemoteDomainGetMemoryParametersArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_get_memory_parameters_args` values (plain objects; see decodeRemoteDomainGetMemoryParametersArgs). */
+const newRemoteDomainGetMemoryParametersArgs = function (this: RemoteDomainGetMemoryParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetMemoryParametersArgs;
+newRemoteDomainGetMemoryParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMemoryParametersArgs(r: XdrReader): RemoteDomainGetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -5191,7 +5581,7 @@ export function decodeRemoteDomainGetMemoryParametersArgs(r: XdrReader): RemoteD
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, nparams: f1, flags: f2 };
+    return new newRemoteDomainGetMemoryParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_args', at, ix);
   }
@@ -5222,6 +5612,13 @@ export function encodeRemoteDomainGetMemoryParametersRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_get_memory_parameters_ret` values (plain objects; see decodeRemoteDomainGetMemoryParametersRet). */
+const newRemoteDomainGetMemoryParametersRet = function (this: RemoteDomainGetMemoryParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetMemoryParametersRet;
+newRemoteDomainGetMemoryParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMemoryParametersRet(r: XdrReader): RemoteDomainGetMemoryParametersRet {
   let at = '';
   let ix = -1;
@@ -5241,7 +5638,7 @@ export function decodeRemoteDomainGetMemoryParametersRet(r: XdrReader): RemoteDo
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetMemoryParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_ret', at, ix);
   }
@@ -5305,6 +5702,15 @@ export function encodeRemoteDomainBlockResizeArgs(w: XdrWriter, v: RemoteDomainB
   }
 }
 
+/** Makes decoded `remote_domain_block_resize_args` values (plain objects; see decodeRemoteDomainBlockResizeArgs). */
+const newRemoteDomainBlockResizeArgs = function (this: RemoteDomainBlockResizeArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.disk = f1;
+  this.size = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) => RemoteDomainBlockResizeArgs;
+newRemoteDomainBlockResizeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockResizeArgs(r: XdrReader): RemoteDomainBlockResizeArgs {
   let at = '';
   let ix = -1;
@@ -5321,7 +5727,7 @@ export function decodeRemoteDomainBlockResizeArgs(r: XdrReader): RemoteDomainBlo
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, disk: f1, size: f2, flags: f3 };
+    return new newRemoteDomainBlockResizeArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_resize_args', at, ix);
   }
@@ -5356,6 +5762,14 @@ export function encodeRemoteDomainSetNumaParametersArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_set_numa_parameters_args` values (plain objects; see decodeRemoteDomainSetNumaParametersArgs). */
+const newRemoteDomainSetNumaParametersArgs = function (this: RemoteDomainSetNumaParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetNumaParametersArgs;
+newRemoteDomainSetNumaParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetNumaParametersArgs(r: XdrReader): RemoteDomainSetNumaParametersArgs {
   let at = '';
   let ix = -1;
@@ -5378,7 +5792,7 @@ export function decodeRemoteDomainSetNumaParametersArgs(r: XdrReader): RemoteDom
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetNumaParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_numa_parameters_args', at, ix);
   }
@@ -5413,6 +5827,14 @@ export function encodeRemoteDomainGetNumaParametersArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_get_numa_parameters_args` values (plain objects; see decodeRemoteDomainGetNumaParametersArgs). */
+const newRemoteDomainGetNumaParametersArgs = function (this: RemoteDomainGetNumaParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetNumaParametersArgs;
+newRemoteDomainGetNumaParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetNumaParametersArgs(r: XdrReader): RemoteDomainGetNumaParametersArgs {
   let at = '';
   let ix = -1;
@@ -5426,7 +5848,7 @@ export function decodeRemoteDomainGetNumaParametersArgs(r: XdrReader): RemoteDom
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, nparams: f1, flags: f2 };
+    return new newRemoteDomainGetNumaParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_args', at, ix);
   }
@@ -5457,6 +5879,13 @@ export function encodeRemoteDomainGetNumaParametersRet(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_get_numa_parameters_ret` values (plain objects; see decodeRemoteDomainGetNumaParametersRet). */
+const newRemoteDomainGetNumaParametersRet = function (this: RemoteDomainGetNumaParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetNumaParametersRet;
+newRemoteDomainGetNumaParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetNumaParametersRet(r: XdrReader): RemoteDomainGetNumaParametersRet {
   let at = '';
   let ix = -1;
@@ -5476,7 +5905,7 @@ export function decodeRemoteDomainGetNumaParametersRet(r: XdrReader): RemoteDoma
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetNumaParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_ret', at, ix);
   }
@@ -5511,6 +5940,14 @@ export function encodeRemoteDomainSetPerfEventsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_set_perf_events_args` values (plain objects; see decodeRemoteDomainSetPerfEventsArgs). */
+const newRemoteDomainSetPerfEventsArgs = function (this: RemoteDomainSetPerfEventsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetPerfEventsArgs;
+newRemoteDomainSetPerfEventsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetPerfEventsArgs(r: XdrReader): RemoteDomainSetPerfEventsArgs {
   let at = '';
   let ix = -1;
@@ -5533,7 +5970,7 @@ export function decodeRemoteDomainSetPerfEventsArgs(r: XdrReader): RemoteDomainS
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetPerfEventsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_perf_events_args', at, ix);
   }
@@ -5560,6 +5997,13 @@ export function encodeRemoteDomainGetPerfEventsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_perf_events_args` values (plain objects; see decodeRemoteDomainGetPerfEventsArgs). */
+const newRemoteDomainGetPerfEventsArgs = function (this: RemoteDomainGetPerfEventsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetPerfEventsArgs;
+newRemoteDomainGetPerfEventsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetPerfEventsArgs(r: XdrReader): RemoteDomainGetPerfEventsArgs {
   let at = '';
   let ix = -1;
@@ -5570,7 +6014,7 @@ export function decodeRemoteDomainGetPerfEventsArgs(r: XdrReader): RemoteDomainG
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_perf_events_args', at, ix);
   }
@@ -5597,6 +6041,12 @@ export function encodeRemoteDomainGetPerfEventsRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_perf_events_ret` values (plain objects; see decodeRemoteDomainGetPerfEventsRet). */
+const newRemoteDomainGetPerfEventsRet = function (this: RemoteDomainGetPerfEventsRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetPerfEventsRet;
+newRemoteDomainGetPerfEventsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetPerfEventsRet(r: XdrReader): RemoteDomainGetPerfEventsRet {
   let at = '';
   let ix = -1;
@@ -5613,7 +6063,7 @@ export function decodeRemoteDomainGetPerfEventsRet(r: XdrReader): RemoteDomainGe
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetPerfEventsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_perf_events_ret', at, ix);
   }
@@ -5664,6 +6114,13 @@ export function encodeRemoteDomainBlockStatsArgs(w: XdrWriter, v: RemoteDomainBl
   }
 }
 
+/** Makes decoded `remote_domain_block_stats_args` values (plain objects; see decodeRemoteDomainBlockStatsArgs). */
+const newRemoteDomainBlockStatsArgs = function (this: RemoteDomainBlockStatsArgs, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.path = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainBlockStatsArgs;
+newRemoteDomainBlockStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockStatsArgs(r: XdrReader): RemoteDomainBlockStatsArgs {
   let at = '';
   let ix = -1;
@@ -5674,7 +6131,7 @@ export function decodeRemoteDomainBlockStatsArgs(r: XdrReader): RemoteDomainBloc
     f0 = decodeRemoteNonnullDomain(r);
     at = 'path';
     f1 = r.readString(4194304);
-    return { dom: f0, path: f1 };
+    return new newRemoteDomainBlockStatsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_args', at, ix);
   }
@@ -5717,6 +6174,16 @@ export function encodeRemoteDomainBlockStatsRet(w: XdrWriter, v: RemoteDomainBlo
   }
 }
 
+/** Makes decoded `remote_domain_block_stats_ret` values (plain objects; see decodeRemoteDomainBlockStatsRet). */
+const newRemoteDomainBlockStatsRet = function (this: RemoteDomainBlockStatsRet, f0: bigint, f1: bigint, f2: bigint, f3: bigint, f4: bigint) {
+  this.rdReq = f0;
+  this.rdBytes = f1;
+  this.wrReq = f2;
+  this.wrBytes = f3;
+  this.errs = f4;
+} as unknown as new (f0: bigint, f1: bigint, f2: bigint, f3: bigint, f4: bigint) => RemoteDomainBlockStatsRet;
+newRemoteDomainBlockStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockStatsRet(r: XdrReader): RemoteDomainBlockStatsRet {
   let at = '';
   let ix = -1;
@@ -5736,7 +6203,7 @@ export function decodeRemoteDomainBlockStatsRet(r: XdrReader): RemoteDomainBlock
     f3 = r.readHyper();
     at = 'errs';
     f4 = r.readHyper();
-    return { rdReq: f0, rdBytes: f1, wrReq: f2, wrBytes: f3, errs: f4 };
+    return new newRemoteDomainBlockStatsRet(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_ret', at, ix);
   }
@@ -5800,6 +6267,15 @@ export function encodeRemoteDomainBlockStatsFlagsArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_block_stats_flags_args` values (plain objects; see decodeRemoteDomainBlockStatsFlagsArgs). */
+const newRemoteDomainBlockStatsFlagsArgs = function (this: RemoteDomainBlockStatsFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.nparams = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainBlockStatsFlagsArgs;
+newRemoteDomainBlockStatsFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockStatsFlagsArgs(r: XdrReader): RemoteDomainBlockStatsFlagsArgs {
   let at = '';
   let ix = -1;
@@ -5816,7 +6292,7 @@ export function decodeRemoteDomainBlockStatsFlagsArgs(r: XdrReader): RemoteDomai
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, path: f1, nparams: f2, flags: f3 };
+    return new newRemoteDomainBlockStatsFlagsArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_flags_args', at, ix);
   }
@@ -5847,6 +6323,13 @@ export function encodeRemoteDomainBlockStatsFlagsRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_block_stats_flags_ret` values (plain objects; see decodeRemoteDomainBlockStatsFlagsRet). */
+const newRemoteDomainBlockStatsFlagsRet = function (this: RemoteDomainBlockStatsFlagsRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainBlockStatsFlagsRet;
+newRemoteDomainBlockStatsFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockStatsFlagsRet(r: XdrReader): RemoteDomainBlockStatsFlagsRet {
   let at = '';
   let ix = -1;
@@ -5866,7 +6349,7 @@ export function decodeRemoteDomainBlockStatsFlagsRet(r: XdrReader): RemoteDomain
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainBlockStatsFlagsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_flags_ret', at, ix);
   }
@@ -5917,6 +6400,13 @@ export function encodeRemoteDomainInterfaceStatsArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_interface_stats_args` values (plain objects; see decodeRemoteDomainInterfaceStatsArgs). */
+const newRemoteDomainInterfaceStatsArgs = function (this: RemoteDomainInterfaceStatsArgs, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.device = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainInterfaceStatsArgs;
+newRemoteDomainInterfaceStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainInterfaceStatsArgs(r: XdrReader): RemoteDomainInterfaceStatsArgs {
   let at = '';
   let ix = -1;
@@ -5927,7 +6417,7 @@ export function decodeRemoteDomainInterfaceStatsArgs(r: XdrReader): RemoteDomain
     f0 = decodeRemoteNonnullDomain(r);
     at = 'device';
     f1 = r.readString(4194304);
-    return { dom: f0, device: f1 };
+    return new newRemoteDomainInterfaceStatsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_args', at, ix);
   }
@@ -5982,6 +6472,19 @@ export function encodeRemoteDomainInterfaceStatsRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_interface_stats_ret` values (plain objects; see decodeRemoteDomainInterfaceStatsRet). */
+const newRemoteDomainInterfaceStatsRet = function (this: RemoteDomainInterfaceStatsRet, f0: bigint, f1: bigint, f2: bigint, f3: bigint, f4: bigint, f5: bigint, f6: bigint, f7: bigint) {
+  this.rxBytes = f0;
+  this.rxPackets = f1;
+  this.rxErrs = f2;
+  this.rxDrop = f3;
+  this.txBytes = f4;
+  this.txPackets = f5;
+  this.txErrs = f6;
+  this.txDrop = f7;
+} as unknown as new (f0: bigint, f1: bigint, f2: bigint, f3: bigint, f4: bigint, f5: bigint, f6: bigint, f7: bigint) => RemoteDomainInterfaceStatsRet;
+newRemoteDomainInterfaceStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainInterfaceStatsRet(r: XdrReader): RemoteDomainInterfaceStatsRet {
   let at = '';
   let ix = -1;
@@ -6010,7 +6513,7 @@ export function decodeRemoteDomainInterfaceStatsRet(r: XdrReader): RemoteDomainI
     f6 = r.readHyper();
     at = 'tx_drop';
     f7 = r.readHyper();
-    return { rxBytes: f0, rxPackets: f1, rxErrs: f2, rxDrop: f3, txBytes: f4, txPackets: f5, txErrs: f6, txDrop: f7 };
+    return new newRemoteDomainInterfaceStatsRet(f0, f1, f2, f3, f4, f5, f6, f7);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_stats_ret', at, ix);
   }
@@ -6073,6 +6576,15 @@ export function encodeRemoteDomainSetInterfaceParametersArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_set_interface_parameters_args` values (plain objects; see decodeRemoteDomainSetInterfaceParametersArgs). */
+const newRemoteDomainSetInterfaceParametersArgs = function (this: RemoteDomainSetInterfaceParametersArgs, f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) {
+  this.dom = f0;
+  this.device = f1;
+  this.params = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) => RemoteDomainSetInterfaceParametersArgs;
+newRemoteDomainSetInterfaceParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetInterfaceParametersArgs(r: XdrReader): RemoteDomainSetInterfaceParametersArgs {
   let at = '';
   let ix = -1;
@@ -6098,7 +6610,7 @@ export function decodeRemoteDomainSetInterfaceParametersArgs(r: XdrReader): Remo
     }
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, device: f1, params: f2, flags: f3 };
+    return new newRemoteDomainSetInterfaceParametersArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_interface_parameters_args', at, ix);
   }
@@ -6162,6 +6674,15 @@ export function encodeRemoteDomainGetInterfaceParametersArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_get_interface_parameters_args` values (plain objects; see decodeRemoteDomainGetInterfaceParametersArgs). */
+const newRemoteDomainGetInterfaceParametersArgs = function (this: RemoteDomainGetInterfaceParametersArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.device = f1;
+  this.nparams = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainGetInterfaceParametersArgs;
+newRemoteDomainGetInterfaceParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetInterfaceParametersArgs(r: XdrReader): RemoteDomainGetInterfaceParametersArgs {
   let at = '';
   let ix = -1;
@@ -6178,7 +6699,7 @@ export function decodeRemoteDomainGetInterfaceParametersArgs(r: XdrReader): Remo
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, device: f1, nparams: f2, flags: f3 };
+    return new newRemoteDomainGetInterfaceParametersArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_interface_parameters_args', at, ix);
   }
@@ -6209,6 +6730,13 @@ export function encodeRemoteDomainGetInterfaceParametersRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_get_interface_parameters_ret` values (plain objects; see decodeRemoteDomainGetInterfaceParametersRet). */
+const newRemoteDomainGetInterfaceParametersRet = function (this: RemoteDomainGetInterfaceParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetInterfaceParametersRet;
+newRemoteDomainGetInterfaceParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetInterfaceParametersRet(r: XdrReader): RemoteDomainGetInterfaceParametersRet {
   let at = '';
   let ix = -1;
@@ -6228,7 +6756,7 @@ export function decodeRemoteDomainGetInterfaceParametersRet(r: XdrReader): Remot
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetInterfaceParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_interface_parameters_ret', at, ix);
   }
@@ -6263,6 +6791,14 @@ export function encodeRemoteDomainMemoryStatsArgs(w: XdrWriter, v: RemoteDomainM
   }
 }
 
+/** Makes decoded `remote_domain_memory_stats_args` values (plain objects; see decodeRemoteDomainMemoryStatsArgs). */
+const newRemoteDomainMemoryStatsArgs = function (this: RemoteDomainMemoryStatsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.maxStats = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainMemoryStatsArgs;
+newRemoteDomainMemoryStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMemoryStatsArgs(r: XdrReader): RemoteDomainMemoryStatsArgs {
   let at = '';
   let ix = -1;
@@ -6276,7 +6812,7 @@ export function decodeRemoteDomainMemoryStatsArgs(r: XdrReader): RemoteDomainMem
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, maxStats: f1, flags: f2 };
+    return new newRemoteDomainMemoryStatsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stats_args', at, ix);
   }
@@ -6352,6 +6888,13 @@ export function encodeEachRemoteDomainMemoryStat(w: XdrWriter, a: RemoteDomainMe
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_domain_memory_stat` values (plain objects; see decodeRemoteDomainMemoryStat). */
+const newRemoteDomainMemoryStat = function (this: RemoteDomainMemoryStat, f0: number, f1: bigint) {
+  this.tag = f0;
+  this.val = f1;
+} as unknown as new (f0: number, f1: bigint) => RemoteDomainMemoryStat;
+newRemoteDomainMemoryStat.prototype = Object.prototype;
+
 export function decodeRemoteDomainMemoryStat(r: XdrReader): RemoteDomainMemoryStat {
   let at = '';
   let ix = -1;
@@ -6362,7 +6905,7 @@ export function decodeRemoteDomainMemoryStat(r: XdrReader): RemoteDomainMemorySt
     f0 = r.readInt();
     at = 'val';
     f1 = r.readUhyper();
-    return { tag: f0, val: f1 };
+    return new newRemoteDomainMemoryStat(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stat', at, ix);
   }
@@ -6389,6 +6932,12 @@ export function encodeRemoteDomainMemoryStatsRet(w: XdrWriter, v: RemoteDomainMe
   }
 }
 
+/** Makes decoded `remote_domain_memory_stats_ret` values (plain objects; see decodeRemoteDomainMemoryStatsRet). */
+const newRemoteDomainMemoryStatsRet = function (this: RemoteDomainMemoryStatsRet, f0: RemoteDomainMemoryStat[]) {
+  this.stats = f0;
+} as unknown as new (f0: RemoteDomainMemoryStat[]) => RemoteDomainMemoryStatsRet;
+newRemoteDomainMemoryStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMemoryStatsRet(r: XdrReader): RemoteDomainMemoryStatsRet {
   let at = '';
   let ix = -1;
@@ -6405,7 +6954,7 @@ export function decodeRemoteDomainMemoryStatsRet(r: XdrReader): RemoteDomainMemo
       ix = -1;
       f0 = a0;
     }
-    return { stats: f0 };
+    return new newRemoteDomainMemoryStatsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_stats_ret', at, ix);
   }
@@ -6473,6 +7022,16 @@ export function encodeRemoteDomainBlockPeekArgs(w: XdrWriter, v: RemoteDomainBlo
   }
 }
 
+/** Makes decoded `remote_domain_block_peek_args` values (plain objects; see decodeRemoteDomainBlockPeekArgs). */
+const newRemoteDomainBlockPeekArgs = function (this: RemoteDomainBlockPeekArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number, f4: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.offset = f2;
+  this.size = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number, f4: number) => RemoteDomainBlockPeekArgs;
+newRemoteDomainBlockPeekArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockPeekArgs(r: XdrReader): RemoteDomainBlockPeekArgs {
   let at = '';
   let ix = -1;
@@ -6492,7 +7051,7 @@ export function decodeRemoteDomainBlockPeekArgs(r: XdrReader): RemoteDomainBlock
     f3 = r.readUint();
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, path: f1, offset: f2, size: f3, flags: f4 };
+    return new newRemoteDomainBlockPeekArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_peek_args', at, ix);
   }
@@ -6515,6 +7074,12 @@ export function encodeRemoteDomainBlockPeekRet(w: XdrWriter, v: RemoteDomainBloc
   }
 }
 
+/** Makes decoded `remote_domain_block_peek_ret` values (plain objects; see decodeRemoteDomainBlockPeekRet). */
+const newRemoteDomainBlockPeekRet = function (this: RemoteDomainBlockPeekRet, f0: Uint8Array) {
+  this.buffer = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainBlockPeekRet;
+newRemoteDomainBlockPeekRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockPeekRet(r: XdrReader): RemoteDomainBlockPeekRet {
   let at = '';
   let ix = -1;
@@ -6522,7 +7087,7 @@ export function decodeRemoteDomainBlockPeekRet(r: XdrReader): RemoteDomainBlockP
   try {
     at = 'buffer';
     f0 = r.readOpaque(4194304);
-    return { buffer: f0 };
+    return new newRemoteDomainBlockPeekRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_peek_ret', at, ix);
   }
@@ -6561,6 +7126,15 @@ export function encodeRemoteDomainMemoryPeekArgs(w: XdrWriter, v: RemoteDomainMe
   }
 }
 
+/** Makes decoded `remote_domain_memory_peek_args` values (plain objects; see decodeRemoteDomainMemoryPeekArgs). */
+const newRemoteDomainMemoryPeekArgs = function (this: RemoteDomainMemoryPeekArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) {
+  this.dom = f0;
+  this.offset = f1;
+  this.size = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) => RemoteDomainMemoryPeekArgs;
+newRemoteDomainMemoryPeekArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMemoryPeekArgs(r: XdrReader): RemoteDomainMemoryPeekArgs {
   let at = '';
   let ix = -1;
@@ -6577,7 +7151,7 @@ export function decodeRemoteDomainMemoryPeekArgs(r: XdrReader): RemoteDomainMemo
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, offset: f1, size: f2, flags: f3 };
+    return new newRemoteDomainMemoryPeekArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_peek_args', at, ix);
   }
@@ -6600,6 +7174,12 @@ export function encodeRemoteDomainMemoryPeekRet(w: XdrWriter, v: RemoteDomainMem
   }
 }
 
+/** Makes decoded `remote_domain_memory_peek_ret` values (plain objects; see decodeRemoteDomainMemoryPeekRet). */
+const newRemoteDomainMemoryPeekRet = function (this: RemoteDomainMemoryPeekRet, f0: Uint8Array) {
+  this.buffer = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainMemoryPeekRet;
+newRemoteDomainMemoryPeekRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMemoryPeekRet(r: XdrReader): RemoteDomainMemoryPeekRet {
   let at = '';
   let ix = -1;
@@ -6607,7 +7187,7 @@ export function decodeRemoteDomainMemoryPeekRet(r: XdrReader): RemoteDomainMemor
   try {
     at = 'buffer';
     f0 = r.readOpaque(4194304);
-    return { buffer: f0 };
+    return new newRemoteDomainMemoryPeekRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_peek_ret', at, ix);
   }
@@ -6667,6 +7247,14 @@ export function encodeRemoteDomainGetBlockInfoArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_block_info_args` values (plain objects; see decodeRemoteDomainGetBlockInfoArgs). */
+const newRemoteDomainGetBlockInfoArgs = function (this: RemoteDomainGetBlockInfoArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainGetBlockInfoArgs;
+newRemoteDomainGetBlockInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockInfoArgs(r: XdrReader): RemoteDomainGetBlockInfoArgs {
   let at = '';
   let ix = -1;
@@ -6680,7 +7268,7 @@ export function decodeRemoteDomainGetBlockInfoArgs(r: XdrReader): RemoteDomainGe
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, path: f1, flags: f2 };
+    return new newRemoteDomainGetBlockInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_info_args', at, ix);
   }
@@ -6715,6 +7303,14 @@ export function encodeRemoteDomainGetBlockInfoRet(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_block_info_ret` values (plain objects; see decodeRemoteDomainGetBlockInfoRet). */
+const newRemoteDomainGetBlockInfoRet = function (this: RemoteDomainGetBlockInfoRet, f0: bigint, f1: bigint, f2: bigint) {
+  this.allocation = f0;
+  this.capacity = f1;
+  this.physical = f2;
+} as unknown as new (f0: bigint, f1: bigint, f2: bigint) => RemoteDomainGetBlockInfoRet;
+newRemoteDomainGetBlockInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockInfoRet(r: XdrReader): RemoteDomainGetBlockInfoRet {
   let at = '';
   let ix = -1;
@@ -6728,7 +7324,7 @@ export function decodeRemoteDomainGetBlockInfoRet(r: XdrReader): RemoteDomainGet
     f1 = r.readUhyper();
     at = 'physical';
     f2 = r.readUhyper();
-    return { allocation: f0, capacity: f1, physical: f2 };
+    return new newRemoteDomainGetBlockInfoRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_info_ret', at, ix);
   }
@@ -6751,6 +7347,12 @@ export function encodeRemoteConnectListDomainsArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_list_domains_args` values (plain objects; see decodeRemoteConnectListDomainsArgs). */
+const newRemoteConnectListDomainsArgs = function (this: RemoteConnectListDomainsArgs, f0: number) {
+  this.maxids = f0;
+} as unknown as new (f0: number) => RemoteConnectListDomainsArgs;
+newRemoteConnectListDomainsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDomainsArgs(r: XdrReader): RemoteConnectListDomainsArgs {
   let at = '';
   let ix = -1;
@@ -6758,7 +7360,7 @@ export function decodeRemoteConnectListDomainsArgs(r: XdrReader): RemoteConnectL
   try {
     at = 'maxids';
     f0 = r.readInt();
-    return { maxids: f0 };
+    return new newRemoteConnectListDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_domains_args', at, ix);
   }
@@ -6789,6 +7391,12 @@ export function encodeRemoteConnectListDomainsRet(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_list_domains_ret` values (plain objects; see decodeRemoteConnectListDomainsRet). */
+const newRemoteConnectListDomainsRet = function (this: RemoteConnectListDomainsRet, f0: number[]) {
+  this.ids = f0;
+} as unknown as new (f0: number[]) => RemoteConnectListDomainsRet;
+newRemoteConnectListDomainsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDomainsRet(r: XdrReader): RemoteConnectListDomainsRet {
   let at = '';
   let ix = -1;
@@ -6805,7 +7413,7 @@ export function decodeRemoteConnectListDomainsRet(r: XdrReader): RemoteConnectLi
       ix = -1;
       f0 = a0;
     }
-    return { ids: f0 };
+    return new newRemoteConnectListDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_domains_ret', at, ix);
   }
@@ -6828,6 +7436,12 @@ export function encodeRemoteConnectNumOfDomainsRet(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_num_of_domains_ret` values (plain objects; see decodeRemoteConnectNumOfDomainsRet). */
+const newRemoteConnectNumOfDomainsRet = function (this: RemoteConnectNumOfDomainsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfDomainsRet;
+newRemoteConnectNumOfDomainsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfDomainsRet(r: XdrReader): RemoteConnectNumOfDomainsRet {
   let at = '';
   let ix = -1;
@@ -6835,7 +7449,7 @@ export function decodeRemoteConnectNumOfDomainsRet(r: XdrReader): RemoteConnectN
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_domains_ret', at, ix);
   }
@@ -6891,6 +7505,13 @@ export function encodeRemoteDomainCreateXmlArgs(w: XdrWriter, v: RemoteDomainCre
   }
 }
 
+/** Makes decoded `remote_domain_create_xml_args` values (plain objects; see decodeRemoteDomainCreateXmlArgs). */
+const newRemoteDomainCreateXmlArgs = function (this: RemoteDomainCreateXmlArgs, f0: string, f1: number) {
+  this.xmlDesc = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainCreateXmlArgs;
+newRemoteDomainCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateXmlArgs(r: XdrReader): RemoteDomainCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -6901,7 +7522,7 @@ export function decodeRemoteDomainCreateXmlArgs(r: XdrReader): RemoteDomainCreat
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xmlDesc: f0, flags: f1 };
+    return new newRemoteDomainCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_args', at, ix);
   }
@@ -6924,6 +7545,12 @@ export function encodeRemoteDomainCreateXmlRet(w: XdrWriter, v: RemoteDomainCrea
   }
 }
 
+/** Makes decoded `remote_domain_create_xml_ret` values (plain objects; see decodeRemoteDomainCreateXmlRet). */
+const newRemoteDomainCreateXmlRet = function (this: RemoteDomainCreateXmlRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainCreateXmlRet;
+newRemoteDomainCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateXmlRet(r: XdrReader): RemoteDomainCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -6931,7 +7558,7 @@ export function decodeRemoteDomainCreateXmlRet(r: XdrReader): RemoteDomainCreate
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_ret', at, ix);
   }
@@ -6987,6 +7614,13 @@ export function encodeRemoteDomainCreateXmlWithFilesArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_create_xml_with_files_args` values (plain objects; see decodeRemoteDomainCreateXmlWithFilesArgs). */
+const newRemoteDomainCreateXmlWithFilesArgs = function (this: RemoteDomainCreateXmlWithFilesArgs, f0: string, f1: number) {
+  this.xmlDesc = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainCreateXmlWithFilesArgs;
+newRemoteDomainCreateXmlWithFilesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateXmlWithFilesArgs(r: XdrReader): RemoteDomainCreateXmlWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -6997,7 +7631,7 @@ export function decodeRemoteDomainCreateXmlWithFilesArgs(r: XdrReader): RemoteDo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xmlDesc: f0, flags: f1 };
+    return new newRemoteDomainCreateXmlWithFilesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_with_files_args', at, ix);
   }
@@ -7020,6 +7654,12 @@ export function encodeRemoteDomainCreateXmlWithFilesRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_create_xml_with_files_ret` values (plain objects; see decodeRemoteDomainCreateXmlWithFilesRet). */
+const newRemoteDomainCreateXmlWithFilesRet = function (this: RemoteDomainCreateXmlWithFilesRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainCreateXmlWithFilesRet;
+newRemoteDomainCreateXmlWithFilesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateXmlWithFilesRet(r: XdrReader): RemoteDomainCreateXmlWithFilesRet {
   let at = '';
   let ix = -1;
@@ -7027,7 +7667,7 @@ export function decodeRemoteDomainCreateXmlWithFilesRet(r: XdrReader): RemoteDom
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainCreateXmlWithFilesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_with_files_ret', at, ix);
   }
@@ -7050,6 +7690,12 @@ export function encodeRemoteDomainLookupByIdArgs(w: XdrWriter, v: RemoteDomainLo
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_id_args` values (plain objects; see decodeRemoteDomainLookupByIdArgs). */
+const newRemoteDomainLookupByIdArgs = function (this: RemoteDomainLookupByIdArgs, f0: number) {
+  this.id = f0;
+} as unknown as new (f0: number) => RemoteDomainLookupByIdArgs;
+newRemoteDomainLookupByIdArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByIdArgs(r: XdrReader): RemoteDomainLookupByIdArgs {
   let at = '';
   let ix = -1;
@@ -7057,7 +7703,7 @@ export function decodeRemoteDomainLookupByIdArgs(r: XdrReader): RemoteDomainLook
   try {
     at = 'id';
     f0 = r.readInt();
-    return { id: f0 };
+    return new newRemoteDomainLookupByIdArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_id_args', at, ix);
   }
@@ -7080,6 +7726,12 @@ export function encodeRemoteDomainLookupByIdRet(w: XdrWriter, v: RemoteDomainLoo
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_id_ret` values (plain objects; see decodeRemoteDomainLookupByIdRet). */
+const newRemoteDomainLookupByIdRet = function (this: RemoteDomainLookupByIdRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainLookupByIdRet;
+newRemoteDomainLookupByIdRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByIdRet(r: XdrReader): RemoteDomainLookupByIdRet {
   let at = '';
   let ix = -1;
@@ -7087,7 +7739,7 @@ export function decodeRemoteDomainLookupByIdRet(r: XdrReader): RemoteDomainLooku
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainLookupByIdRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_id_ret', at, ix);
   }
@@ -7110,6 +7762,12 @@ export function encodeRemoteDomainLookupByUuidArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_uuid_args` values (plain objects; see decodeRemoteDomainLookupByUuidArgs). */
+const newRemoteDomainLookupByUuidArgs = function (this: RemoteDomainLookupByUuidArgs, f0: Uint8Array) {
+  this.uuid = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainLookupByUuidArgs;
+newRemoteDomainLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByUuidArgs(r: XdrReader): RemoteDomainLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -7117,7 +7775,7 @@ export function decodeRemoteDomainLookupByUuidArgs(r: XdrReader): RemoteDomainLo
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return { uuid: f0 };
+    return new newRemoteDomainLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_uuid_args', at, ix);
   }
@@ -7140,6 +7798,12 @@ export function encodeRemoteDomainLookupByUuidRet(w: XdrWriter, v: RemoteDomainL
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_uuid_ret` values (plain objects; see decodeRemoteDomainLookupByUuidRet). */
+const newRemoteDomainLookupByUuidRet = function (this: RemoteDomainLookupByUuidRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainLookupByUuidRet;
+newRemoteDomainLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByUuidRet(r: XdrReader): RemoteDomainLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -7147,7 +7811,7 @@ export function decodeRemoteDomainLookupByUuidRet(r: XdrReader): RemoteDomainLoo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_uuid_ret', at, ix);
   }
@@ -7194,6 +7858,12 @@ export function encodeRemoteDomainLookupByNameArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_name_args` values (plain objects; see decodeRemoteDomainLookupByNameArgs). */
+const newRemoteDomainLookupByNameArgs = function (this: RemoteDomainLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteDomainLookupByNameArgs;
+newRemoteDomainLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByNameArgs(r: XdrReader): RemoteDomainLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -7201,7 +7871,7 @@ export function decodeRemoteDomainLookupByNameArgs(r: XdrReader): RemoteDomainLo
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteDomainLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_args', at, ix);
   }
@@ -7224,6 +7894,12 @@ export function encodeRemoteDomainLookupByNameRet(w: XdrWriter, v: RemoteDomainL
   }
 }
 
+/** Makes decoded `remote_domain_lookup_by_name_ret` values (plain objects; see decodeRemoteDomainLookupByNameRet). */
+const newRemoteDomainLookupByNameRet = function (this: RemoteDomainLookupByNameRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainLookupByNameRet;
+newRemoteDomainLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainLookupByNameRet(r: XdrReader): RemoteDomainLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -7231,7 +7907,7 @@ export function decodeRemoteDomainLookupByNameRet(r: XdrReader): RemoteDomainLoo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_ret', at, ix);
   }
@@ -7254,6 +7930,12 @@ export function encodeRemoteDomainSuspendArgs(w: XdrWriter, v: RemoteDomainSuspe
   }
 }
 
+/** Makes decoded `remote_domain_suspend_args` values (plain objects; see decodeRemoteDomainSuspendArgs). */
+const newRemoteDomainSuspendArgs = function (this: RemoteDomainSuspendArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainSuspendArgs;
+newRemoteDomainSuspendArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSuspendArgs(r: XdrReader): RemoteDomainSuspendArgs {
   let at = '';
   let ix = -1;
@@ -7261,7 +7943,7 @@ export function decodeRemoteDomainSuspendArgs(r: XdrReader): RemoteDomainSuspend
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainSuspendArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_suspend_args', at, ix);
   }
@@ -7284,6 +7966,12 @@ export function encodeRemoteDomainResumeArgs(w: XdrWriter, v: RemoteDomainResume
   }
 }
 
+/** Makes decoded `remote_domain_resume_args` values (plain objects; see decodeRemoteDomainResumeArgs). */
+const newRemoteDomainResumeArgs = function (this: RemoteDomainResumeArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainResumeArgs;
+newRemoteDomainResumeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainResumeArgs(r: XdrReader): RemoteDomainResumeArgs {
   let at = '';
   let ix = -1;
@@ -7291,7 +7979,7 @@ export function decodeRemoteDomainResumeArgs(r: XdrReader): RemoteDomainResumeAr
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainResumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_resume_args', at, ix);
   }
@@ -7330,6 +8018,15 @@ export function encodeRemoteDomainPmSuspendForDurationArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_pm_suspend_for_duration_args` values (plain objects; see decodeRemoteDomainPmSuspendForDurationArgs). */
+const newRemoteDomainPmSuspendForDurationArgs = function (this: RemoteDomainPmSuspendForDurationArgs, f0: RemoteNonnullDomain, f1: number, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.target = f1;
+  this.duration = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: bigint, f3: number) => RemoteDomainPmSuspendForDurationArgs;
+newRemoteDomainPmSuspendForDurationArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPmSuspendForDurationArgs(r: XdrReader): RemoteDomainPmSuspendForDurationArgs {
   let at = '';
   let ix = -1;
@@ -7346,7 +8043,7 @@ export function decodeRemoteDomainPmSuspendForDurationArgs(r: XdrReader): Remote
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, target: f1, duration: f2, flags: f3 };
+    return new newRemoteDomainPmSuspendForDurationArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pm_suspend_for_duration_args', at, ix);
   }
@@ -7373,6 +8070,13 @@ export function encodeRemoteDomainPmWakeupArgs(w: XdrWriter, v: RemoteDomainPmWa
   }
 }
 
+/** Makes decoded `remote_domain_pm_wakeup_args` values (plain objects; see decodeRemoteDomainPmWakeupArgs). */
+const newRemoteDomainPmWakeupArgs = function (this: RemoteDomainPmWakeupArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainPmWakeupArgs;
+newRemoteDomainPmWakeupArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPmWakeupArgs(r: XdrReader): RemoteDomainPmWakeupArgs {
   let at = '';
   let ix = -1;
@@ -7383,7 +8087,7 @@ export function decodeRemoteDomainPmWakeupArgs(r: XdrReader): RemoteDomainPmWake
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainPmWakeupArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pm_wakeup_args', at, ix);
   }
@@ -7406,6 +8110,12 @@ export function encodeRemoteDomainShutdownArgs(w: XdrWriter, v: RemoteDomainShut
   }
 }
 
+/** Makes decoded `remote_domain_shutdown_args` values (plain objects; see decodeRemoteDomainShutdownArgs). */
+const newRemoteDomainShutdownArgs = function (this: RemoteDomainShutdownArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainShutdownArgs;
+newRemoteDomainShutdownArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainShutdownArgs(r: XdrReader): RemoteDomainShutdownArgs {
   let at = '';
   let ix = -1;
@@ -7413,7 +8123,7 @@ export function decodeRemoteDomainShutdownArgs(r: XdrReader): RemoteDomainShutdo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainShutdownArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_shutdown_args', at, ix);
   }
@@ -7440,6 +8150,13 @@ export function encodeRemoteDomainRebootArgs(w: XdrWriter, v: RemoteDomainReboot
   }
 }
 
+/** Makes decoded `remote_domain_reboot_args` values (plain objects; see decodeRemoteDomainRebootArgs). */
+const newRemoteDomainRebootArgs = function (this: RemoteDomainRebootArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainRebootArgs;
+newRemoteDomainRebootArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRebootArgs(r: XdrReader): RemoteDomainRebootArgs {
   let at = '';
   let ix = -1;
@@ -7450,7 +8167,7 @@ export function decodeRemoteDomainRebootArgs(r: XdrReader): RemoteDomainRebootAr
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainRebootArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_reboot_args', at, ix);
   }
@@ -7477,6 +8194,13 @@ export function encodeRemoteDomainResetArgs(w: XdrWriter, v: RemoteDomainResetAr
   }
 }
 
+/** Makes decoded `remote_domain_reset_args` values (plain objects; see decodeRemoteDomainResetArgs). */
+const newRemoteDomainResetArgs = function (this: RemoteDomainResetArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainResetArgs;
+newRemoteDomainResetArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainResetArgs(r: XdrReader): RemoteDomainResetArgs {
   let at = '';
   let ix = -1;
@@ -7487,7 +8211,7 @@ export function decodeRemoteDomainResetArgs(r: XdrReader): RemoteDomainResetArgs
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainResetArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_reset_args', at, ix);
   }
@@ -7510,6 +8234,12 @@ export function encodeRemoteDomainDestroyArgs(w: XdrWriter, v: RemoteDomainDestr
   }
 }
 
+/** Makes decoded `remote_domain_destroy_args` values (plain objects; see decodeRemoteDomainDestroyArgs). */
+const newRemoteDomainDestroyArgs = function (this: RemoteDomainDestroyArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainDestroyArgs;
+newRemoteDomainDestroyArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDestroyArgs(r: XdrReader): RemoteDomainDestroyArgs {
   let at = '';
   let ix = -1;
@@ -7517,7 +8247,7 @@ export function decodeRemoteDomainDestroyArgs(r: XdrReader): RemoteDomainDestroy
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainDestroyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_destroy_args', at, ix);
   }
@@ -7544,6 +8274,13 @@ export function encodeRemoteDomainDestroyFlagsArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_destroy_flags_args` values (plain objects; see decodeRemoteDomainDestroyFlagsArgs). */
+const newRemoteDomainDestroyFlagsArgs = function (this: RemoteDomainDestroyFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainDestroyFlagsArgs;
+newRemoteDomainDestroyFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDestroyFlagsArgs(r: XdrReader): RemoteDomainDestroyFlagsArgs {
   let at = '';
   let ix = -1;
@@ -7554,7 +8291,7 @@ export function decodeRemoteDomainDestroyFlagsArgs(r: XdrReader): RemoteDomainDe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainDestroyFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_destroy_flags_args', at, ix);
   }
@@ -7577,6 +8314,12 @@ export function encodeRemoteDomainGetOsTypeArgs(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
+/** Makes decoded `remote_domain_get_os_type_args` values (plain objects; see decodeRemoteDomainGetOsTypeArgs). */
+const newRemoteDomainGetOsTypeArgs = function (this: RemoteDomainGetOsTypeArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetOsTypeArgs;
+newRemoteDomainGetOsTypeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetOsTypeArgs(r: XdrReader): RemoteDomainGetOsTypeArgs {
   let at = '';
   let ix = -1;
@@ -7584,7 +8327,7 @@ export function decodeRemoteDomainGetOsTypeArgs(r: XdrReader): RemoteDomainGetOs
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetOsTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_args', at, ix);
   }
@@ -7631,6 +8374,12 @@ export function encodeRemoteDomainGetOsTypeRet(w: XdrWriter, v: RemoteDomainGetO
   }
 }
 
+/** Makes decoded `remote_domain_get_os_type_ret` values (plain objects; see decodeRemoteDomainGetOsTypeRet). */
+const newRemoteDomainGetOsTypeRet = function (this: RemoteDomainGetOsTypeRet, f0: string) {
+  this.type = f0;
+} as unknown as new (f0: string) => RemoteDomainGetOsTypeRet;
+newRemoteDomainGetOsTypeRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetOsTypeRet(r: XdrReader): RemoteDomainGetOsTypeRet {
   let at = '';
   let ix = -1;
@@ -7638,7 +8387,7 @@ export function decodeRemoteDomainGetOsTypeRet(r: XdrReader): RemoteDomainGetOsT
   try {
     at = 'type';
     f0 = r.readString(4194304);
-    return { type: f0 };
+    return new newRemoteDomainGetOsTypeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_ret', at, ix);
   }
@@ -7661,6 +8410,12 @@ export function encodeRemoteDomainGetMaxMemoryArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_max_memory_args` values (plain objects; see decodeRemoteDomainGetMaxMemoryArgs). */
+const newRemoteDomainGetMaxMemoryArgs = function (this: RemoteDomainGetMaxMemoryArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetMaxMemoryArgs;
+newRemoteDomainGetMaxMemoryArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMaxMemoryArgs(r: XdrReader): RemoteDomainGetMaxMemoryArgs {
   let at = '';
   let ix = -1;
@@ -7668,7 +8423,7 @@ export function decodeRemoteDomainGetMaxMemoryArgs(r: XdrReader): RemoteDomainGe
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetMaxMemoryArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_memory_args', at, ix);
   }
@@ -7691,6 +8446,12 @@ export function encodeRemoteDomainGetMaxMemoryRet(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_max_memory_ret` values (plain objects; see decodeRemoteDomainGetMaxMemoryRet). */
+const newRemoteDomainGetMaxMemoryRet = function (this: RemoteDomainGetMaxMemoryRet, f0: bigint) {
+  this.memory = f0;
+} as unknown as new (f0: bigint) => RemoteDomainGetMaxMemoryRet;
+newRemoteDomainGetMaxMemoryRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMaxMemoryRet(r: XdrReader): RemoteDomainGetMaxMemoryRet {
   let at = '';
   let ix = -1;
@@ -7698,7 +8459,7 @@ export function decodeRemoteDomainGetMaxMemoryRet(r: XdrReader): RemoteDomainGet
   try {
     at = 'memory';
     f0 = r.readUhyper();
-    return { memory: f0 };
+    return new newRemoteDomainGetMaxMemoryRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_memory_ret', at, ix);
   }
@@ -7725,6 +8486,13 @@ export function encodeRemoteDomainSetMaxMemoryArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_set_max_memory_args` values (plain objects; see decodeRemoteDomainSetMaxMemoryArgs). */
+const newRemoteDomainSetMaxMemoryArgs = function (this: RemoteDomainSetMaxMemoryArgs, f0: RemoteNonnullDomain, f1: bigint) {
+  this.dom = f0;
+  this.memory = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint) => RemoteDomainSetMaxMemoryArgs;
+newRemoteDomainSetMaxMemoryArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMaxMemoryArgs(r: XdrReader): RemoteDomainSetMaxMemoryArgs {
   let at = '';
   let ix = -1;
@@ -7735,7 +8503,7 @@ export function decodeRemoteDomainSetMaxMemoryArgs(r: XdrReader): RemoteDomainSe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'memory';
     f1 = r.readUhyper();
-    return { dom: f0, memory: f1 };
+    return new newRemoteDomainSetMaxMemoryArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_max_memory_args', at, ix);
   }
@@ -7762,6 +8530,13 @@ export function encodeRemoteDomainSetMemoryArgs(w: XdrWriter, v: RemoteDomainSet
   }
 }
 
+/** Makes decoded `remote_domain_set_memory_args` values (plain objects; see decodeRemoteDomainSetMemoryArgs). */
+const newRemoteDomainSetMemoryArgs = function (this: RemoteDomainSetMemoryArgs, f0: RemoteNonnullDomain, f1: bigint) {
+  this.dom = f0;
+  this.memory = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint) => RemoteDomainSetMemoryArgs;
+newRemoteDomainSetMemoryArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMemoryArgs(r: XdrReader): RemoteDomainSetMemoryArgs {
   let at = '';
   let ix = -1;
@@ -7772,7 +8547,7 @@ export function decodeRemoteDomainSetMemoryArgs(r: XdrReader): RemoteDomainSetMe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'memory';
     f1 = r.readUhyper();
-    return { dom: f0, memory: f1 };
+    return new newRemoteDomainSetMemoryArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_args', at, ix);
   }
@@ -7807,6 +8582,14 @@ export function encodeRemoteDomainSetMemoryFlagsArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_set_memory_flags_args` values (plain objects; see decodeRemoteDomainSetMemoryFlagsArgs). */
+const newRemoteDomainSetMemoryFlagsArgs = function (this: RemoteDomainSetMemoryFlagsArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number) {
+  this.dom = f0;
+  this.memory = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number) => RemoteDomainSetMemoryFlagsArgs;
+newRemoteDomainSetMemoryFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMemoryFlagsArgs(r: XdrReader): RemoteDomainSetMemoryFlagsArgs {
   let at = '';
   let ix = -1;
@@ -7820,7 +8603,7 @@ export function decodeRemoteDomainSetMemoryFlagsArgs(r: XdrReader): RemoteDomain
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, memory: f1, flags: f2 };
+    return new newRemoteDomainSetMemoryFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_flags_args', at, ix);
   }
@@ -7855,6 +8638,14 @@ export function encodeRemoteDomainSetMemoryStatsPeriodArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_set_memory_stats_period_args` values (plain objects; see decodeRemoteDomainSetMemoryStatsPeriodArgs). */
+const newRemoteDomainSetMemoryStatsPeriodArgs = function (this: RemoteDomainSetMemoryStatsPeriodArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.period = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainSetMemoryStatsPeriodArgs;
+newRemoteDomainSetMemoryStatsPeriodArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMemoryStatsPeriodArgs(r: XdrReader): RemoteDomainSetMemoryStatsPeriodArgs {
   let at = '';
   let ix = -1;
@@ -7868,7 +8659,7 @@ export function decodeRemoteDomainSetMemoryStatsPeriodArgs(r: XdrReader): Remote
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, period: f1, flags: f2 };
+    return new newRemoteDomainSetMemoryStatsPeriodArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_stats_period_args', at, ix);
   }
@@ -7891,6 +8682,12 @@ export function encodeRemoteDomainGetInfoArgs(w: XdrWriter, v: RemoteDomainGetIn
   }
 }
 
+/** Makes decoded `remote_domain_get_info_args` values (plain objects; see decodeRemoteDomainGetInfoArgs). */
+const newRemoteDomainGetInfoArgs = function (this: RemoteDomainGetInfoArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetInfoArgs;
+newRemoteDomainGetInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetInfoArgs(r: XdrReader): RemoteDomainGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -7898,7 +8695,7 @@ export function decodeRemoteDomainGetInfoArgs(r: XdrReader): RemoteDomainGetInfo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetInfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_info_args', at, ix);
   }
@@ -7941,6 +8738,16 @@ export function encodeRemoteDomainGetInfoRet(w: XdrWriter, v: RemoteDomainGetInf
   }
 }
 
+/** Makes decoded `remote_domain_get_info_ret` values (plain objects; see decodeRemoteDomainGetInfoRet). */
+const newRemoteDomainGetInfoRet = function (this: RemoteDomainGetInfoRet, f0: number, f1: bigint, f2: bigint, f3: number, f4: bigint) {
+  this.state = f0;
+  this.maxMem = f1;
+  this.memory = f2;
+  this.nrVirtCpu = f3;
+  this.cpuTime = f4;
+} as unknown as new (f0: number, f1: bigint, f2: bigint, f3: number, f4: bigint) => RemoteDomainGetInfoRet;
+newRemoteDomainGetInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetInfoRet(r: XdrReader): RemoteDomainGetInfoRet {
   let at = '';
   let ix = -1;
@@ -7960,7 +8767,7 @@ export function decodeRemoteDomainGetInfoRet(r: XdrReader): RemoteDomainGetInfoR
     f3 = r.readUint();
     at = 'cpuTime';
     f4 = r.readUhyper();
-    return { state: f0, maxMem: f1, memory: f2, nrVirtCpu: f3, cpuTime: f4 };
+    return new newRemoteDomainGetInfoRet(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_info_ret', at, ix);
   }
@@ -8011,6 +8818,13 @@ export function encodeRemoteDomainSaveArgs(w: XdrWriter, v: RemoteDomainSaveArgs
   }
 }
 
+/** Makes decoded `remote_domain_save_args` values (plain objects; see decodeRemoteDomainSaveArgs). */
+const newRemoteDomainSaveArgs = function (this: RemoteDomainSaveArgs, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.to = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainSaveArgs;
+newRemoteDomainSaveArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveArgs(r: XdrReader): RemoteDomainSaveArgs {
   let at = '';
   let ix = -1;
@@ -8021,7 +8835,7 @@ export function decodeRemoteDomainSaveArgs(r: XdrReader): RemoteDomainSaveArgs {
     f0 = decodeRemoteNonnullDomain(r);
     at = 'to';
     f1 = r.readString(4194304);
-    return { dom: f0, to: f1 };
+    return new newRemoteDomainSaveArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_args', at, ix);
   }
@@ -8109,6 +8923,15 @@ export function encodeRemoteDomainSaveFlagsArgs(w: XdrWriter, v: RemoteDomainSav
   }
 }
 
+/** Makes decoded `remote_domain_save_flags_args` values (plain objects; see decodeRemoteDomainSaveFlagsArgs). */
+const newRemoteDomainSaveFlagsArgs = function (this: RemoteDomainSaveFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: number) {
+  this.dom = f0;
+  this.to = f1;
+  this.dxml = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: number) => RemoteDomainSaveFlagsArgs;
+newRemoteDomainSaveFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveFlagsArgs(r: XdrReader): RemoteDomainSaveFlagsArgs {
   let at = '';
   let ix = -1;
@@ -8127,7 +8950,7 @@ export function decodeRemoteDomainSaveFlagsArgs(r: XdrReader): RemoteDomainSaveF
     } else f2 = null;
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, to: f1, dxml: f2, flags: f3 };
+    return new newRemoteDomainSaveFlagsArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_flags_args', at, ix);
   }
@@ -8162,6 +8985,14 @@ export function encodeRemoteDomainSaveParamsArgs(w: XdrWriter, v: RemoteDomainSa
   }
 }
 
+/** Makes decoded `remote_domain_save_params_args` values (plain objects; see decodeRemoteDomainSaveParamsArgs). */
+const newRemoteDomainSaveParamsArgs = function (this: RemoteDomainSaveParamsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSaveParamsArgs;
+newRemoteDomainSaveParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveParamsArgs(r: XdrReader): RemoteDomainSaveParamsArgs {
   let at = '';
   let ix = -1;
@@ -8184,7 +9015,7 @@ export function decodeRemoteDomainSaveParamsArgs(r: XdrReader): RemoteDomainSave
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSaveParamsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_params_args', at, ix);
   }
@@ -8231,6 +9062,12 @@ export function encodeRemoteDomainRestoreArgs(w: XdrWriter, v: RemoteDomainResto
   }
 }
 
+/** Makes decoded `remote_domain_restore_args` values (plain objects; see decodeRemoteDomainRestoreArgs). */
+const newRemoteDomainRestoreArgs = function (this: RemoteDomainRestoreArgs, f0: string) {
+  this.from = f0;
+} as unknown as new (f0: string) => RemoteDomainRestoreArgs;
+newRemoteDomainRestoreArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRestoreArgs(r: XdrReader): RemoteDomainRestoreArgs {
   let at = '';
   let ix = -1;
@@ -8238,7 +9075,7 @@ export function decodeRemoteDomainRestoreArgs(r: XdrReader): RemoteDomainRestore
   try {
     at = 'from';
     f0 = r.readString(4194304);
-    return { from: f0 };
+    return new newRemoteDomainRestoreArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_restore_args', at, ix);
   }
@@ -8322,6 +9159,14 @@ export function encodeRemoteDomainRestoreFlagsArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_restore_flags_args` values (plain objects; see decodeRemoteDomainRestoreFlagsArgs). */
+const newRemoteDomainRestoreFlagsArgs = function (this: RemoteDomainRestoreFlagsArgs, f0: string, f1: string | null, f2: number) {
+  this.from = f0;
+  this.dxml = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string | null, f2: number) => RemoteDomainRestoreFlagsArgs;
+newRemoteDomainRestoreFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRestoreFlagsArgs(r: XdrReader): RemoteDomainRestoreFlagsArgs {
   let at = '';
   let ix = -1;
@@ -8337,7 +9182,7 @@ export function decodeRemoteDomainRestoreFlagsArgs(r: XdrReader): RemoteDomainRe
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { from: f0, dxml: f1, flags: f2 };
+    return new newRemoteDomainRestoreFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_restore_flags_args', at, ix);
   }
@@ -8368,6 +9213,13 @@ export function encodeRemoteDomainRestoreParamsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_restore_params_args` values (plain objects; see decodeRemoteDomainRestoreParamsArgs). */
+const newRemoteDomainRestoreParamsArgs = function (this: RemoteDomainRestoreParamsArgs, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainRestoreParamsArgs;
+newRemoteDomainRestoreParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRestoreParamsArgs(r: XdrReader): RemoteDomainRestoreParamsArgs {
   let at = '';
   let ix = -1;
@@ -8387,7 +9239,7 @@ export function decodeRemoteDomainRestoreParamsArgs(r: XdrReader): RemoteDomainR
     }
     at = 'flags';
     f1 = r.readUint();
-    return { params: f0, flags: f1 };
+    return new newRemoteDomainRestoreParamsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_restore_params_args', at, ix);
   }
@@ -8443,6 +9295,13 @@ export function encodeRemoteDomainSaveImageGetXmlDescArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_save_image_get_xml_desc_args` values (plain objects; see decodeRemoteDomainSaveImageGetXmlDescArgs). */
+const newRemoteDomainSaveImageGetXmlDescArgs = function (this: RemoteDomainSaveImageGetXmlDescArgs, f0: string, f1: number) {
+  this.file = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainSaveImageGetXmlDescArgs;
+newRemoteDomainSaveImageGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveImageGetXmlDescArgs(r: XdrReader): RemoteDomainSaveImageGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -8453,7 +9312,7 @@ export function decodeRemoteDomainSaveImageGetXmlDescArgs(r: XdrReader): RemoteD
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { file: f0, flags: f1 };
+    return new newRemoteDomainSaveImageGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_get_xml_desc_args', at, ix);
   }
@@ -8500,6 +9359,12 @@ export function encodeRemoteDomainSaveImageGetXmlDescRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_save_image_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainSaveImageGetXmlDescRet). */
+const newRemoteDomainSaveImageGetXmlDescRet = function (this: RemoteDomainSaveImageGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainSaveImageGetXmlDescRet;
+newRemoteDomainSaveImageGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveImageGetXmlDescRet(r: XdrReader): RemoteDomainSaveImageGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -8507,7 +9372,7 @@ export function decodeRemoteDomainSaveImageGetXmlDescRet(r: XdrReader): RemoteDo
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_get_xml_desc_ret', at, ix);
   }
@@ -8591,6 +9456,14 @@ export function encodeRemoteDomainSaveImageDefineXmlArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_save_image_define_xml_args` values (plain objects; see decodeRemoteDomainSaveImageDefineXmlArgs). */
+const newRemoteDomainSaveImageDefineXmlArgs = function (this: RemoteDomainSaveImageDefineXmlArgs, f0: string, f1: string, f2: number) {
+  this.file = f0;
+  this.dxml = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string, f2: number) => RemoteDomainSaveImageDefineXmlArgs;
+newRemoteDomainSaveImageDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSaveImageDefineXmlArgs(r: XdrReader): RemoteDomainSaveImageDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -8604,7 +9477,7 @@ export function decodeRemoteDomainSaveImageDefineXmlArgs(r: XdrReader): RemoteDo
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { file: f0, dxml: f1, flags: f2 };
+    return new newRemoteDomainSaveImageDefineXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_image_define_xml_args', at, ix);
   }
@@ -8664,6 +9537,14 @@ export function encodeRemoteDomainCoreDumpArgs(w: XdrWriter, v: RemoteDomainCore
   }
 }
 
+/** Makes decoded `remote_domain_core_dump_args` values (plain objects; see decodeRemoteDomainCoreDumpArgs). */
+const newRemoteDomainCoreDumpArgs = function (this: RemoteDomainCoreDumpArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.to = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainCoreDumpArgs;
+newRemoteDomainCoreDumpArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCoreDumpArgs(r: XdrReader): RemoteDomainCoreDumpArgs {
   let at = '';
   let ix = -1;
@@ -8677,7 +9558,7 @@ export function decodeRemoteDomainCoreDumpArgs(r: XdrReader): RemoteDomainCoreDu
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, to: f1, flags: f2 };
+    return new newRemoteDomainCoreDumpArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_core_dump_args', at, ix);
   }
@@ -8741,6 +9622,15 @@ export function encodeRemoteDomainCoreDumpWithFormatArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_core_dump_with_format_args` values (plain objects; see decodeRemoteDomainCoreDumpWithFormatArgs). */
+const newRemoteDomainCoreDumpWithFormatArgs = function (this: RemoteDomainCoreDumpWithFormatArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.to = f1;
+  this.dumpformat = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainCoreDumpWithFormatArgs;
+newRemoteDomainCoreDumpWithFormatArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCoreDumpWithFormatArgs(r: XdrReader): RemoteDomainCoreDumpWithFormatArgs {
   let at = '';
   let ix = -1;
@@ -8757,7 +9647,7 @@ export function decodeRemoteDomainCoreDumpWithFormatArgs(r: XdrReader): RemoteDo
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, to: f1, dumpformat: f2, flags: f3 };
+    return new newRemoteDomainCoreDumpWithFormatArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_core_dump_with_format_args', at, ix);
   }
@@ -8792,6 +9682,14 @@ export function encodeRemoteDomainScreenshotArgs(w: XdrWriter, v: RemoteDomainSc
   }
 }
 
+/** Makes decoded `remote_domain_screenshot_args` values (plain objects; see decodeRemoteDomainScreenshotArgs). */
+const newRemoteDomainScreenshotArgs = function (this: RemoteDomainScreenshotArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.screen = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainScreenshotArgs;
+newRemoteDomainScreenshotArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainScreenshotArgs(r: XdrReader): RemoteDomainScreenshotArgs {
   let at = '';
   let ix = -1;
@@ -8805,7 +9703,7 @@ export function decodeRemoteDomainScreenshotArgs(r: XdrReader): RemoteDomainScre
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, screen: f1, flags: f2 };
+    return new newRemoteDomainScreenshotArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_screenshot_args', at, ix);
   }
@@ -8857,6 +9755,12 @@ export function encodeRemoteDomainScreenshotRet(w: XdrWriter, v: RemoteDomainScr
   }
 }
 
+/** Makes decoded `remote_domain_screenshot_ret` values (plain objects; see decodeRemoteDomainScreenshotRet). */
+const newRemoteDomainScreenshotRet = function (this: RemoteDomainScreenshotRet, f0: string | null) {
+  this.mime = f0;
+} as unknown as new (f0: string | null) => RemoteDomainScreenshotRet;
+newRemoteDomainScreenshotRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainScreenshotRet(r: XdrReader): RemoteDomainScreenshotRet {
   let at = '';
   let ix = -1;
@@ -8866,7 +9770,7 @@ export function decodeRemoteDomainScreenshotRet(r: XdrReader): RemoteDomainScree
     if (r.readPresent()) {
       f0 = r.readString(4194304);
     } else f0 = null;
-    return { mime: f0 };
+    return new newRemoteDomainScreenshotRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_screenshot_ret', at, ix);
   }
@@ -8893,6 +9797,13 @@ export function encodeRemoteDomainGetXmlDescArgs(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_xml_desc_args` values (plain objects; see decodeRemoteDomainGetXmlDescArgs). */
+const newRemoteDomainGetXmlDescArgs = function (this: RemoteDomainGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetXmlDescArgs;
+newRemoteDomainGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetXmlDescArgs(r: XdrReader): RemoteDomainGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -8903,7 +9814,7 @@ export function decodeRemoteDomainGetXmlDescArgs(r: XdrReader): RemoteDomainGetX
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_args', at, ix);
   }
@@ -8950,6 +9861,12 @@ export function encodeRemoteDomainGetXmlDescRet(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
+/** Makes decoded `remote_domain_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainGetXmlDescRet). */
+const newRemoteDomainGetXmlDescRet = function (this: RemoteDomainGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainGetXmlDescRet;
+newRemoteDomainGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetXmlDescRet(r: XdrReader): RemoteDomainGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -8957,7 +9874,7 @@ export function decodeRemoteDomainGetXmlDescRet(r: XdrReader): RemoteDomainGetXm
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_ret', at, ix);
   }
@@ -9050,6 +9967,15 @@ export function encodeRemoteDomainMigratePrepareArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_args` values (plain objects; see decodeRemoteDomainMigratePrepareArgs). */
+const newRemoteDomainMigratePrepareArgs = function (this: RemoteDomainMigratePrepareArgs, f0: string | null, f1: bigint, f2: string | null, f3: bigint) {
+  this.uriIn = f0;
+  this.flags = f1;
+  this.dname = f2;
+  this.resource = f3;
+} as unknown as new (f0: string | null, f1: bigint, f2: string | null, f3: bigint) => RemoteDomainMigratePrepareArgs;
+newRemoteDomainMigratePrepareArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareArgs(r: XdrReader): RemoteDomainMigratePrepareArgs {
   let at = '';
   let ix = -1;
@@ -9070,7 +9996,7 @@ export function decodeRemoteDomainMigratePrepareArgs(r: XdrReader): RemoteDomain
     } else f2 = null;
     at = 'resource';
     f3 = r.readUhyper();
-    return { uriIn: f0, flags: f1, dname: f2, resource: f3 };
+    return new newRemoteDomainMigratePrepareArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_args', at, ix);
   }
@@ -9126,6 +10052,13 @@ export function encodeRemoteDomainMigratePrepareRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_ret` values (plain objects; see decodeRemoteDomainMigratePrepareRet). */
+const newRemoteDomainMigratePrepareRet = function (this: RemoteDomainMigratePrepareRet, f0: Uint8Array, f1: string | null) {
+  this.cookie = f0;
+  this.uriOut = f1;
+} as unknown as new (f0: Uint8Array, f1: string | null) => RemoteDomainMigratePrepareRet;
+newRemoteDomainMigratePrepareRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareRet(r: XdrReader): RemoteDomainMigratePrepareRet {
   let at = '';
   let ix = -1;
@@ -9138,7 +10071,7 @@ export function decodeRemoteDomainMigratePrepareRet(r: XdrReader): RemoteDomainM
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return { cookie: f0, uriOut: f1 };
+    return new newRemoteDomainMigratePrepareRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_ret', at, ix);
   }
@@ -9239,6 +10172,17 @@ export function encodeRemoteDomainMigratePerformArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_perform_args` values (plain objects; see decodeRemoteDomainMigratePerformArgs). */
+const newRemoteDomainMigratePerformArgs = function (this: RemoteDomainMigratePerformArgs, f0: RemoteNonnullDomain, f1: Uint8Array, f2: string, f3: bigint, f4: string | null, f5: bigint) {
+  this.dom = f0;
+  this.cookie = f1;
+  this.uri = f2;
+  this.flags = f3;
+  this.dname = f4;
+  this.resource = f5;
+} as unknown as new (f0: RemoteNonnullDomain, f1: Uint8Array, f2: string, f3: bigint, f4: string | null, f5: bigint) => RemoteDomainMigratePerformArgs;
+newRemoteDomainMigratePerformArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePerformArgs(r: XdrReader): RemoteDomainMigratePerformArgs {
   let at = '';
   let ix = -1;
@@ -9263,7 +10207,7 @@ export function decodeRemoteDomainMigratePerformArgs(r: XdrReader): RemoteDomain
     } else f4 = null;
     at = 'resource';
     f5 = r.readUhyper();
-    return { dom: f0, cookie: f1, uri: f2, flags: f3, dname: f4, resource: f5 };
+    return new newRemoteDomainMigratePerformArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform_args', at, ix);
   }
@@ -9351,6 +10295,15 @@ export function encodeRemoteDomainMigrateFinishArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish_args` values (plain objects; see decodeRemoteDomainMigrateFinishArgs). */
+const newRemoteDomainMigrateFinishArgs = function (this: RemoteDomainMigrateFinishArgs, f0: string, f1: Uint8Array, f2: string, f3: bigint) {
+  this.dname = f0;
+  this.cookie = f1;
+  this.uri = f2;
+  this.flags = f3;
+} as unknown as new (f0: string, f1: Uint8Array, f2: string, f3: bigint) => RemoteDomainMigrateFinishArgs;
+newRemoteDomainMigrateFinishArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinishArgs(r: XdrReader): RemoteDomainMigrateFinishArgs {
   let at = '';
   let ix = -1;
@@ -9367,7 +10320,7 @@ export function decodeRemoteDomainMigrateFinishArgs(r: XdrReader): RemoteDomainM
     f2 = r.readString(4194304);
     at = 'flags';
     f3 = r.readUhyper();
-    return { dname: f0, cookie: f1, uri: f2, flags: f3 };
+    return new newRemoteDomainMigrateFinishArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish_args', at, ix);
   }
@@ -9390,6 +10343,12 @@ export function encodeRemoteDomainMigrateFinishRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish_ret` values (plain objects; see decodeRemoteDomainMigrateFinishRet). */
+const newRemoteDomainMigrateFinishRet = function (this: RemoteDomainMigrateFinishRet, f0: RemoteNonnullDomain) {
+  this.ddom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainMigrateFinishRet;
+newRemoteDomainMigrateFinishRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinishRet(r: XdrReader): RemoteDomainMigrateFinishRet {
   let at = '';
   let ix = -1;
@@ -9397,7 +10356,7 @@ export function decodeRemoteDomainMigrateFinishRet(r: XdrReader): RemoteDomainMi
   try {
     at = 'ddom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { ddom: f0 };
+    return new newRemoteDomainMigrateFinishRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish_ret', at, ix);
   }
@@ -9518,6 +10477,16 @@ export function encodeRemoteDomainMigratePrepare2Args(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare2_args` values (plain objects; see decodeRemoteDomainMigratePrepare2Args). */
+const newRemoteDomainMigratePrepare2Args = function (this: RemoteDomainMigratePrepare2Args, f0: string | null, f1: bigint, f2: string | null, f3: bigint, f4: string) {
+  this.uriIn = f0;
+  this.flags = f1;
+  this.dname = f2;
+  this.resource = f3;
+  this.domXml = f4;
+} as unknown as new (f0: string | null, f1: bigint, f2: string | null, f3: bigint, f4: string) => RemoteDomainMigratePrepare2Args;
+newRemoteDomainMigratePrepare2Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare2Args(r: XdrReader): RemoteDomainMigratePrepare2Args {
   let at = '';
   let ix = -1;
@@ -9541,7 +10510,7 @@ export function decodeRemoteDomainMigratePrepare2Args(r: XdrReader): RemoteDomai
     f3 = r.readUhyper();
     at = 'dom_xml';
     f4 = r.readString(4194304);
-    return { uriIn: f0, flags: f1, dname: f2, resource: f3, domXml: f4 };
+    return new newRemoteDomainMigratePrepare2Args(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare2_args', at, ix);
   }
@@ -9597,6 +10566,13 @@ export function encodeRemoteDomainMigratePrepare2Ret(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare2_ret` values (plain objects; see decodeRemoteDomainMigratePrepare2Ret). */
+const newRemoteDomainMigratePrepare2Ret = function (this: RemoteDomainMigratePrepare2Ret, f0: Uint8Array, f1: string | null) {
+  this.cookie = f0;
+  this.uriOut = f1;
+} as unknown as new (f0: Uint8Array, f1: string | null) => RemoteDomainMigratePrepare2Ret;
+newRemoteDomainMigratePrepare2Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare2Ret(r: XdrReader): RemoteDomainMigratePrepare2Ret {
   let at = '';
   let ix = -1;
@@ -9609,7 +10585,7 @@ export function decodeRemoteDomainMigratePrepare2Ret(r: XdrReader): RemoteDomain
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return { cookie: f0, uriOut: f1 };
+    return new newRemoteDomainMigratePrepare2Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare2_ret', at, ix);
   }
@@ -9701,6 +10677,16 @@ export function encodeRemoteDomainMigrateFinish2Args(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish2_args` values (plain objects; see decodeRemoteDomainMigrateFinish2Args). */
+const newRemoteDomainMigrateFinish2Args = function (this: RemoteDomainMigrateFinish2Args, f0: string, f1: Uint8Array, f2: string, f3: bigint, f4: number) {
+  this.dname = f0;
+  this.cookie = f1;
+  this.uri = f2;
+  this.flags = f3;
+  this.retcode = f4;
+} as unknown as new (f0: string, f1: Uint8Array, f2: string, f3: bigint, f4: number) => RemoteDomainMigrateFinish2Args;
+newRemoteDomainMigrateFinish2Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish2Args(r: XdrReader): RemoteDomainMigrateFinish2Args {
   let at = '';
   let ix = -1;
@@ -9720,7 +10706,7 @@ export function decodeRemoteDomainMigrateFinish2Args(r: XdrReader): RemoteDomain
     f3 = r.readUhyper();
     at = 'retcode';
     f4 = r.readInt();
-    return { dname: f0, cookie: f1, uri: f2, flags: f3, retcode: f4 };
+    return new newRemoteDomainMigrateFinish2Args(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish2_args', at, ix);
   }
@@ -9743,6 +10729,12 @@ export function encodeRemoteDomainMigrateFinish2Ret(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish2_ret` values (plain objects; see decodeRemoteDomainMigrateFinish2Ret). */
+const newRemoteDomainMigrateFinish2Ret = function (this: RemoteDomainMigrateFinish2Ret, f0: RemoteNonnullDomain) {
+  this.ddom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainMigrateFinish2Ret;
+newRemoteDomainMigrateFinish2Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish2Ret(r: XdrReader): RemoteDomainMigrateFinish2Ret {
   let at = '';
   let ix = -1;
@@ -9750,7 +10742,7 @@ export function decodeRemoteDomainMigrateFinish2Ret(r: XdrReader): RemoteDomainM
   try {
     at = 'ddom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { ddom: f0 };
+    return new newRemoteDomainMigrateFinish2Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish2_ret', at, ix);
   }
@@ -9773,6 +10765,12 @@ export function encodeRemoteConnectListDefinedDomainsArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_domains_args` values (plain objects; see decodeRemoteConnectListDefinedDomainsArgs). */
+const newRemoteConnectListDefinedDomainsArgs = function (this: RemoteConnectListDefinedDomainsArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListDefinedDomainsArgs;
+newRemoteConnectListDefinedDomainsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedDomainsArgs(r: XdrReader): RemoteConnectListDefinedDomainsArgs {
   let at = '';
   let ix = -1;
@@ -9780,7 +10778,7 @@ export function decodeRemoteConnectListDefinedDomainsArgs(r: XdrReader): RemoteC
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_domains_args', at, ix);
   }
@@ -9835,6 +10833,12 @@ export function encodeRemoteConnectListDefinedDomainsRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_domains_ret` values (plain objects; see decodeRemoteConnectListDefinedDomainsRet). */
+const newRemoteConnectListDefinedDomainsRet = function (this: RemoteConnectListDefinedDomainsRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListDefinedDomainsRet;
+newRemoteConnectListDefinedDomainsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedDomainsRet(r: XdrReader): RemoteConnectListDefinedDomainsRet {
   let at = '';
   let ix = -1;
@@ -9851,7 +10855,7 @@ export function decodeRemoteConnectListDefinedDomainsRet(r: XdrReader): RemoteCo
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_domains_ret', at, ix);
   }
@@ -9874,6 +10878,12 @@ export function encodeRemoteConnectNumOfDefinedDomainsRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_num_of_defined_domains_ret` values (plain objects; see decodeRemoteConnectNumOfDefinedDomainsRet). */
+const newRemoteConnectNumOfDefinedDomainsRet = function (this: RemoteConnectNumOfDefinedDomainsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfDefinedDomainsRet;
+newRemoteConnectNumOfDefinedDomainsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfDefinedDomainsRet(r: XdrReader): RemoteConnectNumOfDefinedDomainsRet {
   let at = '';
   let ix = -1;
@@ -9881,7 +10891,7 @@ export function decodeRemoteConnectNumOfDefinedDomainsRet(r: XdrReader): RemoteC
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_domains_ret', at, ix);
   }
@@ -9904,6 +10914,12 @@ export function encodeRemoteDomainCreateArgs(w: XdrWriter, v: RemoteDomainCreate
   }
 }
 
+/** Makes decoded `remote_domain_create_args` values (plain objects; see decodeRemoteDomainCreateArgs). */
+const newRemoteDomainCreateArgs = function (this: RemoteDomainCreateArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainCreateArgs;
+newRemoteDomainCreateArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateArgs(r: XdrReader): RemoteDomainCreateArgs {
   let at = '';
   let ix = -1;
@@ -9911,7 +10927,7 @@ export function decodeRemoteDomainCreateArgs(r: XdrReader): RemoteDomainCreateAr
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainCreateArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_args', at, ix);
   }
@@ -9938,6 +10954,13 @@ export function encodeRemoteDomainCreateWithFlagsArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_create_with_flags_args` values (plain objects; see decodeRemoteDomainCreateWithFlagsArgs). */
+const newRemoteDomainCreateWithFlagsArgs = function (this: RemoteDomainCreateWithFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainCreateWithFlagsArgs;
+newRemoteDomainCreateWithFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateWithFlagsArgs(r: XdrReader): RemoteDomainCreateWithFlagsArgs {
   let at = '';
   let ix = -1;
@@ -9948,7 +10971,7 @@ export function decodeRemoteDomainCreateWithFlagsArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainCreateWithFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_flags_args', at, ix);
   }
@@ -9971,6 +10994,12 @@ export function encodeRemoteDomainCreateWithFlagsRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_create_with_flags_ret` values (plain objects; see decodeRemoteDomainCreateWithFlagsRet). */
+const newRemoteDomainCreateWithFlagsRet = function (this: RemoteDomainCreateWithFlagsRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainCreateWithFlagsRet;
+newRemoteDomainCreateWithFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateWithFlagsRet(r: XdrReader): RemoteDomainCreateWithFlagsRet {
   let at = '';
   let ix = -1;
@@ -9978,7 +11007,7 @@ export function decodeRemoteDomainCreateWithFlagsRet(r: XdrReader): RemoteDomain
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainCreateWithFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_flags_ret', at, ix);
   }
@@ -10005,6 +11034,13 @@ export function encodeRemoteDomainCreateWithFilesArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_create_with_files_args` values (plain objects; see decodeRemoteDomainCreateWithFilesArgs). */
+const newRemoteDomainCreateWithFilesArgs = function (this: RemoteDomainCreateWithFilesArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainCreateWithFilesArgs;
+newRemoteDomainCreateWithFilesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateWithFilesArgs(r: XdrReader): RemoteDomainCreateWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -10015,7 +11051,7 @@ export function decodeRemoteDomainCreateWithFilesArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainCreateWithFilesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_files_args', at, ix);
   }
@@ -10038,6 +11074,12 @@ export function encodeRemoteDomainCreateWithFilesRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_create_with_files_ret` values (plain objects; see decodeRemoteDomainCreateWithFilesRet). */
+const newRemoteDomainCreateWithFilesRet = function (this: RemoteDomainCreateWithFilesRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainCreateWithFilesRet;
+newRemoteDomainCreateWithFilesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCreateWithFilesRet(r: XdrReader): RemoteDomainCreateWithFilesRet {
   let at = '';
   let ix = -1;
@@ -10045,7 +11087,7 @@ export function decodeRemoteDomainCreateWithFilesRet(r: XdrReader): RemoteDomain
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainCreateWithFilesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_files_ret', at, ix);
   }
@@ -10092,6 +11134,12 @@ export function encodeRemoteDomainDefineXmlArgs(w: XdrWriter, v: RemoteDomainDef
   }
 }
 
+/** Makes decoded `remote_domain_define_xml_args` values (plain objects; see decodeRemoteDomainDefineXmlArgs). */
+const newRemoteDomainDefineXmlArgs = function (this: RemoteDomainDefineXmlArgs, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainDefineXmlArgs;
+newRemoteDomainDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDefineXmlArgs(r: XdrReader): RemoteDomainDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -10099,7 +11147,7 @@ export function decodeRemoteDomainDefineXmlArgs(r: XdrReader): RemoteDomainDefin
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainDefineXmlArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_args', at, ix);
   }
@@ -10122,6 +11170,12 @@ export function encodeRemoteDomainDefineXmlRet(w: XdrWriter, v: RemoteDomainDefi
   }
 }
 
+/** Makes decoded `remote_domain_define_xml_ret` values (plain objects; see decodeRemoteDomainDefineXmlRet). */
+const newRemoteDomainDefineXmlRet = function (this: RemoteDomainDefineXmlRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainDefineXmlRet;
+newRemoteDomainDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainDefineXmlRet(r: XdrReader): RemoteDomainDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -10129,7 +11183,7 @@ export function decodeRemoteDomainDefineXmlRet(r: XdrReader): RemoteDomainDefine
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_ret', at, ix);
   }
@@ -10185,6 +11239,13 @@ export function encodeRemoteDomainDefineXmlFlagsArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_define_xml_flags_args` values (plain objects; see decodeRemoteDomainDefineXmlFlagsArgs). */
+const newRemoteDomainDefineXmlFlagsArgs = function (this: RemoteDomainDefineXmlFlagsArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteDomainDefineXmlFlagsArgs;
+newRemoteDomainDefineXmlFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDefineXmlFlagsArgs(r: XdrReader): RemoteDomainDefineXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10195,7 +11256,7 @@ export function decodeRemoteDomainDefineXmlFlagsArgs(r: XdrReader): RemoteDomain
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_flags_args', at, ix);
   }
@@ -10218,6 +11279,12 @@ export function encodeRemoteDomainDefineXmlFlagsRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_define_xml_flags_ret` values (plain objects; see decodeRemoteDomainDefineXmlFlagsRet). */
+const newRemoteDomainDefineXmlFlagsRet = function (this: RemoteDomainDefineXmlFlagsRet, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainDefineXmlFlagsRet;
+newRemoteDomainDefineXmlFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainDefineXmlFlagsRet(r: XdrReader): RemoteDomainDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -10225,7 +11292,7 @@ export function decodeRemoteDomainDefineXmlFlagsRet(r: XdrReader): RemoteDomainD
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainDefineXmlFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_flags_ret', at, ix);
   }
@@ -10248,6 +11315,12 @@ export function encodeRemoteDomainUndefineArgs(w: XdrWriter, v: RemoteDomainUnde
   }
 }
 
+/** Makes decoded `remote_domain_undefine_args` values (plain objects; see decodeRemoteDomainUndefineArgs). */
+const newRemoteDomainUndefineArgs = function (this: RemoteDomainUndefineArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainUndefineArgs;
+newRemoteDomainUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainUndefineArgs(r: XdrReader): RemoteDomainUndefineArgs {
   let at = '';
   let ix = -1;
@@ -10255,7 +11328,7 @@ export function decodeRemoteDomainUndefineArgs(r: XdrReader): RemoteDomainUndefi
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_undefine_args', at, ix);
   }
@@ -10282,6 +11355,13 @@ export function encodeRemoteDomainUndefineFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_undefine_flags_args` values (plain objects; see decodeRemoteDomainUndefineFlagsArgs). */
+const newRemoteDomainUndefineFlagsArgs = function (this: RemoteDomainUndefineFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainUndefineFlagsArgs;
+newRemoteDomainUndefineFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainUndefineFlagsArgs(r: XdrReader): RemoteDomainUndefineFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10292,7 +11372,7 @@ export function decodeRemoteDomainUndefineFlagsArgs(r: XdrReader): RemoteDomainU
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainUndefineFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_undefine_flags_args', at, ix);
   }
@@ -10319,6 +11399,13 @@ export function encodeRemoteDomainInjectNmiArgs(w: XdrWriter, v: RemoteDomainInj
   }
 }
 
+/** Makes decoded `remote_domain_inject_nmi_args` values (plain objects; see decodeRemoteDomainInjectNmiArgs). */
+const newRemoteDomainInjectNmiArgs = function (this: RemoteDomainInjectNmiArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainInjectNmiArgs;
+newRemoteDomainInjectNmiArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainInjectNmiArgs(r: XdrReader): RemoteDomainInjectNmiArgs {
   let at = '';
   let ix = -1;
@@ -10329,7 +11416,7 @@ export function decodeRemoteDomainInjectNmiArgs(r: XdrReader): RemoteDomainInjec
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainInjectNmiArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_inject_nmi_args', at, ix);
   }
@@ -10380,6 +11467,16 @@ export function encodeRemoteDomainSendKeyArgs(w: XdrWriter, v: RemoteDomainSendK
   }
 }
 
+/** Makes decoded `remote_domain_send_key_args` values (plain objects; see decodeRemoteDomainSendKeyArgs). */
+const newRemoteDomainSendKeyArgs = function (this: RemoteDomainSendKeyArgs, f0: RemoteNonnullDomain, f1: number, f2: number, f3: number[], f4: number) {
+  this.dom = f0;
+  this.codeset = f1;
+  this.holdtime = f2;
+  this.keycodes = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number, f3: number[], f4: number) => RemoteDomainSendKeyArgs;
+newRemoteDomainSendKeyArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSendKeyArgs(r: XdrReader): RemoteDomainSendKeyArgs {
   let at = '';
   let ix = -1;
@@ -10408,7 +11505,7 @@ export function decodeRemoteDomainSendKeyArgs(r: XdrReader): RemoteDomainSendKey
     }
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, codeset: f1, holdtime: f2, keycodes: f3, flags: f4 };
+    return new newRemoteDomainSendKeyArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_send_key_args', at, ix);
   }
@@ -10447,6 +11544,15 @@ export function encodeRemoteDomainSendProcessSignalArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_send_process_signal_args` values (plain objects; see decodeRemoteDomainSendProcessSignalArgs). */
+const newRemoteDomainSendProcessSignalArgs = function (this: RemoteDomainSendProcessSignalArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) {
+  this.dom = f0;
+  this.pidValue = f1;
+  this.signum = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) => RemoteDomainSendProcessSignalArgs;
+newRemoteDomainSendProcessSignalArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSendProcessSignalArgs(r: XdrReader): RemoteDomainSendProcessSignalArgs {
   let at = '';
   let ix = -1;
@@ -10463,7 +11569,7 @@ export function decodeRemoteDomainSendProcessSignalArgs(r: XdrReader): RemoteDom
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, pidValue: f1, signum: f2, flags: f3 };
+    return new newRemoteDomainSendProcessSignalArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_send_process_signal_args', at, ix);
   }
@@ -10490,6 +11596,13 @@ export function encodeRemoteDomainSetVcpusArgs(w: XdrWriter, v: RemoteDomainSetV
   }
 }
 
+/** Makes decoded `remote_domain_set_vcpus_args` values (plain objects; see decodeRemoteDomainSetVcpusArgs). */
+const newRemoteDomainSetVcpusArgs = function (this: RemoteDomainSetVcpusArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.nvcpus = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainSetVcpusArgs;
+newRemoteDomainSetVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetVcpusArgs(r: XdrReader): RemoteDomainSetVcpusArgs {
   let at = '';
   let ix = -1;
@@ -10500,7 +11613,7 @@ export function decodeRemoteDomainSetVcpusArgs(r: XdrReader): RemoteDomainSetVcp
     f0 = decodeRemoteNonnullDomain(r);
     at = 'nvcpus';
     f1 = r.readUint();
-    return { dom: f0, nvcpus: f1 };
+    return new newRemoteDomainSetVcpusArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpus_args', at, ix);
   }
@@ -10535,6 +11648,14 @@ export function encodeRemoteDomainSetVcpusFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_set_vcpus_flags_args` values (plain objects; see decodeRemoteDomainSetVcpusFlagsArgs). */
+const newRemoteDomainSetVcpusFlagsArgs = function (this: RemoteDomainSetVcpusFlagsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.nvcpus = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainSetVcpusFlagsArgs;
+newRemoteDomainSetVcpusFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetVcpusFlagsArgs(r: XdrReader): RemoteDomainSetVcpusFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10548,7 +11669,7 @@ export function decodeRemoteDomainSetVcpusFlagsArgs(r: XdrReader): RemoteDomainS
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, nvcpus: f1, flags: f2 };
+    return new newRemoteDomainSetVcpusFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpus_flags_args', at, ix);
   }
@@ -10575,6 +11696,13 @@ export function encodeRemoteDomainGetVcpusFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpus_flags_args` values (plain objects; see decodeRemoteDomainGetVcpusFlagsArgs). */
+const newRemoteDomainGetVcpusFlagsArgs = function (this: RemoteDomainGetVcpusFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetVcpusFlagsArgs;
+newRemoteDomainGetVcpusFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpusFlagsArgs(r: XdrReader): RemoteDomainGetVcpusFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10585,7 +11713,7 @@ export function decodeRemoteDomainGetVcpusFlagsArgs(r: XdrReader): RemoteDomainG
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetVcpusFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_flags_args', at, ix);
   }
@@ -10608,6 +11736,12 @@ export function encodeRemoteDomainGetVcpusFlagsRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpus_flags_ret` values (plain objects; see decodeRemoteDomainGetVcpusFlagsRet). */
+const newRemoteDomainGetVcpusFlagsRet = function (this: RemoteDomainGetVcpusFlagsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteDomainGetVcpusFlagsRet;
+newRemoteDomainGetVcpusFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpusFlagsRet(r: XdrReader): RemoteDomainGetVcpusFlagsRet {
   let at = '';
   let ix = -1;
@@ -10615,7 +11749,7 @@ export function decodeRemoteDomainGetVcpusFlagsRet(r: XdrReader): RemoteDomainGe
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteDomainGetVcpusFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_flags_ret', at, ix);
   }
@@ -10646,6 +11780,14 @@ export function encodeRemoteDomainPinVcpuArgs(w: XdrWriter, v: RemoteDomainPinVc
   }
 }
 
+/** Makes decoded `remote_domain_pin_vcpu_args` values (plain objects; see decodeRemoteDomainPinVcpuArgs). */
+const newRemoteDomainPinVcpuArgs = function (this: RemoteDomainPinVcpuArgs, f0: RemoteNonnullDomain, f1: number, f2: Uint8Array) {
+  this.dom = f0;
+  this.vcpu = f1;
+  this.cpumap = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: Uint8Array) => RemoteDomainPinVcpuArgs;
+newRemoteDomainPinVcpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPinVcpuArgs(r: XdrReader): RemoteDomainPinVcpuArgs {
   let at = '';
   let ix = -1;
@@ -10659,7 +11801,7 @@ export function decodeRemoteDomainPinVcpuArgs(r: XdrReader): RemoteDomainPinVcpu
     f1 = r.readUint();
     at = 'cpumap';
     f2 = r.readOpaque(2048);
-    return { dom: f0, vcpu: f1, cpumap: f2 };
+    return new newRemoteDomainPinVcpuArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pin_vcpu_args', at, ix);
   }
@@ -10694,6 +11836,15 @@ export function encodeRemoteDomainPinVcpuFlagsArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_pin_vcpu_flags_args` values (plain objects; see decodeRemoteDomainPinVcpuFlagsArgs). */
+const newRemoteDomainPinVcpuFlagsArgs = function (this: RemoteDomainPinVcpuFlagsArgs, f0: RemoteNonnullDomain, f1: number, f2: Uint8Array, f3: number) {
+  this.dom = f0;
+  this.vcpu = f1;
+  this.cpumap = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: Uint8Array, f3: number) => RemoteDomainPinVcpuFlagsArgs;
+newRemoteDomainPinVcpuFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPinVcpuFlagsArgs(r: XdrReader): RemoteDomainPinVcpuFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10710,7 +11861,7 @@ export function decodeRemoteDomainPinVcpuFlagsArgs(r: XdrReader): RemoteDomainPi
     f2 = r.readOpaque(2048);
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, vcpu: f1, cpumap: f2, flags: f3 };
+    return new newRemoteDomainPinVcpuFlagsArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pin_vcpu_flags_args', at, ix);
   }
@@ -10749,6 +11900,15 @@ export function encodeRemoteDomainGetVcpuPinInfoArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpu_pin_info_args` values (plain objects; see decodeRemoteDomainGetVcpuPinInfoArgs). */
+const newRemoteDomainGetVcpuPinInfoArgs = function (this: RemoteDomainGetVcpuPinInfoArgs, f0: RemoteNonnullDomain, f1: number, f2: number, f3: number) {
+  this.dom = f0;
+  this.ncpumaps = f1;
+  this.maplen = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number, f3: number) => RemoteDomainGetVcpuPinInfoArgs;
+newRemoteDomainGetVcpuPinInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpuPinInfoArgs(r: XdrReader): RemoteDomainGetVcpuPinInfoArgs {
   let at = '';
   let ix = -1;
@@ -10765,7 +11925,7 @@ export function decodeRemoteDomainGetVcpuPinInfoArgs(r: XdrReader): RemoteDomain
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, ncpumaps: f1, maplen: f2, flags: f3 };
+    return new newRemoteDomainGetVcpuPinInfoArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpu_pin_info_args', at, ix);
   }
@@ -10792,6 +11952,13 @@ export function encodeRemoteDomainGetVcpuPinInfoRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpu_pin_info_ret` values (plain objects; see decodeRemoteDomainGetVcpuPinInfoRet). */
+const newRemoteDomainGetVcpuPinInfoRet = function (this: RemoteDomainGetVcpuPinInfoRet, f0: Uint8Array, f1: number) {
+  this.cpumaps = f0;
+  this.num = f1;
+} as unknown as new (f0: Uint8Array, f1: number) => RemoteDomainGetVcpuPinInfoRet;
+newRemoteDomainGetVcpuPinInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpuPinInfoRet(r: XdrReader): RemoteDomainGetVcpuPinInfoRet {
   let at = '';
   let ix = -1;
@@ -10802,7 +11969,7 @@ export function decodeRemoteDomainGetVcpuPinInfoRet(r: XdrReader): RemoteDomainG
     f0 = r.readOpaque(8388608);
     at = 'num';
     f1 = r.readInt();
-    return { cpumaps: f0, num: f1 };
+    return new newRemoteDomainGetVcpuPinInfoRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpu_pin_info_ret', at, ix);
   }
@@ -10833,6 +12000,14 @@ export function encodeRemoteDomainPinEmulatorArgs(w: XdrWriter, v: RemoteDomainP
   }
 }
 
+/** Makes decoded `remote_domain_pin_emulator_args` values (plain objects; see decodeRemoteDomainPinEmulatorArgs). */
+const newRemoteDomainPinEmulatorArgs = function (this: RemoteDomainPinEmulatorArgs, f0: RemoteNonnullDomain, f1: Uint8Array, f2: number) {
+  this.dom = f0;
+  this.cpumap = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: Uint8Array, f2: number) => RemoteDomainPinEmulatorArgs;
+newRemoteDomainPinEmulatorArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPinEmulatorArgs(r: XdrReader): RemoteDomainPinEmulatorArgs {
   let at = '';
   let ix = -1;
@@ -10846,7 +12021,7 @@ export function decodeRemoteDomainPinEmulatorArgs(r: XdrReader): RemoteDomainPin
     f1 = r.readOpaque(2048);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, cpumap: f1, flags: f2 };
+    return new newRemoteDomainPinEmulatorArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pin_emulator_args', at, ix);
   }
@@ -10881,6 +12056,14 @@ export function encodeRemoteDomainGetEmulatorPinInfoArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_get_emulator_pin_info_args` values (plain objects; see decodeRemoteDomainGetEmulatorPinInfoArgs). */
+const newRemoteDomainGetEmulatorPinInfoArgs = function (this: RemoteDomainGetEmulatorPinInfoArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.maplen = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetEmulatorPinInfoArgs;
+newRemoteDomainGetEmulatorPinInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetEmulatorPinInfoArgs(r: XdrReader): RemoteDomainGetEmulatorPinInfoArgs {
   let at = '';
   let ix = -1;
@@ -10894,7 +12077,7 @@ export function decodeRemoteDomainGetEmulatorPinInfoArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, maplen: f1, flags: f2 };
+    return new newRemoteDomainGetEmulatorPinInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_emulator_pin_info_args', at, ix);
   }
@@ -10921,6 +12104,13 @@ export function encodeRemoteDomainGetEmulatorPinInfoRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_get_emulator_pin_info_ret` values (plain objects; see decodeRemoteDomainGetEmulatorPinInfoRet). */
+const newRemoteDomainGetEmulatorPinInfoRet = function (this: RemoteDomainGetEmulatorPinInfoRet, f0: Uint8Array, f1: number) {
+  this.cpumaps = f0;
+  this.ret = f1;
+} as unknown as new (f0: Uint8Array, f1: number) => RemoteDomainGetEmulatorPinInfoRet;
+newRemoteDomainGetEmulatorPinInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetEmulatorPinInfoRet(r: XdrReader): RemoteDomainGetEmulatorPinInfoRet {
   let at = '';
   let ix = -1;
@@ -10931,7 +12121,7 @@ export function decodeRemoteDomainGetEmulatorPinInfoRet(r: XdrReader): RemoteDom
     f0 = r.readOpaque(8388608);
     at = 'ret';
     f1 = r.readInt();
-    return { cpumaps: f0, ret: f1 };
+    return new newRemoteDomainGetEmulatorPinInfoRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_emulator_pin_info_ret', at, ix);
   }
@@ -10966,6 +12156,14 @@ export function encodeRemoteDomainGetVcpusArgs(w: XdrWriter, v: RemoteDomainGetV
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpus_args` values (plain objects; see decodeRemoteDomainGetVcpusArgs). */
+const newRemoteDomainGetVcpusArgs = function (this: RemoteDomainGetVcpusArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.maxinfo = f1;
+  this.maplen = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetVcpusArgs;
+newRemoteDomainGetVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpusArgs(r: XdrReader): RemoteDomainGetVcpusArgs {
   let at = '';
   let ix = -1;
@@ -10979,7 +12177,7 @@ export function decodeRemoteDomainGetVcpusArgs(r: XdrReader): RemoteDomainGetVcp
     f1 = r.readInt();
     at = 'maplen';
     f2 = r.readInt();
-    return { dom: f0, maxinfo: f1, maplen: f2 };
+    return new newRemoteDomainGetVcpusArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_args', at, ix);
   }
@@ -11010,6 +12208,13 @@ export function encodeRemoteDomainGetVcpusRet(w: XdrWriter, v: RemoteDomainGetVc
   }
 }
 
+/** Makes decoded `remote_domain_get_vcpus_ret` values (plain objects; see decodeRemoteDomainGetVcpusRet). */
+const newRemoteDomainGetVcpusRet = function (this: RemoteDomainGetVcpusRet, f0: RemoteVcpuInfo[], f1: Uint8Array) {
+  this.info = f0;
+  this.cpumaps = f1;
+} as unknown as new (f0: RemoteVcpuInfo[], f1: Uint8Array) => RemoteDomainGetVcpusRet;
+newRemoteDomainGetVcpusRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetVcpusRet(r: XdrReader): RemoteDomainGetVcpusRet {
   let at = '';
   let ix = -1;
@@ -11029,7 +12234,7 @@ export function decodeRemoteDomainGetVcpusRet(r: XdrReader): RemoteDomainGetVcpu
     }
     at = 'cpumaps';
     f1 = r.readOpaque(8388608);
-    return { info: f0, cpumaps: f1 };
+    return new newRemoteDomainGetVcpusRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_ret', at, ix);
   }
@@ -11052,6 +12257,12 @@ export function encodeRemoteDomainGetMaxVcpusArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_max_vcpus_args` values (plain objects; see decodeRemoteDomainGetMaxVcpusArgs). */
+const newRemoteDomainGetMaxVcpusArgs = function (this: RemoteDomainGetMaxVcpusArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetMaxVcpusArgs;
+newRemoteDomainGetMaxVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMaxVcpusArgs(r: XdrReader): RemoteDomainGetMaxVcpusArgs {
   let at = '';
   let ix = -1;
@@ -11059,7 +12270,7 @@ export function decodeRemoteDomainGetMaxVcpusArgs(r: XdrReader): RemoteDomainGet
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetMaxVcpusArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_vcpus_args', at, ix);
   }
@@ -11082,6 +12293,12 @@ export function encodeRemoteDomainGetMaxVcpusRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_max_vcpus_ret` values (plain objects; see decodeRemoteDomainGetMaxVcpusRet). */
+const newRemoteDomainGetMaxVcpusRet = function (this: RemoteDomainGetMaxVcpusRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteDomainGetMaxVcpusRet;
+newRemoteDomainGetMaxVcpusRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMaxVcpusRet(r: XdrReader): RemoteDomainGetMaxVcpusRet {
   let at = '';
   let ix = -1;
@@ -11089,7 +12306,7 @@ export function decodeRemoteDomainGetMaxVcpusRet(r: XdrReader): RemoteDomainGetM
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteDomainGetMaxVcpusRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_vcpus_ret', at, ix);
   }
@@ -11116,6 +12333,13 @@ export function encodeRemoteDomainIothreadInfo(w: XdrWriter, v: RemoteDomainIoth
   }
 }
 
+/** Makes decoded `remote_domain_iothread_info` values (plain objects; see decodeRemoteDomainIothreadInfo). */
+const newRemoteDomainIothreadInfo = function (this: RemoteDomainIothreadInfo, f0: number, f1: Uint8Array) {
+  this.iothreadId = f0;
+  this.cpumap = f1;
+} as unknown as new (f0: number, f1: Uint8Array) => RemoteDomainIothreadInfo;
+newRemoteDomainIothreadInfo.prototype = Object.prototype;
+
 export function decodeRemoteDomainIothreadInfo(r: XdrReader): RemoteDomainIothreadInfo {
   let at = '';
   let ix = -1;
@@ -11126,7 +12350,7 @@ export function decodeRemoteDomainIothreadInfo(r: XdrReader): RemoteDomainIothre
     f0 = r.readUint();
     at = 'cpumap';
     f1 = r.readOpaque(2048);
-    return { iothreadId: f0, cpumap: f1 };
+    return new newRemoteDomainIothreadInfo(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_iothread_info', at, ix);
   }
@@ -11153,6 +12377,13 @@ export function encodeRemoteDomainGetIothreadInfoArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_get_iothread_info_args` values (plain objects; see decodeRemoteDomainGetIothreadInfoArgs). */
+const newRemoteDomainGetIothreadInfoArgs = function (this: RemoteDomainGetIothreadInfoArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetIothreadInfoArgs;
+newRemoteDomainGetIothreadInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetIothreadInfoArgs(r: XdrReader): RemoteDomainGetIothreadInfoArgs {
   let at = '';
   let ix = -1;
@@ -11163,7 +12394,7 @@ export function decodeRemoteDomainGetIothreadInfoArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetIothreadInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_iothread_info_args', at, ix);
   }
@@ -11198,6 +12429,13 @@ export function encodeRemoteDomainGetIothreadInfoRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_get_iothread_info_ret` values (plain objects; see decodeRemoteDomainGetIothreadInfoRet). */
+const newRemoteDomainGetIothreadInfoRet = function (this: RemoteDomainGetIothreadInfoRet, f0: RemoteDomainIothreadInfo[], f1: number) {
+  this.info = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteDomainIothreadInfo[], f1: number) => RemoteDomainGetIothreadInfoRet;
+newRemoteDomainGetIothreadInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetIothreadInfoRet(r: XdrReader): RemoteDomainGetIothreadInfoRet {
   let at = '';
   let ix = -1;
@@ -11217,7 +12455,7 @@ export function decodeRemoteDomainGetIothreadInfoRet(r: XdrReader): RemoteDomain
     }
     at = 'ret';
     f1 = r.readUint();
-    return { info: f0, ret: f1 };
+    return new newRemoteDomainGetIothreadInfoRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_iothread_info_ret', at, ix);
   }
@@ -11252,6 +12490,15 @@ export function encodeRemoteDomainPinIothreadArgs(w: XdrWriter, v: RemoteDomainP
   }
 }
 
+/** Makes decoded `remote_domain_pin_iothread_args` values (plain objects; see decodeRemoteDomainPinIothreadArgs). */
+const newRemoteDomainPinIothreadArgs = function (this: RemoteDomainPinIothreadArgs, f0: RemoteNonnullDomain, f1: number, f2: Uint8Array, f3: number) {
+  this.dom = f0;
+  this.iothreadsId = f1;
+  this.cpumap = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: Uint8Array, f3: number) => RemoteDomainPinIothreadArgs;
+newRemoteDomainPinIothreadArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainPinIothreadArgs(r: XdrReader): RemoteDomainPinIothreadArgs {
   let at = '';
   let ix = -1;
@@ -11268,7 +12515,7 @@ export function decodeRemoteDomainPinIothreadArgs(r: XdrReader): RemoteDomainPin
     f2 = r.readOpaque(2048);
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, iothreadsId: f1, cpumap: f2, flags: f3 };
+    return new newRemoteDomainPinIothreadArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pin_iothread_args', at, ix);
   }
@@ -11303,6 +12550,14 @@ export function encodeRemoteDomainAddIothreadArgs(w: XdrWriter, v: RemoteDomainA
   }
 }
 
+/** Makes decoded `remote_domain_add_iothread_args` values (plain objects; see decodeRemoteDomainAddIothreadArgs). */
+const newRemoteDomainAddIothreadArgs = function (this: RemoteDomainAddIothreadArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.iothreadId = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainAddIothreadArgs;
+newRemoteDomainAddIothreadArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAddIothreadArgs(r: XdrReader): RemoteDomainAddIothreadArgs {
   let at = '';
   let ix = -1;
@@ -11316,7 +12571,7 @@ export function decodeRemoteDomainAddIothreadArgs(r: XdrReader): RemoteDomainAdd
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, iothreadId: f1, flags: f2 };
+    return new newRemoteDomainAddIothreadArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_add_iothread_args', at, ix);
   }
@@ -11351,6 +12606,14 @@ export function encodeRemoteDomainDelIothreadArgs(w: XdrWriter, v: RemoteDomainD
   }
 }
 
+/** Makes decoded `remote_domain_del_iothread_args` values (plain objects; see decodeRemoteDomainDelIothreadArgs). */
+const newRemoteDomainDelIothreadArgs = function (this: RemoteDomainDelIothreadArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.iothreadId = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainDelIothreadArgs;
+newRemoteDomainDelIothreadArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDelIothreadArgs(r: XdrReader): RemoteDomainDelIothreadArgs {
   let at = '';
   let ix = -1;
@@ -11364,7 +12627,7 @@ export function decodeRemoteDomainDelIothreadArgs(r: XdrReader): RemoteDomainDel
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, iothreadId: f1, flags: f2 };
+    return new newRemoteDomainDelIothreadArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_del_iothread_args', at, ix);
   }
@@ -11403,6 +12666,15 @@ export function encodeRemoteDomainSetIothreadParamsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_set_iothread_params_args` values (plain objects; see decodeRemoteDomainSetIothreadParamsArgs). */
+const newRemoteDomainSetIothreadParamsArgs = function (this: RemoteDomainSetIothreadParamsArgs, f0: RemoteNonnullDomain, f1: number, f2: RemoteTypedParam[], f3: number) {
+  this.dom = f0;
+  this.iothreadId = f1;
+  this.params = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: RemoteTypedParam[], f3: number) => RemoteDomainSetIothreadParamsArgs;
+newRemoteDomainSetIothreadParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetIothreadParamsArgs(r: XdrReader): RemoteDomainSetIothreadParamsArgs {
   let at = '';
   let ix = -1;
@@ -11428,7 +12700,7 @@ export function decodeRemoteDomainSetIothreadParamsArgs(r: XdrReader): RemoteDom
     }
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, iothreadId: f1, params: f2, flags: f3 };
+    return new newRemoteDomainSetIothreadParamsArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_iothread_params_args', at, ix);
   }
@@ -11451,6 +12723,12 @@ export function encodeRemoteDomainGetSecurityLabelArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_get_security_label_args` values (plain objects; see decodeRemoteDomainGetSecurityLabelArgs). */
+const newRemoteDomainGetSecurityLabelArgs = function (this: RemoteDomainGetSecurityLabelArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetSecurityLabelArgs;
+newRemoteDomainGetSecurityLabelArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSecurityLabelArgs(r: XdrReader): RemoteDomainGetSecurityLabelArgs {
   let at = '';
   let ix = -1;
@@ -11458,7 +12736,7 @@ export function decodeRemoteDomainGetSecurityLabelArgs(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetSecurityLabelArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_args', at, ix);
   }
@@ -11493,6 +12771,13 @@ export function encodeRemoteDomainGetSecurityLabelRet(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_get_security_label_ret` values (plain objects; see decodeRemoteDomainGetSecurityLabelRet). */
+const newRemoteDomainGetSecurityLabelRet = function (this: RemoteDomainGetSecurityLabelRet, f0: number[], f1: number) {
+  this.label = f0;
+  this.enforcing = f1;
+} as unknown as new (f0: number[], f1: number) => RemoteDomainGetSecurityLabelRet;
+newRemoteDomainGetSecurityLabelRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSecurityLabelRet(r: XdrReader): RemoteDomainGetSecurityLabelRet {
   let at = '';
   let ix = -1;
@@ -11512,7 +12797,7 @@ export function decodeRemoteDomainGetSecurityLabelRet(r: XdrReader): RemoteDomai
     }
     at = 'enforcing';
     f1 = r.readInt();
-    return { label: f0, enforcing: f1 };
+    return new newRemoteDomainGetSecurityLabelRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_ret', at, ix);
   }
@@ -11535,6 +12820,12 @@ export function encodeRemoteDomainGetSecurityLabelListArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_get_security_label_list_args` values (plain objects; see decodeRemoteDomainGetSecurityLabelListArgs). */
+const newRemoteDomainGetSecurityLabelListArgs = function (this: RemoteDomainGetSecurityLabelListArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetSecurityLabelListArgs;
+newRemoteDomainGetSecurityLabelListArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSecurityLabelListArgs(r: XdrReader): RemoteDomainGetSecurityLabelListArgs {
   let at = '';
   let ix = -1;
@@ -11542,7 +12833,7 @@ export function decodeRemoteDomainGetSecurityLabelListArgs(r: XdrReader): Remote
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetSecurityLabelListArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_list_args', at, ix);
   }
@@ -11577,6 +12868,13 @@ export function encodeRemoteDomainGetSecurityLabelListRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_get_security_label_list_ret` values (plain objects; see decodeRemoteDomainGetSecurityLabelListRet). */
+const newRemoteDomainGetSecurityLabelListRet = function (this: RemoteDomainGetSecurityLabelListRet, f0: RemoteDomainGetSecurityLabelRet[], f1: number) {
+  this.labels = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteDomainGetSecurityLabelRet[], f1: number) => RemoteDomainGetSecurityLabelListRet;
+newRemoteDomainGetSecurityLabelListRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetSecurityLabelListRet(r: XdrReader): RemoteDomainGetSecurityLabelListRet {
   let at = '';
   let ix = -1;
@@ -11596,7 +12894,7 @@ export function decodeRemoteDomainGetSecurityLabelListRet(r: XdrReader): RemoteD
     }
     at = 'ret';
     f1 = r.readInt();
-    return { labels: f0, ret: f1 };
+    return new newRemoteDomainGetSecurityLabelListRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_list_ret', at, ix);
   }
@@ -11639,6 +12937,13 @@ export function encodeRemoteNodeGetSecurityModelRet(w: XdrWriter, v: RemoteNodeG
   }
 }
 
+/** Makes decoded `remote_node_get_security_model_ret` values (plain objects; see decodeRemoteNodeGetSecurityModelRet). */
+const newRemoteNodeGetSecurityModelRet = function (this: RemoteNodeGetSecurityModelRet, f0: number[], f1: number[]) {
+  this.model = f0;
+  this.doi = f1;
+} as unknown as new (f0: number[], f1: number[]) => RemoteNodeGetSecurityModelRet;
+newRemoteNodeGetSecurityModelRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetSecurityModelRet(r: XdrReader): RemoteNodeGetSecurityModelRet {
   let at = '';
   let ix = -1;
@@ -11667,7 +12972,7 @@ export function decodeRemoteNodeGetSecurityModelRet(r: XdrReader): RemoteNodeGet
       ix = -1;
       f1 = a0;
     }
-    return { model: f0, doi: f1 };
+    return new newRemoteNodeGetSecurityModelRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_security_model_ret', at, ix);
   }
@@ -11718,6 +13023,13 @@ export function encodeRemoteDomainAttachDeviceArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_attach_device_args` values (plain objects; see decodeRemoteDomainAttachDeviceArgs). */
+const newRemoteDomainAttachDeviceArgs = function (this: RemoteDomainAttachDeviceArgs, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.xml = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainAttachDeviceArgs;
+newRemoteDomainAttachDeviceArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAttachDeviceArgs(r: XdrReader): RemoteDomainAttachDeviceArgs {
   let at = '';
   let ix = -1;
@@ -11728,7 +13040,7 @@ export function decodeRemoteDomainAttachDeviceArgs(r: XdrReader): RemoteDomainAt
     f0 = decodeRemoteNonnullDomain(r);
     at = 'xml';
     f1 = r.readString(4194304);
-    return { dom: f0, xml: f1 };
+    return new newRemoteDomainAttachDeviceArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_attach_device_args', at, ix);
   }
@@ -11788,6 +13100,14 @@ export function encodeRemoteDomainAttachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_attach_device_flags_args` values (plain objects; see decodeRemoteDomainAttachDeviceFlagsArgs). */
+const newRemoteDomainAttachDeviceFlagsArgs = function (this: RemoteDomainAttachDeviceFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.xml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainAttachDeviceFlagsArgs;
+newRemoteDomainAttachDeviceFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAttachDeviceFlagsArgs(r: XdrReader): RemoteDomainAttachDeviceFlagsArgs {
   let at = '';
   let ix = -1;
@@ -11801,7 +13121,7 @@ export function decodeRemoteDomainAttachDeviceFlagsArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, xml: f1, flags: f2 };
+    return new newRemoteDomainAttachDeviceFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_attach_device_flags_args', at, ix);
   }
@@ -11852,6 +13172,13 @@ export function encodeRemoteDomainDetachDeviceArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_detach_device_args` values (plain objects; see decodeRemoteDomainDetachDeviceArgs). */
+const newRemoteDomainDetachDeviceArgs = function (this: RemoteDomainDetachDeviceArgs, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.xml = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainDetachDeviceArgs;
+newRemoteDomainDetachDeviceArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDetachDeviceArgs(r: XdrReader): RemoteDomainDetachDeviceArgs {
   let at = '';
   let ix = -1;
@@ -11862,7 +13189,7 @@ export function decodeRemoteDomainDetachDeviceArgs(r: XdrReader): RemoteDomainDe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'xml';
     f1 = r.readString(4194304);
-    return { dom: f0, xml: f1 };
+    return new newRemoteDomainDetachDeviceArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_args', at, ix);
   }
@@ -11922,6 +13249,14 @@ export function encodeRemoteDomainDetachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_detach_device_flags_args` values (plain objects; see decodeRemoteDomainDetachDeviceFlagsArgs). */
+const newRemoteDomainDetachDeviceFlagsArgs = function (this: RemoteDomainDetachDeviceFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.xml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainDetachDeviceFlagsArgs;
+newRemoteDomainDetachDeviceFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDetachDeviceFlagsArgs(r: XdrReader): RemoteDomainDetachDeviceFlagsArgs {
   let at = '';
   let ix = -1;
@@ -11935,7 +13270,7 @@ export function decodeRemoteDomainDetachDeviceFlagsArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, xml: f1, flags: f2 };
+    return new newRemoteDomainDetachDeviceFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_flags_args', at, ix);
   }
@@ -11995,6 +13330,14 @@ export function encodeRemoteDomainUpdateDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_update_device_flags_args` values (plain objects; see decodeRemoteDomainUpdateDeviceFlagsArgs). */
+const newRemoteDomainUpdateDeviceFlagsArgs = function (this: RemoteDomainUpdateDeviceFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.xml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainUpdateDeviceFlagsArgs;
+newRemoteDomainUpdateDeviceFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainUpdateDeviceFlagsArgs(r: XdrReader): RemoteDomainUpdateDeviceFlagsArgs {
   let at = '';
   let ix = -1;
@@ -12008,7 +13351,7 @@ export function decodeRemoteDomainUpdateDeviceFlagsArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, xml: f1, flags: f2 };
+    return new newRemoteDomainUpdateDeviceFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_update_device_flags_args', at, ix);
   }
@@ -12068,6 +13411,14 @@ export function encodeRemoteDomainDetachDeviceAliasArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_detach_device_alias_args` values (plain objects; see decodeRemoteDomainDetachDeviceAliasArgs). */
+const newRemoteDomainDetachDeviceAliasArgs = function (this: RemoteDomainDetachDeviceAliasArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.alias = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainDetachDeviceAliasArgs;
+newRemoteDomainDetachDeviceAliasArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDetachDeviceAliasArgs(r: XdrReader): RemoteDomainDetachDeviceAliasArgs {
   let at = '';
   let ix = -1;
@@ -12081,7 +13432,7 @@ export function decodeRemoteDomainDetachDeviceAliasArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, alias: f1, flags: f2 };
+    return new newRemoteDomainDetachDeviceAliasArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_alias_args', at, ix);
   }
@@ -12104,6 +13455,12 @@ export function encodeRemoteDomainGetAutostartArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_autostart_args` values (plain objects; see decodeRemoteDomainGetAutostartArgs). */
+const newRemoteDomainGetAutostartArgs = function (this: RemoteDomainGetAutostartArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetAutostartArgs;
+newRemoteDomainGetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetAutostartArgs(r: XdrReader): RemoteDomainGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -12111,7 +13468,7 @@ export function decodeRemoteDomainGetAutostartArgs(r: XdrReader): RemoteDomainGe
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetAutostartArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_args', at, ix);
   }
@@ -12134,6 +13491,12 @@ export function encodeRemoteDomainGetAutostartRet(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_autostart_ret` values (plain objects; see decodeRemoteDomainGetAutostartRet). */
+const newRemoteDomainGetAutostartRet = function (this: RemoteDomainGetAutostartRet, f0: number) {
+  this.autostart = f0;
+} as unknown as new (f0: number) => RemoteDomainGetAutostartRet;
+newRemoteDomainGetAutostartRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetAutostartRet(r: XdrReader): RemoteDomainGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -12141,7 +13504,7 @@ export function decodeRemoteDomainGetAutostartRet(r: XdrReader): RemoteDomainGet
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return { autostart: f0 };
+    return new newRemoteDomainGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_ret', at, ix);
   }
@@ -12168,6 +13531,13 @@ export function encodeRemoteDomainSetAutostartArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_set_autostart_args` values (plain objects; see decodeRemoteDomainSetAutostartArgs). */
+const newRemoteDomainSetAutostartArgs = function (this: RemoteDomainSetAutostartArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.autostart = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainSetAutostartArgs;
+newRemoteDomainSetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetAutostartArgs(r: XdrReader): RemoteDomainSetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -12178,7 +13548,7 @@ export function decodeRemoteDomainSetAutostartArgs(r: XdrReader): RemoteDomainSe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'autostart';
     f1 = r.readInt();
-    return { dom: f0, autostart: f1 };
+    return new newRemoteDomainSetAutostartArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_autostart_args', at, ix);
   }
@@ -12308,6 +13678,17 @@ export function encodeRemoteDomainSetMetadataArgs(w: XdrWriter, v: RemoteDomainS
   }
 }
 
+/** Makes decoded `remote_domain_set_metadata_args` values (plain objects; see decodeRemoteDomainSetMetadataArgs). */
+const newRemoteDomainSetMetadataArgs = function (this: RemoteDomainSetMetadataArgs, f0: RemoteNonnullDomain, f1: number, f2: string | null, f3: string | null, f4: string | null, f5: number) {
+  this.dom = f0;
+  this.type = f1;
+  this.metadata = f2;
+  this.key = f3;
+  this.uri = f4;
+  this.flags = f5;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: string | null, f3: string | null, f4: string | null, f5: number) => RemoteDomainSetMetadataArgs;
+newRemoteDomainSetMetadataArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetMetadataArgs(r: XdrReader): RemoteDomainSetMetadataArgs {
   let at = '';
   let ix = -1;
@@ -12336,7 +13717,7 @@ export function decodeRemoteDomainSetMetadataArgs(r: XdrReader): RemoteDomainSet
     } else f4 = null;
     at = 'flags';
     f5 = r.readUint();
-    return { dom: f0, type: f1, metadata: f2, key: f3, uri: f4, flags: f5 };
+    return new newRemoteDomainSetMetadataArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_metadata_args', at, ix);
   }
@@ -12400,6 +13781,15 @@ export function encodeRemoteDomainGetMetadataArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_metadata_args` values (plain objects; see decodeRemoteDomainGetMetadataArgs). */
+const newRemoteDomainGetMetadataArgs = function (this: RemoteDomainGetMetadataArgs, f0: RemoteNonnullDomain, f1: number, f2: string | null, f3: number) {
+  this.dom = f0;
+  this.type = f1;
+  this.uri = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: string | null, f3: number) => RemoteDomainGetMetadataArgs;
+newRemoteDomainGetMetadataArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMetadataArgs(r: XdrReader): RemoteDomainGetMetadataArgs {
   let at = '';
   let ix = -1;
@@ -12418,7 +13808,7 @@ export function decodeRemoteDomainGetMetadataArgs(r: XdrReader): RemoteDomainGet
     } else f2 = null;
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, type: f1, uri: f2, flags: f3 };
+    return new newRemoteDomainGetMetadataArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_metadata_args', at, ix);
   }
@@ -12465,6 +13855,12 @@ export function encodeRemoteDomainGetMetadataRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_metadata_ret` values (plain objects; see decodeRemoteDomainGetMetadataRet). */
+const newRemoteDomainGetMetadataRet = function (this: RemoteDomainGetMetadataRet, f0: string) {
+  this.metadata = f0;
+} as unknown as new (f0: string) => RemoteDomainGetMetadataRet;
+newRemoteDomainGetMetadataRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMetadataRet(r: XdrReader): RemoteDomainGetMetadataRet {
   let at = '';
   let ix = -1;
@@ -12472,7 +13868,7 @@ export function decodeRemoteDomainGetMetadataRet(r: XdrReader): RemoteDomainGetM
   try {
     at = 'metadata';
     f0 = r.readString(4194304);
-    return { metadata: f0 };
+    return new newRemoteDomainGetMetadataRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_metadata_ret', at, ix);
   }
@@ -12532,6 +13928,14 @@ export function encodeRemoteDomainBlockJobAbortArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_block_job_abort_args` values (plain objects; see decodeRemoteDomainBlockJobAbortArgs). */
+const newRemoteDomainBlockJobAbortArgs = function (this: RemoteDomainBlockJobAbortArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainBlockJobAbortArgs;
+newRemoteDomainBlockJobAbortArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockJobAbortArgs(r: XdrReader): RemoteDomainBlockJobAbortArgs {
   let at = '';
   let ix = -1;
@@ -12545,7 +13949,7 @@ export function decodeRemoteDomainBlockJobAbortArgs(r: XdrReader): RemoteDomainB
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, path: f1, flags: f2 };
+    return new newRemoteDomainBlockJobAbortArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_abort_args', at, ix);
   }
@@ -12605,6 +14009,14 @@ export function encodeRemoteDomainGetBlockJobInfoArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_get_block_job_info_args` values (plain objects; see decodeRemoteDomainGetBlockJobInfoArgs). */
+const newRemoteDomainGetBlockJobInfoArgs = function (this: RemoteDomainGetBlockJobInfoArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainGetBlockJobInfoArgs;
+newRemoteDomainGetBlockJobInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockJobInfoArgs(r: XdrReader): RemoteDomainGetBlockJobInfoArgs {
   let at = '';
   let ix = -1;
@@ -12618,7 +14030,7 @@ export function decodeRemoteDomainGetBlockJobInfoArgs(r: XdrReader): RemoteDomai
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, path: f1, flags: f2 };
+    return new newRemoteDomainGetBlockJobInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_args', at, ix);
   }
@@ -12661,6 +14073,16 @@ export function encodeRemoteDomainGetBlockJobInfoRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_get_block_job_info_ret` values (plain objects; see decodeRemoteDomainGetBlockJobInfoRet). */
+const newRemoteDomainGetBlockJobInfoRet = function (this: RemoteDomainGetBlockJobInfoRet, f0: number, f1: number, f2: bigint, f3: bigint, f4: bigint) {
+  this.found = f0;
+  this.type = f1;
+  this.bandwidth = f2;
+  this.cur = f3;
+  this.end = f4;
+} as unknown as new (f0: number, f1: number, f2: bigint, f3: bigint, f4: bigint) => RemoteDomainGetBlockJobInfoRet;
+newRemoteDomainGetBlockJobInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockJobInfoRet(r: XdrReader): RemoteDomainGetBlockJobInfoRet {
   let at = '';
   let ix = -1;
@@ -12680,7 +14102,7 @@ export function decodeRemoteDomainGetBlockJobInfoRet(r: XdrReader): RemoteDomain
     f3 = r.readUhyper();
     at = 'end';
     f4 = r.readUhyper();
-    return { found: f0, type: f1, bandwidth: f2, cur: f3, end: f4 };
+    return new newRemoteDomainGetBlockJobInfoRet(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_ret', at, ix);
   }
@@ -12744,6 +14166,15 @@ export function encodeRemoteDomainBlockJobSetSpeedArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_block_job_set_speed_args` values (plain objects; see decodeRemoteDomainBlockJobSetSpeedArgs). */
+const newRemoteDomainBlockJobSetSpeedArgs = function (this: RemoteDomainBlockJobSetSpeedArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.bandwidth = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) => RemoteDomainBlockJobSetSpeedArgs;
+newRemoteDomainBlockJobSetSpeedArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockJobSetSpeedArgs(r: XdrReader): RemoteDomainBlockJobSetSpeedArgs {
   let at = '';
   let ix = -1;
@@ -12760,7 +14191,7 @@ export function decodeRemoteDomainBlockJobSetSpeedArgs(r: XdrReader): RemoteDoma
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, path: f1, bandwidth: f2, flags: f3 };
+    return new newRemoteDomainBlockJobSetSpeedArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_set_speed_args', at, ix);
   }
@@ -12824,6 +14255,15 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
   }
 }
 
+/** Makes decoded `remote_domain_block_pull_args` values (plain objects; see decodeRemoteDomainBlockPullArgs). */
+const newRemoteDomainBlockPullArgs = function (this: RemoteDomainBlockPullArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.bandwidth = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) => RemoteDomainBlockPullArgs;
+newRemoteDomainBlockPullArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockPullArgs(r: XdrReader): RemoteDomainBlockPullArgs {
   let at = '';
   let ix = -1;
@@ -12840,7 +14280,7 @@ export function decodeRemoteDomainBlockPullArgs(r: XdrReader): RemoteDomainBlock
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, path: f1, bandwidth: f2, flags: f3 };
+    return new newRemoteDomainBlockPullArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_pull_args', at, ix);
   }
@@ -12936,6 +14376,16 @@ export function encodeRemoteDomainBlockRebaseArgs(w: XdrWriter, v: RemoteDomainB
   }
 }
 
+/** Makes decoded `remote_domain_block_rebase_args` values (plain objects; see decodeRemoteDomainBlockRebaseArgs). */
+const newRemoteDomainBlockRebaseArgs = function (this: RemoteDomainBlockRebaseArgs, f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: bigint, f4: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.base = f2;
+  this.bandwidth = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: bigint, f4: number) => RemoteDomainBlockRebaseArgs;
+newRemoteDomainBlockRebaseArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockRebaseArgs(r: XdrReader): RemoteDomainBlockRebaseArgs {
   let at = '';
   let ix = -1;
@@ -12957,7 +14407,7 @@ export function decodeRemoteDomainBlockRebaseArgs(r: XdrReader): RemoteDomainBlo
     f3 = r.readUhyper();
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, path: f1, base: f2, bandwidth: f3, flags: f4 };
+    return new newRemoteDomainBlockRebaseArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_rebase_args', at, ix);
   }
@@ -13048,6 +14498,16 @@ export function encodeRemoteDomainBlockCopyArgs(w: XdrWriter, v: RemoteDomainBlo
   }
 }
 
+/** Makes decoded `remote_domain_block_copy_args` values (plain objects; see decodeRemoteDomainBlockCopyArgs). */
+const newRemoteDomainBlockCopyArgs = function (this: RemoteDomainBlockCopyArgs, f0: RemoteNonnullDomain, f1: string, f2: string, f3: RemoteTypedParam[], f4: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.destxml = f2;
+  this.params = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string, f3: RemoteTypedParam[], f4: number) => RemoteDomainBlockCopyArgs;
+newRemoteDomainBlockCopyArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockCopyArgs(r: XdrReader): RemoteDomainBlockCopyArgs {
   let at = '';
   let ix = -1;
@@ -13076,7 +14536,7 @@ export function decodeRemoteDomainBlockCopyArgs(r: XdrReader): RemoteDomainBlock
     }
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, path: f1, destxml: f2, params: f3, flags: f4 };
+    return new newRemoteDomainBlockCopyArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_copy_args', at, ix);
   }
@@ -13205,6 +14665,17 @@ export function encodeRemoteDomainBlockCommitArgs(w: XdrWriter, v: RemoteDomainB
   }
 }
 
+/** Makes decoded `remote_domain_block_commit_args` values (plain objects; see decodeRemoteDomainBlockCommitArgs). */
+const newRemoteDomainBlockCommitArgs = function (this: RemoteDomainBlockCommitArgs, f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: string | null, f4: bigint, f5: number) {
+  this.dom = f0;
+  this.disk = f1;
+  this.base = f2;
+  this.top = f3;
+  this.bandwidth = f4;
+  this.flags = f5;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: string | null, f4: bigint, f5: number) => RemoteDomainBlockCommitArgs;
+newRemoteDomainBlockCommitArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBlockCommitArgs(r: XdrReader): RemoteDomainBlockCommitArgs {
   let at = '';
   let ix = -1;
@@ -13231,7 +14702,7 @@ export function decodeRemoteDomainBlockCommitArgs(r: XdrReader): RemoteDomainBlo
     f4 = r.readUhyper();
     at = 'flags';
     f5 = r.readUint();
-    return { dom: f0, disk: f1, base: f2, top: f3, bandwidth: f4, flags: f5 };
+    return new newRemoteDomainBlockCommitArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_commit_args', at, ix);
   }
@@ -13294,6 +14765,15 @@ export function encodeRemoteDomainSetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_set_block_io_tune_args` values (plain objects; see decodeRemoteDomainSetBlockIoTuneArgs). */
+const newRemoteDomainSetBlockIoTuneArgs = function (this: RemoteDomainSetBlockIoTuneArgs, f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) {
+  this.dom = f0;
+  this.disk = f1;
+  this.params = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) => RemoteDomainSetBlockIoTuneArgs;
+newRemoteDomainSetBlockIoTuneArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetBlockIoTuneArgs(r: XdrReader): RemoteDomainSetBlockIoTuneArgs {
   let at = '';
   let ix = -1;
@@ -13319,7 +14799,7 @@ export function decodeRemoteDomainSetBlockIoTuneArgs(r: XdrReader): RemoteDomain
     }
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, disk: f1, params: f2, flags: f3 };
+    return new newRemoteDomainSetBlockIoTuneArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_block_io_tune_args', at, ix);
   }
@@ -13387,6 +14867,15 @@ export function encodeRemoteDomainGetBlockIoTuneArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_get_block_io_tune_args` values (plain objects; see decodeRemoteDomainGetBlockIoTuneArgs). */
+const newRemoteDomainGetBlockIoTuneArgs = function (this: RemoteDomainGetBlockIoTuneArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number, f3: number) {
+  this.dom = f0;
+  this.disk = f1;
+  this.nparams = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number, f3: number) => RemoteDomainGetBlockIoTuneArgs;
+newRemoteDomainGetBlockIoTuneArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockIoTuneArgs(r: XdrReader): RemoteDomainGetBlockIoTuneArgs {
   let at = '';
   let ix = -1;
@@ -13405,7 +14894,7 @@ export function decodeRemoteDomainGetBlockIoTuneArgs(r: XdrReader): RemoteDomain
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, disk: f1, nparams: f2, flags: f3 };
+    return new newRemoteDomainGetBlockIoTuneArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_io_tune_args', at, ix);
   }
@@ -13436,6 +14925,13 @@ export function encodeRemoteDomainGetBlockIoTuneRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_block_io_tune_ret` values (plain objects; see decodeRemoteDomainGetBlockIoTuneRet). */
+const newRemoteDomainGetBlockIoTuneRet = function (this: RemoteDomainGetBlockIoTuneRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetBlockIoTuneRet;
+newRemoteDomainGetBlockIoTuneRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetBlockIoTuneRet(r: XdrReader): RemoteDomainGetBlockIoTuneRet {
   let at = '';
   let ix = -1;
@@ -13455,7 +14951,7 @@ export function decodeRemoteDomainGetBlockIoTuneRet(r: XdrReader): RemoteDomainG
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetBlockIoTuneRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_io_tune_ret', at, ix);
   }
@@ -13518,6 +15014,15 @@ export function encodeRemoteDomainSetThrottleGroupArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_set_throttle_group_args` values (plain objects; see decodeRemoteDomainSetThrottleGroupArgs). */
+const newRemoteDomainSetThrottleGroupArgs = function (this: RemoteDomainSetThrottleGroupArgs, f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) {
+  this.dom = f0;
+  this.group = f1;
+  this.params = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: RemoteTypedParam[], f3: number) => RemoteDomainSetThrottleGroupArgs;
+newRemoteDomainSetThrottleGroupArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetThrottleGroupArgs(r: XdrReader): RemoteDomainSetThrottleGroupArgs {
   let at = '';
   let ix = -1;
@@ -13543,7 +15048,7 @@ export function decodeRemoteDomainSetThrottleGroupArgs(r: XdrReader): RemoteDoma
     }
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, group: f1, params: f2, flags: f3 };
+    return new newRemoteDomainSetThrottleGroupArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_throttle_group_args', at, ix);
   }
@@ -13603,6 +15108,14 @@ export function encodeRemoteDomainDelThrottleGroupArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_del_throttle_group_args` values (plain objects; see decodeRemoteDomainDelThrottleGroupArgs). */
+const newRemoteDomainDelThrottleGroupArgs = function (this: RemoteDomainDelThrottleGroupArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.group = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number) => RemoteDomainDelThrottleGroupArgs;
+newRemoteDomainDelThrottleGroupArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainDelThrottleGroupArgs(r: XdrReader): RemoteDomainDelThrottleGroupArgs {
   let at = '';
   let ix = -1;
@@ -13618,7 +15131,7 @@ export function decodeRemoteDomainDelThrottleGroupArgs(r: XdrReader): RemoteDoma
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, group: f1, flags: f2 };
+    return new newRemoteDomainDelThrottleGroupArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_del_throttle_group_args', at, ix);
   }
@@ -13661,6 +15174,16 @@ export function encodeRemoteDomainGetCpuStatsArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_cpu_stats_args` values (plain objects; see decodeRemoteDomainGetCpuStatsArgs). */
+const newRemoteDomainGetCpuStatsArgs = function (this: RemoteDomainGetCpuStatsArgs, f0: RemoteNonnullDomain, f1: number, f2: number, f3: number, f4: number) {
+  this.dom = f0;
+  this.nparams = f1;
+  this.startCpu = f2;
+  this.ncpus = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number, f3: number, f4: number) => RemoteDomainGetCpuStatsArgs;
+newRemoteDomainGetCpuStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetCpuStatsArgs(r: XdrReader): RemoteDomainGetCpuStatsArgs {
   let at = '';
   let ix = -1;
@@ -13680,7 +15203,7 @@ export function decodeRemoteDomainGetCpuStatsArgs(r: XdrReader): RemoteDomainGet
     f3 = r.readUint();
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, nparams: f1, startCpu: f2, ncpus: f3, flags: f4 };
+    return new newRemoteDomainGetCpuStatsArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_cpu_stats_args', at, ix);
   }
@@ -13711,6 +15234,13 @@ export function encodeRemoteDomainGetCpuStatsRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_cpu_stats_ret` values (plain objects; see decodeRemoteDomainGetCpuStatsRet). */
+const newRemoteDomainGetCpuStatsRet = function (this: RemoteDomainGetCpuStatsRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteDomainGetCpuStatsRet;
+newRemoteDomainGetCpuStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetCpuStatsRet(r: XdrReader): RemoteDomainGetCpuStatsRet {
   let at = '';
   let ix = -1;
@@ -13730,7 +15260,7 @@ export function decodeRemoteDomainGetCpuStatsRet(r: XdrReader): RemoteDomainGetC
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteDomainGetCpuStatsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_cpu_stats_ret', at, ix);
   }
@@ -13757,6 +15287,13 @@ export function encodeRemoteDomainGetHostnameArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_hostname_args` values (plain objects; see decodeRemoteDomainGetHostnameArgs). */
+const newRemoteDomainGetHostnameArgs = function (this: RemoteDomainGetHostnameArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetHostnameArgs;
+newRemoteDomainGetHostnameArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetHostnameArgs(r: XdrReader): RemoteDomainGetHostnameArgs {
   let at = '';
   let ix = -1;
@@ -13767,7 +15304,7 @@ export function decodeRemoteDomainGetHostnameArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetHostnameArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_args', at, ix);
   }
@@ -13814,6 +15351,12 @@ export function encodeRemoteDomainGetHostnameRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_hostname_ret` values (plain objects; see decodeRemoteDomainGetHostnameRet). */
+const newRemoteDomainGetHostnameRet = function (this: RemoteDomainGetHostnameRet, f0: string) {
+  this.hostname = f0;
+} as unknown as new (f0: string) => RemoteDomainGetHostnameRet;
+newRemoteDomainGetHostnameRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetHostnameRet(r: XdrReader): RemoteDomainGetHostnameRet {
   let at = '';
   let ix = -1;
@@ -13821,7 +15364,7 @@ export function decodeRemoteDomainGetHostnameRet(r: XdrReader): RemoteDomainGetH
   try {
     at = 'hostname';
     f0 = r.readString(4194304);
-    return { hostname: f0 };
+    return new newRemoteDomainGetHostnameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_ret', at, ix);
   }
@@ -13844,6 +15387,12 @@ export function encodeRemoteConnectNumOfNetworksRet(w: XdrWriter, v: RemoteConne
   }
 }
 
+/** Makes decoded `remote_connect_num_of_networks_ret` values (plain objects; see decodeRemoteConnectNumOfNetworksRet). */
+const newRemoteConnectNumOfNetworksRet = function (this: RemoteConnectNumOfNetworksRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfNetworksRet;
+newRemoteConnectNumOfNetworksRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfNetworksRet(r: XdrReader): RemoteConnectNumOfNetworksRet {
   let at = '';
   let ix = -1;
@@ -13851,7 +15400,7 @@ export function decodeRemoteConnectNumOfNetworksRet(r: XdrReader): RemoteConnect
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfNetworksRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_networks_ret', at, ix);
   }
@@ -13874,6 +15423,12 @@ export function encodeRemoteConnectListNetworksArgs(w: XdrWriter, v: RemoteConne
   }
 }
 
+/** Makes decoded `remote_connect_list_networks_args` values (plain objects; see decodeRemoteConnectListNetworksArgs). */
+const newRemoteConnectListNetworksArgs = function (this: RemoteConnectListNetworksArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListNetworksArgs;
+newRemoteConnectListNetworksArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListNetworksArgs(r: XdrReader): RemoteConnectListNetworksArgs {
   let at = '';
   let ix = -1;
@@ -13881,7 +15436,7 @@ export function decodeRemoteConnectListNetworksArgs(r: XdrReader): RemoteConnect
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListNetworksArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_networks_args', at, ix);
   }
@@ -13936,6 +15491,12 @@ export function encodeRemoteConnectListNetworksRet(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_list_networks_ret` values (plain objects; see decodeRemoteConnectListNetworksRet). */
+const newRemoteConnectListNetworksRet = function (this: RemoteConnectListNetworksRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListNetworksRet;
+newRemoteConnectListNetworksRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListNetworksRet(r: XdrReader): RemoteConnectListNetworksRet {
   let at = '';
   let ix = -1;
@@ -13952,7 +15513,7 @@ export function decodeRemoteConnectListNetworksRet(r: XdrReader): RemoteConnectL
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListNetworksRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_networks_ret', at, ix);
   }
@@ -13975,6 +15536,12 @@ export function encodeRemoteConnectNumOfDefinedNetworksRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_connect_num_of_defined_networks_ret` values (plain objects; see decodeRemoteConnectNumOfDefinedNetworksRet). */
+const newRemoteConnectNumOfDefinedNetworksRet = function (this: RemoteConnectNumOfDefinedNetworksRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfDefinedNetworksRet;
+newRemoteConnectNumOfDefinedNetworksRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfDefinedNetworksRet(r: XdrReader): RemoteConnectNumOfDefinedNetworksRet {
   let at = '';
   let ix = -1;
@@ -13982,7 +15549,7 @@ export function decodeRemoteConnectNumOfDefinedNetworksRet(r: XdrReader): Remote
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfDefinedNetworksRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_networks_ret', at, ix);
   }
@@ -14005,6 +15572,12 @@ export function encodeRemoteConnectListDefinedNetworksArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_networks_args` values (plain objects; see decodeRemoteConnectListDefinedNetworksArgs). */
+const newRemoteConnectListDefinedNetworksArgs = function (this: RemoteConnectListDefinedNetworksArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListDefinedNetworksArgs;
+newRemoteConnectListDefinedNetworksArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedNetworksArgs(r: XdrReader): RemoteConnectListDefinedNetworksArgs {
   let at = '';
   let ix = -1;
@@ -14012,7 +15585,7 @@ export function decodeRemoteConnectListDefinedNetworksArgs(r: XdrReader): Remote
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListDefinedNetworksArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_networks_args', at, ix);
   }
@@ -14067,6 +15640,12 @@ export function encodeRemoteConnectListDefinedNetworksRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_networks_ret` values (plain objects; see decodeRemoteConnectListDefinedNetworksRet). */
+const newRemoteConnectListDefinedNetworksRet = function (this: RemoteConnectListDefinedNetworksRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListDefinedNetworksRet;
+newRemoteConnectListDefinedNetworksRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedNetworksRet(r: XdrReader): RemoteConnectListDefinedNetworksRet {
   let at = '';
   let ix = -1;
@@ -14083,7 +15662,7 @@ export function decodeRemoteConnectListDefinedNetworksRet(r: XdrReader): RemoteC
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListDefinedNetworksRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_networks_ret', at, ix);
   }
@@ -14106,6 +15685,12 @@ export function encodeRemoteNetworkLookupByUuidArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_lookup_by_uuid_args` values (plain objects; see decodeRemoteNetworkLookupByUuidArgs). */
+const newRemoteNetworkLookupByUuidArgs = function (this: RemoteNetworkLookupByUuidArgs, f0: Uint8Array) {
+  this.uuid = f0;
+} as unknown as new (f0: Uint8Array) => RemoteNetworkLookupByUuidArgs;
+newRemoteNetworkLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkLookupByUuidArgs(r: XdrReader): RemoteNetworkLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -14113,7 +15698,7 @@ export function decodeRemoteNetworkLookupByUuidArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return { uuid: f0 };
+    return new newRemoteNetworkLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_uuid_args', at, ix);
   }
@@ -14136,6 +15721,12 @@ export function encodeRemoteNetworkLookupByUuidRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_lookup_by_uuid_ret` values (plain objects; see decodeRemoteNetworkLookupByUuidRet). */
+const newRemoteNetworkLookupByUuidRet = function (this: RemoteNetworkLookupByUuidRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkLookupByUuidRet;
+newRemoteNetworkLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkLookupByUuidRet(r: XdrReader): RemoteNetworkLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -14143,7 +15734,7 @@ export function decodeRemoteNetworkLookupByUuidRet(r: XdrReader): RemoteNetworkL
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_uuid_ret', at, ix);
   }
@@ -14190,6 +15781,12 @@ export function encodeRemoteNetworkLookupByNameArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_lookup_by_name_args` values (plain objects; see decodeRemoteNetworkLookupByNameArgs). */
+const newRemoteNetworkLookupByNameArgs = function (this: RemoteNetworkLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNetworkLookupByNameArgs;
+newRemoteNetworkLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkLookupByNameArgs(r: XdrReader): RemoteNetworkLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -14197,7 +15794,7 @@ export function decodeRemoteNetworkLookupByNameArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNetworkLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_args', at, ix);
   }
@@ -14220,6 +15817,12 @@ export function encodeRemoteNetworkLookupByNameRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_lookup_by_name_ret` values (plain objects; see decodeRemoteNetworkLookupByNameRet). */
+const newRemoteNetworkLookupByNameRet = function (this: RemoteNetworkLookupByNameRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkLookupByNameRet;
+newRemoteNetworkLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkLookupByNameRet(r: XdrReader): RemoteNetworkLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -14227,7 +15830,7 @@ export function decodeRemoteNetworkLookupByNameRet(r: XdrReader): RemoteNetworkL
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_ret', at, ix);
   }
@@ -14274,6 +15877,12 @@ export function encodeRemoteNetworkCreateXmlArgs(w: XdrWriter, v: RemoteNetworkC
   }
 }
 
+/** Makes decoded `remote_network_create_xml_args` values (plain objects; see decodeRemoteNetworkCreateXmlArgs). */
+const newRemoteNetworkCreateXmlArgs = function (this: RemoteNetworkCreateXmlArgs, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNetworkCreateXmlArgs;
+newRemoteNetworkCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkCreateXmlArgs(r: XdrReader): RemoteNetworkCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -14281,7 +15890,7 @@ export function decodeRemoteNetworkCreateXmlArgs(r: XdrReader): RemoteNetworkCre
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNetworkCreateXmlArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_args', at, ix);
   }
@@ -14304,6 +15913,12 @@ export function encodeRemoteNetworkCreateXmlRet(w: XdrWriter, v: RemoteNetworkCr
   }
 }
 
+/** Makes decoded `remote_network_create_xml_ret` values (plain objects; see decodeRemoteNetworkCreateXmlRet). */
+const newRemoteNetworkCreateXmlRet = function (this: RemoteNetworkCreateXmlRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkCreateXmlRet;
+newRemoteNetworkCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkCreateXmlRet(r: XdrReader): RemoteNetworkCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -14311,7 +15926,7 @@ export function decodeRemoteNetworkCreateXmlRet(r: XdrReader): RemoteNetworkCrea
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_ret', at, ix);
   }
@@ -14367,6 +15982,13 @@ export function encodeRemoteNetworkCreateXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   }
 }
 
+/** Makes decoded `remote_network_create_xml_flags_args` values (plain objects; see decodeRemoteNetworkCreateXmlFlagsArgs). */
+const newRemoteNetworkCreateXmlFlagsArgs = function (this: RemoteNetworkCreateXmlFlagsArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNetworkCreateXmlFlagsArgs;
+newRemoteNetworkCreateXmlFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkCreateXmlFlagsArgs(r: XdrReader): RemoteNetworkCreateXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -14377,7 +15999,7 @@ export function decodeRemoteNetworkCreateXmlFlagsArgs(r: XdrReader): RemoteNetwo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteNetworkCreateXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_flags_args', at, ix);
   }
@@ -14400,6 +16022,12 @@ export function encodeRemoteNetworkCreateXmlFlagsRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_create_xml_flags_ret` values (plain objects; see decodeRemoteNetworkCreateXmlFlagsRet). */
+const newRemoteNetworkCreateXmlFlagsRet = function (this: RemoteNetworkCreateXmlFlagsRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkCreateXmlFlagsRet;
+newRemoteNetworkCreateXmlFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkCreateXmlFlagsRet(r: XdrReader): RemoteNetworkCreateXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -14407,7 +16035,7 @@ export function decodeRemoteNetworkCreateXmlFlagsRet(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkCreateXmlFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_flags_ret', at, ix);
   }
@@ -14454,6 +16082,12 @@ export function encodeRemoteNetworkDefineXmlArgs(w: XdrWriter, v: RemoteNetworkD
   }
 }
 
+/** Makes decoded `remote_network_define_xml_args` values (plain objects; see decodeRemoteNetworkDefineXmlArgs). */
+const newRemoteNetworkDefineXmlArgs = function (this: RemoteNetworkDefineXmlArgs, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNetworkDefineXmlArgs;
+newRemoteNetworkDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDefineXmlArgs(r: XdrReader): RemoteNetworkDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -14461,7 +16095,7 @@ export function decodeRemoteNetworkDefineXmlArgs(r: XdrReader): RemoteNetworkDef
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNetworkDefineXmlArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_args', at, ix);
   }
@@ -14484,6 +16118,12 @@ export function encodeRemoteNetworkDefineXmlRet(w: XdrWriter, v: RemoteNetworkDe
   }
 }
 
+/** Makes decoded `remote_network_define_xml_ret` values (plain objects; see decodeRemoteNetworkDefineXmlRet). */
+const newRemoteNetworkDefineXmlRet = function (this: RemoteNetworkDefineXmlRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkDefineXmlRet;
+newRemoteNetworkDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDefineXmlRet(r: XdrReader): RemoteNetworkDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -14491,7 +16131,7 @@ export function decodeRemoteNetworkDefineXmlRet(r: XdrReader): RemoteNetworkDefi
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_ret', at, ix);
   }
@@ -14547,6 +16187,13 @@ export function encodeRemoteNetworkDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   }
 }
 
+/** Makes decoded `remote_network_define_xml_flags_args` values (plain objects; see decodeRemoteNetworkDefineXmlFlagsArgs). */
+const newRemoteNetworkDefineXmlFlagsArgs = function (this: RemoteNetworkDefineXmlFlagsArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNetworkDefineXmlFlagsArgs;
+newRemoteNetworkDefineXmlFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDefineXmlFlagsArgs(r: XdrReader): RemoteNetworkDefineXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -14557,7 +16204,7 @@ export function decodeRemoteNetworkDefineXmlFlagsArgs(r: XdrReader): RemoteNetwo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteNetworkDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_flags_args', at, ix);
   }
@@ -14580,6 +16227,12 @@ export function encodeRemoteNetworkDefineXmlFlagsRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_define_xml_flags_ret` values (plain objects; see decodeRemoteNetworkDefineXmlFlagsRet). */
+const newRemoteNetworkDefineXmlFlagsRet = function (this: RemoteNetworkDefineXmlFlagsRet, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkDefineXmlFlagsRet;
+newRemoteNetworkDefineXmlFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDefineXmlFlagsRet(r: XdrReader): RemoteNetworkDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -14587,7 +16240,7 @@ export function decodeRemoteNetworkDefineXmlFlagsRet(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkDefineXmlFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_flags_ret', at, ix);
   }
@@ -14610,6 +16263,12 @@ export function encodeRemoteNetworkUndefineArgs(w: XdrWriter, v: RemoteNetworkUn
   }
 }
 
+/** Makes decoded `remote_network_undefine_args` values (plain objects; see decodeRemoteNetworkUndefineArgs). */
+const newRemoteNetworkUndefineArgs = function (this: RemoteNetworkUndefineArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkUndefineArgs;
+newRemoteNetworkUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkUndefineArgs(r: XdrReader): RemoteNetworkUndefineArgs {
   let at = '';
   let ix = -1;
@@ -14617,7 +16276,7 @@ export function decodeRemoteNetworkUndefineArgs(r: XdrReader): RemoteNetworkUnde
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_undefine_args', at, ix);
   }
@@ -14693,6 +16352,17 @@ export function encodeRemoteNetworkUpdateArgs(w: XdrWriter, v: RemoteNetworkUpda
   }
 }
 
+/** Makes decoded `remote_network_update_args` values (plain objects; see decodeRemoteNetworkUpdateArgs). */
+const newRemoteNetworkUpdateArgs = function (this: RemoteNetworkUpdateArgs, f0: RemoteNonnullNetwork, f1: number, f2: number, f3: number, f4: string, f5: number) {
+  this.net = f0;
+  this.command = f1;
+  this.section = f2;
+  this.parentIndex = f3;
+  this.xml = f4;
+  this.flags = f5;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number, f2: number, f3: number, f4: string, f5: number) => RemoteNetworkUpdateArgs;
+newRemoteNetworkUpdateArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkUpdateArgs(r: XdrReader): RemoteNetworkUpdateArgs {
   let at = '';
   let ix = -1;
@@ -14715,7 +16385,7 @@ export function decodeRemoteNetworkUpdateArgs(r: XdrReader): RemoteNetworkUpdate
     f4 = r.readString(4194304);
     at = 'flags';
     f5 = r.readUint();
-    return { net: f0, command: f1, section: f2, parentIndex: f3, xml: f4, flags: f5 };
+    return new newRemoteNetworkUpdateArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_network_update_args', at, ix);
   }
@@ -14738,6 +16408,12 @@ export function encodeRemoteNetworkCreateArgs(w: XdrWriter, v: RemoteNetworkCrea
   }
 }
 
+/** Makes decoded `remote_network_create_args` values (plain objects; see decodeRemoteNetworkCreateArgs). */
+const newRemoteNetworkCreateArgs = function (this: RemoteNetworkCreateArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkCreateArgs;
+newRemoteNetworkCreateArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkCreateArgs(r: XdrReader): RemoteNetworkCreateArgs {
   let at = '';
   let ix = -1;
@@ -14745,7 +16421,7 @@ export function decodeRemoteNetworkCreateArgs(r: XdrReader): RemoteNetworkCreate
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkCreateArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_args', at, ix);
   }
@@ -14768,6 +16444,12 @@ export function encodeRemoteNetworkDestroyArgs(w: XdrWriter, v: RemoteNetworkDes
   }
 }
 
+/** Makes decoded `remote_network_destroy_args` values (plain objects; see decodeRemoteNetworkDestroyArgs). */
+const newRemoteNetworkDestroyArgs = function (this: RemoteNetworkDestroyArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkDestroyArgs;
+newRemoteNetworkDestroyArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDestroyArgs(r: XdrReader): RemoteNetworkDestroyArgs {
   let at = '';
   let ix = -1;
@@ -14775,7 +16457,7 @@ export function decodeRemoteNetworkDestroyArgs(r: XdrReader): RemoteNetworkDestr
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkDestroyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_destroy_args', at, ix);
   }
@@ -14802,6 +16484,13 @@ export function encodeRemoteNetworkGetXmlDescArgs(w: XdrWriter, v: RemoteNetwork
   }
 }
 
+/** Makes decoded `remote_network_get_xml_desc_args` values (plain objects; see decodeRemoteNetworkGetXmlDescArgs). */
+const newRemoteNetworkGetXmlDescArgs = function (this: RemoteNetworkGetXmlDescArgs, f0: RemoteNonnullNetwork, f1: number) {
+  this.net = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number) => RemoteNetworkGetXmlDescArgs;
+newRemoteNetworkGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetXmlDescArgs(r: XdrReader): RemoteNetworkGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -14812,7 +16501,7 @@ export function decodeRemoteNetworkGetXmlDescArgs(r: XdrReader): RemoteNetworkGe
     f0 = decodeRemoteNonnullNetwork(r);
     at = 'flags';
     f1 = r.readUint();
-    return { net: f0, flags: f1 };
+    return new newRemoteNetworkGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_xml_desc_args', at, ix);
   }
@@ -14859,6 +16548,12 @@ export function encodeRemoteNetworkGetXmlDescRet(w: XdrWriter, v: RemoteNetworkG
   }
 }
 
+/** Makes decoded `remote_network_get_xml_desc_ret` values (plain objects; see decodeRemoteNetworkGetXmlDescRet). */
+const newRemoteNetworkGetXmlDescRet = function (this: RemoteNetworkGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNetworkGetXmlDescRet;
+newRemoteNetworkGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetXmlDescRet(r: XdrReader): RemoteNetworkGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -14866,7 +16561,7 @@ export function decodeRemoteNetworkGetXmlDescRet(r: XdrReader): RemoteNetworkGet
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNetworkGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_xml_desc_ret', at, ix);
   }
@@ -14889,6 +16584,12 @@ export function encodeRemoteNetworkGetBridgeNameArgs(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_get_bridge_name_args` values (plain objects; see decodeRemoteNetworkGetBridgeNameArgs). */
+const newRemoteNetworkGetBridgeNameArgs = function (this: RemoteNetworkGetBridgeNameArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkGetBridgeNameArgs;
+newRemoteNetworkGetBridgeNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetBridgeNameArgs(r: XdrReader): RemoteNetworkGetBridgeNameArgs {
   let at = '';
   let ix = -1;
@@ -14896,7 +16597,7 @@ export function decodeRemoteNetworkGetBridgeNameArgs(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkGetBridgeNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_args', at, ix);
   }
@@ -14943,6 +16644,12 @@ export function encodeRemoteNetworkGetBridgeNameRet(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_get_bridge_name_ret` values (plain objects; see decodeRemoteNetworkGetBridgeNameRet). */
+const newRemoteNetworkGetBridgeNameRet = function (this: RemoteNetworkGetBridgeNameRet, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNetworkGetBridgeNameRet;
+newRemoteNetworkGetBridgeNameRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetBridgeNameRet(r: XdrReader): RemoteNetworkGetBridgeNameRet {
   let at = '';
   let ix = -1;
@@ -14950,7 +16657,7 @@ export function decodeRemoteNetworkGetBridgeNameRet(r: XdrReader): RemoteNetwork
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNetworkGetBridgeNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_ret', at, ix);
   }
@@ -14973,6 +16680,12 @@ export function encodeRemoteNetworkGetAutostartArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_get_autostart_args` values (plain objects; see decodeRemoteNetworkGetAutostartArgs). */
+const newRemoteNetworkGetAutostartArgs = function (this: RemoteNetworkGetAutostartArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkGetAutostartArgs;
+newRemoteNetworkGetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetAutostartArgs(r: XdrReader): RemoteNetworkGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -14980,7 +16693,7 @@ export function decodeRemoteNetworkGetAutostartArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkGetAutostartArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_autostart_args', at, ix);
   }
@@ -15003,6 +16716,12 @@ export function encodeRemoteNetworkGetAutostartRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_get_autostart_ret` values (plain objects; see decodeRemoteNetworkGetAutostartRet). */
+const newRemoteNetworkGetAutostartRet = function (this: RemoteNetworkGetAutostartRet, f0: number) {
+  this.autostart = f0;
+} as unknown as new (f0: number) => RemoteNetworkGetAutostartRet;
+newRemoteNetworkGetAutostartRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetAutostartRet(r: XdrReader): RemoteNetworkGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -15010,7 +16729,7 @@ export function decodeRemoteNetworkGetAutostartRet(r: XdrReader): RemoteNetworkG
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return { autostart: f0 };
+    return new newRemoteNetworkGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_autostart_ret', at, ix);
   }
@@ -15037,6 +16756,13 @@ export function encodeRemoteNetworkSetAutostartArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_set_autostart_args` values (plain objects; see decodeRemoteNetworkSetAutostartArgs). */
+const newRemoteNetworkSetAutostartArgs = function (this: RemoteNetworkSetAutostartArgs, f0: RemoteNonnullNetwork, f1: number) {
+  this.net = f0;
+  this.autostart = f1;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number) => RemoteNetworkSetAutostartArgs;
+newRemoteNetworkSetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkSetAutostartArgs(r: XdrReader): RemoteNetworkSetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -15047,7 +16773,7 @@ export function decodeRemoteNetworkSetAutostartArgs(r: XdrReader): RemoteNetwork
     f0 = decodeRemoteNonnullNetwork(r);
     at = 'autostart';
     f1 = r.readInt();
-    return { net: f0, autostart: f1 };
+    return new newRemoteNetworkSetAutostartArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_set_autostart_args', at, ix);
   }
@@ -15070,6 +16796,12 @@ export function encodeRemoteConnectNumOfNwfiltersRet(w: XdrWriter, v: RemoteConn
   }
 }
 
+/** Makes decoded `remote_connect_num_of_nwfilters_ret` values (plain objects; see decodeRemoteConnectNumOfNwfiltersRet). */
+const newRemoteConnectNumOfNwfiltersRet = function (this: RemoteConnectNumOfNwfiltersRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfNwfiltersRet;
+newRemoteConnectNumOfNwfiltersRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfNwfiltersRet(r: XdrReader): RemoteConnectNumOfNwfiltersRet {
   let at = '';
   let ix = -1;
@@ -15077,7 +16809,7 @@ export function decodeRemoteConnectNumOfNwfiltersRet(r: XdrReader): RemoteConnec
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfNwfiltersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_nwfilters_ret', at, ix);
   }
@@ -15100,6 +16832,12 @@ export function encodeRemoteConnectListNwfiltersArgs(w: XdrWriter, v: RemoteConn
   }
 }
 
+/** Makes decoded `remote_connect_list_nwfilters_args` values (plain objects; see decodeRemoteConnectListNwfiltersArgs). */
+const newRemoteConnectListNwfiltersArgs = function (this: RemoteConnectListNwfiltersArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListNwfiltersArgs;
+newRemoteConnectListNwfiltersArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListNwfiltersArgs(r: XdrReader): RemoteConnectListNwfiltersArgs {
   let at = '';
   let ix = -1;
@@ -15107,7 +16845,7 @@ export function decodeRemoteConnectListNwfiltersArgs(r: XdrReader): RemoteConnec
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListNwfiltersArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_nwfilters_args', at, ix);
   }
@@ -15162,6 +16900,12 @@ export function encodeRemoteConnectListNwfiltersRet(w: XdrWriter, v: RemoteConne
   }
 }
 
+/** Makes decoded `remote_connect_list_nwfilters_ret` values (plain objects; see decodeRemoteConnectListNwfiltersRet). */
+const newRemoteConnectListNwfiltersRet = function (this: RemoteConnectListNwfiltersRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListNwfiltersRet;
+newRemoteConnectListNwfiltersRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListNwfiltersRet(r: XdrReader): RemoteConnectListNwfiltersRet {
   let at = '';
   let ix = -1;
@@ -15178,7 +16922,7 @@ export function decodeRemoteConnectListNwfiltersRet(r: XdrReader): RemoteConnect
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListNwfiltersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_nwfilters_ret', at, ix);
   }
@@ -15201,6 +16945,12 @@ export function encodeRemoteNwfilterLookupByUuidArgs(w: XdrWriter, v: RemoteNwfi
   }
 }
 
+/** Makes decoded `remote_nwfilter_lookup_by_uuid_args` values (plain objects; see decodeRemoteNwfilterLookupByUuidArgs). */
+const newRemoteNwfilterLookupByUuidArgs = function (this: RemoteNwfilterLookupByUuidArgs, f0: Uint8Array) {
+  this.uuid = f0;
+} as unknown as new (f0: Uint8Array) => RemoteNwfilterLookupByUuidArgs;
+newRemoteNwfilterLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterLookupByUuidArgs(r: XdrReader): RemoteNwfilterLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -15208,7 +16958,7 @@ export function decodeRemoteNwfilterLookupByUuidArgs(r: XdrReader): RemoteNwfilt
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return { uuid: f0 };
+    return new newRemoteNwfilterLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_uuid_args', at, ix);
   }
@@ -15231,6 +16981,12 @@ export function encodeRemoteNwfilterLookupByUuidRet(w: XdrWriter, v: RemoteNwfil
   }
 }
 
+/** Makes decoded `remote_nwfilter_lookup_by_uuid_ret` values (plain objects; see decodeRemoteNwfilterLookupByUuidRet). */
+const newRemoteNwfilterLookupByUuidRet = function (this: RemoteNwfilterLookupByUuidRet, f0: RemoteNonnullNwfilter) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilter) => RemoteNwfilterLookupByUuidRet;
+newRemoteNwfilterLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterLookupByUuidRet(r: XdrReader): RemoteNwfilterLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -15238,7 +16994,7 @@ export function decodeRemoteNwfilterLookupByUuidRet(r: XdrReader): RemoteNwfilte
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_uuid_ret', at, ix);
   }
@@ -15285,6 +17041,12 @@ export function encodeRemoteNwfilterLookupByNameArgs(w: XdrWriter, v: RemoteNwfi
   }
 }
 
+/** Makes decoded `remote_nwfilter_lookup_by_name_args` values (plain objects; see decodeRemoteNwfilterLookupByNameArgs). */
+const newRemoteNwfilterLookupByNameArgs = function (this: RemoteNwfilterLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNwfilterLookupByNameArgs;
+newRemoteNwfilterLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterLookupByNameArgs(r: XdrReader): RemoteNwfilterLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -15292,7 +17054,7 @@ export function decodeRemoteNwfilterLookupByNameArgs(r: XdrReader): RemoteNwfilt
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNwfilterLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_args', at, ix);
   }
@@ -15315,6 +17077,12 @@ export function encodeRemoteNwfilterLookupByNameRet(w: XdrWriter, v: RemoteNwfil
   }
 }
 
+/** Makes decoded `remote_nwfilter_lookup_by_name_ret` values (plain objects; see decodeRemoteNwfilterLookupByNameRet). */
+const newRemoteNwfilterLookupByNameRet = function (this: RemoteNwfilterLookupByNameRet, f0: RemoteNonnullNwfilter) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilter) => RemoteNwfilterLookupByNameRet;
+newRemoteNwfilterLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterLookupByNameRet(r: XdrReader): RemoteNwfilterLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -15322,7 +17090,7 @@ export function decodeRemoteNwfilterLookupByNameRet(r: XdrReader): RemoteNwfilte
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_ret', at, ix);
   }
@@ -15369,6 +17137,12 @@ export function encodeRemoteNwfilterDefineXmlArgs(w: XdrWriter, v: RemoteNwfilte
   }
 }
 
+/** Makes decoded `remote_nwfilter_define_xml_args` values (plain objects; see decodeRemoteNwfilterDefineXmlArgs). */
+const newRemoteNwfilterDefineXmlArgs = function (this: RemoteNwfilterDefineXmlArgs, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNwfilterDefineXmlArgs;
+newRemoteNwfilterDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterDefineXmlArgs(r: XdrReader): RemoteNwfilterDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -15376,7 +17150,7 @@ export function decodeRemoteNwfilterDefineXmlArgs(r: XdrReader): RemoteNwfilterD
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNwfilterDefineXmlArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_args', at, ix);
   }
@@ -15399,6 +17173,12 @@ export function encodeRemoteNwfilterDefineXmlRet(w: XdrWriter, v: RemoteNwfilter
   }
 }
 
+/** Makes decoded `remote_nwfilter_define_xml_ret` values (plain objects; see decodeRemoteNwfilterDefineXmlRet). */
+const newRemoteNwfilterDefineXmlRet = function (this: RemoteNwfilterDefineXmlRet, f0: RemoteNonnullNwfilter) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilter) => RemoteNwfilterDefineXmlRet;
+newRemoteNwfilterDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterDefineXmlRet(r: XdrReader): RemoteNwfilterDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -15406,7 +17186,7 @@ export function decodeRemoteNwfilterDefineXmlRet(r: XdrReader): RemoteNwfilterDe
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_ret', at, ix);
   }
@@ -15462,6 +17242,13 @@ export function encodeRemoteNwfilterDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNw
   }
 }
 
+/** Makes decoded `remote_nwfilter_define_xml_flags_args` values (plain objects; see decodeRemoteNwfilterDefineXmlFlagsArgs). */
+const newRemoteNwfilterDefineXmlFlagsArgs = function (this: RemoteNwfilterDefineXmlFlagsArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNwfilterDefineXmlFlagsArgs;
+newRemoteNwfilterDefineXmlFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterDefineXmlFlagsArgs(r: XdrReader): RemoteNwfilterDefineXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -15472,7 +17259,7 @@ export function decodeRemoteNwfilterDefineXmlFlagsArgs(r: XdrReader): RemoteNwfi
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteNwfilterDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_flags_args', at, ix);
   }
@@ -15495,6 +17282,12 @@ export function encodeRemoteNwfilterDefineXmlFlagsRet(w: XdrWriter, v: RemoteNwf
   }
 }
 
+/** Makes decoded `remote_nwfilter_define_xml_flags_ret` values (plain objects; see decodeRemoteNwfilterDefineXmlFlagsRet). */
+const newRemoteNwfilterDefineXmlFlagsRet = function (this: RemoteNwfilterDefineXmlFlagsRet, f0: RemoteNonnullNwfilter) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilter) => RemoteNwfilterDefineXmlFlagsRet;
+newRemoteNwfilterDefineXmlFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterDefineXmlFlagsRet(r: XdrReader): RemoteNwfilterDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -15502,7 +17295,7 @@ export function decodeRemoteNwfilterDefineXmlFlagsRet(r: XdrReader): RemoteNwfil
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterDefineXmlFlagsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_flags_ret', at, ix);
   }
@@ -15525,6 +17318,12 @@ export function encodeRemoteNwfilterUndefineArgs(w: XdrWriter, v: RemoteNwfilter
   }
 }
 
+/** Makes decoded `remote_nwfilter_undefine_args` values (plain objects; see decodeRemoteNwfilterUndefineArgs). */
+const newRemoteNwfilterUndefineArgs = function (this: RemoteNwfilterUndefineArgs, f0: RemoteNonnullNwfilter) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilter) => RemoteNwfilterUndefineArgs;
+newRemoteNwfilterUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterUndefineArgs(r: XdrReader): RemoteNwfilterUndefineArgs {
   let at = '';
   let ix = -1;
@@ -15532,7 +17331,7 @@ export function decodeRemoteNwfilterUndefineArgs(r: XdrReader): RemoteNwfilterUn
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_undefine_args', at, ix);
   }
@@ -15559,6 +17358,13 @@ export function encodeRemoteNwfilterGetXmlDescArgs(w: XdrWriter, v: RemoteNwfilt
   }
 }
 
+/** Makes decoded `remote_nwfilter_get_xml_desc_args` values (plain objects; see decodeRemoteNwfilterGetXmlDescArgs). */
+const newRemoteNwfilterGetXmlDescArgs = function (this: RemoteNwfilterGetXmlDescArgs, f0: RemoteNonnullNwfilter, f1: number) {
+  this.nwfilter = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullNwfilter, f1: number) => RemoteNwfilterGetXmlDescArgs;
+newRemoteNwfilterGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterGetXmlDescArgs(r: XdrReader): RemoteNwfilterGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -15569,7 +17375,7 @@ export function decodeRemoteNwfilterGetXmlDescArgs(r: XdrReader): RemoteNwfilter
     f0 = decodeRemoteNonnullNwfilter(r);
     at = 'flags';
     f1 = r.readUint();
-    return { nwfilter: f0, flags: f1 };
+    return new newRemoteNwfilterGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_get_xml_desc_args', at, ix);
   }
@@ -15616,6 +17422,12 @@ export function encodeRemoteNwfilterGetXmlDescRet(w: XdrWriter, v: RemoteNwfilte
   }
 }
 
+/** Makes decoded `remote_nwfilter_get_xml_desc_ret` values (plain objects; see decodeRemoteNwfilterGetXmlDescRet). */
+const newRemoteNwfilterGetXmlDescRet = function (this: RemoteNwfilterGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNwfilterGetXmlDescRet;
+newRemoteNwfilterGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterGetXmlDescRet(r: XdrReader): RemoteNwfilterGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -15623,7 +17435,7 @@ export function decodeRemoteNwfilterGetXmlDescRet(r: XdrReader): RemoteNwfilterG
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNwfilterGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_get_xml_desc_ret', at, ix);
   }
@@ -15646,6 +17458,12 @@ export function encodeRemoteConnectNumOfInterfacesRet(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_num_of_interfaces_ret` values (plain objects; see decodeRemoteConnectNumOfInterfacesRet). */
+const newRemoteConnectNumOfInterfacesRet = function (this: RemoteConnectNumOfInterfacesRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfInterfacesRet;
+newRemoteConnectNumOfInterfacesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfInterfacesRet(r: XdrReader): RemoteConnectNumOfInterfacesRet {
   let at = '';
   let ix = -1;
@@ -15653,7 +17471,7 @@ export function decodeRemoteConnectNumOfInterfacesRet(r: XdrReader): RemoteConne
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfInterfacesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_interfaces_ret', at, ix);
   }
@@ -15676,6 +17494,12 @@ export function encodeRemoteConnectListInterfacesArgs(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_list_interfaces_args` values (plain objects; see decodeRemoteConnectListInterfacesArgs). */
+const newRemoteConnectListInterfacesArgs = function (this: RemoteConnectListInterfacesArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListInterfacesArgs;
+newRemoteConnectListInterfacesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListInterfacesArgs(r: XdrReader): RemoteConnectListInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -15683,7 +17507,7 @@ export function decodeRemoteConnectListInterfacesArgs(r: XdrReader): RemoteConne
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListInterfacesArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_interfaces_args', at, ix);
   }
@@ -15738,6 +17562,12 @@ export function encodeRemoteConnectListInterfacesRet(w: XdrWriter, v: RemoteConn
   }
 }
 
+/** Makes decoded `remote_connect_list_interfaces_ret` values (plain objects; see decodeRemoteConnectListInterfacesRet). */
+const newRemoteConnectListInterfacesRet = function (this: RemoteConnectListInterfacesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListInterfacesRet;
+newRemoteConnectListInterfacesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListInterfacesRet(r: XdrReader): RemoteConnectListInterfacesRet {
   let at = '';
   let ix = -1;
@@ -15754,7 +17584,7 @@ export function decodeRemoteConnectListInterfacesRet(r: XdrReader): RemoteConnec
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListInterfacesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_interfaces_ret', at, ix);
   }
@@ -15777,6 +17607,12 @@ export function encodeRemoteConnectNumOfDefinedInterfacesRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_num_of_defined_interfaces_ret` values (plain objects; see decodeRemoteConnectNumOfDefinedInterfacesRet). */
+const newRemoteConnectNumOfDefinedInterfacesRet = function (this: RemoteConnectNumOfDefinedInterfacesRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfDefinedInterfacesRet;
+newRemoteConnectNumOfDefinedInterfacesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfDefinedInterfacesRet(r: XdrReader): RemoteConnectNumOfDefinedInterfacesRet {
   let at = '';
   let ix = -1;
@@ -15784,7 +17620,7 @@ export function decodeRemoteConnectNumOfDefinedInterfacesRet(r: XdrReader): Remo
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfDefinedInterfacesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_interfaces_ret', at, ix);
   }
@@ -15807,6 +17643,12 @@ export function encodeRemoteConnectListDefinedInterfacesArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_interfaces_args` values (plain objects; see decodeRemoteConnectListDefinedInterfacesArgs). */
+const newRemoteConnectListDefinedInterfacesArgs = function (this: RemoteConnectListDefinedInterfacesArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListDefinedInterfacesArgs;
+newRemoteConnectListDefinedInterfacesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedInterfacesArgs(r: XdrReader): RemoteConnectListDefinedInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -15814,7 +17656,7 @@ export function decodeRemoteConnectListDefinedInterfacesArgs(r: XdrReader): Remo
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListDefinedInterfacesArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_interfaces_args', at, ix);
   }
@@ -15869,6 +17711,12 @@ export function encodeRemoteConnectListDefinedInterfacesRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_interfaces_ret` values (plain objects; see decodeRemoteConnectListDefinedInterfacesRet). */
+const newRemoteConnectListDefinedInterfacesRet = function (this: RemoteConnectListDefinedInterfacesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListDefinedInterfacesRet;
+newRemoteConnectListDefinedInterfacesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedInterfacesRet(r: XdrReader): RemoteConnectListDefinedInterfacesRet {
   let at = '';
   let ix = -1;
@@ -15885,7 +17733,7 @@ export function decodeRemoteConnectListDefinedInterfacesRet(r: XdrReader): Remot
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListDefinedInterfacesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_interfaces_ret', at, ix);
   }
@@ -15932,6 +17780,12 @@ export function encodeRemoteInterfaceLookupByNameArgs(w: XdrWriter, v: RemoteInt
   }
 }
 
+/** Makes decoded `remote_interface_lookup_by_name_args` values (plain objects; see decodeRemoteInterfaceLookupByNameArgs). */
+const newRemoteInterfaceLookupByNameArgs = function (this: RemoteInterfaceLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteInterfaceLookupByNameArgs;
+newRemoteInterfaceLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceLookupByNameArgs(r: XdrReader): RemoteInterfaceLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -15939,7 +17793,7 @@ export function decodeRemoteInterfaceLookupByNameArgs(r: XdrReader): RemoteInter
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteInterfaceLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_name_args', at, ix);
   }
@@ -15962,6 +17816,12 @@ export function encodeRemoteInterfaceLookupByNameRet(w: XdrWriter, v: RemoteInte
   }
 }
 
+/** Makes decoded `remote_interface_lookup_by_name_ret` values (plain objects; see decodeRemoteInterfaceLookupByNameRet). */
+const newRemoteInterfaceLookupByNameRet = function (this: RemoteInterfaceLookupByNameRet, f0: RemoteNonnullInterface) {
+  this.iface = f0;
+} as unknown as new (f0: RemoteNonnullInterface) => RemoteInterfaceLookupByNameRet;
+newRemoteInterfaceLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceLookupByNameRet(r: XdrReader): RemoteInterfaceLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -15969,7 +17829,7 @@ export function decodeRemoteInterfaceLookupByNameRet(r: XdrReader): RemoteInterf
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return { iface: f0 };
+    return new newRemoteInterfaceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_name_ret', at, ix);
   }
@@ -16016,6 +17876,12 @@ export function encodeRemoteInterfaceLookupByMacStringArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_interface_lookup_by_mac_string_args` values (plain objects; see decodeRemoteInterfaceLookupByMacStringArgs). */
+const newRemoteInterfaceLookupByMacStringArgs = function (this: RemoteInterfaceLookupByMacStringArgs, f0: string) {
+  this.mac = f0;
+} as unknown as new (f0: string) => RemoteInterfaceLookupByMacStringArgs;
+newRemoteInterfaceLookupByMacStringArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceLookupByMacStringArgs(r: XdrReader): RemoteInterfaceLookupByMacStringArgs {
   let at = '';
   let ix = -1;
@@ -16023,7 +17889,7 @@ export function decodeRemoteInterfaceLookupByMacStringArgs(r: XdrReader): Remote
   try {
     at = 'mac';
     f0 = r.readString(4194304);
-    return { mac: f0 };
+    return new newRemoteInterfaceLookupByMacStringArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_mac_string_args', at, ix);
   }
@@ -16046,6 +17912,12 @@ export function encodeRemoteInterfaceLookupByMacStringRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_interface_lookup_by_mac_string_ret` values (plain objects; see decodeRemoteInterfaceLookupByMacStringRet). */
+const newRemoteInterfaceLookupByMacStringRet = function (this: RemoteInterfaceLookupByMacStringRet, f0: RemoteNonnullInterface) {
+  this.iface = f0;
+} as unknown as new (f0: RemoteNonnullInterface) => RemoteInterfaceLookupByMacStringRet;
+newRemoteInterfaceLookupByMacStringRet.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceLookupByMacStringRet(r: XdrReader): RemoteInterfaceLookupByMacStringRet {
   let at = '';
   let ix = -1;
@@ -16053,7 +17925,7 @@ export function decodeRemoteInterfaceLookupByMacStringRet(r: XdrReader): RemoteI
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return { iface: f0 };
+    return new newRemoteInterfaceLookupByMacStringRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_mac_string_ret', at, ix);
   }
@@ -16080,6 +17952,13 @@ export function encodeRemoteInterfaceGetXmlDescArgs(w: XdrWriter, v: RemoteInter
   }
 }
 
+/** Makes decoded `remote_interface_get_xml_desc_args` values (plain objects; see decodeRemoteInterfaceGetXmlDescArgs). */
+const newRemoteInterfaceGetXmlDescArgs = function (this: RemoteInterfaceGetXmlDescArgs, f0: RemoteNonnullInterface, f1: number) {
+  this.iface = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullInterface, f1: number) => RemoteInterfaceGetXmlDescArgs;
+newRemoteInterfaceGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceGetXmlDescArgs(r: XdrReader): RemoteInterfaceGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -16090,7 +17969,7 @@ export function decodeRemoteInterfaceGetXmlDescArgs(r: XdrReader): RemoteInterfa
     f0 = decodeRemoteNonnullInterface(r);
     at = 'flags';
     f1 = r.readUint();
-    return { iface: f0, flags: f1 };
+    return new newRemoteInterfaceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_get_xml_desc_args', at, ix);
   }
@@ -16137,6 +18016,12 @@ export function encodeRemoteInterfaceGetXmlDescRet(w: XdrWriter, v: RemoteInterf
   }
 }
 
+/** Makes decoded `remote_interface_get_xml_desc_ret` values (plain objects; see decodeRemoteInterfaceGetXmlDescRet). */
+const newRemoteInterfaceGetXmlDescRet = function (this: RemoteInterfaceGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteInterfaceGetXmlDescRet;
+newRemoteInterfaceGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceGetXmlDescRet(r: XdrReader): RemoteInterfaceGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -16144,7 +18029,7 @@ export function decodeRemoteInterfaceGetXmlDescRet(r: XdrReader): RemoteInterfac
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteInterfaceGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_get_xml_desc_ret', at, ix);
   }
@@ -16200,6 +18085,13 @@ export function encodeRemoteInterfaceDefineXmlArgs(w: XdrWriter, v: RemoteInterf
   }
 }
 
+/** Makes decoded `remote_interface_define_xml_args` values (plain objects; see decodeRemoteInterfaceDefineXmlArgs). */
+const newRemoteInterfaceDefineXmlArgs = function (this: RemoteInterfaceDefineXmlArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteInterfaceDefineXmlArgs;
+newRemoteInterfaceDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceDefineXmlArgs(r: XdrReader): RemoteInterfaceDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -16210,7 +18102,7 @@ export function decodeRemoteInterfaceDefineXmlArgs(r: XdrReader): RemoteInterfac
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteInterfaceDefineXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_define_xml_args', at, ix);
   }
@@ -16233,6 +18125,12 @@ export function encodeRemoteInterfaceDefineXmlRet(w: XdrWriter, v: RemoteInterfa
   }
 }
 
+/** Makes decoded `remote_interface_define_xml_ret` values (plain objects; see decodeRemoteInterfaceDefineXmlRet). */
+const newRemoteInterfaceDefineXmlRet = function (this: RemoteInterfaceDefineXmlRet, f0: RemoteNonnullInterface) {
+  this.iface = f0;
+} as unknown as new (f0: RemoteNonnullInterface) => RemoteInterfaceDefineXmlRet;
+newRemoteInterfaceDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceDefineXmlRet(r: XdrReader): RemoteInterfaceDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -16240,7 +18138,7 @@ export function decodeRemoteInterfaceDefineXmlRet(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return { iface: f0 };
+    return new newRemoteInterfaceDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_define_xml_ret', at, ix);
   }
@@ -16263,6 +18161,12 @@ export function encodeRemoteInterfaceUndefineArgs(w: XdrWriter, v: RemoteInterfa
   }
 }
 
+/** Makes decoded `remote_interface_undefine_args` values (plain objects; see decodeRemoteInterfaceUndefineArgs). */
+const newRemoteInterfaceUndefineArgs = function (this: RemoteInterfaceUndefineArgs, f0: RemoteNonnullInterface) {
+  this.iface = f0;
+} as unknown as new (f0: RemoteNonnullInterface) => RemoteInterfaceUndefineArgs;
+newRemoteInterfaceUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceUndefineArgs(r: XdrReader): RemoteInterfaceUndefineArgs {
   let at = '';
   let ix = -1;
@@ -16270,7 +18174,7 @@ export function decodeRemoteInterfaceUndefineArgs(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return { iface: f0 };
+    return new newRemoteInterfaceUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_undefine_args', at, ix);
   }
@@ -16297,6 +18201,13 @@ export function encodeRemoteInterfaceCreateArgs(w: XdrWriter, v: RemoteInterface
   }
 }
 
+/** Makes decoded `remote_interface_create_args` values (plain objects; see decodeRemoteInterfaceCreateArgs). */
+const newRemoteInterfaceCreateArgs = function (this: RemoteInterfaceCreateArgs, f0: RemoteNonnullInterface, f1: number) {
+  this.iface = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullInterface, f1: number) => RemoteInterfaceCreateArgs;
+newRemoteInterfaceCreateArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceCreateArgs(r: XdrReader): RemoteInterfaceCreateArgs {
   let at = '';
   let ix = -1;
@@ -16307,7 +18218,7 @@ export function decodeRemoteInterfaceCreateArgs(r: XdrReader): RemoteInterfaceCr
     f0 = decodeRemoteNonnullInterface(r);
     at = 'flags';
     f1 = r.readUint();
-    return { iface: f0, flags: f1 };
+    return new newRemoteInterfaceCreateArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_create_args', at, ix);
   }
@@ -16334,6 +18245,13 @@ export function encodeRemoteInterfaceDestroyArgs(w: XdrWriter, v: RemoteInterfac
   }
 }
 
+/** Makes decoded `remote_interface_destroy_args` values (plain objects; see decodeRemoteInterfaceDestroyArgs). */
+const newRemoteInterfaceDestroyArgs = function (this: RemoteInterfaceDestroyArgs, f0: RemoteNonnullInterface, f1: number) {
+  this.iface = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullInterface, f1: number) => RemoteInterfaceDestroyArgs;
+newRemoteInterfaceDestroyArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceDestroyArgs(r: XdrReader): RemoteInterfaceDestroyArgs {
   let at = '';
   let ix = -1;
@@ -16344,7 +18262,7 @@ export function decodeRemoteInterfaceDestroyArgs(r: XdrReader): RemoteInterfaceD
     f0 = decodeRemoteNonnullInterface(r);
     at = 'flags';
     f1 = r.readUint();
-    return { iface: f0, flags: f1 };
+    return new newRemoteInterfaceDestroyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_destroy_args', at, ix);
   }
@@ -16367,6 +18285,12 @@ export function encodeRemoteInterfaceChangeBeginArgs(w: XdrWriter, v: RemoteInte
   }
 }
 
+/** Makes decoded `remote_interface_change_begin_args` values (plain objects; see decodeRemoteInterfaceChangeBeginArgs). */
+const newRemoteInterfaceChangeBeginArgs = function (this: RemoteInterfaceChangeBeginArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => RemoteInterfaceChangeBeginArgs;
+newRemoteInterfaceChangeBeginArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceChangeBeginArgs(r: XdrReader): RemoteInterfaceChangeBeginArgs {
   let at = '';
   let ix = -1;
@@ -16374,7 +18298,7 @@ export function decodeRemoteInterfaceChangeBeginArgs(r: XdrReader): RemoteInterf
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newRemoteInterfaceChangeBeginArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_begin_args', at, ix);
   }
@@ -16397,6 +18321,12 @@ export function encodeRemoteInterfaceChangeCommitArgs(w: XdrWriter, v: RemoteInt
   }
 }
 
+/** Makes decoded `remote_interface_change_commit_args` values (plain objects; see decodeRemoteInterfaceChangeCommitArgs). */
+const newRemoteInterfaceChangeCommitArgs = function (this: RemoteInterfaceChangeCommitArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => RemoteInterfaceChangeCommitArgs;
+newRemoteInterfaceChangeCommitArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceChangeCommitArgs(r: XdrReader): RemoteInterfaceChangeCommitArgs {
   let at = '';
   let ix = -1;
@@ -16404,7 +18334,7 @@ export function decodeRemoteInterfaceChangeCommitArgs(r: XdrReader): RemoteInter
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newRemoteInterfaceChangeCommitArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_commit_args', at, ix);
   }
@@ -16427,6 +18357,12 @@ export function encodeRemoteInterfaceChangeRollbackArgs(w: XdrWriter, v: RemoteI
   }
 }
 
+/** Makes decoded `remote_interface_change_rollback_args` values (plain objects; see decodeRemoteInterfaceChangeRollbackArgs). */
+const newRemoteInterfaceChangeRollbackArgs = function (this: RemoteInterfaceChangeRollbackArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => RemoteInterfaceChangeRollbackArgs;
+newRemoteInterfaceChangeRollbackArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceChangeRollbackArgs(r: XdrReader): RemoteInterfaceChangeRollbackArgs {
   let at = '';
   let ix = -1;
@@ -16434,7 +18370,7 @@ export function decodeRemoteInterfaceChangeRollbackArgs(r: XdrReader): RemoteInt
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newRemoteInterfaceChangeRollbackArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_rollback_args', at, ix);
   }
@@ -16465,6 +18401,12 @@ export function encodeRemoteAuthListRet(w: XdrWriter, v: RemoteAuthListRet): voi
   }
 }
 
+/** Makes decoded `remote_auth_list_ret` values (plain objects; see decodeRemoteAuthListRet). */
+const newRemoteAuthListRet = function (this: RemoteAuthListRet, f0: RemoteAuthType[]) {
+  this.types = f0;
+} as unknown as new (f0: RemoteAuthType[]) => RemoteAuthListRet;
+newRemoteAuthListRet.prototype = Object.prototype;
+
 export function decodeRemoteAuthListRet(r: XdrReader): RemoteAuthListRet {
   let at = '';
   let ix = -1;
@@ -16481,7 +18423,7 @@ export function decodeRemoteAuthListRet(r: XdrReader): RemoteAuthListRet {
       ix = -1;
       f0 = a0;
     }
-    return { types: f0 };
+    return new newRemoteAuthListRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_list_ret', at, ix);
   }
@@ -16528,6 +18470,12 @@ export function encodeRemoteAuthSaslInitRet(w: XdrWriter, v: RemoteAuthSaslInitR
   }
 }
 
+/** Makes decoded `remote_auth_sasl_init_ret` values (plain objects; see decodeRemoteAuthSaslInitRet). */
+const newRemoteAuthSaslInitRet = function (this: RemoteAuthSaslInitRet, f0: string) {
+  this.mechlist = f0;
+} as unknown as new (f0: string) => RemoteAuthSaslInitRet;
+newRemoteAuthSaslInitRet.prototype = Object.prototype;
+
 export function decodeRemoteAuthSaslInitRet(r: XdrReader): RemoteAuthSaslInitRet {
   let at = '';
   let ix = -1;
@@ -16535,7 +18483,7 @@ export function decodeRemoteAuthSaslInitRet(r: XdrReader): RemoteAuthSaslInitRet
   try {
     at = 'mechlist';
     f0 = r.readString(4194304);
-    return { mechlist: f0 };
+    return new newRemoteAuthSaslInitRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_init_ret', at, ix);
   }
@@ -16603,6 +18551,14 @@ export function encodeRemoteAuthSaslStartArgs(w: XdrWriter, v: RemoteAuthSaslSta
   }
 }
 
+/** Makes decoded `remote_auth_sasl_start_args` values (plain objects; see decodeRemoteAuthSaslStartArgs). */
+const newRemoteAuthSaslStartArgs = function (this: RemoteAuthSaslStartArgs, f0: string, f1: number, f2: number[]) {
+  this.mech = f0;
+  this.nil = f1;
+  this.data = f2;
+} as unknown as new (f0: string, f1: number, f2: number[]) => RemoteAuthSaslStartArgs;
+newRemoteAuthSaslStartArgs.prototype = Object.prototype;
+
 export function decodeRemoteAuthSaslStartArgs(r: XdrReader): RemoteAuthSaslStartArgs {
   let at = '';
   let ix = -1;
@@ -16625,7 +18581,7 @@ export function decodeRemoteAuthSaslStartArgs(r: XdrReader): RemoteAuthSaslStart
       ix = -1;
       f2 = a0;
     }
-    return { mech: f0, nil: f1, data: f2 };
+    return new newRemoteAuthSaslStartArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_start_args', at, ix);
   }
@@ -16668,6 +18624,14 @@ export function encodeRemoteAuthSaslStartRet(w: XdrWriter, v: RemoteAuthSaslStar
   }
 }
 
+/** Makes decoded `remote_auth_sasl_start_ret` values (plain objects; see decodeRemoteAuthSaslStartRet). */
+const newRemoteAuthSaslStartRet = function (this: RemoteAuthSaslStartRet, f0: number, f1: number, f2: number[]) {
+  this.complete = f0;
+  this.nil = f1;
+  this.data = f2;
+} as unknown as new (f0: number, f1: number, f2: number[]) => RemoteAuthSaslStartRet;
+newRemoteAuthSaslStartRet.prototype = Object.prototype;
+
 export function decodeRemoteAuthSaslStartRet(r: XdrReader): RemoteAuthSaslStartRet {
   let at = '';
   let ix = -1;
@@ -16690,7 +18654,7 @@ export function decodeRemoteAuthSaslStartRet(r: XdrReader): RemoteAuthSaslStartR
       ix = -1;
       f2 = a0;
     }
-    return { complete: f0, nil: f1, data: f2 };
+    return new newRemoteAuthSaslStartRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_start_ret', at, ix);
   }
@@ -16725,6 +18689,13 @@ export function encodeRemoteAuthSaslStepArgs(w: XdrWriter, v: RemoteAuthSaslStep
   }
 }
 
+/** Makes decoded `remote_auth_sasl_step_args` values (plain objects; see decodeRemoteAuthSaslStepArgs). */
+const newRemoteAuthSaslStepArgs = function (this: RemoteAuthSaslStepArgs, f0: number, f1: number[]) {
+  this.nil = f0;
+  this.data = f1;
+} as unknown as new (f0: number, f1: number[]) => RemoteAuthSaslStepArgs;
+newRemoteAuthSaslStepArgs.prototype = Object.prototype;
+
 export function decodeRemoteAuthSaslStepArgs(r: XdrReader): RemoteAuthSaslStepArgs {
   let at = '';
   let ix = -1;
@@ -16744,7 +18715,7 @@ export function decodeRemoteAuthSaslStepArgs(r: XdrReader): RemoteAuthSaslStepAr
       ix = -1;
       f1 = a0;
     }
-    return { nil: f0, data: f1 };
+    return new newRemoteAuthSaslStepArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_step_args', at, ix);
   }
@@ -16787,6 +18758,14 @@ export function encodeRemoteAuthSaslStepRet(w: XdrWriter, v: RemoteAuthSaslStepR
   }
 }
 
+/** Makes decoded `remote_auth_sasl_step_ret` values (plain objects; see decodeRemoteAuthSaslStepRet). */
+const newRemoteAuthSaslStepRet = function (this: RemoteAuthSaslStepRet, f0: number, f1: number, f2: number[]) {
+  this.complete = f0;
+  this.nil = f1;
+  this.data = f2;
+} as unknown as new (f0: number, f1: number, f2: number[]) => RemoteAuthSaslStepRet;
+newRemoteAuthSaslStepRet.prototype = Object.prototype;
+
 export function decodeRemoteAuthSaslStepRet(r: XdrReader): RemoteAuthSaslStepRet {
   let at = '';
   let ix = -1;
@@ -16809,7 +18788,7 @@ export function decodeRemoteAuthSaslStepRet(r: XdrReader): RemoteAuthSaslStepRet
       ix = -1;
       f2 = a0;
     }
-    return { complete: f0, nil: f1, data: f2 };
+    return new newRemoteAuthSaslStepRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_step_ret', at, ix);
   }
@@ -16832,6 +18811,12 @@ export function encodeRemoteAuthPolkitRet(w: XdrWriter, v: RemoteAuthPolkitRet):
   }
 }
 
+/** Makes decoded `remote_auth_polkit_ret` values (plain objects; see decodeRemoteAuthPolkitRet). */
+const newRemoteAuthPolkitRet = function (this: RemoteAuthPolkitRet, f0: number) {
+  this.complete = f0;
+} as unknown as new (f0: number) => RemoteAuthPolkitRet;
+newRemoteAuthPolkitRet.prototype = Object.prototype;
+
 export function decodeRemoteAuthPolkitRet(r: XdrReader): RemoteAuthPolkitRet {
   let at = '';
   let ix = -1;
@@ -16839,7 +18824,7 @@ export function decodeRemoteAuthPolkitRet(r: XdrReader): RemoteAuthPolkitRet {
   try {
     at = 'complete';
     f0 = r.readInt();
-    return { complete: f0 };
+    return new newRemoteAuthPolkitRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_polkit_ret', at, ix);
   }
@@ -16862,6 +18847,12 @@ export function encodeRemoteConnectNumOfStoragePoolsRet(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_num_of_storage_pools_ret` values (plain objects; see decodeRemoteConnectNumOfStoragePoolsRet). */
+const newRemoteConnectNumOfStoragePoolsRet = function (this: RemoteConnectNumOfStoragePoolsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfStoragePoolsRet;
+newRemoteConnectNumOfStoragePoolsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfStoragePoolsRet(r: XdrReader): RemoteConnectNumOfStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -16869,7 +18860,7 @@ export function decodeRemoteConnectNumOfStoragePoolsRet(r: XdrReader): RemoteCon
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfStoragePoolsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_storage_pools_ret', at, ix);
   }
@@ -16892,6 +18883,12 @@ export function encodeRemoteConnectListStoragePoolsArgs(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_list_storage_pools_args` values (plain objects; see decodeRemoteConnectListStoragePoolsArgs). */
+const newRemoteConnectListStoragePoolsArgs = function (this: RemoteConnectListStoragePoolsArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListStoragePoolsArgs;
+newRemoteConnectListStoragePoolsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListStoragePoolsArgs(r: XdrReader): RemoteConnectListStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -16899,7 +18896,7 @@ export function decodeRemoteConnectListStoragePoolsArgs(r: XdrReader): RemoteCon
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListStoragePoolsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_storage_pools_args', at, ix);
   }
@@ -16954,6 +18951,12 @@ export function encodeRemoteConnectListStoragePoolsRet(w: XdrWriter, v: RemoteCo
   }
 }
 
+/** Makes decoded `remote_connect_list_storage_pools_ret` values (plain objects; see decodeRemoteConnectListStoragePoolsRet). */
+const newRemoteConnectListStoragePoolsRet = function (this: RemoteConnectListStoragePoolsRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListStoragePoolsRet;
+newRemoteConnectListStoragePoolsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListStoragePoolsRet(r: XdrReader): RemoteConnectListStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -16970,7 +18973,7 @@ export function decodeRemoteConnectListStoragePoolsRet(r: XdrReader): RemoteConn
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListStoragePoolsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_storage_pools_ret', at, ix);
   }
@@ -16993,6 +18996,12 @@ export function encodeRemoteConnectNumOfDefinedStoragePoolsRet(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_connect_num_of_defined_storage_pools_ret` values (plain objects; see decodeRemoteConnectNumOfDefinedStoragePoolsRet). */
+const newRemoteConnectNumOfDefinedStoragePoolsRet = function (this: RemoteConnectNumOfDefinedStoragePoolsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfDefinedStoragePoolsRet;
+newRemoteConnectNumOfDefinedStoragePoolsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfDefinedStoragePoolsRet(r: XdrReader): RemoteConnectNumOfDefinedStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17000,7 +19009,7 @@ export function decodeRemoteConnectNumOfDefinedStoragePoolsRet(r: XdrReader): Re
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfDefinedStoragePoolsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_storage_pools_ret', at, ix);
   }
@@ -17023,6 +19032,12 @@ export function encodeRemoteConnectListDefinedStoragePoolsArgs(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_storage_pools_args` values (plain objects; see decodeRemoteConnectListDefinedStoragePoolsArgs). */
+const newRemoteConnectListDefinedStoragePoolsArgs = function (this: RemoteConnectListDefinedStoragePoolsArgs, f0: number) {
+  this.maxnames = f0;
+} as unknown as new (f0: number) => RemoteConnectListDefinedStoragePoolsArgs;
+newRemoteConnectListDefinedStoragePoolsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedStoragePoolsArgs(r: XdrReader): RemoteConnectListDefinedStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -17030,7 +19045,7 @@ export function decodeRemoteConnectListDefinedStoragePoolsArgs(r: XdrReader): Re
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return { maxnames: f0 };
+    return new newRemoteConnectListDefinedStoragePoolsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_storage_pools_args', at, ix);
   }
@@ -17085,6 +19100,12 @@ export function encodeRemoteConnectListDefinedStoragePoolsRet(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_list_defined_storage_pools_ret` values (plain objects; see decodeRemoteConnectListDefinedStoragePoolsRet). */
+const newRemoteConnectListDefinedStoragePoolsRet = function (this: RemoteConnectListDefinedStoragePoolsRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListDefinedStoragePoolsRet;
+newRemoteConnectListDefinedStoragePoolsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListDefinedStoragePoolsRet(r: XdrReader): RemoteConnectListDefinedStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17101,7 +19122,7 @@ export function decodeRemoteConnectListDefinedStoragePoolsRet(r: XdrReader): Rem
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteConnectListDefinedStoragePoolsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_storage_pools_ret', at, ix);
   }
@@ -17185,6 +19206,14 @@ export function encodeRemoteConnectFindStoragePoolSourcesArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_find_storage_pool_sources_args` values (plain objects; see decodeRemoteConnectFindStoragePoolSourcesArgs). */
+const newRemoteConnectFindStoragePoolSourcesArgs = function (this: RemoteConnectFindStoragePoolSourcesArgs, f0: string, f1: string | null, f2: number) {
+  this.type = f0;
+  this.srcSpec = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string | null, f2: number) => RemoteConnectFindStoragePoolSourcesArgs;
+newRemoteConnectFindStoragePoolSourcesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectFindStoragePoolSourcesArgs(r: XdrReader): RemoteConnectFindStoragePoolSourcesArgs {
   let at = '';
   let ix = -1;
@@ -17200,7 +19229,7 @@ export function decodeRemoteConnectFindStoragePoolSourcesArgs(r: XdrReader): Rem
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { type: f0, srcSpec: f1, flags: f2 };
+    return new newRemoteConnectFindStoragePoolSourcesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_find_storage_pool_sources_args', at, ix);
   }
@@ -17247,6 +19276,12 @@ export function encodeRemoteConnectFindStoragePoolSourcesRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_find_storage_pool_sources_ret` values (plain objects; see decodeRemoteConnectFindStoragePoolSourcesRet). */
+const newRemoteConnectFindStoragePoolSourcesRet = function (this: RemoteConnectFindStoragePoolSourcesRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteConnectFindStoragePoolSourcesRet;
+newRemoteConnectFindStoragePoolSourcesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectFindStoragePoolSourcesRet(r: XdrReader): RemoteConnectFindStoragePoolSourcesRet {
   let at = '';
   let ix = -1;
@@ -17254,7 +19289,7 @@ export function decodeRemoteConnectFindStoragePoolSourcesRet(r: XdrReader): Remo
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteConnectFindStoragePoolSourcesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_find_storage_pool_sources_ret', at, ix);
   }
@@ -17277,6 +19312,12 @@ export function encodeRemoteStoragePoolLookupByUuidArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_uuid_args` values (plain objects; see decodeRemoteStoragePoolLookupByUuidArgs). */
+const newRemoteStoragePoolLookupByUuidArgs = function (this: RemoteStoragePoolLookupByUuidArgs, f0: Uint8Array) {
+  this.uuid = f0;
+} as unknown as new (f0: Uint8Array) => RemoteStoragePoolLookupByUuidArgs;
+newRemoteStoragePoolLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByUuidArgs(r: XdrReader): RemoteStoragePoolLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -17284,7 +19325,7 @@ export function decodeRemoteStoragePoolLookupByUuidArgs(r: XdrReader): RemoteSto
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return { uuid: f0 };
+    return new newRemoteStoragePoolLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_uuid_args', at, ix);
   }
@@ -17307,6 +19348,12 @@ export function encodeRemoteStoragePoolLookupByUuidRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_uuid_ret` values (plain objects; see decodeRemoteStoragePoolLookupByUuidRet). */
+const newRemoteStoragePoolLookupByUuidRet = function (this: RemoteStoragePoolLookupByUuidRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolLookupByUuidRet;
+newRemoteStoragePoolLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByUuidRet(r: XdrReader): RemoteStoragePoolLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -17314,7 +19361,7 @@ export function decodeRemoteStoragePoolLookupByUuidRet(r: XdrReader): RemoteStor
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_uuid_ret', at, ix);
   }
@@ -17361,6 +19408,12 @@ export function encodeRemoteStoragePoolLookupByNameArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_name_args` values (plain objects; see decodeRemoteStoragePoolLookupByNameArgs). */
+const newRemoteStoragePoolLookupByNameArgs = function (this: RemoteStoragePoolLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteStoragePoolLookupByNameArgs;
+newRemoteStoragePoolLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByNameArgs(r: XdrReader): RemoteStoragePoolLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -17368,7 +19421,7 @@ export function decodeRemoteStoragePoolLookupByNameArgs(r: XdrReader): RemoteSto
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteStoragePoolLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_args', at, ix);
   }
@@ -17391,6 +19444,12 @@ export function encodeRemoteStoragePoolLookupByNameRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_name_ret` values (plain objects; see decodeRemoteStoragePoolLookupByNameRet). */
+const newRemoteStoragePoolLookupByNameRet = function (this: RemoteStoragePoolLookupByNameRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolLookupByNameRet;
+newRemoteStoragePoolLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByNameRet(r: XdrReader): RemoteStoragePoolLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -17398,7 +19457,7 @@ export function decodeRemoteStoragePoolLookupByNameRet(r: XdrReader): RemoteStor
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_ret', at, ix);
   }
@@ -17421,6 +19480,12 @@ export function encodeRemoteStoragePoolLookupByVolumeArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_volume_args` values (plain objects; see decodeRemoteStoragePoolLookupByVolumeArgs). */
+const newRemoteStoragePoolLookupByVolumeArgs = function (this: RemoteStoragePoolLookupByVolumeArgs, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStoragePoolLookupByVolumeArgs;
+newRemoteStoragePoolLookupByVolumeArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByVolumeArgs(r: XdrReader): RemoteStoragePoolLookupByVolumeArgs {
   let at = '';
   let ix = -1;
@@ -17428,7 +19493,7 @@ export function decodeRemoteStoragePoolLookupByVolumeArgs(r: XdrReader): RemoteS
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_volume_args', at, ix);
   }
@@ -17451,6 +19516,12 @@ export function encodeRemoteStoragePoolLookupByVolumeRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_volume_ret` values (plain objects; see decodeRemoteStoragePoolLookupByVolumeRet). */
+const newRemoteStoragePoolLookupByVolumeRet = function (this: RemoteStoragePoolLookupByVolumeRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolLookupByVolumeRet;
+newRemoteStoragePoolLookupByVolumeRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByVolumeRet(r: XdrReader): RemoteStoragePoolLookupByVolumeRet {
   let at = '';
   let ix = -1;
@@ -17458,7 +19529,7 @@ export function decodeRemoteStoragePoolLookupByVolumeRet(r: XdrReader): RemoteSt
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolLookupByVolumeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_volume_ret', at, ix);
   }
@@ -17505,6 +19576,12 @@ export function encodeRemoteStoragePoolLookupByTargetPathArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_target_path_args` values (plain objects; see decodeRemoteStoragePoolLookupByTargetPathArgs). */
+const newRemoteStoragePoolLookupByTargetPathArgs = function (this: RemoteStoragePoolLookupByTargetPathArgs, f0: string) {
+  this.path = f0;
+} as unknown as new (f0: string) => RemoteStoragePoolLookupByTargetPathArgs;
+newRemoteStoragePoolLookupByTargetPathArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByTargetPathArgs(r: XdrReader): RemoteStoragePoolLookupByTargetPathArgs {
   let at = '';
   let ix = -1;
@@ -17512,7 +19589,7 @@ export function decodeRemoteStoragePoolLookupByTargetPathArgs(r: XdrReader): Rem
   try {
     at = 'path';
     f0 = r.readString(4194304);
-    return { path: f0 };
+    return new newRemoteStoragePoolLookupByTargetPathArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_target_path_args', at, ix);
   }
@@ -17535,6 +19612,12 @@ export function encodeRemoteStoragePoolLookupByTargetPathRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_storage_pool_lookup_by_target_path_ret` values (plain objects; see decodeRemoteStoragePoolLookupByTargetPathRet). */
+const newRemoteStoragePoolLookupByTargetPathRet = function (this: RemoteStoragePoolLookupByTargetPathRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolLookupByTargetPathRet;
+newRemoteStoragePoolLookupByTargetPathRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolLookupByTargetPathRet(r: XdrReader): RemoteStoragePoolLookupByTargetPathRet {
   let at = '';
   let ix = -1;
@@ -17542,7 +19625,7 @@ export function decodeRemoteStoragePoolLookupByTargetPathRet(r: XdrReader): Remo
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolLookupByTargetPathRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_target_path_ret', at, ix);
   }
@@ -17598,6 +19681,13 @@ export function encodeRemoteStoragePoolCreateXmlArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
+/** Makes decoded `remote_storage_pool_create_xml_args` values (plain objects; see decodeRemoteStoragePoolCreateXmlArgs). */
+const newRemoteStoragePoolCreateXmlArgs = function (this: RemoteStoragePoolCreateXmlArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteStoragePoolCreateXmlArgs;
+newRemoteStoragePoolCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolCreateXmlArgs(r: XdrReader): RemoteStoragePoolCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -17608,7 +19698,7 @@ export function decodeRemoteStoragePoolCreateXmlArgs(r: XdrReader): RemoteStorag
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteStoragePoolCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_xml_args', at, ix);
   }
@@ -17631,6 +19721,12 @@ export function encodeRemoteStoragePoolCreateXmlRet(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_pool_create_xml_ret` values (plain objects; see decodeRemoteStoragePoolCreateXmlRet). */
+const newRemoteStoragePoolCreateXmlRet = function (this: RemoteStoragePoolCreateXmlRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolCreateXmlRet;
+newRemoteStoragePoolCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolCreateXmlRet(r: XdrReader): RemoteStoragePoolCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -17638,7 +19734,7 @@ export function decodeRemoteStoragePoolCreateXmlRet(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_xml_ret', at, ix);
   }
@@ -17694,6 +19790,13 @@ export function encodeRemoteStoragePoolDefineXmlArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
+/** Makes decoded `remote_storage_pool_define_xml_args` values (plain objects; see decodeRemoteStoragePoolDefineXmlArgs). */
+const newRemoteStoragePoolDefineXmlArgs = function (this: RemoteStoragePoolDefineXmlArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteStoragePoolDefineXmlArgs;
+newRemoteStoragePoolDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolDefineXmlArgs(r: XdrReader): RemoteStoragePoolDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -17704,7 +19807,7 @@ export function decodeRemoteStoragePoolDefineXmlArgs(r: XdrReader): RemoteStorag
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteStoragePoolDefineXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_define_xml_args', at, ix);
   }
@@ -17727,6 +19830,12 @@ export function encodeRemoteStoragePoolDefineXmlRet(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_pool_define_xml_ret` values (plain objects; see decodeRemoteStoragePoolDefineXmlRet). */
+const newRemoteStoragePoolDefineXmlRet = function (this: RemoteStoragePoolDefineXmlRet, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolDefineXmlRet;
+newRemoteStoragePoolDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolDefineXmlRet(r: XdrReader): RemoteStoragePoolDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -17734,7 +19843,7 @@ export function decodeRemoteStoragePoolDefineXmlRet(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_define_xml_ret', at, ix);
   }
@@ -17761,6 +19870,13 @@ export function encodeRemoteStoragePoolBuildArgs(w: XdrWriter, v: RemoteStorageP
   }
 }
 
+/** Makes decoded `remote_storage_pool_build_args` values (plain objects; see decodeRemoteStoragePoolBuildArgs). */
+const newRemoteStoragePoolBuildArgs = function (this: RemoteStoragePoolBuildArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolBuildArgs;
+newRemoteStoragePoolBuildArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolBuildArgs(r: XdrReader): RemoteStoragePoolBuildArgs {
   let at = '';
   let ix = -1;
@@ -17771,7 +19887,7 @@ export function decodeRemoteStoragePoolBuildArgs(r: XdrReader): RemoteStoragePoo
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return { pool: f0, flags: f1 };
+    return new newRemoteStoragePoolBuildArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_build_args', at, ix);
   }
@@ -17794,6 +19910,12 @@ export function encodeRemoteStoragePoolUndefineArgs(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_pool_undefine_args` values (plain objects; see decodeRemoteStoragePoolUndefineArgs). */
+const newRemoteStoragePoolUndefineArgs = function (this: RemoteStoragePoolUndefineArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolUndefineArgs;
+newRemoteStoragePoolUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolUndefineArgs(r: XdrReader): RemoteStoragePoolUndefineArgs {
   let at = '';
   let ix = -1;
@@ -17801,7 +19923,7 @@ export function decodeRemoteStoragePoolUndefineArgs(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_undefine_args', at, ix);
   }
@@ -17828,6 +19950,13 @@ export function encodeRemoteStoragePoolCreateArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
+/** Makes decoded `remote_storage_pool_create_args` values (plain objects; see decodeRemoteStoragePoolCreateArgs). */
+const newRemoteStoragePoolCreateArgs = function (this: RemoteStoragePoolCreateArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolCreateArgs;
+newRemoteStoragePoolCreateArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolCreateArgs(r: XdrReader): RemoteStoragePoolCreateArgs {
   let at = '';
   let ix = -1;
@@ -17838,7 +19967,7 @@ export function decodeRemoteStoragePoolCreateArgs(r: XdrReader): RemoteStoragePo
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return { pool: f0, flags: f1 };
+    return new newRemoteStoragePoolCreateArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_args', at, ix);
   }
@@ -17861,6 +19990,12 @@ export function encodeRemoteStoragePoolDestroyArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_pool_destroy_args` values (plain objects; see decodeRemoteStoragePoolDestroyArgs). */
+const newRemoteStoragePoolDestroyArgs = function (this: RemoteStoragePoolDestroyArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolDestroyArgs;
+newRemoteStoragePoolDestroyArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolDestroyArgs(r: XdrReader): RemoteStoragePoolDestroyArgs {
   let at = '';
   let ix = -1;
@@ -17868,7 +20003,7 @@ export function decodeRemoteStoragePoolDestroyArgs(r: XdrReader): RemoteStorageP
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolDestroyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_destroy_args', at, ix);
   }
@@ -17895,6 +20030,13 @@ export function encodeRemoteStoragePoolDeleteArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
+/** Makes decoded `remote_storage_pool_delete_args` values (plain objects; see decodeRemoteStoragePoolDeleteArgs). */
+const newRemoteStoragePoolDeleteArgs = function (this: RemoteStoragePoolDeleteArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolDeleteArgs;
+newRemoteStoragePoolDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolDeleteArgs(r: XdrReader): RemoteStoragePoolDeleteArgs {
   let at = '';
   let ix = -1;
@@ -17905,7 +20047,7 @@ export function decodeRemoteStoragePoolDeleteArgs(r: XdrReader): RemoteStoragePo
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return { pool: f0, flags: f1 };
+    return new newRemoteStoragePoolDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_delete_args', at, ix);
   }
@@ -17932,6 +20074,13 @@ export function encodeRemoteStoragePoolRefreshArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_pool_refresh_args` values (plain objects; see decodeRemoteStoragePoolRefreshArgs). */
+const newRemoteStoragePoolRefreshArgs = function (this: RemoteStoragePoolRefreshArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolRefreshArgs;
+newRemoteStoragePoolRefreshArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolRefreshArgs(r: XdrReader): RemoteStoragePoolRefreshArgs {
   let at = '';
   let ix = -1;
@@ -17942,7 +20091,7 @@ export function decodeRemoteStoragePoolRefreshArgs(r: XdrReader): RemoteStorageP
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return { pool: f0, flags: f1 };
+    return new newRemoteStoragePoolRefreshArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_refresh_args', at, ix);
   }
@@ -17969,6 +20118,13 @@ export function encodeRemoteStoragePoolGetXmlDescArgs(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_xml_desc_args` values (plain objects; see decodeRemoteStoragePoolGetXmlDescArgs). */
+const newRemoteStoragePoolGetXmlDescArgs = function (this: RemoteStoragePoolGetXmlDescArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolGetXmlDescArgs;
+newRemoteStoragePoolGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetXmlDescArgs(r: XdrReader): RemoteStoragePoolGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -17979,7 +20135,7 @@ export function decodeRemoteStoragePoolGetXmlDescArgs(r: XdrReader): RemoteStora
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return { pool: f0, flags: f1 };
+    return new newRemoteStoragePoolGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_args', at, ix);
   }
@@ -18026,6 +20182,12 @@ export function encodeRemoteStoragePoolGetXmlDescRet(w: XdrWriter, v: RemoteStor
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_xml_desc_ret` values (plain objects; see decodeRemoteStoragePoolGetXmlDescRet). */
+const newRemoteStoragePoolGetXmlDescRet = function (this: RemoteStoragePoolGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteStoragePoolGetXmlDescRet;
+newRemoteStoragePoolGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetXmlDescRet(r: XdrReader): RemoteStoragePoolGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -18033,7 +20195,7 @@ export function decodeRemoteStoragePoolGetXmlDescRet(r: XdrReader): RemoteStorag
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteStoragePoolGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_ret', at, ix);
   }
@@ -18056,6 +20218,12 @@ export function encodeRemoteStoragePoolGetInfoArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_info_args` values (plain objects; see decodeRemoteStoragePoolGetInfoArgs). */
+const newRemoteStoragePoolGetInfoArgs = function (this: RemoteStoragePoolGetInfoArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolGetInfoArgs;
+newRemoteStoragePoolGetInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetInfoArgs(r: XdrReader): RemoteStoragePoolGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -18063,7 +20231,7 @@ export function decodeRemoteStoragePoolGetInfoArgs(r: XdrReader): RemoteStorageP
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolGetInfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_info_args', at, ix);
   }
@@ -18102,6 +20270,15 @@ export function encodeRemoteStoragePoolGetInfoRet(w: XdrWriter, v: RemoteStorage
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_info_ret` values (plain objects; see decodeRemoteStoragePoolGetInfoRet). */
+const newRemoteStoragePoolGetInfoRet = function (this: RemoteStoragePoolGetInfoRet, f0: number, f1: bigint, f2: bigint, f3: bigint) {
+  this.state = f0;
+  this.capacity = f1;
+  this.allocation = f2;
+  this.available = f3;
+} as unknown as new (f0: number, f1: bigint, f2: bigint, f3: bigint) => RemoteStoragePoolGetInfoRet;
+newRemoteStoragePoolGetInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetInfoRet(r: XdrReader): RemoteStoragePoolGetInfoRet {
   let at = '';
   let ix = -1;
@@ -18118,7 +20295,7 @@ export function decodeRemoteStoragePoolGetInfoRet(r: XdrReader): RemoteStoragePo
     f2 = r.readUhyper();
     at = 'available';
     f3 = r.readUhyper();
-    return { state: f0, capacity: f1, allocation: f2, available: f3 };
+    return new newRemoteStoragePoolGetInfoRet(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_info_ret', at, ix);
   }
@@ -18141,6 +20318,12 @@ export function encodeRemoteStoragePoolGetAutostartArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_autostart_args` values (plain objects; see decodeRemoteStoragePoolGetAutostartArgs). */
+const newRemoteStoragePoolGetAutostartArgs = function (this: RemoteStoragePoolGetAutostartArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolGetAutostartArgs;
+newRemoteStoragePoolGetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetAutostartArgs(r: XdrReader): RemoteStoragePoolGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -18148,7 +20331,7 @@ export function decodeRemoteStoragePoolGetAutostartArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolGetAutostartArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_autostart_args', at, ix);
   }
@@ -18171,6 +20354,12 @@ export function encodeRemoteStoragePoolGetAutostartRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_get_autostart_ret` values (plain objects; see decodeRemoteStoragePoolGetAutostartRet). */
+const newRemoteStoragePoolGetAutostartRet = function (this: RemoteStoragePoolGetAutostartRet, f0: number) {
+  this.autostart = f0;
+} as unknown as new (f0: number) => RemoteStoragePoolGetAutostartRet;
+newRemoteStoragePoolGetAutostartRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolGetAutostartRet(r: XdrReader): RemoteStoragePoolGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -18178,7 +20367,7 @@ export function decodeRemoteStoragePoolGetAutostartRet(r: XdrReader): RemoteStor
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return { autostart: f0 };
+    return new newRemoteStoragePoolGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_autostart_ret', at, ix);
   }
@@ -18205,6 +20394,13 @@ export function encodeRemoteStoragePoolSetAutostartArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_set_autostart_args` values (plain objects; see decodeRemoteStoragePoolSetAutostartArgs). */
+const newRemoteStoragePoolSetAutostartArgs = function (this: RemoteStoragePoolSetAutostartArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.autostart = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolSetAutostartArgs;
+newRemoteStoragePoolSetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolSetAutostartArgs(r: XdrReader): RemoteStoragePoolSetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -18215,7 +20411,7 @@ export function decodeRemoteStoragePoolSetAutostartArgs(r: XdrReader): RemoteSto
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'autostart';
     f1 = r.readInt();
-    return { pool: f0, autostart: f1 };
+    return new newRemoteStoragePoolSetAutostartArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_set_autostart_args', at, ix);
   }
@@ -18238,6 +20434,12 @@ export function encodeRemoteStoragePoolNumOfVolumesArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_num_of_volumes_args` values (plain objects; see decodeRemoteStoragePoolNumOfVolumesArgs). */
+const newRemoteStoragePoolNumOfVolumesArgs = function (this: RemoteStoragePoolNumOfVolumesArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolNumOfVolumesArgs;
+newRemoteStoragePoolNumOfVolumesArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolNumOfVolumesArgs(r: XdrReader): RemoteStoragePoolNumOfVolumesArgs {
   let at = '';
   let ix = -1;
@@ -18245,7 +20447,7 @@ export function decodeRemoteStoragePoolNumOfVolumesArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolNumOfVolumesArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_num_of_volumes_args', at, ix);
   }
@@ -18268,6 +20470,12 @@ export function encodeRemoteStoragePoolNumOfVolumesRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_num_of_volumes_ret` values (plain objects; see decodeRemoteStoragePoolNumOfVolumesRet). */
+const newRemoteStoragePoolNumOfVolumesRet = function (this: RemoteStoragePoolNumOfVolumesRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteStoragePoolNumOfVolumesRet;
+newRemoteStoragePoolNumOfVolumesRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolNumOfVolumesRet(r: XdrReader): RemoteStoragePoolNumOfVolumesRet {
   let at = '';
   let ix = -1;
@@ -18275,7 +20483,7 @@ export function decodeRemoteStoragePoolNumOfVolumesRet(r: XdrReader): RemoteStor
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteStoragePoolNumOfVolumesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_num_of_volumes_ret', at, ix);
   }
@@ -18302,6 +20510,13 @@ export function encodeRemoteStoragePoolListVolumesArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_list_volumes_args` values (plain objects; see decodeRemoteStoragePoolListVolumesArgs). */
+const newRemoteStoragePoolListVolumesArgs = function (this: RemoteStoragePoolListVolumesArgs, f0: RemoteNonnullStoragePool, f1: number) {
+  this.pool = f0;
+  this.maxnames = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number) => RemoteStoragePoolListVolumesArgs;
+newRemoteStoragePoolListVolumesArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolListVolumesArgs(r: XdrReader): RemoteStoragePoolListVolumesArgs {
   let at = '';
   let ix = -1;
@@ -18312,7 +20527,7 @@ export function decodeRemoteStoragePoolListVolumesArgs(r: XdrReader): RemoteStor
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'maxnames';
     f1 = r.readInt();
-    return { pool: f0, maxnames: f1 };
+    return new newRemoteStoragePoolListVolumesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_volumes_args', at, ix);
   }
@@ -18367,6 +20582,12 @@ export function encodeRemoteStoragePoolListVolumesRet(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_pool_list_volumes_ret` values (plain objects; see decodeRemoteStoragePoolListVolumesRet). */
+const newRemoteStoragePoolListVolumesRet = function (this: RemoteStoragePoolListVolumesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteStoragePoolListVolumesRet;
+newRemoteStoragePoolListVolumesRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolListVolumesRet(r: XdrReader): RemoteStoragePoolListVolumesRet {
   let at = '';
   let ix = -1;
@@ -18383,7 +20604,7 @@ export function decodeRemoteStoragePoolListVolumesRet(r: XdrReader): RemoteStora
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteStoragePoolListVolumesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_volumes_ret', at, ix);
   }
@@ -18434,6 +20655,13 @@ export function encodeRemoteStorageVolLookupByNameArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_name_args` values (plain objects; see decodeRemoteStorageVolLookupByNameArgs). */
+const newRemoteStorageVolLookupByNameArgs = function (this: RemoteStorageVolLookupByNameArgs, f0: RemoteNonnullStoragePool, f1: string) {
+  this.pool = f0;
+  this.name = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: string) => RemoteStorageVolLookupByNameArgs;
+newRemoteStorageVolLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByNameArgs(r: XdrReader): RemoteStorageVolLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -18444,7 +20672,7 @@ export function decodeRemoteStorageVolLookupByNameArgs(r: XdrReader): RemoteStor
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'name';
     f1 = r.readString(4194304);
-    return { pool: f0, name: f1 };
+    return new newRemoteStorageVolLookupByNameArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_name_args', at, ix);
   }
@@ -18467,6 +20695,12 @@ export function encodeRemoteStorageVolLookupByNameRet(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_name_ret` values (plain objects; see decodeRemoteStorageVolLookupByNameRet). */
+const newRemoteStorageVolLookupByNameRet = function (this: RemoteStorageVolLookupByNameRet, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolLookupByNameRet;
+newRemoteStorageVolLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByNameRet(r: XdrReader): RemoteStorageVolLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -18474,7 +20708,7 @@ export function decodeRemoteStorageVolLookupByNameRet(r: XdrReader): RemoteStora
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_name_ret', at, ix);
   }
@@ -18521,6 +20755,12 @@ export function encodeRemoteStorageVolLookupByKeyArgs(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_key_args` values (plain objects; see decodeRemoteStorageVolLookupByKeyArgs). */
+const newRemoteStorageVolLookupByKeyArgs = function (this: RemoteStorageVolLookupByKeyArgs, f0: string) {
+  this.key = f0;
+} as unknown as new (f0: string) => RemoteStorageVolLookupByKeyArgs;
+newRemoteStorageVolLookupByKeyArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByKeyArgs(r: XdrReader): RemoteStorageVolLookupByKeyArgs {
   let at = '';
   let ix = -1;
@@ -18528,7 +20768,7 @@ export function decodeRemoteStorageVolLookupByKeyArgs(r: XdrReader): RemoteStora
   try {
     at = 'key';
     f0 = r.readString(4194304);
-    return { key: f0 };
+    return new newRemoteStorageVolLookupByKeyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_key_args', at, ix);
   }
@@ -18551,6 +20791,12 @@ export function encodeRemoteStorageVolLookupByKeyRet(w: XdrWriter, v: RemoteStor
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_key_ret` values (plain objects; see decodeRemoteStorageVolLookupByKeyRet). */
+const newRemoteStorageVolLookupByKeyRet = function (this: RemoteStorageVolLookupByKeyRet, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolLookupByKeyRet;
+newRemoteStorageVolLookupByKeyRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByKeyRet(r: XdrReader): RemoteStorageVolLookupByKeyRet {
   let at = '';
   let ix = -1;
@@ -18558,7 +20804,7 @@ export function decodeRemoteStorageVolLookupByKeyRet(r: XdrReader): RemoteStorag
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolLookupByKeyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_key_ret', at, ix);
   }
@@ -18605,6 +20851,12 @@ export function encodeRemoteStorageVolLookupByPathArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_path_args` values (plain objects; see decodeRemoteStorageVolLookupByPathArgs). */
+const newRemoteStorageVolLookupByPathArgs = function (this: RemoteStorageVolLookupByPathArgs, f0: string) {
+  this.path = f0;
+} as unknown as new (f0: string) => RemoteStorageVolLookupByPathArgs;
+newRemoteStorageVolLookupByPathArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByPathArgs(r: XdrReader): RemoteStorageVolLookupByPathArgs {
   let at = '';
   let ix = -1;
@@ -18612,7 +20864,7 @@ export function decodeRemoteStorageVolLookupByPathArgs(r: XdrReader): RemoteStor
   try {
     at = 'path';
     f0 = r.readString(4194304);
-    return { path: f0 };
+    return new newRemoteStorageVolLookupByPathArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_args', at, ix);
   }
@@ -18635,6 +20887,12 @@ export function encodeRemoteStorageVolLookupByPathRet(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_vol_lookup_by_path_ret` values (plain objects; see decodeRemoteStorageVolLookupByPathRet). */
+const newRemoteStorageVolLookupByPathRet = function (this: RemoteStorageVolLookupByPathRet, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolLookupByPathRet;
+newRemoteStorageVolLookupByPathRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolLookupByPathRet(r: XdrReader): RemoteStorageVolLookupByPathRet {
   let at = '';
   let ix = -1;
@@ -18642,7 +20900,7 @@ export function decodeRemoteStorageVolLookupByPathRet(r: XdrReader): RemoteStora
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolLookupByPathRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_ret', at, ix);
   }
@@ -18702,6 +20960,14 @@ export function encodeRemoteStorageVolCreateXmlArgs(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_vol_create_xml_args` values (plain objects; see decodeRemoteStorageVolCreateXmlArgs). */
+const newRemoteStorageVolCreateXmlArgs = function (this: RemoteStorageVolCreateXmlArgs, f0: RemoteNonnullStoragePool, f1: string, f2: number) {
+  this.pool = f0;
+  this.xml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: string, f2: number) => RemoteStorageVolCreateXmlArgs;
+newRemoteStorageVolCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolCreateXmlArgs(r: XdrReader): RemoteStorageVolCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -18715,7 +20981,7 @@ export function decodeRemoteStorageVolCreateXmlArgs(r: XdrReader): RemoteStorage
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { pool: f0, xml: f1, flags: f2 };
+    return new newRemoteStorageVolCreateXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_args', at, ix);
   }
@@ -18738,6 +21004,12 @@ export function encodeRemoteStorageVolCreateXmlRet(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_vol_create_xml_ret` values (plain objects; see decodeRemoteStorageVolCreateXmlRet). */
+const newRemoteStorageVolCreateXmlRet = function (this: RemoteStorageVolCreateXmlRet, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolCreateXmlRet;
+newRemoteStorageVolCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolCreateXmlRet(r: XdrReader): RemoteStorageVolCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -18745,7 +21017,7 @@ export function decodeRemoteStorageVolCreateXmlRet(r: XdrReader): RemoteStorageV
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_ret', at, ix);
   }
@@ -18804,6 +21076,15 @@ export function encodeRemoteStorageVolCreateXmlFromArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_vol_create_xml_from_args` values (plain objects; see decodeRemoteStorageVolCreateXmlFromArgs). */
+const newRemoteStorageVolCreateXmlFromArgs = function (this: RemoteStorageVolCreateXmlFromArgs, f0: RemoteNonnullStoragePool, f1: string, f2: RemoteNonnullStorageVol, f3: number) {
+  this.pool = f0;
+  this.xml = f1;
+  this.clonevol = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: string, f2: RemoteNonnullStorageVol, f3: number) => RemoteStorageVolCreateXmlFromArgs;
+newRemoteStorageVolCreateXmlFromArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolCreateXmlFromArgs(r: XdrReader): RemoteStorageVolCreateXmlFromArgs {
   let at = '';
   let ix = -1;
@@ -18820,7 +21101,7 @@ export function decodeRemoteStorageVolCreateXmlFromArgs(r: XdrReader): RemoteSto
     f2 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f3 = r.readUint();
-    return { pool: f0, xml: f1, clonevol: f2, flags: f3 };
+    return new newRemoteStorageVolCreateXmlFromArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_from_args', at, ix);
   }
@@ -18843,6 +21124,12 @@ export function encodeRemoteStorageVolCreateXmlFromRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_vol_create_xml_from_ret` values (plain objects; see decodeRemoteStorageVolCreateXmlFromRet). */
+const newRemoteStorageVolCreateXmlFromRet = function (this: RemoteStorageVolCreateXmlFromRet, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolCreateXmlFromRet;
+newRemoteStorageVolCreateXmlFromRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolCreateXmlFromRet(r: XdrReader): RemoteStorageVolCreateXmlFromRet {
   let at = '';
   let ix = -1;
@@ -18850,7 +21137,7 @@ export function decodeRemoteStorageVolCreateXmlFromRet(r: XdrReader): RemoteStor
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolCreateXmlFromRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_from_ret', at, ix);
   }
@@ -18877,6 +21164,13 @@ export function encodeRemoteStorageVolDeleteArgs(w: XdrWriter, v: RemoteStorageV
   }
 }
 
+/** Makes decoded `remote_storage_vol_delete_args` values (plain objects; see decodeRemoteStorageVolDeleteArgs). */
+const newRemoteStorageVolDeleteArgs = function (this: RemoteStorageVolDeleteArgs, f0: RemoteNonnullStorageVol, f1: number) {
+  this.vol = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: number) => RemoteStorageVolDeleteArgs;
+newRemoteStorageVolDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolDeleteArgs(r: XdrReader): RemoteStorageVolDeleteArgs {
   let at = '';
   let ix = -1;
@@ -18887,7 +21181,7 @@ export function decodeRemoteStorageVolDeleteArgs(r: XdrReader): RemoteStorageVol
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return { vol: f0, flags: f1 };
+    return new newRemoteStorageVolDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_delete_args', at, ix);
   }
@@ -18914,6 +21208,13 @@ export function encodeRemoteStorageVolWipeArgs(w: XdrWriter, v: RemoteStorageVol
   }
 }
 
+/** Makes decoded `remote_storage_vol_wipe_args` values (plain objects; see decodeRemoteStorageVolWipeArgs). */
+const newRemoteStorageVolWipeArgs = function (this: RemoteStorageVolWipeArgs, f0: RemoteNonnullStorageVol, f1: number) {
+  this.vol = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: number) => RemoteStorageVolWipeArgs;
+newRemoteStorageVolWipeArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolWipeArgs(r: XdrReader): RemoteStorageVolWipeArgs {
   let at = '';
   let ix = -1;
@@ -18924,7 +21225,7 @@ export function decodeRemoteStorageVolWipeArgs(r: XdrReader): RemoteStorageVolWi
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return { vol: f0, flags: f1 };
+    return new newRemoteStorageVolWipeArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_wipe_args', at, ix);
   }
@@ -18959,6 +21260,14 @@ export function encodeRemoteStorageVolWipePatternArgs(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_vol_wipe_pattern_args` values (plain objects; see decodeRemoteStorageVolWipePatternArgs). */
+const newRemoteStorageVolWipePatternArgs = function (this: RemoteStorageVolWipePatternArgs, f0: RemoteNonnullStorageVol, f1: number, f2: number) {
+  this.vol = f0;
+  this.algorithm = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: number, f2: number) => RemoteStorageVolWipePatternArgs;
+newRemoteStorageVolWipePatternArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolWipePatternArgs(r: XdrReader): RemoteStorageVolWipePatternArgs {
   let at = '';
   let ix = -1;
@@ -18972,7 +21281,7 @@ export function decodeRemoteStorageVolWipePatternArgs(r: XdrReader): RemoteStora
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { vol: f0, algorithm: f1, flags: f2 };
+    return new newRemoteStorageVolWipePatternArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_wipe_pattern_args', at, ix);
   }
@@ -18999,6 +21308,13 @@ export function encodeRemoteStorageVolGetXmlDescArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_xml_desc_args` values (plain objects; see decodeRemoteStorageVolGetXmlDescArgs). */
+const newRemoteStorageVolGetXmlDescArgs = function (this: RemoteStorageVolGetXmlDescArgs, f0: RemoteNonnullStorageVol, f1: number) {
+  this.vol = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: number) => RemoteStorageVolGetXmlDescArgs;
+newRemoteStorageVolGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetXmlDescArgs(r: XdrReader): RemoteStorageVolGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -19009,7 +21325,7 @@ export function decodeRemoteStorageVolGetXmlDescArgs(r: XdrReader): RemoteStorag
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return { vol: f0, flags: f1 };
+    return new newRemoteStorageVolGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_args', at, ix);
   }
@@ -19056,6 +21372,12 @@ export function encodeRemoteStorageVolGetXmlDescRet(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_xml_desc_ret` values (plain objects; see decodeRemoteStorageVolGetXmlDescRet). */
+const newRemoteStorageVolGetXmlDescRet = function (this: RemoteStorageVolGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteStorageVolGetXmlDescRet;
+newRemoteStorageVolGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetXmlDescRet(r: XdrReader): RemoteStorageVolGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -19063,7 +21385,7 @@ export function decodeRemoteStorageVolGetXmlDescRet(r: XdrReader): RemoteStorage
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteStorageVolGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_ret', at, ix);
   }
@@ -19086,6 +21408,12 @@ export function encodeRemoteStorageVolGetInfoArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_info_args` values (plain objects; see decodeRemoteStorageVolGetInfoArgs). */
+const newRemoteStorageVolGetInfoArgs = function (this: RemoteStorageVolGetInfoArgs, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolGetInfoArgs;
+newRemoteStorageVolGetInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetInfoArgs(r: XdrReader): RemoteStorageVolGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -19093,7 +21421,7 @@ export function decodeRemoteStorageVolGetInfoArgs(r: XdrReader): RemoteStorageVo
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolGetInfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_args', at, ix);
   }
@@ -19128,6 +21456,14 @@ export function encodeRemoteStorageVolGetInfoRet(w: XdrWriter, v: RemoteStorageV
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_info_ret` values (plain objects; see decodeRemoteStorageVolGetInfoRet). */
+const newRemoteStorageVolGetInfoRet = function (this: RemoteStorageVolGetInfoRet, f0: number, f1: bigint, f2: bigint) {
+  this.type = f0;
+  this.capacity = f1;
+  this.allocation = f2;
+} as unknown as new (f0: number, f1: bigint, f2: bigint) => RemoteStorageVolGetInfoRet;
+newRemoteStorageVolGetInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetInfoRet(r: XdrReader): RemoteStorageVolGetInfoRet {
   let at = '';
   let ix = -1;
@@ -19141,7 +21477,7 @@ export function decodeRemoteStorageVolGetInfoRet(r: XdrReader): RemoteStorageVol
     f1 = r.readUhyper();
     at = 'allocation';
     f2 = r.readUhyper();
-    return { type: f0, capacity: f1, allocation: f2 };
+    return new newRemoteStorageVolGetInfoRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_ret', at, ix);
   }
@@ -19168,6 +21504,13 @@ export function encodeRemoteStorageVolGetInfoFlagsArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_info_flags_args` values (plain objects; see decodeRemoteStorageVolGetInfoFlagsArgs). */
+const newRemoteStorageVolGetInfoFlagsArgs = function (this: RemoteStorageVolGetInfoFlagsArgs, f0: RemoteNonnullStorageVol, f1: number) {
+  this.vol = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: number) => RemoteStorageVolGetInfoFlagsArgs;
+newRemoteStorageVolGetInfoFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetInfoFlagsArgs(r: XdrReader): RemoteStorageVolGetInfoFlagsArgs {
   let at = '';
   let ix = -1;
@@ -19178,7 +21521,7 @@ export function decodeRemoteStorageVolGetInfoFlagsArgs(r: XdrReader): RemoteStor
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return { vol: f0, flags: f1 };
+    return new newRemoteStorageVolGetInfoFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_args', at, ix);
   }
@@ -19213,6 +21556,14 @@ export function encodeRemoteStorageVolGetInfoFlagsRet(w: XdrWriter, v: RemoteSto
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_info_flags_ret` values (plain objects; see decodeRemoteStorageVolGetInfoFlagsRet). */
+const newRemoteStorageVolGetInfoFlagsRet = function (this: RemoteStorageVolGetInfoFlagsRet, f0: number, f1: bigint, f2: bigint) {
+  this.type = f0;
+  this.capacity = f1;
+  this.allocation = f2;
+} as unknown as new (f0: number, f1: bigint, f2: bigint) => RemoteStorageVolGetInfoFlagsRet;
+newRemoteStorageVolGetInfoFlagsRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetInfoFlagsRet(r: XdrReader): RemoteStorageVolGetInfoFlagsRet {
   let at = '';
   let ix = -1;
@@ -19226,7 +21577,7 @@ export function decodeRemoteStorageVolGetInfoFlagsRet(r: XdrReader): RemoteStora
     f1 = r.readUhyper();
     at = 'allocation';
     f2 = r.readUhyper();
-    return { type: f0, capacity: f1, allocation: f2 };
+    return new newRemoteStorageVolGetInfoFlagsRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_ret', at, ix);
   }
@@ -19249,6 +21600,12 @@ export function encodeRemoteStorageVolGetPathArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_path_args` values (plain objects; see decodeRemoteStorageVolGetPathArgs). */
+const newRemoteStorageVolGetPathArgs = function (this: RemoteStorageVolGetPathArgs, f0: RemoteNonnullStorageVol) {
+  this.vol = f0;
+} as unknown as new (f0: RemoteNonnullStorageVol) => RemoteStorageVolGetPathArgs;
+newRemoteStorageVolGetPathArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetPathArgs(r: XdrReader): RemoteStorageVolGetPathArgs {
   let at = '';
   let ix = -1;
@@ -19256,7 +21613,7 @@ export function decodeRemoteStorageVolGetPathArgs(r: XdrReader): RemoteStorageVo
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return { vol: f0 };
+    return new newRemoteStorageVolGetPathArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_args', at, ix);
   }
@@ -19303,6 +21660,12 @@ export function encodeRemoteStorageVolGetPathRet(w: XdrWriter, v: RemoteStorageV
   }
 }
 
+/** Makes decoded `remote_storage_vol_get_path_ret` values (plain objects; see decodeRemoteStorageVolGetPathRet). */
+const newRemoteStorageVolGetPathRet = function (this: RemoteStorageVolGetPathRet, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteStorageVolGetPathRet;
+newRemoteStorageVolGetPathRet.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolGetPathRet(r: XdrReader): RemoteStorageVolGetPathRet {
   let at = '';
   let ix = -1;
@@ -19310,7 +21673,7 @@ export function decodeRemoteStorageVolGetPathRet(r: XdrReader): RemoteStorageVol
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteStorageVolGetPathRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_ret', at, ix);
   }
@@ -19345,6 +21708,14 @@ export function encodeRemoteStorageVolResizeArgs(w: XdrWriter, v: RemoteStorageV
   }
 }
 
+/** Makes decoded `remote_storage_vol_resize_args` values (plain objects; see decodeRemoteStorageVolResizeArgs). */
+const newRemoteStorageVolResizeArgs = function (this: RemoteStorageVolResizeArgs, f0: RemoteNonnullStorageVol, f1: bigint, f2: number) {
+  this.vol = f0;
+  this.capacity = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: bigint, f2: number) => RemoteStorageVolResizeArgs;
+newRemoteStorageVolResizeArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolResizeArgs(r: XdrReader): RemoteStorageVolResizeArgs {
   let at = '';
   let ix = -1;
@@ -19358,7 +21729,7 @@ export function decodeRemoteStorageVolResizeArgs(r: XdrReader): RemoteStorageVol
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { vol: f0, capacity: f1, flags: f2 };
+    return new newRemoteStorageVolResizeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_resize_args', at, ix);
   }
@@ -19414,6 +21785,13 @@ export function encodeRemoteNodeNumOfDevicesArgs(w: XdrWriter, v: RemoteNodeNumO
   }
 }
 
+/** Makes decoded `remote_node_num_of_devices_args` values (plain objects; see decodeRemoteNodeNumOfDevicesArgs). */
+const newRemoteNodeNumOfDevicesArgs = function (this: RemoteNodeNumOfDevicesArgs, f0: string | null, f1: number) {
+  this.cap = f0;
+  this.flags = f1;
+} as unknown as new (f0: string | null, f1: number) => RemoteNodeNumOfDevicesArgs;
+newRemoteNodeNumOfDevicesArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeNumOfDevicesArgs(r: XdrReader): RemoteNodeNumOfDevicesArgs {
   let at = '';
   let ix = -1;
@@ -19426,7 +21804,7 @@ export function decodeRemoteNodeNumOfDevicesArgs(r: XdrReader): RemoteNodeNumOfD
     } else f0 = null;
     at = 'flags';
     f1 = r.readUint();
-    return { cap: f0, flags: f1 };
+    return new newRemoteNodeNumOfDevicesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_num_of_devices_args', at, ix);
   }
@@ -19449,6 +21827,12 @@ export function encodeRemoteNodeNumOfDevicesRet(w: XdrWriter, v: RemoteNodeNumOf
   }
 }
 
+/** Makes decoded `remote_node_num_of_devices_ret` values (plain objects; see decodeRemoteNodeNumOfDevicesRet). */
+const newRemoteNodeNumOfDevicesRet = function (this: RemoteNodeNumOfDevicesRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteNodeNumOfDevicesRet;
+newRemoteNodeNumOfDevicesRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeNumOfDevicesRet(r: XdrReader): RemoteNodeNumOfDevicesRet {
   let at = '';
   let ix = -1;
@@ -19456,7 +21840,7 @@ export function decodeRemoteNodeNumOfDevicesRet(r: XdrReader): RemoteNodeNumOfDe
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteNodeNumOfDevicesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_num_of_devices_ret', at, ix);
   }
@@ -19520,6 +21904,14 @@ export function encodeRemoteNodeListDevicesArgs(w: XdrWriter, v: RemoteNodeListD
   }
 }
 
+/** Makes decoded `remote_node_list_devices_args` values (plain objects; see decodeRemoteNodeListDevicesArgs). */
+const newRemoteNodeListDevicesArgs = function (this: RemoteNodeListDevicesArgs, f0: string | null, f1: number, f2: number) {
+  this.cap = f0;
+  this.maxnames = f1;
+  this.flags = f2;
+} as unknown as new (f0: string | null, f1: number, f2: number) => RemoteNodeListDevicesArgs;
+newRemoteNodeListDevicesArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeListDevicesArgs(r: XdrReader): RemoteNodeListDevicesArgs {
   let at = '';
   let ix = -1;
@@ -19535,7 +21927,7 @@ export function decodeRemoteNodeListDevicesArgs(r: XdrReader): RemoteNodeListDev
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { cap: f0, maxnames: f1, flags: f2 };
+    return new newRemoteNodeListDevicesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_list_devices_args', at, ix);
   }
@@ -19590,6 +21982,12 @@ export function encodeRemoteNodeListDevicesRet(w: XdrWriter, v: RemoteNodeListDe
   }
 }
 
+/** Makes decoded `remote_node_list_devices_ret` values (plain objects; see decodeRemoteNodeListDevicesRet). */
+const newRemoteNodeListDevicesRet = function (this: RemoteNodeListDevicesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteNodeListDevicesRet;
+newRemoteNodeListDevicesRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeListDevicesRet(r: XdrReader): RemoteNodeListDevicesRet {
   let at = '';
   let ix = -1;
@@ -19606,7 +22004,7 @@ export function decodeRemoteNodeListDevicesRet(r: XdrReader): RemoteNodeListDevi
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteNodeListDevicesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_list_devices_ret', at, ix);
   }
@@ -19653,6 +22051,12 @@ export function encodeRemoteNodeDeviceLookupByNameArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_device_lookup_by_name_args` values (plain objects; see decodeRemoteNodeDeviceLookupByNameArgs). */
+const newRemoteNodeDeviceLookupByNameArgs = function (this: RemoteNodeDeviceLookupByNameArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceLookupByNameArgs;
+newRemoteNodeDeviceLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceLookupByNameArgs(r: XdrReader): RemoteNodeDeviceLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -19660,7 +22064,7 @@ export function decodeRemoteNodeDeviceLookupByNameArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceLookupByNameArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_by_name_args', at, ix);
   }
@@ -19683,6 +22087,12 @@ export function encodeRemoteNodeDeviceLookupByNameRet(w: XdrWriter, v: RemoteNod
   }
 }
 
+/** Makes decoded `remote_node_device_lookup_by_name_ret` values (plain objects; see decodeRemoteNodeDeviceLookupByNameRet). */
+const newRemoteNodeDeviceLookupByNameRet = function (this: RemoteNodeDeviceLookupByNameRet, f0: RemoteNonnullNodeDevice) {
+  this.dev = f0;
+} as unknown as new (f0: RemoteNonnullNodeDevice) => RemoteNodeDeviceLookupByNameRet;
+newRemoteNodeDeviceLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceLookupByNameRet(r: XdrReader): RemoteNodeDeviceLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -19690,7 +22100,7 @@ export function decodeRemoteNodeDeviceLookupByNameRet(r: XdrReader): RemoteNodeD
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return { dev: f0 };
+    return new newRemoteNodeDeviceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_by_name_ret', at, ix);
   }
@@ -19774,6 +22184,14 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_node_device_lookup_scsi_host_by_wwn_args` values (plain objects; see decodeRemoteNodeDeviceLookupScsiHostByWwnArgs). */
+const newRemoteNodeDeviceLookupScsiHostByWwnArgs = function (this: RemoteNodeDeviceLookupScsiHostByWwnArgs, f0: string, f1: string, f2: number) {
+  this.wwnn = f0;
+  this.wwpn = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string, f2: number) => RemoteNodeDeviceLookupScsiHostByWwnArgs;
+newRemoteNodeDeviceLookupScsiHostByWwnArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceLookupScsiHostByWwnArgs(r: XdrReader): RemoteNodeDeviceLookupScsiHostByWwnArgs {
   let at = '';
   let ix = -1;
@@ -19787,7 +22205,7 @@ export function decodeRemoteNodeDeviceLookupScsiHostByWwnArgs(r: XdrReader): Rem
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { wwnn: f0, wwpn: f1, flags: f2 };
+    return new newRemoteNodeDeviceLookupScsiHostByWwnArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_scsi_host_by_wwn_args', at, ix);
   }
@@ -19810,6 +22228,12 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_node_device_lookup_scsi_host_by_wwn_ret` values (plain objects; see decodeRemoteNodeDeviceLookupScsiHostByWwnRet). */
+const newRemoteNodeDeviceLookupScsiHostByWwnRet = function (this: RemoteNodeDeviceLookupScsiHostByWwnRet, f0: RemoteNonnullNodeDevice) {
+  this.dev = f0;
+} as unknown as new (f0: RemoteNonnullNodeDevice) => RemoteNodeDeviceLookupScsiHostByWwnRet;
+newRemoteNodeDeviceLookupScsiHostByWwnRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceLookupScsiHostByWwnRet(r: XdrReader): RemoteNodeDeviceLookupScsiHostByWwnRet {
   let at = '';
   let ix = -1;
@@ -19817,7 +22241,7 @@ export function decodeRemoteNodeDeviceLookupScsiHostByWwnRet(r: XdrReader): Remo
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return { dev: f0 };
+    return new newRemoteNodeDeviceLookupScsiHostByWwnRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_scsi_host_by_wwn_ret', at, ix);
   }
@@ -19873,6 +22297,13 @@ export function encodeRemoteNodeDeviceGetXmlDescArgs(w: XdrWriter, v: RemoteNode
   }
 }
 
+/** Makes decoded `remote_node_device_get_xml_desc_args` values (plain objects; see decodeRemoteNodeDeviceGetXmlDescArgs). */
+const newRemoteNodeDeviceGetXmlDescArgs = function (this: RemoteNodeDeviceGetXmlDescArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceGetXmlDescArgs;
+newRemoteNodeDeviceGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetXmlDescArgs(r: XdrReader): RemoteNodeDeviceGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -19883,7 +22314,7 @@ export function decodeRemoteNodeDeviceGetXmlDescArgs(r: XdrReader): RemoteNodeDe
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { name: f0, flags: f1 };
+    return new newRemoteNodeDeviceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_args', at, ix);
   }
@@ -19930,6 +22361,12 @@ export function encodeRemoteNodeDeviceGetXmlDescRet(w: XdrWriter, v: RemoteNodeD
   }
 }
 
+/** Makes decoded `remote_node_device_get_xml_desc_ret` values (plain objects; see decodeRemoteNodeDeviceGetXmlDescRet). */
+const newRemoteNodeDeviceGetXmlDescRet = function (this: RemoteNodeDeviceGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceGetXmlDescRet;
+newRemoteNodeDeviceGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetXmlDescRet(r: XdrReader): RemoteNodeDeviceGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -19937,7 +22374,7 @@ export function decodeRemoteNodeDeviceGetXmlDescRet(r: XdrReader): RemoteNodeDev
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNodeDeviceGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_ret', at, ix);
   }
@@ -19984,6 +22421,12 @@ export function encodeRemoteNodeDeviceGetParentArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
+/** Makes decoded `remote_node_device_get_parent_args` values (plain objects; see decodeRemoteNodeDeviceGetParentArgs). */
+const newRemoteNodeDeviceGetParentArgs = function (this: RemoteNodeDeviceGetParentArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceGetParentArgs;
+newRemoteNodeDeviceGetParentArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetParentArgs(r: XdrReader): RemoteNodeDeviceGetParentArgs {
   let at = '';
   let ix = -1;
@@ -19991,7 +22434,7 @@ export function decodeRemoteNodeDeviceGetParentArgs(r: XdrReader): RemoteNodeDev
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceGetParentArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_parent_args', at, ix);
   }
@@ -20043,6 +22486,12 @@ export function encodeRemoteNodeDeviceGetParentRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_get_parent_ret` values (plain objects; see decodeRemoteNodeDeviceGetParentRet). */
+const newRemoteNodeDeviceGetParentRet = function (this: RemoteNodeDeviceGetParentRet, f0: string | null) {
+  this.parentName = f0;
+} as unknown as new (f0: string | null) => RemoteNodeDeviceGetParentRet;
+newRemoteNodeDeviceGetParentRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetParentRet(r: XdrReader): RemoteNodeDeviceGetParentRet {
   let at = '';
   let ix = -1;
@@ -20052,7 +22501,7 @@ export function decodeRemoteNodeDeviceGetParentRet(r: XdrReader): RemoteNodeDevi
     if (r.readPresent()) {
       f0 = r.readString(4194304);
     } else f0 = null;
-    return { parentName: f0 };
+    return new newRemoteNodeDeviceGetParentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_parent_ret', at, ix);
   }
@@ -20099,6 +22548,12 @@ export function encodeRemoteNodeDeviceNumOfCapsArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
+/** Makes decoded `remote_node_device_num_of_caps_args` values (plain objects; see decodeRemoteNodeDeviceNumOfCapsArgs). */
+const newRemoteNodeDeviceNumOfCapsArgs = function (this: RemoteNodeDeviceNumOfCapsArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceNumOfCapsArgs;
+newRemoteNodeDeviceNumOfCapsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceNumOfCapsArgs(r: XdrReader): RemoteNodeDeviceNumOfCapsArgs {
   let at = '';
   let ix = -1;
@@ -20106,7 +22561,7 @@ export function decodeRemoteNodeDeviceNumOfCapsArgs(r: XdrReader): RemoteNodeDev
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceNumOfCapsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_args', at, ix);
   }
@@ -20129,6 +22584,12 @@ export function encodeRemoteNodeDeviceNumOfCapsRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_num_of_caps_ret` values (plain objects; see decodeRemoteNodeDeviceNumOfCapsRet). */
+const newRemoteNodeDeviceNumOfCapsRet = function (this: RemoteNodeDeviceNumOfCapsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteNodeDeviceNumOfCapsRet;
+newRemoteNodeDeviceNumOfCapsRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceNumOfCapsRet(r: XdrReader): RemoteNodeDeviceNumOfCapsRet {
   let at = '';
   let ix = -1;
@@ -20136,7 +22597,7 @@ export function decodeRemoteNodeDeviceNumOfCapsRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteNodeDeviceNumOfCapsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_ret', at, ix);
   }
@@ -20192,6 +22653,13 @@ export function encodeRemoteNodeDeviceListCapsArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_list_caps_args` values (plain objects; see decodeRemoteNodeDeviceListCapsArgs). */
+const newRemoteNodeDeviceListCapsArgs = function (this: RemoteNodeDeviceListCapsArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.maxnames = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceListCapsArgs;
+newRemoteNodeDeviceListCapsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceListCapsArgs(r: XdrReader): RemoteNodeDeviceListCapsArgs {
   let at = '';
   let ix = -1;
@@ -20202,7 +22670,7 @@ export function decodeRemoteNodeDeviceListCapsArgs(r: XdrReader): RemoteNodeDevi
     f0 = r.readString(4194304);
     at = 'maxnames';
     f1 = r.readInt();
-    return { name: f0, maxnames: f1 };
+    return new newRemoteNodeDeviceListCapsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_list_caps_args', at, ix);
   }
@@ -20257,6 +22725,12 @@ export function encodeRemoteNodeDeviceListCapsRet(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
+/** Makes decoded `remote_node_device_list_caps_ret` values (plain objects; see decodeRemoteNodeDeviceListCapsRet). */
+const newRemoteNodeDeviceListCapsRet = function (this: RemoteNodeDeviceListCapsRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteNodeDeviceListCapsRet;
+newRemoteNodeDeviceListCapsRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceListCapsRet(r: XdrReader): RemoteNodeDeviceListCapsRet {
   let at = '';
   let ix = -1;
@@ -20273,7 +22747,7 @@ export function decodeRemoteNodeDeviceListCapsRet(r: XdrReader): RemoteNodeDevic
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteNodeDeviceListCapsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_list_caps_ret', at, ix);
   }
@@ -20320,6 +22794,12 @@ export function encodeRemoteNodeDeviceDettachArgs(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
+/** Makes decoded `remote_node_device_dettach_args` values (plain objects; see decodeRemoteNodeDeviceDettachArgs). */
+const newRemoteNodeDeviceDettachArgs = function (this: RemoteNodeDeviceDettachArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceDettachArgs;
+newRemoteNodeDeviceDettachArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceDettachArgs(r: XdrReader): RemoteNodeDeviceDettachArgs {
   let at = '';
   let ix = -1;
@@ -20327,7 +22807,7 @@ export function decodeRemoteNodeDeviceDettachArgs(r: XdrReader): RemoteNodeDevic
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceDettachArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_dettach_args', at, ix);
   }
@@ -20411,6 +22891,14 @@ export function encodeRemoteNodeDeviceDetachFlagsArgs(w: XdrWriter, v: RemoteNod
   }
 }
 
+/** Makes decoded `remote_node_device_detach_flags_args` values (plain objects; see decodeRemoteNodeDeviceDetachFlagsArgs). */
+const newRemoteNodeDeviceDetachFlagsArgs = function (this: RemoteNodeDeviceDetachFlagsArgs, f0: string, f1: string | null, f2: number) {
+  this.name = f0;
+  this.driverName = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string | null, f2: number) => RemoteNodeDeviceDetachFlagsArgs;
+newRemoteNodeDeviceDetachFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceDetachFlagsArgs(r: XdrReader): RemoteNodeDeviceDetachFlagsArgs {
   let at = '';
   let ix = -1;
@@ -20426,7 +22914,7 @@ export function decodeRemoteNodeDeviceDetachFlagsArgs(r: XdrReader): RemoteNodeD
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { name: f0, driverName: f1, flags: f2 };
+    return new newRemoteNodeDeviceDetachFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_detach_flags_args', at, ix);
   }
@@ -20473,6 +22961,12 @@ export function encodeRemoteNodeDeviceReAttachArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_re_attach_args` values (plain objects; see decodeRemoteNodeDeviceReAttachArgs). */
+const newRemoteNodeDeviceReAttachArgs = function (this: RemoteNodeDeviceReAttachArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceReAttachArgs;
+newRemoteNodeDeviceReAttachArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceReAttachArgs(r: XdrReader): RemoteNodeDeviceReAttachArgs {
   let at = '';
   let ix = -1;
@@ -20480,7 +22974,7 @@ export function decodeRemoteNodeDeviceReAttachArgs(r: XdrReader): RemoteNodeDevi
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceReAttachArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_re_attach_args', at, ix);
   }
@@ -20527,6 +23021,12 @@ export function encodeRemoteNodeDeviceResetArgs(w: XdrWriter, v: RemoteNodeDevic
   }
 }
 
+/** Makes decoded `remote_node_device_reset_args` values (plain objects; see decodeRemoteNodeDeviceResetArgs). */
+const newRemoteNodeDeviceResetArgs = function (this: RemoteNodeDeviceResetArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceResetArgs;
+newRemoteNodeDeviceResetArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceResetArgs(r: XdrReader): RemoteNodeDeviceResetArgs {
   let at = '';
   let ix = -1;
@@ -20534,7 +23034,7 @@ export function decodeRemoteNodeDeviceResetArgs(r: XdrReader): RemoteNodeDeviceR
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceResetArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_reset_args', at, ix);
   }
@@ -20590,6 +23090,13 @@ export function encodeRemoteNodeDeviceCreateXmlArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
+/** Makes decoded `remote_node_device_create_xml_args` values (plain objects; see decodeRemoteNodeDeviceCreateXmlArgs). */
+const newRemoteNodeDeviceCreateXmlArgs = function (this: RemoteNodeDeviceCreateXmlArgs, f0: string, f1: number) {
+  this.xmlDesc = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceCreateXmlArgs;
+newRemoteNodeDeviceCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceCreateXmlArgs(r: XdrReader): RemoteNodeDeviceCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -20600,7 +23107,7 @@ export function decodeRemoteNodeDeviceCreateXmlArgs(r: XdrReader): RemoteNodeDev
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xmlDesc: f0, flags: f1 };
+    return new newRemoteNodeDeviceCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_xml_args', at, ix);
   }
@@ -20623,6 +23130,12 @@ export function encodeRemoteNodeDeviceCreateXmlRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_create_xml_ret` values (plain objects; see decodeRemoteNodeDeviceCreateXmlRet). */
+const newRemoteNodeDeviceCreateXmlRet = function (this: RemoteNodeDeviceCreateXmlRet, f0: RemoteNonnullNodeDevice) {
+  this.dev = f0;
+} as unknown as new (f0: RemoteNonnullNodeDevice) => RemoteNodeDeviceCreateXmlRet;
+newRemoteNodeDeviceCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceCreateXmlRet(r: XdrReader): RemoteNodeDeviceCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -20630,7 +23143,7 @@ export function decodeRemoteNodeDeviceCreateXmlRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return { dev: f0 };
+    return new newRemoteNodeDeviceCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_xml_ret', at, ix);
   }
@@ -20677,6 +23190,12 @@ export function encodeRemoteNodeDeviceDestroyArgs(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
+/** Makes decoded `remote_node_device_destroy_args` values (plain objects; see decodeRemoteNodeDeviceDestroyArgs). */
+const newRemoteNodeDeviceDestroyArgs = function (this: RemoteNodeDeviceDestroyArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceDestroyArgs;
+newRemoteNodeDeviceDestroyArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceDestroyArgs(r: XdrReader): RemoteNodeDeviceDestroyArgs {
   let at = '';
   let ix = -1;
@@ -20684,7 +23203,7 @@ export function decodeRemoteNodeDeviceDestroyArgs(r: XdrReader): RemoteNodeDevic
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceDestroyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_destroy_args', at, ix);
   }
@@ -20740,6 +23259,13 @@ export function encodeRemoteNodeDeviceDefineXmlArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
+/** Makes decoded `remote_node_device_define_xml_args` values (plain objects; see decodeRemoteNodeDeviceDefineXmlArgs). */
+const newRemoteNodeDeviceDefineXmlArgs = function (this: RemoteNodeDeviceDefineXmlArgs, f0: string, f1: number) {
+  this.xmlDesc = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceDefineXmlArgs;
+newRemoteNodeDeviceDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceDefineXmlArgs(r: XdrReader): RemoteNodeDeviceDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -20750,7 +23276,7 @@ export function decodeRemoteNodeDeviceDefineXmlArgs(r: XdrReader): RemoteNodeDev
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xmlDesc: f0, flags: f1 };
+    return new newRemoteNodeDeviceDefineXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_define_xml_args', at, ix);
   }
@@ -20773,6 +23299,12 @@ export function encodeRemoteNodeDeviceDefineXmlRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_define_xml_ret` values (plain objects; see decodeRemoteNodeDeviceDefineXmlRet). */
+const newRemoteNodeDeviceDefineXmlRet = function (this: RemoteNodeDeviceDefineXmlRet, f0: RemoteNonnullNodeDevice) {
+  this.dev = f0;
+} as unknown as new (f0: RemoteNonnullNodeDevice) => RemoteNodeDeviceDefineXmlRet;
+newRemoteNodeDeviceDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceDefineXmlRet(r: XdrReader): RemoteNodeDeviceDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -20780,7 +23312,7 @@ export function decodeRemoteNodeDeviceDefineXmlRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return { dev: f0 };
+    return new newRemoteNodeDeviceDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_define_xml_ret', at, ix);
   }
@@ -20836,6 +23368,13 @@ export function encodeRemoteNodeDeviceUndefineArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_undefine_args` values (plain objects; see decodeRemoteNodeDeviceUndefineArgs). */
+const newRemoteNodeDeviceUndefineArgs = function (this: RemoteNodeDeviceUndefineArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceUndefineArgs;
+newRemoteNodeDeviceUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceUndefineArgs(r: XdrReader): RemoteNodeDeviceUndefineArgs {
   let at = '';
   let ix = -1;
@@ -20846,7 +23385,7 @@ export function decodeRemoteNodeDeviceUndefineArgs(r: XdrReader): RemoteNodeDevi
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { name: f0, flags: f1 };
+    return new newRemoteNodeDeviceUndefineArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_undefine_args', at, ix);
   }
@@ -20902,6 +23441,13 @@ export function encodeRemoteNodeDeviceCreateArgs(w: XdrWriter, v: RemoteNodeDevi
   }
 }
 
+/** Makes decoded `remote_node_device_create_args` values (plain objects; see decodeRemoteNodeDeviceCreateArgs). */
+const newRemoteNodeDeviceCreateArgs = function (this: RemoteNodeDeviceCreateArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceCreateArgs;
+newRemoteNodeDeviceCreateArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceCreateArgs(r: XdrReader): RemoteNodeDeviceCreateArgs {
   let at = '';
   let ix = -1;
@@ -20912,7 +23458,7 @@ export function decodeRemoteNodeDeviceCreateArgs(r: XdrReader): RemoteNodeDevice
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { name: f0, flags: f1 };
+    return new newRemoteNodeDeviceCreateArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_args', at, ix);
   }
@@ -20959,6 +23505,12 @@ export function encodeRemoteNodeDeviceGetAutostartArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_device_get_autostart_args` values (plain objects; see decodeRemoteNodeDeviceGetAutostartArgs). */
+const newRemoteNodeDeviceGetAutostartArgs = function (this: RemoteNodeDeviceGetAutostartArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceGetAutostartArgs;
+newRemoteNodeDeviceGetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetAutostartArgs(r: XdrReader): RemoteNodeDeviceGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -20966,7 +23518,7 @@ export function decodeRemoteNodeDeviceGetAutostartArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceGetAutostartArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_args', at, ix);
   }
@@ -20989,6 +23541,12 @@ export function encodeRemoteNodeDeviceGetAutostartRet(w: XdrWriter, v: RemoteNod
   }
 }
 
+/** Makes decoded `remote_node_device_get_autostart_ret` values (plain objects; see decodeRemoteNodeDeviceGetAutostartRet). */
+const newRemoteNodeDeviceGetAutostartRet = function (this: RemoteNodeDeviceGetAutostartRet, f0: number) {
+  this.autostart = f0;
+} as unknown as new (f0: number) => RemoteNodeDeviceGetAutostartRet;
+newRemoteNodeDeviceGetAutostartRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceGetAutostartRet(r: XdrReader): RemoteNodeDeviceGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -20996,7 +23554,7 @@ export function decodeRemoteNodeDeviceGetAutostartRet(r: XdrReader): RemoteNodeD
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return { autostart: f0 };
+    return new newRemoteNodeDeviceGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_ret', at, ix);
   }
@@ -21052,6 +23610,13 @@ export function encodeRemoteNodeDeviceSetAutostartArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_device_set_autostart_args` values (plain objects; see decodeRemoteNodeDeviceSetAutostartArgs). */
+const newRemoteNodeDeviceSetAutostartArgs = function (this: RemoteNodeDeviceSetAutostartArgs, f0: string, f1: number) {
+  this.name = f0;
+  this.autostart = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNodeDeviceSetAutostartArgs;
+newRemoteNodeDeviceSetAutostartArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceSetAutostartArgs(r: XdrReader): RemoteNodeDeviceSetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -21062,7 +23627,7 @@ export function decodeRemoteNodeDeviceSetAutostartArgs(r: XdrReader): RemoteNode
     f0 = r.readString(4194304);
     at = 'autostart';
     f1 = r.readInt();
-    return { name: f0, autostart: f1 };
+    return new newRemoteNodeDeviceSetAutostartArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_set_autostart_args', at, ix);
   }
@@ -21109,6 +23674,12 @@ export function encodeRemoteNodeDeviceIsPersistentArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_device_is_persistent_args` values (plain objects; see decodeRemoteNodeDeviceIsPersistentArgs). */
+const newRemoteNodeDeviceIsPersistentArgs = function (this: RemoteNodeDeviceIsPersistentArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceIsPersistentArgs;
+newRemoteNodeDeviceIsPersistentArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceIsPersistentArgs(r: XdrReader): RemoteNodeDeviceIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -21116,7 +23687,7 @@ export function decodeRemoteNodeDeviceIsPersistentArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceIsPersistentArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_persistent_args', at, ix);
   }
@@ -21139,6 +23710,12 @@ export function encodeRemoteNodeDeviceIsPersistentRet(w: XdrWriter, v: RemoteNod
   }
 }
 
+/** Makes decoded `remote_node_device_is_persistent_ret` values (plain objects; see decodeRemoteNodeDeviceIsPersistentRet). */
+const newRemoteNodeDeviceIsPersistentRet = function (this: RemoteNodeDeviceIsPersistentRet, f0: number) {
+  this.persistent = f0;
+} as unknown as new (f0: number) => RemoteNodeDeviceIsPersistentRet;
+newRemoteNodeDeviceIsPersistentRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceIsPersistentRet(r: XdrReader): RemoteNodeDeviceIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -21146,7 +23723,7 @@ export function decodeRemoteNodeDeviceIsPersistentRet(r: XdrReader): RemoteNodeD
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return { persistent: f0 };
+    return new newRemoteNodeDeviceIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_persistent_ret', at, ix);
   }
@@ -21193,6 +23770,12 @@ export function encodeRemoteNodeDeviceIsActiveArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
+/** Makes decoded `remote_node_device_is_active_args` values (plain objects; see decodeRemoteNodeDeviceIsActiveArgs). */
+const newRemoteNodeDeviceIsActiveArgs = function (this: RemoteNodeDeviceIsActiveArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNodeDeviceIsActiveArgs;
+newRemoteNodeDeviceIsActiveArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceIsActiveArgs(r: XdrReader): RemoteNodeDeviceIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -21200,7 +23783,7 @@ export function decodeRemoteNodeDeviceIsActiveArgs(r: XdrReader): RemoteNodeDevi
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNodeDeviceIsActiveArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_active_args', at, ix);
   }
@@ -21223,6 +23806,12 @@ export function encodeRemoteNodeDeviceIsActiveRet(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
+/** Makes decoded `remote_node_device_is_active_ret` values (plain objects; see decodeRemoteNodeDeviceIsActiveRet). */
+const newRemoteNodeDeviceIsActiveRet = function (this: RemoteNodeDeviceIsActiveRet, f0: number) {
+  this.active = f0;
+} as unknown as new (f0: number) => RemoteNodeDeviceIsActiveRet;
+newRemoteNodeDeviceIsActiveRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceIsActiveRet(r: XdrReader): RemoteNodeDeviceIsActiveRet {
   let at = '';
   let ix = -1;
@@ -21230,7 +23819,7 @@ export function decodeRemoteNodeDeviceIsActiveRet(r: XdrReader): RemoteNodeDevic
   try {
     at = 'active';
     f0 = r.readInt();
-    return { active: f0 };
+    return new newRemoteNodeDeviceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_active_ret', at, ix);
   }
@@ -21314,6 +23903,14 @@ export function encodeRemoteNodeDeviceUpdateArgs(w: XdrWriter, v: RemoteNodeDevi
   }
 }
 
+/** Makes decoded `remote_node_device_update_args` values (plain objects; see decodeRemoteNodeDeviceUpdateArgs). */
+const newRemoteNodeDeviceUpdateArgs = function (this: RemoteNodeDeviceUpdateArgs, f0: string, f1: string, f2: number) {
+  this.name = f0;
+  this.xmlDesc = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string, f2: number) => RemoteNodeDeviceUpdateArgs;
+newRemoteNodeDeviceUpdateArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceUpdateArgs(r: XdrReader): RemoteNodeDeviceUpdateArgs {
   let at = '';
   let ix = -1;
@@ -21327,7 +23924,7 @@ export function decodeRemoteNodeDeviceUpdateArgs(r: XdrReader): RemoteNodeDevice
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { name: f0, xmlDesc: f1, flags: f2 };
+    return new newRemoteNodeDeviceUpdateArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_update_args', at, ix);
   }
@@ -21350,6 +23947,12 @@ export function encodeRemoteConnectDomainEventRegisterRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_register_ret` values (plain objects; see decodeRemoteConnectDomainEventRegisterRet). */
+const newRemoteConnectDomainEventRegisterRet = function (this: RemoteConnectDomainEventRegisterRet, f0: number) {
+  this.cbRegistered = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventRegisterRet;
+newRemoteConnectDomainEventRegisterRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventRegisterRet(r: XdrReader): RemoteConnectDomainEventRegisterRet {
   let at = '';
   let ix = -1;
@@ -21357,7 +23960,7 @@ export function decodeRemoteConnectDomainEventRegisterRet(r: XdrReader): RemoteC
   try {
     at = 'cb_registered';
     f0 = r.readInt();
-    return { cbRegistered: f0 };
+    return new newRemoteConnectDomainEventRegisterRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_register_ret', at, ix);
   }
@@ -21380,6 +23983,12 @@ export function encodeRemoteConnectDomainEventDeregisterRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_deregister_ret` values (plain objects; see decodeRemoteConnectDomainEventDeregisterRet). */
+const newRemoteConnectDomainEventDeregisterRet = function (this: RemoteConnectDomainEventDeregisterRet, f0: number) {
+  this.cbRegistered = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventDeregisterRet;
+newRemoteConnectDomainEventDeregisterRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventDeregisterRet(r: XdrReader): RemoteConnectDomainEventDeregisterRet {
   let at = '';
   let ix = -1;
@@ -21387,7 +23996,7 @@ export function decodeRemoteConnectDomainEventDeregisterRet(r: XdrReader): Remot
   try {
     at = 'cb_registered';
     f0 = r.readInt();
-    return { cbRegistered: f0 };
+    return new newRemoteConnectDomainEventDeregisterRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_deregister_ret', at, ix);
   }
@@ -21422,6 +24031,14 @@ export function encodeRemoteDomainEventLifecycleMsg(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_event_lifecycle_msg` values (plain objects; see decodeRemoteDomainEventLifecycleMsg). */
+const newRemoteDomainEventLifecycleMsg = function (this: RemoteDomainEventLifecycleMsg, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.event = f1;
+  this.detail = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainEventLifecycleMsg;
+newRemoteDomainEventLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventLifecycleMsg(r: XdrReader): RemoteDomainEventLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -21435,7 +24052,7 @@ export function decodeRemoteDomainEventLifecycleMsg(r: XdrReader): RemoteDomainE
     f1 = r.readInt();
     at = 'detail';
     f2 = r.readInt();
-    return { dom: f0, event: f1, detail: f2 };
+    return new newRemoteDomainEventLifecycleMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_lifecycle_msg', at, ix);
   }
@@ -21462,6 +24079,13 @@ export function encodeRemoteDomainEventCallbackLifecycleMsg(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_lifecycle_msg` values (plain objects; see decodeRemoteDomainEventCallbackLifecycleMsg). */
+const newRemoteDomainEventCallbackLifecycleMsg = function (this: RemoteDomainEventCallbackLifecycleMsg, f0: number, f1: RemoteDomainEventLifecycleMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventLifecycleMsg) => RemoteDomainEventCallbackLifecycleMsg;
+newRemoteDomainEventCallbackLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackLifecycleMsg(r: XdrReader): RemoteDomainEventCallbackLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -21472,7 +24096,7 @@ export function decodeRemoteDomainEventCallbackLifecycleMsg(r: XdrReader): Remot
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventLifecycleMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackLifecycleMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_lifecycle_msg', at, ix);
   }
@@ -21556,6 +24180,14 @@ export function encodeRemoteConnectDomainXmlFromNativeArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_connect_domain_xml_from_native_args` values (plain objects; see decodeRemoteConnectDomainXmlFromNativeArgs). */
+const newRemoteConnectDomainXmlFromNativeArgs = function (this: RemoteConnectDomainXmlFromNativeArgs, f0: string, f1: string, f2: number) {
+  this.nativeFormat = f0;
+  this.nativeConfig = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string, f2: number) => RemoteConnectDomainXmlFromNativeArgs;
+newRemoteConnectDomainXmlFromNativeArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainXmlFromNativeArgs(r: XdrReader): RemoteConnectDomainXmlFromNativeArgs {
   let at = '';
   let ix = -1;
@@ -21569,7 +24201,7 @@ export function decodeRemoteConnectDomainXmlFromNativeArgs(r: XdrReader): Remote
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { nativeFormat: f0, nativeConfig: f1, flags: f2 };
+    return new newRemoteConnectDomainXmlFromNativeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_from_native_args', at, ix);
   }
@@ -21616,6 +24248,12 @@ export function encodeRemoteConnectDomainXmlFromNativeRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_domain_xml_from_native_ret` values (plain objects; see decodeRemoteConnectDomainXmlFromNativeRet). */
+const newRemoteConnectDomainXmlFromNativeRet = function (this: RemoteConnectDomainXmlFromNativeRet, f0: string) {
+  this.domainXml = f0;
+} as unknown as new (f0: string) => RemoteConnectDomainXmlFromNativeRet;
+newRemoteConnectDomainXmlFromNativeRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainXmlFromNativeRet(r: XdrReader): RemoteConnectDomainXmlFromNativeRet {
   let at = '';
   let ix = -1;
@@ -21623,7 +24261,7 @@ export function decodeRemoteConnectDomainXmlFromNativeRet(r: XdrReader): RemoteC
   try {
     at = 'domainXml';
     f0 = r.readString(4194304);
-    return { domainXml: f0 };
+    return new newRemoteConnectDomainXmlFromNativeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_from_native_ret', at, ix);
   }
@@ -21707,6 +24345,14 @@ export function encodeRemoteConnectDomainXmlToNativeArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_connect_domain_xml_to_native_args` values (plain objects; see decodeRemoteConnectDomainXmlToNativeArgs). */
+const newRemoteConnectDomainXmlToNativeArgs = function (this: RemoteConnectDomainXmlToNativeArgs, f0: string, f1: string, f2: number) {
+  this.nativeFormat = f0;
+  this.domainXml = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: string, f2: number) => RemoteConnectDomainXmlToNativeArgs;
+newRemoteConnectDomainXmlToNativeArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainXmlToNativeArgs(r: XdrReader): RemoteConnectDomainXmlToNativeArgs {
   let at = '';
   let ix = -1;
@@ -21720,7 +24366,7 @@ export function decodeRemoteConnectDomainXmlToNativeArgs(r: XdrReader): RemoteCo
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { nativeFormat: f0, domainXml: f1, flags: f2 };
+    return new newRemoteConnectDomainXmlToNativeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_to_native_args', at, ix);
   }
@@ -21767,6 +24413,12 @@ export function encodeRemoteConnectDomainXmlToNativeRet(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_domain_xml_to_native_ret` values (plain objects; see decodeRemoteConnectDomainXmlToNativeRet). */
+const newRemoteConnectDomainXmlToNativeRet = function (this: RemoteConnectDomainXmlToNativeRet, f0: string) {
+  this.nativeConfig = f0;
+} as unknown as new (f0: string) => RemoteConnectDomainXmlToNativeRet;
+newRemoteConnectDomainXmlToNativeRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainXmlToNativeRet(r: XdrReader): RemoteConnectDomainXmlToNativeRet {
   let at = '';
   let ix = -1;
@@ -21774,7 +24426,7 @@ export function decodeRemoteConnectDomainXmlToNativeRet(r: XdrReader): RemoteCon
   try {
     at = 'nativeConfig';
     f0 = r.readString(4194304);
-    return { nativeConfig: f0 };
+    return new newRemoteConnectDomainXmlToNativeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_xml_to_native_ret', at, ix);
   }
@@ -21797,6 +24449,12 @@ export function encodeRemoteConnectNumOfSecretsRet(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_num_of_secrets_ret` values (plain objects; see decodeRemoteConnectNumOfSecretsRet). */
+const newRemoteConnectNumOfSecretsRet = function (this: RemoteConnectNumOfSecretsRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteConnectNumOfSecretsRet;
+newRemoteConnectNumOfSecretsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNumOfSecretsRet(r: XdrReader): RemoteConnectNumOfSecretsRet {
   let at = '';
   let ix = -1;
@@ -21804,7 +24462,7 @@ export function decodeRemoteConnectNumOfSecretsRet(r: XdrReader): RemoteConnectN
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteConnectNumOfSecretsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_secrets_ret', at, ix);
   }
@@ -21827,6 +24485,12 @@ export function encodeRemoteConnectListSecretsArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_list_secrets_args` values (plain objects; see decodeRemoteConnectListSecretsArgs). */
+const newRemoteConnectListSecretsArgs = function (this: RemoteConnectListSecretsArgs, f0: number) {
+  this.maxuuids = f0;
+} as unknown as new (f0: number) => RemoteConnectListSecretsArgs;
+newRemoteConnectListSecretsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListSecretsArgs(r: XdrReader): RemoteConnectListSecretsArgs {
   let at = '';
   let ix = -1;
@@ -21834,7 +24498,7 @@ export function decodeRemoteConnectListSecretsArgs(r: XdrReader): RemoteConnectL
   try {
     at = 'maxuuids';
     f0 = r.readInt();
-    return { maxuuids: f0 };
+    return new newRemoteConnectListSecretsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_secrets_args', at, ix);
   }
@@ -21889,6 +24553,12 @@ export function encodeRemoteConnectListSecretsRet(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_list_secrets_ret` values (plain objects; see decodeRemoteConnectListSecretsRet). */
+const newRemoteConnectListSecretsRet = function (this: RemoteConnectListSecretsRet, f0: string[]) {
+  this.uuids = f0;
+} as unknown as new (f0: string[]) => RemoteConnectListSecretsRet;
+newRemoteConnectListSecretsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListSecretsRet(r: XdrReader): RemoteConnectListSecretsRet {
   let at = '';
   let ix = -1;
@@ -21905,7 +24575,7 @@ export function decodeRemoteConnectListSecretsRet(r: XdrReader): RemoteConnectLi
       ix = -1;
       f0 = a0;
     }
-    return { uuids: f0 };
+    return new newRemoteConnectListSecretsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_secrets_ret', at, ix);
   }
@@ -21928,6 +24598,12 @@ export function encodeRemoteSecretLookupByUuidArgs(w: XdrWriter, v: RemoteSecret
   }
 }
 
+/** Makes decoded `remote_secret_lookup_by_uuid_args` values (plain objects; see decodeRemoteSecretLookupByUuidArgs). */
+const newRemoteSecretLookupByUuidArgs = function (this: RemoteSecretLookupByUuidArgs, f0: Uint8Array) {
+  this.uuid = f0;
+} as unknown as new (f0: Uint8Array) => RemoteSecretLookupByUuidArgs;
+newRemoteSecretLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretLookupByUuidArgs(r: XdrReader): RemoteSecretLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -21935,7 +24611,7 @@ export function decodeRemoteSecretLookupByUuidArgs(r: XdrReader): RemoteSecretLo
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return { uuid: f0 };
+    return new newRemoteSecretLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_uuid_args', at, ix);
   }
@@ -21958,6 +24634,12 @@ export function encodeRemoteSecretLookupByUuidRet(w: XdrWriter, v: RemoteSecretL
   }
 }
 
+/** Makes decoded `remote_secret_lookup_by_uuid_ret` values (plain objects; see decodeRemoteSecretLookupByUuidRet). */
+const newRemoteSecretLookupByUuidRet = function (this: RemoteSecretLookupByUuidRet, f0: RemoteNonnullSecret) {
+  this.secret = f0;
+} as unknown as new (f0: RemoteNonnullSecret) => RemoteSecretLookupByUuidRet;
+newRemoteSecretLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteSecretLookupByUuidRet(r: XdrReader): RemoteSecretLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -21965,7 +24647,7 @@ export function decodeRemoteSecretLookupByUuidRet(r: XdrReader): RemoteSecretLoo
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return { secret: f0 };
+    return new newRemoteSecretLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_uuid_ret', at, ix);
   }
@@ -22021,6 +24703,13 @@ export function encodeRemoteSecretDefineXmlArgs(w: XdrWriter, v: RemoteSecretDef
   }
 }
 
+/** Makes decoded `remote_secret_define_xml_args` values (plain objects; see decodeRemoteSecretDefineXmlArgs). */
+const newRemoteSecretDefineXmlArgs = function (this: RemoteSecretDefineXmlArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteSecretDefineXmlArgs;
+newRemoteSecretDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretDefineXmlArgs(r: XdrReader): RemoteSecretDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -22031,7 +24720,7 @@ export function decodeRemoteSecretDefineXmlArgs(r: XdrReader): RemoteSecretDefin
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteSecretDefineXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_define_xml_args', at, ix);
   }
@@ -22054,6 +24743,12 @@ export function encodeRemoteSecretDefineXmlRet(w: XdrWriter, v: RemoteSecretDefi
   }
 }
 
+/** Makes decoded `remote_secret_define_xml_ret` values (plain objects; see decodeRemoteSecretDefineXmlRet). */
+const newRemoteSecretDefineXmlRet = function (this: RemoteSecretDefineXmlRet, f0: RemoteNonnullSecret) {
+  this.secret = f0;
+} as unknown as new (f0: RemoteNonnullSecret) => RemoteSecretDefineXmlRet;
+newRemoteSecretDefineXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteSecretDefineXmlRet(r: XdrReader): RemoteSecretDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -22061,7 +24756,7 @@ export function decodeRemoteSecretDefineXmlRet(r: XdrReader): RemoteSecretDefine
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return { secret: f0 };
+    return new newRemoteSecretDefineXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_define_xml_ret', at, ix);
   }
@@ -22088,6 +24783,13 @@ export function encodeRemoteSecretGetXmlDescArgs(w: XdrWriter, v: RemoteSecretGe
   }
 }
 
+/** Makes decoded `remote_secret_get_xml_desc_args` values (plain objects; see decodeRemoteSecretGetXmlDescArgs). */
+const newRemoteSecretGetXmlDescArgs = function (this: RemoteSecretGetXmlDescArgs, f0: RemoteNonnullSecret, f1: number) {
+  this.secret = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullSecret, f1: number) => RemoteSecretGetXmlDescArgs;
+newRemoteSecretGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretGetXmlDescArgs(r: XdrReader): RemoteSecretGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -22098,7 +24800,7 @@ export function decodeRemoteSecretGetXmlDescArgs(r: XdrReader): RemoteSecretGetX
     f0 = decodeRemoteNonnullSecret(r);
     at = 'flags';
     f1 = r.readUint();
-    return { secret: f0, flags: f1 };
+    return new newRemoteSecretGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_xml_desc_args', at, ix);
   }
@@ -22145,6 +24847,12 @@ export function encodeRemoteSecretGetXmlDescRet(w: XdrWriter, v: RemoteSecretGet
   }
 }
 
+/** Makes decoded `remote_secret_get_xml_desc_ret` values (plain objects; see decodeRemoteSecretGetXmlDescRet). */
+const newRemoteSecretGetXmlDescRet = function (this: RemoteSecretGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteSecretGetXmlDescRet;
+newRemoteSecretGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteSecretGetXmlDescRet(r: XdrReader): RemoteSecretGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -22152,7 +24860,7 @@ export function decodeRemoteSecretGetXmlDescRet(r: XdrReader): RemoteSecretGetXm
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteSecretGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_xml_desc_ret', at, ix);
   }
@@ -22183,6 +24891,14 @@ export function encodeRemoteSecretSetValueArgs(w: XdrWriter, v: RemoteSecretSetV
   }
 }
 
+/** Makes decoded `remote_secret_set_value_args` values (plain objects; see decodeRemoteSecretSetValueArgs). */
+const newRemoteSecretSetValueArgs = function (this: RemoteSecretSetValueArgs, f0: RemoteNonnullSecret, f1: Uint8Array, f2: number) {
+  this.secret = f0;
+  this.value = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullSecret, f1: Uint8Array, f2: number) => RemoteSecretSetValueArgs;
+newRemoteSecretSetValueArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretSetValueArgs(r: XdrReader): RemoteSecretSetValueArgs {
   let at = '';
   let ix = -1;
@@ -22196,7 +24912,7 @@ export function decodeRemoteSecretSetValueArgs(r: XdrReader): RemoteSecretSetVal
     f1 = r.readOpaque(65536);
     at = 'flags';
     f2 = r.readUint();
-    return { secret: f0, value: f1, flags: f2 };
+    return new newRemoteSecretSetValueArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_set_value_args', at, ix);
   }
@@ -22223,6 +24939,13 @@ export function encodeRemoteSecretGetValueArgs(w: XdrWriter, v: RemoteSecretGetV
   }
 }
 
+/** Makes decoded `remote_secret_get_value_args` values (plain objects; see decodeRemoteSecretGetValueArgs). */
+const newRemoteSecretGetValueArgs = function (this: RemoteSecretGetValueArgs, f0: RemoteNonnullSecret, f1: number) {
+  this.secret = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullSecret, f1: number) => RemoteSecretGetValueArgs;
+newRemoteSecretGetValueArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretGetValueArgs(r: XdrReader): RemoteSecretGetValueArgs {
   let at = '';
   let ix = -1;
@@ -22233,7 +24956,7 @@ export function decodeRemoteSecretGetValueArgs(r: XdrReader): RemoteSecretGetVal
     f0 = decodeRemoteNonnullSecret(r);
     at = 'flags';
     f1 = r.readUint();
-    return { secret: f0, flags: f1 };
+    return new newRemoteSecretGetValueArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_value_args', at, ix);
   }
@@ -22256,6 +24979,12 @@ export function encodeRemoteSecretGetValueRet(w: XdrWriter, v: RemoteSecretGetVa
   }
 }
 
+/** Makes decoded `remote_secret_get_value_ret` values (plain objects; see decodeRemoteSecretGetValueRet). */
+const newRemoteSecretGetValueRet = function (this: RemoteSecretGetValueRet, f0: Uint8Array) {
+  this.value = f0;
+} as unknown as new (f0: Uint8Array) => RemoteSecretGetValueRet;
+newRemoteSecretGetValueRet.prototype = Object.prototype;
+
 export function decodeRemoteSecretGetValueRet(r: XdrReader): RemoteSecretGetValueRet {
   let at = '';
   let ix = -1;
@@ -22263,7 +24992,7 @@ export function decodeRemoteSecretGetValueRet(r: XdrReader): RemoteSecretGetValu
   try {
     at = 'value';
     f0 = r.readOpaque(65536);
-    return { value: f0 };
+    return new newRemoteSecretGetValueRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_value_ret', at, ix);
   }
@@ -22286,6 +25015,12 @@ export function encodeRemoteSecretUndefineArgs(w: XdrWriter, v: RemoteSecretUnde
   }
 }
 
+/** Makes decoded `remote_secret_undefine_args` values (plain objects; see decodeRemoteSecretUndefineArgs). */
+const newRemoteSecretUndefineArgs = function (this: RemoteSecretUndefineArgs, f0: RemoteNonnullSecret) {
+  this.secret = f0;
+} as unknown as new (f0: RemoteNonnullSecret) => RemoteSecretUndefineArgs;
+newRemoteSecretUndefineArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretUndefineArgs(r: XdrReader): RemoteSecretUndefineArgs {
   let at = '';
   let ix = -1;
@@ -22293,7 +25028,7 @@ export function decodeRemoteSecretUndefineArgs(r: XdrReader): RemoteSecretUndefi
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return { secret: f0 };
+    return new newRemoteSecretUndefineArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_undefine_args', at, ix);
   }
@@ -22344,6 +25079,13 @@ export function encodeRemoteSecretLookupByUsageArgs(w: XdrWriter, v: RemoteSecre
   }
 }
 
+/** Makes decoded `remote_secret_lookup_by_usage_args` values (plain objects; see decodeRemoteSecretLookupByUsageArgs). */
+const newRemoteSecretLookupByUsageArgs = function (this: RemoteSecretLookupByUsageArgs, f0: number, f1: string) {
+  this.usageType = f0;
+  this.usageID = f1;
+} as unknown as new (f0: number, f1: string) => RemoteSecretLookupByUsageArgs;
+newRemoteSecretLookupByUsageArgs.prototype = Object.prototype;
+
 export function decodeRemoteSecretLookupByUsageArgs(r: XdrReader): RemoteSecretLookupByUsageArgs {
   let at = '';
   let ix = -1;
@@ -22354,7 +25096,7 @@ export function decodeRemoteSecretLookupByUsageArgs(r: XdrReader): RemoteSecretL
     f0 = r.readInt();
     at = 'usageID';
     f1 = r.readString(4194304);
-    return { usageType: f0, usageID: f1 };
+    return new newRemoteSecretLookupByUsageArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_usage_args', at, ix);
   }
@@ -22377,6 +25119,12 @@ export function encodeRemoteSecretLookupByUsageRet(w: XdrWriter, v: RemoteSecret
   }
 }
 
+/** Makes decoded `remote_secret_lookup_by_usage_ret` values (plain objects; see decodeRemoteSecretLookupByUsageRet). */
+const newRemoteSecretLookupByUsageRet = function (this: RemoteSecretLookupByUsageRet, f0: RemoteNonnullSecret) {
+  this.secret = f0;
+} as unknown as new (f0: RemoteNonnullSecret) => RemoteSecretLookupByUsageRet;
+newRemoteSecretLookupByUsageRet.prototype = Object.prototype;
+
 export function decodeRemoteSecretLookupByUsageRet(r: XdrReader): RemoteSecretLookupByUsageRet {
   let at = '';
   let ix = -1;
@@ -22384,7 +25132,7 @@ export function decodeRemoteSecretLookupByUsageRet(r: XdrReader): RemoteSecretLo
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return { secret: f0 };
+    return new newRemoteSecretLookupByUsageRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_usage_ret', at, ix);
   }
@@ -22472,6 +25220,15 @@ export function encodeRemoteDomainMigratePrepareTunnelArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_tunnel_args` values (plain objects; see decodeRemoteDomainMigratePrepareTunnelArgs). */
+const newRemoteDomainMigratePrepareTunnelArgs = function (this: RemoteDomainMigratePrepareTunnelArgs, f0: bigint, f1: string | null, f2: bigint, f3: string) {
+  this.flags = f0;
+  this.dname = f1;
+  this.resource = f2;
+  this.domXml = f3;
+} as unknown as new (f0: bigint, f1: string | null, f2: bigint, f3: string) => RemoteDomainMigratePrepareTunnelArgs;
+newRemoteDomainMigratePrepareTunnelArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareTunnelArgs(r: XdrReader): RemoteDomainMigratePrepareTunnelArgs {
   let at = '';
   let ix = -1;
@@ -22490,7 +25247,7 @@ export function decodeRemoteDomainMigratePrepareTunnelArgs(r: XdrReader): Remote
     f2 = r.readUhyper();
     at = 'dom_xml';
     f3 = r.readString(4194304);
-    return { flags: f0, dname: f1, resource: f2, domXml: f3 };
+    return new newRemoteDomainMigratePrepareTunnelArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel_args', at, ix);
   }
@@ -22513,6 +25270,12 @@ export function encodeRemoteConnectIsSecureRet(w: XdrWriter, v: RemoteConnectIsS
   }
 }
 
+/** Makes decoded `remote_connect_is_secure_ret` values (plain objects; see decodeRemoteConnectIsSecureRet). */
+const newRemoteConnectIsSecureRet = function (this: RemoteConnectIsSecureRet, f0: number) {
+  this.secure = f0;
+} as unknown as new (f0: number) => RemoteConnectIsSecureRet;
+newRemoteConnectIsSecureRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectIsSecureRet(r: XdrReader): RemoteConnectIsSecureRet {
   let at = '';
   let ix = -1;
@@ -22520,7 +25283,7 @@ export function decodeRemoteConnectIsSecureRet(r: XdrReader): RemoteConnectIsSec
   try {
     at = 'secure';
     f0 = r.readInt();
-    return { secure: f0 };
+    return new newRemoteConnectIsSecureRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_is_secure_ret', at, ix);
   }
@@ -22543,6 +25306,12 @@ export function encodeRemoteDomainIsActiveArgs(w: XdrWriter, v: RemoteDomainIsAc
   }
 }
 
+/** Makes decoded `remote_domain_is_active_args` values (plain objects; see decodeRemoteDomainIsActiveArgs). */
+const newRemoteDomainIsActiveArgs = function (this: RemoteDomainIsActiveArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainIsActiveArgs;
+newRemoteDomainIsActiveArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsActiveArgs(r: XdrReader): RemoteDomainIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -22550,7 +25319,7 @@ export function decodeRemoteDomainIsActiveArgs(r: XdrReader): RemoteDomainIsActi
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainIsActiveArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_active_args', at, ix);
   }
@@ -22573,6 +25342,12 @@ export function encodeRemoteDomainIsActiveRet(w: XdrWriter, v: RemoteDomainIsAct
   }
 }
 
+/** Makes decoded `remote_domain_is_active_ret` values (plain objects; see decodeRemoteDomainIsActiveRet). */
+const newRemoteDomainIsActiveRet = function (this: RemoteDomainIsActiveRet, f0: number) {
+  this.active = f0;
+} as unknown as new (f0: number) => RemoteDomainIsActiveRet;
+newRemoteDomainIsActiveRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsActiveRet(r: XdrReader): RemoteDomainIsActiveRet {
   let at = '';
   let ix = -1;
@@ -22580,7 +25355,7 @@ export function decodeRemoteDomainIsActiveRet(r: XdrReader): RemoteDomainIsActiv
   try {
     at = 'active';
     f0 = r.readInt();
-    return { active: f0 };
+    return new newRemoteDomainIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_active_ret', at, ix);
   }
@@ -22603,6 +25378,12 @@ export function encodeRemoteDomainIsPersistentArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_is_persistent_args` values (plain objects; see decodeRemoteDomainIsPersistentArgs). */
+const newRemoteDomainIsPersistentArgs = function (this: RemoteDomainIsPersistentArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainIsPersistentArgs;
+newRemoteDomainIsPersistentArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsPersistentArgs(r: XdrReader): RemoteDomainIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -22610,7 +25391,7 @@ export function decodeRemoteDomainIsPersistentArgs(r: XdrReader): RemoteDomainIs
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainIsPersistentArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_persistent_args', at, ix);
   }
@@ -22633,6 +25414,12 @@ export function encodeRemoteDomainIsPersistentRet(w: XdrWriter, v: RemoteDomainI
   }
 }
 
+/** Makes decoded `remote_domain_is_persistent_ret` values (plain objects; see decodeRemoteDomainIsPersistentRet). */
+const newRemoteDomainIsPersistentRet = function (this: RemoteDomainIsPersistentRet, f0: number) {
+  this.persistent = f0;
+} as unknown as new (f0: number) => RemoteDomainIsPersistentRet;
+newRemoteDomainIsPersistentRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsPersistentRet(r: XdrReader): RemoteDomainIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -22640,7 +25427,7 @@ export function decodeRemoteDomainIsPersistentRet(r: XdrReader): RemoteDomainIsP
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return { persistent: f0 };
+    return new newRemoteDomainIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_persistent_ret', at, ix);
   }
@@ -22663,6 +25450,12 @@ export function encodeRemoteDomainIsUpdatedArgs(w: XdrWriter, v: RemoteDomainIsU
   }
 }
 
+/** Makes decoded `remote_domain_is_updated_args` values (plain objects; see decodeRemoteDomainIsUpdatedArgs). */
+const newRemoteDomainIsUpdatedArgs = function (this: RemoteDomainIsUpdatedArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainIsUpdatedArgs;
+newRemoteDomainIsUpdatedArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsUpdatedArgs(r: XdrReader): RemoteDomainIsUpdatedArgs {
   let at = '';
   let ix = -1;
@@ -22670,7 +25463,7 @@ export function decodeRemoteDomainIsUpdatedArgs(r: XdrReader): RemoteDomainIsUpd
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainIsUpdatedArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_updated_args', at, ix);
   }
@@ -22693,6 +25486,12 @@ export function encodeRemoteDomainIsUpdatedRet(w: XdrWriter, v: RemoteDomainIsUp
   }
 }
 
+/** Makes decoded `remote_domain_is_updated_ret` values (plain objects; see decodeRemoteDomainIsUpdatedRet). */
+const newRemoteDomainIsUpdatedRet = function (this: RemoteDomainIsUpdatedRet, f0: number) {
+  this.updated = f0;
+} as unknown as new (f0: number) => RemoteDomainIsUpdatedRet;
+newRemoteDomainIsUpdatedRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainIsUpdatedRet(r: XdrReader): RemoteDomainIsUpdatedRet {
   let at = '';
   let ix = -1;
@@ -22700,7 +25499,7 @@ export function decodeRemoteDomainIsUpdatedRet(r: XdrReader): RemoteDomainIsUpda
   try {
     at = 'updated';
     f0 = r.readInt();
-    return { updated: f0 };
+    return new newRemoteDomainIsUpdatedRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_updated_ret', at, ix);
   }
@@ -22723,6 +25522,12 @@ export function encodeRemoteNetworkIsActiveArgs(w: XdrWriter, v: RemoteNetworkIs
   }
 }
 
+/** Makes decoded `remote_network_is_active_args` values (plain objects; see decodeRemoteNetworkIsActiveArgs). */
+const newRemoteNetworkIsActiveArgs = function (this: RemoteNetworkIsActiveArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkIsActiveArgs;
+newRemoteNetworkIsActiveArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkIsActiveArgs(r: XdrReader): RemoteNetworkIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -22730,7 +25535,7 @@ export function decodeRemoteNetworkIsActiveArgs(r: XdrReader): RemoteNetworkIsAc
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkIsActiveArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_active_args', at, ix);
   }
@@ -22753,6 +25558,12 @@ export function encodeRemoteNetworkIsActiveRet(w: XdrWriter, v: RemoteNetworkIsA
   }
 }
 
+/** Makes decoded `remote_network_is_active_ret` values (plain objects; see decodeRemoteNetworkIsActiveRet). */
+const newRemoteNetworkIsActiveRet = function (this: RemoteNetworkIsActiveRet, f0: number) {
+  this.active = f0;
+} as unknown as new (f0: number) => RemoteNetworkIsActiveRet;
+newRemoteNetworkIsActiveRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkIsActiveRet(r: XdrReader): RemoteNetworkIsActiveRet {
   let at = '';
   let ix = -1;
@@ -22760,7 +25571,7 @@ export function decodeRemoteNetworkIsActiveRet(r: XdrReader): RemoteNetworkIsAct
   try {
     at = 'active';
     f0 = r.readInt();
-    return { active: f0 };
+    return new newRemoteNetworkIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_active_ret', at, ix);
   }
@@ -22783,6 +25594,12 @@ export function encodeRemoteNetworkIsPersistentArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_is_persistent_args` values (plain objects; see decodeRemoteNetworkIsPersistentArgs). */
+const newRemoteNetworkIsPersistentArgs = function (this: RemoteNetworkIsPersistentArgs, f0: RemoteNonnullNetwork) {
+  this.net = f0;
+} as unknown as new (f0: RemoteNonnullNetwork) => RemoteNetworkIsPersistentArgs;
+newRemoteNetworkIsPersistentArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkIsPersistentArgs(r: XdrReader): RemoteNetworkIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -22790,7 +25607,7 @@ export function decodeRemoteNetworkIsPersistentArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return { net: f0 };
+    return new newRemoteNetworkIsPersistentArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_persistent_args', at, ix);
   }
@@ -22813,6 +25630,12 @@ export function encodeRemoteNetworkIsPersistentRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_is_persistent_ret` values (plain objects; see decodeRemoteNetworkIsPersistentRet). */
+const newRemoteNetworkIsPersistentRet = function (this: RemoteNetworkIsPersistentRet, f0: number) {
+  this.persistent = f0;
+} as unknown as new (f0: number) => RemoteNetworkIsPersistentRet;
+newRemoteNetworkIsPersistentRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkIsPersistentRet(r: XdrReader): RemoteNetworkIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -22820,7 +25643,7 @@ export function decodeRemoteNetworkIsPersistentRet(r: XdrReader): RemoteNetworkI
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return { persistent: f0 };
+    return new newRemoteNetworkIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_persistent_ret', at, ix);
   }
@@ -22843,6 +25666,12 @@ export function encodeRemoteStoragePoolIsActiveArgs(w: XdrWriter, v: RemoteStora
   }
 }
 
+/** Makes decoded `remote_storage_pool_is_active_args` values (plain objects; see decodeRemoteStoragePoolIsActiveArgs). */
+const newRemoteStoragePoolIsActiveArgs = function (this: RemoteStoragePoolIsActiveArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolIsActiveArgs;
+newRemoteStoragePoolIsActiveArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolIsActiveArgs(r: XdrReader): RemoteStoragePoolIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -22850,7 +25679,7 @@ export function decodeRemoteStoragePoolIsActiveArgs(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolIsActiveArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_active_args', at, ix);
   }
@@ -22873,6 +25702,12 @@ export function encodeRemoteStoragePoolIsActiveRet(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_pool_is_active_ret` values (plain objects; see decodeRemoteStoragePoolIsActiveRet). */
+const newRemoteStoragePoolIsActiveRet = function (this: RemoteStoragePoolIsActiveRet, f0: number) {
+  this.active = f0;
+} as unknown as new (f0: number) => RemoteStoragePoolIsActiveRet;
+newRemoteStoragePoolIsActiveRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolIsActiveRet(r: XdrReader): RemoteStoragePoolIsActiveRet {
   let at = '';
   let ix = -1;
@@ -22880,7 +25715,7 @@ export function decodeRemoteStoragePoolIsActiveRet(r: XdrReader): RemoteStorageP
   try {
     at = 'active';
     f0 = r.readInt();
-    return { active: f0 };
+    return new newRemoteStoragePoolIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_active_ret', at, ix);
   }
@@ -22903,6 +25738,12 @@ export function encodeRemoteStoragePoolIsPersistentArgs(w: XdrWriter, v: RemoteS
   }
 }
 
+/** Makes decoded `remote_storage_pool_is_persistent_args` values (plain objects; see decodeRemoteStoragePoolIsPersistentArgs). */
+const newRemoteStoragePoolIsPersistentArgs = function (this: RemoteStoragePoolIsPersistentArgs, f0: RemoteNonnullStoragePool) {
+  this.pool = f0;
+} as unknown as new (f0: RemoteNonnullStoragePool) => RemoteStoragePoolIsPersistentArgs;
+newRemoteStoragePoolIsPersistentArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolIsPersistentArgs(r: XdrReader): RemoteStoragePoolIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -22910,7 +25751,7 @@ export function decodeRemoteStoragePoolIsPersistentArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return { pool: f0 };
+    return new newRemoteStoragePoolIsPersistentArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_persistent_args', at, ix);
   }
@@ -22933,6 +25774,12 @@ export function encodeRemoteStoragePoolIsPersistentRet(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_is_persistent_ret` values (plain objects; see decodeRemoteStoragePoolIsPersistentRet). */
+const newRemoteStoragePoolIsPersistentRet = function (this: RemoteStoragePoolIsPersistentRet, f0: number) {
+  this.persistent = f0;
+} as unknown as new (f0: number) => RemoteStoragePoolIsPersistentRet;
+newRemoteStoragePoolIsPersistentRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolIsPersistentRet(r: XdrReader): RemoteStoragePoolIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -22940,7 +25787,7 @@ export function decodeRemoteStoragePoolIsPersistentRet(r: XdrReader): RemoteStor
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return { persistent: f0 };
+    return new newRemoteStoragePoolIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_persistent_ret', at, ix);
   }
@@ -22963,6 +25810,12 @@ export function encodeRemoteInterfaceIsActiveArgs(w: XdrWriter, v: RemoteInterfa
   }
 }
 
+/** Makes decoded `remote_interface_is_active_args` values (plain objects; see decodeRemoteInterfaceIsActiveArgs). */
+const newRemoteInterfaceIsActiveArgs = function (this: RemoteInterfaceIsActiveArgs, f0: RemoteNonnullInterface) {
+  this.iface = f0;
+} as unknown as new (f0: RemoteNonnullInterface) => RemoteInterfaceIsActiveArgs;
+newRemoteInterfaceIsActiveArgs.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceIsActiveArgs(r: XdrReader): RemoteInterfaceIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -22970,7 +25823,7 @@ export function decodeRemoteInterfaceIsActiveArgs(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return { iface: f0 };
+    return new newRemoteInterfaceIsActiveArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_is_active_args', at, ix);
   }
@@ -22993,6 +25846,12 @@ export function encodeRemoteInterfaceIsActiveRet(w: XdrWriter, v: RemoteInterfac
   }
 }
 
+/** Makes decoded `remote_interface_is_active_ret` values (plain objects; see decodeRemoteInterfaceIsActiveRet). */
+const newRemoteInterfaceIsActiveRet = function (this: RemoteInterfaceIsActiveRet, f0: number) {
+  this.active = f0;
+} as unknown as new (f0: number) => RemoteInterfaceIsActiveRet;
+newRemoteInterfaceIsActiveRet.prototype = Object.prototype;
+
 export function decodeRemoteInterfaceIsActiveRet(r: XdrReader): RemoteInterfaceIsActiveRet {
   let at = '';
   let ix = -1;
@@ -23000,7 +25859,7 @@ export function decodeRemoteInterfaceIsActiveRet(r: XdrReader): RemoteInterfaceI
   try {
     at = 'active';
     f0 = r.readInt();
-    return { active: f0 };
+    return new newRemoteInterfaceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_is_active_ret', at, ix);
   }
@@ -23056,6 +25915,13 @@ export function encodeRemoteConnectCompareCpuArgs(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_compare_cpu_args` values (plain objects; see decodeRemoteConnectCompareCpuArgs). */
+const newRemoteConnectCompareCpuArgs = function (this: RemoteConnectCompareCpuArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteConnectCompareCpuArgs;
+newRemoteConnectCompareCpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectCompareCpuArgs(r: XdrReader): RemoteConnectCompareCpuArgs {
   let at = '';
   let ix = -1;
@@ -23066,7 +25932,7 @@ export function decodeRemoteConnectCompareCpuArgs(r: XdrReader): RemoteConnectCo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteConnectCompareCpuArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_cpu_args', at, ix);
   }
@@ -23089,6 +25955,12 @@ export function encodeRemoteConnectCompareCpuRet(w: XdrWriter, v: RemoteConnectC
   }
 }
 
+/** Makes decoded `remote_connect_compare_cpu_ret` values (plain objects; see decodeRemoteConnectCompareCpuRet). */
+const newRemoteConnectCompareCpuRet = function (this: RemoteConnectCompareCpuRet, f0: number) {
+  this.result = f0;
+} as unknown as new (f0: number) => RemoteConnectCompareCpuRet;
+newRemoteConnectCompareCpuRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectCompareCpuRet(r: XdrReader): RemoteConnectCompareCpuRet {
   let at = '';
   let ix = -1;
@@ -23096,7 +25968,7 @@ export function decodeRemoteConnectCompareCpuRet(r: XdrReader): RemoteConnectCom
   try {
     at = 'result';
     f0 = r.readInt();
-    return { result: f0 };
+    return new newRemoteConnectCompareCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_cpu_ret', at, ix);
   }
@@ -23155,6 +26027,13 @@ export function encodeRemoteConnectBaselineCpuArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_baseline_cpu_args` values (plain objects; see decodeRemoteConnectBaselineCpuArgs). */
+const newRemoteConnectBaselineCpuArgs = function (this: RemoteConnectBaselineCpuArgs, f0: string[], f1: number) {
+  this.xmlCPUs = f0;
+  this.flags = f1;
+} as unknown as new (f0: string[], f1: number) => RemoteConnectBaselineCpuArgs;
+newRemoteConnectBaselineCpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectBaselineCpuArgs(r: XdrReader): RemoteConnectBaselineCpuArgs {
   let at = '';
   let ix = -1;
@@ -23174,7 +26053,7 @@ export function decodeRemoteConnectBaselineCpuArgs(r: XdrReader): RemoteConnectB
     }
     at = 'flags';
     f1 = r.readUint();
-    return { xmlCPUs: f0, flags: f1 };
+    return new newRemoteConnectBaselineCpuArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_cpu_args', at, ix);
   }
@@ -23221,6 +26100,12 @@ export function encodeRemoteConnectBaselineCpuRet(w: XdrWriter, v: RemoteConnect
   }
 }
 
+/** Makes decoded `remote_connect_baseline_cpu_ret` values (plain objects; see decodeRemoteConnectBaselineCpuRet). */
+const newRemoteConnectBaselineCpuRet = function (this: RemoteConnectBaselineCpuRet, f0: string) {
+  this.cpu = f0;
+} as unknown as new (f0: string) => RemoteConnectBaselineCpuRet;
+newRemoteConnectBaselineCpuRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectBaselineCpuRet(r: XdrReader): RemoteConnectBaselineCpuRet {
   let at = '';
   let ix = -1;
@@ -23228,7 +26113,7 @@ export function decodeRemoteConnectBaselineCpuRet(r: XdrReader): RemoteConnectBa
   try {
     at = 'cpu';
     f0 = r.readString(4194304);
-    return { cpu: f0 };
+    return new newRemoteConnectBaselineCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_cpu_ret', at, ix);
   }
@@ -23251,6 +26136,12 @@ export function encodeRemoteDomainGetJobInfoArgs(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_job_info_args` values (plain objects; see decodeRemoteDomainGetJobInfoArgs). */
+const newRemoteDomainGetJobInfoArgs = function (this: RemoteDomainGetJobInfoArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetJobInfoArgs;
+newRemoteDomainGetJobInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetJobInfoArgs(r: XdrReader): RemoteDomainGetJobInfoArgs {
   let at = '';
   let ix = -1;
@@ -23258,7 +26149,7 @@ export function decodeRemoteDomainGetJobInfoArgs(r: XdrReader): RemoteDomainGetJ
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetJobInfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_info_args', at, ix);
   }
@@ -23329,6 +26220,23 @@ export function encodeRemoteDomainGetJobInfoRet(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
+/** Makes decoded `remote_domain_get_job_info_ret` values (plain objects; see decodeRemoteDomainGetJobInfoRet). */
+const newRemoteDomainGetJobInfoRet = function (this: RemoteDomainGetJobInfoRet, f0: number, f1: bigint, f2: bigint, f3: bigint, f4: bigint, f5: bigint, f6: bigint, f7: bigint, f8: bigint, f9: bigint, f10: bigint, f11: bigint) {
+  this.type = f0;
+  this.timeElapsed = f1;
+  this.timeRemaining = f2;
+  this.dataTotal = f3;
+  this.dataProcessed = f4;
+  this.dataRemaining = f5;
+  this.memTotal = f6;
+  this.memProcessed = f7;
+  this.memRemaining = f8;
+  this.fileTotal = f9;
+  this.fileProcessed = f10;
+  this.fileRemaining = f11;
+} as unknown as new (f0: number, f1: bigint, f2: bigint, f3: bigint, f4: bigint, f5: bigint, f6: bigint, f7: bigint, f8: bigint, f9: bigint, f10: bigint, f11: bigint) => RemoteDomainGetJobInfoRet;
+newRemoteDomainGetJobInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetJobInfoRet(r: XdrReader): RemoteDomainGetJobInfoRet {
   let at = '';
   let ix = -1;
@@ -23369,7 +26277,7 @@ export function decodeRemoteDomainGetJobInfoRet(r: XdrReader): RemoteDomainGetJo
     f10 = r.readUhyper();
     at = 'fileRemaining';
     f11 = r.readUhyper();
-    return { type: f0, timeElapsed: f1, timeRemaining: f2, dataTotal: f3, dataProcessed: f4, dataRemaining: f5, memTotal: f6, memProcessed: f7, memRemaining: f8, fileTotal: f9, fileProcessed: f10, fileRemaining: f11 };
+    return new newRemoteDomainGetJobInfoRet(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_info_ret', at, ix);
   }
@@ -23396,6 +26304,13 @@ export function encodeRemoteDomainGetJobStatsArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_job_stats_args` values (plain objects; see decodeRemoteDomainGetJobStatsArgs). */
+const newRemoteDomainGetJobStatsArgs = function (this: RemoteDomainGetJobStatsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetJobStatsArgs;
+newRemoteDomainGetJobStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetJobStatsArgs(r: XdrReader): RemoteDomainGetJobStatsArgs {
   let at = '';
   let ix = -1;
@@ -23406,7 +26321,7 @@ export function decodeRemoteDomainGetJobStatsArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetJobStatsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_stats_args', at, ix);
   }
@@ -23437,6 +26352,13 @@ export function encodeRemoteDomainGetJobStatsRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_job_stats_ret` values (plain objects; see decodeRemoteDomainGetJobStatsRet). */
+const newRemoteDomainGetJobStatsRet = function (this: RemoteDomainGetJobStatsRet, f0: number, f1: RemoteTypedParam[]) {
+  this.type = f0;
+  this.params = f1;
+} as unknown as new (f0: number, f1: RemoteTypedParam[]) => RemoteDomainGetJobStatsRet;
+newRemoteDomainGetJobStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetJobStatsRet(r: XdrReader): RemoteDomainGetJobStatsRet {
   let at = '';
   let ix = -1;
@@ -23456,7 +26378,7 @@ export function decodeRemoteDomainGetJobStatsRet(r: XdrReader): RemoteDomainGetJ
       ix = -1;
       f1 = a0;
     }
-    return { type: f0, params: f1 };
+    return new newRemoteDomainGetJobStatsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_stats_ret', at, ix);
   }
@@ -23479,6 +26401,12 @@ export function encodeRemoteDomainAbortJobArgs(w: XdrWriter, v: RemoteDomainAbor
   }
 }
 
+/** Makes decoded `remote_domain_abort_job_args` values (plain objects; see decodeRemoteDomainAbortJobArgs). */
+const newRemoteDomainAbortJobArgs = function (this: RemoteDomainAbortJobArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainAbortJobArgs;
+newRemoteDomainAbortJobArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAbortJobArgs(r: XdrReader): RemoteDomainAbortJobArgs {
   let at = '';
   let ix = -1;
@@ -23486,7 +26414,7 @@ export function decodeRemoteDomainAbortJobArgs(r: XdrReader): RemoteDomainAbortJ
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainAbortJobArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_abort_job_args', at, ix);
   }
@@ -23513,6 +26441,13 @@ export function encodeRemoteDomainAbortJobFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_abort_job_flags_args` values (plain objects; see decodeRemoteDomainAbortJobFlagsArgs). */
+const newRemoteDomainAbortJobFlagsArgs = function (this: RemoteDomainAbortJobFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainAbortJobFlagsArgs;
+newRemoteDomainAbortJobFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAbortJobFlagsArgs(r: XdrReader): RemoteDomainAbortJobFlagsArgs {
   let at = '';
   let ix = -1;
@@ -23523,7 +26458,7 @@ export function decodeRemoteDomainAbortJobFlagsArgs(r: XdrReader): RemoteDomainA
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainAbortJobFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_abort_job_flags_args', at, ix);
   }
@@ -23550,6 +26485,13 @@ export function encodeRemoteDomainMigrateGetMaxDowntimeArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_max_downtime_args` values (plain objects; see decodeRemoteDomainMigrateGetMaxDowntimeArgs). */
+const newRemoteDomainMigrateGetMaxDowntimeArgs = function (this: RemoteDomainMigrateGetMaxDowntimeArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainMigrateGetMaxDowntimeArgs;
+newRemoteDomainMigrateGetMaxDowntimeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetMaxDowntimeArgs(r: XdrReader): RemoteDomainMigrateGetMaxDowntimeArgs {
   let at = '';
   let ix = -1;
@@ -23560,7 +26502,7 @@ export function decodeRemoteDomainMigrateGetMaxDowntimeArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainMigrateGetMaxDowntimeArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_downtime_args', at, ix);
   }
@@ -23583,6 +26525,12 @@ export function encodeRemoteDomainMigrateGetMaxDowntimeRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_max_downtime_ret` values (plain objects; see decodeRemoteDomainMigrateGetMaxDowntimeRet). */
+const newRemoteDomainMigrateGetMaxDowntimeRet = function (this: RemoteDomainMigrateGetMaxDowntimeRet, f0: bigint) {
+  this.downtime = f0;
+} as unknown as new (f0: bigint) => RemoteDomainMigrateGetMaxDowntimeRet;
+newRemoteDomainMigrateGetMaxDowntimeRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetMaxDowntimeRet(r: XdrReader): RemoteDomainMigrateGetMaxDowntimeRet {
   let at = '';
   let ix = -1;
@@ -23590,7 +26538,7 @@ export function decodeRemoteDomainMigrateGetMaxDowntimeRet(r: XdrReader): Remote
   try {
     at = 'downtime';
     f0 = r.readUhyper();
-    return { downtime: f0 };
+    return new newRemoteDomainMigrateGetMaxDowntimeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_downtime_ret', at, ix);
   }
@@ -23625,6 +26573,14 @@ export function encodeRemoteDomainMigrateSetMaxDowntimeArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_set_max_downtime_args` values (plain objects; see decodeRemoteDomainMigrateSetMaxDowntimeArgs). */
+const newRemoteDomainMigrateSetMaxDowntimeArgs = function (this: RemoteDomainMigrateSetMaxDowntimeArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number) {
+  this.dom = f0;
+  this.downtime = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number) => RemoteDomainMigrateSetMaxDowntimeArgs;
+newRemoteDomainMigrateSetMaxDowntimeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateSetMaxDowntimeArgs(r: XdrReader): RemoteDomainMigrateSetMaxDowntimeArgs {
   let at = '';
   let ix = -1;
@@ -23638,7 +26594,7 @@ export function decodeRemoteDomainMigrateSetMaxDowntimeArgs(r: XdrReader): Remot
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, downtime: f1, flags: f2 };
+    return new newRemoteDomainMigrateSetMaxDowntimeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_downtime_args', at, ix);
   }
@@ -23665,6 +26621,13 @@ export function encodeRemoteDomainMigrateGetCompressionCacheArgs(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_compression_cache_args` values (plain objects; see decodeRemoteDomainMigrateGetCompressionCacheArgs). */
+const newRemoteDomainMigrateGetCompressionCacheArgs = function (this: RemoteDomainMigrateGetCompressionCacheArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainMigrateGetCompressionCacheArgs;
+newRemoteDomainMigrateGetCompressionCacheArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetCompressionCacheArgs(r: XdrReader): RemoteDomainMigrateGetCompressionCacheArgs {
   let at = '';
   let ix = -1;
@@ -23675,7 +26638,7 @@ export function decodeRemoteDomainMigrateGetCompressionCacheArgs(r: XdrReader): 
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainMigrateGetCompressionCacheArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_compression_cache_args', at, ix);
   }
@@ -23698,6 +26661,12 @@ export function encodeRemoteDomainMigrateGetCompressionCacheRet(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_compression_cache_ret` values (plain objects; see decodeRemoteDomainMigrateGetCompressionCacheRet). */
+const newRemoteDomainMigrateGetCompressionCacheRet = function (this: RemoteDomainMigrateGetCompressionCacheRet, f0: bigint) {
+  this.cacheSize = f0;
+} as unknown as new (f0: bigint) => RemoteDomainMigrateGetCompressionCacheRet;
+newRemoteDomainMigrateGetCompressionCacheRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetCompressionCacheRet(r: XdrReader): RemoteDomainMigrateGetCompressionCacheRet {
   let at = '';
   let ix = -1;
@@ -23705,7 +26674,7 @@ export function decodeRemoteDomainMigrateGetCompressionCacheRet(r: XdrReader): R
   try {
     at = 'cacheSize';
     f0 = r.readUhyper();
-    return { cacheSize: f0 };
+    return new newRemoteDomainMigrateGetCompressionCacheRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_compression_cache_ret', at, ix);
   }
@@ -23740,6 +26709,14 @@ export function encodeRemoteDomainMigrateSetCompressionCacheArgs(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_migrate_set_compression_cache_args` values (plain objects; see decodeRemoteDomainMigrateSetCompressionCacheArgs). */
+const newRemoteDomainMigrateSetCompressionCacheArgs = function (this: RemoteDomainMigrateSetCompressionCacheArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number) {
+  this.dom = f0;
+  this.cacheSize = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number) => RemoteDomainMigrateSetCompressionCacheArgs;
+newRemoteDomainMigrateSetCompressionCacheArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateSetCompressionCacheArgs(r: XdrReader): RemoteDomainMigrateSetCompressionCacheArgs {
   let at = '';
   let ix = -1;
@@ -23753,7 +26730,7 @@ export function decodeRemoteDomainMigrateSetCompressionCacheArgs(r: XdrReader): 
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, cacheSize: f1, flags: f2 };
+    return new newRemoteDomainMigrateSetCompressionCacheArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_compression_cache_args', at, ix);
   }
@@ -23788,6 +26765,14 @@ export function encodeRemoteDomainMigrateSetMaxSpeedArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_migrate_set_max_speed_args` values (plain objects; see decodeRemoteDomainMigrateSetMaxSpeedArgs). */
+const newRemoteDomainMigrateSetMaxSpeedArgs = function (this: RemoteDomainMigrateSetMaxSpeedArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number) {
+  this.dom = f0;
+  this.bandwidth = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number) => RemoteDomainMigrateSetMaxSpeedArgs;
+newRemoteDomainMigrateSetMaxSpeedArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateSetMaxSpeedArgs(r: XdrReader): RemoteDomainMigrateSetMaxSpeedArgs {
   let at = '';
   let ix = -1;
@@ -23801,7 +26786,7 @@ export function decodeRemoteDomainMigrateSetMaxSpeedArgs(r: XdrReader): RemoteDo
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, bandwidth: f1, flags: f2 };
+    return new newRemoteDomainMigrateSetMaxSpeedArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_set_max_speed_args', at, ix);
   }
@@ -23828,6 +26813,13 @@ export function encodeRemoteDomainMigrateGetMaxSpeedArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_max_speed_args` values (plain objects; see decodeRemoteDomainMigrateGetMaxSpeedArgs). */
+const newRemoteDomainMigrateGetMaxSpeedArgs = function (this: RemoteDomainMigrateGetMaxSpeedArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainMigrateGetMaxSpeedArgs;
+newRemoteDomainMigrateGetMaxSpeedArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetMaxSpeedArgs(r: XdrReader): RemoteDomainMigrateGetMaxSpeedArgs {
   let at = '';
   let ix = -1;
@@ -23838,7 +26830,7 @@ export function decodeRemoteDomainMigrateGetMaxSpeedArgs(r: XdrReader): RemoteDo
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainMigrateGetMaxSpeedArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_speed_args', at, ix);
   }
@@ -23861,6 +26853,12 @@ export function encodeRemoteDomainMigrateGetMaxSpeedRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_migrate_get_max_speed_ret` values (plain objects; see decodeRemoteDomainMigrateGetMaxSpeedRet). */
+const newRemoteDomainMigrateGetMaxSpeedRet = function (this: RemoteDomainMigrateGetMaxSpeedRet, f0: bigint) {
+  this.bandwidth = f0;
+} as unknown as new (f0: bigint) => RemoteDomainMigrateGetMaxSpeedRet;
+newRemoteDomainMigrateGetMaxSpeedRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateGetMaxSpeedRet(r: XdrReader): RemoteDomainMigrateGetMaxSpeedRet {
   let at = '';
   let ix = -1;
@@ -23868,7 +26866,7 @@ export function decodeRemoteDomainMigrateGetMaxSpeedRet(r: XdrReader): RemoteDom
   try {
     at = 'bandwidth';
     f0 = r.readUhyper();
-    return { bandwidth: f0 };
+    return new newRemoteDomainMigrateGetMaxSpeedRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_speed_ret', at, ix);
   }
@@ -23891,6 +26889,12 @@ export function encodeRemoteConnectDomainEventRegisterAnyArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_register_any_args` values (plain objects; see decodeRemoteConnectDomainEventRegisterAnyArgs). */
+const newRemoteConnectDomainEventRegisterAnyArgs = function (this: RemoteConnectDomainEventRegisterAnyArgs, f0: number) {
+  this.eventID = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventRegisterAnyArgs;
+newRemoteConnectDomainEventRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventRegisterAnyArgs(r: XdrReader): RemoteConnectDomainEventRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -23898,7 +26902,7 @@ export function decodeRemoteConnectDomainEventRegisterAnyArgs(r: XdrReader): Rem
   try {
     at = 'eventID';
     f0 = r.readInt();
-    return { eventID: f0 };
+    return new newRemoteConnectDomainEventRegisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_register_any_args', at, ix);
   }
@@ -23921,6 +26925,12 @@ export function encodeRemoteConnectDomainEventDeregisterAnyArgs(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_deregister_any_args` values (plain objects; see decodeRemoteConnectDomainEventDeregisterAnyArgs). */
+const newRemoteConnectDomainEventDeregisterAnyArgs = function (this: RemoteConnectDomainEventDeregisterAnyArgs, f0: number) {
+  this.eventID = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventDeregisterAnyArgs;
+newRemoteConnectDomainEventDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventDeregisterAnyArgs(r: XdrReader): RemoteConnectDomainEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -23928,7 +26938,7 @@ export function decodeRemoteConnectDomainEventDeregisterAnyArgs(r: XdrReader): R
   try {
     at = 'eventID';
     f0 = r.readInt();
-    return { eventID: f0 };
+    return new newRemoteConnectDomainEventDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_deregister_any_args', at, ix);
   }
@@ -23960,6 +26970,13 @@ export function encodeRemoteConnectDomainEventCallbackRegisterAnyArgs(w: XdrWrit
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_callback_register_any_args` values (plain objects; see decodeRemoteConnectDomainEventCallbackRegisterAnyArgs). */
+const newRemoteConnectDomainEventCallbackRegisterAnyArgs = function (this: RemoteConnectDomainEventCallbackRegisterAnyArgs, f0: number, f1: RemoteNonnullDomain | null) {
+  this.eventID = f0;
+  this.dom = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain | null) => RemoteConnectDomainEventCallbackRegisterAnyArgs;
+newRemoteConnectDomainEventCallbackRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventCallbackRegisterAnyArgs(r: XdrReader): RemoteConnectDomainEventCallbackRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -23972,7 +26989,7 @@ export function decodeRemoteConnectDomainEventCallbackRegisterAnyArgs(r: XdrRead
     if (r.readPresent()) {
       f1 = decodeRemoteNonnullDomain(r);
     } else f1 = null;
-    return { eventID: f0, dom: f1 };
+    return new newRemoteConnectDomainEventCallbackRegisterAnyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_callback_register_any_args', at, ix);
   }
@@ -23995,6 +27012,12 @@ export function encodeRemoteConnectDomainEventCallbackRegisterAnyRet(w: XdrWrite
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_callback_register_any_ret` values (plain objects; see decodeRemoteConnectDomainEventCallbackRegisterAnyRet). */
+const newRemoteConnectDomainEventCallbackRegisterAnyRet = function (this: RemoteConnectDomainEventCallbackRegisterAnyRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventCallbackRegisterAnyRet;
+newRemoteConnectDomainEventCallbackRegisterAnyRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventCallbackRegisterAnyRet(r: XdrReader): RemoteConnectDomainEventCallbackRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -24002,7 +27025,7 @@ export function decodeRemoteConnectDomainEventCallbackRegisterAnyRet(r: XdrReade
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_callback_register_any_ret', at, ix);
   }
@@ -24025,6 +27048,12 @@ export function encodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(w: XdrWr
   }
 }
 
+/** Makes decoded `remote_connect_domain_event_callback_deregister_any_args` values (plain objects; see decodeRemoteConnectDomainEventCallbackDeregisterAnyArgs). */
+const newRemoteConnectDomainEventCallbackDeregisterAnyArgs = function (this: RemoteConnectDomainEventCallbackDeregisterAnyArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectDomainEventCallbackDeregisterAnyArgs;
+newRemoteConnectDomainEventCallbackDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(r: XdrReader): RemoteConnectDomainEventCallbackDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -24032,7 +27061,7 @@ export function decodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(r: XdrRe
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectDomainEventCallbackDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_callback_deregister_any_args', at, ix);
   }
@@ -24055,6 +27084,12 @@ export function encodeRemoteDomainEventRebootMsg(w: XdrWriter, v: RemoteDomainEv
   }
 }
 
+/** Makes decoded `remote_domain_event_reboot_msg` values (plain objects; see decodeRemoteDomainEventRebootMsg). */
+const newRemoteDomainEventRebootMsg = function (this: RemoteDomainEventRebootMsg, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainEventRebootMsg;
+newRemoteDomainEventRebootMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventRebootMsg(r: XdrReader): RemoteDomainEventRebootMsg {
   let at = '';
   let ix = -1;
@@ -24062,7 +27097,7 @@ export function decodeRemoteDomainEventRebootMsg(r: XdrReader): RemoteDomainEven
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainEventRebootMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_reboot_msg', at, ix);
   }
@@ -24089,6 +27124,13 @@ export function encodeRemoteDomainEventCallbackRebootMsg(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_reboot_msg` values (plain objects; see decodeRemoteDomainEventCallbackRebootMsg). */
+const newRemoteDomainEventCallbackRebootMsg = function (this: RemoteDomainEventCallbackRebootMsg, f0: number, f1: RemoteDomainEventRebootMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventRebootMsg) => RemoteDomainEventCallbackRebootMsg;
+newRemoteDomainEventCallbackRebootMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackRebootMsg(r: XdrReader): RemoteDomainEventCallbackRebootMsg {
   let at = '';
   let ix = -1;
@@ -24099,7 +27141,7 @@ export function decodeRemoteDomainEventCallbackRebootMsg(r: XdrReader): RemoteDo
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventRebootMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackRebootMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_reboot_msg', at, ix);
   }
@@ -24126,6 +27168,13 @@ export function encodeRemoteDomainEventRtcChangeMsg(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_event_rtc_change_msg` values (plain objects; see decodeRemoteDomainEventRtcChangeMsg). */
+const newRemoteDomainEventRtcChangeMsg = function (this: RemoteDomainEventRtcChangeMsg, f0: RemoteNonnullDomain, f1: bigint) {
+  this.dom = f0;
+  this.offset = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint) => RemoteDomainEventRtcChangeMsg;
+newRemoteDomainEventRtcChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventRtcChangeMsg(r: XdrReader): RemoteDomainEventRtcChangeMsg {
   let at = '';
   let ix = -1;
@@ -24136,7 +27185,7 @@ export function decodeRemoteDomainEventRtcChangeMsg(r: XdrReader): RemoteDomainE
     f0 = decodeRemoteNonnullDomain(r);
     at = 'offset';
     f1 = r.readHyper();
-    return { dom: f0, offset: f1 };
+    return new newRemoteDomainEventRtcChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_rtc_change_msg', at, ix);
   }
@@ -24163,6 +27212,13 @@ export function encodeRemoteDomainEventCallbackRtcChangeMsg(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_rtc_change_msg` values (plain objects; see decodeRemoteDomainEventCallbackRtcChangeMsg). */
+const newRemoteDomainEventCallbackRtcChangeMsg = function (this: RemoteDomainEventCallbackRtcChangeMsg, f0: number, f1: RemoteDomainEventRtcChangeMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventRtcChangeMsg) => RemoteDomainEventCallbackRtcChangeMsg;
+newRemoteDomainEventCallbackRtcChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackRtcChangeMsg(r: XdrReader): RemoteDomainEventCallbackRtcChangeMsg {
   let at = '';
   let ix = -1;
@@ -24173,7 +27229,7 @@ export function decodeRemoteDomainEventCallbackRtcChangeMsg(r: XdrReader): Remot
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventRtcChangeMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackRtcChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_rtc_change_msg', at, ix);
   }
@@ -24200,6 +27256,13 @@ export function encodeRemoteDomainEventWatchdogMsg(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_event_watchdog_msg` values (plain objects; see decodeRemoteDomainEventWatchdogMsg). */
+const newRemoteDomainEventWatchdogMsg = function (this: RemoteDomainEventWatchdogMsg, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.action = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainEventWatchdogMsg;
+newRemoteDomainEventWatchdogMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventWatchdogMsg(r: XdrReader): RemoteDomainEventWatchdogMsg {
   let at = '';
   let ix = -1;
@@ -24210,7 +27273,7 @@ export function decodeRemoteDomainEventWatchdogMsg(r: XdrReader): RemoteDomainEv
     f0 = decodeRemoteNonnullDomain(r);
     at = 'action';
     f1 = r.readInt();
-    return { dom: f0, action: f1 };
+    return new newRemoteDomainEventWatchdogMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_watchdog_msg', at, ix);
   }
@@ -24237,6 +27300,13 @@ export function encodeRemoteDomainEventCallbackWatchdogMsg(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_watchdog_msg` values (plain objects; see decodeRemoteDomainEventCallbackWatchdogMsg). */
+const newRemoteDomainEventCallbackWatchdogMsg = function (this: RemoteDomainEventCallbackWatchdogMsg, f0: number, f1: RemoteDomainEventWatchdogMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventWatchdogMsg) => RemoteDomainEventCallbackWatchdogMsg;
+newRemoteDomainEventCallbackWatchdogMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackWatchdogMsg(r: XdrReader): RemoteDomainEventCallbackWatchdogMsg {
   let at = '';
   let ix = -1;
@@ -24247,7 +27317,7 @@ export function decodeRemoteDomainEventCallbackWatchdogMsg(r: XdrReader): Remote
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventWatchdogMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackWatchdogMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_watchdog_msg', at, ix);
   }
@@ -24335,6 +27405,15 @@ export function encodeRemoteDomainEventIoErrorMsg(w: XdrWriter, v: RemoteDomainE
   }
 }
 
+/** Makes decoded `remote_domain_event_io_error_msg` values (plain objects; see decodeRemoteDomainEventIoErrorMsg). */
+const newRemoteDomainEventIoErrorMsg = function (this: RemoteDomainEventIoErrorMsg, f0: RemoteNonnullDomain, f1: string, f2: string, f3: number) {
+  this.dom = f0;
+  this.srcPath = f1;
+  this.devAlias = f2;
+  this.action = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string, f3: number) => RemoteDomainEventIoErrorMsg;
+newRemoteDomainEventIoErrorMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventIoErrorMsg(r: XdrReader): RemoteDomainEventIoErrorMsg {
   let at = '';
   let ix = -1;
@@ -24351,7 +27430,7 @@ export function decodeRemoteDomainEventIoErrorMsg(r: XdrReader): RemoteDomainEve
     f2 = r.readString(4194304);
     at = 'action';
     f3 = r.readInt();
-    return { dom: f0, srcPath: f1, devAlias: f2, action: f3 };
+    return new newRemoteDomainEventIoErrorMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_io_error_msg', at, ix);
   }
@@ -24378,6 +27457,13 @@ export function encodeRemoteDomainEventCallbackIoErrorMsg(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_io_error_msg` values (plain objects; see decodeRemoteDomainEventCallbackIoErrorMsg). */
+const newRemoteDomainEventCallbackIoErrorMsg = function (this: RemoteDomainEventCallbackIoErrorMsg, f0: number, f1: RemoteDomainEventIoErrorMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventIoErrorMsg) => RemoteDomainEventCallbackIoErrorMsg;
+newRemoteDomainEventCallbackIoErrorMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackIoErrorMsg(r: XdrReader): RemoteDomainEventCallbackIoErrorMsg {
   let at = '';
   let ix = -1;
@@ -24388,7 +27474,7 @@ export function decodeRemoteDomainEventCallbackIoErrorMsg(r: XdrReader): RemoteD
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventIoErrorMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackIoErrorMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_io_error_msg', at, ix);
   }
@@ -24504,6 +27590,16 @@ export function encodeRemoteDomainEventIoErrorReasonMsg(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_event_io_error_reason_msg` values (plain objects; see decodeRemoteDomainEventIoErrorReasonMsg). */
+const newRemoteDomainEventIoErrorReasonMsg = function (this: RemoteDomainEventIoErrorReasonMsg, f0: RemoteNonnullDomain, f1: string, f2: string, f3: number, f4: string) {
+  this.dom = f0;
+  this.srcPath = f1;
+  this.devAlias = f2;
+  this.action = f3;
+  this.reason = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string, f3: number, f4: string) => RemoteDomainEventIoErrorReasonMsg;
+newRemoteDomainEventIoErrorReasonMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventIoErrorReasonMsg(r: XdrReader): RemoteDomainEventIoErrorReasonMsg {
   let at = '';
   let ix = -1;
@@ -24523,7 +27619,7 @@ export function decodeRemoteDomainEventIoErrorReasonMsg(r: XdrReader): RemoteDom
     f3 = r.readInt();
     at = 'reason';
     f4 = r.readString(4194304);
-    return { dom: f0, srcPath: f1, devAlias: f2, action: f3, reason: f4 };
+    return new newRemoteDomainEventIoErrorReasonMsg(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_io_error_reason_msg', at, ix);
   }
@@ -24550,6 +27646,13 @@ export function encodeRemoteDomainEventCallbackIoErrorReasonMsg(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_io_error_reason_msg` values (plain objects; see decodeRemoteDomainEventCallbackIoErrorReasonMsg). */
+const newRemoteDomainEventCallbackIoErrorReasonMsg = function (this: RemoteDomainEventCallbackIoErrorReasonMsg, f0: number, f1: RemoteDomainEventIoErrorReasonMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventIoErrorReasonMsg) => RemoteDomainEventCallbackIoErrorReasonMsg;
+newRemoteDomainEventCallbackIoErrorReasonMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackIoErrorReasonMsg(r: XdrReader): RemoteDomainEventCallbackIoErrorReasonMsg {
   let at = '';
   let ix = -1;
@@ -24560,7 +27663,7 @@ export function decodeRemoteDomainEventCallbackIoErrorReasonMsg(r: XdrReader): R
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventIoErrorReasonMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackIoErrorReasonMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_io_error_reason_msg', at, ix);
   }
@@ -24639,6 +27742,14 @@ export function encodeRemoteDomainEventGraphicsAddress(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_event_graphics_address` values (plain objects; see decodeRemoteDomainEventGraphicsAddress). */
+const newRemoteDomainEventGraphicsAddress = function (this: RemoteDomainEventGraphicsAddress, f0: number, f1: string, f2: string) {
+  this.family = f0;
+  this.node = f1;
+  this.service = f2;
+} as unknown as new (f0: number, f1: string, f2: string) => RemoteDomainEventGraphicsAddress;
+newRemoteDomainEventGraphicsAddress.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventGraphicsAddress(r: XdrReader): RemoteDomainEventGraphicsAddress {
   let at = '';
   let ix = -1;
@@ -24652,7 +27763,7 @@ export function decodeRemoteDomainEventGraphicsAddress(r: XdrReader): RemoteDoma
     f1 = r.readString(4194304);
     at = 'service';
     f2 = r.readString(4194304);
-    return { family: f0, node: f1, service: f2 };
+    return new newRemoteDomainEventGraphicsAddress(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_address', at, ix);
   }
@@ -24791,6 +27902,13 @@ export function encodeEachRemoteDomainEventGraphicsIdentity(w: XdrWriter, a: Rem
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_domain_event_graphics_identity` values (plain objects; see decodeRemoteDomainEventGraphicsIdentity). */
+const newRemoteDomainEventGraphicsIdentity = function (this: RemoteDomainEventGraphicsIdentity, f0: string, f1: string) {
+  this.type = f0;
+  this.name = f1;
+} as unknown as new (f0: string, f1: string) => RemoteDomainEventGraphicsIdentity;
+newRemoteDomainEventGraphicsIdentity.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventGraphicsIdentity(r: XdrReader): RemoteDomainEventGraphicsIdentity {
   let at = '';
   let ix = -1;
@@ -24801,7 +27919,7 @@ export function decodeRemoteDomainEventGraphicsIdentity(r: XdrReader): RemoteDom
     f0 = r.readString(4194304);
     at = 'name';
     f1 = r.readString(4194304);
-    return { type: f0, name: f1 };
+    return new newRemoteDomainEventGraphicsIdentity(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_identity', at, ix);
   }
@@ -24872,6 +27990,17 @@ export function encodeRemoteDomainEventGraphicsMsg(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_event_graphics_msg` values (plain objects; see decodeRemoteDomainEventGraphicsMsg). */
+const newRemoteDomainEventGraphicsMsg = function (this: RemoteDomainEventGraphicsMsg, f0: RemoteNonnullDomain, f1: number, f2: RemoteDomainEventGraphicsAddress, f3: RemoteDomainEventGraphicsAddress, f4: string, f5: RemoteDomainEventGraphicsIdentity[]) {
+  this.dom = f0;
+  this.phase = f1;
+  this.local = f2;
+  this.remote = f3;
+  this.authScheme = f4;
+  this.subject = f5;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: RemoteDomainEventGraphicsAddress, f3: RemoteDomainEventGraphicsAddress, f4: string, f5: RemoteDomainEventGraphicsIdentity[]) => RemoteDomainEventGraphicsMsg;
+newRemoteDomainEventGraphicsMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventGraphicsMsg(r: XdrReader): RemoteDomainEventGraphicsMsg {
   let at = '';
   let ix = -1;
@@ -24903,7 +28032,7 @@ export function decodeRemoteDomainEventGraphicsMsg(r: XdrReader): RemoteDomainEv
       ix = -1;
       f5 = a0;
     }
-    return { dom: f0, phase: f1, local: f2, remote: f3, authScheme: f4, subject: f5 };
+    return new newRemoteDomainEventGraphicsMsg(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_graphics_msg', at, ix);
   }
@@ -24930,6 +28059,13 @@ export function encodeRemoteDomainEventCallbackGraphicsMsg(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_graphics_msg` values (plain objects; see decodeRemoteDomainEventCallbackGraphicsMsg). */
+const newRemoteDomainEventCallbackGraphicsMsg = function (this: RemoteDomainEventCallbackGraphicsMsg, f0: number, f1: RemoteDomainEventGraphicsMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventGraphicsMsg) => RemoteDomainEventCallbackGraphicsMsg;
+newRemoteDomainEventCallbackGraphicsMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackGraphicsMsg(r: XdrReader): RemoteDomainEventCallbackGraphicsMsg {
   let at = '';
   let ix = -1;
@@ -24940,7 +28076,7 @@ export function decodeRemoteDomainEventCallbackGraphicsMsg(r: XdrReader): Remote
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventGraphicsMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackGraphicsMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_graphics_msg', at, ix);
   }
@@ -25004,6 +28140,15 @@ export function encodeRemoteDomainEventBlockJobMsg(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_event_block_job_msg` values (plain objects; see decodeRemoteDomainEventBlockJobMsg). */
+const newRemoteDomainEventBlockJobMsg = function (this: RemoteDomainEventBlockJobMsg, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.path = f1;
+  this.type = f2;
+  this.status = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainEventBlockJobMsg;
+newRemoteDomainEventBlockJobMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventBlockJobMsg(r: XdrReader): RemoteDomainEventBlockJobMsg {
   let at = '';
   let ix = -1;
@@ -25020,7 +28165,7 @@ export function decodeRemoteDomainEventBlockJobMsg(r: XdrReader): RemoteDomainEv
     f2 = r.readInt();
     at = 'status';
     f3 = r.readInt();
-    return { dom: f0, path: f1, type: f2, status: f3 };
+    return new newRemoteDomainEventBlockJobMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_msg', at, ix);
   }
@@ -25047,6 +28192,13 @@ export function encodeRemoteDomainEventCallbackBlockJobMsg(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_block_job_msg` values (plain objects; see decodeRemoteDomainEventCallbackBlockJobMsg). */
+const newRemoteDomainEventCallbackBlockJobMsg = function (this: RemoteDomainEventCallbackBlockJobMsg, f0: number, f1: RemoteDomainEventBlockJobMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventBlockJobMsg) => RemoteDomainEventCallbackBlockJobMsg;
+newRemoteDomainEventCallbackBlockJobMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackBlockJobMsg(r: XdrReader): RemoteDomainEventCallbackBlockJobMsg {
   let at = '';
   let ix = -1;
@@ -25057,7 +28209,7 @@ export function decodeRemoteDomainEventCallbackBlockJobMsg(r: XdrReader): Remote
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventBlockJobMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackBlockJobMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_block_job_msg', at, ix);
   }
@@ -25183,6 +28335,16 @@ export function encodeRemoteDomainEventDiskChangeMsg(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_event_disk_change_msg` values (plain objects; see decodeRemoteDomainEventDiskChangeMsg). */
+const newRemoteDomainEventDiskChangeMsg = function (this: RemoteDomainEventDiskChangeMsg, f0: RemoteNonnullDomain, f1: string | null, f2: string | null, f3: string, f4: number) {
+  this.dom = f0;
+  this.oldSrcPath = f1;
+  this.newSrcPath = f2;
+  this.devAlias = f3;
+  this.reason = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: string | null, f3: string, f4: number) => RemoteDomainEventDiskChangeMsg;
+newRemoteDomainEventDiskChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventDiskChangeMsg(r: XdrReader): RemoteDomainEventDiskChangeMsg {
   let at = '';
   let ix = -1;
@@ -25206,7 +28368,7 @@ export function decodeRemoteDomainEventDiskChangeMsg(r: XdrReader): RemoteDomain
     f3 = r.readString(4194304);
     at = 'reason';
     f4 = r.readInt();
-    return { dom: f0, oldSrcPath: f1, newSrcPath: f2, devAlias: f3, reason: f4 };
+    return new newRemoteDomainEventDiskChangeMsg(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_disk_change_msg', at, ix);
   }
@@ -25233,6 +28395,13 @@ export function encodeRemoteDomainEventCallbackDiskChangeMsg(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_disk_change_msg` values (plain objects; see decodeRemoteDomainEventCallbackDiskChangeMsg). */
+const newRemoteDomainEventCallbackDiskChangeMsg = function (this: RemoteDomainEventCallbackDiskChangeMsg, f0: number, f1: RemoteDomainEventDiskChangeMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventDiskChangeMsg) => RemoteDomainEventCallbackDiskChangeMsg;
+newRemoteDomainEventCallbackDiskChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackDiskChangeMsg(r: XdrReader): RemoteDomainEventCallbackDiskChangeMsg {
   let at = '';
   let ix = -1;
@@ -25243,7 +28412,7 @@ export function decodeRemoteDomainEventCallbackDiskChangeMsg(r: XdrReader): Remo
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventDiskChangeMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackDiskChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_disk_change_msg', at, ix);
   }
@@ -25303,6 +28472,14 @@ export function encodeRemoteDomainEventTrayChangeMsg(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_event_tray_change_msg` values (plain objects; see decodeRemoteDomainEventTrayChangeMsg). */
+const newRemoteDomainEventTrayChangeMsg = function (this: RemoteDomainEventTrayChangeMsg, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.devAlias = f1;
+  this.reason = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainEventTrayChangeMsg;
+newRemoteDomainEventTrayChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventTrayChangeMsg(r: XdrReader): RemoteDomainEventTrayChangeMsg {
   let at = '';
   let ix = -1;
@@ -25316,7 +28493,7 @@ export function decodeRemoteDomainEventTrayChangeMsg(r: XdrReader): RemoteDomain
     f1 = r.readString(4194304);
     at = 'reason';
     f2 = r.readInt();
-    return { dom: f0, devAlias: f1, reason: f2 };
+    return new newRemoteDomainEventTrayChangeMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_tray_change_msg', at, ix);
   }
@@ -25343,6 +28520,13 @@ export function encodeRemoteDomainEventCallbackTrayChangeMsg(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_tray_change_msg` values (plain objects; see decodeRemoteDomainEventCallbackTrayChangeMsg). */
+const newRemoteDomainEventCallbackTrayChangeMsg = function (this: RemoteDomainEventCallbackTrayChangeMsg, f0: number, f1: RemoteDomainEventTrayChangeMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventTrayChangeMsg) => RemoteDomainEventCallbackTrayChangeMsg;
+newRemoteDomainEventCallbackTrayChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackTrayChangeMsg(r: XdrReader): RemoteDomainEventCallbackTrayChangeMsg {
   let at = '';
   let ix = -1;
@@ -25353,7 +28537,7 @@ export function decodeRemoteDomainEventCallbackTrayChangeMsg(r: XdrReader): Remo
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventTrayChangeMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackTrayChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_tray_change_msg', at, ix);
   }
@@ -25376,6 +28560,12 @@ export function encodeRemoteDomainEventPmwakeupMsg(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_event_pmwakeup_msg` values (plain objects; see decodeRemoteDomainEventPmwakeupMsg). */
+const newRemoteDomainEventPmwakeupMsg = function (this: RemoteDomainEventPmwakeupMsg, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainEventPmwakeupMsg;
+newRemoteDomainEventPmwakeupMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventPmwakeupMsg(r: XdrReader): RemoteDomainEventPmwakeupMsg {
   let at = '';
   let ix = -1;
@@ -25383,7 +28573,7 @@ export function decodeRemoteDomainEventPmwakeupMsg(r: XdrReader): RemoteDomainEv
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainEventPmwakeupMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmwakeup_msg', at, ix);
   }
@@ -25418,6 +28608,14 @@ export function encodeRemoteDomainEventCallbackPmwakeupMsg(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_pmwakeup_msg` values (plain objects; see decodeRemoteDomainEventCallbackPmwakeupMsg). */
+const newRemoteDomainEventCallbackPmwakeupMsg = function (this: RemoteDomainEventCallbackPmwakeupMsg, f0: number, f1: number, f2: RemoteDomainEventPmwakeupMsg) {
+  this.callbackID = f0;
+  this.reason = f1;
+  this.msg = f2;
+} as unknown as new (f0: number, f1: number, f2: RemoteDomainEventPmwakeupMsg) => RemoteDomainEventCallbackPmwakeupMsg;
+newRemoteDomainEventCallbackPmwakeupMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackPmwakeupMsg(r: XdrReader): RemoteDomainEventCallbackPmwakeupMsg {
   let at = '';
   let ix = -1;
@@ -25431,7 +28629,7 @@ export function decodeRemoteDomainEventCallbackPmwakeupMsg(r: XdrReader): Remote
     f1 = r.readInt();
     at = 'msg';
     f2 = decodeRemoteDomainEventPmwakeupMsg(r);
-    return { callbackID: f0, reason: f1, msg: f2 };
+    return new newRemoteDomainEventCallbackPmwakeupMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_pmwakeup_msg', at, ix);
   }
@@ -25454,6 +28652,12 @@ export function encodeRemoteDomainEventPmsuspendMsg(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_event_pmsuspend_msg` values (plain objects; see decodeRemoteDomainEventPmsuspendMsg). */
+const newRemoteDomainEventPmsuspendMsg = function (this: RemoteDomainEventPmsuspendMsg, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainEventPmsuspendMsg;
+newRemoteDomainEventPmsuspendMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventPmsuspendMsg(r: XdrReader): RemoteDomainEventPmsuspendMsg {
   let at = '';
   let ix = -1;
@@ -25461,7 +28665,7 @@ export function decodeRemoteDomainEventPmsuspendMsg(r: XdrReader): RemoteDomainE
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainEventPmsuspendMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmsuspend_msg', at, ix);
   }
@@ -25496,6 +28700,14 @@ export function encodeRemoteDomainEventCallbackPmsuspendMsg(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_pmsuspend_msg` values (plain objects; see decodeRemoteDomainEventCallbackPmsuspendMsg). */
+const newRemoteDomainEventCallbackPmsuspendMsg = function (this: RemoteDomainEventCallbackPmsuspendMsg, f0: number, f1: number, f2: RemoteDomainEventPmsuspendMsg) {
+  this.callbackID = f0;
+  this.reason = f1;
+  this.msg = f2;
+} as unknown as new (f0: number, f1: number, f2: RemoteDomainEventPmsuspendMsg) => RemoteDomainEventCallbackPmsuspendMsg;
+newRemoteDomainEventCallbackPmsuspendMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackPmsuspendMsg(r: XdrReader): RemoteDomainEventCallbackPmsuspendMsg {
   let at = '';
   let ix = -1;
@@ -25509,7 +28721,7 @@ export function decodeRemoteDomainEventCallbackPmsuspendMsg(r: XdrReader): Remot
     f1 = r.readInt();
     at = 'msg';
     f2 = decodeRemoteDomainEventPmsuspendMsg(r);
-    return { callbackID: f0, reason: f1, msg: f2 };
+    return new newRemoteDomainEventCallbackPmsuspendMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_pmsuspend_msg', at, ix);
   }
@@ -25536,6 +28748,13 @@ export function encodeRemoteDomainEventBalloonChangeMsg(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_event_balloon_change_msg` values (plain objects; see decodeRemoteDomainEventBalloonChangeMsg). */
+const newRemoteDomainEventBalloonChangeMsg = function (this: RemoteDomainEventBalloonChangeMsg, f0: RemoteNonnullDomain, f1: bigint) {
+  this.dom = f0;
+  this.actual = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint) => RemoteDomainEventBalloonChangeMsg;
+newRemoteDomainEventBalloonChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventBalloonChangeMsg(r: XdrReader): RemoteDomainEventBalloonChangeMsg {
   let at = '';
   let ix = -1;
@@ -25546,7 +28765,7 @@ export function decodeRemoteDomainEventBalloonChangeMsg(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomain(r);
     at = 'actual';
     f1 = r.readUhyper();
-    return { dom: f0, actual: f1 };
+    return new newRemoteDomainEventBalloonChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_balloon_change_msg', at, ix);
   }
@@ -25573,6 +28792,13 @@ export function encodeRemoteDomainEventCallbackBalloonChangeMsg(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_balloon_change_msg` values (plain objects; see decodeRemoteDomainEventCallbackBalloonChangeMsg). */
+const newRemoteDomainEventCallbackBalloonChangeMsg = function (this: RemoteDomainEventCallbackBalloonChangeMsg, f0: number, f1: RemoteDomainEventBalloonChangeMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventBalloonChangeMsg) => RemoteDomainEventCallbackBalloonChangeMsg;
+newRemoteDomainEventCallbackBalloonChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackBalloonChangeMsg(r: XdrReader): RemoteDomainEventCallbackBalloonChangeMsg {
   let at = '';
   let ix = -1;
@@ -25583,7 +28809,7 @@ export function decodeRemoteDomainEventCallbackBalloonChangeMsg(r: XdrReader): R
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventBalloonChangeMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackBalloonChangeMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_balloon_change_msg', at, ix);
   }
@@ -25606,6 +28832,12 @@ export function encodeRemoteDomainEventPmsuspendDiskMsg(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_event_pmsuspend_disk_msg` values (plain objects; see decodeRemoteDomainEventPmsuspendDiskMsg). */
+const newRemoteDomainEventPmsuspendDiskMsg = function (this: RemoteDomainEventPmsuspendDiskMsg, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainEventPmsuspendDiskMsg;
+newRemoteDomainEventPmsuspendDiskMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventPmsuspendDiskMsg(r: XdrReader): RemoteDomainEventPmsuspendDiskMsg {
   let at = '';
   let ix = -1;
@@ -25613,7 +28845,7 @@ export function decodeRemoteDomainEventPmsuspendDiskMsg(r: XdrReader): RemoteDom
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainEventPmsuspendDiskMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmsuspend_disk_msg', at, ix);
   }
@@ -25648,6 +28880,14 @@ export function encodeRemoteDomainEventCallbackPmsuspendDiskMsg(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_pmsuspend_disk_msg` values (plain objects; see decodeRemoteDomainEventCallbackPmsuspendDiskMsg). */
+const newRemoteDomainEventCallbackPmsuspendDiskMsg = function (this: RemoteDomainEventCallbackPmsuspendDiskMsg, f0: number, f1: number, f2: RemoteDomainEventPmsuspendDiskMsg) {
+  this.callbackID = f0;
+  this.reason = f1;
+  this.msg = f2;
+} as unknown as new (f0: number, f1: number, f2: RemoteDomainEventPmsuspendDiskMsg) => RemoteDomainEventCallbackPmsuspendDiskMsg;
+newRemoteDomainEventCallbackPmsuspendDiskMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackPmsuspendDiskMsg(r: XdrReader): RemoteDomainEventCallbackPmsuspendDiskMsg {
   let at = '';
   let ix = -1;
@@ -25661,7 +28901,7 @@ export function decodeRemoteDomainEventCallbackPmsuspendDiskMsg(r: XdrReader): R
     f1 = r.readInt();
     at = 'msg';
     f2 = decodeRemoteDomainEventPmsuspendDiskMsg(r);
-    return { callbackID: f0, reason: f1, msg: f2 };
+    return new newRemoteDomainEventCallbackPmsuspendDiskMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_pmsuspend_disk_msg', at, ix);
   }
@@ -25688,6 +28928,13 @@ export function encodeRemoteDomainManagedSaveArgs(w: XdrWriter, v: RemoteDomainM
   }
 }
 
+/** Makes decoded `remote_domain_managed_save_args` values (plain objects; see decodeRemoteDomainManagedSaveArgs). */
+const newRemoteDomainManagedSaveArgs = function (this: RemoteDomainManagedSaveArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainManagedSaveArgs;
+newRemoteDomainManagedSaveArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainManagedSaveArgs(r: XdrReader): RemoteDomainManagedSaveArgs {
   let at = '';
   let ix = -1;
@@ -25698,7 +28945,7 @@ export function decodeRemoteDomainManagedSaveArgs(r: XdrReader): RemoteDomainMan
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainManagedSaveArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_args', at, ix);
   }
@@ -25725,6 +28972,13 @@ export function encodeRemoteDomainHasManagedSaveImageArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_has_managed_save_image_args` values (plain objects; see decodeRemoteDomainHasManagedSaveImageArgs). */
+const newRemoteDomainHasManagedSaveImageArgs = function (this: RemoteDomainHasManagedSaveImageArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainHasManagedSaveImageArgs;
+newRemoteDomainHasManagedSaveImageArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainHasManagedSaveImageArgs(r: XdrReader): RemoteDomainHasManagedSaveImageArgs {
   let at = '';
   let ix = -1;
@@ -25735,7 +28989,7 @@ export function decodeRemoteDomainHasManagedSaveImageArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainHasManagedSaveImageArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_managed_save_image_args', at, ix);
   }
@@ -25758,6 +29012,12 @@ export function encodeRemoteDomainHasManagedSaveImageRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_has_managed_save_image_ret` values (plain objects; see decodeRemoteDomainHasManagedSaveImageRet). */
+const newRemoteDomainHasManagedSaveImageRet = function (this: RemoteDomainHasManagedSaveImageRet, f0: number) {
+  this.result = f0;
+} as unknown as new (f0: number) => RemoteDomainHasManagedSaveImageRet;
+newRemoteDomainHasManagedSaveImageRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainHasManagedSaveImageRet(r: XdrReader): RemoteDomainHasManagedSaveImageRet {
   let at = '';
   let ix = -1;
@@ -25765,7 +29025,7 @@ export function decodeRemoteDomainHasManagedSaveImageRet(r: XdrReader): RemoteDo
   try {
     at = 'result';
     f0 = r.readInt();
-    return { result: f0 };
+    return new newRemoteDomainHasManagedSaveImageRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_managed_save_image_ret', at, ix);
   }
@@ -25792,6 +29052,13 @@ export function encodeRemoteDomainManagedSaveRemoveArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_managed_save_remove_args` values (plain objects; see decodeRemoteDomainManagedSaveRemoveArgs). */
+const newRemoteDomainManagedSaveRemoveArgs = function (this: RemoteDomainManagedSaveRemoveArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainManagedSaveRemoveArgs;
+newRemoteDomainManagedSaveRemoveArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainManagedSaveRemoveArgs(r: XdrReader): RemoteDomainManagedSaveRemoveArgs {
   let at = '';
   let ix = -1;
@@ -25802,7 +29069,7 @@ export function decodeRemoteDomainManagedSaveRemoveArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainManagedSaveRemoveArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_remove_args', at, ix);
   }
@@ -25829,6 +29096,13 @@ export function encodeRemoteDomainManagedSaveGetXmlDescArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_managed_save_get_xml_desc_args` values (plain objects; see decodeRemoteDomainManagedSaveGetXmlDescArgs). */
+const newRemoteDomainManagedSaveGetXmlDescArgs = function (this: RemoteDomainManagedSaveGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainManagedSaveGetXmlDescArgs;
+newRemoteDomainManagedSaveGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainManagedSaveGetXmlDescArgs(r: XdrReader): RemoteDomainManagedSaveGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -25839,7 +29113,7 @@ export function decodeRemoteDomainManagedSaveGetXmlDescArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainManagedSaveGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_args', at, ix);
   }
@@ -25886,6 +29160,12 @@ export function encodeRemoteDomainManagedSaveGetXmlDescRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_managed_save_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainManagedSaveGetXmlDescRet). */
+const newRemoteDomainManagedSaveGetXmlDescRet = function (this: RemoteDomainManagedSaveGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainManagedSaveGetXmlDescRet;
+newRemoteDomainManagedSaveGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainManagedSaveGetXmlDescRet(r: XdrReader): RemoteDomainManagedSaveGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -25893,7 +29173,7 @@ export function decodeRemoteDomainManagedSaveGetXmlDescRet(r: XdrReader): Remote
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainManagedSaveGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_ret', at, ix);
   }
@@ -25953,6 +29233,14 @@ export function encodeRemoteDomainManagedSaveDefineXmlArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_managed_save_define_xml_args` values (plain objects; see decodeRemoteDomainManagedSaveDefineXmlArgs). */
+const newRemoteDomainManagedSaveDefineXmlArgs = function (this: RemoteDomainManagedSaveDefineXmlArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.dxml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number) => RemoteDomainManagedSaveDefineXmlArgs;
+newRemoteDomainManagedSaveDefineXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainManagedSaveDefineXmlArgs(r: XdrReader): RemoteDomainManagedSaveDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -25968,7 +29256,7 @@ export function decodeRemoteDomainManagedSaveDefineXmlArgs(r: XdrReader): Remote
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, dxml: f1, flags: f2 };
+    return new newRemoteDomainManagedSaveDefineXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_define_xml_args', at, ix);
   }
@@ -26028,6 +29316,14 @@ export function encodeRemoteDomainSnapshotCreateXmlArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_create_xml_args` values (plain objects; see decodeRemoteDomainSnapshotCreateXmlArgs). */
+const newRemoteDomainSnapshotCreateXmlArgs = function (this: RemoteDomainSnapshotCreateXmlArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.xmlDesc = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainSnapshotCreateXmlArgs;
+newRemoteDomainSnapshotCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotCreateXmlArgs(r: XdrReader): RemoteDomainSnapshotCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -26041,7 +29337,7 @@ export function decodeRemoteDomainSnapshotCreateXmlArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, xmlDesc: f1, flags: f2 };
+    return new newRemoteDomainSnapshotCreateXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_create_xml_args', at, ix);
   }
@@ -26064,6 +29360,12 @@ export function encodeRemoteDomainSnapshotCreateXmlRet(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_create_xml_ret` values (plain objects; see decodeRemoteDomainSnapshotCreateXmlRet). */
+const newRemoteDomainSnapshotCreateXmlRet = function (this: RemoteDomainSnapshotCreateXmlRet, f0: RemoteNonnullDomainSnapshot) {
+  this.snap = f0;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot) => RemoteDomainSnapshotCreateXmlRet;
+newRemoteDomainSnapshotCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotCreateXmlRet(r: XdrReader): RemoteDomainSnapshotCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -26071,7 +29373,7 @@ export function decodeRemoteDomainSnapshotCreateXmlRet(r: XdrReader): RemoteDoma
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return { snap: f0 };
+    return new newRemoteDomainSnapshotCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_create_xml_ret', at, ix);
   }
@@ -26098,6 +29400,13 @@ export function encodeRemoteDomainSnapshotGetXmlDescArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_get_xml_desc_args` values (plain objects; see decodeRemoteDomainSnapshotGetXmlDescArgs). */
+const newRemoteDomainSnapshotGetXmlDescArgs = function (this: RemoteDomainSnapshotGetXmlDescArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotGetXmlDescArgs;
+newRemoteDomainSnapshotGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotGetXmlDescArgs(r: XdrReader): RemoteDomainSnapshotGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -26108,7 +29417,7 @@ export function decodeRemoteDomainSnapshotGetXmlDescArgs(r: XdrReader): RemoteDo
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_xml_desc_args', at, ix);
   }
@@ -26155,6 +29464,12 @@ export function encodeRemoteDomainSnapshotGetXmlDescRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainSnapshotGetXmlDescRet). */
+const newRemoteDomainSnapshotGetXmlDescRet = function (this: RemoteDomainSnapshotGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainSnapshotGetXmlDescRet;
+newRemoteDomainSnapshotGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotGetXmlDescRet(r: XdrReader): RemoteDomainSnapshotGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -26162,7 +29477,7 @@ export function decodeRemoteDomainSnapshotGetXmlDescRet(r: XdrReader): RemoteDom
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainSnapshotGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_xml_desc_ret', at, ix);
   }
@@ -26189,6 +29504,13 @@ export function encodeRemoteDomainSnapshotNumArgs(w: XdrWriter, v: RemoteDomainS
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_num_args` values (plain objects; see decodeRemoteDomainSnapshotNumArgs). */
+const newRemoteDomainSnapshotNumArgs = function (this: RemoteDomainSnapshotNumArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainSnapshotNumArgs;
+newRemoteDomainSnapshotNumArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotNumArgs(r: XdrReader): RemoteDomainSnapshotNumArgs {
   let at = '';
   let ix = -1;
@@ -26199,7 +29521,7 @@ export function decodeRemoteDomainSnapshotNumArgs(r: XdrReader): RemoteDomainSna
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainSnapshotNumArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_args', at, ix);
   }
@@ -26222,6 +29544,12 @@ export function encodeRemoteDomainSnapshotNumRet(w: XdrWriter, v: RemoteDomainSn
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_num_ret` values (plain objects; see decodeRemoteDomainSnapshotNumRet). */
+const newRemoteDomainSnapshotNumRet = function (this: RemoteDomainSnapshotNumRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteDomainSnapshotNumRet;
+newRemoteDomainSnapshotNumRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotNumRet(r: XdrReader): RemoteDomainSnapshotNumRet {
   let at = '';
   let ix = -1;
@@ -26229,7 +29557,7 @@ export function decodeRemoteDomainSnapshotNumRet(r: XdrReader): RemoteDomainSnap
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteDomainSnapshotNumRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_ret', at, ix);
   }
@@ -26264,6 +29592,14 @@ export function encodeRemoteDomainSnapshotListNamesArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_names_args` values (plain objects; see decodeRemoteDomainSnapshotListNamesArgs). */
+const newRemoteDomainSnapshotListNamesArgs = function (this: RemoteDomainSnapshotListNamesArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.maxnames = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainSnapshotListNamesArgs;
+newRemoteDomainSnapshotListNamesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListNamesArgs(r: XdrReader): RemoteDomainSnapshotListNamesArgs {
   let at = '';
   let ix = -1;
@@ -26277,7 +29613,7 @@ export function decodeRemoteDomainSnapshotListNamesArgs(r: XdrReader): RemoteDom
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, maxnames: f1, flags: f2 };
+    return new newRemoteDomainSnapshotListNamesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_names_args', at, ix);
   }
@@ -26332,6 +29668,12 @@ export function encodeRemoteDomainSnapshotListNamesRet(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_names_ret` values (plain objects; see decodeRemoteDomainSnapshotListNamesRet). */
+const newRemoteDomainSnapshotListNamesRet = function (this: RemoteDomainSnapshotListNamesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteDomainSnapshotListNamesRet;
+newRemoteDomainSnapshotListNamesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListNamesRet(r: XdrReader): RemoteDomainSnapshotListNamesRet {
   let at = '';
   let ix = -1;
@@ -26348,7 +29690,7 @@ export function decodeRemoteDomainSnapshotListNamesRet(r: XdrReader): RemoteDoma
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteDomainSnapshotListNamesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_names_ret', at, ix);
   }
@@ -26383,6 +29725,14 @@ export function encodeRemoteDomainListAllSnapshotsArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_list_all_snapshots_args` values (plain objects; see decodeRemoteDomainListAllSnapshotsArgs). */
+const newRemoteDomainListAllSnapshotsArgs = function (this: RemoteDomainListAllSnapshotsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainListAllSnapshotsArgs;
+newRemoteDomainListAllSnapshotsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainListAllSnapshotsArgs(r: XdrReader): RemoteDomainListAllSnapshotsArgs {
   let at = '';
   let ix = -1;
@@ -26396,7 +29746,7 @@ export function decodeRemoteDomainListAllSnapshotsArgs(r: XdrReader): RemoteDoma
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, needResults: f1, flags: f2 };
+    return new newRemoteDomainListAllSnapshotsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_snapshots_args', at, ix);
   }
@@ -26427,6 +29777,13 @@ export function encodeRemoteDomainListAllSnapshotsRet(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_list_all_snapshots_ret` values (plain objects; see decodeRemoteDomainListAllSnapshotsRet). */
+const newRemoteDomainListAllSnapshotsRet = function (this: RemoteDomainListAllSnapshotsRet, f0: RemoteNonnullDomainSnapshot[], f1: number) {
+  this.snapshots = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot[], f1: number) => RemoteDomainListAllSnapshotsRet;
+newRemoteDomainListAllSnapshotsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainListAllSnapshotsRet(r: XdrReader): RemoteDomainListAllSnapshotsRet {
   let at = '';
   let ix = -1;
@@ -26446,7 +29803,7 @@ export function decodeRemoteDomainListAllSnapshotsRet(r: XdrReader): RemoteDomai
     }
     at = 'ret';
     f1 = r.readInt();
-    return { snapshots: f0, ret: f1 };
+    return new newRemoteDomainListAllSnapshotsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_snapshots_ret', at, ix);
   }
@@ -26473,6 +29830,13 @@ export function encodeRemoteDomainSnapshotNumChildrenArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_num_children_args` values (plain objects; see decodeRemoteDomainSnapshotNumChildrenArgs). */
+const newRemoteDomainSnapshotNumChildrenArgs = function (this: RemoteDomainSnapshotNumChildrenArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotNumChildrenArgs;
+newRemoteDomainSnapshotNumChildrenArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotNumChildrenArgs(r: XdrReader): RemoteDomainSnapshotNumChildrenArgs {
   let at = '';
   let ix = -1;
@@ -26483,7 +29847,7 @@ export function decodeRemoteDomainSnapshotNumChildrenArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotNumChildrenArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_children_args', at, ix);
   }
@@ -26506,6 +29870,12 @@ export function encodeRemoteDomainSnapshotNumChildrenRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_num_children_ret` values (plain objects; see decodeRemoteDomainSnapshotNumChildrenRet). */
+const newRemoteDomainSnapshotNumChildrenRet = function (this: RemoteDomainSnapshotNumChildrenRet, f0: number) {
+  this.num = f0;
+} as unknown as new (f0: number) => RemoteDomainSnapshotNumChildrenRet;
+newRemoteDomainSnapshotNumChildrenRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotNumChildrenRet(r: XdrReader): RemoteDomainSnapshotNumChildrenRet {
   let at = '';
   let ix = -1;
@@ -26513,7 +29883,7 @@ export function decodeRemoteDomainSnapshotNumChildrenRet(r: XdrReader): RemoteDo
   try {
     at = 'num';
     f0 = r.readInt();
-    return { num: f0 };
+    return new newRemoteDomainSnapshotNumChildrenRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_children_ret', at, ix);
   }
@@ -26548,6 +29918,14 @@ export function encodeRemoteDomainSnapshotListChildrenNamesArgs(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_children_names_args` values (plain objects; see decodeRemoteDomainSnapshotListChildrenNamesArgs). */
+const newRemoteDomainSnapshotListChildrenNamesArgs = function (this: RemoteDomainSnapshotListChildrenNamesArgs, f0: RemoteNonnullDomainSnapshot, f1: number, f2: number) {
+  this.snap = f0;
+  this.maxnames = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number, f2: number) => RemoteDomainSnapshotListChildrenNamesArgs;
+newRemoteDomainSnapshotListChildrenNamesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListChildrenNamesArgs(r: XdrReader): RemoteDomainSnapshotListChildrenNamesArgs {
   let at = '';
   let ix = -1;
@@ -26561,7 +29939,7 @@ export function decodeRemoteDomainSnapshotListChildrenNamesArgs(r: XdrReader): R
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { snap: f0, maxnames: f1, flags: f2 };
+    return new newRemoteDomainSnapshotListChildrenNamesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_children_names_args', at, ix);
   }
@@ -26616,6 +29994,12 @@ export function encodeRemoteDomainSnapshotListChildrenNamesRet(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_children_names_ret` values (plain objects; see decodeRemoteDomainSnapshotListChildrenNamesRet). */
+const newRemoteDomainSnapshotListChildrenNamesRet = function (this: RemoteDomainSnapshotListChildrenNamesRet, f0: string[]) {
+  this.names = f0;
+} as unknown as new (f0: string[]) => RemoteDomainSnapshotListChildrenNamesRet;
+newRemoteDomainSnapshotListChildrenNamesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListChildrenNamesRet(r: XdrReader): RemoteDomainSnapshotListChildrenNamesRet {
   let at = '';
   let ix = -1;
@@ -26632,7 +30016,7 @@ export function decodeRemoteDomainSnapshotListChildrenNamesRet(r: XdrReader): Re
       ix = -1;
       f0 = a0;
     }
-    return { names: f0 };
+    return new newRemoteDomainSnapshotListChildrenNamesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_children_names_ret', at, ix);
   }
@@ -26667,6 +30051,14 @@ export function encodeRemoteDomainSnapshotListAllChildrenArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_all_children_args` values (plain objects; see decodeRemoteDomainSnapshotListAllChildrenArgs). */
+const newRemoteDomainSnapshotListAllChildrenArgs = function (this: RemoteDomainSnapshotListAllChildrenArgs, f0: RemoteNonnullDomainSnapshot, f1: number, f2: number) {
+  this.snapshot = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number, f2: number) => RemoteDomainSnapshotListAllChildrenArgs;
+newRemoteDomainSnapshotListAllChildrenArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListAllChildrenArgs(r: XdrReader): RemoteDomainSnapshotListAllChildrenArgs {
   let at = '';
   let ix = -1;
@@ -26680,7 +30072,7 @@ export function decodeRemoteDomainSnapshotListAllChildrenArgs(r: XdrReader): Rem
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { snapshot: f0, needResults: f1, flags: f2 };
+    return new newRemoteDomainSnapshotListAllChildrenArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_all_children_args', at, ix);
   }
@@ -26711,6 +30103,13 @@ export function encodeRemoteDomainSnapshotListAllChildrenRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_list_all_children_ret` values (plain objects; see decodeRemoteDomainSnapshotListAllChildrenRet). */
+const newRemoteDomainSnapshotListAllChildrenRet = function (this: RemoteDomainSnapshotListAllChildrenRet, f0: RemoteNonnullDomainSnapshot[], f1: number) {
+  this.snapshots = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot[], f1: number) => RemoteDomainSnapshotListAllChildrenRet;
+newRemoteDomainSnapshotListAllChildrenRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotListAllChildrenRet(r: XdrReader): RemoteDomainSnapshotListAllChildrenRet {
   let at = '';
   let ix = -1;
@@ -26730,7 +30129,7 @@ export function decodeRemoteDomainSnapshotListAllChildrenRet(r: XdrReader): Remo
     }
     at = 'ret';
     f1 = r.readInt();
-    return { snapshots: f0, ret: f1 };
+    return new newRemoteDomainSnapshotListAllChildrenRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_all_children_ret', at, ix);
   }
@@ -26790,6 +30189,14 @@ export function encodeRemoteDomainSnapshotLookupByNameArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_lookup_by_name_args` values (plain objects; see decodeRemoteDomainSnapshotLookupByNameArgs). */
+const newRemoteDomainSnapshotLookupByNameArgs = function (this: RemoteDomainSnapshotLookupByNameArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.name = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainSnapshotLookupByNameArgs;
+newRemoteDomainSnapshotLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotLookupByNameArgs(r: XdrReader): RemoteDomainSnapshotLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -26803,7 +30210,7 @@ export function decodeRemoteDomainSnapshotLookupByNameArgs(r: XdrReader): Remote
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, name: f1, flags: f2 };
+    return new newRemoteDomainSnapshotLookupByNameArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_lookup_by_name_args', at, ix);
   }
@@ -26826,6 +30233,12 @@ export function encodeRemoteDomainSnapshotLookupByNameRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_lookup_by_name_ret` values (plain objects; see decodeRemoteDomainSnapshotLookupByNameRet). */
+const newRemoteDomainSnapshotLookupByNameRet = function (this: RemoteDomainSnapshotLookupByNameRet, f0: RemoteNonnullDomainSnapshot) {
+  this.snap = f0;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot) => RemoteDomainSnapshotLookupByNameRet;
+newRemoteDomainSnapshotLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotLookupByNameRet(r: XdrReader): RemoteDomainSnapshotLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -26833,7 +30246,7 @@ export function decodeRemoteDomainSnapshotLookupByNameRet(r: XdrReader): RemoteD
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return { snap: f0 };
+    return new newRemoteDomainSnapshotLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_lookup_by_name_ret', at, ix);
   }
@@ -26860,6 +30273,13 @@ export function encodeRemoteDomainHasCurrentSnapshotArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_has_current_snapshot_args` values (plain objects; see decodeRemoteDomainHasCurrentSnapshotArgs). */
+const newRemoteDomainHasCurrentSnapshotArgs = function (this: RemoteDomainHasCurrentSnapshotArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainHasCurrentSnapshotArgs;
+newRemoteDomainHasCurrentSnapshotArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainHasCurrentSnapshotArgs(r: XdrReader): RemoteDomainHasCurrentSnapshotArgs {
   let at = '';
   let ix = -1;
@@ -26870,7 +30290,7 @@ export function decodeRemoteDomainHasCurrentSnapshotArgs(r: XdrReader): RemoteDo
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainHasCurrentSnapshotArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_current_snapshot_args', at, ix);
   }
@@ -26893,6 +30313,12 @@ export function encodeRemoteDomainHasCurrentSnapshotRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_has_current_snapshot_ret` values (plain objects; see decodeRemoteDomainHasCurrentSnapshotRet). */
+const newRemoteDomainHasCurrentSnapshotRet = function (this: RemoteDomainHasCurrentSnapshotRet, f0: number) {
+  this.result = f0;
+} as unknown as new (f0: number) => RemoteDomainHasCurrentSnapshotRet;
+newRemoteDomainHasCurrentSnapshotRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainHasCurrentSnapshotRet(r: XdrReader): RemoteDomainHasCurrentSnapshotRet {
   let at = '';
   let ix = -1;
@@ -26900,7 +30326,7 @@ export function decodeRemoteDomainHasCurrentSnapshotRet(r: XdrReader): RemoteDom
   try {
     at = 'result';
     f0 = r.readInt();
-    return { result: f0 };
+    return new newRemoteDomainHasCurrentSnapshotRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_current_snapshot_ret', at, ix);
   }
@@ -26927,6 +30353,13 @@ export function encodeRemoteDomainSnapshotGetParentArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_get_parent_args` values (plain objects; see decodeRemoteDomainSnapshotGetParentArgs). */
+const newRemoteDomainSnapshotGetParentArgs = function (this: RemoteDomainSnapshotGetParentArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotGetParentArgs;
+newRemoteDomainSnapshotGetParentArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotGetParentArgs(r: XdrReader): RemoteDomainSnapshotGetParentArgs {
   let at = '';
   let ix = -1;
@@ -26937,7 +30370,7 @@ export function decodeRemoteDomainSnapshotGetParentArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotGetParentArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_parent_args', at, ix);
   }
@@ -26960,6 +30393,12 @@ export function encodeRemoteDomainSnapshotGetParentRet(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_get_parent_ret` values (plain objects; see decodeRemoteDomainSnapshotGetParentRet). */
+const newRemoteDomainSnapshotGetParentRet = function (this: RemoteDomainSnapshotGetParentRet, f0: RemoteNonnullDomainSnapshot) {
+  this.snap = f0;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot) => RemoteDomainSnapshotGetParentRet;
+newRemoteDomainSnapshotGetParentRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotGetParentRet(r: XdrReader): RemoteDomainSnapshotGetParentRet {
   let at = '';
   let ix = -1;
@@ -26967,7 +30406,7 @@ export function decodeRemoteDomainSnapshotGetParentRet(r: XdrReader): RemoteDoma
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return { snap: f0 };
+    return new newRemoteDomainSnapshotGetParentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_parent_ret', at, ix);
   }
@@ -26994,6 +30433,13 @@ export function encodeRemoteDomainSnapshotCurrentArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_current_args` values (plain objects; see decodeRemoteDomainSnapshotCurrentArgs). */
+const newRemoteDomainSnapshotCurrentArgs = function (this: RemoteDomainSnapshotCurrentArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainSnapshotCurrentArgs;
+newRemoteDomainSnapshotCurrentArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotCurrentArgs(r: XdrReader): RemoteDomainSnapshotCurrentArgs {
   let at = '';
   let ix = -1;
@@ -27004,7 +30450,7 @@ export function decodeRemoteDomainSnapshotCurrentArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainSnapshotCurrentArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_current_args', at, ix);
   }
@@ -27027,6 +30473,12 @@ export function encodeRemoteDomainSnapshotCurrentRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_current_ret` values (plain objects; see decodeRemoteDomainSnapshotCurrentRet). */
+const newRemoteDomainSnapshotCurrentRet = function (this: RemoteDomainSnapshotCurrentRet, f0: RemoteNonnullDomainSnapshot) {
+  this.snap = f0;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot) => RemoteDomainSnapshotCurrentRet;
+newRemoteDomainSnapshotCurrentRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotCurrentRet(r: XdrReader): RemoteDomainSnapshotCurrentRet {
   let at = '';
   let ix = -1;
@@ -27034,7 +30486,7 @@ export function decodeRemoteDomainSnapshotCurrentRet(r: XdrReader): RemoteDomain
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return { snap: f0 };
+    return new newRemoteDomainSnapshotCurrentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_current_ret', at, ix);
   }
@@ -27061,6 +30513,13 @@ export function encodeRemoteDomainSnapshotIsCurrentArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_is_current_args` values (plain objects; see decodeRemoteDomainSnapshotIsCurrentArgs). */
+const newRemoteDomainSnapshotIsCurrentArgs = function (this: RemoteDomainSnapshotIsCurrentArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotIsCurrentArgs;
+newRemoteDomainSnapshotIsCurrentArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotIsCurrentArgs(r: XdrReader): RemoteDomainSnapshotIsCurrentArgs {
   let at = '';
   let ix = -1;
@@ -27071,7 +30530,7 @@ export function decodeRemoteDomainSnapshotIsCurrentArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotIsCurrentArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_is_current_args', at, ix);
   }
@@ -27094,6 +30553,12 @@ export function encodeRemoteDomainSnapshotIsCurrentRet(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_is_current_ret` values (plain objects; see decodeRemoteDomainSnapshotIsCurrentRet). */
+const newRemoteDomainSnapshotIsCurrentRet = function (this: RemoteDomainSnapshotIsCurrentRet, f0: number) {
+  this.current = f0;
+} as unknown as new (f0: number) => RemoteDomainSnapshotIsCurrentRet;
+newRemoteDomainSnapshotIsCurrentRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotIsCurrentRet(r: XdrReader): RemoteDomainSnapshotIsCurrentRet {
   let at = '';
   let ix = -1;
@@ -27101,7 +30566,7 @@ export function decodeRemoteDomainSnapshotIsCurrentRet(r: XdrReader): RemoteDoma
   try {
     at = 'current';
     f0 = r.readInt();
-    return { current: f0 };
+    return new newRemoteDomainSnapshotIsCurrentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_is_current_ret', at, ix);
   }
@@ -27128,6 +30593,13 @@ export function encodeRemoteDomainSnapshotHasMetadataArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_has_metadata_args` values (plain objects; see decodeRemoteDomainSnapshotHasMetadataArgs). */
+const newRemoteDomainSnapshotHasMetadataArgs = function (this: RemoteDomainSnapshotHasMetadataArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotHasMetadataArgs;
+newRemoteDomainSnapshotHasMetadataArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotHasMetadataArgs(r: XdrReader): RemoteDomainSnapshotHasMetadataArgs {
   let at = '';
   let ix = -1;
@@ -27138,7 +30610,7 @@ export function decodeRemoteDomainSnapshotHasMetadataArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotHasMetadataArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_has_metadata_args', at, ix);
   }
@@ -27161,6 +30633,12 @@ export function encodeRemoteDomainSnapshotHasMetadataRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_has_metadata_ret` values (plain objects; see decodeRemoteDomainSnapshotHasMetadataRet). */
+const newRemoteDomainSnapshotHasMetadataRet = function (this: RemoteDomainSnapshotHasMetadataRet, f0: number) {
+  this.metadata = f0;
+} as unknown as new (f0: number) => RemoteDomainSnapshotHasMetadataRet;
+newRemoteDomainSnapshotHasMetadataRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotHasMetadataRet(r: XdrReader): RemoteDomainSnapshotHasMetadataRet {
   let at = '';
   let ix = -1;
@@ -27168,7 +30646,7 @@ export function decodeRemoteDomainSnapshotHasMetadataRet(r: XdrReader): RemoteDo
   try {
     at = 'metadata';
     f0 = r.readInt();
-    return { metadata: f0 };
+    return new newRemoteDomainSnapshotHasMetadataRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_has_metadata_ret', at, ix);
   }
@@ -27195,6 +30673,13 @@ export function encodeRemoteDomainRevertToSnapshotArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_revert_to_snapshot_args` values (plain objects; see decodeRemoteDomainRevertToSnapshotArgs). */
+const newRemoteDomainRevertToSnapshotArgs = function (this: RemoteDomainRevertToSnapshotArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainRevertToSnapshotArgs;
+newRemoteDomainRevertToSnapshotArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRevertToSnapshotArgs(r: XdrReader): RemoteDomainRevertToSnapshotArgs {
   let at = '';
   let ix = -1;
@@ -27205,7 +30690,7 @@ export function decodeRemoteDomainRevertToSnapshotArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainRevertToSnapshotArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_revert_to_snapshot_args', at, ix);
   }
@@ -27232,6 +30717,13 @@ export function encodeRemoteDomainSnapshotDeleteArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_snapshot_delete_args` values (plain objects; see decodeRemoteDomainSnapshotDeleteArgs). */
+const newRemoteDomainSnapshotDeleteArgs = function (this: RemoteDomainSnapshotDeleteArgs, f0: RemoteNonnullDomainSnapshot, f1: number) {
+  this.snap = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainSnapshot, f1: number) => RemoteDomainSnapshotDeleteArgs;
+newRemoteDomainSnapshotDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSnapshotDeleteArgs(r: XdrReader): RemoteDomainSnapshotDeleteArgs {
   let at = '';
   let ix = -1;
@@ -27242,7 +30734,7 @@ export function decodeRemoteDomainSnapshotDeleteArgs(r: XdrReader): RemoteDomain
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return { snap: f0, flags: f1 };
+    return new newRemoteDomainSnapshotDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_delete_args', at, ix);
   }
@@ -27302,6 +30794,14 @@ export function encodeRemoteDomainOpenConsoleArgs(w: XdrWriter, v: RemoteDomainO
   }
 }
 
+/** Makes decoded `remote_domain_open_console_args` values (plain objects; see decodeRemoteDomainOpenConsoleArgs). */
+const newRemoteDomainOpenConsoleArgs = function (this: RemoteDomainOpenConsoleArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.devName = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number) => RemoteDomainOpenConsoleArgs;
+newRemoteDomainOpenConsoleArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainOpenConsoleArgs(r: XdrReader): RemoteDomainOpenConsoleArgs {
   let at = '';
   let ix = -1;
@@ -27317,7 +30817,7 @@ export function decodeRemoteDomainOpenConsoleArgs(r: XdrReader): RemoteDomainOpe
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, devName: f1, flags: f2 };
+    return new newRemoteDomainOpenConsoleArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_console_args', at, ix);
   }
@@ -27377,6 +30877,14 @@ export function encodeRemoteDomainOpenChannelArgs(w: XdrWriter, v: RemoteDomainO
   }
 }
 
+/** Makes decoded `remote_domain_open_channel_args` values (plain objects; see decodeRemoteDomainOpenChannelArgs). */
+const newRemoteDomainOpenChannelArgs = function (this: RemoteDomainOpenChannelArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.name = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number) => RemoteDomainOpenChannelArgs;
+newRemoteDomainOpenChannelArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainOpenChannelArgs(r: XdrReader): RemoteDomainOpenChannelArgs {
   let at = '';
   let ix = -1;
@@ -27392,7 +30900,7 @@ export function decodeRemoteDomainOpenChannelArgs(r: XdrReader): RemoteDomainOpe
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, name: f1, flags: f2 };
+    return new newRemoteDomainOpenChannelArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_channel_args', at, ix);
   }
@@ -27431,6 +30939,15 @@ export function encodeRemoteStorageVolUploadArgs(w: XdrWriter, v: RemoteStorageV
   }
 }
 
+/** Makes decoded `remote_storage_vol_upload_args` values (plain objects; see decodeRemoteStorageVolUploadArgs). */
+const newRemoteStorageVolUploadArgs = function (this: RemoteStorageVolUploadArgs, f0: RemoteNonnullStorageVol, f1: bigint, f2: bigint, f3: number) {
+  this.vol = f0;
+  this.offset = f1;
+  this.length = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: bigint, f2: bigint, f3: number) => RemoteStorageVolUploadArgs;
+newRemoteStorageVolUploadArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolUploadArgs(r: XdrReader): RemoteStorageVolUploadArgs {
   let at = '';
   let ix = -1;
@@ -27447,7 +30964,7 @@ export function decodeRemoteStorageVolUploadArgs(r: XdrReader): RemoteStorageVol
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { vol: f0, offset: f1, length: f2, flags: f3 };
+    return new newRemoteStorageVolUploadArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_upload_args', at, ix);
   }
@@ -27486,6 +31003,15 @@ export function encodeRemoteStorageVolDownloadArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
+/** Makes decoded `remote_storage_vol_download_args` values (plain objects; see decodeRemoteStorageVolDownloadArgs). */
+const newRemoteStorageVolDownloadArgs = function (this: RemoteStorageVolDownloadArgs, f0: RemoteNonnullStorageVol, f1: bigint, f2: bigint, f3: number) {
+  this.vol = f0;
+  this.offset = f1;
+  this.length = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullStorageVol, f1: bigint, f2: bigint, f3: number) => RemoteStorageVolDownloadArgs;
+newRemoteStorageVolDownloadArgs.prototype = Object.prototype;
+
 export function decodeRemoteStorageVolDownloadArgs(r: XdrReader): RemoteStorageVolDownloadArgs {
   let at = '';
   let ix = -1;
@@ -27502,7 +31028,7 @@ export function decodeRemoteStorageVolDownloadArgs(r: XdrReader): RemoteStorageV
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { vol: f0, offset: f1, length: f2, flags: f3 };
+    return new newRemoteStorageVolDownloadArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_download_args', at, ix);
   }
@@ -27529,6 +31055,13 @@ export function encodeRemoteDomainGetStateArgs(w: XdrWriter, v: RemoteDomainGetS
   }
 }
 
+/** Makes decoded `remote_domain_get_state_args` values (plain objects; see decodeRemoteDomainGetStateArgs). */
+const newRemoteDomainGetStateArgs = function (this: RemoteDomainGetStateArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetStateArgs;
+newRemoteDomainGetStateArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetStateArgs(r: XdrReader): RemoteDomainGetStateArgs {
   let at = '';
   let ix = -1;
@@ -27539,7 +31072,7 @@ export function decodeRemoteDomainGetStateArgs(r: XdrReader): RemoteDomainGetSta
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetStateArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_state_args', at, ix);
   }
@@ -27570,6 +31103,13 @@ export function encodeRemoteDomainGetStateRet(w: XdrWriter, v: RemoteDomainGetSt
   }
 }
 
+/** Makes decoded `remote_domain_get_state_ret` values (plain objects; see decodeRemoteDomainGetStateRet). */
+const newRemoteDomainGetStateRet = function (this: RemoteDomainGetStateRet, f0: number, f1: number) {
+  this.state = f0;
+  this.reason = f1;
+} as unknown as new (f0: number, f1: number) => RemoteDomainGetStateRet;
+newRemoteDomainGetStateRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetStateRet(r: XdrReader): RemoteDomainGetStateRet {
   let at = '';
   let ix = -1;
@@ -27580,7 +31120,7 @@ export function decodeRemoteDomainGetStateRet(r: XdrReader): RemoteDomainGetStat
     f0 = r.readInt();
     at = 'reason';
     f1 = r.readInt();
-    return { state: f0, reason: f1 };
+    return new newRemoteDomainGetStateRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_state_ret', at, ix);
   }
@@ -27677,6 +31217,16 @@ export function encodeRemoteDomainMigrateBegin3Args(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_migrate_begin3_args` values (plain objects; see decodeRemoteDomainMigrateBegin3Args). */
+const newRemoteDomainMigrateBegin3Args = function (this: RemoteDomainMigrateBegin3Args, f0: RemoteNonnullDomain, f1: string | null, f2: bigint, f3: string | null, f4: bigint) {
+  this.dom = f0;
+  this.xmlin = f1;
+  this.flags = f2;
+  this.dname = f3;
+  this.resource = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: bigint, f3: string | null, f4: bigint) => RemoteDomainMigrateBegin3Args;
+newRemoteDomainMigrateBegin3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateBegin3Args(r: XdrReader): RemoteDomainMigrateBegin3Args {
   let at = '';
   let ix = -1;
@@ -27700,7 +31250,7 @@ export function decodeRemoteDomainMigrateBegin3Args(r: XdrReader): RemoteDomainM
     } else f3 = null;
     at = 'resource';
     f4 = r.readUhyper();
-    return { dom: f0, xmlin: f1, flags: f2, dname: f3, resource: f4 };
+    return new newRemoteDomainMigrateBegin3Args(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_args', at, ix);
   }
@@ -27751,6 +31301,13 @@ export function encodeRemoteDomainMigrateBegin3Ret(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_migrate_begin3_ret` values (plain objects; see decodeRemoteDomainMigrateBegin3Ret). */
+const newRemoteDomainMigrateBegin3Ret = function (this: RemoteDomainMigrateBegin3Ret, f0: Uint8Array, f1: string) {
+  this.cookieOut = f0;
+  this.xml = f1;
+} as unknown as new (f0: Uint8Array, f1: string) => RemoteDomainMigrateBegin3Ret;
+newRemoteDomainMigrateBegin3Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateBegin3Ret(r: XdrReader): RemoteDomainMigrateBegin3Ret {
   let at = '';
   let ix = -1;
@@ -27761,7 +31318,7 @@ export function decodeRemoteDomainMigrateBegin3Ret(r: XdrReader): RemoteDomainMi
     f0 = r.readOpaque(4194304);
     at = 'xml';
     f1 = r.readString(4194304);
-    return { cookieOut: f0, xml: f1 };
+    return new newRemoteDomainMigrateBegin3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_ret', at, ix);
   }
@@ -27886,6 +31443,17 @@ export function encodeRemoteDomainMigratePrepare3Args(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare3_args` values (plain objects; see decodeRemoteDomainMigratePrepare3Args). */
+const newRemoteDomainMigratePrepare3Args = function (this: RemoteDomainMigratePrepare3Args, f0: Uint8Array, f1: string | null, f2: bigint, f3: string | null, f4: bigint, f5: string) {
+  this.cookieIn = f0;
+  this.uriIn = f1;
+  this.flags = f2;
+  this.dname = f3;
+  this.resource = f4;
+  this.domXml = f5;
+} as unknown as new (f0: Uint8Array, f1: string | null, f2: bigint, f3: string | null, f4: bigint, f5: string) => RemoteDomainMigratePrepare3Args;
+newRemoteDomainMigratePrepare3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare3Args(r: XdrReader): RemoteDomainMigratePrepare3Args {
   let at = '';
   let ix = -1;
@@ -27912,7 +31480,7 @@ export function decodeRemoteDomainMigratePrepare3Args(r: XdrReader): RemoteDomai
     f4 = r.readUhyper();
     at = 'dom_xml';
     f5 = r.readString(4194304);
-    return { cookieIn: f0, uriIn: f1, flags: f2, dname: f3, resource: f4, domXml: f5 };
+    return new newRemoteDomainMigratePrepare3Args(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_args', at, ix);
   }
@@ -27968,6 +31536,13 @@ export function encodeRemoteDomainMigratePrepare3Ret(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare3_ret` values (plain objects; see decodeRemoteDomainMigratePrepare3Ret). */
+const newRemoteDomainMigratePrepare3Ret = function (this: RemoteDomainMigratePrepare3Ret, f0: Uint8Array, f1: string | null) {
+  this.cookieOut = f0;
+  this.uriOut = f1;
+} as unknown as new (f0: Uint8Array, f1: string | null) => RemoteDomainMigratePrepare3Ret;
+newRemoteDomainMigratePrepare3Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare3Ret(r: XdrReader): RemoteDomainMigratePrepare3Ret {
   let at = '';
   let ix = -1;
@@ -27980,7 +31555,7 @@ export function decodeRemoteDomainMigratePrepare3Ret(r: XdrReader): RemoteDomain
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return { cookieOut: f0, uriOut: f1 };
+    return new newRemoteDomainMigratePrepare3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_ret', at, ix);
   }
@@ -28072,6 +31647,16 @@ export function encodeRemoteDomainMigratePrepareTunnel3Args(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_tunnel3_args` values (plain objects; see decodeRemoteDomainMigratePrepareTunnel3Args). */
+const newRemoteDomainMigratePrepareTunnel3Args = function (this: RemoteDomainMigratePrepareTunnel3Args, f0: Uint8Array, f1: bigint, f2: string | null, f3: bigint, f4: string) {
+  this.cookieIn = f0;
+  this.flags = f1;
+  this.dname = f2;
+  this.resource = f3;
+  this.domXml = f4;
+} as unknown as new (f0: Uint8Array, f1: bigint, f2: string | null, f3: bigint, f4: string) => RemoteDomainMigratePrepareTunnel3Args;
+newRemoteDomainMigratePrepareTunnel3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareTunnel3Args(r: XdrReader): RemoteDomainMigratePrepareTunnel3Args {
   let at = '';
   let ix = -1;
@@ -28093,7 +31678,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3Args(r: XdrReader): Remot
     f3 = r.readUhyper();
     at = 'dom_xml';
     f4 = r.readString(4194304);
-    return { cookieIn: f0, flags: f1, dname: f2, resource: f3, domXml: f4 };
+    return new newRemoteDomainMigratePrepareTunnel3Args(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_args', at, ix);
   }
@@ -28116,6 +31701,12 @@ export function encodeRemoteDomainMigratePrepareTunnel3Ret(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_tunnel3_ret` values (plain objects; see decodeRemoteDomainMigratePrepareTunnel3Ret). */
+const newRemoteDomainMigratePrepareTunnel3Ret = function (this: RemoteDomainMigratePrepareTunnel3Ret, f0: Uint8Array) {
+  this.cookieOut = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainMigratePrepareTunnel3Ret;
+newRemoteDomainMigratePrepareTunnel3Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareTunnel3Ret(r: XdrReader): RemoteDomainMigratePrepareTunnel3Ret {
   let at = '';
   let ix = -1;
@@ -28123,7 +31714,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3Ret(r: XdrReader): Remote
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return { cookieOut: f0 };
+    return new newRemoteDomainMigratePrepareTunnel3Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_ret', at, ix);
   }
@@ -28290,6 +31881,19 @@ export function encodeRemoteDomainMigratePerform3Args(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_migrate_perform3_args` values (plain objects; see decodeRemoteDomainMigratePerform3Args). */
+const newRemoteDomainMigratePerform3Args = function (this: RemoteDomainMigratePerform3Args, f0: RemoteNonnullDomain, f1: string | null, f2: Uint8Array, f3: string | null, f4: string | null, f5: bigint, f6: string | null, f7: bigint) {
+  this.dom = f0;
+  this.xmlin = f1;
+  this.cookieIn = f2;
+  this.dconnuri = f3;
+  this.uri = f4;
+  this.flags = f5;
+  this.dname = f6;
+  this.resource = f7;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: Uint8Array, f3: string | null, f4: string | null, f5: bigint, f6: string | null, f7: bigint) => RemoteDomainMigratePerform3Args;
+newRemoteDomainMigratePerform3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePerform3Args(r: XdrReader): RemoteDomainMigratePerform3Args {
   let at = '';
   let ix = -1;
@@ -28326,7 +31930,7 @@ export function decodeRemoteDomainMigratePerform3Args(r: XdrReader): RemoteDomai
     } else f6 = null;
     at = 'resource';
     f7 = r.readUhyper();
-    return { dom: f0, xmlin: f1, cookieIn: f2, dconnuri: f3, uri: f4, flags: f5, dname: f6, resource: f7 };
+    return new newRemoteDomainMigratePerform3Args(f0, f1, f2, f3, f4, f5, f6, f7);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_args', at, ix);
   }
@@ -28349,6 +31953,12 @@ export function encodeRemoteDomainMigratePerform3Ret(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_perform3_ret` values (plain objects; see decodeRemoteDomainMigratePerform3Ret). */
+const newRemoteDomainMigratePerform3Ret = function (this: RemoteDomainMigratePerform3Ret, f0: Uint8Array) {
+  this.cookieOut = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainMigratePerform3Ret;
+newRemoteDomainMigratePerform3Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePerform3Ret(r: XdrReader): RemoteDomainMigratePerform3Ret {
   let at = '';
   let ix = -1;
@@ -28356,7 +31966,7 @@ export function decodeRemoteDomainMigratePerform3Ret(r: XdrReader): RemoteDomain
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return { cookieOut: f0 };
+    return new newRemoteDomainMigratePerform3Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_ret', at, ix);
   }
@@ -28485,6 +32095,17 @@ export function encodeRemoteDomainMigrateFinish3Args(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish3_args` values (plain objects; see decodeRemoteDomainMigrateFinish3Args). */
+const newRemoteDomainMigrateFinish3Args = function (this: RemoteDomainMigrateFinish3Args, f0: string, f1: Uint8Array, f2: string | null, f3: string | null, f4: bigint, f5: number) {
+  this.dname = f0;
+  this.cookieIn = f1;
+  this.dconnuri = f2;
+  this.uri = f3;
+  this.flags = f4;
+  this.cancelled = f5;
+} as unknown as new (f0: string, f1: Uint8Array, f2: string | null, f3: string | null, f4: bigint, f5: number) => RemoteDomainMigrateFinish3Args;
+newRemoteDomainMigrateFinish3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish3Args(r: XdrReader): RemoteDomainMigrateFinish3Args {
   let at = '';
   let ix = -1;
@@ -28511,7 +32132,7 @@ export function decodeRemoteDomainMigrateFinish3Args(r: XdrReader): RemoteDomain
     f4 = r.readUhyper();
     at = 'cancelled';
     f5 = r.readInt();
-    return { dname: f0, cookieIn: f1, dconnuri: f2, uri: f3, flags: f4, cancelled: f5 };
+    return new newRemoteDomainMigrateFinish3Args(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_args', at, ix);
   }
@@ -28538,6 +32159,13 @@ export function encodeRemoteDomainMigrateFinish3Ret(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish3_ret` values (plain objects; see decodeRemoteDomainMigrateFinish3Ret). */
+const newRemoteDomainMigrateFinish3Ret = function (this: RemoteDomainMigrateFinish3Ret, f0: RemoteNonnullDomain, f1: Uint8Array) {
+  this.dom = f0;
+  this.cookieOut = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: Uint8Array) => RemoteDomainMigrateFinish3Ret;
+newRemoteDomainMigrateFinish3Ret.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish3Ret(r: XdrReader): RemoteDomainMigrateFinish3Ret {
   let at = '';
   let ix = -1;
@@ -28548,7 +32176,7 @@ export function decodeRemoteDomainMigrateFinish3Ret(r: XdrReader): RemoteDomainM
     f0 = decodeRemoteNonnullDomain(r);
     at = 'cookie_out';
     f1 = r.readOpaque(4194304);
-    return { dom: f0, cookieOut: f1 };
+    return new newRemoteDomainMigrateFinish3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_ret', at, ix);
   }
@@ -28587,6 +32215,15 @@ export function encodeRemoteDomainMigrateConfirm3Args(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_migrate_confirm3_args` values (plain objects; see decodeRemoteDomainMigrateConfirm3Args). */
+const newRemoteDomainMigrateConfirm3Args = function (this: RemoteDomainMigrateConfirm3Args, f0: RemoteNonnullDomain, f1: Uint8Array, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.cookieIn = f1;
+  this.flags = f2;
+  this.cancelled = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: Uint8Array, f2: bigint, f3: number) => RemoteDomainMigrateConfirm3Args;
+newRemoteDomainMigrateConfirm3Args.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateConfirm3Args(r: XdrReader): RemoteDomainMigrateConfirm3Args {
   let at = '';
   let ix = -1;
@@ -28603,7 +32240,7 @@ export function decodeRemoteDomainMigrateConfirm3Args(r: XdrReader): RemoteDomai
     f2 = r.readUhyper();
     at = 'cancelled';
     f3 = r.readInt();
-    return { dom: f0, cookieIn: f1, flags: f2, cancelled: f3 };
+    return new newRemoteDomainMigrateConfirm3Args(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_args', at, ix);
   }
@@ -28626,6 +32263,12 @@ export function encodeRemoteDomainEventControlErrorMsg(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_event_control_error_msg` values (plain objects; see decodeRemoteDomainEventControlErrorMsg). */
+const newRemoteDomainEventControlErrorMsg = function (this: RemoteDomainEventControlErrorMsg, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainEventControlErrorMsg;
+newRemoteDomainEventControlErrorMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventControlErrorMsg(r: XdrReader): RemoteDomainEventControlErrorMsg {
   let at = '';
   let ix = -1;
@@ -28633,7 +32276,7 @@ export function decodeRemoteDomainEventControlErrorMsg(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainEventControlErrorMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_control_error_msg', at, ix);
   }
@@ -28660,6 +32303,13 @@ export function encodeRemoteDomainEventCallbackControlErrorMsg(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_control_error_msg` values (plain objects; see decodeRemoteDomainEventCallbackControlErrorMsg). */
+const newRemoteDomainEventCallbackControlErrorMsg = function (this: RemoteDomainEventCallbackControlErrorMsg, f0: number, f1: RemoteDomainEventControlErrorMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventControlErrorMsg) => RemoteDomainEventCallbackControlErrorMsg;
+newRemoteDomainEventCallbackControlErrorMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackControlErrorMsg(r: XdrReader): RemoteDomainEventCallbackControlErrorMsg {
   let at = '';
   let ix = -1;
@@ -28670,7 +32320,7 @@ export function decodeRemoteDomainEventCallbackControlErrorMsg(r: XdrReader): Re
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventControlErrorMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackControlErrorMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_control_error_msg', at, ix);
   }
@@ -28697,6 +32347,13 @@ export function encodeRemoteDomainGetControlInfoArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_get_control_info_args` values (plain objects; see decodeRemoteDomainGetControlInfoArgs). */
+const newRemoteDomainGetControlInfoArgs = function (this: RemoteDomainGetControlInfoArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetControlInfoArgs;
+newRemoteDomainGetControlInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetControlInfoArgs(r: XdrReader): RemoteDomainGetControlInfoArgs {
   let at = '';
   let ix = -1;
@@ -28707,7 +32364,7 @@ export function decodeRemoteDomainGetControlInfoArgs(r: XdrReader): RemoteDomain
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetControlInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_control_info_args', at, ix);
   }
@@ -28742,6 +32399,14 @@ export function encodeRemoteDomainGetControlInfoRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_control_info_ret` values (plain objects; see decodeRemoteDomainGetControlInfoRet). */
+const newRemoteDomainGetControlInfoRet = function (this: RemoteDomainGetControlInfoRet, f0: number, f1: number, f2: bigint) {
+  this.state = f0;
+  this.details = f1;
+  this.stateTime = f2;
+} as unknown as new (f0: number, f1: number, f2: bigint) => RemoteDomainGetControlInfoRet;
+newRemoteDomainGetControlInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetControlInfoRet(r: XdrReader): RemoteDomainGetControlInfoRet {
   let at = '';
   let ix = -1;
@@ -28755,7 +32420,7 @@ export function decodeRemoteDomainGetControlInfoRet(r: XdrReader): RemoteDomainG
     f1 = r.readUint();
     at = 'stateTime';
     f2 = r.readUhyper();
-    return { state: f0, details: f1, stateTime: f2 };
+    return new newRemoteDomainGetControlInfoRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_control_info_ret', at, ix);
   }
@@ -28790,6 +32455,14 @@ export function encodeRemoteDomainOpenGraphicsArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_open_graphics_args` values (plain objects; see decodeRemoteDomainOpenGraphicsArgs). */
+const newRemoteDomainOpenGraphicsArgs = function (this: RemoteDomainOpenGraphicsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.idx = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainOpenGraphicsArgs;
+newRemoteDomainOpenGraphicsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainOpenGraphicsArgs(r: XdrReader): RemoteDomainOpenGraphicsArgs {
   let at = '';
   let ix = -1;
@@ -28803,7 +32476,7 @@ export function decodeRemoteDomainOpenGraphicsArgs(r: XdrReader): RemoteDomainOp
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, idx: f1, flags: f2 };
+    return new newRemoteDomainOpenGraphicsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_args', at, ix);
   }
@@ -28838,6 +32511,14 @@ export function encodeRemoteDomainOpenGraphicsFdArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_open_graphics_fd_args` values (plain objects; see decodeRemoteDomainOpenGraphicsFdArgs). */
+const newRemoteDomainOpenGraphicsFdArgs = function (this: RemoteDomainOpenGraphicsFdArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.idx = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainOpenGraphicsFdArgs;
+newRemoteDomainOpenGraphicsFdArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainOpenGraphicsFdArgs(r: XdrReader): RemoteDomainOpenGraphicsFdArgs {
   let at = '';
   let ix = -1;
@@ -28851,7 +32532,7 @@ export function decodeRemoteDomainOpenGraphicsFdArgs(r: XdrReader): RemoteDomain
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, idx: f1, flags: f2 };
+    return new newRemoteDomainOpenGraphicsFdArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_fd_args', at, ix);
   }
@@ -28886,6 +32567,14 @@ export function encodeRemoteNodeSuspendForDurationArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_suspend_for_duration_args` values (plain objects; see decodeRemoteNodeSuspendForDurationArgs). */
+const newRemoteNodeSuspendForDurationArgs = function (this: RemoteNodeSuspendForDurationArgs, f0: number, f1: bigint, f2: number) {
+  this.target = f0;
+  this.duration = f1;
+  this.flags = f2;
+} as unknown as new (f0: number, f1: bigint, f2: number) => RemoteNodeSuspendForDurationArgs;
+newRemoteNodeSuspendForDurationArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeSuspendForDurationArgs(r: XdrReader): RemoteNodeSuspendForDurationArgs {
   let at = '';
   let ix = -1;
@@ -28899,7 +32588,7 @@ export function decodeRemoteNodeSuspendForDurationArgs(r: XdrReader): RemoteNode
     f1 = r.readUhyper();
     at = 'flags';
     f2 = r.readUint();
-    return { target: f0, duration: f1, flags: f2 };
+    return new newRemoteNodeSuspendForDurationArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_suspend_for_duration_args', at, ix);
   }
@@ -28926,6 +32615,13 @@ export function encodeRemoteDomainShutdownFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_shutdown_flags_args` values (plain objects; see decodeRemoteDomainShutdownFlagsArgs). */
+const newRemoteDomainShutdownFlagsArgs = function (this: RemoteDomainShutdownFlagsArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainShutdownFlagsArgs;
+newRemoteDomainShutdownFlagsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainShutdownFlagsArgs(r: XdrReader): RemoteDomainShutdownFlagsArgs {
   let at = '';
   let ix = -1;
@@ -28936,7 +32632,7 @@ export function decodeRemoteDomainShutdownFlagsArgs(r: XdrReader): RemoteDomainS
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainShutdownFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_shutdown_flags_args', at, ix);
   }
@@ -28971,6 +32667,14 @@ export function encodeRemoteDomainGetDiskErrorsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_disk_errors_args` values (plain objects; see decodeRemoteDomainGetDiskErrorsArgs). */
+const newRemoteDomainGetDiskErrorsArgs = function (this: RemoteDomainGetDiskErrorsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.maxerrors = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetDiskErrorsArgs;
+newRemoteDomainGetDiskErrorsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetDiskErrorsArgs(r: XdrReader): RemoteDomainGetDiskErrorsArgs {
   let at = '';
   let ix = -1;
@@ -28984,7 +32688,7 @@ export function decodeRemoteDomainGetDiskErrorsArgs(r: XdrReader): RemoteDomainG
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, maxerrors: f1, flags: f2 };
+    return new newRemoteDomainGetDiskErrorsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_disk_errors_args', at, ix);
   }
@@ -29015,6 +32719,13 @@ export function encodeRemoteDomainGetDiskErrorsRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_disk_errors_ret` values (plain objects; see decodeRemoteDomainGetDiskErrorsRet). */
+const newRemoteDomainGetDiskErrorsRet = function (this: RemoteDomainGetDiskErrorsRet, f0: RemoteDomainDiskError[], f1: number) {
+  this.errors = f0;
+  this.nerrors = f1;
+} as unknown as new (f0: RemoteDomainDiskError[], f1: number) => RemoteDomainGetDiskErrorsRet;
+newRemoteDomainGetDiskErrorsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetDiskErrorsRet(r: XdrReader): RemoteDomainGetDiskErrorsRet {
   let at = '';
   let ix = -1;
@@ -29034,7 +32745,7 @@ export function decodeRemoteDomainGetDiskErrorsRet(r: XdrReader): RemoteDomainGe
     }
     at = 'nerrors';
     f1 = r.readInt();
-    return { errors: f0, nerrors: f1 };
+    return new newRemoteDomainGetDiskErrorsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_disk_errors_ret', at, ix);
   }
@@ -29065,6 +32776,13 @@ export function encodeRemoteConnectListAllDomainsArgs(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_list_all_domains_args` values (plain objects; see decodeRemoteConnectListAllDomainsArgs). */
+const newRemoteConnectListAllDomainsArgs = function (this: RemoteConnectListAllDomainsArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllDomainsArgs;
+newRemoteConnectListAllDomainsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllDomainsArgs(r: XdrReader): RemoteConnectListAllDomainsArgs {
   let at = '';
   let ix = -1;
@@ -29075,7 +32793,7 @@ export function decodeRemoteConnectListAllDomainsArgs(r: XdrReader): RemoteConne
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_domains_args', at, ix);
   }
@@ -29106,6 +32824,13 @@ export function encodeRemoteConnectListAllDomainsRet(w: XdrWriter, v: RemoteConn
   }
 }
 
+/** Makes decoded `remote_connect_list_all_domains_ret` values (plain objects; see decodeRemoteConnectListAllDomainsRet). */
+const newRemoteConnectListAllDomainsRet = function (this: RemoteConnectListAllDomainsRet, f0: RemoteNonnullDomain[], f1: number) {
+  this.domains = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullDomain[], f1: number) => RemoteConnectListAllDomainsRet;
+newRemoteConnectListAllDomainsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllDomainsRet(r: XdrReader): RemoteConnectListAllDomainsRet {
   let at = '';
   let ix = -1;
@@ -29125,7 +32850,7 @@ export function decodeRemoteConnectListAllDomainsRet(r: XdrReader): RemoteConnec
     }
     at = 'ret';
     f1 = r.readUint();
-    return { domains: f0, ret: f1 };
+    return new newRemoteConnectListAllDomainsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_domains_ret', at, ix);
   }
@@ -29156,6 +32881,13 @@ export function encodeRemoteConnectListAllStoragePoolsArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_connect_list_all_storage_pools_args` values (plain objects; see decodeRemoteConnectListAllStoragePoolsArgs). */
+const newRemoteConnectListAllStoragePoolsArgs = function (this: RemoteConnectListAllStoragePoolsArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllStoragePoolsArgs;
+newRemoteConnectListAllStoragePoolsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllStoragePoolsArgs(r: XdrReader): RemoteConnectListAllStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -29166,7 +32898,7 @@ export function decodeRemoteConnectListAllStoragePoolsArgs(r: XdrReader): Remote
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllStoragePoolsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_storage_pools_args', at, ix);
   }
@@ -29197,6 +32929,13 @@ export function encodeRemoteConnectListAllStoragePoolsRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_list_all_storage_pools_ret` values (plain objects; see decodeRemoteConnectListAllStoragePoolsRet). */
+const newRemoteConnectListAllStoragePoolsRet = function (this: RemoteConnectListAllStoragePoolsRet, f0: RemoteNonnullStoragePool[], f1: number) {
+  this.pools = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullStoragePool[], f1: number) => RemoteConnectListAllStoragePoolsRet;
+newRemoteConnectListAllStoragePoolsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllStoragePoolsRet(r: XdrReader): RemoteConnectListAllStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -29216,7 +32955,7 @@ export function decodeRemoteConnectListAllStoragePoolsRet(r: XdrReader): RemoteC
     }
     at = 'ret';
     f1 = r.readUint();
-    return { pools: f0, ret: f1 };
+    return new newRemoteConnectListAllStoragePoolsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_storage_pools_ret', at, ix);
   }
@@ -29251,6 +32990,14 @@ export function encodeRemoteStoragePoolListAllVolumesArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_storage_pool_list_all_volumes_args` values (plain objects; see decodeRemoteStoragePoolListAllVolumesArgs). */
+const newRemoteStoragePoolListAllVolumesArgs = function (this: RemoteStoragePoolListAllVolumesArgs, f0: RemoteNonnullStoragePool, f1: number, f2: number) {
+  this.pool = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullStoragePool, f1: number, f2: number) => RemoteStoragePoolListAllVolumesArgs;
+newRemoteStoragePoolListAllVolumesArgs.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolListAllVolumesArgs(r: XdrReader): RemoteStoragePoolListAllVolumesArgs {
   let at = '';
   let ix = -1;
@@ -29264,7 +33011,7 @@ export function decodeRemoteStoragePoolListAllVolumesArgs(r: XdrReader): RemoteS
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { pool: f0, needResults: f1, flags: f2 };
+    return new newRemoteStoragePoolListAllVolumesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_all_volumes_args', at, ix);
   }
@@ -29295,6 +33042,13 @@ export function encodeRemoteStoragePoolListAllVolumesRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_storage_pool_list_all_volumes_ret` values (plain objects; see decodeRemoteStoragePoolListAllVolumesRet). */
+const newRemoteStoragePoolListAllVolumesRet = function (this: RemoteStoragePoolListAllVolumesRet, f0: RemoteNonnullStorageVol[], f1: number) {
+  this.vols = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullStorageVol[], f1: number) => RemoteStoragePoolListAllVolumesRet;
+newRemoteStoragePoolListAllVolumesRet.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolListAllVolumesRet(r: XdrReader): RemoteStoragePoolListAllVolumesRet {
   let at = '';
   let ix = -1;
@@ -29314,7 +33068,7 @@ export function decodeRemoteStoragePoolListAllVolumesRet(r: XdrReader): RemoteSt
     }
     at = 'ret';
     f1 = r.readUint();
-    return { vols: f0, ret: f1 };
+    return new newRemoteStoragePoolListAllVolumesRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_all_volumes_ret', at, ix);
   }
@@ -29345,6 +33099,13 @@ export function encodeRemoteConnectListAllNetworksArgs(w: XdrWriter, v: RemoteCo
   }
 }
 
+/** Makes decoded `remote_connect_list_all_networks_args` values (plain objects; see decodeRemoteConnectListAllNetworksArgs). */
+const newRemoteConnectListAllNetworksArgs = function (this: RemoteConnectListAllNetworksArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllNetworksArgs;
+newRemoteConnectListAllNetworksArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNetworksArgs(r: XdrReader): RemoteConnectListAllNetworksArgs {
   let at = '';
   let ix = -1;
@@ -29355,7 +33116,7 @@ export function decodeRemoteConnectListAllNetworksArgs(r: XdrReader): RemoteConn
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllNetworksArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_networks_args', at, ix);
   }
@@ -29386,6 +33147,13 @@ export function encodeRemoteConnectListAllNetworksRet(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_list_all_networks_ret` values (plain objects; see decodeRemoteConnectListAllNetworksRet). */
+const newRemoteConnectListAllNetworksRet = function (this: RemoteConnectListAllNetworksRet, f0: RemoteNonnullNetwork[], f1: number) {
+  this.nets = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullNetwork[], f1: number) => RemoteConnectListAllNetworksRet;
+newRemoteConnectListAllNetworksRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNetworksRet(r: XdrReader): RemoteConnectListAllNetworksRet {
   let at = '';
   let ix = -1;
@@ -29405,7 +33173,7 @@ export function decodeRemoteConnectListAllNetworksRet(r: XdrReader): RemoteConne
     }
     at = 'ret';
     f1 = r.readUint();
-    return { nets: f0, ret: f1 };
+    return new newRemoteConnectListAllNetworksRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_networks_ret', at, ix);
   }
@@ -29436,6 +33204,13 @@ export function encodeRemoteConnectListAllInterfacesArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_connect_list_all_interfaces_args` values (plain objects; see decodeRemoteConnectListAllInterfacesArgs). */
+const newRemoteConnectListAllInterfacesArgs = function (this: RemoteConnectListAllInterfacesArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllInterfacesArgs;
+newRemoteConnectListAllInterfacesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllInterfacesArgs(r: XdrReader): RemoteConnectListAllInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -29446,7 +33221,7 @@ export function decodeRemoteConnectListAllInterfacesArgs(r: XdrReader): RemoteCo
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllInterfacesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_interfaces_args', at, ix);
   }
@@ -29477,6 +33252,13 @@ export function encodeRemoteConnectListAllInterfacesRet(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_list_all_interfaces_ret` values (plain objects; see decodeRemoteConnectListAllInterfacesRet). */
+const newRemoteConnectListAllInterfacesRet = function (this: RemoteConnectListAllInterfacesRet, f0: RemoteNonnullInterface[], f1: number) {
+  this.ifaces = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullInterface[], f1: number) => RemoteConnectListAllInterfacesRet;
+newRemoteConnectListAllInterfacesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllInterfacesRet(r: XdrReader): RemoteConnectListAllInterfacesRet {
   let at = '';
   let ix = -1;
@@ -29496,7 +33278,7 @@ export function decodeRemoteConnectListAllInterfacesRet(r: XdrReader): RemoteCon
     }
     at = 'ret';
     f1 = r.readUint();
-    return { ifaces: f0, ret: f1 };
+    return new newRemoteConnectListAllInterfacesRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_interfaces_ret', at, ix);
   }
@@ -29527,6 +33309,13 @@ export function encodeRemoteConnectListAllNodeDevicesArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_connect_list_all_node_devices_args` values (plain objects; see decodeRemoteConnectListAllNodeDevicesArgs). */
+const newRemoteConnectListAllNodeDevicesArgs = function (this: RemoteConnectListAllNodeDevicesArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllNodeDevicesArgs;
+newRemoteConnectListAllNodeDevicesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNodeDevicesArgs(r: XdrReader): RemoteConnectListAllNodeDevicesArgs {
   let at = '';
   let ix = -1;
@@ -29537,7 +33326,7 @@ export function decodeRemoteConnectListAllNodeDevicesArgs(r: XdrReader): RemoteC
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllNodeDevicesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_node_devices_args', at, ix);
   }
@@ -29568,6 +33357,13 @@ export function encodeRemoteConnectListAllNodeDevicesRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_connect_list_all_node_devices_ret` values (plain objects; see decodeRemoteConnectListAllNodeDevicesRet). */
+const newRemoteConnectListAllNodeDevicesRet = function (this: RemoteConnectListAllNodeDevicesRet, f0: RemoteNonnullNodeDevice[], f1: number) {
+  this.devices = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullNodeDevice[], f1: number) => RemoteConnectListAllNodeDevicesRet;
+newRemoteConnectListAllNodeDevicesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNodeDevicesRet(r: XdrReader): RemoteConnectListAllNodeDevicesRet {
   let at = '';
   let ix = -1;
@@ -29587,7 +33383,7 @@ export function decodeRemoteConnectListAllNodeDevicesRet(r: XdrReader): RemoteCo
     }
     at = 'ret';
     f1 = r.readUint();
-    return { devices: f0, ret: f1 };
+    return new newRemoteConnectListAllNodeDevicesRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_node_devices_ret', at, ix);
   }
@@ -29618,6 +33414,13 @@ export function encodeRemoteConnectListAllNwfiltersArgs(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_list_all_nwfilters_args` values (plain objects; see decodeRemoteConnectListAllNwfiltersArgs). */
+const newRemoteConnectListAllNwfiltersArgs = function (this: RemoteConnectListAllNwfiltersArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllNwfiltersArgs;
+newRemoteConnectListAllNwfiltersArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNwfiltersArgs(r: XdrReader): RemoteConnectListAllNwfiltersArgs {
   let at = '';
   let ix = -1;
@@ -29628,7 +33431,7 @@ export function decodeRemoteConnectListAllNwfiltersArgs(r: XdrReader): RemoteCon
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllNwfiltersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilters_args', at, ix);
   }
@@ -29659,6 +33462,13 @@ export function encodeRemoteConnectListAllNwfiltersRet(w: XdrWriter, v: RemoteCo
   }
 }
 
+/** Makes decoded `remote_connect_list_all_nwfilters_ret` values (plain objects; see decodeRemoteConnectListAllNwfiltersRet). */
+const newRemoteConnectListAllNwfiltersRet = function (this: RemoteConnectListAllNwfiltersRet, f0: RemoteNonnullNwfilter[], f1: number) {
+  this.filters = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullNwfilter[], f1: number) => RemoteConnectListAllNwfiltersRet;
+newRemoteConnectListAllNwfiltersRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNwfiltersRet(r: XdrReader): RemoteConnectListAllNwfiltersRet {
   let at = '';
   let ix = -1;
@@ -29678,7 +33488,7 @@ export function decodeRemoteConnectListAllNwfiltersRet(r: XdrReader): RemoteConn
     }
     at = 'ret';
     f1 = r.readUint();
-    return { filters: f0, ret: f1 };
+    return new newRemoteConnectListAllNwfiltersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilters_ret', at, ix);
   }
@@ -29709,6 +33519,13 @@ export function encodeRemoteConnectListAllSecretsArgs(w: XdrWriter, v: RemoteCon
   }
 }
 
+/** Makes decoded `remote_connect_list_all_secrets_args` values (plain objects; see decodeRemoteConnectListAllSecretsArgs). */
+const newRemoteConnectListAllSecretsArgs = function (this: RemoteConnectListAllSecretsArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllSecretsArgs;
+newRemoteConnectListAllSecretsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllSecretsArgs(r: XdrReader): RemoteConnectListAllSecretsArgs {
   let at = '';
   let ix = -1;
@@ -29719,7 +33536,7 @@ export function decodeRemoteConnectListAllSecretsArgs(r: XdrReader): RemoteConne
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllSecretsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_secrets_args', at, ix);
   }
@@ -29750,6 +33567,13 @@ export function encodeRemoteConnectListAllSecretsRet(w: XdrWriter, v: RemoteConn
   }
 }
 
+/** Makes decoded `remote_connect_list_all_secrets_ret` values (plain objects; see decodeRemoteConnectListAllSecretsRet). */
+const newRemoteConnectListAllSecretsRet = function (this: RemoteConnectListAllSecretsRet, f0: RemoteNonnullSecret[], f1: number) {
+  this.secrets = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullSecret[], f1: number) => RemoteConnectListAllSecretsRet;
+newRemoteConnectListAllSecretsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllSecretsRet(r: XdrReader): RemoteConnectListAllSecretsRet {
   let at = '';
   let ix = -1;
@@ -29769,7 +33593,7 @@ export function decodeRemoteConnectListAllSecretsRet(r: XdrReader): RemoteConnec
     }
     at = 'ret';
     f1 = r.readUint();
-    return { secrets: f0, ret: f1 };
+    return new newRemoteConnectListAllSecretsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_secrets_ret', at, ix);
   }
@@ -29800,6 +33624,13 @@ export function encodeRemoteNodeSetMemoryParametersArgs(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_node_set_memory_parameters_args` values (plain objects; see decodeRemoteNodeSetMemoryParametersArgs). */
+const newRemoteNodeSetMemoryParametersArgs = function (this: RemoteNodeSetMemoryParametersArgs, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteNodeSetMemoryParametersArgs;
+newRemoteNodeSetMemoryParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeSetMemoryParametersArgs(r: XdrReader): RemoteNodeSetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -29819,7 +33650,7 @@ export function decodeRemoteNodeSetMemoryParametersArgs(r: XdrReader): RemoteNod
     }
     at = 'flags';
     f1 = r.readUint();
-    return { params: f0, flags: f1 };
+    return new newRemoteNodeSetMemoryParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_set_memory_parameters_args', at, ix);
   }
@@ -29850,6 +33681,13 @@ export function encodeRemoteNodeGetMemoryParametersArgs(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_node_get_memory_parameters_args` values (plain objects; see decodeRemoteNodeGetMemoryParametersArgs). */
+const newRemoteNodeGetMemoryParametersArgs = function (this: RemoteNodeGetMemoryParametersArgs, f0: number, f1: number) {
+  this.nparams = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteNodeGetMemoryParametersArgs;
+newRemoteNodeGetMemoryParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetMemoryParametersArgs(r: XdrReader): RemoteNodeGetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -29860,7 +33698,7 @@ export function decodeRemoteNodeGetMemoryParametersArgs(r: XdrReader): RemoteNod
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { nparams: f0, flags: f1 };
+    return new newRemoteNodeGetMemoryParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_parameters_args', at, ix);
   }
@@ -29891,6 +33729,13 @@ export function encodeRemoteNodeGetMemoryParametersRet(w: XdrWriter, v: RemoteNo
   }
 }
 
+/** Makes decoded `remote_node_get_memory_parameters_ret` values (plain objects; see decodeRemoteNodeGetMemoryParametersRet). */
+const newRemoteNodeGetMemoryParametersRet = function (this: RemoteNodeGetMemoryParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteNodeGetMemoryParametersRet;
+newRemoteNodeGetMemoryParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetMemoryParametersRet(r: XdrReader): RemoteNodeGetMemoryParametersRet {
   let at = '';
   let ix = -1;
@@ -29910,7 +33755,7 @@ export function decodeRemoteNodeGetMemoryParametersRet(r: XdrReader): RemoteNode
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteNodeGetMemoryParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_parameters_ret', at, ix);
   }
@@ -29945,6 +33790,14 @@ export function encodeRemoteNodeGetCpuMapArgs(w: XdrWriter, v: RemoteNodeGetCpuM
   }
 }
 
+/** Makes decoded `remote_node_get_cpu_map_args` values (plain objects; see decodeRemoteNodeGetCpuMapArgs). */
+const newRemoteNodeGetCpuMapArgs = function (this: RemoteNodeGetCpuMapArgs, f0: number, f1: number, f2: number) {
+  this.needMap = f0;
+  this.needOnline = f1;
+  this.flags = f2;
+} as unknown as new (f0: number, f1: number, f2: number) => RemoteNodeGetCpuMapArgs;
+newRemoteNodeGetCpuMapArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCpuMapArgs(r: XdrReader): RemoteNodeGetCpuMapArgs {
   let at = '';
   let ix = -1;
@@ -29958,7 +33811,7 @@ export function decodeRemoteNodeGetCpuMapArgs(r: XdrReader): RemoteNodeGetCpuMap
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { needMap: f0, needOnline: f1, flags: f2 };
+    return new newRemoteNodeGetCpuMapArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_args', at, ix);
   }
@@ -29993,6 +33846,14 @@ export function encodeRemoteNodeGetCpuMapRet(w: XdrWriter, v: RemoteNodeGetCpuMa
   }
 }
 
+/** Makes decoded `remote_node_get_cpu_map_ret` values (plain objects; see decodeRemoteNodeGetCpuMapRet). */
+const newRemoteNodeGetCpuMapRet = function (this: RemoteNodeGetCpuMapRet, f0: Uint8Array, f1: number, f2: number) {
+  this.cpumap = f0;
+  this.online = f1;
+  this.ret = f2;
+} as unknown as new (f0: Uint8Array, f1: number, f2: number) => RemoteNodeGetCpuMapRet;
+newRemoteNodeGetCpuMapRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetCpuMapRet(r: XdrReader): RemoteNodeGetCpuMapRet {
   let at = '';
   let ix = -1;
@@ -30006,7 +33867,7 @@ export function decodeRemoteNodeGetCpuMapRet(r: XdrReader): RemoteNodeGetCpuMapR
     f1 = r.readUint();
     at = 'ret';
     f2 = r.readInt();
-    return { cpumap: f0, online: f1, ret: f2 };
+    return new newRemoteNodeGetCpuMapRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_cpu_map_ret', at, ix);
   }
@@ -30074,6 +33935,15 @@ export function encodeRemoteDomainFstrimArgs(w: XdrWriter, v: RemoteDomainFstrim
   }
 }
 
+/** Makes decoded `remote_domain_fstrim_args` values (plain objects; see decodeRemoteDomainFstrimArgs). */
+const newRemoteDomainFstrimArgs = function (this: RemoteDomainFstrimArgs, f0: RemoteNonnullDomain, f1: string | null, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.mountPoint = f1;
+  this.minimum = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: bigint, f3: number) => RemoteDomainFstrimArgs;
+newRemoteDomainFstrimArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainFstrimArgs(r: XdrReader): RemoteDomainFstrimArgs {
   let at = '';
   let ix = -1;
@@ -30092,7 +33962,7 @@ export function decodeRemoteDomainFstrimArgs(r: XdrReader): RemoteDomainFstrimAr
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, mountPoint: f1, minimum: f2, flags: f3 };
+    return new newRemoteDomainFstrimArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fstrim_args', at, ix);
   }
@@ -30119,6 +33989,13 @@ export function encodeRemoteDomainGetTimeArgs(w: XdrWriter, v: RemoteDomainGetTi
   }
 }
 
+/** Makes decoded `remote_domain_get_time_args` values (plain objects; see decodeRemoteDomainGetTimeArgs). */
+const newRemoteDomainGetTimeArgs = function (this: RemoteDomainGetTimeArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetTimeArgs;
+newRemoteDomainGetTimeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetTimeArgs(r: XdrReader): RemoteDomainGetTimeArgs {
   let at = '';
   let ix = -1;
@@ -30129,7 +34006,7 @@ export function decodeRemoteDomainGetTimeArgs(r: XdrReader): RemoteDomainGetTime
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetTimeArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_time_args', at, ix);
   }
@@ -30160,6 +34037,13 @@ export function encodeRemoteDomainGetTimeRet(w: XdrWriter, v: RemoteDomainGetTim
   }
 }
 
+/** Makes decoded `remote_domain_get_time_ret` values (plain objects; see decodeRemoteDomainGetTimeRet). */
+const newRemoteDomainGetTimeRet = function (this: RemoteDomainGetTimeRet, f0: bigint, f1: number) {
+  this.seconds = f0;
+  this.nseconds = f1;
+} as unknown as new (f0: bigint, f1: number) => RemoteDomainGetTimeRet;
+newRemoteDomainGetTimeRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetTimeRet(r: XdrReader): RemoteDomainGetTimeRet {
   let at = '';
   let ix = -1;
@@ -30170,7 +34054,7 @@ export function decodeRemoteDomainGetTimeRet(r: XdrReader): RemoteDomainGetTimeR
     f0 = r.readHyper();
     at = 'nseconds';
     f1 = r.readUint();
-    return { seconds: f0, nseconds: f1 };
+    return new newRemoteDomainGetTimeRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_time_ret', at, ix);
   }
@@ -30209,6 +34093,15 @@ export function encodeRemoteDomainSetTimeArgs(w: XdrWriter, v: RemoteDomainSetTi
   }
 }
 
+/** Makes decoded `remote_domain_set_time_args` values (plain objects; see decodeRemoteDomainSetTimeArgs). */
+const newRemoteDomainSetTimeArgs = function (this: RemoteDomainSetTimeArgs, f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) {
+  this.dom = f0;
+  this.seconds = f1;
+  this.nseconds = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: bigint, f2: number, f3: number) => RemoteDomainSetTimeArgs;
+newRemoteDomainSetTimeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetTimeArgs(r: XdrReader): RemoteDomainSetTimeArgs {
   let at = '';
   let ix = -1;
@@ -30225,7 +34118,7 @@ export function decodeRemoteDomainSetTimeArgs(r: XdrReader): RemoteDomainSetTime
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, seconds: f1, nseconds: f2, flags: f3 };
+    return new newRemoteDomainSetTimeArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_time_args', at, ix);
   }
@@ -30260,6 +34153,14 @@ export function encodeRemoteDomainMigrateBegin3ParamsArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_migrate_begin3_params_args` values (plain objects; see decodeRemoteDomainMigrateBegin3ParamsArgs). */
+const newRemoteDomainMigrateBegin3ParamsArgs = function (this: RemoteDomainMigrateBegin3ParamsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainMigrateBegin3ParamsArgs;
+newRemoteDomainMigrateBegin3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateBegin3ParamsArgs(r: XdrReader): RemoteDomainMigrateBegin3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30282,7 +34183,7 @@ export function decodeRemoteDomainMigrateBegin3ParamsArgs(r: XdrReader): RemoteD
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainMigrateBegin3ParamsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_args', at, ix);
   }
@@ -30333,6 +34234,13 @@ export function encodeRemoteDomainMigrateBegin3ParamsRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_migrate_begin3_params_ret` values (plain objects; see decodeRemoteDomainMigrateBegin3ParamsRet). */
+const newRemoteDomainMigrateBegin3ParamsRet = function (this: RemoteDomainMigrateBegin3ParamsRet, f0: Uint8Array, f1: string) {
+  this.cookieOut = f0;
+  this.xml = f1;
+} as unknown as new (f0: Uint8Array, f1: string) => RemoteDomainMigrateBegin3ParamsRet;
+newRemoteDomainMigrateBegin3ParamsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateBegin3ParamsRet(r: XdrReader): RemoteDomainMigrateBegin3ParamsRet {
   let at = '';
   let ix = -1;
@@ -30343,7 +34251,7 @@ export function decodeRemoteDomainMigrateBegin3ParamsRet(r: XdrReader): RemoteDo
     f0 = r.readOpaque(4194304);
     at = 'xml';
     f1 = r.readString(4194304);
-    return { cookieOut: f0, xml: f1 };
+    return new newRemoteDomainMigrateBegin3ParamsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_ret', at, ix);
   }
@@ -30378,6 +34286,14 @@ export function encodeRemoteDomainMigratePrepare3ParamsArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare3_params_args` values (plain objects; see decodeRemoteDomainMigratePrepare3ParamsArgs). */
+const newRemoteDomainMigratePrepare3ParamsArgs = function (this: RemoteDomainMigratePrepare3ParamsArgs, f0: RemoteTypedParam[], f1: Uint8Array, f2: number) {
+  this.params = f0;
+  this.cookieIn = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteTypedParam[], f1: Uint8Array, f2: number) => RemoteDomainMigratePrepare3ParamsArgs;
+newRemoteDomainMigratePrepare3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare3ParamsArgs(r: XdrReader): RemoteDomainMigratePrepare3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30400,7 +34316,7 @@ export function decodeRemoteDomainMigratePrepare3ParamsArgs(r: XdrReader): Remot
     f1 = r.readOpaque(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { params: f0, cookieIn: f1, flags: f2 };
+    return new newRemoteDomainMigratePrepare3ParamsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_params_args', at, ix);
   }
@@ -30456,6 +34372,13 @@ export function encodeRemoteDomainMigratePrepare3ParamsRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare3_params_ret` values (plain objects; see decodeRemoteDomainMigratePrepare3ParamsRet). */
+const newRemoteDomainMigratePrepare3ParamsRet = function (this: RemoteDomainMigratePrepare3ParamsRet, f0: Uint8Array, f1: string | null) {
+  this.cookieOut = f0;
+  this.uriOut = f1;
+} as unknown as new (f0: Uint8Array, f1: string | null) => RemoteDomainMigratePrepare3ParamsRet;
+newRemoteDomainMigratePrepare3ParamsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepare3ParamsRet(r: XdrReader): RemoteDomainMigratePrepare3ParamsRet {
   let at = '';
   let ix = -1;
@@ -30468,7 +34391,7 @@ export function decodeRemoteDomainMigratePrepare3ParamsRet(r: XdrReader): Remote
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return { cookieOut: f0, uriOut: f1 };
+    return new newRemoteDomainMigratePrepare3ParamsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_params_ret', at, ix);
   }
@@ -30503,6 +34426,14 @@ export function encodeRemoteDomainMigratePrepareTunnel3ParamsArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_tunnel3_params_args` values (plain objects; see decodeRemoteDomainMigratePrepareTunnel3ParamsArgs). */
+const newRemoteDomainMigratePrepareTunnel3ParamsArgs = function (this: RemoteDomainMigratePrepareTunnel3ParamsArgs, f0: RemoteTypedParam[], f1: Uint8Array, f2: number) {
+  this.params = f0;
+  this.cookieIn = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteTypedParam[], f1: Uint8Array, f2: number) => RemoteDomainMigratePrepareTunnel3ParamsArgs;
+newRemoteDomainMigratePrepareTunnel3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareTunnel3ParamsArgs(r: XdrReader): RemoteDomainMigratePrepareTunnel3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30525,7 +34456,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3ParamsArgs(r: XdrReader):
     f1 = r.readOpaque(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { params: f0, cookieIn: f1, flags: f2 };
+    return new newRemoteDomainMigratePrepareTunnel3ParamsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_params_args', at, ix);
   }
@@ -30548,6 +34479,12 @@ export function encodeRemoteDomainMigratePrepareTunnel3ParamsRet(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_migrate_prepare_tunnel3_params_ret` values (plain objects; see decodeRemoteDomainMigratePrepareTunnel3ParamsRet). */
+const newRemoteDomainMigratePrepareTunnel3ParamsRet = function (this: RemoteDomainMigratePrepareTunnel3ParamsRet, f0: Uint8Array) {
+  this.cookieOut = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainMigratePrepareTunnel3ParamsRet;
+newRemoteDomainMigratePrepareTunnel3ParamsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePrepareTunnel3ParamsRet(r: XdrReader): RemoteDomainMigratePrepareTunnel3ParamsRet {
   let at = '';
   let ix = -1;
@@ -30555,7 +34492,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3ParamsRet(r: XdrReader): 
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return { cookieOut: f0 };
+    return new newRemoteDomainMigratePrepareTunnel3ParamsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_params_ret', at, ix);
   }
@@ -30627,6 +34564,16 @@ export function encodeRemoteDomainMigratePerform3ParamsArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_perform3_params_args` values (plain objects; see decodeRemoteDomainMigratePerform3ParamsArgs). */
+const newRemoteDomainMigratePerform3ParamsArgs = function (this: RemoteDomainMigratePerform3ParamsArgs, f0: RemoteNonnullDomain, f1: string | null, f2: RemoteTypedParam[], f3: Uint8Array, f4: number) {
+  this.dom = f0;
+  this.dconnuri = f1;
+  this.params = f2;
+  this.cookieIn = f3;
+  this.flags = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: RemoteTypedParam[], f3: Uint8Array, f4: number) => RemoteDomainMigratePerform3ParamsArgs;
+newRemoteDomainMigratePerform3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePerform3ParamsArgs(r: XdrReader): RemoteDomainMigratePerform3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30657,7 +34604,7 @@ export function decodeRemoteDomainMigratePerform3ParamsArgs(r: XdrReader): Remot
     f3 = r.readOpaque(4194304);
     at = 'flags';
     f4 = r.readUint();
-    return { dom: f0, dconnuri: f1, params: f2, cookieIn: f3, flags: f4 };
+    return new newRemoteDomainMigratePerform3ParamsArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_params_args', at, ix);
   }
@@ -30680,6 +34627,12 @@ export function encodeRemoteDomainMigratePerform3ParamsRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_perform3_params_ret` values (plain objects; see decodeRemoteDomainMigratePerform3ParamsRet). */
+const newRemoteDomainMigratePerform3ParamsRet = function (this: RemoteDomainMigratePerform3ParamsRet, f0: Uint8Array) {
+  this.cookieOut = f0;
+} as unknown as new (f0: Uint8Array) => RemoteDomainMigratePerform3ParamsRet;
+newRemoteDomainMigratePerform3ParamsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigratePerform3ParamsRet(r: XdrReader): RemoteDomainMigratePerform3ParamsRet {
   let at = '';
   let ix = -1;
@@ -30687,7 +34640,7 @@ export function decodeRemoteDomainMigratePerform3ParamsRet(r: XdrReader): Remote
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return { cookieOut: f0 };
+    return new newRemoteDomainMigratePerform3ParamsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_params_ret', at, ix);
   }
@@ -30730,6 +34683,15 @@ export function encodeRemoteDomainMigrateFinish3ParamsArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish3_params_args` values (plain objects; see decodeRemoteDomainMigrateFinish3ParamsArgs). */
+const newRemoteDomainMigrateFinish3ParamsArgs = function (this: RemoteDomainMigrateFinish3ParamsArgs, f0: RemoteTypedParam[], f1: Uint8Array, f2: number, f3: number) {
+  this.params = f0;
+  this.cookieIn = f1;
+  this.flags = f2;
+  this.cancelled = f3;
+} as unknown as new (f0: RemoteTypedParam[], f1: Uint8Array, f2: number, f3: number) => RemoteDomainMigrateFinish3ParamsArgs;
+newRemoteDomainMigrateFinish3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish3ParamsArgs(r: XdrReader): RemoteDomainMigrateFinish3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30755,7 +34717,7 @@ export function decodeRemoteDomainMigrateFinish3ParamsArgs(r: XdrReader): Remote
     f2 = r.readUint();
     at = 'cancelled';
     f3 = r.readInt();
-    return { params: f0, cookieIn: f1, flags: f2, cancelled: f3 };
+    return new newRemoteDomainMigrateFinish3ParamsArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_params_args', at, ix);
   }
@@ -30782,6 +34744,13 @@ export function encodeRemoteDomainMigrateFinish3ParamsRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_migrate_finish3_params_ret` values (plain objects; see decodeRemoteDomainMigrateFinish3ParamsRet). */
+const newRemoteDomainMigrateFinish3ParamsRet = function (this: RemoteDomainMigrateFinish3ParamsRet, f0: RemoteNonnullDomain, f1: Uint8Array) {
+  this.dom = f0;
+  this.cookieOut = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: Uint8Array) => RemoteDomainMigrateFinish3ParamsRet;
+newRemoteDomainMigrateFinish3ParamsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateFinish3ParamsRet(r: XdrReader): RemoteDomainMigrateFinish3ParamsRet {
   let at = '';
   let ix = -1;
@@ -30792,7 +34761,7 @@ export function decodeRemoteDomainMigrateFinish3ParamsRet(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomain(r);
     at = 'cookie_out';
     f1 = r.readOpaque(4194304);
-    return { dom: f0, cookieOut: f1 };
+    return new newRemoteDomainMigrateFinish3ParamsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_params_ret', at, ix);
   }
@@ -30839,6 +34808,16 @@ export function encodeRemoteDomainMigrateConfirm3ParamsArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_migrate_confirm3_params_args` values (plain objects; see decodeRemoteDomainMigrateConfirm3ParamsArgs). */
+const newRemoteDomainMigrateConfirm3ParamsArgs = function (this: RemoteDomainMigrateConfirm3ParamsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: Uint8Array, f3: number, f4: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.cookieIn = f2;
+  this.flags = f3;
+  this.cancelled = f4;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: Uint8Array, f3: number, f4: number) => RemoteDomainMigrateConfirm3ParamsArgs;
+newRemoteDomainMigrateConfirm3ParamsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateConfirm3ParamsArgs(r: XdrReader): RemoteDomainMigrateConfirm3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -30867,7 +34846,7 @@ export function decodeRemoteDomainMigrateConfirm3ParamsArgs(r: XdrReader): Remot
     f3 = r.readUint();
     at = 'cancelled';
     f4 = r.readInt();
-    return { dom: f0, params: f1, cookieIn: f2, flags: f3, cancelled: f4 };
+    return new newRemoteDomainMigrateConfirm3ParamsArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_confirm3_params_args', at, ix);
   }
@@ -30918,6 +34897,13 @@ export function encodeRemoteDomainEventDeviceRemovedMsg(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_event_device_removed_msg` values (plain objects; see decodeRemoteDomainEventDeviceRemovedMsg). */
+const newRemoteDomainEventDeviceRemovedMsg = function (this: RemoteDomainEventDeviceRemovedMsg, f0: RemoteNonnullDomain, f1: string) {
+  this.dom = f0;
+  this.devAlias = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string) => RemoteDomainEventDeviceRemovedMsg;
+newRemoteDomainEventDeviceRemovedMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventDeviceRemovedMsg(r: XdrReader): RemoteDomainEventDeviceRemovedMsg {
   let at = '';
   let ix = -1;
@@ -30928,7 +34914,7 @@ export function decodeRemoteDomainEventDeviceRemovedMsg(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomain(r);
     at = 'devAlias';
     f1 = r.readString(4194304);
-    return { dom: f0, devAlias: f1 };
+    return new newRemoteDomainEventDeviceRemovedMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_device_removed_msg', at, ix);
   }
@@ -30955,6 +34941,13 @@ export function encodeRemoteDomainEventCallbackDeviceRemovedMsg(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_device_removed_msg` values (plain objects; see decodeRemoteDomainEventCallbackDeviceRemovedMsg). */
+const newRemoteDomainEventCallbackDeviceRemovedMsg = function (this: RemoteDomainEventCallbackDeviceRemovedMsg, f0: number, f1: RemoteDomainEventDeviceRemovedMsg) {
+  this.callbackID = f0;
+  this.msg = f1;
+} as unknown as new (f0: number, f1: RemoteDomainEventDeviceRemovedMsg) => RemoteDomainEventCallbackDeviceRemovedMsg;
+newRemoteDomainEventCallbackDeviceRemovedMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackDeviceRemovedMsg(r: XdrReader): RemoteDomainEventCallbackDeviceRemovedMsg {
   let at = '';
   let ix = -1;
@@ -30965,7 +34958,7 @@ export function decodeRemoteDomainEventCallbackDeviceRemovedMsg(r: XdrReader): R
     f0 = r.readInt();
     at = 'msg';
     f1 = decodeRemoteDomainEventDeviceRemovedMsg(r);
-    return { callbackID: f0, msg: f1 };
+    return new newRemoteDomainEventCallbackDeviceRemovedMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_removed_msg', at, ix);
   }
@@ -31033,6 +35026,16 @@ export function encodeRemoteDomainEventBlockJob2Msg(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_event_block_job_2_msg` values (plain objects; see decodeRemoteDomainEventBlockJob2Msg). */
+const newRemoteDomainEventBlockJob2Msg = function (this: RemoteDomainEventBlockJob2Msg, f0: number, f1: RemoteNonnullDomain, f2: string, f3: number, f4: number) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.dst = f2;
+  this.type = f3;
+  this.status = f4;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string, f3: number, f4: number) => RemoteDomainEventBlockJob2Msg;
+newRemoteDomainEventBlockJob2Msg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventBlockJob2Msg(r: XdrReader): RemoteDomainEventBlockJob2Msg {
   let at = '';
   let ix = -1;
@@ -31052,7 +35055,7 @@ export function decodeRemoteDomainEventBlockJob2Msg(r: XdrReader): RemoteDomainE
     f3 = r.readInt();
     at = 'status';
     f4 = r.readInt();
-    return { callbackID: f0, dom: f1, dst: f2, type: f3, status: f4 };
+    return new newRemoteDomainEventBlockJob2Msg(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_job_2_msg', at, ix);
   }
@@ -31152,6 +35155,17 @@ export function encodeRemoteDomainEventBlockThresholdMsg(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_event_block_threshold_msg` values (plain objects; see decodeRemoteDomainEventBlockThresholdMsg). */
+const newRemoteDomainEventBlockThresholdMsg = function (this: RemoteDomainEventBlockThresholdMsg, f0: number, f1: RemoteNonnullDomain, f2: string, f3: string | null, f4: bigint, f5: bigint) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.dev = f2;
+  this.path = f3;
+  this.threshold = f4;
+  this.excess = f5;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string, f3: string | null, f4: bigint, f5: bigint) => RemoteDomainEventBlockThresholdMsg;
+newRemoteDomainEventBlockThresholdMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventBlockThresholdMsg(r: XdrReader): RemoteDomainEventBlockThresholdMsg {
   let at = '';
   let ix = -1;
@@ -31176,7 +35190,7 @@ export function decodeRemoteDomainEventBlockThresholdMsg(r: XdrReader): RemoteDo
     f4 = r.readUhyper();
     at = 'excess';
     f5 = r.readUhyper();
-    return { callbackID: f0, dom: f1, dev: f2, path: f3, threshold: f4, excess: f5 };
+    return new newRemoteDomainEventBlockThresholdMsg(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_block_threshold_msg', at, ix);
   }
@@ -31211,6 +35225,14 @@ export function encodeRemoteDomainEventCallbackTunableMsg(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_tunable_msg` values (plain objects; see decodeRemoteDomainEventCallbackTunableMsg). */
+const newRemoteDomainEventCallbackTunableMsg = function (this: RemoteDomainEventCallbackTunableMsg, f0: number, f1: RemoteNonnullDomain, f2: RemoteTypedParam[]) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.params = f2;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: RemoteTypedParam[]) => RemoteDomainEventCallbackTunableMsg;
+newRemoteDomainEventCallbackTunableMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackTunableMsg(r: XdrReader): RemoteDomainEventCallbackTunableMsg {
   let at = '';
   let ix = -1;
@@ -31233,7 +35255,7 @@ export function decodeRemoteDomainEventCallbackTunableMsg(r: XdrReader): RemoteD
       ix = -1;
       f2 = a0;
     }
-    return { callbackID: f0, dom: f1, params: f2 };
+    return new newRemoteDomainEventCallbackTunableMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_tunable_msg', at, ix);
   }
@@ -31288,6 +35310,14 @@ export function encodeRemoteDomainEventCallbackDeviceAddedMsg(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_device_added_msg` values (plain objects; see decodeRemoteDomainEventCallbackDeviceAddedMsg). */
+const newRemoteDomainEventCallbackDeviceAddedMsg = function (this: RemoteDomainEventCallbackDeviceAddedMsg, f0: number, f1: RemoteNonnullDomain, f2: string) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.devAlias = f2;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string) => RemoteDomainEventCallbackDeviceAddedMsg;
+newRemoteDomainEventCallbackDeviceAddedMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackDeviceAddedMsg(r: XdrReader): RemoteDomainEventCallbackDeviceAddedMsg {
   let at = '';
   let ix = -1;
@@ -31301,7 +35331,7 @@ export function decodeRemoteDomainEventCallbackDeviceAddedMsg(r: XdrReader): Rem
     f1 = decodeRemoteNonnullDomain(r);
     at = 'devAlias';
     f2 = r.readString(4194304);
-    return { callbackID: f0, dom: f1, devAlias: f2 };
+    return new newRemoteDomainEventCallbackDeviceAddedMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_added_msg', at, ix);
   }
@@ -31324,6 +35354,12 @@ export function encodeRemoteConnectEventConnectionClosedMsg(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_event_connection_closed_msg` values (plain objects; see decodeRemoteConnectEventConnectionClosedMsg). */
+const newRemoteConnectEventConnectionClosedMsg = function (this: RemoteConnectEventConnectionClosedMsg, f0: number) {
+  this.reason = f0;
+} as unknown as new (f0: number) => RemoteConnectEventConnectionClosedMsg;
+newRemoteConnectEventConnectionClosedMsg.prototype = Object.prototype;
+
 export function decodeRemoteConnectEventConnectionClosedMsg(r: XdrReader): RemoteConnectEventConnectionClosedMsg {
   let at = '';
   let ix = -1;
@@ -31331,7 +35367,7 @@ export function decodeRemoteConnectEventConnectionClosedMsg(r: XdrReader): Remot
   try {
     at = 'reason';
     f0 = r.readInt();
-    return { reason: f0 };
+    return new newRemoteConnectEventConnectionClosedMsg(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_event_connection_closed_msg', at, ix);
   }
@@ -31391,6 +35427,14 @@ export function encodeRemoteConnectGetCpuModelNamesArgs(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_get_cpu_model_names_args` values (plain objects; see decodeRemoteConnectGetCpuModelNamesArgs). */
+const newRemoteConnectGetCpuModelNamesArgs = function (this: RemoteConnectGetCpuModelNamesArgs, f0: string, f1: number, f2: number) {
+  this.arch = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: string, f1: number, f2: number) => RemoteConnectGetCpuModelNamesArgs;
+newRemoteConnectGetCpuModelNamesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetCpuModelNamesArgs(r: XdrReader): RemoteConnectGetCpuModelNamesArgs {
   let at = '';
   let ix = -1;
@@ -31404,7 +35448,7 @@ export function decodeRemoteConnectGetCpuModelNamesArgs(r: XdrReader): RemoteCon
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { arch: f0, needResults: f1, flags: f2 };
+    return new newRemoteConnectGetCpuModelNamesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_cpu_model_names_args', at, ix);
   }
@@ -31463,6 +35507,13 @@ export function encodeRemoteConnectGetCpuModelNamesRet(w: XdrWriter, v: RemoteCo
   }
 }
 
+/** Makes decoded `remote_connect_get_cpu_model_names_ret` values (plain objects; see decodeRemoteConnectGetCpuModelNamesRet). */
+const newRemoteConnectGetCpuModelNamesRet = function (this: RemoteConnectGetCpuModelNamesRet, f0: string[], f1: number) {
+  this.models = f0;
+  this.ret = f1;
+} as unknown as new (f0: string[], f1: number) => RemoteConnectGetCpuModelNamesRet;
+newRemoteConnectGetCpuModelNamesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetCpuModelNamesRet(r: XdrReader): RemoteConnectGetCpuModelNamesRet {
   let at = '';
   let ix = -1;
@@ -31482,7 +35533,7 @@ export function decodeRemoteConnectGetCpuModelNamesRet(r: XdrReader): RemoteConn
     }
     at = 'ret';
     f1 = r.readInt();
-    return { models: f0, ret: f1 };
+    return new newRemoteConnectGetCpuModelNamesRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_cpu_model_names_ret', at, ix);
   }
@@ -31514,6 +35565,13 @@ export function encodeRemoteConnectNetworkEventRegisterAnyArgs(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_connect_network_event_register_any_args` values (plain objects; see decodeRemoteConnectNetworkEventRegisterAnyArgs). */
+const newRemoteConnectNetworkEventRegisterAnyArgs = function (this: RemoteConnectNetworkEventRegisterAnyArgs, f0: number, f1: RemoteNonnullNetwork | null) {
+  this.eventID = f0;
+  this.net = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullNetwork | null) => RemoteConnectNetworkEventRegisterAnyArgs;
+newRemoteConnectNetworkEventRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectNetworkEventRegisterAnyArgs(r: XdrReader): RemoteConnectNetworkEventRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -31526,7 +35584,7 @@ export function decodeRemoteConnectNetworkEventRegisterAnyArgs(r: XdrReader): Re
     if (r.readPresent()) {
       f1 = decodeRemoteNonnullNetwork(r);
     } else f1 = null;
-    return { eventID: f0, net: f1 };
+    return new newRemoteConnectNetworkEventRegisterAnyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_network_event_register_any_args', at, ix);
   }
@@ -31549,6 +35607,12 @@ export function encodeRemoteConnectNetworkEventRegisterAnyRet(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_network_event_register_any_ret` values (plain objects; see decodeRemoteConnectNetworkEventRegisterAnyRet). */
+const newRemoteConnectNetworkEventRegisterAnyRet = function (this: RemoteConnectNetworkEventRegisterAnyRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectNetworkEventRegisterAnyRet;
+newRemoteConnectNetworkEventRegisterAnyRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNetworkEventRegisterAnyRet(r: XdrReader): RemoteConnectNetworkEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -31556,7 +35620,7 @@ export function decodeRemoteConnectNetworkEventRegisterAnyRet(r: XdrReader): Rem
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectNetworkEventRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_network_event_register_any_ret', at, ix);
   }
@@ -31579,6 +35643,12 @@ export function encodeRemoteConnectNetworkEventDeregisterAnyArgs(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_connect_network_event_deregister_any_args` values (plain objects; see decodeRemoteConnectNetworkEventDeregisterAnyArgs). */
+const newRemoteConnectNetworkEventDeregisterAnyArgs = function (this: RemoteConnectNetworkEventDeregisterAnyArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectNetworkEventDeregisterAnyArgs;
+newRemoteConnectNetworkEventDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectNetworkEventDeregisterAnyArgs(r: XdrReader): RemoteConnectNetworkEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -31586,7 +35656,7 @@ export function decodeRemoteConnectNetworkEventDeregisterAnyArgs(r: XdrReader): 
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectNetworkEventDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_network_event_deregister_any_args', at, ix);
   }
@@ -31625,6 +35695,15 @@ export function encodeRemoteNetworkEventLifecycleMsg(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_event_lifecycle_msg` values (plain objects; see decodeRemoteNetworkEventLifecycleMsg). */
+const newRemoteNetworkEventLifecycleMsg = function (this: RemoteNetworkEventLifecycleMsg, f0: number, f1: RemoteNonnullNetwork, f2: number, f3: number) {
+  this.callbackID = f0;
+  this.net = f1;
+  this.event = f2;
+  this.detail = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullNetwork, f2: number, f3: number) => RemoteNetworkEventLifecycleMsg;
+newRemoteNetworkEventLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteNetworkEventLifecycleMsg(r: XdrReader): RemoteNetworkEventLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -31641,7 +35720,7 @@ export function decodeRemoteNetworkEventLifecycleMsg(r: XdrReader): RemoteNetwor
     f2 = r.readInt();
     at = 'detail';
     f3 = r.readInt();
-    return { callbackID: f0, net: f1, event: f2, detail: f3 };
+    return new newRemoteNetworkEventLifecycleMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_network_event_lifecycle_msg', at, ix);
   }
@@ -31705,6 +35784,15 @@ export function encodeRemoteNetworkEventCallbackMetadataChangeMsg(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_network_event_callback_metadata_change_msg` values (plain objects; see decodeRemoteNetworkEventCallbackMetadataChangeMsg). */
+const newRemoteNetworkEventCallbackMetadataChangeMsg = function (this: RemoteNetworkEventCallbackMetadataChangeMsg, f0: number, f1: RemoteNonnullNetwork, f2: number, f3: string | null) {
+  this.callbackID = f0;
+  this.net = f1;
+  this.type = f2;
+  this.nsuri = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullNetwork, f2: number, f3: string | null) => RemoteNetworkEventCallbackMetadataChangeMsg;
+newRemoteNetworkEventCallbackMetadataChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteNetworkEventCallbackMetadataChangeMsg(r: XdrReader): RemoteNetworkEventCallbackMetadataChangeMsg {
   let at = '';
   let ix = -1;
@@ -31723,7 +35811,7 @@ export function decodeRemoteNetworkEventCallbackMetadataChangeMsg(r: XdrReader):
     if (r.readPresent()) {
       f3 = r.readString(4194304);
     } else f3 = null;
-    return { callbackID: f0, net: f1, type: f2, nsuri: f3 };
+    return new newRemoteNetworkEventCallbackMetadataChangeMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_network_event_callback_metadata_change_msg', at, ix);
   }
@@ -31853,6 +35941,17 @@ export function encodeRemoteNetworkSetMetadataArgs(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_set_metadata_args` values (plain objects; see decodeRemoteNetworkSetMetadataArgs). */
+const newRemoteNetworkSetMetadataArgs = function (this: RemoteNetworkSetMetadataArgs, f0: RemoteNonnullNetwork, f1: number, f2: string | null, f3: string | null, f4: string | null, f5: number) {
+  this.network = f0;
+  this.type = f1;
+  this.metadata = f2;
+  this.key = f3;
+  this.uri = f4;
+  this.flags = f5;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number, f2: string | null, f3: string | null, f4: string | null, f5: number) => RemoteNetworkSetMetadataArgs;
+newRemoteNetworkSetMetadataArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkSetMetadataArgs(r: XdrReader): RemoteNetworkSetMetadataArgs {
   let at = '';
   let ix = -1;
@@ -31881,7 +35980,7 @@ export function decodeRemoteNetworkSetMetadataArgs(r: XdrReader): RemoteNetworkS
     } else f4 = null;
     at = 'flags';
     f5 = r.readUint();
-    return { network: f0, type: f1, metadata: f2, key: f3, uri: f4, flags: f5 };
+    return new newRemoteNetworkSetMetadataArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_network_set_metadata_args', at, ix);
   }
@@ -31945,6 +36044,15 @@ export function encodeRemoteNetworkGetMetadataArgs(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_get_metadata_args` values (plain objects; see decodeRemoteNetworkGetMetadataArgs). */
+const newRemoteNetworkGetMetadataArgs = function (this: RemoteNetworkGetMetadataArgs, f0: RemoteNonnullNetwork, f1: number, f2: string | null, f3: number) {
+  this.network = f0;
+  this.type = f1;
+  this.uri = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number, f2: string | null, f3: number) => RemoteNetworkGetMetadataArgs;
+newRemoteNetworkGetMetadataArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetMetadataArgs(r: XdrReader): RemoteNetworkGetMetadataArgs {
   let at = '';
   let ix = -1;
@@ -31963,7 +36071,7 @@ export function decodeRemoteNetworkGetMetadataArgs(r: XdrReader): RemoteNetworkG
     } else f2 = null;
     at = 'flags';
     f3 = r.readUint();
-    return { network: f0, type: f1, uri: f2, flags: f3 };
+    return new newRemoteNetworkGetMetadataArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_metadata_args', at, ix);
   }
@@ -32010,6 +36118,12 @@ export function encodeRemoteNetworkGetMetadataRet(w: XdrWriter, v: RemoteNetwork
   }
 }
 
+/** Makes decoded `remote_network_get_metadata_ret` values (plain objects; see decodeRemoteNetworkGetMetadataRet). */
+const newRemoteNetworkGetMetadataRet = function (this: RemoteNetworkGetMetadataRet, f0: string) {
+  this.metadata = f0;
+} as unknown as new (f0: string) => RemoteNetworkGetMetadataRet;
+newRemoteNetworkGetMetadataRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetMetadataRet(r: XdrReader): RemoteNetworkGetMetadataRet {
   let at = '';
   let ix = -1;
@@ -32017,7 +36131,7 @@ export function decodeRemoteNetworkGetMetadataRet(r: XdrReader): RemoteNetworkGe
   try {
     at = 'metadata';
     f0 = r.readString(4194304);
-    return { metadata: f0 };
+    return new newRemoteNetworkGetMetadataRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_metadata_ret', at, ix);
   }
@@ -32049,6 +36163,13 @@ export function encodeRemoteConnectStoragePoolEventRegisterAnyArgs(w: XdrWriter,
   }
 }
 
+/** Makes decoded `remote_connect_storage_pool_event_register_any_args` values (plain objects; see decodeRemoteConnectStoragePoolEventRegisterAnyArgs). */
+const newRemoteConnectStoragePoolEventRegisterAnyArgs = function (this: RemoteConnectStoragePoolEventRegisterAnyArgs, f0: number, f1: RemoteNonnullStoragePool | null) {
+  this.eventID = f0;
+  this.pool = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullStoragePool | null) => RemoteConnectStoragePoolEventRegisterAnyArgs;
+newRemoteConnectStoragePoolEventRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectStoragePoolEventRegisterAnyArgs(r: XdrReader): RemoteConnectStoragePoolEventRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -32061,7 +36182,7 @@ export function decodeRemoteConnectStoragePoolEventRegisterAnyArgs(r: XdrReader)
     if (r.readPresent()) {
       f1 = decodeRemoteNonnullStoragePool(r);
     } else f1 = null;
-    return { eventID: f0, pool: f1 };
+    return new newRemoteConnectStoragePoolEventRegisterAnyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_storage_pool_event_register_any_args', at, ix);
   }
@@ -32084,6 +36205,12 @@ export function encodeRemoteConnectStoragePoolEventRegisterAnyRet(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_connect_storage_pool_event_register_any_ret` values (plain objects; see decodeRemoteConnectStoragePoolEventRegisterAnyRet). */
+const newRemoteConnectStoragePoolEventRegisterAnyRet = function (this: RemoteConnectStoragePoolEventRegisterAnyRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectStoragePoolEventRegisterAnyRet;
+newRemoteConnectStoragePoolEventRegisterAnyRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectStoragePoolEventRegisterAnyRet(r: XdrReader): RemoteConnectStoragePoolEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -32091,7 +36218,7 @@ export function decodeRemoteConnectStoragePoolEventRegisterAnyRet(r: XdrReader):
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectStoragePoolEventRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_storage_pool_event_register_any_ret', at, ix);
   }
@@ -32114,6 +36241,12 @@ export function encodeRemoteConnectStoragePoolEventDeregisterAnyArgs(w: XdrWrite
   }
 }
 
+/** Makes decoded `remote_connect_storage_pool_event_deregister_any_args` values (plain objects; see decodeRemoteConnectStoragePoolEventDeregisterAnyArgs). */
+const newRemoteConnectStoragePoolEventDeregisterAnyArgs = function (this: RemoteConnectStoragePoolEventDeregisterAnyArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectStoragePoolEventDeregisterAnyArgs;
+newRemoteConnectStoragePoolEventDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectStoragePoolEventDeregisterAnyArgs(r: XdrReader): RemoteConnectStoragePoolEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -32121,7 +36254,7 @@ export function decodeRemoteConnectStoragePoolEventDeregisterAnyArgs(r: XdrReade
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectStoragePoolEventDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_storage_pool_event_deregister_any_args', at, ix);
   }
@@ -32160,6 +36293,15 @@ export function encodeRemoteStoragePoolEventLifecycleMsg(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_storage_pool_event_lifecycle_msg` values (plain objects; see decodeRemoteStoragePoolEventLifecycleMsg). */
+const newRemoteStoragePoolEventLifecycleMsg = function (this: RemoteStoragePoolEventLifecycleMsg, f0: number, f1: RemoteNonnullStoragePool, f2: number, f3: number) {
+  this.callbackID = f0;
+  this.pool = f1;
+  this.event = f2;
+  this.detail = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullStoragePool, f2: number, f3: number) => RemoteStoragePoolEventLifecycleMsg;
+newRemoteStoragePoolEventLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolEventLifecycleMsg(r: XdrReader): RemoteStoragePoolEventLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -32176,7 +36318,7 @@ export function decodeRemoteStoragePoolEventLifecycleMsg(r: XdrReader): RemoteSt
     f2 = r.readInt();
     at = 'detail';
     f3 = r.readInt();
-    return { callbackID: f0, pool: f1, event: f2, detail: f3 };
+    return new newRemoteStoragePoolEventLifecycleMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_event_lifecycle_msg', at, ix);
   }
@@ -32203,6 +36345,13 @@ export function encodeRemoteStoragePoolEventRefreshMsg(w: XdrWriter, v: RemoteSt
   }
 }
 
+/** Makes decoded `remote_storage_pool_event_refresh_msg` values (plain objects; see decodeRemoteStoragePoolEventRefreshMsg). */
+const newRemoteStoragePoolEventRefreshMsg = function (this: RemoteStoragePoolEventRefreshMsg, f0: number, f1: RemoteNonnullStoragePool) {
+  this.callbackID = f0;
+  this.pool = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullStoragePool) => RemoteStoragePoolEventRefreshMsg;
+newRemoteStoragePoolEventRefreshMsg.prototype = Object.prototype;
+
 export function decodeRemoteStoragePoolEventRefreshMsg(r: XdrReader): RemoteStoragePoolEventRefreshMsg {
   let at = '';
   let ix = -1;
@@ -32213,7 +36362,7 @@ export function decodeRemoteStoragePoolEventRefreshMsg(r: XdrReader): RemoteStor
     f0 = r.readInt();
     at = 'pool';
     f1 = decodeRemoteNonnullStoragePool(r);
-    return { callbackID: f0, pool: f1 };
+    return new newRemoteStoragePoolEventRefreshMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_event_refresh_msg', at, ix);
   }
@@ -32245,6 +36394,13 @@ export function encodeRemoteConnectNodeDeviceEventRegisterAnyArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_connect_node_device_event_register_any_args` values (plain objects; see decodeRemoteConnectNodeDeviceEventRegisterAnyArgs). */
+const newRemoteConnectNodeDeviceEventRegisterAnyArgs = function (this: RemoteConnectNodeDeviceEventRegisterAnyArgs, f0: number, f1: RemoteNonnullNodeDevice | null) {
+  this.eventID = f0;
+  this.dev = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullNodeDevice | null) => RemoteConnectNodeDeviceEventRegisterAnyArgs;
+newRemoteConnectNodeDeviceEventRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectNodeDeviceEventRegisterAnyArgs(r: XdrReader): RemoteConnectNodeDeviceEventRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -32257,7 +36413,7 @@ export function decodeRemoteConnectNodeDeviceEventRegisterAnyArgs(r: XdrReader):
     if (r.readPresent()) {
       f1 = decodeRemoteNonnullNodeDevice(r);
     } else f1 = null;
-    return { eventID: f0, dev: f1 };
+    return new newRemoteConnectNodeDeviceEventRegisterAnyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_node_device_event_register_any_args', at, ix);
   }
@@ -32280,6 +36436,12 @@ export function encodeRemoteConnectNodeDeviceEventRegisterAnyRet(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_connect_node_device_event_register_any_ret` values (plain objects; see decodeRemoteConnectNodeDeviceEventRegisterAnyRet). */
+const newRemoteConnectNodeDeviceEventRegisterAnyRet = function (this: RemoteConnectNodeDeviceEventRegisterAnyRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectNodeDeviceEventRegisterAnyRet;
+newRemoteConnectNodeDeviceEventRegisterAnyRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectNodeDeviceEventRegisterAnyRet(r: XdrReader): RemoteConnectNodeDeviceEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -32287,7 +36449,7 @@ export function decodeRemoteConnectNodeDeviceEventRegisterAnyRet(r: XdrReader): 
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectNodeDeviceEventRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_node_device_event_register_any_ret', at, ix);
   }
@@ -32310,6 +36472,12 @@ export function encodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(w: XdrWriter
   }
 }
 
+/** Makes decoded `remote_connect_node_device_event_deregister_any_args` values (plain objects; see decodeRemoteConnectNodeDeviceEventDeregisterAnyArgs). */
+const newRemoteConnectNodeDeviceEventDeregisterAnyArgs = function (this: RemoteConnectNodeDeviceEventDeregisterAnyArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectNodeDeviceEventDeregisterAnyArgs;
+newRemoteConnectNodeDeviceEventDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(r: XdrReader): RemoteConnectNodeDeviceEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -32317,7 +36485,7 @@ export function decodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(r: XdrReader
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectNodeDeviceEventDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_node_device_event_deregister_any_args', at, ix);
   }
@@ -32356,6 +36524,15 @@ export function encodeRemoteNodeDeviceEventLifecycleMsg(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_node_device_event_lifecycle_msg` values (plain objects; see decodeRemoteNodeDeviceEventLifecycleMsg). */
+const newRemoteNodeDeviceEventLifecycleMsg = function (this: RemoteNodeDeviceEventLifecycleMsg, f0: number, f1: RemoteNonnullNodeDevice, f2: number, f3: number) {
+  this.callbackID = f0;
+  this.dev = f1;
+  this.event = f2;
+  this.detail = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullNodeDevice, f2: number, f3: number) => RemoteNodeDeviceEventLifecycleMsg;
+newRemoteNodeDeviceEventLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceEventLifecycleMsg(r: XdrReader): RemoteNodeDeviceEventLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -32372,7 +36549,7 @@ export function decodeRemoteNodeDeviceEventLifecycleMsg(r: XdrReader): RemoteNod
     f2 = r.readInt();
     at = 'detail';
     f3 = r.readInt();
-    return { callbackID: f0, dev: f1, event: f2, detail: f3 };
+    return new newRemoteNodeDeviceEventLifecycleMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_event_lifecycle_msg', at, ix);
   }
@@ -32399,6 +36576,13 @@ export function encodeRemoteNodeDeviceEventUpdateMsg(w: XdrWriter, v: RemoteNode
   }
 }
 
+/** Makes decoded `remote_node_device_event_update_msg` values (plain objects; see decodeRemoteNodeDeviceEventUpdateMsg). */
+const newRemoteNodeDeviceEventUpdateMsg = function (this: RemoteNodeDeviceEventUpdateMsg, f0: number, f1: RemoteNonnullNodeDevice) {
+  this.callbackID = f0;
+  this.dev = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullNodeDevice) => RemoteNodeDeviceEventUpdateMsg;
+newRemoteNodeDeviceEventUpdateMsg.prototype = Object.prototype;
+
 export function decodeRemoteNodeDeviceEventUpdateMsg(r: XdrReader): RemoteNodeDeviceEventUpdateMsg {
   let at = '';
   let ix = -1;
@@ -32409,7 +36593,7 @@ export function decodeRemoteNodeDeviceEventUpdateMsg(r: XdrReader): RemoteNodeDe
     f0 = r.readInt();
     at = 'dev';
     f1 = decodeRemoteNonnullNodeDevice(r);
-    return { callbackID: f0, dev: f1 };
+    return new newRemoteNodeDeviceEventUpdateMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_event_update_msg', at, ix);
   }
@@ -32472,6 +36656,14 @@ export function encodeRemoteDomainFsfreezeArgs(w: XdrWriter, v: RemoteDomainFsfr
   }
 }
 
+/** Makes decoded `remote_domain_fsfreeze_args` values (plain objects; see decodeRemoteDomainFsfreezeArgs). */
+const newRemoteDomainFsfreezeArgs = function (this: RemoteDomainFsfreezeArgs, f0: RemoteNonnullDomain, f1: string[], f2: number) {
+  this.dom = f0;
+  this.mountpoints = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string[], f2: number) => RemoteDomainFsfreezeArgs;
+newRemoteDomainFsfreezeArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainFsfreezeArgs(r: XdrReader): RemoteDomainFsfreezeArgs {
   let at = '';
   let ix = -1;
@@ -32494,7 +36686,7 @@ export function decodeRemoteDomainFsfreezeArgs(r: XdrReader): RemoteDomainFsfree
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, mountpoints: f1, flags: f2 };
+    return new newRemoteDomainFsfreezeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsfreeze_args', at, ix);
   }
@@ -32517,6 +36709,12 @@ export function encodeRemoteDomainFsfreezeRet(w: XdrWriter, v: RemoteDomainFsfre
   }
 }
 
+/** Makes decoded `remote_domain_fsfreeze_ret` values (plain objects; see decodeRemoteDomainFsfreezeRet). */
+const newRemoteDomainFsfreezeRet = function (this: RemoteDomainFsfreezeRet, f0: number) {
+  this.filesystems = f0;
+} as unknown as new (f0: number) => RemoteDomainFsfreezeRet;
+newRemoteDomainFsfreezeRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainFsfreezeRet(r: XdrReader): RemoteDomainFsfreezeRet {
   let at = '';
   let ix = -1;
@@ -32524,7 +36722,7 @@ export function decodeRemoteDomainFsfreezeRet(r: XdrReader): RemoteDomainFsfreez
   try {
     at = 'filesystems';
     f0 = r.readInt();
-    return { filesystems: f0 };
+    return new newRemoteDomainFsfreezeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsfreeze_ret', at, ix);
   }
@@ -32587,6 +36785,14 @@ export function encodeRemoteDomainFsthawArgs(w: XdrWriter, v: RemoteDomainFsthaw
   }
 }
 
+/** Makes decoded `remote_domain_fsthaw_args` values (plain objects; see decodeRemoteDomainFsthawArgs). */
+const newRemoteDomainFsthawArgs = function (this: RemoteDomainFsthawArgs, f0: RemoteNonnullDomain, f1: string[], f2: number) {
+  this.dom = f0;
+  this.mountpoints = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string[], f2: number) => RemoteDomainFsthawArgs;
+newRemoteDomainFsthawArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainFsthawArgs(r: XdrReader): RemoteDomainFsthawArgs {
   let at = '';
   let ix = -1;
@@ -32609,7 +36815,7 @@ export function decodeRemoteDomainFsthawArgs(r: XdrReader): RemoteDomainFsthawAr
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, mountpoints: f1, flags: f2 };
+    return new newRemoteDomainFsthawArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsthaw_args', at, ix);
   }
@@ -32632,6 +36838,12 @@ export function encodeRemoteDomainFsthawRet(w: XdrWriter, v: RemoteDomainFsthawR
   }
 }
 
+/** Makes decoded `remote_domain_fsthaw_ret` values (plain objects; see decodeRemoteDomainFsthawRet). */
+const newRemoteDomainFsthawRet = function (this: RemoteDomainFsthawRet, f0: number) {
+  this.filesystems = f0;
+} as unknown as new (f0: number) => RemoteDomainFsthawRet;
+newRemoteDomainFsthawRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainFsthawRet(r: XdrReader): RemoteDomainFsthawRet {
   let at = '';
   let ix = -1;
@@ -32639,7 +36851,7 @@ export function decodeRemoteDomainFsthawRet(r: XdrReader): RemoteDomainFsthawRet
   try {
     at = 'filesystems';
     f0 = r.readInt();
-    return { filesystems: f0 };
+    return new newRemoteDomainFsthawRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsthaw_ret', at, ix);
   }
@@ -32686,6 +36898,15 @@ export function encodeRemoteNodeGetFreePagesArgs(w: XdrWriter, v: RemoteNodeGetF
   }
 }
 
+/** Makes decoded `remote_node_get_free_pages_args` values (plain objects; see decodeRemoteNodeGetFreePagesArgs). */
+const newRemoteNodeGetFreePagesArgs = function (this: RemoteNodeGetFreePagesArgs, f0: number[], f1: number, f2: number, f3: number) {
+  this.pages = f0;
+  this.startCell = f1;
+  this.cellCount = f2;
+  this.flags = f3;
+} as unknown as new (f0: number[], f1: number, f2: number, f3: number) => RemoteNodeGetFreePagesArgs;
+newRemoteNodeGetFreePagesArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetFreePagesArgs(r: XdrReader): RemoteNodeGetFreePagesArgs {
   let at = '';
   let ix = -1;
@@ -32711,7 +36932,7 @@ export function decodeRemoteNodeGetFreePagesArgs(r: XdrReader): RemoteNodeGetFre
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { pages: f0, startCell: f1, cellCount: f2, flags: f3 };
+    return new newRemoteNodeGetFreePagesArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_free_pages_args', at, ix);
   }
@@ -32742,6 +36963,12 @@ export function encodeRemoteNodeGetFreePagesRet(w: XdrWriter, v: RemoteNodeGetFr
   }
 }
 
+/** Makes decoded `remote_node_get_free_pages_ret` values (plain objects; see decodeRemoteNodeGetFreePagesRet). */
+const newRemoteNodeGetFreePagesRet = function (this: RemoteNodeGetFreePagesRet, f0: bigint[]) {
+  this.counts = f0;
+} as unknown as new (f0: bigint[]) => RemoteNodeGetFreePagesRet;
+newRemoteNodeGetFreePagesRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetFreePagesRet(r: XdrReader): RemoteNodeGetFreePagesRet {
   let at = '';
   let ix = -1;
@@ -32758,7 +36985,7 @@ export function decodeRemoteNodeGetFreePagesRet(r: XdrReader): RemoteNodeGetFree
       ix = -1;
       f0 = a0;
     }
-    return { counts: f0 };
+    return new newRemoteNodeGetFreePagesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_free_pages_ret', at, ix);
   }
@@ -32817,6 +37044,16 @@ export function encodeRemoteNodeAllocPagesArgs(w: XdrWriter, v: RemoteNodeAllocP
   }
 }
 
+/** Makes decoded `remote_node_alloc_pages_args` values (plain objects; see decodeRemoteNodeAllocPagesArgs). */
+const newRemoteNodeAllocPagesArgs = function (this: RemoteNodeAllocPagesArgs, f0: number[], f1: bigint[], f2: number, f3: number, f4: number) {
+  this.pageSizes = f0;
+  this.pageCounts = f1;
+  this.startCell = f2;
+  this.cellCount = f3;
+  this.flags = f4;
+} as unknown as new (f0: number[], f1: bigint[], f2: number, f3: number, f4: number) => RemoteNodeAllocPagesArgs;
+newRemoteNodeAllocPagesArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeAllocPagesArgs(r: XdrReader): RemoteNodeAllocPagesArgs {
   let at = '';
   let ix = -1;
@@ -32854,7 +37091,7 @@ export function decodeRemoteNodeAllocPagesArgs(r: XdrReader): RemoteNodeAllocPag
     f3 = r.readUint();
     at = 'flags';
     f4 = r.readUint();
-    return { pageSizes: f0, pageCounts: f1, startCell: f2, cellCount: f3, flags: f4 };
+    return new newRemoteNodeAllocPagesArgs(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_node_alloc_pages_args', at, ix);
   }
@@ -32877,6 +37114,12 @@ export function encodeRemoteNodeAllocPagesRet(w: XdrWriter, v: RemoteNodeAllocPa
   }
 }
 
+/** Makes decoded `remote_node_alloc_pages_ret` values (plain objects; see decodeRemoteNodeAllocPagesRet). */
+const newRemoteNodeAllocPagesRet = function (this: RemoteNodeAllocPagesRet, f0: number) {
+  this.ret = f0;
+} as unknown as new (f0: number) => RemoteNodeAllocPagesRet;
+newRemoteNodeAllocPagesRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeAllocPagesRet(r: XdrReader): RemoteNodeAllocPagesRet {
   let at = '';
   let ix = -1;
@@ -32884,7 +37127,7 @@ export function decodeRemoteNodeAllocPagesRet(r: XdrReader): RemoteNodeAllocPage
   try {
     at = 'ret';
     f0 = r.readInt();
-    return { ret: f0 };
+    return new newRemoteNodeAllocPagesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_alloc_pages_ret', at, ix);
   }
@@ -33113,6 +37356,20 @@ export function encodeRemoteNetworkDhcpLease(w: XdrWriter, v: RemoteNetworkDhcpL
   }
 }
 
+/** Makes decoded `remote_network_dhcp_lease` values (plain objects; see decodeRemoteNetworkDhcpLease). */
+const newRemoteNetworkDhcpLease = function (this: RemoteNetworkDhcpLease, f0: string, f1: bigint, f2: number, f3: string | null, f4: string | null, f5: string, f6: number, f7: string | null, f8: string | null) {
+  this.iface = f0;
+  this.expirytime = f1;
+  this.type = f2;
+  this.mac = f3;
+  this.iaid = f4;
+  this.ipaddr = f5;
+  this.prefix = f6;
+  this.hostname = f7;
+  this.clientid = f8;
+} as unknown as new (f0: string, f1: bigint, f2: number, f3: string | null, f4: string | null, f5: string, f6: number, f7: string | null, f8: string | null) => RemoteNetworkDhcpLease;
+newRemoteNetworkDhcpLease.prototype = Object.prototype;
+
 export function decodeRemoteNetworkDhcpLease(r: XdrReader): RemoteNetworkDhcpLease {
   let at = '';
   let ix = -1;
@@ -33152,7 +37409,7 @@ export function decodeRemoteNetworkDhcpLease(r: XdrReader): RemoteNetworkDhcpLea
     if (r.readPresent()) {
       f8 = r.readString(4194304);
     } else f8 = null;
-    return { iface: f0, expirytime: f1, type: f2, mac: f3, iaid: f4, ipaddr: f5, prefix: f6, hostname: f7, clientid: f8 };
+    return new newRemoteNetworkDhcpLease(f0, f1, f2, f3, f4, f5, f6, f7, f8);
   } catch (e) {
     throw xdrAt(e, 'remote_network_dhcp_lease', at, ix);
   }
@@ -33220,6 +37477,15 @@ export function encodeRemoteNetworkGetDhcpLeasesArgs(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_get_dhcp_leases_args` values (plain objects; see decodeRemoteNetworkGetDhcpLeasesArgs). */
+const newRemoteNetworkGetDhcpLeasesArgs = function (this: RemoteNetworkGetDhcpLeasesArgs, f0: RemoteNonnullNetwork, f1: string | null, f2: number, f3: number) {
+  this.net = f0;
+  this.mac = f1;
+  this.needResults = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: string | null, f2: number, f3: number) => RemoteNetworkGetDhcpLeasesArgs;
+newRemoteNetworkGetDhcpLeasesArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetDhcpLeasesArgs(r: XdrReader): RemoteNetworkGetDhcpLeasesArgs {
   let at = '';
   let ix = -1;
@@ -33238,7 +37504,7 @@ export function decodeRemoteNetworkGetDhcpLeasesArgs(r: XdrReader): RemoteNetwor
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { net: f0, mac: f1, needResults: f2, flags: f3 };
+    return new newRemoteNetworkGetDhcpLeasesArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_dhcp_leases_args', at, ix);
   }
@@ -33273,6 +37539,13 @@ export function encodeRemoteNetworkGetDhcpLeasesRet(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_get_dhcp_leases_ret` values (plain objects; see decodeRemoteNetworkGetDhcpLeasesRet). */
+const newRemoteNetworkGetDhcpLeasesRet = function (this: RemoteNetworkGetDhcpLeasesRet, f0: RemoteNetworkDhcpLease[], f1: number) {
+  this.leases = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNetworkDhcpLease[], f1: number) => RemoteNetworkGetDhcpLeasesRet;
+newRemoteNetworkGetDhcpLeasesRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkGetDhcpLeasesRet(r: XdrReader): RemoteNetworkGetDhcpLeasesRet {
   let at = '';
   let ix = -1;
@@ -33292,7 +37565,7 @@ export function decodeRemoteNetworkGetDhcpLeasesRet(r: XdrReader): RemoteNetwork
     }
     at = 'ret';
     f1 = r.readUint();
-    return { leases: f0, ret: f1 };
+    return new newRemoteNetworkGetDhcpLeasesRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_dhcp_leases_ret', at, ix);
   }
@@ -33323,6 +37596,13 @@ export function encodeRemoteDomainStatsRecord(w: XdrWriter, v: RemoteDomainStats
   }
 }
 
+/** Makes decoded `remote_domain_stats_record` values (plain objects; see decodeRemoteDomainStatsRecord). */
+const newRemoteDomainStatsRecord = function (this: RemoteDomainStatsRecord, f0: RemoteNonnullDomain, f1: RemoteTypedParam[]) {
+  this.dom = f0;
+  this.params = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[]) => RemoteDomainStatsRecord;
+newRemoteDomainStatsRecord.prototype = Object.prototype;
+
 export function decodeRemoteDomainStatsRecord(r: XdrReader): RemoteDomainStatsRecord {
   let at = '';
   let ix = -1;
@@ -33342,7 +37622,7 @@ export function decodeRemoteDomainStatsRecord(r: XdrReader): RemoteDomainStatsRe
       ix = -1;
       f1 = a0;
     }
-    return { dom: f0, params: f1 };
+    return new newRemoteDomainStatsRecord(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_stats_record', at, ix);
   }
@@ -33381,6 +37661,14 @@ export function encodeRemoteConnectGetAllDomainStatsArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_connect_get_all_domain_stats_args` values (plain objects; see decodeRemoteConnectGetAllDomainStatsArgs). */
+const newRemoteConnectGetAllDomainStatsArgs = function (this: RemoteConnectGetAllDomainStatsArgs, f0: RemoteNonnullDomain[], f1: number, f2: number) {
+  this.doms = f0;
+  this.stats = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain[], f1: number, f2: number) => RemoteConnectGetAllDomainStatsArgs;
+newRemoteConnectGetAllDomainStatsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetAllDomainStatsArgs(r: XdrReader): RemoteConnectGetAllDomainStatsArgs {
   let at = '';
   let ix = -1;
@@ -33403,7 +37691,7 @@ export function decodeRemoteConnectGetAllDomainStatsArgs(r: XdrReader): RemoteCo
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { doms: f0, stats: f1, flags: f2 };
+    return new newRemoteConnectGetAllDomainStatsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_all_domain_stats_args', at, ix);
   }
@@ -33442,6 +37730,15 @@ export function encodeRemoteDomainEventCallbackAgentLifecycleMsg(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_agent_lifecycle_msg` values (plain objects; see decodeRemoteDomainEventCallbackAgentLifecycleMsg). */
+const newRemoteDomainEventCallbackAgentLifecycleMsg = function (this: RemoteDomainEventCallbackAgentLifecycleMsg, f0: number, f1: RemoteNonnullDomain, f2: number, f3: number) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.state = f2;
+  this.reason = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: number, f3: number) => RemoteDomainEventCallbackAgentLifecycleMsg;
+newRemoteDomainEventCallbackAgentLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackAgentLifecycleMsg(r: XdrReader): RemoteDomainEventCallbackAgentLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -33458,7 +37755,7 @@ export function decodeRemoteDomainEventCallbackAgentLifecycleMsg(r: XdrReader): 
     f2 = r.readInt();
     at = 'reason';
     f3 = r.readInt();
-    return { callbackID: f0, dom: f1, state: f2, reason: f3 };
+    return new newRemoteDomainEventCallbackAgentLifecycleMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_agent_lifecycle_msg', at, ix);
   }
@@ -33489,6 +37786,12 @@ export function encodeRemoteConnectGetAllDomainStatsRet(w: XdrWriter, v: RemoteC
   }
 }
 
+/** Makes decoded `remote_connect_get_all_domain_stats_ret` values (plain objects; see decodeRemoteConnectGetAllDomainStatsRet). */
+const newRemoteConnectGetAllDomainStatsRet = function (this: RemoteConnectGetAllDomainStatsRet, f0: RemoteDomainStatsRecord[]) {
+  this.retStats = f0;
+} as unknown as new (f0: RemoteDomainStatsRecord[]) => RemoteConnectGetAllDomainStatsRet;
+newRemoteConnectGetAllDomainStatsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetAllDomainStatsRet(r: XdrReader): RemoteConnectGetAllDomainStatsRet {
   let at = '';
   let ix = -1;
@@ -33505,7 +37808,7 @@ export function decodeRemoteConnectGetAllDomainStatsRet(r: XdrReader): RemoteCon
       ix = -1;
       f0 = a0;
     }
-    return { retStats: f0 };
+    return new newRemoteConnectGetAllDomainStatsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_all_domain_stats_ret', at, ix);
   }
@@ -33644,6 +37947,15 @@ export function encodeRemoteDomainFsinfo(w: XdrWriter, v: RemoteDomainFsinfo): v
   }
 }
 
+/** Makes decoded `remote_domain_fsinfo` values (plain objects; see decodeRemoteDomainFsinfo). */
+const newRemoteDomainFsinfo = function (this: RemoteDomainFsinfo, f0: string, f1: string, f2: string, f3: string[]) {
+  this.mountpoint = f0;
+  this.name = f1;
+  this.fstype = f2;
+  this.devAliases = f3;
+} as unknown as new (f0: string, f1: string, f2: string, f3: string[]) => RemoteDomainFsinfo;
+newRemoteDomainFsinfo.prototype = Object.prototype;
+
 export function decodeRemoteDomainFsinfo(r: XdrReader): RemoteDomainFsinfo {
   let at = '';
   let ix = -1;
@@ -33669,7 +37981,7 @@ export function decodeRemoteDomainFsinfo(r: XdrReader): RemoteDomainFsinfo {
       ix = -1;
       f3 = a0;
     }
-    return { mountpoint: f0, name: f1, fstype: f2, devAliases: f3 };
+    return new newRemoteDomainFsinfo(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsinfo', at, ix);
   }
@@ -33696,6 +38008,13 @@ export function encodeRemoteDomainGetFsinfoArgs(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
+/** Makes decoded `remote_domain_get_fsinfo_args` values (plain objects; see decodeRemoteDomainGetFsinfoArgs). */
+const newRemoteDomainGetFsinfoArgs = function (this: RemoteDomainGetFsinfoArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetFsinfoArgs;
+newRemoteDomainGetFsinfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetFsinfoArgs(r: XdrReader): RemoteDomainGetFsinfoArgs {
   let at = '';
   let ix = -1;
@@ -33706,7 +38025,7 @@ export function decodeRemoteDomainGetFsinfoArgs(r: XdrReader): RemoteDomainGetFs
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetFsinfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_fsinfo_args', at, ix);
   }
@@ -33741,6 +38060,13 @@ export function encodeRemoteDomainGetFsinfoRet(w: XdrWriter, v: RemoteDomainGetF
   }
 }
 
+/** Makes decoded `remote_domain_get_fsinfo_ret` values (plain objects; see decodeRemoteDomainGetFsinfoRet). */
+const newRemoteDomainGetFsinfoRet = function (this: RemoteDomainGetFsinfoRet, f0: RemoteDomainFsinfo[], f1: number) {
+  this.info = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteDomainFsinfo[], f1: number) => RemoteDomainGetFsinfoRet;
+newRemoteDomainGetFsinfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetFsinfoRet(r: XdrReader): RemoteDomainGetFsinfoRet {
   let at = '';
   let ix = -1;
@@ -33760,7 +38086,7 @@ export function decodeRemoteDomainGetFsinfoRet(r: XdrReader): RemoteDomainGetFsi
     }
     at = 'ret';
     f1 = r.readUint();
-    return { info: f0, ret: f1 };
+    return new newRemoteDomainGetFsinfoRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_fsinfo_ret', at, ix);
   }
@@ -33879,6 +38205,14 @@ export function encodeEachRemoteDomainIpAddr(w: XdrWriter, a: RemoteDomainIpAddr
   w.moveTo(p);
 }
 
+/** Makes decoded `remote_domain_ip_addr` values (plain objects; see decodeRemoteDomainIpAddr). */
+const newRemoteDomainIpAddr = function (this: RemoteDomainIpAddr, f0: number, f1: string, f2: number) {
+  this.type = f0;
+  this.addr = f1;
+  this.prefix = f2;
+} as unknown as new (f0: number, f1: string, f2: number) => RemoteDomainIpAddr;
+newRemoteDomainIpAddr.prototype = Object.prototype;
+
 export function decodeRemoteDomainIpAddr(r: XdrReader): RemoteDomainIpAddr {
   let at = '';
   let ix = -1;
@@ -33892,7 +38226,7 @@ export function decodeRemoteDomainIpAddr(r: XdrReader): RemoteDomainIpAddr {
     f1 = r.readString(4194304);
     at = 'prefix';
     f2 = r.readUint();
-    return { type: f0, addr: f1, prefix: f2 };
+    return new newRemoteDomainIpAddr(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_ip_addr', at, ix);
   }
@@ -33980,6 +38314,14 @@ export function encodeRemoteDomainInterface(w: XdrWriter, v: RemoteDomainInterfa
   }
 }
 
+/** Makes decoded `remote_domain_interface` values (plain objects; see decodeRemoteDomainInterface). */
+const newRemoteDomainInterface = function (this: RemoteDomainInterface, f0: string, f1: string | null, f2: RemoteDomainIpAddr[]) {
+  this.name = f0;
+  this.hwaddr = f1;
+  this.addrs = f2;
+} as unknown as new (f0: string, f1: string | null, f2: RemoteDomainIpAddr[]) => RemoteDomainInterface;
+newRemoteDomainInterface.prototype = Object.prototype;
+
 export function decodeRemoteDomainInterface(r: XdrReader): RemoteDomainInterface {
   let at = '';
   let ix = -1;
@@ -34004,7 +38346,7 @@ export function decodeRemoteDomainInterface(r: XdrReader): RemoteDomainInterface
       ix = -1;
       f2 = a0;
     }
-    return { name: f0, hwaddr: f1, addrs: f2 };
+    return new newRemoteDomainInterface(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface', at, ix);
   }
@@ -34039,6 +38381,14 @@ export function encodeRemoteDomainInterfaceAddressesArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_interface_addresses_args` values (plain objects; see decodeRemoteDomainInterfaceAddressesArgs). */
+const newRemoteDomainInterfaceAddressesArgs = function (this: RemoteDomainInterfaceAddressesArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.source = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainInterfaceAddressesArgs;
+newRemoteDomainInterfaceAddressesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainInterfaceAddressesArgs(r: XdrReader): RemoteDomainInterfaceAddressesArgs {
   let at = '';
   let ix = -1;
@@ -34052,7 +38402,7 @@ export function decodeRemoteDomainInterfaceAddressesArgs(r: XdrReader): RemoteDo
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, source: f1, flags: f2 };
+    return new newRemoteDomainInterfaceAddressesArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_addresses_args', at, ix);
   }
@@ -34083,6 +38433,12 @@ export function encodeRemoteDomainInterfaceAddressesRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_interface_addresses_ret` values (plain objects; see decodeRemoteDomainInterfaceAddressesRet). */
+const newRemoteDomainInterfaceAddressesRet = function (this: RemoteDomainInterfaceAddressesRet, f0: RemoteDomainInterface[]) {
+  this.ifaces = f0;
+} as unknown as new (f0: RemoteDomainInterface[]) => RemoteDomainInterfaceAddressesRet;
+newRemoteDomainInterfaceAddressesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainInterfaceAddressesRet(r: XdrReader): RemoteDomainInterfaceAddressesRet {
   let at = '';
   let ix = -1;
@@ -34099,7 +38455,7 @@ export function decodeRemoteDomainInterfaceAddressesRet(r: XdrReader): RemoteDom
       ix = -1;
       f0 = a0;
     }
-    return { ifaces: f0 };
+    return new newRemoteDomainInterfaceAddressesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_interface_addresses_ret', at, ix);
   }
@@ -34192,6 +38548,15 @@ export function encodeRemoteDomainSetUserPasswordArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_set_user_password_args` values (plain objects; see decodeRemoteDomainSetUserPasswordArgs). */
+const newRemoteDomainSetUserPasswordArgs = function (this: RemoteDomainSetUserPasswordArgs, f0: RemoteNonnullDomain, f1: string | null, f2: string | null, f3: number) {
+  this.dom = f0;
+  this.user = f1;
+  this.password = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: string | null, f3: number) => RemoteDomainSetUserPasswordArgs;
+newRemoteDomainSetUserPasswordArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetUserPasswordArgs(r: XdrReader): RemoteDomainSetUserPasswordArgs {
   let at = '';
   let ix = -1;
@@ -34212,7 +38577,7 @@ export function decodeRemoteDomainSetUserPasswordArgs(r: XdrReader): RemoteDomai
     } else f2 = null;
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, user: f1, password: f2, flags: f3 };
+    return new newRemoteDomainSetUserPasswordArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_user_password_args', at, ix);
   }
@@ -34272,6 +38637,14 @@ export function encodeRemoteDomainRenameArgs(w: XdrWriter, v: RemoteDomainRename
   }
 }
 
+/** Makes decoded `remote_domain_rename_args` values (plain objects; see decodeRemoteDomainRenameArgs). */
+const newRemoteDomainRenameArgs = function (this: RemoteDomainRenameArgs, f0: RemoteNonnullDomain, f1: string | null, f2: number) {
+  this.dom = f0;
+  this.newName = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string | null, f2: number) => RemoteDomainRenameArgs;
+newRemoteDomainRenameArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainRenameArgs(r: XdrReader): RemoteDomainRenameArgs {
   let at = '';
   let ix = -1;
@@ -34287,7 +38660,7 @@ export function decodeRemoteDomainRenameArgs(r: XdrReader): RemoteDomainRenameAr
     } else f1 = null;
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, newName: f1, flags: f2 };
+    return new newRemoteDomainRenameArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_rename_args', at, ix);
   }
@@ -34310,6 +38683,12 @@ export function encodeRemoteDomainRenameRet(w: XdrWriter, v: RemoteDomainRenameR
   }
 }
 
+/** Makes decoded `remote_domain_rename_ret` values (plain objects; see decodeRemoteDomainRenameRet). */
+const newRemoteDomainRenameRet = function (this: RemoteDomainRenameRet, f0: number) {
+  this.retcode = f0;
+} as unknown as new (f0: number) => RemoteDomainRenameRet;
+newRemoteDomainRenameRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainRenameRet(r: XdrReader): RemoteDomainRenameRet {
   let at = '';
   let ix = -1;
@@ -34317,7 +38696,7 @@ export function decodeRemoteDomainRenameRet(r: XdrReader): RemoteDomainRenameRet
   try {
     at = 'retcode';
     f0 = r.readInt();
-    return { retcode: f0 };
+    return new newRemoteDomainRenameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_rename_ret', at, ix);
   }
@@ -34348,6 +38727,14 @@ export function encodeRemoteDomainEventCallbackMigrationIterationMsg(w: XdrWrite
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_migration_iteration_msg` values (plain objects; see decodeRemoteDomainEventCallbackMigrationIterationMsg). */
+const newRemoteDomainEventCallbackMigrationIterationMsg = function (this: RemoteDomainEventCallbackMigrationIterationMsg, f0: number, f1: RemoteNonnullDomain, f2: number) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.iteration = f2;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: number) => RemoteDomainEventCallbackMigrationIterationMsg;
+newRemoteDomainEventCallbackMigrationIterationMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackMigrationIterationMsg(r: XdrReader): RemoteDomainEventCallbackMigrationIterationMsg {
   let at = '';
   let ix = -1;
@@ -34361,7 +38748,7 @@ export function decodeRemoteDomainEventCallbackMigrationIterationMsg(r: XdrReade
     f1 = decodeRemoteNonnullDomain(r);
     at = 'iteration';
     f2 = r.readInt();
-    return { callbackID: f0, dom: f1, iteration: f2 };
+    return new newRemoteDomainEventCallbackMigrationIterationMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_migration_iteration_msg', at, ix);
   }
@@ -34396,6 +38783,14 @@ export function encodeRemoteDomainEventCallbackJobCompletedMsg(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_job_completed_msg` values (plain objects; see decodeRemoteDomainEventCallbackJobCompletedMsg). */
+const newRemoteDomainEventCallbackJobCompletedMsg = function (this: RemoteDomainEventCallbackJobCompletedMsg, f0: number, f1: RemoteNonnullDomain, f2: RemoteTypedParam[]) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.params = f2;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: RemoteTypedParam[]) => RemoteDomainEventCallbackJobCompletedMsg;
+newRemoteDomainEventCallbackJobCompletedMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackJobCompletedMsg(r: XdrReader): RemoteDomainEventCallbackJobCompletedMsg {
   let at = '';
   let ix = -1;
@@ -34418,7 +38813,7 @@ export function decodeRemoteDomainEventCallbackJobCompletedMsg(r: XdrReader): Re
       ix = -1;
       f2 = a0;
     }
-    return { callbackID: f0, dom: f1, params: f2 };
+    return new newRemoteDomainEventCallbackJobCompletedMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_job_completed_msg', at, ix);
   }
@@ -34445,6 +38840,13 @@ export function encodeRemoteDomainMigrateStartPostCopyArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_migrate_start_post_copy_args` values (plain objects; see decodeRemoteDomainMigrateStartPostCopyArgs). */
+const newRemoteDomainMigrateStartPostCopyArgs = function (this: RemoteDomainMigrateStartPostCopyArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainMigrateStartPostCopyArgs;
+newRemoteDomainMigrateStartPostCopyArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainMigrateStartPostCopyArgs(r: XdrReader): RemoteDomainMigrateStartPostCopyArgs {
   let at = '';
   let ix = -1;
@@ -34455,7 +38857,7 @@ export function decodeRemoteDomainMigrateStartPostCopyArgs(r: XdrReader): Remote
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainMigrateStartPostCopyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_start_post_copy_args', at, ix);
   }
@@ -34510,6 +38912,14 @@ export function encodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(w: XdrWrit
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_device_removal_failed_msg` values (plain objects; see decodeRemoteDomainEventCallbackDeviceRemovalFailedMsg). */
+const newRemoteDomainEventCallbackDeviceRemovalFailedMsg = function (this: RemoteDomainEventCallbackDeviceRemovalFailedMsg, f0: number, f1: RemoteNonnullDomain, f2: string) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.devAlias = f2;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string) => RemoteDomainEventCallbackDeviceRemovalFailedMsg;
+newRemoteDomainEventCallbackDeviceRemovalFailedMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(r: XdrReader): RemoteDomainEventCallbackDeviceRemovalFailedMsg {
   let at = '';
   let ix = -1;
@@ -34523,7 +38933,7 @@ export function decodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(r: XdrRead
     f1 = decodeRemoteNonnullDomain(r);
     at = 'devAlias';
     f2 = r.readString(4194304);
-    return { callbackID: f0, dom: f1, devAlias: f2 };
+    return new newRemoteDomainEventCallbackDeviceRemovalFailedMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_removal_failed_msg', at, ix);
   }
@@ -34550,6 +38960,13 @@ export function encodeRemoteDomainGetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_get_guest_vcpus_args` values (plain objects; see decodeRemoteDomainGetGuestVcpusArgs). */
+const newRemoteDomainGetGuestVcpusArgs = function (this: RemoteDomainGetGuestVcpusArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetGuestVcpusArgs;
+newRemoteDomainGetGuestVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetGuestVcpusArgs(r: XdrReader): RemoteDomainGetGuestVcpusArgs {
   let at = '';
   let ix = -1;
@@ -34560,7 +38977,7 @@ export function decodeRemoteDomainGetGuestVcpusArgs(r: XdrReader): RemoteDomainG
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetGuestVcpusArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_vcpus_args', at, ix);
   }
@@ -34587,6 +39004,12 @@ export function encodeRemoteDomainGetGuestVcpusRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_guest_vcpus_ret` values (plain objects; see decodeRemoteDomainGetGuestVcpusRet). */
+const newRemoteDomainGetGuestVcpusRet = function (this: RemoteDomainGetGuestVcpusRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetGuestVcpusRet;
+newRemoteDomainGetGuestVcpusRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetGuestVcpusRet(r: XdrReader): RemoteDomainGetGuestVcpusRet {
   let at = '';
   let ix = -1;
@@ -34603,7 +39026,7 @@ export function decodeRemoteDomainGetGuestVcpusRet(r: XdrReader): RemoteDomainGe
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetGuestVcpusRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_vcpus_ret', at, ix);
   }
@@ -34667,6 +39090,15 @@ export function encodeRemoteDomainSetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
+/** Makes decoded `remote_domain_set_guest_vcpus_args` values (plain objects; see decodeRemoteDomainSetGuestVcpusArgs). */
+const newRemoteDomainSetGuestVcpusArgs = function (this: RemoteDomainSetGuestVcpusArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.cpumap = f1;
+  this.state = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainSetGuestVcpusArgs;
+newRemoteDomainSetGuestVcpusArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetGuestVcpusArgs(r: XdrReader): RemoteDomainSetGuestVcpusArgs {
   let at = '';
   let ix = -1;
@@ -34683,7 +39115,7 @@ export function decodeRemoteDomainSetGuestVcpusArgs(r: XdrReader): RemoteDomainS
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, cpumap: f1, state: f2, flags: f3 };
+    return new newRemoteDomainSetGuestVcpusArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_guest_vcpus_args', at, ix);
   }
@@ -34747,6 +39179,15 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
   }
 }
 
+/** Makes decoded `remote_domain_set_vcpu_args` values (plain objects; see decodeRemoteDomainSetVcpuArgs). */
+const newRemoteDomainSetVcpuArgs = function (this: RemoteDomainSetVcpuArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) {
+  this.dom = f0;
+  this.cpumap = f1;
+  this.state = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) => RemoteDomainSetVcpuArgs;
+newRemoteDomainSetVcpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetVcpuArgs(r: XdrReader): RemoteDomainSetVcpuArgs {
   let at = '';
   let ix = -1;
@@ -34763,7 +39204,7 @@ export function decodeRemoteDomainSetVcpuArgs(r: XdrReader): RemoteDomainSetVcpu
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, cpumap: f1, state: f2, flags: f3 };
+    return new newRemoteDomainSetVcpuArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpu_args', at, ix);
   }
@@ -34827,6 +39268,15 @@ export function encodeRemoteDomainEventCallbackMetadataChangeMsg(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_event_callback_metadata_change_msg` values (plain objects; see decodeRemoteDomainEventCallbackMetadataChangeMsg). */
+const newRemoteDomainEventCallbackMetadataChangeMsg = function (this: RemoteDomainEventCallbackMetadataChangeMsg, f0: number, f1: RemoteNonnullDomain, f2: number, f3: string | null) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.type = f2;
+  this.nsuri = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: number, f3: string | null) => RemoteDomainEventCallbackMetadataChangeMsg;
+newRemoteDomainEventCallbackMetadataChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventCallbackMetadataChangeMsg(r: XdrReader): RemoteDomainEventCallbackMetadataChangeMsg {
   let at = '';
   let ix = -1;
@@ -34845,7 +39295,7 @@ export function decodeRemoteDomainEventCallbackMetadataChangeMsg(r: XdrReader): 
     if (r.readPresent()) {
       f3 = r.readString(4194304);
     } else f3 = null;
-    return { callbackID: f0, dom: f1, type: f2, nsuri: f3 };
+    return new newRemoteDomainEventCallbackMetadataChangeMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_metadata_change_msg', at, ix);
   }
@@ -34888,6 +39338,16 @@ export function encodeRemoteDomainEventMemoryFailureMsg(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_event_memory_failure_msg` values (plain objects; see decodeRemoteDomainEventMemoryFailureMsg). */
+const newRemoteDomainEventMemoryFailureMsg = function (this: RemoteDomainEventMemoryFailureMsg, f0: number, f1: RemoteNonnullDomain, f2: number, f3: number, f4: number) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.recipient = f2;
+  this.action = f3;
+  this.flags = f4;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: number, f3: number, f4: number) => RemoteDomainEventMemoryFailureMsg;
+newRemoteDomainEventMemoryFailureMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventMemoryFailureMsg(r: XdrReader): RemoteDomainEventMemoryFailureMsg {
   let at = '';
   let ix = -1;
@@ -34907,7 +39367,7 @@ export function decodeRemoteDomainEventMemoryFailureMsg(r: XdrReader): RemoteDom
     f3 = r.readInt();
     at = 'flags';
     f4 = r.readUint();
-    return { callbackID: f0, dom: f1, recipient: f2, action: f3, flags: f4 };
+    return new newRemoteDomainEventMemoryFailureMsg(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_memory_failure_msg', at, ix);
   }
@@ -34939,6 +39399,13 @@ export function encodeRemoteConnectSecretEventRegisterAnyArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_secret_event_register_any_args` values (plain objects; see decodeRemoteConnectSecretEventRegisterAnyArgs). */
+const newRemoteConnectSecretEventRegisterAnyArgs = function (this: RemoteConnectSecretEventRegisterAnyArgs, f0: number, f1: RemoteNonnullSecret | null) {
+  this.eventID = f0;
+  this.secret = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullSecret | null) => RemoteConnectSecretEventRegisterAnyArgs;
+newRemoteConnectSecretEventRegisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectSecretEventRegisterAnyArgs(r: XdrReader): RemoteConnectSecretEventRegisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -34951,7 +39418,7 @@ export function decodeRemoteConnectSecretEventRegisterAnyArgs(r: XdrReader): Rem
     if (r.readPresent()) {
       f1 = decodeRemoteNonnullSecret(r);
     } else f1 = null;
-    return { eventID: f0, secret: f1 };
+    return new newRemoteConnectSecretEventRegisterAnyArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_secret_event_register_any_args', at, ix);
   }
@@ -34974,6 +39441,12 @@ export function encodeRemoteConnectSecretEventRegisterAnyRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_secret_event_register_any_ret` values (plain objects; see decodeRemoteConnectSecretEventRegisterAnyRet). */
+const newRemoteConnectSecretEventRegisterAnyRet = function (this: RemoteConnectSecretEventRegisterAnyRet, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectSecretEventRegisterAnyRet;
+newRemoteConnectSecretEventRegisterAnyRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectSecretEventRegisterAnyRet(r: XdrReader): RemoteConnectSecretEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -34981,7 +39454,7 @@ export function decodeRemoteConnectSecretEventRegisterAnyRet(r: XdrReader): Remo
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectSecretEventRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_secret_event_register_any_ret', at, ix);
   }
@@ -35004,6 +39477,12 @@ export function encodeRemoteConnectSecretEventDeregisterAnyArgs(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_connect_secret_event_deregister_any_args` values (plain objects; see decodeRemoteConnectSecretEventDeregisterAnyArgs). */
+const newRemoteConnectSecretEventDeregisterAnyArgs = function (this: RemoteConnectSecretEventDeregisterAnyArgs, f0: number) {
+  this.callbackID = f0;
+} as unknown as new (f0: number) => RemoteConnectSecretEventDeregisterAnyArgs;
+newRemoteConnectSecretEventDeregisterAnyArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectSecretEventDeregisterAnyArgs(r: XdrReader): RemoteConnectSecretEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -35011,7 +39490,7 @@ export function decodeRemoteConnectSecretEventDeregisterAnyArgs(r: XdrReader): R
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return { callbackID: f0 };
+    return new newRemoteConnectSecretEventDeregisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_secret_event_deregister_any_args', at, ix);
   }
@@ -35050,6 +39529,15 @@ export function encodeRemoteSecretEventLifecycleMsg(w: XdrWriter, v: RemoteSecre
   }
 }
 
+/** Makes decoded `remote_secret_event_lifecycle_msg` values (plain objects; see decodeRemoteSecretEventLifecycleMsg). */
+const newRemoteSecretEventLifecycleMsg = function (this: RemoteSecretEventLifecycleMsg, f0: number, f1: RemoteNonnullSecret, f2: number, f3: number) {
+  this.callbackID = f0;
+  this.secret = f1;
+  this.event = f2;
+  this.detail = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullSecret, f2: number, f3: number) => RemoteSecretEventLifecycleMsg;
+newRemoteSecretEventLifecycleMsg.prototype = Object.prototype;
+
 export function decodeRemoteSecretEventLifecycleMsg(r: XdrReader): RemoteSecretEventLifecycleMsg {
   let at = '';
   let ix = -1;
@@ -35066,7 +39554,7 @@ export function decodeRemoteSecretEventLifecycleMsg(r: XdrReader): RemoteSecretE
     f2 = r.readInt();
     at = 'detail';
     f3 = r.readInt();
-    return { callbackID: f0, secret: f1, event: f2, detail: f3 };
+    return new newRemoteSecretEventLifecycleMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_event_lifecycle_msg', at, ix);
   }
@@ -35093,6 +39581,13 @@ export function encodeRemoteSecretEventValueChangedMsg(w: XdrWriter, v: RemoteSe
   }
 }
 
+/** Makes decoded `remote_secret_event_value_changed_msg` values (plain objects; see decodeRemoteSecretEventValueChangedMsg). */
+const newRemoteSecretEventValueChangedMsg = function (this: RemoteSecretEventValueChangedMsg, f0: number, f1: RemoteNonnullSecret) {
+  this.callbackID = f0;
+  this.secret = f1;
+} as unknown as new (f0: number, f1: RemoteNonnullSecret) => RemoteSecretEventValueChangedMsg;
+newRemoteSecretEventValueChangedMsg.prototype = Object.prototype;
+
 export function decodeRemoteSecretEventValueChangedMsg(r: XdrReader): RemoteSecretEventValueChangedMsg {
   let at = '';
   let ix = -1;
@@ -35103,7 +39598,7 @@ export function decodeRemoteSecretEventValueChangedMsg(r: XdrReader): RemoteSecr
     f0 = r.readInt();
     at = 'secret';
     f1 = decodeRemoteNonnullSecret(r);
-    return { callbackID: f0, secret: f1 };
+    return new newRemoteSecretEventValueChangedMsg(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_event_value_changed_msg', at, ix);
   }
@@ -35167,6 +39662,15 @@ export function encodeRemoteDomainSetBlockThresholdArgs(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_set_block_threshold_args` values (plain objects; see decodeRemoteDomainSetBlockThresholdArgs). */
+const newRemoteDomainSetBlockThresholdArgs = function (this: RemoteDomainSetBlockThresholdArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) {
+  this.dom = f0;
+  this.dev = f1;
+  this.threshold = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) => RemoteDomainSetBlockThresholdArgs;
+newRemoteDomainSetBlockThresholdArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetBlockThresholdArgs(r: XdrReader): RemoteDomainSetBlockThresholdArgs {
   let at = '';
   let ix = -1;
@@ -35183,7 +39687,7 @@ export function decodeRemoteDomainSetBlockThresholdArgs(r: XdrReader): RemoteDom
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, dev: f1, threshold: f2, flags: f3 };
+    return new newRemoteDomainSetBlockThresholdArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_block_threshold_args', at, ix);
   }
@@ -35222,6 +39726,15 @@ export function encodeRemoteDomainSetLifecycleActionArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_set_lifecycle_action_args` values (plain objects; see decodeRemoteDomainSetLifecycleActionArgs). */
+const newRemoteDomainSetLifecycleActionArgs = function (this: RemoteDomainSetLifecycleActionArgs, f0: RemoteNonnullDomain, f1: number, f2: number, f3: number) {
+  this.dom = f0;
+  this.type = f1;
+  this.action = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number, f3: number) => RemoteDomainSetLifecycleActionArgs;
+newRemoteDomainSetLifecycleActionArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetLifecycleActionArgs(r: XdrReader): RemoteDomainSetLifecycleActionArgs {
   let at = '';
   let ix = -1;
@@ -35238,7 +39751,7 @@ export function decodeRemoteDomainSetLifecycleActionArgs(r: XdrReader): RemoteDo
     f2 = r.readUint();
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, type: f1, action: f2, flags: f3 };
+    return new newRemoteDomainSetLifecycleActionArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_lifecycle_action_args', at, ix);
   }
@@ -35426,6 +39939,17 @@ export function encodeRemoteConnectCompareHypervisorCpuArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_compare_hypervisor_cpu_args` values (plain objects; see decodeRemoteConnectCompareHypervisorCpuArgs). */
+const newRemoteConnectCompareHypervisorCpuArgs = function (this: RemoteConnectCompareHypervisorCpuArgs, f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: string, f5: number) {
+  this.emulator = f0;
+  this.arch = f1;
+  this.machine = f2;
+  this.virttype = f3;
+  this.xmlCPU = f4;
+  this.flags = f5;
+} as unknown as new (f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: string, f5: number) => RemoteConnectCompareHypervisorCpuArgs;
+newRemoteConnectCompareHypervisorCpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectCompareHypervisorCpuArgs(r: XdrReader): RemoteConnectCompareHypervisorCpuArgs {
   let at = '';
   let ix = -1;
@@ -35456,7 +39980,7 @@ export function decodeRemoteConnectCompareHypervisorCpuArgs(r: XdrReader): Remot
     f4 = r.readString(4194304);
     at = 'flags';
     f5 = r.readUint();
-    return { emulator: f0, arch: f1, machine: f2, virttype: f3, xmlCPU: f4, flags: f5 };
+    return new newRemoteConnectCompareHypervisorCpuArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_hypervisor_cpu_args', at, ix);
   }
@@ -35479,6 +40003,12 @@ export function encodeRemoteConnectCompareHypervisorCpuRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_connect_compare_hypervisor_cpu_ret` values (plain objects; see decodeRemoteConnectCompareHypervisorCpuRet). */
+const newRemoteConnectCompareHypervisorCpuRet = function (this: RemoteConnectCompareHypervisorCpuRet, f0: number) {
+  this.result = f0;
+} as unknown as new (f0: number) => RemoteConnectCompareHypervisorCpuRet;
+newRemoteConnectCompareHypervisorCpuRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectCompareHypervisorCpuRet(r: XdrReader): RemoteConnectCompareHypervisorCpuRet {
   let at = '';
   let ix = -1;
@@ -35486,7 +40016,7 @@ export function decodeRemoteConnectCompareHypervisorCpuRet(r: XdrReader): Remote
   try {
     at = 'result';
     f0 = r.readInt();
-    return { result: f0 };
+    return new newRemoteConnectCompareHypervisorCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_hypervisor_cpu_ret', at, ix);
   }
@@ -35677,6 +40207,17 @@ export function encodeRemoteConnectBaselineHypervisorCpuArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_connect_baseline_hypervisor_cpu_args` values (plain objects; see decodeRemoteConnectBaselineHypervisorCpuArgs). */
+const newRemoteConnectBaselineHypervisorCpuArgs = function (this: RemoteConnectBaselineHypervisorCpuArgs, f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: string[], f5: number) {
+  this.emulator = f0;
+  this.arch = f1;
+  this.machine = f2;
+  this.virttype = f3;
+  this.xmlCPUs = f4;
+  this.flags = f5;
+} as unknown as new (f0: string | null, f1: string | null, f2: string | null, f3: string | null, f4: string[], f5: number) => RemoteConnectBaselineHypervisorCpuArgs;
+newRemoteConnectBaselineHypervisorCpuArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectBaselineHypervisorCpuArgs(r: XdrReader): RemoteConnectBaselineHypervisorCpuArgs {
   let at = '';
   let ix = -1;
@@ -35716,7 +40257,7 @@ export function decodeRemoteConnectBaselineHypervisorCpuArgs(r: XdrReader): Remo
     }
     at = 'flags';
     f5 = r.readUint();
-    return { emulator: f0, arch: f1, machine: f2, virttype: f3, xmlCPUs: f4, flags: f5 };
+    return new newRemoteConnectBaselineHypervisorCpuArgs(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_hypervisor_cpu_args', at, ix);
   }
@@ -35763,6 +40304,12 @@ export function encodeRemoteConnectBaselineHypervisorCpuRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_connect_baseline_hypervisor_cpu_ret` values (plain objects; see decodeRemoteConnectBaselineHypervisorCpuRet). */
+const newRemoteConnectBaselineHypervisorCpuRet = function (this: RemoteConnectBaselineHypervisorCpuRet, f0: string) {
+  this.cpu = f0;
+} as unknown as new (f0: string) => RemoteConnectBaselineHypervisorCpuRet;
+newRemoteConnectBaselineHypervisorCpuRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectBaselineHypervisorCpuRet(r: XdrReader): RemoteConnectBaselineHypervisorCpuRet {
   let at = '';
   let ix = -1;
@@ -35770,7 +40317,7 @@ export function decodeRemoteConnectBaselineHypervisorCpuRet(r: XdrReader): Remot
   try {
     at = 'cpu';
     f0 = r.readString(4194304);
-    return { cpu: f0 };
+    return new newRemoteConnectBaselineHypervisorCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_hypervisor_cpu_ret', at, ix);
   }
@@ -35801,6 +40348,13 @@ export function encodeRemoteNodeGetSevInfoArgs(w: XdrWriter, v: RemoteNodeGetSev
   }
 }
 
+/** Makes decoded `remote_node_get_sev_info_args` values (plain objects; see decodeRemoteNodeGetSevInfoArgs). */
+const newRemoteNodeGetSevInfoArgs = function (this: RemoteNodeGetSevInfoArgs, f0: number, f1: number) {
+  this.nparams = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteNodeGetSevInfoArgs;
+newRemoteNodeGetSevInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetSevInfoArgs(r: XdrReader): RemoteNodeGetSevInfoArgs {
   let at = '';
   let ix = -1;
@@ -35811,7 +40365,7 @@ export function decodeRemoteNodeGetSevInfoArgs(r: XdrReader): RemoteNodeGetSevIn
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { nparams: f0, flags: f1 };
+    return new newRemoteNodeGetSevInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_args', at, ix);
   }
@@ -35842,6 +40396,13 @@ export function encodeRemoteNodeGetSevInfoRet(w: XdrWriter, v: RemoteNodeGetSevI
   }
 }
 
+/** Makes decoded `remote_node_get_sev_info_ret` values (plain objects; see decodeRemoteNodeGetSevInfoRet). */
+const newRemoteNodeGetSevInfoRet = function (this: RemoteNodeGetSevInfoRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteNodeGetSevInfoRet;
+newRemoteNodeGetSevInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteNodeGetSevInfoRet(r: XdrReader): RemoteNodeGetSevInfoRet {
   let at = '';
   let ix = -1;
@@ -35861,7 +40422,7 @@ export function decodeRemoteNodeGetSevInfoRet(r: XdrReader): RemoteNodeGetSevInf
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteNodeGetSevInfoRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_ret', at, ix);
   }
@@ -35888,6 +40449,13 @@ export function encodeRemoteDomainGetLaunchSecurityInfoArgs(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_get_launch_security_info_args` values (plain objects; see decodeRemoteDomainGetLaunchSecurityInfoArgs). */
+const newRemoteDomainGetLaunchSecurityInfoArgs = function (this: RemoteDomainGetLaunchSecurityInfoArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetLaunchSecurityInfoArgs;
+newRemoteDomainGetLaunchSecurityInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetLaunchSecurityInfoArgs(r: XdrReader): RemoteDomainGetLaunchSecurityInfoArgs {
   let at = '';
   let ix = -1;
@@ -35898,7 +40466,7 @@ export function decodeRemoteDomainGetLaunchSecurityInfoArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetLaunchSecurityInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_launch_security_info_args', at, ix);
   }
@@ -35925,6 +40493,12 @@ export function encodeRemoteDomainGetLaunchSecurityInfoRet(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_get_launch_security_info_ret` values (plain objects; see decodeRemoteDomainGetLaunchSecurityInfoRet). */
+const newRemoteDomainGetLaunchSecurityInfoRet = function (this: RemoteDomainGetLaunchSecurityInfoRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetLaunchSecurityInfoRet;
+newRemoteDomainGetLaunchSecurityInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetLaunchSecurityInfoRet(r: XdrReader): RemoteDomainGetLaunchSecurityInfoRet {
   let at = '';
   let ix = -1;
@@ -35941,7 +40515,7 @@ export function decodeRemoteDomainGetLaunchSecurityInfoRet(r: XdrReader): Remote
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetLaunchSecurityInfoRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_launch_security_info_ret', at, ix);
   }
@@ -35976,6 +40550,14 @@ export function encodeRemoteDomainSetLaunchSecurityStateArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_set_launch_security_state_args` values (plain objects; see decodeRemoteDomainSetLaunchSecurityStateArgs). */
+const newRemoteDomainSetLaunchSecurityStateArgs = function (this: RemoteDomainSetLaunchSecurityStateArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) {
+  this.dom = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) => RemoteDomainSetLaunchSecurityStateArgs;
+newRemoteDomainSetLaunchSecurityStateArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetLaunchSecurityStateArgs(r: XdrReader): RemoteDomainSetLaunchSecurityStateArgs {
   let at = '';
   let ix = -1;
@@ -35998,7 +40580,7 @@ export function decodeRemoteDomainSetLaunchSecurityStateArgs(r: XdrReader): Remo
     }
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, params: f1, flags: f2 };
+    return new newRemoteDomainSetLaunchSecurityStateArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_launch_security_state_args', at, ix);
   }
@@ -36045,6 +40627,12 @@ export function encodeRemoteNwfilterBindingLookupByPortDevArgs(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_lookup_by_port_dev_args` values (plain objects; see decodeRemoteNwfilterBindingLookupByPortDevArgs). */
+const newRemoteNwfilterBindingLookupByPortDevArgs = function (this: RemoteNwfilterBindingLookupByPortDevArgs, f0: string) {
+  this.name = f0;
+} as unknown as new (f0: string) => RemoteNwfilterBindingLookupByPortDevArgs;
+newRemoteNwfilterBindingLookupByPortDevArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingLookupByPortDevArgs(r: XdrReader): RemoteNwfilterBindingLookupByPortDevArgs {
   let at = '';
   let ix = -1;
@@ -36052,7 +40640,7 @@ export function decodeRemoteNwfilterBindingLookupByPortDevArgs(r: XdrReader): Re
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return { name: f0 };
+    return new newRemoteNwfilterBindingLookupByPortDevArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_lookup_by_port_dev_args', at, ix);
   }
@@ -36075,6 +40663,12 @@ export function encodeRemoteNwfilterBindingLookupByPortDevRet(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_lookup_by_port_dev_ret` values (plain objects; see decodeRemoteNwfilterBindingLookupByPortDevRet). */
+const newRemoteNwfilterBindingLookupByPortDevRet = function (this: RemoteNwfilterBindingLookupByPortDevRet, f0: RemoteNonnullNwfilterBinding) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilterBinding) => RemoteNwfilterBindingLookupByPortDevRet;
+newRemoteNwfilterBindingLookupByPortDevRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingLookupByPortDevRet(r: XdrReader): RemoteNwfilterBindingLookupByPortDevRet {
   let at = '';
   let ix = -1;
@@ -36082,7 +40676,7 @@ export function decodeRemoteNwfilterBindingLookupByPortDevRet(r: XdrReader): Rem
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilterBinding(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterBindingLookupByPortDevRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_lookup_by_port_dev_ret', at, ix);
   }
@@ -36138,6 +40732,13 @@ export function encodeRemoteNwfilterBindingCreateXmlArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_create_xml_args` values (plain objects; see decodeRemoteNwfilterBindingCreateXmlArgs). */
+const newRemoteNwfilterBindingCreateXmlArgs = function (this: RemoteNwfilterBindingCreateXmlArgs, f0: string, f1: number) {
+  this.xml = f0;
+  this.flags = f1;
+} as unknown as new (f0: string, f1: number) => RemoteNwfilterBindingCreateXmlArgs;
+newRemoteNwfilterBindingCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingCreateXmlArgs(r: XdrReader): RemoteNwfilterBindingCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -36148,7 +40749,7 @@ export function decodeRemoteNwfilterBindingCreateXmlArgs(r: XdrReader): RemoteNw
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return { xml: f0, flags: f1 };
+    return new newRemoteNwfilterBindingCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_create_xml_args', at, ix);
   }
@@ -36171,6 +40772,12 @@ export function encodeRemoteNwfilterBindingCreateXmlRet(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_create_xml_ret` values (plain objects; see decodeRemoteNwfilterBindingCreateXmlRet). */
+const newRemoteNwfilterBindingCreateXmlRet = function (this: RemoteNwfilterBindingCreateXmlRet, f0: RemoteNonnullNwfilterBinding) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilterBinding) => RemoteNwfilterBindingCreateXmlRet;
+newRemoteNwfilterBindingCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingCreateXmlRet(r: XdrReader): RemoteNwfilterBindingCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -36178,7 +40785,7 @@ export function decodeRemoteNwfilterBindingCreateXmlRet(r: XdrReader): RemoteNwf
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilterBinding(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterBindingCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_create_xml_ret', at, ix);
   }
@@ -36201,6 +40808,12 @@ export function encodeRemoteNwfilterBindingDeleteArgs(w: XdrWriter, v: RemoteNwf
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_delete_args` values (plain objects; see decodeRemoteNwfilterBindingDeleteArgs). */
+const newRemoteNwfilterBindingDeleteArgs = function (this: RemoteNwfilterBindingDeleteArgs, f0: RemoteNonnullNwfilterBinding) {
+  this.nwfilter = f0;
+} as unknown as new (f0: RemoteNonnullNwfilterBinding) => RemoteNwfilterBindingDeleteArgs;
+newRemoteNwfilterBindingDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingDeleteArgs(r: XdrReader): RemoteNwfilterBindingDeleteArgs {
   let at = '';
   let ix = -1;
@@ -36208,7 +40821,7 @@ export function decodeRemoteNwfilterBindingDeleteArgs(r: XdrReader): RemoteNwfil
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilterBinding(r);
-    return { nwfilter: f0 };
+    return new newRemoteNwfilterBindingDeleteArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_delete_args', at, ix);
   }
@@ -36235,6 +40848,13 @@ export function encodeRemoteNwfilterBindingGetXmlDescArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_get_xml_desc_args` values (plain objects; see decodeRemoteNwfilterBindingGetXmlDescArgs). */
+const newRemoteNwfilterBindingGetXmlDescArgs = function (this: RemoteNwfilterBindingGetXmlDescArgs, f0: RemoteNonnullNwfilterBinding, f1: number) {
+  this.nwfilter = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullNwfilterBinding, f1: number) => RemoteNwfilterBindingGetXmlDescArgs;
+newRemoteNwfilterBindingGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingGetXmlDescArgs(r: XdrReader): RemoteNwfilterBindingGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -36245,7 +40865,7 @@ export function decodeRemoteNwfilterBindingGetXmlDescArgs(r: XdrReader): RemoteN
     f0 = decodeRemoteNonnullNwfilterBinding(r);
     at = 'flags';
     f1 = r.readUint();
-    return { nwfilter: f0, flags: f1 };
+    return new newRemoteNwfilterBindingGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_get_xml_desc_args', at, ix);
   }
@@ -36292,6 +40912,12 @@ export function encodeRemoteNwfilterBindingGetXmlDescRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_nwfilter_binding_get_xml_desc_ret` values (plain objects; see decodeRemoteNwfilterBindingGetXmlDescRet). */
+const newRemoteNwfilterBindingGetXmlDescRet = function (this: RemoteNwfilterBindingGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNwfilterBindingGetXmlDescRet;
+newRemoteNwfilterBindingGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteNwfilterBindingGetXmlDescRet(r: XdrReader): RemoteNwfilterBindingGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -36299,7 +40925,7 @@ export function decodeRemoteNwfilterBindingGetXmlDescRet(r: XdrReader): RemoteNw
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNwfilterBindingGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_get_xml_desc_ret', at, ix);
   }
@@ -36330,6 +40956,13 @@ export function encodeRemoteConnectListAllNwfilterBindingsArgs(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_connect_list_all_nwfilter_bindings_args` values (plain objects; see decodeRemoteConnectListAllNwfilterBindingsArgs). */
+const newRemoteConnectListAllNwfilterBindingsArgs = function (this: RemoteConnectListAllNwfilterBindingsArgs, f0: number, f1: number) {
+  this.needResults = f0;
+  this.flags = f1;
+} as unknown as new (f0: number, f1: number) => RemoteConnectListAllNwfilterBindingsArgs;
+newRemoteConnectListAllNwfilterBindingsArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNwfilterBindingsArgs(r: XdrReader): RemoteConnectListAllNwfilterBindingsArgs {
   let at = '';
   let ix = -1;
@@ -36340,7 +40973,7 @@ export function decodeRemoteConnectListAllNwfilterBindingsArgs(r: XdrReader): Re
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return { needResults: f0, flags: f1 };
+    return new newRemoteConnectListAllNwfilterBindingsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilter_bindings_args', at, ix);
   }
@@ -36371,6 +41004,13 @@ export function encodeRemoteConnectListAllNwfilterBindingsRet(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_connect_list_all_nwfilter_bindings_ret` values (plain objects; see decodeRemoteConnectListAllNwfilterBindingsRet). */
+const newRemoteConnectListAllNwfilterBindingsRet = function (this: RemoteConnectListAllNwfilterBindingsRet, f0: RemoteNonnullNwfilterBinding[], f1: number) {
+  this.bindings = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullNwfilterBinding[], f1: number) => RemoteConnectListAllNwfilterBindingsRet;
+newRemoteConnectListAllNwfilterBindingsRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectListAllNwfilterBindingsRet(r: XdrReader): RemoteConnectListAllNwfilterBindingsRet {
   let at = '';
   let ix = -1;
@@ -36390,7 +41030,7 @@ export function decodeRemoteConnectListAllNwfilterBindingsRet(r: XdrReader): Rem
     }
     at = 'ret';
     f1 = r.readUint();
-    return { bindings: f0, ret: f1 };
+    return new newRemoteConnectListAllNwfilterBindingsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilter_bindings_ret', at, ix);
   }
@@ -36413,6 +41053,12 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesArgs(w: XdrWriter, 
   }
 }
 
+/** Makes decoded `remote_connect_get_storage_pool_capabilities_args` values (plain objects; see decodeRemoteConnectGetStoragePoolCapabilitiesArgs). */
+const newRemoteConnectGetStoragePoolCapabilitiesArgs = function (this: RemoteConnectGetStoragePoolCapabilitiesArgs, f0: number) {
+  this.flags = f0;
+} as unknown as new (f0: number) => RemoteConnectGetStoragePoolCapabilitiesArgs;
+newRemoteConnectGetStoragePoolCapabilitiesArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetStoragePoolCapabilitiesArgs(r: XdrReader): RemoteConnectGetStoragePoolCapabilitiesArgs {
   let at = '';
   let ix = -1;
@@ -36420,7 +41066,7 @@ export function decodeRemoteConnectGetStoragePoolCapabilitiesArgs(r: XdrReader):
   try {
     at = 'flags';
     f0 = r.readUint();
-    return { flags: f0 };
+    return new newRemoteConnectGetStoragePoolCapabilitiesArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_args', at, ix);
   }
@@ -36467,6 +41113,12 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesRet(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_connect_get_storage_pool_capabilities_ret` values (plain objects; see decodeRemoteConnectGetStoragePoolCapabilitiesRet). */
+const newRemoteConnectGetStoragePoolCapabilitiesRet = function (this: RemoteConnectGetStoragePoolCapabilitiesRet, f0: string) {
+  this.capabilities = f0;
+} as unknown as new (f0: string) => RemoteConnectGetStoragePoolCapabilitiesRet;
+newRemoteConnectGetStoragePoolCapabilitiesRet.prototype = Object.prototype;
+
 export function decodeRemoteConnectGetStoragePoolCapabilitiesRet(r: XdrReader): RemoteConnectGetStoragePoolCapabilitiesRet {
   let at = '';
   let ix = -1;
@@ -36474,7 +41126,7 @@ export function decodeRemoteConnectGetStoragePoolCapabilitiesRet(r: XdrReader): 
   try {
     at = 'capabilities';
     f0 = r.readString(4194304);
-    return { capabilities: f0 };
+    return new newRemoteConnectGetStoragePoolCapabilitiesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_ret', at, ix);
   }
@@ -36509,6 +41161,14 @@ export function encodeRemoteNetworkListAllPortsArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_list_all_ports_args` values (plain objects; see decodeRemoteNetworkListAllPortsArgs). */
+const newRemoteNetworkListAllPortsArgs = function (this: RemoteNetworkListAllPortsArgs, f0: RemoteNonnullNetwork, f1: number, f2: number) {
+  this.network = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: number, f2: number) => RemoteNetworkListAllPortsArgs;
+newRemoteNetworkListAllPortsArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkListAllPortsArgs(r: XdrReader): RemoteNetworkListAllPortsArgs {
   let at = '';
   let ix = -1;
@@ -36522,7 +41182,7 @@ export function decodeRemoteNetworkListAllPortsArgs(r: XdrReader): RemoteNetwork
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { network: f0, needResults: f1, flags: f2 };
+    return new newRemoteNetworkListAllPortsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_network_list_all_ports_args', at, ix);
   }
@@ -36553,6 +41213,13 @@ export function encodeRemoteNetworkListAllPortsRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
+/** Makes decoded `remote_network_list_all_ports_ret` values (plain objects; see decodeRemoteNetworkListAllPortsRet). */
+const newRemoteNetworkListAllPortsRet = function (this: RemoteNetworkListAllPortsRet, f0: RemoteNonnullNetworkPort[], f1: number) {
+  this.ports = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullNetworkPort[], f1: number) => RemoteNetworkListAllPortsRet;
+newRemoteNetworkListAllPortsRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkListAllPortsRet(r: XdrReader): RemoteNetworkListAllPortsRet {
   let at = '';
   let ix = -1;
@@ -36572,7 +41239,7 @@ export function decodeRemoteNetworkListAllPortsRet(r: XdrReader): RemoteNetworkL
     }
     at = 'ret';
     f1 = r.readUint();
-    return { ports: f0, ret: f1 };
+    return new newRemoteNetworkListAllPortsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_list_all_ports_ret', at, ix);
   }
@@ -36599,6 +41266,13 @@ export function encodeRemoteNetworkPortLookupByUuidArgs(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_network_port_lookup_by_uuid_args` values (plain objects; see decodeRemoteNetworkPortLookupByUuidArgs). */
+const newRemoteNetworkPortLookupByUuidArgs = function (this: RemoteNetworkPortLookupByUuidArgs, f0: RemoteNonnullNetwork, f1: Uint8Array) {
+  this.network = f0;
+  this.uuid = f1;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: Uint8Array) => RemoteNetworkPortLookupByUuidArgs;
+newRemoteNetworkPortLookupByUuidArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortLookupByUuidArgs(r: XdrReader): RemoteNetworkPortLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -36609,7 +41283,7 @@ export function decodeRemoteNetworkPortLookupByUuidArgs(r: XdrReader): RemoteNet
     f0 = decodeRemoteNonnullNetwork(r);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { network: f0, uuid: f1 };
+    return new newRemoteNetworkPortLookupByUuidArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_lookup_by_uuid_args', at, ix);
   }
@@ -36632,6 +41306,12 @@ export function encodeRemoteNetworkPortLookupByUuidRet(w: XdrWriter, v: RemoteNe
   }
 }
 
+/** Makes decoded `remote_network_port_lookup_by_uuid_ret` values (plain objects; see decodeRemoteNetworkPortLookupByUuidRet). */
+const newRemoteNetworkPortLookupByUuidRet = function (this: RemoteNetworkPortLookupByUuidRet, f0: RemoteNonnullNetworkPort) {
+  this.port = f0;
+} as unknown as new (f0: RemoteNonnullNetworkPort) => RemoteNetworkPortLookupByUuidRet;
+newRemoteNetworkPortLookupByUuidRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortLookupByUuidRet(r: XdrReader): RemoteNetworkPortLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -36639,7 +41319,7 @@ export function decodeRemoteNetworkPortLookupByUuidRet(r: XdrReader): RemoteNetw
   try {
     at = 'port';
     f0 = decodeRemoteNonnullNetworkPort(r);
-    return { port: f0 };
+    return new newRemoteNetworkPortLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_lookup_by_uuid_ret', at, ix);
   }
@@ -36699,6 +41379,14 @@ export function encodeRemoteNetworkPortCreateXmlArgs(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_port_create_xml_args` values (plain objects; see decodeRemoteNetworkPortCreateXmlArgs). */
+const newRemoteNetworkPortCreateXmlArgs = function (this: RemoteNetworkPortCreateXmlArgs, f0: RemoteNonnullNetwork, f1: string, f2: number) {
+  this.network = f0;
+  this.xml = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullNetwork, f1: string, f2: number) => RemoteNetworkPortCreateXmlArgs;
+newRemoteNetworkPortCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortCreateXmlArgs(r: XdrReader): RemoteNetworkPortCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -36712,7 +41400,7 @@ export function decodeRemoteNetworkPortCreateXmlArgs(r: XdrReader): RemoteNetwor
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { network: f0, xml: f1, flags: f2 };
+    return new newRemoteNetworkPortCreateXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_create_xml_args', at, ix);
   }
@@ -36735,6 +41423,12 @@ export function encodeRemoteNetworkPortCreateXmlRet(w: XdrWriter, v: RemoteNetwo
   }
 }
 
+/** Makes decoded `remote_network_port_create_xml_ret` values (plain objects; see decodeRemoteNetworkPortCreateXmlRet). */
+const newRemoteNetworkPortCreateXmlRet = function (this: RemoteNetworkPortCreateXmlRet, f0: RemoteNonnullNetworkPort) {
+  this.port = f0;
+} as unknown as new (f0: RemoteNonnullNetworkPort) => RemoteNetworkPortCreateXmlRet;
+newRemoteNetworkPortCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortCreateXmlRet(r: XdrReader): RemoteNetworkPortCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -36742,7 +41436,7 @@ export function decodeRemoteNetworkPortCreateXmlRet(r: XdrReader): RemoteNetwork
   try {
     at = 'port';
     f0 = decodeRemoteNonnullNetworkPort(r);
-    return { port: f0 };
+    return new newRemoteNetworkPortCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_create_xml_ret', at, ix);
   }
@@ -36777,6 +41471,14 @@ export function encodeRemoteNetworkPortSetParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_network_port_set_parameters_args` values (plain objects; see decodeRemoteNetworkPortSetParametersArgs). */
+const newRemoteNetworkPortSetParametersArgs = function (this: RemoteNetworkPortSetParametersArgs, f0: RemoteNonnullNetworkPort, f1: RemoteTypedParam[], f2: number) {
+  this.port = f0;
+  this.params = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullNetworkPort, f1: RemoteTypedParam[], f2: number) => RemoteNetworkPortSetParametersArgs;
+newRemoteNetworkPortSetParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortSetParametersArgs(r: XdrReader): RemoteNetworkPortSetParametersArgs {
   let at = '';
   let ix = -1;
@@ -36799,7 +41501,7 @@ export function decodeRemoteNetworkPortSetParametersArgs(r: XdrReader): RemoteNe
     }
     at = 'flags';
     f2 = r.readUint();
-    return { port: f0, params: f1, flags: f2 };
+    return new newRemoteNetworkPortSetParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_set_parameters_args', at, ix);
   }
@@ -36834,6 +41536,14 @@ export function encodeRemoteNetworkPortGetParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_network_port_get_parameters_args` values (plain objects; see decodeRemoteNetworkPortGetParametersArgs). */
+const newRemoteNetworkPortGetParametersArgs = function (this: RemoteNetworkPortGetParametersArgs, f0: RemoteNonnullNetworkPort, f1: number, f2: number) {
+  this.port = f0;
+  this.nparams = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullNetworkPort, f1: number, f2: number) => RemoteNetworkPortGetParametersArgs;
+newRemoteNetworkPortGetParametersArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortGetParametersArgs(r: XdrReader): RemoteNetworkPortGetParametersArgs {
   let at = '';
   let ix = -1;
@@ -36847,7 +41557,7 @@ export function decodeRemoteNetworkPortGetParametersArgs(r: XdrReader): RemoteNe
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { port: f0, nparams: f1, flags: f2 };
+    return new newRemoteNetworkPortGetParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_parameters_args', at, ix);
   }
@@ -36878,6 +41588,13 @@ export function encodeRemoteNetworkPortGetParametersRet(w: XdrWriter, v: RemoteN
   }
 }
 
+/** Makes decoded `remote_network_port_get_parameters_ret` values (plain objects; see decodeRemoteNetworkPortGetParametersRet). */
+const newRemoteNetworkPortGetParametersRet = function (this: RemoteNetworkPortGetParametersRet, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.nparams = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteNetworkPortGetParametersRet;
+newRemoteNetworkPortGetParametersRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortGetParametersRet(r: XdrReader): RemoteNetworkPortGetParametersRet {
   let at = '';
   let ix = -1;
@@ -36897,7 +41614,7 @@ export function decodeRemoteNetworkPortGetParametersRet(r: XdrReader): RemoteNet
     }
     at = 'nparams';
     f1 = r.readInt();
-    return { params: f0, nparams: f1 };
+    return new newRemoteNetworkPortGetParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_parameters_ret', at, ix);
   }
@@ -36924,6 +41641,13 @@ export function encodeRemoteNetworkPortGetXmlDescArgs(w: XdrWriter, v: RemoteNet
   }
 }
 
+/** Makes decoded `remote_network_port_get_xml_desc_args` values (plain objects; see decodeRemoteNetworkPortGetXmlDescArgs). */
+const newRemoteNetworkPortGetXmlDescArgs = function (this: RemoteNetworkPortGetXmlDescArgs, f0: RemoteNonnullNetworkPort, f1: number) {
+  this.port = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullNetworkPort, f1: number) => RemoteNetworkPortGetXmlDescArgs;
+newRemoteNetworkPortGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortGetXmlDescArgs(r: XdrReader): RemoteNetworkPortGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -36934,7 +41658,7 @@ export function decodeRemoteNetworkPortGetXmlDescArgs(r: XdrReader): RemoteNetwo
     f0 = decodeRemoteNonnullNetworkPort(r);
     at = 'flags';
     f1 = r.readUint();
-    return { port: f0, flags: f1 };
+    return new newRemoteNetworkPortGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_xml_desc_args', at, ix);
   }
@@ -36981,6 +41705,12 @@ export function encodeRemoteNetworkPortGetXmlDescRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
+/** Makes decoded `remote_network_port_get_xml_desc_ret` values (plain objects; see decodeRemoteNetworkPortGetXmlDescRet). */
+const newRemoteNetworkPortGetXmlDescRet = function (this: RemoteNetworkPortGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteNetworkPortGetXmlDescRet;
+newRemoteNetworkPortGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortGetXmlDescRet(r: XdrReader): RemoteNetworkPortGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -36988,7 +41718,7 @@ export function decodeRemoteNetworkPortGetXmlDescRet(r: XdrReader): RemoteNetwor
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteNetworkPortGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_xml_desc_ret', at, ix);
   }
@@ -37015,6 +41745,13 @@ export function encodeRemoteNetworkPortDeleteArgs(w: XdrWriter, v: RemoteNetwork
   }
 }
 
+/** Makes decoded `remote_network_port_delete_args` values (plain objects; see decodeRemoteNetworkPortDeleteArgs). */
+const newRemoteNetworkPortDeleteArgs = function (this: RemoteNetworkPortDeleteArgs, f0: RemoteNonnullNetworkPort, f1: number) {
+  this.port = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullNetworkPort, f1: number) => RemoteNetworkPortDeleteArgs;
+newRemoteNetworkPortDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteNetworkPortDeleteArgs(r: XdrReader): RemoteNetworkPortDeleteArgs {
   let at = '';
   let ix = -1;
@@ -37025,7 +41762,7 @@ export function decodeRemoteNetworkPortDeleteArgs(r: XdrReader): RemoteNetworkPo
     f0 = decodeRemoteNonnullNetworkPort(r);
     at = 'flags';
     f1 = r.readUint();
-    return { port: f0, flags: f1 };
+    return new newRemoteNetworkPortDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_delete_args', at, ix);
   }
@@ -37085,6 +41822,14 @@ export function encodeRemoteDomainCheckpointCreateXmlArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_create_xml_args` values (plain objects; see decodeRemoteDomainCheckpointCreateXmlArgs). */
+const newRemoteDomainCheckpointCreateXmlArgs = function (this: RemoteDomainCheckpointCreateXmlArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.xmlDesc = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainCheckpointCreateXmlArgs;
+newRemoteDomainCheckpointCreateXmlArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointCreateXmlArgs(r: XdrReader): RemoteDomainCheckpointCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -37098,7 +41843,7 @@ export function decodeRemoteDomainCheckpointCreateXmlArgs(r: XdrReader): RemoteD
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, xmlDesc: f1, flags: f2 };
+    return new newRemoteDomainCheckpointCreateXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_create_xml_args', at, ix);
   }
@@ -37121,6 +41866,12 @@ export function encodeRemoteDomainCheckpointCreateXmlRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_create_xml_ret` values (plain objects; see decodeRemoteDomainCheckpointCreateXmlRet). */
+const newRemoteDomainCheckpointCreateXmlRet = function (this: RemoteDomainCheckpointCreateXmlRet, f0: RemoteNonnullDomainCheckpoint) {
+  this.checkpoint = f0;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint) => RemoteDomainCheckpointCreateXmlRet;
+newRemoteDomainCheckpointCreateXmlRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointCreateXmlRet(r: XdrReader): RemoteDomainCheckpointCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -37128,7 +41879,7 @@ export function decodeRemoteDomainCheckpointCreateXmlRet(r: XdrReader): RemoteDo
   try {
     at = 'checkpoint';
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
-    return { checkpoint: f0 };
+    return new newRemoteDomainCheckpointCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_create_xml_ret', at, ix);
   }
@@ -37155,6 +41906,13 @@ export function encodeRemoteDomainCheckpointGetXmlDescArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_get_xml_desc_args` values (plain objects; see decodeRemoteDomainCheckpointGetXmlDescArgs). */
+const newRemoteDomainCheckpointGetXmlDescArgs = function (this: RemoteDomainCheckpointGetXmlDescArgs, f0: RemoteNonnullDomainCheckpoint, f1: number) {
+  this.checkpoint = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint, f1: number) => RemoteDomainCheckpointGetXmlDescArgs;
+newRemoteDomainCheckpointGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointGetXmlDescArgs(r: XdrReader): RemoteDomainCheckpointGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -37165,7 +41923,7 @@ export function decodeRemoteDomainCheckpointGetXmlDescArgs(r: XdrReader): Remote
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
     at = 'flags';
     f1 = r.readUint();
-    return { checkpoint: f0, flags: f1 };
+    return new newRemoteDomainCheckpointGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_xml_desc_args', at, ix);
   }
@@ -37212,6 +41970,12 @@ export function encodeRemoteDomainCheckpointGetXmlDescRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainCheckpointGetXmlDescRet). */
+const newRemoteDomainCheckpointGetXmlDescRet = function (this: RemoteDomainCheckpointGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainCheckpointGetXmlDescRet;
+newRemoteDomainCheckpointGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointGetXmlDescRet(r: XdrReader): RemoteDomainCheckpointGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -37219,7 +41983,7 @@ export function decodeRemoteDomainCheckpointGetXmlDescRet(r: XdrReader): RemoteD
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainCheckpointGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_xml_desc_ret', at, ix);
   }
@@ -37254,6 +42018,14 @@ export function encodeRemoteDomainListAllCheckpointsArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_list_all_checkpoints_args` values (plain objects; see decodeRemoteDomainListAllCheckpointsArgs). */
+const newRemoteDomainListAllCheckpointsArgs = function (this: RemoteDomainListAllCheckpointsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainListAllCheckpointsArgs;
+newRemoteDomainListAllCheckpointsArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainListAllCheckpointsArgs(r: XdrReader): RemoteDomainListAllCheckpointsArgs {
   let at = '';
   let ix = -1;
@@ -37267,7 +42039,7 @@ export function decodeRemoteDomainListAllCheckpointsArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, needResults: f1, flags: f2 };
+    return new newRemoteDomainListAllCheckpointsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_checkpoints_args', at, ix);
   }
@@ -37298,6 +42070,13 @@ export function encodeRemoteDomainListAllCheckpointsRet(w: XdrWriter, v: RemoteD
   }
 }
 
+/** Makes decoded `remote_domain_list_all_checkpoints_ret` values (plain objects; see decodeRemoteDomainListAllCheckpointsRet). */
+const newRemoteDomainListAllCheckpointsRet = function (this: RemoteDomainListAllCheckpointsRet, f0: RemoteNonnullDomainCheckpoint[], f1: number) {
+  this.checkpoints = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint[], f1: number) => RemoteDomainListAllCheckpointsRet;
+newRemoteDomainListAllCheckpointsRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainListAllCheckpointsRet(r: XdrReader): RemoteDomainListAllCheckpointsRet {
   let at = '';
   let ix = -1;
@@ -37317,7 +42096,7 @@ export function decodeRemoteDomainListAllCheckpointsRet(r: XdrReader): RemoteDom
     }
     at = 'ret';
     f1 = r.readInt();
-    return { checkpoints: f0, ret: f1 };
+    return new newRemoteDomainListAllCheckpointsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_checkpoints_ret', at, ix);
   }
@@ -37352,6 +42131,14 @@ export function encodeRemoteDomainCheckpointListAllChildrenArgs(w: XdrWriter, v:
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_list_all_children_args` values (plain objects; see decodeRemoteDomainCheckpointListAllChildrenArgs). */
+const newRemoteDomainCheckpointListAllChildrenArgs = function (this: RemoteDomainCheckpointListAllChildrenArgs, f0: RemoteNonnullDomainCheckpoint, f1: number, f2: number) {
+  this.checkpoint = f0;
+  this.needResults = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint, f1: number, f2: number) => RemoteDomainCheckpointListAllChildrenArgs;
+newRemoteDomainCheckpointListAllChildrenArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointListAllChildrenArgs(r: XdrReader): RemoteDomainCheckpointListAllChildrenArgs {
   let at = '';
   let ix = -1;
@@ -37365,7 +42152,7 @@ export function decodeRemoteDomainCheckpointListAllChildrenArgs(r: XdrReader): R
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { checkpoint: f0, needResults: f1, flags: f2 };
+    return new newRemoteDomainCheckpointListAllChildrenArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_list_all_children_args', at, ix);
   }
@@ -37396,6 +42183,13 @@ export function encodeRemoteDomainCheckpointListAllChildrenRet(w: XdrWriter, v: 
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_list_all_children_ret` values (plain objects; see decodeRemoteDomainCheckpointListAllChildrenRet). */
+const newRemoteDomainCheckpointListAllChildrenRet = function (this: RemoteDomainCheckpointListAllChildrenRet, f0: RemoteNonnullDomainCheckpoint[], f1: number) {
+  this.checkpoints = f0;
+  this.ret = f1;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint[], f1: number) => RemoteDomainCheckpointListAllChildrenRet;
+newRemoteDomainCheckpointListAllChildrenRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointListAllChildrenRet(r: XdrReader): RemoteDomainCheckpointListAllChildrenRet {
   let at = '';
   let ix = -1;
@@ -37415,7 +42209,7 @@ export function decodeRemoteDomainCheckpointListAllChildrenRet(r: XdrReader): Re
     }
     at = 'ret';
     f1 = r.readInt();
-    return { checkpoints: f0, ret: f1 };
+    return new newRemoteDomainCheckpointListAllChildrenRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_list_all_children_ret', at, ix);
   }
@@ -37475,6 +42269,14 @@ export function encodeRemoteDomainCheckpointLookupByNameArgs(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_lookup_by_name_args` values (plain objects; see decodeRemoteDomainCheckpointLookupByNameArgs). */
+const newRemoteDomainCheckpointLookupByNameArgs = function (this: RemoteDomainCheckpointLookupByNameArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.name = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainCheckpointLookupByNameArgs;
+newRemoteDomainCheckpointLookupByNameArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointLookupByNameArgs(r: XdrReader): RemoteDomainCheckpointLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -37488,7 +42290,7 @@ export function decodeRemoteDomainCheckpointLookupByNameArgs(r: XdrReader): Remo
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, name: f1, flags: f2 };
+    return new newRemoteDomainCheckpointLookupByNameArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_lookup_by_name_args', at, ix);
   }
@@ -37511,6 +42313,12 @@ export function encodeRemoteDomainCheckpointLookupByNameRet(w: XdrWriter, v: Rem
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_lookup_by_name_ret` values (plain objects; see decodeRemoteDomainCheckpointLookupByNameRet). */
+const newRemoteDomainCheckpointLookupByNameRet = function (this: RemoteDomainCheckpointLookupByNameRet, f0: RemoteNonnullDomainCheckpoint) {
+  this.checkpoint = f0;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint) => RemoteDomainCheckpointLookupByNameRet;
+newRemoteDomainCheckpointLookupByNameRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointLookupByNameRet(r: XdrReader): RemoteDomainCheckpointLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -37518,7 +42326,7 @@ export function decodeRemoteDomainCheckpointLookupByNameRet(r: XdrReader): Remot
   try {
     at = 'checkpoint';
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
-    return { checkpoint: f0 };
+    return new newRemoteDomainCheckpointLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_lookup_by_name_ret', at, ix);
   }
@@ -37545,6 +42353,13 @@ export function encodeRemoteDomainCheckpointGetParentArgs(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_get_parent_args` values (plain objects; see decodeRemoteDomainCheckpointGetParentArgs). */
+const newRemoteDomainCheckpointGetParentArgs = function (this: RemoteDomainCheckpointGetParentArgs, f0: RemoteNonnullDomainCheckpoint, f1: number) {
+  this.checkpoint = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint, f1: number) => RemoteDomainCheckpointGetParentArgs;
+newRemoteDomainCheckpointGetParentArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointGetParentArgs(r: XdrReader): RemoteDomainCheckpointGetParentArgs {
   let at = '';
   let ix = -1;
@@ -37555,7 +42370,7 @@ export function decodeRemoteDomainCheckpointGetParentArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
     at = 'flags';
     f1 = r.readUint();
-    return { checkpoint: f0, flags: f1 };
+    return new newRemoteDomainCheckpointGetParentArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_parent_args', at, ix);
   }
@@ -37578,6 +42393,12 @@ export function encodeRemoteDomainCheckpointGetParentRet(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_get_parent_ret` values (plain objects; see decodeRemoteDomainCheckpointGetParentRet). */
+const newRemoteDomainCheckpointGetParentRet = function (this: RemoteDomainCheckpointGetParentRet, f0: RemoteNonnullDomainCheckpoint) {
+  this.parent = f0;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint) => RemoteDomainCheckpointGetParentRet;
+newRemoteDomainCheckpointGetParentRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointGetParentRet(r: XdrReader): RemoteDomainCheckpointGetParentRet {
   let at = '';
   let ix = -1;
@@ -37585,7 +42406,7 @@ export function decodeRemoteDomainCheckpointGetParentRet(r: XdrReader): RemoteDo
   try {
     at = 'parent';
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
-    return { parent: f0 };
+    return new newRemoteDomainCheckpointGetParentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_parent_ret', at, ix);
   }
@@ -37612,6 +42433,13 @@ export function encodeRemoteDomainCheckpointDeleteArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_checkpoint_delete_args` values (plain objects; see decodeRemoteDomainCheckpointDeleteArgs). */
+const newRemoteDomainCheckpointDeleteArgs = function (this: RemoteDomainCheckpointDeleteArgs, f0: RemoteNonnullDomainCheckpoint, f1: number) {
+  this.checkpoint = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomainCheckpoint, f1: number) => RemoteDomainCheckpointDeleteArgs;
+newRemoteDomainCheckpointDeleteArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainCheckpointDeleteArgs(r: XdrReader): RemoteDomainCheckpointDeleteArgs {
   let at = '';
   let ix = -1;
@@ -37622,7 +42450,7 @@ export function decodeRemoteDomainCheckpointDeleteArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
     at = 'flags';
     f1 = r.readUint();
-    return { checkpoint: f0, flags: f1 };
+    return new newRemoteDomainCheckpointDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_delete_args', at, ix);
   }
@@ -37657,6 +42485,14 @@ export function encodeRemoteDomainGetGuestInfoArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
+/** Makes decoded `remote_domain_get_guest_info_args` values (plain objects; see decodeRemoteDomainGetGuestInfoArgs). */
+const newRemoteDomainGetGuestInfoArgs = function (this: RemoteDomainGetGuestInfoArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.types = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGetGuestInfoArgs;
+newRemoteDomainGetGuestInfoArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetGuestInfoArgs(r: XdrReader): RemoteDomainGetGuestInfoArgs {
   let at = '';
   let ix = -1;
@@ -37670,7 +42506,7 @@ export function decodeRemoteDomainGetGuestInfoArgs(r: XdrReader): RemoteDomainGe
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, types: f1, flags: f2 };
+    return new newRemoteDomainGetGuestInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_info_args', at, ix);
   }
@@ -37697,6 +42533,12 @@ export function encodeRemoteDomainGetGuestInfoRet(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_guest_info_ret` values (plain objects; see decodeRemoteDomainGetGuestInfoRet). */
+const newRemoteDomainGetGuestInfoRet = function (this: RemoteDomainGetGuestInfoRet, f0: RemoteTypedParam[]) {
+  this.params = f0;
+} as unknown as new (f0: RemoteTypedParam[]) => RemoteDomainGetGuestInfoRet;
+newRemoteDomainGetGuestInfoRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetGuestInfoRet(r: XdrReader): RemoteDomainGetGuestInfoRet {
   let at = '';
   let ix = -1;
@@ -37713,7 +42555,7 @@ export function decodeRemoteDomainGetGuestInfoRet(r: XdrReader): RemoteDomainGet
       ix = -1;
       f0 = a0;
     }
-    return { params: f0 };
+    return new newRemoteDomainGetGuestInfoRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_info_ret', at, ix);
   }
@@ -37744,6 +42586,13 @@ export function encodeRemoteConnectSetIdentityArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
+/** Makes decoded `remote_connect_set_identity_args` values (plain objects; see decodeRemoteConnectSetIdentityArgs). */
+const newRemoteConnectSetIdentityArgs = function (this: RemoteConnectSetIdentityArgs, f0: RemoteTypedParam[], f1: number) {
+  this.params = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteTypedParam[], f1: number) => RemoteConnectSetIdentityArgs;
+newRemoteConnectSetIdentityArgs.prototype = Object.prototype;
+
 export function decodeRemoteConnectSetIdentityArgs(r: XdrReader): RemoteConnectSetIdentityArgs {
   let at = '';
   let ix = -1;
@@ -37763,7 +42612,7 @@ export function decodeRemoteConnectSetIdentityArgs(r: XdrReader): RemoteConnectS
     }
     at = 'flags';
     f1 = r.readUint();
-    return { params: f0, flags: f1 };
+    return new newRemoteConnectSetIdentityArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_set_identity_args', at, ix);
   }
@@ -37798,6 +42647,14 @@ export function encodeRemoteDomainAgentSetResponseTimeoutArgs(w: XdrWriter, v: R
   }
 }
 
+/** Makes decoded `remote_domain_agent_set_response_timeout_args` values (plain objects; see decodeRemoteDomainAgentSetResponseTimeoutArgs). */
+const newRemoteDomainAgentSetResponseTimeoutArgs = function (this: RemoteDomainAgentSetResponseTimeoutArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.timeout = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainAgentSetResponseTimeoutArgs;
+newRemoteDomainAgentSetResponseTimeoutArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAgentSetResponseTimeoutArgs(r: XdrReader): RemoteDomainAgentSetResponseTimeoutArgs {
   let at = '';
   let ix = -1;
@@ -37811,7 +42668,7 @@ export function decodeRemoteDomainAgentSetResponseTimeoutArgs(r: XdrReader): Rem
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, timeout: f1, flags: f2 };
+    return new newRemoteDomainAgentSetResponseTimeoutArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_agent_set_response_timeout_args', at, ix);
   }
@@ -37834,6 +42691,12 @@ export function encodeRemoteDomainAgentSetResponseTimeoutRet(w: XdrWriter, v: Re
   }
 }
 
+/** Makes decoded `remote_domain_agent_set_response_timeout_ret` values (plain objects; see decodeRemoteDomainAgentSetResponseTimeoutRet). */
+const newRemoteDomainAgentSetResponseTimeoutRet = function (this: RemoteDomainAgentSetResponseTimeoutRet, f0: number) {
+  this.result = f0;
+} as unknown as new (f0: number) => RemoteDomainAgentSetResponseTimeoutRet;
+newRemoteDomainAgentSetResponseTimeoutRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainAgentSetResponseTimeoutRet(r: XdrReader): RemoteDomainAgentSetResponseTimeoutRet {
   let at = '';
   let ix = -1;
@@ -37841,7 +42704,7 @@ export function decodeRemoteDomainAgentSetResponseTimeoutRet(r: XdrReader): Remo
   try {
     at = 'result';
     f0 = r.readInt();
-    return { result: f0 };
+    return new newRemoteDomainAgentSetResponseTimeoutRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_agent_set_response_timeout_ret', at, ix);
   }
@@ -37929,6 +42792,15 @@ export function encodeRemoteDomainBackupBeginArgs(w: XdrWriter, v: RemoteDomainB
   }
 }
 
+/** Makes decoded `remote_domain_backup_begin_args` values (plain objects; see decodeRemoteDomainBackupBeginArgs). */
+const newRemoteDomainBackupBeginArgs = function (this: RemoteDomainBackupBeginArgs, f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: number) {
+  this.dom = f0;
+  this.backupXml = f1;
+  this.checkpointXml = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string | null, f3: number) => RemoteDomainBackupBeginArgs;
+newRemoteDomainBackupBeginArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBackupBeginArgs(r: XdrReader): RemoteDomainBackupBeginArgs {
   let at = '';
   let ix = -1;
@@ -37947,7 +42819,7 @@ export function decodeRemoteDomainBackupBeginArgs(r: XdrReader): RemoteDomainBac
     } else f2 = null;
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, backupXml: f1, checkpointXml: f2, flags: f3 };
+    return new newRemoteDomainBackupBeginArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_begin_args', at, ix);
   }
@@ -37974,6 +42846,13 @@ export function encodeRemoteDomainBackupGetXmlDescArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_backup_get_xml_desc_args` values (plain objects; see decodeRemoteDomainBackupGetXmlDescArgs). */
+const newRemoteDomainBackupGetXmlDescArgs = function (this: RemoteDomainBackupGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainBackupGetXmlDescArgs;
+newRemoteDomainBackupGetXmlDescArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainBackupGetXmlDescArgs(r: XdrReader): RemoteDomainBackupGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -37984,7 +42863,7 @@ export function decodeRemoteDomainBackupGetXmlDescArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainBackupGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_args', at, ix);
   }
@@ -38031,6 +42910,12 @@ export function encodeRemoteDomainBackupGetXmlDescRet(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_backup_get_xml_desc_ret` values (plain objects; see decodeRemoteDomainBackupGetXmlDescRet). */
+const newRemoteDomainBackupGetXmlDescRet = function (this: RemoteDomainBackupGetXmlDescRet, f0: string) {
+  this.xml = f0;
+} as unknown as new (f0: string) => RemoteDomainBackupGetXmlDescRet;
+newRemoteDomainBackupGetXmlDescRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainBackupGetXmlDescRet(r: XdrReader): RemoteDomainBackupGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -38038,7 +42923,7 @@ export function decodeRemoteDomainBackupGetXmlDescRet(r: XdrReader): RemoteDomai
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return { xml: f0 };
+    return new newRemoteDomainBackupGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_ret', at, ix);
   }
@@ -38098,6 +42983,14 @@ export function encodeRemoteDomainAuthorizedSshKeysGetArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_authorized_ssh_keys_get_args` values (plain objects; see decodeRemoteDomainAuthorizedSshKeysGetArgs). */
+const newRemoteDomainAuthorizedSshKeysGetArgs = function (this: RemoteDomainAuthorizedSshKeysGetArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.user = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainAuthorizedSshKeysGetArgs;
+newRemoteDomainAuthorizedSshKeysGetArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAuthorizedSshKeysGetArgs(r: XdrReader): RemoteDomainAuthorizedSshKeysGetArgs {
   let at = '';
   let ix = -1;
@@ -38111,7 +43004,7 @@ export function decodeRemoteDomainAuthorizedSshKeysGetArgs(r: XdrReader): Remote
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, user: f1, flags: f2 };
+    return new newRemoteDomainAuthorizedSshKeysGetArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_authorized_ssh_keys_get_args', at, ix);
   }
@@ -38166,6 +43059,12 @@ export function encodeRemoteDomainAuthorizedSshKeysGetRet(w: XdrWriter, v: Remot
   }
 }
 
+/** Makes decoded `remote_domain_authorized_ssh_keys_get_ret` values (plain objects; see decodeRemoteDomainAuthorizedSshKeysGetRet). */
+const newRemoteDomainAuthorizedSshKeysGetRet = function (this: RemoteDomainAuthorizedSshKeysGetRet, f0: string[]) {
+  this.keys = f0;
+} as unknown as new (f0: string[]) => RemoteDomainAuthorizedSshKeysGetRet;
+newRemoteDomainAuthorizedSshKeysGetRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainAuthorizedSshKeysGetRet(r: XdrReader): RemoteDomainAuthorizedSshKeysGetRet {
   let at = '';
   let ix = -1;
@@ -38182,7 +43081,7 @@ export function decodeRemoteDomainAuthorizedSshKeysGetRet(r: XdrReader): RemoteD
       ix = -1;
       f0 = a0;
     }
-    return { keys: f0 };
+    return new newRemoteDomainAuthorizedSshKeysGetRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_authorized_ssh_keys_get_ret', at, ix);
   }
@@ -38273,6 +43172,15 @@ export function encodeRemoteDomainAuthorizedSshKeysSetArgs(w: XdrWriter, v: Remo
   }
 }
 
+/** Makes decoded `remote_domain_authorized_ssh_keys_set_args` values (plain objects; see decodeRemoteDomainAuthorizedSshKeysSetArgs). */
+const newRemoteDomainAuthorizedSshKeysSetArgs = function (this: RemoteDomainAuthorizedSshKeysSetArgs, f0: RemoteNonnullDomain, f1: string, f2: string[], f3: number) {
+  this.dom = f0;
+  this.user = f1;
+  this.keys = f2;
+  this.flags = f3;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: string[], f3: number) => RemoteDomainAuthorizedSshKeysSetArgs;
+newRemoteDomainAuthorizedSshKeysSetArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainAuthorizedSshKeysSetArgs(r: XdrReader): RemoteDomainAuthorizedSshKeysSetArgs {
   let at = '';
   let ix = -1;
@@ -38298,7 +43206,7 @@ export function decodeRemoteDomainAuthorizedSshKeysSetArgs(r: XdrReader): Remote
     }
     at = 'flags';
     f3 = r.readUint();
-    return { dom: f0, user: f1, keys: f2, flags: f3 };
+    return new newRemoteDomainAuthorizedSshKeysSetArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_authorized_ssh_keys_set_args', at, ix);
   }
@@ -38325,6 +43233,13 @@ export function encodeRemoteDomainGetMessagesArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
+/** Makes decoded `remote_domain_get_messages_args` values (plain objects; see decodeRemoteDomainGetMessagesArgs). */
+const newRemoteDomainGetMessagesArgs = function (this: RemoteDomainGetMessagesArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.flags = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainGetMessagesArgs;
+newRemoteDomainGetMessagesArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMessagesArgs(r: XdrReader): RemoteDomainGetMessagesArgs {
   let at = '';
   let ix = -1;
@@ -38335,7 +43250,7 @@ export function decodeRemoteDomainGetMessagesArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return { dom: f0, flags: f1 };
+    return new newRemoteDomainGetMessagesArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_messages_args', at, ix);
   }
@@ -38390,6 +43305,12 @@ export function encodeRemoteDomainGetMessagesRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
+/** Makes decoded `remote_domain_get_messages_ret` values (plain objects; see decodeRemoteDomainGetMessagesRet). */
+const newRemoteDomainGetMessagesRet = function (this: RemoteDomainGetMessagesRet, f0: string[]) {
+  this.msgs = f0;
+} as unknown as new (f0: string[]) => RemoteDomainGetMessagesRet;
+newRemoteDomainGetMessagesRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetMessagesRet(r: XdrReader): RemoteDomainGetMessagesRet {
   let at = '';
   let ix = -1;
@@ -38406,7 +43327,7 @@ export function decodeRemoteDomainGetMessagesRet(r: XdrReader): RemoteDomainGetM
       ix = -1;
       f0 = a0;
     }
-    return { msgs: f0 };
+    return new newRemoteDomainGetMessagesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_messages_ret', at, ix);
   }
@@ -38441,6 +43362,14 @@ export function encodeRemoteDomainStartDirtyRateCalcArgs(w: XdrWriter, v: Remote
   }
 }
 
+/** Makes decoded `remote_domain_start_dirty_rate_calc_args` values (plain objects; see decodeRemoteDomainStartDirtyRateCalcArgs). */
+const newRemoteDomainStartDirtyRateCalcArgs = function (this: RemoteDomainStartDirtyRateCalcArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.seconds = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainStartDirtyRateCalcArgs;
+newRemoteDomainStartDirtyRateCalcArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainStartDirtyRateCalcArgs(r: XdrReader): RemoteDomainStartDirtyRateCalcArgs {
   let at = '';
   let ix = -1;
@@ -38454,7 +43383,7 @@ export function decodeRemoteDomainStartDirtyRateCalcArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, seconds: f1, flags: f2 };
+    return new newRemoteDomainStartDirtyRateCalcArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_start_dirty_rate_calc_args', at, ix);
   }
@@ -38489,6 +43418,14 @@ export function encodeRemoteDomainGraphicsReloadArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
+/** Makes decoded `remote_domain_graphics_reload_args` values (plain objects; see decodeRemoteDomainGraphicsReloadArgs). */
+const newRemoteDomainGraphicsReloadArgs = function (this: RemoteDomainGraphicsReloadArgs, f0: RemoteNonnullDomain, f1: number, f2: number) {
+  this.dom = f0;
+  this.type = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number, f2: number) => RemoteDomainGraphicsReloadArgs;
+newRemoteDomainGraphicsReloadArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGraphicsReloadArgs(r: XdrReader): RemoteDomainGraphicsReloadArgs {
   let at = '';
   let ix = -1;
@@ -38502,7 +43439,7 @@ export function decodeRemoteDomainGraphicsReloadArgs(r: XdrReader): RemoteDomain
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, type: f1, flags: f2 };
+    return new newRemoteDomainGraphicsReloadArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_graphics_reload_args', at, ix);
   }
@@ -38566,6 +43503,15 @@ export function encodeRemoteDomainEventMemoryDeviceSizeChangeMsg(w: XdrWriter, v
   }
 }
 
+/** Makes decoded `remote_domain_event_memory_device_size_change_msg` values (plain objects; see decodeRemoteDomainEventMemoryDeviceSizeChangeMsg). */
+const newRemoteDomainEventMemoryDeviceSizeChangeMsg = function (this: RemoteDomainEventMemoryDeviceSizeChangeMsg, f0: number, f1: RemoteNonnullDomain, f2: string, f3: bigint) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.alias = f2;
+  this.size = f3;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string, f3: bigint) => RemoteDomainEventMemoryDeviceSizeChangeMsg;
+newRemoteDomainEventMemoryDeviceSizeChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventMemoryDeviceSizeChangeMsg(r: XdrReader): RemoteDomainEventMemoryDeviceSizeChangeMsg {
   let at = '';
   let ix = -1;
@@ -38582,7 +43528,7 @@ export function decodeRemoteDomainEventMemoryDeviceSizeChangeMsg(r: XdrReader): 
     f2 = r.readString(4194304);
     at = 'size';
     f3 = r.readUhyper();
-    return { callbackID: f0, dom: f1, alias: f2, size: f3 };
+    return new newRemoteDomainEventMemoryDeviceSizeChangeMsg(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_memory_device_size_change_msg', at, ix);
   }
@@ -38642,6 +43588,14 @@ export function encodeRemoteDomainFdAssociateArgs(w: XdrWriter, v: RemoteDomainF
   }
 }
 
+/** Makes decoded `remote_domain_fd_associate_args` values (plain objects; see decodeRemoteDomainFdAssociateArgs). */
+const newRemoteDomainFdAssociateArgs = function (this: RemoteDomainFdAssociateArgs, f0: RemoteNonnullDomain, f1: string, f2: number) {
+  this.dom = f0;
+  this.name = f1;
+  this.flags = f2;
+} as unknown as new (f0: RemoteNonnullDomain, f1: string, f2: number) => RemoteDomainFdAssociateArgs;
+newRemoteDomainFdAssociateArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainFdAssociateArgs(r: XdrReader): RemoteDomainFdAssociateArgs {
   let at = '';
   let ix = -1;
@@ -38655,7 +43609,7 @@ export function decodeRemoteDomainFdAssociateArgs(r: XdrReader): RemoteDomainFdA
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return { dom: f0, name: f1, flags: f2 };
+    return new newRemoteDomainFdAssociateArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fd_associate_args', at, ix);
   }
@@ -38678,6 +43632,12 @@ export function encodeRemoteDomainGetAutostartOnceArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_get_autostart_once_args` values (plain objects; see decodeRemoteDomainGetAutostartOnceArgs). */
+const newRemoteDomainGetAutostartOnceArgs = function (this: RemoteDomainGetAutostartOnceArgs, f0: RemoteNonnullDomain) {
+  this.dom = f0;
+} as unknown as new (f0: RemoteNonnullDomain) => RemoteDomainGetAutostartOnceArgs;
+newRemoteDomainGetAutostartOnceArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetAutostartOnceArgs(r: XdrReader): RemoteDomainGetAutostartOnceArgs {
   let at = '';
   let ix = -1;
@@ -38685,7 +43645,7 @@ export function decodeRemoteDomainGetAutostartOnceArgs(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return { dom: f0 };
+    return new newRemoteDomainGetAutostartOnceArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_once_args', at, ix);
   }
@@ -38708,6 +43668,12 @@ export function encodeRemoteDomainGetAutostartOnceRet(w: XdrWriter, v: RemoteDom
   }
 }
 
+/** Makes decoded `remote_domain_get_autostart_once_ret` values (plain objects; see decodeRemoteDomainGetAutostartOnceRet). */
+const newRemoteDomainGetAutostartOnceRet = function (this: RemoteDomainGetAutostartOnceRet, f0: number) {
+  this.autostart = f0;
+} as unknown as new (f0: number) => RemoteDomainGetAutostartOnceRet;
+newRemoteDomainGetAutostartOnceRet.prototype = Object.prototype;
+
 export function decodeRemoteDomainGetAutostartOnceRet(r: XdrReader): RemoteDomainGetAutostartOnceRet {
   let at = '';
   let ix = -1;
@@ -38715,7 +43681,7 @@ export function decodeRemoteDomainGetAutostartOnceRet(r: XdrReader): RemoteDomai
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return { autostart: f0 };
+    return new newRemoteDomainGetAutostartOnceRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_once_ret', at, ix);
   }
@@ -38742,6 +43708,13 @@ export function encodeRemoteDomainSetAutostartOnceArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_set_autostart_once_args` values (plain objects; see decodeRemoteDomainSetAutostartOnceArgs). */
+const newRemoteDomainSetAutostartOnceArgs = function (this: RemoteDomainSetAutostartOnceArgs, f0: RemoteNonnullDomain, f1: number) {
+  this.dom = f0;
+  this.autostart = f1;
+} as unknown as new (f0: RemoteNonnullDomain, f1: number) => RemoteDomainSetAutostartOnceArgs;
+newRemoteDomainSetAutostartOnceArgs.prototype = Object.prototype;
+
 export function decodeRemoteDomainSetAutostartOnceArgs(r: XdrReader): RemoteDomainSetAutostartOnceArgs {
   let at = '';
   let ix = -1;
@@ -38752,7 +43725,7 @@ export function decodeRemoteDomainSetAutostartOnceArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomain(r);
     at = 'autostart';
     f1 = r.readInt();
-    return { dom: f0, autostart: f1 };
+    return new newRemoteDomainSetAutostartOnceArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_autostart_once_args', at, ix);
   }
@@ -38863,6 +43836,16 @@ export function encodeRemoteDomainEventNicMacChangeMsg(w: XdrWriter, v: RemoteDo
   }
 }
 
+/** Makes decoded `remote_domain_event_nic_mac_change_msg` values (plain objects; see decodeRemoteDomainEventNicMacChangeMsg). */
+const newRemoteDomainEventNicMacChangeMsg = function (this: RemoteDomainEventNicMacChangeMsg, f0: number, f1: RemoteNonnullDomain, f2: string, f3: string, f4: string) {
+  this.callbackID = f0;
+  this.dom = f1;
+  this.alias = f2;
+  this.oldMAC = f3;
+  this.newMAC = f4;
+} as unknown as new (f0: number, f1: RemoteNonnullDomain, f2: string, f3: string, f4: string) => RemoteDomainEventNicMacChangeMsg;
+newRemoteDomainEventNicMacChangeMsg.prototype = Object.prototype;
+
 export function decodeRemoteDomainEventNicMacChangeMsg(r: XdrReader): RemoteDomainEventNicMacChangeMsg {
   let at = '';
   let ix = -1;
@@ -38882,7 +43865,7 @@ export function decodeRemoteDomainEventNicMacChangeMsg(r: XdrReader): RemoteDoma
     f3 = r.readString(4194304);
     at = 'newMAC';
     f4 = r.readString(4194304);
-    return { callbackID: f0, dom: f1, alias: f2, oldMAC: f3, newMAC: f4 };
+    return new newRemoteDomainEventNicMacChangeMsg(f0, f1, f2, f3, f4);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_nic_mac_change_msg', at, ix);
   }

@@ -113,6 +113,17 @@ export function encodeVirNetMessageHeader(w: XdrWriter, v: VirNetMessageHeader):
   }
 }
 
+/** Makes decoded `virNetMessageHeader` values (plain objects; see decodeVirNetMessageHeader). */
+const newVirNetMessageHeader = function (this: VirNetMessageHeader, f0: number, f1: number, f2: number, f3: VirNetMessageType, f4: number, f5: VirNetMessageStatus) {
+  this.prog = f0;
+  this.vers = f1;
+  this.proc = f2;
+  this.type = f3;
+  this.serial = f4;
+  this.status = f5;
+} as unknown as new (f0: number, f1: number, f2: number, f3: VirNetMessageType, f4: number, f5: VirNetMessageStatus) => VirNetMessageHeader;
+newVirNetMessageHeader.prototype = Object.prototype;
+
 export function decodeVirNetMessageHeader(r: XdrReader): VirNetMessageHeader {
   let at = '';
   let ix = -1;
@@ -135,7 +146,7 @@ export function decodeVirNetMessageHeader(r: XdrReader): VirNetMessageHeader {
     f4 = r.readUint();
     at = 'status';
     f5 = decodeVirNetMessageStatus(r);
-    return { prog: f0, vers: f1, proc: f2, type: f3, serial: f4, status: f5 };
+    return new newVirNetMessageHeader(f0, f1, f2, f3, f4, f5);
   } catch (e) {
     throw xdrAt(e, 'virNetMessageHeader', at, ix);
   }
@@ -325,6 +336,14 @@ export function encodeVirNetMessageNonnullDomain(w: XdrWriter, v: VirNetMessageN
   }
 }
 
+/** Makes decoded `virNetMessageNonnullDomain` values (plain objects; see decodeVirNetMessageNonnullDomain). */
+const newVirNetMessageNonnullDomain = function (this: VirNetMessageNonnullDomain, f0: string, f1: Uint8Array, f2: number) {
+  this.name = f0;
+  this.uuid = f1;
+  this.id = f2;
+} as unknown as new (f0: string, f1: Uint8Array, f2: number) => VirNetMessageNonnullDomain;
+newVirNetMessageNonnullDomain.prototype = Object.prototype;
+
 export function decodeVirNetMessageNonnullDomain(r: XdrReader): VirNetMessageNonnullDomain {
   let at = '';
   let ix = -1;
@@ -338,7 +357,7 @@ export function decodeVirNetMessageNonnullDomain(r: XdrReader): VirNetMessageNon
     f1 = r.readFixedOpaque(16);
     at = 'id';
     f2 = r.readInt();
-    return { name: f0, uuid: f1, id: f2 };
+    return new newVirNetMessageNonnullDomain(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullDomain', at, ix);
   }
@@ -394,6 +413,13 @@ export function encodeVirNetMessageNonnullNetwork(w: XdrWriter, v: VirNetMessage
   }
 }
 
+/** Makes decoded `virNetMessageNonnullNetwork` values (plain objects; see decodeVirNetMessageNonnullNetwork). */
+const newVirNetMessageNonnullNetwork = function (this: VirNetMessageNonnullNetwork, f0: string, f1: Uint8Array) {
+  this.name = f0;
+  this.uuid = f1;
+} as unknown as new (f0: string, f1: Uint8Array) => VirNetMessageNonnullNetwork;
+newVirNetMessageNonnullNetwork.prototype = Object.prototype;
+
 export function decodeVirNetMessageNonnullNetwork(r: XdrReader): VirNetMessageNonnullNetwork {
   let at = '';
   let ix = -1;
@@ -404,7 +430,7 @@ export function decodeVirNetMessageNonnullNetwork(r: XdrReader): VirNetMessageNo
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return { name: f0, uuid: f1 };
+    return new newVirNetMessageNonnullNetwork(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'virNetMessageNonnullNetwork', at, ix);
   }
@@ -665,6 +691,22 @@ export function encodeVirNetMessageError(w: XdrWriter, v: VirNetMessageError): v
   }
 }
 
+/** Makes decoded `virNetMessageError` values (plain objects; see decodeVirNetMessageError). */
+const newVirNetMessageError = function (this: VirNetMessageError, f0: number, f1: number, f2: string | null, f3: number, f4: VirNetMessageNonnullDomain | null, f5: string | null, f6: string | null, f7: string | null, f8: number, f9: number, f10: VirNetMessageNonnullNetwork | null) {
+  this.code = f0;
+  this.domain = f1;
+  this.message = f2;
+  this.level = f3;
+  this.dom = f4;
+  this.str1 = f5;
+  this.str2 = f6;
+  this.str3 = f7;
+  this.int1 = f8;
+  this.int2 = f9;
+  this.net = f10;
+} as unknown as new (f0: number, f1: number, f2: string | null, f3: number, f4: VirNetMessageNonnullDomain | null, f5: string | null, f6: string | null, f7: string | null, f8: number, f9: number, f10: VirNetMessageNonnullNetwork | null) => VirNetMessageError;
+newVirNetMessageError.prototype = Object.prototype;
+
 export function decodeVirNetMessageError(r: XdrReader): VirNetMessageError {
   let at = '';
   let ix = -1;
@@ -714,7 +756,7 @@ export function decodeVirNetMessageError(r: XdrReader): VirNetMessageError {
     if (r.readPresent()) {
       f10 = decodeVirNetMessageNonnullNetwork(r);
     } else f10 = null;
-    return { code: f0, domain: f1, message: f2, level: f3, dom: f4, str1: f5, str2: f6, str3: f7, int1: f8, int2: f9, net: f10 };
+    return new newVirNetMessageError(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10);
   } catch (e) {
     throw xdrAt(e, 'virNetMessageError', at, ix);
   }
@@ -745,6 +787,13 @@ export function encodeVirNetStreamHole(w: XdrWriter, v: VirNetStreamHole): void 
   }
 }
 
+/** Makes decoded `virNetStreamHole` values (plain objects; see decodeVirNetStreamHole). */
+const newVirNetStreamHole = function (this: VirNetStreamHole, f0: bigint, f1: number) {
+  this.length = f0;
+  this.flags = f1;
+} as unknown as new (f0: bigint, f1: number) => VirNetStreamHole;
+newVirNetStreamHole.prototype = Object.prototype;
+
 export function decodeVirNetStreamHole(r: XdrReader): VirNetStreamHole {
   let at = '';
   let ix = -1;
@@ -755,7 +804,7 @@ export function decodeVirNetStreamHole(r: XdrReader): VirNetStreamHole {
     f0 = r.readHyper();
     at = 'flags';
     f1 = r.readUint();
-    return { length: f0, flags: f1 };
+    return new newVirNetStreamHole(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'virNetStreamHole', at, ix);
   }
