@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { duplexChannel } from '../channel.js';
 import { localSocketPath } from '../uri/index.js';
 import { TransportError } from './errors.js';
 import { extTransport } from './ext.js';
 import { libsshTransport } from './libssh.js';
-import { connectSocket } from './socket.js';
+import { connectSharedRead } from './shared-read.js';
 import { sshTransport } from './ssh.js';
 import { tcpTransport } from './tcp.js';
 import { tlsTransport } from './tls.js';
@@ -34,7 +33,7 @@ export const unixTransport: ChannelTransport = async (uri, opts) => {
     (p) => existsSync(p),
     { readonly: opts.readonly },
   );
-  return duplexChannel(await connectSocket({ path }, path, opts.signal));
+  return (await connectSharedRead({ path }, path, opts.signal)).channel;
 };
 
 const transports: Partial<Record<string, ChannelTransport>> = {
