@@ -187,22 +187,18 @@ async function run(job: ChildJob): Promise<ChildResult> {
 
 /** The same transfer over a bare socket (the virtwire connection only looked the volume up). */
 async function bare(job: ChildJob, vol: RemoteNonnullStorageVol): Promise<ChildResult> {
-  // host A's plain tcp listener, no authentication; CONNECT_OPEN names the URI without
-  // transport and host, as libvirt's client sends it
+  // host A's plain tcp listener or its unix socket, no authentication; CONNECT_OPEN names the
+  // URI without transport, host and query, as libvirt's client sends it
   const u = new URL(job.uri);
-  if (!u.protocol.endsWith('+tcp:'))
-    throw new Error(`the bare floor needs a +tcp URI, not ${job.uri}`);
-  const name = `${u.protocol.replace(/\+tcp:$/, ':')}//${u.pathname}`;
+  const m = /^([a-z0-9]+)\+(tcp|unix):$/.exec(u.protocol);
+  if (!m) throw new Error(`the bare floor needs a +tcp or +unix URI, not ${job.uri}`);
+  const socket = u.searchParams.get('socket');
+  if (m[2] === 'unix' && !socket) throw new Error(`the bare floor needs socket= in ${job.uri}`);
+  const where =
+    m[2] === 'unix' ? { path: socket! } : { host: u.hostname, port: Number(u.port || 16509) };
+  const name = `${m[1]}://${u.pathname}`;
   const direction = job.direction === 'scan' ? 'download' : job.direction;
-  const r = await bareTransfer(
-    u.hostname,
-    Number(u.port || 16509),
-    name,
-    vol,
-    direction,
-    job.sparse,
-    job.file,
-  );
+  const r = await bareTransfer(where, name, vol, direction, job.sparse, job.file);
   if (r.bytes !== job.size)
     throw new Error(`the bare stream covered ${r.bytes} bytes, not ${job.size}`);
   return { ms: r.ms, cpuMs: r.cpuMs, rssBefore: 0, rssGrowth: 0, threads: {} };

@@ -92,13 +92,23 @@ function numOpt(name: string, dflt: number): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`bad --${name}=${v}`);
   return n;
 }
-const KNOWN = ['json', 'sizes', 'rounds', 'big-rounds', 'only', 'profile', 'dense-to', 'child'];
+const KNOWN = [
+  'json',
+  'sizes',
+  'rounds',
+  'big-rounds',
+  'only',
+  'profile',
+  'dense-to',
+  'child',
+  'transport',
+];
 for (const a of argv) {
   if (!a.startsWith('--') || !KNOWN.includes(a.slice(2).split('=')[0]!)) {
     process.stderr.write(
       `unknown argument ${a}\nusage: npx tsx bench/stream.ts [--json] [--sizes=MiB,...] ` +
         '[--rounds=N] [--big-rounds=N] [--only=REGEX] [--profile=DIR] [--dense-to=null|file] ' +
-        '[--child=bundle|tsx]\n',
+        '[--child=bundle|tsx] [--transport=tcp|unix]\n',
     );
     process.exit(2);
   }
@@ -124,6 +134,9 @@ if (DENSE_TO !== 'null' && DENSE_TO !== 'file') throw new Error(`bad --dense-to=
  */
 const CHILD_MODE = opt('child') ?? 'bundle';
 if (CHILD_MODE !== 'bundle' && CHILD_MODE !== 'tsx') throw new Error(`bad --child=${CHILD_MODE}`);
+/** Host A's listener both sides use: its tcp port (the default) or its local unix socket. */
+const TRANSPORT = opt('transport') ?? 'tcp';
+if (TRANSPORT !== 'tcp' && TRANSPORT !== 'unix') throw new Error(`bad --transport=${TRANSPORT}`);
 const TARGET_RATIO = 1.0;
 /** Progress marks of the phase timings (stream-child.ts reports one per 64 MiB). */
 const MARK = 64 * MiB;
@@ -413,8 +426,9 @@ async function transfer(
 }
 
 async function main(env: Record<string, string>): Promise<void> {
-  const uri = env.VIRTWIRE_HOST_A_TCP;
-  if (!uri) throw new Error('test-hosts.sh env gives no VIRTWIRE_HOST_A_TCP');
+  const key = TRANSPORT === 'unix' ? 'VIRTWIRE_HOST_A_UNIX' : 'VIRTWIRE_HOST_A_TCP';
+  const uri = env[key];
+  if (!uri) throw new Error(`test-hosts.sh env gives no ${key}`);
   const virshVersion = spawnSync('virsh', ['--version'], { encoding: 'utf8' }).stdout?.trim();
   if (!virshVersion) throw new Error('virsh is not installed');
   daemonPid = Number(readFileSync(join(env.VIRTWIRE_HOSTS_DIR!, 'A', 'libvirtd.pid'), 'utf8'));
@@ -503,6 +517,9 @@ interface Row {
   readonly scanCpuMs: number | null;
   readonly virshCpuMs: number | null;
   readonly bare: { ms: number; ratio: number; virtwireShare: number } | null;
+  readonly virtwireCpuMs: number;
+  /** Node's floor's CPU: the bare socket's, or for a sparse upload the file scan's alone. */
+  readonly floorCpuMs: number | null;
   readonly daemonCpuMs: { virsh: number | null; virtwire: number | null };
   readonly sameMode: { rounds: number; of: number; ratio: number | null };
 }
@@ -544,6 +561,24 @@ function because(r: Row, daemonMore: string): string {
     );
   }
   return `no floor measured${daemonMore}`;
+}
+
+/** Why a case's CPU per GiB is above virsh's, from Node's floor measured in the same rounds. */
+function cpuReason(r: Row): string {
+  const { virshCpuMs: virsh, floorCpuMs: floor, virtwireCpuMs: vw } = r;
+  if (virsh === null || floor === null) return 'no floor measured';
+  const what = r.scanCpuMs !== null ? 'reading the source to find holes, alone' : 'a bare socket';
+  const share = `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor`;
+  if (floor >= virsh) {
+    return (
+      `Node's floor (${what}) already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU ` +
+      `than virsh net in these rounds; ${share}`
+    );
+  }
+  return (
+    `Node's floor (${what}) spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than ` +
+    `virsh net; ${share}: the client's own cost`
+  );
 }
 
 /**
@@ -647,6 +682,11 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
       scanCpuMs: virtwire.every((s) => s.scanCpuMs !== undefined)
         ? median(virtwire.map((s) => s.scanCpuMs!))
         : null,
+      floorCpuMs: virtwire.every((s) => s.bareCpuMs !== undefined)
+        ? median(virtwire.map((s) => s.bareCpuMs!))
+        : virtwire.every((s) => s.scanCpuMs !== undefined)
+          ? median(virtwire.map((s) => s.scanCpuMs!))
+          : null,
       // Node's floor in the same rounds: virsh net / bare, and bare / virtwire (median per round)
       bare: virtwire.every((s) => s.bareMs !== undefined)
         ? {
@@ -696,6 +736,7 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     '(range)',
     '>=1.0',
     'CPU ms/GiB virsh net',
+    'Node floor',
     'virtwire',
     '<=',
     'RSS +MiB',
@@ -711,6 +752,7 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     `${r.ratioRange[0]!.toFixed(2)}-${r.ratioRange[1]!.toFixed(2)}`,
     pf(r.ratioPass),
     perGiB(r.virshCpuMs, r.sizeBytes),
+    perGiB(r.floorCpuMs, r.sizeBytes),
     perGiB(r.virtwireCpuMs, r.sizeBytes),
     pf(r.cpuPass),
     (r.virtwireRssGrowth / MiB).toFixed(1),
@@ -765,6 +807,7 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
       );
     }
     if (!r.ratioPass) log(`  ${r.name}: below ${TARGET_RATIO}x: ${reason(r)}`);
+    if (r.cpuPass === false) log(`  ${r.name}: CPU above virsh net's: ${cpuReason(r)}`);
   }
   for (const line of fits(results)) log(line);
   const all = (k: 'ratioPass' | 'cpuPass' | 'rssPass') => rows.every((r) => r[k] === true);

@@ -4,11 +4,12 @@
 // virtwire transfer: from the opening call to the confirmed finish.
 //
 // Not a client: no serial routing, no keepalive, no error decoding. A download reads into one
-// reused buffer (as virtwire's tcp transport does), walks the length words and headers, counts
-// the bytes and writes nothing anywhere; an upload reads the file in the blocks streamFromFile
-// uses for a dense upload (4 full packets), one read ahead, and writes each packet (header +
-// payload) with the socket's own back-pressure. Holes are neither looked for nor sent: a
-// sparse upload's floor is the file scan beside it (scanFile in stream-child.ts).
+// reused buffer of the size virtwire's tcp and unix transports read into, walks the length
+// words and headers, counts the bytes and writes nothing anywhere; an upload reads the file in
+// the blocks streamFromFile uses for a dense upload (4 full packets), one read ahead, and
+// writes each packet (header + payload) with the socket's own back-pressure. Holes are neither
+// looked for nor sent: a sparse upload's floor is the file scan beside it (scanFile in
+// stream-child.ts).
 
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import {
   RemoteProcedure,
 } from '../../src/generated/remote.js';
 import { VirNetMessageStatus, VirNetMessageType } from '../../src/generated/virnet.js';
+import { READ_BUFFER } from '../../src/transport/shared-read.js';
 import { XdrWriter } from '../../src/xdr/index.js';
 
 const HEADER = 28;
@@ -34,7 +36,6 @@ const {
 const { VIR_NET_OK: OK, VIR_NET_CONTINUE: CONTINUE } = VirNetMessageStatus;
 const CHUNK = 262120;
 const SPARSE = 1; // VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM
-const READ_BUFFER = 256 * 1024 + 1024;
 const PROC = RemoteProcedure;
 
 function header(len: number, proc: number, type: number, serial: number, status: number): Buffer {
@@ -64,10 +65,7 @@ interface Seen {
  * by their length words; only headers (and a hole's 8-byte length) are
  * copied, payloads are skipped over.
  */
-async function bareSocket(
-  host: string,
-  port: number,
-): Promise<{
+async function bareSocket(where: BareEndpoint): Promise<{
   sock: Socket;
   next: (fn: (m: Seen) => void) => void;
 }> {
@@ -106,12 +104,11 @@ async function bareSocket(
     }
     return true;
   };
-  const sock = netConnect({
-    host,
-    port,
-    noDelay: true,
-    onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback },
-  });
+  const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER), callback };
+  const sock =
+    'path' in where
+      ? netConnect({ path: where.path, onread })
+      : netConnect({ host: where.host, port: where.port, noDelay: true, onread });
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
@@ -149,16 +146,20 @@ function roundTrip(
  * listener). Download: the bytes are counted and dropped. Upload: `file` is
  * sent whole, dense.
  */
+/** Where the bare socket connects: host A's tcp listener or its unix socket (no authentication). */
+export type BareEndpoint =
+  | { readonly host: string; readonly port: number }
+  | { readonly path: string };
+
 export async function bareTransfer(
-  host: string,
-  port: number,
+  where: BareEndpoint,
   name: string,
   vol: RemoteNonnullStorageVol,
   direction: 'download' | 'upload',
   sparse: boolean,
   file: string,
 ): Promise<BareResult> {
-  const b = await bareSocket(host, port);
+  const b = await bareSocket(where);
   const fh = direction === 'upload' ? await open(file, 'r') : null;
   try {
     await roundTrip(b, call(PROC.REMOTE_PROC_AUTH_LIST, 1), 'AUTH_LIST');
