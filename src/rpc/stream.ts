@@ -129,8 +129,9 @@ export interface StreamBatchOptions extends StreamReadOptions {
  * `toReadable()` gives a Node Readable. Leaving a loop early aborts the stream.
  * Chunks are the caller's to keep (never a view of a reused buffer).
  *
- * Memory is bounded: at most `highWaterMark` bytes (plus one packet) are
- * queued; beyond that the whole connection stops being read until the
+ * Memory is bounded: at most `highWaterMark` bytes are queued, plus what
+ * one read of the socket brought (up to 1 MiB on tcp and unix) and one
+ * packet; beyond that the whole connection stops being read until the
  * consumer catches up, so the daemon is held back by TCP. While that lasts,
  * no reply, event or other stream on the same connection gets through: do
  * not await another call on this connection from inside a loop that is not
