@@ -567,18 +567,18 @@ function because(r: Row, daemonMore: string): string {
 function cpuReason(r: Row): string {
   const { virshCpuMs: virsh, floorCpuMs: floor, virtwireCpuMs: vw } = r;
   if (virsh === null || floor === null) return 'no floor measured';
-  const what = r.scanCpuMs !== null ? 'reading the source to find holes, alone' : 'a bare socket';
-  const share = `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor`;
-  if (floor >= virsh) {
-    return (
-      `Node's floor (${what}) already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU ` +
-      `than virsh net in these rounds; ${share}`
-    );
-  }
-  return (
-    `Node's floor (${what}) spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than ` +
-    `virsh net; ${share}: the client's own cost`
-  );
+  const scan = r.scanCpuMs !== null;
+  const what = scan
+    ? 'reading the whole source to find the holes, sending nothing'
+    : 'a bare socket moving the same bytes';
+  const above = `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor`;
+  // the scan floor leaves the data out: what virtwire spends above it includes sending it
+  const gap = scan ? `${above}, sending the data included` : `${above}: the client's own cost`;
+  const vs =
+    floor >= virsh
+      ? `already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU than virsh net`
+      : `spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than virsh net`;
+  return `Node's floor (${what}) ${vs} in these rounds; ${gap}`;
 }
 
 /**
