@@ -13,13 +13,54 @@ import { connectSocket } from './socket.js';
 export const READ_BUFFER = 1024 * 1024;
 
 /**
- * The one buffer every socket connection of the process (tcp and unix) reads
- * into. Safe to share: libuv fills it and calls `onread` synchronously for one
- * socket at a time, and the channel only lends the bytes to its sink for the
- * duration of that call (the framer copies what it keeps). One per connection
- * would reserve a megabyte each: 10 GiB for 10,000 idle connections.
+ * The one buffer every socket connection of the process (tcp, unix, tls)
+ * reads into. Safe to share: libuv (or the TLS layer, for decrypted bytes)
+ * fills it and calls `onread` synchronously for one socket at a time, and the
+ * channel only lends the bytes to its sink for the duration of that call (the
+ * framer copies what it keeps). One per connection would reserve a megabyte
+ * each: 10 GiB for 10,000 idle connections.
  */
 let shared: Buffer | null = null;
+
+/**
+ * Hands a socket's reads from the shared buffer to a channel: pass `onread`
+ * to the socket's connect options, then `attach` the connected socket. Bytes
+ * read before that are kept (copied) and delivered first. With `first`, the
+ * first byte read goes to it instead, once (the TLS server's verdict).
+ */
+export class SharedReader {
+  private channel: DuplexChannel | null = null;
+  private early: Buffer[] | null = [];
+  readonly onread: { readonly buffer: Buffer; callback(n: number, buf: Buffer): boolean };
+
+  constructor(private first: ((byte: number) => void) | null = null) {
+    shared ??= Buffer.allocUnsafe(READ_BUFFER);
+    this.onread = { buffer: shared, callback: (n, buf) => this.read(n, buf) };
+  }
+
+  private read(n: number, buf: Buffer): boolean {
+    let at = 0;
+    if (this.first !== null && n > 0) {
+      const first = this.first;
+      this.first = null;
+      at = 1;
+      first(buf[0]!);
+    }
+    if (at >= n) return true;
+    if (this.channel) this.channel.receive(buf.subarray(at, n));
+    else this.early?.push(Buffer.from(buf.subarray(at, n)));
+    return true;
+  }
+
+  /** The channel over the connected socket, with what was read before it. */
+  attach(socket: Socket): DuplexChannel {
+    const ch = new DuplexChannel(socket, { external: true });
+    for (const chunk of this.early ?? []) ch.receive(chunk);
+    this.early = null;
+    this.channel = ch;
+    return ch;
+  }
+}
 
 /**
  * Connects a net.Socket that reads into the shared buffer (`onread`) and
@@ -32,21 +73,7 @@ export async function connectSharedRead(
   what: string,
   signal?: AbortSignal,
 ): Promise<{ channel: DuplexChannel; socket: Socket }> {
-  let channel: DuplexChannel | null = null;
-  // Bytes that arrive before the channel exists are kept (copied) and handed to it first.
-  const early: Buffer[] = [];
-  shared ??= Buffer.allocUnsafe(READ_BUFFER);
-  const onread = {
-    buffer: shared,
-    callback: (n: number, buf: Buffer): boolean => {
-      if (channel) channel.receive(buf.subarray(0, n));
-      else early.push(Buffer.from(buf.subarray(0, n)));
-      return true;
-    },
-  };
-  const socket = await connectSocket({ ...opts, onread }, what, signal);
-  const ch = new DuplexChannel(socket, { external: true });
-  for (const chunk of early.splice(0)) ch.receive(chunk);
-  channel = ch;
-  return { channel: ch, socket };
+  const reader = new SharedReader();
+  const socket = await connectSocket({ ...opts, onread: reader.onread }, what, signal);
+  return { channel: reader.attach(socket), socket };
 }

@@ -19,11 +19,18 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { duplexChannel } from '../channel.js';
+import {
+  type ConnectionOptions,
+  checkServerIdentity,
+  connect,
+  type PeerCertificate,
+  type TLSSocket,
+} from 'node:tls';
+import type { DuplexChannel } from '../channel.js';
 import { AbortError } from '../errors.js';
 import type { LibvirtUri } from '../uri/index.js';
 import { type TlsFailure, TlsVerificationError, TransportError } from './errors.js';
+import { SharedReader } from './shared-read.js';
 import type { ChannelTransport, TransportOptions } from './types.js';
 
 /** Where the certificate files are. `cacrl`, `cert` and `key` may be missing. */
@@ -332,11 +339,17 @@ function tlsOptions(uri: LibvirtUri, files: TlsFiles) {
 
 /**
  * Waits for the server's verdict on our certificate: one byte, 1 = accepted.
- * Only that byte is consumed; anything after it stays in the socket for the
- * RPC layer.
+ * `onFirstByte` registers for that byte (the socket's reader takes it off
+ * before anything reaches the RPC layer).
  */
-function readVerdict(sock: TLSSocket, where: string, signal?: AbortSignal): Promise<void> {
+function readVerdict(
+  sock: TLSSocket,
+  where: string,
+  onFirstByte: (cb: (byte: number) => void) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
+    let settled = false;
     const rejected = (detail: string, cause?: unknown) =>
       new TlsVerificationError(
         'client-rejected',
@@ -345,21 +358,20 @@ function readVerdict(sock: TLSSocket, where: string, signal?: AbortSignal): Prom
         cause === undefined ? undefined : { cause },
       );
     const cleanup = () => {
-      sock.off('readable', onReadable);
+      settled = true;
       sock.off('end', onEnd);
       sock.off('close', onEnd);
       sock.off('error', onError);
       signal?.removeEventListener('abort', onAbort);
     };
-    const onReadable = () => {
-      const b = sock.read(1) as Buffer | null;
-      if (b === null) return;
+    const onByte = (b: number) => {
+      if (settled) return;
       cleanup();
-      if (b[0] === 1) {
+      if (b === 1) {
         resolve();
       } else {
         sock.destroy();
-        reject(rejected(`it answered 0x${b[0]!.toString(16).padStart(2, '0')} instead of 0x01`));
+        reject(rejected(`it answered 0x${b.toString(16).padStart(2, '0')} instead of 0x01`));
       }
     };
     const onEnd = () => {
@@ -377,19 +389,23 @@ function readVerdict(sock: TLSSocket, where: string, signal?: AbortSignal): Prom
       sock.destroy();
       reject(new AbortError(`connecting to ${where} aborted`, { cause: signal?.reason }));
     };
-    sock.on('readable', onReadable);
     sock.once('end', onEnd);
     sock.once('close', onEnd);
     sock.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
+    onFirstByte(onByte);
   });
 }
 
 /**
- * Connects and verifies as the `tls` transport does, and resolves with the
- * TLS socket once the server's verdict byte is consumed.
+ * Connects and verifies as the `tls` transport does, and resolves once the
+ * server's verdict byte is consumed, with the TLS socket and the channel over
+ * it. Decrypted bytes go into the shared read buffer (`onread`) as tcp's do.
  */
-export async function connectTls(uri: LibvirtUri, opts: TransportOptions): Promise<TLSSocket> {
+export async function connectTls(
+  uri: LibvirtUri,
+  opts: TransportOptions,
+): Promise<{ socket: TLSSocket; channel: DuplexChannel }> {
   const env = opts.env ?? process.env;
   const host = uri.connectHost;
   const port = uri.port ?? 16514;
@@ -405,10 +421,24 @@ export async function connectTls(uri: LibvirtUri, opts: TransportOptions): Promi
     throw new AbortError(`connecting to ${where} aborted`, { cause: opts.signal.reason });
   }
 
+  // The verdict is the first byte read: the reader hands it here, not to the channel.
+  let verdict: number | null = null;
+  let onVerdict: ((byte: number) => void) | null = null;
+  const reader = new SharedReader((byte) => {
+    verdict = byte;
+    onVerdict?.(byte);
+  });
   const sock = await new Promise<TLSSocket>((resolve, reject) => {
     let s: TLSSocket;
     try {
-      s = connect({ host, port, ...options });
+      // `onread` is a documented option of tls.connect that @types/node's ConnectionOptions lacks
+      const withRead: ConnectionOptions & { onread: SharedReader['onread'] } = {
+        host,
+        port,
+        ...options,
+        onread: reader.onread,
+      };
+      s = connect(withRead);
     } catch (err) {
       // e.g. a key that does not belong to the certificate, or a file that is not PEM
       reject(
@@ -453,15 +483,19 @@ export async function connectTls(uri: LibvirtUri, opts: TransportOptions): Promi
     s.once('error', onError);
   });
   sock.setNoDelay(true);
+  const onFirstByte = (cb: (byte: number) => void): void => {
+    if (verdict !== null) cb(verdict);
+    else onVerdict = cb;
+  };
   try {
-    await readVerdict(sock, where, opts.signal);
+    await readVerdict(sock, where, onFirstByte, opts.signal);
   } catch (err) {
     sock.destroy();
     throw err;
   }
-  return sock;
+  return { socket: sock, channel: reader.attach(sock) };
 }
 
 /** The `tls` transport. */
 export const tlsTransport: ChannelTransport = async (uri, opts) =>
-  duplexChannel(await connectTls(uri, opts));
+  (await connectTls(uri, opts)).channel;

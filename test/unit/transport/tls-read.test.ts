@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Channel } from '../../../src/channel.js';
+import { TlsVerificationError } from '../../../src/transport/index.js';
+import { READ_BUFFER } from '../../../src/transport/shared-read.js';
+import { tlsTransport } from '../../../src/transport/tls.js';
+import { parseUri } from '../../../src/uri/index.js';
+
+// A local TLS server that answers like libvirtd's: one verdict byte after the handshake, then
+// whatever the test sends. The certificate is made by openssl for this run; the client trusts it
+// as its CA (pkipath=) and skips the identity checks (no_verify=1), which the real-daemon tests in
+// test/integration/transports.test.ts cover.
+
+let dir = '';
+let key: Buffer;
+let cert: Buffer;
+const servers: Server[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vw-tls-read-'));
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cacert.pem'),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.stderr}`);
+  key = readFileSync(join(dir, 'key.pem'));
+  cert = readFileSync(join(dir, 'cacert.pem'));
+});
+
+afterAll(() => {
+  for (const s of servers.splice(0)) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Serves one verdict byte (or none, closing instead), then `bytes`, then ends. */
+async function serve(verdict: number | null, bytes: Buffer = Buffer.alloc(0)): Promise<string> {
+  const server = createServer({ key, cert }, (s: TLSSocket) => {
+    if (verdict === null) {
+      s.end();
+      return;
+    }
+    s.write(Buffer.from([verdict]));
+    let at = 0;
+    const more = (): void => {
+      while (at < bytes.length) {
+        const n = Math.min(bytes.length - at, 100_003);
+        const ok = s.write(bytes.subarray(at, at + n));
+        at += n;
+        if (!ok) {
+          s.once('drain', more);
+          return;
+        }
+      }
+      s.end();
+    };
+    more();
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return `qemu+tls://127.0.0.1:${port}/system?pkipath=${dir}&no_verify=1`;
+}
+
+function collect(ch: Channel): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    ch.open({
+      data: (chunk) => parts.push(Buffer.from(chunk)),
+      drain: () => {},
+      end: (err) => (err ? reject(err) : resolve(Buffer.concat(parts))),
+    });
+  });
+}
+
+const OPTS = { readonly: false } as const;
+
+describe('tls reads decrypted bytes into the shared buffer', () => {
+  it('takes the verdict byte off and hands every byte after it to the channel, intact', async () => {
+    const bytes = Buffer.alloc(3 * READ_BUFFER + 4321);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >>> 11)) & 0xff;
+    const ch = await tlsTransport(parseUri(await serve(1, bytes)), OPTS);
+    const got = await collect(ch);
+    expect(got.length).toBe(bytes.length);
+    expect(got.equals(bytes)).toBe(true);
+  });
+
+  it('refuses a server that answers 0 instead of the verdict 1', async () => {
+    const err = await tlsTransport(parseUri(await serve(0)), OPTS).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TlsVerificationError);
+    expect((err as TlsVerificationError).failure).toBe('client-rejected');
+    expect((err as Error).message).toMatch(/answered 0x00 instead of 0x01/);
+  });
+
+  it('refuses a server that closes before its verdict', async () => {
+    const err = await tlsTransport(parseUri(await serve(null)), OPTS).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TlsVerificationError);
+    expect((err as Error).message).toMatch(/closed the connection without confirming/);
+  });
+});
