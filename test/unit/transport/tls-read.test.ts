@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Channel } from '../../../src/channel.js';
 import { TlsVerificationError } from '../../../src/transport/index.js';
 import { READ_BUFFER } from '../../../src/transport/shared-read.js';
@@ -11,46 +9,17 @@ import { tlsTransport } from '../../../src/transport/tls.js';
 import { parseUri } from '../../../src/uri/index.js';
 
 // A local TLS server that answers like libvirtd's: one verdict byte after the handshake, then
-// whatever the test sends. The certificate is made by openssl for this run; the client trusts it
-// as its CA (pkipath=) and skips the identity checks (no_verify=1), which the real-daemon tests in
-// test/integration/transports.test.ts cover.
+// whatever the test sends. It presents the throwaway certificate in fixtures/tls, which the client
+// trusts as its CA (pkipath=) and whose identity it does not check (no_verify=1): the real-daemon
+// tests in test/integration/transports.test.ts cover verification.
 
-let dir = '';
-let key: Buffer;
-let cert: Buffer;
+const dir = join(import.meta.dirname, '../../../fixtures/tls');
+const key = readFileSync(join(dir, 'key.pem'));
+const cert = readFileSync(join(dir, 'cacert.pem'));
 const servers: Server[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vw-tls-read-'));
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-days',
-      '1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cacert.pem'),
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.stderr}`);
-  key = readFileSync(join(dir, 'key.pem'));
-  cert = readFileSync(join(dir, 'cacert.pem'));
-});
 
 afterAll(() => {
   for (const s of servers.splice(0)) s.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Serves one verdict byte (or none, closing instead), then `bytes`, then ends. */
