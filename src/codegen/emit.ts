@@ -331,6 +331,8 @@ export function emitModule(opts: EmitOptions): string {
 
   const usesArrays = { value: false };
   const usesPlain = { value: false };
+  /** A struct constructor's name by its parameters and assignments. */
+  const ctorOfShape = new Map<string, string>();
   const markArrays = (lines: string[]): string[] => {
     if (lines.some((l) => l.includes('arrayLength('))) usesArrays.value = true;
     return lines;
@@ -380,11 +382,19 @@ export function emitModule(opts: EmitOptions): string {
     // prototype, so the values stay plain objects.
     let made = `{ ${def.fields.map((f, k) => `${camelCase(f.name)}: f${k}`).join(', ')} }`;
     if (def.fields.length > 0) {
-      const make = `new${T}`;
       const params = def.fields.map((f, k) => `f${k}: ${tsDecl(f)}`).join(', ');
       const sets = def.fields.map((f, k) => `this.${camelCase(f.name)} = f${k};`).join(' ');
-      usesPlain.value = true;
-      body.push(`const ${make} = plain(function (this: ${T}, ${params}) { ${sets} });`, '');
+      // Structs with the same fields of the same types (35 of remote's are
+      // `{ dom, flags }`) share the first one's constructor: its values have
+      // the same type, structurally, and one function less to load.
+      const shape = `${params}|${sets}`;
+      let make = ctorOfShape.get(shape);
+      if (make === undefined) {
+        make = `new${T}`;
+        ctorOfShape.set(shape, make);
+        usesPlain.value = true;
+        body.push(`const ${make} = plain(function (this: ${T}, ${params}) { ${sets} });`, '');
+      }
       made = `new ${make}(${def.fields.map((_, k) => `f${k}`).join(', ')})`;
     }
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);

@@ -1386,8 +1386,6 @@ export function encodeAdminClientGetInfoRet(w: XdrWriter, v: AdminClientGetInfoR
   }
 }
 
-const newAdminClientGetInfoRet = plain(function (this: AdminClientGetInfoRet, f0: AdminTypedParam[]) { this.params = f0; });
-
 export function decodeAdminClientGetInfoRet(r: XdrReader): AdminClientGetInfoRet {
   let at = '';
   let ix = -1;
@@ -1404,7 +1402,7 @@ export function decodeAdminClientGetInfoRet(r: XdrReader): AdminClientGetInfoRet
       ix = -1;
       f0 = a0;
     }
-    return new newAdminClientGetInfoRet(f0);
+    return new newAdminServerGetThreadpoolParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_client_get_info_ret', at, ix);
   }
@@ -1431,8 +1429,6 @@ export function encodeAdminClientCloseArgs(w: XdrWriter, v: AdminClientCloseArgs
   }
 }
 
-const newAdminClientCloseArgs = plain(function (this: AdminClientCloseArgs, f0: AdminNonnullClient, f1: number) { this.clnt = f0; this.flags = f1; });
-
 export function decodeAdminClientCloseArgs(r: XdrReader): AdminClientCloseArgs {
   let at = '';
   let ix = -1;
@@ -1443,7 +1439,7 @@ export function decodeAdminClientCloseArgs(r: XdrReader): AdminClientCloseArgs {
     f0 = decodeAdminNonnullClient(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newAdminClientCloseArgs(f0, f1);
+    return new newAdminClientGetInfoArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_client_close_args', at, ix);
   }
@@ -1470,8 +1466,6 @@ export function encodeAdminServerGetClientLimitsArgs(w: XdrWriter, v: AdminServe
   }
 }
 
-const newAdminServerGetClientLimitsArgs = plain(function (this: AdminServerGetClientLimitsArgs, f0: AdminNonnullServer, f1: number) { this.srv = f0; this.flags = f1; });
-
 export function decodeAdminServerGetClientLimitsArgs(r: XdrReader): AdminServerGetClientLimitsArgs {
   let at = '';
   let ix = -1;
@@ -1482,7 +1476,7 @@ export function decodeAdminServerGetClientLimitsArgs(r: XdrReader): AdminServerG
     f0 = decodeAdminNonnullServer(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newAdminServerGetClientLimitsArgs(f0, f1);
+    return new newAdminServerGetThreadpoolParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_client_limits_args', at, ix);
   }
@@ -1509,8 +1503,6 @@ export function encodeAdminServerGetClientLimitsRet(w: XdrWriter, v: AdminServer
   }
 }
 
-const newAdminServerGetClientLimitsRet = plain(function (this: AdminServerGetClientLimitsRet, f0: AdminTypedParam[]) { this.params = f0; });
-
 export function decodeAdminServerGetClientLimitsRet(r: XdrReader): AdminServerGetClientLimitsRet {
   let at = '';
   let ix = -1;
@@ -1527,7 +1519,7 @@ export function decodeAdminServerGetClientLimitsRet(r: XdrReader): AdminServerGe
       ix = -1;
       f0 = a0;
     }
-    return new newAdminServerGetClientLimitsRet(f0);
+    return new newAdminServerGetThreadpoolParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_server_get_client_limits_ret', at, ix);
   }
@@ -1562,8 +1554,6 @@ export function encodeAdminServerSetClientLimitsArgs(w: XdrWriter, v: AdminServe
   }
 }
 
-const newAdminServerSetClientLimitsArgs = plain(function (this: AdminServerSetClientLimitsArgs, f0: AdminNonnullServer, f1: AdminTypedParam[], f2: number) { this.srv = f0; this.params = f1; this.flags = f2; });
-
 export function decodeAdminServerSetClientLimitsArgs(r: XdrReader): AdminServerSetClientLimitsArgs {
   let at = '';
   let ix = -1;
@@ -1586,7 +1576,7 @@ export function decodeAdminServerSetClientLimitsArgs(r: XdrReader): AdminServerS
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newAdminServerSetClientLimitsArgs(f0, f1, f2);
+    return new newAdminServerSetThreadpoolParametersArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'admin_server_set_client_limits_args', at, ix);
   }
@@ -1613,8 +1603,6 @@ export function encodeAdminServerUpdateTlsFilesArgs(w: XdrWriter, v: AdminServer
   }
 }
 
-const newAdminServerUpdateTlsFilesArgs = plain(function (this: AdminServerUpdateTlsFilesArgs, f0: AdminNonnullServer, f1: number) { this.srv = f0; this.flags = f1; });
-
 export function decodeAdminServerUpdateTlsFilesArgs(r: XdrReader): AdminServerUpdateTlsFilesArgs {
   let at = '';
   let ix = -1;
@@ -1625,7 +1613,7 @@ export function decodeAdminServerUpdateTlsFilesArgs(r: XdrReader): AdminServerUp
     f0 = decodeAdminNonnullServer(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newAdminServerUpdateTlsFilesArgs(f0, f1);
+    return new newAdminServerGetThreadpoolParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'admin_server_update_tls_files_args', at, ix);
   }
@@ -1648,8 +1636,6 @@ export function encodeAdminConnectGetLoggingOutputsArgs(w: XdrWriter, v: AdminCo
   }
 }
 
-const newAdminConnectGetLoggingOutputsArgs = plain(function (this: AdminConnectGetLoggingOutputsArgs, f0: number) { this.flags = f0; });
-
 export function decodeAdminConnectGetLoggingOutputsArgs(r: XdrReader): AdminConnectGetLoggingOutputsArgs {
   let at = '';
   let ix = -1;
@@ -1657,7 +1643,7 @@ export function decodeAdminConnectGetLoggingOutputsArgs(r: XdrReader): AdminConn
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newAdminConnectGetLoggingOutputsArgs(f0);
+    return new newAdminConnectOpenArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_outputs_args', at, ix);
   }
@@ -1748,8 +1734,6 @@ export function encodeAdminConnectGetLoggingFiltersArgs(w: XdrWriter, v: AdminCo
   }
 }
 
-const newAdminConnectGetLoggingFiltersArgs = plain(function (this: AdminConnectGetLoggingFiltersArgs, f0: number) { this.flags = f0; });
-
 export function decodeAdminConnectGetLoggingFiltersArgs(r: XdrReader): AdminConnectGetLoggingFiltersArgs {
   let at = '';
   let ix = -1;
@@ -1757,7 +1741,7 @@ export function decodeAdminConnectGetLoggingFiltersArgs(r: XdrReader): AdminConn
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newAdminConnectGetLoggingFiltersArgs(f0);
+    return new newAdminConnectOpenArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_get_logging_filters_args', at, ix);
   }
@@ -2033,8 +2017,6 @@ export function encodeAdminConnectDaemonShutdownArgs(w: XdrWriter, v: AdminConne
   }
 }
 
-const newAdminConnectDaemonShutdownArgs = plain(function (this: AdminConnectDaemonShutdownArgs, f0: number) { this.flags = f0; });
-
 export function decodeAdminConnectDaemonShutdownArgs(r: XdrReader): AdminConnectDaemonShutdownArgs {
   let at = '';
   let ix = -1;
@@ -2042,7 +2024,7 @@ export function decodeAdminConnectDaemonShutdownArgs(r: XdrReader): AdminConnect
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newAdminConnectDaemonShutdownArgs(f0);
+    return new newAdminConnectOpenArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'admin_connect_daemon_shutdown_args', at, ix);
   }

@@ -490,8 +490,6 @@ export function encodeQemuConnectDomainMonitorEventDeregisterArgs(w: XdrWriter, 
   }
 }
 
-const newQemuConnectDomainMonitorEventDeregisterArgs = plain(function (this: QemuConnectDomainMonitorEventDeregisterArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeQemuConnectDomainMonitorEventDeregisterArgs(r: XdrReader): QemuConnectDomainMonitorEventDeregisterArgs {
   let at = '';
   let ix = -1;
@@ -499,7 +497,7 @@ export function decodeQemuConnectDomainMonitorEventDeregisterArgs(r: XdrReader):
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newQemuConnectDomainMonitorEventDeregisterArgs(f0);
+    return new newQemuConnectDomainMonitorEventRegisterRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_connect_domain_monitor_event_deregister_args', at, ix);
   }
@@ -686,8 +684,6 @@ export function encodeQemuDomainMonitorCommandWithFilesArgs(w: XdrWriter, v: Qem
   }
 }
 
-const newQemuDomainMonitorCommandWithFilesArgs = plain(function (this: QemuDomainMonitorCommandWithFilesArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.cmd = f1; this.flags = f2; });
-
 export function decodeQemuDomainMonitorCommandWithFilesArgs(r: XdrReader): QemuDomainMonitorCommandWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -701,7 +697,7 @@ export function decodeQemuDomainMonitorCommandWithFilesArgs(r: XdrReader): QemuD
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newQemuDomainMonitorCommandWithFilesArgs(f0, f1, f2);
+    return new newQemuDomainMonitorCommandArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_args', at, ix);
   }
@@ -748,8 +744,6 @@ export function encodeQemuDomainMonitorCommandWithFilesRet(w: XdrWriter, v: Qemu
   }
 }
 
-const newQemuDomainMonitorCommandWithFilesRet = plain(function (this: QemuDomainMonitorCommandWithFilesRet, f0: string) { this.result = f0; });
-
 export function decodeQemuDomainMonitorCommandWithFilesRet(r: XdrReader): QemuDomainMonitorCommandWithFilesRet {
   let at = '';
   let ix = -1;
@@ -757,7 +751,7 @@ export function decodeQemuDomainMonitorCommandWithFilesRet(r: XdrReader): QemuDo
   try {
     at = 'result';
     f0 = r.readString(4194304);
-    return new newQemuDomainMonitorCommandWithFilesRet(f0);
+    return new newQemuDomainMonitorCommandRet(f0);
   } catch (e) {
     throw xdrAt(e, 'qemu_domain_monitor_command_with_files_ret', at, ix);
   }

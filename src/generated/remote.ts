@@ -815,8 +815,6 @@ export function encodeEachRemoteNonnullNwfilter(w: XdrWriter, a: RemoteNonnullNw
   w.moveTo(p);
 }
 
-const newRemoteNonnullNwfilter = plain(function (this: RemoteNonnullNwfilter, f0: string, f1: Uint8Array) { this.name = f0; this.uuid = f1; });
-
 export function decodeRemoteNonnullNwfilter(r: XdrReader): RemoteNonnullNwfilter {
   let at = '';
   let ix = -1;
@@ -827,7 +825,7 @@ export function decodeRemoteNonnullNwfilter(r: XdrReader): RemoteNonnullNwfilter
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return new newRemoteNonnullNwfilter(f0, f1);
+    return new newRemoteNonnullNetwork(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_nwfilter', at, ix);
   }
@@ -1235,8 +1233,6 @@ export function encodeEachRemoteNonnullStoragePool(w: XdrWriter, a: RemoteNonnul
   w.moveTo(p);
 }
 
-const newRemoteNonnullStoragePool = plain(function (this: RemoteNonnullStoragePool, f0: string, f1: Uint8Array) { this.name = f0; this.uuid = f1; });
-
 export function decodeRemoteNonnullStoragePool(r: XdrReader): RemoteNonnullStoragePool {
   let at = '';
   let ix = -1;
@@ -1247,7 +1243,7 @@ export function decodeRemoteNonnullStoragePool(r: XdrReader): RemoteNonnullStora
     f0 = r.readString(4194304);
     at = 'uuid';
     f1 = r.readFixedOpaque(16);
-    return new newRemoteNonnullStoragePool(f0, f1);
+    return new newRemoteNonnullNetwork(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_storage_pool', at, ix);
   }
@@ -1947,8 +1943,6 @@ export function encodeEachRemoteNonnullDomainSnapshot(w: XdrWriter, a: RemoteNon
   w.moveTo(p);
 }
 
-const newRemoteNonnullDomainSnapshot = plain(function (this: RemoteNonnullDomainSnapshot, f0: string, f1: RemoteNonnullDomain) { this.name = f0; this.dom = f1; });
-
 export function decodeRemoteNonnullDomainSnapshot(r: XdrReader): RemoteNonnullDomainSnapshot {
   let at = '';
   let ix = -1;
@@ -1959,7 +1953,7 @@ export function decodeRemoteNonnullDomainSnapshot(r: XdrReader): RemoteNonnullDo
     f0 = r.readString(4194304);
     at = 'dom';
     f1 = decodeRemoteNonnullDomain(r);
-    return new newRemoteNonnullDomainSnapshot(f0, f1);
+    return new newRemoteNonnullDomainCheckpoint(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nonnull_domain_snapshot', at, ix);
   }
@@ -3240,8 +3234,6 @@ export function encodeEachRemoteNodeGetMemoryStats(w: XdrWriter, a: RemoteNodeGe
   w.moveTo(p);
 }
 
-const newRemoteNodeGetMemoryStats = plain(function (this: RemoteNodeGetMemoryStats, f0: string, f1: bigint) { this.field = f0; this.value = f1; });
-
 export function decodeRemoteNodeGetMemoryStats(r: XdrReader): RemoteNodeGetMemoryStats {
   let at = '';
   let ix = -1;
@@ -3252,7 +3244,7 @@ export function decodeRemoteNodeGetMemoryStats(r: XdrReader): RemoteNodeGetMemor
     f0 = r.readString(4194304);
     at = 'value';
     f1 = r.readUhyper();
-    return new newRemoteNodeGetMemoryStats(f0, f1);
+    return new newRemoteNodeGetCpuStats(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_stats', at, ix);
   }
@@ -4311,8 +4303,6 @@ export function encodeRemoteConnectGetDomainCapabilitiesRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteConnectGetDomainCapabilitiesRet = plain(function (this: RemoteConnectGetDomainCapabilitiesRet, f0: string) { this.capabilities = f0; });
-
 export function decodeRemoteConnectGetDomainCapabilitiesRet(r: XdrReader): RemoteConnectGetDomainCapabilitiesRet {
   let at = '';
   let ix = -1;
@@ -4320,7 +4310,7 @@ export function decodeRemoteConnectGetDomainCapabilitiesRet(r: XdrReader): Remot
   try {
     at = 'capabilities';
     f0 = r.readString(4194304);
-    return new newRemoteConnectGetDomainCapabilitiesRet(f0);
+    return new newRemoteConnectGetCapabilitiesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_domain_capabilities_ret', at, ix);
   }
@@ -4909,8 +4899,6 @@ export function encodeRemoteDomainGetSchedulerParametersFlagsRet(w: XdrWriter, v
   }
 }
 
-const newRemoteDomainGetSchedulerParametersFlagsRet = plain(function (this: RemoteDomainGetSchedulerParametersFlagsRet, f0: RemoteTypedParam[]) { this.params = f0; });
-
 export function decodeRemoteDomainGetSchedulerParametersFlagsRet(r: XdrReader): RemoteDomainGetSchedulerParametersFlagsRet {
   let at = '';
   let ix = -1;
@@ -4927,7 +4915,7 @@ export function decodeRemoteDomainGetSchedulerParametersFlagsRet(r: XdrReader): 
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainGetSchedulerParametersFlagsRet(f0);
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_scheduler_parameters_flags_ret', at, ix);
   }
@@ -5073,8 +5061,6 @@ export function encodeRemoteDomainSetBlkioParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainSetBlkioParametersArgs = plain(function (this: RemoteDomainSetBlkioParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSetBlkioParametersArgs(r: XdrReader): RemoteDomainSetBlkioParametersArgs {
   let at = '';
   let ix = -1;
@@ -5097,7 +5083,7 @@ export function decodeRemoteDomainSetBlkioParametersArgs(r: XdrReader): RemoteDo
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSetBlkioParametersArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_blkio_parameters_args', at, ix);
   }
@@ -5132,8 +5118,6 @@ export function encodeRemoteDomainGetBlkioParametersArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainGetBlkioParametersArgs = plain(function (this: RemoteDomainGetBlkioParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.nparams = f1; this.flags = f2; });
-
 export function decodeRemoteDomainGetBlkioParametersArgs(r: XdrReader): RemoteDomainGetBlkioParametersArgs {
   let at = '';
   let ix = -1;
@@ -5147,7 +5131,7 @@ export function decodeRemoteDomainGetBlkioParametersArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainGetBlkioParametersArgs(f0, f1, f2);
+    return new newRemoteDomainGetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_blkio_parameters_args', at, ix);
   }
@@ -5234,8 +5218,6 @@ export function encodeRemoteDomainSetMemoryParametersArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainSetMemoryParametersArgs = plain(function (this: RemoteDomainSetMemoryParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSetMemoryParametersArgs(r: XdrReader): RemoteDomainSetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -5258,7 +5240,7 @@ export function decodeRemoteDomainSetMemoryParametersArgs(r: XdrReader): RemoteD
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSetMemoryParametersArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_parameters_args', at, ix);
   }
@@ -5293,8 +5275,6 @@ export function encodeRemoteDomainGetMemoryParametersArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainGetMemoryParametersArgs = plain(function (this: RemoteDomainGetMemoryParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.nparams = f1; this.flags = f2; });
-
 export function decodeRemoteDomainGetMemoryParametersArgs(r: XdrReader): RemoteDomainGetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -5308,7 +5288,7 @@ export function decodeRemoteDomainGetMemoryParametersArgs(r: XdrReader): RemoteD
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainGetMemoryParametersArgs(f0, f1, f2);
+    return new newRemoteDomainGetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_args', at, ix);
   }
@@ -5339,8 +5319,6 @@ export function encodeRemoteDomainGetMemoryParametersRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainGetMemoryParametersRet = plain(function (this: RemoteDomainGetMemoryParametersRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainGetMemoryParametersRet(r: XdrReader): RemoteDomainGetMemoryParametersRet {
   let at = '';
   let ix = -1;
@@ -5360,7 +5338,7 @@ export function decodeRemoteDomainGetMemoryParametersRet(r: XdrReader): RemoteDo
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainGetMemoryParametersRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_memory_parameters_ret', at, ix);
   }
@@ -5477,8 +5455,6 @@ export function encodeRemoteDomainSetNumaParametersArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainSetNumaParametersArgs = plain(function (this: RemoteDomainSetNumaParametersArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSetNumaParametersArgs(r: XdrReader): RemoteDomainSetNumaParametersArgs {
   let at = '';
   let ix = -1;
@@ -5501,7 +5477,7 @@ export function decodeRemoteDomainSetNumaParametersArgs(r: XdrReader): RemoteDom
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSetNumaParametersArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_numa_parameters_args', at, ix);
   }
@@ -5536,8 +5512,6 @@ export function encodeRemoteDomainGetNumaParametersArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainGetNumaParametersArgs = plain(function (this: RemoteDomainGetNumaParametersArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.nparams = f1; this.flags = f2; });
-
 export function decodeRemoteDomainGetNumaParametersArgs(r: XdrReader): RemoteDomainGetNumaParametersArgs {
   let at = '';
   let ix = -1;
@@ -5551,7 +5525,7 @@ export function decodeRemoteDomainGetNumaParametersArgs(r: XdrReader): RemoteDom
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainGetNumaParametersArgs(f0, f1, f2);
+    return new newRemoteDomainGetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_args', at, ix);
   }
@@ -5582,8 +5556,6 @@ export function encodeRemoteDomainGetNumaParametersRet(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainGetNumaParametersRet = plain(function (this: RemoteDomainGetNumaParametersRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainGetNumaParametersRet(r: XdrReader): RemoteDomainGetNumaParametersRet {
   let at = '';
   let ix = -1;
@@ -5603,7 +5575,7 @@ export function decodeRemoteDomainGetNumaParametersRet(r: XdrReader): RemoteDoma
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainGetNumaParametersRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_numa_parameters_ret', at, ix);
   }
@@ -5638,8 +5610,6 @@ export function encodeRemoteDomainSetPerfEventsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainSetPerfEventsArgs = plain(function (this: RemoteDomainSetPerfEventsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSetPerfEventsArgs(r: XdrReader): RemoteDomainSetPerfEventsArgs {
   let at = '';
   let ix = -1;
@@ -5662,7 +5632,7 @@ export function decodeRemoteDomainSetPerfEventsArgs(r: XdrReader): RemoteDomainS
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSetPerfEventsArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_perf_events_args', at, ix);
   }
@@ -5728,8 +5698,6 @@ export function encodeRemoteDomainGetPerfEventsRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainGetPerfEventsRet = plain(function (this: RemoteDomainGetPerfEventsRet, f0: RemoteTypedParam[]) { this.params = f0; });
-
 export function decodeRemoteDomainGetPerfEventsRet(r: XdrReader): RemoteDomainGetPerfEventsRet {
   let at = '';
   let ix = -1;
@@ -5746,7 +5714,7 @@ export function decodeRemoteDomainGetPerfEventsRet(r: XdrReader): RemoteDomainGe
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainGetPerfEventsRet(f0);
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_perf_events_ret', at, ix);
   }
@@ -5986,8 +5954,6 @@ export function encodeRemoteDomainBlockStatsFlagsRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainBlockStatsFlagsRet = plain(function (this: RemoteDomainBlockStatsFlagsRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainBlockStatsFlagsRet(r: XdrReader): RemoteDomainBlockStatsFlagsRet {
   let at = '';
   let ix = -1;
@@ -6007,7 +5973,7 @@ export function decodeRemoteDomainBlockStatsFlagsRet(r: XdrReader): RemoteDomain
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainBlockStatsFlagsRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_stats_flags_ret', at, ix);
   }
@@ -6358,8 +6324,6 @@ export function encodeRemoteDomainGetInterfaceParametersRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteDomainGetInterfaceParametersRet = plain(function (this: RemoteDomainGetInterfaceParametersRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainGetInterfaceParametersRet(r: XdrReader): RemoteDomainGetInterfaceParametersRet {
   let at = '';
   let ix = -1;
@@ -6379,7 +6343,7 @@ export function decodeRemoteDomainGetInterfaceParametersRet(r: XdrReader): Remot
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainGetInterfaceParametersRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_interface_parameters_ret', at, ix);
   }
@@ -6763,8 +6727,6 @@ export function encodeRemoteDomainMemoryPeekRet(w: XdrWriter, v: RemoteDomainMem
   }
 }
 
-const newRemoteDomainMemoryPeekRet = plain(function (this: RemoteDomainMemoryPeekRet, f0: Uint8Array) { this.buffer = f0; });
-
 export function decodeRemoteDomainMemoryPeekRet(r: XdrReader): RemoteDomainMemoryPeekRet {
   let at = '';
   let ix = -1;
@@ -6772,7 +6734,7 @@ export function decodeRemoteDomainMemoryPeekRet(r: XdrReader): RemoteDomainMemor
   try {
     at = 'buffer';
     f0 = r.readOpaque(4194304);
-    return new newRemoteDomainMemoryPeekRet(f0);
+    return new newRemoteDomainBlockPeekRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_memory_peek_ret', at, ix);
   }
@@ -7101,8 +7063,6 @@ export function encodeRemoteDomainCreateXmlRet(w: XdrWriter, v: RemoteDomainCrea
   }
 }
 
-const newRemoteDomainCreateXmlRet = plain(function (this: RemoteDomainCreateXmlRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainCreateXmlRet(r: XdrReader): RemoteDomainCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -7110,7 +7070,7 @@ export function decodeRemoteDomainCreateXmlRet(r: XdrReader): RemoteDomainCreate
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainCreateXmlRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_ret', at, ix);
   }
@@ -7166,8 +7126,6 @@ export function encodeRemoteDomainCreateXmlWithFilesArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainCreateXmlWithFilesArgs = plain(function (this: RemoteDomainCreateXmlWithFilesArgs, f0: string, f1: number) { this.xmlDesc = f0; this.flags = f1; });
-
 export function decodeRemoteDomainCreateXmlWithFilesArgs(r: XdrReader): RemoteDomainCreateXmlWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -7178,7 +7136,7 @@ export function decodeRemoteDomainCreateXmlWithFilesArgs(r: XdrReader): RemoteDo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainCreateXmlWithFilesArgs(f0, f1);
+    return new newRemoteDomainCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_with_files_args', at, ix);
   }
@@ -7201,8 +7159,6 @@ export function encodeRemoteDomainCreateXmlWithFilesRet(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainCreateXmlWithFilesRet = plain(function (this: RemoteDomainCreateXmlWithFilesRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainCreateXmlWithFilesRet(r: XdrReader): RemoteDomainCreateXmlWithFilesRet {
   let at = '';
   let ix = -1;
@@ -7210,7 +7166,7 @@ export function decodeRemoteDomainCreateXmlWithFilesRet(r: XdrReader): RemoteDom
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainCreateXmlWithFilesRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_xml_with_files_ret', at, ix);
   }
@@ -7265,8 +7221,6 @@ export function encodeRemoteDomainLookupByIdRet(w: XdrWriter, v: RemoteDomainLoo
   }
 }
 
-const newRemoteDomainLookupByIdRet = plain(function (this: RemoteDomainLookupByIdRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainLookupByIdRet(r: XdrReader): RemoteDomainLookupByIdRet {
   let at = '';
   let ix = -1;
@@ -7274,7 +7228,7 @@ export function decodeRemoteDomainLookupByIdRet(r: XdrReader): RemoteDomainLooku
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainLookupByIdRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_id_ret', at, ix);
   }
@@ -7329,8 +7283,6 @@ export function encodeRemoteDomainLookupByUuidRet(w: XdrWriter, v: RemoteDomainL
   }
 }
 
-const newRemoteDomainLookupByUuidRet = plain(function (this: RemoteDomainLookupByUuidRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainLookupByUuidRet(r: XdrReader): RemoteDomainLookupByUuidRet {
   let at = '';
   let ix = -1;
@@ -7338,7 +7290,7 @@ export function decodeRemoteDomainLookupByUuidRet(r: XdrReader): RemoteDomainLoo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainLookupByUuidRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_uuid_ret', at, ix);
   }
@@ -7385,8 +7337,6 @@ export function encodeRemoteDomainLookupByNameArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainLookupByNameArgs = plain(function (this: RemoteDomainLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteDomainLookupByNameArgs(r: XdrReader): RemoteDomainLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -7394,7 +7344,7 @@ export function decodeRemoteDomainLookupByNameArgs(r: XdrReader): RemoteDomainLo
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteDomainLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_args', at, ix);
   }
@@ -7417,8 +7367,6 @@ export function encodeRemoteDomainLookupByNameRet(w: XdrWriter, v: RemoteDomainL
   }
 }
 
-const newRemoteDomainLookupByNameRet = plain(function (this: RemoteDomainLookupByNameRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainLookupByNameRet(r: XdrReader): RemoteDomainLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -7426,7 +7374,7 @@ export function decodeRemoteDomainLookupByNameRet(r: XdrReader): RemoteDomainLoo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainLookupByNameRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_lookup_by_name_ret', at, ix);
   }
@@ -7449,8 +7397,6 @@ export function encodeRemoteDomainSuspendArgs(w: XdrWriter, v: RemoteDomainSuspe
   }
 }
 
-const newRemoteDomainSuspendArgs = plain(function (this: RemoteDomainSuspendArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainSuspendArgs(r: XdrReader): RemoteDomainSuspendArgs {
   let at = '';
   let ix = -1;
@@ -7458,7 +7404,7 @@ export function decodeRemoteDomainSuspendArgs(r: XdrReader): RemoteDomainSuspend
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainSuspendArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_suspend_args', at, ix);
   }
@@ -7481,8 +7427,6 @@ export function encodeRemoteDomainResumeArgs(w: XdrWriter, v: RemoteDomainResume
   }
 }
 
-const newRemoteDomainResumeArgs = plain(function (this: RemoteDomainResumeArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainResumeArgs(r: XdrReader): RemoteDomainResumeArgs {
   let at = '';
   let ix = -1;
@@ -7490,7 +7434,7 @@ export function decodeRemoteDomainResumeArgs(r: XdrReader): RemoteDomainResumeAr
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainResumeArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_resume_args', at, ix);
   }
@@ -7574,8 +7518,6 @@ export function encodeRemoteDomainPmWakeupArgs(w: XdrWriter, v: RemoteDomainPmWa
   }
 }
 
-const newRemoteDomainPmWakeupArgs = plain(function (this: RemoteDomainPmWakeupArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainPmWakeupArgs(r: XdrReader): RemoteDomainPmWakeupArgs {
   let at = '';
   let ix = -1;
@@ -7586,7 +7528,7 @@ export function decodeRemoteDomainPmWakeupArgs(r: XdrReader): RemoteDomainPmWake
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainPmWakeupArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_pm_wakeup_args', at, ix);
   }
@@ -7609,8 +7551,6 @@ export function encodeRemoteDomainShutdownArgs(w: XdrWriter, v: RemoteDomainShut
   }
 }
 
-const newRemoteDomainShutdownArgs = plain(function (this: RemoteDomainShutdownArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainShutdownArgs(r: XdrReader): RemoteDomainShutdownArgs {
   let at = '';
   let ix = -1;
@@ -7618,7 +7558,7 @@ export function decodeRemoteDomainShutdownArgs(r: XdrReader): RemoteDomainShutdo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainShutdownArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_shutdown_args', at, ix);
   }
@@ -7645,8 +7585,6 @@ export function encodeRemoteDomainRebootArgs(w: XdrWriter, v: RemoteDomainReboot
   }
 }
 
-const newRemoteDomainRebootArgs = plain(function (this: RemoteDomainRebootArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainRebootArgs(r: XdrReader): RemoteDomainRebootArgs {
   let at = '';
   let ix = -1;
@@ -7657,7 +7595,7 @@ export function decodeRemoteDomainRebootArgs(r: XdrReader): RemoteDomainRebootAr
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainRebootArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_reboot_args', at, ix);
   }
@@ -7684,8 +7622,6 @@ export function encodeRemoteDomainResetArgs(w: XdrWriter, v: RemoteDomainResetAr
   }
 }
 
-const newRemoteDomainResetArgs = plain(function (this: RemoteDomainResetArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainResetArgs(r: XdrReader): RemoteDomainResetArgs {
   let at = '';
   let ix = -1;
@@ -7696,7 +7632,7 @@ export function decodeRemoteDomainResetArgs(r: XdrReader): RemoteDomainResetArgs
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainResetArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_reset_args', at, ix);
   }
@@ -7719,8 +7655,6 @@ export function encodeRemoteDomainDestroyArgs(w: XdrWriter, v: RemoteDomainDestr
   }
 }
 
-const newRemoteDomainDestroyArgs = plain(function (this: RemoteDomainDestroyArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainDestroyArgs(r: XdrReader): RemoteDomainDestroyArgs {
   let at = '';
   let ix = -1;
@@ -7728,7 +7662,7 @@ export function decodeRemoteDomainDestroyArgs(r: XdrReader): RemoteDomainDestroy
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainDestroyArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_destroy_args', at, ix);
   }
@@ -7755,8 +7689,6 @@ export function encodeRemoteDomainDestroyFlagsArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainDestroyFlagsArgs = plain(function (this: RemoteDomainDestroyFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainDestroyFlagsArgs(r: XdrReader): RemoteDomainDestroyFlagsArgs {
   let at = '';
   let ix = -1;
@@ -7767,7 +7699,7 @@ export function decodeRemoteDomainDestroyFlagsArgs(r: XdrReader): RemoteDomainDe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainDestroyFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_destroy_flags_args', at, ix);
   }
@@ -7790,8 +7722,6 @@ export function encodeRemoteDomainGetOsTypeArgs(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
-const newRemoteDomainGetOsTypeArgs = plain(function (this: RemoteDomainGetOsTypeArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetOsTypeArgs(r: XdrReader): RemoteDomainGetOsTypeArgs {
   let at = '';
   let ix = -1;
@@ -7799,7 +7729,7 @@ export function decodeRemoteDomainGetOsTypeArgs(r: XdrReader): RemoteDomainGetOs
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetOsTypeArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_args', at, ix);
   }
@@ -7846,8 +7776,6 @@ export function encodeRemoteDomainGetOsTypeRet(w: XdrWriter, v: RemoteDomainGetO
   }
 }
 
-const newRemoteDomainGetOsTypeRet = plain(function (this: RemoteDomainGetOsTypeRet, f0: string) { this.type = f0; });
-
 export function decodeRemoteDomainGetOsTypeRet(r: XdrReader): RemoteDomainGetOsTypeRet {
   let at = '';
   let ix = -1;
@@ -7855,7 +7783,7 @@ export function decodeRemoteDomainGetOsTypeRet(r: XdrReader): RemoteDomainGetOsT
   try {
     at = 'type';
     f0 = r.readString(4194304);
-    return new newRemoteDomainGetOsTypeRet(f0);
+    return new newRemoteConnectGetTypeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_os_type_ret', at, ix);
   }
@@ -7878,8 +7806,6 @@ export function encodeRemoteDomainGetMaxMemoryArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainGetMaxMemoryArgs = plain(function (this: RemoteDomainGetMaxMemoryArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetMaxMemoryArgs(r: XdrReader): RemoteDomainGetMaxMemoryArgs {
   let at = '';
   let ix = -1;
@@ -7887,7 +7813,7 @@ export function decodeRemoteDomainGetMaxMemoryArgs(r: XdrReader): RemoteDomainGe
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetMaxMemoryArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_memory_args', at, ix);
   }
@@ -7985,8 +7911,6 @@ export function encodeRemoteDomainSetMemoryArgs(w: XdrWriter, v: RemoteDomainSet
   }
 }
 
-const newRemoteDomainSetMemoryArgs = plain(function (this: RemoteDomainSetMemoryArgs, f0: RemoteNonnullDomain, f1: bigint) { this.dom = f0; this.memory = f1; });
-
 export function decodeRemoteDomainSetMemoryArgs(r: XdrReader): RemoteDomainSetMemoryArgs {
   let at = '';
   let ix = -1;
@@ -7997,7 +7921,7 @@ export function decodeRemoteDomainSetMemoryArgs(r: XdrReader): RemoteDomainSetMe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'memory';
     f1 = r.readUhyper();
-    return new newRemoteDomainSetMemoryArgs(f0, f1);
+    return new newRemoteDomainSetMaxMemoryArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_memory_args', at, ix);
   }
@@ -8120,8 +8044,6 @@ export function encodeRemoteDomainGetInfoArgs(w: XdrWriter, v: RemoteDomainGetIn
   }
 }
 
-const newRemoteDomainGetInfoArgs = plain(function (this: RemoteDomainGetInfoArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetInfoArgs(r: XdrReader): RemoteDomainGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -8129,7 +8051,7 @@ export function decodeRemoteDomainGetInfoArgs(r: XdrReader): RemoteDomainGetInfo
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetInfoArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_info_args', at, ix);
   }
@@ -8399,8 +8321,6 @@ export function encodeRemoteDomainSaveParamsArgs(w: XdrWriter, v: RemoteDomainSa
   }
 }
 
-const newRemoteDomainSaveParamsArgs = plain(function (this: RemoteDomainSaveParamsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSaveParamsArgs(r: XdrReader): RemoteDomainSaveParamsArgs {
   let at = '';
   let ix = -1;
@@ -8423,7 +8343,7 @@ export function decodeRemoteDomainSaveParamsArgs(r: XdrReader): RemoteDomainSave
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSaveParamsArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_save_params_args', at, ix);
   }
@@ -9152,8 +9072,6 @@ export function encodeRemoteDomainGetXmlDescArgs(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
-const newRemoteDomainGetXmlDescArgs = plain(function (this: RemoteDomainGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetXmlDescArgs(r: XdrReader): RemoteDomainGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -9164,7 +9082,7 @@ export function decodeRemoteDomainGetXmlDescArgs(r: XdrReader): RemoteDomainGetX
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetXmlDescArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_args', at, ix);
   }
@@ -9211,8 +9129,6 @@ export function encodeRemoteDomainGetXmlDescRet(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
-const newRemoteDomainGetXmlDescRet = plain(function (this: RemoteDomainGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainGetXmlDescRet(r: XdrReader): RemoteDomainGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -9220,7 +9136,7 @@ export function decodeRemoteDomainGetXmlDescRet(r: XdrReader): RemoteDomainGetXm
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_xml_desc_ret', at, ix);
   }
@@ -9872,8 +9788,6 @@ export function encodeRemoteDomainMigratePrepare2Ret(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainMigratePrepare2Ret = plain(function (this: RemoteDomainMigratePrepare2Ret, f0: Uint8Array, f1: string | null) { this.cookie = f0; this.uriOut = f1; });
-
 export function decodeRemoteDomainMigratePrepare2Ret(r: XdrReader): RemoteDomainMigratePrepare2Ret {
   let at = '';
   let ix = -1;
@@ -9886,7 +9800,7 @@ export function decodeRemoteDomainMigratePrepare2Ret(r: XdrReader): RemoteDomain
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return new newRemoteDomainMigratePrepare2Ret(f0, f1);
+    return new newRemoteDomainMigratePrepareRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare2_ret', at, ix);
   }
@@ -10022,8 +9936,6 @@ export function encodeRemoteDomainMigrateFinish2Ret(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainMigrateFinish2Ret = plain(function (this: RemoteDomainMigrateFinish2Ret, f0: RemoteNonnullDomain) { this.ddom = f0; });
-
 export function decodeRemoteDomainMigrateFinish2Ret(r: XdrReader): RemoteDomainMigrateFinish2Ret {
   let at = '';
   let ix = -1;
@@ -10031,7 +9943,7 @@ export function decodeRemoteDomainMigrateFinish2Ret(r: XdrReader): RemoteDomainM
   try {
     at = 'ddom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainMigrateFinish2Ret(f0);
+    return new newRemoteDomainMigrateFinishRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish2_ret', at, ix);
   }
@@ -10159,8 +10071,6 @@ export function encodeRemoteConnectNumOfDefinedDomainsRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteConnectNumOfDefinedDomainsRet = plain(function (this: RemoteConnectNumOfDefinedDomainsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfDefinedDomainsRet(r: XdrReader): RemoteConnectNumOfDefinedDomainsRet {
   let at = '';
   let ix = -1;
@@ -10168,7 +10078,7 @@ export function decodeRemoteConnectNumOfDefinedDomainsRet(r: XdrReader): RemoteC
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfDefinedDomainsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_domains_ret', at, ix);
   }
@@ -10191,8 +10101,6 @@ export function encodeRemoteDomainCreateArgs(w: XdrWriter, v: RemoteDomainCreate
   }
 }
 
-const newRemoteDomainCreateArgs = plain(function (this: RemoteDomainCreateArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainCreateArgs(r: XdrReader): RemoteDomainCreateArgs {
   let at = '';
   let ix = -1;
@@ -10200,7 +10108,7 @@ export function decodeRemoteDomainCreateArgs(r: XdrReader): RemoteDomainCreateAr
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainCreateArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_args', at, ix);
   }
@@ -10227,8 +10135,6 @@ export function encodeRemoteDomainCreateWithFlagsArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainCreateWithFlagsArgs = plain(function (this: RemoteDomainCreateWithFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainCreateWithFlagsArgs(r: XdrReader): RemoteDomainCreateWithFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10239,7 +10145,7 @@ export function decodeRemoteDomainCreateWithFlagsArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainCreateWithFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_flags_args', at, ix);
   }
@@ -10262,8 +10168,6 @@ export function encodeRemoteDomainCreateWithFlagsRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainCreateWithFlagsRet = plain(function (this: RemoteDomainCreateWithFlagsRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainCreateWithFlagsRet(r: XdrReader): RemoteDomainCreateWithFlagsRet {
   let at = '';
   let ix = -1;
@@ -10271,7 +10175,7 @@ export function decodeRemoteDomainCreateWithFlagsRet(r: XdrReader): RemoteDomain
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainCreateWithFlagsRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_flags_ret', at, ix);
   }
@@ -10298,8 +10202,6 @@ export function encodeRemoteDomainCreateWithFilesArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainCreateWithFilesArgs = plain(function (this: RemoteDomainCreateWithFilesArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainCreateWithFilesArgs(r: XdrReader): RemoteDomainCreateWithFilesArgs {
   let at = '';
   let ix = -1;
@@ -10310,7 +10212,7 @@ export function decodeRemoteDomainCreateWithFilesArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainCreateWithFilesArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_files_args', at, ix);
   }
@@ -10333,8 +10235,6 @@ export function encodeRemoteDomainCreateWithFilesRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainCreateWithFilesRet = plain(function (this: RemoteDomainCreateWithFilesRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainCreateWithFilesRet(r: XdrReader): RemoteDomainCreateWithFilesRet {
   let at = '';
   let ix = -1;
@@ -10342,7 +10242,7 @@ export function decodeRemoteDomainCreateWithFilesRet(r: XdrReader): RemoteDomain
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainCreateWithFilesRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_create_with_files_ret', at, ix);
   }
@@ -10389,8 +10289,6 @@ export function encodeRemoteDomainDefineXmlArgs(w: XdrWriter, v: RemoteDomainDef
   }
 }
 
-const newRemoteDomainDefineXmlArgs = plain(function (this: RemoteDomainDefineXmlArgs, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainDefineXmlArgs(r: XdrReader): RemoteDomainDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -10398,7 +10296,7 @@ export function decodeRemoteDomainDefineXmlArgs(r: XdrReader): RemoteDomainDefin
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainDefineXmlArgs(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_args', at, ix);
   }
@@ -10421,8 +10319,6 @@ export function encodeRemoteDomainDefineXmlRet(w: XdrWriter, v: RemoteDomainDefi
   }
 }
 
-const newRemoteDomainDefineXmlRet = plain(function (this: RemoteDomainDefineXmlRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainDefineXmlRet(r: XdrReader): RemoteDomainDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -10430,7 +10326,7 @@ export function decodeRemoteDomainDefineXmlRet(r: XdrReader): RemoteDomainDefine
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainDefineXmlRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_ret', at, ix);
   }
@@ -10521,8 +10417,6 @@ export function encodeRemoteDomainDefineXmlFlagsRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainDefineXmlFlagsRet = plain(function (this: RemoteDomainDefineXmlFlagsRet, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainDefineXmlFlagsRet(r: XdrReader): RemoteDomainDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -10530,7 +10424,7 @@ export function decodeRemoteDomainDefineXmlFlagsRet(r: XdrReader): RemoteDomainD
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainDefineXmlFlagsRet(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_define_xml_flags_ret', at, ix);
   }
@@ -10553,8 +10447,6 @@ export function encodeRemoteDomainUndefineArgs(w: XdrWriter, v: RemoteDomainUnde
   }
 }
 
-const newRemoteDomainUndefineArgs = plain(function (this: RemoteDomainUndefineArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainUndefineArgs(r: XdrReader): RemoteDomainUndefineArgs {
   let at = '';
   let ix = -1;
@@ -10562,7 +10454,7 @@ export function decodeRemoteDomainUndefineArgs(r: XdrReader): RemoteDomainUndefi
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainUndefineArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_undefine_args', at, ix);
   }
@@ -10589,8 +10481,6 @@ export function encodeRemoteDomainUndefineFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainUndefineFlagsArgs = plain(function (this: RemoteDomainUndefineFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainUndefineFlagsArgs(r: XdrReader): RemoteDomainUndefineFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10601,7 +10491,7 @@ export function decodeRemoteDomainUndefineFlagsArgs(r: XdrReader): RemoteDomainU
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainUndefineFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_undefine_flags_args', at, ix);
   }
@@ -10628,8 +10518,6 @@ export function encodeRemoteDomainInjectNmiArgs(w: XdrWriter, v: RemoteDomainInj
   }
 }
 
-const newRemoteDomainInjectNmiArgs = plain(function (this: RemoteDomainInjectNmiArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainInjectNmiArgs(r: XdrReader): RemoteDomainInjectNmiArgs {
   let at = '';
   let ix = -1;
@@ -10640,7 +10528,7 @@ export function decodeRemoteDomainInjectNmiArgs(r: XdrReader): RemoteDomainInjec
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainInjectNmiArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_inject_nmi_args', at, ix);
   }
@@ -10894,8 +10782,6 @@ export function encodeRemoteDomainGetVcpusFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainGetVcpusFlagsArgs = plain(function (this: RemoteDomainGetVcpusFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetVcpusFlagsArgs(r: XdrReader): RemoteDomainGetVcpusFlagsArgs {
   let at = '';
   let ix = -1;
@@ -10906,7 +10792,7 @@ export function decodeRemoteDomainGetVcpusFlagsArgs(r: XdrReader): RemoteDomainG
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetVcpusFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_flags_args', at, ix);
   }
@@ -10929,8 +10815,6 @@ export function encodeRemoteDomainGetVcpusFlagsRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainGetVcpusFlagsRet = plain(function (this: RemoteDomainGetVcpusFlagsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteDomainGetVcpusFlagsRet(r: XdrReader): RemoteDomainGetVcpusFlagsRet {
   let at = '';
   let ix = -1;
@@ -10938,7 +10822,7 @@ export function decodeRemoteDomainGetVcpusFlagsRet(r: XdrReader): RemoteDomainGe
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteDomainGetVcpusFlagsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_vcpus_flags_ret', at, ix);
   }
@@ -11393,8 +11277,6 @@ export function encodeRemoteDomainGetMaxVcpusArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
-const newRemoteDomainGetMaxVcpusArgs = plain(function (this: RemoteDomainGetMaxVcpusArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetMaxVcpusArgs(r: XdrReader): RemoteDomainGetMaxVcpusArgs {
   let at = '';
   let ix = -1;
@@ -11402,7 +11284,7 @@ export function decodeRemoteDomainGetMaxVcpusArgs(r: XdrReader): RemoteDomainGet
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetMaxVcpusArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_vcpus_args', at, ix);
   }
@@ -11425,8 +11307,6 @@ export function encodeRemoteDomainGetMaxVcpusRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
-const newRemoteDomainGetMaxVcpusRet = plain(function (this: RemoteDomainGetMaxVcpusRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteDomainGetMaxVcpusRet(r: XdrReader): RemoteDomainGetMaxVcpusRet {
   let at = '';
   let ix = -1;
@@ -11434,7 +11314,7 @@ export function decodeRemoteDomainGetMaxVcpusRet(r: XdrReader): RemoteDomainGetM
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteDomainGetMaxVcpusRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_max_vcpus_ret', at, ix);
   }
@@ -11500,8 +11380,6 @@ export function encodeRemoteDomainGetIothreadInfoArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainGetIothreadInfoArgs = plain(function (this: RemoteDomainGetIothreadInfoArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetIothreadInfoArgs(r: XdrReader): RemoteDomainGetIothreadInfoArgs {
   let at = '';
   let ix = -1;
@@ -11512,7 +11390,7 @@ export function decodeRemoteDomainGetIothreadInfoArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetIothreadInfoArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_iothread_info_args', at, ix);
   }
@@ -11706,8 +11584,6 @@ export function encodeRemoteDomainDelIothreadArgs(w: XdrWriter, v: RemoteDomainD
   }
 }
 
-const newRemoteDomainDelIothreadArgs = plain(function (this: RemoteDomainDelIothreadArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.iothreadId = f1; this.flags = f2; });
-
 export function decodeRemoteDomainDelIothreadArgs(r: XdrReader): RemoteDomainDelIothreadArgs {
   let at = '';
   let ix = -1;
@@ -11721,7 +11597,7 @@ export function decodeRemoteDomainDelIothreadArgs(r: XdrReader): RemoteDomainDel
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainDelIothreadArgs(f0, f1, f2);
+    return new newRemoteDomainAddIothreadArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_del_iothread_args', at, ix);
   }
@@ -11810,8 +11686,6 @@ export function encodeRemoteDomainGetSecurityLabelArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainGetSecurityLabelArgs = plain(function (this: RemoteDomainGetSecurityLabelArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetSecurityLabelArgs(r: XdrReader): RemoteDomainGetSecurityLabelArgs {
   let at = '';
   let ix = -1;
@@ -11819,7 +11693,7 @@ export function decodeRemoteDomainGetSecurityLabelArgs(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetSecurityLabelArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_args', at, ix);
   }
@@ -11898,8 +11772,6 @@ export function encodeRemoteDomainGetSecurityLabelListArgs(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainGetSecurityLabelListArgs = plain(function (this: RemoteDomainGetSecurityLabelListArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetSecurityLabelListArgs(r: XdrReader): RemoteDomainGetSecurityLabelListArgs {
   let at = '';
   let ix = -1;
@@ -11907,7 +11779,7 @@ export function decodeRemoteDomainGetSecurityLabelListArgs(r: XdrReader): Remote
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetSecurityLabelListArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_security_label_list_args', at, ix);
   }
@@ -12225,8 +12097,6 @@ export function encodeRemoteDomainDetachDeviceArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainDetachDeviceArgs = plain(function (this: RemoteDomainDetachDeviceArgs, f0: RemoteNonnullDomain, f1: string) { this.dom = f0; this.xml = f1; });
-
 export function decodeRemoteDomainDetachDeviceArgs(r: XdrReader): RemoteDomainDetachDeviceArgs {
   let at = '';
   let ix = -1;
@@ -12237,7 +12107,7 @@ export function decodeRemoteDomainDetachDeviceArgs(r: XdrReader): RemoteDomainDe
     f0 = decodeRemoteNonnullDomain(r);
     at = 'xml';
     f1 = r.readString(4194304);
-    return new newRemoteDomainDetachDeviceArgs(f0, f1);
+    return new newRemoteDomainAttachDeviceArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_args', at, ix);
   }
@@ -12297,8 +12167,6 @@ export function encodeRemoteDomainDetachDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainDetachDeviceFlagsArgs = plain(function (this: RemoteDomainDetachDeviceFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.xml = f1; this.flags = f2; });
-
 export function decodeRemoteDomainDetachDeviceFlagsArgs(r: XdrReader): RemoteDomainDetachDeviceFlagsArgs {
   let at = '';
   let ix = -1;
@@ -12312,7 +12180,7 @@ export function decodeRemoteDomainDetachDeviceFlagsArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainDetachDeviceFlagsArgs(f0, f1, f2);
+    return new newRemoteDomainAttachDeviceFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_detach_device_flags_args', at, ix);
   }
@@ -12372,8 +12240,6 @@ export function encodeRemoteDomainUpdateDeviceFlagsArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainUpdateDeviceFlagsArgs = plain(function (this: RemoteDomainUpdateDeviceFlagsArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.xml = f1; this.flags = f2; });
-
 export function decodeRemoteDomainUpdateDeviceFlagsArgs(r: XdrReader): RemoteDomainUpdateDeviceFlagsArgs {
   let at = '';
   let ix = -1;
@@ -12387,7 +12253,7 @@ export function decodeRemoteDomainUpdateDeviceFlagsArgs(r: XdrReader): RemoteDom
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainUpdateDeviceFlagsArgs(f0, f1, f2);
+    return new newRemoteDomainAttachDeviceFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_update_device_flags_args', at, ix);
   }
@@ -12485,8 +12351,6 @@ export function encodeRemoteDomainGetAutostartArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainGetAutostartArgs = plain(function (this: RemoteDomainGetAutostartArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetAutostartArgs(r: XdrReader): RemoteDomainGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -12494,7 +12358,7 @@ export function decodeRemoteDomainGetAutostartArgs(r: XdrReader): RemoteDomainGe
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetAutostartArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_args', at, ix);
   }
@@ -12925,8 +12789,6 @@ export function encodeRemoteDomainBlockJobAbortArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainBlockJobAbortArgs = plain(function (this: RemoteDomainBlockJobAbortArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.path = f1; this.flags = f2; });
-
 export function decodeRemoteDomainBlockJobAbortArgs(r: XdrReader): RemoteDomainBlockJobAbortArgs {
   let at = '';
   let ix = -1;
@@ -12940,7 +12802,7 @@ export function decodeRemoteDomainBlockJobAbortArgs(r: XdrReader): RemoteDomainB
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainBlockJobAbortArgs(f0, f1, f2);
+    return new newRemoteDomainGetBlockInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_job_abort_args', at, ix);
   }
@@ -13000,8 +12862,6 @@ export function encodeRemoteDomainGetBlockJobInfoArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainGetBlockJobInfoArgs = plain(function (this: RemoteDomainGetBlockJobInfoArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.path = f1; this.flags = f2; });
-
 export function decodeRemoteDomainGetBlockJobInfoArgs(r: XdrReader): RemoteDomainGetBlockJobInfoArgs {
   let at = '';
   let ix = -1;
@@ -13015,7 +12875,7 @@ export function decodeRemoteDomainGetBlockJobInfoArgs(r: XdrReader): RemoteDomai
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainGetBlockJobInfoArgs(f0, f1, f2);
+    return new newRemoteDomainGetBlockInfoArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_job_info_args', at, ix);
   }
@@ -13225,8 +13085,6 @@ export function encodeRemoteDomainBlockPullArgs(w: XdrWriter, v: RemoteDomainBlo
   }
 }
 
-const newRemoteDomainBlockPullArgs = plain(function (this: RemoteDomainBlockPullArgs, f0: RemoteNonnullDomain, f1: string, f2: bigint, f3: number) { this.dom = f0; this.path = f1; this.bandwidth = f2; this.flags = f3; });
-
 export function decodeRemoteDomainBlockPullArgs(r: XdrReader): RemoteDomainBlockPullArgs {
   let at = '';
   let ix = -1;
@@ -13243,7 +13101,7 @@ export function decodeRemoteDomainBlockPullArgs(r: XdrReader): RemoteDomainBlock
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return new newRemoteDomainBlockPullArgs(f0, f1, f2, f3);
+    return new newRemoteDomainBlockJobSetSpeedArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_block_pull_args', at, ix);
   }
@@ -13849,8 +13707,6 @@ export function encodeRemoteDomainGetBlockIoTuneRet(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainGetBlockIoTuneRet = plain(function (this: RemoteDomainGetBlockIoTuneRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainGetBlockIoTuneRet(r: XdrReader): RemoteDomainGetBlockIoTuneRet {
   let at = '';
   let ix = -1;
@@ -13870,7 +13726,7 @@ export function decodeRemoteDomainGetBlockIoTuneRet(r: XdrReader): RemoteDomainG
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainGetBlockIoTuneRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_block_io_tune_ret', at, ix);
   }
@@ -14132,8 +13988,6 @@ export function encodeRemoteDomainGetCpuStatsRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
-const newRemoteDomainGetCpuStatsRet = plain(function (this: RemoteDomainGetCpuStatsRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteDomainGetCpuStatsRet(r: XdrReader): RemoteDomainGetCpuStatsRet {
   let at = '';
   let ix = -1;
@@ -14153,7 +14007,7 @@ export function decodeRemoteDomainGetCpuStatsRet(r: XdrReader): RemoteDomainGetC
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteDomainGetCpuStatsRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_cpu_stats_ret', at, ix);
   }
@@ -14180,8 +14034,6 @@ export function encodeRemoteDomainGetHostnameArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
-const newRemoteDomainGetHostnameArgs = plain(function (this: RemoteDomainGetHostnameArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetHostnameArgs(r: XdrReader): RemoteDomainGetHostnameArgs {
   let at = '';
   let ix = -1;
@@ -14192,7 +14044,7 @@ export function decodeRemoteDomainGetHostnameArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetHostnameArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_args', at, ix);
   }
@@ -14239,8 +14091,6 @@ export function encodeRemoteDomainGetHostnameRet(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
-const newRemoteDomainGetHostnameRet = plain(function (this: RemoteDomainGetHostnameRet, f0: string) { this.hostname = f0; });
-
 export function decodeRemoteDomainGetHostnameRet(r: XdrReader): RemoteDomainGetHostnameRet {
   let at = '';
   let ix = -1;
@@ -14248,7 +14098,7 @@ export function decodeRemoteDomainGetHostnameRet(r: XdrReader): RemoteDomainGetH
   try {
     at = 'hostname';
     f0 = r.readString(4194304);
-    return new newRemoteDomainGetHostnameRet(f0);
+    return new newRemoteConnectGetHostnameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_hostname_ret', at, ix);
   }
@@ -14271,8 +14121,6 @@ export function encodeRemoteConnectNumOfNetworksRet(w: XdrWriter, v: RemoteConne
   }
 }
 
-const newRemoteConnectNumOfNetworksRet = plain(function (this: RemoteConnectNumOfNetworksRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfNetworksRet(r: XdrReader): RemoteConnectNumOfNetworksRet {
   let at = '';
   let ix = -1;
@@ -14280,7 +14128,7 @@ export function decodeRemoteConnectNumOfNetworksRet(r: XdrReader): RemoteConnect
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfNetworksRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_networks_ret', at, ix);
   }
@@ -14303,8 +14151,6 @@ export function encodeRemoteConnectListNetworksArgs(w: XdrWriter, v: RemoteConne
   }
 }
 
-const newRemoteConnectListNetworksArgs = plain(function (this: RemoteConnectListNetworksArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListNetworksArgs(r: XdrReader): RemoteConnectListNetworksArgs {
   let at = '';
   let ix = -1;
@@ -14312,7 +14158,7 @@ export function decodeRemoteConnectListNetworksArgs(r: XdrReader): RemoteConnect
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListNetworksArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_networks_args', at, ix);
   }
@@ -14367,8 +14213,6 @@ export function encodeRemoteConnectListNetworksRet(w: XdrWriter, v: RemoteConnec
   }
 }
 
-const newRemoteConnectListNetworksRet = plain(function (this: RemoteConnectListNetworksRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListNetworksRet(r: XdrReader): RemoteConnectListNetworksRet {
   let at = '';
   let ix = -1;
@@ -14385,7 +14229,7 @@ export function decodeRemoteConnectListNetworksRet(r: XdrReader): RemoteConnectL
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListNetworksRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_networks_ret', at, ix);
   }
@@ -14408,8 +14252,6 @@ export function encodeRemoteConnectNumOfDefinedNetworksRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteConnectNumOfDefinedNetworksRet = plain(function (this: RemoteConnectNumOfDefinedNetworksRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfDefinedNetworksRet(r: XdrReader): RemoteConnectNumOfDefinedNetworksRet {
   let at = '';
   let ix = -1;
@@ -14417,7 +14259,7 @@ export function decodeRemoteConnectNumOfDefinedNetworksRet(r: XdrReader): Remote
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfDefinedNetworksRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_networks_ret', at, ix);
   }
@@ -14440,8 +14282,6 @@ export function encodeRemoteConnectListDefinedNetworksArgs(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteConnectListDefinedNetworksArgs = plain(function (this: RemoteConnectListDefinedNetworksArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListDefinedNetworksArgs(r: XdrReader): RemoteConnectListDefinedNetworksArgs {
   let at = '';
   let ix = -1;
@@ -14449,7 +14289,7 @@ export function decodeRemoteConnectListDefinedNetworksArgs(r: XdrReader): Remote
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListDefinedNetworksArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_networks_args', at, ix);
   }
@@ -14504,8 +14344,6 @@ export function encodeRemoteConnectListDefinedNetworksRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteConnectListDefinedNetworksRet = plain(function (this: RemoteConnectListDefinedNetworksRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListDefinedNetworksRet(r: XdrReader): RemoteConnectListDefinedNetworksRet {
   let at = '';
   let ix = -1;
@@ -14522,7 +14360,7 @@ export function decodeRemoteConnectListDefinedNetworksRet(r: XdrReader): RemoteC
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListDefinedNetworksRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_networks_ret', at, ix);
   }
@@ -14545,8 +14383,6 @@ export function encodeRemoteNetworkLookupByUuidArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkLookupByUuidArgs = plain(function (this: RemoteNetworkLookupByUuidArgs, f0: Uint8Array) { this.uuid = f0; });
-
 export function decodeRemoteNetworkLookupByUuidArgs(r: XdrReader): RemoteNetworkLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -14554,7 +14390,7 @@ export function decodeRemoteNetworkLookupByUuidArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return new newRemoteNetworkLookupByUuidArgs(f0);
+    return new newRemoteDomainLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_uuid_args', at, ix);
   }
@@ -14633,8 +14469,6 @@ export function encodeRemoteNetworkLookupByNameArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkLookupByNameArgs = plain(function (this: RemoteNetworkLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNetworkLookupByNameArgs(r: XdrReader): RemoteNetworkLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -14642,7 +14476,7 @@ export function decodeRemoteNetworkLookupByNameArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_args', at, ix);
   }
@@ -14665,8 +14499,6 @@ export function encodeRemoteNetworkLookupByNameRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
-const newRemoteNetworkLookupByNameRet = plain(function (this: RemoteNetworkLookupByNameRet, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkLookupByNameRet(r: XdrReader): RemoteNetworkLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -14674,7 +14506,7 @@ export function decodeRemoteNetworkLookupByNameRet(r: XdrReader): RemoteNetworkL
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkLookupByNameRet(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_lookup_by_name_ret', at, ix);
   }
@@ -14721,8 +14553,6 @@ export function encodeRemoteNetworkCreateXmlArgs(w: XdrWriter, v: RemoteNetworkC
   }
 }
 
-const newRemoteNetworkCreateXmlArgs = plain(function (this: RemoteNetworkCreateXmlArgs, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNetworkCreateXmlArgs(r: XdrReader): RemoteNetworkCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -14730,7 +14560,7 @@ export function decodeRemoteNetworkCreateXmlArgs(r: XdrReader): RemoteNetworkCre
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkCreateXmlArgs(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_args', at, ix);
   }
@@ -14753,8 +14583,6 @@ export function encodeRemoteNetworkCreateXmlRet(w: XdrWriter, v: RemoteNetworkCr
   }
 }
 
-const newRemoteNetworkCreateXmlRet = plain(function (this: RemoteNetworkCreateXmlRet, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkCreateXmlRet(r: XdrReader): RemoteNetworkCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -14762,7 +14590,7 @@ export function decodeRemoteNetworkCreateXmlRet(r: XdrReader): RemoteNetworkCrea
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkCreateXmlRet(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_ret', at, ix);
   }
@@ -14818,8 +14646,6 @@ export function encodeRemoteNetworkCreateXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   }
 }
 
-const newRemoteNetworkCreateXmlFlagsArgs = plain(function (this: RemoteNetworkCreateXmlFlagsArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteNetworkCreateXmlFlagsArgs(r: XdrReader): RemoteNetworkCreateXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -14830,7 +14656,7 @@ export function decodeRemoteNetworkCreateXmlFlagsArgs(r: XdrReader): RemoteNetwo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNetworkCreateXmlFlagsArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_flags_args', at, ix);
   }
@@ -14853,8 +14679,6 @@ export function encodeRemoteNetworkCreateXmlFlagsRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
-const newRemoteNetworkCreateXmlFlagsRet = plain(function (this: RemoteNetworkCreateXmlFlagsRet, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkCreateXmlFlagsRet(r: XdrReader): RemoteNetworkCreateXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -14862,7 +14686,7 @@ export function decodeRemoteNetworkCreateXmlFlagsRet(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkCreateXmlFlagsRet(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_xml_flags_ret', at, ix);
   }
@@ -14909,8 +14733,6 @@ export function encodeRemoteNetworkDefineXmlArgs(w: XdrWriter, v: RemoteNetworkD
   }
 }
 
-const newRemoteNetworkDefineXmlArgs = plain(function (this: RemoteNetworkDefineXmlArgs, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNetworkDefineXmlArgs(r: XdrReader): RemoteNetworkDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -14918,7 +14740,7 @@ export function decodeRemoteNetworkDefineXmlArgs(r: XdrReader): RemoteNetworkDef
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkDefineXmlArgs(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_args', at, ix);
   }
@@ -14941,8 +14763,6 @@ export function encodeRemoteNetworkDefineXmlRet(w: XdrWriter, v: RemoteNetworkDe
   }
 }
 
-const newRemoteNetworkDefineXmlRet = plain(function (this: RemoteNetworkDefineXmlRet, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkDefineXmlRet(r: XdrReader): RemoteNetworkDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -14950,7 +14770,7 @@ export function decodeRemoteNetworkDefineXmlRet(r: XdrReader): RemoteNetworkDefi
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkDefineXmlRet(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_ret', at, ix);
   }
@@ -15006,8 +14826,6 @@ export function encodeRemoteNetworkDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNet
   }
 }
 
-const newRemoteNetworkDefineXmlFlagsArgs = plain(function (this: RemoteNetworkDefineXmlFlagsArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteNetworkDefineXmlFlagsArgs(r: XdrReader): RemoteNetworkDefineXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -15018,7 +14836,7 @@ export function decodeRemoteNetworkDefineXmlFlagsArgs(r: XdrReader): RemoteNetwo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNetworkDefineXmlFlagsArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_flags_args', at, ix);
   }
@@ -15041,8 +14859,6 @@ export function encodeRemoteNetworkDefineXmlFlagsRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
-const newRemoteNetworkDefineXmlFlagsRet = plain(function (this: RemoteNetworkDefineXmlFlagsRet, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkDefineXmlFlagsRet(r: XdrReader): RemoteNetworkDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -15050,7 +14866,7 @@ export function decodeRemoteNetworkDefineXmlFlagsRet(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkDefineXmlFlagsRet(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_define_xml_flags_ret', at, ix);
   }
@@ -15073,8 +14889,6 @@ export function encodeRemoteNetworkUndefineArgs(w: XdrWriter, v: RemoteNetworkUn
   }
 }
 
-const newRemoteNetworkUndefineArgs = plain(function (this: RemoteNetworkUndefineArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkUndefineArgs(r: XdrReader): RemoteNetworkUndefineArgs {
   let at = '';
   let ix = -1;
@@ -15082,7 +14896,7 @@ export function decodeRemoteNetworkUndefineArgs(r: XdrReader): RemoteNetworkUnde
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkUndefineArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_undefine_args', at, ix);
   }
@@ -15205,8 +15019,6 @@ export function encodeRemoteNetworkCreateArgs(w: XdrWriter, v: RemoteNetworkCrea
   }
 }
 
-const newRemoteNetworkCreateArgs = plain(function (this: RemoteNetworkCreateArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkCreateArgs(r: XdrReader): RemoteNetworkCreateArgs {
   let at = '';
   let ix = -1;
@@ -15214,7 +15026,7 @@ export function decodeRemoteNetworkCreateArgs(r: XdrReader): RemoteNetworkCreate
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkCreateArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_create_args', at, ix);
   }
@@ -15237,8 +15049,6 @@ export function encodeRemoteNetworkDestroyArgs(w: XdrWriter, v: RemoteNetworkDes
   }
 }
 
-const newRemoteNetworkDestroyArgs = plain(function (this: RemoteNetworkDestroyArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkDestroyArgs(r: XdrReader): RemoteNetworkDestroyArgs {
   let at = '';
   let ix = -1;
@@ -15246,7 +15056,7 @@ export function decodeRemoteNetworkDestroyArgs(r: XdrReader): RemoteNetworkDestr
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkDestroyArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_destroy_args', at, ix);
   }
@@ -15332,8 +15142,6 @@ export function encodeRemoteNetworkGetXmlDescRet(w: XdrWriter, v: RemoteNetworkG
   }
 }
 
-const newRemoteNetworkGetXmlDescRet = plain(function (this: RemoteNetworkGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNetworkGetXmlDescRet(r: XdrReader): RemoteNetworkGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -15341,7 +15149,7 @@ export function decodeRemoteNetworkGetXmlDescRet(r: XdrReader): RemoteNetworkGet
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_xml_desc_ret', at, ix);
   }
@@ -15364,8 +15172,6 @@ export function encodeRemoteNetworkGetBridgeNameArgs(w: XdrWriter, v: RemoteNetw
   }
 }
 
-const newRemoteNetworkGetBridgeNameArgs = plain(function (this: RemoteNetworkGetBridgeNameArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkGetBridgeNameArgs(r: XdrReader): RemoteNetworkGetBridgeNameArgs {
   let at = '';
   let ix = -1;
@@ -15373,7 +15179,7 @@ export function decodeRemoteNetworkGetBridgeNameArgs(r: XdrReader): RemoteNetwor
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkGetBridgeNameArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_args', at, ix);
   }
@@ -15420,8 +15226,6 @@ export function encodeRemoteNetworkGetBridgeNameRet(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkGetBridgeNameRet = plain(function (this: RemoteNetworkGetBridgeNameRet, f0: string) { this.name = f0; });
-
 export function decodeRemoteNetworkGetBridgeNameRet(r: XdrReader): RemoteNetworkGetBridgeNameRet {
   let at = '';
   let ix = -1;
@@ -15429,7 +15233,7 @@ export function decodeRemoteNetworkGetBridgeNameRet(r: XdrReader): RemoteNetwork
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkGetBridgeNameRet(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_bridge_name_ret', at, ix);
   }
@@ -15452,8 +15256,6 @@ export function encodeRemoteNetworkGetAutostartArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkGetAutostartArgs = plain(function (this: RemoteNetworkGetAutostartArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkGetAutostartArgs(r: XdrReader): RemoteNetworkGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -15461,7 +15263,7 @@ export function decodeRemoteNetworkGetAutostartArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkGetAutostartArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_autostart_args', at, ix);
   }
@@ -15484,8 +15286,6 @@ export function encodeRemoteNetworkGetAutostartRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
-const newRemoteNetworkGetAutostartRet = plain(function (this: RemoteNetworkGetAutostartRet, f0: number) { this.autostart = f0; });
-
 export function decodeRemoteNetworkGetAutostartRet(r: XdrReader): RemoteNetworkGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -15493,7 +15293,7 @@ export function decodeRemoteNetworkGetAutostartRet(r: XdrReader): RemoteNetworkG
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return new newRemoteNetworkGetAutostartRet(f0);
+    return new newRemoteDomainGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_autostart_ret', at, ix);
   }
@@ -15555,8 +15355,6 @@ export function encodeRemoteConnectNumOfNwfiltersRet(w: XdrWriter, v: RemoteConn
   }
 }
 
-const newRemoteConnectNumOfNwfiltersRet = plain(function (this: RemoteConnectNumOfNwfiltersRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfNwfiltersRet(r: XdrReader): RemoteConnectNumOfNwfiltersRet {
   let at = '';
   let ix = -1;
@@ -15564,7 +15362,7 @@ export function decodeRemoteConnectNumOfNwfiltersRet(r: XdrReader): RemoteConnec
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfNwfiltersRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_nwfilters_ret', at, ix);
   }
@@ -15587,8 +15385,6 @@ export function encodeRemoteConnectListNwfiltersArgs(w: XdrWriter, v: RemoteConn
   }
 }
 
-const newRemoteConnectListNwfiltersArgs = plain(function (this: RemoteConnectListNwfiltersArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListNwfiltersArgs(r: XdrReader): RemoteConnectListNwfiltersArgs {
   let at = '';
   let ix = -1;
@@ -15596,7 +15392,7 @@ export function decodeRemoteConnectListNwfiltersArgs(r: XdrReader): RemoteConnec
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListNwfiltersArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_nwfilters_args', at, ix);
   }
@@ -15651,8 +15447,6 @@ export function encodeRemoteConnectListNwfiltersRet(w: XdrWriter, v: RemoteConne
   }
 }
 
-const newRemoteConnectListNwfiltersRet = plain(function (this: RemoteConnectListNwfiltersRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListNwfiltersRet(r: XdrReader): RemoteConnectListNwfiltersRet {
   let at = '';
   let ix = -1;
@@ -15669,7 +15463,7 @@ export function decodeRemoteConnectListNwfiltersRet(r: XdrReader): RemoteConnect
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListNwfiltersRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_nwfilters_ret', at, ix);
   }
@@ -15692,8 +15486,6 @@ export function encodeRemoteNwfilterLookupByUuidArgs(w: XdrWriter, v: RemoteNwfi
   }
 }
 
-const newRemoteNwfilterLookupByUuidArgs = plain(function (this: RemoteNwfilterLookupByUuidArgs, f0: Uint8Array) { this.uuid = f0; });
-
 export function decodeRemoteNwfilterLookupByUuidArgs(r: XdrReader): RemoteNwfilterLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -15701,7 +15493,7 @@ export function decodeRemoteNwfilterLookupByUuidArgs(r: XdrReader): RemoteNwfilt
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return new newRemoteNwfilterLookupByUuidArgs(f0);
+    return new newRemoteDomainLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_uuid_args', at, ix);
   }
@@ -15780,8 +15572,6 @@ export function encodeRemoteNwfilterLookupByNameArgs(w: XdrWriter, v: RemoteNwfi
   }
 }
 
-const newRemoteNwfilterLookupByNameArgs = plain(function (this: RemoteNwfilterLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNwfilterLookupByNameArgs(r: XdrReader): RemoteNwfilterLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -15789,7 +15579,7 @@ export function decodeRemoteNwfilterLookupByNameArgs(r: XdrReader): RemoteNwfilt
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNwfilterLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_args', at, ix);
   }
@@ -15812,8 +15602,6 @@ export function encodeRemoteNwfilterLookupByNameRet(w: XdrWriter, v: RemoteNwfil
   }
 }
 
-const newRemoteNwfilterLookupByNameRet = plain(function (this: RemoteNwfilterLookupByNameRet, f0: RemoteNonnullNwfilter) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterLookupByNameRet(r: XdrReader): RemoteNwfilterLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -15821,7 +15609,7 @@ export function decodeRemoteNwfilterLookupByNameRet(r: XdrReader): RemoteNwfilte
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return new newRemoteNwfilterLookupByNameRet(f0);
+    return new newRemoteNwfilterLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_lookup_by_name_ret', at, ix);
   }
@@ -15868,8 +15656,6 @@ export function encodeRemoteNwfilterDefineXmlArgs(w: XdrWriter, v: RemoteNwfilte
   }
 }
 
-const newRemoteNwfilterDefineXmlArgs = plain(function (this: RemoteNwfilterDefineXmlArgs, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNwfilterDefineXmlArgs(r: XdrReader): RemoteNwfilterDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -15877,7 +15663,7 @@ export function decodeRemoteNwfilterDefineXmlArgs(r: XdrReader): RemoteNwfilterD
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNwfilterDefineXmlArgs(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_args', at, ix);
   }
@@ -15900,8 +15686,6 @@ export function encodeRemoteNwfilterDefineXmlRet(w: XdrWriter, v: RemoteNwfilter
   }
 }
 
-const newRemoteNwfilterDefineXmlRet = plain(function (this: RemoteNwfilterDefineXmlRet, f0: RemoteNonnullNwfilter) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterDefineXmlRet(r: XdrReader): RemoteNwfilterDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -15909,7 +15693,7 @@ export function decodeRemoteNwfilterDefineXmlRet(r: XdrReader): RemoteNwfilterDe
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return new newRemoteNwfilterDefineXmlRet(f0);
+    return new newRemoteNwfilterLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_ret', at, ix);
   }
@@ -15965,8 +15749,6 @@ export function encodeRemoteNwfilterDefineXmlFlagsArgs(w: XdrWriter, v: RemoteNw
   }
 }
 
-const newRemoteNwfilterDefineXmlFlagsArgs = plain(function (this: RemoteNwfilterDefineXmlFlagsArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteNwfilterDefineXmlFlagsArgs(r: XdrReader): RemoteNwfilterDefineXmlFlagsArgs {
   let at = '';
   let ix = -1;
@@ -15977,7 +15759,7 @@ export function decodeRemoteNwfilterDefineXmlFlagsArgs(r: XdrReader): RemoteNwfi
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNwfilterDefineXmlFlagsArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_flags_args', at, ix);
   }
@@ -16000,8 +15782,6 @@ export function encodeRemoteNwfilterDefineXmlFlagsRet(w: XdrWriter, v: RemoteNwf
   }
 }
 
-const newRemoteNwfilterDefineXmlFlagsRet = plain(function (this: RemoteNwfilterDefineXmlFlagsRet, f0: RemoteNonnullNwfilter) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterDefineXmlFlagsRet(r: XdrReader): RemoteNwfilterDefineXmlFlagsRet {
   let at = '';
   let ix = -1;
@@ -16009,7 +15789,7 @@ export function decodeRemoteNwfilterDefineXmlFlagsRet(r: XdrReader): RemoteNwfil
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return new newRemoteNwfilterDefineXmlFlagsRet(f0);
+    return new newRemoteNwfilterLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_define_xml_flags_ret', at, ix);
   }
@@ -16032,8 +15812,6 @@ export function encodeRemoteNwfilterUndefineArgs(w: XdrWriter, v: RemoteNwfilter
   }
 }
 
-const newRemoteNwfilterUndefineArgs = plain(function (this: RemoteNwfilterUndefineArgs, f0: RemoteNonnullNwfilter) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterUndefineArgs(r: XdrReader): RemoteNwfilterUndefineArgs {
   let at = '';
   let ix = -1;
@@ -16041,7 +15819,7 @@ export function decodeRemoteNwfilterUndefineArgs(r: XdrReader): RemoteNwfilterUn
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilter(r);
-    return new newRemoteNwfilterUndefineArgs(f0);
+    return new newRemoteNwfilterLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_undefine_args', at, ix);
   }
@@ -16127,8 +15905,6 @@ export function encodeRemoteNwfilterGetXmlDescRet(w: XdrWriter, v: RemoteNwfilte
   }
 }
 
-const newRemoteNwfilterGetXmlDescRet = plain(function (this: RemoteNwfilterGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNwfilterGetXmlDescRet(r: XdrReader): RemoteNwfilterGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -16136,7 +15912,7 @@ export function decodeRemoteNwfilterGetXmlDescRet(r: XdrReader): RemoteNwfilterG
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNwfilterGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_get_xml_desc_ret', at, ix);
   }
@@ -16159,8 +15935,6 @@ export function encodeRemoteConnectNumOfInterfacesRet(w: XdrWriter, v: RemoteCon
   }
 }
 
-const newRemoteConnectNumOfInterfacesRet = plain(function (this: RemoteConnectNumOfInterfacesRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfInterfacesRet(r: XdrReader): RemoteConnectNumOfInterfacesRet {
   let at = '';
   let ix = -1;
@@ -16168,7 +15942,7 @@ export function decodeRemoteConnectNumOfInterfacesRet(r: XdrReader): RemoteConne
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfInterfacesRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_interfaces_ret', at, ix);
   }
@@ -16191,8 +15965,6 @@ export function encodeRemoteConnectListInterfacesArgs(w: XdrWriter, v: RemoteCon
   }
 }
 
-const newRemoteConnectListInterfacesArgs = plain(function (this: RemoteConnectListInterfacesArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListInterfacesArgs(r: XdrReader): RemoteConnectListInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -16200,7 +15972,7 @@ export function decodeRemoteConnectListInterfacesArgs(r: XdrReader): RemoteConne
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListInterfacesArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_interfaces_args', at, ix);
   }
@@ -16255,8 +16027,6 @@ export function encodeRemoteConnectListInterfacesRet(w: XdrWriter, v: RemoteConn
   }
 }
 
-const newRemoteConnectListInterfacesRet = plain(function (this: RemoteConnectListInterfacesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListInterfacesRet(r: XdrReader): RemoteConnectListInterfacesRet {
   let at = '';
   let ix = -1;
@@ -16273,7 +16043,7 @@ export function decodeRemoteConnectListInterfacesRet(r: XdrReader): RemoteConnec
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListInterfacesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_interfaces_ret', at, ix);
   }
@@ -16296,8 +16066,6 @@ export function encodeRemoteConnectNumOfDefinedInterfacesRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteConnectNumOfDefinedInterfacesRet = plain(function (this: RemoteConnectNumOfDefinedInterfacesRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfDefinedInterfacesRet(r: XdrReader): RemoteConnectNumOfDefinedInterfacesRet {
   let at = '';
   let ix = -1;
@@ -16305,7 +16073,7 @@ export function decodeRemoteConnectNumOfDefinedInterfacesRet(r: XdrReader): Remo
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfDefinedInterfacesRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_interfaces_ret', at, ix);
   }
@@ -16328,8 +16096,6 @@ export function encodeRemoteConnectListDefinedInterfacesArgs(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteConnectListDefinedInterfacesArgs = plain(function (this: RemoteConnectListDefinedInterfacesArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListDefinedInterfacesArgs(r: XdrReader): RemoteConnectListDefinedInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -16337,7 +16103,7 @@ export function decodeRemoteConnectListDefinedInterfacesArgs(r: XdrReader): Remo
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListDefinedInterfacesArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_interfaces_args', at, ix);
   }
@@ -16392,8 +16158,6 @@ export function encodeRemoteConnectListDefinedInterfacesRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteConnectListDefinedInterfacesRet = plain(function (this: RemoteConnectListDefinedInterfacesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListDefinedInterfacesRet(r: XdrReader): RemoteConnectListDefinedInterfacesRet {
   let at = '';
   let ix = -1;
@@ -16410,7 +16174,7 @@ export function decodeRemoteConnectListDefinedInterfacesRet(r: XdrReader): Remot
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListDefinedInterfacesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_interfaces_ret', at, ix);
   }
@@ -16457,8 +16221,6 @@ export function encodeRemoteInterfaceLookupByNameArgs(w: XdrWriter, v: RemoteInt
   }
 }
 
-const newRemoteInterfaceLookupByNameArgs = plain(function (this: RemoteInterfaceLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteInterfaceLookupByNameArgs(r: XdrReader): RemoteInterfaceLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -16466,7 +16228,7 @@ export function decodeRemoteInterfaceLookupByNameArgs(r: XdrReader): RemoteInter
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteInterfaceLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_name_args', at, ix);
   }
@@ -16577,8 +16339,6 @@ export function encodeRemoteInterfaceLookupByMacStringRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteInterfaceLookupByMacStringRet = plain(function (this: RemoteInterfaceLookupByMacStringRet, f0: RemoteNonnullInterface) { this.iface = f0; });
-
 export function decodeRemoteInterfaceLookupByMacStringRet(r: XdrReader): RemoteInterfaceLookupByMacStringRet {
   let at = '';
   let ix = -1;
@@ -16586,7 +16346,7 @@ export function decodeRemoteInterfaceLookupByMacStringRet(r: XdrReader): RemoteI
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return new newRemoteInterfaceLookupByMacStringRet(f0);
+    return new newRemoteInterfaceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_lookup_by_mac_string_ret', at, ix);
   }
@@ -16672,8 +16432,6 @@ export function encodeRemoteInterfaceGetXmlDescRet(w: XdrWriter, v: RemoteInterf
   }
 }
 
-const newRemoteInterfaceGetXmlDescRet = plain(function (this: RemoteInterfaceGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteInterfaceGetXmlDescRet(r: XdrReader): RemoteInterfaceGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -16681,7 +16439,7 @@ export function decodeRemoteInterfaceGetXmlDescRet(r: XdrReader): RemoteInterfac
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteInterfaceGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_get_xml_desc_ret', at, ix);
   }
@@ -16737,8 +16495,6 @@ export function encodeRemoteInterfaceDefineXmlArgs(w: XdrWriter, v: RemoteInterf
   }
 }
 
-const newRemoteInterfaceDefineXmlArgs = plain(function (this: RemoteInterfaceDefineXmlArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteInterfaceDefineXmlArgs(r: XdrReader): RemoteInterfaceDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -16749,7 +16505,7 @@ export function decodeRemoteInterfaceDefineXmlArgs(r: XdrReader): RemoteInterfac
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteInterfaceDefineXmlArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_define_xml_args', at, ix);
   }
@@ -16772,8 +16528,6 @@ export function encodeRemoteInterfaceDefineXmlRet(w: XdrWriter, v: RemoteInterfa
   }
 }
 
-const newRemoteInterfaceDefineXmlRet = plain(function (this: RemoteInterfaceDefineXmlRet, f0: RemoteNonnullInterface) { this.iface = f0; });
-
 export function decodeRemoteInterfaceDefineXmlRet(r: XdrReader): RemoteInterfaceDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -16781,7 +16535,7 @@ export function decodeRemoteInterfaceDefineXmlRet(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return new newRemoteInterfaceDefineXmlRet(f0);
+    return new newRemoteInterfaceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_define_xml_ret', at, ix);
   }
@@ -16804,8 +16558,6 @@ export function encodeRemoteInterfaceUndefineArgs(w: XdrWriter, v: RemoteInterfa
   }
 }
 
-const newRemoteInterfaceUndefineArgs = plain(function (this: RemoteInterfaceUndefineArgs, f0: RemoteNonnullInterface) { this.iface = f0; });
-
 export function decodeRemoteInterfaceUndefineArgs(r: XdrReader): RemoteInterfaceUndefineArgs {
   let at = '';
   let ix = -1;
@@ -16813,7 +16565,7 @@ export function decodeRemoteInterfaceUndefineArgs(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return new newRemoteInterfaceUndefineArgs(f0);
+    return new newRemoteInterfaceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_undefine_args', at, ix);
   }
@@ -16840,8 +16592,6 @@ export function encodeRemoteInterfaceCreateArgs(w: XdrWriter, v: RemoteInterface
   }
 }
 
-const newRemoteInterfaceCreateArgs = plain(function (this: RemoteInterfaceCreateArgs, f0: RemoteNonnullInterface, f1: number) { this.iface = f0; this.flags = f1; });
-
 export function decodeRemoteInterfaceCreateArgs(r: XdrReader): RemoteInterfaceCreateArgs {
   let at = '';
   let ix = -1;
@@ -16852,7 +16602,7 @@ export function decodeRemoteInterfaceCreateArgs(r: XdrReader): RemoteInterfaceCr
     f0 = decodeRemoteNonnullInterface(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteInterfaceCreateArgs(f0, f1);
+    return new newRemoteInterfaceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_create_args', at, ix);
   }
@@ -16879,8 +16629,6 @@ export function encodeRemoteInterfaceDestroyArgs(w: XdrWriter, v: RemoteInterfac
   }
 }
 
-const newRemoteInterfaceDestroyArgs = plain(function (this: RemoteInterfaceDestroyArgs, f0: RemoteNonnullInterface, f1: number) { this.iface = f0; this.flags = f1; });
-
 export function decodeRemoteInterfaceDestroyArgs(r: XdrReader): RemoteInterfaceDestroyArgs {
   let at = '';
   let ix = -1;
@@ -16891,7 +16639,7 @@ export function decodeRemoteInterfaceDestroyArgs(r: XdrReader): RemoteInterfaceD
     f0 = decodeRemoteNonnullInterface(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteInterfaceDestroyArgs(f0, f1);
+    return new newRemoteInterfaceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_destroy_args', at, ix);
   }
@@ -16914,8 +16662,6 @@ export function encodeRemoteInterfaceChangeBeginArgs(w: XdrWriter, v: RemoteInte
   }
 }
 
-const newRemoteInterfaceChangeBeginArgs = plain(function (this: RemoteInterfaceChangeBeginArgs, f0: number) { this.flags = f0; });
-
 export function decodeRemoteInterfaceChangeBeginArgs(r: XdrReader): RemoteInterfaceChangeBeginArgs {
   let at = '';
   let ix = -1;
@@ -16923,7 +16669,7 @@ export function decodeRemoteInterfaceChangeBeginArgs(r: XdrReader): RemoteInterf
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newRemoteInterfaceChangeBeginArgs(f0);
+    return new newRemoteConnectGetSysinfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_begin_args', at, ix);
   }
@@ -16946,8 +16692,6 @@ export function encodeRemoteInterfaceChangeCommitArgs(w: XdrWriter, v: RemoteInt
   }
 }
 
-const newRemoteInterfaceChangeCommitArgs = plain(function (this: RemoteInterfaceChangeCommitArgs, f0: number) { this.flags = f0; });
-
 export function decodeRemoteInterfaceChangeCommitArgs(r: XdrReader): RemoteInterfaceChangeCommitArgs {
   let at = '';
   let ix = -1;
@@ -16955,7 +16699,7 @@ export function decodeRemoteInterfaceChangeCommitArgs(r: XdrReader): RemoteInter
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newRemoteInterfaceChangeCommitArgs(f0);
+    return new newRemoteConnectGetSysinfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_commit_args', at, ix);
   }
@@ -16978,8 +16722,6 @@ export function encodeRemoteInterfaceChangeRollbackArgs(w: XdrWriter, v: RemoteI
   }
 }
 
-const newRemoteInterfaceChangeRollbackArgs = plain(function (this: RemoteInterfaceChangeRollbackArgs, f0: number) { this.flags = f0; });
-
 export function decodeRemoteInterfaceChangeRollbackArgs(r: XdrReader): RemoteInterfaceChangeRollbackArgs {
   let at = '';
   let ix = -1;
@@ -16987,7 +16729,7 @@ export function decodeRemoteInterfaceChangeRollbackArgs(r: XdrReader): RemoteInt
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newRemoteInterfaceChangeRollbackArgs(f0);
+    return new newRemoteConnectGetSysinfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_change_rollback_args', at, ix);
   }
@@ -17350,8 +17092,6 @@ export function encodeRemoteAuthSaslStepRet(w: XdrWriter, v: RemoteAuthSaslStepR
   }
 }
 
-const newRemoteAuthSaslStepRet = plain(function (this: RemoteAuthSaslStepRet, f0: number, f1: number, f2: number[]) { this.complete = f0; this.nil = f1; this.data = f2; });
-
 export function decodeRemoteAuthSaslStepRet(r: XdrReader): RemoteAuthSaslStepRet {
   let at = '';
   let ix = -1;
@@ -17374,7 +17114,7 @@ export function decodeRemoteAuthSaslStepRet(r: XdrReader): RemoteAuthSaslStepRet
       ix = -1;
       f2 = a0;
     }
-    return new newRemoteAuthSaslStepRet(f0, f1, f2);
+    return new newRemoteAuthSaslStartRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_auth_sasl_step_ret', at, ix);
   }
@@ -17429,8 +17169,6 @@ export function encodeRemoteConnectNumOfStoragePoolsRet(w: XdrWriter, v: RemoteC
   }
 }
 
-const newRemoteConnectNumOfStoragePoolsRet = plain(function (this: RemoteConnectNumOfStoragePoolsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfStoragePoolsRet(r: XdrReader): RemoteConnectNumOfStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17438,7 +17176,7 @@ export function decodeRemoteConnectNumOfStoragePoolsRet(r: XdrReader): RemoteCon
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfStoragePoolsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_storage_pools_ret', at, ix);
   }
@@ -17461,8 +17199,6 @@ export function encodeRemoteConnectListStoragePoolsArgs(w: XdrWriter, v: RemoteC
   }
 }
 
-const newRemoteConnectListStoragePoolsArgs = plain(function (this: RemoteConnectListStoragePoolsArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListStoragePoolsArgs(r: XdrReader): RemoteConnectListStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -17470,7 +17206,7 @@ export function decodeRemoteConnectListStoragePoolsArgs(r: XdrReader): RemoteCon
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListStoragePoolsArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_storage_pools_args', at, ix);
   }
@@ -17525,8 +17261,6 @@ export function encodeRemoteConnectListStoragePoolsRet(w: XdrWriter, v: RemoteCo
   }
 }
 
-const newRemoteConnectListStoragePoolsRet = plain(function (this: RemoteConnectListStoragePoolsRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListStoragePoolsRet(r: XdrReader): RemoteConnectListStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17543,7 +17277,7 @@ export function decodeRemoteConnectListStoragePoolsRet(r: XdrReader): RemoteConn
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListStoragePoolsRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_storage_pools_ret', at, ix);
   }
@@ -17566,8 +17300,6 @@ export function encodeRemoteConnectNumOfDefinedStoragePoolsRet(w: XdrWriter, v: 
   }
 }
 
-const newRemoteConnectNumOfDefinedStoragePoolsRet = plain(function (this: RemoteConnectNumOfDefinedStoragePoolsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfDefinedStoragePoolsRet(r: XdrReader): RemoteConnectNumOfDefinedStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17575,7 +17307,7 @@ export function decodeRemoteConnectNumOfDefinedStoragePoolsRet(r: XdrReader): Re
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfDefinedStoragePoolsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_defined_storage_pools_ret', at, ix);
   }
@@ -17598,8 +17330,6 @@ export function encodeRemoteConnectListDefinedStoragePoolsArgs(w: XdrWriter, v: 
   }
 }
 
-const newRemoteConnectListDefinedStoragePoolsArgs = plain(function (this: RemoteConnectListDefinedStoragePoolsArgs, f0: number) { this.maxnames = f0; });
-
 export function decodeRemoteConnectListDefinedStoragePoolsArgs(r: XdrReader): RemoteConnectListDefinedStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -17607,7 +17337,7 @@ export function decodeRemoteConnectListDefinedStoragePoolsArgs(r: XdrReader): Re
   try {
     at = 'maxnames';
     f0 = r.readInt();
-    return new newRemoteConnectListDefinedStoragePoolsArgs(f0);
+    return new newRemoteConnectListDefinedDomainsArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_storage_pools_args', at, ix);
   }
@@ -17662,8 +17392,6 @@ export function encodeRemoteConnectListDefinedStoragePoolsRet(w: XdrWriter, v: R
   }
 }
 
-const newRemoteConnectListDefinedStoragePoolsRet = plain(function (this: RemoteConnectListDefinedStoragePoolsRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteConnectListDefinedStoragePoolsRet(r: XdrReader): RemoteConnectListDefinedStoragePoolsRet {
   let at = '';
   let ix = -1;
@@ -17680,7 +17408,7 @@ export function decodeRemoteConnectListDefinedStoragePoolsRet(r: XdrReader): Rem
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteConnectListDefinedStoragePoolsRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_defined_storage_pools_ret', at, ix);
   }
@@ -17828,8 +17556,6 @@ export function encodeRemoteConnectFindStoragePoolSourcesRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteConnectFindStoragePoolSourcesRet = plain(function (this: RemoteConnectFindStoragePoolSourcesRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteConnectFindStoragePoolSourcesRet(r: XdrReader): RemoteConnectFindStoragePoolSourcesRet {
   let at = '';
   let ix = -1;
@@ -17837,7 +17563,7 @@ export function decodeRemoteConnectFindStoragePoolSourcesRet(r: XdrReader): Remo
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteConnectFindStoragePoolSourcesRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_find_storage_pool_sources_ret', at, ix);
   }
@@ -17860,8 +17586,6 @@ export function encodeRemoteStoragePoolLookupByUuidArgs(w: XdrWriter, v: RemoteS
   }
 }
 
-const newRemoteStoragePoolLookupByUuidArgs = plain(function (this: RemoteStoragePoolLookupByUuidArgs, f0: Uint8Array) { this.uuid = f0; });
-
 export function decodeRemoteStoragePoolLookupByUuidArgs(r: XdrReader): RemoteStoragePoolLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -17869,7 +17593,7 @@ export function decodeRemoteStoragePoolLookupByUuidArgs(r: XdrReader): RemoteSto
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return new newRemoteStoragePoolLookupByUuidArgs(f0);
+    return new newRemoteDomainLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_uuid_args', at, ix);
   }
@@ -17948,8 +17672,6 @@ export function encodeRemoteStoragePoolLookupByNameArgs(w: XdrWriter, v: RemoteS
   }
 }
 
-const newRemoteStoragePoolLookupByNameArgs = plain(function (this: RemoteStoragePoolLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteStoragePoolLookupByNameArgs(r: XdrReader): RemoteStoragePoolLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -17957,7 +17679,7 @@ export function decodeRemoteStoragePoolLookupByNameArgs(r: XdrReader): RemoteSto
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteStoragePoolLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_args', at, ix);
   }
@@ -17980,8 +17702,6 @@ export function encodeRemoteStoragePoolLookupByNameRet(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStoragePoolLookupByNameRet = plain(function (this: RemoteStoragePoolLookupByNameRet, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolLookupByNameRet(r: XdrReader): RemoteStoragePoolLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -17989,7 +17709,7 @@ export function decodeRemoteStoragePoolLookupByNameRet(r: XdrReader): RemoteStor
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolLookupByNameRet(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_name_ret', at, ix);
   }
@@ -18044,8 +17764,6 @@ export function encodeRemoteStoragePoolLookupByVolumeRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteStoragePoolLookupByVolumeRet = plain(function (this: RemoteStoragePoolLookupByVolumeRet, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolLookupByVolumeRet(r: XdrReader): RemoteStoragePoolLookupByVolumeRet {
   let at = '';
   let ix = -1;
@@ -18053,7 +17771,7 @@ export function decodeRemoteStoragePoolLookupByVolumeRet(r: XdrReader): RemoteSt
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolLookupByVolumeRet(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_volume_ret', at, ix);
   }
@@ -18132,8 +17850,6 @@ export function encodeRemoteStoragePoolLookupByTargetPathRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteStoragePoolLookupByTargetPathRet = plain(function (this: RemoteStoragePoolLookupByTargetPathRet, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolLookupByTargetPathRet(r: XdrReader): RemoteStoragePoolLookupByTargetPathRet {
   let at = '';
   let ix = -1;
@@ -18141,7 +17857,7 @@ export function decodeRemoteStoragePoolLookupByTargetPathRet(r: XdrReader): Remo
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolLookupByTargetPathRet(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_lookup_by_target_path_ret', at, ix);
   }
@@ -18197,8 +17913,6 @@ export function encodeRemoteStoragePoolCreateXmlArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
-const newRemoteStoragePoolCreateXmlArgs = plain(function (this: RemoteStoragePoolCreateXmlArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolCreateXmlArgs(r: XdrReader): RemoteStoragePoolCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -18209,7 +17923,7 @@ export function decodeRemoteStoragePoolCreateXmlArgs(r: XdrReader): RemoteStorag
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolCreateXmlArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_xml_args', at, ix);
   }
@@ -18232,8 +17946,6 @@ export function encodeRemoteStoragePoolCreateXmlRet(w: XdrWriter, v: RemoteStora
   }
 }
 
-const newRemoteStoragePoolCreateXmlRet = plain(function (this: RemoteStoragePoolCreateXmlRet, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolCreateXmlRet(r: XdrReader): RemoteStoragePoolCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -18241,7 +17953,7 @@ export function decodeRemoteStoragePoolCreateXmlRet(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolCreateXmlRet(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_xml_ret', at, ix);
   }
@@ -18297,8 +18009,6 @@ export function encodeRemoteStoragePoolDefineXmlArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
-const newRemoteStoragePoolDefineXmlArgs = plain(function (this: RemoteStoragePoolDefineXmlArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolDefineXmlArgs(r: XdrReader): RemoteStoragePoolDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -18309,7 +18019,7 @@ export function decodeRemoteStoragePoolDefineXmlArgs(r: XdrReader): RemoteStorag
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolDefineXmlArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_define_xml_args', at, ix);
   }
@@ -18332,8 +18042,6 @@ export function encodeRemoteStoragePoolDefineXmlRet(w: XdrWriter, v: RemoteStora
   }
 }
 
-const newRemoteStoragePoolDefineXmlRet = plain(function (this: RemoteStoragePoolDefineXmlRet, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolDefineXmlRet(r: XdrReader): RemoteStoragePoolDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -18341,7 +18049,7 @@ export function decodeRemoteStoragePoolDefineXmlRet(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolDefineXmlRet(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_define_xml_ret', at, ix);
   }
@@ -18403,8 +18111,6 @@ export function encodeRemoteStoragePoolUndefineArgs(w: XdrWriter, v: RemoteStora
   }
 }
 
-const newRemoteStoragePoolUndefineArgs = plain(function (this: RemoteStoragePoolUndefineArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolUndefineArgs(r: XdrReader): RemoteStoragePoolUndefineArgs {
   let at = '';
   let ix = -1;
@@ -18412,7 +18118,7 @@ export function decodeRemoteStoragePoolUndefineArgs(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolUndefineArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_undefine_args', at, ix);
   }
@@ -18439,8 +18145,6 @@ export function encodeRemoteStoragePoolCreateArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
-const newRemoteStoragePoolCreateArgs = plain(function (this: RemoteStoragePoolCreateArgs, f0: RemoteNonnullStoragePool, f1: number) { this.pool = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolCreateArgs(r: XdrReader): RemoteStoragePoolCreateArgs {
   let at = '';
   let ix = -1;
@@ -18451,7 +18155,7 @@ export function decodeRemoteStoragePoolCreateArgs(r: XdrReader): RemoteStoragePo
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolCreateArgs(f0, f1);
+    return new newRemoteStoragePoolBuildArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_create_args', at, ix);
   }
@@ -18474,8 +18178,6 @@ export function encodeRemoteStoragePoolDestroyArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStoragePoolDestroyArgs = plain(function (this: RemoteStoragePoolDestroyArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolDestroyArgs(r: XdrReader): RemoteStoragePoolDestroyArgs {
   let at = '';
   let ix = -1;
@@ -18483,7 +18185,7 @@ export function decodeRemoteStoragePoolDestroyArgs(r: XdrReader): RemoteStorageP
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolDestroyArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_destroy_args', at, ix);
   }
@@ -18510,8 +18212,6 @@ export function encodeRemoteStoragePoolDeleteArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
-const newRemoteStoragePoolDeleteArgs = plain(function (this: RemoteStoragePoolDeleteArgs, f0: RemoteNonnullStoragePool, f1: number) { this.pool = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolDeleteArgs(r: XdrReader): RemoteStoragePoolDeleteArgs {
   let at = '';
   let ix = -1;
@@ -18522,7 +18222,7 @@ export function decodeRemoteStoragePoolDeleteArgs(r: XdrReader): RemoteStoragePo
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolDeleteArgs(f0, f1);
+    return new newRemoteStoragePoolBuildArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_delete_args', at, ix);
   }
@@ -18549,8 +18249,6 @@ export function encodeRemoteStoragePoolRefreshArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStoragePoolRefreshArgs = plain(function (this: RemoteStoragePoolRefreshArgs, f0: RemoteNonnullStoragePool, f1: number) { this.pool = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolRefreshArgs(r: XdrReader): RemoteStoragePoolRefreshArgs {
   let at = '';
   let ix = -1;
@@ -18561,7 +18259,7 @@ export function decodeRemoteStoragePoolRefreshArgs(r: XdrReader): RemoteStorageP
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolRefreshArgs(f0, f1);
+    return new newRemoteStoragePoolBuildArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_refresh_args', at, ix);
   }
@@ -18588,8 +18286,6 @@ export function encodeRemoteStoragePoolGetXmlDescArgs(w: XdrWriter, v: RemoteSto
   }
 }
 
-const newRemoteStoragePoolGetXmlDescArgs = plain(function (this: RemoteStoragePoolGetXmlDescArgs, f0: RemoteNonnullStoragePool, f1: number) { this.pool = f0; this.flags = f1; });
-
 export function decodeRemoteStoragePoolGetXmlDescArgs(r: XdrReader): RemoteStoragePoolGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -18600,7 +18296,7 @@ export function decodeRemoteStoragePoolGetXmlDescArgs(r: XdrReader): RemoteStora
     f0 = decodeRemoteNonnullStoragePool(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStoragePoolGetXmlDescArgs(f0, f1);
+    return new newRemoteStoragePoolBuildArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_args', at, ix);
   }
@@ -18647,8 +18343,6 @@ export function encodeRemoteStoragePoolGetXmlDescRet(w: XdrWriter, v: RemoteStor
   }
 }
 
-const newRemoteStoragePoolGetXmlDescRet = plain(function (this: RemoteStoragePoolGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteStoragePoolGetXmlDescRet(r: XdrReader): RemoteStoragePoolGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -18656,7 +18350,7 @@ export function decodeRemoteStoragePoolGetXmlDescRet(r: XdrReader): RemoteStorag
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteStoragePoolGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_xml_desc_ret', at, ix);
   }
@@ -18679,8 +18373,6 @@ export function encodeRemoteStoragePoolGetInfoArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStoragePoolGetInfoArgs = plain(function (this: RemoteStoragePoolGetInfoArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolGetInfoArgs(r: XdrReader): RemoteStoragePoolGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -18688,7 +18380,7 @@ export function decodeRemoteStoragePoolGetInfoArgs(r: XdrReader): RemoteStorageP
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolGetInfoArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_info_args', at, ix);
   }
@@ -18768,8 +18460,6 @@ export function encodeRemoteStoragePoolGetAutostartArgs(w: XdrWriter, v: RemoteS
   }
 }
 
-const newRemoteStoragePoolGetAutostartArgs = plain(function (this: RemoteStoragePoolGetAutostartArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolGetAutostartArgs(r: XdrReader): RemoteStoragePoolGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -18777,7 +18467,7 @@ export function decodeRemoteStoragePoolGetAutostartArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolGetAutostartArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_autostart_args', at, ix);
   }
@@ -18800,8 +18490,6 @@ export function encodeRemoteStoragePoolGetAutostartRet(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStoragePoolGetAutostartRet = plain(function (this: RemoteStoragePoolGetAutostartRet, f0: number) { this.autostart = f0; });
-
 export function decodeRemoteStoragePoolGetAutostartRet(r: XdrReader): RemoteStoragePoolGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -18809,7 +18497,7 @@ export function decodeRemoteStoragePoolGetAutostartRet(r: XdrReader): RemoteStor
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return new newRemoteStoragePoolGetAutostartRet(f0);
+    return new newRemoteDomainGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_get_autostart_ret', at, ix);
   }
@@ -18871,8 +18559,6 @@ export function encodeRemoteStoragePoolNumOfVolumesArgs(w: XdrWriter, v: RemoteS
   }
 }
 
-const newRemoteStoragePoolNumOfVolumesArgs = plain(function (this: RemoteStoragePoolNumOfVolumesArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolNumOfVolumesArgs(r: XdrReader): RemoteStoragePoolNumOfVolumesArgs {
   let at = '';
   let ix = -1;
@@ -18880,7 +18566,7 @@ export function decodeRemoteStoragePoolNumOfVolumesArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolNumOfVolumesArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_num_of_volumes_args', at, ix);
   }
@@ -18903,8 +18589,6 @@ export function encodeRemoteStoragePoolNumOfVolumesRet(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStoragePoolNumOfVolumesRet = plain(function (this: RemoteStoragePoolNumOfVolumesRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteStoragePoolNumOfVolumesRet(r: XdrReader): RemoteStoragePoolNumOfVolumesRet {
   let at = '';
   let ix = -1;
@@ -18912,7 +18596,7 @@ export function decodeRemoteStoragePoolNumOfVolumesRet(r: XdrReader): RemoteStor
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteStoragePoolNumOfVolumesRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_num_of_volumes_ret', at, ix);
   }
@@ -19006,8 +18690,6 @@ export function encodeRemoteStoragePoolListVolumesRet(w: XdrWriter, v: RemoteSto
   }
 }
 
-const newRemoteStoragePoolListVolumesRet = plain(function (this: RemoteStoragePoolListVolumesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteStoragePoolListVolumesRet(r: XdrReader): RemoteStoragePoolListVolumesRet {
   let at = '';
   let ix = -1;
@@ -19024,7 +18706,7 @@ export function decodeRemoteStoragePoolListVolumesRet(r: XdrReader): RemoteStora
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteStoragePoolListVolumesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_list_volumes_ret', at, ix);
   }
@@ -19110,8 +18792,6 @@ export function encodeRemoteStorageVolLookupByNameRet(w: XdrWriter, v: RemoteSto
   }
 }
 
-const newRemoteStorageVolLookupByNameRet = plain(function (this: RemoteStorageVolLookupByNameRet, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolLookupByNameRet(r: XdrReader): RemoteStorageVolLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -19119,7 +18799,7 @@ export function decodeRemoteStorageVolLookupByNameRet(r: XdrReader): RemoteStora
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolLookupByNameRet(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_name_ret', at, ix);
   }
@@ -19198,8 +18878,6 @@ export function encodeRemoteStorageVolLookupByKeyRet(w: XdrWriter, v: RemoteStor
   }
 }
 
-const newRemoteStorageVolLookupByKeyRet = plain(function (this: RemoteStorageVolLookupByKeyRet, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolLookupByKeyRet(r: XdrReader): RemoteStorageVolLookupByKeyRet {
   let at = '';
   let ix = -1;
@@ -19207,7 +18885,7 @@ export function decodeRemoteStorageVolLookupByKeyRet(r: XdrReader): RemoteStorag
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolLookupByKeyRet(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_key_ret', at, ix);
   }
@@ -19254,8 +18932,6 @@ export function encodeRemoteStorageVolLookupByPathArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStorageVolLookupByPathArgs = plain(function (this: RemoteStorageVolLookupByPathArgs, f0: string) { this.path = f0; });
-
 export function decodeRemoteStorageVolLookupByPathArgs(r: XdrReader): RemoteStorageVolLookupByPathArgs {
   let at = '';
   let ix = -1;
@@ -19263,7 +18939,7 @@ export function decodeRemoteStorageVolLookupByPathArgs(r: XdrReader): RemoteStor
   try {
     at = 'path';
     f0 = r.readString(4194304);
-    return new newRemoteStorageVolLookupByPathArgs(f0);
+    return new newRemoteStoragePoolLookupByTargetPathArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_args', at, ix);
   }
@@ -19286,8 +18962,6 @@ export function encodeRemoteStorageVolLookupByPathRet(w: XdrWriter, v: RemoteSto
   }
 }
 
-const newRemoteStorageVolLookupByPathRet = plain(function (this: RemoteStorageVolLookupByPathRet, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolLookupByPathRet(r: XdrReader): RemoteStorageVolLookupByPathRet {
   let at = '';
   let ix = -1;
@@ -19295,7 +18969,7 @@ export function decodeRemoteStorageVolLookupByPathRet(r: XdrReader): RemoteStora
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolLookupByPathRet(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_lookup_by_path_ret', at, ix);
   }
@@ -19393,8 +19067,6 @@ export function encodeRemoteStorageVolCreateXmlRet(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStorageVolCreateXmlRet = plain(function (this: RemoteStorageVolCreateXmlRet, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolCreateXmlRet(r: XdrReader): RemoteStorageVolCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -19402,7 +19074,7 @@ export function decodeRemoteStorageVolCreateXmlRet(r: XdrReader): RemoteStorageV
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolCreateXmlRet(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_ret', at, ix);
   }
@@ -19502,8 +19174,6 @@ export function encodeRemoteStorageVolCreateXmlFromRet(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStorageVolCreateXmlFromRet = plain(function (this: RemoteStorageVolCreateXmlFromRet, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolCreateXmlFromRet(r: XdrReader): RemoteStorageVolCreateXmlFromRet {
   let at = '';
   let ix = -1;
@@ -19511,7 +19181,7 @@ export function decodeRemoteStorageVolCreateXmlFromRet(r: XdrReader): RemoteStor
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolCreateXmlFromRet(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_create_xml_from_ret', at, ix);
   }
@@ -19577,8 +19247,6 @@ export function encodeRemoteStorageVolWipeArgs(w: XdrWriter, v: RemoteStorageVol
   }
 }
 
-const newRemoteStorageVolWipeArgs = plain(function (this: RemoteStorageVolWipeArgs, f0: RemoteNonnullStorageVol, f1: number) { this.vol = f0; this.flags = f1; });
-
 export function decodeRemoteStorageVolWipeArgs(r: XdrReader): RemoteStorageVolWipeArgs {
   let at = '';
   let ix = -1;
@@ -19589,7 +19257,7 @@ export function decodeRemoteStorageVolWipeArgs(r: XdrReader): RemoteStorageVolWi
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStorageVolWipeArgs(f0, f1);
+    return new newRemoteStorageVolDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_wipe_args', at, ix);
   }
@@ -19666,8 +19334,6 @@ export function encodeRemoteStorageVolGetXmlDescArgs(w: XdrWriter, v: RemoteStor
   }
 }
 
-const newRemoteStorageVolGetXmlDescArgs = plain(function (this: RemoteStorageVolGetXmlDescArgs, f0: RemoteNonnullStorageVol, f1: number) { this.vol = f0; this.flags = f1; });
-
 export function decodeRemoteStorageVolGetXmlDescArgs(r: XdrReader): RemoteStorageVolGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -19678,7 +19344,7 @@ export function decodeRemoteStorageVolGetXmlDescArgs(r: XdrReader): RemoteStorag
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStorageVolGetXmlDescArgs(f0, f1);
+    return new newRemoteStorageVolDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_args', at, ix);
   }
@@ -19725,8 +19391,6 @@ export function encodeRemoteStorageVolGetXmlDescRet(w: XdrWriter, v: RemoteStora
   }
 }
 
-const newRemoteStorageVolGetXmlDescRet = plain(function (this: RemoteStorageVolGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteStorageVolGetXmlDescRet(r: XdrReader): RemoteStorageVolGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -19734,7 +19398,7 @@ export function decodeRemoteStorageVolGetXmlDescRet(r: XdrReader): RemoteStorage
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteStorageVolGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_xml_desc_ret', at, ix);
   }
@@ -19757,8 +19421,6 @@ export function encodeRemoteStorageVolGetInfoArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
-const newRemoteStorageVolGetInfoArgs = plain(function (this: RemoteStorageVolGetInfoArgs, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolGetInfoArgs(r: XdrReader): RemoteStorageVolGetInfoArgs {
   let at = '';
   let ix = -1;
@@ -19766,7 +19428,7 @@ export function decodeRemoteStorageVolGetInfoArgs(r: XdrReader): RemoteStorageVo
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolGetInfoArgs(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_args', at, ix);
   }
@@ -19843,8 +19505,6 @@ export function encodeRemoteStorageVolGetInfoFlagsArgs(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStorageVolGetInfoFlagsArgs = plain(function (this: RemoteStorageVolGetInfoFlagsArgs, f0: RemoteNonnullStorageVol, f1: number) { this.vol = f0; this.flags = f1; });
-
 export function decodeRemoteStorageVolGetInfoFlagsArgs(r: XdrReader): RemoteStorageVolGetInfoFlagsArgs {
   let at = '';
   let ix = -1;
@@ -19855,7 +19515,7 @@ export function decodeRemoteStorageVolGetInfoFlagsArgs(r: XdrReader): RemoteStor
     f0 = decodeRemoteNonnullStorageVol(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteStorageVolGetInfoFlagsArgs(f0, f1);
+    return new newRemoteStorageVolDeleteArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_args', at, ix);
   }
@@ -19890,8 +19550,6 @@ export function encodeRemoteStorageVolGetInfoFlagsRet(w: XdrWriter, v: RemoteSto
   }
 }
 
-const newRemoteStorageVolGetInfoFlagsRet = plain(function (this: RemoteStorageVolGetInfoFlagsRet, f0: number, f1: bigint, f2: bigint) { this.type = f0; this.capacity = f1; this.allocation = f2; });
-
 export function decodeRemoteStorageVolGetInfoFlagsRet(r: XdrReader): RemoteStorageVolGetInfoFlagsRet {
   let at = '';
   let ix = -1;
@@ -19905,7 +19563,7 @@ export function decodeRemoteStorageVolGetInfoFlagsRet(r: XdrReader): RemoteStora
     f1 = r.readUhyper();
     at = 'allocation';
     f2 = r.readUhyper();
-    return new newRemoteStorageVolGetInfoFlagsRet(f0, f1, f2);
+    return new newRemoteStorageVolGetInfoRet(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_info_flags_ret', at, ix);
   }
@@ -19928,8 +19586,6 @@ export function encodeRemoteStorageVolGetPathArgs(w: XdrWriter, v: RemoteStorage
   }
 }
 
-const newRemoteStorageVolGetPathArgs = plain(function (this: RemoteStorageVolGetPathArgs, f0: RemoteNonnullStorageVol) { this.vol = f0; });
-
 export function decodeRemoteStorageVolGetPathArgs(r: XdrReader): RemoteStorageVolGetPathArgs {
   let at = '';
   let ix = -1;
@@ -19937,7 +19593,7 @@ export function decodeRemoteStorageVolGetPathArgs(r: XdrReader): RemoteStorageVo
   try {
     at = 'vol';
     f0 = decodeRemoteNonnullStorageVol(r);
-    return new newRemoteStorageVolGetPathArgs(f0);
+    return new newRemoteStoragePoolLookupByVolumeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_args', at, ix);
   }
@@ -19984,8 +19640,6 @@ export function encodeRemoteStorageVolGetPathRet(w: XdrWriter, v: RemoteStorageV
   }
 }
 
-const newRemoteStorageVolGetPathRet = plain(function (this: RemoteStorageVolGetPathRet, f0: string) { this.name = f0; });
-
 export function decodeRemoteStorageVolGetPathRet(r: XdrReader): RemoteStorageVolGetPathRet {
   let at = '';
   let ix = -1;
@@ -19993,7 +19647,7 @@ export function decodeRemoteStorageVolGetPathRet(r: XdrReader): RemoteStorageVol
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteStorageVolGetPathRet(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_get_path_ret', at, ix);
   }
@@ -20136,8 +19790,6 @@ export function encodeRemoteNodeNumOfDevicesRet(w: XdrWriter, v: RemoteNodeNumOf
   }
 }
 
-const newRemoteNodeNumOfDevicesRet = plain(function (this: RemoteNodeNumOfDevicesRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteNodeNumOfDevicesRet(r: XdrReader): RemoteNodeNumOfDevicesRet {
   let at = '';
   let ix = -1;
@@ -20145,7 +19797,7 @@ export function decodeRemoteNodeNumOfDevicesRet(r: XdrReader): RemoteNodeNumOfDe
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteNodeNumOfDevicesRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_num_of_devices_ret', at, ix);
   }
@@ -20281,8 +19933,6 @@ export function encodeRemoteNodeListDevicesRet(w: XdrWriter, v: RemoteNodeListDe
   }
 }
 
-const newRemoteNodeListDevicesRet = plain(function (this: RemoteNodeListDevicesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteNodeListDevicesRet(r: XdrReader): RemoteNodeListDevicesRet {
   let at = '';
   let ix = -1;
@@ -20299,7 +19949,7 @@ export function decodeRemoteNodeListDevicesRet(r: XdrReader): RemoteNodeListDevi
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteNodeListDevicesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_list_devices_ret', at, ix);
   }
@@ -20346,8 +19996,6 @@ export function encodeRemoteNodeDeviceLookupByNameArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
-const newRemoteNodeDeviceLookupByNameArgs = plain(function (this: RemoteNodeDeviceLookupByNameArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceLookupByNameArgs(r: XdrReader): RemoteNodeDeviceLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -20355,7 +20003,7 @@ export function decodeRemoteNodeDeviceLookupByNameArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceLookupByNameArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_by_name_args', at, ix);
   }
@@ -20509,8 +20157,6 @@ export function encodeRemoteNodeDeviceLookupScsiHostByWwnRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteNodeDeviceLookupScsiHostByWwnRet = plain(function (this: RemoteNodeDeviceLookupScsiHostByWwnRet, f0: RemoteNonnullNodeDevice) { this.dev = f0; });
-
 export function decodeRemoteNodeDeviceLookupScsiHostByWwnRet(r: XdrReader): RemoteNodeDeviceLookupScsiHostByWwnRet {
   let at = '';
   let ix = -1;
@@ -20518,7 +20164,7 @@ export function decodeRemoteNodeDeviceLookupScsiHostByWwnRet(r: XdrReader): Remo
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return new newRemoteNodeDeviceLookupScsiHostByWwnRet(f0);
+    return new newRemoteNodeDeviceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_lookup_scsi_host_by_wwn_ret', at, ix);
   }
@@ -20633,8 +20279,6 @@ export function encodeRemoteNodeDeviceGetXmlDescRet(w: XdrWriter, v: RemoteNodeD
   }
 }
 
-const newRemoteNodeDeviceGetXmlDescRet = plain(function (this: RemoteNodeDeviceGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNodeDeviceGetXmlDescRet(r: XdrReader): RemoteNodeDeviceGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -20642,7 +20286,7 @@ export function decodeRemoteNodeDeviceGetXmlDescRet(r: XdrReader): RemoteNodeDev
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_xml_desc_ret', at, ix);
   }
@@ -20689,8 +20333,6 @@ export function encodeRemoteNodeDeviceGetParentArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
-const newRemoteNodeDeviceGetParentArgs = plain(function (this: RemoteNodeDeviceGetParentArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceGetParentArgs(r: XdrReader): RemoteNodeDeviceGetParentArgs {
   let at = '';
   let ix = -1;
@@ -20698,7 +20340,7 @@ export function decodeRemoteNodeDeviceGetParentArgs(r: XdrReader): RemoteNodeDev
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceGetParentArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_parent_args', at, ix);
   }
@@ -20808,8 +20450,6 @@ export function encodeRemoteNodeDeviceNumOfCapsArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
-const newRemoteNodeDeviceNumOfCapsArgs = plain(function (this: RemoteNodeDeviceNumOfCapsArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceNumOfCapsArgs(r: XdrReader): RemoteNodeDeviceNumOfCapsArgs {
   let at = '';
   let ix = -1;
@@ -20817,7 +20457,7 @@ export function decodeRemoteNodeDeviceNumOfCapsArgs(r: XdrReader): RemoteNodeDev
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceNumOfCapsArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_args', at, ix);
   }
@@ -20840,8 +20480,6 @@ export function encodeRemoteNodeDeviceNumOfCapsRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceNumOfCapsRet = plain(function (this: RemoteNodeDeviceNumOfCapsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteNodeDeviceNumOfCapsRet(r: XdrReader): RemoteNodeDeviceNumOfCapsRet {
   let at = '';
   let ix = -1;
@@ -20849,7 +20487,7 @@ export function decodeRemoteNodeDeviceNumOfCapsRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteNodeDeviceNumOfCapsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_num_of_caps_ret', at, ix);
   }
@@ -20972,8 +20610,6 @@ export function encodeRemoteNodeDeviceListCapsRet(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
-const newRemoteNodeDeviceListCapsRet = plain(function (this: RemoteNodeDeviceListCapsRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteNodeDeviceListCapsRet(r: XdrReader): RemoteNodeDeviceListCapsRet {
   let at = '';
   let ix = -1;
@@ -20990,7 +20626,7 @@ export function decodeRemoteNodeDeviceListCapsRet(r: XdrReader): RemoteNodeDevic
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteNodeDeviceListCapsRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_list_caps_ret', at, ix);
   }
@@ -21037,8 +20673,6 @@ export function encodeRemoteNodeDeviceDettachArgs(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
-const newRemoteNodeDeviceDettachArgs = plain(function (this: RemoteNodeDeviceDettachArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceDettachArgs(r: XdrReader): RemoteNodeDeviceDettachArgs {
   let at = '';
   let ix = -1;
@@ -21046,7 +20680,7 @@ export function decodeRemoteNodeDeviceDettachArgs(r: XdrReader): RemoteNodeDevic
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceDettachArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_dettach_args', at, ix);
   }
@@ -21194,8 +20828,6 @@ export function encodeRemoteNodeDeviceReAttachArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceReAttachArgs = plain(function (this: RemoteNodeDeviceReAttachArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceReAttachArgs(r: XdrReader): RemoteNodeDeviceReAttachArgs {
   let at = '';
   let ix = -1;
@@ -21203,7 +20835,7 @@ export function decodeRemoteNodeDeviceReAttachArgs(r: XdrReader): RemoteNodeDevi
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceReAttachArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_re_attach_args', at, ix);
   }
@@ -21250,8 +20882,6 @@ export function encodeRemoteNodeDeviceResetArgs(w: XdrWriter, v: RemoteNodeDevic
   }
 }
 
-const newRemoteNodeDeviceResetArgs = plain(function (this: RemoteNodeDeviceResetArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceResetArgs(r: XdrReader): RemoteNodeDeviceResetArgs {
   let at = '';
   let ix = -1;
@@ -21259,7 +20889,7 @@ export function decodeRemoteNodeDeviceResetArgs(r: XdrReader): RemoteNodeDeviceR
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceResetArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_reset_args', at, ix);
   }
@@ -21315,8 +20945,6 @@ export function encodeRemoteNodeDeviceCreateXmlArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
-const newRemoteNodeDeviceCreateXmlArgs = plain(function (this: RemoteNodeDeviceCreateXmlArgs, f0: string, f1: number) { this.xmlDesc = f0; this.flags = f1; });
-
 export function decodeRemoteNodeDeviceCreateXmlArgs(r: XdrReader): RemoteNodeDeviceCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -21327,7 +20955,7 @@ export function decodeRemoteNodeDeviceCreateXmlArgs(r: XdrReader): RemoteNodeDev
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeDeviceCreateXmlArgs(f0, f1);
+    return new newRemoteDomainCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_xml_args', at, ix);
   }
@@ -21350,8 +20978,6 @@ export function encodeRemoteNodeDeviceCreateXmlRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceCreateXmlRet = plain(function (this: RemoteNodeDeviceCreateXmlRet, f0: RemoteNonnullNodeDevice) { this.dev = f0; });
-
 export function decodeRemoteNodeDeviceCreateXmlRet(r: XdrReader): RemoteNodeDeviceCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -21359,7 +20985,7 @@ export function decodeRemoteNodeDeviceCreateXmlRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return new newRemoteNodeDeviceCreateXmlRet(f0);
+    return new newRemoteNodeDeviceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_xml_ret', at, ix);
   }
@@ -21406,8 +21032,6 @@ export function encodeRemoteNodeDeviceDestroyArgs(w: XdrWriter, v: RemoteNodeDev
   }
 }
 
-const newRemoteNodeDeviceDestroyArgs = plain(function (this: RemoteNodeDeviceDestroyArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceDestroyArgs(r: XdrReader): RemoteNodeDeviceDestroyArgs {
   let at = '';
   let ix = -1;
@@ -21415,7 +21039,7 @@ export function decodeRemoteNodeDeviceDestroyArgs(r: XdrReader): RemoteNodeDevic
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceDestroyArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_destroy_args', at, ix);
   }
@@ -21471,8 +21095,6 @@ export function encodeRemoteNodeDeviceDefineXmlArgs(w: XdrWriter, v: RemoteNodeD
   }
 }
 
-const newRemoteNodeDeviceDefineXmlArgs = plain(function (this: RemoteNodeDeviceDefineXmlArgs, f0: string, f1: number) { this.xmlDesc = f0; this.flags = f1; });
-
 export function decodeRemoteNodeDeviceDefineXmlArgs(r: XdrReader): RemoteNodeDeviceDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -21483,7 +21105,7 @@ export function decodeRemoteNodeDeviceDefineXmlArgs(r: XdrReader): RemoteNodeDev
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeDeviceDefineXmlArgs(f0, f1);
+    return new newRemoteDomainCreateXmlArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_define_xml_args', at, ix);
   }
@@ -21506,8 +21128,6 @@ export function encodeRemoteNodeDeviceDefineXmlRet(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceDefineXmlRet = plain(function (this: RemoteNodeDeviceDefineXmlRet, f0: RemoteNonnullNodeDevice) { this.dev = f0; });
-
 export function decodeRemoteNodeDeviceDefineXmlRet(r: XdrReader): RemoteNodeDeviceDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -21515,7 +21135,7 @@ export function decodeRemoteNodeDeviceDefineXmlRet(r: XdrReader): RemoteNodeDevi
   try {
     at = 'dev';
     f0 = decodeRemoteNonnullNodeDevice(r);
-    return new newRemoteNodeDeviceDefineXmlRet(f0);
+    return new newRemoteNodeDeviceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_define_xml_ret', at, ix);
   }
@@ -21571,8 +21191,6 @@ export function encodeRemoteNodeDeviceUndefineArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceUndefineArgs = plain(function (this: RemoteNodeDeviceUndefineArgs, f0: string, f1: number) { this.name = f0; this.flags = f1; });
-
 export function decodeRemoteNodeDeviceUndefineArgs(r: XdrReader): RemoteNodeDeviceUndefineArgs {
   let at = '';
   let ix = -1;
@@ -21583,7 +21201,7 @@ export function decodeRemoteNodeDeviceUndefineArgs(r: XdrReader): RemoteNodeDevi
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeDeviceUndefineArgs(f0, f1);
+    return new newRemoteNodeDeviceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_undefine_args', at, ix);
   }
@@ -21639,8 +21257,6 @@ export function encodeRemoteNodeDeviceCreateArgs(w: XdrWriter, v: RemoteNodeDevi
   }
 }
 
-const newRemoteNodeDeviceCreateArgs = plain(function (this: RemoteNodeDeviceCreateArgs, f0: string, f1: number) { this.name = f0; this.flags = f1; });
-
 export function decodeRemoteNodeDeviceCreateArgs(r: XdrReader): RemoteNodeDeviceCreateArgs {
   let at = '';
   let ix = -1;
@@ -21651,7 +21267,7 @@ export function decodeRemoteNodeDeviceCreateArgs(r: XdrReader): RemoteNodeDevice
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeDeviceCreateArgs(f0, f1);
+    return new newRemoteNodeDeviceGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_create_args', at, ix);
   }
@@ -21698,8 +21314,6 @@ export function encodeRemoteNodeDeviceGetAutostartArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
-const newRemoteNodeDeviceGetAutostartArgs = plain(function (this: RemoteNodeDeviceGetAutostartArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceGetAutostartArgs(r: XdrReader): RemoteNodeDeviceGetAutostartArgs {
   let at = '';
   let ix = -1;
@@ -21707,7 +21321,7 @@ export function decodeRemoteNodeDeviceGetAutostartArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceGetAutostartArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_args', at, ix);
   }
@@ -21730,8 +21344,6 @@ export function encodeRemoteNodeDeviceGetAutostartRet(w: XdrWriter, v: RemoteNod
   }
 }
 
-const newRemoteNodeDeviceGetAutostartRet = plain(function (this: RemoteNodeDeviceGetAutostartRet, f0: number) { this.autostart = f0; });
-
 export function decodeRemoteNodeDeviceGetAutostartRet(r: XdrReader): RemoteNodeDeviceGetAutostartRet {
   let at = '';
   let ix = -1;
@@ -21739,7 +21351,7 @@ export function decodeRemoteNodeDeviceGetAutostartRet(r: XdrReader): RemoteNodeD
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return new newRemoteNodeDeviceGetAutostartRet(f0);
+    return new newRemoteDomainGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_get_autostart_ret', at, ix);
   }
@@ -21854,8 +21466,6 @@ export function encodeRemoteNodeDeviceIsPersistentArgs(w: XdrWriter, v: RemoteNo
   }
 }
 
-const newRemoteNodeDeviceIsPersistentArgs = plain(function (this: RemoteNodeDeviceIsPersistentArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceIsPersistentArgs(r: XdrReader): RemoteNodeDeviceIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -21863,7 +21473,7 @@ export function decodeRemoteNodeDeviceIsPersistentArgs(r: XdrReader): RemoteNode
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceIsPersistentArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_persistent_args', at, ix);
   }
@@ -21942,8 +21552,6 @@ export function encodeRemoteNodeDeviceIsActiveArgs(w: XdrWriter, v: RemoteNodeDe
   }
 }
 
-const newRemoteNodeDeviceIsActiveArgs = plain(function (this: RemoteNodeDeviceIsActiveArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNodeDeviceIsActiveArgs(r: XdrReader): RemoteNodeDeviceIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -21951,7 +21559,7 @@ export function decodeRemoteNodeDeviceIsActiveArgs(r: XdrReader): RemoteNodeDevi
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNodeDeviceIsActiveArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_node_device_is_active_args', at, ix);
   }
@@ -22137,8 +21745,6 @@ export function encodeRemoteConnectDomainEventDeregisterRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteConnectDomainEventDeregisterRet = plain(function (this: RemoteConnectDomainEventDeregisterRet, f0: number) { this.cbRegistered = f0; });
-
 export function decodeRemoteConnectDomainEventDeregisterRet(r: XdrReader): RemoteConnectDomainEventDeregisterRet {
   let at = '';
   let ix = -1;
@@ -22146,7 +21752,7 @@ export function decodeRemoteConnectDomainEventDeregisterRet(r: XdrReader): Remot
   try {
     at = 'cb_registered';
     f0 = r.readInt();
-    return new newRemoteConnectDomainEventDeregisterRet(f0);
+    return new newRemoteConnectDomainEventRegisterRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_deregister_ret', at, ix);
   }
@@ -22568,8 +22174,6 @@ export function encodeRemoteConnectNumOfSecretsRet(w: XdrWriter, v: RemoteConnec
   }
 }
 
-const newRemoteConnectNumOfSecretsRet = plain(function (this: RemoteConnectNumOfSecretsRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteConnectNumOfSecretsRet(r: XdrReader): RemoteConnectNumOfSecretsRet {
   let at = '';
   let ix = -1;
@@ -22577,7 +22181,7 @@ export function decodeRemoteConnectNumOfSecretsRet(r: XdrReader): RemoteConnectN
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteConnectNumOfSecretsRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_num_of_secrets_ret', at, ix);
   }
@@ -22705,8 +22309,6 @@ export function encodeRemoteSecretLookupByUuidArgs(w: XdrWriter, v: RemoteSecret
   }
 }
 
-const newRemoteSecretLookupByUuidArgs = plain(function (this: RemoteSecretLookupByUuidArgs, f0: Uint8Array) { this.uuid = f0; });
-
 export function decodeRemoteSecretLookupByUuidArgs(r: XdrReader): RemoteSecretLookupByUuidArgs {
   let at = '';
   let ix = -1;
@@ -22714,7 +22316,7 @@ export function decodeRemoteSecretLookupByUuidArgs(r: XdrReader): RemoteSecretLo
   try {
     at = 'uuid';
     f0 = r.readFixedOpaque(16);
-    return new newRemoteSecretLookupByUuidArgs(f0);
+    return new newRemoteDomainLookupByUuidArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_uuid_args', at, ix);
   }
@@ -22802,8 +22404,6 @@ export function encodeRemoteSecretDefineXmlArgs(w: XdrWriter, v: RemoteSecretDef
   }
 }
 
-const newRemoteSecretDefineXmlArgs = plain(function (this: RemoteSecretDefineXmlArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteSecretDefineXmlArgs(r: XdrReader): RemoteSecretDefineXmlArgs {
   let at = '';
   let ix = -1;
@@ -22814,7 +22414,7 @@ export function decodeRemoteSecretDefineXmlArgs(r: XdrReader): RemoteSecretDefin
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteSecretDefineXmlArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_define_xml_args', at, ix);
   }
@@ -22837,8 +22437,6 @@ export function encodeRemoteSecretDefineXmlRet(w: XdrWriter, v: RemoteSecretDefi
   }
 }
 
-const newRemoteSecretDefineXmlRet = plain(function (this: RemoteSecretDefineXmlRet, f0: RemoteNonnullSecret) { this.secret = f0; });
-
 export function decodeRemoteSecretDefineXmlRet(r: XdrReader): RemoteSecretDefineXmlRet {
   let at = '';
   let ix = -1;
@@ -22846,7 +22444,7 @@ export function decodeRemoteSecretDefineXmlRet(r: XdrReader): RemoteSecretDefine
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return new newRemoteSecretDefineXmlRet(f0);
+    return new newRemoteSecretLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_define_xml_ret', at, ix);
   }
@@ -22932,8 +22530,6 @@ export function encodeRemoteSecretGetXmlDescRet(w: XdrWriter, v: RemoteSecretGet
   }
 }
 
-const newRemoteSecretGetXmlDescRet = plain(function (this: RemoteSecretGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteSecretGetXmlDescRet(r: XdrReader): RemoteSecretGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -22941,7 +22537,7 @@ export function decodeRemoteSecretGetXmlDescRet(r: XdrReader): RemoteSecretGetXm
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteSecretGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_xml_desc_ret', at, ix);
   }
@@ -23014,8 +22610,6 @@ export function encodeRemoteSecretGetValueArgs(w: XdrWriter, v: RemoteSecretGetV
   }
 }
 
-const newRemoteSecretGetValueArgs = plain(function (this: RemoteSecretGetValueArgs, f0: RemoteNonnullSecret, f1: number) { this.secret = f0; this.flags = f1; });
-
 export function decodeRemoteSecretGetValueArgs(r: XdrReader): RemoteSecretGetValueArgs {
   let at = '';
   let ix = -1;
@@ -23026,7 +22620,7 @@ export function decodeRemoteSecretGetValueArgs(r: XdrReader): RemoteSecretGetVal
     f0 = decodeRemoteNonnullSecret(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteSecretGetValueArgs(f0, f1);
+    return new newRemoteSecretGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_get_value_args', at, ix);
   }
@@ -23081,8 +22675,6 @@ export function encodeRemoteSecretUndefineArgs(w: XdrWriter, v: RemoteSecretUnde
   }
 }
 
-const newRemoteSecretUndefineArgs = plain(function (this: RemoteSecretUndefineArgs, f0: RemoteNonnullSecret) { this.secret = f0; });
-
 export function decodeRemoteSecretUndefineArgs(r: XdrReader): RemoteSecretUndefineArgs {
   let at = '';
   let ix = -1;
@@ -23090,7 +22682,7 @@ export function decodeRemoteSecretUndefineArgs(r: XdrReader): RemoteSecretUndefi
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return new newRemoteSecretUndefineArgs(f0);
+    return new newRemoteSecretLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_undefine_args', at, ix);
   }
@@ -23176,8 +22768,6 @@ export function encodeRemoteSecretLookupByUsageRet(w: XdrWriter, v: RemoteSecret
   }
 }
 
-const newRemoteSecretLookupByUsageRet = plain(function (this: RemoteSecretLookupByUsageRet, f0: RemoteNonnullSecret) { this.secret = f0; });
-
 export function decodeRemoteSecretLookupByUsageRet(r: XdrReader): RemoteSecretLookupByUsageRet {
   let at = '';
   let ix = -1;
@@ -23185,7 +22775,7 @@ export function decodeRemoteSecretLookupByUsageRet(r: XdrReader): RemoteSecretLo
   try {
     at = 'secret';
     f0 = decodeRemoteNonnullSecret(r);
-    return new newRemoteSecretLookupByUsageRet(f0);
+    return new newRemoteSecretLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_secret_lookup_by_usage_ret', at, ix);
   }
@@ -23348,8 +22938,6 @@ export function encodeRemoteDomainIsActiveArgs(w: XdrWriter, v: RemoteDomainIsAc
   }
 }
 
-const newRemoteDomainIsActiveArgs = plain(function (this: RemoteDomainIsActiveArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainIsActiveArgs(r: XdrReader): RemoteDomainIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -23357,7 +22945,7 @@ export function decodeRemoteDomainIsActiveArgs(r: XdrReader): RemoteDomainIsActi
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainIsActiveArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_active_args', at, ix);
   }
@@ -23380,8 +22968,6 @@ export function encodeRemoteDomainIsActiveRet(w: XdrWriter, v: RemoteDomainIsAct
   }
 }
 
-const newRemoteDomainIsActiveRet = plain(function (this: RemoteDomainIsActiveRet, f0: number) { this.active = f0; });
-
 export function decodeRemoteDomainIsActiveRet(r: XdrReader): RemoteDomainIsActiveRet {
   let at = '';
   let ix = -1;
@@ -23389,7 +22975,7 @@ export function decodeRemoteDomainIsActiveRet(r: XdrReader): RemoteDomainIsActiv
   try {
     at = 'active';
     f0 = r.readInt();
-    return new newRemoteDomainIsActiveRet(f0);
+    return new newRemoteNodeDeviceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_active_ret', at, ix);
   }
@@ -23412,8 +22998,6 @@ export function encodeRemoteDomainIsPersistentArgs(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainIsPersistentArgs = plain(function (this: RemoteDomainIsPersistentArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainIsPersistentArgs(r: XdrReader): RemoteDomainIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -23421,7 +23005,7 @@ export function decodeRemoteDomainIsPersistentArgs(r: XdrReader): RemoteDomainIs
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainIsPersistentArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_persistent_args', at, ix);
   }
@@ -23444,8 +23028,6 @@ export function encodeRemoteDomainIsPersistentRet(w: XdrWriter, v: RemoteDomainI
   }
 }
 
-const newRemoteDomainIsPersistentRet = plain(function (this: RemoteDomainIsPersistentRet, f0: number) { this.persistent = f0; });
-
 export function decodeRemoteDomainIsPersistentRet(r: XdrReader): RemoteDomainIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -23453,7 +23035,7 @@ export function decodeRemoteDomainIsPersistentRet(r: XdrReader): RemoteDomainIsP
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return new newRemoteDomainIsPersistentRet(f0);
+    return new newRemoteNodeDeviceIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_persistent_ret', at, ix);
   }
@@ -23476,8 +23058,6 @@ export function encodeRemoteDomainIsUpdatedArgs(w: XdrWriter, v: RemoteDomainIsU
   }
 }
 
-const newRemoteDomainIsUpdatedArgs = plain(function (this: RemoteDomainIsUpdatedArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainIsUpdatedArgs(r: XdrReader): RemoteDomainIsUpdatedArgs {
   let at = '';
   let ix = -1;
@@ -23485,7 +23065,7 @@ export function decodeRemoteDomainIsUpdatedArgs(r: XdrReader): RemoteDomainIsUpd
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainIsUpdatedArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_is_updated_args', at, ix);
   }
@@ -23540,8 +23120,6 @@ export function encodeRemoteNetworkIsActiveArgs(w: XdrWriter, v: RemoteNetworkIs
   }
 }
 
-const newRemoteNetworkIsActiveArgs = plain(function (this: RemoteNetworkIsActiveArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkIsActiveArgs(r: XdrReader): RemoteNetworkIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -23549,7 +23127,7 @@ export function decodeRemoteNetworkIsActiveArgs(r: XdrReader): RemoteNetworkIsAc
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkIsActiveArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_active_args', at, ix);
   }
@@ -23572,8 +23150,6 @@ export function encodeRemoteNetworkIsActiveRet(w: XdrWriter, v: RemoteNetworkIsA
   }
 }
 
-const newRemoteNetworkIsActiveRet = plain(function (this: RemoteNetworkIsActiveRet, f0: number) { this.active = f0; });
-
 export function decodeRemoteNetworkIsActiveRet(r: XdrReader): RemoteNetworkIsActiveRet {
   let at = '';
   let ix = -1;
@@ -23581,7 +23157,7 @@ export function decodeRemoteNetworkIsActiveRet(r: XdrReader): RemoteNetworkIsAct
   try {
     at = 'active';
     f0 = r.readInt();
-    return new newRemoteNetworkIsActiveRet(f0);
+    return new newRemoteNodeDeviceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_active_ret', at, ix);
   }
@@ -23604,8 +23180,6 @@ export function encodeRemoteNetworkIsPersistentArgs(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkIsPersistentArgs = plain(function (this: RemoteNetworkIsPersistentArgs, f0: RemoteNonnullNetwork) { this.net = f0; });
-
 export function decodeRemoteNetworkIsPersistentArgs(r: XdrReader): RemoteNetworkIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -23613,7 +23187,7 @@ export function decodeRemoteNetworkIsPersistentArgs(r: XdrReader): RemoteNetwork
   try {
     at = 'net';
     f0 = decodeRemoteNonnullNetwork(r);
-    return new newRemoteNetworkIsPersistentArgs(f0);
+    return new newRemoteNetworkLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_persistent_args', at, ix);
   }
@@ -23636,8 +23210,6 @@ export function encodeRemoteNetworkIsPersistentRet(w: XdrWriter, v: RemoteNetwor
   }
 }
 
-const newRemoteNetworkIsPersistentRet = plain(function (this: RemoteNetworkIsPersistentRet, f0: number) { this.persistent = f0; });
-
 export function decodeRemoteNetworkIsPersistentRet(r: XdrReader): RemoteNetworkIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -23645,7 +23217,7 @@ export function decodeRemoteNetworkIsPersistentRet(r: XdrReader): RemoteNetworkI
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return new newRemoteNetworkIsPersistentRet(f0);
+    return new newRemoteNodeDeviceIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_is_persistent_ret', at, ix);
   }
@@ -23668,8 +23240,6 @@ export function encodeRemoteStoragePoolIsActiveArgs(w: XdrWriter, v: RemoteStora
   }
 }
 
-const newRemoteStoragePoolIsActiveArgs = plain(function (this: RemoteStoragePoolIsActiveArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolIsActiveArgs(r: XdrReader): RemoteStoragePoolIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -23677,7 +23247,7 @@ export function decodeRemoteStoragePoolIsActiveArgs(r: XdrReader): RemoteStorage
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolIsActiveArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_active_args', at, ix);
   }
@@ -23700,8 +23270,6 @@ export function encodeRemoteStoragePoolIsActiveRet(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStoragePoolIsActiveRet = plain(function (this: RemoteStoragePoolIsActiveRet, f0: number) { this.active = f0; });
-
 export function decodeRemoteStoragePoolIsActiveRet(r: XdrReader): RemoteStoragePoolIsActiveRet {
   let at = '';
   let ix = -1;
@@ -23709,7 +23277,7 @@ export function decodeRemoteStoragePoolIsActiveRet(r: XdrReader): RemoteStorageP
   try {
     at = 'active';
     f0 = r.readInt();
-    return new newRemoteStoragePoolIsActiveRet(f0);
+    return new newRemoteNodeDeviceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_active_ret', at, ix);
   }
@@ -23732,8 +23300,6 @@ export function encodeRemoteStoragePoolIsPersistentArgs(w: XdrWriter, v: RemoteS
   }
 }
 
-const newRemoteStoragePoolIsPersistentArgs = plain(function (this: RemoteStoragePoolIsPersistentArgs, f0: RemoteNonnullStoragePool) { this.pool = f0; });
-
 export function decodeRemoteStoragePoolIsPersistentArgs(r: XdrReader): RemoteStoragePoolIsPersistentArgs {
   let at = '';
   let ix = -1;
@@ -23741,7 +23307,7 @@ export function decodeRemoteStoragePoolIsPersistentArgs(r: XdrReader): RemoteSto
   try {
     at = 'pool';
     f0 = decodeRemoteNonnullStoragePool(r);
-    return new newRemoteStoragePoolIsPersistentArgs(f0);
+    return new newRemoteStoragePoolLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_persistent_args', at, ix);
   }
@@ -23764,8 +23330,6 @@ export function encodeRemoteStoragePoolIsPersistentRet(w: XdrWriter, v: RemoteSt
   }
 }
 
-const newRemoteStoragePoolIsPersistentRet = plain(function (this: RemoteStoragePoolIsPersistentRet, f0: number) { this.persistent = f0; });
-
 export function decodeRemoteStoragePoolIsPersistentRet(r: XdrReader): RemoteStoragePoolIsPersistentRet {
   let at = '';
   let ix = -1;
@@ -23773,7 +23337,7 @@ export function decodeRemoteStoragePoolIsPersistentRet(r: XdrReader): RemoteStor
   try {
     at = 'persistent';
     f0 = r.readInt();
-    return new newRemoteStoragePoolIsPersistentRet(f0);
+    return new newRemoteNodeDeviceIsPersistentRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_pool_is_persistent_ret', at, ix);
   }
@@ -23796,8 +23360,6 @@ export function encodeRemoteInterfaceIsActiveArgs(w: XdrWriter, v: RemoteInterfa
   }
 }
 
-const newRemoteInterfaceIsActiveArgs = plain(function (this: RemoteInterfaceIsActiveArgs, f0: RemoteNonnullInterface) { this.iface = f0; });
-
 export function decodeRemoteInterfaceIsActiveArgs(r: XdrReader): RemoteInterfaceIsActiveArgs {
   let at = '';
   let ix = -1;
@@ -23805,7 +23367,7 @@ export function decodeRemoteInterfaceIsActiveArgs(r: XdrReader): RemoteInterface
   try {
     at = 'iface';
     f0 = decodeRemoteNonnullInterface(r);
-    return new newRemoteInterfaceIsActiveArgs(f0);
+    return new newRemoteInterfaceLookupByNameRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_is_active_args', at, ix);
   }
@@ -23828,8 +23390,6 @@ export function encodeRemoteInterfaceIsActiveRet(w: XdrWriter, v: RemoteInterfac
   }
 }
 
-const newRemoteInterfaceIsActiveRet = plain(function (this: RemoteInterfaceIsActiveRet, f0: number) { this.active = f0; });
-
 export function decodeRemoteInterfaceIsActiveRet(r: XdrReader): RemoteInterfaceIsActiveRet {
   let at = '';
   let ix = -1;
@@ -23837,7 +23397,7 @@ export function decodeRemoteInterfaceIsActiveRet(r: XdrReader): RemoteInterfaceI
   try {
     at = 'active';
     f0 = r.readInt();
-    return new newRemoteInterfaceIsActiveRet(f0);
+    return new newRemoteNodeDeviceIsActiveRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_interface_is_active_ret', at, ix);
   }
@@ -23893,8 +23453,6 @@ export function encodeRemoteConnectCompareCpuArgs(w: XdrWriter, v: RemoteConnect
   }
 }
 
-const newRemoteConnectCompareCpuArgs = plain(function (this: RemoteConnectCompareCpuArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteConnectCompareCpuArgs(r: XdrReader): RemoteConnectCompareCpuArgs {
   let at = '';
   let ix = -1;
@@ -23905,7 +23463,7 @@ export function decodeRemoteConnectCompareCpuArgs(r: XdrReader): RemoteConnectCo
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectCompareCpuArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_cpu_args', at, ix);
   }
@@ -24096,8 +23654,6 @@ export function encodeRemoteDomainGetJobInfoArgs(w: XdrWriter, v: RemoteDomainGe
   }
 }
 
-const newRemoteDomainGetJobInfoArgs = plain(function (this: RemoteDomainGetJobInfoArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetJobInfoArgs(r: XdrReader): RemoteDomainGetJobInfoArgs {
   let at = '';
   let ix = -1;
@@ -24105,7 +23661,7 @@ export function decodeRemoteDomainGetJobInfoArgs(r: XdrReader): RemoteDomainGetJ
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetJobInfoArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_info_args', at, ix);
   }
@@ -24245,8 +23801,6 @@ export function encodeRemoteDomainGetJobStatsArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
-const newRemoteDomainGetJobStatsArgs = plain(function (this: RemoteDomainGetJobStatsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetJobStatsArgs(r: XdrReader): RemoteDomainGetJobStatsArgs {
   let at = '';
   let ix = -1;
@@ -24257,7 +23811,7 @@ export function decodeRemoteDomainGetJobStatsArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetJobStatsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_job_stats_args', at, ix);
   }
@@ -24332,8 +23886,6 @@ export function encodeRemoteDomainAbortJobArgs(w: XdrWriter, v: RemoteDomainAbor
   }
 }
 
-const newRemoteDomainAbortJobArgs = plain(function (this: RemoteDomainAbortJobArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainAbortJobArgs(r: XdrReader): RemoteDomainAbortJobArgs {
   let at = '';
   let ix = -1;
@@ -24341,7 +23893,7 @@ export function decodeRemoteDomainAbortJobArgs(r: XdrReader): RemoteDomainAbortJ
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainAbortJobArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_abort_job_args', at, ix);
   }
@@ -24368,8 +23920,6 @@ export function encodeRemoteDomainAbortJobFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainAbortJobFlagsArgs = plain(function (this: RemoteDomainAbortJobFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainAbortJobFlagsArgs(r: XdrReader): RemoteDomainAbortJobFlagsArgs {
   let at = '';
   let ix = -1;
@@ -24380,7 +23930,7 @@ export function decodeRemoteDomainAbortJobFlagsArgs(r: XdrReader): RemoteDomainA
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainAbortJobFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_abort_job_flags_args', at, ix);
   }
@@ -24407,8 +23957,6 @@ export function encodeRemoteDomainMigrateGetMaxDowntimeArgs(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteDomainMigrateGetMaxDowntimeArgs = plain(function (this: RemoteDomainMigrateGetMaxDowntimeArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainMigrateGetMaxDowntimeArgs(r: XdrReader): RemoteDomainMigrateGetMaxDowntimeArgs {
   let at = '';
   let ix = -1;
@@ -24419,7 +23967,7 @@ export function decodeRemoteDomainMigrateGetMaxDowntimeArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainMigrateGetMaxDowntimeArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_downtime_args', at, ix);
   }
@@ -24528,8 +24076,6 @@ export function encodeRemoteDomainMigrateGetCompressionCacheArgs(w: XdrWriter, v
   }
 }
 
-const newRemoteDomainMigrateGetCompressionCacheArgs = plain(function (this: RemoteDomainMigrateGetCompressionCacheArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainMigrateGetCompressionCacheArgs(r: XdrReader): RemoteDomainMigrateGetCompressionCacheArgs {
   let at = '';
   let ix = -1;
@@ -24540,7 +24086,7 @@ export function decodeRemoteDomainMigrateGetCompressionCacheArgs(r: XdrReader): 
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainMigrateGetCompressionCacheArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_compression_cache_args', at, ix);
   }
@@ -24699,8 +24245,6 @@ export function encodeRemoteDomainMigrateGetMaxSpeedArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainMigrateGetMaxSpeedArgs = plain(function (this: RemoteDomainMigrateGetMaxSpeedArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainMigrateGetMaxSpeedArgs(r: XdrReader): RemoteDomainMigrateGetMaxSpeedArgs {
   let at = '';
   let ix = -1;
@@ -24711,7 +24255,7 @@ export function decodeRemoteDomainMigrateGetMaxSpeedArgs(r: XdrReader): RemoteDo
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainMigrateGetMaxSpeedArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_get_max_speed_args', at, ix);
   }
@@ -24798,8 +24342,6 @@ export function encodeRemoteConnectDomainEventDeregisterAnyArgs(w: XdrWriter, v:
   }
 }
 
-const newRemoteConnectDomainEventDeregisterAnyArgs = plain(function (this: RemoteConnectDomainEventDeregisterAnyArgs, f0: number) { this.eventID = f0; });
-
 export function decodeRemoteConnectDomainEventDeregisterAnyArgs(r: XdrReader): RemoteConnectDomainEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -24807,7 +24349,7 @@ export function decodeRemoteConnectDomainEventDeregisterAnyArgs(r: XdrReader): R
   try {
     at = 'eventID';
     f0 = r.readInt();
-    return new newRemoteConnectDomainEventDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventRegisterAnyArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_deregister_any_args', at, ix);
   }
@@ -24908,8 +24450,6 @@ export function encodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(w: XdrWr
   }
 }
 
-const newRemoteConnectDomainEventCallbackDeregisterAnyArgs = plain(function (this: RemoteConnectDomainEventCallbackDeregisterAnyArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(r: XdrReader): RemoteConnectDomainEventCallbackDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -24917,7 +24457,7 @@ export function decodeRemoteConnectDomainEventCallbackDeregisterAnyArgs(r: XdrRe
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectDomainEventCallbackDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_domain_event_callback_deregister_any_args', at, ix);
   }
@@ -24940,8 +24480,6 @@ export function encodeRemoteDomainEventRebootMsg(w: XdrWriter, v: RemoteDomainEv
   }
 }
 
-const newRemoteDomainEventRebootMsg = plain(function (this: RemoteDomainEventRebootMsg, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainEventRebootMsg(r: XdrReader): RemoteDomainEventRebootMsg {
   let at = '';
   let ix = -1;
@@ -24949,7 +24487,7 @@ export function decodeRemoteDomainEventRebootMsg(r: XdrReader): RemoteDomainEven
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainEventRebootMsg(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_reboot_msg', at, ix);
   }
@@ -26301,8 +25839,6 @@ export function encodeRemoteDomainEventPmwakeupMsg(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainEventPmwakeupMsg = plain(function (this: RemoteDomainEventPmwakeupMsg, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainEventPmwakeupMsg(r: XdrReader): RemoteDomainEventPmwakeupMsg {
   let at = '';
   let ix = -1;
@@ -26310,7 +25846,7 @@ export function decodeRemoteDomainEventPmwakeupMsg(r: XdrReader): RemoteDomainEv
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainEventPmwakeupMsg(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmwakeup_msg', at, ix);
   }
@@ -26383,8 +25919,6 @@ export function encodeRemoteDomainEventPmsuspendMsg(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainEventPmsuspendMsg = plain(function (this: RemoteDomainEventPmsuspendMsg, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainEventPmsuspendMsg(r: XdrReader): RemoteDomainEventPmsuspendMsg {
   let at = '';
   let ix = -1;
@@ -26392,7 +25926,7 @@ export function decodeRemoteDomainEventPmsuspendMsg(r: XdrReader): RemoteDomainE
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainEventPmsuspendMsg(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmsuspend_msg', at, ix);
   }
@@ -26543,8 +26077,6 @@ export function encodeRemoteDomainEventPmsuspendDiskMsg(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainEventPmsuspendDiskMsg = plain(function (this: RemoteDomainEventPmsuspendDiskMsg, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainEventPmsuspendDiskMsg(r: XdrReader): RemoteDomainEventPmsuspendDiskMsg {
   let at = '';
   let ix = -1;
@@ -26552,7 +26084,7 @@ export function decodeRemoteDomainEventPmsuspendDiskMsg(r: XdrReader): RemoteDom
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainEventPmsuspendDiskMsg(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_pmsuspend_disk_msg', at, ix);
   }
@@ -26629,8 +26161,6 @@ export function encodeRemoteDomainManagedSaveArgs(w: XdrWriter, v: RemoteDomainM
   }
 }
 
-const newRemoteDomainManagedSaveArgs = plain(function (this: RemoteDomainManagedSaveArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainManagedSaveArgs(r: XdrReader): RemoteDomainManagedSaveArgs {
   let at = '';
   let ix = -1;
@@ -26641,7 +26171,7 @@ export function decodeRemoteDomainManagedSaveArgs(r: XdrReader): RemoteDomainMan
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainManagedSaveArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_args', at, ix);
   }
@@ -26668,8 +26198,6 @@ export function encodeRemoteDomainHasManagedSaveImageArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainHasManagedSaveImageArgs = plain(function (this: RemoteDomainHasManagedSaveImageArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainHasManagedSaveImageArgs(r: XdrReader): RemoteDomainHasManagedSaveImageArgs {
   let at = '';
   let ix = -1;
@@ -26680,7 +26208,7 @@ export function decodeRemoteDomainHasManagedSaveImageArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainHasManagedSaveImageArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_managed_save_image_args', at, ix);
   }
@@ -26703,8 +26231,6 @@ export function encodeRemoteDomainHasManagedSaveImageRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainHasManagedSaveImageRet = plain(function (this: RemoteDomainHasManagedSaveImageRet, f0: number) { this.result = f0; });
-
 export function decodeRemoteDomainHasManagedSaveImageRet(r: XdrReader): RemoteDomainHasManagedSaveImageRet {
   let at = '';
   let ix = -1;
@@ -26712,7 +26238,7 @@ export function decodeRemoteDomainHasManagedSaveImageRet(r: XdrReader): RemoteDo
   try {
     at = 'result';
     f0 = r.readInt();
-    return new newRemoteDomainHasManagedSaveImageRet(f0);
+    return new newRemoteConnectCompareCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_managed_save_image_ret', at, ix);
   }
@@ -26739,8 +26265,6 @@ export function encodeRemoteDomainManagedSaveRemoveArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainManagedSaveRemoveArgs = plain(function (this: RemoteDomainManagedSaveRemoveArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainManagedSaveRemoveArgs(r: XdrReader): RemoteDomainManagedSaveRemoveArgs {
   let at = '';
   let ix = -1;
@@ -26751,7 +26275,7 @@ export function decodeRemoteDomainManagedSaveRemoveArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainManagedSaveRemoveArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_remove_args', at, ix);
   }
@@ -26778,8 +26302,6 @@ export function encodeRemoteDomainManagedSaveGetXmlDescArgs(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteDomainManagedSaveGetXmlDescArgs = plain(function (this: RemoteDomainManagedSaveGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainManagedSaveGetXmlDescArgs(r: XdrReader): RemoteDomainManagedSaveGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -26790,7 +26312,7 @@ export function decodeRemoteDomainManagedSaveGetXmlDescArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainManagedSaveGetXmlDescArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_args', at, ix);
   }
@@ -26837,8 +26359,6 @@ export function encodeRemoteDomainManagedSaveGetXmlDescRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainManagedSaveGetXmlDescRet = plain(function (this: RemoteDomainManagedSaveGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainManagedSaveGetXmlDescRet(r: XdrReader): RemoteDomainManagedSaveGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -26846,7 +26366,7 @@ export function decodeRemoteDomainManagedSaveGetXmlDescRet(r: XdrReader): Remote
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainManagedSaveGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_managed_save_get_xml_desc_ret', at, ix);
   }
@@ -27116,8 +26636,6 @@ export function encodeRemoteDomainSnapshotGetXmlDescRet(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainSnapshotGetXmlDescRet = plain(function (this: RemoteDomainSnapshotGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainSnapshotGetXmlDescRet(r: XdrReader): RemoteDomainSnapshotGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -27125,7 +26643,7 @@ export function decodeRemoteDomainSnapshotGetXmlDescRet(r: XdrReader): RemoteDom
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainSnapshotGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_xml_desc_ret', at, ix);
   }
@@ -27152,8 +26670,6 @@ export function encodeRemoteDomainSnapshotNumArgs(w: XdrWriter, v: RemoteDomainS
   }
 }
 
-const newRemoteDomainSnapshotNumArgs = plain(function (this: RemoteDomainSnapshotNumArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotNumArgs(r: XdrReader): RemoteDomainSnapshotNumArgs {
   let at = '';
   let ix = -1;
@@ -27164,7 +26680,7 @@ export function decodeRemoteDomainSnapshotNumArgs(r: XdrReader): RemoteDomainSna
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotNumArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_args', at, ix);
   }
@@ -27187,8 +26703,6 @@ export function encodeRemoteDomainSnapshotNumRet(w: XdrWriter, v: RemoteDomainSn
   }
 }
 
-const newRemoteDomainSnapshotNumRet = plain(function (this: RemoteDomainSnapshotNumRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteDomainSnapshotNumRet(r: XdrReader): RemoteDomainSnapshotNumRet {
   let at = '';
   let ix = -1;
@@ -27196,7 +26710,7 @@ export function decodeRemoteDomainSnapshotNumRet(r: XdrReader): RemoteDomainSnap
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteDomainSnapshotNumRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_ret', at, ix);
   }
@@ -27301,8 +26815,6 @@ export function encodeRemoteDomainSnapshotListNamesRet(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainSnapshotListNamesRet = plain(function (this: RemoteDomainSnapshotListNamesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteDomainSnapshotListNamesRet(r: XdrReader): RemoteDomainSnapshotListNamesRet {
   let at = '';
   let ix = -1;
@@ -27319,7 +26831,7 @@ export function decodeRemoteDomainSnapshotListNamesRet(r: XdrReader): RemoteDoma
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainSnapshotListNamesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_names_ret', at, ix);
   }
@@ -27448,8 +26960,6 @@ export function encodeRemoteDomainSnapshotNumChildrenArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainSnapshotNumChildrenArgs = plain(function (this: RemoteDomainSnapshotNumChildrenArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotNumChildrenArgs(r: XdrReader): RemoteDomainSnapshotNumChildrenArgs {
   let at = '';
   let ix = -1;
@@ -27460,7 +26970,7 @@ export function decodeRemoteDomainSnapshotNumChildrenArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotNumChildrenArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_children_args', at, ix);
   }
@@ -27483,8 +26993,6 @@ export function encodeRemoteDomainSnapshotNumChildrenRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainSnapshotNumChildrenRet = plain(function (this: RemoteDomainSnapshotNumChildrenRet, f0: number) { this.num = f0; });
-
 export function decodeRemoteDomainSnapshotNumChildrenRet(r: XdrReader): RemoteDomainSnapshotNumChildrenRet {
   let at = '';
   let ix = -1;
@@ -27492,7 +27000,7 @@ export function decodeRemoteDomainSnapshotNumChildrenRet(r: XdrReader): RemoteDo
   try {
     at = 'num';
     f0 = r.readInt();
-    return new newRemoteDomainSnapshotNumChildrenRet(f0);
+    return new newRemoteConnectNumOfDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_num_children_ret', at, ix);
   }
@@ -27597,8 +27105,6 @@ export function encodeRemoteDomainSnapshotListChildrenNamesRet(w: XdrWriter, v: 
   }
 }
 
-const newRemoteDomainSnapshotListChildrenNamesRet = plain(function (this: RemoteDomainSnapshotListChildrenNamesRet, f0: string[]) { this.names = f0; });
-
 export function decodeRemoteDomainSnapshotListChildrenNamesRet(r: XdrReader): RemoteDomainSnapshotListChildrenNamesRet {
   let at = '';
   let ix = -1;
@@ -27615,7 +27121,7 @@ export function decodeRemoteDomainSnapshotListChildrenNamesRet(r: XdrReader): Re
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainSnapshotListChildrenNamesRet(f0);
+    return new newRemoteConnectListDefinedDomainsRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_children_names_ret', at, ix);
   }
@@ -27696,8 +27202,6 @@ export function encodeRemoteDomainSnapshotListAllChildrenRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteDomainSnapshotListAllChildrenRet = plain(function (this: RemoteDomainSnapshotListAllChildrenRet, f0: RemoteNonnullDomainSnapshot[], f1: number) { this.snapshots = f0; this.ret = f1; });
-
 export function decodeRemoteDomainSnapshotListAllChildrenRet(r: XdrReader): RemoteDomainSnapshotListAllChildrenRet {
   let at = '';
   let ix = -1;
@@ -27717,7 +27221,7 @@ export function decodeRemoteDomainSnapshotListAllChildrenRet(r: XdrReader): Remo
     }
     at = 'ret';
     f1 = r.readInt();
-    return new newRemoteDomainSnapshotListAllChildrenRet(f0, f1);
+    return new newRemoteDomainListAllSnapshotsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_list_all_children_ret', at, ix);
   }
@@ -27815,8 +27319,6 @@ export function encodeRemoteDomainSnapshotLookupByNameRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainSnapshotLookupByNameRet = plain(function (this: RemoteDomainSnapshotLookupByNameRet, f0: RemoteNonnullDomainSnapshot) { this.snap = f0; });
-
 export function decodeRemoteDomainSnapshotLookupByNameRet(r: XdrReader): RemoteDomainSnapshotLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -27824,7 +27326,7 @@ export function decodeRemoteDomainSnapshotLookupByNameRet(r: XdrReader): RemoteD
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return new newRemoteDomainSnapshotLookupByNameRet(f0);
+    return new newRemoteDomainSnapshotCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_lookup_by_name_ret', at, ix);
   }
@@ -27851,8 +27353,6 @@ export function encodeRemoteDomainHasCurrentSnapshotArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainHasCurrentSnapshotArgs = plain(function (this: RemoteDomainHasCurrentSnapshotArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainHasCurrentSnapshotArgs(r: XdrReader): RemoteDomainHasCurrentSnapshotArgs {
   let at = '';
   let ix = -1;
@@ -27863,7 +27363,7 @@ export function decodeRemoteDomainHasCurrentSnapshotArgs(r: XdrReader): RemoteDo
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainHasCurrentSnapshotArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_current_snapshot_args', at, ix);
   }
@@ -27886,8 +27386,6 @@ export function encodeRemoteDomainHasCurrentSnapshotRet(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainHasCurrentSnapshotRet = plain(function (this: RemoteDomainHasCurrentSnapshotRet, f0: number) { this.result = f0; });
-
 export function decodeRemoteDomainHasCurrentSnapshotRet(r: XdrReader): RemoteDomainHasCurrentSnapshotRet {
   let at = '';
   let ix = -1;
@@ -27895,7 +27393,7 @@ export function decodeRemoteDomainHasCurrentSnapshotRet(r: XdrReader): RemoteDom
   try {
     at = 'result';
     f0 = r.readInt();
-    return new newRemoteDomainHasCurrentSnapshotRet(f0);
+    return new newRemoteConnectCompareCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_has_current_snapshot_ret', at, ix);
   }
@@ -27922,8 +27420,6 @@ export function encodeRemoteDomainSnapshotGetParentArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainSnapshotGetParentArgs = plain(function (this: RemoteDomainSnapshotGetParentArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotGetParentArgs(r: XdrReader): RemoteDomainSnapshotGetParentArgs {
   let at = '';
   let ix = -1;
@@ -27934,7 +27430,7 @@ export function decodeRemoteDomainSnapshotGetParentArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotGetParentArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_parent_args', at, ix);
   }
@@ -27957,8 +27453,6 @@ export function encodeRemoteDomainSnapshotGetParentRet(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainSnapshotGetParentRet = plain(function (this: RemoteDomainSnapshotGetParentRet, f0: RemoteNonnullDomainSnapshot) { this.snap = f0; });
-
 export function decodeRemoteDomainSnapshotGetParentRet(r: XdrReader): RemoteDomainSnapshotGetParentRet {
   let at = '';
   let ix = -1;
@@ -27966,7 +27460,7 @@ export function decodeRemoteDomainSnapshotGetParentRet(r: XdrReader): RemoteDoma
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return new newRemoteDomainSnapshotGetParentRet(f0);
+    return new newRemoteDomainSnapshotCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_get_parent_ret', at, ix);
   }
@@ -27993,8 +27487,6 @@ export function encodeRemoteDomainSnapshotCurrentArgs(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainSnapshotCurrentArgs = plain(function (this: RemoteDomainSnapshotCurrentArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotCurrentArgs(r: XdrReader): RemoteDomainSnapshotCurrentArgs {
   let at = '';
   let ix = -1;
@@ -28005,7 +27497,7 @@ export function decodeRemoteDomainSnapshotCurrentArgs(r: XdrReader): RemoteDomai
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotCurrentArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_current_args', at, ix);
   }
@@ -28028,8 +27520,6 @@ export function encodeRemoteDomainSnapshotCurrentRet(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainSnapshotCurrentRet = plain(function (this: RemoteDomainSnapshotCurrentRet, f0: RemoteNonnullDomainSnapshot) { this.snap = f0; });
-
 export function decodeRemoteDomainSnapshotCurrentRet(r: XdrReader): RemoteDomainSnapshotCurrentRet {
   let at = '';
   let ix = -1;
@@ -28037,7 +27527,7 @@ export function decodeRemoteDomainSnapshotCurrentRet(r: XdrReader): RemoteDomain
   try {
     at = 'snap';
     f0 = decodeRemoteNonnullDomainSnapshot(r);
-    return new newRemoteDomainSnapshotCurrentRet(f0);
+    return new newRemoteDomainSnapshotCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_current_ret', at, ix);
   }
@@ -28064,8 +27554,6 @@ export function encodeRemoteDomainSnapshotIsCurrentArgs(w: XdrWriter, v: RemoteD
   }
 }
 
-const newRemoteDomainSnapshotIsCurrentArgs = plain(function (this: RemoteDomainSnapshotIsCurrentArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotIsCurrentArgs(r: XdrReader): RemoteDomainSnapshotIsCurrentArgs {
   let at = '';
   let ix = -1;
@@ -28076,7 +27564,7 @@ export function decodeRemoteDomainSnapshotIsCurrentArgs(r: XdrReader): RemoteDom
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotIsCurrentArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_is_current_args', at, ix);
   }
@@ -28135,8 +27623,6 @@ export function encodeRemoteDomainSnapshotHasMetadataArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainSnapshotHasMetadataArgs = plain(function (this: RemoteDomainSnapshotHasMetadataArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotHasMetadataArgs(r: XdrReader): RemoteDomainSnapshotHasMetadataArgs {
   let at = '';
   let ix = -1;
@@ -28147,7 +27633,7 @@ export function decodeRemoteDomainSnapshotHasMetadataArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotHasMetadataArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_has_metadata_args', at, ix);
   }
@@ -28206,8 +27692,6 @@ export function encodeRemoteDomainRevertToSnapshotArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainRevertToSnapshotArgs = plain(function (this: RemoteDomainRevertToSnapshotArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainRevertToSnapshotArgs(r: XdrReader): RemoteDomainRevertToSnapshotArgs {
   let at = '';
   let ix = -1;
@@ -28218,7 +27702,7 @@ export function decodeRemoteDomainRevertToSnapshotArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainRevertToSnapshotArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_revert_to_snapshot_args', at, ix);
   }
@@ -28245,8 +27729,6 @@ export function encodeRemoteDomainSnapshotDeleteArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainSnapshotDeleteArgs = plain(function (this: RemoteDomainSnapshotDeleteArgs, f0: RemoteNonnullDomainSnapshot, f1: number) { this.snap = f0; this.flags = f1; });
-
 export function decodeRemoteDomainSnapshotDeleteArgs(r: XdrReader): RemoteDomainSnapshotDeleteArgs {
   let at = '';
   let ix = -1;
@@ -28257,7 +27739,7 @@ export function decodeRemoteDomainSnapshotDeleteArgs(r: XdrReader): RemoteDomain
     f0 = decodeRemoteNonnullDomainSnapshot(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainSnapshotDeleteArgs(f0, f1);
+    return new newRemoteDomainSnapshotGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_snapshot_delete_args', at, ix);
   }
@@ -28507,8 +27989,6 @@ export function encodeRemoteStorageVolDownloadArgs(w: XdrWriter, v: RemoteStorag
   }
 }
 
-const newRemoteStorageVolDownloadArgs = plain(function (this: RemoteStorageVolDownloadArgs, f0: RemoteNonnullStorageVol, f1: bigint, f2: bigint, f3: number) { this.vol = f0; this.offset = f1; this.length = f2; this.flags = f3; });
-
 export function decodeRemoteStorageVolDownloadArgs(r: XdrReader): RemoteStorageVolDownloadArgs {
   let at = '';
   let ix = -1;
@@ -28525,7 +28005,7 @@ export function decodeRemoteStorageVolDownloadArgs(r: XdrReader): RemoteStorageV
     f2 = r.readUhyper();
     at = 'flags';
     f3 = r.readUint();
-    return new newRemoteStorageVolDownloadArgs(f0, f1, f2, f3);
+    return new newRemoteStorageVolUploadArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_storage_vol_download_args', at, ix);
   }
@@ -28552,8 +28032,6 @@ export function encodeRemoteDomainGetStateArgs(w: XdrWriter, v: RemoteDomainGetS
   }
 }
 
-const newRemoteDomainGetStateArgs = plain(function (this: RemoteDomainGetStateArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetStateArgs(r: XdrReader): RemoteDomainGetStateArgs {
   let at = '';
   let ix = -1;
@@ -28564,7 +28042,7 @@ export function decodeRemoteDomainGetStateArgs(r: XdrReader): RemoteDomainGetSta
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetStateArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_state_args', at, ix);
   }
@@ -29390,8 +28868,6 @@ export function encodeRemoteDomainMigratePerform3Ret(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainMigratePerform3Ret = plain(function (this: RemoteDomainMigratePerform3Ret, f0: Uint8Array) { this.cookieOut = f0; });
-
 export function decodeRemoteDomainMigratePerform3Ret(r: XdrReader): RemoteDomainMigratePerform3Ret {
   let at = '';
   let ix = -1;
@@ -29399,7 +28875,7 @@ export function decodeRemoteDomainMigratePerform3Ret(r: XdrReader): RemoteDomain
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return new newRemoteDomainMigratePerform3Ret(f0);
+    return new newRemoteDomainMigratePrepareTunnel3Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_ret', at, ix);
   }
@@ -29675,8 +29151,6 @@ export function encodeRemoteDomainEventControlErrorMsg(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainEventControlErrorMsg = plain(function (this: RemoteDomainEventControlErrorMsg, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainEventControlErrorMsg(r: XdrReader): RemoteDomainEventControlErrorMsg {
   let at = '';
   let ix = -1;
@@ -29684,7 +29158,7 @@ export function decodeRemoteDomainEventControlErrorMsg(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainEventControlErrorMsg(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_control_error_msg', at, ix);
   }
@@ -29750,8 +29224,6 @@ export function encodeRemoteDomainGetControlInfoArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainGetControlInfoArgs = plain(function (this: RemoteDomainGetControlInfoArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetControlInfoArgs(r: XdrReader): RemoteDomainGetControlInfoArgs {
   let at = '';
   let ix = -1;
@@ -29762,7 +29234,7 @@ export function decodeRemoteDomainGetControlInfoArgs(r: XdrReader): RemoteDomain
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetControlInfoArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_control_info_args', at, ix);
   }
@@ -29897,8 +29369,6 @@ export function encodeRemoteDomainOpenGraphicsFdArgs(w: XdrWriter, v: RemoteDoma
   }
 }
 
-const newRemoteDomainOpenGraphicsFdArgs = plain(function (this: RemoteDomainOpenGraphicsFdArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.idx = f1; this.flags = f2; });
-
 export function decodeRemoteDomainOpenGraphicsFdArgs(r: XdrReader): RemoteDomainOpenGraphicsFdArgs {
   let at = '';
   let ix = -1;
@@ -29912,7 +29382,7 @@ export function decodeRemoteDomainOpenGraphicsFdArgs(r: XdrReader): RemoteDomain
     f1 = r.readUint();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainOpenGraphicsFdArgs(f0, f1, f2);
+    return new newRemoteDomainOpenGraphicsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_open_graphics_fd_args', at, ix);
   }
@@ -29989,8 +29459,6 @@ export function encodeRemoteDomainShutdownFlagsArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainShutdownFlagsArgs = plain(function (this: RemoteDomainShutdownFlagsArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainShutdownFlagsArgs(r: XdrReader): RemoteDomainShutdownFlagsArgs {
   let at = '';
   let ix = -1;
@@ -30001,7 +29469,7 @@ export function decodeRemoteDomainShutdownFlagsArgs(r: XdrReader): RemoteDomainS
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainShutdownFlagsArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_shutdown_flags_args', at, ix);
   }
@@ -30229,8 +29697,6 @@ export function encodeRemoteConnectListAllStoragePoolsArgs(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteConnectListAllStoragePoolsArgs = plain(function (this: RemoteConnectListAllStoragePoolsArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllStoragePoolsArgs(r: XdrReader): RemoteConnectListAllStoragePoolsArgs {
   let at = '';
   let ix = -1;
@@ -30241,7 +29707,7 @@ export function decodeRemoteConnectListAllStoragePoolsArgs(r: XdrReader): Remote
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllStoragePoolsArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_storage_pools_args', at, ix);
   }
@@ -30426,8 +29892,6 @@ export function encodeRemoteConnectListAllNetworksArgs(w: XdrWriter, v: RemoteCo
   }
 }
 
-const newRemoteConnectListAllNetworksArgs = plain(function (this: RemoteConnectListAllNetworksArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllNetworksArgs(r: XdrReader): RemoteConnectListAllNetworksArgs {
   let at = '';
   let ix = -1;
@@ -30438,7 +29902,7 @@ export function decodeRemoteConnectListAllNetworksArgs(r: XdrReader): RemoteConn
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllNetworksArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_networks_args', at, ix);
   }
@@ -30521,8 +29985,6 @@ export function encodeRemoteConnectListAllInterfacesArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteConnectListAllInterfacesArgs = plain(function (this: RemoteConnectListAllInterfacesArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllInterfacesArgs(r: XdrReader): RemoteConnectListAllInterfacesArgs {
   let at = '';
   let ix = -1;
@@ -30533,7 +29995,7 @@ export function decodeRemoteConnectListAllInterfacesArgs(r: XdrReader): RemoteCo
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllInterfacesArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_interfaces_args', at, ix);
   }
@@ -30616,8 +30078,6 @@ export function encodeRemoteConnectListAllNodeDevicesArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteConnectListAllNodeDevicesArgs = plain(function (this: RemoteConnectListAllNodeDevicesArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllNodeDevicesArgs(r: XdrReader): RemoteConnectListAllNodeDevicesArgs {
   let at = '';
   let ix = -1;
@@ -30628,7 +30088,7 @@ export function decodeRemoteConnectListAllNodeDevicesArgs(r: XdrReader): RemoteC
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllNodeDevicesArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_node_devices_args', at, ix);
   }
@@ -30711,8 +30171,6 @@ export function encodeRemoteConnectListAllNwfiltersArgs(w: XdrWriter, v: RemoteC
   }
 }
 
-const newRemoteConnectListAllNwfiltersArgs = plain(function (this: RemoteConnectListAllNwfiltersArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllNwfiltersArgs(r: XdrReader): RemoteConnectListAllNwfiltersArgs {
   let at = '';
   let ix = -1;
@@ -30723,7 +30181,7 @@ export function decodeRemoteConnectListAllNwfiltersArgs(r: XdrReader): RemoteCon
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllNwfiltersArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilters_args', at, ix);
   }
@@ -30806,8 +30264,6 @@ export function encodeRemoteConnectListAllSecretsArgs(w: XdrWriter, v: RemoteCon
   }
 }
 
-const newRemoteConnectListAllSecretsArgs = plain(function (this: RemoteConnectListAllSecretsArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllSecretsArgs(r: XdrReader): RemoteConnectListAllSecretsArgs {
   let at = '';
   let ix = -1;
@@ -30818,7 +30274,7 @@ export function decodeRemoteConnectListAllSecretsArgs(r: XdrReader): RemoteConne
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllSecretsArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_secrets_args', at, ix);
   }
@@ -30901,8 +30357,6 @@ export function encodeRemoteNodeSetMemoryParametersArgs(w: XdrWriter, v: RemoteN
   }
 }
 
-const newRemoteNodeSetMemoryParametersArgs = plain(function (this: RemoteNodeSetMemoryParametersArgs, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.flags = f1; });
-
 export function decodeRemoteNodeSetMemoryParametersArgs(r: XdrReader): RemoteNodeSetMemoryParametersArgs {
   let at = '';
   let ix = -1;
@@ -30922,7 +30376,7 @@ export function decodeRemoteNodeSetMemoryParametersArgs(r: XdrReader): RemoteNod
     }
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeSetMemoryParametersArgs(f0, f1);
+    return new newRemoteDomainRestoreParamsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_set_memory_parameters_args', at, ix);
   }
@@ -30996,8 +30450,6 @@ export function encodeRemoteNodeGetMemoryParametersRet(w: XdrWriter, v: RemoteNo
   }
 }
 
-const newRemoteNodeGetMemoryParametersRet = plain(function (this: RemoteNodeGetMemoryParametersRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteNodeGetMemoryParametersRet(r: XdrReader): RemoteNodeGetMemoryParametersRet {
   let at = '';
   let ix = -1;
@@ -31017,7 +30469,7 @@ export function decodeRemoteNodeGetMemoryParametersRet(r: XdrReader): RemoteNode
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteNodeGetMemoryParametersRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_memory_parameters_ret', at, ix);
   }
@@ -31232,8 +30684,6 @@ export function encodeRemoteDomainGetTimeArgs(w: XdrWriter, v: RemoteDomainGetTi
   }
 }
 
-const newRemoteDomainGetTimeArgs = plain(function (this: RemoteDomainGetTimeArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetTimeArgs(r: XdrReader): RemoteDomainGetTimeArgs {
   let at = '';
   let ix = -1;
@@ -31244,7 +30694,7 @@ export function decodeRemoteDomainGetTimeArgs(r: XdrReader): RemoteDomainGetTime
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetTimeArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_time_args', at, ix);
   }
@@ -31379,8 +30829,6 @@ export function encodeRemoteDomainMigrateBegin3ParamsArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainMigrateBegin3ParamsArgs = plain(function (this: RemoteDomainMigrateBegin3ParamsArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainMigrateBegin3ParamsArgs(r: XdrReader): RemoteDomainMigrateBegin3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -31403,7 +30851,7 @@ export function decodeRemoteDomainMigrateBegin3ParamsArgs(r: XdrReader): RemoteD
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainMigrateBegin3ParamsArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_args', at, ix);
   }
@@ -31454,8 +30902,6 @@ export function encodeRemoteDomainMigrateBegin3ParamsRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainMigrateBegin3ParamsRet = plain(function (this: RemoteDomainMigrateBegin3ParamsRet, f0: Uint8Array, f1: string) { this.cookieOut = f0; this.xml = f1; });
-
 export function decodeRemoteDomainMigrateBegin3ParamsRet(r: XdrReader): RemoteDomainMigrateBegin3ParamsRet {
   let at = '';
   let ix = -1;
@@ -31466,7 +30912,7 @@ export function decodeRemoteDomainMigrateBegin3ParamsRet(r: XdrReader): RemoteDo
     f0 = r.readOpaque(4194304);
     at = 'xml';
     f1 = r.readString(4194304);
-    return new newRemoteDomainMigrateBegin3ParamsRet(f0, f1);
+    return new newRemoteDomainMigrateBegin3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_begin3_params_ret', at, ix);
   }
@@ -31581,8 +31027,6 @@ export function encodeRemoteDomainMigratePrepare3ParamsRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainMigratePrepare3ParamsRet = plain(function (this: RemoteDomainMigratePrepare3ParamsRet, f0: Uint8Array, f1: string | null) { this.cookieOut = f0; this.uriOut = f1; });
-
 export function decodeRemoteDomainMigratePrepare3ParamsRet(r: XdrReader): RemoteDomainMigratePrepare3ParamsRet {
   let at = '';
   let ix = -1;
@@ -31595,7 +31039,7 @@ export function decodeRemoteDomainMigratePrepare3ParamsRet(r: XdrReader): Remote
     if (r.readPresent()) {
       f1 = r.readString(4194304);
     } else f1 = null;
-    return new newRemoteDomainMigratePrepare3ParamsRet(f0, f1);
+    return new newRemoteDomainMigratePrepare3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare3_params_ret', at, ix);
   }
@@ -31630,8 +31074,6 @@ export function encodeRemoteDomainMigratePrepareTunnel3ParamsArgs(w: XdrWriter, 
   }
 }
 
-const newRemoteDomainMigratePrepareTunnel3ParamsArgs = plain(function (this: RemoteDomainMigratePrepareTunnel3ParamsArgs, f0: RemoteTypedParam[], f1: Uint8Array, f2: number) { this.params = f0; this.cookieIn = f1; this.flags = f2; });
-
 export function decodeRemoteDomainMigratePrepareTunnel3ParamsArgs(r: XdrReader): RemoteDomainMigratePrepareTunnel3ParamsArgs {
   let at = '';
   let ix = -1;
@@ -31654,7 +31096,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3ParamsArgs(r: XdrReader):
     f1 = r.readOpaque(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainMigratePrepareTunnel3ParamsArgs(f0, f1, f2);
+    return new newRemoteDomainMigratePrepare3ParamsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_params_args', at, ix);
   }
@@ -31677,8 +31119,6 @@ export function encodeRemoteDomainMigratePrepareTunnel3ParamsRet(w: XdrWriter, v
   }
 }
 
-const newRemoteDomainMigratePrepareTunnel3ParamsRet = plain(function (this: RemoteDomainMigratePrepareTunnel3ParamsRet, f0: Uint8Array) { this.cookieOut = f0; });
-
 export function decodeRemoteDomainMigratePrepareTunnel3ParamsRet(r: XdrReader): RemoteDomainMigratePrepareTunnel3ParamsRet {
   let at = '';
   let ix = -1;
@@ -31686,7 +31126,7 @@ export function decodeRemoteDomainMigratePrepareTunnel3ParamsRet(r: XdrReader): 
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return new newRemoteDomainMigratePrepareTunnel3ParamsRet(f0);
+    return new newRemoteDomainMigratePrepareTunnel3Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_prepare_tunnel3_params_ret', at, ix);
   }
@@ -31813,8 +31253,6 @@ export function encodeRemoteDomainMigratePerform3ParamsRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainMigratePerform3ParamsRet = plain(function (this: RemoteDomainMigratePerform3ParamsRet, f0: Uint8Array) { this.cookieOut = f0; });
-
 export function decodeRemoteDomainMigratePerform3ParamsRet(r: XdrReader): RemoteDomainMigratePerform3ParamsRet {
   let at = '';
   let ix = -1;
@@ -31822,7 +31260,7 @@ export function decodeRemoteDomainMigratePerform3ParamsRet(r: XdrReader): Remote
   try {
     at = 'cookie_out';
     f0 = r.readOpaque(4194304);
-    return new newRemoteDomainMigratePerform3ParamsRet(f0);
+    return new newRemoteDomainMigratePrepareTunnel3Ret(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_perform3_params_ret', at, ix);
   }
@@ -31919,8 +31357,6 @@ export function encodeRemoteDomainMigrateFinish3ParamsRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainMigrateFinish3ParamsRet = plain(function (this: RemoteDomainMigrateFinish3ParamsRet, f0: RemoteNonnullDomain, f1: Uint8Array) { this.dom = f0; this.cookieOut = f1; });
-
 export function decodeRemoteDomainMigrateFinish3ParamsRet(r: XdrReader): RemoteDomainMigrateFinish3ParamsRet {
   let at = '';
   let ix = -1;
@@ -31931,7 +31367,7 @@ export function decodeRemoteDomainMigrateFinish3ParamsRet(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomain(r);
     at = 'cookie_out';
     f1 = r.readOpaque(4194304);
-    return new newRemoteDomainMigrateFinish3ParamsRet(f0, f1);
+    return new newRemoteDomainMigrateFinish3Ret(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_finish3_params_ret', at, ix);
   }
@@ -32710,8 +32146,6 @@ export function encodeRemoteConnectNetworkEventRegisterAnyRet(w: XdrWriter, v: R
   }
 }
 
-const newRemoteConnectNetworkEventRegisterAnyRet = plain(function (this: RemoteConnectNetworkEventRegisterAnyRet, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectNetworkEventRegisterAnyRet(r: XdrReader): RemoteConnectNetworkEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -32719,7 +32153,7 @@ export function decodeRemoteConnectNetworkEventRegisterAnyRet(r: XdrReader): Rem
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectNetworkEventRegisterAnyRet(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_network_event_register_any_ret', at, ix);
   }
@@ -32742,8 +32176,6 @@ export function encodeRemoteConnectNetworkEventDeregisterAnyArgs(w: XdrWriter, v
   }
 }
 
-const newRemoteConnectNetworkEventDeregisterAnyArgs = plain(function (this: RemoteConnectNetworkEventDeregisterAnyArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectNetworkEventDeregisterAnyArgs(r: XdrReader): RemoteConnectNetworkEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -32751,7 +32183,7 @@ export function decodeRemoteConnectNetworkEventDeregisterAnyArgs(r: XdrReader): 
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectNetworkEventDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_network_event_deregister_any_args', at, ix);
   }
@@ -33183,8 +32615,6 @@ export function encodeRemoteNetworkGetMetadataRet(w: XdrWriter, v: RemoteNetwork
   }
 }
 
-const newRemoteNetworkGetMetadataRet = plain(function (this: RemoteNetworkGetMetadataRet, f0: string) { this.metadata = f0; });
-
 export function decodeRemoteNetworkGetMetadataRet(r: XdrReader): RemoteNetworkGetMetadataRet {
   let at = '';
   let ix = -1;
@@ -33192,7 +32622,7 @@ export function decodeRemoteNetworkGetMetadataRet(r: XdrReader): RemoteNetworkGe
   try {
     at = 'metadata';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkGetMetadataRet(f0);
+    return new newRemoteDomainGetMetadataRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_get_metadata_ret', at, ix);
   }
@@ -33261,8 +32691,6 @@ export function encodeRemoteConnectStoragePoolEventRegisterAnyRet(w: XdrWriter, 
   }
 }
 
-const newRemoteConnectStoragePoolEventRegisterAnyRet = plain(function (this: RemoteConnectStoragePoolEventRegisterAnyRet, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectStoragePoolEventRegisterAnyRet(r: XdrReader): RemoteConnectStoragePoolEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -33270,7 +32698,7 @@ export function decodeRemoteConnectStoragePoolEventRegisterAnyRet(r: XdrReader):
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectStoragePoolEventRegisterAnyRet(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_storage_pool_event_register_any_ret', at, ix);
   }
@@ -33293,8 +32721,6 @@ export function encodeRemoteConnectStoragePoolEventDeregisterAnyArgs(w: XdrWrite
   }
 }
 
-const newRemoteConnectStoragePoolEventDeregisterAnyArgs = plain(function (this: RemoteConnectStoragePoolEventDeregisterAnyArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectStoragePoolEventDeregisterAnyArgs(r: XdrReader): RemoteConnectStoragePoolEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -33302,7 +32728,7 @@ export function decodeRemoteConnectStoragePoolEventDeregisterAnyArgs(r: XdrReade
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectStoragePoolEventDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_storage_pool_event_deregister_any_args', at, ix);
   }
@@ -33467,8 +32893,6 @@ export function encodeRemoteConnectNodeDeviceEventRegisterAnyRet(w: XdrWriter, v
   }
 }
 
-const newRemoteConnectNodeDeviceEventRegisterAnyRet = plain(function (this: RemoteConnectNodeDeviceEventRegisterAnyRet, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectNodeDeviceEventRegisterAnyRet(r: XdrReader): RemoteConnectNodeDeviceEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -33476,7 +32900,7 @@ export function decodeRemoteConnectNodeDeviceEventRegisterAnyRet(r: XdrReader): 
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectNodeDeviceEventRegisterAnyRet(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_node_device_event_register_any_ret', at, ix);
   }
@@ -33499,8 +32923,6 @@ export function encodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(w: XdrWriter
   }
 }
 
-const newRemoteConnectNodeDeviceEventDeregisterAnyArgs = plain(function (this: RemoteConnectNodeDeviceEventDeregisterAnyArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(r: XdrReader): RemoteConnectNodeDeviceEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -33508,7 +32930,7 @@ export function decodeRemoteConnectNodeDeviceEventDeregisterAnyArgs(r: XdrReader
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectNodeDeviceEventDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_node_device_event_deregister_any_args', at, ix);
   }
@@ -33786,8 +33208,6 @@ export function encodeRemoteDomainFsthawArgs(w: XdrWriter, v: RemoteDomainFsthaw
   }
 }
 
-const newRemoteDomainFsthawArgs = plain(function (this: RemoteDomainFsthawArgs, f0: RemoteNonnullDomain, f1: string[], f2: number) { this.dom = f0; this.mountpoints = f1; this.flags = f2; });
-
 export function decodeRemoteDomainFsthawArgs(r: XdrReader): RemoteDomainFsthawArgs {
   let at = '';
   let ix = -1;
@@ -33810,7 +33230,7 @@ export function decodeRemoteDomainFsthawArgs(r: XdrReader): RemoteDomainFsthawAr
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainFsthawArgs(f0, f1, f2);
+    return new newRemoteDomainFsfreezeArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsthaw_args', at, ix);
   }
@@ -33833,8 +33253,6 @@ export function encodeRemoteDomainFsthawRet(w: XdrWriter, v: RemoteDomainFsthawR
   }
 }
 
-const newRemoteDomainFsthawRet = plain(function (this: RemoteDomainFsthawRet, f0: number) { this.filesystems = f0; });
-
 export function decodeRemoteDomainFsthawRet(r: XdrReader): RemoteDomainFsthawRet {
   let at = '';
   let ix = -1;
@@ -33842,7 +33260,7 @@ export function decodeRemoteDomainFsthawRet(r: XdrReader): RemoteDomainFsthawRet
   try {
     at = 'filesystems';
     f0 = r.readInt();
-    return new newRemoteDomainFsthawRet(f0);
+    return new newRemoteDomainFsfreezeRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fsthaw_ret', at, ix);
   }
@@ -34540,8 +33958,6 @@ export function encodeRemoteDomainStatsRecord(w: XdrWriter, v: RemoteDomainStats
   }
 }
 
-const newRemoteDomainStatsRecord = plain(function (this: RemoteDomainStatsRecord, f0: RemoteNonnullDomain, f1: RemoteTypedParam[]) { this.dom = f0; this.params = f1; });
-
 export function decodeRemoteDomainStatsRecord(r: XdrReader): RemoteDomainStatsRecord {
   let at = '';
   let ix = -1;
@@ -34561,7 +33977,7 @@ export function decodeRemoteDomainStatsRecord(r: XdrReader): RemoteDomainStatsRe
       ix = -1;
       f1 = a0;
     }
-    return new newRemoteDomainStatsRecord(f0, f1);
+    return new newRemoteDomainSetSchedulerParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_stats_record', at, ix);
   }
@@ -34923,8 +34339,6 @@ export function encodeRemoteDomainGetFsinfoArgs(w: XdrWriter, v: RemoteDomainGet
   }
 }
 
-const newRemoteDomainGetFsinfoArgs = plain(function (this: RemoteDomainGetFsinfoArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetFsinfoArgs(r: XdrReader): RemoteDomainGetFsinfoArgs {
   let at = '';
   let ix = -1;
@@ -34935,7 +34349,7 @@ export function decodeRemoteDomainGetFsinfoArgs(r: XdrReader): RemoteDomainGetFs
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetFsinfoArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_fsinfo_args', at, ix);
   }
@@ -35643,8 +35057,6 @@ export function encodeRemoteDomainEventCallbackJobCompletedMsg(w: XdrWriter, v: 
   }
 }
 
-const newRemoteDomainEventCallbackJobCompletedMsg = plain(function (this: RemoteDomainEventCallbackJobCompletedMsg, f0: number, f1: RemoteNonnullDomain, f2: RemoteTypedParam[]) { this.callbackID = f0; this.dom = f1; this.params = f2; });
-
 export function decodeRemoteDomainEventCallbackJobCompletedMsg(r: XdrReader): RemoteDomainEventCallbackJobCompletedMsg {
   let at = '';
   let ix = -1;
@@ -35667,7 +35079,7 @@ export function decodeRemoteDomainEventCallbackJobCompletedMsg(r: XdrReader): Re
       ix = -1;
       f2 = a0;
     }
-    return new newRemoteDomainEventCallbackJobCompletedMsg(f0, f1, f2);
+    return new newRemoteDomainEventCallbackTunableMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_job_completed_msg', at, ix);
   }
@@ -35694,8 +35106,6 @@ export function encodeRemoteDomainMigrateStartPostCopyArgs(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainMigrateStartPostCopyArgs = plain(function (this: RemoteDomainMigrateStartPostCopyArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainMigrateStartPostCopyArgs(r: XdrReader): RemoteDomainMigrateStartPostCopyArgs {
   let at = '';
   let ix = -1;
@@ -35706,7 +35116,7 @@ export function decodeRemoteDomainMigrateStartPostCopyArgs(r: XdrReader): Remote
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainMigrateStartPostCopyArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_migrate_start_post_copy_args', at, ix);
   }
@@ -35761,8 +35171,6 @@ export function encodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(w: XdrWrit
   }
 }
 
-const newRemoteDomainEventCallbackDeviceRemovalFailedMsg = plain(function (this: RemoteDomainEventCallbackDeviceRemovalFailedMsg, f0: number, f1: RemoteNonnullDomain, f2: string) { this.callbackID = f0; this.dom = f1; this.devAlias = f2; });
-
 export function decodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(r: XdrReader): RemoteDomainEventCallbackDeviceRemovalFailedMsg {
   let at = '';
   let ix = -1;
@@ -35776,7 +35184,7 @@ export function decodeRemoteDomainEventCallbackDeviceRemovalFailedMsg(r: XdrRead
     f1 = decodeRemoteNonnullDomain(r);
     at = 'devAlias';
     f2 = r.readString(4194304);
-    return new newRemoteDomainEventCallbackDeviceRemovalFailedMsg(f0, f1, f2);
+    return new newRemoteDomainEventCallbackDeviceAddedMsg(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_event_callback_device_removal_failed_msg', at, ix);
   }
@@ -35803,8 +35211,6 @@ export function encodeRemoteDomainGetGuestVcpusArgs(w: XdrWriter, v: RemoteDomai
   }
 }
 
-const newRemoteDomainGetGuestVcpusArgs = plain(function (this: RemoteDomainGetGuestVcpusArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetGuestVcpusArgs(r: XdrReader): RemoteDomainGetGuestVcpusArgs {
   let at = '';
   let ix = -1;
@@ -35815,7 +35221,7 @@ export function decodeRemoteDomainGetGuestVcpusArgs(r: XdrReader): RemoteDomainG
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetGuestVcpusArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_vcpus_args', at, ix);
   }
@@ -35842,8 +35248,6 @@ export function encodeRemoteDomainGetGuestVcpusRet(w: XdrWriter, v: RemoteDomain
   }
 }
 
-const newRemoteDomainGetGuestVcpusRet = plain(function (this: RemoteDomainGetGuestVcpusRet, f0: RemoteTypedParam[]) { this.params = f0; });
-
 export function decodeRemoteDomainGetGuestVcpusRet(r: XdrReader): RemoteDomainGetGuestVcpusRet {
   let at = '';
   let ix = -1;
@@ -35860,7 +35264,7 @@ export function decodeRemoteDomainGetGuestVcpusRet(r: XdrReader): RemoteDomainGe
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainGetGuestVcpusRet(f0);
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_vcpus_ret', at, ix);
   }
@@ -36006,8 +35410,6 @@ export function encodeRemoteDomainSetVcpuArgs(w: XdrWriter, v: RemoteDomainSetVc
   }
 }
 
-const newRemoteDomainSetVcpuArgs = plain(function (this: RemoteDomainSetVcpuArgs, f0: RemoteNonnullDomain, f1: string, f2: number, f3: number) { this.dom = f0; this.cpumap = f1; this.state = f2; this.flags = f3; });
-
 export function decodeRemoteDomainSetVcpuArgs(r: XdrReader): RemoteDomainSetVcpuArgs {
   let at = '';
   let ix = -1;
@@ -36024,7 +35426,7 @@ export function decodeRemoteDomainSetVcpuArgs(r: XdrReader): RemoteDomainSetVcpu
     f2 = r.readInt();
     at = 'flags';
     f3 = r.readUint();
-    return new newRemoteDomainSetVcpuArgs(f0, f1, f2, f3);
+    return new newRemoteDomainSetGuestVcpusArgs(f0, f1, f2, f3);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_vcpu_args', at, ix);
   }
@@ -36241,8 +35643,6 @@ export function encodeRemoteConnectSecretEventRegisterAnyRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteConnectSecretEventRegisterAnyRet = plain(function (this: RemoteConnectSecretEventRegisterAnyRet, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectSecretEventRegisterAnyRet(r: XdrReader): RemoteConnectSecretEventRegisterAnyRet {
   let at = '';
   let ix = -1;
@@ -36250,7 +35650,7 @@ export function decodeRemoteConnectSecretEventRegisterAnyRet(r: XdrReader): Remo
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectSecretEventRegisterAnyRet(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_secret_event_register_any_ret', at, ix);
   }
@@ -36273,8 +35673,6 @@ export function encodeRemoteConnectSecretEventDeregisterAnyArgs(w: XdrWriter, v:
   }
 }
 
-const newRemoteConnectSecretEventDeregisterAnyArgs = plain(function (this: RemoteConnectSecretEventDeregisterAnyArgs, f0: number) { this.callbackID = f0; });
-
 export function decodeRemoteConnectSecretEventDeregisterAnyArgs(r: XdrReader): RemoteConnectSecretEventDeregisterAnyArgs {
   let at = '';
   let ix = -1;
@@ -36282,7 +35680,7 @@ export function decodeRemoteConnectSecretEventDeregisterAnyArgs(r: XdrReader): R
   try {
     at = 'callbackID';
     f0 = r.readInt();
-    return new newRemoteConnectSecretEventDeregisterAnyArgs(f0);
+    return new newRemoteConnectDomainEventCallbackRegisterAnyRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_secret_event_deregister_any_args', at, ix);
   }
@@ -36760,8 +36158,6 @@ export function encodeRemoteConnectCompareHypervisorCpuRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteConnectCompareHypervisorCpuRet = plain(function (this: RemoteConnectCompareHypervisorCpuRet, f0: number) { this.result = f0; });
-
 export function decodeRemoteConnectCompareHypervisorCpuRet(r: XdrReader): RemoteConnectCompareHypervisorCpuRet {
   let at = '';
   let ix = -1;
@@ -36769,7 +36165,7 @@ export function decodeRemoteConnectCompareHypervisorCpuRet(r: XdrReader): Remote
   try {
     at = 'result';
     f0 = r.readInt();
-    return new newRemoteConnectCompareHypervisorCpuRet(f0);
+    return new newRemoteConnectCompareCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_compare_hypervisor_cpu_ret', at, ix);
   }
@@ -37048,8 +36444,6 @@ export function encodeRemoteConnectBaselineHypervisorCpuRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteConnectBaselineHypervisorCpuRet = plain(function (this: RemoteConnectBaselineHypervisorCpuRet, f0: string) { this.cpu = f0; });
-
 export function decodeRemoteConnectBaselineHypervisorCpuRet(r: XdrReader): RemoteConnectBaselineHypervisorCpuRet {
   let at = '';
   let ix = -1;
@@ -37057,7 +36451,7 @@ export function decodeRemoteConnectBaselineHypervisorCpuRet(r: XdrReader): Remot
   try {
     at = 'cpu';
     f0 = r.readString(4194304);
-    return new newRemoteConnectBaselineHypervisorCpuRet(f0);
+    return new newRemoteConnectBaselineCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_baseline_hypervisor_cpu_ret', at, ix);
   }
@@ -37088,8 +36482,6 @@ export function encodeRemoteNodeGetSevInfoArgs(w: XdrWriter, v: RemoteNodeGetSev
   }
 }
 
-const newRemoteNodeGetSevInfoArgs = plain(function (this: RemoteNodeGetSevInfoArgs, f0: number, f1: number) { this.nparams = f0; this.flags = f1; });
-
 export function decodeRemoteNodeGetSevInfoArgs(r: XdrReader): RemoteNodeGetSevInfoArgs {
   let at = '';
   let ix = -1;
@@ -37100,7 +36492,7 @@ export function decodeRemoteNodeGetSevInfoArgs(r: XdrReader): RemoteNodeGetSevIn
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNodeGetSevInfoArgs(f0, f1);
+    return new newRemoteNodeGetMemoryParametersArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_args', at, ix);
   }
@@ -37131,8 +36523,6 @@ export function encodeRemoteNodeGetSevInfoRet(w: XdrWriter, v: RemoteNodeGetSevI
   }
 }
 
-const newRemoteNodeGetSevInfoRet = plain(function (this: RemoteNodeGetSevInfoRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteNodeGetSevInfoRet(r: XdrReader): RemoteNodeGetSevInfoRet {
   let at = '';
   let ix = -1;
@@ -37152,7 +36542,7 @@ export function decodeRemoteNodeGetSevInfoRet(r: XdrReader): RemoteNodeGetSevInf
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteNodeGetSevInfoRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_node_get_sev_info_ret', at, ix);
   }
@@ -37179,8 +36569,6 @@ export function encodeRemoteDomainGetLaunchSecurityInfoArgs(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteDomainGetLaunchSecurityInfoArgs = plain(function (this: RemoteDomainGetLaunchSecurityInfoArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetLaunchSecurityInfoArgs(r: XdrReader): RemoteDomainGetLaunchSecurityInfoArgs {
   let at = '';
   let ix = -1;
@@ -37191,7 +36579,7 @@ export function decodeRemoteDomainGetLaunchSecurityInfoArgs(r: XdrReader): Remot
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetLaunchSecurityInfoArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_launch_security_info_args', at, ix);
   }
@@ -37218,8 +36606,6 @@ export function encodeRemoteDomainGetLaunchSecurityInfoRet(w: XdrWriter, v: Remo
   }
 }
 
-const newRemoteDomainGetLaunchSecurityInfoRet = plain(function (this: RemoteDomainGetLaunchSecurityInfoRet, f0: RemoteTypedParam[]) { this.params = f0; });
-
 export function decodeRemoteDomainGetLaunchSecurityInfoRet(r: XdrReader): RemoteDomainGetLaunchSecurityInfoRet {
   let at = '';
   let ix = -1;
@@ -37236,7 +36622,7 @@ export function decodeRemoteDomainGetLaunchSecurityInfoRet(r: XdrReader): Remote
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainGetLaunchSecurityInfoRet(f0);
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_launch_security_info_ret', at, ix);
   }
@@ -37271,8 +36657,6 @@ export function encodeRemoteDomainSetLaunchSecurityStateArgs(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteDomainSetLaunchSecurityStateArgs = plain(function (this: RemoteDomainSetLaunchSecurityStateArgs, f0: RemoteNonnullDomain, f1: RemoteTypedParam[], f2: number) { this.dom = f0; this.params = f1; this.flags = f2; });
-
 export function decodeRemoteDomainSetLaunchSecurityStateArgs(r: XdrReader): RemoteDomainSetLaunchSecurityStateArgs {
   let at = '';
   let ix = -1;
@@ -37295,7 +36679,7 @@ export function decodeRemoteDomainSetLaunchSecurityStateArgs(r: XdrReader): Remo
     }
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainSetLaunchSecurityStateArgs(f0, f1, f2);
+    return new newRemoteDomainSetSchedulerParametersFlagsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_launch_security_state_args', at, ix);
   }
@@ -37342,8 +36726,6 @@ export function encodeRemoteNwfilterBindingLookupByPortDevArgs(w: XdrWriter, v: 
   }
 }
 
-const newRemoteNwfilterBindingLookupByPortDevArgs = plain(function (this: RemoteNwfilterBindingLookupByPortDevArgs, f0: string) { this.name = f0; });
-
 export function decodeRemoteNwfilterBindingLookupByPortDevArgs(r: XdrReader): RemoteNwfilterBindingLookupByPortDevArgs {
   let at = '';
   let ix = -1;
@@ -37351,7 +36733,7 @@ export function decodeRemoteNwfilterBindingLookupByPortDevArgs(r: XdrReader): Re
   try {
     at = 'name';
     f0 = r.readString(4194304);
-    return new newRemoteNwfilterBindingLookupByPortDevArgs(f0);
+    return new newRemoteNonnullNodeDevice(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_lookup_by_port_dev_args', at, ix);
   }
@@ -37439,8 +36821,6 @@ export function encodeRemoteNwfilterBindingCreateXmlArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteNwfilterBindingCreateXmlArgs = plain(function (this: RemoteNwfilterBindingCreateXmlArgs, f0: string, f1: number) { this.xml = f0; this.flags = f1; });
-
 export function decodeRemoteNwfilterBindingCreateXmlArgs(r: XdrReader): RemoteNwfilterBindingCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -37451,7 +36831,7 @@ export function decodeRemoteNwfilterBindingCreateXmlArgs(r: XdrReader): RemoteNw
     f0 = r.readString(4194304);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNwfilterBindingCreateXmlArgs(f0, f1);
+    return new newRemoteDomainDefineXmlFlagsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_create_xml_args', at, ix);
   }
@@ -37474,8 +36854,6 @@ export function encodeRemoteNwfilterBindingCreateXmlRet(w: XdrWriter, v: RemoteN
   }
 }
 
-const newRemoteNwfilterBindingCreateXmlRet = plain(function (this: RemoteNwfilterBindingCreateXmlRet, f0: RemoteNonnullNwfilterBinding) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterBindingCreateXmlRet(r: XdrReader): RemoteNwfilterBindingCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -37483,7 +36861,7 @@ export function decodeRemoteNwfilterBindingCreateXmlRet(r: XdrReader): RemoteNwf
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilterBinding(r);
-    return new newRemoteNwfilterBindingCreateXmlRet(f0);
+    return new newRemoteNwfilterBindingLookupByPortDevRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_create_xml_ret', at, ix);
   }
@@ -37506,8 +36884,6 @@ export function encodeRemoteNwfilterBindingDeleteArgs(w: XdrWriter, v: RemoteNwf
   }
 }
 
-const newRemoteNwfilterBindingDeleteArgs = plain(function (this: RemoteNwfilterBindingDeleteArgs, f0: RemoteNonnullNwfilterBinding) { this.nwfilter = f0; });
-
 export function decodeRemoteNwfilterBindingDeleteArgs(r: XdrReader): RemoteNwfilterBindingDeleteArgs {
   let at = '';
   let ix = -1;
@@ -37515,7 +36891,7 @@ export function decodeRemoteNwfilterBindingDeleteArgs(r: XdrReader): RemoteNwfil
   try {
     at = 'nwfilter';
     f0 = decodeRemoteNonnullNwfilterBinding(r);
-    return new newRemoteNwfilterBindingDeleteArgs(f0);
+    return new newRemoteNwfilterBindingLookupByPortDevRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_delete_args', at, ix);
   }
@@ -37601,8 +36977,6 @@ export function encodeRemoteNwfilterBindingGetXmlDescRet(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteNwfilterBindingGetXmlDescRet = plain(function (this: RemoteNwfilterBindingGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNwfilterBindingGetXmlDescRet(r: XdrReader): RemoteNwfilterBindingGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -37610,7 +36984,7 @@ export function decodeRemoteNwfilterBindingGetXmlDescRet(r: XdrReader): RemoteNw
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNwfilterBindingGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_nwfilter_binding_get_xml_desc_ret', at, ix);
   }
@@ -37641,8 +37015,6 @@ export function encodeRemoteConnectListAllNwfilterBindingsArgs(w: XdrWriter, v: 
   }
 }
 
-const newRemoteConnectListAllNwfilterBindingsArgs = plain(function (this: RemoteConnectListAllNwfilterBindingsArgs, f0: number, f1: number) { this.needResults = f0; this.flags = f1; });
-
 export function decodeRemoteConnectListAllNwfilterBindingsArgs(r: XdrReader): RemoteConnectListAllNwfilterBindingsArgs {
   let at = '';
   let ix = -1;
@@ -37653,7 +37025,7 @@ export function decodeRemoteConnectListAllNwfilterBindingsArgs(r: XdrReader): Re
     f0 = r.readInt();
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectListAllNwfilterBindingsArgs(f0, f1);
+    return new newRemoteConnectListAllDomainsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_list_all_nwfilter_bindings_args', at, ix);
   }
@@ -37728,8 +37100,6 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesArgs(w: XdrWriter, 
   }
 }
 
-const newRemoteConnectGetStoragePoolCapabilitiesArgs = plain(function (this: RemoteConnectGetStoragePoolCapabilitiesArgs, f0: number) { this.flags = f0; });
-
 export function decodeRemoteConnectGetStoragePoolCapabilitiesArgs(r: XdrReader): RemoteConnectGetStoragePoolCapabilitiesArgs {
   let at = '';
   let ix = -1;
@@ -37737,7 +37107,7 @@ export function decodeRemoteConnectGetStoragePoolCapabilitiesArgs(r: XdrReader):
   try {
     at = 'flags';
     f0 = r.readUint();
-    return new newRemoteConnectGetStoragePoolCapabilitiesArgs(f0);
+    return new newRemoteConnectGetSysinfoArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_args', at, ix);
   }
@@ -37784,8 +37154,6 @@ export function encodeRemoteConnectGetStoragePoolCapabilitiesRet(w: XdrWriter, v
   }
 }
 
-const newRemoteConnectGetStoragePoolCapabilitiesRet = plain(function (this: RemoteConnectGetStoragePoolCapabilitiesRet, f0: string) { this.capabilities = f0; });
-
 export function decodeRemoteConnectGetStoragePoolCapabilitiesRet(r: XdrReader): RemoteConnectGetStoragePoolCapabilitiesRet {
   let at = '';
   let ix = -1;
@@ -37793,7 +37161,7 @@ export function decodeRemoteConnectGetStoragePoolCapabilitiesRet(r: XdrReader): 
   try {
     at = 'capabilities';
     f0 = r.readString(4194304);
-    return new newRemoteConnectGetStoragePoolCapabilitiesRet(f0);
+    return new newRemoteConnectGetCapabilitiesRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_get_storage_pool_capabilities_ret', at, ix);
   }
@@ -38064,8 +37432,6 @@ export function encodeRemoteNetworkPortCreateXmlRet(w: XdrWriter, v: RemoteNetwo
   }
 }
 
-const newRemoteNetworkPortCreateXmlRet = plain(function (this: RemoteNetworkPortCreateXmlRet, f0: RemoteNonnullNetworkPort) { this.port = f0; });
-
 export function decodeRemoteNetworkPortCreateXmlRet(r: XdrReader): RemoteNetworkPortCreateXmlRet {
   let at = '';
   let ix = -1;
@@ -38073,7 +37439,7 @@ export function decodeRemoteNetworkPortCreateXmlRet(r: XdrReader): RemoteNetwork
   try {
     at = 'port';
     f0 = decodeRemoteNonnullNetworkPort(r);
-    return new newRemoteNetworkPortCreateXmlRet(f0);
+    return new newRemoteNetworkPortLookupByUuidRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_create_xml_ret', at, ix);
   }
@@ -38213,8 +37579,6 @@ export function encodeRemoteNetworkPortGetParametersRet(w: XdrWriter, v: RemoteN
   }
 }
 
-const newRemoteNetworkPortGetParametersRet = plain(function (this: RemoteNetworkPortGetParametersRet, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.nparams = f1; });
-
 export function decodeRemoteNetworkPortGetParametersRet(r: XdrReader): RemoteNetworkPortGetParametersRet {
   let at = '';
   let ix = -1;
@@ -38234,7 +37598,7 @@ export function decodeRemoteNetworkPortGetParametersRet(r: XdrReader): RemoteNet
     }
     at = 'nparams';
     f1 = r.readInt();
-    return new newRemoteNetworkPortGetParametersRet(f0, f1);
+    return new newRemoteDomainGetBlkioParametersRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_parameters_ret', at, ix);
   }
@@ -38320,8 +37684,6 @@ export function encodeRemoteNetworkPortGetXmlDescRet(w: XdrWriter, v: RemoteNetw
   }
 }
 
-const newRemoteNetworkPortGetXmlDescRet = plain(function (this: RemoteNetworkPortGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteNetworkPortGetXmlDescRet(r: XdrReader): RemoteNetworkPortGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -38329,7 +37691,7 @@ export function decodeRemoteNetworkPortGetXmlDescRet(r: XdrReader): RemoteNetwor
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteNetworkPortGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_get_xml_desc_ret', at, ix);
   }
@@ -38356,8 +37718,6 @@ export function encodeRemoteNetworkPortDeleteArgs(w: XdrWriter, v: RemoteNetwork
   }
 }
 
-const newRemoteNetworkPortDeleteArgs = plain(function (this: RemoteNetworkPortDeleteArgs, f0: RemoteNonnullNetworkPort, f1: number) { this.port = f0; this.flags = f1; });
-
 export function decodeRemoteNetworkPortDeleteArgs(r: XdrReader): RemoteNetworkPortDeleteArgs {
   let at = '';
   let ix = -1;
@@ -38368,7 +37728,7 @@ export function decodeRemoteNetworkPortDeleteArgs(r: XdrReader): RemoteNetworkPo
     f0 = decodeRemoteNonnullNetworkPort(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteNetworkPortDeleteArgs(f0, f1);
+    return new newRemoteNetworkPortGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_network_port_delete_args', at, ix);
   }
@@ -38428,8 +37788,6 @@ export function encodeRemoteDomainCheckpointCreateXmlArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainCheckpointCreateXmlArgs = plain(function (this: RemoteDomainCheckpointCreateXmlArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.xmlDesc = f1; this.flags = f2; });
-
 export function decodeRemoteDomainCheckpointCreateXmlArgs(r: XdrReader): RemoteDomainCheckpointCreateXmlArgs {
   let at = '';
   let ix = -1;
@@ -38443,7 +37801,7 @@ export function decodeRemoteDomainCheckpointCreateXmlArgs(r: XdrReader): RemoteD
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainCheckpointCreateXmlArgs(f0, f1, f2);
+    return new newRemoteDomainSnapshotCreateXmlArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_create_xml_args', at, ix);
   }
@@ -38561,8 +37919,6 @@ export function encodeRemoteDomainCheckpointGetXmlDescRet(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainCheckpointGetXmlDescRet = plain(function (this: RemoteDomainCheckpointGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainCheckpointGetXmlDescRet(r: XdrReader): RemoteDomainCheckpointGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -38570,7 +37926,7 @@ export function decodeRemoteDomainCheckpointGetXmlDescRet(r: XdrReader): RemoteD
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainCheckpointGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_xml_desc_ret', at, ix);
   }
@@ -38605,8 +37961,6 @@ export function encodeRemoteDomainListAllCheckpointsArgs(w: XdrWriter, v: Remote
   }
 }
 
-const newRemoteDomainListAllCheckpointsArgs = plain(function (this: RemoteDomainListAllCheckpointsArgs, f0: RemoteNonnullDomain, f1: number, f2: number) { this.dom = f0; this.needResults = f1; this.flags = f2; });
-
 export function decodeRemoteDomainListAllCheckpointsArgs(r: XdrReader): RemoteDomainListAllCheckpointsArgs {
   let at = '';
   let ix = -1;
@@ -38620,7 +37974,7 @@ export function decodeRemoteDomainListAllCheckpointsArgs(r: XdrReader): RemoteDo
     f1 = r.readInt();
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainListAllCheckpointsArgs(f0, f1, f2);
+    return new newRemoteDomainListAllSnapshotsArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_list_all_checkpoints_args', at, ix);
   }
@@ -38753,8 +38107,6 @@ export function encodeRemoteDomainCheckpointListAllChildrenRet(w: XdrWriter, v: 
   }
 }
 
-const newRemoteDomainCheckpointListAllChildrenRet = plain(function (this: RemoteDomainCheckpointListAllChildrenRet, f0: RemoteNonnullDomainCheckpoint[], f1: number) { this.checkpoints = f0; this.ret = f1; });
-
 export function decodeRemoteDomainCheckpointListAllChildrenRet(r: XdrReader): RemoteDomainCheckpointListAllChildrenRet {
   let at = '';
   let ix = -1;
@@ -38774,7 +38126,7 @@ export function decodeRemoteDomainCheckpointListAllChildrenRet(r: XdrReader): Re
     }
     at = 'ret';
     f1 = r.readInt();
-    return new newRemoteDomainCheckpointListAllChildrenRet(f0, f1);
+    return new newRemoteDomainListAllCheckpointsRet(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_list_all_children_ret', at, ix);
   }
@@ -38834,8 +38186,6 @@ export function encodeRemoteDomainCheckpointLookupByNameArgs(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteDomainCheckpointLookupByNameArgs = plain(function (this: RemoteDomainCheckpointLookupByNameArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.name = f1; this.flags = f2; });
-
 export function decodeRemoteDomainCheckpointLookupByNameArgs(r: XdrReader): RemoteDomainCheckpointLookupByNameArgs {
   let at = '';
   let ix = -1;
@@ -38849,7 +38199,7 @@ export function decodeRemoteDomainCheckpointLookupByNameArgs(r: XdrReader): Remo
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainCheckpointLookupByNameArgs(f0, f1, f2);
+    return new newRemoteDomainSnapshotLookupByNameArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_lookup_by_name_args', at, ix);
   }
@@ -38872,8 +38222,6 @@ export function encodeRemoteDomainCheckpointLookupByNameRet(w: XdrWriter, v: Rem
   }
 }
 
-const newRemoteDomainCheckpointLookupByNameRet = plain(function (this: RemoteDomainCheckpointLookupByNameRet, f0: RemoteNonnullDomainCheckpoint) { this.checkpoint = f0; });
-
 export function decodeRemoteDomainCheckpointLookupByNameRet(r: XdrReader): RemoteDomainCheckpointLookupByNameRet {
   let at = '';
   let ix = -1;
@@ -38881,7 +38229,7 @@ export function decodeRemoteDomainCheckpointLookupByNameRet(r: XdrReader): Remot
   try {
     at = 'checkpoint';
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
-    return new newRemoteDomainCheckpointLookupByNameRet(f0);
+    return new newRemoteDomainCheckpointCreateXmlRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_lookup_by_name_ret', at, ix);
   }
@@ -38908,8 +38256,6 @@ export function encodeRemoteDomainCheckpointGetParentArgs(w: XdrWriter, v: Remot
   }
 }
 
-const newRemoteDomainCheckpointGetParentArgs = plain(function (this: RemoteDomainCheckpointGetParentArgs, f0: RemoteNonnullDomainCheckpoint, f1: number) { this.checkpoint = f0; this.flags = f1; });
-
 export function decodeRemoteDomainCheckpointGetParentArgs(r: XdrReader): RemoteDomainCheckpointGetParentArgs {
   let at = '';
   let ix = -1;
@@ -38920,7 +38266,7 @@ export function decodeRemoteDomainCheckpointGetParentArgs(r: XdrReader): RemoteD
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainCheckpointGetParentArgs(f0, f1);
+    return new newRemoteDomainCheckpointGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_get_parent_args', at, ix);
   }
@@ -38979,8 +38325,6 @@ export function encodeRemoteDomainCheckpointDeleteArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainCheckpointDeleteArgs = plain(function (this: RemoteDomainCheckpointDeleteArgs, f0: RemoteNonnullDomainCheckpoint, f1: number) { this.checkpoint = f0; this.flags = f1; });
-
 export function decodeRemoteDomainCheckpointDeleteArgs(r: XdrReader): RemoteDomainCheckpointDeleteArgs {
   let at = '';
   let ix = -1;
@@ -38991,7 +38335,7 @@ export function decodeRemoteDomainCheckpointDeleteArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomainCheckpoint(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainCheckpointDeleteArgs(f0, f1);
+    return new newRemoteDomainCheckpointGetXmlDescArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_checkpoint_delete_args', at, ix);
   }
@@ -39068,8 +38412,6 @@ export function encodeRemoteDomainGetGuestInfoRet(w: XdrWriter, v: RemoteDomainG
   }
 }
 
-const newRemoteDomainGetGuestInfoRet = plain(function (this: RemoteDomainGetGuestInfoRet, f0: RemoteTypedParam[]) { this.params = f0; });
-
 export function decodeRemoteDomainGetGuestInfoRet(r: XdrReader): RemoteDomainGetGuestInfoRet {
   let at = '';
   let ix = -1;
@@ -39086,7 +38428,7 @@ export function decodeRemoteDomainGetGuestInfoRet(r: XdrReader): RemoteDomainGet
       ix = -1;
       f0 = a0;
     }
-    return new newRemoteDomainGetGuestInfoRet(f0);
+    return new newRemoteDomainGetSchedulerParametersRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_guest_info_ret', at, ix);
   }
@@ -39117,8 +38459,6 @@ export function encodeRemoteConnectSetIdentityArgs(w: XdrWriter, v: RemoteConnec
   }
 }
 
-const newRemoteConnectSetIdentityArgs = plain(function (this: RemoteConnectSetIdentityArgs, f0: RemoteTypedParam[], f1: number) { this.params = f0; this.flags = f1; });
-
 export function decodeRemoteConnectSetIdentityArgs(r: XdrReader): RemoteConnectSetIdentityArgs {
   let at = '';
   let ix = -1;
@@ -39138,7 +38478,7 @@ export function decodeRemoteConnectSetIdentityArgs(r: XdrReader): RemoteConnectS
     }
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteConnectSetIdentityArgs(f0, f1);
+    return new newRemoteDomainRestoreParamsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_connect_set_identity_args', at, ix);
   }
@@ -39211,8 +38551,6 @@ export function encodeRemoteDomainAgentSetResponseTimeoutRet(w: XdrWriter, v: Re
   }
 }
 
-const newRemoteDomainAgentSetResponseTimeoutRet = plain(function (this: RemoteDomainAgentSetResponseTimeoutRet, f0: number) { this.result = f0; });
-
 export function decodeRemoteDomainAgentSetResponseTimeoutRet(r: XdrReader): RemoteDomainAgentSetResponseTimeoutRet {
   let at = '';
   let ix = -1;
@@ -39220,7 +38558,7 @@ export function decodeRemoteDomainAgentSetResponseTimeoutRet(r: XdrReader): Remo
   try {
     at = 'result';
     f0 = r.readInt();
-    return new newRemoteDomainAgentSetResponseTimeoutRet(f0);
+    return new newRemoteConnectCompareCpuRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_agent_set_response_timeout_ret', at, ix);
   }
@@ -39355,8 +38693,6 @@ export function encodeRemoteDomainBackupGetXmlDescArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainBackupGetXmlDescArgs = plain(function (this: RemoteDomainBackupGetXmlDescArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainBackupGetXmlDescArgs(r: XdrReader): RemoteDomainBackupGetXmlDescArgs {
   let at = '';
   let ix = -1;
@@ -39367,7 +38703,7 @@ export function decodeRemoteDomainBackupGetXmlDescArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainBackupGetXmlDescArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_args', at, ix);
   }
@@ -39414,8 +38750,6 @@ export function encodeRemoteDomainBackupGetXmlDescRet(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainBackupGetXmlDescRet = plain(function (this: RemoteDomainBackupGetXmlDescRet, f0: string) { this.xml = f0; });
-
 export function decodeRemoteDomainBackupGetXmlDescRet(r: XdrReader): RemoteDomainBackupGetXmlDescRet {
   let at = '';
   let ix = -1;
@@ -39423,7 +38757,7 @@ export function decodeRemoteDomainBackupGetXmlDescRet(r: XdrReader): RemoteDomai
   try {
     at = 'xml';
     f0 = r.readString(4194304);
-    return new newRemoteDomainBackupGetXmlDescRet(f0);
+    return new newRemoteDomainSaveImageGetXmlDescRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_backup_get_xml_desc_ret', at, ix);
   }
@@ -39716,8 +39050,6 @@ export function encodeRemoteDomainGetMessagesArgs(w: XdrWriter, v: RemoteDomainG
   }
 }
 
-const newRemoteDomainGetMessagesArgs = plain(function (this: RemoteDomainGetMessagesArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.flags = f1; });
-
 export function decodeRemoteDomainGetMessagesArgs(r: XdrReader): RemoteDomainGetMessagesArgs {
   let at = '';
   let ix = -1;
@@ -39728,7 +39060,7 @@ export function decodeRemoteDomainGetMessagesArgs(r: XdrReader): RemoteDomainGet
     f0 = decodeRemoteNonnullDomain(r);
     at = 'flags';
     f1 = r.readUint();
-    return new newRemoteDomainGetMessagesArgs(f0, f1);
+    return new newRemoteDomainGetPerfEventsArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_messages_args', at, ix);
   }
@@ -40043,8 +39375,6 @@ export function encodeRemoteDomainFdAssociateArgs(w: XdrWriter, v: RemoteDomainF
   }
 }
 
-const newRemoteDomainFdAssociateArgs = plain(function (this: RemoteDomainFdAssociateArgs, f0: RemoteNonnullDomain, f1: string, f2: number) { this.dom = f0; this.name = f1; this.flags = f2; });
-
 export function decodeRemoteDomainFdAssociateArgs(r: XdrReader): RemoteDomainFdAssociateArgs {
   let at = '';
   let ix = -1;
@@ -40058,7 +39388,7 @@ export function decodeRemoteDomainFdAssociateArgs(r: XdrReader): RemoteDomainFdA
     f1 = r.readString(4194304);
     at = 'flags';
     f2 = r.readUint();
-    return new newRemoteDomainFdAssociateArgs(f0, f1, f2);
+    return new newRemoteDomainSnapshotLookupByNameArgs(f0, f1, f2);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_fd_associate_args', at, ix);
   }
@@ -40081,8 +39411,6 @@ export function encodeRemoteDomainGetAutostartOnceArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainGetAutostartOnceArgs = plain(function (this: RemoteDomainGetAutostartOnceArgs, f0: RemoteNonnullDomain) { this.dom = f0; });
-
 export function decodeRemoteDomainGetAutostartOnceArgs(r: XdrReader): RemoteDomainGetAutostartOnceArgs {
   let at = '';
   let ix = -1;
@@ -40090,7 +39418,7 @@ export function decodeRemoteDomainGetAutostartOnceArgs(r: XdrReader): RemoteDoma
   try {
     at = 'dom';
     f0 = decodeRemoteNonnullDomain(r);
-    return new newRemoteDomainGetAutostartOnceArgs(f0);
+    return new newRemoteDomainGetSchedulerTypeArgs(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_once_args', at, ix);
   }
@@ -40113,8 +39441,6 @@ export function encodeRemoteDomainGetAutostartOnceRet(w: XdrWriter, v: RemoteDom
   }
 }
 
-const newRemoteDomainGetAutostartOnceRet = plain(function (this: RemoteDomainGetAutostartOnceRet, f0: number) { this.autostart = f0; });
-
 export function decodeRemoteDomainGetAutostartOnceRet(r: XdrReader): RemoteDomainGetAutostartOnceRet {
   let at = '';
   let ix = -1;
@@ -40122,7 +39448,7 @@ export function decodeRemoteDomainGetAutostartOnceRet(r: XdrReader): RemoteDomai
   try {
     at = 'autostart';
     f0 = r.readInt();
-    return new newRemoteDomainGetAutostartOnceRet(f0);
+    return new newRemoteDomainGetAutostartRet(f0);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_get_autostart_once_ret', at, ix);
   }
@@ -40149,8 +39475,6 @@ export function encodeRemoteDomainSetAutostartOnceArgs(w: XdrWriter, v: RemoteDo
   }
 }
 
-const newRemoteDomainSetAutostartOnceArgs = plain(function (this: RemoteDomainSetAutostartOnceArgs, f0: RemoteNonnullDomain, f1: number) { this.dom = f0; this.autostart = f1; });
-
 export function decodeRemoteDomainSetAutostartOnceArgs(r: XdrReader): RemoteDomainSetAutostartOnceArgs {
   let at = '';
   let ix = -1;
@@ -40161,7 +39485,7 @@ export function decodeRemoteDomainSetAutostartOnceArgs(r: XdrReader): RemoteDoma
     f0 = decodeRemoteNonnullDomain(r);
     at = 'autostart';
     f1 = r.readInt();
-    return new newRemoteDomainSetAutostartOnceArgs(f0, f1);
+    return new newRemoteDomainSetAutostartArgs(f0, f1);
   } catch (e) {
     throw xdrAt(e, 'remote_domain_set_autostart_once_args', at, ix);
   }

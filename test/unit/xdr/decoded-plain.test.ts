@@ -8,9 +8,13 @@ import {
 import {
   decodeRemoteConnectListAllDomainsRet,
   decodeRemoteDomainGetJobStatsRet,
+  decodeRemoteDomainGetPerfEventsArgs,
+  decodeRemoteDomainUndefineFlagsArgs,
   decodeRemoteTypedParamValue,
   encodeRemoteConnectListAllDomainsRet,
   encodeRemoteDomainGetJobStatsRet,
+  encodeRemoteDomainGetPerfEventsArgs,
+  encodeRemoteDomainUndefineFlagsArgs,
   encodeRemoteTypedParamValue,
   type RemoteConnectListAllDomainsRet,
   type RemoteDomainGetJobStatsRet,
@@ -76,6 +80,31 @@ describe('decoded structs are plain objects', () => {
     }
     expect(isDeepStrictEqual(out, v)).toBe(true);
     expect({ ...out.params[0]! }).toStrictEqual(v.params[0]);
+  });
+});
+
+describe('structs of one shape', () => {
+  // remote_domain_get_perf_events_args and remote_domain_undefine_flags_args are
+  // both { dom, flags }: the generator gives them one constructor.
+  it('decode to distinct plain objects with their fields in order', () => {
+    const dom = { name: 'vm', uuid: new Uint8Array(16).fill(7), id: 3 };
+    const a = roundTrip(encodeRemoteDomainGetPerfEventsArgs, decodeRemoteDomainGetPerfEventsArgs, {
+      dom,
+      flags: 1,
+    });
+    const b = roundTrip(encodeRemoteDomainUndefineFlagsArgs, decodeRemoteDomainUndefineFlagsArgs, {
+      dom,
+      flags: 2,
+    });
+    for (const [out, flags] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
+      expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+      expect(Object.keys(out)).toEqual(['dom', 'flags']);
+      expect(isDeepStrictEqual(out, { dom, flags })).toBe(true);
+    }
+    expect(a).not.toBe(b);
   });
 });
 
