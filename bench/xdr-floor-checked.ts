@@ -31,12 +31,19 @@ import {
 } from '../src/generated/remote.js';
 import {
   FloorAllStats,
+  FloorB,
   type FloorCodec,
+  FloorD,
   FloorDomain,
+  FloorI,
   FloorJobStats,
+  FloorL,
   FloorListAll,
   FloorParam,
   FloorRecord,
+  FloorS,
+  FloorUi,
+  FloorUl,
   floorCacheGet,
   floorCachePut,
 } from './xdr-floor.js';
@@ -277,36 +284,36 @@ function readParams(dv: DataView, p: number, max: number, out: RemoteTypedParam[
     switch (t) {
       case 1:
         need(p, 4);
-        value = { type: 1, i: dv.getInt32(p) };
+        value = new FloorI(dv.getInt32(p));
         p += 4;
         break;
       case 2:
         need(p, 4);
-        value = { type: 2, ui: dv.getUint32(p) };
+        value = new FloorUi(dv.getUint32(p));
         p += 4;
         break;
       case 3:
         need(p, 8);
-        value = { type: 3, l: dv.getBigInt64(p) };
+        value = new FloorL(dv.getBigInt64(p));
         p += 8;
         break;
       case 4:
         need(p, 8);
-        value = { type: 4, ul: dv.getBigUint64(p) };
+        value = new FloorUl(dv.getBigUint64(p));
         p += 8;
         break;
       case 5:
         need(p, 8);
-        value = { type: 5, d: dv.getFloat64(p) };
+        value = new FloorD(dv.getFloat64(p));
         p += 8;
         break;
       case 6:
         need(p, 4);
-        value = { type: 6, b: dv.getInt32(p) };
+        value = new FloorB(dv.getInt32(p));
         p += 4;
         break;
       case 7:
-        value = { type: 7, s: takeString(dv, p, REMOTE_STRING_MAX) };
+        value = new FloorS(takeString(dv, p, REMOTE_STRING_MAX));
         p = next;
         break;
       default:

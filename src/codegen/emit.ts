@@ -14,7 +14,7 @@ import type { Module, SymbolTable } from './model.js';
 import { camelCase, pascalCase } from './names.js';
 
 /** Bumped when the emitted code changes shape, so generated headers say which generator wrote them. */
-export const GENERATOR_VERSION = '4';
+export const GENERATOR_VERSION = '5';
 
 const XDR_UNBOUNDED = 0xffffffff;
 
@@ -330,6 +330,9 @@ export function emitModule(opts: EmitOptions): string {
   };
 
   const usesArrays = { value: false };
+  const usesPlain = { value: false };
+  /** A struct constructor's name by its parameters and assignments. */
+  const ctorOfShape = new Map<string, string>();
   const markArrays = (lines: string[]): string[] => {
     if (lines.some((l) => l.includes('arrayLength('))) usesArrays.value = true;
     return lines;
@@ -375,19 +378,23 @@ export function emitModule(opts: EmitOptions): string {
     // scavenge found alive, to allocate all of them in the old generation from
     // then on (pretenuring), which made a decoder 2-6 times slower for the rest
     // of that process (bench/README.md). Objects made by `new` have no such site.
-    // The prototype is Object.prototype, so the values stay plain objects.
+    // plain() (src/xdr/plain.ts) gives the constructor Object.prototype as its
+    // prototype, so the values stay plain objects.
     let made = `{ ${def.fields.map((f, k) => `${camelCase(f.name)}: f${k}`).join(', ')} }`;
     if (def.fields.length > 0) {
-      const make = `new${T}`;
       const params = def.fields.map((f, k) => `f${k}: ${tsDecl(f)}`).join(', ');
-      body.push(
-        `/** Makes decoded \`${def.name}\` values (plain objects; see decode${T}). */`,
-        `const ${make} = function (this: ${T}, ${params}) {`,
-        ...def.fields.map((f, k) => `this.${camelCase(f.name)} = f${k};`),
-        `} as unknown as new (${params}) => ${T};`,
-        `${make}.prototype = Object.prototype;`,
-        '',
-      );
+      const sets = def.fields.map((f, k) => `this.${camelCase(f.name)} = f${k};`).join(' ');
+      // Structs with the same fields of the same types (35 of remote's are
+      // `{ dom, flags }`) share the first one's constructor: its values have
+      // the same type, structurally, and one function less to load.
+      const shape = `${params}|${sets}`;
+      let make = ctorOfShape.get(shape);
+      if (make === undefined) {
+        make = `new${T}`;
+        ctorOfShape.set(shape, make);
+        usesPlain.value = true;
+        body.push(`const ${make} = plain(function (this: ${T}, ${params}) { ${sets} });`, '');
+      }
       made = `new ${make}(${def.fields.map((_, k) => `f${k}`).join(', ')})`;
     }
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
@@ -436,6 +443,32 @@ export function emitModule(opts: EmitOptions): string {
       'switch (d) {',
     ];
     const dec: string[] = [`const d = ${readDisc};`, 'switch (d) {'];
+    // Each arm's values are made by `new` on a constructor of its own, as
+    // structs are (see emitStruct): the discriminant first, then the arm's field.
+    const makers: string[] = [];
+    const maker = (
+      name: string,
+      self: string,
+      cases: readonly number[] | null,
+      field: string,
+      fieldType: string,
+    ): void => {
+      const params: string[] = [];
+      const sets: string[] = [];
+      if (cases !== null && cases.length === 1) sets.push(`this.${dField} = ${cases[0]};`);
+      else {
+        params.push(`d: ${cases === null ? 'number' : cases.join(' | ')}`);
+        sets.push(`this.${dField} = d;`);
+      }
+      if (field !== '') {
+        params.push(`x: ${fieldType}`);
+        sets.push(`this.${field} = x;`);
+      }
+      usesPlain.value = true;
+      makers.push(
+        `const ${name} = plain(function (${[`this: ${self}`, ...params].join(', ')}) { ${sets.join(' ')} });`,
+      );
+    };
     def.arms.forEach((arm, k) => {
       for (const c of arm.cases) {
         enc.push(`case ${num(c)}:`);
@@ -448,7 +481,10 @@ export function emitModule(opts: EmitOptions): string {
       if (arm.decl.name === '') {
         if (perArm) enc.push(`${writeDisc};`);
         enc.push('return;');
-        dec.push(`return { ${dField}: ${lit} };`);
+        const make = `new${T}Arm${k}`;
+        const cases = arm.cases.map(num);
+        maker(make, `Extract<${T}, { ${dField}: ${cases.join(' | ')} }>`, cases, '', '');
+        dec.push(`return new ${make}(${cases.length === 1 ? '' : lit});`);
       } else {
         const f = camelCase(arm.decl.name);
         const armExpr = `(v as Extract<${T}, { ${dField}: ${arm.cases.map(num).join(' | ')} }>).${f}`;
@@ -469,7 +505,16 @@ export function emitModule(opts: EmitOptions): string {
         }
         dec.push('{', `at = '${arm.decl.name}';`, `let x${k}: ${tsDecl(arm.decl)};`);
         decodeInto(arm.decl, `x${k}`, dec, 0, true);
-        dec.push(`return { ${dField}: ${lit}, ${f}: x${k} };`, '}');
+        const make = `new${T}Arm${k}`;
+        const cases = arm.cases.map(num);
+        maker(
+          make,
+          `Extract<${T}, { ${dField}: ${cases.join(' | ')} }>`,
+          cases,
+          f,
+          tsDecl(arm.decl),
+        );
+        dec.push(`return new ${make}(${cases.length === 1 ? '' : `${lit}, `}x${k});`, '}');
       }
     });
     if (def.defaultArm) {
@@ -479,7 +524,8 @@ export function emitModule(opts: EmitOptions): string {
       dec.push('default:');
       if (f.name === '') {
         enc.push('return;');
-        dec.push(`return { ${dField}: d };`);
+        maker(`new${T}Default`, `{ ${dField}: number }`, null, '', '');
+        dec.push(`return new new${T}Default(d);`);
       } else {
         const cf = camelCase(f.name);
         enc.push('{', `at = '${f.name}';`);
@@ -487,7 +533,9 @@ export function emitModule(opts: EmitOptions): string {
         enc.push('return;', '}');
         dec.push('{', `at = '${f.name}';`, `let xd: ${tsDecl(f)};`);
         decodeInto(f, 'xd', dec, 0, true);
-        dec.push(`return { ${dField}: d, ${cf}: xd };`, '}');
+        const ft = tsDecl(f);
+        maker(`new${T}Default`, `{ ${dField}: number; ${cf}: ${ft} }`, null, cf, ft);
+        dec.push(`return new new${T}Default(d, xd);`, '}');
       }
     } else {
       usesXdrError = true;
@@ -509,6 +557,7 @@ export function emitModule(opts: EmitOptions): string {
       usesXdrError = true;
       body.push(...puts.emitEach(def, T));
     }
+    body.push(...makers, '');
     body.push(`export function ${decName(def.name)}(r: XdrReader): ${T} {`);
     body.push(`let at = '${def.discriminant.name}';`, 'let ix = -1;', 'try {', ...dec);
     body.push('} catch (e) {', `throw xdrAt(e, '${def.name}', at, ix);`, '}', '}', '');
@@ -591,6 +640,7 @@ export function emitModule(opts: EmitOptions): string {
   if (opts.program)
     head.push(`import type { EventInfo, ProgramId, ProgramInfo } from '../xdr/program.js';`);
   if (usesArrays.value) head.push(`import { arrayLength } from '../xdr/program.js';`);
+  if (usesPlain.value) head.push(`import { plain } from '../xdr/plain.js';`);
   for (const [m, names] of [...imports].sort((a, b) => byName(a[0], b[0]))) {
     if (names.size === 0) continue;
     head.push(`import { ${[...names].sort(byName).join(', ')} } from './${m}.js';`);

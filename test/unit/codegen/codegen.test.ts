@@ -6,40 +6,9 @@ import { XdrSyntaxError } from '../../../src/codegen/lexer.js';
 import { SymbolTable } from '../../../src/codegen/model.js';
 import { camelCase, pascalCase, stripPrefix } from '../../../src/codegen/names.js';
 import { parseXdr } from '../../../src/codegen/parser.js';
+import { generateSmall } from './small-fixture.js';
 
 const dir = import.meta.dirname;
-
-function generateSmall(): string {
-  const spec = parseXdr(readFileSync(join(dir, 'small.x'), 'utf8'), 'small.x');
-  // virnet.x gives the message types the procedure table names.
-  const virnet = parseXdr(
-    readFileSync(join(dir, '../../../protocol/virnet.x'), 'utf8'),
-    'virnet.x',
-  );
-  const symbols = new SymbolTable([
-    { id: 'virnet', spec: virnet },
-    { id: 'small', spec },
-  ]);
-  return emitModule({
-    module: { id: 'small', spec },
-    symbols,
-    sourcePath: 'test/unit/codegen/small.x',
-    libvirtVersion: 'test',
-    program: {
-      id: 'small',
-      procPrefix: 'SMALL_PROC_',
-      structPrefix: 'small_',
-      programConst: 'SMALL_PROGRAM',
-      versionConst: 'SMALL_PROTOCOL_VERSION',
-      procEnum: 'small_procedure',
-      annotations: {
-        SMALL_PROC_GET_ITEMS: { number: 1, priority: 'high', acl: ['small:read'] },
-        SMALL_PROC_PING: { number: 2 },
-        SMALL_PROC_EVENT_CHANGED: { number: 3 },
-      },
-    },
-  });
-}
 
 describe('generator', () => {
   it('emits the expected TypeScript for a small .x input', () => {
