@@ -3,11 +3,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Channel } from '../../../src/channel.js';
 import { unixTransport } from '../../../src/transport/index.js';
 import { READ_BUFFER } from '../../../src/transport/shared-read.js';
 import { tcpTransport } from '../../../src/transport/tcp.js';
 import { parseUri } from '../../../src/uri/index.js';
+import { collect, writeInPieces } from '../../helpers/byte-peers.js';
 
 /** Bytes a peer sends: a pattern that tells the sender and the offset apart. */
 function pattern(seed: number, n: number): Buffer {
@@ -18,18 +18,6 @@ function pattern(seed: number, n: number): Buffer {
     b[i] = x >>> 24;
   }
   return b;
-}
-
-/** Collects what a channel delivers (copying: the views are lent) until it ends. */
-function collect(ch: Channel): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    ch.open({
-      data: (chunk) => parts.push(Buffer.from(chunk)),
-      drain: () => {},
-      end: (err) => (err ? reject(err) : resolve(Buffer.concat(parts))),
-    });
-  });
 }
 
 const OPTS = { readonly: false } as const;
@@ -46,23 +34,9 @@ function serve(
   bytes: Buffer,
   where: { port: 0; host: string } | { path: string },
 ): Promise<Server> {
-  const server = createServer((s: Socket) => {
-    let at = 0;
-    let k = 0;
-    const more = (): void => {
-      while (at < bytes.length) {
-        const n = Math.min(bytes.length - at, [1, 4093, 65536, READ_BUFFER + 7][k++ % 4]!);
-        const ok = s.write(bytes.subarray(at, at + n));
-        at += n;
-        if (!ok) {
-          s.once('drain', more);
-          return;
-        }
-      }
-      s.end();
-    };
-    more();
-  });
+  const server = createServer((s: Socket) =>
+    writeInPieces(s, bytes, [1, 4093, 65536, READ_BUFFER + 7]),
+  );
   servers.push(server);
   return new Promise((resolve) => server.listen(where, () => resolve(server)));
 }

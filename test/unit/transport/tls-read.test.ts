@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Channel } from '../../../src/channel.js';
 import { TlsVerificationError } from '../../../src/transport/index.js';
 import { READ_BUFFER } from '../../../src/transport/shared-read.js';
 import { tlsTransport } from '../../../src/transport/tls.js';
 import { parseUri } from '../../../src/uri/index.js';
+import { collect, writeInPieces } from '../../helpers/byte-peers.js';
 
 // A local TLS server that answers like libvirtd's: one verdict byte after the handshake, then
 // whatever the test sends. It presents the throwaway certificate in fixtures/tls, which the client
@@ -30,36 +30,12 @@ async function serve(verdict: number | null, bytes: Buffer = Buffer.alloc(0)): P
       return;
     }
     s.write(Buffer.from([verdict]));
-    let at = 0;
-    const more = (): void => {
-      while (at < bytes.length) {
-        const n = Math.min(bytes.length - at, 100_003);
-        const ok = s.write(bytes.subarray(at, at + n));
-        at += n;
-        if (!ok) {
-          s.once('drain', more);
-          return;
-        }
-      }
-      s.end();
-    };
-    more();
+    writeInPieces(s, bytes, [100_003]);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return `qemu+tls://127.0.0.1:${port}/system?pkipath=${dir}&no_verify=1`;
-}
-
-function collect(ch: Channel): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    ch.open({
-      data: (chunk) => parts.push(Buffer.from(chunk)),
-      drain: () => {},
-      end: (err) => (err ? reject(err) : resolve(Buffer.concat(parts))),
-    });
-  });
 }
 
 const OPTS = { readonly: false } as const;
