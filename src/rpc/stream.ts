@@ -130,7 +130,7 @@ export interface StreamBatchOptions extends StreamReadOptions {
  * Chunks are the caller's to keep (never a view of a reused buffer).
  *
  * Memory is bounded: at most `highWaterMark` bytes are queued, plus what
- * one read of the socket brought (up to 1 MiB on tcp and unix) and one
+ * one read of the socket brought (up to 1 MiB on tcp, unix and tls) and one
  * packet; beyond that the whole connection stops being read until the
  * consumer catches up, so the daemon is held back by TCP. While that lasts,
  * no reply, event or other stream on the same connection gets through: do

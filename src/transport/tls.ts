@@ -339,13 +339,13 @@ function tlsOptions(uri: LibvirtUri, files: TlsFiles) {
 
 /**
  * Waits for the server's verdict on our certificate: one byte, 1 = accepted.
- * `onFirstByte` registers for that byte (the socket's reader takes it off
+ * `firstByte` settles with that byte (the socket's reader takes it off
  * before anything reaches the RPC layer).
  */
 function readVerdict(
   sock: TLSSocket,
   where: string,
-  onFirstByte: (cb: (byte: number) => void) => void,
+  firstByte: Promise<number>,
   signal?: AbortSignal,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -393,7 +393,7 @@ function readVerdict(
     sock.once('close', onEnd);
     sock.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
-    onFirstByte(onByte);
+    void firstByte.then(onByte);
   });
 }
 
@@ -422,11 +422,9 @@ export async function connectTls(
   }
 
   // The verdict is the first byte read: the reader hands it here, not to the channel.
-  let verdict: number | null = null;
-  let onVerdict: ((byte: number) => void) | null = null;
-  const reader = new SharedReader((byte) => {
-    verdict = byte;
-    onVerdict?.(byte);
+  let reader!: SharedReader;
+  const firstByte = new Promise<number>((resolve) => {
+    reader = new SharedReader(resolve);
   });
   const sock = await new Promise<TLSSocket>((resolve, reject) => {
     let s: TLSSocket;
@@ -483,12 +481,8 @@ export async function connectTls(
     s.once('error', onError);
   });
   sock.setNoDelay(true);
-  const onFirstByte = (cb: (byte: number) => void): void => {
-    if (verdict !== null) cb(verdict);
-    else onVerdict = cb;
-  };
   try {
-    await readVerdict(sock, where, onFirstByte, opts.signal);
+    await readVerdict(sock, where, firstByte, opts.signal);
   } catch (err) {
     sock.destroy();
     throw err;
