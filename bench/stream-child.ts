@@ -16,6 +16,7 @@ import { open } from 'node:fs/promises';
 import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
 import type { RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { connect } from '../src/index.js';
+import { parseUri } from '../src/uri/index.js';
 import { bareTransfer } from './lib/bare-stream.js';
 
 const MARK = 64 * 1024 * 1024;
@@ -188,15 +189,17 @@ async function run(job: ChildJob): Promise<ChildResult> {
 /** The same transfer over a bare socket (the virtwire connection only looked the volume up). */
 async function bare(job: ChildJob, vol: RemoteNonnullStorageVol): Promise<ChildResult> {
   // host A's plain tcp listener or its unix socket, no authentication; CONNECT_OPEN names the
-  // URI without transport, host and query, as libvirt's client sends it
-  const u = new URL(job.uri);
-  const m = /^([a-z0-9]+)\+(tcp|unix):$/.exec(u.protocol);
-  if (!m) throw new Error(`the bare floor needs a +tcp or +unix URI, not ${job.uri}`);
-  const socket = u.searchParams.get('socket');
-  if (m[2] === 'unix' && !socket) throw new Error(`the bare floor needs socket= in ${job.uri}`);
+  // URI as libvirt's client sends it (parseUri's openName)
+  const u = parseUri(job.uri);
+  if (u.transport !== 'tcp' && u.transport !== 'unix')
+    throw new Error(`the bare floor needs a +tcp or +unix URI, not ${job.uri}`);
+  if (u.transport === 'unix' && !u.params.socket)
+    throw new Error(`the bare floor needs socket= in ${job.uri}`);
   const where =
-    m[2] === 'unix' ? { path: socket! } : { host: u.hostname, port: Number(u.port || 16509) };
-  const name = `${m[1]}://${u.pathname}`;
+    u.transport === 'unix'
+      ? { path: u.params.socket! }
+      : { host: u.connectHost, port: u.port ?? 16509 };
+  const name = u.openName;
   const direction = job.direction === 'scan' ? 'download' : job.direction;
   const r = await bareTransfer(where, name, vol, direction, job.sparse, job.file);
   if (r.bytes !== job.size)

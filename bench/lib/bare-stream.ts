@@ -60,6 +60,11 @@ interface Seen {
   readonly bytes: number;
 }
 
+/** Where the bare socket connects: host A's tcp listener or its unix socket (no authentication). */
+export type BareEndpoint =
+  | { readonly host: string; readonly port: number }
+  | { readonly path: string };
+
 /**
  * A socket whose reads go into one reused buffer and are split into messages
  * by their length words; only headers (and a hole's 8-byte length) are
@@ -146,11 +151,6 @@ function roundTrip(
  * listener). Download: the bytes are counted and dropped. Upload: `file` is
  * sent whole, dense.
  */
-/** Where the bare socket connects: host A's tcp listener or its unix socket (no authentication). */
-export type BareEndpoint =
-  | { readonly host: string; readonly port: number }
-  | { readonly path: string };
-
 export async function bareTransfer(
   where: BareEndpoint,
   name: string,
