@@ -17,6 +17,7 @@ import {
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
+import { isZeroRange } from './zero-test.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,
@@ -294,7 +295,7 @@ export async function streamFromFile(
     buf: Buffer.allocUnsafe(block),
     sent: [],
   }));
-  const zeros = stream.isSparse ? Buffer.alloc(block) : null;
+  const sparse = stream.isSparse;
   const sendFrom = (slot: Slot, p: Promise<void>): void => {
     p.catch(() => {}); // awaited (and thrown) through slot.sent
     slot.sent.push(p);
@@ -334,12 +335,12 @@ export async function streamFromFile(
       pos = at + n;
       await readAhead();
       const buf = slot.buf;
-      if (zeros === null) {
+      if (!sparse) {
         sendFrom(slot, stream.write(buf.subarray(0, n), { signal }));
         opts.onProgress?.(BigInt(pos));
         continue;
       }
-      if (buf.compare(zeros, 0, n, 0, n) === 0) {
+      if (isZeroRange(buf, 0, n)) {
         hole += n; // a block of holes (most of a sparse image): one comparison
         opts.onProgress?.(BigInt(pos));
         continue;
@@ -350,7 +351,7 @@ export async function streamFromFile(
       let inData = false;
       for (let at = 0; at < n; at += HOLE_PAGE) {
         const end = Math.min(n, at + HOLE_PAGE);
-        const zero = buf.compare(zeros, 0, end - at, at, end) === 0;
+        const zero = isZeroRange(buf, at, end);
         if (zero && inData) {
           sendFrom(slot, stream.write(buf.subarray(runStart, at), { signal }));
           inData = false;
