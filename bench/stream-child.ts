@@ -14,6 +14,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
+import { isZeroRange } from '../src/api/zero-test.js';
 import type { RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { connect } from '../src/index.js';
 import { parseUri } from '../src/uri/index.js';
@@ -92,18 +93,17 @@ function vm(): { hwm: number; rss: number } | null {
 }
 
 /**
- * The floor of a sparse upload in Node: read the whole file in the blocks
- * streamFromFile uses and test each for zeros, sending nothing. Node has no
- * lseek(SEEK_DATA/SEEK_HOLE), so this is read in full; virsh reads only the
- * data extents. When this alone takes longer than virsh's whole transfer, no
- * upload from Node can match it.
+ * The file side of a sparse upload's floor in Node: read the whole file in
+ * the blocks streamFromFile uses and test each for zeros (the same test),
+ * sending nothing. Node has no lseek(SEEK_DATA/SEEK_HOLE), so this is read
+ * in full; virsh reads only the data extents. When this alone costs more
+ * than virsh's whole transfer, no upload from Node can match it.
  */
 async function scanFile(job: ChildJob): Promise<ChildResult> {
   const block = 1024 * 1024;
   const fh = await open(job.file, 'r');
   try {
     const buf = Buffer.allocUnsafe(block);
-    const zeros = Buffer.alloc(block);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let pos = 0;
@@ -112,7 +112,7 @@ async function scanFile(job: ChildJob): Promise<ChildResult> {
       const { bytesRead: n } = await fh.read(buf, 0, block, pos);
       if (n === 0) break;
       pos += n;
-      if (buf.compare(zeros, 0, n, 0, n) === 0) zeroBlocks++;
+      if (isZeroRange(buf, 0, n)) zeroBlocks++;
     }
     const cpu = process.cpuUsage(c0);
     const ms = performance.now() - t0;

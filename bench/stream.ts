@@ -25,11 +25,11 @@
 // ratios, target >= 1.0); CPU (user + sys) per GiB, virsh net (whole process minus pool-info's)
 // against virtwire's transfer (target: not higher); virtwire's peak RSS growth during the
 // transfer (largest of the rounds; target within 64 MiB); libvirtd's CPU per GiB for each side
-// (the daemon's share of the two cores). Sparse uploads also get a floor, measured after each
-// virtwire transfer: a fresh process only reading the whole source (Node has no SEEK_DATA, virsh
-// reads the data extents only; see stream-child.ts' scanFile); every other case gets Node's floor,
-// the same transfer over a bare socket in a fresh process (bench/lib/bare-stream.ts), after each
-// virtwire transfer. Beside them: virtwire's phases (stream open, first data, every 64 MiB, last
+// (the daemon's share of the two cores). Every case gets Node's floor, measured after each
+// virtwire transfer: the same transfer over a bare socket in a fresh process
+// (bench/lib/bare-stream.ts). Sparse uploads also get the part of it that only reads the whole
+// source, in a fresh process that sends nothing (Node has no SEEK_DATA, virsh reads the data
+// extents only; see stream-child.ts' scanFile). Beside them: virtwire's phases (stream open, first data, every 64 MiB, last
 // byte to done), libvirtd's minor faults per transfer for each side (its speed follows them, and
 // they change from one transfer to the next), with several sizes a fixed part + rate fit, and
 // for every case below 1.0x the reason those measurements give. Prints PASS/FAIL per target and
@@ -198,10 +198,10 @@ interface Sample {
   daemonFaults: number | null;
   /** virtwire: its CPU by thread name (ms), to tell JS from GC and libuv's file threads. */
   threads?: Record<string, number>;
-  /** virtwire, sparse uploads: the floor, reading the whole source in a fresh process (ms, CPU ms). */
+  /** virtwire, sparse uploads: part of the floor, only reading the whole source in a fresh process (ms, CPU ms). */
   scanMs?: number;
   scanCpuMs?: number;
-  /** virtwire, every case but sparse uploads: the same transfer over a bare socket (ms, CPU ms). */
+  /** virtwire: Node's floor, the same transfer over a bare socket in a fresh process (ms, CPU ms). */
   bareMs?: number;
   bareCpuMs?: number;
   /** virtwire: where its time went (see stream-child.ts' Phases). */
@@ -319,21 +319,21 @@ async function virtwireTransfer(
     threads: out.threads,
     ...(out.phases ? { phases: out.phases } : {}),
   };
-  if (c.direction !== 'upload' || !c.sparse) {
-    // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts)
-    if (c.direction === 'upload') await freshUploadVolume(c.size);
-    const b = await run(process.execPath, [...childArgv, JSON.stringify({ ...job, bare: true })]);
-    if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
-    const floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
-    return { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
-  }
+  // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts)
+  if (c.direction === 'upload') await freshUploadVolume(c.size);
+  const b = await run(process.execPath, [...childArgv, JSON.stringify({ ...job, bare: true })]);
+  if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
+  const floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
+  const withFloor = { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
+  if (c.direction !== 'upload' || !c.sparse) return withFloor;
+  // and the part of a sparse upload's floor that only reading the whole source costs
   const scan = await run(process.execPath, [
     ...childArgv,
     JSON.stringify({ ...job, direction: 'scan' }),
   ]);
   if (scan.status !== 0) throw new Error(`virtwire scan child failed: ${scan.stderr}`);
-  const floor = JSON.parse(scan.stdout.trim().split('\n').pop()!) as ChildResult;
-  return { ...sample, scanMs: floor.ms, scanCpuMs: floor.cpuMs };
+  const read = JSON.parse(scan.stdout.trim().split('\n').pop()!) as ChildResult;
+  return { ...withFloor, scanMs: read.ms, scanCpuMs: read.cpuMs };
 }
 
 // ---------------------------------------------------------------------------
@@ -515,10 +515,11 @@ interface Row {
   readonly sizeBytes: number;
   readonly scanMs: number | null;
   readonly scanCpuMs: number | null;
+  readonly virshNetMs: number;
   readonly virshCpuMs: number | null;
   readonly bare: { ms: number; ratio: number; virtwireShare: number } | null;
   readonly virtwireCpuMs: number;
-  /** Node's floor's CPU: the bare socket's, or for a sparse upload the file scan's alone. */
+  /** Node's floor's CPU: the bare socket's. */
   readonly floorCpuMs: number | null;
   readonly daemonCpuMs: { virsh: number | null; virtwire: number | null };
   readonly sameMode: { rounds: number; of: number; ratio: number | null };
@@ -544,41 +545,42 @@ function reason(r: Row): string {
 }
 
 function because(r: Row, daemonMore: string): string {
-  if (r.scanMs !== null && r.scanCpuMs !== null && r.virshCpuMs !== null) {
-    return (
-      `without SEEK_DATA the whole source is read (holes too): that read alone costs ` +
-      `${((r.scanCpuMs / r.virshCpuMs) * 100).toFixed(0)}% of virsh net's CPU for its whole ` +
-      `transfer, and CPU is time on two cores shared with the daemon${daemonMore}`
-    );
-  }
-  if (r.bare && r.bare.ratio < TARGET_RATIO) {
-    return `Node's floor itself is at ${r.bare.ratio.toFixed(2)}x virsh net in these rounds${daemonMore}`;
-  }
-  if (r.bare) {
-    return (
-      `virtwire is at ${(r.bare.virtwireShare * 100).toFixed(0)}% of Node's floor, which reaches ` +
-      `${r.bare.ratio.toFixed(2)}x: the client's own cost${daemonMore}`
-    );
-  }
-  return `no floor measured${daemonMore}`;
+  if (!r.bare) return `no floor measured${daemonMore}`;
+  const why =
+    r.bare.ratio < TARGET_RATIO
+      ? `Node's floor itself is at ${r.bare.ratio.toFixed(2)}x virsh net in these rounds`
+      : `virtwire is at ${(r.bare.virtwireShare * 100).toFixed(0)}% of Node's floor, which reaches ` +
+        `${r.bare.ratio.toFixed(2)}x: the client's own cost`;
+  return why + scanPart(r) + daemonMore;
+}
+
+/** For a sparse upload: what reading the whole source alone (no SEEK_DATA) costs against virsh's whole transfer. */
+function scanPart(r: Row): string {
+  if (r.scanMs === null || r.scanCpuMs === null || r.virshCpuMs === null) return '';
+  return (
+    `; without SEEK_DATA the whole source is read, holes too, and that read alone takes ` +
+    `${((r.scanMs / r.virshNetMs) * 100).toFixed(0)}% of virsh net's time and ` +
+    `${((r.scanCpuMs / r.virshCpuMs) * 100).toFixed(0)}% of its CPU for its whole transfer`
+  );
 }
 
 /** Why a case's CPU per GiB is above virsh's, from Node's floor measured in the same rounds. */
 function cpuReason(r: Row): string {
   const { virshCpuMs: virsh, floorCpuMs: floor, virtwireCpuMs: vw } = r;
   if (virsh === null || floor === null) return 'no floor measured';
-  const scan = r.scanCpuMs !== null;
-  const what = scan
-    ? 'reading the whole source to find the holes, sending nothing'
-    : 'a bare socket moving the same bytes';
-  const above = `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor`;
-  // the scan floor leaves the data out: what virtwire spends above it includes sending it
-  const gap = scan ? `${above}, sending the data included` : `${above}: the client's own cost`;
+  const what =
+    r.scanCpuMs !== null
+      ? 'a bare socket sending the same file, read whole to find its holes'
+      : 'a bare socket moving the same bytes';
+  const gap =
+    vw > floor
+      ? `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor: the client's own cost`
+      : `virtwire spends no more than that floor`;
   const vs =
     floor >= virsh
       ? `already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU than virsh net`
       : `spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than virsh net`;
-  return `Node's floor (${what}) ${vs} in these rounds; ${gap}`;
+  return `Node's floor (${what}) ${vs} in these rounds; ${gap}${scanPart(r)}`;
 }
 
 /**
@@ -684,9 +686,7 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
         : null,
       floorCpuMs: virtwire.every((s) => s.bareCpuMs !== undefined)
         ? median(virtwire.map((s) => s.bareCpuMs!))
-        : virtwire.every((s) => s.scanCpuMs !== undefined)
-          ? median(virtwire.map((s) => s.scanCpuMs!))
-          : null,
+        : null,
       // Node's floor in the same rounds: virsh net / bare, and bare / virtwire (median per round)
       bare: virtwire.every((s) => s.bareMs !== undefined)
         ? {

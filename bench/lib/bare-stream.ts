@@ -6,14 +6,16 @@
 // Not a client: no serial routing, no keepalive, no error decoding. A download reads into one
 // reused buffer of the size virtwire's tcp and unix transports read into, walks the length
 // words and headers, counts the bytes and writes nothing anywhere; an upload reads the file in
-// the blocks streamFromFile uses for a dense upload (4 full packets), one read ahead, and
-// writes each packet (header + payload) with the socket's own back-pressure. Holes are neither
-// looked for nor sent: a sparse upload's floor is the file scan beside it (scanFile in
-// stream-child.ts).
+// the blocks streamFromFile uses (4 full packets dense, 1 MiB sparse), one read ahead, and
+// writes each packet (header + payload) with the socket's own back-pressure; sparse, it finds
+// the holes as streamFromFile does (whole zero blocks, else zero pages) and sends each as one
+// hole message.
 
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
+import { HOLE_PAGE } from '../../src/api/streams.js';
+import { isZeroRange } from '../../src/api/zero-test.js';
 import {
   encodeRemoteConnectOpenArgs,
   encodeRemoteStorageVolDownloadArgs,
@@ -35,7 +37,7 @@ const {
 } = VirNetMessageType;
 const { VIR_NET_OK: OK, VIR_NET_CONTINUE: CONTINUE } = VirNetMessageStatus;
 const CHUNK = 262120;
-const SPARSE = 1; // VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM
+const SPARSE = 1; // VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM and VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
 const PROC = RemoteProcedure;
 
 function header(len: number, proc: number, type: number, serial: number, status: number): Buffer {
@@ -149,7 +151,7 @@ function roundTrip(
  * One transfer of `vol` (looked up by the caller) over a bare socket to
  * `host:port`, opened on `name` with no authentication (host A's tcp
  * listener). Download: the bytes are counted and dropped. Upload: `file` is
- * sent whole, dense.
+ * sent whole, dense, or sparse with its zero pages as holes.
  */
 export async function bareTransfer(
   where: BareEndpoint,
@@ -169,7 +171,7 @@ export async function bareTransfer(
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const bytes =
-      direction === 'download' ? await download(b, vol, sparse) : await upload(b, vol, fh!);
+      direction === 'download' ? await download(b, vol, sparse) : await upload(b, vol, fh!, sparse);
     const cpu = process.cpuUsage(c0);
     return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, bytes };
   } finally {
@@ -220,14 +222,23 @@ function download(
   });
 }
 
+/** The hole message's body (virNetStreamHole): its length and flags 0. */
+function holeMessage(proc: number, length: number): Buffer {
+  const b = header(HEADER + 12, proc, STREAM_HOLE, SERIAL, CONTINUE);
+  const body = Buffer.alloc(12);
+  body.writeBigInt64BE(BigInt(length), 0);
+  return Buffer.concat([b, body]);
+}
+
 async function upload(
   b: Awaited<ReturnType<typeof bareSocket>>,
   vol: RemoteNonnullStorageVol,
   fh: FileHandle,
+  sparse: boolean,
 ): Promise<number> {
   const proc = PROC.REMOTE_PROC_STORAGE_VOL_UPLOAD;
   const w = new XdrWriter();
-  encodeRemoteStorageVolUploadArgs(w, { vol, offset: 0n, length: 0n, flags: 0 });
+  encodeRemoteStorageVolUploadArgs(w, { vol, offset: 0n, length: 0n, flags: sparse ? SPARSE : 0 });
   let failed: Error | null = null;
   let onOk: () => void = () => {};
   b.next((m) => {
@@ -241,8 +252,25 @@ async function upload(
   const opened = ok();
   b.sock.write(call(proc, SERIAL, w.finish()));
   await opened;
-  const block = 4 * CHUNK;
+  // the blocks streamFromFile reads: 4 full packets dense, 1 MiB sparse
+  const block = sparse ? 1024 * 1024 : 4 * CHUNK;
   const bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(block));
+  let room = true;
+  /** Sends buf[from, to) as data packets. */
+  const data = (buf: Buffer, from: number, to: number): void => {
+    for (let at = from; at < to; at += CHUNK) {
+      const end = Math.min(to, at + CHUNK);
+      b.sock.cork();
+      b.sock.write(header(HEADER + end - at, proc, STREAM, SERIAL, CONTINUE));
+      room = b.sock.write(buf.subarray(at, end));
+      b.sock.uncork();
+    }
+  };
+  let hole = 0;
+  const flushHole = (): void => {
+    if (hole > 0) room = b.sock.write(holeMessage(proc, hole));
+    hole = 0;
+  };
   let pos = 0;
   let k = 0;
   let pending = fh.read(bufs[0]!, 0, block, 0);
@@ -253,18 +281,30 @@ async function upload(
     pos += n;
     k++;
     pending = fh.read(bufs[k % 3]!, 0, block, pos);
-    let room = true;
-    for (let at = 0; at < n; at += CHUNK) {
-      const end = Math.min(n, at + CHUNK);
-      b.sock.cork();
-      b.sock.write(header(HEADER + end - at, proc, STREAM, SERIAL, CONTINUE));
-      room = b.sock.write(buf.subarray(at, end));
-      b.sock.uncork();
+    if (!sparse) data(buf, 0, n);
+    else if (isZeroRange(buf, 0, n)) hole += n;
+    else {
+      // the same page walk as streamFromFile: data runs between zero pages
+      let runStart = -1;
+      for (let at = 0; at < n; at += HOLE_PAGE) {
+        const end = Math.min(n, at + HOLE_PAGE);
+        if (isZeroRange(buf, at, end)) {
+          if (runStart >= 0) data(buf, runStart, at);
+          runStart = -1;
+          hole += end - at;
+        } else if (runStart < 0) {
+          flushHole();
+          runStart = at;
+        }
+      }
+      if (runStart >= 0) data(buf, runStart, n);
     }
     // three buffers: the one being read, this one, and the one the socket may still hold
     if (!room) await new Promise((r) => b.sock.once('drain', r));
+    room = true;
     if (failed) throw failed;
   }
+  flushHole();
   const done = ok();
   b.sock.write(header(HEADER, proc, STREAM, SERIAL, OK));
   await done;
