@@ -156,6 +156,12 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private failure: Error | null = null;
   private paused = false;
   private waiter: (() => void) | null = null;
+  /**
+   * Data bytes the queue must hold before new data wakes the waiter: a batch
+   * read waiting for `minBytes` is woken once they are there, not by every
+   * packet on the way (libvirtd sends a GiB as 8,192 of them).
+   */
+  private wakeBytes = 0;
   private closing: Closing | null = null;
   private finishing: Promise<void> | null = null;
   private tail: Promise<unknown> = Promise.resolve();
@@ -363,7 +369,8 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Something was queued: it may fill the queue past the high-water mark, and a reader waits. */
   private queued(): void {
     this.updatePause();
-    this.wake();
+    // the weight counts a little per item on top of the bytes: at worst an early wake
+    if (this.queue.weight >= this.wakeBytes) this.wake();
   }
 
   /**
@@ -493,20 +500,27 @@ export class VirStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       }
       this.updatePause();
       if (bytes >= min || this.eof || this.phase !== 'open') return out;
-      await this.waitChange(opts.signal);
+      await this.waitChange(opts.signal, min - bytes);
     }
   }
 
-  private waitChange(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits for the next change: anything queued (or, with `bytes`, that many
+   * data bytes queued), the end, an error, or the signal.
+   */
+  private waitChange(signal: AbortSignal | undefined, bytes = 0): Promise<void> {
     if (this.waiter) {
       return Promise.reject(new StreamStateError(`${this.label}: another read is already waiting`));
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.waiter = null;
+        this.wakeBytes = 0;
         reject(this.abortFor(signal!));
       };
+      this.wakeBytes = bytes;
       this.waiter = () => {
+        this.wakeBytes = 0;
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };

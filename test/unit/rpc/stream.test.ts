@@ -528,6 +528,40 @@ describe('VirStream reading', () => {
     expect(again.buffer.byteLength).toBe(lent.buffer.byteLength);
   });
 
+  it('a batch waiting for minBytes takes packets as they come, and ends at the end of the stream or at its signal', async () => {
+    const { peer, rpc } = await setup();
+    const s = await open(rpc, peer);
+    const n = 50_000;
+    const batch = s.readBatch({ minBytes: 3 * n });
+    peer.data(bytes(n, 1));
+    peer.data(bytes(n, 2));
+    await sleep(50);
+    peer.data(bytes(n, 3));
+    peer.data(bytes(n, 4));
+    const got = await batch;
+    // woken once three packets were there: the fourth may or may not have made it
+    expect(got!.length).toBeGreaterThanOrEqual(3);
+    expect(got!.map((c) => c.data?.[0])).toEqual([1, 2, 3, 4].slice(0, got!.length));
+    // short of minBytes, the end of the stream ends the batch
+    const rest = got!.length === 3 ? [4] : [];
+    const tail = s.readBatch({ minBytes: 10 * n });
+    peer.data(bytes(n, 5));
+    await sleep(50);
+    peer.eof();
+    void peer.waitFor((m) => m.type === STREAM && m.status === OK).then(() => peer.confirm());
+    expect((await tail)!.map((c) => c.data?.[0])).toEqual([...rest, 5]);
+    expect(await s.readBatch({ minBytes: n })).toBeNull();
+
+    const { peer: p2, rpc: rpc2 } = await setup();
+    const s2 = await open(rpc2, p2);
+    const ac = new AbortController();
+    const waiting = s2.readBatch({ minBytes: 3 * n, signal: ac.signal });
+    p2.data(bytes(n, 1));
+    await sleep(50);
+    ac.abort(new Error('enough'));
+    await expect(waiting).rejects.toBeInstanceOf(AbortError);
+  });
+
   it('refuses reads on upload streams', async () => {
     const { peer, rpc } = await setup();
     const s = await open(rpc, peer, { direction: 'write' });
