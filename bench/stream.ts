@@ -293,6 +293,8 @@ async function virtwireTransfer(
   vol: string,
   file: string,
   tag: string,
+  dest: string | null,
+  check: ((path: string) => Promise<void>) | null,
 ): Promise<Sample> {
   const job: ChildJob = {
     uri,
@@ -311,6 +313,7 @@ async function virtwireTransfer(
   const daemon = daemonDiff(d0, daemonStat());
   if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  if (check && dest) await check(dest); // before the floor's transfer replaces an upload's volume
   const sample = {
     ms: out.ms,
     cpuMs: out.cpuMs,
@@ -319,11 +322,23 @@ async function virtwireTransfer(
     threads: out.threads,
     ...(out.phases ? { phases: out.phases } : {}),
   };
-  // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts)
-  if (c.direction === 'upload') await freshUploadVolume(c.size);
-  const b = await run(process.execPath, [...childArgv, JSON.stringify({ ...job, bare: true })]);
-  if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
-  const floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
+  // Node's floor for the same transfer: a bare socket, nothing decoded (bench/lib/bare-stream.ts);
+  // a download into a file of its own, checked like virtwire's in the warm-up round
+  const bareFile =
+    c.direction === 'download' && file !== '/dev/null' ? join(poolDir, 'out-bare.raw') : file;
+  const floorDest = c.direction === 'upload' ? await freshUploadVolume(c.size) : bareFile;
+  let floor: ChildResult;
+  try {
+    const b = await run(process.execPath, [
+      ...childArgv,
+      JSON.stringify({ ...job, file: bareFile, bare: true }),
+    ]);
+    if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
+    floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
+    if (check && floorDest !== '/dev/null') await check(floorDest);
+  } finally {
+    if (bareFile !== file) rmSync(bareFile, { force: true });
+  }
   const withFloor = { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
   if (c.direction !== 'upload' || !c.sparse) return withFloor;
   // and the part of a sparse upload's floor that only reading the whole source costs
@@ -392,7 +407,10 @@ interface CaseResult {
   readonly virtwire: Sample[];
 }
 
-/** One transfer by one side; in the warm-up round, its result is checked against the source. */
+/**
+ * One transfer by one side; in the warm-up round, its result is checked against the source
+ * (virtwire's before its floor runs, then the floor's).
+ */
 async function transfer(
   uri: string,
   c: Case,
@@ -402,27 +420,28 @@ async function transfer(
   const source = join(poolDir, sourceVol(c));
   let vol = sourceVol(c);
   let file: string;
-  let check: (() => Promise<void>) | null = null;
+  /** Where this side's result lands: the file downloaded into, or the volume uploaded into. */
+  let dest: string | null;
   if (c.direction === 'download') {
     file = !c.sparse && DENSE_TO === 'null' ? '/dev/null' : join(poolDir, `out-${side}.raw`);
-    if (file !== '/dev/null') check = () => checkCopy(source, file, c.sparse);
+    dest = file === '/dev/null' ? null : file;
   } else {
-    const dest = await freshUploadVolume(c.size);
+    dest = await freshUploadVolume(c.size);
     vol = UPLOAD_VOL;
     file = source;
-    check = () => checkCopy(source, dest, c.sparse);
   }
+  const check = round === 0 ? (path: string) => checkCopy(source, path, c.sparse) : null;
   const tag = `${c.name.replaceAll(' ', '-')}-r${round}-${side}`;
-  const s =
-    side === 'virsh'
-      ? await virshTransfer(uri, c, vol, file)
-      : await virtwireTransfer(uri, c, vol, file, tag);
   try {
-    if (round === 0 && check) await check();
+    if (side === 'virsh') {
+      const s = await virshTransfer(uri, c, vol, file);
+      if (check && dest) await check(dest);
+      return s;
+    }
+    return await virtwireTransfer(uri, c, vol, file, tag, dest, check);
   } finally {
     if (file !== '/dev/null' && c.direction === 'download') rmSync(file, { force: true });
   }
-  return s;
 }
 
 async function main(env: Record<string, string>): Promise<void> {
@@ -433,12 +452,14 @@ async function main(env: Record<string, string>): Promise<void> {
   if (!virshVersion) throw new Error('virsh is not installed');
   daemonPid = Number(readFileSync(join(env.VIRTWIRE_HOSTS_DIR!, 'A', 'libvirtd.pid'), 'utf8'));
 
-  // Room on disk: every source volume, one upload target, one sparse download, 2 GiB to spare.
+  // Room on disk: every source volume, one upload target, two downloads at once (virtwire's and
+  // its floor's: sparse, or dense with --dense-to=file), 2 GiB to spare.
   const sizes = [...new Set(CASES.map((c) => c.size))];
+  const download = (s: number) => (DENSE_TO === 'file' ? s : dataBytes(sparseLayout(s)));
   const need =
     sizes.reduce((n, s) => n + s + dataBytes(sparseLayout(s)), 0) +
     Math.max(...sizes) +
-    Math.max(...sizes.map((s) => dataBytes(sparseLayout(s)))) +
+    2 * Math.max(...sizes.map(download)) +
     2 * GiB;
   const fs = statfsSync('/tmp');
   if (fs.bavail * fs.bsize < need) {
@@ -793,8 +814,8 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     }
     if (r.bare) {
       log(
-        `  ${r.name}: Node's floor, a bare socket in a fresh process (no decoding, nothing ` +
-          `written): ${mibps(r.sizeBytes, r.bare.ms)} MiB/s, ${r.bare.ratio.toFixed(2)}x virsh net; ` +
+        `  ${r.name}: Node's floor, a bare socket in a fresh process (no decoding; a download ` +
+          `written straight from the read buffer): ${mibps(r.sizeBytes, r.bare.ms)} MiB/s, ${r.bare.ratio.toFixed(2)}x virsh net; ` +
           `virtwire at ${(r.bare.virtwireShare * 100).toFixed(0)}% of it`,
       );
     }

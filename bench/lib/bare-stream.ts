@@ -5,12 +5,14 @@
 //
 // Not a client: no serial routing, no keepalive, no error decoding. A download reads into one
 // reused buffer of the size virtwire's tcp and unix transports read into, walks the length
-// words and headers, counts the bytes and writes nothing anywhere; an upload reads the file in
+// words and headers, and writes each piece of data into the file (or /dev/null) straight from
+// that buffer, synchronously, holes only moving the offset; an upload reads the file in
 // the blocks streamFromFile uses (8 full packets dense, 1 MiB sparse), one read ahead, and
 // writes each packet (header + payload) with the socket's own back-pressure; sparse, it finds
 // the holes as streamFromFile does (whole zero blocks, else zero pages) and sends each as one
 // hole message.
 
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -67,25 +69,33 @@ export type BareEndpoint =
   | { readonly host: string; readonly port: number }
   | { readonly path: string };
 
+/** Takes the payload bytes of stream data, as they lie in the read buffer (a view, lent). */
+type DataSink = (buf: Buffer, from: number, to: number) => void;
+
 /**
  * A socket whose reads go into one reused buffer and are split into messages
  * by their length words; only headers (and a hole's 8-byte length) are
- * copied, payloads are skipped over.
+ * copied, payloads are skipped over, those of stream data shown to the sink
+ * where they lie.
  */
 async function bareSocket(where: BareEndpoint): Promise<{
   sock: Socket;
   next: (fn: (m: Seen) => void) => void;
+  sink: (fn: DataSink) => void;
 }> {
   const head = Buffer.alloc(HEADER + 8);
   let have = 0;
   let want = HEADER;
   let skip = 0;
+  let skipData = false;
   let handler: (m: Seen) => void = () => {};
+  let sink: DataSink = () => {};
   const callback = (n: number, buf: Buffer): boolean => {
     let pos = 0;
     while (pos < n) {
       if (skip > 0) {
         const s = Math.min(skip, n - pos);
+        if (skipData) sink(buf, pos, pos + s);
         skip -= s;
         pos += s;
         continue;
@@ -105,6 +115,7 @@ async function bareSocket(where: BareEndpoint): Promise<{
       const bytes =
         want > HEADER ? Number(head.readBigInt64BE(HEADER)) : type === STREAM ? len - HEADER : 0;
       skip = len - want;
+      skipData = type === STREAM && status === CONTINUE;
       have = 0;
       want = HEADER;
       handler({ type, status, bytes });
@@ -124,6 +135,9 @@ async function bareSocket(where: BareEndpoint): Promise<{
     sock,
     next: (fn) => {
       handler = fn;
+    },
+    sink: (fn) => {
+      sink = fn;
     },
   };
 }
@@ -150,8 +164,11 @@ function roundTrip(
 /**
  * One transfer of `vol` (looked up by the caller) over a bare socket to
  * `host:port`, opened on `name` with no authentication (host A's tcp
- * listener). Download: the bytes are counted and dropped. Upload: `file` is
- * sent whole, dense, or sparse with its zero pages as holes.
+ * listener). Download: into `file`, each piece of data written where it lies
+ * in the read buffer by a synchronous write (no copy, no hand-over to libuv's
+ * threads: less than a library may do, as it must not block its event loop),
+ * a hole only moving the offset and a trailing one made by ftruncate. Upload:
+ * `file` is sent whole, dense, or sparse with its zero pages as holes.
  */
 export async function bareTransfer(
   where: BareEndpoint,
@@ -171,7 +188,9 @@ export async function bareTransfer(
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const bytes =
-      direction === 'download' ? await download(b, vol, sparse) : await upload(b, vol, fh!, sparse);
+      direction === 'download'
+        ? await download(b, vol, sparse, file)
+        : await upload(b, vol, fh!, sparse);
     const cpu = process.cpuUsage(c0);
     return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, bytes };
   } finally {
@@ -182,10 +201,37 @@ export async function bareTransfer(
 
 const SERIAL = 3;
 
-function download(
+async function download(
   b: Awaited<ReturnType<typeof bareSocket>>,
   vol: RemoteNonnullStorageVol,
   sparse: boolean,
+  file: string,
+): Promise<number> {
+  const fd = openSync(file, 'w');
+  try {
+    const regular = fstatSync(fd).isFile();
+    let pos = 0;
+    b.sink((buf, from, to) => {
+      for (let at = from; at < to; ) at += writeSync(fd, buf, at, to - at, regular ? pos : null);
+      pos += to - from;
+    });
+    const onHole = (length: number): void => {
+      if (regular) pos += length;
+      else throw new Error(`the bare floor writes holes only into a regular file, not ${file}`);
+    };
+    const bytes = await receive(b, vol, sparse, onHole);
+    if (regular) ftruncateSync(fd, pos);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function receive(
+  b: Awaited<ReturnType<typeof bareSocket>>,
+  vol: RemoteNonnullStorageVol,
+  sparse: boolean,
+  onHole: (length: number) => void,
 ): Promise<number> {
   const proc = PROC.REMOTE_PROC_STORAGE_VOL_DOWNLOAD;
   const w = new XdrWriter();
@@ -211,6 +257,11 @@ function download(
       }
       if (m.type === STREAM_HOLE) {
         bytes += m.bytes;
+        try {
+          onHole(m.bytes);
+        } catch (err) {
+          reject(err);
+        }
         return;
       }
       if (m.status !== OK)
