@@ -69,6 +69,8 @@ export async function fillVolume(path: string, size: number, sparse: boolean): P
     const block = Buffer.allocUnsafe(4 * MiB);
     if (!sparse) await writeRandom(fh, 0, size, block);
     else for (const e of sparseLayout(size)) await writeRandom(fh, e.offset, e.length, block);
+    // on disk before the first round: not written back while transfers are timed
+    await fh.sync();
   } finally {
     await fh.close();
   }

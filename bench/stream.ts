@@ -814,8 +814,11 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
     }
     if (r.bare) {
       log(
-        `  ${r.name}: Node's floor, a bare socket in a fresh process (no decoding; a download ` +
-          `written straight from the read buffer): ${mibps(r.sizeBytes, r.bare.ms)} MiB/s, ${r.bare.ratio.toFixed(2)}x virsh net; ` +
+        `  ${r.name}: Node's floor, a bare socket in a fresh process (no decoding; ` +
+          (r.name.startsWith('download')
+            ? 'written straight from the read buffer'
+            : "the file read in streamFromFile's blocks") +
+          `): ${mibps(r.sizeBytes, r.bare.ms)} MiB/s, ${r.bare.ratio.toFixed(2)}x virsh net; ` +
           `virtwire at ${(r.bare.virtwireShare * 100).toFixed(0)}% of it`,
       );
     }
