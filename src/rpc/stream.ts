@@ -32,13 +32,13 @@ const HOLE: BodyEncoder<VirNetStreamHole> = { encode: encodeVirNetStreamHole };
 
 /** Largest data payload of one stream packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
 export const STREAM_CHUNK_MAX = VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX;
-/** Default number of queued incoming bytes above which the connection stops being read. */
 /**
- * Default read queue bound. 2 MiB, not 4: the queue's receive slots (twice
- * the mark) are fresh memory in a fresh process, and 8.5 MiB of them cost
- * ~24 ms of page faults here; a 256 MiB sparse download to a file, 5 fresh
- * processes each, took 95 ms of CPU instead of 119, and a 1 GiB dense one
- * went no slower (906 ms against 924).
+ * Default number of queued incoming bytes above which the connection stops
+ * being read (the read queue's high-water mark). 2 MiB, not 4: the queue's
+ * receive slots (twice the mark) are fresh memory in a fresh process, and
+ * 8.5 MiB of them cost ~24 ms of page faults here; a 256 MiB sparse
+ * download to a file, 5 fresh processes each, took 95 ms of CPU instead of
+ * 119, and a 1 GiB dense one went no slower (906 ms against 924).
  */
 export const DEFAULT_HIGH_WATER_MARK = 2 * 1024 * 1024;
 /** Lent bytes a write stream lets wait in the socket's queue before it waits for the socket. */
