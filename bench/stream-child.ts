@@ -13,7 +13,13 @@
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { streamFromFile, streamToFile, volumeDownload, volumeUpload } from '../src/api/streams.js';
+import {
+  streamFromFile,
+  streamToFile,
+  uploadBlock,
+  volumeDownload,
+  volumeUpload,
+} from '../src/api/streams.js';
 import { isZeroRange } from '../src/api/zero-test.js';
 import type { RemoteNonnullStorageVol } from '../src/generated/remote.js';
 import { connect } from '../src/index.js';
@@ -100,7 +106,7 @@ function vm(): { hwm: number; rss: number } | null {
  * than virsh's whole transfer, no upload from Node can match it.
  */
 async function scanFile(job: ChildJob): Promise<ChildResult> {
-  const block = 1024 * 1024;
+  const block = uploadBlock(true);
   const fh = await open(job.file, 'r');
   try {
     const buf = Buffer.allocUnsafe(block);

@@ -16,8 +16,8 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:f
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
-import { HOLE_PAGE } from '../../src/api/streams.js';
-import { isZeroRange } from '../../src/api/zero-test.js';
+import { HOLE_PAGE, STREAM_CHUNK_MAX, uploadBlock } from '../../src/api/streams.js';
+import { splitZeroRuns } from '../../src/api/zero-test.js';
 import {
   encodeRemoteConnectOpenArgs,
   encodeRemoteStorageVolDownloadArgs,
@@ -38,7 +38,7 @@ const {
   VIR_NET_STREAM_HOLE: STREAM_HOLE,
 } = VirNetMessageType;
 const { VIR_NET_OK: OK, VIR_NET_CONTINUE: CONTINUE } = VirNetMessageStatus;
-const CHUNK = 262120;
+const CHUNK = STREAM_CHUNK_MAX;
 const SPARSE = 1; // VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM and VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
 const PROC = RemoteProcedure;
 
@@ -303,8 +303,7 @@ async function upload(
   const opened = ok();
   b.sock.write(call(proc, SERIAL, w.finish()));
   await opened;
-  // the blocks streamFromFile reads: 8 full packets dense, 1 MiB sparse
-  const block = sparse ? 1024 * 1024 : 8 * CHUNK;
+  const block = uploadBlock(sparse); // the blocks streamFromFile reads
   const bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(block));
   let room = true;
   /** Sends buf[from, to) as data packets. */
@@ -333,22 +332,20 @@ async function upload(
     k++;
     pending = fh.read(bufs[k % 3]!, 0, block, pos);
     if (!sparse) data(buf, 0, n);
-    else if (isZeroRange(buf, 0, n)) hole += n;
     else {
-      // the same page walk as streamFromFile: data runs between zero pages
-      let runStart = -1;
-      for (let at = 0; at < n; at += HOLE_PAGE) {
-        const end = Math.min(n, at + HOLE_PAGE);
-        if (isZeroRange(buf, at, end)) {
-          if (runStart >= 0) data(buf, runStart, at);
-          runStart = -1;
-          hole += end - at;
-        } else if (runStart < 0) {
+      // streamFromFile's split: data runs between zero pages
+      splitZeroRuns(
+        buf,
+        n,
+        HOLE_PAGE,
+        (from, to) => {
           flushHole();
-          runStart = at;
-        }
-      }
-      if (runStart >= 0) data(buf, runStart, n);
+          data(buf, from, to);
+        },
+        (length) => {
+          hole += length;
+        },
+      );
     }
     // three buffers: the one being read, this one, and the one the socket may still hold
     if (!room) await new Promise((r) => b.sock.once('drain', r));

@@ -17,7 +17,7 @@ import {
 } from '../rpc/stream.js';
 import { openStreamCall } from '../rpc/stream-open.js';
 import type { ProcedureInfo, ProgramInfo } from '../xdr/program.js';
-import { isZeroRange } from './zero-test.js';
+import { splitZeroRuns } from './zero-test.js';
 
 export {
   DEFAULT_HIGH_WATER_MARK,
@@ -252,6 +252,10 @@ const READ_AHEAD = 2;
  */
 const DENSE_PACKETS = 8;
 
+/** streamFromFile's default block: 1 MiB sparse, DENSE_PACKETS full packets dense. */
+export const uploadBlock = (sparse: boolean): number =>
+  sparse ? FILE_BLOCK : DENSE_PACKETS * STREAM_CHUNK_MAX;
+
 /** Options of the file helpers (streamFromFile, streamToFile, volume*File). */
 export interface FileTransferOptions extends StreamReadOptions {
   /**
@@ -287,8 +291,7 @@ export async function streamFromFile(
   // packets and one of 96 bytes, and libvirtd handles every packet alike
   // (a message, a hand-over to its file thread): 20-25% more reads, polls
   // and wake-ups per GiB than virsh's uploads, whose packets are all full.
-  const dflt = stream.isSparse ? FILE_BLOCK : DENSE_PACKETS * STREAM_CHUNK_MAX;
-  const block = Math.max(HOLE_PAGE, opts.blockSize ?? dflt);
+  const block = Math.max(HOLE_PAGE, opts.blockSize ?? uploadBlock(stream.isSparse));
   const { signal } = opts;
   const fh = await open(path, 'r');
   // A ring of blocks: some are read from the file ahead (the file's reads
@@ -347,30 +350,20 @@ export async function streamFromFile(
         opts.onProgress?.(BigInt(pos));
         continue;
       }
-      if (isZeroRange(buf, 0, n)) {
-        hole += n; // a block of holes (most of a sparse image): one comparison
-        opts.onProgress?.(BigInt(pos));
-        continue;
-      }
-      // Walk the block page by page, sending each data run as one write and
-      // growing the hole over zero pages (a hole may span blocks).
-      let runStart = 0;
-      let inData = false;
-      for (let at = 0; at < n; at += HOLE_PAGE) {
-        const end = Math.min(n, at + HOLE_PAGE);
-        const zero = isZeroRange(buf, at, end);
-        if (zero && inData) {
-          sendFrom(slot, stream.write(buf.subarray(runStart, at), { signal }));
-          inData = false;
-        } else if (!zero && !inData) {
+      // data runs go out as one write each; the hole grows over zero pages (it may span blocks)
+      splitZeroRuns(
+        buf,
+        n,
+        HOLE_PAGE,
+        (from, to) => {
           if (hole > 0) sendFrom(slot, stream.sendHole(hole, { signal }));
           hole = 0;
-          runStart = at;
-          inData = true;
-        }
-        if (zero) hole += end - at;
-      }
-      if (inData) sendFrom(slot, stream.write(buf.subarray(runStart, n), { signal }));
+          sendFrom(slot, stream.write(buf.subarray(from, to), { signal }));
+        },
+        (length) => {
+          hole += length;
+        },
+      );
       opts.onProgress?.(BigInt(pos));
     }
     if (hole > 0) sendFrom(ring[0]!, stream.sendHole(hole, { signal }));
