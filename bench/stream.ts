@@ -29,8 +29,8 @@
 // virtwire transfer: the same transfer over a bare socket in a fresh process
 // (bench/lib/bare-stream.ts). Sparse uploads also get the part of it that only reads the whole
 // source, in a fresh process that sends nothing (Node has no SEEK_DATA, virsh reads the data
-// extents only; see stream-child.ts' scanFile). Beside them: virtwire's phases (stream open, first data, every 64 MiB, last
-// byte to done), libvirtd's minor faults per transfer for each side (its speed follows them, and
+// extents only; see stream-child.ts' scanFile). Beside them: virtwire's phases (stream open,
+// first data, every 64 MiB, last byte to done), libvirtd's minor faults per transfer for each side (its speed follows them, and
 // they change from one transfer to the next), with several sizes a fixed part + rate fit, and
 // for every case below 1.0x the reason those measurements give. Prints PASS/FAIL per target and
 // exits 0 whatever they say; 1 on errors. Pool, volumes and files are removed at the end, also on failure or Ctrl-C.
@@ -287,6 +287,13 @@ async function virshTransfer(uri: string, c: Case, vol: string, file: string): P
   return { ...t, fixedMs: fixed.ms, fixedCpuMs: fixed.cpuMs, ...daemon };
 }
 
+/** Runs a stream-child process (Node with `args`) and returns the result it printed last. */
+async function child(args: string[], what: string): Promise<ChildResult> {
+  const r = await run(process.execPath, args);
+  if (r.status !== 0) throw new Error(`${what} child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
 async function virtwireTransfer(
   uri: string,
   c: Case,
@@ -309,10 +316,8 @@ async function virtwireTransfer(
   // --cpu-prof-name for both it overwrote the main thread's (the one with the transfer).
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tag)}`] : [];
   const d0 = daemonStat();
-  const r = await run(process.execPath, [...prof, ...childArgv, JSON.stringify(job)]);
+  const out = await child([...prof, ...childArgv, JSON.stringify(job)], 'virtwire');
   const daemon = daemonDiff(d0, daemonStat());
-  if (r.status !== 0) throw new Error(`virtwire child failed: ${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
   if (check && dest) await check(dest); // before the floor's transfer replaces an upload's volume
   const sample = {
     ms: out.ms,
@@ -329,12 +334,10 @@ async function virtwireTransfer(
   const floorDest = c.direction === 'upload' ? await freshUploadVolume(c.size) : bareFile;
   let floor: ChildResult;
   try {
-    const b = await run(process.execPath, [
-      ...childArgv,
-      JSON.stringify({ ...job, file: bareFile, bare: true }),
-    ]);
-    if (b.status !== 0) throw new Error(`bare socket child failed: ${b.stderr}`);
-    floor = JSON.parse(b.stdout.trim().split('\n').pop()!) as ChildResult;
+    floor = await child(
+      [...childArgv, JSON.stringify({ ...job, file: bareFile, bare: true })],
+      'bare socket',
+    );
     if (check && floorDest !== '/dev/null') await check(floorDest);
   } finally {
     if (bareFile !== file) rmSync(bareFile, { force: true });
@@ -342,12 +345,7 @@ async function virtwireTransfer(
   const withFloor = { ...sample, bareMs: floor.ms, bareCpuMs: floor.cpuMs };
   if (c.direction !== 'upload' || !c.sparse) return withFloor;
   // and the part of a sparse upload's floor that only reading the whole source costs
-  const scan = await run(process.execPath, [
-    ...childArgv,
-    JSON.stringify({ ...job, direction: 'scan' }),
-  ]);
-  if (scan.status !== 0) throw new Error(`virtwire scan child failed: ${scan.stderr}`);
-  const read = JSON.parse(scan.stdout.trim().split('\n').pop()!) as ChildResult;
+  const read = await child([...childArgv, JSON.stringify({ ...job, direction: 'scan' })], 'scan');
   return { ...withFloor, scanMs: read.ms, scanCpuMs: read.cpuMs };
 }
 
@@ -546,6 +544,12 @@ interface Row {
   readonly sameMode: { rounds: number; of: number; ratio: number | null };
 }
 
+/** Node's floor, measured in the same rounds, misses the throughput target too. */
+const floorTooSlow = (r: Row): boolean => r.bare !== null && r.bare.ratio < TARGET_RATIO;
+/** Node's floor, measured in the same rounds, spends more CPU than virsh net too. */
+const floorTooCostly = (r: Row): boolean =>
+  r.floorCpuMs !== null && r.virshCpuMs !== null && r.floorCpuMs > r.virshCpuMs;
+
 /** Why a case is below the target, from what was measured beside it in the same rounds. */
 function reason(r: Row): string {
   const d = r.daemonCpuMs;
@@ -567,11 +571,10 @@ function reason(r: Row): string {
 
 function because(r: Row, daemonMore: string): string {
   if (!r.bare) return `no floor measured${daemonMore}`;
-  const why =
-    r.bare.ratio < TARGET_RATIO
-      ? `Node's floor itself is at ${r.bare.ratio.toFixed(2)}x virsh net in these rounds`
-      : `virtwire is at ${(r.bare.virtwireShare * 100).toFixed(0)}% of Node's floor, which reaches ` +
-        `${r.bare.ratio.toFixed(2)}x: the client's own cost`;
+  const why = floorTooSlow(r)
+    ? `Node's floor itself is at ${r.bare.ratio.toFixed(2)}x virsh net in these rounds`
+    : `virtwire is at ${(r.bare.virtwireShare * 100).toFixed(0)}% of Node's floor, which reaches ` +
+      `${r.bare.ratio.toFixed(2)}x: the client's own cost`;
   return why + scanPart(r) + daemonMore;
 }
 
@@ -597,10 +600,9 @@ function cpuReason(r: Row): string {
     vw > floor
       ? `virtwire spends ${((vw / floor - 1) * 100).toFixed(0)}% more than that floor: the client's own cost`
       : `virtwire spends no more than that floor`;
-  const vs =
-    floor >= virsh
-      ? `already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU than virsh net`
-      : `spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than virsh net`;
+  const vs = floorTooCostly(r)
+    ? `already spends ${((floor / virsh - 1) * 100).toFixed(0)}% more CPU than virsh net`
+    : `spends ${((1 - floor / virsh) * 100).toFixed(0)}% less CPU than virsh net`;
   return `Node's floor (${what}) ${vs} in these rounds; ${gap}${scanPart(r)}`;
 }
 
@@ -837,10 +839,8 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
   const all = (k: 'ratioPass' | 'cpuPass' | 'rssPass') => rows.every((r) => r[k] === true);
   log('');
   // A miss where Node's floor, measured in the same rounds, misses too is out of any Node client's reach
-  const slowFloor = (r: (typeof rows)[number]) => r.bare !== null && r.bare.ratio < TARGET_RATIO;
-  const costlyFloor = (r: (typeof rows)[number]) =>
-    r.floorCpuMs !== null && r.virshCpuMs !== null && r.floorCpuMs > r.virshCpuMs;
-  const misses = (pass: (r: (typeof rows)[number]) => boolean, floorToo: typeof slowFloor) => {
+  type Result = (typeof rows)[number];
+  const misses = (pass: (r: Result) => boolean, floorToo: (r: Row) => boolean) => {
     const m = rows.filter((r) => !pass(r));
     if (m.length === 0) return '';
     const f = m.filter(floorToo);
@@ -852,11 +852,11 @@ function report(results: CaseResult[], virshVersion: string, load0: number): voi
   };
   log(
     `target throughput >= ${TARGET_RATIO}x virsh net in every case: ${pf(all('ratioPass'))}` +
-      misses((r) => r.ratioPass, slowFloor),
+      misses((r) => r.ratioPass, floorTooSlow),
   );
   log(
     `target CPU per GiB <= virsh net in every case: ${pf(all('cpuPass'))}` +
-      misses((r) => r.cpuPass !== false, costlyFloor),
+      misses((r) => r.cpuPass !== false, floorTooCostly),
   );
   log(`target RSS growth <= ${RSS_BOUND / MiB} MiB in every case: ${pf(all('rssPass'))}`);
 }
